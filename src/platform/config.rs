@@ -1,0 +1,517 @@
+//! Configuration: built-in defaults, then an optional `satis.toml`, then `SATIS_*` environment
+//! variables (and `DATABASE_URL`). Secrets may also be given as `*_FILE` variables naming a file.
+//!
+//! Every error names the offending key, so that `satis` can exit with code 2 and a message an
+//! operator can act on. Unknown keys in the file or unknown `SATIS_*` variables produce warnings.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::platform::i18n::Lang;
+
+/// The fully resolved configuration of one `satis` process.
+#[derive(Clone)]
+pub struct Config {
+    /// Address the web server listens on.
+    pub listen: SocketAddr,
+    /// Directory holding the SQLite file, the key file and other local state.
+    pub data_dir: PathBuf,
+    /// Database connection string (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
+    /// Whether `database_url` came from the defaults (a SQLite file in the data directory).
+    pub database_url_is_default: bool,
+    /// Public hotline numbers shown on every page.
+    pub hotline: Hotline,
+    /// Locale used when neither the user, a cookie nor the browser chooses one.
+    pub default_locale: Lang,
+    /// Mark cookies `Secure`. Only plain-http local use may turn this off.
+    pub cookie_secure: bool,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Log format: human-readable text or JSON lines.
+    pub log_format: LogFormat,
+}
+
+/// Public hotline numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hotline {
+    /// Regional anti-trafficking hotline (Numero Verde Regionale).
+    pub regional: String,
+    /// National anti-trafficking hotline (Numero Verde Nazionale).
+    pub national: String,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("hotline", &self.hotline)
+            .field("default_locale", &self.default_locale)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// A configuration error. The message always names the key, variable or file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {message}")]
+    File { path: String, message: String },
+    #[error("configuration key `{key}`: {message}")]
+    Key { key: String, message: String },
+}
+
+/// Default values, and the TOML file's shape (every field optional).
+#[derive(Debug, Default, Deserialize)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    default_locale: Option<String>,
+    cookie_secure: Option<bool>,
+    max_body_bytes: Option<u64>,
+    log_format: Option<String>,
+    hotline: Option<FileHotline>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileHotline {
+    regional: Option<String>,
+    national: Option<String>,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_REGIONAL_HOTLINE: &str = "800 600 500";
+pub const DEFAULT_NATIONAL_HOTLINE: &str = "800 290 290";
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+/// Environment variables the configuration understands (besides their `_FILE` forms).
+const ENV_KEYS: &[&str] = &[
+    "SATIS_CONFIG",
+    "SATIS_LISTEN",
+    "SATIS_DATA_DIR",
+    "SATIS_DATABASE_URL",
+    "SATIS_DEFAULT_LOCALE",
+    "SATIS_COOKIE_SECURE",
+    "SATIS_MAX_BODY_BYTES",
+    "SATIS_LOG_FORMAT",
+    "SATIS_LOG",
+    "SATIS_HOTLINE_REGIONAL",
+    "SATIS_HOTLINE_NATIONAL",
+    // Used by the test suite and the browser tests, not by the server.
+    "SATIS_TEST_DATABASE_URL",
+    "SATIS_BIN",
+];
+
+/// Variables that may carry a secret and so may also be given as `NAME_FILE`.
+const SECRET_KEYS: &[&str] = &["DATABASE_URL", "SATIS_DATABASE_URL"];
+
+/// Where the configuration comes from: the environment is passed in so tests need no globals.
+pub struct Sources<'a> {
+    /// An explicitly requested file (`--config` or `SATIS_CONFIG`): it must exist.
+    pub file: Option<&'a Path>,
+    /// The file looked for when none is requested: used only if it exists.
+    pub implicit_file: &'a Path,
+    /// The process environment (or a test's).
+    pub env: &'a BTreeMap<String, String>,
+}
+
+/// A configuration together with the warnings met while building it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads the configuration from the real process environment.
+    pub fn from_process(explicit_file: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let from_env = env.get("SATIS_CONFIG").map(PathBuf::from);
+        let file = explicit_file.map(Path::to_path_buf).or(from_env);
+        Self::load(&Sources {
+            file: file.as_deref(),
+            implicit_file: Path::new("satis.toml"),
+            env: &env,
+        })
+    }
+
+    /// Builds the configuration from defaults, the file and the environment, in that order.
+    pub fn load(sources: &Sources<'_>) -> Result<Loaded, ConfigError> {
+        let mut warnings = Vec::new();
+        let file = read_file(sources, &mut warnings)?;
+        let env = sources.env;
+
+        let listen_raw = env_value(env, "SATIS_LISTEN")?
+            .map(|v| ("SATIS_LISTEN", v))
+            .or(file.listen.clone().map(|v| ("listen", v)))
+            .unwrap_or(("listen", DEFAULT_LISTEN.to_owned()));
+        let listen = listen_raw
+            .1
+            .trim()
+            .parse::<SocketAddr>()
+            .map_err(|_| ConfigError::Key {
+                key: listen_raw.0.to_owned(),
+                message: format!(
+                    "`{}` is not an address of the form 127.0.0.1:8080",
+                    listen_raw.1
+                ),
+            })?;
+
+        let data_dir = env_value(env, "SATIS_DATA_DIR")?
+            .map(PathBuf::from)
+            .or(file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::Key {
+                key: "data_dir".into(),
+                message: "must not be empty".into(),
+            });
+        }
+
+        let explicit_url = match env_value(env, "DATABASE_URL")? {
+            Some(v) => Some(("DATABASE_URL", v)),
+            None => env_value(env, "SATIS_DATABASE_URL")?
+                .map(|v| ("SATIS_DATABASE_URL", v))
+                .or(file.database_url.clone().map(|v| ("database_url", v))),
+        };
+        let database_url_is_default = explicit_url.is_none();
+        let database_url = match explicit_url {
+            Some((key, url)) => {
+                check_database_url(&url).map_err(|message| ConfigError::Key {
+                    key: key.to_owned(),
+                    message,
+                })?;
+                url
+            }
+            None => default_database_url(&data_dir),
+        };
+
+        let locale_raw = env_value(env, "SATIS_DEFAULT_LOCALE")?
+            .map(|v| ("SATIS_DEFAULT_LOCALE", v))
+            .or(file.default_locale.clone().map(|v| ("default_locale", v)));
+        let default_locale = match locale_raw {
+            None => Lang::It,
+            Some((key, v)) => Lang::from_code(v.trim()).ok_or_else(|| ConfigError::Key {
+                key: key.to_owned(),
+                message: format!("`{v}` is not a supported locale (use one of: it, en)"),
+            })?,
+        };
+
+        let cookie_secure = match env_value(env, "SATIS_COOKIE_SECURE")? {
+            Some(v) => parse_bool("SATIS_COOKIE_SECURE", &v)?,
+            None => file.cookie_secure.unwrap_or(true),
+        };
+
+        let max_body = match env_value(env, "SATIS_MAX_BODY_BYTES")? {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| ConfigError::Key {
+                key: "SATIS_MAX_BODY_BYTES".into(),
+                message: format!("`{v}` is not a whole number of bytes"),
+            })?,
+            None => file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        };
+        let max_body_bytes = usize::try_from(max_body)
+            .ok()
+            .filter(|n| (1024..=64 * 1024 * 1024).contains(n))
+            .ok_or_else(|| ConfigError::Key {
+                key: "max_body_bytes".into(),
+                message: "must be between 1024 and 67108864 bytes".into(),
+            })?;
+
+        let log_raw = env_value(env, "SATIS_LOG_FORMAT")?
+            .map(|v| ("SATIS_LOG_FORMAT", v))
+            .or(file.log_format.clone().map(|v| ("log_format", v)));
+        let log_format = match log_raw.as_ref().map(|(k, v)| (*k, v.trim())) {
+            None | Some((_, "text")) => LogFormat::Text,
+            Some((_, "json")) => LogFormat::Json,
+            Some((key, other)) => {
+                return Err(ConfigError::Key {
+                    key: key.to_owned(),
+                    message: format!("`{other}` is not a log format (use text or json)"),
+                });
+            }
+        };
+
+        let file_hotline = file.hotline.unwrap_or_default();
+        let hotline = Hotline {
+            regional: env_value(env, "SATIS_HOTLINE_REGIONAL")?
+                .or(file_hotline.regional)
+                .unwrap_or_else(|| DEFAULT_REGIONAL_HOTLINE.to_owned()),
+            national: env_value(env, "SATIS_HOTLINE_NATIONAL")?
+                .or(file_hotline.national)
+                .unwrap_or_else(|| DEFAULT_NATIONAL_HOTLINE.to_owned()),
+        };
+        for (key, number) in [
+            ("hotline.regional", &hotline.regional),
+            ("hotline.national", &hotline.national),
+        ] {
+            check_phone_number(number).map_err(|message| ConfigError::Key {
+                key: key.to_owned(),
+                message,
+            })?;
+        }
+
+        for name in env.keys() {
+            let base = name.strip_suffix("_FILE").unwrap_or(name);
+            if name.starts_with("SATIS_")
+                && !ENV_KEYS.contains(&base)
+                && !SECRET_KEYS.contains(&base)
+            {
+                warnings.push(format!("unknown environment variable `{name}` ignored"));
+            }
+        }
+
+        Ok(Loaded {
+            config: Config {
+                listen,
+                data_dir,
+                database_url,
+                database_url_is_default,
+                hotline,
+                default_locale,
+                cookie_secure,
+                max_body_bytes,
+                log_format,
+            },
+            warnings,
+        })
+    }
+
+    /// The database backend named by the connection string.
+    pub fn backend_name(&self) -> &'static str {
+        if self.database_url.starts_with("postgres") {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+/// The SQLite file used when no database is configured.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("satis.sqlite").display())
+}
+
+fn read_file(sources: &Sources<'_>, warnings: &mut Vec<String>) -> Result<FileConfig, ConfigError> {
+    let (path, required) = match sources.file {
+        Some(p) => (p, true),
+        None => (sources.implicit_file, false),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(FileConfig::default());
+        }
+        Err(e) => {
+            return Err(ConfigError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            });
+        }
+    };
+    let de = toml::Deserializer::parse(&text).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut unknown = Vec::new();
+    let parsed: FileConfig = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
+        .map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    for key in unknown {
+        warnings.push(format!("unknown key `{key}` in {} ignored", path.display()));
+    }
+    Ok(parsed)
+}
+
+/// Reads `NAME`, or for secrets `NAME_FILE` (the file's contents, trailing newline removed).
+fn env_value(env: &BTreeMap<String, String>, name: &str) -> Result<Option<String>, ConfigError> {
+    if let Some(v) = env.get(name) {
+        return Ok(Some(v.clone()));
+    }
+    if SECRET_KEYS.contains(&name) {
+        let file_key = format!("{name}_FILE");
+        if let Some(path) = env.get(&file_key) {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Key {
+                key: file_key.clone(),
+                message: format!("cannot read {path}: {e}"),
+            })?;
+            return Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Key {
+            key: key.to_owned(),
+            message: format!("`{v}` is not true or false"),
+        }),
+    }
+}
+
+fn check_database_url(url: &str) -> Result<(), String> {
+    let ok = url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not a sqlite:// or postgres:// connection string",
+            redact_url(url)
+        ))
+    }
+}
+
+fn check_phone_number(number: &str) -> Result<(), String> {
+    let valid = !number.trim().is_empty()
+        && number.len() <= 32
+        && number
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-./()".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{number}` is not a phone number"))
+    }
+}
+
+/// A connection string with any password replaced, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            // set_password only fails for URLs that cannot have one, which this one has.
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("satis.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(&Sources {
+            file: None,
+            implicit_file: &path,
+            env: &env,
+        })
+    }
+
+    #[test]
+    fn defaults_need_no_file_and_no_environment() {
+        let loaded = load(None, &[]).unwrap();
+        let c = loaded.config;
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/satis.sqlite");
+        assert!(c.database_url_is_default);
+        assert_eq!(c.hotline.national, "800 290 290");
+        assert_eq!(c.default_locale, Lang::It);
+        assert!(c.cookie_secure);
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let file = "listen = \"127.0.0.1:9000\"\ndata_dir = \"/tmp/x\"\n[hotline]\nregional = \"800 111 222\"\n";
+        let c = load(Some(file), &[]).unwrap().config;
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.hotline.regional, "800 111 222");
+        assert_eq!(c.database_url, "sqlite:///tmp/x/satis.sqlite");
+        let c = load(Some(file), &[("SATIS_LISTEN", "0.0.0.0:7000")])
+            .unwrap()
+            .config;
+        assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = load(None, &[("SATIS_LISTEN", "nowhere")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SATIS_LISTEN"), "{err}");
+        let err = load(Some("listen = \"nowhere\""), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`listen`"), "{err}");
+        let err = load(Some("cookie_secure = \"maybe\""), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cookie_secure"), "{err}");
+        let err = load(None, &[("DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        let err = load(None, &[("SATIS_DEFAULT_LOCALE", "xx")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SATIS_DEFAULT_LOCALE"), "{err}");
+        let err = load(Some("[hotline]\nregional = \"call me\""), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hotline.regional"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_variables_warn() {
+        let loaded = load(
+            Some("lisen = \"x\"\n[hotline]\nfoo = 1\n"),
+            &[("SATIS_LISTN", "x")],
+        )
+        .unwrap();
+        let all = loaded.warnings.join("\n");
+        assert!(all.contains("`lisen`"), "{all}");
+        assert!(all.contains("`hotline.foo`"), "{all}");
+        assert!(all.contains("SATIS_LISTN"), "{all}");
+    }
+
+    #[test]
+    fn secrets_can_come_from_files_and_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db");
+        std::fs::write(&secret, "postgres://u:hunter2@localhost/db\n").unwrap();
+        let c = load(None, &[("DATABASE_URL_FILE", secret.to_str().unwrap())])
+            .unwrap()
+            .config;
+        assert_eq!(c.database_url, "postgres://u:hunter2@localhost/db");
+        assert_eq!(c.backend_name(), "postgresql");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let err = load(None, &[("DATABASE_URL_FILE", "/nonexistent/x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_URL_FILE"), "{err}");
+    }
+}

@@ -1,0 +1,178 @@
+//! Database connection: SQLite (default, embedded) or PostgreSQL, chosen from the URL at runtime.
+//!
+//! SQLite connections are opened with WAL, `synchronous=FULL`, foreign keys and a busy timeout on
+//! every connection of the pool. Before serving, [`verify_durability`] checks that those settings
+//! (or, on PostgreSQL, `fsync` and `synchronous_commit`) are really in force.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqlxSqliteConnector, Statement,
+};
+use sea_orm_migration::MigratorTrait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::platform::config::redact_url;
+use crate::platform::migrations::Migrator;
+
+/// Why the database cannot be used. Messages never contain passwords or data.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("the database does not guarantee durable writes: {0}")]
+    NotDurable(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Query(String),
+}
+
+/// A short description of a database error that cannot carry personal data: the error kind only.
+/// Full messages may quote values (for example a unique-constraint violation) and must not be
+/// logged.
+pub fn describe(err: &DbErr) -> &'static str {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => "database connection unavailable",
+        DbErr::RecordNotFound(_) => "record not found",
+        DbErr::RecordNotInserted | DbErr::RecordNotUpdated => "record not written",
+        DbErr::Exec(_) | DbErr::Query(_) => "database statement failed",
+        DbErr::Migration(_) => "database migration failed",
+        _ => "database error",
+    }
+}
+
+/// Opens a pool on `url`. For SQLite the file (and its directory) is created if missing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbError> {
+    let shown = redact_url(url);
+    if url.starts_with("sqlite:") {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| DbError::Connect {
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(parent) = opts.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| DbError::Connect {
+                url: shown.clone(),
+                reason: format!("cannot create directory {}: {e}", parent.display()),
+            })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| DbError::Connect {
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    } else {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(16)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        Database::connect(opts).await.map_err(|e| DbError::Connect {
+            url: shown,
+            reason: match e {
+                DbErr::Conn(inner) => inner.to_string(),
+                DbErr::ConnectionAcquire(inner) => inner.to_string(),
+                other => describe(&other).to_owned(),
+            },
+        })
+    }
+}
+
+/// The backend's name as shown in `/healthz`.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}
+
+async fn query_text(db: &DatabaseConnection, sql: &str) -> Result<String, DbError> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .map_err(|e| DbError::Query(describe(&e).to_owned()))?
+        .ok_or_else(|| DbError::Query(format!("`{sql}` returned nothing")))?;
+    row.try_get_by_index::<String>(0)
+        .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+        .map_err(|_| DbError::Query(format!("`{sql}` returned an unexpected value")))
+}
+
+/// Refuses a database whose settings could lose an acknowledged write.
+pub async fn verify_durability(db: &DatabaseConnection) -> Result<(), DbError> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let journal = query_text(db, "PRAGMA journal_mode").await?;
+            if !journal.eq_ignore_ascii_case("wal") {
+                return Err(DbError::NotDurable(format!(
+                    "SQLite journal_mode is `{journal}`, not WAL (an in-memory database cannot be used)"
+                )));
+            }
+            let sync = query_text(db, "PRAGMA synchronous").await?;
+            if sync != "2" && sync != "3" {
+                return Err(DbError::NotDurable(format!(
+                    "SQLite synchronous is {sync}, not FULL (2)"
+                )));
+            }
+            let fk = query_text(db, "PRAGMA foreign_keys").await?;
+            if fk != "1" {
+                return Err(DbError::NotDurable("SQLite foreign keys are off".into()));
+            }
+        }
+        DbBackend::Postgres => {
+            let fsync = query_text(db, "SHOW fsync").await?;
+            if fsync != "on" {
+                return Err(DbError::NotDurable("PostgreSQL fsync is off".into()));
+            }
+            let commit = query_text(db, "SHOW synchronous_commit").await?;
+            if commit == "off" {
+                return Err(DbError::NotDurable(
+                    "PostgreSQL synchronous_commit is off".into(),
+                ));
+            }
+        }
+        _ => return Err(DbError::NotDurable("unsupported database backend".into())),
+    }
+    Ok(())
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbError> {
+    Migrator::up(db, None)
+        .await
+        .map_err(|e| DbError::Migration(describe(&e).to_owned() + ": " + &migration_detail(&e)))
+}
+
+/// Migration errors describe schema statements, never data, so their text is safe to show.
+fn migration_detail(err: &DbErr) -> String {
+    match err {
+        DbErr::Migration(m) => m.clone(),
+        DbErr::Exec(e) => e.to_string(),
+        DbErr::Query(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Connects, checks durability and migrates: what every command that touches data does first.
+pub async fn open(url: &str) -> Result<DatabaseConnection, DbError> {
+    let db = connect(url).await?;
+    verify_durability(&db).await?;
+    migrate(&db).await?;
+    Ok(db)
+}

@@ -1,0 +1,170 @@
+//! Translations with Project Fluent. The `.ftl` files under `locales/` are embedded in the binary.
+//! Italian is the reference language; every key it has must exist in every other language
+//! (checked by a test below).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{Loader, static_loader};
+use unic_langid::{LanguageIdentifier, langid};
+
+static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "it",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// A language SATIS speaks to its staff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    It,
+    En,
+}
+
+impl Lang {
+    /// Every supported language, the reference (Italian) first.
+    pub const ALL: [Lang; 2] = [Lang::It, Lang::En];
+
+    /// The ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::It => "it",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's own name, as shown in the language switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::It => "Italiano",
+            Lang::En => "English",
+        }
+    }
+
+    /// Parses a language code such as `en`, `en-GB` or `IT`.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let primary = code.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+        match primary.as_str() {
+            "it" => Some(Lang::It),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    fn langid(self) -> LanguageIdentifier {
+        match self {
+            Lang::It => langid!("it"),
+            Lang::En => langid!("en"),
+        }
+    }
+
+    /// The first supported language in an `Accept-Language` header, by quality.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut choices: Vec<(f32, usize, Lang)> = header
+            .split(',')
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut pieces = part.split(';');
+                let tag = pieces.next()?.trim();
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map(|q| q.trim().parse::<f32>().unwrap_or(0.0))
+                    .unwrap_or(1.0);
+                let lang = Lang::from_code(tag)?;
+                (q > 0.0).then_some((q, i, lang))
+            })
+            .collect();
+        choices.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        choices.first().map(|c| c.2)
+    }
+
+    /// The translation of `key`. A missing key shows the key itself, never a panic.
+    pub fn t(self, key: &str) -> String {
+        LOCALES
+            .try_lookup(&self.langid(), key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// The translation of `key` with named arguments.
+    pub fn t_args(self, key: &str, args: &[(&str, &str)]) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(*v)))
+            .collect();
+        LOCALES
+            .try_lookup_with_args(&self.langid(), key, &map)
+            .unwrap_or_else(|| key.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(lang: Lang) -> BTreeSet<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(lang.code());
+        let mut keys = BTreeSet::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("ftl") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let resource = fluent_syntax::parser::parse(text.as_str())
+                .unwrap_or_else(|(_, errors)| panic!("{}: {errors:?}", path.display()));
+            for entry in resource.body {
+                if let fluent_syntax::ast::Entry::Message(m) = entry {
+                    keys.insert(m.id.name.to_owned());
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_italian_key_exists_in_every_other_language() {
+        let reference = keys(Lang::It);
+        assert!(reference.len() > 10, "the Italian bundle looks empty");
+        for lang in Lang::ALL {
+            let other = keys(lang);
+            let missing: Vec<_> = reference.difference(&other).collect();
+            assert!(missing.is_empty(), "{} lacks {missing:?}", lang.code());
+            let extra: Vec<_> = other.difference(&reference).collect();
+            assert!(
+                extra.is_empty(),
+                "{} has keys Italian lacks: {extra:?}",
+                lang.code()
+            );
+        }
+    }
+
+    #[test]
+    fn lookups_translate_and_fall_back_to_the_key() {
+        assert_eq!(Lang::It.t("lang-name"), "Italiano");
+        assert_eq!(Lang::En.t("lang-name"), "English");
+        assert_eq!(Lang::En.t("no-such-key"), "no-such-key");
+        let s = Lang::En.t_args("error-reference", &[("id", "abc")]);
+        assert!(s.contains("abc"), "{s}");
+    }
+
+    #[test]
+    fn accept_language_is_negotiated_by_quality() {
+        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("de, en;q=0.5, it;q=0.8"),
+            Some(Lang::It)
+        );
+        assert_eq!(Lang::from_accept_language("de, fr"), None);
+        assert_eq!(
+            Lang::from_accept_language("it;q=0, en;q=0.1"),
+            Some(Lang::En)
+        );
+        assert_eq!(Lang::from_accept_language(""), None);
+    }
+}

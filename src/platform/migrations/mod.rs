@@ -1,0 +1,20 @@
+//! Schema migrations, written once in Rust and rendered by sea-query for SQLite and PostgreSQL.
+//! Each area adds its own migration file here, named `mYYYYMMDD_NNNNNN_<area>.rs`, and appends it
+//! to [`Migrator::migrations`]. Landed migrations are never edited: add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_platform;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_platform::Migration)]
+    }
+}
+
+/// An identifier for a table or column name.
+pub(crate) fn id(name: &'static str) -> Alias {
+    Alias::new(name)
+}

@@ -1,0 +1,197 @@
+//! The web shell: application state, the router every area plugs into, the middleware that gives
+//! each request an id, a CSP nonce, security headers and translated error pages.
+
+pub mod assets;
+pub mod error;
+pub mod shell;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use base64::Engine;
+use rand::RngCore;
+use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tracing::Instrument;
+
+use crate::platform::config::Config;
+use crate::platform::db;
+use crate::platform::i18n::Lang;
+
+pub use error::AppError;
+pub use shell::Shell;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Config,
+    /// The database holds demonstration data: every page says so.
+    pub demo: bool,
+}
+
+pub type SharedState = Arc<AppState>;
+
+/// Per-request values set by the outermost middleware.
+#[derive(Clone, Debug)]
+pub struct RequestCtx {
+    /// Short id shown on error pages and written to the log, to join the two.
+    pub id: String,
+    /// Nonce allowed by this response's Content-Security-Policy for `<script>` elements.
+    pub nonce: String,
+    /// The language negotiated for this request.
+    pub lang: Lang,
+}
+
+/// Builds the whole application router.
+pub fn router(state: SharedState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(assets::routes())
+        .merge(shell::routes())
+        .merge(crate::home::routes())
+        .merge(crate::identity::routes())
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(on_panic))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
+        .with_state(state)
+}
+
+async fn fallback() -> AppError {
+    AppError::NotFound
+}
+
+fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    // The panic message may hold request data: it is not logged, only the fact.
+    tracing::error!("a handler panicked; answered 500");
+    AppError::Internal("panic").into_response()
+}
+
+/// `GET /healthz`: 200 with the backend's name, 503 when the database does not answer.
+async fn healthz(State(state): State<SharedState>) -> Response {
+    let backend = db::backend_name(&state.db);
+    match state.db.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok", "database": backend})).into_response(),
+        Err(e) => {
+            tracing::warn!(
+                reason = db::describe(&e),
+                "health check: database unreachable"
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "database": backend})),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Chooses the language: cookie, then `Accept-Language`, then the configured default.
+/// (A signed-in user's own preference is applied by the identity layer on top of this.)
+pub fn negotiate_lang(headers: &HeaderMap, default: Lang) -> Lang {
+    shell::cookie(headers, shell::LANG_COOKIE)
+        .and_then(|v| Lang::from_code(&v))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(default)
+}
+
+async fn request_context(
+    State(state): State<SharedState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ctx = RequestCtx {
+        id: random_token(9),
+        nonce: random_token(18),
+        lang: negotiate_lang(req.headers(), state.config.default_locale),
+    };
+    req.extensions_mut().insert(ctx.clone());
+    // The route template, never the concrete path: paths and queries may carry identifiers.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let method = req.method().clone();
+    let is_static = req.uri().path().starts_with("/static/");
+    let span = tracing::info_span!("request", id = %ctx.id);
+    let started = Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+
+    if response.status().is_client_error() || response.status().is_server_error() {
+        response = error::render_if_needed(&state, &ctx, response);
+    }
+    set_security_headers(response.headers_mut(), &ctx.nonce, is_static);
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            route,
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+    });
+    response
+}
+
+fn set_security_headers(h: &mut HeaderMap, nonce: &str, is_static: bool) {
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if !is_static || !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}

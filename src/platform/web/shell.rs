@@ -1,0 +1,230 @@
+//! The page shell every HTML page is drawn in: language, nonce, hotline numbers, navigation and
+//! the demonstration banner. Handlers take a [`Shell`] as an extractor and pass it to templates.
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::{AppError, RequestCtx, SharedState};
+use crate::platform::config::Hotline;
+use crate::platform::i18n::Lang;
+
+/// Name of the cookie that remembers the chosen language (nothing else is in it).
+pub const LANG_COOKIE: &str = "satis_lang";
+
+/// One entry of the main navigation.
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label_key: &'static str,
+}
+
+/// What the layout needs to draw a page.
+#[derive(Clone, Debug)]
+pub struct Shell {
+    pub lang: Lang,
+    pub nonce: String,
+    pub request_id: String,
+    /// The current path (with query), to come back to after switching language.
+    pub path: String,
+    pub hotline: Hotline,
+    pub demo: bool,
+    pub nav: Vec<NavItem>,
+}
+
+impl Shell {
+    /// Translates a key in the page's language.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// Translates a key with one named argument.
+    pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
+        self.lang.t_args(key, &[(name, value)])
+    }
+
+    /// The languages other than the current one, with the link that switches to each.
+    pub fn other_langs(&self) -> Vec<(Lang, String)> {
+        Lang::ALL
+            .into_iter()
+            .filter(|l| *l != self.lang)
+            .map(|l| (l, lang_switch_href(l, &self.path)))
+            .collect()
+    }
+
+    /// The hotline number as a `tel:` link target.
+    pub fn tel(number: &str) -> String {
+        let digits: String = number
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        format!("tel:{digits}")
+    }
+
+    pub fn regional_tel(&self) -> String {
+        Self::tel(&self.hotline.regional)
+    }
+
+    pub fn national_tel(&self) -> String {
+        Self::tel(&self.hotline.national)
+    }
+
+    pub fn is_current(&self, href: &str) -> bool {
+        let path = self.path.split('?').next().unwrap_or("");
+        if href == "/" {
+            path == "/"
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        }
+    }
+
+    fn public_nav() -> Vec<NavItem> {
+        vec![
+            NavItem {
+                href: "/",
+                label_key: "nav-home",
+            },
+            NavItem {
+                href: "/login",
+                label_key: "nav-login",
+            },
+        ]
+    }
+
+    /// Builds a shell from a request's parts (used by the extractor and by error pages).
+    pub fn from_parts(state: &SharedState, ctx: Option<&RequestCtx>, uri_path: String) -> Shell {
+        let (lang, nonce, request_id) = match ctx {
+            Some(c) => (c.lang, c.nonce.clone(), c.id.clone()),
+            None => (state.config.default_locale, String::new(), String::new()),
+        };
+        Shell {
+            lang,
+            nonce,
+            request_id,
+            path: uri_path,
+            hotline: state.config.hotline.clone(),
+            demo: state.demo,
+            nav: Self::public_nav(),
+        }
+    }
+}
+
+impl FromRequestParts<SharedState> for Shell {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".to_owned());
+        Ok(Shell::from_parts(
+            state,
+            parts.extensions.get::<RequestCtx>(),
+            path,
+        ))
+    }
+}
+
+/// The value of one cookie, if sent.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A local path to return to, or `/` when `next` could lead to another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control()) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn lang_switch_href(lang: Lang, current: &str) -> String {
+    let next: String = url::form_urlencoded::byte_serialize(current.as_bytes()).collect();
+    format!("/lang/{}?next={next}", lang.code())
+}
+
+pub fn routes() -> Router<SharedState> {
+    Router::new().route("/lang/{code}", get(switch_language))
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /lang/{code}?next=/path`: remembers the language in a cookie and goes back.
+/// A plain link, so that it works without JavaScript; it changes no stored data.
+async fn switch_language(
+    State(state): State<SharedState>,
+    Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    let lang = Lang::from_code(&code).ok_or(AppError::NotFound)?;
+    let secure = if state.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
+        lang.code()
+    );
+    let mut response = Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(safe_next(Some("/login?x=1")), "/login?x=1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/a\r\nSet-Cookie: x")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("xsatis_lang=it; satis_lang=en"),
+        );
+        assert_eq!(cookie(&h, LANG_COOKIE).as_deref(), Some("en"));
+        assert_eq!(cookie(&h, "other"), None);
+    }
+
+    #[test]
+    fn tel_links_keep_only_digits() {
+        assert_eq!(Shell::tel("800 290 290"), "tel:800290290");
+    }
+}

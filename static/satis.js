@@ -1,0 +1,13 @@
+// SATIS progressive enhancement. Every page works without this file.
+(function () {
+  "use strict";
+  // Confirm before leaving a form with unsaved changes (forms opt in with data-warn-unsaved).
+  document.querySelectorAll("form[data-warn-unsaved]").forEach(function (form) {
+    var dirty = false;
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (e) {
+      if (dirty) { e.preventDefault(); }
+    });
+  });
+})();
