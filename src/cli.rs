@@ -119,9 +119,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Migrate) => {
             init_logging(config.log_format);
             ensure_data_dir(&config)?;
-            db::open(&config.database_url)
+            let conn = db::open(&config.database_url)
                 .await
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
+            crate::platform::settings::claim(&conn, Mode::Production)
+                .await
+                .map_err(|e| Failure::Runtime(db::describe(&e).to_owned()))?;
             println!("database {} is up to date", config.backend_name());
             Ok(())
         }
@@ -132,7 +135,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Demo { no_serve }) => {
             init_logging(config.log_format);
             if std::env::var_os("SATIS_DATA_DIR").is_none()
-                && config.data_dir == PathBuf::from("data")
+                && config.data_dir.as_path() == std::path::Path::new("data")
             {
                 config.data_dir = PathBuf::from("data-demo");
                 if config.database_url_is_default {

@@ -330,11 +330,13 @@ fn read_file(sources: &Sources<'_>, warnings: &mut Vec<String>) -> Result<FileCo
         message: e.to_string(),
     })?;
     let mut unknown = Vec::new();
-    let parsed: FileConfig = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
-        .map_err(|e| ConfigError::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+    let parsed: FileConfig =
+        serde_ignored::deserialize(de, |p| unknown.push(p.to_string().replace(".?", ""))).map_err(
+            |e| ConfigError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            },
+        )?;
     for key in unknown {
         warnings.push(format!("unknown key `{key}` in {} ignored", path.display()));
     }

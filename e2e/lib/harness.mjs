@@ -1,0 +1,126 @@
+// Shared helpers for the browser journeys: start the real satis binary on a fresh SQLite data
+// directory, launch Debian's Chromium through playwright-core, check pages with axe-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `satis` with the given arguments and waits until /healthz answers. */
+export async function startSatis(args = ["serve"], env = {}) {
+  const bin = process.env.SATIS_BIN || path.resolve(here, "../../target/debug/satis");
+  const dataDir = mkdtempSync(path.join(tmpdir(), "satis-e2e-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, args, {
+    env: {
+      PATH: process.env.PATH,
+      SATIS_DATA_DIR: dataDir,
+      SATIS_LISTEN: `127.0.0.1:${port}`,
+      SATIS_COOKIE_SECURE: "false",
+      SATIS_LOG: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`satis exited early:\n${output}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`satis did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    output: () => output,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/**
+ * A page that records every request to another origin and every CSP violation or script error,
+ * so that a journey can assert there were none.
+ */
+export async function watchedPage(browser, base, options = {}) {
+  const context = await browser.newContext({ locale: "it-IT", ...options });
+  const page = await context.newPage();
+  const problems = [];
+  const origin = new URL(base).origin;
+  page.on("request", (req) => {
+    const url = new URL(req.url());
+    if (url.origin !== origin && url.protocol !== "data:") problems.push(`request to ${req.url()}`);
+  });
+  // A document answered with 4xx on purpose is fine; a failing stylesheet, script or image is not.
+  page.on("response", (res) => {
+    if (res.status() >= 400 && res.request().resourceType() !== "document") {
+      problems.push(`${res.status()} for ${res.url()}`);
+    }
+  });
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource: the server responded")) {
+      problems.push(`console error: ${msg.text()}`);
+    }
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  return { context, page, problems };
+}
+
+/** Runs axe-core (WCAG 2.1 A and AA rules) and returns the serious and critical violations. */
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}

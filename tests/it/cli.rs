@@ -1,0 +1,178 @@
+//! The `satis` binary as an operator runs it: exit codes and messages.
+
+use std::process::{Command, Output};
+
+use libtest_mimic::{Failed, Trial};
+
+fn satis(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_satis"));
+    cmd.args(args).current_dir(dir.path());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SATIS_") || k == "DATABASE_URL" {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn check(cond: bool, what: &str, o: &Output) -> Result<(), Failed> {
+    if cond {
+        Ok(())
+    } else {
+        Err(format!("{what}; exit {:?}; output:\n{}", o.status.code(), text(o)).into())
+    }
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test("cli::help_is_in_english_and_lists_commands", || {
+            let o = satis(&["--help"], &[]);
+            let t = text(&o);
+            check(o.status.success(), "--help succeeds", &o)?;
+            for word in ["serve", "migrate", "check-config", "demo", "Usage"] {
+                check(t.contains(word), &format!("--help mentions {word}"), &o)?;
+            }
+            Ok(())
+        }),
+        Trial::test("cli::unknown_flag_exits_2_naming_it", || {
+            let o = satis(&["--frobnicate"], &[]);
+            check(o.status.code() == Some(2), "exit code 2", &o)?;
+            check(text(&o).contains("--frobnicate"), "names the flag", &o)
+        }),
+        Trial::test("cli::bad_config_exits_2_naming_the_key", || {
+            let o = satis(&["check-config"], &[("SATIS_LISTEN", "not-an-address")]);
+            check(o.status.code() == Some(2), "exit code 2", &o)?;
+            check(text(&o).contains("SATIS_LISTEN"), "names SATIS_LISTEN", &o)?;
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("bad.toml");
+            std::fs::write(&file, "max_body_bytes = \"lots\"\n").unwrap();
+            let o = satis(&["--config", file.to_str().unwrap(), "check-config"], &[]);
+            check(o.status.code() == Some(2), "exit code 2 for a bad file", &o)?;
+            check(
+                text(&o).contains("max_body_bytes"),
+                "names max_body_bytes",
+                &o,
+            )?;
+            let o = satis(
+                &["--config", "/nonexistent/satis.toml", "check-config"],
+                &[],
+            );
+            check(
+                o.status.code() == Some(2),
+                "exit code 2 for a missing file",
+                &o,
+            )
+        }),
+        Trial::test(
+            "cli::check_config_warns_on_unknown_keys_and_hides_secrets",
+            || {
+                let o = satis(
+                    &["check-config"],
+                    &[
+                        ("SATIS_LISTN", "x"),
+                        ("DATABASE_URL", "postgres://u:topsecret@127.0.0.1:1/db"),
+                    ],
+                );
+                check(o.status.success(), "valid config succeeds", &o)?;
+                check(
+                    text(&o).contains("SATIS_LISTN"),
+                    "warns about SATIS_LISTN",
+                    &o,
+                )?;
+                check(!text(&o).contains("topsecret"), "password is not shown", &o)
+            },
+        ),
+        Trial::test("cli::example_config_is_valid_and_complete", || {
+            let example = concat!(env!("CARGO_MANIFEST_DIR"), "/satis.example.toml");
+            let o = satis(&["--config", example, "check-config"], &[]);
+            check(o.status.success(), "the example config is valid", &o)?;
+            check(
+                !text(&o).contains("warning"),
+                "the example has no unknown key",
+                &o,
+            )
+        }),
+        Trial::test("cli::unwritable_data_dir_is_a_clear_error", || {
+            let o = satis(
+                &["migrate"],
+                &[("SATIS_DATA_DIR", "/proc/satis-cannot-exist")],
+            );
+            check(o.status.code() == Some(1), "exit code 1", &o)?;
+            check(
+                text(&o).contains("data directory"),
+                "says data directory",
+                &o,
+            )?;
+            check(!text(&o).contains("panicked"), "no panic", &o)
+        }),
+        Trial::test("cli::unreachable_database_is_a_clear_error", || {
+            let o = satis(
+                &["migrate"],
+                &[("DATABASE_URL", "postgres://satis@127.0.0.1:9/none")],
+            );
+            check(o.status.code() == Some(1), "exit code 1", &o)?;
+            check(
+                text(&o).contains("cannot open the database"),
+                "clear message",
+                &o,
+            )?;
+            check(!text(&o).contains("panicked"), "no panic", &o)
+        }),
+        Trial::test("cli::migrate_creates_the_sqlite_file", || {
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("fresh");
+            let o = satis(&["migrate"], &[("SATIS_DATA_DIR", data.to_str().unwrap())]);
+            check(o.status.success(), "migrate succeeds", &o)?;
+            check(
+                data.join("satis.sqlite").exists(),
+                "the SQLite file exists",
+                &o,
+            )
+        }),
+        Trial::test("cli::demo_loads_and_explains_itself", || {
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("demo");
+            let o = satis(
+                &["demo", "--no-serve"],
+                &[("SATIS_DATA_DIR", data.to_str().unwrap())],
+            );
+            check(o.status.success(), "demo succeeds", &o)?;
+            check(
+                text(&o).contains("DEMONSTRATION"),
+                "demo mode is announced",
+                &o,
+            )?;
+            check(
+                data.join("satis.sqlite").exists(),
+                "demo database created",
+                &o,
+            )?;
+            // A real database is refused.
+            let real = dir.path().join("real");
+            let o = satis(&["migrate"], &[("SATIS_DATA_DIR", real.to_str().unwrap())]);
+            check(o.status.success(), "migrate a real database", &o)?;
+            let o = satis(
+                &["demo", "--no-serve"],
+                &[("SATIS_DATA_DIR", real.to_str().unwrap())],
+            );
+            check(
+                o.status.code() == Some(1),
+                "demo refuses a real database",
+                &o,
+            )?;
+            check(text(&o).contains("real data"), "says why", &o)
+        }),
+    ]
+}

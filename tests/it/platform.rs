@@ -1,0 +1,292 @@
+//! The web shell and the database layer, as a visitor and an operator notice them.
+
+use axum::body::Body;
+use axum::http::Method;
+use satis::platform::settings::{self, Mode};
+
+use crate::support::{Backend, TestDb};
+
+crate::tests![
+    home_page_is_italian_by_default_with_hotline_numbers,
+    english_is_chosen_by_browser_cookie_or_switch,
+    login_page_is_reachable_in_both_languages,
+    failed_sign_in_is_translated_and_escapes_input,
+    unknown_route_gets_translated_404_with_reference,
+    wrong_method_gets_translated_page,
+    oversized_body_is_refused_with_413,
+    every_response_carries_security_headers,
+    pages_load_nothing_from_other_origins,
+    static_assets_are_cached_and_typed,
+    healthz_names_backend_and_reports_outage,
+    migrations_are_idempotent,
+    database_without_durability_is_refused,
+    demo_database_is_marked_and_real_one_refused,
+];
+
+async fn home_page_is_italian_by_default_with_hotline_numbers(db: TestDb) {
+    let app = db.app().await;
+    let r = app.get("/").await;
+    r.assert_status(200)
+        .assert_contains("<html lang=\"it\">")
+        .assert_contains("Rete antitratta della Toscana")
+        .assert_contains("800 600 500")
+        .assert_contains("800 290 290")
+        .assert_contains("href=\"tel:800290290\"")
+        .assert_contains("href=\"#main\"");
+    assert!(
+        !r.body.contains("AMBIENTE DIMOSTRATIVO"),
+        "a real instance must not say demo"
+    );
+}
+
+async fn english_is_chosen_by_browser_cookie_or_switch(db: TestDb) {
+    let app = db.app().await;
+    let r = app
+        .get_with("/", &[("accept-language", "en-GB,en;q=0.9,it;q=0.5")])
+        .await;
+    r.assert_status(200)
+        .assert_contains("<html lang=\"en\">")
+        .assert_contains("Tuscan anti-trafficking network");
+
+    // The switch remembers the choice in a cookie and returns to the page it came from.
+    let r = app.get("/lang/en?next=%2Flogin").await;
+    r.assert_status(303);
+    assert_eq!(r.header("location"), "/login");
+    assert!(r.header("set-cookie").starts_with("satis_lang=en;"));
+    let r = app.get_with("/", &[("accept-language", "it")]).await;
+    r.assert_contains("<html lang=\"en\">");
+
+    // And back to Italian; an open redirect is not possible.
+    let r = app.get("/lang/it?next=https%3A%2F%2Fevil.example").await;
+    assert_eq!(r.header("location"), "/");
+    app.get("/").await.assert_contains("<html lang=\"it\">");
+    app.get("/lang/xx").await.assert_status(404);
+}
+
+async fn login_page_is_reachable_in_both_languages(db: TestDb) {
+    let app = db.app().await;
+    let it = app.get("/login").await;
+    it.assert_status(200)
+        .assert_contains("<h1>Accesso all&#39;area riservata</h1>")
+        .assert_contains("<label for=\"username\">")
+        .assert_contains("autocomplete=\"current-password\"");
+    let en = app.get_with("/login", &[("accept-language", "en")]).await;
+    en.assert_status(200)
+        .assert_contains("Sign in to the reserved area");
+    // The home page links to the sign-in page in the navigation.
+    app.get("/").await.assert_contains("href=\"/login\"");
+}
+
+async fn failed_sign_in_is_translated_and_escapes_input(db: TestDb) {
+    let app = db.app().await;
+    let r = app
+        .post_form(
+            "/login",
+            &[
+                ("username", "<script>alert(1)</script>"),
+                ("password", "wrong"),
+            ],
+        )
+        .await;
+    r.assert_status(401)
+        .assert_contains("Nome utente o password non validi.");
+    assert!(
+        !r.body.contains("<script>alert(1)"),
+        "user input must be escaped"
+    );
+    assert!(r.body.contains("&#60;script&#62;") || r.body.contains("&lt;script&gt;"));
+}
+
+async fn unknown_route_gets_translated_404_with_reference(db: TestDb) {
+    let app = db.app().await;
+    let r = app.get("/no/such/page").await;
+    r.assert_status(404)
+        .assert_contains("Pagina non trovata")
+        .assert_contains("Codice di riferimento:");
+    assert!(r.header("content-type").starts_with("text/html"));
+    let r = app
+        .get_with("/no/such/page", &[("accept-language", "en")])
+        .await;
+    r.assert_status(404)
+        .assert_contains("Page not found")
+        .assert_contains("Reference code:");
+}
+
+async fn wrong_method_gets_translated_page(db: TestDb) {
+    let app = db.app().await;
+    let r = app
+        .request(Method::DELETE, "/login", &[], Body::empty())
+        .await;
+    r.assert_status(405).assert_contains("non è consentita");
+    assert!(!r.header("allow").is_empty(), "405 keeps its Allow header");
+}
+
+async fn oversized_body_is_refused_with_413(db: TestDb) {
+    let config = db.config_with(&[("SATIS_MAX_BODY_BYTES", "4096")]);
+    let app = db.app_with(config, Mode::Production).await;
+    let big = "a".repeat(10_000);
+    let r = app
+        .post_form("/login", &[("username", big.as_str()), ("password", "x")])
+        .await;
+    r.assert_status(413)
+        .assert_contains("Nulla è stato salvato");
+    // A streamed body without a length is cut off too.
+    let stream = futures_util_stream(big.into_bytes());
+    let r = app
+        .request(
+            Method::POST,
+            "/login",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            stream,
+        )
+        .await;
+    r.assert_status(413);
+    // The server is still there.
+    app.get("/").await.assert_status(200);
+}
+
+fn futures_util_stream(bytes: Vec<u8>) -> Body {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        bytes.chunks(1000).map(|c| Ok(c.to_vec())).collect();
+    Body::from_stream(futures_util::stream::iter(chunks))
+}
+
+async fn every_response_carries_security_headers(db: TestDb) {
+    let app = db.app().await;
+    for path in ["/", "/login", "/nowhere", "/healthz", "/static/satis.css"] {
+        let r = app.get(path).await;
+        let csp = r.header("content-security-policy");
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            !csp.contains("http"),
+            "{path}: CSP names another origin: {csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(r.header("referrer-policy"), "no-referrer", "{path}");
+        assert!(
+            r.header("strict-transport-security").contains("max-age="),
+            "{path}"
+        );
+        if path.starts_with("/static/") {
+            assert!(r.header("cache-control").contains("max-age"), "{path}");
+        } else {
+            assert_eq!(r.header("cache-control"), "no-store", "{path}");
+        }
+    }
+    // The nonce differs per request and is the one on the page's script tag.
+    let a = app.get("/").await;
+    let b = app.get("/").await;
+    let nonce = |r: &crate::support::TestResponse| {
+        let csp = r.header("content-security-policy").to_owned();
+        let start = csp.find("'nonce-").unwrap() + 7;
+        csp[start..start + csp[start..].find('\'').unwrap()].to_owned()
+    };
+    assert_ne!(nonce(&a), nonce(&b));
+    a.assert_contains(&format!("nonce=\"{}\"", nonce(&a)));
+}
+
+async fn pages_load_nothing_from_other_origins(db: TestDb) {
+    let app = db.app().await;
+    for path in ["/", "/login", "/nowhere"] {
+        let r = app.get(path).await;
+        for attr in ["src=\"", "href=\"", "action=\""] {
+            for (i, _) in r.body.match_indices(attr) {
+                let value = &r.body[i + attr.len()..];
+                let value = &value[..value.find('"').unwrap()];
+                let local = value.starts_with('/') && !value.starts_with("//")
+                    || value.starts_with('#')
+                    || value.starts_with("tel:");
+                assert!(local, "{path} refers to another origin: {value}");
+            }
+        }
+    }
+}
+
+async fn static_assets_are_cached_and_typed(db: TestDb) {
+    let app = db.app().await;
+    let css = app.get("/static/satis.css").await;
+    css.assert_status(200).assert_contains("--primary");
+    assert!(css.header("content-type").starts_with("text/css"));
+    let js = app.get("/static/satis.js").await;
+    assert!(js.header("content-type").starts_with("text/javascript"));
+    app.get("/static/../Cargo.toml").await.assert_status(404);
+    app.get("/static/nothing.css").await.assert_status(404);
+}
+
+async fn healthz_names_backend_and_reports_outage(db: TestDb) {
+    let backend = db.backend;
+    let app = db.app().await;
+    let r = app.get("/healthz").await;
+    r.assert_status(200);
+    let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(json["status"], "ok");
+    let expected = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgresql",
+    };
+    assert_eq!(json["database"], expected);
+    // The database goes away: the check says so, and pages fail politely.
+    app.state.db.close_by_ref().await.unwrap();
+    let r = app.get("/healthz").await;
+    r.assert_status(503);
+    let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(json["status"], "unavailable");
+}
+
+async fn migrations_are_idempotent(db: TestDb) {
+    let url = db.url.clone();
+    let first = satis::platform::db::open(&url).await.unwrap();
+    satis::platform::settings::set(&first, "probe", "1")
+        .await
+        .unwrap();
+    first.close().await.unwrap();
+    let again = satis::platform::db::open(&url).await.unwrap();
+    assert_eq!(
+        settings::get(&again, "probe").await.unwrap().as_deref(),
+        Some("1")
+    );
+}
+
+async fn database_without_durability_is_refused(db: TestDb) {
+    let url = match db.backend {
+        Backend::Sqlite => "sqlite::memory:".to_owned(),
+        Backend::Postgres => {
+            let sep = if db.url.contains('?') { '&' } else { '?' };
+            format!("{}{sep}options=-c%20synchronous_commit%3Doff", db.url)
+        }
+    };
+    let err = satis::platform::db::open(&url)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("durable"), "{err}");
+    // The properly configured database is accepted.
+    satis::platform::db::open(&db.url).await.unwrap();
+}
+
+async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
+    let url = db.url.clone();
+    let conn = satis::platform::db::open(&url).await.unwrap();
+    satis::demo::load(&conn).await.unwrap();
+    // Loading twice is harmless.
+    satis::demo::load(&conn).await.unwrap();
+    assert_eq!(settings::mode(&conn).await.unwrap(), Some(Mode::Demo));
+    conn.close().await.unwrap();
+    // Even when opened by `satis serve`, a demonstration database says so on every page.
+    let config = db.config();
+    let app = db.app_with(config, Mode::Production).await;
+    app.get("/").await.assert_contains("AMBIENTE DIMOSTRATIVO");
+    app.get("/nowhere")
+        .await
+        .assert_contains("AMBIENTE DIMOSTRATIVO");
+
+    // A real database is never filled with demonstration data.
+    let real = tempfile::tempdir().unwrap();
+    let real_url = format!("sqlite://{}", real.path().join("real.sqlite").display());
+    let conn = satis::platform::db::open(&real_url).await.unwrap();
+    settings::claim(&conn, Mode::Production).await.unwrap();
+    let err = satis::demo::load(&conn).await.unwrap_err().to_string();
+    assert!(err.contains("real data"), "{err}");
+}

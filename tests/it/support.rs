@@ -1,0 +1,313 @@
+//! Test harness: every integration test runs against a fresh database, once on SQLite and once on
+//! PostgreSQL. PostgreSQL comes from `SATIS_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); each test gets its own database, dropped afterwards.
+//! Without a reachable server the PostgreSQL runs are reported as ignored, with a banner saying
+//! so; with `CI=true` they fail instead.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use libtest_mimic::Failed;
+use satis::platform::config::{Config, Sources};
+use satis::platform::settings::Mode;
+use satis::platform::web::AppState;
+use sqlx::Connection;
+use tower::ServiceExt;
+
+pub type TestFn = fn(TestDb) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Registers async test functions: `tests![a, b]` gives `pub fn tests()`.
+#[macro_export]
+macro_rules! tests {
+    ($($name:ident),* $(,)?) => {
+        pub fn tests() -> Vec<(&'static str, $crate::support::TestFn)> {
+            vec![$((stringify!($name), |db| Box::pin($name(db)))),*]
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("SATIS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Whether PostgreSQL answers; `Err` carries the reason.
+pub fn probe_postgres() -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let connect = sqlx::PgConnection::connect(&pg_admin_url());
+        match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+            Ok(Ok(c)) => {
+                let _ = c.close().await;
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("timed out".to_owned()),
+        }
+    })
+}
+
+/// A fresh, empty database for one test.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    async fn create(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => TestDb {
+                backend,
+                url: format!("sqlite://{}", dir.path().join("satis.sqlite").display()),
+                dir,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!("satis_t_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                let _ = admin.close().await;
+                let mut url = url::Url::parse(&pg_admin_url()).unwrap();
+                url.set_path(&name);
+                TestDb {
+                    backend,
+                    url: url.to_string(),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    /// The configuration a test server gets: this database, a temporary data directory.
+    pub fn config(&self) -> Config {
+        self.config_with(&[])
+    }
+
+    pub fn config_with(&self, extra: &[(&str, &str)]) -> Config {
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        env.insert("DATABASE_URL".into(), self.url.clone());
+        env.insert(
+            "SATIS_DATA_DIR".into(),
+            self.dir.path().display().to_string(),
+        );
+        env.insert("SATIS_COOKIE_SECURE".into(), "false".into());
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Config::load(&Sources {
+            file: None,
+            implicit_file: &self.dir.path().join("absent.toml"),
+            env: &env,
+        })
+        .unwrap()
+        .config
+    }
+
+    /// Builds the application on this database (a production-mode instance).
+    pub async fn app(self) -> TestApp {
+        let config = self.config();
+        self.app_with(config, Mode::Production).await
+    }
+
+    pub async fn app_with(self, config: Config, mode: Mode) -> TestApp {
+        let (router, state) = satis::build_app(config, mode).await.unwrap();
+        TestApp {
+            router,
+            state,
+            cookies: Arc::new(Mutex::new(HashMap::new())),
+            db: self,
+        }
+    }
+}
+
+/// The application, called in-process, with a cookie jar like a browser's.
+pub struct TestApp {
+    pub router: Router,
+    pub state: Arc<AppState>,
+    pub cookies: Arc<Mutex<HashMap<String, String>>>,
+    /// Keeps the database (and its directory) alive as long as the app.
+    #[allow(dead_code)]
+    pub db: TestDb,
+}
+
+/// A response with its body read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body:\n{}",
+            &self.body.chars().take(3000).collect::<String>()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.body.contains(needle),
+            "body lacks {needle:?}:\n{}",
+            &self.body.chars().take(3000).collect::<String>()
+        );
+        self
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> TestResponse {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let jar: String = {
+            let cookies = self.cookies.lock().unwrap();
+            cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if !jar.is_empty()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+        {
+            req = req.header(header::COOKIE, jar);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        for v in headers.get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            if let Some((k, val)) = pair.split_once('=') {
+                let mut cookies = self.cookies.lock().unwrap();
+                if val.is_empty() || v.contains("Max-Age=0") {
+                    cookies.remove(k);
+                } else {
+                    cookies.insert(k.to_owned(), val.to_owned());
+                }
+            }
+        }
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, &[], Body::empty()).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        self.request(Method::GET, path, headers, Body::empty())
+            .await
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.request(
+            Method::POST,
+            path,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Body::from(body),
+        )
+        .await
+    }
+}
+
+fn drop_pg(name: &str) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    rt.block_on(async {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
+            let _ = admin.close().await;
+        }
+    });
+}
+
+/// Runs one test on one backend, always dropping its PostgreSQL database afterwards.
+pub fn run(backend: Backend, f: TestFn) -> Result<(), Failed> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(e.to_string()))?;
+    let db = rt.block_on(TestDb::create(backend));
+    let pg_name = db.pg_name.clone();
+    let outcome = catch_unwind(AssertUnwindSafe(|| rt.block_on(f(db))));
+    drop(rt);
+    if let Some(name) = pg_name {
+        drop_pg(&name);
+    }
+    outcome.map_err(|e| {
+        let msg = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "test panicked".to_owned());
+        Failed::from(msg)
+    })
+}
