@@ -51,3 +51,6 @@ async fn login_submit(shell: Shell, Form(form): Form<LoginForm>) -> (StatusCode,
         },
     )
 }
+pub mod entities;
+pub mod password;
+pub mod totp;

@@ -20,6 +20,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the SQLite file, the key file and other local state.
     pub data_dir: PathBuf,
+    /// The key file holding the field-encryption keys (default: `<data_dir>/satis.keys`).
+    pub keys_file: PathBuf,
     /// Database connection string (`sqlite://…` or `postgres://…`).
     pub database_url: String,
     /// Whether `database_url` came from the defaults (a SQLite file in the data directory).
@@ -57,6 +59,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field("keys_file", &self.keys_file)
             .field("database_url", &redact_url(&self.database_url))
             .field("hotline", &self.hotline)
             .field("default_locale", &self.default_locale)
@@ -81,6 +84,7 @@ pub enum ConfigError {
 struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    keys_file: Option<PathBuf>,
     database_url: Option<String>,
     default_locale: Option<String>,
     cookie_secure: Option<bool>,
@@ -106,6 +110,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_CONFIG",
     "SATIS_LISTEN",
     "SATIS_DATA_DIR",
+    "SATIS_KEYS_FILE",
     "SATIS_DATABASE_URL",
     "SATIS_DEFAULT_LOCALE",
     "SATIS_COOKIE_SECURE",
@@ -184,6 +189,11 @@ impl Config {
                 message: "must not be empty".into(),
             });
         }
+
+        let keys_file = env_value(env, "SATIS_KEYS_FILE")?
+            .map(PathBuf::from)
+            .or(file.keys_file.clone())
+            .unwrap_or_else(|| data_dir.join("satis.keys"));
 
         let explicit_url = match env_value(env, "DATABASE_URL")? {
             Some(v) => Some(("DATABASE_URL", v)),
@@ -281,6 +291,7 @@ impl Config {
             config: Config {
                 listen,
                 data_dir,
+                keys_file,
                 database_url,
                 database_url_is_default,
                 hotline,

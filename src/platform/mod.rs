@@ -6,3 +6,6 @@ pub mod i18n;
 pub mod migrations;
 pub mod settings;
 pub mod web;
+pub mod crypto;
+pub mod policy;
+pub mod audit;

@@ -5,12 +5,16 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_platform;
+pub(crate) mod m20261123_000002_identity;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_platform::Migration)]
+        vec![
+            Box::new(m20261123_000001_platform::Migration),
+            Box::new(m20261123_000002_identity::Migration),
+        ]
     }
 }
 

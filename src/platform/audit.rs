@@ -1,0 +1,307 @@
+//! The audit trail: append-only and hash-chained. Every read and write of personal data and
+//! every access decision on a protected record adds an entry: who, for which organisation, what,
+//! on which record, about whom, why, when, and whether it was allowed.
+//!
+//! Each entry's hash covers its fields and the previous entry's hash, so changing a byte or
+//! removing a row breaks the chain; `satis audit verify` walks it. Appends lock the single
+//! `audit_head` row, so concurrent appends (several app instances on PostgreSQL) never fork it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    Condition, ConnectionTrait, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+
+use crate::platform::migrations::m20261123_000002_identity::GENESIS;
+use crate::platform::policy::Actor;
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_event")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub seq: i64,
+        pub at: ChronoDateTimeUtc,
+        pub actor_user_id: Option<i32>,
+        pub actor_username: Option<String>,
+        pub actor_organisation_id: Option<i32>,
+        pub action: String,
+        pub record_kind: String,
+        pub record_id: Option<String>,
+        pub subject: Option<String>,
+        pub reason: Option<String>,
+        pub outcome: String,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod head {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_head")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub seq: i64,
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Whether the audited access was allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    Denied,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One thing to record.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub actor_user_id: Option<i32>,
+    pub actor_username: Option<String>,
+    pub actor_organisation_id: Option<i32>,
+    /// What was done, e.g. `user.create`, `person.identity.read`, `login.failed`.
+    pub action: String,
+    /// The kind of record, e.g. `user`, `person`, `case`.
+    pub record_kind: String,
+    pub record_id: Option<String>,
+    /// Whose personal data this concerns (a person code, a user id): what the auditor filters on.
+    pub subject: Option<String>,
+    pub reason: Option<String>,
+    pub outcome: Outcome,
+}
+
+impl Entry {
+    pub fn new(actor: Option<&Actor>, action: &str, record_kind: &str) -> Entry {
+        Entry {
+            actor_user_id: actor.map(|a| a.user_id),
+            actor_username: actor.map(|a| a.username.clone()),
+            actor_organisation_id: actor.and_then(|a| a.organisation_id),
+            action: action.to_owned(),
+            record_kind: record_kind.to_owned(),
+            record_id: None,
+            subject: None,
+            reason: None,
+            outcome: Outcome::Allowed,
+        }
+    }
+
+    pub fn record(mut self, id: impl ToString) -> Entry {
+        self.record_id = Some(id.to_string());
+        self
+    }
+
+    pub fn subject(mut self, subject: impl ToString) -> Entry {
+        self.subject = Some(subject.to_string());
+        self
+    }
+
+    pub fn reason(mut self, reason: impl ToString) -> Entry {
+        self.reason = Some(reason.to_string());
+        self
+    }
+
+    pub fn denied(mut self) -> Entry {
+        self.outcome = Outcome::Denied;
+        self
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "\u{2205}".to_owned(), ToString::to_string)
+}
+
+/// The hash of an entry: SHA-256 over its fields, separated by a unit separator, and the
+/// previous hash. Timestamps count in whole microseconds (what both backends store).
+fn entry_hash(m: &event::Model) -> String {
+    let fields = [
+        m.seq.to_string(),
+        m.at.timestamp_micros().to_string(),
+        opt(&m.actor_user_id),
+        opt(&m.actor_username),
+        opt(&m.actor_organisation_id),
+        m.action.clone(),
+        m.record_kind.clone(),
+        opt(&m.record_id),
+        opt(&m.subject),
+        opt(&m.reason),
+        m.outcome.clone(),
+        m.prev_hash.clone(),
+    ];
+    hex::encode(Sha256::digest(fields.join("\u{1f}").as_bytes()))
+}
+
+fn now_micros() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Appends an entry. Inside a transaction it joins it (as a savepoint), so a write and its
+/// audit entry are committed together or not at all.
+pub async fn append<C>(db: &C, entry: Entry) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = db.begin().await?;
+    // Take the head's row lock first (PostgreSQL) / the write lock (SQLite).
+    head::Entity::update_many()
+        .col_expr(head::Column::Seq, Expr::col(head::Column::Seq).add(1))
+        .filter(head::Column::Id.eq(1))
+        .exec(&txn)
+        .await?;
+    let current = head::Entity::find_by_id(1)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
+    let mut model = event::Model {
+        seq: current.seq,
+        at: now_micros(),
+        actor_user_id: entry.actor_user_id,
+        actor_username: entry.actor_username,
+        actor_organisation_id: entry.actor_organisation_id,
+        action: entry.action,
+        record_kind: entry.record_kind,
+        record_id: entry.record_id,
+        subject: entry.subject,
+        reason: entry.reason,
+        outcome: entry.outcome.as_str().to_owned(),
+        prev_hash: current.hash.clone(),
+        hash: String::new(),
+    };
+    model.hash = entry_hash(&model);
+    let hash = model.hash.clone();
+    event::ActiveModel::from(model).insert(&txn).await?;
+    head::Entity::update_many()
+        .col_expr(head::Column::Hash, Expr::value(hash))
+        .filter(head::Column::Id.eq(1))
+        .exec(&txn)
+        .await?;
+    txn.commit().await
+}
+
+/// The first problem found in the chain.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Broken {
+    #[error("audit entry {seq}: its content does not match its hash (changed)")]
+    Altered { seq: i64 },
+    #[error("audit entry {seq}: does not link to the entry before it (an entry was removed or changed)")]
+    Unlinked { seq: i64 },
+    #[error("audit entry {expected} is missing (found {found} in its place)")]
+    Missing { expected: i64, found: i64 },
+    #[error("the last audit entries, from {expected}, are missing (the chain head says {head})")]
+    Truncated { expected: i64, head: i64 },
+    #[error("the audit chain head does not match the last entry")]
+    HeadMismatch,
+}
+
+/// Walks the whole chain. `Ok(n)` is the number of intact entries.
+pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<Result<i64, Broken>, DbErr> {
+    let mut expected_seq = 1i64;
+    let mut prev = GENESIS.to_owned();
+    loop {
+        let batch = event::Entity::find()
+            .filter(event::Column::Seq.gte(expected_seq))
+            .order_by_asc(event::Column::Seq)
+            .limit(1000)
+            .all(db)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            if m.seq != expected_seq {
+                return Ok(Err(Broken::Missing {
+                    expected: expected_seq,
+                    found: m.seq,
+                }));
+            }
+            if m.prev_hash != prev {
+                return Ok(Err(Broken::Unlinked { seq: m.seq }));
+            }
+            if entry_hash(&m) != m.hash {
+                return Ok(Err(Broken::Altered { seq: m.seq }));
+            }
+            prev = m.hash;
+            expected_seq += 1;
+        }
+    }
+    let head = head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
+    if head.seq >= expected_seq {
+        return Ok(Err(Broken::Truncated {
+            expected: expected_seq,
+            head: head.seq,
+        }));
+    }
+    if head.hash != prev {
+        return Ok(Err(Broken::HeadMismatch));
+    }
+    Ok(Ok(expected_seq - 1))
+}
+
+/// Filters of the auditor's page.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub subject: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Entries matching `filter`, newest first, at most `limit`.
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    filter: &Filter,
+    limit: u64,
+) -> Result<Vec<event::Model>, DbErr> {
+    let mut cond = Condition::all();
+    if let Some(s) = &filter.subject {
+        cond = cond.add(event::Column::Subject.eq(s.clone()));
+    }
+    if let Some(a) = &filter.actor {
+        cond = cond.add(event::Column::ActorUsername.eq(a.clone()));
+    }
+    if let Some(a) = &filter.action {
+        cond = cond.add(event::Column::Action.starts_with(a.clone()));
+    }
+    if let Some(f) = filter.from {
+        cond = cond.add(event::Column::At.gte(f));
+    }
+    if let Some(t) = filter.to {
+        cond = cond.add(event::Column::At.lt(t));
+    }
+    event::Entity::find()
+        .filter(cond)
+        .order_by_desc(event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -1,0 +1,278 @@
+//! The access policy: the one place that decides whether an actor may do something.
+//! Default deny. Handlers and the route table ask here; nothing else grants access.
+//!
+//! Two levels:
+//! - [`Permission`]: what a role may do at all (checked for every route, see `web::routes`);
+//! - [`decide`]: whether an actor may act on one protected record, by its owning organisation,
+//!   the organisations it is shared with, and emergency ("break-glass") grants.
+
+use chrono::{DateTime, Utc};
+
+/// A role held through a membership in an organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    HotlineOperator,
+    OutreachOperator,
+    CaseWorker,
+    Mediator,
+    TerritorialCoordinator,
+    CapofilaEvaluator,
+    RegionalAnalyst,
+    Administrator,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::HotlineOperator,
+        Role::OutreachOperator,
+        Role::CaseWorker,
+        Role::Mediator,
+        Role::TerritorialCoordinator,
+        Role::CapofilaEvaluator,
+        Role::RegionalAnalyst,
+        Role::Administrator,
+        Role::Auditor,
+    ];
+
+    /// The stable code stored in the database and used in Fluent keys (`role-<code>`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::HotlineOperator => "hotline_operator",
+            Role::OutreachOperator => "outreach_operator",
+            Role::CaseWorker => "case_worker",
+            Role::Mediator => "mediator",
+            Role::TerritorialCoordinator => "territorial_coordinator",
+            Role::CapofilaEvaluator => "capofila_evaluator",
+            Role::RegionalAnalyst => "regional_analyst",
+            Role::Administrator => "administrator",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The Fluent key of the role's name.
+    pub fn label_key(self) -> String {
+        format!("role-{}", self.code().replace('_', "-"))
+    }
+}
+
+/// What a role may do at all, independent of any record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Create organisations and users, grant and revoke roles, disable accounts, reset MFA.
+    ManageUsers,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Open emergency access to a record of another organisation, with a reason.
+    BreakGlass,
+    /// Review emergency accesses after the fact.
+    ReviewBreakGlass,
+    /// Work with case-like records of one's own organisation (people, cases, contacts…).
+    WorkOnRecords,
+    /// See aggregate statistics only.
+    ReadAggregates,
+}
+
+/// Whether `role` carries `permission`. The table every route decision comes from.
+pub fn role_has(role: Role, permission: Permission) -> bool {
+    use Permission as P;
+    use Role as R;
+    match permission {
+        P::ManageUsers => role == R::Administrator,
+        P::ReadAudit => role == R::Auditor,
+        P::BreakGlass => role == R::HotlineOperator,
+        P::ReviewBreakGlass => matches!(role, R::TerritorialCoordinator | R::CapofilaEvaluator),
+        P::WorkOnRecords => matches!(
+            role,
+            R::HotlineOperator
+                | R::OutreachOperator
+                | R::CaseWorker
+                | R::Mediator
+                | R::TerritorialCoordinator
+        ),
+        P::ReadAggregates => matches!(
+            role,
+            R::RegionalAnalyst | R::TerritorialCoordinator | R::CapofilaEvaluator
+        ),
+    }
+}
+
+/// Who is acting: a signed-in user working for one organisation with its roles there.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: i32,
+    pub username: String,
+    pub organisation_id: Option<i32>,
+    pub roles: Vec<Role>,
+}
+
+impl Actor {
+    pub fn can(&self, permission: Permission) -> bool {
+        self.roles.iter().any(|r| role_has(*r, permission))
+    }
+}
+
+/// What is being done to a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Write,
+    /// Reading the identity data (names, documents…) of a person.
+    ReadIdentity,
+}
+
+/// A case-like record as the policy sees it.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub owner_organisation_id: i32,
+    /// Organisations it has been explicitly shared with (for example by an accepted referral).
+    pub shared_with: Vec<i32>,
+}
+
+/// An emergency grant held by the actor on this record.
+#[derive(Clone, Copy, Debug)]
+pub struct EmergencyGrant {
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The verdict, with the basis that is written to the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow(Basis),
+    Deny,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    Owner,
+    Shared,
+    Emergency,
+}
+
+impl Decision {
+    pub fn allowed(self) -> bool {
+        matches!(self, Decision::Allow(_))
+    }
+}
+
+/// Decides whether `actor` may do `action` on `resource` at `now`.
+///
+/// A record is visible to its owning organisation and to organisations it is shared with, for
+/// roles that work on records; an unexpired emergency grant opens it to its holder (read only).
+/// Analysts, administrators and auditors see no record through this path.
+pub fn decide(
+    actor: &Actor,
+    action: Action,
+    resource: &Resource,
+    emergency: Option<EmergencyGrant>,
+    now: DateTime<Utc>,
+) -> Decision {
+    if !actor.can(Permission::WorkOnRecords) {
+        return Decision::Deny;
+    }
+    let Some(org) = actor.organisation_id else {
+        return Decision::Deny;
+    };
+    if org == resource.owner_organisation_id {
+        return Decision::Allow(Basis::Owner);
+    }
+    if resource.shared_with.contains(&org) {
+        return Decision::Allow(Basis::Shared);
+    }
+    if let Some(grant) = emergency
+        && action != Action::Write
+        && grant.expires_at > now
+        && actor.can(Permission::BreakGlass)
+    {
+        return Decision::Allow(Basis::Emergency);
+    }
+    Decision::Deny
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn actor(role: Role, org: i32) -> Actor {
+        Actor {
+            user_id: 1,
+            username: "u".into(),
+            organisation_id: Some(org),
+            roles: vec![role],
+        }
+    }
+
+    #[test]
+    fn role_codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(r));
+        }
+        assert_eq!(Role::from_code("root"), None);
+    }
+
+    #[test]
+    fn records_are_visible_to_owner_and_shared_organisations_only() {
+        let now = Utc::now();
+        let rec = Resource {
+            owner_organisation_id: 1,
+            shared_with: vec![2],
+        };
+        for role in Role::ALL {
+            let works = role_has(role, Permission::WorkOnRecords);
+            for action in [Action::Read, Action::Write, Action::ReadIdentity] {
+                assert_eq!(decide(&actor(role, 1), action, &rec, None, now).allowed(), works, "{role:?} owner");
+                assert_eq!(decide(&actor(role, 2), action, &rec, None, now).allowed(), works, "{role:?} shared");
+                assert!(!decide(&actor(role, 3), action, &rec, None, now).allowed(), "{role:?} stranger");
+            }
+        }
+    }
+
+    #[test]
+    fn analysts_administrators_and_auditors_never_see_records() {
+        let now = Utc::now();
+        let rec = Resource {
+            owner_organisation_id: 1,
+            shared_with: vec![],
+        };
+        for role in [Role::RegionalAnalyst, Role::Administrator, Role::Auditor, Role::CapofilaEvaluator] {
+            assert_eq!(decide(&actor(role, 1), Action::Read, &rec, None, now), Decision::Deny);
+        }
+    }
+
+    #[test]
+    fn emergency_access_is_read_only_time_limited_and_for_hotline_only() {
+        let now = Utc::now();
+        let rec = Resource {
+            owner_organisation_id: 1,
+            shared_with: vec![],
+        };
+        let live = Some(EmergencyGrant {
+            expires_at: now + Duration::minutes(30),
+        });
+        let expired = Some(EmergencyGrant {
+            expires_at: now - Duration::seconds(1),
+        });
+        let hotline = actor(Role::HotlineOperator, 9);
+        assert_eq!(decide(&hotline, Action::Read, &rec, live, now), Decision::Allow(Basis::Emergency));
+        assert_eq!(decide(&hotline, Action::ReadIdentity, &rec, live, now), Decision::Allow(Basis::Emergency));
+        assert_eq!(decide(&hotline, Action::Write, &rec, live, now), Decision::Deny);
+        assert_eq!(decide(&hotline, Action::Read, &rec, expired, now), Decision::Deny);
+        assert_eq!(decide(&actor(Role::CaseWorker, 9), Action::Read, &rec, live, now), Decision::Deny);
+    }
+
+    #[test]
+    fn an_actor_without_organisation_sees_nothing() {
+        let mut a = actor(Role::CaseWorker, 1);
+        a.organisation_id = None;
+        let rec = Resource {
+            owner_organisation_id: 1,
+            shared_with: vec![],
+        };
+        assert_eq!(decide(&a, Action::Read, &rec, None, Utc::now()), Decision::Deny);
+    }
+}
