@@ -7,8 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::identity::{store, tokens};
+use crate::platform::audit;
 use crate::platform::config::{Config, LogFormat, default_database_url};
 use crate::platform::db;
+use crate::platform::policy::Role;
 use crate::platform::settings::Mode;
 
 #[derive(Parser, Debug)]
@@ -43,6 +46,70 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Manage staff accounts (for the first administrator of a fresh install)
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for integrations
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Manage the field-encryption keys
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create an account with one role; prints a one-time password
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Full name (stored encrypted)
+        #[arg(long)]
+        name: String,
+        /// Organisation name; created (as a region) if it does not exist
+        #[arg(long)]
+        organisation: String,
+        /// Role code, e.g. administrator, hotline_operator, case_worker
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable an account and end its sessions
+    Disable { username: String },
+    /// Remove an account's second factor: it enrols again at next sign-in
+    ResetMfa { username: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a token; it is printed once and stored only as a hash
+    Create {
+        /// Organisation name the token acts for
+        #[arg(long)]
+        organisation: String,
+        /// What the token is for
+        #[arg(long)]
+        name: String,
+        /// A scope (repeat for several), e.g. --scope hotline:read
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// Revoke a token by its id
+    Revoke { id: i32 },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Walk the hash chain: exit 0 if intact, 1 naming the first broken entry
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Add a new key and re-encrypt every encrypted field with it
+    Rotate,
 }
 
 /// A failure, and the exit code it deserves.
@@ -132,6 +199,42 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("configuration is valid:\n{config:#?}");
             Ok(())
         }
+        Some(Command::User(cmd)) => user_command(&config, cmd).await,
+        Some(Command::Token(cmd)) => token_command(&config, cmd).await,
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let conn = open_existing(&config).await?;
+            match audit::verify(&conn).await.map_err(runtime_db)? {
+                Ok(n) => {
+                    println!("audit trail intact: {n} entries");
+                    Ok(())
+                }
+                Err(broken) => Err(Failure::Runtime(format!("audit trail BROKEN: {broken}"))),
+            }
+        }
+        Some(Command::Keys(KeysCommand::Rotate)) => {
+            let conn = open_existing(&config).await?;
+            let mut ring =
+                crate::open_keys(&config).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let id = ring.add_key();
+            // The key file is written first: if re-encryption fails half-way, every value is
+            // still readable with the keys in the file.
+            ring.save(&config.keys_file)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let n = crate::platform::keys::reencrypt_all(&conn, &ring)
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            audit::append(
+                &conn,
+                audit::Entry::new(None, "keys.rotate", "key").record(id),
+            )
+            .await
+            .map_err(runtime_db)?;
+            println!(
+                "new key {id} in {}; {n} values re-encrypted",
+                config.keys_file.display()
+            );
+            Ok(())
+        }
         Some(Command::Demo { no_serve }) => {
             init_logging(config.log_format);
             if std::env::var_os("SATIS_DATA_DIR").is_none()
@@ -146,7 +249,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let db = db::open(&config.database_url)
                 .await
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
-            let accounts = crate::demo::load(&db)
+            let keys = crate::open_keys(&config).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let accounts = crate::demo::load(&db, &keys)
                 .await
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             db.close().await.ok();
@@ -155,6 +259,178 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 return Ok(());
             }
             serve(config, Mode::Demo).await
+        }
+    }
+}
+
+fn runtime_db(e: sea_orm::DbErr) -> Failure {
+    Failure::Runtime(db::describe(&e).to_owned())
+}
+
+async fn open_existing(config: &Config) -> Result<sea_orm::DatabaseConnection, Failure> {
+    ensure_data_dir(config)?;
+    db::open(&config.database_url)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))
+}
+
+async fn find_user(
+    conn: &sea_orm::DatabaseConnection,
+    username: &str,
+) -> Result<crate::identity::entities::user::Model, Failure> {
+    let name = store::normalise_username(username)
+        .ok_or_else(|| Failure::Config(format!("`{username}` is not a valid username")))?;
+    store::user_by_username(conn, &name)
+        .await
+        .map_err(runtime_db)?
+        .ok_or_else(|| Failure::Runtime(format!("no user `{name}`")))
+}
+
+async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> {
+    let conn = open_existing(config).await?;
+    crate::platform::settings::claim(&conn, Mode::Production)
+        .await
+        .map_err(runtime_db)?;
+    match cmd {
+        UserCommand::Add {
+            username,
+            name,
+            organisation,
+            role,
+        } => {
+            let keys = crate::open_keys(config).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let username = store::normalise_username(&username).ok_or_else(|| {
+                Failure::Config(format!(
+                    "--username `{username}`: use 3 to 64 of a-z, 0-9, dot, dash, underscore"
+                ))
+            })?;
+            let role = Role::from_code(&role).ok_or_else(|| {
+                let known: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+                Failure::Config(format!(
+                    "--role `{role}` is not one of: {}",
+                    known.join(", ")
+                ))
+            })?;
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(Failure::Config("--name must not be empty".into()));
+            }
+            let org = match store::organisation_by_name(&conn, organisation.trim())
+                .await
+                .map_err(runtime_db)?
+            {
+                Some(o) => o,
+                None => {
+                    store::create_organisation(&conn, organisation.trim(), "region", None, true)
+                        .await
+                        .map_err(runtime_db)?
+                }
+            };
+            let (user, password) = crate::identity::admin::provision_user(
+                &conn, &keys, &username, name, org.id, role, None,
+            )
+            .await
+            .map_err(|e| match e {
+                store::CreateUserError::Taken => {
+                    Failure::Config(format!("--username `{username}` is taken"))
+                }
+                other => Failure::Runtime(other.to_string()),
+            })?;
+            println!(
+                "user {} created ({} at {})",
+                user.username,
+                role.code(),
+                org.name
+            );
+            println!("one-time password: {password}");
+            println!("At first sign-in the user enrols a second factor (TOTP).");
+            Ok(())
+        }
+        UserCommand::Disable { username } => {
+            let user = find_user(&conn, &username).await?;
+            store::set_disabled(&conn, user.id, true)
+                .await
+                .map_err(runtime_db)?;
+            store::revoke_sessions(&conn, user.id)
+                .await
+                .map_err(runtime_db)?;
+            audit::append(
+                &conn,
+                audit::Entry::new(None, "user.disabled", "user")
+                    .record(user.id)
+                    .subject(format!("user:{}", user.id)),
+            )
+            .await
+            .map_err(runtime_db)?;
+            println!("user {} disabled; sessions ended", user.username);
+            Ok(())
+        }
+        UserCommand::ResetMfa { username } => {
+            let user = find_user(&conn, &username).await?;
+            store::reset_mfa(&conn, user.id).await.map_err(runtime_db)?;
+            store::revoke_sessions(&conn, user.id)
+                .await
+                .map_err(runtime_db)?;
+            audit::append(
+                &conn,
+                audit::Entry::new(None, "user.mfa_reset", "user")
+                    .record(user.id)
+                    .subject(format!("user:{}", user.id)),
+            )
+            .await
+            .map_err(runtime_db)?;
+            println!(
+                "second factor of {} removed; they enrol again at next sign-in",
+                user.username
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure> {
+    let conn = open_existing(config).await?;
+    match cmd {
+        TokenCommand::Create {
+            organisation,
+            name,
+            scopes,
+        } => {
+            let org = store::organisation_by_name(&conn, organisation.trim())
+                .await
+                .map_err(runtime_db)?
+                .ok_or_else(|| {
+                    Failure::Config(format!("--organisation `{organisation}` does not exist"))
+                })?;
+            let (id, token) = tokens::create(&conn, org.id, &name, &scopes)
+                .await
+                .map_err(|e| match e {
+                    tokens::TokenError::Db(d) => runtime_db(d),
+                    other => Failure::Config(other.to_string()),
+                })?;
+            audit::append(
+                &conn,
+                audit::Entry::new(None, "token.create", "api_token").record(id),
+            )
+            .await
+            .map_err(runtime_db)?;
+            println!("token {id} for {}: {token}", org.name);
+            println!("Store it now: it is kept only as a hash and cannot be shown again.");
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            if tokens::revoke(&conn, id).await.map_err(runtime_db)? {
+                audit::append(
+                    &conn,
+                    audit::Entry::new(None, "token.revoke", "api_token").record(id),
+                )
+                .await
+                .map_err(runtime_db)?;
+                println!("token {id} revoked");
+                Ok(())
+            } else {
+                Err(Failure::Runtime(format!("no live token with id {id}")))
+            }
         }
     }
 }
@@ -195,10 +471,13 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {listen}: {e}")))?;
     tracing::info!(%listen, backend, demo = state.demo, "SATIS is listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| Failure::Runtime(format!("server stopped: {e}")))?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| Failure::Runtime(format!("server stopped: {e}")))?;
     tracing::info!("SATIS stopped");
     Ok(())
 }

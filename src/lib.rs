@@ -13,21 +13,44 @@ use std::sync::Arc;
 use axum::Router;
 
 use platform::config::Config;
+use platform::crypto::{CryptoError, KeyFileState, KeyRing};
 use platform::db::{self, DbError};
 use platform::settings::{self, Mode};
 use platform::web::{self, AppState};
 
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Keys(#[from] CryptoError),
+}
+
+/// Opens the key file, creating it on first start (and saying so loudly).
+pub fn open_keys(config: &Config) -> Result<KeyRing, CryptoError> {
+    let (keys, state) = KeyRing::open_or_create(&config.keys_file)?;
+    if state == KeyFileState::Created {
+        tracing::warn!(
+            path = %config.keys_file.display(),
+            "NEW ENCRYPTION KEY FILE CREATED: back it up apart from the database; without it \
+             encrypted data cannot be read"
+        );
+    }
+    Ok(keys)
+}
+
 /// Opens (creating and migrating if needed) the configured database and builds the router.
 /// `wanted` is the mode an unclaimed database is given; a claimed one keeps its own.
-pub async fn build_app(config: Config, wanted: Mode) -> Result<(Router, Arc<AppState>), DbError> {
+pub async fn build_app(
+    config: Config,
+    wanted: Mode,
+) -> Result<(Router, Arc<AppState>), StartError> {
     let db = db::open(&config.database_url).await?;
     let mode = settings::claim(&db, wanted)
         .await
         .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
-    let state = Arc::new(AppState {
-        db,
-        config,
-        demo: mode == Mode::Demo,
-    });
+    let keys = open_keys(&config)?;
+    let state = Arc::new(AppState::new(db, config, mode == Mode::Demo, keys));
     Ok((web::router(state.clone()), state))
 }

@@ -30,3 +30,5 @@ error-500 = The operation could not be completed. Nothing was lost: try again sh
 error-generic = The request could not be completed.
 error-reference = Reference code: { $id }
 error-back-home = Back to the home page
+error-401 = You need to sign in to continue.
+error-csrf = The form has expired or did not come from this site. Reload the page and try again: nothing was saved.

@@ -30,3 +30,5 @@ error-500 = Non è stato possibile completare l'operazione. Nulla è stato perso
 error-generic = Non è stato possibile completare la richiesta.
 error-reference = Codice di riferimento: { $id }
 error-back-home = Torna alla pagina iniziale
+error-401 = Devi accedere per continuare.
+error-csrf = Il modulo è scaduto o non proviene da questo sito. Ricarica la pagina e riprova: nulla è stato salvato.

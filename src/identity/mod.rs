@@ -1,56 +1,81 @@
-//! Identity and access: sign-in for staff. (Accounts, second factor, sessions and the access
-//! policy arrive with the identity issue; until then no account exists and every sign-in is
-//! refused with the same message a wrong password gets.)
+//! Identity and access: staff sign-in with a mandatory second factor, sessions, the
+//! administration of organisations, users and roles, the auditor's view of the audit trail,
+//! emergency access and its review, and API tokens.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Form, Router};
-use serde::Deserialize;
-
-use crate::platform::web::{SharedState, Shell};
-
-#[derive(Template, WebTemplate)]
-#[template(path = "identity/templates/login.html")]
-struct LoginPage {
-    shell: Shell,
-    username: String,
-    error: Option<String>,
-}
-
-pub fn routes() -> Router<SharedState> {
-    Router::new().route("/login", get(login_form).post(login_submit))
-}
-
-async fn login_form(shell: Shell) -> LoginPage {
-    LoginPage {
-        shell,
-        username: String::new(),
-        error: None,
-    }
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    #[allow(dead_code)]
-    password: String,
-}
-
-async fn login_submit(shell: Shell, Form(form): Form<LoginForm>) -> (StatusCode, LoginPage) {
-    let error = Some(shell.t("login-error-invalid"));
-    (
-        StatusCode::UNAUTHORIZED,
-        LoginPage {
-            shell,
-            username: form.username.chars().take(100).collect(),
-            error,
-        },
-    )
-}
+pub mod account;
+pub mod admin;
+pub mod audit_page;
+pub mod break_glass;
 pub mod entities;
+pub mod login;
 pub mod password;
+pub mod session;
+pub mod store;
+pub mod tokens;
 pub mod totp;
+
+use crate::platform::policy::Permission;
+use crate::platform::web::routes::{Access, Routes};
+
+pub fn routes() -> Routes {
+    let admin = Access::Permission(Permission::ManageUsers);
+    Routes::new()
+        .get("/login", Access::Public, login::login_form)
+        .post("/login", Access::Public, login::login_submit)
+        .get("/login/mfa", Access::PasswordOnly, login::mfa_form)
+        .post("/login/mfa", Access::PasswordOnly, login::mfa_submit)
+        .get("/mfa/enrol", Access::PasswordOnly, login::enrol_form)
+        .post("/mfa/enrol", Access::PasswordOnly, login::enrol_submit)
+        .post("/logout", Access::PasswordOnly, login::logout)
+        .get("/account", Access::SignedIn, account::page)
+        .post(
+            "/account/password",
+            Access::SignedIn,
+            account::change_password,
+        )
+        .post(
+            "/account/preferences",
+            Access::SignedIn,
+            account::preferences,
+        )
+        .get("/admin/organisations", admin, admin::organisations)
+        .post("/admin/organisations", admin, admin::create_organisation)
+        .get("/admin/users", admin, admin::users)
+        .post("/admin/users", admin, admin::create_user)
+        .get("/admin/users/{id}", admin, admin::user_page)
+        .post("/admin/users/{id}/grant", admin, admin::grant)
+        .post("/admin/users/{id}/revoke", admin, admin::revoke)
+        .post("/admin/users/{id}/disable", admin, admin::disable)
+        .post("/admin/users/{id}/enable", admin, admin::enable)
+        .post("/admin/users/{id}/reset-mfa", admin, admin::reset_mfa)
+        .post(
+            "/admin/users/{id}/reset-password",
+            admin,
+            admin::reset_password,
+        )
+        .get(
+            "/audit",
+            Access::Permission(Permission::ReadAudit),
+            audit_page::page,
+        )
+        .get(
+            "/audit.csv",
+            Access::Permission(Permission::ReadAudit),
+            audit_page::csv,
+        )
+        .post(
+            "/break-glass",
+            Access::Permission(Permission::BreakGlass),
+            break_glass::open,
+        )
+        .get(
+            "/break-glass/review",
+            Access::Permission(Permission::ReviewBreakGlass),
+            break_glass::review_page,
+        )
+        .post(
+            "/break-glass/{id}/review",
+            Access::Permission(Permission::ReviewBreakGlass),
+            break_glass::review,
+        )
+}

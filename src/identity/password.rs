@@ -75,6 +75,9 @@ mod tests {
 
     #[test]
     fn password_may_not_contain_the_username() {
-        assert_eq!(check("mrossi-is-my-password", "mrossi"), Err(Weakness::SameAsUsername));
+        assert_eq!(
+            check("mrossi-is-my-password", "mrossi"),
+            Err(Weakness::SameAsUsername)
+        );
     }
 }

@@ -49,7 +49,9 @@ pub fn qr_svg(url: &str) -> Option<String> {
 
 /// The code for a given time (used by tests and the demo to act as an authenticator app).
 pub fn code_at(secret: &[u8], unix_seconds: u64) -> String {
-    totp(secret, "x").map(|t| t.generate(unix_seconds)).unwrap_or_default()
+    totp(secret, "x")
+        .map(|t| t.generate(unix_seconds))
+        .unwrap_or_default()
 }
 
 /// Checks `code` at `unix_seconds`, allowing one step of clock drift either way. Returns the

@@ -133,7 +133,8 @@ impl Entry {
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map_or_else(|| "\u{2205}".to_owned(), ToString::to_string)
+    v.as_ref()
+        .map_or_else(|| "\u{2205}".to_owned(), ToString::to_string)
 }
 
 /// The hash of an entry: SHA-256 over its fields, separated by a unit separator, and the
@@ -209,7 +210,9 @@ where
 pub enum Broken {
     #[error("audit entry {seq}: its content does not match its hash (changed)")]
     Altered { seq: i64 },
-    #[error("audit entry {seq}: does not link to the entry before it (an entry was removed or changed)")]
+    #[error(
+        "audit entry {seq}: does not link to the entry before it (an entry was removed or changed)"
+    )]
     Unlinked { seq: i64 },
     #[error("audit entry {expected} is missing (found {found} in its place)")]
     Missing { expected: i64, found: i64 },

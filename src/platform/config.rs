@@ -32,6 +32,10 @@ pub struct Config {
     pub default_locale: Lang,
     /// Mark cookies `Secure`. Only plain-http local use may turn this off.
     pub cookie_secure: bool,
+    /// A session unused for this long ends.
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute: std::time::Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Log format: human-readable text or JSON lines.
@@ -64,6 +68,8 @@ impl fmt::Debug for Config {
             .field("hotline", &self.hotline)
             .field("default_locale", &self.default_locale)
             .field("cookie_secure", &self.cookie_secure)
+            .field("session_idle", &self.session_idle)
+            .field("session_absolute", &self.session_absolute)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
             .finish()
@@ -89,6 +95,8 @@ struct FileConfig {
     default_locale: Option<String>,
     cookie_secure: Option<bool>,
     max_body_bytes: Option<u64>,
+    session_idle_minutes: Option<u64>,
+    session_absolute_hours: Option<u64>,
     log_format: Option<String>,
     hotline: Option<FileHotline>,
 }
@@ -115,6 +123,8 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_DEFAULT_LOCALE",
     "SATIS_COOKIE_SECURE",
     "SATIS_MAX_BODY_BYTES",
+    "SATIS_SESSION_IDLE_MINUTES",
+    "SATIS_SESSION_ABSOLUTE_HOURS",
     "SATIS_LOG_FORMAT",
     "SATIS_LOG",
     "SATIS_HOTLINE_REGIONAL",
@@ -244,6 +254,23 @@ impl Config {
                 message: "must be between 1024 and 67108864 bytes".into(),
             })?;
 
+        let idle = number(
+            env,
+            "SATIS_SESSION_IDLE_MINUTES",
+            "session_idle_minutes",
+            file.session_idle_minutes,
+            30,
+            1..=24 * 60,
+        )?;
+        let absolute = number(
+            env,
+            "SATIS_SESSION_ABSOLUTE_HOURS",
+            "session_absolute_hours",
+            file.session_absolute_hours,
+            12,
+            1..=24 * 7,
+        )?;
+
         let log_raw = env_value(env, "SATIS_LOG_FORMAT")?
             .map(|v| ("SATIS_LOG_FORMAT", v))
             .or(file.log_format.clone().map(|v| ("log_format", v)));
@@ -298,6 +325,8 @@ impl Config {
                 default_locale,
                 cookie_secure,
                 max_body_bytes,
+                session_idle: std::time::Duration::from_secs(idle * 60),
+                session_absolute: std::time::Duration::from_secs(absolute * 3600),
                 log_format,
             },
             warnings,
@@ -370,6 +399,35 @@ fn env_value(env: &BTreeMap<String, String>, name: &str) -> Result<Option<String
         }
     }
     Ok(None)
+}
+
+/// A whole number from the environment or the file, within `range`.
+fn number(
+    env: &BTreeMap<String, String>,
+    env_key: &str,
+    file_key: &str,
+    file_value: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let (key, value) = match env_value(env, env_key)? {
+        Some(v) => (
+            env_key,
+            v.trim().parse::<u64>().map_err(|_| ConfigError::Key {
+                key: env_key.to_owned(),
+                message: format!("`{v}` is not a whole number"),
+            })?,
+        ),
+        None => (file_key, file_value.unwrap_or(default)),
+    };
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Key {
+            key: key.to_owned(),
+            message: format!("must be between {} and {}", range.start(), range.end()),
+        })
+    }
 }
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {

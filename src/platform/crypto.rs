@@ -50,7 +50,11 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "KeyRing {{ key ids: {:?}, keys redacted }}", self.keys.keys())
+        write!(
+            f,
+            "KeyRing {{ key ids: {:?}, keys redacted }}",
+            self.keys.keys()
+        )
     }
 }
 
@@ -320,7 +324,9 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    let ok = argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+    let ok = argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
     ok && real
 }
 
@@ -347,12 +353,21 @@ mod tests {
         let ring = KeyRing::generate();
         let sealed = ring.encrypt_str("person.name", "Maria Rossi").unwrap();
         assert!(!sealed.windows(5).any(|w| w == b"Maria"));
-        assert_eq!(ring.decrypt_str("person.name", &sealed).unwrap(), "Maria Rossi");
-        assert!(matches!(ring.decrypt_str("person.alias", &sealed), Err(CryptoError::Tampered)));
+        assert_eq!(
+            ring.decrypt_str("person.name", &sealed).unwrap(),
+            "Maria Rossi"
+        );
+        assert!(matches!(
+            ring.decrypt_str("person.alias", &sealed),
+            Err(CryptoError::Tampered)
+        ));
         for i in 0..sealed.len() {
             let mut t = sealed.clone();
             t[i] ^= 1;
-            assert!(ring.decrypt("person.name", &t).is_err(), "byte {i} flipped went unnoticed");
+            assert!(
+                ring.decrypt("person.name", &t).is_err(),
+                "byte {i} flipped went unnoticed"
+            );
         }
         assert!(ring.decrypt("person.name", b"short").is_err());
         let other = KeyRing::generate();
@@ -396,10 +411,22 @@ mod tests {
     #[test]
     fn blind_indexes_match_equal_values_only() {
         let ring = KeyRing::generate();
-        assert_eq!(ring.blind_index("phone", "123"), ring.blind_index("phone", "123"));
-        assert_ne!(ring.blind_index("phone", "123"), ring.blind_index("phone", "124"));
-        assert_ne!(ring.blind_index("phone", "123"), ring.blind_index("doc", "123"));
-        assert_ne!(KeyRing::generate().blind_index("phone", "123"), ring.blind_index("phone", "123"));
+        assert_eq!(
+            ring.blind_index("phone", "123"),
+            ring.blind_index("phone", "123")
+        );
+        assert_ne!(
+            ring.blind_index("phone", "123"),
+            ring.blind_index("phone", "124")
+        );
+        assert_ne!(
+            ring.blind_index("phone", "123"),
+            ring.blind_index("doc", "123")
+        );
+        assert_ne!(
+            KeyRing::generate().blind_index("phone", "123"),
+            ring.blind_index("phone", "123")
+        );
     }
 
     #[test]

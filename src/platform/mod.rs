@@ -1,11 +1,13 @@
 //! The thin platform every area builds on: configuration, database, settings, i18n, web shell.
 
+pub mod audit;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod i18n;
+pub mod keys;
 pub mod migrations;
-pub mod settings;
-pub mod web;
-pub mod crypto;
 pub mod policy;
-pub mod audit;
+pub mod settings;
+pub mod throttle;
+pub mod web;

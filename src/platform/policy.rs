@@ -225,9 +225,20 @@ mod tests {
         for role in Role::ALL {
             let works = role_has(role, Permission::WorkOnRecords);
             for action in [Action::Read, Action::Write, Action::ReadIdentity] {
-                assert_eq!(decide(&actor(role, 1), action, &rec, None, now).allowed(), works, "{role:?} owner");
-                assert_eq!(decide(&actor(role, 2), action, &rec, None, now).allowed(), works, "{role:?} shared");
-                assert!(!decide(&actor(role, 3), action, &rec, None, now).allowed(), "{role:?} stranger");
+                assert_eq!(
+                    decide(&actor(role, 1), action, &rec, None, now).allowed(),
+                    works,
+                    "{role:?} owner"
+                );
+                assert_eq!(
+                    decide(&actor(role, 2), action, &rec, None, now).allowed(),
+                    works,
+                    "{role:?} shared"
+                );
+                assert!(
+                    !decide(&actor(role, 3), action, &rec, None, now).allowed(),
+                    "{role:?} stranger"
+                );
             }
         }
     }
@@ -239,8 +250,16 @@ mod tests {
             owner_organisation_id: 1,
             shared_with: vec![],
         };
-        for role in [Role::RegionalAnalyst, Role::Administrator, Role::Auditor, Role::CapofilaEvaluator] {
-            assert_eq!(decide(&actor(role, 1), Action::Read, &rec, None, now), Decision::Deny);
+        for role in [
+            Role::RegionalAnalyst,
+            Role::Administrator,
+            Role::Auditor,
+            Role::CapofilaEvaluator,
+        ] {
+            assert_eq!(
+                decide(&actor(role, 1), Action::Read, &rec, None, now),
+                Decision::Deny
+            );
         }
     }
 
@@ -258,11 +277,26 @@ mod tests {
             expires_at: now - Duration::seconds(1),
         });
         let hotline = actor(Role::HotlineOperator, 9);
-        assert_eq!(decide(&hotline, Action::Read, &rec, live, now), Decision::Allow(Basis::Emergency));
-        assert_eq!(decide(&hotline, Action::ReadIdentity, &rec, live, now), Decision::Allow(Basis::Emergency));
-        assert_eq!(decide(&hotline, Action::Write, &rec, live, now), Decision::Deny);
-        assert_eq!(decide(&hotline, Action::Read, &rec, expired, now), Decision::Deny);
-        assert_eq!(decide(&actor(Role::CaseWorker, 9), Action::Read, &rec, live, now), Decision::Deny);
+        assert_eq!(
+            decide(&hotline, Action::Read, &rec, live, now),
+            Decision::Allow(Basis::Emergency)
+        );
+        assert_eq!(
+            decide(&hotline, Action::ReadIdentity, &rec, live, now),
+            Decision::Allow(Basis::Emergency)
+        );
+        assert_eq!(
+            decide(&hotline, Action::Write, &rec, live, now),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(&hotline, Action::Read, &rec, expired, now),
+            Decision::Deny
+        );
+        assert_eq!(
+            decide(&actor(Role::CaseWorker, 9), Action::Read, &rec, live, now),
+            Decision::Deny
+        );
     }
 
     #[test]
@@ -273,6 +307,9 @@ mod tests {
             owner_organisation_id: 1,
             shared_with: vec![],
         };
-        assert_eq!(decide(&a, Action::Read, &rec, None, Utc::now()), Decision::Deny);
+        assert_eq!(
+            decide(&a, Action::Read, &rec, None, Utc::now()),
+            Decision::Deny
+        );
     }
 }

@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Run with `cargo test`; see `support.rs` for how PostgreSQL is found or skipped.
 
+mod access;
 mod cli;
+mod identity;
 mod platform;
 mod support;
 
@@ -11,8 +13,11 @@ use support::Backend;
 
 fn main() {
     let args = Arguments::from_args();
-    let groups: Vec<(&str, Vec<(&'static str, support::TestFn)>)> =
-        vec![("platform", platform::tests())];
+    let groups: Vec<(&str, Vec<(&'static str, support::TestFn)>)> = vec![
+        ("platform", platform::tests()),
+        ("identity", identity::tests()),
+        ("access", access::tests()),
+    ];
 
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     let pg = support::probe_postgres();

@@ -114,10 +114,24 @@ async fn unknown_route_gets_translated_404_with_reference(db: TestDb) {
 
 async fn wrong_method_gets_translated_page(db: TestDb) {
     let app = db.app().await;
+    let token = app.csrf().await;
+    let r = app
+        .request(
+            Method::DELETE,
+            "/login",
+            &[
+                ("origin", "http://satis.test"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            Body::from(format!("_csrf={token}")),
+        )
+        .await;
+    r.assert_status(405).assert_contains("non è consentita");
+    // Without the token, or from another site, it is refused before anything else.
     let r = app
         .request(Method::DELETE, "/login", &[], Body::empty())
         .await;
-    r.assert_status(405).assert_contains("non è consentita");
+    r.assert_status(403);
     assert!(!r.header("allow").is_empty(), "405 keeps its Allow header");
 }
 
@@ -136,7 +150,10 @@ async fn oversized_body_is_refused_with_413(db: TestDb) {
         .request(
             Method::POST,
             "/login",
-            &[("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", "http://satis.test"),
+            ],
             stream,
         )
         .await;
@@ -269,9 +286,15 @@ async fn database_without_durability_is_refused(db: TestDb) {
 async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
     let url = db.url.clone();
     let conn = satis::platform::db::open(&url).await.unwrap();
-    satis::demo::load(&conn).await.unwrap();
+    let keys = satis::platform::crypto::KeyRing::generate();
+    satis::demo::load(&conn, &keys).await.unwrap();
     // Loading twice is harmless.
-    satis::demo::load(&conn).await.unwrap();
+    let accounts = satis::demo::load(&conn, &keys).await.unwrap();
+    assert_eq!(
+        accounts.len(),
+        satis::platform::policy::Role::ALL.len(),
+        "one account per role"
+    );
     assert_eq!(settings::mode(&conn).await.unwrap(), Some(Mode::Demo));
     conn.close().await.unwrap();
     // Even when opened by `satis serve`, a demonstration database says so on every page.
@@ -287,6 +310,9 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
     let real_url = format!("sqlite://{}", real.path().join("real.sqlite").display());
     let conn = satis::platform::db::open(&real_url).await.unwrap();
     settings::claim(&conn, Mode::Production).await.unwrap();
-    let err = satis::demo::load(&conn).await.unwrap_err().to_string();
+    let err = satis::demo::load(&conn, &keys)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("real data"), "{err}");
 }

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use libtest_mimic::Failed;
 use satis::platform::config::{Config, Sources};
+use satis::platform::policy::Role;
 use satis::platform::settings::Mode;
 use satis::platform::web::AppState;
 use sqlx::Connection;
@@ -200,6 +201,9 @@ impl TestApp {
         body: Body,
     ) -> TestResponse {
         let mut req = Request::builder().method(method).uri(path);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            req = req.header("host", "satis.test");
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -255,18 +259,158 @@ impl TestApp {
             .await
     }
 
+    /// The CSRF token the current session (or, before sign-in, this browser) must send.
+    pub async fn csrf(&self) -> String {
+        for page in ["/account", "/login/mfa", "/login"] {
+            let r = self.get(page).await;
+            if let Some(t) = find_value(&r.body, "name=\"_csrf\" value=\"") {
+                return t;
+            }
+        }
+        panic!("no page offered a CSRF token")
+    }
+
+    /// Submits a form as a browser on this site would: same-origin, with the CSRF token.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all, &[("origin", "http://satis.test")])
+            .await
+    }
+
+    /// Submits exactly these fields and headers (for tests of what a forger could send).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        self.request(
-            Method::POST,
-            path,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Body::from(body),
+        let mut all = vec![("content-type", "application/x-www-form-urlencoded")];
+        all.extend_from_slice(headers);
+        self.request(Method::POST, path, &all, Body::from(body))
+            .await
+    }
+
+    /// Forgets every cookie (a new browser).
+    pub fn clear_cookies(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+
+    /// Creates an organisation (idempotent by name) and returns its id.
+    pub async fn organisation(&self, name: &str) -> i32 {
+        use satis::identity::store;
+        if let Some(o) = store::organisation_by_name(&self.state.db, name)
+            .await
+            .unwrap()
+        {
+            return o.id;
+        }
+        store::create_organisation(&self.state.db, name, "ngo", Some("FI"), false)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Creates a user with `role` in `org`, a known password and an enrolled second factor.
+    pub async fn user(&self, username: &str, role: Role, org: i32) -> TestUser {
+        use satis::identity::store;
+        let hash = satis::platform::crypto::hash_password(PASSWORD).unwrap();
+        let u = store::create_user(
+            &self.state.db,
+            &self.state.keys,
+            username,
+            &format!("{username} Test"),
+            hash,
         )
         .await
+        .unwrap();
+        store::grant(&self.state.db, u.id, org, role, None)
+            .await
+            .unwrap();
+        let secret = satis::identity::totp::new_secret();
+        store::set_totp(&self.state.db, &self.state.keys, u.id, &secret, 0)
+            .await
+            .unwrap();
+        TestUser {
+            id: u.id,
+            username: username.to_owned(),
+            secret,
+            next_step: Arc::new(Mutex::new(0)),
+        }
     }
+
+    /// Signs in through the real pages: password, then a fresh TOTP code.
+    pub async fn sign_in(&self, user: &TestUser) {
+        self.clear_cookies();
+        let r = self
+            .post_form(
+                "/login",
+                &[("username", &user.username), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 303, "password step: {}", r.body);
+        assert!(
+            r.header("location").starts_with("/login/mfa"),
+            "{}",
+            r.header("location")
+        );
+        let r = self
+            .post_form("/login/mfa", &[("code", &user.code())])
+            .await;
+        assert_eq!(r.status.as_u16(), 303, "code step: {}", r.body);
+    }
+
+    /// Puts a full session for `user` into the cookie jar directly (no password hashing):
+    /// for tests that need many sessions, such as the access matrix.
+    pub async fn session_for(&self, user_id: i32, org: Option<i32>) {
+        self.clear_cookies();
+        let token = satis::identity::store::create_session(&self.state.db, user_id, org, true)
+            .await
+            .unwrap();
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert("satis_session".to_owned(), token);
+    }
+}
+
+pub const PASSWORD: &str = "una frase segreta abbastanza lunga";
+
+/// A test account with its authenticator.
+#[derive(Clone)]
+pub struct TestUser {
+    pub id: i32,
+    pub username: String,
+    pub secret: Vec<u8>,
+    next_step: Arc<Mutex<i64>>,
+}
+
+impl TestUser {
+    /// A code for a time step not used before (the server refuses replays), within the
+    /// allowed drift of one step ahead.
+    pub fn code(&self) -> String {
+        let now_step = chrono::Utc::now().timestamp() / 30;
+        let mut next = self.next_step.lock().unwrap();
+        let step = (*next).max(now_step - 1);
+        assert!(
+            step <= now_step + 1,
+            "more than three sign-ins in 30 s for one user"
+        );
+        *next = step + 1;
+        satis::identity::totp::code_at(&self.secret, (step * 30) as u64)
+    }
+}
+
+/// The text after `marker` up to the next double quote or `<`.
+pub fn find_value(body: &str, marker: &str) -> Option<String> {
+    let start = body.find(marker)? + marker.len();
+    let rest = &body[start..];
+    let end = rest.find(['"', '<'])?;
+    Some(rest[..end].to_owned())
 }
 
 fn drop_pg(name: &str) {

@@ -24,11 +24,17 @@ fn pk() -> ColumnDef {
 }
 
 fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(id(name)).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(id(name))
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 fn ts_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(id(name)).timestamp_with_time_zone().null().to_owned()
+    ColumnDef::new(id(name))
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
 }
 
 fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
@@ -46,7 +52,12 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(id("organisation"))
                 .col(pk())
-                .col(ColumnDef::new(id("name")).string_len(200).not_null().unique_key())
+                .col(
+                    ColumnDef::new(id("name"))
+                        .string_len(200)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ColumnDef::new(id("kind")).string_len(40).not_null())
                 .col(ColumnDef::new(id("province")).string_len(2).null())
                 .col(ColumnDef::new(id("is_public")).boolean().not_null())
@@ -59,9 +70,18 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(id("app_user"))
                 .col(pk())
-                .col(ColumnDef::new(id("username")).string_len(64).not_null().unique_key())
+                .col(
+                    ColumnDef::new(id("username"))
+                        .string_len(64)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ColumnDef::new(id("display_name_enc")).blob().not_null())
-                .col(ColumnDef::new(id("password_hash")).string_len(200).not_null())
+                .col(
+                    ColumnDef::new(id("password_hash"))
+                        .string_len(200)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(id("totp_secret_enc")).blob().null())
                 .col(ColumnDef::new(id("totp_last_step")).big_integer().null())
                 .col(ColumnDef::new(id("disabled")).boolean().not_null())
@@ -98,7 +118,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(id("user_session"))
-                .col(ColumnDef::new(id("id")).string_len(64).not_null().primary_key())
+                .col(
+                    ColumnDef::new(id("id"))
+                        .string_len(64)
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new(id("user_id")).integer().not_null())
                 .col(ColumnDef::new(id("organisation_id")).integer().null())
                 .col(ColumnDef::new(id("csrf_token")).string_len(64).not_null())
@@ -134,7 +159,12 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(id("api_token"))
                 .col(pk())
-                .col(ColumnDef::new(id("lookup")).string_len(32).not_null().unique_key())
+                .col(
+                    ColumnDef::new(id("lookup"))
+                        .string_len(32)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(ColumnDef::new(id("token_hash")).string_len(64).not_null())
                 .col(ColumnDef::new(id("name")).string_len(100).not_null())
                 .col(ColumnDef::new(id("organisation_id")).integer().not_null())
@@ -169,7 +199,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(id("audit_event"))
-                .col(ColumnDef::new(id("seq")).big_integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new(id("seq"))
+                        .big_integer()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ts("at"))
                 .col(ColumnDef::new(id("actor_user_id")).integer().null())
                 .col(ColumnDef::new(id("actor_username")).string_len(64).null())

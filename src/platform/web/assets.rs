@@ -1,13 +1,12 @@
 //! Static assets, embedded in the binary at compile time. Project-written only: no third-party
 //! files, no fonts fetched from anywhere (the system font stack is used).
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
-use super::{AppError, SharedState};
+use super::AppError;
+use super::routes::{Access, Routes};
 
 struct Asset {
     name: &'static str,
@@ -36,11 +35,12 @@ const ASSETS: &[Asset] = &[
 /// Appended to asset URLs so that a new release is never served a stale cached file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-pub fn routes() -> Router<SharedState> {
-    Router::new().route("/static/{name}", get(serve)).route(
-        "/favicon.ico",
-        get(|| serve(Path("favicon.svg".to_owned()))),
-    )
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/static/{name}", Access::Public, serve)
+        .get("/favicon.ico", Access::Public, || {
+            serve(Path("favicon.svg".to_owned()))
+        })
 }
 
 async fn serve(Path(name): Path<String>) -> Result<Response, AppError> {

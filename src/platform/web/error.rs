@@ -16,6 +16,10 @@ pub enum AppError {
     BadRequest(&'static str),
     #[error("forbidden")]
     Forbidden,
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("too many attempts")]
+    TooManyAttempts,
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
@@ -33,6 +37,8 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -62,6 +68,7 @@ impl IntoResponse for AppError {
 fn message_key_for(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "error-400",
+        401 => "error-401",
         403 => "error-403",
         404 => "error-404",
         405 => "error-405",
@@ -96,7 +103,7 @@ pub fn render_if_needed(state: &SharedState, ctx: &RequestCtx, response: Respons
     }
     let status = response.status();
     let message_key = marked.map_or_else(|| message_key_for(status), |m| m.message_key);
-    let shell = Shell::from_parts(state, Some(ctx), "/".to_owned());
+    let shell = Shell::from_parts(state, Some(ctx), None, "/".to_owned());
     let page = ErrorTemplate {
         title: shell.t(&format!("error-title-{}", title_group(status))),
         message: shell.t(message_key),
@@ -124,7 +131,7 @@ pub fn render_if_needed(state: &SharedState, ctx: &RequestCtx, response: Respons
 
 fn title_group(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        403 => "forbidden",
+        401 | 403 => "forbidden",
         404 => "not-found",
         413 => "too-large",
         400..=499 => "request",

@@ -13,7 +13,6 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
 use base64::Engine;
 use rand::RngCore;
 use sea_orm::DatabaseConnection;
@@ -22,8 +21,11 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tracing::Instrument;
 
 use crate::platform::config::Config;
+use crate::platform::crypto::KeyRing;
 use crate::platform::db;
 use crate::platform::i18n::Lang;
+use crate::platform::throttle::Throttle;
+use routes::{Access, Routes};
 
 pub use error::AppError;
 pub use shell::Shell;
@@ -34,6 +36,22 @@ pub struct AppState {
     pub config: Config,
     /// The database holds demonstration data: every page says so.
     pub demo: bool,
+    /// Field-encryption keys.
+    pub keys: KeyRing,
+    /// Sign-in attempts, per account and per client.
+    pub login_throttle: Throttle,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: Config, demo: bool, keys: KeyRing) -> AppState {
+        AppState {
+            db,
+            config,
+            demo,
+            keys,
+            login_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
+        }
+    }
 }
 
 pub type SharedState = Arc<AppState>;
@@ -49,18 +67,28 @@ pub struct RequestCtx {
     pub lang: Lang,
 }
 
-/// Builds the whole application router.
-pub fn router(state: SharedState) -> Router {
-    let max_body = state.config.max_body_bytes;
-    Router::new()
-        .route("/healthz", get(healthz))
+/// Every route of the application with its access rule (the access-matrix test walks these).
+pub fn app_routes() -> Routes {
+    Routes::new()
+        .get("/healthz", Access::Public, healthz)
         .merge(assets::routes())
         .merge(shell::routes())
         .merge(crate::home::routes())
         .merge(crate::identity::routes())
+}
+
+/// Builds the whole application router.
+pub fn router(state: SharedState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let (routes, _) = app_routes().into_parts();
+    routes
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(on_panic))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::identity::session::resolve,
+        ))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -195,3 +223,5 @@ fn set_security_headers(h: &mut HeaderMap, nonce: &str, is_static: bool) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
+pub mod client;
+pub mod routes;

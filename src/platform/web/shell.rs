@@ -1,17 +1,19 @@
 //! The page shell every HTML page is drawn in: language, nonce, hotline numbers, navigation and
 //! the demonstration banner. Handlers take a [`Shell`] as an extractor and pass it to templates.
 
-use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use serde::Deserialize;
 
+use super::routes::{Access, Routes};
 use super::{AppError, RequestCtx, SharedState};
+use crate::identity::session::{CsrfToken, StaffView};
 use crate::platform::config::Hotline;
 use crate::platform::i18n::Lang;
+use crate::platform::policy::Permission;
+use axum::http::Extensions;
 
 /// Name of the cookie that remembers the chosen language (nothing else is in it).
 pub const LANG_COOKIE: &str = "satis_lang";
@@ -34,6 +36,10 @@ pub struct Shell {
     pub hotline: Hotline,
     pub demo: bool,
     pub nav: Vec<NavItem>,
+    /// The CSRF token every form of the page carries as `_csrf`.
+    pub csrf: String,
+    /// The signed-in staff member, if any.
+    pub staff: Option<StaffView>,
 }
 
 impl Shell {
@@ -82,25 +88,43 @@ impl Shell {
         }
     }
 
-    fn public_nav() -> Vec<NavItem> {
-        vec![
-            NavItem {
-                href: "/",
-                label_key: "nav-home",
-            },
-            NavItem {
-                href: "/login",
-                label_key: "nav-login",
-            },
-        ]
+    /// The navigation: what the signed-in person's roles open, or the public entries.
+    fn nav_for(staff: Option<&StaffView>) -> Vec<NavItem> {
+        let item = |href, label_key| NavItem { href, label_key };
+        let Some(staff) = staff.filter(|s| s.full) else {
+            return vec![item("/", "nav-home"), item("/login", "nav-login")];
+        };
+        let mut nav = vec![item("/", "nav-dashboard")];
+        if staff.actor.can(Permission::ManageUsers) {
+            nav.push(item("/admin/users", "nav-users"));
+            nav.push(item("/admin/organisations", "nav-organisations"));
+        }
+        if staff.actor.can(Permission::ReviewBreakGlass) {
+            nav.push(item("/break-glass/review", "nav-break-glass-review"));
+        }
+        if staff.actor.can(Permission::ReadAudit) {
+            nav.push(item("/audit", "nav-audit"));
+        }
+        nav.push(item("/account", "nav-account"));
+        nav
     }
 
     /// Builds a shell from a request's parts (used by the extractor and by error pages).
-    pub fn from_parts(state: &SharedState, ctx: Option<&RequestCtx>, uri_path: String) -> Shell {
+    pub fn from_parts(
+        state: &SharedState,
+        ctx: Option<&RequestCtx>,
+        extensions: Option<&Extensions>,
+        uri_path: String,
+    ) -> Shell {
         let (lang, nonce, request_id) = match ctx {
             Some(c) => (c.lang, c.nonce.clone(), c.id.clone()),
             None => (state.config.default_locale, String::new(), String::new()),
         };
+        let staff = extensions.and_then(|e| e.get::<StaffView>()).cloned();
+        let csrf = extensions
+            .and_then(|e| e.get::<CsrfToken>())
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
         Shell {
             lang,
             nonce,
@@ -108,8 +132,30 @@ impl Shell {
             path: uri_path,
             hotline: state.config.hotline.clone(),
             demo: state.demo,
-            nav: Self::public_nav(),
+            nav: Self::nav_for(staff.as_ref()),
+            csrf,
+            staff,
         }
+    }
+
+    /// The translated name of an organisation kind code.
+    pub fn org_kind(&self, code: &str) -> String {
+        self.t(&format!("org-kind-{}", code.replace('_', "-")))
+    }
+
+    /// The signed-in person's role names in the current organisation, translated.
+    pub fn role_names(&self) -> String {
+        self.staff
+            .as_ref()
+            .map(|s| {
+                s.actor
+                    .roles
+                    .iter()
+                    .map(|r| self.t(&r.label_key()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -128,6 +174,7 @@ impl FromRequestParts<SharedState> for Shell {
         Ok(Shell::from_parts(
             state,
             parts.extensions.get::<RequestCtx>(),
+            Some(&parts.extensions),
             path,
         ))
     }
@@ -165,8 +212,8 @@ fn lang_switch_href(lang: Lang, current: &str) -> String {
     format!("/lang/{}?next={next}", lang.code())
 }
 
-pub fn routes() -> Router<SharedState> {
-    Router::new().route("/lang/{code}", get(switch_language))
+pub fn routes() -> Routes {
+    Routes::new().get("/lang/{code}", Access::Public, switch_language)
 }
 
 #[derive(Deserialize)]

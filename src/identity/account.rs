@@ -1,0 +1,135 @@
+//! The signed-in person's own page: who they are, their roles, language, password.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{password, store};
+use crate::platform::audit::{self, Entry};
+use crate::platform::crypto;
+use crate::platform::i18n::Lang;
+use crate::platform::web::{AppError, SharedState, Shell};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "identity/templates/account.html")]
+pub struct AccountPage {
+    pub shell: Shell,
+    pub memberships: Vec<(String, String)>,
+    pub locale: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+async fn account_page(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<AccountPage, AppError> {
+    let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let user = store::user(&state.db, staff.actor.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let mut memberships = Vec::new();
+    for m in store::memberships(&state.db, user.id).await? {
+        let org = store::organisation(&state.db, m.organisation_id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        let role = crate::platform::policy::Role::from_code(&m.role)
+            .map(|r| shell.t(&r.label_key()))
+            .unwrap_or(m.role);
+        memberships.push((org, role));
+    }
+    Ok(AccountPage {
+        shell,
+        memberships,
+        locale: user.locale.unwrap_or_default(),
+        error,
+        notice,
+    })
+}
+
+pub async fn page(State(state): State<SharedState>, shell: Shell) -> Result<AccountPage, AppError> {
+    account_page(&state, shell, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Changing the password ends every session of the account, this one included.
+pub async fn change_password(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let user = store::user(&state.db, staff.actor.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let current_ok =
+        crypto::verify_password_async(form.current, Some(user.password_hash.clone())).await;
+    let problem = if !current_ok {
+        Some("account-error-current")
+    } else if form.new != form.confirm {
+        Some("account-error-confirm")
+    } else {
+        password::check(&form.new, &user.username)
+            .err()
+            .map(|w| w.message_key())
+    };
+    if let Some(key) = problem {
+        let error = Some(shell.t(key));
+        let page = account_page(&state, shell, error, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let hash = crypto::hash_password_async(form.new)
+        .await
+        .map_err(|_| AppError::Internal("password hashing"))?;
+    store::set_password(&state.db, user.id, hash).await?;
+    store::revoke_sessions(&state.db, user.id).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&staff.actor), "user.password_changed", "user")
+            .record(user.id)
+            .subject(format!("user:{}", user.id)),
+    )
+    .await?;
+    Ok(Redirect::to("/login?done=password").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PreferencesForm {
+    #[serde(default)]
+    locale: String,
+}
+
+pub async fn preferences(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Form(form): Form<PreferencesForm>,
+) -> Result<Response, AppError> {
+    let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let locale = Lang::from_code(&form.locale).map(Lang::code);
+    store::set_locale(&state.db, staff.actor.user_id, locale).await?;
+    // The preference applies from the next page; a language cookie would override it.
+    let mut r = Redirect::to("/account").into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+        "{}=; Path=/; Max-Age=0",
+        crate::platform::web::shell::LANG_COOKIE
+    )) {
+        r.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(r)
+}

@@ -1,0 +1,260 @@
+//! Emergency access ("break-glass"): a hotline operator at night may open a record of another
+//! organisation for a limited time, giving a reason; every such access is listed for review by
+//! the territorial coordinators and the lead entity afterwards.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
+};
+use serde::Deserialize;
+
+use super::entities::break_glass;
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Actor, EmergencyGrant};
+use crate::platform::web::shell::safe_next;
+use crate::platform::web::{AppError, SharedState, Shell};
+
+/// How long an emergency access lasts.
+pub const DURATION_MINUTES: i64 = 60;
+/// The shortest acceptable reason.
+pub const MIN_REASON_CHARS: usize = 15;
+
+/// Record kinds that can be opened in an emergency (grows with the areas).
+pub const RECORD_KINDS: &[&str] = &["person", "case", "hotline_contact"];
+
+/// Why an emergency access was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    ReasonTooShort,
+    UnknownKind,
+    NoOrganisation,
+}
+
+/// Opens an emergency access, after checking its reason (plain rule, unit-tested).
+pub fn validate(actor: &Actor, kind: &str, reason: &str) -> Result<(), Refusal> {
+    if actor.organisation_id.is_none() {
+        return Err(Refusal::NoOrganisation);
+    }
+    if !RECORD_KINDS.contains(&kind) {
+        return Err(Refusal::UnknownKind);
+    }
+    if reason.trim().chars().count() < MIN_REASON_CHARS {
+        return Err(Refusal::ReasonTooShort);
+    }
+    Ok(())
+}
+
+pub async fn start(
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
+    actor: &Actor,
+    kind: &str,
+    record_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<break_glass::Model, DbErr> {
+    let row = break_glass::ActiveModel {
+        user_id: Set(actor.user_id),
+        organisation_id: Set(actor.organisation_id.unwrap_or_default()),
+        record_kind: Set(kind.to_owned()),
+        record_id: Set(record_id.to_owned()),
+        reason: Set(reason.trim().to_owned()),
+        started_at: Set(now),
+        expires_at: Set(now + Duration::minutes(DURATION_MINUTES)),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_note: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::append(
+        db,
+        Entry::new(Some(actor), "break_glass.open", kind)
+            .record(record_id)
+            .reason(reason.trim()),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// The actor's live emergency grant on a record, if any (for `policy::decide`).
+pub async fn active_grant(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    kind: &str,
+    record_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<EmergencyGrant>, DbErr> {
+    Ok(break_glass::Entity::find()
+        .filter(break_glass::Column::UserId.eq(user_id))
+        .filter(break_glass::Column::RecordKind.eq(kind))
+        .filter(break_glass::Column::RecordId.eq(record_id))
+        .filter(break_glass::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(|g| EmergencyGrant {
+            expires_at: g.expires_at,
+        }))
+}
+
+#[derive(Deserialize)]
+pub struct OpenForm {
+    #[serde(default)]
+    record_kind: String,
+    #[serde(default)]
+    record_id: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn open(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Form(form): Form<OpenForm>,
+) -> Result<Response, AppError> {
+    let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let record_id: String = form.record_id.trim().chars().take(64).collect();
+    match validate(&staff.actor, &form.record_kind, &form.reason) {
+        Ok(()) if !record_id.is_empty() => {}
+        Err(Refusal::ReasonTooShort) => {
+            return Err(AppError::BadRequest("break-glass-error-reason"));
+        }
+        _ => return Err(AppError::BadRequest("error-400")),
+    }
+    start(
+        &state.db,
+        &staff.actor,
+        &form.record_kind,
+        &record_id,
+        &form.reason,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Redirect::to(&safe_next(Some(&form.next))).into_response())
+}
+
+pub struct ReviewRow {
+    pub id: i32,
+    pub username: String,
+    pub record: String,
+    pub reason: String,
+    pub started_at: String,
+    pub reviewed: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "identity/templates/break_glass_review.html")]
+pub struct ReviewPage {
+    pub shell: Shell,
+    pub rows: Vec<ReviewRow>,
+}
+
+pub async fn review_page(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<ReviewPage, AppError> {
+    let grants = break_glass::Entity::find()
+        .order_by_desc(break_glass::Column::StartedAt)
+        .all(&state.db)
+        .await?;
+    let mut rows = Vec::new();
+    for g in grants {
+        let username = super::store::user(&state.db, g.user_id)
+            .await?
+            .map(|u| u.username)
+            .unwrap_or_default();
+        rows.push(ReviewRow {
+            id: g.id,
+            username,
+            record: format!("{} {}", g.record_kind, g.record_id),
+            reason: g.reason,
+            started_at: g.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            reviewed: g.reviewed_at.is_some(),
+        });
+    }
+    Ok(ReviewPage { shell, rows })
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn review(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, AppError> {
+    let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let grant = break_glass::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = grant.record_kind.clone();
+    let record = grant.record_id.clone();
+    let mut am = grant.into_active_model();
+    am.reviewed_by = Set(Some(staff.actor.user_id));
+    am.reviewed_at = Set(Some(Utc::now()));
+    am.review_note = Set(Some(form.note.trim().chars().take(2000).collect()));
+    am.update(&state.db).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&staff.actor), "break_glass.reviewed", &kind)
+            .record(record)
+            .reason(format!("grant {id}")),
+    )
+    .await?;
+    Ok(Redirect::to("/break-glass/review").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::policy::Role;
+
+    #[test]
+    fn a_reason_is_mandatory() {
+        let actor = Actor {
+            user_id: 1,
+            username: "op".into(),
+            organisation_id: Some(1),
+            roles: vec![Role::HotlineOperator],
+        };
+        assert_eq!(
+            validate(&actor, "case", "urgent"),
+            Err(Refusal::ReasonTooShort)
+        );
+        assert_eq!(
+            validate(&actor, "case", "               "),
+            Err(Refusal::ReasonTooShort)
+        );
+        assert_eq!(
+            validate(&actor, "payroll", "a long enough reason here"),
+            Err(Refusal::UnknownKind)
+        );
+        assert_eq!(
+            validate(
+                &actor,
+                "case",
+                "caller in danger, owner unreachable at night"
+            ),
+            Ok(())
+        );
+        let mut lone = actor.clone();
+        lone.organisation_id = None;
+        assert_eq!(
+            validate(&lone, "case", "caller in danger, owner unreachable"),
+            Err(Refusal::NoOrganisation)
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! Queries of the identity area. Other areas call these functions, never the tables.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+
+use super::entities::{membership, organisation, recovery_code, session, user};
+use crate::platform::crypto::{self, KeyRing};
+use crate::platform::policy::Role;
+
+pub const DISPLAY_NAME: &str = "app_user.display_name";
+pub const TOTP_SECRET: &str = "app_user.totp_secret";
+
+/// Usernames: 3 to 64 of a–z, 0–9, dot, dash and underscore; stored lower-case.
+pub fn normalise_username(raw: &str) -> Option<String> {
+    let u = raw.trim().to_lowercase();
+    let ok = (3..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    ok.then_some(u)
+}
+
+// ---------- organisations ----------
+
+pub async fn organisations(db: &DatabaseConnection) -> Result<Vec<organisation::Model>, DbErr> {
+    organisation::Entity::find()
+        .order_by_asc(organisation::Column::Name)
+        .all(db)
+        .await
+}
+
+pub async fn organisation(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<organisation::Model>, DbErr> {
+    organisation::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn organisation_by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<organisation::Model>, DbErr> {
+    organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
+pub async fn create_organisation(
+    db: &impl ConnectionTrait,
+    name: &str,
+    kind: &str,
+    province: Option<&str>,
+    is_public: bool,
+) -> Result<organisation::Model, DbErr> {
+    organisation::ActiveModel {
+        name: Set(name.to_owned()),
+        kind: Set(kind.to_owned()),
+        province: Set(province.map(str::to_owned)),
+        is_public: Set(is_public),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+// ---------- users ----------
+
+pub async fn user(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn user_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await
+}
+
+pub async fn users(db: &DatabaseConnection) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await
+}
+
+pub fn display_name(keys: &KeyRing, u: &user::Model) -> String {
+    keys.decrypt_str(DISPLAY_NAME, &u.display_name_enc)
+        .unwrap_or_else(|_| "—".to_owned())
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("username taken")]
+    Taken,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+}
+
+pub async fn create_user(
+    db: &impl ConnectionTrait,
+    keys: &KeyRing,
+    username: &str,
+    display_name: &str,
+    password_hash: String,
+) -> Result<user::Model, CreateUserError> {
+    if user_by_username(db, username).await?.is_some() {
+        return Err(CreateUserError::Taken);
+    }
+    let now = Utc::now();
+    Ok(user::ActiveModel {
+        username: Set(username.to_owned()),
+        display_name_enc: Set(keys.encrypt_str(DISPLAY_NAME, display_name)?),
+        password_hash: Set(password_hash),
+        totp_secret_enc: Set(None),
+        totp_last_step: Set(None),
+        disabled: Set(false),
+        locale: Set(None),
+        created_at: Set(now),
+        password_changed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    hash: String,
+) -> Result<(), DbErr> {
+    if let Some(u) = user::Entity::find_by_id(user_id).one(db).await? {
+        let mut am = u.into_active_model();
+        am.password_hash = Set(hash);
+        am.password_changed_at = Set(Utc::now());
+        am.update(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    disabled: bool,
+) -> Result<(), DbErr> {
+    if let Some(u) = user::Entity::find_by_id(user_id).one(db).await? {
+        let mut am = u.into_active_model();
+        am.disabled = Set(disabled);
+        am.update(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn set_locale(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    locale: Option<&str>,
+) -> Result<(), DbErr> {
+    if let Some(u) = user::Entity::find_by_id(user_id).one(db).await? {
+        let mut am = u.into_active_model();
+        am.locale = Set(locale.map(str::to_owned));
+        am.update(db).await?;
+    }
+    Ok(())
+}
+
+/// Stores an enrolled TOTP secret (encrypted) and the step used to confirm it.
+pub async fn set_totp(
+    db: &impl ConnectionTrait,
+    keys: &KeyRing,
+    user_id: i32,
+    secret: &[u8],
+    step: i64,
+) -> Result<(), CreateUserError> {
+    if let Some(u) = user::Entity::find_by_id(user_id).one(db).await? {
+        let mut am = u.into_active_model();
+        am.totp_secret_enc = Set(Some(keys.encrypt(TOTP_SECRET, secret)?));
+        am.totp_last_step = Set(Some(step));
+        am.update(db).await?;
+    }
+    Ok(())
+}
+
+/// Records the last accepted TOTP step, only if it is newer (so a replay in a race loses).
+pub async fn advance_totp_step(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    step: i64,
+) -> Result<bool, DbErr> {
+    let r = user::Entity::update_many()
+        .col_expr(
+            user::Column::TotpLastStep,
+            sea_orm::sea_query::Expr::value(step),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(user::Column::TotpLastStep.is_null())
+                .add(user::Column::TotpLastStep.lt(step)),
+        )
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Removes the second factor and the recovery codes: the user enrols again at next sign-in.
+pub async fn reset_mfa(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+    if let Some(u) = user::Entity::find_by_id(user_id).one(db).await? {
+        let mut am = u.into_active_model();
+        am.totp_secret_enc = Set(None);
+        am.totp_last_step = Set(None);
+        am.update(db).await?;
+    }
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+// ---------- memberships ----------
+
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<membership::Model>, DbErr> {
+    membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .order_by_asc(membership::Column::OrganisationId)
+        .order_by_asc(membership::Column::Role)
+        .all(db)
+        .await
+}
+
+/// The roles a user holds in one organisation.
+pub async fn roles_in(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    organisation_id: i32,
+) -> Result<Vec<Role>, DbErr> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::OrganisationId.eq(organisation_id))
+        .all(db)
+        .await?
+        .iter()
+        .filter_map(|m| Role::from_code(&m.role))
+        .collect())
+}
+
+pub async fn grant(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    organisation_id: i32,
+    role: Role,
+    granted_by: Option<i32>,
+) -> Result<(), DbErr> {
+    let row = membership::ActiveModel {
+        user_id: Set(user_id),
+        organisation_id: Set(organisation_id),
+        role: Set(role.code().to_owned()),
+        granted_at: Set(Utc::now()),
+        granted_by: Set(granted_by),
+        ..Default::default()
+    };
+    membership::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            membership::Column::UserId,
+            membership::Column::OrganisationId,
+            membership::Column::Role,
+        ])
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    membership_id: i32,
+) -> Result<bool, DbErr> {
+    let r = membership::Entity::delete_many()
+        .filter(membership::Column::Id.eq(membership_id))
+        .filter(membership::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+// ---------- recovery codes ----------
+
+/// Replaces the user's recovery codes with ten new ones and returns them (shown once).
+pub async fn new_recovery_codes(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<String>, DbErr> {
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let mut codes = Vec::new();
+    for _ in 0..10 {
+        let code = recovery_code_text();
+        recovery_code::ActiveModel {
+            user_id: Set(user_id),
+            code_hash: Set(crypto::sha256_hex(code.as_bytes())),
+            used_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        codes.push(code);
+    }
+    Ok(codes)
+}
+
+/// 16 characters from an unambiguous alphabet (80 bits), grouped by four.
+fn recovery_code_text() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Normalises what a person typed as a recovery code.
+pub fn normalise_recovery_code(raw: &str) -> String {
+    let clean: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    clean
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Uses a recovery code once. `true` if it was valid and unused.
+pub async fn use_recovery_code(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    raw: &str,
+) -> Result<bool, DbErr> {
+    let hash = crypto::sha256_hex(normalise_recovery_code(raw).as_bytes());
+    let r = recovery_code::Entity::update_many()
+        .col_expr(
+            recovery_code::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(recovery_code::Column::UserId.eq(user_id))
+        .filter(recovery_code::Column::CodeHash.eq(hash))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+// ---------- sessions ----------
+
+/// Starts a session and returns the cookie token (only its hash is stored).
+pub async fn create_session(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    organisation_id: Option<i32>,
+    mfa_ok: bool,
+) -> Result<String, DbErr> {
+    let token = crypto::random_token(32);
+    let now = Utc::now();
+    session::ActiveModel {
+        id: Set(crypto::sha256_hex(token.as_bytes())),
+        user_id: Set(user_id),
+        organisation_id: Set(organisation_id),
+        csrf_token: Set(crypto::random_token(24)),
+        mfa_ok: Set(mfa_ok),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+pub async fn session_by_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<session::Model>, DbErr> {
+    session::Entity::find_by_id(crypto::sha256_hex(token.as_bytes()))
+        .one(db)
+        .await
+}
+
+pub async fn touch_session(
+    db: &impl ConnectionTrait,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::LastSeenAt,
+            sea_orm::sea_query::Expr::value(at),
+        )
+        .filter(session::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
+    session::Entity::delete_by_id(id.to_owned())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (password change, role change, disable, MFA reset).
+pub async fn revoke_sessions(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(normalise_username(" MRossi ").as_deref(), Some("mrossi"));
+        assert_eq!(
+            normalise_username("m.rossi-2").as_deref(),
+            Some("m.rossi-2")
+        );
+        assert_eq!(normalise_username("ab"), None);
+        assert_eq!(normalise_username("-rossi"), None);
+        assert_eq!(normalise_username("m rossi"), None);
+        assert_eq!(normalise_username("<script>"), None);
+    }
+
+    #[test]
+    fn recovery_codes_are_long_and_typable() {
+        let c = recovery_code_text();
+        assert_eq!(c.len(), 19);
+        assert_eq!(
+            normalise_recovery_code(&c.to_lowercase().replace('-', " ")),
+            c
+        );
+        assert_ne!(recovery_code_text(), c);
+    }
+}

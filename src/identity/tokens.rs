@@ -1,0 +1,110 @@
+//! API tokens for integrations: `satis_<lookup>_<secret>`, random, stored only as a SHA-256
+//! hash, scoped to one organisation and a list of scopes, revocable.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter,
+};
+
+use super::entities::api_token;
+use crate::platform::crypto;
+
+pub const PREFIX: &str = "satis_";
+
+/// Scopes a token may carry; the API issue adds its resources here.
+pub const SCOPES: &[&str] = &[
+    "network:read",
+    "hotline:read",
+    "hotline:write",
+    "reports:read",
+    "outreach:write",
+    "cases:read",
+    "cases:write",
+    "stats:read",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("unknown scope `{0}` (known: {known})", known = SCOPES.join(", "))]
+    Scope(String),
+    #[error("a token needs a name of 1 to 100 characters")]
+    Name,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Creates a token and returns it with its id: the token is shown once and never again.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    name: &str,
+    scopes: &[String],
+) -> Result<(i32, String), TokenError> {
+    if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+        return Err(TokenError::Scope(bad.clone()));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(TokenError::Name);
+    }
+    let lookup = crypto::random_token(9).replace(['-', '_'], "x");
+    let token = format!("{PREFIX}{lookup}_{}", crypto::random_token(32));
+    let row = api_token::ActiveModel {
+        lookup: Set(lookup),
+        token_hash: Set(crypto::sha256_hex(token.as_bytes())),
+        name: Set(name.to_owned()),
+        organisation_id: Set(organisation_id),
+        scopes: Set(scopes.join(" ")),
+        created_at: Set(Utc::now()),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((row.id, token))
+}
+
+/// The live token matching `presented`, if any.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    presented: &str,
+) -> Result<Option<api_token::Model>, DbErr> {
+    let Some(rest) = presented.strip_prefix(PREFIX) else {
+        return Ok(None);
+    };
+    let Some((lookup, _)) = rest.split_once('_') else {
+        return Ok(None);
+    };
+    let Some(row) = api_token::Entity::find()
+        .filter(api_token::Column::Lookup.eq(lookup))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let matches = crypto::constant_time_eq(
+        crypto::sha256_hex(presented.as_bytes()).as_bytes(),
+        row.token_hash.as_bytes(),
+    );
+    Ok((matches && row.revoked_at.is_none()).then_some(row))
+}
+
+/// Revokes a token; `false` if there was no such live token.
+pub async fn revoke(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr> {
+    let r = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub fn has_scope(token: &api_token::Model, scope: &str) -> bool {
+    token.scopes.split(' ').any(|s| s == scope)
+}

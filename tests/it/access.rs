@@ -1,0 +1,204 @@
+//! The access matrix: every registered route, as every role from two organisations, as a
+//! password-only session and as a stranger, compared with the policy. It grows with every area:
+//! a new route is in it the moment it is registered (routes cannot be registered without an
+//! access rule, see `platform::web::routes`).
+
+use satis::platform::policy::{Role, role_has};
+use satis::platform::web::routes::{Access, RouteSpec};
+
+use crate::support::{TestApp, TestDb};
+
+crate::tests![every_route_answers_every_actor_as_the_policy_says];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    Allowed,
+    LoginRequired,
+    SecondFactorRequired,
+    Forbidden,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Stranger,
+    PasswordOnly,
+    Staff(Role, usize),
+}
+
+/// The oracle. A page asks a stranger to sign in and a password-only session for its second
+/// factor; a state-changing request without full sign-in is simply refused (401).
+fn expected(access: Access, who: Who, is_get: bool) -> Seen {
+    match (access, who) {
+        (Access::Public, _) => Seen::Allowed,
+        (_, Who::Stranger) => Seen::LoginRequired,
+        (Access::PasswordOnly, _) => Seen::Allowed,
+        (_, Who::PasswordOnly) if !is_get => Seen::LoginRequired,
+        (_, Who::PasswordOnly) => Seen::SecondFactorRequired,
+        (Access::SignedIn, Who::Staff(..)) => Seen::Allowed,
+        (Access::Permission(p), Who::Staff(role, _)) => {
+            if role_has(role, p) {
+                Seen::Allowed
+            } else {
+                Seen::Forbidden
+            }
+        }
+    }
+}
+
+fn seen(r: &crate::support::TestResponse) -> Seen {
+    let location = r.header("location");
+    match r.status.as_u16() {
+        401 if r.body.contains("Devi accedere per continuare") => Seen::LoginRequired,
+        303 if location.starts_with("/login?next=") => Seen::LoginRequired,
+        303 if location.starts_with("/login/mfa?next=") => Seen::SecondFactorRequired,
+        401 if r.body.contains("Devi accedere") => Seen::LoginRequired,
+        403 if r.body.contains("Non hai i permessi") => Seen::Forbidden,
+        _ => Seen::Allowed,
+    }
+}
+
+fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
+    spec.path
+        .replace("{name}", "satis.css")
+        .replace("{code}", "en")
+        .replace(
+            "{id}",
+            &if spec.path.starts_with("/break-glass/") {
+                ids.grant
+            } else {
+                ids.user
+            }
+            .to_string(),
+        )
+}
+
+struct Ids {
+    user: i32,
+    grant: i32,
+}
+
+async fn as_who(
+    app: &TestApp,
+    who: Who,
+    orgs: &[i32; 2],
+    users: &[(Role, usize, i32)],
+    partial_user: i32,
+) {
+    match who {
+        Who::Stranger => app.clear_cookies(),
+        Who::PasswordOnly => {
+            app.clear_cookies();
+            let token = satis::identity::store::create_session(
+                &app.state.db,
+                partial_user,
+                Some(orgs[0]),
+                false,
+            )
+            .await
+            .unwrap();
+            app.cookies
+                .lock()
+                .unwrap()
+                .insert("satis_session".into(), token);
+        }
+        Who::Staff(role, org) => {
+            let id = users
+                .iter()
+                .find(|(r, o, _)| *r == role && *o == org)
+                .unwrap()
+                .2;
+            app.session_for(id, Some(orgs[org])).await;
+        }
+    }
+}
+
+async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
+    let app = db.app().await;
+    let orgs = [
+        app.organisation("Organizzazione A").await,
+        app.organisation("Organizzazione B").await,
+    ];
+    let mut users = Vec::new();
+    for (i, org) in orgs.iter().enumerate() {
+        for role in Role::ALL {
+            let u = app
+                .user(
+                    &format!("{}-{i}", role.code().replace('_', "-")),
+                    role,
+                    *org,
+                )
+                .await;
+            users.push((role, i, u.id));
+        }
+    }
+    let target = app.user("bersaglio", Role::CaseWorker, orgs[1]).await;
+    let partial = app.user("a-meta", Role::CaseWorker, orgs[0]).await;
+    let hotline = users
+        .iter()
+        .find(|(r, _, _)| *r == Role::HotlineOperator)
+        .unwrap()
+        .2;
+    let hotline_actor = satis::platform::policy::Actor {
+        user_id: hotline,
+        username: "x".into(),
+        organisation_id: Some(orgs[0]),
+        roles: vec![Role::HotlineOperator],
+    };
+    let grant = satis::identity::break_glass::start(
+        &app.state.db,
+        &hotline_actor,
+        "case",
+        "C-1",
+        "a reason that is long enough",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let ids = Ids {
+        user: target.id,
+        grant: grant.id,
+    };
+
+    let specs = satis::platform::web::app_routes().specs().to_vec();
+    assert!(specs.len() >= 30, "only {} routes registered", specs.len());
+    let mut whos = vec![Who::Stranger, Who::PasswordOnly];
+    for org in 0..2 {
+        for role in Role::ALL {
+            whos.push(Who::Staff(role, org));
+        }
+    }
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for spec in &specs {
+        let path = concrete(spec, &ids);
+        for who in &whos {
+            as_who(&app, *who, &orgs, &users, partial.id).await;
+            let r = if spec.method == axum::http::Method::GET {
+                app.get(&path).await
+            } else {
+                app.post_form(&path, &[]).await
+            };
+            assert!(
+                r.status.as_u16() < 500,
+                "{} {path} as {who:?}: server error",
+                spec.method
+            );
+            let want = expected(spec.access, *who, spec.method == axum::http::Method::GET);
+            let got = seen(&r);
+            if got != want {
+                wrong.push(format!(
+                    "{} {path} as {who:?}: expected {want:?}, got {got:?} ({})",
+                    spec.method, r.status
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} answers differ from the policy:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(checked >= 600, "{checked}");
+}
