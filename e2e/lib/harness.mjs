@@ -1,6 +1,7 @@
 // Shared helpers for the browser journeys: start the real satis binary on a fresh SQLite data
 // directory, launch Debian's Chromium through playwright-core, check pages with axe-core.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -27,10 +28,23 @@ function freePort() {
   });
 }
 
+const bin = process.env.SATIS_BIN || path.resolve(here, "../../target/debug/satis");
+
+/** A fresh data directory for one satis instance. */
+export function newDataDir() {
+  return mkdtempSync(path.join(tmpdir(), "satis-e2e-"));
+}
+
+/** Runs a satis command to completion (e.g. `user add`) and returns its standard output. */
+export function runSatis(args, dataDir) {
+  return execFileSync(bin, args, {
+    env: { PATH: process.env.PATH, SATIS_DATA_DIR: dataDir, SATIS_LOG: "warn" },
+    encoding: "utf8",
+  });
+}
+
 /** Starts `satis` with the given arguments and waits until /healthz answers. */
-export async function startSatis(args = ["serve"], env = {}) {
-  const bin = process.env.SATIS_BIN || path.resolve(here, "../../target/debug/satis");
-  const dataDir = mkdtempSync(path.join(tmpdir(), "satis-e2e-"));
+export async function startSatis(args = ["serve"], env = {}, dataDir = newDataDir()) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(bin, args, {
@@ -123,4 +137,28 @@ export async function axeViolations(page) {
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+function base32Decode(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of text.replace(/=+$/, "").toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${ch}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) an authenticator app shows, `offset` steps ahead. */
+export function totp(secretBase32, offset = 0) {
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32Decode(secretBase32)).update(counter).digest();
+  const o = mac[mac.length - 1] & 0x0f;
+  const n = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(n % 1_000_000).padStart(6, "0");
 }

@@ -73,13 +73,19 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Whether the request comes from a page of this site, by `Origin`, else `Referer`.
+/// Whether the request comes from a page of this site: by the browser's `Sec-Fetch-Site` when
+/// sent (with `Referrer-Policy: no-referrer` browsers send `Origin: null` even on same-origin
+/// form posts), else by `Origin`, else by `Referer`. Nothing to go by means no.
 fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin";
+    }
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
     let source = headers
         .get(header::ORIGIN)
+        .filter(|v| v.as_bytes() != b"null")
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok());
     let Some(source) = source else {

@@ -35,8 +35,173 @@ fn check(cond: bool, what: &str, o: &Output) -> Result<(), Failed> {
     }
 }
 
+fn sqlite_exec(data: &std::path::Path, sql: &str) {
+    let url = format!("sqlite://{}", data.join("satis.sqlite").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    });
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test(
+            "cli::first_administrator_audit_verify_and_key_rotation",
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let data = dir.path().join("data");
+                let env = [("SATIS_DATA_DIR", data.to_str().unwrap())];
+                let o = satis(
+                    &[
+                        "user",
+                        "add",
+                        "--username",
+                        "Admin",
+                        "--name",
+                        "Prima Amministratrice",
+                        "--organisation",
+                        "Regione Toscana",
+                        "--role",
+                        "administrator",
+                    ],
+                    &env,
+                );
+                check(o.status.success(), "user add succeeds", &o)?;
+                check(
+                    text(&o).contains("one-time password: "),
+                    "prints the one-time password",
+                    &o,
+                )?;
+                let o = satis(
+                    &[
+                        "user",
+                        "add",
+                        "--username",
+                        "admin",
+                        "--name",
+                        "X",
+                        "--organisation",
+                        "R",
+                        "--role",
+                        "administrator",
+                    ],
+                    &env,
+                );
+                check(
+                    o.status.code() == Some(2) && text(&o).contains("taken"),
+                    "a taken username exits 2",
+                    &o,
+                )?;
+                let o = satis(
+                    &[
+                        "user",
+                        "add",
+                        "--username",
+                        "altro",
+                        "--name",
+                        "X",
+                        "--organisation",
+                        "R",
+                        "--role",
+                        "root",
+                    ],
+                    &env,
+                );
+                check(
+                    o.status.code() == Some(2) && text(&o).contains("--role"),
+                    "a bad role exits 2 naming --role",
+                    &o,
+                )?;
+                let o = satis(&["user", "reset-mfa", "admin"], &env);
+                check(o.status.success(), "reset-mfa succeeds", &o)?;
+                let o = satis(&["user", "disable", "nobody"], &env);
+                check(
+                    o.status.code() == Some(1) && text(&o).contains("no user"),
+                    "unknown user is a clear error",
+                    &o,
+                )?;
+                let o = satis(
+                    &[
+                        "token",
+                        "create",
+                        "--organisation",
+                        "Regione Toscana",
+                        "--name",
+                        "analytics",
+                        "--scope",
+                        "stats:read",
+                    ],
+                    &env,
+                );
+                check(
+                    o.status.success() && text(&o).contains("satis_"),
+                    "token create prints the token once",
+                    &o,
+                )?;
+                let o = satis(
+                    &[
+                        "token",
+                        "create",
+                        "--organisation",
+                        "Regione Toscana",
+                        "--name",
+                        "x",
+                        "--scope",
+                        "everything",
+                    ],
+                    &env,
+                );
+                check(o.status.code() == Some(2), "an unknown scope exits 2", &o)?;
+                let o = satis(&["token", "revoke", "1"], &env);
+                check(o.status.success(), "token revoke succeeds", &o)?;
+
+                // Key rotation keeps everything readable under the new key.
+                let o = satis(&["keys", "rotate"], &env);
+                check(
+                    o.status.success() && text(&o).contains("new key 2"),
+                    "keys rotate",
+                    &o,
+                )?;
+                let keys = std::fs::read_to_string(data.join("satis.keys")).unwrap();
+                check(
+                    keys.contains("key 1 ") && keys.contains("key 2 "),
+                    "old and new keys kept",
+                    &o,
+                )?;
+
+                let o = satis(&["audit", "verify"], &env);
+                check(
+                    o.status.success() && text(&o).contains("intact"),
+                    "audit verify on an intact chain",
+                    &o,
+                )?;
+                sqlite_exec(
+                    &data,
+                    "UPDATE audit_event SET action = 'nothing.happened' WHERE seq = 2",
+                );
+                let o = satis(&["audit", "verify"], &env);
+                check(
+                    o.status.code() == Some(1),
+                    "audit verify fails on a changed byte",
+                    &o,
+                )?;
+                check(
+                    text(&o).contains("entry 2"),
+                    "names the first broken entry",
+                    &o,
+                )?;
+                Ok(())
+            },
+        ),
         Trial::test("cli::help_is_in_english_and_lists_commands", || {
             let o = satis(&["--help"], &[]);
             let t = text(&o);

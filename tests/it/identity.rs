@@ -27,6 +27,7 @@ crate::tests![
     api_tokens_are_hashed_scoped_and_revocable,
     identity_fields_are_encrypted_at_rest,
     tampered_ciphertext_fails_cleanly,
+    key_rotation_reencrypts_every_encrypted_field,
 ];
 
 async fn raw_count(app: &TestApp, sql: &str) -> i64 {
@@ -868,4 +869,33 @@ async fn tampered_ciphertext_fails_cleanly(db: TestDb) {
         .assert_contains("Codice di riferimento");
     assert!(!r.body.contains("decrypt"), "no internals shown");
     app.get("/account").await.assert_status(303);
+}
+
+async fn key_rotation_reencrypts_every_encrypted_field(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Associazione Quindici").await;
+    let user = app.user("ruota", Role::CaseWorker, org).await;
+    let mut ring = app.state.keys.clone();
+    let new_id = ring.add_key();
+    let n = satis::platform::keys::reencrypt_all(&app.state.db, &ring)
+        .await
+        .unwrap();
+    assert_eq!(n, 2, "display name and TOTP secret");
+    let u = store::user(&app.state.db, user.id).await.unwrap().unwrap();
+    assert_eq!(
+        satis::platform::crypto::KeyRing::key_id_of(&u.display_name_enc),
+        Some(new_id)
+    );
+    assert_eq!(store::display_name(&ring, &u), "ruota Test");
+    let secret = ring
+        .decrypt(store::TOTP_SECRET, u.totp_secret_enc.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(secret, user.secret);
+    // Nothing left to do the second time.
+    assert_eq!(
+        satis::platform::keys::reencrypt_all(&app.state.db, &ring)
+            .await
+            .unwrap(),
+        0
+    );
 }
