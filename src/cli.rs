@@ -245,6 +245,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     config.database_url = default_database_url(&config.data_dir);
                 }
             }
+            // A local demonstration is served over plain http: cookies cannot require HTTPS.
+            if config.listen.ip().is_loopback() {
+                config.cookie_secure = false;
+            }
             ensure_data_dir(&config)?;
             let db = db::open(&config.database_url)
                 .await
@@ -445,17 +449,19 @@ fn print_demo_banner(config: &Config, accounts: &[crate::demo::DemoAccount]) {
         crate::platform::config::redact_url(&config.database_url)
     );
     println!(" Open     : http://{}/", config.listen);
-    if accounts.is_empty() {
-        println!(" Accounts : none yet (sign-in arrives with the identity issue)");
-    } else {
-        println!(
-            " Accounts (one per role; password for all: {}):",
-            crate::demo::DEMO_PASSWORD
-        );
-        for a in accounts {
-            println!("   {:<16} {:<28} {}", a.username, a.role, a.organisation);
-        }
+    println!(
+        " Sign in at http://{}/login — one account per role, password {}",
+        config.listen,
+        crate::demo::DEMO_PASSWORD
+    );
+    for a in accounts {
+        println!("   {:<16} {:<26} {}", a.username, a.role, a.organisation);
     }
+    println!(" Second factor: the demonstration's sign-in page shows the current code");
+    println!(
+        " (or add the key {} to an authenticator app).",
+        crate::identity::totp::secret_base32(crate::demo::DEMO_TOTP_SECRET)
+    );
     println!(" Real data: run `satis serve` (the default) with its own data directory.");
     println!("==================================================================");
     println!();

@@ -1,5 +1,6 @@
 //! The thin platform every area builds on: configuration, database, settings, i18n, web shell.
 
+pub mod access;
 pub mod audit;
 pub mod config;
 pub mod crypto;

@@ -8,7 +8,127 @@ use satis::platform::web::routes::{Access, RouteSpec};
 
 use crate::support::{TestApp, TestDb};
 
-crate::tests![every_route_answers_every_actor_as_the_policy_says];
+crate::tests![
+    every_route_answers_every_actor_as_the_policy_says,
+    record_decisions_are_audited_allowed_or_denied,
+    forged_or_unknown_session_cookies_are_strangers,
+];
+
+async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
+    use satis::platform::access::{Target, authorize};
+    use satis::platform::policy::{Action, Actor, Resource};
+    let app = db.app().await;
+    let owner = Actor {
+        user_id: 1,
+        username: "own".into(),
+        organisation_id: Some(1),
+        roles: vec![Role::CaseWorker],
+    };
+    let stranger = Actor {
+        user_id: 2,
+        username: "other".into(),
+        organisation_id: Some(2),
+        roles: vec![Role::CaseWorker],
+    };
+    let analyst = Actor {
+        user_id: 3,
+        username: "analyst".into(),
+        organisation_id: Some(1),
+        roles: vec![Role::RegionalAnalyst],
+    };
+    let case = Resource {
+        owner_organisation_id: 1,
+        shared_with: vec![3],
+    };
+    let target = || Target {
+        kind: "case",
+        id: "C-7",
+        subject: Some("P-7"),
+    };
+    assert!(
+        authorize(
+            &app.state.db,
+            &owner,
+            Action::ReadIdentity,
+            &case,
+            None,
+            target()
+        )
+        .await
+        .is_ok()
+    );
+    assert!(
+        authorize(
+            &app.state.db,
+            &stranger,
+            Action::Read,
+            &case,
+            None,
+            target()
+        )
+        .await
+        .is_err()
+    );
+    assert!(
+        authorize(&app.state.db, &analyst, Action::Read, &case, None, target())
+            .await
+            .is_err()
+    );
+    let entries = satis::platform::audit::search(
+        &app.state.db,
+        &satis::platform::audit::Filter {
+            subject: Some("P-7".into()),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
+    let summary: Vec<(String, String, String)> = entries
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                e.actor_username.clone().unwrap(),
+                e.action.clone(),
+                e.outcome.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("own".into(), "case.identity.read".into(), "allowed".into()),
+            ("other".into(), "case.read".into(), "denied".into()),
+            ("analyst".into(), "case.read".into(), "denied".into()),
+        ]
+    );
+    assert!(
+        satis::platform::audit::verify(&app.state.db)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+async fn forged_or_unknown_session_cookies_are_strangers(db: TestDb) {
+    let app = db.app().await;
+    for forged in [
+        "x",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "'; DROP TABLE user_session; --",
+    ] {
+        app.clear_cookies();
+        app.cookies
+            .lock()
+            .unwrap()
+            .insert("satis_session".into(), forged.into());
+        let r = app.get("/account").await;
+        assert_eq!(r.status.as_u16(), 303, "{forged}");
+        assert!(r.header("location").starts_with("/login?next="));
+    }
+    app.get("/").await.assert_status(200);
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Seen {
