@@ -6,6 +6,7 @@ pub mod cli;
 pub mod demo;
 pub mod home;
 pub mod identity;
+pub mod network;
 pub mod platform;
 
 use std::sync::Arc;

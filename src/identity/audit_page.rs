@@ -50,6 +50,7 @@ impl FilterQuery {
             from: day(&self.from),
             // "to" is inclusive: up to the end of that day.
             to: day(&self.to).map(|d| d + chrono::Duration::days(1)),
+            ..Default::default()
         }
     }
 

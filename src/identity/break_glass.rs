@@ -228,6 +228,7 @@ mod tests {
             user_id: 1,
             username: "op".into(),
             organisation_id: Some(1),
+            province: None,
             roles: vec![Role::HotlineOperator],
         };
         assert_eq!(

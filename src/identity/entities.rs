@@ -8,22 +8,7 @@ macro_rules! no_relations {
     };
 }
 
-pub mod organisation {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "organisation")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i32,
-        pub name: String,
-        pub kind: String,
-        pub province: Option<String>,
-        pub is_public: bool,
-        pub created_at: ChronoDateTimeUtc,
-    }
-    no_relations!();
-}
+pub use crate::network::entities::organisation;
 
 pub mod user {
     use sea_orm::entity::prelude::*;

@@ -140,14 +140,16 @@ async fn resolve_session(state: &SharedState, headers: &HeaderMap) -> Result<Res
                         Some(org) => store::roles_in(&state.db, u.id, org).await?,
                         None => Vec::new(),
                     };
-                    let organisation = match s.organisation_id {
-                        Some(org) => store::organisation(&state.db, org).await?.map(|o| o.name),
+                    let org = match s.organisation_id {
+                        Some(org) => store::organisation(&state.db, org).await?,
                         None => None,
                     };
+                    let organisation = org.as_ref().map(|o| o.name.clone());
                     let actor = Actor {
                         user_id: u.id,
                         username: u.username.clone(),
                         organisation_id: s.organisation_id,
+                        province: org.and_then(|o| o.province),
                         roles,
                     };
                     let staff = StaffView {

@@ -273,6 +273,8 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<Result<i64, Broken>, D
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub subject: Option<String>,
+    pub record_kind: Option<String>,
+    pub record_id: Option<String>,
     pub actor: Option<String>,
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
@@ -288,6 +290,12 @@ pub async fn search<C: ConnectionTrait>(
     let mut cond = Condition::all();
     if let Some(s) = &filter.subject {
         cond = cond.add(event::Column::Subject.eq(s.clone()));
+    }
+    if let Some(k) = &filter.record_kind {
+        cond = cond.add(event::Column::RecordKind.eq(k.clone()));
+    }
+    if let Some(r) = &filter.record_id {
+        cond = cond.add(event::Column::RecordId.eq(r.clone()));
     }
     if let Some(a) = &filter.actor {
         cond = cond.add(event::Column::ActorUsername.eq(a.clone()));

@@ -29,6 +29,12 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "totp_secret_enc",
         context: crate::identity::store::TOTP_SECRET,
     },
+    EncryptedColumn {
+        table: "network_service",
+        key: "id",
+        column: "address_enc",
+        context: crate::network::store::SERVICE_ADDRESS,
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

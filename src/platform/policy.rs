@@ -75,6 +75,13 @@ pub enum Permission {
     WorkOnRecords,
     /// See aggregate statistics only.
     ReadAggregates,
+    /// Edit the network registry: organisations, governance roles, services (territorial
+    /// coordinators only within their own province, see [`may_act_in_province`]).
+    EditNetwork,
+    /// Record local-network meetings and training events (coordinators: own province only).
+    RecordMeetings,
+    /// See the secret addresses of shelters and other housing.
+    SeeShelterAddresses,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -98,7 +105,27 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
             role,
             R::RegionalAnalyst | R::TerritorialCoordinator | R::CapofilaEvaluator
         ),
+        P::EditNetwork | P::RecordMeetings => {
+            matches!(role, R::Administrator | R::TerritorialCoordinator)
+        }
+        P::SeeShelterAddresses => matches!(role, R::HotlineOperator | R::CaseWorker),
     }
+}
+
+/// Whether the actor may use `permission` for something in `province` (`None`: regional).
+/// Administrators act everywhere; territorial coordinators only in their organisation's
+/// province; nobody else.
+pub fn may_act_in_province(actor: &Actor, permission: Permission, province: Option<&str>) -> bool {
+    actor.roles.iter().any(|role| {
+        role_has(*role, permission)
+            && match role {
+                Role::Administrator => true,
+                Role::TerritorialCoordinator => {
+                    province.is_some() && actor.province.as_deref() == province
+                }
+                _ => false,
+            }
+    })
 }
 
 /// Who is acting: a signed-in user working for one organisation with its roles there.
@@ -107,6 +134,8 @@ pub struct Actor {
     pub user_id: i32,
     pub username: String,
     pub organisation_id: Option<i32>,
+    /// The province of the actor's organisation, if it has one.
+    pub province: Option<String>,
     pub roles: Vec<Role>,
 }
 
@@ -203,8 +232,37 @@ mod tests {
             user_id: 1,
             username: "u".into(),
             organisation_id: Some(org),
+            province: Some("FI".into()),
             roles: vec![role],
         }
+    }
+
+    #[test]
+    fn coordinators_act_in_their_own_province_only() {
+        let coord = actor(Role::TerritorialCoordinator, 1);
+        assert!(may_act_in_province(
+            &coord,
+            Permission::RecordMeetings,
+            Some("FI")
+        ));
+        assert!(!may_act_in_province(
+            &coord,
+            Permission::RecordMeetings,
+            Some("PI")
+        ));
+        assert!(!may_act_in_province(&coord, Permission::EditNetwork, None));
+        let admin = actor(Role::Administrator, 1);
+        assert!(may_act_in_province(
+            &admin,
+            Permission::RecordMeetings,
+            Some("PI")
+        ));
+        assert!(may_act_in_province(&admin, Permission::EditNetwork, None));
+        assert!(!may_act_in_province(
+            &actor(Role::CaseWorker, 1),
+            Permission::RecordMeetings,
+            Some("FI")
+        ));
     }
 
     #[test]

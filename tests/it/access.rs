@@ -22,18 +22,21 @@ async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
         user_id: 1,
         username: "own".into(),
         organisation_id: Some(1),
+        province: None,
         roles: vec![Role::CaseWorker],
     };
     let stranger = Actor {
         user_id: 2,
         username: "other".into(),
         organisation_id: Some(2),
+        province: None,
         roles: vec![Role::CaseWorker],
     };
     let analyst = Actor {
         user_id: 3,
         username: "analyst".into(),
         organisation_id: Some(1),
+        province: None,
         roles: vec![Role::RegionalAnalyst],
     };
     let case = Resource {
@@ -177,24 +180,29 @@ fn seen(r: &crate::support::TestResponse) -> Seen {
     }
 }
 
+/// A concrete path for a route template. Records sit in the coordinators' own province (FI):
+/// the province rule is tested on its own in `network.rs`.
 fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
+    let id = if spec.path.starts_with("/break-glass/") {
+        ids.grant
+    } else if spec.path.starts_with("/network/organisations/") {
+        ids.organisation
+    } else if spec.path.starts_with("/network/roles/") {
+        ids.role
+    } else {
+        ids.user
+    };
     spec.path
         .replace("{name}", "satis.css")
         .replace("{code}", "en")
-        .replace(
-            "{id}",
-            &if spec.path.starts_with("/break-glass/") {
-                ids.grant
-            } else {
-                ids.user
-            }
-            .to_string(),
-        )
+        .replace("{id}", &id.to_string())
 }
 
 struct Ids {
     user: i32,
     grant: i32,
+    organisation: i32,
+    role: i32,
 }
 
 async fn as_who(
@@ -262,6 +270,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         user_id: hotline,
         username: "x".into(),
         organisation_id: Some(orgs[0]),
+        province: None,
         roles: vec![Role::HotlineOperator],
     };
     let grant = satis::identity::break_glass::start(
@@ -274,9 +283,21 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
     )
     .await
     .unwrap();
+    let since = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    let role = satis::network::store::add_role(
+        &app.state.db,
+        orgs[1],
+        "local_network",
+        Some("FI".into()),
+        since,
+    )
+    .await
+    .unwrap();
     let ids = Ids {
         user: target.id,
         grant: grant.id,
+        organisation: orgs[1],
+        role: role.id,
     };
 
     let specs = satis::platform::web::app_routes().specs().to_vec();

@@ -686,6 +686,7 @@ async fn emergency_access_needs_reason_expires_and_is_reviewed(db: TestDb) {
         user_id: operator.id,
         username: "notte".into(),
         organisation_id: Some(hotline_org),
+        province: None,
         roles: vec![Role::HotlineOperator],
     };
     let record = Resource {

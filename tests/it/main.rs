@@ -5,6 +5,7 @@
 mod access;
 mod cli;
 mod identity;
+mod network;
 mod platform;
 mod support;
 
@@ -16,6 +17,7 @@ fn main() {
     let groups: Vec<(&str, Vec<(&'static str, support::TestFn)>)> = vec![
         ("platform", platform::tests()),
         ("identity", identity::tests()),
+        ("network", network::tests()),
         ("access", access::tests()),
     ];
 

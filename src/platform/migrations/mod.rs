@@ -6,6 +6,8 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_platform;
 pub(crate) mod m20261123_000002_identity;
+mod m20261123_000003_network;
+mod m20261123_000004_network_seed;
 
 pub struct Migrator;
 
@@ -14,6 +16,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_platform::Migration),
             Box::new(m20261123_000002_identity::Migration),
+            Box::new(m20261123_000003_network::Migration),
+            Box::new(m20261123_000004_network_seed::Migration),
         ]
     }
 }

@@ -75,6 +75,7 @@ pub fn app_routes() -> Routes {
         .merge(shell::routes())
         .merge(crate::home::routes())
         .merge(crate::identity::routes())
+        .merge(crate::network::routes())
 }
 
 /// Builds the whole application router.

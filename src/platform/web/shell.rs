@@ -92,9 +92,13 @@ impl Shell {
     fn nav_for(staff: Option<&StaffView>) -> Vec<NavItem> {
         let item = |href, label_key| NavItem { href, label_key };
         let Some(staff) = staff.filter(|s| s.full) else {
-            return vec![item("/", "nav-home"), item("/login", "nav-login")];
+            return vec![
+                item("/", "nav-home"),
+                item("/rete", "nav-network"),
+                item("/login", "nav-login"),
+            ];
         };
-        let mut nav = vec![item("/", "nav-dashboard")];
+        let mut nav = vec![item("/", "nav-dashboard"), item("/network", "nav-network")];
         if staff.actor.can(Permission::ManageUsers) {
             nav.push(item("/admin/users", "nav-users"));
             nav.push(item("/admin/organisations", "nav-organisations"));

@@ -1,0 +1,37 @@
+//! The network registry (rete): organisations, governance roles, services and beds,
+//! local-network meetings, training events, and the public page "La rete in Toscana".
+
+pub mod entities;
+pub mod pages;
+pub mod rules;
+pub mod seed;
+pub mod store;
+
+use crate::platform::policy::Permission;
+use crate::platform::web::routes::{Access, Routes};
+
+pub fn routes() -> Routes {
+    let edit = Access::Permission(Permission::EditNetwork);
+    let meet = Access::Permission(Permission::RecordMeetings);
+    Routes::new()
+        .get("/rete", Access::Public, pages::public)
+        .get("/network", Access::SignedIn, pages::overview)
+        .get(
+            "/network/organisations/{id}",
+            Access::SignedIn,
+            pages::organisation,
+        )
+        .post(
+            "/network/organisations/{id}",
+            edit,
+            pages::update_organisation,
+        )
+        .post("/network/organisations/{id}/roles", edit, pages::add_role)
+        .post("/network/roles/{id}/end", edit, pages::end_role)
+        .get("/network/services", Access::SignedIn, pages::services)
+        .post("/network/services", edit, pages::add_service)
+        .get("/network/meetings", Access::SignedIn, pages::meetings)
+        .post("/network/meetings", meet, pages::add_meeting)
+        .get("/network/training", Access::SignedIn, pages::training)
+        .post("/network/training", meet, pages::add_training)
+}

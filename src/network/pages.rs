@@ -1,0 +1,800 @@
+//! Pages of the network registry: the public "La rete in Toscana", and the staff pages to
+//! browse and edit organisations, governance roles, services with beds, meetings, training.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use serde::Deserialize;
+
+use super::entities::{governance_role, organisation};
+use super::{rules, store};
+use crate::identity::session::StaffView;
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Permission, may_act_in_province};
+use crate::platform::web::{AppError, SharedState, Shell};
+
+/// Province codes with their names.
+pub const PROVINCE_NAMES: &[(&str, &str)] = &[
+    ("AR", "Arezzo"),
+    ("FI", "Firenze"),
+    ("GR", "Grosseto"),
+    ("LI", "Livorno"),
+    ("LU", "Lucca"),
+    ("MS", "Massa-Carrara"),
+    ("PI", "Pisa"),
+    ("PT", "Pistoia"),
+    ("PO", "Prato"),
+    ("SI", "Siena"),
+];
+
+pub fn province_name(code: &str) -> &'static str {
+    PROVINCE_NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("", |(_, n)| n)
+}
+
+/// The form fields of a request body, repeated names kept (multiple selects).
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &Bytes) -> Fields {
+        Fields(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+    fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+    fn all_ids(&self, name: &str) -> Vec<i32> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect()
+    }
+    fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+fn staff(shell: &Shell) -> Result<StaffView, AppError> {
+    shell.staff.clone().ok_or(AppError::Unauthorized)
+}
+
+// ---------- the network as a map: provinces and their roles ----------
+
+pub struct ProvinceView {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub coordinators: Vec<(i32, String)>,
+    pub local: Vec<(i32, String)>,
+    pub private: Vec<(i32, String)>,
+}
+
+impl ProvinceView {
+    pub fn has_partnership(&self) -> bool {
+        !(self.coordinators.is_empty() && self.local.is_empty() && self.private.is_empty())
+    }
+}
+
+pub struct NetworkMap {
+    pub provinces: Vec<ProvinceView>,
+    pub capofila: Vec<(i32, String)>,
+    pub coordinamento: Vec<(i32, String)>,
+    pub legal: Vec<(i32, String)>,
+}
+
+pub async fn network_map(state: &SharedState) -> Result<NetworkMap, AppError> {
+    let names = store::names(&state.db).await?;
+    let roles = store::current_roles(&state.db).await?;
+    let pick = |kind: &str, province: Option<&str>| -> Vec<(i32, String)> {
+        roles
+            .iter()
+            .filter(|r| r.kind == kind && r.province.as_deref() == province)
+            .filter_map(|r| {
+                names
+                    .get(&r.organisation_id)
+                    .map(|n| (r.organisation_id, n.clone()))
+            })
+            .collect()
+    };
+    Ok(NetworkMap {
+        provinces: PROVINCE_NAMES
+            .iter()
+            .map(|(code, name)| ProvinceView {
+                code,
+                name,
+                coordinators: pick("territorial_coordinator", Some(code)),
+                local: pick("local_network", Some(code)),
+                private: pick("private_network", Some(code)),
+            })
+            .collect(),
+        capofila: pick("capofila", None),
+        coordinamento: pick("coordinamento_unico", None),
+        legal: pick("legal_advice", None),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/templates/public.html")]
+pub struct PublicPage {
+    pub shell: Shell,
+    pub map: NetworkMap,
+}
+
+/// `GET /rete`: the public page. Names of organisations and their roles only; nothing secret.
+pub async fn public(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<PublicPage, AppError> {
+    Ok(PublicPage {
+        shell,
+        map: network_map(&state).await?,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct ProvinceQuery {
+    #[serde(default)]
+    province: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/templates/overview.html")]
+pub struct OverviewPage {
+    pub shell: Shell,
+    pub map: NetworkMap,
+    pub organisations: Vec<organisation::Model>,
+    pub province: String,
+}
+
+pub async fn overview(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<ProvinceQuery>,
+) -> Result<OverviewPage, AppError> {
+    let province = rules::province(&q.province)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let organisations = store::organisations(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| province.is_empty() || o.province.as_deref() == Some(province.as_str()))
+        .collect();
+    Ok(OverviewPage {
+        shell,
+        map: network_map(&state).await?,
+        organisations,
+        province,
+    })
+}
+
+// ---------- one organisation ----------
+
+pub struct HistoryRow {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub detail: String,
+}
+
+pub struct ServiceRow {
+    pub id: i32,
+    pub name: String,
+    pub kind: String,
+    pub organisation: String,
+    pub province: String,
+    pub hours: String,
+    pub languages: String,
+    pub itinerant: bool,
+    /// (bed kind, capacity, free)
+    pub beds: Vec<(String, i32, i32)>,
+    pub address: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/templates/organisation.html")]
+pub struct OrganisationPage {
+    pub shell: Shell,
+    pub org: organisation::Model,
+    pub roles: Vec<governance_role::Model>,
+    pub services: Vec<ServiceRow>,
+    pub history: Vec<HistoryRow>,
+    pub may_edit: bool,
+    pub error: Option<String>,
+}
+
+async fn service_rows(
+    state: &SharedState,
+    services: Vec<super::entities::service::Model>,
+    show_address: bool,
+) -> Result<Vec<ServiceRow>, AppError> {
+    let names = store::names(&state.db).await?;
+    let mut rows = Vec::new();
+    for s in services {
+        let beds = store::beds_of(&state.db, s.id)
+            .await?
+            // Free beds = capacity − current placements; placements arrive with the cases area.
+            .into_iter()
+            .map(|b| (b.bed_kind, b.capacity, b.capacity))
+            .collect();
+        let address = match (&s.address_enc, show_address) {
+            (Some(sealed), true) => Some(
+                state
+                    .keys
+                    .decrypt_str(store::SERVICE_ADDRESS, sealed)
+                    .map_err(|_| AppError::Internal("service address cannot be decrypted"))?,
+            ),
+            _ => None,
+        };
+        rows.push(ServiceRow {
+            id: s.id,
+            organisation: names.get(&s.organisation_id).cloned().unwrap_or_default(),
+            name: s.name,
+            kind: s.kind,
+            province: s.province.unwrap_or_default(),
+            hours: s.hours,
+            languages: s.languages,
+            itinerant: s.itinerant,
+            beds,
+            address,
+        });
+    }
+    Ok(rows)
+}
+
+async fn organisation_page(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    error: Option<String>,
+) -> Result<OrganisationPage, AppError> {
+    let me = staff(&shell)?;
+    let org = store::organisation(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let show_address = me.actor.can(Permission::SeeShelterAddresses);
+    let services = service_rows(
+        state,
+        store::services_of(&state.db, id).await?,
+        show_address,
+    )
+    .await?;
+    if show_address && services.iter().any(|s| s.address.is_some()) {
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "service.address.read", "organisation").record(id),
+        )
+        .await?;
+    }
+    let history = audit::search(
+        &state.db,
+        &audit::Filter {
+            record_kind: Some("organisation".into()),
+            record_id: Some(id.to_string()),
+            ..Default::default()
+        },
+        50,
+    )
+    .await?
+    .into_iter()
+    .filter(|e| e.action != "service.address.read")
+    .map(|e| HistoryRow {
+        at: e.at.format("%Y-%m-%d %H:%M").to_string(),
+        who: e.actor_username.unwrap_or_else(|| "satis".into()),
+        action: e.action,
+        detail: e.reason.unwrap_or_default(),
+    })
+    .collect();
+    Ok(OrganisationPage {
+        may_edit: may_act_in_province(&me.actor, Permission::EditNetwork, org.province.as_deref()),
+        roles: store::roles_of(&state.db, id).await?,
+        shell,
+        org,
+        services,
+        history,
+        error,
+    })
+}
+
+pub async fn organisation(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<OrganisationPage, AppError> {
+    organisation_page(&state, shell, id, None).await
+}
+
+async fn invalid(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    key: &str,
+) -> Result<Response, AppError> {
+    let error = Some(shell.t(key));
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        organisation_page(state, shell, id, error).await?,
+    )
+        .into_response())
+}
+
+/// `POST /network/organisations/{id}`: kind, province, public, register details.
+pub async fn update_organisation(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let org = store::organisation(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_act_in_province(&me.actor, Permission::EditNetwork, org.province.as_deref()) {
+        return Err(AppError::Forbidden);
+    }
+    let province = match rules::province(&f.get("province")) {
+        Ok(p) => p,
+        Err(key) => return invalid(&state, shell, id, key).await,
+    };
+    // A coordinator cannot move an organisation out of their province.
+    if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref()) {
+        return invalid(&state, shell, id, "network-error-other-province").await;
+    }
+    let kind = f.get("kind");
+    if !crate::identity::admin::ORG_KINDS.contains(&kind.as_str()) {
+        return invalid(&state, shell, id, "admin-error-org-kind").await;
+    }
+    let number = f
+        .get("register_number")
+        .trim()
+        .chars()
+        .take(40)
+        .collect::<String>();
+    let section2 = f.checked("register_section2");
+    let mut am = org.into_active_model();
+    am.kind = Set(kind.clone());
+    am.province = Set(province.clone());
+    am.is_public = Set(f.checked("is_public"));
+    am.register_section2 = Set(section2);
+    am.register_number = Set((section2 && !number.is_empty()).then_some(number));
+    am.update(&state.db).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "organisation.update", "organisation")
+            .record(id)
+            .reason(format!(
+                "{kind}, {}",
+                province.unwrap_or_else(|| "—".into())
+            )),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/network/organisations/{id}")).into_response())
+}
+
+/// `POST /network/organisations/{id}/roles`: a new governance role from a date.
+pub async fn add_role(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    store::organisation(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = f.get("kind");
+    let province = match rules::governance_role(&kind, &f.get("province")) {
+        Ok(p) => p,
+        Err(key) => return invalid(&state, shell, id, key).await,
+    };
+    if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref()) {
+        return invalid(&state, shell, id, "network-error-other-province").await;
+    }
+    let since = match rules::date(&f.get("since")) {
+        Ok(d) => d,
+        Err(key) => return invalid(&state, shell, id, key).await,
+    };
+    store::add_role(&state.db, id, &kind, province.clone(), since).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "governance_role.add", "organisation")
+            .record(id)
+            .reason(format!(
+                "{kind} {} since {since}",
+                province.unwrap_or_default()
+            )),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/network/organisations/{id}")).into_response())
+}
+
+/// `POST /network/roles/{id}/end`: the role ends today (kept in the history).
+pub async fn end_role(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let role = store::role(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_act_in_province(&me.actor, Permission::EditNetwork, role.province.as_deref()) {
+        return Err(AppError::Forbidden);
+    }
+    let today = Utc::now().date_naive();
+    store::end_role(&state.db, id, today).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "governance_role.end", "organisation")
+            .record(role.organisation_id)
+            .reason(format!(
+                "{} {} until {today}",
+                role.kind,
+                role.province.unwrap_or_default()
+            )),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/network/organisations/{}", role.organisation_id)).into_response())
+}
+
+// ---------- services and beds ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/templates/services.html")]
+pub struct ServicesPage {
+    pub shell: Shell,
+    pub services: Vec<ServiceRow>,
+    pub show_address: bool,
+    pub may_add: bool,
+    pub organisations: Vec<organisation::Model>,
+    pub free_total: i32,
+    pub error: Option<String>,
+}
+
+async fn services_page(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+) -> Result<ServicesPage, AppError> {
+    let me = staff(&shell)?;
+    let show_address = me.actor.can(Permission::SeeShelterAddresses);
+    let services = service_rows(state, store::services(&state.db).await?, show_address).await?;
+    if show_address && services.iter().any(|s| s.address.is_some()) {
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "service.address.read", "network_service"),
+        )
+        .await?;
+    }
+    Ok(ServicesPage {
+        free_total: services
+            .iter()
+            .flat_map(|s| s.beds.iter().map(|b| b.2))
+            .sum(),
+        show_address,
+        may_add: me.actor.can(Permission::EditNetwork),
+        organisations: store::organisations(&state.db).await?,
+        shell,
+        services,
+        error,
+    })
+}
+
+pub async fn services(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<ServicesPage, AppError> {
+    services_page(&state, shell, None).await
+}
+
+pub async fn add_service(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let result: Result<(), &'static str> = async {
+        let org_id: i32 = f
+            .get("organisation_id")
+            .parse()
+            .map_err(|_| "admin-error-org")?;
+        store::organisation(&state.db, org_id)
+            .await
+            .map_err(|_| "error-500")?
+            .ok_or("admin-error-org")?;
+        let kind = f.get("kind");
+        if !rules::SERVICE_KINDS.contains(&kind.as_str()) {
+            return Err("network-error-service-kind");
+        }
+        let name = rules::required_text(&f.get("name"), 200)?;
+        let province = rules::province(&f.get("province"))?;
+        if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref()) {
+            return Err("network-error-other-province");
+        }
+        let mut counts = Vec::new();
+        for bed in rules::BED_KINDS {
+            counts.push((*bed, rules::bed_count(&f.get(&format!("beds_{bed}")))?));
+        }
+        let address = f
+            .get("address")
+            .trim()
+            .chars()
+            .take(300)
+            .collect::<String>();
+        let address_enc = if address.is_empty() {
+            None
+        } else {
+            Some(
+                state
+                    .keys
+                    .encrypt_str(store::SERVICE_ADDRESS, &address)
+                    .map_err(|_| "error-500")?,
+            )
+        };
+        let hours: String = f.get("hours").trim().chars().take(500).collect();
+        let languages: String = f.get("languages").trim().chars().take(200).collect();
+        let s = store::add_service(
+            &state.db,
+            org_id,
+            &kind,
+            &name,
+            province,
+            &hours,
+            &languages,
+            f.checked("itinerant"),
+            address_enc,
+            &counts,
+        )
+        .await
+        .map_err(|_| "error-500")?;
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "service.create", "organisation")
+                .record(org_id)
+                .reason(format!("{kind}: {}", s.name)),
+        )
+        .await
+        .map_err(|_| "error-500")?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/network/services").into_response()),
+        Err("error-500") => Err(AppError::Internal("saving a service")),
+        Err(key) => {
+            let error = Some(shell.t(key));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                services_page(&state, shell, error).await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+// ---------- meetings ----------
+
+pub struct MeetingRow {
+    pub province: String,
+    pub held_on: String,
+    pub convener: String,
+    pub agenda: String,
+    pub minutes: String,
+    pub decisions: String,
+    pub invited: Vec<String>,
+    pub present: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/templates/meetings.html")]
+pub struct MeetingsPage {
+    pub shell: Shell,
+    pub meetings: Vec<MeetingRow>,
+    pub province: String,
+    /// Provinces the signed-in person may record meetings for.
+    pub my_provinces: Vec<&'static str>,
+    pub organisations: Vec<organisation::Model>,
+    pub error: Option<String>,
+}
+
+async fn meetings_page(
+    state: &SharedState,
+    shell: Shell,
+    province: String,
+    error: Option<String>,
+) -> Result<MeetingsPage, AppError> {
+    let me = staff(&shell)?;
+    let names: BTreeMap<i32, String> = store::names(&state.db).await?;
+    let mut rows = Vec::new();
+    let filter = (!province.is_empty()).then_some(province.as_str());
+    for m in store::meetings(&state.db, filter).await? {
+        let people = store::participants(&state.db, m.id).await?;
+        let name = |id: &i32| names.get(id).cloned().unwrap_or_default();
+        rows.push(MeetingRow {
+            province: m.province,
+            held_on: m.held_on.to_string(),
+            convener: name(&m.convener_id),
+            agenda: m.agenda,
+            minutes: m.minutes,
+            decisions: m.decisions,
+            invited: people.iter().map(|p| name(&p.organisation_id)).collect(),
+            present: people
+                .iter()
+                .filter(|p| p.present)
+                .map(|p| name(&p.organisation_id))
+                .collect(),
+        });
+    }
+    Ok(MeetingsPage {
+        my_provinces: rules::PROVINCES
+            .iter()
+            .copied()
+            .filter(|p| may_act_in_province(&me.actor, Permission::RecordMeetings, Some(p)))
+            .collect(),
+        organisations: store::organisations(&state.db).await?,
+        shell,
+        meetings: rows,
+        province,
+        error,
+    })
+}
+
+pub async fn meetings(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<ProvinceQuery>,
+) -> Result<MeetingsPage, AppError> {
+    let province = rules::province(&q.province)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    meetings_page(&state, shell, province, None).await
+}
+
+pub async fn add_meeting(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let checked: Result<store::NewMeeting, &'static str> = async {
+        let province = rules::province(&f.get("province"))?.ok_or("network-error-province")?;
+        if !may_act_in_province(&me.actor, Permission::RecordMeetings, Some(&province)) {
+            return Err("network-error-other-province");
+        }
+        let convener_id: i32 = f
+            .get("convener_id")
+            .parse()
+            .map_err(|_| "network-error-convener")?;
+        store::organisation(&state.db, convener_id)
+            .await
+            .map_err(|_| "error-500")?
+            .ok_or("network-error-convener")?;
+        Ok(store::NewMeeting {
+            province,
+            convener_id,
+            held_on: rules::date(&f.get("held_on"))?,
+            agenda: rules::required_text(&f.get("agenda"), 5000)?,
+            minutes: f.get("minutes").trim().chars().take(20000).collect(),
+            decisions: f.get("decisions").trim().chars().take(5000).collect(),
+            invited: f.all_ids("invited"),
+            present: f.all_ids("present"),
+        })
+    }
+    .await;
+    match checked {
+        Ok(m) => {
+            let row = store::add_meeting(&state.db, &m, me.actor.user_id).await?;
+            audit::append(
+                &state.db,
+                Entry::new(Some(&me.actor), "meeting.create", "meeting")
+                    .record(row.id)
+                    .reason(format!("{} {}", m.province, m.held_on)),
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/network/meetings?province={}", m.province)).into_response())
+        }
+        Err("error-500") => Err(AppError::Internal("saving a meeting")),
+        Err(key) => {
+            let error = Some(shell.t(key));
+            let province = f.get("province");
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                meetings_page(&state, shell, province, error).await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+// ---------- training ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/templates/training.html")]
+pub struct TrainingPage {
+    pub shell: Shell,
+    pub events: Vec<super::entities::training::Model>,
+    pub may_add: bool,
+    pub error: Option<String>,
+}
+
+async fn training_page(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+) -> Result<TrainingPage, AppError> {
+    let me = staff(&shell)?;
+    Ok(TrainingPage {
+        may_add: me.actor.can(Permission::RecordMeetings),
+        events: store::trainings(&state.db).await?,
+        shell,
+        error,
+    })
+}
+
+pub async fn training(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<TrainingPage, AppError> {
+    training_page(&state, shell, None).await
+}
+
+pub async fn add_training(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let checked = (|| -> Result<_, &'static str> {
+        let participants =
+            rules::bed_count(&f.get("participants")).map_err(|_| "network-error-participants")?;
+        Ok((
+            rules::required_text(&f.get("title"), 200)?,
+            rules::required_text(&f.get("place"), 200)?,
+            rules::date(&f.get("held_on"))?,
+            f.get("organisations")
+                .trim()
+                .chars()
+                .take(2000)
+                .collect::<String>(),
+            participants,
+        ))
+    })();
+    match checked {
+        Ok((title, place, held_on, orgs, participants)) => {
+            let t = store::add_training(&state.db, &title, &place, held_on, &orgs, participants)
+                .await?;
+            audit::append(
+                &state.db,
+                Entry::new(Some(&me.actor), "training.create", "training").record(t.id),
+            )
+            .await?;
+            Ok(Redirect::to("/network/training").into_response())
+        }
+        Err(key) => {
+            let error = Some(shell.t(key));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                training_page(&state, shell, error).await?,
+            )
+                .into_response())
+        }
+    }
+}

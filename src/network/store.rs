@@ -1,0 +1,263 @@
+//! Queries of the network registry. Other areas call these functions, never the tables.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+
+use super::entities::{
+    beds, governance_role, meeting, organisation, participant, service, training,
+};
+
+pub const SERVICE_ADDRESS: &str = "network_service.address";
+
+pub async fn organisations(db: &impl ConnectionTrait) -> Result<Vec<organisation::Model>, DbErr> {
+    organisation::Entity::find()
+        .order_by_asc(organisation::Column::Name)
+        .all(db)
+        .await
+}
+
+pub async fn organisation(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<organisation::Model>, DbErr> {
+    organisation::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn names(db: &impl ConnectionTrait) -> Result<BTreeMap<i32, String>, DbErr> {
+    Ok(organisations(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}
+
+/// Roles held today (no end date).
+pub async fn current_roles(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<governance_role::Model>, DbErr> {
+    governance_role::Entity::find()
+        .filter(governance_role::Column::Until.is_null())
+        .order_by_asc(governance_role::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn roles_of(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+) -> Result<Vec<governance_role::Model>, DbErr> {
+    governance_role::Entity::find()
+        .filter(governance_role::Column::OrganisationId.eq(organisation_id))
+        .order_by_desc(governance_role::Column::Since)
+        .all(db)
+        .await
+}
+
+pub async fn role(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<governance_role::Model>, DbErr> {
+    governance_role::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn add_role(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    kind: &str,
+    province: Option<String>,
+    since: NaiveDate,
+) -> Result<governance_role::Model, DbErr> {
+    governance_role::ActiveModel {
+        organisation_id: Set(organisation_id),
+        kind: Set(kind.to_owned()),
+        province: Set(province),
+        since: Set(since),
+        until: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn end_role(db: &impl ConnectionTrait, id: i32, until: NaiveDate) -> Result<(), DbErr> {
+    governance_role::Entity::update_many()
+        .col_expr(
+            governance_role::Column::Until,
+            sea_orm::sea_query::Expr::value(until),
+        )
+        .filter(governance_role::Column::Id.eq(id))
+        .filter(governance_role::Column::Until.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn services(db: &impl ConnectionTrait) -> Result<Vec<service::Model>, DbErr> {
+    service::Entity::find()
+        .order_by_asc(service::Column::Province)
+        .order_by_asc(service::Column::Name)
+        .all(db)
+        .await
+}
+
+pub async fn services_of(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+) -> Result<Vec<service::Model>, DbErr> {
+    service::Entity::find()
+        .filter(service::Column::OrganisationId.eq(organisation_id))
+        .order_by_asc(service::Column::Name)
+        .all(db)
+        .await
+}
+
+pub async fn beds_of(
+    db: &impl ConnectionTrait,
+    service_id: i32,
+) -> Result<Vec<beds::Model>, DbErr> {
+    beds::Entity::find()
+        .filter(beds::Column::ServiceId.eq(service_id))
+        .order_by_asc(beds::Column::BedKind)
+        .all(db)
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn add_service(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    kind: &str,
+    name: &str,
+    province: Option<String>,
+    hours: &str,
+    languages: &str,
+    itinerant: bool,
+    address_enc: Option<Vec<u8>>,
+    bed_counts: &[(&str, i32)],
+) -> Result<service::Model, DbErr> {
+    let s = service::ActiveModel {
+        organisation_id: Set(organisation_id),
+        kind: Set(kind.to_owned()),
+        name: Set(name.to_owned()),
+        province: Set(province),
+        hours: Set(hours.to_owned()),
+        languages: Set(languages.to_owned()),
+        itinerant: Set(itinerant),
+        address_enc: Set(address_enc),
+        active: Set(true),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    for (kind, capacity) in bed_counts {
+        if *capacity > 0 {
+            beds::ActiveModel {
+                service_id: Set(s.id),
+                bed_kind: Set((*kind).to_owned()),
+                capacity: Set(*capacity),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(s)
+}
+
+pub async fn meetings(
+    db: &impl ConnectionTrait,
+    province: Option<&str>,
+) -> Result<Vec<meeting::Model>, DbErr> {
+    let mut q = meeting::Entity::find();
+    if let Some(p) = province {
+        q = q.filter(meeting::Column::Province.eq(p));
+    }
+    q.order_by_desc(meeting::Column::HeldOn).all(db).await
+}
+
+pub async fn participants(
+    db: &impl ConnectionTrait,
+    meeting_id: i32,
+) -> Result<Vec<participant::Model>, DbErr> {
+    participant::Entity::find()
+        .filter(participant::Column::MeetingId.eq(meeting_id))
+        .all(db)
+        .await
+}
+
+/// A meeting as recorded by a coordinator.
+pub struct NewMeeting {
+    pub province: String,
+    pub convener_id: i32,
+    pub held_on: NaiveDate,
+    pub agenda: String,
+    pub minutes: String,
+    pub decisions: String,
+    pub invited: Vec<i32>,
+    pub present: Vec<i32>,
+}
+
+pub async fn add_meeting(
+    db: &impl ConnectionTrait,
+    m: &NewMeeting,
+    by: i32,
+) -> Result<meeting::Model, DbErr> {
+    let row = meeting::ActiveModel {
+        province: Set(m.province.clone()),
+        convener_id: Set(m.convener_id),
+        held_on: Set(m.held_on),
+        agenda: Set(m.agenda.clone()),
+        minutes: Set(m.minutes.clone()),
+        decisions: Set(m.decisions.clone()),
+        created_by: Set(by),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let mut everyone: Vec<i32> = m.invited.iter().chain(m.present.iter()).copied().collect();
+    everyone.sort_unstable();
+    everyone.dedup();
+    for org in everyone {
+        participant::ActiveModel {
+            meeting_id: Set(row.id),
+            organisation_id: Set(org),
+            present: Set(m.present.contains(&org)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(row)
+}
+
+pub async fn trainings(db: &impl ConnectionTrait) -> Result<Vec<training::Model>, DbErr> {
+    training::Entity::find()
+        .order_by_desc(training::Column::HeldOn)
+        .all(db)
+        .await
+}
+
+pub async fn add_training(
+    db: &impl ConnectionTrait,
+    title: &str,
+    place: &str,
+    held_on: NaiveDate,
+    organisations: &str,
+    participants: i32,
+) -> Result<training::Model, DbErr> {
+    training::ActiveModel {
+        title: Set(title.to_owned()),
+        place: Set(place.to_owned()),
+        held_on: Set(held_on),
+        organisations: Set(organisations.to_owned()),
+        participants: Set(participants),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
