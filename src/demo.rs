@@ -154,7 +154,149 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
             organisation: (*org_name).to_owned(),
         });
     }
+    load_network(db, keys).await?;
     Ok(accounts)
+}
+
+/// Invented services, beds, a meeting and the two 2012 training seminars of the seed report.
+async fn load_network(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoError> {
+    use crate::network::store as net;
+    if !net::services(db).await?.is_empty() {
+        return Ok(());
+    }
+    let org = |name: &'static str| async move {
+        store::organisation_by_name(db, name)
+            .await?
+            .map(|o| o.id)
+            .ok_or(DemoError::Db("demo organisation missing"))
+    };
+    let seal = |address: &str| {
+        keys.encrypt_str(net::SERVICE_ADDRESS, address)
+            .map(Some)
+            .map_err(|e| DemoError::Other(e.to_string()))
+    };
+    let cat = org("CAT Coop. sociale Onlus").await?;
+    let arcobaleno = org("Associazione Progetto Arcobaleno").await?;
+    let viareggio = org("Comune di Viareggio").await?;
+    net::add_service(
+        db,
+        cat,
+        "regional_hotline",
+        "Numero Verde Regionale Antitratta (demo)",
+        None,
+        "24 ore su 24, tutti i giorni",
+        "italiano, inglese, francese, rumeno, albanese, spagnolo",
+        false,
+        None,
+        &[],
+    )
+    .await?;
+    net::add_service(
+        db,
+        arcobaleno,
+        "street_unit",
+        "Unità di strada Firenze (demo)",
+        Some("FI".into()),
+        "martedì e venerdì 22:00-02:00",
+        "italiano, inglese, rumeno",
+        true,
+        None,
+        &[],
+    )
+    .await?;
+    net::add_service(
+        db,
+        arcobaleno,
+        "drop_in",
+        "Sportello di ascolto Firenze (demo)",
+        Some("FI".into()),
+        "lunedì 10:00-13:00, giovedì 15:00-18:00",
+        "italiano, inglese",
+        false,
+        None,
+        &[],
+    )
+    .await?;
+    net::add_service(
+        db,
+        cat,
+        "emergency_shelter",
+        "Pronta accoglienza Firenze (demo)",
+        Some("FI".into()),
+        "24 ore su 24",
+        "italiano, inglese",
+        false,
+        seal("Via Inventata 1, Firenze (demo)")?,
+        &[("women", 4), ("women_with_children", 2)],
+    )
+    .await?;
+    net::add_service(
+        db,
+        arcobaleno,
+        "shelter",
+        "Casa rifugio (demo)",
+        Some("FI".into()),
+        "24 ore su 24",
+        "italiano",
+        false,
+        seal("Via Immaginaria 7, Firenze (demo)")?,
+        &[("women", 6), ("transgender", 2)],
+    )
+    .await?;
+    net::add_service(
+        db,
+        viareggio,
+        "semi_autonomy",
+        "Appartamento di semi-autonomia Versilia (demo)",
+        Some("LU".into()),
+        "su appuntamento",
+        "italiano",
+        false,
+        seal("Via Fittizia 3, Viareggio (demo)")?,
+        &[("women", 3), ("men", 2)],
+    )
+    .await?;
+    let firenze = org("Comune di Firenze").await?;
+    let date = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|e| DemoError::Other(e.to_string()))
+    };
+    net::add_meeting(
+        db,
+        &net::NewMeeting {
+            province: "FI".into(),
+            convener_id: firenze,
+            held_on: date("2026-10-15")?,
+            agenda:
+                "Casi emersi nel trimestre; coordinamento delle uscite delle unità di strada (demo)"
+                    .into(),
+            minutes: "Incontro dimostrativo: dati inventati.".into(),
+            decisions: "Prossimo incontro a gennaio (demo).".into(),
+            invited: vec![arcobaleno, cat],
+            present: vec![arcobaleno],
+        },
+        0,
+    )
+    .await?;
+    net::add_training(
+        db,
+        "Seminario per operatori della rete",
+        "Livorno",
+        date("2012-06-15")?,
+        "Operatori dei progetti della rete toscana (demo: giorno e partecipanti indicativi)",
+        40,
+    )
+    .await?;
+    net::add_training(
+        db,
+        "Seminario per operatori della rete",
+        "Montecatini Terme",
+        date("2012-10-15")?,
+        "Operatori dei progetti della rete toscana (demo: giorno e partecipanti indicativi)",
+        40,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The code the demonstration accounts' authenticator would show now.

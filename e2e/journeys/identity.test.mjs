@@ -3,7 +3,7 @@
 // signs out, and signs in again with a code. Every page passes axe-core.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { axeViolations, launchBrowser, newDataDir, runSatis, startSatis, totp, watchedPage } from "../lib/harness.mjs";
+import { axeViolations, launchBrowser, newDataDir, runSatis, signInAndEnrol, startSatis, totp, watchedPage } from "../lib/harness.mjs";
 
 let satis;
 let browser;
@@ -25,27 +25,9 @@ after(async () => {
   await satis?.stop();
 });
 
-async function signInAndEnrol(page, username, password) {
-  await page.goto(`${satis.base}/login`);
-  await page.getByLabel("Nome utente").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Accedi" }).click();
-  await page.waitForURL(/\/mfa\/enrol/);
-  assert.deepEqual(await axeViolations(page), [], "enrolment page");
-  assert.ok(await page.locator("figure.qr svg").count(), "the QR code is drawn by the server");
-  const secret = (await page.textContent("#totp-secret")).trim();
-  await page.getByRole("textbox", { name: "Codice" }).fill(totp(secret));
-  await page.getByRole("button", { name: "Attiva" }).click();
-  await page.waitForSelector("#recovery-codes");
-  assert.equal(await page.locator("#recovery-codes li").count(), 10);
-  assert.deepEqual(await axeViolations(page), [], "recovery codes page");
-  await page.getByRole("link", { name: /continua/ }).click();
-  return secret;
-}
-
 test("admin creates a user, who enrols TOTP, signs out and signs in again with a code", async () => {
   const { context, page, problems } = await watchedPage(browser, satis.base);
-  await signInAndEnrol(page, "admin", adminPassword);
+  await signInAndEnrol(page, satis.base, "admin", adminPassword);
   assert.match(await page.textContent("h1"), /Prima Amministratrice/);
   assert.deepEqual(await axeViolations(page), [], "dashboard");
 
@@ -62,7 +44,7 @@ test("admin creates a user, who enrols TOTP, signs out and signs in again with a
   await page.waitForURL(/\/login\?done=logout/);
 
   // The colleague, in the same browser after sign-out.
-  const secret = await signInAndEnrol(page, "operatrice", password);
+  const secret = await signInAndEnrol(page, satis.base, "operatrice", password);
   assert.match(await page.textContent("h1"), /Giulia Bianchi/);
   await page.getByRole("link", { name: "Il mio profilo" }).first().click();
   assert.match(await page.textContent("main"), /Operatrice\/operatore del Numero Verde/);

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -162,3 +163,23 @@ export function totp(secretBase32, offset = 0) {
   const n = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
   return String(n % 1_000_000).padStart(6, "0");
 }
+
+/** Signs in for the first time and enrols the second factor; returns the TOTP secret. */
+export async function signInAndEnrol(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Nome utente").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Accedi" }).click();
+  await page.waitForURL(/\/mfa\/enrol/);
+  assert.deepEqual(await axeViolations(page), [], "enrolment page");
+  assert.ok(await page.locator("figure.qr svg").count(), "the QR code is drawn by the server");
+  const secret = (await page.textContent("#totp-secret")).trim();
+  await page.getByRole("textbox", { name: "Codice" }).fill(totp(secret));
+  await page.getByRole("button", { name: "Attiva" }).click();
+  await page.waitForSelector("#recovery-codes");
+  assert.equal(await page.locator("#recovery-codes li").count(), 10);
+  assert.deepEqual(await axeViolations(page), [], "recovery codes page");
+  await page.getByRole("link", { name: /continua/ }).click();
+  return secret;
+}
+
