@@ -83,3 +83,5 @@ bed-kind-women = Women
 bed-kind-men = Men
 bed-kind-women-with-children = Women with children
 bed-kind-transgender = Transgender people
+network-active = Service active
+network-inactive = not active

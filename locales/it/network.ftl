@@ -83,3 +83,5 @@ bed-kind-women = Donne
 bed-kind-men = Uomini
 bed-kind-women-with-children = Donne con minori
 bed-kind-transgender = Persone transgender
+network-active = Servizio attivo
+network-inactive = non attivo

@@ -30,6 +30,8 @@ pub fn routes() -> Routes {
         .post("/network/roles/{id}/end", edit, pages::end_role)
         .get("/network/services", Access::SignedIn, pages::services)
         .post("/network/services", edit, pages::add_service)
+        .get("/network/services/{id}", edit, pages::service_form)
+        .post("/network/services/{id}", edit, pages::update_service)
         .get("/network/meetings", Access::SignedIn, pages::meetings)
         .post("/network/meetings", meet, pages::add_meeting)
         .get("/network/training", Access::SignedIn, pages::training)

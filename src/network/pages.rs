@@ -201,6 +201,7 @@ pub struct ServiceRow {
     /// (bed kind, capacity, free)
     pub beds: Vec<(String, i32, i32)>,
     pub address: Option<String>,
+    pub active: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -249,6 +250,7 @@ async fn service_rows(
             itinerant: s.itinerant,
             beds,
             address,
+            active: s.active,
         });
     }
     Ok(rows)
@@ -483,6 +485,7 @@ async fn services_page(
     Ok(ServicesPage {
         free_total: services
             .iter()
+            .filter(|s| s.active)
             .flat_map(|s| s.beds.iter().map(|b| b.2))
             .sum(),
         show_address,
@@ -797,4 +800,116 @@ pub async fn add_training(
                 .into_response())
         }
     }
+}
+
+// ---------- editing one service ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "network/templates/service_edit.html")]
+pub struct ServiceEditPage {
+    pub shell: Shell,
+    pub service: super::entities::service::Model,
+    /// (bed kind, capacity)
+    pub beds: Vec<(&'static str, i32)>,
+    pub error: Option<String>,
+}
+
+async fn editable_service(
+    state: &SharedState,
+    me: &StaffView,
+    id: i32,
+) -> Result<super::entities::service::Model, AppError> {
+    let service = store::service(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_act_in_province(
+        &me.actor,
+        Permission::EditNetwork,
+        service.province.as_deref(),
+    ) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(service)
+}
+
+async fn service_edit_page(
+    state: &SharedState,
+    shell: Shell,
+    service: super::entities::service::Model,
+    error: Option<String>,
+) -> Result<ServiceEditPage, AppError> {
+    let current = store::beds_of(&state.db, service.id).await?;
+    let beds = rules::BED_KINDS
+        .iter()
+        .map(|k| {
+            let n = current
+                .iter()
+                .find(|b| b.bed_kind == *k)
+                .map_or(0, |b| b.capacity);
+            (*k, n)
+        })
+        .collect();
+    Ok(ServiceEditPage {
+        shell,
+        service,
+        beds,
+        error,
+    })
+}
+
+pub async fn service_form(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<ServiceEditPage, AppError> {
+    let me = staff(&shell)?;
+    let service = editable_service(&state, &me, id).await?;
+    service_edit_page(&state, shell, service, None).await
+}
+
+/// `POST /network/services/{id}`: hours, languages, beds and whether the service is active.
+pub async fn update_service(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let service = editable_service(&state, &me, id).await?;
+    let f = Fields::parse(&body);
+    let mut counts = Vec::new();
+    for bed in rules::BED_KINDS {
+        match rules::bed_count(&f.get(&format!("beds_{bed}"))) {
+            Ok(n) => counts.push((*bed, n)),
+            Err(key) => {
+                let error = Some(shell.t(key));
+                let page = service_edit_page(&state, shell, service, error).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+        }
+    }
+    let org_id = service.organisation_id;
+    let summary = counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let name = service.name.clone();
+    store::update_service(
+        &state.db,
+        service,
+        f.get("hours").trim().chars().take(500).collect(),
+        f.get("languages").trim().chars().take(200).collect(),
+        f.checked("active"),
+        &counts,
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "service.update", "organisation")
+            .record(org_id)
+            .reason(format!("{name}: {summary}")),
+    )
+    .await?;
+    Ok(Redirect::to("/network/services").into_response())
 }

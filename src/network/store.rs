@@ -261,3 +261,43 @@ pub async fn add_training(
     .insert(db)
     .await
 }
+
+pub async fn service(db: &impl ConnectionTrait, id: i32) -> Result<Option<service::Model>, DbErr> {
+    service::Entity::find_by_id(id).one(db).await
+}
+
+/// Updates a service and replaces its bed counts, in one transaction.
+pub async fn update_service<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    current: service::Model,
+    hours: String,
+    languages: String,
+    active: bool,
+    bed_counts: &[(&str, i32)],
+) -> Result<(), DbErr> {
+    use sea_orm::{IntoActiveModel, TransactionSession};
+    let txn = db.begin().await?;
+    let id = current.id;
+    let mut am = current.into_active_model();
+    am.hours = Set(hours);
+    am.languages = Set(languages);
+    am.active = Set(active);
+    am.update(&txn).await?;
+    beds::Entity::delete_many()
+        .filter(beds::Column::ServiceId.eq(id))
+        .exec(&txn)
+        .await?;
+    for (kind, capacity) in bed_counts {
+        if *capacity > 0 {
+            beds::ActiveModel {
+                service_id: Set(id),
+                bed_kind: Set((*kind).to_owned()),
+                capacity: Set(*capacity),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await
+}

@@ -189,6 +189,8 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
         ids.organisation
     } else if spec.path.starts_with("/network/roles/") {
         ids.role
+    } else if spec.path.starts_with("/network/services/") {
+        ids.service
     } else {
         ids.user
     };
@@ -203,6 +205,7 @@ struct Ids {
     grant: i32,
     organisation: i32,
     role: i32,
+    service: i32,
 }
 
 async fn as_who(
@@ -298,6 +301,21 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         grant: grant.id,
         organisation: orgs[1],
         role: role.id,
+        service: satis::network::store::add_service(
+            &app.state.db,
+            orgs[1],
+            "shelter",
+            "Casa",
+            Some("FI".into()),
+            "",
+            "",
+            false,
+            None,
+            &[("women", 2)],
+        )
+        .await
+        .unwrap()
+        .id,
     };
 
     let specs = satis::platform::web::app_routes().specs().to_vec();

@@ -12,7 +12,84 @@ crate::tests![
     bad_network_input_is_refused_and_nothing_saved,
     shelter_addresses_are_secret_encrypted_and_audited,
     changes_are_kept_in_the_organisation_history,
+    beds_are_updated_within_the_province_and_never_negative,
 ];
+
+async fn beds_are_updated_within_the_province_and_never_negative(db: TestDb) {
+    let app = db.app().await;
+    let firenze = satis::identity::store::organisation_by_name(&app.state.db, "Comune di Firenze")
+        .await
+        .unwrap()
+        .unwrap();
+    let pisa = satis::identity::store::organisation_by_name(&app.state.db, "SdS Zona Pisana")
+        .await
+        .unwrap()
+        .unwrap();
+    let service = satis::network::store::add_service(
+        &app.state.db,
+        firenze.id,
+        "shelter",
+        "Casa Fiorentina",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[("women", 5)],
+    )
+    .await
+    .unwrap();
+    let path = format!("/network/services/{}", service.id);
+    let other = app
+        .user("coord-pi", Role::TerritorialCoordinator, pisa.id)
+        .await;
+    app.sign_in(&other).await;
+    app.get(&path).await.assert_status(403);
+    app.post_form(&path, &[("beds_women", "9"), ("active", "1")])
+        .await
+        .assert_status(403);
+
+    let own = app
+        .user("coord-fi", Role::TerritorialCoordinator, firenze.id)
+        .await;
+    app.sign_in(&own).await;
+    app.get(&path)
+        .await
+        .assert_status(200)
+        .assert_contains("value=\"5\"");
+    app.post_form(&path, &[("beds_women", "-3"), ("active", "1")])
+        .await
+        .assert_status(422)
+        .assert_contains("non può essere negativo");
+    app.get("/network/services")
+        .await
+        .assert_contains("Donne: 5/5");
+    app.post_form(
+        &path,
+        &[
+            ("beds_women", "3"),
+            ("beds_transgender", "1"),
+            ("hours", "sempre"),
+            ("active", "1"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.get("/network/services")
+        .await
+        .assert_contains("Donne: 3/3")
+        .assert_contains("Persone transgender: 1/1");
+    app.get(&format!("/network/organisations/{}", firenze.id))
+        .await
+        .assert_contains("service.update");
+    // A service closed for now no longer counts in the free beds of the network.
+    app.post_form(&path, &[("beds_women", "3")])
+        .await
+        .assert_status(303);
+    app.get("/network/services")
+        .await
+        .assert_contains("Posti letto liberi nella rete: 0");
+}
 
 fn escaped(s: &str) -> String {
     s.replace('&', "&#38;")
