@@ -58,6 +58,15 @@ enum Command {
     /// Manage the field-encryption keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Apply the retention policy to closed cases
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum RetentionCommand {
+    /// Erase identity data and notes of cases closed longer ago than `retention_days`
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -210,6 +219,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 Err(broken) => Err(Failure::Runtime(format!("audit trail BROKEN: {broken}"))),
             }
+        }
+        Some(Command::Retention(RetentionCommand::Run)) => {
+            let conn = open_existing(&config).await?;
+            let report = crate::cases::retention(&conn, config.retention_days)
+                .await
+                .map_err(runtime_db)?;
+            println!(
+                "retention ({} days): {} identities and {} notes erased",
+                config.retention_days, report.identities_erased, report.notes_erased
+            );
+            Ok(())
         }
         Some(Command::Keys(KeysCommand::Rotate)) => {
             let conn = open_existing(&config).await?;
@@ -477,6 +497,7 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {listen}: {e}")))?;
     tracing::info!(%listen, backend, demo = state.demo, "SATIS is listening");
+    crate::cases::spawn_daily_retention(state.clone());
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -2,6 +2,7 @@
 //! exploitation. See `docs/ARCHITECTURE.md` for the map of this crate.
 #![forbid(unsafe_code)]
 
+pub mod cases;
 pub mod cli;
 pub mod demo;
 pub mod home;

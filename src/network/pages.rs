@@ -224,11 +224,15 @@ async fn service_rows(
     let names = store::names(&state.db).await?;
     let mut rows = Vec::new();
     for s in services {
+        // Free beds = capacity − today's placements (recorded in the cases area).
+        let taken = crate::cases::store::occupied_beds(&state.db, s.id, Utc::now().date_naive()).await?;
         let beds = store::beds_of(&state.db, s.id)
             .await?
-            // Free beds = capacity − current placements; placements arrive with the cases area.
             .into_iter()
-            .map(|b| (b.bed_kind, b.capacity, b.capacity))
+            .map(|b| {
+                let used = taken.iter().find(|(k, _)| *k == b.bed_kind).map_or(0, |(_, n)| *n);
+                (b.bed_kind, b.capacity, (b.capacity - used).max(0))
+            })
             .collect();
         let address = match (&s.address_enc, show_address) {
             (Some(sealed), true) => Some(

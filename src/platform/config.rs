@@ -38,6 +38,8 @@ pub struct Config {
     pub session_absolute: std::time::Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Days after a case closes before the person's identity data and notes are erased.
+    pub retention_days: u64,
     /// Log format: human-readable text or JSON lines.
     pub log_format: LogFormat,
 }
@@ -71,6 +73,7 @@ impl fmt::Debug for Config {
             .field("session_idle", &self.session_idle)
             .field("session_absolute", &self.session_absolute)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("retention_days", &self.retention_days)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -97,6 +100,7 @@ struct FileConfig {
     max_body_bytes: Option<u64>,
     session_idle_minutes: Option<u64>,
     session_absolute_hours: Option<u64>,
+    retention_days: Option<u64>,
     log_format: Option<String>,
     hotline: Option<FileHotline>,
 }
@@ -125,6 +129,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_MAX_BODY_BYTES",
     "SATIS_SESSION_IDLE_MINUTES",
     "SATIS_SESSION_ABSOLUTE_HOURS",
+    "SATIS_RETENTION_DAYS",
     "SATIS_LOG_FORMAT",
     "SATIS_LOG",
     "SATIS_HOTLINE_REGIONAL",
@@ -271,6 +276,15 @@ impl Config {
             1..=24 * 7,
         )?;
 
+        let retention_days = number(
+            env,
+            "SATIS_RETENTION_DAYS",
+            "retention_days",
+            file.retention_days,
+            730,
+            30..=36_500,
+        )?;
+
         let log_raw = env_value(env, "SATIS_LOG_FORMAT")?
             .map(|v| ("SATIS_LOG_FORMAT", v))
             .or(file.log_format.clone().map(|v| ("log_format", v)));
@@ -325,6 +339,7 @@ impl Config {
                 default_locale,
                 cookie_secure,
                 max_body_bytes,
+                retention_days,
                 session_idle: std::time::Duration::from_secs(idle * 60),
                 session_absolute: std::time::Duration::from_secs(absolute * 3600),
                 log_format,

@@ -82,6 +82,8 @@ pub enum Permission {
     RecordMeetings,
     /// See the secret addresses of shelters and other housing.
     SeeShelterAddresses,
+    /// Read a person's identity data (names, documents, phone…) on a record one may see.
+    SeeIdentity,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -108,7 +110,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::EditNetwork | P::RecordMeetings => {
             matches!(role, R::Administrator | R::TerritorialCoordinator)
         }
-        P::SeeShelterAddresses => matches!(role, R::HotlineOperator | R::CaseWorker),
+        P::SeeShelterAddresses | P::SeeIdentity => matches!(role, R::HotlineOperator | R::CaseWorker),
     }
 }
 
@@ -200,7 +202,9 @@ pub fn decide(
     emergency: Option<EmergencyGrant>,
     now: DateTime<Utc>,
 ) -> Decision {
-    if !actor.can(Permission::WorkOnRecords) {
+    if !actor.can(Permission::WorkOnRecords)
+        || (action == Action::ReadIdentity && !actor.can(Permission::SeeIdentity))
+    {
         return Decision::Deny;
     }
     let Some(org) = actor.organisation_id else {
@@ -281,8 +285,9 @@ mod tests {
             shared_with: vec![2],
         };
         for role in Role::ALL {
-            let works = role_has(role, Permission::WorkOnRecords);
             for action in [Action::Read, Action::Write, Action::ReadIdentity] {
+                let works = role_has(role, Permission::WorkOnRecords)
+                    && (action != Action::ReadIdentity || role_has(role, Permission::SeeIdentity));
                 assert_eq!(
                     decide(&actor(role, 1), action, &rec, None, now).allowed(),
                     works,

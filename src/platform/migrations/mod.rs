@@ -8,6 +8,7 @@ mod m20261123_000001_platform;
 pub(crate) mod m20261123_000002_identity;
 mod m20261123_000003_network;
 mod m20261123_000004_network_seed;
+mod m20261123_000005_cases;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_identity::Migration),
             Box::new(m20261123_000003_network::Migration),
             Box::new(m20261123_000004_network_seed::Migration),
+            Box::new(m20261123_000005_cases::Migration),
         ]
     }
 }

@@ -76,6 +76,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::home::routes())
         .merge(crate::identity::routes())
         .merge(crate::network::routes())
+        .merge(crate::cases::routes())
 }
 
 /// Builds the whole application router.

@@ -98,7 +98,11 @@ impl Shell {
                 item("/login", "nav-login"),
             ];
         };
-        let mut nav = vec![item("/", "nav-dashboard"), item("/network", "nav-network")];
+        let mut nav = vec![item("/", "nav-dashboard")];
+        if staff.actor.can(Permission::WorkOnRecords) {
+            nav.push(item("/cases", "nav-cases"));
+        }
+        nav.push(item("/network", "nav-network"));
         if staff.actor.can(Permission::ManageUsers) {
             nav.push(item("/admin/users", "nav-users"));
             nav.push(item("/admin/organisations", "nav-organisations"));
@@ -140,6 +144,12 @@ impl Shell {
             csrf,
             staff,
         }
+    }
+
+    /// The translation of a code from a vocabulary: `label("phase", "first_assistance")` looks
+    /// up `phase-first-assistance`.
+    pub fn label(&self, prefix: &str, code: &str) -> String {
+        self.t(&format!("{prefix}-{}", code.replace('_', "-")))
     }
 
     /// The translated name of an organisation kind code.

@@ -1,0 +1,259 @@
+//! The rules of taking in charge, as plain functions: the phase state machine, vocabularies
+//! (HTCDS-aligned, extended with forced criminality), and validation of dates and counts.
+
+use chrono::{Datelike, NaiveDate};
+
+/// The phases of the national referral mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Emersion,
+    Identification,
+    FirstAssistance,
+    Protection,
+    Inclusion,
+    Closed,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 6] = [
+        Phase::Emersion,
+        Phase::Identification,
+        Phase::FirstAssistance,
+        Phase::Protection,
+        Phase::Inclusion,
+        Phase::Closed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Phase::Emersion => "emersion",
+            Phase::Identification => "identification",
+            Phase::FirstAssistance => "first_assistance",
+            Phase::Protection => "protection",
+            Phase::Inclusion => "inclusion",
+            Phase::Closed => "closed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    /// The phase that normally follows (none after inclusion: the next step is closing).
+    pub fn next(self) -> Option<Phase> {
+        match self {
+            Phase::Emersion => Some(Phase::Identification),
+            Phase::Identification => Some(Phase::FirstAssistance),
+            Phase::FirstAssistance => Some(Phase::Protection),
+            Phase::Protection => Some(Phase::Inclusion),
+            Phase::Inclusion | Phase::Closed => None,
+        }
+    }
+}
+
+pub const CLOSURE_REASONS: &[&str] =
+    &["autonomy", "transfer", "withdrawal", "repatriation", "lost_contact", "other"];
+
+/// Why a phase change is refused (Fluent keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransitionError {
+    /// Not the next phase, a step back, or out of a closed case.
+    NotAllowed,
+    /// Closing needs one of [`CLOSURE_REASONS`].
+    ReasonNeeded,
+    /// A reason was given for a change that is not a closure.
+    ReasonNotExpected,
+}
+
+impl TransitionError {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            TransitionError::NotAllowed => "case-error-transition",
+            TransitionError::ReasonNeeded => "case-error-closure-reason",
+            TransitionError::ReasonNotExpected => "case-error-transition",
+        }
+    }
+}
+
+/// The state machine. A case moves one phase forward at a time, or closes from any open phase
+/// with a reason. It never goes back, and a closed case stays closed (follow-up is recorded
+/// after closure, not as a phase).
+pub fn transition(from: Phase, to: Phase, reason: Option<&str>) -> Result<(), TransitionError> {
+    match (from, to) {
+        (Phase::Closed, _) => Err(TransitionError::NotAllowed),
+        (_, Phase::Closed) => match reason {
+            Some(r) if CLOSURE_REASONS.contains(&r) => Ok(()),
+            _ => Err(TransitionError::ReasonNeeded),
+        },
+        _ if from.next() == Some(to) => match reason {
+            None => Ok(()),
+            Some(_) => Err(TransitionError::ReasonNotExpected),
+        },
+        _ => Err(TransitionError::NotAllowed),
+    }
+}
+
+pub const TRAFFICKING_STATUSES: &[&str] = &["possible", "presumed", "identified"];
+
+/// Forms of exploitation (HTCDS types, with forced criminality as its own form).
+pub const EXPLOITATION_FORMS: &[&str] = &[
+    "sexual",
+    "labour",
+    "begging",
+    "forced_criminality",
+    "forced_marriage",
+    "other",
+];
+
+pub const LABOUR_SECTORS: &[&str] = &[
+    "agriculture",
+    "construction",
+    "manufacturing",
+    "domestic_work",
+    "hospitality",
+    "logistics",
+    "other",
+];
+
+pub const GENDERS: &[&str] = &["female", "male", "transgender", "other", "unknown"];
+
+pub const CONSENT_PURPOSES: &[&str] = &["processing", "sharing", "transfer"];
+
+pub const PERMIT_KINDS: &[&str] = &[
+    "art18_social",
+    "art18_judicial",
+    "art18ter",
+    "international_protection",
+    "other",
+];
+
+pub const PERMIT_STATUSES: &[&str] = &["applied", "issued", "refused", "renewed", "expired"];
+
+pub const EVENT_KINDS: &[&str] = &[
+    "assessment_request",
+    "assessment_motivation",
+    "assessment_requirements",
+    "accompaniment",
+    "legal_consultation",
+    "follow_up",
+];
+
+/// A birth year: not in the future and not before 1900.
+pub fn birth_year(raw: &str, today: NaiveDate) -> Result<Option<i32>, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let year: i32 = raw.parse().map_err(|_| "case-error-birth-year")?;
+    if year > today.year() {
+        return Err("case-error-birth-year-future");
+    }
+    if year < 1900 {
+        return Err("case-error-birth-year");
+    }
+    Ok(Some(year))
+}
+
+/// A permit cannot expire before it was issued.
+pub fn permit_dates(issued: Option<NaiveDate>, expires: Option<NaiveDate>) -> Result<(), &'static str> {
+    match (issued, expires) {
+        (Some(i), Some(e)) if e < i => Err("case-error-permit-dates"),
+        _ => Ok(()),
+    }
+}
+
+/// Codes from a fixed list, as submitted (unknown ones refused).
+pub fn codes(values: &[String], allowed: &[&str]) -> Result<Vec<String>, &'static str> {
+    let mut out = Vec::new();
+    for v in values {
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        if !allowed.contains(&v) {
+            return Err("error-400");
+        }
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// ISO 3166-1 alpha-2 country codes or ISO 639-1 language codes typed as a list ("NG, RO").
+pub fn iso_codes(raw: &str) -> Result<Vec<String>, &'static str> {
+    let mut out = Vec::new();
+    for part in raw.split([',', ' ', ';']).filter(|p| !p.is_empty()) {
+        let code = part.trim().to_uppercase();
+        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err("case-error-iso");
+        }
+        if !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_allowed_and_forbidden_transition() {
+        for from in Phase::ALL {
+            for to in Phase::ALL {
+                let forward = from != Phase::Closed && from.next() == Some(to);
+                let close = from != Phase::Closed && to == Phase::Closed;
+                let without_reason = transition(from, to, None);
+                let with_reason = transition(from, to, Some("autonomy"));
+                if forward {
+                    assert_eq!(without_reason, Ok(()), "{from:?} → {to:?}");
+                    assert_eq!(with_reason, Err(TransitionError::ReasonNotExpected));
+                } else if close {
+                    assert_eq!(without_reason, Err(TransitionError::ReasonNeeded), "{from:?} → closed");
+                    assert_eq!(with_reason, Ok(()), "{from:?} → closed");
+                    assert_eq!(transition(from, to, Some("bored")), Err(TransitionError::ReasonNeeded));
+                } else {
+                    assert_eq!(without_reason, Err(TransitionError::NotAllowed), "{from:?} → {to:?}");
+                    assert_eq!(with_reason, Err(TransitionError::NotAllowed), "{from:?} → {to:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_happy_path_reaches_closure() {
+        let mut p = Phase::Emersion;
+        while let Some(n) = p.next() {
+            assert!(transition(p, n, None).is_ok());
+            p = n;
+        }
+        assert_eq!(p, Phase::Inclusion);
+        assert!(transition(p, Phase::Closed, Some("autonomy")).is_ok());
+        assert_eq!(Phase::from_code("first_assistance"), Some(Phase::FirstAssistance));
+        assert_eq!(Phase::from_code("nonsense"), None);
+    }
+
+    #[test]
+    fn birth_years_and_permits_are_plausible() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(birth_year("2001", today), Ok(Some(2001)));
+        assert_eq!(birth_year("", today), Ok(None));
+        assert_eq!(birth_year("2027", today), Err("case-error-birth-year-future"));
+        assert_eq!(birth_year("1850", today), Err("case-error-birth-year"));
+        assert_eq!(birth_year("ventuno", today), Err("case-error-birth-year"));
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day);
+        assert_eq!(permit_dates(d(5, 1), d(4, 1)), Err("case-error-permit-dates"));
+        assert_eq!(permit_dates(d(5, 1), d(11, 1)), Ok(()));
+        assert_eq!(permit_dates(None, d(4, 1)), Ok(()));
+    }
+
+    #[test]
+    fn codes_come_from_the_lists() {
+        assert_eq!(iso_codes("ng, ro"), Ok(vec!["NG".to_string(), "RO".to_string()]));
+        assert_eq!(iso_codes("Nigeria"), Err("case-error-iso"));
+        assert_eq!(codes(&["sexual".into(), "sexual".into()], EXPLOITATION_FORMS), Ok(vec!["sexual".to_string()]));
+        assert_eq!(codes(&["slavery".into()], EXPLOITATION_FORMS), Err("error-400"));
+    }
+}

@@ -1,0 +1,578 @@
+//! Queries of people and cases. Other areas call these functions, never the tables.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+};
+
+use super::entities::{case, consent, event, identity, person, phase_change, placement, permit, share};
+use super::rules::Phase;
+use crate::platform::crypto::{CryptoError, KeyRing};
+
+pub const NAMES: &str = "person_identity.names";
+pub const ALIASES: &str = "person_identity.aliases";
+pub const BIRTH_DATE: &str = "person_identity.birth_date";
+pub const DOCUMENTS: &str = "person_identity.documents";
+pub const PHONE: &str = "person_identity.phone";
+pub const ADDRESS: &str = "person_identity.address";
+pub const EVENT_TEXT: &str = "case_event.text";
+
+/// Why a change to a case was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("the case was changed by someone else")]
+    Conflict,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// Identity data as typed (all optional but the names).
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    pub names: String,
+    pub aliases: String,
+    pub birth_date: String,
+    pub documents: String,
+    pub phone: String,
+    pub address: String,
+}
+
+fn norm_text(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+fn norm_digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_uppercase()
+}
+
+/// The blind indexes of an identity: (name + birth date, phone, document).
+pub fn indexes(keys: &KeyRing, id: &Identity) -> (Option<String>, Option<String>, Option<String>) {
+    let some = |s: String, kind: &str| (!s.is_empty()).then(|| keys.blind_index(kind, &s));
+    let name = norm_text(&id.names);
+    let name_key = if name.is_empty() { String::new() } else { format!("{name}|{}", id.birth_date.trim()) };
+    (
+        some(name_key, "person.name"),
+        some(norm_digits(&id.phone), "person.phone"),
+        some(norm_digits(&id.documents), "person.document"),
+    )
+}
+
+/// People already known to the network who may be the same person: their codes and the
+/// organisation that follows them, never their identity.
+pub async fn possible_duplicates(
+    db: &impl ConnectionTrait,
+    keys: &KeyRing,
+    id: &Identity,
+) -> Result<Vec<(String, i32)>, DbErr> {
+    let (name, phone, doc) = indexes(keys, id);
+    let mut any = Condition::any();
+    let mut has = false;
+    for (col, v) in [
+        (identity::Column::NameIndex, name),
+        (identity::Column::PhoneIndex, phone),
+        (identity::Column::DocumentIndex, doc),
+    ] {
+        if let Some(v) = v {
+            any = any.add(col.eq(v));
+            has = true;
+        }
+    }
+    if !has {
+        return Ok(Vec::new());
+    }
+    let matches = identity::Entity::find().filter(any).all(db).await?;
+    let mut out = Vec::new();
+    for m in matches {
+        if let Some(p) = person::Entity::find_by_id(m.person_id).one(db).await? {
+            let owner = case::Entity::find()
+                .filter(case::Column::PersonId.eq(p.id))
+                .order_by_desc(case::Column::OpenedAt)
+                .one(db)
+                .await?
+                .map_or(p.created_by_org, |c| c.owner_org);
+            out.push((p.code, owner));
+        }
+    }
+    Ok(out)
+}
+
+/// Non-identifying attributes of a new person.
+#[derive(Clone, Debug)]
+pub struct NewPerson {
+    pub gender: String,
+    pub birth_year: Option<i32>,
+    pub birth_year_estimated: bool,
+    pub presumed_minor: bool,
+    pub nationalities: Vec<String>,
+    pub languages: Vec<String>,
+    pub vulnerabilities: String,
+}
+
+fn seal(keys: &KeyRing, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, CryptoError> {
+    let v = v.trim();
+    if v.is_empty() { Ok(None) } else { keys.encrypt_str(ctx, v).map(Some) }
+}
+
+/// Creates a person, their encrypted identity and a case in the emersion phase, in one
+/// transaction. Returns (person, case).
+pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    keys: &KeyRing,
+    p: &NewPerson,
+    id: &Identity,
+    owner_org: i32,
+    by_user: i32,
+) -> Result<(person::Model, case::Model), CaseError> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let provisional = format!("NEW-{}", crate::platform::crypto::random_token(9));
+    let row = person::ActiveModel {
+        code: Set(provisional),
+        gender: Set(p.gender.clone()),
+        birth_year: Set(p.birth_year),
+        birth_year_estimated: Set(p.birth_year_estimated),
+        presumed_minor: Set(p.presumed_minor),
+        nationalities: Set(p.nationalities.join(",")),
+        languages: Set(p.languages.join(",")),
+        vulnerabilities: Set(p.vulnerabilities.clone()),
+        created_by_org: Set(owner_org),
+        created_at: Set(now),
+        identity_erased_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let person_id = row.id;
+    let mut am = row.into_active_model();
+    am.code = Set(format!("TOS-{}-{person_id:05}", now.format("%Y")));
+    let person = am.update(&txn).await?;
+    let (name_index, phone_index, document_index) = indexes(keys, id);
+    identity::ActiveModel {
+        person_id: Set(person.id),
+        names_enc: Set(keys.encrypt_str(NAMES, id.names.trim())?),
+        aliases_enc: Set(seal(keys, ALIASES, &id.aliases)?),
+        birth_date_enc: Set(seal(keys, BIRTH_DATE, &id.birth_date)?),
+        documents_enc: Set(seal(keys, DOCUMENTS, &id.documents)?),
+        phone_enc: Set(seal(keys, PHONE, &id.phone)?),
+        address_enc: Set(seal(keys, ADDRESS, &id.address)?),
+        name_index: Set(name_index),
+        phone_index: Set(phone_index),
+        document_index: Set(document_index),
+    }
+    .insert(&txn)
+    .await?;
+    let case = case::ActiveModel {
+        person_id: Set(person.id),
+        owner_org: Set(owner_org),
+        phase: Set(Phase::Emersion.code().to_owned()),
+        closure_reason: Set(None),
+        trafficking_status: Set(None),
+        status_assessed_by: Set(None),
+        exploitation_forms: Set(String::new()),
+        labour_sector: Set(None),
+        means_of_control: Set(String::new()),
+        recruitment: Set(String::new()),
+        route: Set(String::new()),
+        transit_countries: Set(String::new()),
+        places: Set(String::new()),
+        legal_path: Set(None),
+        opened_at: Set(now),
+        closed_at: Set(None),
+        follow_up_due: Set(None),
+        last_activity_at: Set(now),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    phase_change::ActiveModel {
+        case_id: Set(case.id),
+        from_phase: Set(None),
+        to_phase: Set(Phase::Emersion.code().to_owned()),
+        reason: Set(None),
+        at: Set(now),
+        by_user: Set(by_user),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((person, case))
+}
+
+pub async fn case(db: &impl ConnectionTrait, id: i32) -> Result<Option<case::Model>, DbErr> {
+    case::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<person::Model>, DbErr> {
+    person::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn identity(db: &impl ConnectionTrait, person_id: i32) -> Result<Option<identity::Model>, DbErr> {
+    identity::Entity::find_by_id(person_id).one(db).await
+}
+
+/// The identity in clear (for roles allowed to read it; the caller audits the reading).
+pub fn open_identity(keys: &KeyRing, m: &identity::Model) -> Result<Identity, CryptoError> {
+    let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, CryptoError> {
+        v.as_ref().map_or(Ok(String::new()), |b| keys.decrypt_str(ctx, b))
+    };
+    Ok(Identity {
+        names: keys.decrypt_str(NAMES, &m.names_enc)?,
+        aliases: open(ALIASES, &m.aliases_enc)?,
+        birth_date: open(BIRTH_DATE, &m.birth_date_enc)?,
+        documents: open(DOCUMENTS, &m.documents_enc)?,
+        phone: open(PHONE, &m.phone_enc)?,
+        address: open(ADDRESS, &m.address_enc)?,
+    })
+}
+
+pub async fn shared_with(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<i32>, DbErr> {
+    Ok(share::Entity::find()
+        .filter(share::Column::CaseId.eq(case_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.organisation_id)
+        .collect())
+}
+
+/// Cases an organisation owns or that are shared with it, most recently active first.
+pub async fn cases_for_org(db: &impl ConnectionTrait, org: i32) -> Result<Vec<case::Model>, DbErr> {
+    let shared: Vec<i32> = share::Entity::find()
+        .filter(share::Column::OrganisationId.eq(org))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.case_id)
+        .collect();
+    case::Entity::find()
+        .filter(Condition::any().add(case::Column::OwnerOrg.eq(org)).add(case::Column::Id.is_in(shared)))
+        .order_by_desc(case::Column::LastActivityAt)
+        .all(db)
+        .await
+}
+
+/// Claims the next version of a case inside `txn`; `Conflict` when the form was stale.
+async fn bump(txn: &impl ConnectionTrait, case_id: i32, expected: i32) -> Result<(), CaseError> {
+    let r = case::Entity::update_many()
+        .col_expr(case::Column::Version, Expr::col(case::Column::Version).add(1))
+        .col_expr(case::Column::LastActivityAt, Expr::value(Utc::now()))
+        .filter(case::Column::Id.eq(case_id))
+        .filter(case::Column::Version.eq(expected))
+        .exec(txn)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(CaseError::Conflict) }
+}
+
+/// Moves a case to another phase (the caller has checked the state machine).
+pub async fn change_phase<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    current: &case::Model,
+    to: Phase,
+    reason: Option<&str>,
+    by_user: i32,
+    version: i32,
+) -> Result<(), CaseError> {
+    let txn = db.begin().await?;
+    bump(&txn, current.id, version).await?;
+    let now = Utc::now();
+    let mut update = case::Entity::update_many()
+        .col_expr(case::Column::Phase, Expr::value(to.code()))
+        .filter(case::Column::Id.eq(current.id));
+    if to == Phase::Closed {
+        update = update
+            .col_expr(case::Column::ClosureReason, Expr::value(reason.map(str::to_owned)))
+            .col_expr(case::Column::ClosedAt, Expr::value(now))
+            .col_expr(case::Column::FollowUpDue, Expr::value((now + Duration::days(90)).date_naive()));
+    }
+    update.exec(&txn).await?;
+    phase_change::ActiveModel {
+        case_id: Set(current.id),
+        from_phase: Set(Some(current.phase.clone())),
+        to_phase: Set(to.code().to_owned()),
+        reason: Set(reason.map(str::to_owned)),
+        at: Set(now),
+        by_user: Set(by_user),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The assessment part of a case.
+#[derive(Clone, Debug, Default)]
+pub struct Assessment {
+    pub trafficking_status: Option<String>,
+    pub exploitation_forms: Vec<String>,
+    pub labour_sector: Option<String>,
+    pub means_of_control: String,
+    pub recruitment: String,
+    pub route: String,
+    pub transit_countries: Vec<String>,
+    pub places: String,
+    pub legal_path: Option<String>,
+}
+
+pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    case_id: i32,
+    a: &Assessment,
+    by_user: i32,
+    version: i32,
+) -> Result<(), CaseError> {
+    let txn = db.begin().await?;
+    bump(&txn, case_id, version).await?;
+    case::Entity::update_many()
+        .col_expr(case::Column::TraffickingStatus, Expr::value(a.trafficking_status.clone()))
+        .col_expr(case::Column::StatusAssessedBy, Expr::value(a.trafficking_status.as_ref().map(|_| by_user)))
+        .col_expr(case::Column::ExploitationForms, Expr::value(a.exploitation_forms.join(",")))
+        .col_expr(case::Column::LabourSector, Expr::value(a.labour_sector.clone()))
+        .col_expr(case::Column::MeansOfControl, Expr::value(a.means_of_control.clone()))
+        .col_expr(case::Column::Recruitment, Expr::value(a.recruitment.clone()))
+        .col_expr(case::Column::Route, Expr::value(a.route.clone()))
+        .col_expr(case::Column::TransitCountries, Expr::value(a.transit_countries.join(",")))
+        .col_expr(case::Column::Places, Expr::value(a.places.clone()))
+        .col_expr(case::Column::LegalPath, Expr::value(a.legal_path.clone()))
+        .filter(case::Column::Id.eq(case_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn phases(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<phase_change::Model>, DbErr> {
+    phase_change::Entity::find()
+        .filter(phase_change::Column::CaseId.eq(case_id))
+        .order_by_asc(phase_change::Column::Id)
+        .all(db)
+        .await
+}
+
+// ---------- consents and sharing ----------
+
+pub async fn consents(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<consent::Model>, DbErr> {
+    consent::Entity::find()
+        .filter(consent::Column::CaseId.eq(case_id))
+        .order_by_desc(consent::Column::GivenOn)
+        .all(db)
+        .await
+}
+
+pub async fn consent_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<consent::Model>, DbErr> {
+    consent::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn add_consent(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+    purpose: &str,
+    organisation_id: Option<i32>,
+    given_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+) -> Result<consent::Model, DbErr> {
+    consent::ActiveModel {
+        case_id: Set(case_id),
+        purpose: Set(purpose.to_owned()),
+        organisation_id: Set(organisation_id),
+        given_on: Set(given_on),
+        expires_on: Set(expires_on),
+        withdrawn_on: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn withdraw_consent(db: &impl ConnectionTrait, id: i32, on: NaiveDate) -> Result<(), DbErr> {
+    consent::Entity::update_many()
+        .col_expr(consent::Column::WithdrawnOn, Expr::value(on))
+        .filter(consent::Column::Id.eq(id))
+        .filter(consent::Column::WithdrawnOn.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether a consent for `purpose` (naming `organisation` when given) is in force on `day`.
+pub fn consent_in_force(all: &[consent::Model], purpose: &str, organisation: Option<i32>, day: NaiveDate) -> bool {
+    all.iter().any(|c| {
+        c.purpose == purpose
+            && (organisation.is_none() || c.organisation_id == organisation)
+            && c.given_on <= day
+            && c.withdrawn_on.is_none_or(|w| w > day)
+            && c.expires_on.is_none_or(|e| e >= day)
+    })
+}
+
+pub async fn share(db: &impl ConnectionTrait, case_id: i32, organisation_id: i32) -> Result<(), DbErr> {
+    if shared_with(db, case_id).await?.contains(&organisation_id) {
+        return Ok(());
+    }
+    share::ActiveModel {
+        case_id: Set(case_id),
+        organisation_id: Set(organisation_id),
+        since: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+// ---------- permits, placements, events ----------
+
+pub async fn permits(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<permit::Model>, DbErr> {
+    permit::Entity::find()
+        .filter(permit::Column::CaseId.eq(case_id))
+        .order_by_desc(permit::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn add_permit(db: &impl ConnectionTrait, p: permit::ActiveModel) -> Result<permit::Model, DbErr> {
+    p.insert(db).await
+}
+
+pub async fn placements(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<placement::Model>, DbErr> {
+    placement::Entity::find()
+        .filter(placement::Column::CaseId.eq(case_id))
+        .order_by_desc(placement::Column::Since)
+        .all(db)
+        .await
+}
+
+pub async fn placement_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<placement::Model>, DbErr> {
+    placement::Entity::find_by_id(id).one(db).await
+}
+
+/// Beds of a service taken today, by bed kind (for the network's free-bed view).
+pub async fn occupied_beds(db: &impl ConnectionTrait, service_id: i32, day: NaiveDate) -> Result<Vec<(String, i32)>, DbErr> {
+    let rows = placement::Entity::find()
+        .filter(placement::Column::ServiceId.eq(service_id))
+        .filter(placement::Column::Since.lte(day))
+        .filter(Condition::any().add(placement::Column::Until.is_null()).add(placement::Column::Until.gt(day)))
+        .all(db)
+        .await?;
+    let mut out: Vec<(String, i32)> = Vec::new();
+    for r in rows {
+        match out.iter_mut().find(|(k, _)| *k == r.bed_kind) {
+            Some(e) => e.1 += 1,
+            None => out.push((r.bed_kind, 1)),
+        }
+    }
+    Ok(out)
+}
+
+pub async fn add_placement(db: &impl ConnectionTrait, p: placement::ActiveModel) -> Result<placement::Model, DbErr> {
+    p.insert(db).await
+}
+
+pub async fn end_placement(db: &impl ConnectionTrait, id: i32, on: NaiveDate) -> Result<(), DbErr> {
+    placement::Entity::update_many()
+        .col_expr(placement::Column::Until, Expr::value(on))
+        .filter(placement::Column::Id.eq(id))
+        .filter(placement::Column::Until.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn events(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<event::Model>, DbErr> {
+    event::Entity::find()
+        .filter(event::Column::CaseId.eq(case_id))
+        .order_by_desc(event::Column::HappenedOn)
+        .order_by_desc(event::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn add_event(
+    db: &impl ConnectionTrait,
+    keys: &KeyRing,
+    case_id: i32,
+    kind: &str,
+    on: NaiveDate,
+    text: &str,
+    by_user: i32,
+) -> Result<event::Model, CaseError> {
+    Ok(event::ActiveModel {
+        case_id: Set(case_id),
+        kind: Set(kind.to_owned()),
+        happened_on: Set(on),
+        text_enc: Set(seal(keys, EVENT_TEXT, text)?),
+        by_user: Set(by_user),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Marks activity on a case (for the "no activity for 60 days" list).
+pub async fn touch(db: &impl ConnectionTrait, case_id: i32) -> Result<(), DbErr> {
+    case::Entity::update_many()
+        .col_expr(case::Column::LastActivityAt, Expr::value(Utc::now()))
+        .filter(case::Column::Id.eq(case_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+// ---------- retention ----------
+
+/// What a retention run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    pub identities_erased: u64,
+    pub notes_erased: u64,
+}
+
+/// Erases identity data and free text of people whose every case closed before `cutoff`,
+/// keeping the pseudonymous records for statistics.
+pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    cutoff: DateTime<Utc>,
+) -> Result<RetentionReport, DbErr> {
+    let mut report = RetentionReport::default();
+    let closed = case::Entity::find()
+        .filter(case::Column::ClosedAt.lt(cutoff))
+        .all(db)
+        .await?;
+    for c in closed {
+        let open_elsewhere = case::Entity::find()
+            .filter(case::Column::PersonId.eq(c.person_id))
+            .filter(Condition::any().add(case::Column::ClosedAt.is_null()).add(case::Column::ClosedAt.gte(cutoff)))
+            .one(db)
+            .await?
+            .is_some();
+        if open_elsewhere {
+            continue;
+        }
+        let txn = db.begin().await?;
+        let gone = identity::Entity::delete_by_id(c.person_id).exec(&txn).await?.rows_affected;
+        if gone > 0 {
+            person::Entity::update_many()
+                .col_expr(person::Column::IdentityErasedAt, Expr::value(Utc::now()))
+                .filter(person::Column::Id.eq(c.person_id))
+                .exec(&txn)
+                .await?;
+        }
+        let notes = event::Entity::update_many()
+            .col_expr(event::Column::TextEnc, Expr::value(Option::<Vec<u8>>::None))
+            .filter(event::Column::CaseId.eq(c.id))
+            .filter(event::Column::TextEnc.is_not_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        txn.commit().await?;
+        report.identities_erased += gone;
+        report.notes_erased += notes;
+    }
+    Ok(report)
+}
