@@ -1,9 +1,9 @@
 //! People and cases: the taking in charge from emersion to autonomy.
 
 pub mod entities;
+pub mod pages;
 pub mod rules;
 pub mod store;
-pub mod pages;
 
 use std::sync::Arc;
 
@@ -64,7 +64,10 @@ pub fn spawn_daily_retention(state: Arc<AppState>) {
                     notes = r.notes_erased,
                     "retention run"
                 ),
-                Err(e) => tracing::error!(reason = crate::platform::db::describe(&e), "retention run failed"),
+                Err(e) => tracing::error!(
+                    reason = crate::platform::db::describe(&e),
+                    "retention run failed"
+                ),
             }
         }
     });

@@ -28,10 +28,18 @@ impl Fields {
         Fields(url::form_urlencoded::parse(body).into_owned().collect())
     }
     fn get(&self, name: &str) -> String {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
     }
     fn all(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
     fn checked(&self, name: &str) -> bool {
         self.0.iter().any(|(k, _)| k == name)
@@ -44,7 +52,9 @@ impl Fields {
         if v.is_empty() {
             return Ok(None);
         }
-        NaiveDate::parse_from_str(&v, "%Y-%m-%d").map(Some).map_err(|_| "network-error-date")
+        NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| "network-error-date")
     }
     fn version(&self) -> i32 {
         self.get("version").parse().unwrap_or(-1)
@@ -66,8 +76,12 @@ async fn guarded(
     case_id: i32,
     action: Action,
 ) -> Result<(entities::case::Model, entities::person::Model, Basis), AppError> {
-    let c = store::case(&state.db, case_id).await?.ok_or(AppError::NotFound)?;
-    let p = store::person(&state.db, c.person_id).await?.ok_or(AppError::NotFound)?;
+    let c = store::case(&state.db, case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let p = store::person(&state.db, c.person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let resource = Resource {
         owner_organisation_id: c.owner_org,
         shared_with: store::shared_with(&state.db, c.id).await?,
@@ -87,7 +101,11 @@ async fn guarded(
         action,
         &resource,
         grant,
-        Target { kind: "case", id: &id, subject: Some(&p.code) },
+        Target {
+            kind: "case",
+            id: &id,
+            subject: Some(&p.code),
+        },
     )
     .await?;
     Ok((c, p, basis))
@@ -126,16 +144,32 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
     let soon = today + Duration::days(30);
     let (mut permits_expiring, mut consents_expiring, mut follow_ups, mut inactive) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut page = ListPage { shell, cases: Vec::new(), panels: Vec::new() };
+    let mut page = ListPage {
+        shell,
+        cases: Vec::new(),
+        panels: Vec::new(),
+    };
     for c in store::cases_for_org(&state.db, org).await? {
-        let code = store::person(&state.db, c.person_id).await?.map(|p| p.code).unwrap_or_default();
-        let alert = |what: String, when: String| Alert { case_id: c.id, code: code.clone(), what, when };
+        let code = store::person(&state.db, c.person_id)
+            .await?
+            .map(|p| p.code)
+            .unwrap_or_default();
+        let alert = |what: String, when: String| Alert {
+            case_id: c.id,
+            code: code.clone(),
+            what,
+            when,
+        };
         for p in store::permits(&state.db, c.id).await? {
             if let Some(e) = p.expires_on
                 && e >= today
                 && e <= soon
             {
-                permits_expiring.push(alert(page.shell.t(&format!("permit-kind-{}", p.kind.replace('_', "-"))), e.to_string()));
+                permits_expiring.push(alert(
+                    page.shell
+                        .t(&format!("permit-kind-{}", p.kind.replace('_', "-"))),
+                    e.to_string(),
+                ));
             }
         }
         for k in store::consents(&state.db, c.id).await? {
@@ -144,7 +178,10 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
                 && e >= today
                 && e <= soon
             {
-                consents_expiring.push(alert(page.shell.t(&format!("consent-purpose-{}", k.purpose)), e.to_string()));
+                consents_expiring.push(alert(
+                    page.shell.t(&format!("consent-purpose-{}", k.purpose)),
+                    e.to_string(),
+                ));
             }
         }
         if let Some(due) = c.follow_up_due
@@ -153,11 +190,16 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
             follow_ups.push(alert(page.shell.t("case-follow-up"), due.to_string()));
         }
         if c.closed_at.is_none() && c.last_activity_at < Utc::now() - Duration::days(60) {
-            inactive.push(alert(page.shell.t("case-inactive"), c.last_activity_at.date_naive().to_string()));
+            inactive.push(alert(
+                page.shell.t("case-inactive"),
+                c.last_activity_at.date_naive().to_string(),
+            ));
         }
         page.cases.push(CaseRow {
             id: c.id,
-            phase: page.shell.t(&format!("phase-{}", c.phase.replace('_', "-"))),
+            phase: page
+                .shell
+                .t(&format!("phase-{}", c.phase.replace('_', "-"))),
             status: c
                 .trafficking_status
                 .as_deref()
@@ -191,15 +233,28 @@ pub struct NewPage {
 
 impl NewPage {
     pub fn value(&self, name: &str) -> String {
-        self.values.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 }
 
 pub async fn new_form(shell: Shell) -> NewPage {
-    NewPage { shell, error: None, duplicates: Vec::new(), values: Vec::new() }
+    NewPage {
+        shell,
+        error: None,
+        duplicates: Vec::new(),
+        values: Vec::new(),
+    }
 }
 
-pub async fn create(State(state): State<SharedState>, shell: Shell, body: Bytes) -> Result<Response, AppError> {
+pub async fn create(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
     let f = Fields::parse(&body);
@@ -241,7 +296,16 @@ pub async fn create(State(state): State<SharedState>, shell: Shell, body: Bytes)
         Ok(v) => v,
         Err(key) => {
             let error = Some(shell.t(key));
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, NewPage { shell, error, duplicates: Vec::new(), values }).into_response());
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                NewPage {
+                    shell,
+                    error,
+                    duplicates: Vec::new(),
+                    values,
+                },
+            )
+                .into_response());
         }
     };
     if !f.checked("confirm_new") {
@@ -252,16 +316,38 @@ pub async fn create(State(state): State<SharedState>, shell: Shell, body: Bytes)
                 .into_iter()
                 .map(|(code, org)| (code, names.get(&org).cloned().unwrap_or_default()))
                 .collect();
-            audit::append(&state.db, Entry::new(Some(&me.actor), "person.duplicate_flagged", "person")).await?;
-            return Ok((StatusCode::CONFLICT, NewPage { shell, error: None, duplicates, values }).into_response());
+            audit::append(
+                &state.db,
+                Entry::new(Some(&me.actor), "person.duplicate_flagged", "person"),
+            )
+            .await?;
+            return Ok((
+                StatusCode::CONFLICT,
+                NewPage {
+                    shell,
+                    error: None,
+                    duplicates,
+                    values,
+                },
+            )
+                .into_response());
         }
     }
-    let (p, c) = store::open_case(&state.db, &state.keys, &person, &identity, org, me.actor.user_id)
-        .await
-        .map_err(|_| AppError::Internal("opening a case"))?;
+    let (p, c) = store::open_case(
+        &state.db,
+        &state.keys,
+        &person,
+        &identity,
+        org,
+        me.actor.user_id,
+    )
+    .await
+    .map_err(|_| AppError::Internal("opening a case"))?;
     audit::append(
         &state.db,
-        Entry::new(Some(&me.actor), "case.create", "case").record(c.id).subject(&p.code),
+        Entry::new(Some(&me.actor), "case.create", "case")
+            .record(c.id)
+            .subject(&p.code),
     )
     .await?;
     Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
@@ -316,8 +402,13 @@ impl CasePage {
         self.file.exploitation_forms.split(',').any(|f| f == code)
     }
     pub fn org_name(&self, id: &Option<i32>) -> String {
-        id.and_then(|i| self.organisations.iter().find(|(o, _)| *o == i).map(|(_, n)| n.clone()))
-            .unwrap_or_default()
+        id.and_then(|i| {
+            self.organisations
+                .iter()
+                .find(|(o, _)| *o == i)
+                .map(|(_, n)| n.clone())
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -336,28 +427,64 @@ async fn case_page(
     let names = crate::network::store::names(&state.db).await?;
     // Identity: only for roles that need it, each reading audited.
     let grant = if basis == Basis::Emergency {
-        crate::identity::break_glass::active_grant(&state.db, me.actor.user_id, "case", &c.id.to_string(), Utc::now()).await?
+        crate::identity::break_glass::active_grant(
+            &state.db,
+            me.actor.user_id,
+            "case",
+            &c.id.to_string(),
+            Utc::now(),
+        )
+        .await?
     } else {
         None
     };
     let identity_row = store::identity(&state.db, p.id).await?;
-    let may_see = policy::decide(&me.actor, Action::ReadIdentity, &resource, grant, Utc::now()).allowed();
+    let may_see = policy::decide(
+        &me.actor,
+        Action::ReadIdentity,
+        &resource,
+        grant,
+        Utc::now(),
+    )
+    .allowed();
     let identity = match (&identity_row, may_see) {
         (Some(row), true) => {
             let id = c.id.to_string();
-            authorize(&state.db, &me.actor, Action::ReadIdentity, &resource, grant, Target { kind: "case", id: &id, subject: Some(&p.code) }).await?;
-            Some(store::open_identity(&state.keys, row).map_err(|_| AppError::Internal("identity cannot be decrypted"))?)
+            authorize(
+                &state.db,
+                &me.actor,
+                Action::ReadIdentity,
+                &resource,
+                grant,
+                Target {
+                    kind: "case",
+                    id: &id,
+                    subject: Some(&p.code),
+                },
+            )
+            .await?;
+            Some(
+                store::open_identity(&state.keys, row)
+                    .map_err(|_| AppError::Internal("identity cannot be decrypted"))?,
+            )
         }
         _ => None,
     };
     let mut phases = Vec::new();
     for ph in store::phases(&state.db, c.id).await? {
-        let by = crate::identity::store::user(&state.db, ph.by_user).await?.map(|u| u.username).unwrap_or_default();
+        let by = crate::identity::store::user(&state.db, ph.by_user)
+            .await?
+            .map(|u| u.username)
+            .unwrap_or_default();
         let label = |code: &str| shell.t(&format!("phase-{}", code.replace('_', "-")));
         phases.push(PhaseRow {
             from: ph.from_phase.as_deref().map(label).unwrap_or_default(),
             to: label(&ph.to_phase),
-            reason: ph.reason.as_deref().map(|r| shell.t(&format!("closure-{}", r.replace('_', "-")))).unwrap_or_default(),
+            reason: ph
+                .reason
+                .as_deref()
+                .map(|r| shell.t(&format!("closure-{}", r.replace('_', "-"))))
+                .unwrap_or_default(),
             at: ph.at.format("%Y-%m-%d %H:%M").to_string(),
             by,
         });
@@ -375,16 +502,26 @@ async fn case_page(
     }
     let mut placements = Vec::new();
     for pl in store::placements(&state.db, c.id).await? {
-        let name = crate::network::store::service(&state.db, pl.service_id).await?.map(|s| s.name).unwrap_or_default();
+        let name = crate::network::store::service(&state.db, pl.service_id)
+            .await?
+            .map(|s| s.name)
+            .unwrap_or_default();
         placements.push((pl, name));
     }
     let mut events = Vec::new();
     for e in store::events(&state.db, c.id).await? {
         let text = match &e.text_enc {
-            Some(sealed) => state.keys.decrypt_str(store::EVENT_TEXT, sealed).map_err(|_| AppError::Internal("note cannot be decrypted"))?,
+            Some(sealed) => state
+                .keys
+                .decrypt_str(store::EVENT_TEXT, sealed)
+                .map_err(|_| AppError::Internal("note cannot be decrypted"))?,
             None => String::new(),
         };
-        events.push(EventRow { kind: e.kind, on: e.happened_on.to_string(), text });
+        events.push(EventRow {
+            kind: e.kind,
+            on: e.happened_on.to_string(),
+            text,
+        });
     }
     Ok(CasePage {
         owner: names.get(&c.owner_org).cloned().unwrap_or_default(),
@@ -399,7 +536,11 @@ async fn case_page(
         next_phase: phase.next().map(Phase::code),
         closed: phase == Phase::Closed,
         consents: store::consents(&state.db, c.id).await?,
-        shared: resource.shared_with.iter().filter_map(|o| names.get(o).cloned()).collect(),
+        shared: resource
+            .shared_with
+            .iter()
+            .filter_map(|o| names.get(o).cloned())
+            .collect(),
         permits: store::permits(&state.db, c.id).await?,
         placements,
         services,
@@ -412,12 +553,22 @@ async fn case_page(
     })
 }
 
-pub async fn show(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>) -> Result<CasePage, AppError> {
+pub async fn show(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<CasePage, AppError> {
     case_page(&state, shell, id, None).await
 }
 
 /// Re-renders the case with a message and a status (422 invalid, 409 stale).
-async fn refuse(state: &SharedState, shell: Shell, id: i32, status: StatusCode, key: &str) -> Result<Response, AppError> {
+async fn refuse(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    status: StatusCode,
+    key: &str,
+) -> Result<Response, AppError> {
     let error = Some(shell.t(key));
     Ok((status, case_page(state, shell, id, error).await?).into_response())
 }
@@ -426,58 +577,120 @@ fn back(id: i32) -> Response {
     Redirect::to(&format!("/cases/{id}")).into_response()
 }
 
-async fn outcome(state: &SharedState, shell: Shell, id: i32, r: Result<(), CaseError>) -> Result<Response, AppError> {
+async fn outcome(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    r: Result<(), CaseError>,
+) -> Result<Response, AppError> {
     match r {
         Ok(()) => Ok(back(id)),
-        Err(CaseError::Conflict) => refuse(state, shell, id, StatusCode::CONFLICT, "case-error-conflict").await,
+        Err(CaseError::Conflict) => {
+            refuse(
+                state,
+                shell,
+                id,
+                StatusCode::CONFLICT,
+                "case-error-conflict",
+            )
+            .await
+        }
         Err(_) => Err(AppError::Internal("saving a case")),
     }
 }
 
-pub async fn change_phase(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>, body: Bytes) -> Result<Response, AppError> {
+pub async fn change_phase(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let (c, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let from = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
     let Some(to) = Phase::from_code(&f.get("to")) else {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "case-error-transition").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "case-error-transition",
+        )
+        .await;
     };
     let reason = Some(f.get("reason")).filter(|r| !r.is_empty());
     if let Err(e) = rules::transition(from, to, reason.as_deref()) {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, e.message_key()).await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.message_key(),
+        )
+        .await;
     }
-    let r = store::change_phase(&state.db, &c, to, reason.as_deref(), me.actor.user_id, f.version()).await;
+    let r = store::change_phase(
+        &state.db,
+        &c,
+        to,
+        reason.as_deref(),
+        me.actor.user_id,
+        f.version(),
+    )
+    .await;
     if r.is_ok() {
         audit::append(
             &state.db,
-            Entry::new(Some(&me.actor), "case.phase", "case").record(id).subject(&p.code).reason(format!("{} → {}", from.code(), to.code())),
+            Entry::new(Some(&me.actor), "case.phase", "case")
+                .record(id)
+                .subject(&p.code)
+                .reason(format!("{} → {}", from.code(), to.code())),
         )
         .await?;
     }
     outcome(&state, shell, id, r).await
 }
 
-pub async fn assessment(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>, body: Bytes) -> Result<Response, AppError> {
+pub async fn assessment(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let checked: Result<store::Assessment, &'static str> = (|| {
         let status = Some(f.get("trafficking_status")).filter(|s| !s.is_empty());
-        if status.as_deref().is_some_and(|s| !rules::TRAFFICKING_STATUSES.contains(&s)) {
+        if status
+            .as_deref()
+            .is_some_and(|s| !rules::TRAFFICKING_STATUSES.contains(&s))
+        {
             return Err("error-400");
         }
         let forms = rules::codes(&f.all("exploitation_forms"), rules::EXPLOITATION_FORMS)?;
         let sector = Some(f.get("labour_sector")).filter(|s| !s.is_empty());
-        if sector.as_deref().is_some_and(|s| !rules::LABOUR_SECTORS.contains(&s)) {
+        if sector
+            .as_deref()
+            .is_some_and(|s| !rules::LABOUR_SECTORS.contains(&s))
+        {
             return Err("error-400");
         }
         let legal = Some(f.get("legal_path")).filter(|s| !s.is_empty());
-        if legal.as_deref().is_some_and(|s| !rules::PERMIT_KINDS.contains(&s)) {
+        if legal
+            .as_deref()
+            .is_some_and(|s| !rules::PERMIT_KINDS.contains(&s))
+        {
             return Err("error-400");
         }
         Ok(store::Assessment {
             trafficking_status: status,
-            labour_sector: if forms.iter().any(|x| x == "labour") { sector } else { None },
+            labour_sector: if forms.iter().any(|x| x == "labour") {
+                sector
+            } else {
+                None
+            },
             exploitation_forms: forms,
             means_of_control: f.text("means_of_control", 1000),
             recruitment: f.text("recruitment", 1000),
@@ -493,12 +706,23 @@ pub async fn assessment(State(state): State<SharedState>, shell: Shell, Path(id)
     };
     let r = store::update_assessment(&state.db, id, &a, me.actor.user_id, f.version()).await;
     if r.is_ok() {
-        audit::append(&state.db, Entry::new(Some(&me.actor), "case.assessment", "case").record(id).subject(&p.code)).await?;
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "case.assessment", "case")
+                .record(id)
+                .subject(&p.code),
+        )
+        .await?;
     }
     outcome(&state, shell, id, r).await
 }
 
-pub async fn add_consent(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>, body: Bytes) -> Result<Response, AppError> {
+pub async fn add_consent(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
@@ -510,31 +734,77 @@ pub async fn add_consent(State(state): State<SharedState>, shell: Shell, Path(id
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
     if !rules::CONSENT_PURPOSES.contains(&purpose.as_str()) {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "error-400").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error-400",
+        )
+        .await;
     }
     if purpose == "sharing" && org.is_none() {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "case-error-consent-org").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "case-error-consent-org",
+        )
+        .await;
     }
     if expires.is_some_and(|e| e < given) {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "case-error-consent-dates").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "case-error-consent-dates",
+        )
+        .await;
     }
     store::add_consent(&state.db, id, &purpose, org, given, expires).await?;
     store::touch(&state.db, id).await?;
-    audit::append(&state.db, Entry::new(Some(&me.actor), "case.consent", "case").record(id).subject(&p.code).reason(&purpose)).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "case.consent", "case")
+            .record(id)
+            .subject(&p.code)
+            .reason(&purpose),
+    )
+    .await?;
     Ok(back(id))
 }
 
-pub async fn withdraw_consent(State(state): State<SharedState>, shell: Shell, Path(consent_id): Path<i32>) -> Result<Response, AppError> {
+pub async fn withdraw_consent(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(consent_id): Path<i32>,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let k = store::consent_by_id(&state.db, consent_id).await?.ok_or(AppError::NotFound)?;
+    let k = store::consent_by_id(&state.db, consent_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let (_, p, _) = guarded(&state, &me.actor, k.case_id, Action::Write).await?;
     store::withdraw_consent(&state.db, consent_id, today()).await?;
-    audit::append(&state.db, Entry::new(Some(&me.actor), "case.consent_withdrawn", "case").record(k.case_id).subject(&p.code).reason(&k.purpose)).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "case.consent_withdrawn", "case")
+            .record(k.case_id)
+            .subject(&p.code)
+            .reason(&k.purpose),
+    )
+    .await?;
     Ok(back(k.case_id))
 }
 
 /// Sharing with another organisation needs the person's consent naming it.
-pub async fn share(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>, body: Bytes) -> Result<Response, AppError> {
+pub async fn share(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let (c, p, basis) = guarded(&state, &me.actor, id, Action::Write).await?;
     if basis != Basis::Owner {
@@ -542,29 +812,68 @@ pub async fn share(State(state): State<SharedState>, shell: Shell, Path(id): Pat
     }
     let f = Fields::parse(&body);
     let Ok(org) = f.get("organisation_id").parse::<i32>() else {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "admin-error-org").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "admin-error-org",
+        )
+        .await;
     };
-    if crate::network::store::organisation(&state.db, org).await?.is_none() || org == c.owner_org {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "admin-error-org").await;
+    if crate::network::store::organisation(&state.db, org)
+        .await?
+        .is_none()
+        || org == c.owner_org
+    {
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "admin-error-org",
+        )
+        .await;
     }
     let consents = store::consents(&state.db, id).await?;
     if !store::consent_in_force(&consents, "sharing", Some(org), today()) {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "case-error-no-consent").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "case-error-no-consent",
+        )
+        .await;
     }
     store::share(&state.db, id, org).await?;
     store::touch(&state.db, id).await?;
-    audit::append(&state.db, Entry::new(Some(&me.actor), "case.share", "case").record(id).subject(&p.code).reason(format!("organisation {org}"))).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "case.share", "case")
+            .record(id)
+            .subject(&p.code)
+            .reason(format!("organisation {org}")),
+    )
+    .await?;
     Ok(back(id))
 }
 
-pub async fn add_permit(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>, body: Bytes) -> Result<Response, AppError> {
+pub async fn add_permit(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let checked: Result<permit::ActiveModel, &'static str> = (|| {
         let kind = f.get("kind");
         let status = f.get("status");
-        if !rules::PERMIT_KINDS.contains(&kind.as_str()) || !rules::PERMIT_STATUSES.contains(&status.as_str()) {
+        if !rules::PERMIT_KINDS.contains(&kind.as_str())
+            || !rules::PERMIT_STATUSES.contains(&status.as_str())
+        {
             return Err("error-400");
         }
         let issued = f.date("issued_on")?;
@@ -585,7 +894,13 @@ pub async fn add_permit(State(state): State<SharedState>, shell: Shell, Path(id)
         Ok(model) => {
             store::add_permit(&state.db, model).await?;
             store::touch(&state.db, id).await?;
-            audit::append(&state.db, Entry::new(Some(&me.actor), "case.permit", "case").record(id).subject(&p.code)).await?;
+            audit::append(
+                &state.db,
+                Entry::new(Some(&me.actor), "case.permit", "case")
+                    .record(id)
+                    .subject(&p.code),
+            )
+            .await?;
             Ok(back(id))
         }
         Err(key) => refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
@@ -593,12 +908,24 @@ pub async fn add_permit(State(state): State<SharedState>, shell: Shell, Path(id)
 }
 
 /// A placement takes a free bed of the chosen kind, or is refused.
-pub async fn add_placement(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>, body: Bytes) -> Result<Response, AppError> {
+pub async fn add_placement(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let Ok(service_id) = f.get("service_id").parse::<i32>() else {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "case-error-service").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "case-error-service",
+        )
+        .await;
     };
     let bed_kind = f.get("bed_kind");
     let since = f.date("since").ok().flatten().unwrap_or_else(today);
@@ -613,7 +940,14 @@ pub async fn add_placement(State(state): State<SharedState>, shell: Shell, Path(
         .find(|(k, _)| *k == bed_kind)
         .map_or(0, |(_, n)| n);
     if taken >= capacity {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "case-error-shelter-full").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "case-error-shelter-full",
+        )
+        .await;
     }
     store::add_placement(
         &state.db,
@@ -629,26 +963,57 @@ pub async fn add_placement(State(state): State<SharedState>, shell: Shell, Path(
     )
     .await?;
     store::touch(&state.db, id).await?;
-    audit::append(&state.db, Entry::new(Some(&me.actor), "case.placement", "case").record(id).subject(&p.code).reason(format!("service {service_id}"))).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "case.placement", "case")
+            .record(id)
+            .subject(&p.code)
+            .reason(format!("service {service_id}")),
+    )
+    .await?;
     Ok(back(id))
 }
 
-pub async fn end_placement(State(state): State<SharedState>, shell: Shell, Path(placement_id): Path<i32>) -> Result<Response, AppError> {
+pub async fn end_placement(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(placement_id): Path<i32>,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let pl = store::placement_by_id(&state.db, placement_id).await?.ok_or(AppError::NotFound)?;
+    let pl = store::placement_by_id(&state.db, placement_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let (_, p, _) = guarded(&state, &me.actor, pl.case_id, Action::Write).await?;
     store::end_placement(&state.db, placement_id, today()).await?;
-    audit::append(&state.db, Entry::new(Some(&me.actor), "case.placement_end", "case").record(pl.case_id).subject(&p.code)).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "case.placement_end", "case")
+            .record(pl.case_id)
+            .subject(&p.code),
+    )
+    .await?;
     Ok(back(pl.case_id))
 }
 
-pub async fn add_event(State(state): State<SharedState>, shell: Shell, Path(id): Path<i32>, body: Bytes) -> Result<Response, AppError> {
+pub async fn add_event(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let kind = f.get("kind");
     if kind != "note" && !rules::EVENT_KINDS.contains(&kind.as_str()) {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "error-400").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error-400",
+        )
+        .await;
     }
     let on = match f.date("happened_on") {
         Ok(d) => d.unwrap_or_else(today),
@@ -656,12 +1021,34 @@ pub async fn add_event(State(state): State<SharedState>, shell: Shell, Path(id):
     };
     let text = f.text("text", 20_000);
     if text.is_empty() {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, "network-error-required").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "network-error-required",
+        )
+        .await;
     }
-    store::add_event(&state.db, &state.keys, id, &kind, on, &text, me.actor.user_id)
-        .await
-        .map_err(|_| AppError::Internal("saving a note"))?;
+    store::add_event(
+        &state.db,
+        &state.keys,
+        id,
+        &kind,
+        on,
+        &text,
+        me.actor.user_id,
+    )
+    .await
+    .map_err(|_| AppError::Internal("saving a note"))?;
     store::touch(&state.db, id).await?;
-    audit::append(&state.db, Entry::new(Some(&me.actor), "case.event", "case").record(id).subject(&p.code).reason(&kind)).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "case.event", "case")
+            .record(id)
+            .subject(&p.code)
+            .reason(&kind),
+    )
+    .await?;
     Ok(back(id))
 }

@@ -51,8 +51,14 @@ impl Phase {
     }
 }
 
-pub const CLOSURE_REASONS: &[&str] =
-    &["autonomy", "transfer", "withdrawal", "repatriation", "lost_contact", "other"];
+pub const CLOSURE_REASONS: &[&str] = &[
+    "autonomy",
+    "transfer",
+    "withdrawal",
+    "repatriation",
+    "lost_contact",
+    "other",
+];
 
 /// Why a phase change is refused (Fluent keys).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,7 +161,10 @@ pub fn birth_year(raw: &str, today: NaiveDate) -> Result<Option<i32>, &'static s
 }
 
 /// A permit cannot expire before it was issued.
-pub fn permit_dates(issued: Option<NaiveDate>, expires: Option<NaiveDate>) -> Result<(), &'static str> {
+pub fn permit_dates(
+    issued: Option<NaiveDate>,
+    expires: Option<NaiveDate>,
+) -> Result<(), &'static str> {
     match (issued, expires) {
         (Some(i), Some(e)) if e < i => Err("case-error-permit-dates"),
         _ => Ok(()),
@@ -211,12 +220,27 @@ mod tests {
                     assert_eq!(without_reason, Ok(()), "{from:?} → {to:?}");
                     assert_eq!(with_reason, Err(TransitionError::ReasonNotExpected));
                 } else if close {
-                    assert_eq!(without_reason, Err(TransitionError::ReasonNeeded), "{from:?} → closed");
+                    assert_eq!(
+                        without_reason,
+                        Err(TransitionError::ReasonNeeded),
+                        "{from:?} → closed"
+                    );
                     assert_eq!(with_reason, Ok(()), "{from:?} → closed");
-                    assert_eq!(transition(from, to, Some("bored")), Err(TransitionError::ReasonNeeded));
+                    assert_eq!(
+                        transition(from, to, Some("bored")),
+                        Err(TransitionError::ReasonNeeded)
+                    );
                 } else {
-                    assert_eq!(without_reason, Err(TransitionError::NotAllowed), "{from:?} → {to:?}");
-                    assert_eq!(with_reason, Err(TransitionError::NotAllowed), "{from:?} → {to:?}");
+                    assert_eq!(
+                        without_reason,
+                        Err(TransitionError::NotAllowed),
+                        "{from:?} → {to:?}"
+                    );
+                    assert_eq!(
+                        with_reason,
+                        Err(TransitionError::NotAllowed),
+                        "{from:?} → {to:?}"
+                    );
                 }
             }
         }
@@ -231,7 +255,10 @@ mod tests {
         }
         assert_eq!(p, Phase::Inclusion);
         assert!(transition(p, Phase::Closed, Some("autonomy")).is_ok());
-        assert_eq!(Phase::from_code("first_assistance"), Some(Phase::FirstAssistance));
+        assert_eq!(
+            Phase::from_code("first_assistance"),
+            Some(Phase::FirstAssistance)
+        );
         assert_eq!(Phase::from_code("nonsense"), None);
     }
 
@@ -240,20 +267,35 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert_eq!(birth_year("2001", today), Ok(Some(2001)));
         assert_eq!(birth_year("", today), Ok(None));
-        assert_eq!(birth_year("2027", today), Err("case-error-birth-year-future"));
+        assert_eq!(
+            birth_year("2027", today),
+            Err("case-error-birth-year-future")
+        );
         assert_eq!(birth_year("1850", today), Err("case-error-birth-year"));
         assert_eq!(birth_year("ventuno", today), Err("case-error-birth-year"));
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day);
-        assert_eq!(permit_dates(d(5, 1), d(4, 1)), Err("case-error-permit-dates"));
+        assert_eq!(
+            permit_dates(d(5, 1), d(4, 1)),
+            Err("case-error-permit-dates")
+        );
         assert_eq!(permit_dates(d(5, 1), d(11, 1)), Ok(()));
         assert_eq!(permit_dates(None, d(4, 1)), Ok(()));
     }
 
     #[test]
     fn codes_come_from_the_lists() {
-        assert_eq!(iso_codes("ng, ro"), Ok(vec!["NG".to_string(), "RO".to_string()]));
+        assert_eq!(
+            iso_codes("ng, ro"),
+            Ok(vec!["NG".to_string(), "RO".to_string()])
+        );
         assert_eq!(iso_codes("Nigeria"), Err("case-error-iso"));
-        assert_eq!(codes(&["sexual".into(), "sexual".into()], EXPLOITATION_FORMS), Ok(vec!["sexual".to_string()]));
-        assert_eq!(codes(&["slavery".into()], EXPLOITATION_FORMS), Err("error-400"));
+        assert_eq!(
+            codes(&["sexual".into(), "sexual".into()], EXPLOITATION_FORMS),
+            Ok(vec!["sexual".to_string()])
+        );
+        assert_eq!(
+            codes(&["slavery".into()], EXPLOITATION_FORMS),
+            Err("error-400")
+        );
     }
 }

@@ -7,7 +7,9 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
 };
 
-use super::entities::{case, consent, event, identity, person, phase_change, placement, permit, share};
+use super::entities::{
+    case, consent, event, identity, permit, person, phase_change, placement, share,
+};
 use super::rules::Phase;
 use crate::platform::crypto::{CryptoError, KeyRing};
 
@@ -42,18 +44,28 @@ pub struct Identity {
 }
 
 fn norm_text(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn norm_digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_uppercase()
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_uppercase()
 }
 
 /// The blind indexes of an identity: (name + birth date, phone, document).
 pub fn indexes(keys: &KeyRing, id: &Identity) -> (Option<String>, Option<String>, Option<String>) {
     let some = |s: String, kind: &str| (!s.is_empty()).then(|| keys.blind_index(kind, &s));
     let name = norm_text(&id.names);
-    let name_key = if name.is_empty() { String::new() } else { format!("{name}|{}", id.birth_date.trim()) };
+    let name_key = if name.is_empty() {
+        String::new()
+    } else {
+        format!("{name}|{}", id.birth_date.trim())
+    };
     (
         some(name_key, "person.name"),
         some(norm_digits(&id.phone), "person.phone"),
@@ -114,7 +126,11 @@ pub struct NewPerson {
 
 fn seal(keys: &KeyRing, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, CryptoError> {
     let v = v.trim();
-    if v.is_empty() { Ok(None) } else { keys.encrypt_str(ctx, v).map(Some) }
+    if v.is_empty() {
+        Ok(None)
+    } else {
+        keys.encrypt_str(ctx, v).map(Some)
+    }
 }
 
 /// Creates a person, their encrypted identity and a case in the emersion phase, in one
@@ -212,14 +228,18 @@ pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<person:
     person::Entity::find_by_id(id).one(db).await
 }
 
-pub async fn identity(db: &impl ConnectionTrait, person_id: i32) -> Result<Option<identity::Model>, DbErr> {
+pub async fn identity(
+    db: &impl ConnectionTrait,
+    person_id: i32,
+) -> Result<Option<identity::Model>, DbErr> {
     identity::Entity::find_by_id(person_id).one(db).await
 }
 
 /// The identity in clear (for roles allowed to read it; the caller audits the reading).
 pub fn open_identity(keys: &KeyRing, m: &identity::Model) -> Result<Identity, CryptoError> {
     let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, CryptoError> {
-        v.as_ref().map_or(Ok(String::new()), |b| keys.decrypt_str(ctx, b))
+        v.as_ref()
+            .map_or(Ok(String::new()), |b| keys.decrypt_str(ctx, b))
     };
     Ok(Identity {
         names: keys.decrypt_str(NAMES, &m.names_enc)?,
@@ -251,7 +271,11 @@ pub async fn cases_for_org(db: &impl ConnectionTrait, org: i32) -> Result<Vec<ca
         .map(|s| s.case_id)
         .collect();
     case::Entity::find()
-        .filter(Condition::any().add(case::Column::OwnerOrg.eq(org)).add(case::Column::Id.is_in(shared)))
+        .filter(
+            Condition::any()
+                .add(case::Column::OwnerOrg.eq(org))
+                .add(case::Column::Id.is_in(shared)),
+        )
         .order_by_desc(case::Column::LastActivityAt)
         .all(db)
         .await
@@ -260,13 +284,20 @@ pub async fn cases_for_org(db: &impl ConnectionTrait, org: i32) -> Result<Vec<ca
 /// Claims the next version of a case inside `txn`; `Conflict` when the form was stale.
 async fn bump(txn: &impl ConnectionTrait, case_id: i32, expected: i32) -> Result<(), CaseError> {
     let r = case::Entity::update_many()
-        .col_expr(case::Column::Version, Expr::col(case::Column::Version).add(1))
+        .col_expr(
+            case::Column::Version,
+            Expr::col(case::Column::Version).add(1),
+        )
         .col_expr(case::Column::LastActivityAt, Expr::value(Utc::now()))
         .filter(case::Column::Id.eq(case_id))
         .filter(case::Column::Version.eq(expected))
         .exec(txn)
         .await?;
-    if r.rows_affected == 1 { Ok(()) } else { Err(CaseError::Conflict) }
+    if r.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(CaseError::Conflict)
+    }
 }
 
 /// Moves a case to another phase (the caller has checked the state machine).
@@ -286,9 +317,15 @@ pub async fn change_phase<C: ConnectionTrait + TransactionTrait>(
         .filter(case::Column::Id.eq(current.id));
     if to == Phase::Closed {
         update = update
-            .col_expr(case::Column::ClosureReason, Expr::value(reason.map(str::to_owned)))
+            .col_expr(
+                case::Column::ClosureReason,
+                Expr::value(reason.map(str::to_owned)),
+            )
             .col_expr(case::Column::ClosedAt, Expr::value(now))
-            .col_expr(case::Column::FollowUpDue, Expr::value((now + Duration::days(90)).date_naive()));
+            .col_expr(
+                case::Column::FollowUpDue,
+                Expr::value((now + Duration::days(90)).date_naive()),
+            );
     }
     update.exec(&txn).await?;
     phase_change::ActiveModel {
@@ -330,14 +367,35 @@ pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     bump(&txn, case_id, version).await?;
     case::Entity::update_many()
-        .col_expr(case::Column::TraffickingStatus, Expr::value(a.trafficking_status.clone()))
-        .col_expr(case::Column::StatusAssessedBy, Expr::value(a.trafficking_status.as_ref().map(|_| by_user)))
-        .col_expr(case::Column::ExploitationForms, Expr::value(a.exploitation_forms.join(",")))
-        .col_expr(case::Column::LabourSector, Expr::value(a.labour_sector.clone()))
-        .col_expr(case::Column::MeansOfControl, Expr::value(a.means_of_control.clone()))
-        .col_expr(case::Column::Recruitment, Expr::value(a.recruitment.clone()))
+        .col_expr(
+            case::Column::TraffickingStatus,
+            Expr::value(a.trafficking_status.clone()),
+        )
+        .col_expr(
+            case::Column::StatusAssessedBy,
+            Expr::value(a.trafficking_status.as_ref().map(|_| by_user)),
+        )
+        .col_expr(
+            case::Column::ExploitationForms,
+            Expr::value(a.exploitation_forms.join(",")),
+        )
+        .col_expr(
+            case::Column::LabourSector,
+            Expr::value(a.labour_sector.clone()),
+        )
+        .col_expr(
+            case::Column::MeansOfControl,
+            Expr::value(a.means_of_control.clone()),
+        )
+        .col_expr(
+            case::Column::Recruitment,
+            Expr::value(a.recruitment.clone()),
+        )
         .col_expr(case::Column::Route, Expr::value(a.route.clone()))
-        .col_expr(case::Column::TransitCountries, Expr::value(a.transit_countries.join(",")))
+        .col_expr(
+            case::Column::TransitCountries,
+            Expr::value(a.transit_countries.join(",")),
+        )
         .col_expr(case::Column::Places, Expr::value(a.places.clone()))
         .col_expr(case::Column::LegalPath, Expr::value(a.legal_path.clone()))
         .filter(case::Column::Id.eq(case_id))
@@ -347,7 +405,10 @@ pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
     Ok(())
 }
 
-pub async fn phases(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<phase_change::Model>, DbErr> {
+pub async fn phases(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<phase_change::Model>, DbErr> {
     phase_change::Entity::find()
         .filter(phase_change::Column::CaseId.eq(case_id))
         .order_by_asc(phase_change::Column::Id)
@@ -357,7 +418,10 @@ pub async fn phases(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<phase
 
 // ---------- consents and sharing ----------
 
-pub async fn consents(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<consent::Model>, DbErr> {
+pub async fn consents(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<consent::Model>, DbErr> {
     consent::Entity::find()
         .filter(consent::Column::CaseId.eq(case_id))
         .order_by_desc(consent::Column::GivenOn)
@@ -365,7 +429,10 @@ pub async fn consents(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<con
         .await
 }
 
-pub async fn consent_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<consent::Model>, DbErr> {
+pub async fn consent_by_id(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<consent::Model>, DbErr> {
     consent::Entity::find_by_id(id).one(db).await
 }
 
@@ -390,7 +457,11 @@ pub async fn add_consent(
     .await
 }
 
-pub async fn withdraw_consent(db: &impl ConnectionTrait, id: i32, on: NaiveDate) -> Result<(), DbErr> {
+pub async fn withdraw_consent(
+    db: &impl ConnectionTrait,
+    id: i32,
+    on: NaiveDate,
+) -> Result<(), DbErr> {
     consent::Entity::update_many()
         .col_expr(consent::Column::WithdrawnOn, Expr::value(on))
         .filter(consent::Column::Id.eq(id))
@@ -401,7 +472,12 @@ pub async fn withdraw_consent(db: &impl ConnectionTrait, id: i32, on: NaiveDate)
 }
 
 /// Whether a consent for `purpose` (naming `organisation` when given) is in force on `day`.
-pub fn consent_in_force(all: &[consent::Model], purpose: &str, organisation: Option<i32>, day: NaiveDate) -> bool {
+pub fn consent_in_force(
+    all: &[consent::Model],
+    purpose: &str,
+    organisation: Option<i32>,
+    day: NaiveDate,
+) -> bool {
     all.iter().any(|c| {
         c.purpose == purpose
             && (organisation.is_none() || c.organisation_id == organisation)
@@ -411,7 +487,11 @@ pub fn consent_in_force(all: &[consent::Model], purpose: &str, organisation: Opt
     })
 }
 
-pub async fn share(db: &impl ConnectionTrait, case_id: i32, organisation_id: i32) -> Result<(), DbErr> {
+pub async fn share(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+    organisation_id: i32,
+) -> Result<(), DbErr> {
     if shared_with(db, case_id).await?.contains(&organisation_id) {
         return Ok(());
     }
@@ -436,11 +516,17 @@ pub async fn permits(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<perm
         .await
 }
 
-pub async fn add_permit(db: &impl ConnectionTrait, p: permit::ActiveModel) -> Result<permit::Model, DbErr> {
+pub async fn add_permit(
+    db: &impl ConnectionTrait,
+    p: permit::ActiveModel,
+) -> Result<permit::Model, DbErr> {
     p.insert(db).await
 }
 
-pub async fn placements(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<placement::Model>, DbErr> {
+pub async fn placements(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<placement::Model>, DbErr> {
     placement::Entity::find()
         .filter(placement::Column::CaseId.eq(case_id))
         .order_by_desc(placement::Column::Since)
@@ -448,16 +534,27 @@ pub async fn placements(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<p
         .await
 }
 
-pub async fn placement_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<placement::Model>, DbErr> {
+pub async fn placement_by_id(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<placement::Model>, DbErr> {
     placement::Entity::find_by_id(id).one(db).await
 }
 
 /// Beds of a service taken today, by bed kind (for the network's free-bed view).
-pub async fn occupied_beds(db: &impl ConnectionTrait, service_id: i32, day: NaiveDate) -> Result<Vec<(String, i32)>, DbErr> {
+pub async fn occupied_beds(
+    db: &impl ConnectionTrait,
+    service_id: i32,
+    day: NaiveDate,
+) -> Result<Vec<(String, i32)>, DbErr> {
     let rows = placement::Entity::find()
         .filter(placement::Column::ServiceId.eq(service_id))
         .filter(placement::Column::Since.lte(day))
-        .filter(Condition::any().add(placement::Column::Until.is_null()).add(placement::Column::Until.gt(day)))
+        .filter(
+            Condition::any()
+                .add(placement::Column::Until.is_null())
+                .add(placement::Column::Until.gt(day)),
+        )
         .all(db)
         .await?;
     let mut out: Vec<(String, i32)> = Vec::new();
@@ -470,7 +567,10 @@ pub async fn occupied_beds(db: &impl ConnectionTrait, service_id: i32, day: Naiv
     Ok(out)
 }
 
-pub async fn add_placement(db: &impl ConnectionTrait, p: placement::ActiveModel) -> Result<placement::Model, DbErr> {
+pub async fn add_placement(
+    db: &impl ConnectionTrait,
+    p: placement::ActiveModel,
+) -> Result<placement::Model, DbErr> {
     p.insert(db).await
 }
 
@@ -547,7 +647,11 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
     for c in closed {
         let open_elsewhere = case::Entity::find()
             .filter(case::Column::PersonId.eq(c.person_id))
-            .filter(Condition::any().add(case::Column::ClosedAt.is_null()).add(case::Column::ClosedAt.gte(cutoff)))
+            .filter(
+                Condition::any()
+                    .add(case::Column::ClosedAt.is_null())
+                    .add(case::Column::ClosedAt.gte(cutoff)),
+            )
             .one(db)
             .await?
             .is_some();
@@ -555,7 +659,10 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
             continue;
         }
         let txn = db.begin().await?;
-        let gone = identity::Entity::delete_by_id(c.person_id).exec(&txn).await?.rows_affected;
+        let gone = identity::Entity::delete_by_id(c.person_id)
+            .exec(&txn)
+            .await?
+            .rows_affected;
         if gone > 0 {
             person::Entity::update_many()
                 .col_expr(person::Column::IdentityErasedAt, Expr::value(Utc::now()))

@@ -225,12 +225,16 @@ async fn service_rows(
     let mut rows = Vec::new();
     for s in services {
         // Free beds = capacity − today's placements (recorded in the cases area).
-        let taken = crate::cases::store::occupied_beds(&state.db, s.id, Utc::now().date_naive()).await?;
+        let taken =
+            crate::cases::store::occupied_beds(&state.db, s.id, Utc::now().date_naive()).await?;
         let beds = store::beds_of(&state.db, s.id)
             .await?
             .into_iter()
             .map(|b| {
-                let used = taken.iter().find(|(k, _)| *k == b.bed_kind).map_or(0, |(_, n)| *n);
+                let used = taken
+                    .iter()
+                    .find(|(k, _)| *k == b.bed_kind)
+                    .map_or(0, |(_, n)| *n);
                 (b.bed_kind, b.capacity, (b.capacity - used).max(0))
             })
             .collect();

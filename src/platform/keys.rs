@@ -35,13 +35,48 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "address_enc",
         context: crate::network::store::SERVICE_ADDRESS,
     },
-    EncryptedColumn { table: "person_identity", key: "person_id", column: "names_enc", context: crate::cases::store::NAMES },
-    EncryptedColumn { table: "person_identity", key: "person_id", column: "aliases_enc", context: crate::cases::store::ALIASES },
-    EncryptedColumn { table: "person_identity", key: "person_id", column: "birth_date_enc", context: crate::cases::store::BIRTH_DATE },
-    EncryptedColumn { table: "person_identity", key: "person_id", column: "documents_enc", context: crate::cases::store::DOCUMENTS },
-    EncryptedColumn { table: "person_identity", key: "person_id", column: "phone_enc", context: crate::cases::store::PHONE },
-    EncryptedColumn { table: "person_identity", key: "person_id", column: "address_enc", context: crate::cases::store::ADDRESS },
-    EncryptedColumn { table: "case_event", key: "id", column: "text_enc", context: crate::cases::store::EVENT_TEXT },
+    EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "names_enc",
+        context: crate::cases::store::NAMES,
+    },
+    EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "aliases_enc",
+        context: crate::cases::store::ALIASES,
+    },
+    EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "birth_date_enc",
+        context: crate::cases::store::BIRTH_DATE,
+    },
+    EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "documents_enc",
+        context: crate::cases::store::DOCUMENTS,
+    },
+    EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "phone_enc",
+        context: crate::cases::store::PHONE,
+    },
+    EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "address_enc",
+        context: crate::cases::store::ADDRESS,
+    },
+    EncryptedColumn {
+        table: "case_event",
+        key: "id",
+        column: "text_enc",
+        context: crate::cases::store::EVENT_TEXT,
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

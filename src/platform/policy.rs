@@ -110,7 +110,9 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::EditNetwork | P::RecordMeetings => {
             matches!(role, R::Administrator | R::TerritorialCoordinator)
         }
-        P::SeeShelterAddresses | P::SeeIdentity => matches!(role, R::HotlineOperator | R::CaseWorker),
+        P::SeeShelterAddresses | P::SeeIdentity => {
+            matches!(role, R::HotlineOperator | R::CaseWorker)
+        }
     }
 }
 

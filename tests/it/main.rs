@@ -3,6 +3,7 @@
 //! Run with `cargo test`; see `support.rs` for how PostgreSQL is found or skipped.
 
 mod access;
+mod cases;
 mod cli;
 mod identity;
 mod network;
@@ -18,6 +19,7 @@ fn main() {
         ("platform", platform::tests()),
         ("identity", identity::tests()),
         ("network", network::tests()),
+        ("cases", cases::tests()),
         ("access", access::tests()),
     ];
 

@@ -15,7 +15,12 @@ impl MigrationName for Migration {
 }
 
 fn pk() -> ColumnDef {
-    ColumnDef::new(id("id")).integer().not_null().auto_increment().primary_key().to_owned()
+    ColumnDef::new(id("id"))
+        .integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
 }
 fn int(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).integer().not_null().to_owned()
@@ -27,7 +32,10 @@ fn text(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).text().not_null().to_owned()
 }
 fn short(name: &'static str) -> ColumnDef {
-    ColumnDef::new(id(name)).string_len(40).not_null().to_owned()
+    ColumnDef::new(id(name))
+        .string_len(40)
+        .not_null()
+        .to_owned()
 }
 fn short_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).string_len(40).null().to_owned()
@@ -36,7 +44,10 @@ fn date_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).date().null().to_owned()
 }
 fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(id(name)).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(id(name))
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 fn blob_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).blob().null().to_owned()
@@ -49,7 +60,11 @@ fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCre
         .to_owned()
 }
 fn index(name: &'static str, table: &'static str, col: &'static str) -> IndexCreateStatement {
-    Index::create().name(name).table(id(table)).col(id(col)).to_owned()
+    Index::create()
+        .name(name)
+        .table(id(table))
+        .col(id(col))
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -59,24 +74,42 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(id("person"))
                 .col(pk())
-                .col(ColumnDef::new(id("code")).string_len(20).not_null().unique_key())
+                .col(
+                    ColumnDef::new(id("code"))
+                        .string_len(20)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(short("gender"))
                 .col(int_null("birth_year"))
-                .col(ColumnDef::new(id("birth_year_estimated")).boolean().not_null())
+                .col(
+                    ColumnDef::new(id("birth_year_estimated"))
+                        .boolean()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(id("presumed_minor")).boolean().not_null())
                 .col(text("nationalities"))
                 .col(text("languages"))
                 .col(text("vulnerabilities"))
                 .col(int("created_by_org"))
                 .col(ts("created_at"))
-                .col(ColumnDef::new(id("identity_erased_at")).timestamp_with_time_zone().null())
+                .col(
+                    ColumnDef::new(id("identity_erased_at"))
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
                 .to_owned(),
         )
         .await?;
         m.create_table(
             Table::create()
                 .table(id("person_identity"))
-                .col(ColumnDef::new(id("person_id")).integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new(id("person_id"))
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new(id("names_enc")).blob().not_null())
                 .col(blob_null("aliases_enc"))
                 .col(blob_null("birth_date_enc"))
@@ -117,7 +150,11 @@ impl MigrationTrait for Migration {
                 .col(text("places"))
                 .col(short_null("legal_path"))
                 .col(ts("opened_at"))
-                .col(ColumnDef::new(id("closed_at")).timestamp_with_time_zone().null())
+                .col(
+                    ColumnDef::new(id("closed_at"))
+                        .timestamp_with_time_zone()
+                        .null(),
+                )
                 .col(date_null("follow_up_due"))
                 .col(ts("last_activity_at"))
                 .col(int("version"))
@@ -126,7 +163,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_case_owner", "case_file", "owner_org")).await?;
+        m.create_index(index("ix_case_owner", "case_file", "owner_org"))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -198,7 +236,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_placement_service", "placement", "service_id")).await?;
+        m.create_index(index("ix_placement_service", "placement", "service_id"))
+            .await?;
         m.create_table(
             Table::create()
                 .table(id("case_event"))

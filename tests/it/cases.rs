@@ -1,0 +1,566 @@
+//! People and cases as case workers, other organisations and the hotline meet them.
+
+use satis::platform::policy::Role;
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::support::{TestApp, TestDb, find_value};
+
+crate::tests![
+    a_person_goes_from_emersion_to_a_closed_case,
+    another_organisation_sees_neither_case_nor_identity,
+    duplicates_are_flagged_without_revealing_identities,
+    concurrent_edits_are_detected_and_nothing_is_overwritten,
+    sharing_needs_the_persons_consent,
+    permits_placements_and_the_workers_desk,
+    bad_case_input_is_refused_and_nothing_saved,
+    retention_erases_identity_after_closure,
+    identity_and_notes_are_encrypted_at_rest,
+];
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0)
+        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+        .unwrap()
+}
+
+async fn org(app: &TestApp, name: &str) -> i32 {
+    satis::identity::store::organisation_by_name(&app.state.db, name)
+        .await
+        .unwrap()
+        .map_or_else(|| panic!("{name}"), |o| o.id)
+}
+
+const PERSON: &[(&str, &str)] = &[
+    ("gender", "female"),
+    ("birth_year", "2001"),
+    ("nationalities", "NG"),
+    ("languages", "EN"),
+    ("names", "Blessing Okafor"),
+    ("birth_date", "2001-03-04"),
+    ("phone", "+39 333 1234567"),
+    ("documents", "Passport A1234567"),
+];
+
+/// Opens a case through the form and returns its id.
+async fn open_case(app: &TestApp, fields: &[(&str, &str)]) -> i32 {
+    let r = app.post_form("/cases", fields).await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    r.header("location")
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap()
+}
+
+fn version(body: &str) -> String {
+    find_value(body, "name=\"version\" value=\"").unwrap()
+}
+
+async fn a_person_goes_from_emersion_to_a_closed_case(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    app.get("/cases/new").await.assert_status(200);
+    // "PCM" is not a two-letter code.
+    let mut bad = PERSON.to_vec();
+    bad[3] = ("languages", "EN, PCM");
+    app.post_form("/cases", &bad)
+        .await
+        .assert_status(422)
+        .assert_contains("due lettere");
+    let id = open_case(&app, PERSON).await;
+    let page = app.get(&format!("/cases/{id}")).await;
+    page.assert_status(200)
+        .assert_contains("TOS-")
+        .assert_contains("Blessing Okafor")
+        .assert_contains("Emersione");
+
+    let path = format!("/cases/{id}/phase");
+    // Skipping a phase or going to an unknown one is refused, and nothing changes.
+    let v = version(&page.body);
+    app.post_form(&path, &[("to", "protection"), ("version", &v)])
+        .await
+        .assert_status(422)
+        .assert_contains("non è possibile");
+    for to in [
+        "identification",
+        "first_assistance",
+        "protection",
+        "inclusion",
+    ] {
+        let v = version(&app.get(&format!("/cases/{id}")).await.body);
+        app.post_form(&path, &[("to", to), ("version", &v)])
+            .await
+            .assert_status(303);
+    }
+    let v = version(&app.get(&format!("/cases/{id}")).await.body);
+    app.post_form(&path, &[("to", "closed"), ("version", &v)])
+        .await
+        .assert_status(422)
+        .assert_contains("indica un motivo");
+    app.post_form(
+        &path,
+        &[("to", "closed"), ("reason", "autonomy"), ("version", &v)],
+    )
+    .await
+    .assert_status(303);
+    let page = app.get(&format!("/cases/{id}")).await;
+    page.assert_contains("Autonomia raggiunta")
+        .assert_contains("Chiusa il");
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM case_phase WHERE case_id = {id}")
+        )
+        .await,
+        6
+    );
+    // A closed case stays closed.
+    let v = version(&page.body);
+    app.post_form(&path, &[("to", "identification"), ("version", &v)])
+        .await
+        .assert_status(422);
+}
+
+async fn another_organisation_sees_neither_case_nor_identity(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let owner = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let stranger = app.user("estranea", Role::CaseWorker, cat).await;
+    let mediator = app.user("mediatrice", Role::Mediator, arcobaleno).await;
+    let hotline = app.user("notte", Role::HotlineOperator, cat).await;
+    app.sign_in(&owner).await;
+    let id = open_case(&app, PERSON).await;
+    let code = find_value(&app.get(&format!("/cases/{id}")).await.body, "<h1>").unwrap();
+
+    app.sign_in(&stranger).await;
+    let r = app.get(&format!("/cases/{id}")).await;
+    r.assert_status(403);
+    assert!(!r.body.contains("Blessing") && !r.body.contains(code.trim()));
+    let list = app.get("/cases").await;
+    assert!(
+        !list.body.contains(code.trim()),
+        "another organisation's case is listed"
+    );
+    app.post_form(
+        &format!("/cases/{id}/events"),
+        &[("kind", "note"), ("text", "intrusione")],
+    )
+    .await
+    .assert_status(403);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM case_event").await, 0);
+    let denied = scalar(&app, "SELECT COUNT(*) FROM audit_event WHERE outcome = 'denied' AND action LIKE 'case.%' AND actor_username = 'estranea'").await;
+    assert_eq!(denied, 2, "each refused access is audited");
+
+    // A mediator of the owning organisation works on the case but does not see the identity.
+    app.sign_in(&mediator).await;
+    let r = app.get(&format!("/cases/{id}")).await;
+    r.assert_status(200)
+        .assert_contains("non sono visibili al tuo ruolo");
+    assert!(!r.body.contains("Blessing") && !r.body.contains("A1234567"));
+
+    // The hotline at night, with an emergency access and its reason: read only, audited.
+    app.sign_in(&hotline).await;
+    app.get(&format!("/cases/{id}")).await.assert_status(403);
+    app.post_form(
+        "/break-glass",
+        &[
+            ("record_kind", "case"),
+            ("record_id", &id.to_string()),
+            (
+                "reason",
+                "persona in pericolo, ente titolare irraggiungibile",
+            ),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let r = app.get(&format!("/cases/{id}")).await;
+    r.assert_status(200)
+        .assert_contains("Blessing Okafor")
+        .assert_contains("Accesso di emergenza");
+    app.post_form(
+        &format!("/cases/{id}/events"),
+        &[("kind", "note"), ("text", "scrittura")],
+    )
+    .await
+    .assert_status(403);
+    let reads = scalar(&app, "SELECT COUNT(*) FROM audit_event WHERE action = 'case.identity.read' AND actor_username = 'notte' AND reason = 'emergency access'").await;
+    assert_eq!(reads, 1);
+}
+
+async fn duplicates_are_flagged_without_revealing_identities(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let first = app.user("prima", Role::CaseWorker, arcobaleno).await;
+    let second = app.user("seconda", Role::CaseWorker, cat).await;
+    app.sign_in(&first).await;
+    open_case(&app, PERSON).await;
+
+    app.sign_in(&second).await;
+    // Same phone, different name and documents typed differently.
+    let again = [
+        ("gender", "female"),
+        ("names", "B. O."),
+        ("phone", "+39333 123 4567"),
+    ];
+    let r = app.post_form("/cases", &again).await;
+    r.assert_status(409)
+        .assert_contains("Possibili persone già note")
+        .assert_contains("Associazione Progetto Arcobaleno");
+    assert!(
+        r.body.contains("TOS-"),
+        "the code of the known person is shown"
+    );
+    assert!(
+        !r.body.contains("Blessing") && !r.body.contains("A1234567"),
+        "but not their identity"
+    );
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 1);
+    let mut confirmed = again.to_vec();
+    confirmed.push(("confirm_new", "1"));
+    open_case(&app, &confirmed).await;
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 2);
+    // Someone with nothing in common is not flagged.
+    open_case(&app, &[("gender", "male"), ("names", "Ion Popescu")]).await;
+}
+
+async fn concurrent_edits_are_detected_and_nothing_is_overwritten(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let v = version(&app.get(&format!("/cases/{id}")).await.body);
+    let path = format!("/cases/{id}/assessment");
+    app.post_form(
+        &path,
+        &[
+            ("version", &v),
+            ("trafficking_status", "presumed"),
+            ("exploitation_forms", "sexual"),
+            ("route", "Libia, Lampedusa"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    // A colleague submits the form she opened before that change.
+    let r = app
+        .post_form(
+            &path,
+            &[
+                ("version", &v),
+                ("trafficking_status", "possible"),
+                ("route", "sconosciuta"),
+            ],
+        )
+        .await;
+    r.assert_status(409)
+        .assert_contains("Un&#39;altra persona ha modificato")
+        .assert_contains("Libia, Lampedusa");
+    let page = app.get(&format!("/cases/{id}")).await;
+    page.assert_contains("value=\"presumed\" selected")
+        .assert_contains("Libia, Lampedusa");
+    assert!(!page.body.contains("sconosciuta"));
+}
+
+async fn sharing_needs_the_persons_consent(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let owner = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let partner = app.user("partner", Role::CaseWorker, cat).await;
+    app.sign_in(&owner).await;
+    let id = open_case(&app, PERSON).await;
+    let cat_id = cat.to_string();
+    app.post_form(
+        &format!("/cases/{id}/share"),
+        &[("organisation_id", &cat_id)],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Manca il consenso");
+    // A consent for another purpose, or for another organisation, is not enough.
+    app.post_form(
+        &format!("/cases/{id}/consents"),
+        &[("purpose", "processing")],
+    )
+    .await
+    .assert_status(303);
+    app.post_form(
+        &format!("/cases/{id}/share"),
+        &[("organisation_id", &cat_id)],
+    )
+    .await
+    .assert_status(422);
+    app.post_form(
+        &format!("/cases/{id}/consents"),
+        &[("purpose", "sharing"), ("organisation_id", &cat_id)],
+    )
+    .await
+    .assert_status(303);
+    app.post_form(
+        &format!("/cases/{id}/share"),
+        &[("organisation_id", &cat_id)],
+    )
+    .await
+    .assert_status(303);
+    app.sign_in(&partner).await;
+    app.get(&format!("/cases/{id}"))
+        .await
+        .assert_status(200)
+        .assert_contains("condivisa con la tua organizzazione");
+    // The partner cannot share it further.
+    app.post_form(
+        &format!("/cases/{id}/share"),
+        &[("organisation_id", &arcobaleno.to_string())],
+    )
+    .await
+    .assert_status(403);
+}
+
+async fn permits_placements_and_the_workers_desk(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let shelter = satis::network::store::add_service(
+        &app.state.db,
+        arcobaleno,
+        "shelter",
+        "Casa Una",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[("women", 1)],
+    )
+    .await
+    .unwrap();
+    app.sign_in(&worker).await;
+    let first = open_case(&app, PERSON).await;
+    let second = open_case(
+        &app,
+        &[
+            ("gender", "female"),
+            ("names", "Seconda Persona"),
+            ("confirm_new", "1"),
+        ],
+    )
+    .await;
+
+    let today = chrono::Utc::now().date_naive();
+    let soon = (today + chrono::Duration::days(20)).to_string();
+    let issued = (today - chrono::Duration::days(160)).to_string();
+    app.post_form(
+        &format!("/cases/{first}/permits"),
+        &[
+            ("kind", "art18_social"),
+            ("status", "issued"),
+            ("issued_on", &soon),
+            ("expires_on", &issued),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("non può scadere prima");
+    app.post_form(
+        &format!("/cases/{first}/permits"),
+        &[
+            ("kind", "art18_social"),
+            ("status", "issued"),
+            ("issued_on", &issued),
+            ("expires_on", &soon),
+            ("office", "Questura di Firenze"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let desk = app.get("/cases").await;
+    desk.assert_contains("Permessi in scadenza entro 30 giorni")
+        .assert_contains(&soon);
+
+    let sid = shelter.id.to_string();
+    app.post_form(
+        &format!("/cases/{first}/placements"),
+        &[("service_id", &sid), ("bed_kind", "women")],
+    )
+    .await
+    .assert_status(303);
+    app.get("/network/services")
+        .await
+        .assert_contains("Donne: 0/1");
+    // The shelter is full now.
+    app.post_form(
+        &format!("/cases/{second}/placements"),
+        &[("service_id", &sid), ("bed_kind", "women")],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Non ci sono posti liberi");
+    let placement = scalar(&app, "SELECT id FROM placement").await;
+    app.post_form(&format!("/placements/{placement}/end"), &[])
+        .await
+        .assert_status(303);
+    app.get("/network/services")
+        .await
+        .assert_contains("Donne: 1/1");
+}
+
+async fn bad_case_input_is_refused_and_nothing_saved(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let next_year = (chrono::Utc::now().date_naive() + chrono::Duration::days(400))
+        .format("%Y")
+        .to_string();
+    for (field, value, message) in [
+        ("birth_year", next_year.as_str(), "nel futuro"),
+        ("gender", "robot", "Indica il genere"),
+        ("names", "", "almeno un nome"),
+        ("birth_date", "2999-01-01", "nel futuro"),
+    ] {
+        let mut fields = PERSON.to_vec();
+        fields.retain(|(k, _)| *k != field);
+        fields.push((field, value));
+        app.post_form("/cases", &fields)
+            .await
+            .assert_status(422)
+            .assert_contains(message);
+    }
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 0);
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM person_identity").await,
+        0
+    );
+}
+
+async fn retention_erases_identity_after_closure(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let old = open_case(&app, PERSON).await;
+    let recent = open_case(&app, &[("gender", "male"), ("names", "Ancora Seguito")]).await;
+    for id in [old, recent] {
+        app.post_form(
+            &format!("/cases/{id}/events"),
+            &[("kind", "note"), ("text", "nota riservata")],
+        )
+        .await
+        .assert_status(303);
+        let v = version(&app.get(&format!("/cases/{id}")).await.body);
+        app.post_form(
+            &format!("/cases/{id}/phase"),
+            &[
+                ("to", "closed"),
+                ("reason", "lost_contact"),
+                ("version", &v),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(800);
+    let db = &app.state.db;
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE case_file SET closed_at = $1 WHERE id = $2",
+        [long_ago.into(), old.into()],
+    ))
+    .await
+    .unwrap();
+    let report = satis::cases::retention(&app.state.db, 730).await.unwrap();
+    assert_eq!(report.identities_erased, 1);
+    assert_eq!(report.notes_erased, 1);
+    let page = app.get(&format!("/cases/{old}")).await;
+    page.assert_status(200)
+        .assert_contains("cancellati alla scadenza");
+    assert!(!page.body.contains("Blessing") && !page.body.contains("nota riservata"));
+    app.get(&format!("/cases/{recent}"))
+        .await
+        .assert_contains("Ancora Seguito")
+        .assert_contains("nota riservata");
+    // The pseudonymous record stays for statistics; running again erases nothing more.
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 2);
+    assert_eq!(
+        satis::cases::retention(&app.state.db, 730)
+            .await
+            .unwrap()
+            .identities_erased,
+        0
+    );
+}
+
+async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
+    let backend = db.backend;
+    let url = db.url.clone();
+    let dir = db.dir.path().to_owned();
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let canary = |field: &str| format!("C{}{field}", uuid::Uuid::new_v4().simple());
+    let fields: Vec<(&str, String)> = ["names", "aliases", "documents", "phone", "address"]
+        .iter()
+        .map(|f| (*f, canary(f)))
+        .collect();
+    let mut form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    form.push(("gender", "unknown"));
+    let id = open_case(&app, &form).await;
+    let note = canary("note");
+    app.post_form(
+        &format!("/cases/{id}/events"),
+        &[("kind", "legal_consultation"), ("text", &note)],
+    )
+    .await
+    .assert_status(303);
+    let page = app.get(&format!("/cases/{id}")).await;
+    for (_, v) in &fields {
+        page.assert_contains(v);
+    }
+    page.assert_contains(&note);
+    let mut needles: Vec<String> = fields.into_iter().map(|(_, v)| v).collect();
+    needles.push(note);
+    let haystacks: Vec<Vec<u8>> = match backend {
+        crate::support::Backend::Sqlite => std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("satis.sqlite")
+            })
+            .map(|p| std::fs::read(p).unwrap())
+            .collect(),
+        crate::support::Backend::Postgres => {
+            let out = std::process::Command::new("pg_dump")
+                .arg(&url)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            vec![out.stdout]
+        }
+    };
+    for hay in &haystacks {
+        for n in &needles {
+            assert!(
+                !hay.windows(n.len()).any(|w| w == n.as_bytes()),
+                "plaintext at rest"
+            );
+        }
+    }
+}
