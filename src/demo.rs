@@ -155,7 +155,85 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
         });
     }
     load_network(db, keys).await?;
+    load_cases(db, keys).await?;
     Ok(accounts)
+}
+
+/// Two invented people followed by Associazione Progetto Arcobaleno.
+async fn load_cases(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoError> {
+    use crate::cases::rules::Phase;
+    use crate::cases::store as cases;
+    let Some(arcobaleno) =
+        store::organisation_by_name(db, "Associazione Progetto Arcobaleno").await?
+    else {
+        return Ok(());
+    };
+    if !cases::cases_for_org(db, arcobaleno.id).await?.is_empty() {
+        return Ok(());
+    }
+    let worker = store::user_by_username(db, "operatrice")
+        .await?
+        .ok_or(DemoError::Db("demo case worker missing"))?;
+    let other = |e: cases::CaseError| DemoError::Other(e.to_string());
+    let person = |gender: &str, year: i32, nat: &str, lang: &str| cases::NewPerson {
+        gender: gender.into(),
+        birth_year: Some(year),
+        birth_year_estimated: true,
+        presumed_minor: false,
+        nationalities: vec![nat.into()],
+        languages: vec![lang.into()],
+        vulnerabilities: String::new(),
+    };
+    let identity = |names: &str| cases::Identity {
+        names: names.into(),
+        phone: "+39 300 0000000 (demo)".into(),
+        ..Default::default()
+    };
+    let (_, first) = cases::open_case(
+        db,
+        keys,
+        &person("female", 1999, "NG", "EN"),
+        &identity("Joy Demo"),
+        arcobaleno.id,
+        worker.id,
+    )
+    .await
+    .map_err(other)?;
+    let mut current = first;
+    for to in [
+        Phase::Identification,
+        Phase::FirstAssistance,
+        Phase::Protection,
+    ] {
+        cases::change_phase(db, &current, to, None, worker.id, current.version)
+            .await
+            .map_err(other)?;
+        current = cases::case(db, current.id)
+            .await?
+            .ok_or(DemoError::Db("demo case missing"))?;
+    }
+    cases::add_event(
+        db,
+        keys,
+        current.id,
+        "note",
+        chrono::Utc::now().date_naive(),
+        "Nota dimostrativa: dati inventati.",
+        worker.id,
+    )
+    .await
+    .map_err(other)?;
+    cases::open_case(
+        db,
+        keys,
+        &person("transgender", 1994, "BR", "PT"),
+        &identity("Ana Demo"),
+        arcobaleno.id,
+        worker.id,
+    )
+    .await
+    .map_err(other)?;
+    Ok(())
 }
 
 /// Invented services, beds, a meeting and the two 2012 training seminars of the seed report.
