@@ -382,6 +382,8 @@ pub struct CasePage {
     pub subject: entities::person::Model,
     pub owner: String,
     pub basis: String,
+    /// Who assessed the trafficking status.
+    pub assessed_by: Option<String>,
     pub identity: Option<store::Identity>,
     pub identity_erased: bool,
     pub phases: Vec<PhaseRow>,
@@ -400,6 +402,12 @@ pub struct CasePage {
 impl CasePage {
     pub fn has_form(&self, code: &str) -> bool {
         self.file.exploitation_forms.split(',').any(|f| f == code)
+    }
+    pub fn has_control(&self, code: &str) -> bool {
+        self.file.means_of_control.split(',').any(|f| f == code)
+    }
+    pub fn has_recruitment(&self, code: &str) -> bool {
+        self.file.recruitment.split(',').any(|f| f == code)
     }
     pub fn org_name(&self, id: &Option<i32>) -> String {
         id.and_then(|i| {
@@ -523,7 +531,14 @@ async fn case_page(
             text,
         });
     }
+    let assessed_by = match c.status_assessed_by {
+        Some(u) => crate::identity::store::user(&state.db, u)
+            .await?
+            .map(|u| u.username),
+        None => None,
+    };
     Ok(CasePage {
+        assessed_by,
         owner: names.get(&c.owner_org).cloned().unwrap_or_default(),
         basis: shell.t(match basis {
             Basis::Owner => "case-basis-owner",
@@ -692,8 +707,9 @@ pub async fn assessment(
                 None
             },
             exploitation_forms: forms,
-            means_of_control: f.text("means_of_control", 1000),
-            recruitment: f.text("recruitment", 1000),
+            means_of_control: rules::codes(&f.all("means_of_control"), rules::MEANS_OF_CONTROL)?
+                .join(","),
+            recruitment: rules::codes(&f.all("recruitment"), rules::RECRUITMENT)?.join(","),
             route: f.text("route", 1000),
             transit_countries: rules::iso_codes(&f.get("transit_countries"))?,
             places: f.text("places", 1000),

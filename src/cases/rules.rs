@@ -111,14 +111,52 @@ pub const EXPLOITATION_FORMS: &[&str] = &[
     "other",
 ];
 
+/// Labour sectors (CTDC `typeOfLabour*`).
 pub const LABOUR_SECTORS: &[&str] = &[
     "agriculture",
+    "aquafarming",
     "construction",
-    "manufacturing",
     "domestic_work",
     "hospitality",
-    "logistics",
+    "manufacturing",
+    "mining",
+    "peddling",
+    "transportation",
+    "illicit_activities",
     "other",
+];
+
+/// Means of control (CTDC `meansOfControl*`, HTCDS `MethodsOfControl`).
+pub const MEANS_OF_CONTROL: &[&str] = &[
+    "debt_bondage",
+    "takes_earnings",
+    "restricts_financial_access",
+    "threats",
+    "psychological_abuse",
+    "physical_abuse",
+    "sexual_abuse",
+    "false_promises",
+    "psychoactive_substances",
+    "restricts_movement",
+    "restricts_medical_care",
+    "excessive_working_hours",
+    "uses_children",
+    "threat_of_law_enforcement",
+    "withholds_necessities",
+    "withholds_documents",
+    "other",
+];
+
+/// Recruitment (HTCDS `MethodOfRecruitment`, CTDC recruiter relationship).
+pub const RECRUITMENT: &[&str] = &[
+    "abduction",
+    "intimate_partner",
+    "friend",
+    "family",
+    "job_offer",
+    "online",
+    "other",
+    "unknown",
 ];
 
 pub const GENDERS: &[&str] = &["female", "male", "transgender", "other", "unknown"];

@@ -250,6 +250,9 @@ async fn concurrent_edits_are_detected_and_nothing_is_overwritten(db: TestDb) {
             ("version", &v),
             ("trafficking_status", "presumed"),
             ("exploitation_forms", "sexual"),
+            ("means_of_control", "debt_bondage"),
+            ("means_of_control", "withholds_documents"),
+            ("recruitment", "job_offer"),
             ("route", "Libia, Lampedusa"),
         ],
     )
@@ -271,8 +274,16 @@ async fn concurrent_edits_are_detected_and_nothing_is_overwritten(db: TestDb) {
         .assert_contains("Libia, Lampedusa");
     let page = app.get(&format!("/cases/{id}")).await;
     page.assert_contains("value=\"presumed\" selected")
-        .assert_contains("Libia, Lampedusa");
+        .assert_contains("Libia, Lampedusa")
+        .assert_contains("value=\"debt_bondage\" checked")
+        .assert_contains("value=\"withholds_documents\" checked")
+        .assert_contains("Status valutato da operatrice");
     assert!(!page.body.contains("sconosciuta"));
+    // Codes outside the HTCDS-aligned lists are refused.
+    let v2 = version(&page.body);
+    app.post_form(&path, &[("version", &v2), ("means_of_control", "magic")])
+        .await
+        .assert_status(422);
 }
 
 async fn sharing_needs_the_persons_consent(db: TestDb) {
