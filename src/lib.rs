@@ -6,6 +6,7 @@ pub mod cases;
 pub mod cli;
 pub mod demo;
 pub mod home;
+pub mod hotline;
 pub mod identity;
 pub mod network;
 pub mod platform;

@@ -77,6 +77,18 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "text_enc",
         context: crate::cases::store::EVENT_TEXT,
     },
+    EncryptedColumn {
+        table: "hotline_contact",
+        key: "id",
+        column: "notes_enc",
+        context: crate::hotline::store::NOTES,
+    },
+    EncryptedColumn {
+        table: "shift_note",
+        key: "id",
+        column: "text_enc",
+        context: crate::hotline::store::SHIFT_NOTE,
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

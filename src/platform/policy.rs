@@ -84,6 +84,8 @@ pub enum Permission {
     SeeShelterAddresses,
     /// Read a person's identity data (names, documents, phone…) on a record one may see.
     SeeIdentity,
+    /// Work the hotline desk: contacts, mediators, emergencies, shift notes, its report.
+    Hotline,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -113,6 +115,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::SeeShelterAddresses | P::SeeIdentity => {
             matches!(role, R::HotlineOperator | R::CaseWorker)
         }
+        P::Hotline => role == R::HotlineOperator,
     }
 }
 

@@ -197,6 +197,12 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
         ids.consent
     } else if spec.path.starts_with("/placements/") {
         ids.placement
+    } else if spec.path.starts_with("/hotline/contacts/") {
+        ids.contact
+    } else if spec.path.starts_with("/hotline/mediators/") {
+        ids.mediator
+    } else if spec.path.starts_with("/hotline/emergencies/") {
+        ids.emergency
     } else {
         ids.user
     };
@@ -215,6 +221,9 @@ struct Ids {
     case: i32,
     consent: i32,
     placement: i32,
+    contact: i32,
+    mediator: i32,
+    emergency: i32,
 }
 
 /// Routes about one case-like record: besides the route's own rule, only the owning
@@ -223,6 +232,9 @@ fn record_scoped(path: &str) -> bool {
     (path.starts_with("/cases/") && path != "/cases/new")
         || path.starts_with("/consents/")
         || path.starts_with("/placements/")
+        || path.starts_with("/hotline/contacts/")
+        || path.starts_with("/hotline/mediators/")
+        || path.starts_with("/hotline/emergencies/")
 }
 
 async fn as_who(
@@ -314,7 +326,11 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
     .await
     .unwrap();
     let (case_id, consent_id, placement_id) = record_fixture(&app, orgs[0], target.id).await;
+    let (contact, mediator, emergency) = hotline_fixture(&app, orgs[0], target.id).await;
     let ids = Ids {
+        contact,
+        mediator,
+        emergency,
         case: case_id,
         consent: consent_id,
         placement: placement_id,
@@ -450,4 +466,69 @@ async fn record_fixture(app: &TestApp, owner: i32, by_user: i32) -> (i32, i32, i
     .await
     .unwrap();
     (case.id, consent.id, placement.id)
+}
+
+/// A contact, a mediator request and an emergency of `org`'s hotline.
+async fn hotline_fixture(app: &TestApp, org: i32, operator: i32) -> (i32, i32, i32) {
+    use satis::hotline::entities::{contact, emergency, mediator_request};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let now = chrono::Utc::now();
+    let c = contact::ActiveModel {
+        organisation_id: Set(org),
+        operator_id: Set(operator),
+        channel: Set("phone".into()),
+        started_at: Set(now),
+        duration_minutes: Set(3),
+        caller_kind: Set(None),
+        language: Set(None),
+        mediator_used: Set(false),
+        relevance: Set("pertinent".into()),
+        previous_contact_id: Set(None),
+        caller_ref: Set(None),
+        phone_index: Set(None),
+        reasons: Set(String::new()),
+        exploitation_forms: Set(String::new()),
+        labour_sector: Set(None),
+        province: Set(None),
+        municipality: Set(String::new()),
+        outcomes: Set(String::new()),
+        notes_enc: Set(None),
+        case_id: Set(None),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let m = mediator_request::ActiveModel {
+        organisation_id: Set(org),
+        contact_id: Set(Some(c.id)),
+        language: Set("RO".into()),
+        place: Set("Prato".into()),
+        needed_at: Set(now),
+        requester: Set(String::new()),
+        mediator: Set(String::new()),
+        status: Set("requested".into()),
+        outcome: Set(String::new()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let e = emergency::ActiveModel {
+        organisation_id: Set(org),
+        contact_id: Set(Some(c.id)),
+        started_at: Set(now),
+        danger: Set("alto".into()),
+        steps: Set(String::new()),
+        service_id: Set(None),
+        handed_over_to: Set(None),
+        closed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    (c.id, m.id, e.id)
 }

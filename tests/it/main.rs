@@ -5,6 +5,7 @@
 mod access;
 mod cases;
 mod cli;
+mod hotline;
 mod identity;
 mod network;
 mod platform;
@@ -20,6 +21,7 @@ fn main() {
         ("identity", identity::tests()),
         ("network", network::tests()),
         ("cases", cases::tests()),
+        ("hotline", hotline::tests()),
         ("access", access::tests()),
     ];
 

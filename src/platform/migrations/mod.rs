@@ -9,6 +9,7 @@ pub(crate) mod m20261123_000002_identity;
 mod m20261123_000003_network;
 mod m20261123_000004_network_seed;
 mod m20261123_000005_cases;
+mod m20261123_000006_hotline;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_network::Migration),
             Box::new(m20261123_000004_network_seed::Migration),
             Box::new(m20261123_000005_cases::Migration),
+            Box::new(m20261123_000006_hotline::Migration),
         ]
     }
 }

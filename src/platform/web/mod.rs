@@ -77,6 +77,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::identity::routes())
         .merge(crate::network::routes())
         .merge(crate::cases::routes())
+        .merge(crate::hotline::routes())
 }
 
 /// Builds the whole application router.

@@ -99,6 +99,9 @@ impl Shell {
             ];
         };
         let mut nav = vec![item("/", "nav-dashboard")];
+        if staff.actor.can(Permission::Hotline) {
+            nav.push(item("/hotline", "nav-hotline"));
+        }
         if staff.actor.can(Permission::WorkOnRecords) {
             nav.push(item("/cases", "nav-cases"));
         }

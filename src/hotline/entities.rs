@@ -1,0 +1,106 @@
+//! Storage shapes of the hotline.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod contact {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "hotline_contact")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub organisation_id: i32,
+        pub operator_id: i32,
+        pub channel: String,
+        pub started_at: ChronoDateTimeUtc,
+        pub duration_minutes: i32,
+        pub caller_kind: Option<String>,
+        pub language: Option<String>,
+        pub mediator_used: bool,
+        pub relevance: String,
+        /// The earlier contact this one follows up (same caller).
+        pub previous_contact_id: Option<i32>,
+        /// A pseudonymous reference the operators give a caller.
+        pub caller_ref: Option<String>,
+        /// Blind index of the caller's phone number: the number itself is never stored.
+        pub phone_index: Option<String>,
+        pub reasons: String,
+        pub exploitation_forms: String,
+        pub labour_sector: Option<String>,
+        pub province: Option<String>,
+        pub municipality: String,
+        pub outcomes: String,
+        /// Encrypted (`hotline_contact.notes`).
+        pub notes_enc: Option<Vec<u8>>,
+        pub case_id: Option<i32>,
+        pub version: i32,
+    }
+    no_relations!();
+}
+
+pub mod mediator_request {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mediator_request")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub organisation_id: i32,
+        pub contact_id: Option<i32>,
+        pub language: String,
+        pub place: String,
+        pub needed_at: ChronoDateTimeUtc,
+        pub requester: String,
+        pub mediator: String,
+        pub status: String,
+        pub outcome: String,
+        pub created_at: ChronoDateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod emergency {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "emergency_activation")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub organisation_id: i32,
+        pub contact_id: Option<i32>,
+        pub started_at: ChronoDateTimeUtc,
+        pub danger: String,
+        /// Completed steps of the procedure: `code=RFC 3339 time` lines.
+        pub steps: String,
+        pub service_id: Option<i32>,
+        pub handed_over_to: Option<i32>,
+        pub closed_at: Option<ChronoDateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod shift_note {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shift_note")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub organisation_id: i32,
+        pub author_id: i32,
+        pub written_at: ChronoDateTimeUtc,
+        /// Encrypted (`shift_note.text`).
+        pub text_enc: Vec<u8>,
+    }
+    no_relations!();
+}

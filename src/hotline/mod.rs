@@ -1,0 +1,31 @@
+//! The regional hotline (Numero Verde): contacts logged while on the phone, follow-ups of the
+//! same caller, mediator requests, emergency activations, shift hand-over, period report.
+
+pub mod entities;
+pub mod pages;
+pub mod rules;
+pub mod store;
+
+use crate::platform::policy::Permission;
+use crate::platform::web::routes::{Access, Routes};
+
+pub fn routes() -> Routes {
+    let hotline = Access::Permission(Permission::Hotline);
+    Routes::new()
+        .get("/hotline", hotline, pages::desk)
+        .post("/hotline/quick", hotline, pages::quick)
+        .post("/hotline/contacts", hotline, pages::create)
+        .get("/hotline/contacts/{id}", hotline, pages::show)
+        .post("/hotline/contacts/{id}", hotline, pages::update)
+        .post("/hotline/mediators", hotline, pages::request_mediator)
+        .post("/hotline/mediators/{id}", hotline, pages::update_mediator)
+        .post("/hotline/emergencies", hotline, pages::start_emergency)
+        .post(
+            "/hotline/emergencies/{id}",
+            hotline,
+            pages::update_emergency,
+        )
+        .post("/hotline/notes", hotline, pages::add_shift_note)
+        .get("/hotline/report", hotline, pages::report)
+        .get("/hotline/report.csv", hotline, pages::report_csv)
+}

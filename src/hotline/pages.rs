@@ -1,0 +1,953 @@
+//! The hotline desk: log a call while on the phone, follow callers up, coordinate mediators
+//! and emergencies, hand over the shift, and report on any period.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::IntoActiveModel;
+use serde::Deserialize;
+
+use super::entities::{contact, emergency, mediator_request, shift_note};
+use super::{rules, store};
+use crate::identity::session::StaffView;
+use crate::platform::access::{Target, authorize};
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Action, Resource};
+use crate::platform::web::{AppError, SharedState, Shell};
+
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &Bytes) -> Fields {
+        Fields(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+    fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+    fn opt(&self, name: &str) -> Option<String> {
+        Some(self.get(name)).filter(|v| !v.is_empty())
+    }
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
+    let s = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let org = s.actor.organisation_id.ok_or(AppError::Forbidden)?;
+    Ok((s, org))
+}
+
+/// A local date-time typed in a form (`YYYY-MM-DDTHH:MM`, Italian time) as UTC.
+fn local_time(raw: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    rome_offset(naive.date())
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Italy's offset on a day (CET, or CEST from the last Sunday of March to the last Sunday of
+/// October), without a time-zone database.
+fn rome_offset(day: NaiveDate) -> chrono::FixedOffset {
+    use chrono::Offset;
+    let seconds = if is_summer_time(day) { 7200 } else { 3600 };
+    chrono::FixedOffset::east_opt(seconds).unwrap_or_else(|| Utc.fix())
+}
+
+fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
+    let first_next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
+    let mut d = first_next - Duration::days(1);
+    while chrono::Datelike::weekday(&d) != chrono::Weekday::Sun {
+        d -= Duration::days(1);
+    }
+    Some(d)
+}
+
+fn is_summer_time(day: NaiveDate) -> bool {
+    let y = chrono::Datelike::year(&day);
+    match (last_sunday(y, 3), last_sunday(y, 10)) {
+        (Some(start), Some(end)) => day >= start && day < end,
+        _ => false,
+    }
+}
+
+pub fn rome_time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&rome_offset(t.date_naive()))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+// ---------- the desk ----------
+
+pub struct ContactRow {
+    pub id: i32,
+    pub at: String,
+    pub relevance: String,
+    pub caller: String,
+    pub province: String,
+    pub follow_up: bool,
+}
+
+/// The steps of the emergency procedure, each with the local time it was done (if done).
+pub type Checklist = Vec<(&'static str, Option<String>)>;
+
+pub struct NoteRow {
+    pub at: String,
+    pub author: String,
+    pub text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/templates/desk.html")]
+pub struct DeskPage {
+    pub shell: Shell,
+    pub now_local: String,
+    pub contacts: Vec<ContactRow>,
+    pub mediators: Vec<mediator_request::Model>,
+    pub emergencies: Vec<(emergency::Model, Checklist)>,
+    pub notes: Vec<NoteRow>,
+    pub error: Option<String>,
+    pub saved: Option<String>,
+    /// Organisations that can take a person over, and emergency shelters with free beds.
+    pub organisations: Vec<(i32, String)>,
+    pub shelters: Vec<(i32, String)>,
+}
+
+async fn desk_page(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+    saved: Option<String>,
+) -> Result<DeskPage, AppError> {
+    let (_, org) = staff(&shell)?;
+    let since = Utc::now() - Duration::hours(24);
+    let contacts = store::recent(&state.db, org, since)
+        .await?
+        .into_iter()
+        .map(|c| ContactRow {
+            id: c.id,
+            at: rome_time(&c.started_at),
+            relevance: shell.label("relevance", &c.relevance),
+            caller: c
+                .caller_kind
+                .as_deref()
+                .map(|k| shell.label("caller", k))
+                .unwrap_or_default(),
+            province: c.province.unwrap_or_default(),
+            follow_up: c.previous_contact_id.is_some(),
+        })
+        .collect();
+    let mut notes = Vec::new();
+    for n in store::shift_notes(&state.db, org, 10).await? {
+        let author = crate::identity::store::user(&state.db, n.author_id)
+            .await?
+            .map(|u| u.username)
+            .unwrap_or_default();
+        notes.push(NoteRow {
+            at: rome_time(&n.written_at),
+            author,
+            text: state
+                .keys
+                .decrypt_str(store::SHIFT_NOTE, &n.text_enc)
+                .map_err(|_| AppError::Internal("shift note cannot be decrypted"))?,
+        });
+    }
+    let emergencies = store::open_emergencies(&state.db, org)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let steps = rules::EMERGENCY_STEPS
+                .iter()
+                .map(|s| (*s, step_time(&e.steps, s)))
+                .collect();
+            (e, steps)
+        })
+        .collect();
+    let mut shelters = Vec::new();
+    for s in crate::network::store::services(&state.db).await? {
+        if s.kind != "emergency_shelter" || !s.active {
+            continue;
+        }
+        let capacity: i32 = crate::network::store::beds_of(&state.db, s.id)
+            .await?
+            .iter()
+            .map(|b| b.capacity)
+            .sum();
+        let taken: i32 =
+            crate::cases::store::occupied_beds(&state.db, s.id, Utc::now().date_naive())
+                .await?
+                .iter()
+                .map(|(_, n)| n)
+                .sum();
+        let free = (capacity - taken).max(0);
+        shelters.push((
+            s.id,
+            shell.t1(
+                "hotline-shelter-free",
+                "name",
+                &format!("{} · {}", s.name, free),
+            ),
+        ));
+    }
+    Ok(DeskPage {
+        organisations: crate::network::store::names(&state.db)
+            .await?
+            .into_iter()
+            .collect(),
+        shelters,
+        now_local: Utc::now()
+            .with_timezone(&rome_offset(Utc::now().date_naive()))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        contacts,
+        mediators: store::pending_mediators(&state.db, org).await?,
+        emergencies,
+        notes,
+        shell,
+        error,
+        saved,
+    })
+}
+
+fn step_time(steps: &str, code: &str) -> Option<String> {
+    steps
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{code}=")))
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|d| rome_time(&d.with_timezone(&Utc)))
+                .unwrap_or_default()
+        })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DeskQuery {
+    #[serde(default)]
+    saved: Option<i32>,
+}
+
+pub async fn desk(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<DeskQuery>,
+) -> Result<DeskPage, AppError> {
+    let saved = q
+        .saved
+        .map(|id| shell.t1("hotline-saved", "id", &id.to_string()));
+    desk_page(&state, shell, None, saved).await
+}
+
+async fn invalid(state: &SharedState, shell: Shell, key: &str) -> Result<Response, AppError> {
+    let error = Some(shell.t(key));
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        desk_page(state, shell, error, None).await?,
+    )
+        .into_response())
+}
+
+fn codes(values: Vec<String>, allowed: &[&str]) -> Result<String, &'static str> {
+    crate::cases::rules::codes(&values, allowed).map(|v| v.join(","))
+}
+
+/// `POST /hotline/quick`: a nuisance, silent or not pertinent call in one action.
+pub async fn quick(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let relevance = f.get("relevance");
+    if relevance != "nuisance" && relevance != "not_pertinent" {
+        return invalid(&state, shell, "error-400").await;
+    }
+    let c = store::add_contact(&state.db, new_contact(org, me.actor.user_id, &relevance)).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
+}
+
+fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::ActiveModel {
+    contact::ActiveModel {
+        organisation_id: Set(org),
+        operator_id: Set(operator),
+        channel: Set("phone".into()),
+        started_at: Set(Utc::now()),
+        duration_minutes: Set(0),
+        caller_kind: Set(None),
+        language: Set(None),
+        mediator_used: Set(false),
+        relevance: Set(relevance.to_owned()),
+        previous_contact_id: Set(None),
+        caller_ref: Set(None),
+        phone_index: Set(None),
+        reasons: Set(String::new()),
+        exploitation_forms: Set(String::new()),
+        labour_sector: Set(None),
+        province: Set(None),
+        municipality: Set(String::new()),
+        outcomes: Set(String::new()),
+        notes_enc: Set(None),
+        case_id: Set(None),
+        version: Set(1),
+        ..Default::default()
+    }
+}
+
+/// `POST /hotline/contacts`: a full call, logged from the keyboard while on the phone.
+pub async fn create(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let checked: Result<contact::ActiveModel, &'static str> = async {
+        let channel = f.get("channel");
+        if !rules::CHANNELS.contains(&channel.as_str()) {
+            return Err("error-400");
+        }
+        let relevance = f.get("relevance");
+        if !rules::RELEVANCE.contains(&relevance.as_str()) {
+            return Err("error-400");
+        }
+        let caller_kind = f.opt("caller_kind");
+        if caller_kind
+            .as_deref()
+            .is_some_and(|k| !rules::CALLER_KINDS.contains(&k))
+        {
+            return Err("error-400");
+        }
+        let started = match f.opt("started_at") {
+            Some(s) => local_time(&s).ok_or("network-error-date")?,
+            None => Utc::now(),
+        };
+        let ended = match f.opt("ended_at") {
+            Some(s) => Some(local_time(&s).ok_or("network-error-date")?),
+            None => None,
+        };
+        let minutes = match f.opt("duration") {
+            Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
+            None => None,
+        };
+        let duration = rules::duration(started, ended, minutes)?;
+        let province = crate::network::rules::province(&f.get("province"))?;
+        let language = f.opt("language").map(|l| l.to_uppercase());
+        if language
+            .as_deref()
+            .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            return Err("case-error-iso");
+        }
+        let caller_ref = f
+            .opt("caller_ref")
+            .map(|r| r.chars().take(40).collect::<String>());
+        let digits = rules::phone_key(&f.get("phone"));
+        let phone_index =
+            (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
+        let previous = store::latest_of_caller(
+            &state.db,
+            org,
+            caller_ref.as_deref(),
+            phone_index.as_deref(),
+        )
+        .await
+        .map_err(|_| "error-500")?;
+        let forms = codes(
+            f.all("exploitation_forms"),
+            crate::cases::rules::EXPLOITATION_FORMS,
+        )?;
+        let sector = f.opt("labour_sector");
+        if sector
+            .as_deref()
+            .is_some_and(|s| !crate::cases::rules::LABOUR_SECTORS.contains(&s))
+        {
+            return Err("error-400");
+        }
+        let notes = f.get("notes");
+        let notes_enc = if notes.is_empty() {
+            None
+        } else {
+            Some(
+                state
+                    .keys
+                    .encrypt_str(store::NOTES, &notes)
+                    .map_err(|_| "error-500")?,
+            )
+        };
+        let mut c = new_contact(org, me.actor.user_id, &relevance);
+        c.channel = Set(channel);
+        c.started_at = Set(started);
+        c.duration_minutes = Set(duration);
+        c.caller_kind = Set(caller_kind);
+        c.language = Set(language);
+        c.mediator_used = Set(f.checked("mediator_used"));
+        c.previous_contact_id = Set(previous.map(|p| p.id));
+        c.caller_ref = Set(caller_ref);
+        c.phone_index = Set(phone_index);
+        c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);
+        c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
+            sector
+        } else {
+            None
+        });
+        c.exploitation_forms = Set(forms);
+        c.province = Set(province);
+        c.municipality = Set(f.get("municipality").chars().take(100).collect());
+        c.outcomes = Set(codes(f.all("outcomes"), rules::OUTCOMES)?);
+        c.notes_enc = Set(notes_enc);
+        Ok(c)
+    }
+    .await;
+    let model = match checked {
+        Ok(m) => m,
+        Err("error-500") => return Err(AppError::Internal("saving a contact")),
+        Err(key) => return invalid(&state, shell, key).await,
+    };
+    let c = store::add_contact(&state.db, model).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
+}
+
+// ---------- one contact ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/templates/contact.html")]
+pub struct ContactPage {
+    pub shell: Shell,
+    pub c: contact::Model,
+    pub at: String,
+    pub notes: String,
+    pub earlier: Vec<ContactRow>,
+    pub error: Option<String>,
+}
+
+impl ContactPage {
+    pub fn has_outcome(&self, code: &str) -> bool {
+        self.c.outcomes.split(',').any(|o| o == code)
+    }
+    pub fn list(&self, prefix: &str, codes: &str) -> String {
+        codes
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| self.shell.label(prefix, c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+async fn contact_page(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    action: Action,
+    error: Option<String>,
+) -> Result<ContactPage, AppError> {
+    let (me, _) = staff(&shell)?;
+    let c = store::contact(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let resource = Resource {
+        owner_organisation_id: c.organisation_id,
+        shared_with: Vec::new(),
+    };
+    let rid = c.id.to_string();
+    authorize(
+        &state.db,
+        &me.actor,
+        action,
+        &resource,
+        None,
+        Target {
+            kind: "hotline_contact",
+            id: &rid,
+            subject: c.caller_ref.as_deref(),
+        },
+    )
+    .await?;
+    let notes = match &c.notes_enc {
+        Some(sealed) => state
+            .keys
+            .decrypt_str(store::NOTES, sealed)
+            .map_err(|_| AppError::Internal("notes cannot be decrypted"))?,
+        None => String::new(),
+    };
+    let earlier = store::same_caller(&state.db, &c)
+        .await?
+        .into_iter()
+        .map(|e| ContactRow {
+            id: e.id,
+            at: rome_time(&e.started_at),
+            relevance: shell.label("relevance", &e.relevance),
+            caller: e
+                .caller_kind
+                .as_deref()
+                .map(|k| shell.label("caller", k))
+                .unwrap_or_default(),
+            province: e.province.unwrap_or_default(),
+            follow_up: e.previous_contact_id.is_some(),
+        })
+        .collect();
+    Ok(ContactPage {
+        at: rome_time(&c.started_at),
+        shell,
+        c,
+        notes,
+        earlier,
+        error,
+    })
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<ContactPage, AppError> {
+    contact_page(&state, shell, id, Action::Read, None).await
+}
+
+/// `POST /hotline/contacts/{id}`: outcomes and notes, with stale-form detection.
+pub async fn update(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let page = contact_page(&state, shell, id, Action::Write, None).await?;
+    let me = page.shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let f = Fields::parse(&body);
+    let outcomes = match codes(f.all("outcomes"), rules::OUTCOMES) {
+        Ok(o) => o,
+        Err(key) => {
+            let error = Some(page.shell.t(key));
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ContactPage { error, ..page },
+            )
+                .into_response());
+        }
+    };
+    let notes = f.get("notes");
+    let notes_enc = if notes.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .keys
+                .encrypt_str(store::NOTES, &notes)
+                .map_err(|_| AppError::Internal("sealing notes"))?,
+        )
+    };
+    let version: i32 = f.get("version").parse().unwrap_or(-1);
+    if !store::update_contact(&state.db, id, version, outcomes, notes_enc).await? {
+        let shell = page.shell;
+        let error = Some(shell.t("case-error-conflict"));
+        let fresh = contact_page(&state, shell, id, Action::Read, error).await?;
+        return Ok((StatusCode::CONFLICT, fresh).into_response());
+    }
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.contact.update", "hotline_contact").record(id),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
+}
+
+// ---------- mediators, emergencies, shift notes ----------
+
+pub async fn request_mediator(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let language = f.get("language").to_uppercase();
+    if language.len() != 2 || !language.chars().all(|c| c.is_ascii_alphabetic()) {
+        return invalid(&state, shell, "case-error-iso").await;
+    }
+    let Some(needed_at) = local_time(&f.get("needed_at")) else {
+        return invalid(&state, shell, "network-error-date").await;
+    };
+    let place = f.get("place");
+    if place.is_empty() {
+        return invalid(&state, shell, "network-error-required").await;
+    }
+    let m = store::add_mediator_request(
+        &state.db,
+        mediator_request::ActiveModel {
+            organisation_id: Set(org),
+            contact_id: Set(f.get("contact_id").parse().ok()),
+            language: Set(language),
+            place: Set(place.chars().take(200).collect()),
+            needed_at: Set(needed_at),
+            requester: Set(f.get("requester").chars().take(200).collect()),
+            mediator: Set(String::new()),
+            status: Set("requested".into()),
+            outcome: Set(String::new()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(
+            Some(&me.actor),
+            "hotline.mediator.request",
+            "mediator_request",
+        )
+        .record(m.id),
+    )
+    .await?;
+    Ok(Redirect::to("/hotline").into_response())
+}
+
+pub async fn update_mediator(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let m = store::mediator_request(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if m.organisation_id != org {
+        return Err(AppError::Forbidden);
+    }
+    let f = Fields::parse(&body);
+    let to = f.get("status");
+    if !rules::mediator_transition(&m.status, &to) {
+        return invalid(&state, shell, "hotline-error-mediator-status").await;
+    }
+    if to == "assigned" && f.get("mediator").is_empty() {
+        return invalid(&state, shell, "hotline-error-mediator-name").await;
+    }
+    store::set_mediator_status(&state.db, m, &to, f.opt("mediator"), f.opt("outcome")).await?;
+    audit::append(
+        &state.db,
+        Entry::new(
+            Some(&me.actor),
+            "hotline.mediator.status",
+            "mediator_request",
+        )
+        .record(id)
+        .reason(&to),
+    )
+    .await?;
+    Ok(Redirect::to("/hotline").into_response())
+}
+
+pub async fn start_emergency(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let danger = f.get("danger");
+    if danger.is_empty() {
+        return invalid(&state, shell, "hotline-error-danger").await;
+    }
+    let e = store::add_emergency(
+        &state.db,
+        emergency::ActiveModel {
+            organisation_id: Set(org),
+            contact_id: Set(f.get("contact_id").parse().ok()),
+            started_at: Set(Utc::now()),
+            danger: Set(danger.chars().take(2000).collect()),
+            steps: Set(String::new()),
+            service_id: Set(None),
+            handed_over_to: Set(None),
+            closed_at: Set(None),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.emergency.start", "emergency").record(e.id),
+    )
+    .await?;
+    Ok(Redirect::to("/hotline").into_response())
+}
+
+/// `POST /hotline/emergencies/{id}`: tick a step, or close with the shelter and the body that
+/// takes over.
+pub async fn update_emergency(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let e = store::emergency(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if e.organisation_id != org {
+        return Err(AppError::Forbidden);
+    }
+    if e.closed_at.is_some() {
+        return invalid(&state, shell, "hotline-error-emergency-closed").await;
+    }
+    let f = Fields::parse(&body);
+    let step = f.get("step");
+    let mut am = e.clone().into_active_model();
+    let what;
+    if !step.is_empty() {
+        if !rules::EMERGENCY_STEPS.contains(&step.as_str()) {
+            return invalid(&state, shell, "error-400").await;
+        }
+        if step_time(&e.steps, &step).is_none() {
+            am.steps = Set(format!("{}{step}={}\n", e.steps, Utc::now().to_rfc3339()));
+        }
+        what = step;
+    } else {
+        let service = f.get("service_id").parse::<i32>().ok();
+        let handed = f.get("handed_over_to").parse::<i32>().ok();
+        if handed.is_none() {
+            return invalid(&state, shell, "hotline-error-hand-over").await;
+        }
+        am.service_id = Set(service);
+        am.handed_over_to = Set(handed);
+        am.closed_at = Set(Some(Utc::now()));
+        what = "closed".into();
+    }
+    store::save_emergency(&state.db, am).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.emergency.update", "emergency")
+            .record(id)
+            .reason(what),
+    )
+    .await?;
+    Ok(Redirect::to("/hotline").into_response())
+}
+
+pub async fn add_shift_note(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let text = f.get("text");
+    if text.is_empty() {
+        return invalid(&state, shell, "network-error-required").await;
+    }
+    store::add_shift_note(
+        &state.db,
+        shift_note::ActiveModel {
+            organisation_id: Set(org),
+            author_id: Set(me.actor.user_id),
+            written_at: Set(Utc::now()),
+            text_enc: Set(state
+                .keys
+                .encrypt_str(store::SHIFT_NOTE, &text)
+                .map_err(|_| AppError::Internal("sealing a note"))?),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.shift_note", "shift_note"),
+    )
+    .await?;
+    Ok(Redirect::to("/hotline").into_response())
+}
+
+// ---------- the period report ----------
+
+#[derive(Deserialize, Default, Clone)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: i64,
+    /// (dimension key, [(value label, count)])
+    pub tables: Vec<(&'static str, Vec<(String, i64)>)>,
+}
+
+fn period(q: &PeriodQuery) -> (NaiveDate, NaiveDate) {
+    let today = Utc::now().date_naive();
+    let from = NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").unwrap_or(today - Duration::days(30));
+    let to = NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").unwrap_or(today);
+    (from, to.max(from))
+}
+
+/// Counts the contacts of an organisation in a period along every dimension of the report.
+pub async fn build_report(
+    state: &SharedState,
+    shell: &Shell,
+    org: i32,
+    q: &PeriodQuery,
+) -> Result<Report, AppError> {
+    let (from, to) = period(q);
+    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let end = Utc.from_utc_datetime(
+        &(to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
+    );
+    let contacts = store::in_period(&state.db, org, start, end).await?;
+    let mut dims: Vec<(&'static str, BTreeMap<String, i64>)> = [
+        "relevance",
+        "first_or_follow_up",
+        "caller",
+        "reason",
+        "outcome",
+        "language",
+        "province",
+        "exploitation",
+        "pertinent_by_month",
+    ]
+    .into_iter()
+    .map(|d| (d, BTreeMap::new()))
+    .collect();
+    let mut add = |dim: &str, value: String| {
+        if let Some((_, m)) = dims.iter_mut().find(|(d, _)| *d == dim) {
+            *m.entry(value).or_insert(0) += 1;
+        }
+    };
+    for c in &contacts {
+        add("relevance", shell.label("relevance", &c.relevance));
+        add(
+            "first_or_follow_up",
+            shell.t(if c.previous_contact_id.is_some() {
+                "hotline-follow-up"
+            } else {
+                "hotline-first"
+            }),
+        );
+        if let Some(k) = &c.caller_kind {
+            add("caller", shell.label("caller", k));
+        }
+        for r in c.reasons.split(',').filter(|x| !x.is_empty()) {
+            add("reason", shell.label("reason", r));
+        }
+        for o in c.outcomes.split(',').filter(|x| !x.is_empty()) {
+            add("outcome", shell.label("outcome", o));
+        }
+        if let Some(l) = &c.language {
+            add("language", l.clone());
+        }
+        if let Some(p) = &c.province {
+            add("province", p.clone());
+        }
+        for x in c.exploitation_forms.split(',').filter(|x| !x.is_empty()) {
+            add("exploitation", shell.label("exploitation", x));
+        }
+        if c.relevance == "pertinent" {
+            add(
+                "pertinent_by_month",
+                c.started_at.format("%Y-%m").to_string(),
+            );
+        }
+    }
+    Ok(Report {
+        from,
+        to,
+        total: i64::try_from(contacts.len()).unwrap_or(i64::MAX),
+        tables: dims
+            .into_iter()
+            .map(|(d, m)| (d, m.into_iter().collect()))
+            .collect(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/templates/report.html")]
+pub struct ReportPage {
+    pub shell: Shell,
+    pub report: Report,
+}
+
+pub async fn report(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<PeriodQuery>,
+) -> Result<ReportPage, AppError> {
+    let (_, org) = staff(&shell)?;
+    let report = build_report(&state, &shell, org, &q).await?;
+    Ok(ReportPage { shell, report })
+}
+
+pub async fn report_csv(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let (_, org) = staff(&shell)?;
+    let report = build_report(&state, &shell, org, &q).await?;
+    let mut out = String::from("dimension,value,count\n");
+    out.push_str(&format!("total,,{}\n", report.total));
+    for (dim, rows) in &report.tables {
+        for (value, n) in rows {
+            out.push_str(&format!("{dim},\"{}\",{n}\n", value.replace('"', "\"\"")));
+        }
+    }
+    let mut r = out.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"satis-hotline.csv\""),
+    );
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn italian_summer_time_follows_the_last_sundays() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        assert!(!is_summer_time(d(3, 28)));
+        assert!(is_summer_time(d(3, 29)));
+        assert!(is_summer_time(d(10, 24)));
+        assert!(!is_summer_time(d(10, 25)));
+        assert!(!is_summer_time(d(12, 1)));
+    }
+}

@@ -1,0 +1,145 @@
+//! The hotline's vocabulary and rules, as plain functions.
+
+use chrono::{DateTime, Utc};
+
+pub const CHANNELS: &[&str] = &[
+    "phone",
+    "national_transfer",
+    "email",
+    "public_report",
+    "in_person",
+];
+
+pub const CALLER_KINDS: &[&str] = &[
+    "presumed_victim",
+    "citizen",
+    "client_friend_colleague",
+    "law_enforcement",
+    "social_health_service",
+    "anti_trafficking_project",
+    "other_organisation",
+    "protection_system",
+];
+
+pub const RELEVANCE: &[&str] = &["pertinent", "not_pertinent", "nuisance"];
+
+pub const REASONS: &[&str] = &[
+    "help_to_leave",
+    "information",
+    "report_of_exploitation",
+    "service_consultancy",
+    "transfer_request",
+    "other",
+];
+
+pub const OUTCOMES: &[&str] = &[
+    "listening",
+    "consultancy",
+    "sent_to_service",
+    "emergency_activation",
+    "mediator_request",
+    "identification_interview",
+    "transfer_opened",
+];
+
+/// Mediator requests: requested → assigned → done, or cancelled before done.
+pub const MEDIATOR_STATUSES: &[&str] = &["requested", "assigned", "done", "cancelled"];
+
+pub fn mediator_transition(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("requested", "assigned") | ("assigned", "done") | ("requested" | "assigned", "cancelled")
+    )
+}
+
+/// The steps of the regional emergency procedure (the checklist of an emergency activation).
+pub const EMERGENCY_STEPS: &[&str] = &[
+    "danger_assessed",
+    "law_enforcement_informed",
+    "health_needs_checked",
+    "mediator_activated",
+    "shelter_found",
+    "transport_arranged",
+    "handed_over",
+];
+
+/// A phone number reduced to what identifies it: digits only, without the Italian country
+/// code, so that "+39 351 765 4321" and "3517654321" are the same caller.
+pub fn phone_key(raw: &str) -> String {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    if let Some(rest) = digits.strip_prefix("0039") {
+        rest.to_owned()
+    } else if raw.trim_start().starts_with('+') || digits.len() > 10 {
+        digits
+            .strip_prefix("39")
+            .map_or(digits.clone(), str::to_owned)
+    } else {
+        digits
+    }
+}
+
+/// A contact's times: the end cannot come before the start, and a call lasts 0 to 600 minutes.
+pub fn duration(
+    started: DateTime<Utc>,
+    ended: Option<DateTime<Utc>>,
+    minutes: Option<i64>,
+) -> Result<i32, &'static str> {
+    let m = match (ended, minutes) {
+        (Some(e), _) if e < started => return Err("hotline-error-end-before-start"),
+        (Some(e), _) => (e - started).num_minutes(),
+        (None, Some(m)) => m,
+        (None, None) => 0,
+    };
+    if m < 0 {
+        return Err("hotline-error-negative-duration");
+    }
+    if m > 600 {
+        return Err("hotline-error-duration");
+    }
+    i32::try_from(m).map_err(|_| "hotline-error-duration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn mediator_requests_follow_their_states() {
+        assert!(mediator_transition("requested", "assigned"));
+        assert!(mediator_transition("assigned", "done"));
+        assert!(mediator_transition("requested", "cancelled"));
+        assert!(!mediator_transition("requested", "done"));
+        assert!(!mediator_transition("done", "cancelled"));
+        assert!(!mediator_transition("cancelled", "assigned"));
+    }
+
+    #[test]
+    fn phone_numbers_match_with_or_without_country_code() {
+        assert_eq!(phone_key("+39 351 765 4321"), "3517654321");
+        assert_eq!(phone_key("0039 351 7654321"), "3517654321");
+        assert_eq!(phone_key("351-765-4321"), "3517654321");
+        assert_eq!(phone_key("055 536 56 12"), "0555365612");
+        assert_eq!(phone_key(""), "");
+    }
+
+    #[test]
+    fn durations_are_sane() {
+        let t = Utc::now();
+        assert_eq!(duration(t, Some(t + Duration::minutes(12)), None), Ok(12));
+        assert_eq!(
+            duration(t, Some(t - Duration::minutes(1)), None),
+            Err("hotline-error-end-before-start")
+        );
+        assert_eq!(
+            duration(t, None, Some(-3)),
+            Err("hotline-error-negative-duration")
+        );
+        assert_eq!(duration(t, None, Some(7)), Ok(7));
+        assert_eq!(duration(t, None, None), Ok(0));
+        assert_eq!(
+            duration(t, None, Some(10_000)),
+            Err("hotline-error-duration")
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! Queries of the hotline.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::{contact, emergency, mediator_request, shift_note};
+
+pub const NOTES: &str = "hotline_contact.notes";
+pub const SHIFT_NOTE: &str = "shift_note.text";
+
+pub async fn add_contact(
+    db: &impl ConnectionTrait,
+    c: contact::ActiveModel,
+) -> Result<contact::Model, DbErr> {
+    c.insert(db).await
+}
+
+pub async fn contact(db: &impl ConnectionTrait, id: i32) -> Result<Option<contact::Model>, DbErr> {
+    contact::Entity::find_by_id(id).one(db).await
+}
+
+/// Contacts of an organisation from `since`, newest first.
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    org: i32,
+    since: DateTime<Utc>,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::OrganisationId.eq(org))
+        .filter(contact::Column::StartedAt.gte(since))
+        .order_by_desc(contact::Column::StartedAt)
+        .limit(200)
+        .all(db)
+        .await
+}
+
+/// Contacts in a period, for the report.
+pub async fn in_period(
+    db: &impl ConnectionTrait,
+    org: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::OrganisationId.eq(org))
+        .filter(contact::Column::StartedAt.gte(from))
+        .filter(contact::Column::StartedAt.lt(to))
+        .order_by_asc(contact::Column::StartedAt)
+        .all(db)
+        .await
+}
+
+/// Earlier contacts of the same caller: by caller reference or by the phone's blind index.
+pub async fn same_caller(
+    db: &impl ConnectionTrait,
+    c: &contact::Model,
+) -> Result<Vec<contact::Model>, DbErr> {
+    let mut any = Condition::any();
+    let mut has = false;
+    if let Some(r) = &c.caller_ref {
+        any = any.add(contact::Column::CallerRef.eq(r.clone()));
+        has = true;
+    }
+    if let Some(p) = &c.phone_index {
+        any = any.add(contact::Column::PhoneIndex.eq(p.clone()));
+        has = true;
+    }
+    if !has {
+        return Ok(Vec::new());
+    }
+    contact::Entity::find()
+        .filter(any)
+        .filter(contact::Column::OrganisationId.eq(c.organisation_id))
+        .filter(contact::Column::Id.ne(c.id))
+        .order_by_desc(contact::Column::StartedAt)
+        .all(db)
+        .await
+}
+
+/// The latest earlier contact of a caller (to mark a new one as a follow-up).
+pub async fn latest_of_caller(
+    db: &impl ConnectionTrait,
+    org: i32,
+    caller_ref: Option<&str>,
+    phone_index: Option<&str>,
+) -> Result<Option<contact::Model>, DbErr> {
+    let mut any = Condition::any();
+    if let Some(r) = caller_ref {
+        any = any.add(contact::Column::CallerRef.eq(r));
+    }
+    if let Some(p) = phone_index {
+        any = any.add(contact::Column::PhoneIndex.eq(p));
+    }
+    if caller_ref.is_none() && phone_index.is_none() {
+        return Ok(None);
+    }
+    contact::Entity::find()
+        .filter(any)
+        .filter(contact::Column::OrganisationId.eq(org))
+        .order_by_desc(contact::Column::StartedAt)
+        .one(db)
+        .await
+}
+
+/// Updates the outcomes and notes of a contact if `version` is current; `false` if stale.
+pub async fn update_contact(
+    db: &impl ConnectionTrait,
+    id: i32,
+    version: i32,
+    outcomes: String,
+    notes_enc: Option<Vec<u8>>,
+) -> Result<bool, DbErr> {
+    let r = contact::Entity::update_many()
+        .col_expr(contact::Column::Outcomes, Expr::value(outcomes))
+        .col_expr(contact::Column::NotesEnc, Expr::value(notes_enc))
+        .col_expr(
+            contact::Column::Version,
+            Expr::col(contact::Column::Version).add(1),
+        )
+        .filter(contact::Column::Id.eq(id))
+        .filter(contact::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn add_mediator_request(
+    db: &impl ConnectionTrait,
+    m: mediator_request::ActiveModel,
+) -> Result<mediator_request::Model, DbErr> {
+    m.insert(db).await
+}
+
+pub async fn mediator_request(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<mediator_request::Model>, DbErr> {
+    mediator_request::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn pending_mediators(
+    db: &impl ConnectionTrait,
+    org: i32,
+) -> Result<Vec<mediator_request::Model>, DbErr> {
+    mediator_request::Entity::find()
+        .filter(mediator_request::Column::OrganisationId.eq(org))
+        .filter(mediator_request::Column::Status.is_in(["requested", "assigned"]))
+        .order_by_asc(mediator_request::Column::NeededAt)
+        .all(db)
+        .await
+}
+
+pub async fn set_mediator_status(
+    db: &impl ConnectionTrait,
+    current: mediator_request::Model,
+    status: &str,
+    mediator: Option<String>,
+    outcome: Option<String>,
+) -> Result<(), DbErr> {
+    let mut am = current.into_active_model();
+    am.status = Set(status.to_owned());
+    if let Some(m) = mediator {
+        am.mediator = Set(m);
+    }
+    if let Some(o) = outcome {
+        am.outcome = Set(o);
+    }
+    am.update(db).await?;
+    Ok(())
+}
+
+pub async fn add_emergency(
+    db: &impl ConnectionTrait,
+    e: emergency::ActiveModel,
+) -> Result<emergency::Model, DbErr> {
+    e.insert(db).await
+}
+
+pub async fn emergency(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<emergency::Model>, DbErr> {
+    emergency::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn open_emergencies(
+    db: &impl ConnectionTrait,
+    org: i32,
+) -> Result<Vec<emergency::Model>, DbErr> {
+    emergency::Entity::find()
+        .filter(emergency::Column::OrganisationId.eq(org))
+        .filter(emergency::Column::ClosedAt.is_null())
+        .order_by_asc(emergency::Column::StartedAt)
+        .all(db)
+        .await
+}
+
+pub async fn save_emergency(
+    db: &impl ConnectionTrait,
+    e: emergency::ActiveModel,
+) -> Result<(), DbErr> {
+    e.update(db).await?;
+    Ok(())
+}
+
+pub async fn add_shift_note(
+    db: &impl ConnectionTrait,
+    n: shift_note::ActiveModel,
+) -> Result<(), DbErr> {
+    n.insert(db).await?;
+    Ok(())
+}
+
+pub async fn shift_notes(
+    db: &impl ConnectionTrait,
+    org: i32,
+    limit: u64,
+) -> Result<Vec<shift_note::Model>, DbErr> {
+    shift_note::Entity::find()
+        .filter(shift_note::Column::OrganisationId.eq(org))
+        .order_by_desc(shift_note::Column::WrittenAt)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -1,0 +1,348 @@
+//! A hotline operator's night, as the desk, the follow-ups and the report see it.
+
+use satis::platform::policy::Role;
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::support::{TestApp, TestDb, TestUser};
+
+crate::tests![
+    a_nuisance_call_takes_one_action,
+    a_caller_who_calls_again_is_recognised_without_keeping_the_number,
+    bad_contact_input_is_refused_and_nothing_saved,
+    two_operators_editing_one_contact,
+    mediators_emergencies_and_the_shift_hand_over,
+    the_period_report_counts_right,
+];
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0)
+        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+        .unwrap()
+}
+
+async fn operator(app: &TestApp, name: &str) -> (TestUser, i32) {
+    let org =
+        satis::identity::store::organisation_by_name(&app.state.db, "CAT Coop. sociale Onlus")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    (app.user(name, Role::HotlineOperator, org).await, org)
+}
+
+fn pertinent<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![
+        ("channel", "phone"),
+        ("relevance", "pertinent"),
+        ("duration", "12"),
+        ("caller_kind", "presumed_victim"),
+        ("language", "ro"),
+        ("province", "PO"),
+        ("municipality", "Prato"),
+        ("reasons", "help_to_leave"),
+        ("exploitation_forms", "labour"),
+        ("labour_sector", "manufacturing"),
+        ("outcomes", "mediator_request"),
+        ("outcomes", "emergency_activation"),
+    ];
+    // A single-valued field given in `extra` replaces the default.
+    for (k, _) in extra {
+        if !["outcomes", "reasons", "exploitation_forms"].contains(k) {
+            v.retain(|(d, _)| d != k);
+        }
+    }
+    v.extend_from_slice(extra);
+    v
+}
+
+async fn a_nuisance_call_takes_one_action(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    let r = app
+        .post_form("/hotline/quick", &[("relevance", "nuisance")])
+        .await;
+    r.assert_status(303);
+    app.get(r.header("location"))
+        .await
+        .assert_contains("registrato")
+        .assert_contains("Molesta o muta");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM hotline_contact WHERE relevance = 'nuisance'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn a_caller_who_calls_again_is_recognised_without_keeping_the_number(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    app.post_form(
+        "/hotline/contacts",
+        &pertinent(&[
+            ("phone", "+39 351 765 4321"),
+            ("notes", "ha paura del datore di lavoro"),
+        ]),
+    )
+    .await
+    .assert_status(303);
+    let r = app
+        .post_form(
+            "/hotline/contacts",
+            &pertinent(&[("phone", "3517654321"), ("outcomes", "listening")]),
+        )
+        .await;
+    r.assert_status(303);
+    let second = scalar(&app, "SELECT MAX(id) FROM hotline_contact").await;
+    let first = scalar(&app, "SELECT MIN(id) FROM hotline_contact").await;
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT previous_contact_id FROM hotline_contact WHERE id = {second}")
+        )
+        .await,
+        first
+    );
+    let page = app.get(&format!("/hotline/contacts/{second}")).await;
+    page.assert_contains("Contatto successivo")
+        .assert_contains(&format!("/hotline/contacts/{first}"));
+    assert!(!page.body.contains("765"), "the number is never shown");
+    app.get(&format!("/hotline/contacts/{first}"))
+        .await
+        .assert_contains("ha paura del datore di lavoro");
+    // The number and the notes are not stored in clear.
+    let db = &app.state.db;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT phone_index, notes_enc FROM hotline_contact".to_owned(),
+        ))
+        .await
+        .unwrap();
+    for row in rows {
+        let index: Option<String> = row.try_get_by_index(0).unwrap();
+        assert!(!index.unwrap_or_default().contains("3517654321"));
+        let notes: Option<Vec<u8>> = row.try_get_by_index(1).unwrap();
+        assert!(!notes.unwrap_or_default().windows(5).any(|w| w == b"paura"));
+    }
+}
+
+async fn bad_contact_input_is_refused_and_nothing_saved(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    for (extra, message) in [
+        (
+            vec![
+                ("started_at", "2026-11-20T03:10"),
+                ("ended_at", "2026-11-20T02:50"),
+            ],
+            "La fine non può precedere",
+        ),
+        (vec![("duration", "-5")], "non può essere negativa"),
+        (vec![("province", "RM")], "dieci province"),
+        (vec![("language", "romeno")], "due lettere"),
+    ] {
+        let mut fields = pertinent(&[]);
+        fields.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        fields.extend(extra);
+        app.post_form("/hotline/contacts", &fields)
+            .await
+            .assert_status(422)
+            .assert_contains(message);
+    }
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM hotline_contact").await,
+        0
+    );
+}
+
+async fn two_operators_editing_one_contact(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    app.post_form("/hotline/contacts", &pertinent(&[]))
+        .await
+        .assert_status(303);
+    let id = scalar(&app, "SELECT MAX(id) FROM hotline_contact").await;
+    let path = format!("/hotline/contacts/{id}");
+    app.post_form(
+        &path,
+        &[
+            ("version", "1"),
+            ("outcomes", "sent_to_service"),
+            ("notes", "inviata al servizio"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let r = app
+        .post_form(
+            &path,
+            &[
+                ("version", "1"),
+                ("outcomes", "listening"),
+                ("notes", "solo ascolto"),
+            ],
+        )
+        .await;
+    r.assert_status(409)
+        .assert_contains("Un&#39;altra persona ha modificato")
+        .assert_contains("inviata al servizio");
+    assert!(!app.get(&path).await.body.contains("solo ascolto"));
+}
+
+async fn mediators_emergencies_and_the_shift_hand_over(db: TestDb) {
+    let app = db.app().await;
+    let (night, org) = operator(&app, "notte").await;
+    let morning = app.user("mattina", Role::HotlineOperator, org).await;
+    app.sign_in(&night).await;
+    app.post_form(
+        "/hotline/mediators",
+        &[
+            ("language", "ro"),
+            ("place", "Prato, stazione"),
+            ("needed_at", "2026-11-24T09:00"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let m = scalar(&app, "SELECT MAX(id) FROM mediator_request").await;
+    let mp = format!("/hotline/mediators/{m}");
+    app.post_form(&mp, &[("status", "done")])
+        .await
+        .assert_status(422)
+        .assert_contains("non è possibile");
+    app.post_form(&mp, &[("status", "assigned")])
+        .await
+        .assert_status(422)
+        .assert_contains("chi svolgerà");
+    app.post_form(&mp, &[("status", "assigned"), ("mediator", "Ioana")])
+        .await
+        .assert_status(303);
+
+    app.post_form(
+        "/hotline/emergencies",
+        &[("danger", "alto: datore di lavoro la cerca")],
+    )
+    .await
+    .assert_status(303);
+    let e = scalar(&app, "SELECT MAX(id) FROM emergency_activation").await;
+    let ep = format!("/hotline/emergencies/{e}");
+    app.post_form(&ep, &[("step", "danger_assessed")])
+        .await
+        .assert_status(303);
+    app.post_form(&ep, &[("step", "shelter_found")])
+        .await
+        .assert_status(303);
+    app.post_form(
+        "/hotline/notes",
+        &[(
+            "text",
+            "Emergenza in corso a Prato: manca il passaggio all'ente attuatore.",
+        )],
+    )
+    .await
+    .assert_status(303);
+
+    // The morning shift sees what is pending.
+    app.sign_in(&morning).await;
+    let desk = app.get("/hotline").await;
+    desk.assert_contains("manca il passaggio all&#39;ente attuatore")
+        .assert_contains("Prato, stazione")
+        .assert_contains("Ioana")
+        .assert_contains("alto: datore di lavoro la cerca")
+        .assert_contains("✓ Pericolo valutato");
+    app.post_form(&ep, &[])
+        .await
+        .assert_status(422)
+        .assert_contains("ente che prende in carico");
+    let arcobaleno = satis::identity::store::organisation_by_name(
+        &app.state.db,
+        "Associazione Progetto Arcobaleno",
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    app.post_form(&ep, &[("handed_over_to", &arcobaleno.to_string())])
+        .await
+        .assert_status(303);
+    app.post_form(&mp, &[("status", "done")])
+        .await
+        .assert_status(303);
+    let desk = app.get("/hotline").await;
+    assert!(
+        !desk.body.contains("alto: datore di lavoro la cerca")
+            && !desk.body.contains("Prato, stazione")
+    );
+    app.post_form(&ep, &[("step", "handed_over")])
+        .await
+        .assert_status(422)
+        .assert_contains("già chiusa");
+}
+
+async fn the_period_report_counts_right(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    app.post_form("/hotline/quick", &[("relevance", "nuisance")])
+        .await
+        .assert_status(303);
+    app.post_form("/hotline/quick", &[("relevance", "not_pertinent")])
+        .await
+        .assert_status(303);
+    app.post_form("/hotline/contacts", &pertinent(&[("caller_ref", "R-1")]))
+        .await
+        .assert_status(303);
+    app.post_form(
+        "/hotline/contacts",
+        &pertinent(&[
+            ("caller_ref", "R-1"),
+            ("province", "FI"),
+            ("language", "en"),
+        ]),
+    )
+    .await
+    .assert_status(303);
+    let today = chrono::Utc::now().date_naive();
+    let q = format!("from={}&to={}", today - chrono::Duration::days(1), today);
+    let page = app.get(&format!("/hotline/report?{q}")).await;
+    page.assert_status(200)
+        .assert_contains("Contatti nel periodo: 4");
+    let table = |dim: &str| {
+        let start = page.body.find(&format!("id=\"table-{dim}\"")).unwrap();
+        page.body[start..start + page.body[start..].find("</table>").unwrap()].to_owned()
+    };
+    assert!(table("relevance").contains("<th scope=\"row\">Pertinente</th><td>2</td>"));
+    assert!(table("relevance").contains("<th scope=\"row\">Molesta o muta</th><td>1</td>"));
+    assert!(
+        table("first_or_follow_up")
+            .contains("<th scope=\"row\">Contatto successivo</th><td>1</td>")
+    );
+    assert!(table("province").contains("<th scope=\"row\">PO</th><td>1</td>"));
+    assert!(table("language").contains("<th scope=\"row\">RO</th><td>1</td>"));
+    assert!(table("outcome").contains("<th scope=\"row\">Richiesta di mediazione</th><td>2</td>"));
+    assert!(table("exploitation").contains("<th scope=\"row\">Lavorativo</th><td>2</td>"));
+    let csv = app.get(&format!("/hotline/report.csv?{q}")).await;
+    csv.assert_status(200)
+        .assert_contains("total,,4")
+        .assert_contains("relevance,\"Pertinente\",2");
+    // A period before any call counts nothing.
+    app.get("/hotline/report?from=2020-01-01&to=2020-01-31")
+        .await
+        .assert_contains("Contatti nel periodo: 0");
+}
