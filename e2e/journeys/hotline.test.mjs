@@ -1,0 +1,90 @@
+// Journey: an operator's night at the hotline — a nuisance call, a pertinent call from a
+// presumed victim in Prato who needs a Romanian mediator and emergency reception — and the
+// hand-over to the morning shift, who finds everything pending; the report counts it right.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { axeViolations, launchBrowser, newDataDir, runSatis, signInAndEnrol, startSatis, watchedPage } from "../lib/harness.mjs";
+
+let satis;
+let browser;
+const passwords = {};
+
+before(async () => {
+  const dataDir = newDataDir();
+  for (const username of ["notte", "mattina"]) {
+    const out = runSatis(["user", "add", "--username", username, "--name", `${username} Demo`, "--organisation", "CAT Coop. sociale Onlus", "--role", "hotline_operator"], dataDir);
+    passwords[username] = out.match(/one-time password: (\S+)/)[1];
+  }
+  satis = await startSatis(["serve"], {}, dataDir);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await satis?.stop();
+});
+
+test("an operator's night and the hand-over to the morning shift", async () => {
+  const { context, page, problems } = await watchedPage(browser, satis.base);
+  await signInAndEnrol(page, satis.base, "notte", passwords.notte);
+  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Numero Verde" }).click();
+  await page.waitForURL(`${satis.base}/hotline`);
+  assert.deepEqual(await axeViolations(page), [], "hotline desk");
+
+  // A nuisance call: one action.
+  await page.getByRole("button", { name: "Chiamata molesta o muta" }).click();
+  assert.match(await page.textContent("#saved"), /registrato/);
+
+  // A pertinent call, typed from the keyboard while on the phone.
+  await page.getByLabel("Pertinenza", { exact: true }).selectOption("pertinent");
+  await page.getByLabel("Durata (minuti)").fill("14");
+  await page.getByLabel("Chi chiama", { exact: true }).selectOption("presumed_victim");
+  await page.locator("#language").fill("RO");
+  await page.getByLabel("Numero di telefono").fill("+39 351 000 1111");
+  await page.locator("#province").selectOption("PO");
+  await page.getByLabel("Comune", { exact: true }).fill("Prato");
+  await page.getByLabel("Aiuto per uscire dallo sfruttamento").check();
+  await page.getByLabel("Lavorativo", { exact: true }).check();
+  await page.getByLabel("Richiesta di mediazione").check();
+  await page.getByLabel("Attivazione dell'emergenza").check();
+  await page.getByLabel("Note (cifrate)").fill("Lavora in un capannone, chiede di andare via stanotte.");
+  await page.getByRole("button", { name: "Registra il contatto" }).click();
+  await page.waitForURL(/\/hotline\?saved=/);
+
+  await page.getByText("Richiedi una mediazione").click();
+  await page.locator("#m-language").fill("RO");
+  await page.locator("#m-place").fill("Prato, pronta accoglienza");
+  await page.getByRole("button", { name: "Invia la richiesta" }).click();
+  await page.waitForURL(`${satis.base}/hotline`);
+
+  await page.getByText("Attiva una presa in carico in emergenza").click();
+  await page.getByLabel("Valutazione del pericolo").fill("Alto: il datore di lavoro la controlla");
+  await page.getByRole("button", { name: "Attiva l'emergenza" }).click();
+  await page.waitForURL(`${satis.base}/hotline`);
+  await page.getByRole("button", { name: "Pericolo valutato" }).click();
+  await page.waitForURL(`${satis.base}/hotline`);
+
+  await page.getByLabel("Nota per il turno successivo").fill("Emergenza a Prato aperta: serve la mediatrice romena e l'affidamento all'ente.");
+  await page.getByRole("button", { name: "Salva la nota" }).click();
+  await page.waitForURL(`${satis.base}/hotline`);
+  assert.deepEqual(await axeViolations(page), [], "desk with queues");
+  await page.getByRole("button", { name: "Esci" }).first().click();
+  await page.waitForURL(/\/login\?done=logout/);
+
+  // The morning shift.
+  await signInAndEnrol(page, satis.base, "mattina", passwords.mattina);
+  await page.goto(`${satis.base}/hotline`);
+  const queue = await page.textContent("section[aria-labelledby=h-queue]");
+  assert.match(queue, /Alto: il datore di lavoro la controlla/);
+  assert.match(queue, /Prato, pronta accoglienza/);
+  assert.match(await page.textContent("section[aria-labelledby=h-shift]"), /serve la mediatrice romena/);
+
+  await page.goto(`${satis.base}/hotline/report`);
+  assert.match(await page.textContent("#report-total"), /Contatti nel periodo: 2/);
+  assert.match(await page.textContent("#table-relevance"), /Pertinente\s*1/);
+  assert.match(await page.textContent("#table-relevance"), /Molesta o muta\s*1/);
+  assert.match(await page.textContent("#table-province"), /PO\s*1/);
+  assert.deepEqual(await axeViolations(page), [], "report");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
