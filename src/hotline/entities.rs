@@ -104,3 +104,27 @@ pub mod shift_note {
     }
     no_relations!();
 }
+
+pub mod interview {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "identification_interview")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub organisation_id: i32,
+        /// `commission_fi`, `commission_li`, `cas` or `other`.
+        pub requester: String,
+        /// The person's pseudonymous code (never a name).
+        pub person_code: String,
+        pub scheduled_on: ChronoDate,
+        pub mediator: String,
+        pub consent: bool,
+        pub indicators: String,
+        pub outcome: String,
+        pub report_sent_on: Option<ChronoDate>,
+        pub created_at: ChronoDateTimeUtc,
+    }
+    no_relations!();
+}

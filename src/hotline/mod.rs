@@ -26,6 +26,8 @@ pub fn routes() -> Routes {
             pages::update_emergency,
         )
         .post("/hotline/notes", hotline, pages::add_shift_note)
+        .post("/hotline/interviews", hotline, pages::request_interview)
+        .post("/hotline/interviews/{id}", hotline, pages::record_interview)
         .get("/hotline/report", hotline, pages::report)
         .get("/hotline/report.csv", hotline, pages::report_csv)
 }

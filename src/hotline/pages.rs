@@ -14,7 +14,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::IntoActiveModel;
 use serde::Deserialize;
 
-use super::entities::{contact, emergency, mediator_request, shift_note};
+use super::entities::{contact, emergency, interview, mediator_request, shift_note};
 use super::{rules, store};
 use crate::identity::session::StaffView;
 use crate::platform::access::{Target, authorize};
@@ -94,6 +94,11 @@ fn is_summer_time(day: NaiveDate) -> bool {
     }
 }
 
+/// Whether a comma-separated list of codes holds `code`.
+pub fn listed(list: &str, code: &str) -> bool {
+    list.split(',').any(|v| v == code)
+}
+
 pub fn rome_time(t: &DateTime<Utc>) -> String {
     t.with_timezone(&rome_offset(t.date_naive()))
         .format("%Y-%m-%d %H:%M")
@@ -134,6 +139,8 @@ pub struct DeskPage {
     /// Organisations that can take a person over, and emergency shelters with free beds.
     pub organisations: Vec<(i32, String)>,
     pub shelters: Vec<(i32, String)>,
+    pub interviews: Vec<interview::Model>,
+    pub today: String,
 }
 
 async fn desk_page(
@@ -213,6 +220,8 @@ async fn desk_page(
         ));
     }
     Ok(DeskPage {
+        interviews: store::open_interviews(&state.db, org).await?,
+        today: Utc::now().date_naive().to_string(),
         organisations: crate::network::store::names(&state.db)
             .await?
             .into_iter()
@@ -740,6 +749,22 @@ pub async fn update_emergency(
         if handed.is_none() {
             return invalid(&state, shell, "hotline-error-hand-over").await;
         }
+        if let Some(sid) = service {
+            let capacity: i32 = crate::network::store::beds_of(&state.db, sid)
+                .await?
+                .iter()
+                .map(|b| b.capacity)
+                .sum();
+            let taken: i32 =
+                crate::cases::store::occupied_beds(&state.db, sid, Utc::now().date_naive())
+                    .await?
+                    .iter()
+                    .map(|(_, n)| n)
+                    .sum();
+            if taken >= capacity {
+                return invalid(&state, shell, "case-error-shelter-full").await;
+            }
+        }
         am.service_id = Set(service);
         am.handed_over_to = Set(handed);
         am.closed_at = Set(Some(Utc::now()));
@@ -935,6 +960,101 @@ pub async fn report_csv(
         HeaderValue::from_static("attachment; filename=\"satis-hotline.csv\""),
     );
     Ok(r)
+}
+
+// ---------- identification interviews ----------
+
+/// `POST /hotline/interviews`: an interview requested by a Commission or a CAS.
+pub async fn request_interview(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let requester = f.get("requester");
+    if !rules::INTERVIEW_REQUESTERS.contains(&requester.as_str()) {
+        return invalid(&state, shell, "error-400").await;
+    }
+    let code = f.get("person_code");
+    if code.is_empty() || code.chars().count() > 40 {
+        return invalid(&state, shell, "hotline-error-person-code").await;
+    }
+    let Ok(day) = NaiveDate::parse_from_str(&f.get("scheduled_on"), "%Y-%m-%d") else {
+        return invalid(&state, shell, "network-error-date").await;
+    };
+    let i = store::add_interview(
+        &state.db,
+        interview::ActiveModel {
+            organisation_id: Set(org),
+            requester: Set(requester),
+            person_code: Set(code),
+            scheduled_on: Set(day),
+            mediator: Set(f.get("mediator").chars().take(200).collect()),
+            consent: Set(false),
+            indicators: Set(String::new()),
+            outcome: Set(String::new()),
+            report_sent_on: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.interview.request", "interview").record(i.id),
+    )
+    .await?;
+    Ok(Redirect::to("/hotline").into_response())
+}
+
+/// `POST /hotline/interviews/{id}`: consent, indicators found, outcome, report sent. An outcome
+/// or a report needs the person's consent to the interview.
+pub async fn record_interview(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let i = store::interview(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if i.organisation_id != org {
+        return Err(AppError::Forbidden);
+    }
+    let f = Fields::parse(&body);
+    let consent = f.checked("consent");
+    let outcome: String = f.get("outcome").chars().take(5000).collect();
+    let sent = match f.opt("report_sent_on") {
+        Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => return invalid(&state, shell, "network-error-date").await,
+        },
+        None => None,
+    };
+    if (!outcome.is_empty() || sent.is_some()) && !consent {
+        return invalid(&state, shell, "hotline-error-interview-consent").await;
+    }
+    if sent.is_some_and(|s| s < i.scheduled_on) {
+        return invalid(&state, shell, "hotline-error-report-before-interview").await;
+    }
+    let indicators = match codes(f.all("indicators"), rules::INDICATORS) {
+        Ok(c) => c,
+        Err(key) => return invalid(&state, shell, key).await,
+    };
+    let mut am = i.into_active_model();
+    am.consent = Set(consent);
+    am.indicators = Set(indicators);
+    am.outcome = Set(outcome);
+    am.report_sent_on = Set(sent);
+    store::save_interview(&state.db, am).await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "hotline.interview.record", "interview").record(id),
+    )
+    .await?;
+    Ok(Redirect::to("/hotline").into_response())
 }
 
 #[cfg(test)]

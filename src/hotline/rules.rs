@@ -52,6 +52,21 @@ pub fn mediator_transition(from: &str, to: &str) -> bool {
     )
 }
 
+/// Who asks the hotline for an identification interview.
+pub const INTERVIEW_REQUESTERS: &[&str] = &["commission_fi", "commission_li", "cas", "other"];
+
+/// Indicators of trafficking looked for in an identification interview.
+pub const INDICATORS: &[&str] = &[
+    "deception",
+    "debt",
+    "document_withholding",
+    "restricted_movement",
+    "violence_or_threats",
+    "exploitative_work",
+    "isolation",
+    "fear_of_authorities",
+];
+
 /// The steps of the regional emergency procedure (the checklist of an emergency activation).
 pub const EMERGENCY_STEPS: &[&str] = &[
     "danger_assessed",

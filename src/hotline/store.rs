@@ -7,7 +7,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entities::{contact, emergency, mediator_request, shift_note};
+use super::entities::{contact, emergency, interview, mediator_request, shift_note};
 
 pub const NOTES: &str = "hotline_contact.notes";
 pub const SHIFT_NOTE: &str = "shift_note.text";
@@ -226,4 +226,39 @@ pub async fn shift_notes(
         .limit(limit)
         .all(db)
         .await
+}
+
+pub async fn add_interview(
+    db: &impl ConnectionTrait,
+    i: interview::ActiveModel,
+) -> Result<interview::Model, DbErr> {
+    i.insert(db).await
+}
+
+pub async fn interview(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<interview::Model>, DbErr> {
+    interview::Entity::find_by_id(id).one(db).await
+}
+
+/// Interviews still to hold or to report on, soonest first.
+pub async fn open_interviews(
+    db: &impl ConnectionTrait,
+    org: i32,
+) -> Result<Vec<interview::Model>, DbErr> {
+    interview::Entity::find()
+        .filter(interview::Column::OrganisationId.eq(org))
+        .filter(interview::Column::ReportSentOn.is_null())
+        .order_by_asc(interview::Column::ScheduledOn)
+        .all(db)
+        .await
+}
+
+pub async fn save_interview(
+    db: &impl ConnectionTrait,
+    i: interview::ActiveModel,
+) -> Result<(), DbErr> {
+    i.update(db).await?;
+    Ok(())
 }

@@ -203,6 +203,8 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
         ids.mediator
     } else if spec.path.starts_with("/hotline/emergencies/") {
         ids.emergency
+    } else if spec.path.starts_with("/hotline/interviews/") {
+        ids.interview
     } else {
         ids.user
     };
@@ -224,6 +226,7 @@ struct Ids {
     contact: i32,
     mediator: i32,
     emergency: i32,
+    interview: i32,
 }
 
 /// Routes about one case-like record: besides the route's own rule, only the owning
@@ -235,6 +238,7 @@ fn record_scoped(path: &str) -> bool {
         || path.starts_with("/hotline/contacts/")
         || path.starts_with("/hotline/mediators/")
         || path.starts_with("/hotline/emergencies/")
+        || path.starts_with("/hotline/interviews/")
 }
 
 async fn as_who(
@@ -327,7 +331,28 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
     .unwrap();
     let (case_id, consent_id, placement_id) = record_fixture(&app, orgs[0], target.id).await;
     let (contact, mediator, emergency) = hotline_fixture(&app, orgs[0], target.id).await;
+    let interview = {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        satis::hotline::entities::interview::ActiveModel {
+            organisation_id: Set(orgs[0]),
+            requester: Set("cas".into()),
+            person_code: Set("TOS-2026-00001".into()),
+            scheduled_on: Set(chrono::Utc::now().date_naive()),
+            mediator: Set(String::new()),
+            consent: Set(false),
+            indicators: Set(String::new()),
+            outcome: Set(String::new()),
+            report_sent_on: Set(None),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap()
+        .id
+    };
     let ids = Ids {
+        interview,
         contact,
         mediator,
         emergency,

@@ -12,7 +12,86 @@ crate::tests![
     two_operators_editing_one_contact,
     mediators_emergencies_and_the_shift_hand_over,
     the_period_report_counts_right,
+    identification_interviews_need_consent_and_leave_the_queue_when_reported,
 ];
+
+async fn identification_interviews_need_consent_and_leave_the_queue_when_reported(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    app.post_form(
+        "/hotline/interviews",
+        &[
+            ("requester", "commission_fi"),
+            ("person_code", ""),
+            ("scheduled_on", "2026-11-25"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("codice pseudonimo");
+    app.post_form(
+        "/hotline/interviews",
+        &[
+            ("requester", "commission_fi"),
+            ("person_code", "TOS-2026-00007"),
+            ("scheduled_on", "2026-11-25"),
+            ("mediator", "Ioana"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.get("/hotline")
+        .await
+        .assert_contains("Commissione Territoriale di Firenze")
+        .assert_contains("TOS-2026-00007");
+    let id = scalar(&app, "SELECT MAX(id) FROM identification_interview").await;
+    let path = format!("/hotline/interviews/{id}");
+    app.post_form(&path, &[("outcome", "indicatori presenti")])
+        .await
+        .assert_status(422)
+        .assert_contains("Senza il consenso");
+    app.post_form(
+        &path,
+        &[
+            ("consent", "1"),
+            ("outcome", "indicatori presenti"),
+            ("report_sent_on", "2026-11-20"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("prima del colloquio");
+    app.post_form(
+        &path,
+        &[
+            ("consent", "1"),
+            ("indicators", "debt"),
+            ("indicators", "document_withholding"),
+            ("outcome", "indicatori presenti"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.get("/hotline")
+        .await
+        .assert_contains("value=\"debt\" checked");
+    app.post_form(
+        &path,
+        &[
+            ("consent", "1"),
+            ("indicators", "debt"),
+            ("outcome", "indicatori presenti"),
+            ("report_sent_on", "2026-11-26"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    assert!(
+        !app.get("/hotline").await.body.contains("TOS-2026-00007"),
+        "reported interviews leave the queue"
+    );
+}
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
     let db = &app.state.db;
@@ -278,6 +357,31 @@ async fn mediators_emergencies_and_the_shift_hand_over(db: TestDb) {
     .unwrap()
     .unwrap()
     .id;
+    // A shelter without a free bed cannot be chosen.
+    let full = satis::network::store::add_service(
+        &app.state.db,
+        arcobaleno,
+        "emergency_shelter",
+        "Pronta accoglienza piena",
+        Some("PO".into()),
+        "",
+        "",
+        false,
+        None,
+        &[],
+    )
+    .await
+    .unwrap();
+    app.post_form(
+        &ep,
+        &[
+            ("handed_over_to", &arcobaleno.to_string()),
+            ("service_id", &full.id.to_string()),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Non ci sono posti liberi");
     app.post_form(&ep, &[("handed_over_to", &arcobaleno.to_string())])
         .await
         .assert_status(303);

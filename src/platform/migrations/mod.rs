@@ -10,6 +10,7 @@ mod m20261123_000003_network;
 mod m20261123_000004_network_seed;
 mod m20261123_000005_cases;
 mod m20261123_000006_hotline;
+mod m20261123_000007_interviews;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_network_seed::Migration),
             Box::new(m20261123_000005_cases::Migration),
             Box::new(m20261123_000006_hotline::Migration),
+            Box::new(m20261123_000007_interviews::Migration),
         ]
     }
 }
