@@ -156,7 +156,122 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     }
     load_network(db, keys).await?;
     load_cases(db, keys).await?;
+    load_hotline(db, keys).await?;
     Ok(accounts)
+}
+
+/// A few invented calls, a pending mediator request and a shift note at the hotline.
+async fn load_hotline(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoError> {
+    use crate::hotline::entities::{contact, mediator_request, shift_note};
+    use crate::hotline::store as hl;
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::ActiveValue::Set;
+    let Some(cat) = store::organisation_by_name(db, "CAT Coop. sociale Onlus").await? else {
+        return Ok(());
+    };
+    if !hl::recent(
+        db,
+        cat.id,
+        chrono::Utc::now() - chrono::Duration::days(3650),
+    )
+    .await?
+    .is_empty()
+    {
+        return Ok(());
+    }
+    let operator = store::user_by_username(db, "numeroverde")
+        .await?
+        .ok_or(DemoError::Db("demo hotline operator missing"))?;
+    let now = chrono::Utc::now();
+    let calls: [(&str, Option<&str>, Option<&str>, &str, &str, i64); 4] = [
+        ("nuisance", None, None, "", "", 3),
+        (
+            "pertinent",
+            Some("presumed_victim"),
+            Some("PO"),
+            "help_to_leave",
+            "labour",
+            2,
+        ),
+        (
+            "pertinent",
+            Some("citizen"),
+            Some("FI"),
+            "report_of_exploitation",
+            "sexual",
+            1,
+        ),
+        (
+            "not_pertinent",
+            Some("other_organisation"),
+            None,
+            "information",
+            "",
+            1,
+        ),
+    ];
+    for (relevance, caller, province, reason, form, hours_ago) in calls {
+        contact::ActiveModel {
+            organisation_id: Set(cat.id),
+            operator_id: Set(operator.id),
+            channel: Set("phone".into()),
+            started_at: Set(now - chrono::Duration::hours(hours_ago)),
+            duration_minutes: Set(if relevance == "pertinent" { 15 } else { 1 }),
+            caller_kind: Set(caller.map(str::to_owned)),
+            language: Set(caller.map(|_| "IT".to_owned())),
+            mediator_used: Set(false),
+            relevance: Set(relevance.into()),
+            previous_contact_id: Set(None),
+            caller_ref: Set(None),
+            phone_index: Set(None),
+            reasons: Set(reason.into()),
+            exploitation_forms: Set(form.into()),
+            labour_sector: Set((form == "labour").then(|| "manufacturing".to_owned())),
+            province: Set(province.map(str::to_owned)),
+            municipality: Set(String::new()),
+            outcomes: Set(if relevance == "pertinent" {
+                "listening,mediator_request".into()
+            } else {
+                String::new()
+            }),
+            notes_enc: Set(None),
+            case_id: Set(None),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    mediator_request::ActiveModel {
+        organisation_id: Set(cat.id),
+        contact_id: Set(None),
+        language: Set("RO".into()),
+        place: Set("Prato (demo)".into()),
+        needed_at: Set(now + chrono::Duration::hours(10)),
+        requester: Set("Numero Verde".into()),
+        mediator: Set(String::new()),
+        status: Set("requested".into()),
+        outcome: Set(String::new()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    shift_note::ActiveModel {
+        organisation_id: Set(cat.id),
+        author_id: Set(operator.id),
+        written_at: Set(now - chrono::Duration::hours(1)),
+        text_enc: Set(keys
+            .encrypt_str(
+                hl::SHIFT_NOTE,
+                "Nota dimostrativa: richiamare la persona di Prato al mattino.",
+            )
+            .map_err(|e| DemoError::Other(e.to_string()))?),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// Two invented people followed by Associazione Progetto Arcobaleno.
