@@ -183,8 +183,9 @@ async fn load_hotline(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), Dem
         .await?
         .ok_or(DemoError::Db("demo hotline operator missing"))?;
     let now = chrono::Utc::now();
-    let calls: [(&str, Option<&str>, Option<&str>, &str, &str, i64); 4] = [
-        ("nuisance", None, None, "", "", 3),
+    // (relevance, caller kind, province, reason, form of exploitation, hours ago)
+    let calls = [
+        ("nuisance", None::<&str>, None::<&str>, "", "", 3i64),
         (
             "pertinent",
             Some("presumed_victim"),
