@@ -229,6 +229,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 "retention ({} days): {} identities and {} notes erased",
                 config.retention_days, report.identities_erased, report.notes_erased
             );
+            let reports = crate::reports::retention(&conn, config.report_retention_days)
+                .await
+                .map_err(runtime_db)?;
+            println!(
+                "public reports ({} days after triage): {reports} texts erased",
+                config.report_retention_days
+            );
             Ok(())
         }
         Some(Command::Keys(KeysCommand::Rotate)) => {

@@ -58,6 +58,13 @@ pub fn spawn_daily_retention(state: Arc<AppState>) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
         loop {
             tick.tick().await;
+            match crate::reports::retention(&state.db, state.config.report_retention_days).await {
+                Ok(n) => tracing::info!(reports = n, "public report retention run"),
+                Err(e) => tracing::error!(
+                    reason = crate::platform::db::describe(&e),
+                    "report retention failed"
+                ),
+            }
             match retention(&state.db, state.config.retention_days).await {
                 Ok(r) => tracing::info!(
                     identities = r.identities_erased,

@@ -40,6 +40,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Days after a case closes before the person's identity data and notes are erased.
     pub retention_days: u64,
+    /// Days after triage before a public report's text and messages are erased.
+    pub report_retention_days: u64,
     /// Log format: human-readable text or JSON lines.
     pub log_format: LogFormat,
 }
@@ -74,6 +76,7 @@ impl fmt::Debug for Config {
             .field("session_absolute", &self.session_absolute)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("retention_days", &self.retention_days)
+            .field("report_retention_days", &self.report_retention_days)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -101,6 +104,7 @@ struct FileConfig {
     session_idle_minutes: Option<u64>,
     session_absolute_hours: Option<u64>,
     retention_days: Option<u64>,
+    report_retention_days: Option<u64>,
     log_format: Option<String>,
     hotline: Option<FileHotline>,
 }
@@ -130,6 +134,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_SESSION_IDLE_MINUTES",
     "SATIS_SESSION_ABSOLUTE_HOURS",
     "SATIS_RETENTION_DAYS",
+    "SATIS_REPORT_RETENTION_DAYS",
     "SATIS_LOG_FORMAT",
     "SATIS_LOG",
     "SATIS_HOTLINE_REGIONAL",
@@ -285,6 +290,15 @@ impl Config {
             30..=36_500,
         )?;
 
+        let report_retention_days = number(
+            env,
+            "SATIS_REPORT_RETENTION_DAYS",
+            "report_retention_days",
+            file.report_retention_days,
+            90,
+            1..=3650,
+        )?;
+
         let log_raw = env_value(env, "SATIS_LOG_FORMAT")?
             .map(|v| ("SATIS_LOG_FORMAT", v))
             .or(file.log_format.clone().map(|v| ("log_format", v)));
@@ -340,6 +354,7 @@ impl Config {
                 cookie_secure,
                 max_body_bytes,
                 retention_days,
+                report_retention_days,
                 session_idle: std::time::Duration::from_secs(idle * 60),
                 session_absolute: std::time::Duration::from_secs(absolute * 3600),
                 log_format,

@@ -89,6 +89,42 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "text_enc",
         context: crate::hotline::store::SHIFT_NOTE,
     },
+    EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "what_enc",
+        context: crate::reports::store::WHAT,
+    },
+    EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "place_enc",
+        context: crate::reports::store::PLACE,
+    },
+    EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "since_enc",
+        context: crate::reports::store::SINCE,
+    },
+    EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "gender_enc",
+        context: crate::reports::store::GENDER,
+    },
+    EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "contact_enc",
+        context: crate::reports::store::CONTACT,
+    },
+    EncryptedColumn {
+        table: "report_message",
+        key: "id",
+        column: "text_enc",
+        context: crate::reports::store::MESSAGE,
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -205,6 +205,8 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
         ids.emergency
     } else if spec.path.starts_with("/hotline/interviews/") {
         ids.interview
+    } else if spec.path.starts_with("/reports/") {
+        ids.report
     } else {
         ids.user
     };
@@ -227,6 +229,7 @@ struct Ids {
     mediator: i32,
     emergency: i32,
     interview: i32,
+    report: i32,
 }
 
 /// Routes about one case-like record: besides the route's own rule, only the owning
@@ -351,7 +354,38 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         .unwrap()
         .id
     };
+    let report = {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        satis::reports::entities::report::ActiveModel {
+            received_on: Set(chrono::Utc::now().date_naive()),
+            language: Set("it".into()),
+            province: Set(None),
+            urgency: Set("unknown".into()),
+            people: Set(None),
+            minors: Set("unknown".into()),
+            kinds: Set(String::new()),
+            anonymous: Set(true),
+            status: Set("new".into()),
+            triage_contact_id: Set(None),
+            duplicate_of: Set(None),
+            triaged_at: Set(None),
+            receipt_lookup: Set("AAAA".into()),
+            receipt_hash: Set("x".into()),
+            submission_hash: Set("matrix".into()),
+            what_enc: Set(None),
+            place_enc: Set(None),
+            since_enc: Set(None),
+            gender_enc: Set(None),
+            contact_enc: Set(None),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap()
+        .id
+    };
     let ids = Ids {
+        report,
         interview,
         contact,
         mediator,

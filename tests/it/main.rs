@@ -9,6 +9,7 @@ mod hotline;
 mod identity;
 mod network;
 mod platform;
+mod reports;
 mod support;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -22,6 +23,7 @@ fn main() {
         ("network", network::tests()),
         ("cases", cases::tests()),
         ("hotline", hotline::tests()),
+        ("reports", reports::tests()),
         ("access", access::tests()),
     ];
 

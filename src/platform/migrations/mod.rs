@@ -11,6 +11,7 @@ mod m20261123_000004_network_seed;
 mod m20261123_000005_cases;
 mod m20261123_000006_hotline;
 mod m20261123_000007_interviews;
+mod m20261123_000008_reports;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_cases::Migration),
             Box::new(m20261123_000006_hotline::Migration),
             Box::new(m20261123_000007_interviews::Migration),
+            Box::new(m20261123_000008_reports::Migration),
         ]
     }
 }

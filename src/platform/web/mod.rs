@@ -40,6 +40,8 @@ pub struct AppState {
     pub keys: KeyRing,
     /// Sign-in attempts, per account and per client.
     pub login_throttle: Throttle,
+    /// Public report submissions and receipt guesses (global: no client address is known).
+    pub public_throttle: Throttle,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             demo,
             keys,
             login_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
+            public_throttle: Throttle::new(60, std::time::Duration::from_secs(5 * 60)),
         }
     }
 }
@@ -78,6 +81,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::network::routes())
         .merge(crate::cases::routes())
         .merge(crate::hotline::routes())
+        .merge(crate::reports::routes())
 }
 
 /// Builds the whole application router.

@@ -95,12 +95,14 @@ impl Shell {
             return vec![
                 item("/", "nav-home"),
                 item("/rete", "nav-network"),
+                item("/segnala", "nav-segnala"),
                 item("/login", "nav-login"),
             ];
         };
         let mut nav = vec![item("/", "nav-dashboard")];
         if staff.actor.can(Permission::Hotline) {
             nav.push(item("/hotline", "nav-hotline"));
+            nav.push(item("/reports", "nav-reports"));
         }
         if staff.actor.can(Permission::WorkOnRecords) {
             nav.push(item("/cases", "nav-cases"));

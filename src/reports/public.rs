@@ -1,0 +1,535 @@
+//! The public side of Segnala: the form, the receipt, the follow-up with the receipt. No login,
+//! no client address, no user agent, nothing that identifies the reporter unless they write it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+
+use super::entities::{message, report};
+use super::lang::PublicLang;
+use super::store;
+use crate::identity::session::CsrfToken;
+use crate::platform::config::Hotline;
+use crate::platform::crypto;
+use crate::platform::web::shell::cookie;
+use crate::platform::web::{AppError, RequestCtx, SharedState};
+
+pub const LANG_COOKIE: &str = "satis_plang";
+
+/// What a public page needs: its language (with direction), nonce, form token, hotline numbers.
+#[derive(Clone)]
+pub struct PublicShell {
+    pub lang: PublicLang,
+    pub nonce: String,
+    pub csrf: String,
+    pub hotline: Hotline,
+    /// Set when the language was chosen by the switch: remembered in a cookie (nothing else).
+    remember: bool,
+}
+
+impl PublicShell {
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+    pub fn emergency(&self) -> String {
+        self.lang
+            .t2(
+                "segnala-emergency",
+                ("regional", &self.hotline.regional),
+                ("national", &self.hotline.national),
+            )
+            .unwrap_or_else(|| "112".to_owned())
+    }
+    pub fn langs(&self) -> Vec<PublicLang> {
+        PublicLang::ALL.to_vec()
+    }
+}
+
+impl FromRequestParts<SharedState> for PublicShell {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let query_lang = parts.uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "lang")
+                .and_then(|(_, v)| PublicLang::from_code(&v))
+        });
+        let lang = query_lang
+            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|c| PublicLang::from_code(&c)))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(PublicLang::from_accept_language)
+            })
+            .unwrap_or(PublicLang::It);
+        let ctx = parts.extensions.get::<RequestCtx>();
+        Ok(PublicShell {
+            lang,
+            nonce: ctx.map(|c| c.nonce.clone()).unwrap_or_default(),
+            csrf: parts
+                .extensions
+                .get::<CsrfToken>()
+                .map(|c| c.0.clone())
+                .unwrap_or_default(),
+            hotline: state.config.hotline.clone(),
+            remember: query_lang.is_some(),
+        })
+    }
+}
+
+fn respond(shell: &PublicShell, status: StatusCode, page: impl IntoResponse) -> Response {
+    let mut r = (status, page).into_response();
+    if shell.remember
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={}; Path=/segnala; Max-Age=31536000; SameSite=Strict; HttpOnly",
+            shell.lang.code()
+        ))
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+pub const KINDS: &[&str] = &["sexual", "labour", "begging", "crime", "marriage", "other"];
+pub const URGENCY: &[&str] = &["now", "days", "unknown"];
+pub const MINORS: &[&str] = &["yes", "no", "unknown"];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/templates/form.html")]
+pub struct FormPage {
+    pub shell: PublicShell,
+    pub error: Option<String>,
+    pub submission: String,
+    pub values: Vec<(String, String)>,
+}
+
+impl FormPage {
+    pub fn value(&self, name: &str) -> String {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.values.iter().any(|(k, v)| k == name && v == value)
+    }
+}
+
+/// `GET /segnala`.
+pub async fn form(shell: PublicShell) -> Response {
+    let page = FormPage {
+        error: None,
+        submission: crypto::random_token(24),
+        values: Vec::new(),
+        shell: shell.clone(),
+    };
+    respond(&shell, StatusCode::OK, page)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/templates/receipt.html")]
+pub struct ReceiptPage {
+    pub shell: PublicShell,
+    pub receipt: String,
+}
+
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &Bytes) -> Fields {
+        Fields(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+    fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+const MAX_TEXT: usize = 5000;
+
+fn seal(state: &SharedState, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, AppError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    state
+        .keys
+        .encrypt_str(ctx, v)
+        .map(Some)
+        .map_err(|_| AppError::Internal("sealing a report"))
+}
+
+/// `POST /segnala`.
+pub async fn submit(
+    State(state): State<SharedState>,
+    shell: PublicShell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = Fields::parse(&body);
+    let values: Vec<(String, String)> = f.0.iter().filter(|(k, _)| k != "_csrf").cloned().collect();
+    let again = |shell: PublicShell, key: &str, status: StatusCode| {
+        let error = Some(shell.t(key));
+        let submission = f.get("submission");
+        respond(
+            &shell,
+            status,
+            FormPage {
+                error,
+                submission,
+                values: values.clone(),
+                shell: shell.clone(),
+            },
+        )
+    };
+    // A filled honeypot is a robot: answer as if received, store nothing.
+    if !f.get("website").is_empty() {
+        let receipt = store::new_receipt();
+        return Ok(respond(
+            &shell,
+            StatusCode::OK,
+            ReceiptPage {
+                receipt,
+                shell: shell.clone(),
+            },
+        ));
+    }
+    let submission = f.get("submission");
+    if submission.len() < 16 || submission.len() > 64 {
+        return Ok(again(shell, "segnala-error-form", StatusCode::BAD_REQUEST));
+    }
+    let what = f.get("what");
+    if what.chars().count() < 10 {
+        return Ok(again(
+            shell,
+            "segnala-error-what",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let texts = ["what", "place", "since", "gender", "contact"];
+    if texts.iter().any(|k| f.get(k).chars().count() > MAX_TEXT) {
+        return Ok(again(
+            shell,
+            "segnala-error-too-long",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let anonymous = f.get("anonymous") != "no";
+    let contact = f.get("contact");
+    if !anonymous && contact.is_empty() {
+        return Ok(again(
+            shell,
+            "segnala-error-contact",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let people = match f.get("people") {
+        p if p.is_empty() => None,
+        p => match p.parse::<i32>() {
+            Ok(n) if (1..=999).contains(&n) => Some(n),
+            _ => {
+                return Ok(again(
+                    shell,
+                    "segnala-error-people",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ));
+            }
+        },
+    };
+    let kinds: Vec<String> = f
+        .all("kinds")
+        .into_iter()
+        .filter(|k| KINDS.contains(&k.as_str()))
+        .collect();
+    let urgency = Some(f.get("urgency"))
+        .filter(|u| URGENCY.contains(&u.as_str()))
+        .unwrap_or_else(|| "unknown".into());
+    let minors = Some(f.get("minors"))
+        .filter(|u| MINORS.contains(&u.as_str()))
+        .unwrap_or_else(|| "unknown".into());
+    let province = crate::network::rules::province(&f.get("province"))
+        .ok()
+        .flatten();
+    let submission_hash = crypto::sha256_hex(submission.as_bytes());
+    if store::by_submission(&state.db, &submission_hash)
+        .await?
+        .is_some()
+    {
+        return Ok(again(shell, "segnala-error-replay", StatusCode::CONFLICT));
+    }
+    if state.public_throttle.check("submissions").is_err() {
+        return Ok(again(
+            shell,
+            "segnala-error-busy",
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    state.public_throttle.fail("submissions");
+    let receipt = store::new_receipt();
+    let receipt_hash = crypto::hash_password_async(receipt.clone())
+        .await
+        .map_err(|_| AppError::Internal("hashing a receipt"))?;
+    let row = report::ActiveModel {
+        received_on: Set(Utc::now().date_naive()),
+        language: Set(shell.lang.code().to_owned()),
+        province: Set(province),
+        urgency: Set(urgency),
+        people: Set(people),
+        minors: Set(minors),
+        kinds: Set(kinds.join(",")),
+        anonymous: Set(anonymous),
+        status: Set("new".into()),
+        triage_contact_id: Set(None),
+        duplicate_of: Set(None),
+        triaged_at: Set(None),
+        receipt_lookup: Set(store::lookup_of(&receipt).to_owned()),
+        receipt_hash: Set(receipt_hash),
+        submission_hash: Set(submission_hash),
+        what_enc: Set(seal(&state, store::WHAT, &what)?),
+        place_enc: Set(seal(&state, store::PLACE, &f.get("place"))?),
+        since_enc: Set(seal(&state, store::SINCE, &f.get("since"))?),
+        gender_enc: Set(seal(&state, store::GENDER, &f.get("gender"))?),
+        contact_enc: Set(if anonymous {
+            None
+        } else {
+            seal(&state, store::CONTACT, &contact)?
+        }),
+        ..Default::default()
+    };
+    match store::add(&state.db, row).await {
+        Ok(_) => {}
+        // Two identical submissions racing: the unique submission id lets only one in.
+        Err(_)
+            if store::by_submission(&state.db, &crypto::sha256_hex(submission.as_bytes()))
+                .await?
+                .is_some() =>
+        {
+            return Ok(again(shell, "segnala-error-replay", StatusCode::CONFLICT));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(respond(
+        &shell,
+        StatusCode::OK,
+        ReceiptPage {
+            receipt,
+            shell: shell.clone(),
+        },
+    ))
+}
+
+// ---------- coming back with the receipt ----------
+
+pub struct ThreadMessage {
+    pub mine: bool,
+    pub text: String,
+    pub at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/templates/thread.html")]
+pub struct ThreadPage {
+    pub shell: PublicShell,
+    pub receipt: String,
+    pub what: String,
+    pub messages: Vec<ThreadMessage>,
+    pub has_reply: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/templates/follow.html")]
+pub struct FollowPage {
+    pub shell: PublicShell,
+    pub error: Option<String>,
+}
+
+pub async fn follow_form(shell: PublicShell) -> Response {
+    let s = shell.clone();
+    respond(&s, StatusCode::OK, FollowPage { shell, error: None })
+}
+
+/// Finds the report a receipt opens, spending the same work whether or not it exists, and
+/// throttling guesses (globally and per lookup group: no client address is known or kept).
+async fn open_by_receipt(
+    state: &SharedState,
+    raw: &str,
+) -> Result<Option<report::Model>, AppError> {
+    if state.public_throttle.check("receipt-failures").is_err() {
+        return Err(AppError::TooManyAttempts);
+    }
+    let Some(receipt) = store::normalise_receipt(raw) else {
+        state.public_throttle.fail("receipt-failures");
+        return Ok(None);
+    };
+    let lookup = store::lookup_of(&receipt).to_owned();
+    if state
+        .public_throttle
+        .check(&format!("receipt:{lookup}"))
+        .is_err()
+    {
+        return Err(AppError::TooManyAttempts);
+    }
+    let candidates = store::candidates(&state.db, &lookup).await?;
+    let mut found = None;
+    if candidates.is_empty() {
+        crypto::verify_password_async(receipt.clone(), None).await;
+    }
+    for c in candidates {
+        if crypto::verify_password_async(receipt.clone(), Some(c.receipt_hash.clone())).await {
+            found = Some(c);
+            break;
+        }
+    }
+    if found.is_none() {
+        state.public_throttle.fail("receipt-failures");
+        state.public_throttle.fail(&format!("receipt:{lookup}"));
+    }
+    Ok(found)
+}
+
+async fn thread_page(
+    state: &SharedState,
+    shell: PublicShell,
+    r: &report::Model,
+    receipt: String,
+    error: Option<String>,
+) -> Result<ThreadPage, AppError> {
+    let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, AppError> {
+        v.as_ref().map_or(Ok(String::new()), |b| {
+            state
+                .keys
+                .decrypt_str(ctx, b)
+                .map_err(|_| AppError::Internal("report cannot be decrypted"))
+        })
+    };
+    let mut messages = Vec::new();
+    for m in store::messages(&state.db, r.id).await? {
+        messages.push(ThreadMessage {
+            mine: m.from_reporter,
+            text: open(store::MESSAGE, &m.text_enc)?,
+            at: m.at.format("%Y-%m-%d").to_string(),
+        });
+    }
+    Ok(ThreadPage {
+        what: open(store::WHAT, &r.what_enc)?,
+        has_reply: messages.iter().any(|m| !m.mine),
+        shell,
+        receipt,
+        messages,
+        error,
+    })
+}
+
+/// `POST /segnala/ricevuta`: the receipt opens the thread (never in a URL, never logged).
+pub async fn follow(
+    State(state): State<SharedState>,
+    shell: PublicShell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = Fields::parse(&body);
+    let raw = f.get("receipt");
+    match open_by_receipt(&state, &raw).await {
+        Ok(Some(r)) => {
+            let receipt = store::normalise_receipt(&raw).unwrap_or_default();
+            let s = shell.clone();
+            Ok(respond(
+                &s,
+                StatusCode::OK,
+                thread_page(&state, shell, &r, receipt, None).await?,
+            ))
+        }
+        Ok(None) => {
+            let error = Some(shell.t("segnala-error-receipt"));
+            let s = shell.clone();
+            Ok(respond(
+                &s,
+                StatusCode::UNAUTHORIZED,
+                FollowPage { shell, error },
+            ))
+        }
+        Err(AppError::TooManyAttempts) => {
+            let error = Some(shell.t("segnala-error-busy"));
+            let s = shell.clone();
+            Ok(respond(
+                &s,
+                StatusCode::TOO_MANY_REQUESTS,
+                FollowPage { shell, error },
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /segnala/aggiungi`: the reporter adds information.
+pub async fn add_info(
+    State(state): State<SharedState>,
+    shell: PublicShell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let f = Fields::parse(&body);
+    let raw = f.get("receipt");
+    let Some(r) = open_by_receipt(&state, &raw).await.ok().flatten() else {
+        let error = Some(shell.t("segnala-error-receipt"));
+        let s = shell.clone();
+        return Ok(respond(
+            &s,
+            StatusCode::UNAUTHORIZED,
+            FollowPage { shell, error },
+        ));
+    };
+    let receipt = store::normalise_receipt(&raw).unwrap_or_default();
+    let text = f.get("text");
+    if text.chars().count() < 2 || text.chars().count() > MAX_TEXT {
+        let key = if text.chars().count() > MAX_TEXT {
+            "segnala-error-too-long"
+        } else {
+            "segnala-error-what"
+        };
+        let error = Some(shell.t(key));
+        let s = shell.clone();
+        return Ok(respond(
+            &s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            thread_page(&state, shell, &r, receipt, error).await?,
+        ));
+    }
+    store::add_message(
+        &state.db,
+        message::ActiveModel {
+            report_id: Set(r.id),
+            from_reporter: Set(true),
+            at: Set(Utc::now()),
+            text_enc: Set(seal(&state, store::MESSAGE, &text)?),
+            by_user: Set(None),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let s = shell.clone();
+    Ok(respond(
+        &s,
+        StatusCode::OK,
+        thread_page(&state, shell, &r, receipt, None).await?,
+    ))
+}

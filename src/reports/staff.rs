@@ -1,0 +1,256 @@
+//! The hotline's side of Segnala: the queue, reading (audited), replying, triage.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+
+use super::entities::{message, report};
+use super::store;
+use crate::platform::audit::{self, Entry};
+use crate::platform::web::{AppError, SharedState, Shell};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/templates/queue.html")]
+pub struct QueuePage {
+    pub shell: Shell,
+    pub reports: Vec<report::Model>,
+}
+
+pub async fn queue(State(state): State<SharedState>, shell: Shell) -> Result<QueuePage, AppError> {
+    Ok(QueuePage {
+        reports: store::queue(&state.db).await?,
+        shell,
+    })
+}
+
+pub struct Line {
+    pub mine: bool,
+    pub text: String,
+    pub at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/templates/detail.html")]
+pub struct DetailPage {
+    pub shell: Shell,
+    pub r: report::Model,
+    pub what: String,
+    pub place: String,
+    pub since: String,
+    pub gender: String,
+    pub contact: String,
+    pub lines: Vec<Line>,
+    pub error: Option<String>,
+}
+
+impl DetailPage {
+    pub fn kinds(&self) -> String {
+        self.r
+            .kinds
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+async fn detail(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    error: Option<String>,
+) -> Result<DetailPage, AppError> {
+    let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "report.read", "public_report")
+            .record(id)
+            .subject(format!("report:{id}")),
+    )
+    .await?;
+    let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, AppError> {
+        v.as_ref().map_or(Ok(String::new()), |b| {
+            state
+                .keys
+                .decrypt_str(ctx, b)
+                .map_err(|_| AppError::Internal("report cannot be decrypted"))
+        })
+    };
+    let mut lines = Vec::new();
+    for m in store::messages(&state.db, id).await? {
+        lines.push(Line {
+            mine: !m.from_reporter,
+            text: open(store::MESSAGE, &m.text_enc)?,
+            at: m.at.format("%Y-%m-%d %H:%M").to_string(),
+        });
+    }
+    Ok(DetailPage {
+        what: open(store::WHAT, &r.what_enc)?,
+        place: open(store::PLACE, &r.place_enc)?,
+        since: open(store::SINCE, &r.since_enc)?,
+        gender: open(store::GENDER, &r.gender_enc)?,
+        contact: open(store::CONTACT, &r.contact_enc)?,
+        shell,
+        r,
+        lines,
+        error,
+    })
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<DetailPage, AppError> {
+    detail(&state, shell, id, None).await
+}
+
+fn field(body: &Bytes, name: &str) -> String {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// `POST /reports/{id}/reply`: a reply or a question the reporter reads with the receipt.
+pub async fn reply(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let text = field(&body, "text");
+    if text.is_empty() || text.chars().count() > 5000 {
+        let error = Some(shell.t("network-error-required"));
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            detail(&state, shell, id, error).await?,
+        )
+            .into_response());
+    }
+    store::add_message(
+        &state.db,
+        message::ActiveModel {
+            report_id: Set(id),
+            from_reporter: Set(false),
+            at: Set(Utc::now()),
+            text_enc: Set(Some(
+                state
+                    .keys
+                    .encrypt_str(store::MESSAGE, &text)
+                    .map_err(|_| AppError::Internal("sealing a reply"))?,
+            )),
+            by_user: Set(Some(me.actor.user_id)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "report.reply", "public_report")
+            .record(id)
+            .subject(format!("report:{id}")),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+}
+
+/// `POST /reports/{id}/triage`: into a hotline contact (linked), a duplicate, or not pertinent.
+pub async fn triage(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
+    let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let outcome = field(&body, "outcome");
+    let refuse = |key: &'static str| {
+        let state = state.clone();
+        let shell = shell.clone();
+        async move {
+            let error = Some(shell.t(key));
+            Ok::<Response, AppError>(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    detail(&state, shell, id, error).await?,
+                )
+                    .into_response(),
+            )
+        }
+    };
+    match outcome.as_str() {
+        "contact" => {
+            let forms: Vec<&str> = r
+                .kinds
+                .split(',')
+                .filter_map(|k| match k {
+                    "sexual" => Some("sexual"),
+                    "labour" => Some("labour"),
+                    "begging" => Some("begging"),
+                    "crime" => Some("forced_criminality"),
+                    "marriage" => Some("forced_marriage"),
+                    "other" => Some("other"),
+                    _ => None,
+                })
+                .collect();
+            let contact = crate::hotline::store::add_contact(
+                &state.db,
+                crate::hotline::entities::contact::ActiveModel {
+                    organisation_id: Set(org),
+                    operator_id: Set(me.actor.user_id),
+                    channel: Set("public_report".into()),
+                    started_at: Set(Utc::now()),
+                    duration_minutes: Set(0),
+                    caller_kind: Set(None),
+                    language: Set(Some(r.language.to_uppercase())),
+                    mediator_used: Set(false),
+                    relevance: Set("pertinent".into()),
+                    previous_contact_id: Set(None),
+                    caller_ref: Set(Some(format!("SEGNALA-{id}"))),
+                    phone_index: Set(None),
+                    reasons: Set("report_of_exploitation".into()),
+                    exploitation_forms: Set(forms.join(",")),
+                    labour_sector: Set(None),
+                    province: Set(r.province.clone()),
+                    municipality: Set(String::new()),
+                    outcomes: Set(String::new()),
+                    notes_enc: Set(None),
+                    case_id: Set(None),
+                    version: Set(1),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            store::triage(&state.db, id, "contact", Some(contact.id), None).await?;
+        }
+        "duplicate" => {
+            let Ok(other) = field(&body, "duplicate_of").parse::<i32>() else {
+                return refuse("reports-error-duplicate").await;
+            };
+            if other == id || store::get(&state.db, other).await?.is_none() {
+                return refuse("reports-error-duplicate").await;
+            }
+            store::triage(&state.db, id, "duplicate", None, Some(other)).await?;
+        }
+        "not_pertinent" => store::triage(&state.db, id, "not_pertinent", None, None).await?,
+        _ => return refuse("error-400").await,
+    }
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "report.triage", "public_report")
+            .record(id)
+            .reason(&outcome),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+}

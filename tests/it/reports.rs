@@ -1,0 +1,385 @@
+//! The public report form as reporters use it, and the hotline's queue.
+
+use satis::platform::policy::Role;
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::support::{TestApp, TestDb, find_value};
+
+crate::tests![
+    the_form_speaks_eight_languages_and_stays_light,
+    a_report_comes_back_with_its_receipt_both_ways,
+    replays_and_robots_store_nothing,
+    bad_reports_get_a_message_in_the_reporters_language,
+    no_client_metadata_is_stored_anywhere,
+    the_hotline_triages_reports,
+];
+
+const LANGS: &[&str] = &["it", "en", "fr", "es", "ro", "sq", "zh", "ar"];
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    let db = &app.state.db;
+    db.query_one_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!("SELECT COUNT(*) FROM {table}"),
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get_by_index::<i64>(0)
+    .unwrap()
+}
+
+/// Submits the form as a browser would: the page first (for its tokens), then the post.
+async fn submit(
+    app: &TestApp,
+    lang: &str,
+    fields: &[(&str, &str)],
+) -> crate::support::TestResponse {
+    let page = app.get(&format!("/segnala?lang={lang}")).await;
+    let submission = find_value(&page.body, "name=\"submission\" value=\"").unwrap();
+    let csrf = find_value(&page.body, "name=\"_csrf\" value=\"").unwrap();
+    let mut all = vec![
+        ("_csrf", csrf.as_str()),
+        ("submission", submission.as_str()),
+    ];
+    all.extend_from_slice(fields);
+    app.post_raw(
+        &format!("/segnala?lang={lang}"),
+        &all,
+        &[("origin", "http://satis.test")],
+    )
+    .await
+}
+
+const REPORT: &[(&str, &str)] = &[
+    (
+        "what",
+        "Tre ragazze lavorano giorno e notte in un capannone e non possono uscire.",
+    ),
+    ("place", "zona industriale"),
+    ("province", "PO"),
+    ("people", "3"),
+    ("minors", "unknown"),
+    ("kinds", "labour"),
+    ("urgency", "now"),
+    ("anonymous", "yes"),
+];
+
+async fn the_form_speaks_eight_languages_and_stays_light(db: TestDb) {
+    let app = db.app().await;
+    let css = app.get("/static/satis.css").await.body.len();
+    let mut titles = std::collections::BTreeSet::new();
+    for lang in LANGS {
+        let r = app.get(&format!("/segnala?lang={lang}")).await;
+        r.assert_status(200)
+            .assert_contains(&format!("<html lang=\"{lang}\""));
+        let dir = if *lang == "ar" { "rtl" } else { "ltr" };
+        r.assert_contains(&format!("dir=\"{dir}\""))
+            .assert_contains("800 600 500")
+            .assert_contains("800 290 290");
+        assert!(
+            r.header("set-cookie")
+                .starts_with(&format!("satis_plang={lang};")),
+            "the choice is remembered"
+        );
+        assert!(!r.body.contains("<script"), "the form needs no JavaScript");
+        assert!(
+            r.body.len() + css < 50_000,
+            "{lang}: {} bytes",
+            r.body.len() + css
+        );
+        titles.insert(find_value(&r.body, "<h1>").unwrap());
+    }
+    assert_eq!(titles.len(), LANGS.len(), "every language has its own text");
+    // The remembered choice applies on the next visit, without the query.
+    app.get("/segnala")
+        .await
+        .assert_contains("<html lang=\"ar\"");
+}
+
+async fn a_report_comes_back_with_its_receipt_both_ways(db: TestDb) {
+    let app = db.app().await;
+    let r = submit(&app, "ro", REPORT).await;
+    r.assert_status(200).assert_contains("Semnalare primită");
+    let receipt = find_value(&r.body, "id=\"receipt\" dir=\"ltr\">").unwrap();
+    assert_eq!(receipt.len(), 24);
+    assert_eq!(count(&app, "public_report").await, 1);
+
+    // The hotline reads and replies.
+    let org =
+        satis::identity::store::organisation_by_name(&app.state.db, "CAT Coop. sociale Onlus")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let operator = app.user("notte", Role::HotlineOperator, org).await;
+    let reporter_cookies = app.cookies.lock().unwrap().clone();
+    app.sign_in(&operator).await;
+    app.get("/reports")
+        .await
+        .assert_contains("/reports/1")
+        .assert_contains("Pericolo adesso");
+    app.get("/reports/1")
+        .await
+        .assert_contains("non possono uscire");
+    app.post_form(
+        "/reports/1/reply",
+        &[("text", "Grazie. Sai il nome della ditta?")],
+    )
+    .await
+    .assert_status(303);
+
+    // The reporter comes back with the receipt, typed loosely.
+    *app.cookies.lock().unwrap() = reporter_cookies;
+    let page = app.get("/segnala/ricevuta?lang=ro").await;
+    let csrf = find_value(&page.body, "name=\"_csrf\" value=\"").unwrap();
+    let typed = receipt.to_lowercase().replace('-', " ");
+    let thread = app
+        .post_raw(
+            "/segnala/ricevuta?lang=ro",
+            &[("_csrf", &csrf), ("receipt", &typed)],
+            &[("origin", "http://satis.test")],
+        )
+        .await;
+    thread
+        .assert_status(200)
+        .assert_contains("Sai il nome della ditta?")
+        .assert_contains("non possono uscire");
+    let more = app
+        .post_raw(
+            "/segnala/aggiungi?lang=ro",
+            &[
+                ("_csrf", &csrf),
+                ("receipt", &receipt),
+                ("text", "Si chiama Ditta Esempio."),
+            ],
+            &[("origin", "http://satis.test")],
+        )
+        .await;
+    more.assert_status(200).assert_contains("Ditta Esempio");
+    // A wrong receipt opens nothing.
+    let mut wrong = receipt.clone();
+    wrong.replace_range(23..24, if receipt.ends_with('A') { "B" } else { "A" });
+    app.post_raw(
+        "/segnala/ricevuta?lang=ro",
+        &[("_csrf", &csrf), ("receipt", &wrong)],
+        &[("origin", "http://satis.test")],
+    )
+    .await
+    .assert_status(401)
+    .assert_contains("Chitanță nevalidă");
+    // The receipt itself is never stored.
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT receipt_hash FROM public_report".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let hash: String = row.try_get_by_index(0).unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(&receipt[5..]));
+}
+
+async fn replays_and_robots_store_nothing(db: TestDb) {
+    let app = db.app().await;
+    let page = app.get("/segnala?lang=en").await;
+    let submission = find_value(&page.body, "name=\"submission\" value=\"").unwrap();
+    let csrf = find_value(&page.body, "name=\"_csrf\" value=\"").unwrap();
+    let mut fields = vec![
+        ("_csrf", csrf.as_str()),
+        ("submission", submission.as_str()),
+    ];
+    fields.extend_from_slice(REPORT);
+    app.post_raw(
+        "/segnala?lang=en",
+        &fields,
+        &[("origin", "http://satis.test")],
+    )
+    .await
+    .assert_status(200);
+    app.post_raw(
+        "/segnala?lang=en",
+        &fields,
+        &[("origin", "http://satis.test")],
+    )
+    .await
+    .assert_status(409)
+    .assert_contains("already been received");
+    assert_eq!(count(&app, "public_report").await, 1);
+    // A filled honeypot looks received but stores nothing.
+    let mut robot = REPORT.to_vec();
+    robot.push(("website", "http://spam.example"));
+    submit(&app, "en", &robot)
+        .await
+        .assert_status(200)
+        .assert_contains("Report received");
+    assert_eq!(count(&app, "public_report").await, 1);
+}
+
+async fn bad_reports_get_a_message_in_the_reporters_language(db: TestDb) {
+    let app = db.app().await;
+    submit(&app, "fr", &[("what", "court")])
+        .await
+        .assert_status(422)
+        .assert_contains("au moins 10 caractères");
+    let long = "x".repeat(5001);
+    submit(&app, "es", &[("what", &long)])
+        .await
+        .assert_status(422)
+        .assert_contains("demasiado largo");
+    submit(
+        &app,
+        "sq",
+        &[
+            ("what", "Një vajzë mbahet e mbyllur në shtëpi."),
+            ("anonymous", "no"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("si të të kontaktojmë");
+    submit(
+        &app,
+        "zh",
+        &[("what", "有人被关在房子里不能出去。"), ("people", "-4")],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("1到999");
+    let r = submit(&app, "ar", &[("what", "x")]).await;
+    r.assert_status(422)
+        .assert_contains("dir=\"rtl\"")
+        .assert_contains("10 أحرف");
+    assert_eq!(count(&app, "public_report").await, 0);
+}
+
+async fn no_client_metadata_is_stored_anywhere(db: TestDb) {
+    let backend = db.backend;
+    let url = db.url.clone();
+    let dir = db.dir.path().to_owned();
+    let app = db.app().await;
+    let ua = format!("CanaryAgent/{}", uuid::Uuid::new_v4().simple());
+    let ip = "203.0.113.87";
+    let page = app
+        .get_with(
+            "/segnala?lang=it",
+            &[("user-agent", &ua), ("x-forwarded-for", ip)],
+        )
+        .await;
+    let submission = find_value(&page.body, "name=\"submission\" value=\"").unwrap();
+    let csrf = find_value(&page.body, "name=\"_csrf\" value=\"").unwrap();
+    let mut fields = vec![
+        ("_csrf", csrf.as_str()),
+        ("submission", submission.as_str()),
+    ];
+    fields.extend_from_slice(REPORT);
+    app.post_raw(
+        "/segnala?lang=it",
+        &fields,
+        &[
+            ("origin", "http://satis.test"),
+            ("user-agent", &ua),
+            ("x-forwarded-for", ip),
+            ("x-real-ip", ip),
+        ],
+    )
+    .await
+    .assert_status(200);
+    let haystacks: Vec<Vec<u8>> = match backend {
+        crate::support::Backend::Sqlite => std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("satis.sqlite")
+            })
+            .map(|p| std::fs::read(p).unwrap())
+            .collect(),
+        crate::support::Backend::Postgres => {
+            let out = std::process::Command::new("pg_dump")
+                .arg(&url)
+                .output()
+                .unwrap();
+            vec![out.stdout]
+        }
+    };
+    for hay in &haystacks {
+        for needle in [ua.as_bytes(), ip.as_bytes(), b"CanaryAgent"] {
+            assert!(
+                !hay.windows(needle.len()).any(|w| w == needle),
+                "client metadata stored"
+            );
+        }
+    }
+    assert_eq!(count(&app, "public_report").await, 1);
+}
+
+async fn the_hotline_triages_reports(db: TestDb) {
+    let app = db.app().await;
+    for _ in 0..3 {
+        submit(&app, "it", REPORT).await.assert_status(200);
+    }
+    let org =
+        satis::identity::store::organisation_by_name(&app.state.db, "CAT Coop. sociale Onlus")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let operator = app.user("notte", Role::HotlineOperator, org).await;
+    let worker = app.user("operatrice", Role::CaseWorker, org).await;
+    app.sign_in(&worker).await;
+    app.get("/reports").await.assert_status(403);
+    app.sign_in(&operator).await;
+    app.post_form("/reports/1/triage", &[("outcome", "contact")])
+        .await
+        .assert_status(303);
+    let page = app.get("/reports/1").await;
+    page.assert_contains("Registrata come contatto");
+    let contact = find_value(&page.body, "href=\"/hotline/contacts/").unwrap();
+    app.get(&format!("/hotline/contacts/{contact}"))
+        .await
+        .assert_contains("Segnalazione dal sito")
+        .assert_contains("Lavorativo");
+    app.post_form(
+        "/reports/2/triage",
+        &[("outcome", "duplicate"), ("duplicate_of", "2")],
+    )
+    .await
+    .assert_status(422);
+    app.post_form(
+        "/reports/2/triage",
+        &[("outcome", "duplicate"), ("duplicate_of", "1")],
+    )
+    .await
+    .assert_status(303);
+    app.post_form("/reports/3/triage", &[("outcome", "not_pertinent")])
+        .await
+        .assert_status(303);
+    // Ninety days after triage, the texts are gone and the counts stay.
+    let db = &app.state.db;
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE public_report SET triaged_at = $1 WHERE id = 3",
+        [(chrono::Utc::now() - chrono::Duration::days(91)).into()],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        satis::reports::retention(&app.state.db, 90).await.unwrap(),
+        1
+    );
+    assert!(
+        !app.get("/reports/3")
+            .await
+            .body
+            .contains("non possono uscire")
+    );
+    app.get("/reports/2")
+        .await
+        .assert_contains("non possono uscire");
+    assert_eq!(count(&app, "public_report").await, 3);
+}
