@@ -76,6 +76,7 @@ export async function startSatis(args = ["serve"], env = {}, dataDir = newDataDi
   }
   return {
     base,
+    dataDir,
     output: () => output,
     async stop() {
       child.kill("SIGTERM");
