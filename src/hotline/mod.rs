@@ -17,6 +17,7 @@ pub fn routes() -> Routes {
         .post("/hotline/contacts", hotline, pages::create)
         .get("/hotline/contacts/{id}", hotline, pages::show)
         .post("/hotline/contacts/{id}", hotline, pages::update)
+        .post("/hotline/contacts/{id}/case", hotline, pages::link_case)
         .post("/hotline/mediators", hotline, pages::request_mediator)
         .post("/hotline/mediators/{id}", hotline, pages::update_mediator)
         .post("/hotline/emergencies", hotline, pages::start_emergency)

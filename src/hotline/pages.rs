@@ -593,6 +593,71 @@ pub async fn update(
     Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
+/// `POST /hotline/contacts/{id}/case`: links the contact to a person's case the operator may
+/// see (the case's own access rule decides, and is audited).
+pub async fn link_case(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let page = contact_page(&state, shell, id, Action::Write, None).await?;
+    let me = page.shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let f = Fields::parse(&body);
+    let case = match f.get("case_id").parse::<i32>() {
+        Ok(c) => crate::cases::store::case(&state.db, c).await?,
+        Err(_) => None,
+    };
+    let Some(case) = case else {
+        let error = Some(page.shell.t("hotline-error-case"));
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ContactPage { error, ..page },
+        )
+            .into_response());
+    };
+    let resource = Resource {
+        owner_organisation_id: case.owner_org,
+        shared_with: crate::cases::store::shared_with(&state.db, case.id).await?,
+    };
+    let cid = case.id.to_string();
+    authorize(
+        &state.db,
+        &me.actor,
+        Action::Read,
+        &resource,
+        None,
+        Target {
+            kind: "case",
+            id: &cid,
+            subject: None,
+        },
+    )
+    .await?;
+    let version: i32 = f.get("version").parse().unwrap_or(-1);
+    if !store::link_case(&state.db, id, version, case.id).await? {
+        let shell = page.shell;
+        let error = Some(shell.t("case-error-conflict"));
+        return Ok((
+            StatusCode::CONFLICT,
+            contact_page(&state, shell, id, Action::Read, error).await?,
+        )
+            .into_response());
+    }
+    audit::append(
+        &state.db,
+        Entry::new(
+            Some(&me.actor),
+            "hotline.contact.link_case",
+            "hotline_contact",
+        )
+        .record(id)
+        .reason(format!("case {}", case.id)),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
+}
+
 // ---------- mediators, emergencies, shift notes ----------
 
 pub async fn request_mediator(

@@ -262,3 +262,23 @@ pub async fn save_interview(
     i.update(db).await?;
     Ok(())
 }
+
+/// Links a contact to a case if `version` is current; `false` if stale.
+pub async fn link_case(
+    db: &impl ConnectionTrait,
+    id: i32,
+    version: i32,
+    case_id: i32,
+) -> Result<bool, DbErr> {
+    let r = contact::Entity::update_many()
+        .col_expr(contact::Column::CaseId, Expr::value(case_id))
+        .col_expr(
+            contact::Column::Version,
+            Expr::col(contact::Column::Version).add(1),
+        )
+        .filter(contact::Column::Id.eq(id))
+        .filter(contact::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}

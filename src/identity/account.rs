@@ -113,6 +113,8 @@ pub async fn change_password(
 pub struct PreferencesForm {
     #[serde(default)]
     locale: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 pub async fn preferences(
@@ -124,7 +126,11 @@ pub async fn preferences(
     let locale = Lang::from_code(&form.locale).map(Lang::code);
     store::set_locale(&state.db, staff.actor.user_id, locale).await?;
     // The preference applies from the next page; a language cookie would override it.
-    let mut r = Redirect::to("/account").into_response();
+    let back = match form.next.as_deref() {
+        Some(n) => crate::platform::web::shell::safe_next(Some(n)),
+        None => "/account".to_owned(),
+    };
+    let mut r = Redirect::to(&back).into_response();
     if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
         "{}=; Path=/; Max-Age=0",
         crate::platform::web::shell::LANG_COOKIE

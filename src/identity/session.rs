@@ -227,9 +227,8 @@ pub async fn resolve(State(state): State<SharedState>, req: Request, next: Next)
         Request::from_parts(parts, Body::from(bytes))
     };
 
-    let lang_cookie = cookie(req.headers(), crate::platform::web::shell::LANG_COOKIE).is_some();
+    // A signed-in person's own preference comes first, then the cookie, then the browser.
     if let Some(lang) = resolved.locale
-        && !lang_cookie
         && let Some(ctx) = req.extensions_mut().get_mut::<RequestCtx>()
     {
         ctx.lang = lang;

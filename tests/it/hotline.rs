@@ -10,6 +10,7 @@ crate::tests![
     a_caller_who_calls_again_is_recognised_without_keeping_the_number,
     bad_contact_input_is_refused_and_nothing_saved,
     two_operators_editing_one_contact,
+    a_contact_links_only_to_a_case_the_operator_may_see,
     mediators_emergencies_and_the_shift_hand_over,
     the_period_report_counts_right,
     identification_interviews_need_consent_and_leave_the_queue_when_reported,
@@ -449,4 +450,71 @@ async fn the_period_report_counts_right(db: TestDb) {
     app.get("/hotline/report?from=2020-01-01&to=2020-01-31")
         .await
         .assert_contains("Contatti nel periodo: 0");
+}
+
+async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {
+    let app = db.app().await;
+    let (op, org) = operator(&app, "notte").await;
+    let arcobaleno = satis::identity::store::organisation_by_name(
+        &app.state.db,
+        "Associazione Progetto Arcobaleno",
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let person = satis::cases::store::NewPerson {
+        gender: "female".into(),
+        birth_year: None,
+        birth_year_estimated: false,
+        presumed_minor: false,
+        nationalities: vec![],
+        languages: vec![],
+        vulnerabilities: String::new(),
+    };
+    let identity = satis::cases::store::Identity {
+        names: "Qualcuna".into(),
+        ..Default::default()
+    };
+    let (_, other) = satis::cases::store::open_case(
+        &app.state.db,
+        &app.state.keys,
+        &person,
+        &identity,
+        arcobaleno,
+        op.id,
+    )
+    .await
+    .unwrap();
+    let (_, own) = satis::cases::store::open_case(
+        &app.state.db,
+        &app.state.keys,
+        &person,
+        &identity,
+        org,
+        op.id,
+    )
+    .await
+    .unwrap();
+    app.sign_in(&op).await;
+    app.post_form("/hotline/contacts", &pertinent(&[]))
+        .await
+        .assert_status(303);
+    let id = scalar(&app, "SELECT MAX(id) FROM hotline_contact").await;
+    let path = format!("/hotline/contacts/{id}/case");
+    app.post_form(
+        &path,
+        &[("version", "1"), ("case_id", &other.id.to_string())],
+    )
+    .await
+    .assert_status(403);
+    app.post_form(&path, &[("version", "1"), ("case_id", "99999")])
+        .await
+        .assert_status(422);
+    app.post_form(&path, &[("version", "1"), ("case_id", &own.id.to_string())])
+        .await
+        .assert_status(303);
+    app.get(&format!("/hotline/contacts/{id}"))
+        .await
+        .assert_contains(&format!("href=\"/cases/{}\"", own.id));
 }

@@ -27,6 +27,7 @@ crate::tests![
     api_tokens_are_hashed_scoped_and_revocable,
     identity_fields_are_encrypted_at_rest,
     tampered_ciphertext_fails_cleanly,
+    a_signed_in_persons_language_preference_comes_first,
     key_rotation_reencrypts_every_encrypted_field,
 ];
 
@@ -899,4 +900,42 @@ async fn key_rotation_reencrypts_every_encrypted_field(db: TestDb) {
             .unwrap(),
         0
     );
+}
+
+async fn a_signed_in_persons_language_preference_comes_first(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Associazione Sedici").await;
+    let user = app.user("lingua", Role::CaseWorker, org).await;
+    app.session_for(user.id, Some(org)).await;
+    app.post_form(
+        "/account/preferences",
+        &[("locale", "en"), ("next", "/network")],
+    )
+    .await
+    .assert_status(303);
+    // The stored preference beats a language cookie and the browser.
+    app.cookies
+        .lock()
+        .unwrap()
+        .insert("satis_lang".into(), "it".into());
+    let page = app.get_with("/network", &[("accept-language", "it")]).await;
+    page.assert_contains("<html lang=\"en\">");
+    // The switch in the header changes the preference and comes back to the same page.
+    page.assert_contains("name=\"locale\" value=\"it\"");
+    let r = app
+        .post_form(
+            "/account/preferences",
+            &[("locale", "it"), ("next", "/network")],
+        )
+        .await;
+    assert_eq!(r.header("location"), "/network");
+    app.get("/network")
+        .await
+        .assert_contains("<html lang=\"it\">");
+    let stored = store::user(&app.state.db, user.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .locale;
+    assert_eq!(stored.as_deref(), Some("it"));
 }

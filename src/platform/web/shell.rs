@@ -62,6 +62,11 @@ impl Shell {
             .collect()
     }
 
+    /// Whether someone is fully signed in (their language is a stored preference).
+    pub fn signed_in(&self) -> bool {
+        self.staff.as_ref().is_some_and(|s| s.full)
+    }
+
     /// The hotline number as a `tel:` link target.
     pub fn tel(number: &str) -> String {
         let digits: String = number
