@@ -10,6 +10,7 @@ pub mod hotline;
 pub mod identity;
 pub mod network;
 pub mod platform;
+pub mod projects;
 pub mod reports;
 
 use std::sync::Arc;

@@ -86,6 +86,14 @@ pub enum Permission {
     SeeIdentity,
     /// Work the hotline desk: contacts, mediators, emergencies, shift notes, its report.
     Hotline,
+    /// Write or evaluate individual projects.
+    Projects,
+    /// Decide on submitted projects (approve, ask for changes, reject).
+    EvaluateProjects,
+    /// Read project budgets in aggregate.
+    ProjectBudgets,
+    /// Create project editions with their budgets.
+    ManageEditions,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -116,6 +124,10 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
             matches!(role, R::HotlineOperator | R::CaseWorker)
         }
         P::Hotline => role == R::HotlineOperator,
+        P::Projects => matches!(role, R::CaseWorker | R::CapofilaEvaluator),
+        P::EvaluateProjects => role == R::CapofilaEvaluator,
+        P::ProjectBudgets => matches!(role, R::CapofilaEvaluator | R::RegionalAnalyst),
+        P::ManageEditions => matches!(role, R::CapofilaEvaluator | R::Administrator),
     }
 }
 

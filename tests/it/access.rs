@@ -207,9 +207,18 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
         ids.interview
     } else if spec.path.starts_with("/reports/") {
         ids.report
+    } else if spec.path.starts_with("/projects/") {
+        ids.project
+    } else if spec.path.starts_with("/interventions/") {
+        ids.intervention
+    } else if spec.path.starts_with("/editions/") {
+        ids.edition
     } else {
         ids.user
     };
+    if spec.path == "/projects/new" {
+        return format!("/projects/new?case={}", ids.case);
+    }
     spec.path
         .replace("{name}", "satis.css")
         .replace("{code}", "en")
@@ -230,6 +239,35 @@ struct Ids {
     emergency: i32,
     interview: i32,
     report: i32,
+    project: i32,
+    intervention: i32,
+    edition: i32,
+}
+
+/// Project routes: the owning organisation's case worker, and for reading and deciding any
+/// evaluator of the lead entity; nobody else.
+fn project_rule(path: &str, role: Role, org: usize) -> Option<Seen> {
+    let owner = role == Role::CaseWorker && org == 0;
+    let evaluator = role == Role::CapofilaEvaluator;
+    let evaluator_too = if path.starts_with("/interventions/")
+        || path.ends_with("/interventions")
+        || path.starts_with("/projects/new")
+    {
+        false
+    } else if path.starts_with("/projects/") {
+        true
+    } else {
+        return None;
+    };
+    if !role_has(role, satis::platform::policy::Permission::Projects) {
+        return None;
+    }
+    let allowed = owner || (evaluator_too && evaluator);
+    Some(if allowed {
+        Seen::Allowed
+    } else {
+        Seen::Forbidden
+    })
 }
 
 /// Routes about one case-like record: besides the route's own rule, only the owning
@@ -384,7 +422,11 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         .unwrap()
         .id
     };
+    let (project, intervention, edition) = project_fixture(&app, orgs[0], case_id, target.id).await;
     let ids = Ids {
+        project,
+        intervention,
+        edition,
         report,
         interview,
         contact,
@@ -445,6 +487,11 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
                 && want == Seen::Allowed
             {
                 want = Seen::Forbidden;
+            }
+            if let Who::Staff(role, org) = who
+                && let Some(rule) = project_rule(&path, *role, *org)
+            {
+                want = rule;
             }
             let got = seen(&r);
             if got != want {
@@ -590,4 +637,53 @@ async fn hotline_fixture(app: &TestApp, org: i32, operator: i32) -> (i32, i32, i
     .await
     .unwrap();
     (c.id, m.id, e.id)
+}
+
+/// A submitted project of `owner` on `case_id`, with one intervention, in a new edition.
+async fn project_fixture(app: &TestApp, owner: i32, case_id: i32, by_user: i32) -> (i32, i32, i32) {
+    use satis::projects::store;
+    use sea_orm::ActiveValue::Set;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let edition = store::add_edition(
+        &app.state.db,
+        "SATIS 2026",
+        day,
+        day + chrono::Duration::days(364),
+        10_000_000,
+        2_000_000,
+    )
+    .await
+    .unwrap();
+    let p = store::create(
+        &app.state.db,
+        case_id,
+        owner,
+        edition.id,
+        None,
+        "",
+        "obiettivi",
+    )
+    .await
+    .unwrap();
+    store::add_intervention(
+        &app.state.db,
+        satis::projects::entities::intervention::ActiveModel {
+            project_id: Set(p.id),
+            kind: Set("italian_course".into()),
+            provider: Set(String::new()),
+            months: Set(None),
+            requested_cents: Set(50_000),
+            approved_cents: Set(0),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        store::move_to(&app.state.db, &p, "submitted", "", by_user, 1)
+            .await
+            .unwrap()
+    );
+    let i = store::interventions(&app.state.db, p.id).await.unwrap()[0].id;
+    (p.id, i, edition.id)
 }

@@ -9,6 +9,7 @@ mod hotline;
 mod identity;
 mod network;
 mod platform;
+mod projects;
 mod reports;
 mod support;
 
@@ -24,6 +25,7 @@ fn main() {
         ("cases", cases::tests()),
         ("hotline", hotline::tests()),
         ("reports", reports::tests()),
+        ("projects", projects::tests()),
         ("access", access::tests()),
     ];
 

@@ -12,6 +12,7 @@ mod m20261123_000005_cases;
 mod m20261123_000006_hotline;
 mod m20261123_000007_interviews;
 mod m20261123_000008_reports;
+mod m20261123_000009_projects;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_hotline::Migration),
             Box::new(m20261123_000007_interviews::Migration),
             Box::new(m20261123_000008_reports::Migration),
+            Box::new(m20261123_000009_projects::Migration),
         ]
     }
 }

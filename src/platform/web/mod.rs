@@ -82,6 +82,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::cases::routes())
         .merge(crate::hotline::routes())
         .merge(crate::reports::routes())
+        .merge(crate::projects::routes())
 }
 
 /// Builds the whole application router.

@@ -112,6 +112,14 @@ impl Shell {
         if staff.actor.can(Permission::WorkOnRecords) {
             nav.push(item("/cases", "nav-cases"));
         }
+        if staff.actor.can(Permission::Projects) {
+            nav.push(item("/projects", "nav-projects"));
+        }
+        if staff.actor.can(Permission::ProjectBudgets)
+            || staff.actor.can(Permission::ManageEditions)
+        {
+            nav.push(item("/editions", "nav-editions"));
+        }
         nav.push(item("/network", "nav-network"));
         if staff.actor.can(Permission::ManageUsers) {
             nav.push(item("/admin/users", "nav-users"));

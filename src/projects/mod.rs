@@ -1,0 +1,35 @@
+//! Individual projects: written by the implementing body with the territorial social services,
+//! evaluated by the lead entity (capofila), with budgets, expenses and project editions.
+
+pub mod entities;
+pub mod pages;
+pub mod rules;
+pub mod store;
+
+use crate::platform::policy::Permission;
+use crate::platform::web::routes::{Access, Routes};
+
+pub fn routes() -> Routes {
+    let projects = Access::Permission(Permission::Projects);
+    let budgets = Access::Permission(Permission::ProjectBudgets);
+    Routes::new()
+        .get("/projects", projects, pages::list)
+        .get("/projects/new", projects, pages::new_form)
+        .post("/projects", projects, pages::create)
+        .get("/projects/{id}", projects, pages::show)
+        .post(
+            "/projects/{id}/interventions",
+            projects,
+            pages::add_intervention,
+        )
+        .post("/projects/{id}/status", projects, pages::change_status)
+        .post("/interventions/{id}/expenses", projects, pages::add_expense)
+        .get("/editions", Access::SignedIn, pages::editions)
+        .post(
+            "/editions",
+            Access::Permission(Permission::ManageEditions),
+            pages::add_edition,
+        )
+        .get("/editions/{id}/budget", budgets, pages::budget_page)
+        .get("/editions/{id}/budget.csv", budgets, pages::budget_csv)
+}

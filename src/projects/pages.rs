@@ -1,0 +1,744 @@
+//! Pages of individual projects: drafting with interventions, the capofila's evaluation,
+//! expenses against approved lines, editions and their budget report.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use sea_orm::ActiveValue::Set;
+use serde::Deserialize;
+
+use super::entities::{edition, expense, intervention, project};
+use super::rules::{self, Party};
+use super::store;
+use crate::identity::session::StaffView;
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Permission, Role};
+use crate::platform::web::{AppError, SharedState, Shell};
+
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &Bytes) -> Fields {
+        Fields(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+    fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+    fn date(&self, name: &str) -> Result<NaiveDate, &'static str> {
+        NaiveDate::parse_from_str(&self.get(name), "%Y-%m-%d").map_err(|_| "network-error-date")
+    }
+}
+
+fn staff(shell: &Shell) -> Result<StaffView, AppError> {
+    shell.staff.clone().ok_or(AppError::Unauthorized)
+}
+
+/// The roles a person plays on a project: the owning organisation's case worker, an evaluator
+/// of any submitted project, or nobody.
+fn parties(me: &StaffView, p: &project::Model) -> (bool, bool) {
+    let owner =
+        me.actor.organisation_id == Some(p.owner_org) && me.actor.roles.contains(&Role::CaseWorker);
+    let evaluator = me.actor.can(Permission::EvaluateProjects) && p.status != "draft";
+    (owner, evaluator)
+}
+
+async fn guarded(
+    state: &SharedState,
+    me: &StaffView,
+    id: i32,
+    action: &str,
+) -> Result<(project::Model, bool, bool), AppError> {
+    let p = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let (owner, evaluator) = parties(me, &p);
+    let entry = Entry::new(Some(&me.actor), &format!("project.{action}"), "project").record(id);
+    if !owner && !evaluator {
+        audit::append(&state.db, entry.denied()).await?;
+        return Err(AppError::Forbidden);
+    }
+    audit::append(&state.db, entry).await?;
+    Ok((p, owner, evaluator))
+}
+
+pub struct Row {
+    pub id: i32,
+    pub code: String,
+    pub organisation: String,
+    pub status: String,
+    pub requested: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "projects/templates/list.html")]
+pub struct ListPage {
+    pub shell: Shell,
+    pub rows: Vec<Row>,
+}
+
+async fn person_code(state: &SharedState, case_id: i32) -> Result<String, AppError> {
+    let c = crate::cases::store::case(&state.db, case_id).await?;
+    Ok(match c {
+        Some(c) => crate::cases::store::person(&state.db, c.person_id)
+            .await?
+            .map(|p| p.code)
+            .unwrap_or_default(),
+        None => String::new(),
+    })
+}
+
+pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<ListPage, AppError> {
+    let me = staff(&shell)?;
+    let mut projects = if me.actor.can(Permission::EvaluateProjects) {
+        store::for_evaluation(&state.db).await?
+    } else {
+        Vec::new()
+    };
+    if me.actor.roles.contains(&Role::CaseWorker)
+        && let Some(org) = me.actor.organisation_id
+    {
+        for p in store::of_org(&state.db, org).await? {
+            if !projects.iter().any(|q| q.id == p.id) {
+                projects.push(p);
+            }
+        }
+    }
+    let names = crate::network::store::names(&state.db).await?;
+    let mut rows = Vec::new();
+    for p in projects {
+        let requested: i64 = store::interventions(&state.db, p.id)
+            .await?
+            .iter()
+            .map(|i| i.requested_cents)
+            .sum();
+        rows.push(Row {
+            id: p.id,
+            code: person_code(&state, p.case_id).await?,
+            organisation: names.get(&p.owner_org).cloned().unwrap_or_default(),
+            status: shell.label("project-status", &p.status),
+            requested: rules::format_euros(requested),
+        });
+    }
+    Ok(ListPage { shell, rows })
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    #[serde(default)]
+    case: Option<i32>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "projects/templates/new.html")]
+pub struct NewPage {
+    pub shell: Shell,
+    pub case_id: i32,
+    pub code: String,
+    pub editions: Vec<edition::Model>,
+    pub organisations: Vec<(i32, String)>,
+    pub error: Option<String>,
+}
+
+/// The case must belong to the case worker's organisation.
+async fn own_case(state: &SharedState, me: &StaffView, case_id: i32) -> Result<(), AppError> {
+    let c = crate::cases::store::case(&state.db, case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if me.actor.organisation_id != Some(c.owner_org) || !me.actor.roles.contains(&Role::CaseWorker)
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
+pub async fn new_form(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<NewQuery>,
+) -> Result<NewPage, AppError> {
+    let me = staff(&shell)?;
+    let case_id = q.case.ok_or(AppError::NotFound)?;
+    own_case(&state, &me, case_id).await?;
+    Ok(NewPage {
+        code: person_code(&state, case_id).await?,
+        editions: store::editions(&state.db).await?,
+        organisations: crate::network::store::names(&state.db)
+            .await?
+            .into_iter()
+            .collect(),
+        shell,
+        case_id,
+        error: None,
+    })
+}
+
+pub async fn create(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let case_id: i32 = f
+        .get("case_id")
+        .parse()
+        .map_err(|_| AppError::BadRequest("error-400"))?;
+    own_case(&state, &me, case_id).await?;
+    let edition = match f.get("edition_id").parse::<i32>() {
+        Ok(e) => store::edition(&state.db, e).await?,
+        Err(_) => None,
+    };
+    let objectives = f.get("objectives");
+    let problem = if edition.is_none() {
+        Some("project-error-edition")
+    } else if objectives.is_empty() {
+        Some("network-error-required")
+    } else {
+        None
+    };
+    if let Some(key) = problem {
+        let error = Some(shell.t(key));
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            NewPage {
+                code: person_code(&state, case_id).await?,
+                editions: store::editions(&state.db).await?,
+                organisations: crate::network::store::names(&state.db)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                shell,
+                case_id,
+                error,
+            },
+        )
+            .into_response());
+    }
+    let edition = edition.ok_or(AppError::NotFound)?;
+    let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
+    let p = store::create(
+        &state.db,
+        case_id,
+        org,
+        edition.id,
+        f.get("social_service_org").parse().ok(),
+        &f.get("social_worker").chars().take(200).collect::<String>(),
+        &objectives.chars().take(5000).collect::<String>(),
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "project.create", "project")
+            .record(p.id)
+            .reason(format!("case {case_id}")),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/projects/{}", p.id)).into_response())
+}
+
+// ---------- one project ----------
+
+pub struct InterventionRow {
+    pub i: intervention::Model,
+    pub requested: String,
+    pub approved: String,
+    pub spent: String,
+    pub expenses: Vec<(String, String, String)>,
+}
+
+pub struct TransitionRow {
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub at: String,
+    pub by: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "projects/templates/show.html")]
+pub struct ProjectPage {
+    pub shell: Shell,
+    pub p: project::Model,
+    pub code: String,
+    pub edition: String,
+    pub owner: String,
+    pub social_service: String,
+    pub interventions: Vec<InterventionRow>,
+    pub transitions: Vec<TransitionRow>,
+    pub total_requested: String,
+    pub is_owner: bool,
+    pub is_evaluator: bool,
+    pub error: Option<String>,
+}
+
+async fn project_page(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    error: Option<String>,
+) -> Result<ProjectPage, AppError> {
+    let me = staff(&shell)?;
+    let (p, is_owner, is_evaluator) = guarded(state, &me, id, "read").await?;
+    let names = crate::network::store::names(&state.db).await?;
+    let mut interventions = Vec::new();
+    let mut total = 0;
+    for i in store::interventions(&state.db, id).await? {
+        total += i.requested_cents;
+        let list = store::expenses(&state.db, i.id).await?;
+        let spent: i64 = list.iter().map(|e| e.amount_cents).sum();
+        interventions.push(InterventionRow {
+            requested: rules::format_euros(i.requested_cents),
+            approved: rules::format_euros(i.approved_cents),
+            spent: rules::format_euros(spent),
+            expenses: list
+                .into_iter()
+                .map(|e| {
+                    (
+                        e.spent_on.to_string(),
+                        rules::format_euros(e.amount_cents),
+                        e.document,
+                    )
+                })
+                .collect(),
+            i,
+        });
+    }
+    let mut transitions = Vec::new();
+    for t in store::transitions(&state.db, id).await? {
+        let by = crate::identity::store::user(&state.db, t.by_user)
+            .await?
+            .map(|u| u.username)
+            .unwrap_or_default();
+        transitions.push(TransitionRow {
+            from: shell.label("project-status", &t.from_status),
+            to: shell.label("project-status", &t.to_status),
+            reason: t.reason,
+            at: t.at.format("%Y-%m-%d %H:%M").to_string(),
+            by,
+        });
+    }
+    Ok(ProjectPage {
+        code: person_code(state, p.case_id).await?,
+        edition: store::edition(&state.db, p.edition_id)
+            .await?
+            .map(|e| e.name)
+            .unwrap_or_default(),
+        owner: names.get(&p.owner_org).cloned().unwrap_or_default(),
+        social_service: p
+            .social_service_org
+            .and_then(|o| names.get(&o).cloned())
+            .unwrap_or_default(),
+        interventions,
+        transitions,
+        total_requested: rules::format_euros(total),
+        shell,
+        p,
+        is_owner,
+        is_evaluator,
+        error,
+    })
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<ProjectPage, AppError> {
+    project_page(&state, shell, id, None).await
+}
+
+async fn refuse(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    status: StatusCode,
+    key: &str,
+) -> Result<Response, AppError> {
+    let error = Some(shell.t(key));
+    Ok((status, project_page(state, shell, id, error).await?).into_response())
+}
+
+pub async fn add_intervention(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let (p, owner, _) = guarded(&state, &me, id, "write").await?;
+    if !owner {
+        return Err(AppError::Forbidden);
+    }
+    if !rules::editable(&p.status) {
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "project-error-not-editable",
+        )
+        .await;
+    }
+    let f = Fields::parse(&body);
+    let kind = f.get("kind");
+    let cents = match rules::euros(&f.get("amount")) {
+        Ok(c) => c,
+        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+    };
+    let months = f.get("months").parse::<i32>().ok();
+    if let Err(key) = rules::check_intervention(&kind, cents, months) {
+        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+    }
+    store::add_intervention(
+        &state.db,
+        intervention::ActiveModel {
+            project_id: Set(id),
+            kind: Set(kind.clone()),
+            provider: Set(f.get("provider").chars().take(200).collect()),
+            months: Set(months),
+            requested_cents: Set(cents),
+            approved_cents: Set(0),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "project.intervention", "project")
+            .record(id)
+            .reason(format!("{kind} {cents}")),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/projects/{id}")).into_response())
+}
+
+pub async fn change_status(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let (p, owner, evaluator) = guarded(&state, &me, id, "write").await?;
+    let f = Fields::parse(&body);
+    let to = f.get("to");
+    let reason = f.get("reason");
+    let party = if evaluator && !owner {
+        Party::Evaluator
+    } else if owner && !evaluator {
+        Party::Owner
+    } else {
+        // Someone who is both (an evaluator working in the owning organisation) acts as owner
+        // for owner moves and as evaluator for decisions.
+        if matches!(to.as_str(), "approved" | "changes_requested" | "rejected") {
+            Party::Evaluator
+        } else {
+            Party::Owner
+        }
+    };
+    if let Err(key) = rules::transition(&p.status, &to, party, &reason) {
+        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+    }
+    if to == "submitted" && store::interventions(&state.db, id).await?.is_empty() {
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "project-error-empty",
+        )
+        .await;
+    }
+    let version: i32 = f.get("version").parse().unwrap_or(-1);
+    if !store::move_to(&state.db, &p, &to, &reason, me.actor.user_id, version).await? {
+        return refuse(
+            &state,
+            shell,
+            id,
+            StatusCode::CONFLICT,
+            "case-error-conflict",
+        )
+        .await;
+    }
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "project.transition", "project")
+            .record(id)
+            .reason(format!("{} → {to}", p.status)),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/projects/{id}")).into_response())
+}
+
+pub async fn add_expense(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(intervention_id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let i = store::intervention(&state.db, intervention_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (p, owner, _) = guarded(&state, &me, i.project_id, "write").await?;
+    if !owner {
+        return Err(AppError::Forbidden);
+    }
+    let f = Fields::parse(&body);
+    let checked = (|| -> Result<(i64, NaiveDate), &'static str> {
+        if !matches!(p.status.as_str(), "active" | "variation") {
+            return Err("project-error-not-active");
+        }
+        Ok((rules::euros(&f.get("amount"))?, f.date("spent_on")?))
+    })();
+    let (cents, day) = match checked {
+        Ok(v) => v,
+        Err(key) => {
+            return refuse(&state, shell, p.id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+        }
+    };
+    let spent = store::spent(&state.db, i.id).await?;
+    if let Err(key) = rules::check_expense(i.approved_cents, spent, cents) {
+        return refuse(&state, shell, p.id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+    }
+    store::add_expense(
+        &state.db,
+        expense::ActiveModel {
+            intervention_id: Set(i.id),
+            spent_on: Set(day),
+            amount_cents: Set(cents),
+            document: Set(f.get("document").chars().take(200).collect()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "project.expense", "project")
+            .record(p.id)
+            .reason(format!("{cents}")),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/projects/{}", p.id)).into_response())
+}
+
+// ---------- editions and the budget report ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "projects/templates/editions.html")]
+pub struct EditionsPage {
+    pub shell: Shell,
+    pub editions: Vec<(edition::Model, String)>,
+    pub may_add: bool,
+    pub error: Option<String>,
+}
+
+async fn editions_page(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+) -> Result<EditionsPage, AppError> {
+    let me = staff(&shell)?;
+    Ok(EditionsPage {
+        editions: store::editions(&state.db)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let t = rules::format_euros(e.total_cents);
+                (e, t)
+            })
+            .collect(),
+        may_add: me.actor.can(Permission::ManageEditions),
+        shell,
+        error,
+    })
+}
+
+pub async fn editions(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<EditionsPage, AppError> {
+    editions_page(&state, shell, None).await
+}
+
+pub async fn add_edition(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let checked = (|| -> Result<_, &'static str> {
+        let name = f.get("name");
+        if name.is_empty() {
+            return Err("network-error-required");
+        }
+        let starts = f.date("starts_on")?;
+        let ends = f.date("ends_on")?;
+        if ends < starts {
+            return Err("hotline-error-end-before-start");
+        }
+        Ok((
+            name,
+            starts,
+            ends,
+            rules::euros(&f.get("total"))?,
+            rules::euros(&f.get("cofunding")).unwrap_or(0),
+        ))
+    })();
+    match checked {
+        Ok((name, starts, ends, total, cofunding)) => {
+            let e = store::add_edition(&state.db, &name, starts, ends, total, cofunding).await?;
+            audit::append(
+                &state.db,
+                Entry::new(Some(&me.actor), "project.edition", "project_edition").record(e.id),
+            )
+            .await?;
+            Ok(Redirect::to("/editions").into_response())
+        }
+        Err(key) => {
+            let error = Some(shell.t(key));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                editions_page(&state, shell, error).await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+/// An amount in cents however the template holds it (by value or by reference).
+pub trait Cents {
+    fn cents(&self) -> i64;
+}
+
+impl Cents for i64 {
+    fn cents(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Cents> Cents for &T {
+    fn cents(&self) -> i64 {
+        (**self).cents()
+    }
+}
+
+/// Committed (approved amounts of approved and later projects), spent and available.
+pub struct Budget {
+    pub edition: edition::Model,
+    pub committed: i64,
+    pub spent: i64,
+    /// (dimension value, committed, spent) by intervention type and by province.
+    pub by_type: Vec<(String, i64, i64)>,
+    pub by_province: Vec<(String, i64, i64)>,
+}
+
+impl Budget {
+    pub fn available(&self) -> i64 {
+        self.edition.total_cents - self.committed
+    }
+    pub fn euros(&self, cents: impl Cents) -> String {
+        rules::format_euros(cents.cents())
+    }
+}
+
+pub async fn budget(state: &SharedState, edition_id: i32) -> Result<Budget, AppError> {
+    let edition = store::edition(&state.db, edition_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let orgs = crate::network::store::organisations(&state.db).await?;
+    let mut by_type: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut by_province: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let (mut committed, mut spent) = (0, 0);
+    for p in store::all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|p| p.edition_id == edition_id && rules::committed(&p.status))
+    {
+        let province = orgs
+            .iter()
+            .find(|o| o.id == p.owner_org)
+            .and_then(|o| o.province.clone())
+            .unwrap_or_else(|| "—".into());
+        for i in store::interventions(&state.db, p.id).await? {
+            let s = store::spent(&state.db, i.id).await?;
+            committed += i.approved_cents;
+            spent += s;
+            let t = by_type.entry(i.kind.clone()).or_default();
+            t.0 += i.approved_cents;
+            t.1 += s;
+            let pr = by_province.entry(province.clone()).or_default();
+            pr.0 += i.approved_cents;
+            pr.1 += s;
+        }
+    }
+    Ok(Budget {
+        edition,
+        committed,
+        spent,
+        by_type: by_type.into_iter().map(|(k, (c, s))| (k, c, s)).collect(),
+        by_province: by_province
+            .into_iter()
+            .map(|(k, (c, s))| (k, c, s))
+            .collect(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "projects/templates/budget.html")]
+pub struct BudgetPage {
+    pub shell: Shell,
+    pub b: Budget,
+}
+
+pub async fn budget_page(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<BudgetPage, AppError> {
+    Ok(BudgetPage {
+        b: budget(&state, id).await?,
+        shell,
+    })
+}
+
+pub async fn budget_csv(
+    State(state): State<SharedState>,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let b = budget(&state, id).await?;
+    let mut out = String::from("section,key,committed_eur,spent_eur\n");
+    let eur = |c: i64| format!("{}.{:02}", c / 100, (c % 100).abs());
+    out.push_str(&format!("edition,total,{},\n", eur(b.edition.total_cents)));
+    out.push_str(&format!(
+        "edition,all,{},{}\n",
+        eur(b.committed),
+        eur(b.spent)
+    ));
+    out.push_str(&format!("edition,available,{},\n", eur(b.available())));
+    for (k, c, s) in &b.by_type {
+        out.push_str(&format!("type,{k},{},{}\n", eur(*c), eur(*s)));
+    }
+    for (k, c, s) in &b.by_province {
+        out.push_str(&format!("province,{k},{},{}\n", eur(*c), eur(*s)));
+    }
+    let mut r = out.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"satis-budget.csv\""),
+    );
+    Ok(r)
+}

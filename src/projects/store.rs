@@ -1,0 +1,204 @@
+//! Queries of individual projects.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+};
+
+use super::entities::{edition, expense, intervention, project, transition};
+
+pub async fn editions(db: &impl ConnectionTrait) -> Result<Vec<edition::Model>, DbErr> {
+    edition::Entity::find()
+        .order_by_desc(edition::Column::StartsOn)
+        .all(db)
+        .await
+}
+
+pub async fn edition(db: &impl ConnectionTrait, id: i32) -> Result<Option<edition::Model>, DbErr> {
+    edition::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn add_edition(
+    db: &impl ConnectionTrait,
+    name: &str,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    total_cents: i64,
+    cofunding_cents: i64,
+) -> Result<edition::Model, DbErr> {
+    edition::ActiveModel {
+        name: Set(name.to_owned()),
+        starts_on: Set(starts_on),
+        ends_on: Set(ends_on),
+        total_cents: Set(total_cents),
+        cofunding_cents: Set(cofunding_cents),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+    owner_org: i32,
+    edition_id: i32,
+    social_service_org: Option<i32>,
+    social_worker: &str,
+    objectives: &str,
+) -> Result<project::Model, DbErr> {
+    project::ActiveModel {
+        case_id: Set(case_id),
+        owner_org: Set(owner_org),
+        edition_id: Set(edition_id),
+        social_service_org: Set(social_service_org),
+        social_worker: Set(social_worker.to_owned()),
+        objectives: Set(objectives.to_owned()),
+        status: Set("draft".into()),
+        decision_reason: Set(String::new()),
+        version: Set(1),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<project::Model>, DbErr> {
+    project::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn of_org(db: &impl ConnectionTrait, org: i32) -> Result<Vec<project::Model>, DbErr> {
+    project::Entity::find()
+        .filter(project::Column::OwnerOrg.eq(org))
+        .order_by_desc(project::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Projects an evaluator sees: every one that is not a draft.
+pub async fn for_evaluation(db: &impl ConnectionTrait) -> Result<Vec<project::Model>, DbErr> {
+    project::Entity::find()
+        .filter(project::Column::Status.ne("draft"))
+        .order_by_asc(project::Column::Status)
+        .order_by_desc(project::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<project::Model>, DbErr> {
+    project::Entity::find().all(db).await
+}
+
+pub async fn interventions(
+    db: &impl ConnectionTrait,
+    project_id: i32,
+) -> Result<Vec<intervention::Model>, DbErr> {
+    intervention::Entity::find()
+        .filter(intervention::Column::ProjectId.eq(project_id))
+        .order_by_asc(intervention::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn intervention(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<intervention::Model>, DbErr> {
+    intervention::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn add_intervention(
+    db: &impl ConnectionTrait,
+    i: intervention::ActiveModel,
+) -> Result<(), DbErr> {
+    i.insert(db).await?;
+    Ok(())
+}
+
+pub async fn transitions(
+    db: &impl ConnectionTrait,
+    project_id: i32,
+) -> Result<Vec<transition::Model>, DbErr> {
+    transition::Entity::find()
+        .filter(transition::Column::ProjectId.eq(project_id))
+        .order_by_asc(transition::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Moves a project, with a version check; on approval the requested amounts become approved.
+pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    p: &project::Model,
+    to: &str,
+    reason: &str,
+    by_user: i32,
+    version: i32,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let r = project::Entity::update_many()
+        .col_expr(project::Column::Status, Expr::value(to))
+        .col_expr(project::Column::DecisionReason, Expr::value(reason))
+        .col_expr(
+            project::Column::Version,
+            Expr::col(project::Column::Version).add(1),
+        )
+        .filter(project::Column::Id.eq(p.id))
+        .filter(project::Column::Version.eq(version))
+        .exec(&txn)
+        .await?;
+    if r.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    if to == "approved" {
+        intervention::Entity::update_many()
+            .col_expr(
+                intervention::Column::ApprovedCents,
+                Expr::col(intervention::Column::RequestedCents),
+            )
+            .filter(intervention::Column::ProjectId.eq(p.id))
+            .exec(&txn)
+            .await?;
+    }
+    transition::ActiveModel {
+        project_id: Set(p.id),
+        from_status: Set(p.status.clone()),
+        to_status: Set(to.to_owned()),
+        reason: Set(reason.to_owned()),
+        at: Set(Utc::now()),
+        by_user: Set(by_user),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+pub async fn expenses(
+    db: &impl ConnectionTrait,
+    intervention_id: i32,
+) -> Result<Vec<expense::Model>, DbErr> {
+    expense::Entity::find()
+        .filter(expense::Column::InterventionId.eq(intervention_id))
+        .order_by_asc(expense::Column::SpentOn)
+        .all(db)
+        .await
+}
+
+pub async fn spent(db: &impl ConnectionTrait, intervention_id: i32) -> Result<i64, DbErr> {
+    Ok(expenses(db, intervention_id)
+        .await?
+        .iter()
+        .map(|e| e.amount_cents)
+        .sum())
+}
+
+pub async fn add_expense(db: &impl ConnectionTrait, e: expense::ActiveModel) -> Result<(), DbErr> {
+    e.insert(db).await?;
+    Ok(())
+}

@@ -1,0 +1,305 @@
+//! Individual projects: drafting, evaluation, expenses and the edition's budget.
+
+use satis::platform::policy::Role;
+
+use crate::support::{TestApp, TestDb, TestUser, find_value};
+
+crate::tests![
+    a_project_goes_from_draft_to_expenses_and_the_budget_shows_it,
+    bad_project_input_changes_nothing
+];
+
+struct World {
+    worker: TestUser,
+    evaluator: TestUser,
+    project: i32,
+    edition: i32,
+}
+
+async fn world(app: &TestApp) -> World {
+    let arcobaleno = satis::identity::store::organisation_by_name(
+        &app.state.db,
+        "Associazione Progetto Arcobaleno",
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let viareggio =
+        satis::identity::store::organisation_by_name(&app.state.db, "Comune di Viareggio")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let evaluator = app
+        .user("capofila", Role::CapofilaEvaluator, viareggio)
+        .await;
+    let person = satis::cases::store::NewPerson {
+        gender: "female".into(),
+        birth_year: None,
+        birth_year_estimated: false,
+        presumed_minor: false,
+        nationalities: vec![],
+        languages: vec![],
+        vulnerabilities: String::new(),
+    };
+    let identity = satis::cases::store::Identity {
+        names: "Nome Riservato".into(),
+        ..Default::default()
+    };
+    let (_, case) = satis::cases::store::open_case(
+        &app.state.db,
+        &app.state.keys,
+        &person,
+        &identity,
+        arcobaleno,
+        worker.id,
+    )
+    .await
+    .unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let edition = satis::projects::store::add_edition(
+        &app.state.db,
+        "SATIS 2026",
+        day,
+        day + chrono::Duration::days(364),
+        10_000_000,
+        2_000_000,
+    )
+    .await
+    .unwrap();
+    app.sign_in(&worker).await;
+    let r = app
+        .post_form(
+            "/projects",
+            &[
+                ("case_id", &case.id.to_string()),
+                ("edition_id", &edition.id.to_string()),
+                ("objectives", "Autonomia abitativa e lavorativa"),
+            ],
+        )
+        .await;
+    r.assert_status(303);
+    let project = r
+        .header("location")
+        .trim_start_matches("/projects/")
+        .parse()
+        .unwrap();
+    World {
+        worker,
+        evaluator,
+        project,
+        edition: edition.id,
+    }
+}
+
+async fn status(
+    app: &TestApp,
+    project: i32,
+    to: &str,
+    reason: &str,
+) -> crate::support::TestResponse {
+    let page = app.get(&format!("/projects/{project}")).await;
+    let version = find_value(&page.body, "name=\"version\" value=\"").unwrap_or_else(|| "0".into());
+    app.post_form(
+        &format!("/projects/{project}/status"),
+        &[("to", to), ("reason", reason), ("version", &version)],
+    )
+    .await
+}
+
+async fn a_project_goes_from_draft_to_expenses_and_the_budget_shows_it(db: TestDb) {
+    let app = db.app().await;
+    let w = world(&app).await;
+    let path = format!("/projects/{}/interventions", w.project);
+    for (kind, amount, months) in [
+        ("italian_course", "800", ""),
+        ("rent_support", "3.600,00", "12"),
+        ("vocational_course", "1500", ""),
+    ] {
+        app.post_form(
+            &path,
+            &[
+                ("kind", kind),
+                ("amount", amount),
+                ("months", months),
+                ("provider", "CPIA Firenze"),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+    status(&app, w.project, "submitted", "")
+        .await
+        .assert_status(303);
+    // The worker cannot approve their own project.
+    status(&app, w.project, "approved", "")
+        .await
+        .assert_status(422)
+        .assert_contains("Solo chi valuta");
+
+    app.sign_in(&w.evaluator).await;
+    let page = app.get(&format!("/projects/{}", w.project)).await;
+    page.assert_status(200).assert_contains("TOS-");
+    assert!(
+        !page.body.contains("Nome Riservato"),
+        "the evaluator sees the pseudonym only"
+    );
+    status(&app, w.project, "changes_requested", "")
+        .await
+        .assert_status(422)
+        .assert_contains("serve una motivazione");
+    status(
+        &app,
+        w.project,
+        "changes_requested",
+        "Ridurre il corso professionale",
+    )
+    .await
+    .assert_status(303);
+
+    app.sign_in(&w.worker).await;
+    app.get(&format!("/projects/{}", w.project))
+        .await
+        .assert_contains("Ridurre il corso professionale");
+    status(&app, w.project, "submitted", "")
+        .await
+        .assert_status(303);
+    app.sign_in(&w.evaluator).await;
+    status(&app, w.project, "approved", "")
+        .await
+        .assert_status(303);
+
+    app.sign_in(&w.worker).await;
+    status(&app, w.project, "active", "")
+        .await
+        .assert_status(303);
+    let db = &app.state.db;
+    let course = satis::projects::store::interventions(db, w.project)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == "italian_course")
+        .unwrap();
+    assert_eq!(course.approved_cents, 80_000);
+    let expenses = format!("/interventions/{}/expenses", course.id);
+    app.post_form(
+        &expenses,
+        &[
+            ("amount", "500"),
+            ("spent_on", "2026-03-01"),
+            ("document", "Fattura 12"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.post_form(
+        &expenses,
+        &[
+            ("amount", "300,01"),
+            ("spent_on", "2026-04-01"),
+            ("document", "Fattura 13"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("supera l&#39;importo approvato");
+
+    app.sign_in(&w.evaluator).await;
+    let budget = app.get(&format!("/editions/{}/budget", w.edition)).await;
+    budget.assert_status(200);
+    assert!(
+        budget.body.contains("<dd id=\"committed\">5.900,00 €</dd>"),
+        "committed: 800 + 3,600 + 1,500"
+    );
+    assert!(budget.body.contains("<dd id=\"spent\">500,00 €</dd>"));
+    assert!(
+        budget
+            .body
+            .contains("<dd id=\"available\">94.100,00 €</dd>")
+    );
+    let csv = app
+        .get(&format!("/editions/{}/budget.csv", w.edition))
+        .await;
+    csv.assert_contains("type,italian_course,800.00,500.00")
+        .assert_contains("province,FI,5900.00,500.00");
+}
+
+async fn bad_project_input_changes_nothing(db: TestDb) {
+    let app = db.app().await;
+    let w = world(&app).await;
+    let path = format!("/projects/{}/interventions", w.project);
+    for (fields, message) in [
+        (
+            vec![
+                ("kind", "rent_support"),
+                ("amount", "2000"),
+                ("months", "13"),
+            ],
+            "al massimo 12 mesi",
+        ),
+        (
+            vec![("kind", "rent_support"), ("amount", "2000")],
+            "numero di mesi",
+        ),
+        (
+            vec![("kind", "italian_course"), ("amount", "1500,01")],
+            "supera il massimo",
+        ),
+        (
+            vec![("kind", "italian_course"), ("amount", "-10")],
+            "importo positivo",
+        ),
+        (
+            vec![("kind", "yacht"), ("amount", "10")],
+            "catalogo regionale",
+        ),
+    ] {
+        app.post_form(&path, &fields)
+            .await
+            .assert_status(422)
+            .assert_contains(message);
+    }
+    assert!(
+        satis::projects::store::interventions(&app.state.db, w.project)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing to submit yet; expenses need an approved line.
+    status(&app, w.project, "submitted", "")
+        .await
+        .assert_status(422)
+        .assert_contains("almeno un intervento");
+    app.post_form(&path, &[("kind", "basic_necessities"), ("amount", "200")])
+        .await
+        .assert_status(303);
+    let line = satis::projects::store::interventions(&app.state.db, w.project)
+        .await
+        .unwrap()[0]
+        .id;
+    app.post_form(
+        &format!("/interventions/{line}/expenses"),
+        &[("amount", "10"), ("spent_on", "2026-02-01")],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("progetti in corso");
+    // Someone else's organisation sees nothing; a draft is not shown to evaluators.
+    app.sign_in(&w.evaluator).await;
+    app.get(&format!("/projects/{}", w.project))
+        .await
+        .assert_status(403);
+    let cat =
+        satis::identity::store::organisation_by_name(&app.state.db, "CAT Coop. sociale Onlus")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let other = app.user("altra", Role::CaseWorker, cat).await;
+    app.sign_in(&other).await;
+    app.get(&format!("/projects/{}", w.project))
+        .await
+        .assert_status(403);
+}
