@@ -157,7 +157,76 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     load_network(db, keys).await?;
     load_cases(db, keys).await?;
     load_hotline(db, keys).await?;
+    load_projects(db).await?;
     Ok(accounts)
+}
+
+/// The 2026 edition with an invented budget, and a submitted project for the demo case.
+async fn load_projects(db: &DatabaseConnection) -> Result<(), DemoError> {
+    use crate::projects::store as projects;
+    use sea_orm::ActiveValue::Set;
+    if !projects::editions(db).await?.is_empty() {
+        return Ok(());
+    }
+    let day = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|e| DemoError::Other(e.to_string()))
+    };
+    let edition = projects::add_edition(
+        db,
+        "SATIS 2026 (demo)",
+        day("2026-01-01")?,
+        day("2026-12-31")?,
+        25_000_000,
+        5_000_000,
+    )
+    .await?;
+    let (Some(arcobaleno), Some(worker)) = (
+        store::organisation_by_name(db, "Associazione Progetto Arcobaleno").await?,
+        store::user_by_username(db, "operatrice").await?,
+    ) else {
+        return Ok(());
+    };
+    let Some(case) = crate::cases::store::cases_for_org(db, arcobaleno.id)
+        .await?
+        .into_iter()
+        .find(|c| c.phase == "protection")
+    else {
+        return Ok(());
+    };
+    let social = store::organisation_by_name(db, "SDS Firenze")
+        .await?
+        .map(|o| o.id);
+    let p = projects::create(
+        db,
+        case.id,
+        arcobaleno.id,
+        edition.id,
+        social,
+        "Assistente sociale (demo)",
+        "Corso di italiano e ricerca di una casa in autonomia (demo).",
+    )
+    .await?;
+    for (kind, cents, months) in [
+        ("italian_course", 80_000, None),
+        ("rent_support", 360_000, Some(12)),
+    ] {
+        projects::add_intervention(
+            db,
+            crate::projects::entities::intervention::ActiveModel {
+                project_id: Set(p.id),
+                kind: Set(kind.into()),
+                provider: Set("Fornitore (demo)".into()),
+                months: Set(months),
+                requested_cents: Set(cents),
+                approved_cents: Set(0),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    projects::move_to(db, &p, "submitted", "", worker.id, p.version).await?;
+    Ok(())
 }
 
 /// A few invented calls, a pending mediator request and a shift note at the hotline.
