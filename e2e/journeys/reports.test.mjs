@@ -29,6 +29,11 @@ after(async () => {
 async function report(page, lang, what) {
   await page.goto(`${satis.base}/segnala?lang=${lang}`);
   assert.equal(await page.getAttribute("html", "lang"), lang);
+  // Nothing widens the page: a right-to-left page once rendered scrolled to empty space.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `${lang}: the page is ${overflow}px wider than the window`);
+  const title = await page.locator("h1").boundingBox();
+  assert.ok(title && title.x >= 0 && title.x < (page.viewportSize()?.width ?? 1280), `${lang}: the title is off screen`);
   assert.deepEqual(await axeViolations(page), [], `form (${lang})`);
   await page.locator("#what").fill(what);
   await page.locator("#province").selectOption("PO");
