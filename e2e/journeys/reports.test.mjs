@@ -94,3 +94,25 @@ test("two reports, a reply, more information, a triage — and no trace of the r
   assert.match(log, /route="\/segnala"/, "the request lines were logged");
   assert.ok(!log.includes("SatisE2EReporter") && !log.includes(ADDRESS), "the log holds client metadata");
 });
+
+test("the public form passes axe-core in every language, with and without JavaScript", async () => {
+  for (const javaScriptEnabled of [true, false]) {
+    const { context, page, problems } = await watchedPage(browser, satis.base, { javaScriptEnabled });
+    for (const lang of ["it", "en", "fr", "es", "ro", "sq", "zh", "ar"]) {
+      await page.goto(`${satis.base}/segnala?lang=${lang}`);
+      assert.equal(await page.getAttribute("html", "lang"), lang);
+      if (javaScriptEnabled) {
+        assert.deepEqual(await axeViolations(page), [], `form (${lang})`);
+        await page.goto(`${satis.base}/segnala/ricevuta?lang=${lang}`);
+        assert.deepEqual(await axeViolations(page), [], `receipt form (${lang})`);
+      } else {
+        // Without JavaScript the form still submits and answers with a receipt.
+        await page.locator("#what").fill("Una persona è costretta a lavorare senza paga.");
+        await page.locator("form[method=post] button[type=submit]").click();
+        assert.match((await page.textContent("#receipt")).trim(), /^[A-Z2-9]{4}(-[A-Z2-9]{4}){4}$/);
+      }
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
