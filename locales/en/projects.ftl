@@ -72,3 +72,4 @@ editions-committed = Committed
 editions-available = Available
 editions-by-type = By intervention type
 editions-by-province = By province
+editions-xlsx = Export XLSX

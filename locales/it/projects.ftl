@@ -72,3 +72,4 @@ editions-committed = Impegnato
 editions-available = Disponibile
 editions-by-type = Per tipo di intervento
 editions-by-province = Per provincia
+editions-xlsx = Esporta XLSX

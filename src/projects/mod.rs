@@ -32,4 +32,5 @@ pub fn routes() -> Routes {
         )
         .get("/editions/{id}/budget", budgets, pages::budget_page)
         .get("/editions/{id}/budget.csv", budgets, pages::budget_csv)
+        .get("/editions/{id}/budget.xlsx", budgets, pages::budget_xlsx)
 }

@@ -742,3 +742,73 @@ pub async fn budget_csv(
     );
     Ok(r)
 }
+
+/// `GET /editions/{id}/budget.xlsx`: the same figures as the CSV, as a spreadsheet.
+pub async fn budget_xlsx(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let b = budget(&state, id).await?;
+    let bytes =
+        budget_workbook(&b, &shell).map_err(|_| AppError::Internal("writing a spreadsheet"))?;
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    r.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"satis-budget.xlsx\""),
+    );
+    Ok(r)
+}
+
+fn budget_workbook(b: &Budget, shell: &Shell) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let euro = |c: i64| c as f64 / 100.0;
+    let money = rust_xlsxwriter::Format::new().set_num_format("#,##0.00 €");
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    sheet.write_string_with_format(0, 0, &b.edition.name, &bold)?;
+    let totals = [
+        (shell.t("editions-total"), b.edition.total_cents),
+        (shell.t("editions-cofunding"), b.edition.cofunding_cents),
+        (shell.t("editions-committed"), b.committed),
+        (shell.t("projects-spent"), b.spent),
+        (shell.t("editions-available"), b.available()),
+    ];
+    let mut row = 2u32;
+    for (label, cents) in totals {
+        sheet.write_string(row, 0, &label)?;
+        sheet.write_number_with_format(row, 1, euro(cents), &money)?;
+        row += 1;
+    }
+    for (title, lines, by_type) in [
+        (shell.t("editions-by-type"), &b.by_type, true),
+        (shell.t("editions-by-province"), &b.by_province, false),
+    ] {
+        row += 1;
+        sheet.write_string_with_format(row, 0, &title, &bold)?;
+        sheet.write_string_with_format(row, 1, shell.t("editions-committed"), &bold)?;
+        sheet.write_string_with_format(row, 2, shell.t("projects-spent"), &bold)?;
+        row += 1;
+        for (key, committed, spent) in lines {
+            let label = if by_type {
+                shell.label("intervention", key)
+            } else {
+                key.clone()
+            };
+            sheet.write_string(row, 0, &label)?;
+            sheet.write_number_with_format(row, 1, euro(*committed), &money)?;
+            sheet.write_number_with_format(row, 2, euro(*spent), &money)?;
+            row += 1;
+        }
+    }
+    sheet.set_column_width(0, 40)?;
+    sheet.set_column_width(1, 16)?;
+    sheet.set_column_width(2, 16)?;
+    book.save_to_buffer()
+}

@@ -224,6 +224,15 @@ async fn a_project_goes_from_draft_to_expenses_and_the_budget_shows_it(db: TestD
         .await;
     csv.assert_contains("type,italian_course,800.00,500.00")
         .assert_contains("province,FI,5900.00,500.00");
+    let xlsx = app
+        .get(&format!("/editions/{}/budget.xlsx", w.edition))
+        .await;
+    xlsx.assert_status(200);
+    assert!(xlsx.header("content-type").contains("spreadsheetml"));
+    assert!(
+        xlsx.body.starts_with("PK"),
+        "an Office Open XML workbook is a zip file"
+    );
 }
 
 async fn bad_project_input_changes_nothing(db: TestDb) {
