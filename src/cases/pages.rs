@@ -18,48 +18,8 @@ use crate::identity::session::StaffView;
 use crate::platform::access::{Target, authorize};
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{self, Action, Actor, Basis, Resource};
+use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
-
-/// The form fields of a request body, repeated names kept.
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &Bytes) -> Fields {
-        Fields(url::form_urlencoded::parse(body).into_owned().collect())
-    }
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-    fn checked(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
-    }
-    fn text(&self, name: &str, max: usize) -> String {
-        self.get(name).chars().take(max).collect()
-    }
-    fn date(&self, name: &str) -> Result<Option<NaiveDate>, &'static str> {
-        let v = self.get(name);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| "network-error-date")
-    }
-    fn version(&self) -> i32 {
-        self.get("version").parse().unwrap_or(-1)
-    }
-}
 
 fn staff(shell: &Shell) -> Result<StaffView, AppError> {
     shell.staff.clone().ok_or(AppError::Unauthorized)
@@ -258,7 +218,7 @@ pub async fn create(
     let me = staff(&shell)?;
     let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
     let f = Fields::parse(&body);
-    let values: Vec<(String, String)> = f.0.iter().filter(|(k, _)| k != "_csrf").cloned().collect();
+    let values = f.values();
     let checked: Result<(store::NewPerson, store::Identity), &'static str> = (|| {
         let gender = f.get("gender");
         if !rules::GENDERS.contains(&gender.as_str()) {

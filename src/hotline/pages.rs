@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use sea_orm::ActiveValue::Set;
@@ -20,35 +20,8 @@ use crate::identity::session::StaffView;
 use crate::platform::access::{Target, authorize};
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Action, Resource};
+use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
-
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &Bytes) -> Fields {
-        Fields(url::form_urlencoded::parse(body).into_owned().collect())
-    }
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-    fn opt(&self, name: &str) -> Option<String> {
-        Some(self.get(name)).filter(|v| !v.is_empty())
-    }
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-    fn checked(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
-    }
-}
 
 fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
     let s = shell.staff.clone().ok_or(AppError::Unauthorized)?;
@@ -1015,16 +988,11 @@ pub async fn report_csv(
             out.push_str(&format!("{dim},\"{}\",{n}\n", value.replace('"', "\"\"")));
         }
     }
-    let mut r = out.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"satis-hotline.csv\""),
-    );
-    Ok(r)
+    Ok(crate::platform::web::download(
+        out,
+        "text/csv; charset=utf-8",
+        "satis-hotline.csv",
+    ))
 }
 
 // ---------- identification interviews ----------

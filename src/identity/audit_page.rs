@@ -4,8 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
@@ -156,16 +155,11 @@ pub async fn csv(
 ) -> Result<Response, AppError> {
     log_read(&state, &shell, "audit.export", &q).await?;
     let entries = audit::search(&state.db, &q.filter(), CSV_LIMIT).await?;
-    let mut r = to_csv(&entries).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"satis-audit.csv\""),
-    );
-    Ok(r)
+    Ok(crate::platform::web::download(
+        to_csv(&entries),
+        "text/csv; charset=utf-8",
+        "satis-audit.csv",
+    ))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use super::{rules, store};
 use crate::identity::session::StaffView;
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Permission, may_act_in_province};
+use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
 
 /// Province codes with their names.
@@ -39,32 +40,6 @@ pub fn province_name(code: &str) -> &'static str {
         .iter()
         .find(|(c, _)| *c == code)
         .map_or("", |(_, n)| n)
-}
-
-/// The form fields of a request body, repeated names kept (multiple selects).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &Bytes) -> Fields {
-        Fields(url::form_urlencoded::parse(body).into_owned().collect())
-    }
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-    fn all_ids(&self, name: &str) -> Vec<i32> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect()
-    }
-    fn checked(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
-    }
 }
 
 fn staff(shell: &Shell) -> Result<StaffView, AppError> {

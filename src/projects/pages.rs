@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use sea_orm::ActiveValue::Set;
@@ -19,25 +19,8 @@ use super::store;
 use crate::identity::session::StaffView;
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Permission, Role};
+use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
-
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &Bytes) -> Fields {
-        Fields(url::form_urlencoded::parse(body).into_owned().collect())
-    }
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-    fn date(&self, name: &str) -> Result<NaiveDate, &'static str> {
-        NaiveDate::parse_from_str(&self.get(name), "%Y-%m-%d").map_err(|_| "network-error-date")
-    }
-}
 
 fn staff(shell: &Shell) -> Result<StaffView, AppError> {
     shell.staff.clone().ok_or(AppError::Unauthorized)
@@ -497,7 +480,10 @@ pub async fn add_expense(
         if !matches!(p.status.as_str(), "active" | "variation") {
             return Err("project-error-not-active");
         }
-        Ok((rules::euros(&f.get("amount"))?, f.date("spent_on")?))
+        Ok((
+            rules::euros(&f.get("amount"))?,
+            f.required_date("spent_on")?,
+        ))
     })();
     let (cents, day) = match checked {
         Ok(v) => v,
@@ -581,8 +567,8 @@ pub async fn add_edition(
         if name.is_empty() {
             return Err("network-error-required");
         }
-        let starts = f.date("starts_on")?;
-        let ends = f.date("ends_on")?;
+        let starts = f.required_date("starts_on")?;
+        let ends = f.required_date("ends_on")?;
         if ends < starts {
             return Err("hotline-error-end-before-start");
         }
@@ -731,16 +717,11 @@ pub async fn budget_csv(
     for (k, c, s) in &b.by_province {
         out.push_str(&format!("province,{k},{},{}\n", eur(*c), eur(*s)));
     }
-    let mut r = out.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"satis-budget.csv\""),
-    );
-    Ok(r)
+    Ok(crate::platform::web::download(
+        out,
+        "text/csv; charset=utf-8",
+        "satis-budget.csv",
+    ))
 }
 
 /// `GET /editions/{id}/budget.xlsx`: the same figures as the CSV, as a spreadsheet.
@@ -752,18 +733,11 @@ pub async fn budget_xlsx(
     let b = budget(&state, id).await?;
     let bytes =
         budget_workbook(&b, &shell).map_err(|_| AppError::Internal("writing a spreadsheet"))?;
-    let mut r = bytes.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"satis-budget.xlsx\""),
-    );
-    Ok(r)
+    Ok(crate::platform::web::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "satis-budget.xlsx",
+    ))
 }
 
 fn budget_workbook(b: &Budget, shell: &Shell) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

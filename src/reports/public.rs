@@ -17,6 +17,7 @@ use super::store;
 use crate::identity::session::CsrfToken;
 use crate::platform::config::Hotline;
 use crate::platform::crypto;
+use crate::platform::web::form::Fields;
 use crate::platform::web::shell::cookie;
 use crate::platform::web::{AppError, RequestCtx, SharedState};
 
@@ -145,28 +146,6 @@ pub struct ReceiptPage {
     pub receipt: String,
 }
 
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &Bytes) -> Fields {
-        Fields(url::form_urlencoded::parse(body).into_owned().collect())
-    }
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
-
 const MAX_TEXT: usize = 5000;
 
 fn seal(state: &SharedState, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, AppError> {
@@ -187,7 +166,7 @@ pub async fn submit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = Fields::parse(&body);
-    let values: Vec<(String, String)> = f.0.iter().filter(|(k, _)| k != "_csrf").cloned().collect();
+    let values = f.values();
     let again = |shell: PublicShell, key: &str, status: StatusCode| {
         let error = Some(shell.t(key));
         let submission = f.get("submission");

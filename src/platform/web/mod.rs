@@ -70,6 +70,21 @@ pub struct RequestCtx {
     pub lang: Lang,
 }
 
+/// A file to download (CSV, XLSX): the body with its type and an attachment name.
+pub fn download(
+    body: impl IntoResponse,
+    content_type: &'static str,
+    filename: &'static str,
+) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 /// Every route of the application with its access rule (the access-matrix test walks these).
 pub fn app_routes() -> Routes {
     Routes::new()
@@ -232,4 +247,5 @@ fn set_security_headers(h: &mut HeaderMap, nonce: &str, is_static: bool) {
     }
 }
 pub mod client;
+pub mod form;
 pub mod routes;

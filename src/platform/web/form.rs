@@ -1,0 +1,108 @@
+//! Form fields as browsers send them (`application/x-www-form-urlencoded`), with repeated names
+//! kept for multiple selects and checkbox groups. Every area's handlers read their forms here.
+
+use axum::body::Bytes;
+use chrono::NaiveDate;
+
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn parse(body: &Bytes) -> Fields {
+        Fields(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The value of `name`, or `None` when absent or blank.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        Some(self.get(name)).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of `name` (checkbox groups, multiple selects).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Every value of `name` that is a whole number (ids).
+    pub fn all_ids(&self, name: &str) -> Vec<i32> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect()
+    }
+
+    /// Whether a checkbox (or any field) named `name` was sent.
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// The value of `name`, trimmed and cut to `max` characters.
+    pub fn text(&self, name: &str, max: usize) -> String {
+        self.get(name).chars().take(max).collect()
+    }
+
+    /// An optional `YYYY-MM-DD` date; `Err` with the message key when malformed.
+    pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, &'static str> {
+        match self.opt(name) {
+            None => Ok(None),
+            Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| "network-error-date"),
+        }
+    }
+
+    /// A required `YYYY-MM-DD` date.
+    pub fn required_date(&self, name: &str) -> Result<NaiveDate, &'static str> {
+        self.date(name)?.ok_or("network-error-date")
+    }
+
+    /// The `version` a form was drawn with (for stale-form detection); -1 when missing.
+    pub fn version(&self) -> i32 {
+        self.get("version").parse().unwrap_or(-1)
+    }
+
+    /// The submitted values except the CSRF token, to fill a form again after an error.
+    pub fn values(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k != "_csrf")
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_names_dates_and_blanks() {
+        let f = Fields::parse(&Bytes::from_static(
+            b"_csrf=t&a=+x+&k=1&k=2&k=z&d=2026-01-02&bad=2026-13-01&empty=",
+        ));
+        assert_eq!(f.get("a"), "x");
+        assert_eq!(f.opt("empty"), None);
+        assert_eq!(f.all("k"), vec!["1", "2", "z"]);
+        assert_eq!(f.all_ids("k"), vec![1, 2]);
+        assert!(f.checked("empty") && !f.checked("nope"));
+        assert_eq!(f.date("d"), Ok(NaiveDate::from_ymd_opt(2026, 1, 2)));
+        assert_eq!(f.date("none"), Ok(None));
+        assert_eq!(f.date("bad"), Err("network-error-date"));
+        assert_eq!(f.required_date("none"), Err("network-error-date"));
+        assert_eq!(f.version(), -1);
+        assert!(!f.values().iter().any(|(k, _)| k == "_csrf"));
+        assert_eq!(f.text("a", 0), "");
+    }
+}
