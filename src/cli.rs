@@ -61,6 +61,25 @@ enum Command {
     /// Apply the retention policy to closed cases
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Print a report of the network's activity
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// The periodic activity report (aggregates only, small cells hidden)
+    Activity {
+        /// First day, YYYY-MM-DD
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD
+        #[arg(long)]
+        to: String,
+        /// json or csv
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -220,6 +239,36 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 Err(broken) => Err(Failure::Runtime(format!("audit trail BROKEN: {broken}"))),
             }
+        }
+        Some(Command::Report(ReportCommand::Activity { from, to, format })) => {
+            let day = |flag: &str, v: &str| {
+                chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                    Failure::Config(format!("--{flag} `{v}` is not a date YYYY-MM-DD"))
+                })
+            };
+            let (from, to) = (day("from", &from)?, day("to", &to)?);
+            if to < from {
+                return Err(Failure::Config("--to comes before --from".into()));
+            }
+            if format != "json" && format != "csv" {
+                return Err(Failure::Config(format!(
+                    "--format `{format}` is not json or csv"
+                )));
+            }
+            let conn = open_existing(&config).await?;
+            let report = crate::stats::activity(&conn, from, to)
+                .await
+                .map_err(runtime_db)?;
+            if format == "csv" {
+                print!("{}", crate::stats::to_csv(&report));
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&crate::stats::to_json(&report))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
         }
         Some(Command::Retention(RetentionCommand::Run)) => {
             let conn = open_existing(&config).await?;

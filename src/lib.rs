@@ -12,6 +12,7 @@ pub mod network;
 pub mod platform;
 pub mod projects;
 pub mod reports;
+pub mod stats;
 
 use std::sync::Arc;
 

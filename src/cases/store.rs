@@ -683,3 +683,48 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
     }
     Ok(report)
 }
+
+// ---------- figures for regional statistics (no identity data) ----------
+
+/// Placements that started in `[from, to]`.
+pub async fn placements_started(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<placement::Model>, DbErr> {
+    placement::Entity::find()
+        .filter(placement::Column::Since.gte(from))
+        .filter(placement::Column::Since.lte(to))
+        .all(db)
+        .await
+}
+
+/// Phase changes into `phase` in `[from, to)`.
+pub async fn entered_phase(
+    db: &impl ConnectionTrait,
+    phase: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<phase_change::Model>, DbErr> {
+    phase_change::Entity::find()
+        .filter(phase_change::Column::ToPhase.eq(phase))
+        .filter(phase_change::Column::At.gte(from))
+        .filter(phase_change::Column::At.lt(to))
+        .all(db)
+        .await
+}
+
+/// Events of a kind in `[from, to]` (their text is not read).
+pub async fn events_of_kind(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<event::Model>, DbErr> {
+    event::Entity::find()
+        .filter(event::Column::Kind.eq(kind))
+        .filter(event::Column::HappenedOn.gte(from))
+        .filter(event::Column::HappenedOn.lte(to))
+        .all(db)
+        .await
+}

@@ -282,3 +282,16 @@ pub async fn link_case(
         .await?;
     Ok(r.rows_affected == 1)
 }
+
+/// Every organisation's contacts in a period (for regional statistics).
+pub async fn all_in_period(
+    db: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::StartedAt.gte(from))
+        .filter(contact::Column::StartedAt.lt(to))
+        .all(db)
+        .await
+}

@@ -184,6 +184,44 @@ pub fn trials() -> Vec<Trial> {
                     "audit verify on an intact chain",
                     &o,
                 )?;
+                let period = [
+                    "report",
+                    "activity",
+                    "--from",
+                    "2026-01-01",
+                    "--to",
+                    "2026-06-30",
+                ];
+                let mut csv = period.to_vec();
+                csv.extend(["--format", "csv"]);
+                let o = satis(&csv, &env);
+                check(
+                    o.status.success() && text(&o).contains("hotline_cases,total,,0"),
+                    "report activity as CSV",
+                    &o,
+                )?;
+                let o = satis(&period, &env);
+                check(
+                    text(&o).contains("\"figure\": \"protection_programmes\""),
+                    "report activity as JSON",
+                    &o,
+                )?;
+                let o = satis(
+                    &[
+                        "report",
+                        "activity",
+                        "--from",
+                        "2026-13-01",
+                        "--to",
+                        "2026-06-30",
+                    ],
+                    &env,
+                );
+                check(
+                    o.status.code() == Some(2) && text(&o).contains("--from"),
+                    "a bad date exits 2 naming the flag",
+                    &o,
+                )?;
                 sqlite_exec(
                     &data,
                     "UPDATE audit_event SET action = 'nothing.happened' WHERE seq = 2",

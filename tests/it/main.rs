@@ -11,6 +11,7 @@ mod network;
 mod platform;
 mod projects;
 mod reports;
+mod stats;
 mod support;
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -26,6 +27,7 @@ fn main() {
         ("hotline", hotline::tests()),
         ("reports", reports::tests()),
         ("projects", projects::tests()),
+        ("stats", stats::tests()),
         ("access", access::tests()),
     ];
 

@@ -98,6 +98,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::hotline::routes())
         .merge(crate::reports::routes())
         .merge(crate::projects::routes())
+        .merge(crate::stats::routes())
 }
 
 /// Builds the whole application router.

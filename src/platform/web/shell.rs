@@ -115,6 +115,9 @@ impl Shell {
         if staff.actor.can(Permission::Projects) {
             nav.push(item("/projects", "nav-projects"));
         }
+        if staff.actor.can(Permission::ReadAggregates) {
+            nav.push(item("/stats/activity", "nav-stats"));
+        }
         if staff.actor.can(Permission::ProjectBudgets)
             || staff.actor.can(Permission::ManageEditions)
         {

@@ -1,0 +1,25 @@
+# Statistics.
+nav-stats = Network activity
+stats-activity-title = Network activity report
+stats-activity-intro = Aggregates only: no identity. Counts below 3 are shown as "<3". Definitions are in docs/INDICATORS.md.
+stats-not-recorded = not recorded yet
+stats-dimension = Dimension
+stats-value = Value
+stats-count = Count
+figure-hotline-cases = Cases handled by the hotline
+figure-street-unit-contacts = Street-unit contacts
+figure-drop-in-interviews = Drop-in interviews
+figure-emergency-reception = People in emergency and first reception
+figure-protection-programmes = People placed in social-protection programmes
+figure-accompaniments = People accompanied to social and health services
+figure-def-hotline-cases = First pertinent contacts in the period (later contacts of the same person are not counted again), by form of exploitation and province.
+figure-def-street-unit-contacts = Recorded once the street-unit area exists.
+figure-def-drop-in-interviews = Recorded once the drop-in area exists.
+figure-def-emergency-reception = Distinct people with an emergency placement starting in the period.
+figure-def-protection-programmes = Distinct people whose case entered the reception and protection phase in the period.
+figure-def-accompaniments = Distinct people with at least one accompaniment to services in the period.
+dim-exploitation = Form of exploitation
+dim-province = Province
+dim-gender = Gender
+dim-nationality = Nationality
+dim-age-band = Age band

@@ -1,0 +1,25 @@
+# Statistics.
+nav-stats = Attività della rete
+stats-activity-title = Rapporto di attività della rete
+stats-activity-intro = Solo dati aggregati: nessuna identità. I conteggi inferiori a 3 sono mostrati come «<3». Le definizioni sono in docs/INDICATORS.md.
+stats-not-recorded = non ancora registrato
+stats-dimension = Dimensione
+stats-value = Valore
+stats-count = Numero
+figure-hotline-cases = Casi gestiti dal Numero Verde
+figure-street-unit-contacts = Contatti delle unità di strada
+figure-drop-in-interviews = Colloqui agli sportelli (drop-in)
+figure-emergency-reception = Persone in pronta e prima accoglienza
+figure-protection-programmes = Persone inserite in programmi di protezione sociale
+figure-accompaniments = Persone accompagnate ai servizi socio-sanitari
+figure-def-hotline-cases = Primi contatti pertinenti del periodo (i contatti successivi della stessa persona non si ricontano), per forma di sfruttamento e provincia.
+figure-def-street-unit-contacts = Si registreranno con l'area unità di strada.
+figure-def-drop-in-interviews = Si registreranno con l'area sportelli.
+figure-def-emergency-reception = Persone distinte con un inserimento in pronta accoglienza iniziato nel periodo.
+figure-def-protection-programmes = Persone distinte la cui presa in carico è entrata nella fase di accoglienza e programma di protezione nel periodo.
+figure-def-accompaniments = Persone distinte con almeno un accompagnamento ai servizi nel periodo.
+dim-exploitation = Forma di sfruttamento
+dim-province = Provincia
+dim-gender = Genere
+dim-nationality = Nazionalità
+dim-age-band = Fascia di età

@@ -1,0 +1,120 @@
+//! The activity report: right counts, no identity, small cells hidden.
+
+use satis::platform::policy::Role;
+
+use crate::support::{TestApp, TestDb};
+
+crate::tests![the_activity_report_counts_people_once_and_hides_small_cells];
+
+async fn open(
+    app: &TestApp,
+    org: i32,
+    by: i32,
+    names: &str,
+    year: i32,
+) -> satis::cases::entities::case::Model {
+    let person = satis::cases::store::NewPerson {
+        gender: "female".into(),
+        birth_year: Some(year),
+        birth_year_estimated: false,
+        presumed_minor: false,
+        nationalities: vec!["NG".into()],
+        languages: vec![],
+        vulnerabilities: String::new(),
+    };
+    let identity = satis::cases::store::Identity {
+        names: names.into(),
+        ..Default::default()
+    };
+    satis::cases::store::open_case(&app.state.db, &app.state.keys, &person, &identity, org, by)
+        .await
+        .unwrap()
+        .1
+}
+
+async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = satis::identity::store::organisation_by_name(
+        &app.state.db,
+        "Associazione Progetto Arcobaleno",
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let analyst = app
+        .user("analista", Role::RegionalAnalyst, arcobaleno)
+        .await;
+    // Four people enter the protection phase; one of them twice (a second case).
+    let mut cases = Vec::new();
+    for (i, name) in [
+        "Alfa Riservata",
+        "Beta Riservata",
+        "Gamma Riservata",
+        "Delta Riservata",
+    ]
+    .iter()
+    .enumerate()
+    {
+        cases.push(open(&app, arcobaleno, worker.id, name, 1990 + i as i32).await);
+    }
+    for c in &cases {
+        let mut current = c.clone();
+        for to in [
+            satis::cases::rules::Phase::Identification,
+            satis::cases::rules::Phase::FirstAssistance,
+            satis::cases::rules::Phase::Protection,
+        ] {
+            satis::cases::store::change_phase(
+                &app.state.db,
+                &current,
+                to,
+                None,
+                worker.id,
+                current.version,
+            )
+            .await
+            .unwrap();
+            current = satis::cases::store::case(&app.state.db, current.id)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+    // One accompaniment event for one person.
+    satis::cases::store::add_event(
+        &app.state.db,
+        &app.state.keys,
+        cases[0].id,
+        "accompaniment",
+        chrono::Utc::now().date_naive(),
+        "ASL",
+        worker.id,
+    )
+    .await
+    .unwrap();
+
+    app.sign_in(&worker).await;
+    app.get("/stats/activity").await.assert_status(403);
+    app.sign_in(&analyst).await;
+    let today = chrono::Utc::now().date_naive();
+    let q = format!("from={}&to={}", today - chrono::Duration::days(1), today);
+    let page = app.get(&format!("/stats/activity?{q}")).await;
+    page.assert_status(200);
+    let section = |key: &str| {
+        let start = page.body.find(&format!("id=\"figure-{key}\"")).unwrap();
+        page.body[start..start + page.body[start..].find("</section>").unwrap()].to_owned()
+    };
+    assert!(section("protection_programmes").contains("<span class=\"figure-total\">4</span>"));
+    // One person accompanied: published as "<3", never as 1.
+    assert!(section("accompaniments").contains("<span class=\"figure-total\">&#60;3</span>"));
+    assert!(section("street_unit_contacts").contains("non ancora registrato"));
+    for name in ["Alfa", "Beta", "Gamma", "Delta"] {
+        assert!(!page.body.contains(name), "no identity in statistics");
+    }
+    let csv = app.get(&format!("/stats/activity.csv?{q}")).await;
+    csv.assert_contains("protection_programmes,total,,4")
+        .assert_contains("accompaniments,total,,<3")
+        .assert_contains("protection_programmes,nationality,\"NG\",4");
+}
