@@ -27,7 +27,7 @@ after(async () => {
 test("the public network page lists every province and is accessible", async () => {
   const { context, page, problems } = await watchedPage(browser, satis.base);
   await page.goto(`${satis.base}/`);
-  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Rete" }).click();
+  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Rete", exact: true }).click();
   await page.waitForURL(`${satis.base}/rete`);
   assert.equal(await page.locator("section[id^=provincia-]").count(), 10);
   assert.match(await page.textContent("#provincia-LI"), /Numero Verde Regionale/);
@@ -43,7 +43,7 @@ test("the public network page lists every province and is accessible", async () 
 test("a coordinator records a meeting for their province", async () => {
   const { context, page, problems } = await watchedPage(browser, satis.base);
   await signInAndEnrol(page, satis.base, "coordfi", password);
-  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Rete" }).click();
+  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Rete", exact: true }).click();
   assert.deepEqual(await axeViolations(page), [], "network overview");
   await page.getByRole("link", { name: "Comune di Firenze" }).first().click();
   assert.match(await page.textContent("h1"), /Comune di Firenze/);
@@ -69,6 +69,10 @@ test("a coordinator records a meeting for their province", async () => {
   assert.match(await meeting.textContent(), /Coordinamento delle unità di strada/);
   assert.match(await meeting.textContent(), /Uscite congiunte a dicembre/);
   assert.deepEqual(await axeViolations(page), [], "meetings list");
+  // Coordinators also read the network's activity report (aggregates only).
+  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Attività della rete" }).click();
+  assert.match(await page.textContent("h1"), /Rapporto di attività della rete/);
+  assert.deepEqual(await axeViolations(page), [], "activity report");
   assert.deepEqual(problems, []);
   await context.close();
 });
