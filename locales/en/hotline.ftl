@@ -134,3 +134,5 @@ hotline-open-case = Open case no.
 hotline-case-number = Case number
 hotline-link-case = Link
 hotline-error-case = Give the number of an existing case.
+outcome-call-back = To call back
+hotline-call-backs = To call back

@@ -134,3 +134,5 @@ hotline-open-case = Apri la presa in carico n.
 hotline-case-number = Numero della presa in carico
 hotline-link-case = Collega
 hotline-error-case = Indica il numero di una presa in carico esistente.
+outcome-call-back = Da richiamare
+hotline-call-backs = Da richiamare

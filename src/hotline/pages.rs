@@ -90,7 +90,19 @@ pub struct ContactRow {
 }
 
 /// The steps of the emergency procedure, each with the local time it was done (if done).
-pub type Checklist = Vec<(&'static str, Option<String>)>;
+pub type Checklist = Vec<(String, String, Option<String>)>;
+
+/// A step's label: its translation when the network uses a standard step, else its code
+/// written as words (steps are configurable, see `hotline.emergency_steps`).
+fn step_label(shell: &Shell, code: &str) -> String {
+    let key = format!("step-{}", code.replace('_', "-"));
+    let label = shell.t(&key);
+    if label == key {
+        code.replace('_', " ")
+    } else {
+        label
+    }
+}
 
 pub struct NoteRow {
     pub at: String,
@@ -114,6 +126,8 @@ pub struct DeskPage {
     pub shelters: Vec<(i32, String)>,
     pub interviews: Vec<interview::Model>,
     pub today: String,
+    /// Contacts of the last 30 days still waiting to be called back.
+    pub call_backs: Vec<ContactRow>,
 }
 
 async fn desk_page(
@@ -159,9 +173,12 @@ async fn desk_page(
         .await?
         .into_iter()
         .map(|e| {
-            let steps = rules::EMERGENCY_STEPS
+            let steps = state
+                .config
+                .hotline
+                .emergency_steps
                 .iter()
-                .map(|s| (*s, step_time(&e.steps, s)))
+                .map(|s| (s.clone(), step_label(&shell, s), step_time(&e.steps, s)))
                 .collect();
             (e, steps)
         })
@@ -192,7 +209,25 @@ async fn desk_page(
             ),
         ));
     }
+    let call_backs = store::recent(&state.db, org, Utc::now() - Duration::days(30))
+        .await?
+        .into_iter()
+        .filter(|c| listed(&c.outcomes, "call_back"))
+        .map(|c| ContactRow {
+            id: c.id,
+            at: rome_time(&c.started_at),
+            relevance: shell.label("relevance", &c.relevance),
+            caller: c
+                .caller_kind
+                .as_deref()
+                .map(|k| shell.label("caller", k))
+                .unwrap_or_default(),
+            province: c.province.unwrap_or_default(),
+            follow_up: c.previous_contact_id.is_some(),
+        })
+        .collect();
     Ok(DeskPage {
+        call_backs,
         interviews: store::open_interviews(&state.db, org).await?,
         today: Utc::now().date_naive().to_string(),
         organisations: crate::network::store::names(&state.db)
@@ -774,7 +809,7 @@ pub async fn update_emergency(
     let mut am = e.clone().into_active_model();
     let what;
     if !step.is_empty() {
-        if !rules::EMERGENCY_STEPS.contains(&step.as_str()) {
+        if !state.config.hotline.emergency_steps.contains(&step) {
             return invalid(&state, shell, "error-400").await;
         }
         if step_time(&e.steps, &step).is_none() {

@@ -40,6 +40,7 @@ pub const OUTCOMES: &[&str] = &[
     "mediator_request",
     "identification_interview",
     "transfer_opened",
+    "call_back",
 ];
 
 /// Mediator requests: requested → assigned → done, or cancelled before done.
@@ -65,17 +66,6 @@ pub const INDICATORS: &[&str] = &[
     "exploitative_work",
     "isolation",
     "fear_of_authorities",
-];
-
-/// The steps of the regional emergency procedure (the checklist of an emergency activation).
-pub const EMERGENCY_STEPS: &[&str] = &[
-    "danger_assessed",
-    "law_enforcement_informed",
-    "health_needs_checked",
-    "mediator_activated",
-    "shelter_found",
-    "transport_arranged",
-    "handed_over",
 ];
 
 /// A phone number reduced to what identifies it: digits only, without the Italian country

@@ -53,6 +53,8 @@ pub struct Hotline {
     pub regional: String,
     /// National anti-trafficking hotline (Numero Verde Nazionale).
     pub national: String,
+    /// The steps of the regional emergency procedure, as codes (`a-z`, `0-9`, `_`).
+    pub emergency_steps: Vec<String>,
 }
 
 /// How log lines are written.
@@ -113,6 +115,7 @@ struct FileConfig {
 struct FileHotline {
     regional: Option<String>,
     national: Option<String>,
+    emergency_steps: Option<Vec<String>>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -139,6 +142,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_LOG",
     "SATIS_HOTLINE_REGIONAL",
     "SATIS_HOTLINE_NATIONAL",
+    "SATIS_EMERGENCY_STEPS",
     // Used by the test suite and the browser tests, not by the server.
     "SATIS_TEST_DATABASE_URL",
     "SATIS_BIN",
@@ -321,6 +325,10 @@ impl Config {
             national: env_value(env, "SATIS_HOTLINE_NATIONAL")?
                 .or(file_hotline.national)
                 .unwrap_or_else(|| DEFAULT_NATIONAL_HOTLINE.to_owned()),
+            emergency_steps: emergency_steps(
+                env_value(env, "SATIS_EMERGENCY_STEPS")?,
+                file_hotline.emergency_steps,
+            )?,
         };
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
@@ -460,6 +468,52 @@ fn number(
     }
 }
 
+/// The emergency checklist: from the environment (comma-separated), the file, or the default.
+fn emergency_steps(
+    env: Option<String>,
+    file: Option<Vec<String>>,
+) -> Result<Vec<String>, ConfigError> {
+    let (key, steps) = match (env, file) {
+        (Some(v), _) => (
+            "SATIS_EMERGENCY_STEPS",
+            v.split(',').map(|s| s.trim().to_owned()).collect(),
+        ),
+        (None, Some(list)) => ("hotline.emergency_steps", list),
+        (None, None) => {
+            return Ok(DEFAULT_EMERGENCY_STEPS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect());
+        }
+    };
+    let valid = (1..=20).contains(&steps.len())
+        && steps.iter().all(|s| {
+            (1..=60).contains(&s.len())
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
+    if valid {
+        Ok(steps)
+    } else {
+        Err(ConfigError::Key {
+            key: key.to_owned(),
+            message: "give 1 to 20 step codes of a-z, 0-9 and _ (at most 60 characters each)"
+                .into(),
+        })
+    }
+}
+
+/// The steps of the regional emergency procedure, unless configured otherwise.
+pub const DEFAULT_EMERGENCY_STEPS: &[&str] = &[
+    "danger_assessed",
+    "law_enforcement_informed",
+    "health_needs_checked",
+    "mediator_activated",
+    "shelter_found",
+    "transport_arranged",
+    "handed_over",
+];
+
 fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
@@ -583,6 +637,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("hotline.regional"), "{err}");
+    }
+
+    #[test]
+    fn the_emergency_checklist_is_configurable() {
+        let c = load(None, &[]).unwrap().config;
+        assert_eq!(
+            c.hotline.emergency_steps.len(),
+            DEFAULT_EMERGENCY_STEPS.len()
+        );
+        let c = load(
+            Some("[hotline]\nemergency_steps = [\"call_112\", \"bed_found\"]\n"),
+            &[],
+        )
+        .unwrap()
+        .config;
+        assert_eq!(c.hotline.emergency_steps, vec!["call_112", "bed_found"]);
+        let c = load(None, &[("SATIS_EMERGENCY_STEPS", "a, b_2")])
+            .unwrap()
+            .config;
+        assert_eq!(c.hotline.emergency_steps, vec!["a", "b_2"]);
+        let err = load(Some("[hotline]\nemergency_steps = [\"Not Valid\"]\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hotline.emergency_steps"), "{err}");
+        let err = load(None, &[("SATIS_EMERGENCY_STEPS", "")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SATIS_EMERGENCY_STEPS"), "{err}");
     }
 
     #[test]

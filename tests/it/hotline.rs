@@ -10,6 +10,7 @@ crate::tests![
     a_caller_who_calls_again_is_recognised_without_keeping_the_number,
     bad_contact_input_is_refused_and_nothing_saved,
     two_operators_editing_one_contact,
+    callers_to_call_back_wait_in_the_queue_until_done,
     a_contact_links_only_to_a_case_the_operator_may_see,
     mediators_emergencies_and_the_shift_hand_over,
     the_period_report_counts_right,
@@ -517,4 +518,30 @@ async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {
     app.get(&format!("/hotline/contacts/{id}"))
         .await
         .assert_contains(&format!("href=\"/cases/{}\"", own.id));
+}
+
+async fn callers_to_call_back_wait_in_the_queue_until_done(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    app.post_form(
+        "/hotline/contacts",
+        &pertinent(&[("outcomes", "call_back"), ("caller_ref", "R-CB")]),
+    )
+    .await
+    .assert_status(303);
+    let id = scalar(&app, "SELECT MAX(id) FROM hotline_contact").await;
+    let desk = app.get("/hotline").await;
+    assert!(
+        desk.body.contains("id=\"call-backs\"")
+            && desk.body.contains(&format!("/hotline/contacts/{id}\">"))
+    );
+    // Called back: the operator clears the outcome and the queue empties.
+    app.post_form(
+        &format!("/hotline/contacts/{id}"),
+        &[("version", "1"), ("outcomes", "listening")],
+    )
+    .await
+    .assert_status(303);
+    assert!(!app.get("/hotline").await.body.contains("id=\"call-backs\""));
 }
