@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::id;
+use super::{id, pk, ts, ts_null};
 
 pub struct Migration;
 
@@ -12,29 +12,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000002_identity"
     }
-}
-
-fn pk() -> ColumnDef {
-    ColumnDef::new(id("id"))
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
-
-fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(id(name))
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn ts_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(id(name))
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
 }
 
 fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {

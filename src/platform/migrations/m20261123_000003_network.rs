@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::id;
+use super::{id, pk};
 
 pub struct Migration;
 
@@ -11,15 +11,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000003_network"
     }
-}
-
-fn pk() -> ColumnDef {
-    ColumnDef::new(id("id"))
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
 }
 
 fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {

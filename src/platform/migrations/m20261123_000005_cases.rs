@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::id;
+use super::{id, pk, ts};
 
 pub struct Migration;
 
@@ -14,14 +14,6 @@ impl MigrationName for Migration {
     }
 }
 
-fn pk() -> ColumnDef {
-    ColumnDef::new(id("id"))
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
 fn int(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).integer().not_null().to_owned()
 }
@@ -42,12 +34,6 @@ fn short_null(name: &'static str) -> ColumnDef {
 }
 fn date_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).date().null().to_owned()
-}
-fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(id(name))
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
 }
 fn blob_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name)).blob().null().to_owned()

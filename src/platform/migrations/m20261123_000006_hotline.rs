@@ -2,7 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::id;
+use super::{id, pk};
 
 pub struct Migration;
 
@@ -12,14 +12,6 @@ impl MigrationName for Migration {
     }
 }
 
-fn pk() -> ColumnDef {
-    ColumnDef::new(id("id"))
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
-}
 fn col(name: &'static str) -> ColumnDef {
     ColumnDef::new(id(name))
 }

@@ -2,7 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::id;
+use super::{id, pk};
 
 pub struct Migration;
 
@@ -19,7 +19,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(id("identification_interview"))
-                .col(c("id").integer().not_null().auto_increment().primary_key())
+                .col(pk())
                 .col(c("organisation_id").integer().not_null())
                 .col(c("requester").string_len(40).not_null())
                 .col(c("person_code").string_len(40).not_null())

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::id;
+use super::{id, pk};
 
 pub struct Migration;
 
@@ -20,7 +20,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(id("public_report"))
-                .col(c("id").integer().not_null().auto_increment().primary_key())
+                .col(pk())
                 .col(c("received_on").date().not_null())
                 .col(c("language").string_len(8).not_null())
                 .col(c("province").string_len(2).null())
@@ -55,7 +55,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(id("report_message"))
-                .col(c("id").integer().not_null().auto_increment().primary_key())
+                .col(pk())
                 .col(c("report_id").integer().not_null())
                 .col(c("from_reporter").boolean().not_null())
                 .col(c("at").timestamp_with_time_zone().not_null())

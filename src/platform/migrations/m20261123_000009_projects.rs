@@ -2,7 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::id;
+use super::{id, pk};
 
 pub struct Migration;
 
@@ -16,14 +16,6 @@ impl MigrationName for Migration {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let c = |n: &'static str| ColumnDef::new(id(n));
-        let pk = || {
-            c("id")
-                .integer()
-                .not_null()
-                .auto_increment()
-                .primary_key()
-                .to_owned()
-        };
         m.create_table(
             Table::create()
                 .table(id("project_edition"))

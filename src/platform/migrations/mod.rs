@@ -36,3 +36,32 @@ impl MigratorTrait for Migrator {
 pub(crate) fn id(name: &'static str) -> Alias {
     Alias::new(name)
 }
+
+// Column helpers shared by the migrations. Landed migrations call them, so what they render must
+// never change: a different column shape gets a new helper.
+
+/// The integer surrogate key every table has, `id`.
+pub(crate) fn pk() -> ColumnDef {
+    ColumnDef::new(id("id"))
+        .integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
+/// A required timestamp with time zone.
+pub(crate) fn ts(name: &'static str) -> ColumnDef {
+    ColumnDef::new(id(name))
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
+}
+
+/// An optional timestamp with time zone.
+pub(crate) fn ts_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(id(name))
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
+}
