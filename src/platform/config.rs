@@ -44,6 +44,15 @@ pub struct Config {
     pub report_retention_days: u64,
     /// Log format: human-readable text or JSON lines.
     pub log_format: LogFormat,
+    /// Street units and drop-in desks.
+    pub outreach: Outreach,
+}
+
+/// Street units and drop-in desks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outreach {
+    /// The materials a street unit hands out and counts, as codes (`a-z`, `0-9`, `_`).
+    pub materials: Vec<String>,
 }
 
 /// Public hotline numbers.
@@ -80,6 +89,7 @@ impl fmt::Debug for Config {
             .field("retention_days", &self.retention_days)
             .field("report_retention_days", &self.report_retention_days)
             .field("log_format", &self.log_format)
+            .field("outreach", &self.outreach)
             .finish()
     }
 }
@@ -109,6 +119,12 @@ struct FileConfig {
     report_retention_days: Option<u64>,
     log_format: Option<String>,
     hotline: Option<FileHotline>,
+    outreach: Option<FileOutreach>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileOutreach {
+    materials: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,6 +159,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_HOTLINE_REGIONAL",
     "SATIS_HOTLINE_NATIONAL",
     "SATIS_EMERGENCY_STEPS",
+    "SATIS_OUTREACH_MATERIALS",
     // Used by the test suite and the browser tests, not by the server.
     "SATIS_TEST_DATABASE_URL",
     "SATIS_BIN",
@@ -325,9 +342,19 @@ impl Config {
             national: env_value(env, "SATIS_HOTLINE_NATIONAL")?
                 .or(file_hotline.national)
                 .unwrap_or_else(|| DEFAULT_NATIONAL_HOTLINE.to_owned()),
-            emergency_steps: emergency_steps(
+            emergency_steps: code_list(
+                ("SATIS_EMERGENCY_STEPS", "hotline.emergency_steps"),
                 env_value(env, "SATIS_EMERGENCY_STEPS")?,
                 file_hotline.emergency_steps,
+                DEFAULT_EMERGENCY_STEPS,
+            )?,
+        };
+        let outreach = Outreach {
+            materials: code_list(
+                ("SATIS_OUTREACH_MATERIALS", "outreach.materials"),
+                env_value(env, "SATIS_OUTREACH_MATERIALS")?,
+                file.outreach.and_then(|o| o.materials),
+                DEFAULT_OUTREACH_MATERIALS,
             )?,
         };
         for (key, number) in [
@@ -366,6 +393,7 @@ impl Config {
                 session_idle: std::time::Duration::from_secs(idle * 60),
                 session_absolute: std::time::Duration::from_secs(absolute * 3600),
                 log_format,
+                outreach,
             },
             warnings,
         })
@@ -468,23 +496,19 @@ fn number(
     }
 }
 
-/// The emergency checklist: from the environment (comma-separated), the file, or the default.
-fn emergency_steps(
+/// A configurable list of codes (the emergency checklist, the outreach materials): from the
+/// environment (comma-separated), the file, or the default. `keys` names the variable and the
+/// file key, for the error message.
+fn code_list(
+    keys: (&str, &str),
     env: Option<String>,
     file: Option<Vec<String>>,
+    default: &[&str],
 ) -> Result<Vec<String>, ConfigError> {
     let (key, steps) = match (env, file) {
-        (Some(v), _) => (
-            "SATIS_EMERGENCY_STEPS",
-            v.split(',').map(|s| s.trim().to_owned()).collect(),
-        ),
-        (None, Some(list)) => ("hotline.emergency_steps", list),
-        (None, None) => {
-            return Ok(DEFAULT_EMERGENCY_STEPS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect());
-        }
+        (Some(v), _) => (keys.0, v.split(',').map(|s| s.trim().to_owned()).collect()),
+        (None, Some(list)) => (keys.1, list),
+        (None, None) => return Ok(default.iter().map(|s| (*s).to_owned()).collect()),
     };
     let valid = (1..=20).contains(&steps.len())
         && steps.iter().all(|s| {
@@ -497,11 +521,19 @@ fn emergency_steps(
     } else {
         Err(ConfigError::Key {
             key: key.to_owned(),
-            message: "give 1 to 20 step codes of a-z, 0-9 and _ (at most 60 characters each)"
-                .into(),
+            message: "give 1 to 20 codes of a-z, 0-9 and _ (at most 60 characters each)".into(),
         })
     }
 }
+
+/// What street units hand out, unless configured otherwise.
+pub const DEFAULT_OUTREACH_MATERIALS: &[&str] = &[
+    "condoms",
+    "lubricant",
+    "leaflets",
+    "hygiene_kits",
+    "hot_drinks",
+];
 
 /// The steps of the regional emergency procedure, unless configured otherwise.
 pub const DEFAULT_EMERGENCY_STEPS: &[&str] = &[
@@ -665,6 +697,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("SATIS_EMERGENCY_STEPS"), "{err}");
+    }
+
+    #[test]
+    fn outreach_materials_are_configurable_codes() {
+        let c = load(None, &[]).unwrap().config;
+        assert!(c.outreach.materials.contains(&"condoms".to_owned()));
+        let c = load(
+            Some("[outreach]\nmaterials = [\"masks\", \"leaflets\"]\n"),
+            &[],
+        )
+        .unwrap()
+        .config;
+        assert_eq!(c.outreach.materials, vec!["masks", "leaflets"]);
+        let err = load(None, &[("SATIS_OUTREACH_MATERIALS", "Con doms")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SATIS_OUTREACH_MATERIALS"), "{err}");
     }
 
     #[test]
