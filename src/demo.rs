@@ -158,6 +158,7 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     load_cases(db, keys).await?;
     load_hotline(db, keys).await?;
     load_projects(db).await?;
+    load_outreach(db).await?;
     Ok(accounts)
 }
 
@@ -566,4 +567,251 @@ async fn load_network(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), Dem
 pub fn current_demo_code() -> String {
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     totp::code_at(DEMO_TOTP_SECRET, now)
+}
+
+/// The Florence street unit's places, a season of outings with tallies and anonymous contacts,
+/// drop-in interviews and accompaniments (one of them linked to a demo case).
+async fn load_outreach(db: &DatabaseConnection) -> Result<(), DemoError> {
+    use crate::outreach::entities::{accompaniment, interview};
+    use crate::outreach::rules::{OutingInput, check_outing};
+    use crate::outreach::store as out;
+    use sea_orm::ActiveValue::Set;
+    let Some(org) = store::organisation_by_name(db, "Associazione Progetto Arcobaleno").await?
+    else {
+        return Ok(());
+    };
+    if !out::recent_outings(db, org.id, 1).await?.is_empty() {
+        return Ok(());
+    }
+    let services = crate::network::store::services_of(db, org.id).await?;
+    let (Some(unit), Some(desk)) = (
+        services.iter().find(|s| s.kind == "street_unit"),
+        services.iter().find(|s| s.kind == "drop_in"),
+    ) else {
+        return Ok(());
+    };
+    let operator = store::user_by_username(db, "strada")
+        .await?
+        .ok_or(DemoError::Db("demo outreach operator missing"))?;
+    let mut places = Vec::new();
+    for name in [
+        "Viale Fratelli Rosselli",
+        "Piazzale delle Cascine",
+        "Via Pistoiese (Peretola)",
+        "Stazione di Campo di Marte",
+    ] {
+        places.push(out::add_place(db, unit.id, name).await?.id);
+    }
+    let now = chrono::Utc::now();
+    // (days ago, people met, [female, male, transgender], [minor, 18-24, 25-34, 35+, unknown],
+    //  new, [(nationality, n)], anonymous codes, condoms, leaflets)
+    type Night = (
+        i64,
+        i32,
+        [i32; 3],
+        [i32; 5],
+        i32,
+        &'static [(&'static str, i32)],
+        &'static [&'static str],
+        i32,
+        i32,
+    );
+    let nights: [Night; 6] = [
+        (
+            3,
+            14,
+            [11, 0, 3],
+            [1, 6, 5, 2, 0],
+            4,
+            &[("NG", 7), ("RO", 4), ("AL", 1)],
+            &["LUNA-07", "STELLA-12"],
+            180,
+            30,
+        ),
+        (
+            7,
+            12,
+            [10, 0, 2],
+            [0, 5, 5, 2, 0],
+            2,
+            &[("NG", 6), ("RO", 4)],
+            &["LUNA-07", "SOLE-03"],
+            150,
+            25,
+        ),
+        (
+            10,
+            9,
+            [7, 1, 1],
+            [0, 4, 3, 1, 1],
+            3,
+            &[("NG", 4), ("RO", 3), ("BR", 1)],
+            &["STELLA-12"],
+            120,
+            20,
+        ),
+        (
+            14,
+            16,
+            [13, 0, 3],
+            [2, 7, 5, 2, 0],
+            6,
+            &[("NG", 9), ("RO", 5)],
+            &["LUNA-07", "MARE-21", "SOLE-03"],
+            200,
+            40,
+        ),
+        (
+            21,
+            11,
+            [9, 0, 2],
+            [0, 4, 5, 2, 0],
+            1,
+            &[("NG", 5), ("RO", 4), ("AL", 2)],
+            &["MARE-21"],
+            140,
+            15,
+        ),
+        (
+            28,
+            13,
+            [11, 0, 2],
+            [1, 5, 4, 3, 0],
+            5,
+            &[("NG", 7), ("RO", 3), ("CN", 2)],
+            &["LUNA-07"],
+            160,
+            35,
+        ),
+    ];
+    for (i, (days, people, genders, ages, new, nats, codes, condoms, leaflets)) in
+        nights.iter().enumerate()
+    {
+        let start = now - chrono::Duration::days(*days) - chrono::Duration::hours(4);
+        let mut tallies: Vec<(&'static str, String, String)> = Vec::new();
+        for (g, n) in ["female", "male", "transgender"].iter().zip(genders) {
+            tallies.push(("gender", (*g).into(), n.to_string()));
+        }
+        for (a, n) in crate::outreach::rules::AGE_BANDS.iter().zip(ages) {
+            tallies.push(("age_band", (*a).into(), n.to_string()));
+        }
+        tallies.push(("status", "new".into(), new.to_string()));
+        tallies.push(("status", "known".into(), (people - new).to_string()));
+        for (c, n) in *nats {
+            tallies.push(("nationality", (*c).into(), n.to_string()));
+        }
+        tallies.push(("material", "condoms".into(), condoms.to_string()));
+        tallies.push(("material", "leaflets".into(), leaflets.to_string()));
+        tallies.push(("topic", "sti".into(), (people / 2).to_string()));
+        tallies.push(("topic", "condom_use".into(), (people / 3).to_string()));
+        let checked = check_outing(&OutingInput {
+            started: Some(start),
+            ended: Some(start + chrono::Duration::hours(4)),
+            people_met: people.to_string(),
+            tallies,
+            codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+        })
+        .map_err(|k| DemoError::Other(format!("demo outing does not add up: {k}")))?;
+        out::save_outing(
+            db,
+            out::NewOuting {
+                organisation_id: org.id,
+                service_id: unit.id,
+                area: "Firenze nord-ovest".into(),
+                places: places.iter().take(2 + i % 3).copied().collect(),
+                team: "Luca, Marta (demo)".into(),
+                mediators: "Blessing (demo)".into(),
+                languages: vec!["IT".into(), "EN".into()],
+                referrals_proposed: i32::from(i % 2 == 0),
+                accompaniments_proposed: i32::from(i % 3 == 0),
+                notes_enc: None,
+                idempotency_key: format!("demo-outing-{i:04}"),
+                created_by: operator.id,
+                checked,
+                observations: vec![out::NewObservation {
+                    place_id: places[0],
+                    people_seen: people / 2,
+                    new_groups: i == 3,
+                    control_signs: i == 3,
+                    note_enc: None,
+                }],
+            },
+        )
+        .await?;
+    }
+    let today = now.date_naive();
+    let luna = out::contact_for_code(db, org.id, "LUNA-07").await?;
+    let stella = out::contact_for_code(db, org.id, "STELLA-12").await?;
+    // Link one contact to a demo case of the same organisation, as a case worker would.
+    if let Some(case) = crate::cases::store::cases_for_org(db, org.id)
+        .await?
+        .first()
+    {
+        out::link_contact(db, luna.clone(), case.id, operator.id).await?;
+    }
+    let interviews = [
+        (
+            5,
+            Some(luna.id),
+            "EN",
+            "sti,documents",
+            "accompaniment_arranged",
+        ),
+        (12, Some(stella.id), "RO", "legal", "information_given"),
+        (19, None, "EN", "housing,work", "referred_to_service"),
+    ];
+    for (i, (days, contact, language, topics, outcome)) in interviews.into_iter().enumerate() {
+        let key = format!("demo-interview-{i:04}");
+        out::save_interview(
+            db,
+            interview::ActiveModel {
+                organisation_id: Set(org.id),
+                service_id: Set(desk.id),
+                held_on: Set(today - chrono::Duration::days(days)),
+                itinerant: Set(false),
+                contact_id: Set(contact),
+                case_id: Set(None),
+                operator_id: Set(operator.id),
+                mediator: Set("Blessing (demo)".into()),
+                language: Set(Some(language.into())),
+                topics: Set(topics.into()),
+                outcome: Set(outcome.into()),
+                idempotency_key: Set(key.clone()),
+                created_at: Set(now),
+                ..Default::default()
+            },
+            org.id,
+            &key,
+        )
+        .await?;
+    }
+    for (i, (days, contact, service, source)) in [
+        (4, Some(luna.id), "health", "drop_in"),
+        (9, Some(stella.id), "legal", "street_unit"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = format!("demo-accompaniment-{i:04}");
+        out::save_accompaniment(
+            db,
+            accompaniment::ActiveModel {
+                organisation_id: Set(org.id),
+                happened_on: Set(today - chrono::Duration::days(days)),
+                service_kind: Set(service.into()),
+                outcome: Set("done".into()),
+                source: Set(source.into()),
+                contact_id: Set(contact),
+                case_id: Set(None),
+                by_user: Set(operator.id),
+                idempotency_key: Set(key.clone()),
+                created_at: Set(now),
+                ..Default::default()
+            },
+            org.id,
+            &key,
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod home;
 pub mod hotline;
 pub mod identity;
 pub mod network;
+pub mod outreach;
 pub mod platform;
 pub mod projects;
 pub mod reports;

@@ -10,4 +10,11 @@
       if (dirty) { e.preventDefault(); }
     });
   });
+  // Signing out removes the pages kept on the device for offline use (see outreach.js); the
+  // outbox of records not yet sent stays, so that nothing typed is lost.
+  document.querySelectorAll("form[action='/logout']").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      if (window.caches) { window.caches.delete("satis-outreach-v1"); }
+    });
+  });
 })();

@@ -183,3 +183,5 @@ recruitment-online = Online / social media
 recruitment-other = Other
 recruitment-unknown = Unknown
 case-assessed-by = Status assessed by { $user }
+event-accompaniment-service = Service (for accompaniments)
+event-accompaniment-outcome = Outcome (for accompaniments)

@@ -183,3 +183,5 @@ recruitment-online = Online / social network
 recruitment-other = Altro
 recruitment-unknown = Non noto
 case-assessed-by = Status valutato da { $user }
+event-accompaniment-service = Servizio (per gli accompagnamenti)
+event-accompaniment-outcome = Esito (per gli accompagnamenti)

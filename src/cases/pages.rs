@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
 
 use super::entities;
 use super::entities::{consent, permit, placement};
@@ -30,7 +31,7 @@ fn today() -> NaiveDate {
 }
 
 /// Loads a case and decides `action` on it for the actor (audited). 404 if there is none.
-async fn guarded(
+pub(crate) async fn guarded(
     state: &SharedState,
     actor: &Actor,
     case_id: i32,
@@ -1006,17 +1007,57 @@ pub async fn add_event(
         )
         .await;
     }
-    store::add_event(
-        &state.db,
-        &state.keys,
-        id,
-        &kind,
-        on,
-        &text,
-        me.actor.user_id,
-    )
-    .await
-    .map_err(|_| AppError::Internal("saving a note"))?;
+    // An accompaniment is also one record of the network's accompaniments (the outreach area
+    // owns them), counted once whatever its source.
+    let accompaniment = if kind == "accompaniment" {
+        let service = f.opt("service_kind").unwrap_or_else(|| "other".into());
+        let outcome = f
+            .opt("accompaniment_outcome")
+            .unwrap_or_else(|| "done".into());
+        if !crate::outreach::rules::SERVICE_KINDS.contains(&service.as_str())
+            || !crate::outreach::rules::ACCOMPANIMENT_OUTCOMES.contains(&outcome.as_str())
+        {
+            return refuse(
+                &state,
+                shell,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "error-400",
+            )
+            .await;
+        }
+        Some((service, outcome))
+    } else {
+        None
+    };
+    let txn = state.db.begin().await?;
+    let event = store::add_event(&txn, &state.keys, id, &kind, on, &text, me.actor.user_id)
+        .await
+        .map_err(|_| AppError::Internal("saving a note"))?;
+    if let Some((service, outcome)) = accompaniment {
+        let c = store::case(&txn, id).await?.ok_or(AppError::NotFound)?;
+        let key = format!("case-event-{}", event.id);
+        crate::outreach::store::save_accompaniment(
+            &txn,
+            crate::outreach::entities::accompaniment::ActiveModel {
+                organisation_id: Set(c.owner_org),
+                happened_on: Set(on),
+                service_kind: Set(service),
+                outcome: Set(outcome),
+                source: Set("case".into()),
+                contact_id: Set(None),
+                case_id: Set(Some(id)),
+                by_user: Set(me.actor.user_id),
+                idempotency_key: Set(key.clone()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            },
+            c.owner_org,
+            &key,
+        )
+        .await?;
+    }
+    txn.commit().await?;
     store::touch(&state.db, id).await?;
     audit::append(
         &state.db,

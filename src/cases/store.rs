@@ -714,17 +714,13 @@ pub async fn entered_phase(
         .await
 }
 
-/// Events of a kind in `[from, to]` (their text is not read).
-pub async fn events_of_kind(
+/// A person by their pseudonymous code (`TOS-YYYY-NNNNN`).
+pub async fn person_by_code(
     db: &impl ConnectionTrait,
-    kind: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<event::Model>, DbErr> {
-    event::Entity::find()
-        .filter(event::Column::Kind.eq(kind))
-        .filter(event::Column::HappenedOn.gte(from))
-        .filter(event::Column::HappenedOn.lte(to))
-        .all(db)
+    code: &str,
+) -> Result<Option<person::Model>, DbErr> {
+    person::Entity::find()
+        .filter(person::Column::Code.eq(code))
+        .one(db)
         .await
 }

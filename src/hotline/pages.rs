@@ -30,7 +30,7 @@ fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
 }
 
 /// A local date-time typed in a form (`YYYY-MM-DDTHH:MM`, Italian time) as UTC.
-fn local_time(raw: &str) -> Option<DateTime<Utc>> {
+pub fn local_time(raw: &str) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M").ok()?;
     rome_offset(naive.date())
         .from_local_datetime(&naive)

@@ -18,6 +18,18 @@ pub struct EncryptedColumn {
 
 pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     EncryptedColumn {
+        table: "outing",
+        key: "id",
+        column: "notes_enc",
+        context: crate::outreach::store::OUTING_NOTES,
+    },
+    EncryptedColumn {
+        table: "place_observation",
+        key: "id",
+        column: "note_enc",
+        context: crate::outreach::store::OBSERVATION_NOTE,
+    },
+    EncryptedColumn {
         table: "app_user",
         key: "id",
         column: "display_name_enc",

@@ -94,6 +94,10 @@ pub enum Permission {
     ProjectBudgets,
     /// Create project editions with their budgets.
     ManageEditions,
+    /// Record street-unit outings, drop-in interviews and accompaniments; keep the places list.
+    Outreach,
+    /// Read the outreach report of any unit or province.
+    OutreachReport,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -128,6 +132,8 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::EvaluateProjects => role == R::CapofilaEvaluator,
         P::ProjectBudgets => matches!(role, R::CapofilaEvaluator | R::RegionalAnalyst),
         P::ManageEditions => matches!(role, R::CapofilaEvaluator | R::Administrator),
+        P::Outreach => role == R::OutreachOperator,
+        P::OutreachReport => matches!(role, R::OutreachOperator | R::TerritorialCoordinator),
     }
 }
 

@@ -140,14 +140,67 @@ pub async fn activity(
         }
     }
 
-    // 6. Accompaniments: people accompanied to services (each person once).
+    // 2. Street-unit contacts: people met on outings, as the units tallied them.
+    let outreach =
+        crate::outreach::report::load(db, from, to, &crate::outreach::report::Scope::default())
+            .await?;
+    let outings = crate::outreach::store::outings_in(db, start, end, None).await?;
+    let units = crate::network::store::services(db).await?;
+    let mut sb = BTreeMap::new();
+    for o in &outings {
+        let province = units
+            .iter()
+            .find(|s| s.id == o.service_id)
+            .and_then(|s| s.province.clone())
+            .unwrap_or_else(|| "—".into());
+        *sb.entry(("province".to_owned(), province)).or_insert(0) += i64::from(o.people_met);
+    }
+    for ((d, v), c) in &outreach.breakdown {
+        if matches!(d.as_str(), "gender" | "age_band" | "nationality") {
+            *sb.entry((d.clone(), v.clone())).or_insert(0) += c;
+        }
+    }
+    if outreach.people_met > 0 {
+        sb.insert(("status".into(), "new".into()), outreach.new_people);
+        sb.insert(("status".into(), "known".into()), outreach.known_people);
+    }
+
+    // 3. Drop-in interviews, by province of the desk and outcome.
+    let mut ib = BTreeMap::new();
+    for i in crate::outreach::store::interviews_in(db, from, to, None).await? {
+        let province = units
+            .iter()
+            .find(|s| s.id == i.service_id)
+            .and_then(|s| s.province.clone())
+            .unwrap_or_else(|| "—".into());
+        count(&mut ib, "province", &province);
+        count(&mut ib, "outcome", &i.outcome);
+    }
+
+    // 6. Accompaniments: people accompanied to services, each person once (by case, else by
+    //    anonymous code, else each accompaniment is a person), whatever the source.
     let mut accompanied = BTreeSet::new();
     let mut ab = BTreeMap::new();
-    for e in crate::cases::store::events_of_kind(db, "accompaniment", from, to).await? {
-        if let Some(c) = crate::cases::store::case(db, e.case_id).await?
-            && accompanied.insert(c.person_id)
-        {
-            count(&mut ab, "province", &province_of(c.owner_org));
+    for a in crate::outreach::store::accompaniments_in(db, from, to, None).await? {
+        let contact_case = match a.contact_id {
+            Some(id) => crate::outreach::store::contact(db, id)
+                .await?
+                .and_then(|c| c.case_id),
+            None => None,
+        };
+        let who = match a.case_id.or(contact_case) {
+            Some(case_id) => match crate::cases::store::case(db, case_id).await? {
+                Some(c) => format!("person-{}", c.person_id),
+                None => format!("case-{case_id}"),
+            },
+            None => match a.contact_id {
+                Some(id) => format!("contact-{id}"),
+                None => format!("record-{}", a.id),
+            },
+        };
+        if accompanied.insert(who) {
+            count(&mut ab, "province", &province_of(a.organisation_id));
+            count(&mut ab, "service", &a.service_kind);
         }
     }
 
@@ -163,13 +216,13 @@ pub async fn activity(
             },
             Figure {
                 key: "street_unit_contacts",
-                value: None,
-                breakdown: Vec::new(),
+                value: Some(outreach.people_met),
+                breakdown: flatten(sb),
             },
             Figure {
                 key: "drop_in_interviews",
-                value: None,
-                breakdown: Vec::new(),
+                value: Some(outreach.interviews),
+                breakdown: flatten(ib),
             },
             Figure {
                 key: "emergency_reception",

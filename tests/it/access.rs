@@ -205,6 +205,12 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
         ids.emergency
     } else if spec.path.starts_with("/hotline/interviews/") {
         ids.interview
+    } else if spec.path.starts_with("/outreach/outings/") {
+        ids.outing
+    } else if spec.path.starts_with("/outreach/places/") {
+        ids.place
+    } else if spec.path.starts_with("/outreach/contacts/") {
+        ids.outreach_contact
     } else if spec.path.starts_with("/reports/") {
         ids.report
     } else if spec.path.starts_with("/projects/") {
@@ -242,6 +248,9 @@ struct Ids {
     project: i32,
     intervention: i32,
     edition: i32,
+    outing: i32,
+    place: i32,
+    outreach_contact: i32,
 }
 
 /// Project routes: the owning organisation's case worker, and for reading and deciding any
@@ -280,6 +289,9 @@ fn record_scoped(path: &str) -> bool {
         || path.starts_with("/hotline/mediators/")
         || path.starts_with("/hotline/emergencies/")
         || path.starts_with("/hotline/interviews/")
+        || (path.starts_with("/outreach/outings/") && path != "/outreach/outings/new")
+        || path.starts_with("/outreach/places/")
+        || path.starts_with("/outreach/contacts/")
 }
 
 async fn as_who(
@@ -423,7 +435,11 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         .id
     };
     let (project, intervention, edition) = project_fixture(&app, orgs[0], case_id, target.id).await;
+    let (outing, place, outreach_contact) = outreach_fixture(&app, orgs[0], target.id).await;
     let ids = Ids {
+        outing,
+        place,
+        outreach_contact,
         project,
         intervention,
         edition,
@@ -686,4 +702,65 @@ async fn project_fixture(app: &TestApp, owner: i32, case_id: i32, by_user: i32) 
     );
     let i = store::interventions(&app.state.db, p.id).await.unwrap()[0].id;
     (p.id, i, edition.id)
+}
+
+/// A street unit of `org` with a place, an outing and an anonymous contact met on it.
+async fn outreach_fixture(app: &TestApp, org: i32, by_user: i32) -> (i32, i32, i32) {
+    use satis::outreach::{rules, store};
+    let unit = satis::network::store::add_service(
+        &app.state.db,
+        org,
+        "street_unit",
+        "Unità Matrice",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[],
+    )
+    .await
+    .unwrap();
+    let place = store::add_place(&app.state.db, unit.id, "Luogo Matrice")
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let checked = rules::check_outing(&rules::OutingInput {
+        started: Some(now - chrono::Duration::hours(2)),
+        ended: Some(now),
+        people_met: "1".into(),
+        tallies: vec![
+            ("gender", "female".into(), "1".into()),
+            ("age_band", "unknown".into(), "1".into()),
+            ("status", "new".into(), "1".into()),
+        ],
+        codes: vec!["MATRICE-1".into()],
+    })
+    .unwrap();
+    let saved = store::save_outing(
+        &app.state.db,
+        store::NewOuting {
+            organisation_id: org,
+            service_id: unit.id,
+            area: String::new(),
+            places: vec![place.id],
+            team: String::new(),
+            mediators: String::new(),
+            languages: vec![],
+            referrals_proposed: 0,
+            accompaniments_proposed: 0,
+            notes_enc: None,
+            idempotency_key: "matrix-outing-1".into(),
+            created_by: by_user,
+            checked,
+            observations: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let contact = store::contact_by_code(&app.state.db, org, "MATRICE-1")
+        .await
+        .unwrap()
+        .unwrap();
+    (saved.id(), place.id, contact.id)
 }

@@ -8,6 +8,7 @@ mod cli;
 mod hotline;
 mod identity;
 mod network;
+mod outreach;
 mod platform;
 mod projects;
 mod reports;
@@ -25,6 +26,7 @@ fn main() {
         ("network", network::tests()),
         ("cases", cases::tests()),
         ("hotline", hotline::tests()),
+        ("outreach", outreach::tests()),
         ("reports", reports::tests()),
         ("projects", projects::tests()),
         ("stats", stats::tests()),

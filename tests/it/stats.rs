@@ -82,20 +82,23 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
                 .unwrap();
         }
     }
-    // One accompaniment event for one person.
-    satis::cases::store::add_event(
-        &app.state.db,
-        &app.state.keys,
-        cases[0].id,
-        "accompaniment",
-        chrono::Utc::now().date_naive(),
-        "ASL",
-        worker.id,
-    )
-    .await
-    .unwrap();
-
+    // One accompaniment, recorded on the case page, for one person; the same person
+    // accompanied again counts once.
     app.sign_in(&worker).await;
+    for service in ["health", "legal"] {
+        app.post_form(
+            &format!("/cases/{}/events", cases[0].id),
+            &[
+                ("kind", "accompaniment"),
+                ("service_kind", service),
+                ("accompaniment_outcome", "done"),
+                ("text", "ASL"),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+
     app.get("/stats/activity").await.assert_status(403);
     app.sign_in(&analyst).await;
     let today = chrono::Utc::now().date_naive();
@@ -109,7 +112,7 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     assert!(section("protection_programmes").contains("<span class=\"figure-total\">4</span>"));
     // One person accompanied: published as "<3", never as 1.
     assert!(section("accompaniments").contains("<span class=\"figure-total\">&#60;3</span>"));
-    assert!(section("street_unit_contacts").contains("non ancora registrato"));
+    assert!(section("street_unit_contacts").contains("<span class=\"figure-total\">0</span>"));
     for name in ["Alfa", "Beta", "Gamma", "Delta"] {
         assert!(!page.body.contains(name), "no identity in statistics");
     }

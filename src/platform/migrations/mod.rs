@@ -13,6 +13,7 @@ mod m20261123_000006_hotline;
 mod m20261123_000007_interviews;
 mod m20261123_000008_reports;
 mod m20261123_000009_projects;
+mod m20261129_000010_outreach;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_interviews::Migration),
             Box::new(m20261123_000008_reports::Migration),
             Box::new(m20261123_000009_projects::Migration),
+            Box::new(m20261129_000010_outreach::Migration),
         ]
     }
 }

@@ -96,6 +96,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::network::routes())
         .merge(crate::cases::routes())
         .merge(crate::hotline::routes())
+        .merge(crate::outreach::routes())
         .merge(crate::reports::routes())
         .merge(crate::projects::routes())
         .merge(crate::stats::routes())
@@ -212,7 +213,7 @@ async fn request_context(
 fn set_security_headers(h: &mut HeaderMap, nonce: &str, is_static: bool) {
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; \
-         font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+         font-src 'self'; connect-src 'self'; worker-src 'self'; form-action 'self'; base-uri 'none'; \
          frame-ancestors 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {

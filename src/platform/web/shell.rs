@@ -109,6 +109,11 @@ impl Shell {
             nav.push(item("/hotline", "nav-hotline"));
             nav.push(item("/reports", "nav-reports"));
         }
+        if staff.actor.can(Permission::Outreach) {
+            nav.push(item("/outreach", "nav-outreach"));
+        } else if staff.actor.can(Permission::OutreachReport) {
+            nav.push(item("/outreach/report", "nav-outreach"));
+        }
         if staff.actor.can(Permission::WorkOnRecords) {
             nav.push(item("/cases", "nav-cases"));
         }

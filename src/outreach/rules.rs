@@ -1,0 +1,351 @@
+//! The rules of street-unit outings, drop-in interviews and accompaniments, as plain functions.
+//! Errors are Fluent keys.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// Apparent age bands a street unit tallies (age is estimated, never asked).
+pub const AGE_BANDS: &[&str] = &["minor", "18_24", "25_34", "35_plus", "unknown"];
+
+/// Whether a person met was already known to the unit.
+pub const STATUSES: &[&str] = &["new", "known"];
+
+/// Health topics discussed on an outing or at a desk.
+pub const TOPICS: &[&str] = &[
+    "sti",
+    "hygiene",
+    "condom_use",
+    "contraception",
+    "pregnancy_abortion",
+    "substances",
+];
+
+/// Further topics of a drop-in interview.
+pub const DESK_TOPICS: &[&str] = &[
+    "sti",
+    "hygiene",
+    "condom_use",
+    "contraception",
+    "pregnancy_abortion",
+    "substances",
+    "legal",
+    "documents",
+    "housing",
+    "work",
+    "violence",
+];
+
+pub const INTERVIEW_OUTCOMES: &[&str] = &[
+    "information_given",
+    "referred_to_service",
+    "accompaniment_arranged",
+    "taken_into_care",
+    "follow_up",
+    "no_further_action",
+];
+
+/// Services a person is accompanied to.
+pub const SERVICE_KINDS: &[&str] = &[
+    "health",
+    "social",
+    "legal",
+    "police",
+    "immigration_office",
+    "other",
+];
+
+pub const ACCOMPANIMENT_OUTCOMES: &[&str] = &["done", "missed", "postponed"];
+
+/// Who recorded an accompaniment.
+pub const SOURCES: &[&str] = &["street_unit", "drop_in", "hotline", "case"];
+
+/// The largest count one outing may report for anything (a typo guard, not a policy).
+pub const MAX_COUNT: i32 = 5_000;
+
+/// One tally of an outing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub dimension: &'static str,
+    pub value: String,
+    pub count: i32,
+}
+
+/// An outing as typed, before it is checked.
+#[derive(Clone, Debug, Default)]
+pub struct OutingInput {
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    pub people_met: String,
+    /// (dimension, value, raw count) for gender, age band, status, nationality, material, topic.
+    pub tallies: Vec<(&'static str, String, String)>,
+    /// Anonymous codes of the individual contacts met.
+    pub codes: Vec<String>,
+}
+
+/// A checked outing: its people met, its non-zero tallies and its distinct codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedOuting {
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    pub people_met: i32,
+    pub tallies: Vec<Tally>,
+    pub codes: Vec<String>,
+}
+
+/// A count typed in a form: empty is zero; anything else must be a whole number in range.
+pub fn count(raw: &str) -> Result<i32, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    match raw.parse::<i32>() {
+        Ok(n) if (0..=MAX_COUNT).contains(&n) => Ok(n),
+        _ => Err("outreach-error-count"),
+    }
+}
+
+/// An anonymous code chosen by a unit: 1–40 letters, digits, `-`, `_` or `.`, kept upper-case.
+pub fn contact_code(raw: &str) -> Result<String, &'static str> {
+    let code = raw.trim().to_uppercase();
+    if code.is_empty()
+        || code.chars().count() > 40
+        || !code
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err("outreach-error-code");
+    }
+    Ok(code)
+}
+
+/// Checks an outing: it ends after it starts and within a day; every breakdown of the people
+/// met (gender, apparent age, new or known) adds up to the people met; nationalities and
+/// anonymous contacts do not exceed them.
+pub fn check_outing(input: &OutingInput) -> Result<CheckedOuting, &'static str> {
+    let started = input.started.ok_or("network-error-date")?;
+    let ended = input.ended.ok_or("network-error-date")?;
+    if ended <= started {
+        return Err("outreach-error-end-before-start");
+    }
+    if ended - started > Duration::hours(24) {
+        return Err("outreach-error-too-long");
+    }
+    let people_met = count(&input.people_met)?;
+    let mut tallies: Vec<Tally> = Vec::new();
+    for (dimension, value, raw) in &input.tallies {
+        let n = count(raw)?;
+        if n == 0 {
+            continue;
+        }
+        let known = match *dimension {
+            "gender" => crate::cases::rules::GENDERS.contains(&value.as_str()),
+            "age_band" => AGE_BANDS.contains(&value.as_str()),
+            "status" => STATUSES.contains(&value.as_str()),
+            "topic" => TOPICS.contains(&value.as_str()),
+            "nationality" => value.len() == 2 && value.chars().all(|c| c.is_ascii_uppercase()),
+            // Materials are configurable: the caller passes only configured codes.
+            "material" => !value.is_empty(),
+            _ => false,
+        };
+        if !known {
+            return Err(if *dimension == "nationality" {
+                "case-error-iso"
+            } else {
+                "error-400"
+            });
+        }
+        match tallies
+            .iter_mut()
+            .find(|t| t.dimension == *dimension && t.value == *value)
+        {
+            Some(t) => t.count += n,
+            None => tallies.push(Tally {
+                dimension,
+                value: value.clone(),
+                count: n,
+            }),
+        }
+    }
+    let sum = |d: &str| -> i32 {
+        tallies
+            .iter()
+            .filter(|t| t.dimension == d)
+            .map(|t| t.count)
+            .sum()
+    };
+    if sum("gender") != people_met {
+        return Err("outreach-error-tally-gender");
+    }
+    if sum("age_band") != people_met {
+        return Err("outreach-error-tally-age");
+    }
+    if sum("status") != people_met {
+        return Err("outreach-error-tally-status");
+    }
+    if sum("nationality") > people_met {
+        return Err("outreach-error-tally-nationality");
+    }
+    if tallies
+        .iter()
+        .any(|t| t.dimension == "topic" && t.count > people_met)
+    {
+        return Err("outreach-error-tally-topic");
+    }
+    let mut codes: Vec<String> = Vec::new();
+    for raw in &input.codes {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let code = contact_code(raw)?;
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    if i32::try_from(codes.len()).unwrap_or(i32::MAX) > people_met {
+        return Err("outreach-error-codes");
+    }
+    Ok(CheckedOuting {
+        started,
+        ended,
+        people_met,
+        tallies,
+        codes,
+    })
+}
+
+/// An idempotency key sent by a device or a form: 8–64 letters, digits, `-` or `_`.
+pub fn idempotency_key(raw: &str) -> Result<String, &'static str> {
+    let k = raw.trim();
+    if (8..=64).contains(&k.len())
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(k.to_owned())
+    } else {
+        Err("outreach-error-key")
+    }
+}
+
+/// Splits free codes typed one per line or separated by commas.
+pub fn split_codes(raw: &str) -> Vec<String> {
+    raw.split([',', '\n', ';'])
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> Option<DateTime<Utc>> {
+        Utc.with_ymd_and_hms(2026, 11, 20, h, 0, 0).single()
+    }
+
+    fn outing(people: &str, tallies: &[(&'static str, &str, &str)], codes: &[&str]) -> OutingInput {
+        OutingInput {
+            started: at(21),
+            ended: at(23),
+            people_met: people.into(),
+            tallies: tallies
+                .iter()
+                .map(|(d, v, n)| (*d, (*v).to_owned(), (*n).to_owned()))
+                .collect(),
+            codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    const FIVE: &[(&str, &str, &str)] = &[
+        ("gender", "female", "4"),
+        ("gender", "transgender", "1"),
+        ("age_band", "18_24", "3"),
+        ("age_band", "unknown", "2"),
+        ("status", "new", "2"),
+        ("status", "known", "3"),
+        ("nationality", "NG", "3"),
+        ("material", "condoms", "40"),
+        ("topic", "sti", "2"),
+    ];
+
+    #[test]
+    fn a_consistent_outing_is_accepted_with_its_non_zero_tallies() {
+        let ok = check_outing(&outing("5", FIVE, &["ab-1", " AB-1 ", "cd-2"])).unwrap();
+        assert_eq!(ok.people_met, 5);
+        assert_eq!(ok.codes, vec!["AB-1", "CD-2"]);
+        assert_eq!(ok.tallies.len(), FIVE.len());
+        assert!(
+            ok.tallies
+                .iter()
+                .any(|t| t.dimension == "material" && t.count == 40)
+        );
+    }
+
+    #[test]
+    fn tallies_that_do_not_add_up_are_refused_naming_the_breakdown() {
+        let mut t = FIVE.to_vec();
+        t[0] = ("gender", "female", "3");
+        assert_eq!(
+            check_outing(&outing("5", &t, &[])),
+            Err("outreach-error-tally-gender")
+        );
+        let mut t = FIVE.to_vec();
+        t[3] = ("age_band", "unknown", "1");
+        assert_eq!(
+            check_outing(&outing("5", &t, &[])),
+            Err("outreach-error-tally-age")
+        );
+        let mut t = FIVE.to_vec();
+        t[4] = ("status", "new", "9");
+        assert_eq!(
+            check_outing(&outing("5", &t, &[])),
+            Err("outreach-error-tally-status")
+        );
+        let mut t = FIVE.to_vec();
+        t[6] = ("nationality", "NG", "6");
+        assert_eq!(
+            check_outing(&outing("5", &t, &[])),
+            Err("outreach-error-tally-nationality")
+        );
+        assert_eq!(
+            check_outing(&outing(
+                "1",
+                &[
+                    ("gender", "female", "1"),
+                    ("age_band", "minor", "1"),
+                    ("status", "new", "1")
+                ],
+                &["a", "b"]
+            )),
+            Err("outreach-error-codes")
+        );
+    }
+
+    #[test]
+    fn times_counts_codes_and_values_are_checked() {
+        let mut o = outing("5", FIVE, &[]);
+        o.ended = at(20);
+        assert_eq!(check_outing(&o), Err("outreach-error-end-before-start"));
+        o.ended = at(21);
+        assert_eq!(check_outing(&o), Err("outreach-error-end-before-start"));
+        o.started = Utc.with_ymd_and_hms(2026, 11, 18, 20, 0, 0).single();
+        o.ended = at(23);
+        assert_eq!(check_outing(&o), Err("outreach-error-too-long"));
+        assert_eq!(count("-1"), Err("outreach-error-count"));
+        assert_eq!(count("tre"), Err("outreach-error-count"));
+        assert_eq!(count("5001"), Err("outreach-error-count"));
+        assert_eq!(count(" "), Ok(0));
+        assert_eq!(contact_code("a b"), Err("outreach-error-code"));
+        assert_eq!(contact_code(&"x".repeat(41)), Err("outreach-error-code"));
+        assert_eq!(
+            check_outing(&outing("0", &[("gender", "robot", "1")], &[])),
+            Err("error-400")
+        );
+        assert_eq!(
+            check_outing(&outing("0", &[("nationality", "Nigeria", "1")], &[])),
+            Err("case-error-iso")
+        );
+        assert_eq!(idempotency_key("short"), Err("outreach-error-key"));
+        assert!(idempotency_key("0f8c2a9e-1b2c-4d5e-8f90-1a2b3c4d5e6f").is_ok());
+        assert_eq!(split_codes("A1, b2\nc3;;"), vec!["A1", "b2", "c3"]);
+    }
+}
