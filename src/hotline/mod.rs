@@ -18,6 +18,11 @@ pub fn routes() -> Routes {
         .get("/hotline/contacts/{id}", hotline, pages::show)
         .post("/hotline/contacts/{id}", hotline, pages::update)
         .post("/hotline/contacts/{id}/case", hotline, pages::link_case)
+        .post(
+            "/hotline/contacts/{id}/accompaniments",
+            hotline,
+            pages::add_accompaniment,
+        )
         .post("/hotline/mediators", hotline, pages::request_mediator)
         .post("/hotline/mediators/{id}", hotline, pages::update_mediator)
         .post("/hotline/emergencies", hotline, pages::start_emergency)

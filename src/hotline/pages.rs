@@ -471,6 +471,11 @@ pub struct ContactPage {
 }
 
 impl ContactPage {
+    /// A fresh idempotency key for the page's accompaniment form.
+    pub fn fresh_key(&self) -> String {
+        crate::platform::crypto::random_token(18)
+    }
+
     pub fn has_outcome(&self, code: &str) -> bool {
         self.c.outcomes.split(',').any(|o| o == code)
     }
@@ -603,6 +608,73 @@ pub async fn update(
 
 /// `POST /hotline/contacts/{id}/case`: links the contact to a person's case the operator may
 /// see (the case's own access rule decides, and is audited).
+/// `POST /hotline/contacts/{id}/accompaniments`: the hotline accompanied the caller to a
+/// service. The same record type as the street units' and case workers' accompaniments.
+pub async fn add_accompaniment(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let page = contact_page(&state, shell, id, Action::Write, None).await?;
+    let me = page.shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let f = Fields::parse(&body);
+    let checked: Result<_, &'static str> = (|| {
+        let on = f.required_date("happened_on")?;
+        if on > Utc::now().date_naive() {
+            return Err("outreach-error-future");
+        }
+        let service = f.get("service_kind");
+        let outcome = f.get("outcome");
+        if !crate::outreach::rules::SERVICE_KINDS.contains(&service.as_str())
+            || !crate::outreach::rules::ACCOMPANIMENT_OUTCOMES.contains(&outcome.as_str())
+        {
+            return Err("error-400");
+        }
+        let key = crate::outreach::rules::idempotency_key(&f.get("idempotency_key"))?;
+        Ok((on, service, outcome, key))
+    })();
+    let (on, service, outcome, key) = match checked {
+        Ok(v) => v,
+        Err(k) => {
+            let error = Some(page.shell.t(k));
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ContactPage { error, ..page },
+            )
+                .into_response());
+        }
+    };
+    let org = page.c.organisation_id;
+    let saved = crate::outreach::store::save_accompaniment(
+        &state.db,
+        crate::outreach::entities::accompaniment::ActiveModel {
+            organisation_id: Set(org),
+            happened_on: Set(on),
+            service_kind: Set(service),
+            outcome: Set(outcome),
+            source: Set("hotline".into()),
+            contact_id: Set(None),
+            case_id: Set(page.c.case_id),
+            by_user: Set(me.actor.user_id),
+            idempotency_key: Set(key.clone()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        },
+        org,
+        &key,
+    )
+    .await?;
+    if let crate::outreach::store::Saved::Created(a) = saved {
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "hotline.accompaniment", "accompaniment").record(a),
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
+}
+
 pub async fn link_case(
     State(state): State<SharedState>,
     shell: Shell,

@@ -22,6 +22,7 @@ pub fn routes() -> Routes {
         .get("/outreach/outings/{id}", outreach, pages::show_outing)
         .post("/outreach/places", outreach, pages::add_place)
         .post("/outreach/places/{id}", outreach, pages::update_place)
+        .get("/outreach/contacts", outreach, pages::find_contact)
         .get("/outreach/contacts/{id}", outreach, pages::show_contact)
         .post(
             "/outreach/contacts/{id}/link",

@@ -770,6 +770,29 @@ async fn contact_page(
     })
 }
 
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    #[serde(default)]
+    code: String,
+}
+
+/// `GET /outreach/contacts?code=…`: finds one of the unit's anonymous contacts by its code.
+pub async fn find_contact(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<CodeQuery>,
+) -> Result<Response, AppError> {
+    let (_, org) = staff(&shell)?;
+    let found = match rules::contact_code(&q.code) {
+        Ok(code) => store::contact_by_code(&state.db, org, &code).await?,
+        Err(_) => None,
+    };
+    match found {
+        Some(c) => Ok(Redirect::to(&format!("/outreach/contacts/{}", c.id)).into_response()),
+        None => invalid(&state, shell, "outreach-error-no-contact").await,
+    }
+}
+
 pub async fn show_contact(
     State(state): State<SharedState>,
     shell: Shell,

@@ -13,6 +13,7 @@ crate::tests![
     places_belong_to_the_unit_and_its_organisation,
     interviews_and_accompaniments_are_checked_and_saved_once,
     the_period_report_counts_contacts_interviews_and_accompaniments,
+    accompaniments_recorded_before_the_outreach_area_are_kept_and_counted_once,
 ];
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
@@ -655,4 +656,52 @@ async fn the_period_report_counts_contacts_interviews_and_accompaniments(db: Tes
     csv.assert_contains("street_unit_contacts,total,,15")
         .assert_contains("street_unit_contacts,province,\"FI\",10")
         .assert_contains("drop_in_interviews,total,,<3");
+}
+
+/// Migration 0010 moves accompaniments that case workers recorded as case events into the one
+/// accompaniment record type: an upgrade loses none and counts none twice.
+async fn accompaniments_recorded_before_the_outreach_area_are_kept_and_counted_once(db: TestDb) {
+    use sea_orm_migration::MigratorTrait;
+    let conn = satis::platform::db::connect(&db.url).await.unwrap();
+    satis::platform::migrations::Migrator::up(&conn, Some(9))
+        .await
+        .unwrap();
+    let org = satis::identity::store::organisation_by_name(&conn, "CAT Coop. sociale Onlus")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let keys = satis::platform::crypto::KeyRing::generate();
+    let person = satis::cases::store::NewPerson {
+        gender: "female".into(),
+        birth_year: None,
+        birth_year_estimated: false,
+        presumed_minor: false,
+        nationalities: vec![],
+        languages: vec![],
+        vulnerabilities: String::new(),
+    };
+    let identity = satis::cases::store::Identity {
+        names: "Prima Dell'Aggiornamento".into(),
+        ..Default::default()
+    };
+    let (_, case) = satis::cases::store::open_case(&conn, &keys, &person, &identity, org, 1)
+        .await
+        .unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+    for kind in ["accompaniment", "accompaniment", "follow_up"] {
+        satis::cases::store::add_event(&conn, &keys, case.id, kind, day, "ASL", 1)
+            .await
+            .unwrap();
+    }
+    satis::platform::db::migrate(&conn).await.unwrap();
+    let rows = satis::outreach::store::accompaniments_of_case(&conn, case.id)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|a| a.source == "case" && a.happened_on == day && a.organisation_id == org)
+    );
+    assert_ne!(rows[0].idempotency_key, rows[1].idempotency_key);
 }
