@@ -87,6 +87,7 @@ outreach-link = Link to a case
 outreach-linked-to = Linked to the person
 outreach-person-code = Person's code
 outreach-person-code-hint = The case's code, for example TOS-2026-00001. It must be a case of your organisation or shared with it.
+outreach-interview-person-hint = Optional, instead of the anonymous code: the code of a person your organisation has a case for.
 outreach-link-save = Link
 outreach-all-units = All units and desks
 outreach-all-provinces = All of Tuscany

@@ -87,6 +87,7 @@ outreach-link = Collegamento a una presa in carico
 outreach-linked-to = Collegato alla persona
 outreach-person-code = Codice della persona
 outreach-person-code-hint = Il codice della presa in carico, per esempio TOS-2026-00001. Deve essere una presa in carico della tua organizzazione o condivisa con essa.
+outreach-interview-person-hint = Facoltativo, al posto del codice anonimo: il codice di una persona che la tua organizzazione ha in carico.
 outreach-link-save = Collega
 outreach-all-units = Tutte le unità e gli sportelli
 outreach-all-provinces = Tutta la Toscana

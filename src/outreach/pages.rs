@@ -829,15 +829,7 @@ pub async fn link_contact(
     if c.case_id.is_some() {
         return refuse(shell, "outreach-error-already-linked").await;
     }
-    let Some(person) = crate::cases::store::person_by_code(&state.db, &code).await? else {
-        return refuse(shell, "outreach-error-person").await;
-    };
-    let Some(case) = crate::cases::store::cases_for_org(&state.db, org)
-        .await?
-        .into_iter()
-        .filter(|k| k.person_id == person.id)
-        .max_by_key(|k| k.opened_at)
-    else {
+    let Some(case) = case_of_person(&state, org, &code).await? else {
         return refuse(shell, "outreach-error-person").await;
     };
     // Decides and audits access to the case.
@@ -847,7 +839,7 @@ pub async fn link_contact(
         &state.db,
         Entry::new(Some(&me.actor), "outreach.contact_link", "outreach_contact")
             .record(id)
-            .subject(&person.code),
+            .subject(&code),
     )
     .await?;
     Ok(Redirect::to(&format!("/outreach/contacts/{id}")).into_response())
@@ -871,7 +863,25 @@ async fn named_contact(
         .map_err(|_| "error-500")
 }
 
-/// `POST /outreach/interviews`: an interview at a drop-in desk.
+/// The case of the person with this code that the organisation follows (or shares), if any.
+async fn case_of_person(
+    state: &SharedState,
+    org: i32,
+    raw: &str,
+) -> Result<Option<crate::cases::entities::case::Model>, AppError> {
+    let code = raw.trim().to_uppercase();
+    let Some(person) = crate::cases::store::person_by_code(&state.db, &code).await? else {
+        return Ok(None);
+    };
+    Ok(crate::cases::store::cases_for_org(&state.db, org)
+        .await?
+        .into_iter()
+        .filter(|k| k.person_id == person.id)
+        .max_by_key(|k| k.opened_at))
+}
+
+/// `POST /outreach/interviews`: an interview at a drop-in desk, with an anonymous code or with
+/// a person the organisation has a case for.
 pub async fn create_interview(
     State(state): State<SharedState>,
     shell: Shell,
@@ -905,14 +915,25 @@ pub async fn create_interview(
         }
         let key = rules::idempotency_key(&f.get("idempotency_key"))?;
         let contact = named_contact(&state, org, &f.get("contact_code")).await?;
+        let case = match f.opt("person_code") {
+            Some(code) => Some(
+                case_of_person(&state, org, &code)
+                    .await
+                    .map_err(|_| "error-500")?
+                    .ok_or("outreach-error-person")?,
+            ),
+            None => None,
+        };
         Ok((
             interview::ActiveModel {
                 organisation_id: Set(org),
                 service_id: Set(desk.id),
                 held_on: Set(held_on),
                 itinerant: Set(f.checked("itinerant") || desk.itinerant),
+                case_id: Set(case
+                    .map(|c| c.id)
+                    .or(contact.as_ref().and_then(|c| c.case_id))),
                 contact_id: Set(contact.map(|c| c.id)),
-                case_id: Set(None),
                 operator_id: Set(me.actor.user_id),
                 mediator: Set(f.text("mediator", 200)),
                 language: Set(language),
@@ -930,6 +951,10 @@ pub async fn create_interview(
         Ok(r) => r,
         Err(k) => return invalid(&state, shell, k).await,
     };
+    if let sea_orm::ActiveValue::Set(Some(case_id)) = row.case_id {
+        // Decides and audits the access to the person's case.
+        crate::cases::pages::guarded(&state, &me.actor, case_id, Action::Write).await?;
+    }
     let saved = store::save_interview(&state.db, row, org, &key).await?;
     if let Saved::Created(id) = saved {
         audit::append(

@@ -485,6 +485,62 @@ async fn interviews_and_accompaniments_are_checked_and_saved_once(db: TestDb) {
         scalar(&app, "SELECT COUNT(*) FROM drop_in_interview").await,
         1
     );
+    // An interview with a person the organisation has a case for, instead of a code.
+    let worker = app.user("operatrice-sette", Role::CaseWorker, u.org).await;
+    let (p, case) = satis::cases::store::open_case(
+        &app.state.db,
+        &app.state.keys,
+        &satis::cases::store::NewPerson {
+            gender: "male".into(),
+            birth_year: None,
+            birth_year_estimated: false,
+            presumed_minor: false,
+            nationalities: vec![],
+            languages: vec![],
+            vulnerabilities: String::new(),
+        },
+        &satis::cases::store::Identity {
+            names: "Persona Sette".into(),
+            ..Default::default()
+        },
+        u.org,
+        worker.id,
+    )
+    .await
+    .unwrap();
+    let with_person = |code: &str, key: &'static str| {
+        vec![
+            ("service_id", desk.clone()),
+            ("held_on", "2026-11-21".to_owned()),
+            ("person_code", code.to_owned()),
+            ("outcome", "follow_up".to_owned()),
+            ("idempotency_key", key.to_owned()),
+        ]
+    };
+    app.post_form(
+        "/outreach/interviews",
+        &pairs(&with_person("TOS-1999-00001", "intv-key-0004")),
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Nessuna presa in carico");
+    app.post_form(
+        "/outreach/interviews",
+        &pairs(&with_person(&p.code, "intv-key-0005")),
+    )
+    .await
+    .assert_status(303);
+    assert_eq!(
+        scalar(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM drop_in_interview WHERE case_id = {}",
+                case.id
+            )
+        )
+        .await,
+        1
+    );
     app.get("/outreach?saved=duplicate")
         .await
         .assert_contains("non è stato registrato due volte")
