@@ -159,6 +159,7 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     load_hotline(db, keys).await?;
     load_projects(db).await?;
     load_outreach(db).await?;
+    load_referrals(db, keys).await?;
     Ok(accounts)
 }
 
@@ -813,5 +814,77 @@ async fn load_outreach(db: &DatabaseConnection) -> Result<(), DemoError> {
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Two invented projects of other regions in the directory, and a request from the national
+/// hotline waiting for the Florence association to decide.
+async fn load_referrals(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoError> {
+    use crate::referrals::{entities::referral, rules::Package, store as rs};
+    use sea_orm::ActiveValue::Set;
+    if !rs::counterparts(db).await?.is_empty() {
+        return Ok(());
+    }
+    rs::add_counterpart(
+        db,
+        "Progetto Antitratta Liguria (demo)",
+        "Liguria",
+        "referente@example.org",
+    )
+    .await?;
+    rs::add_counterpart(
+        db,
+        "Progetto Antitratta Emilia-Romagna (demo)",
+        "Emilia-Romagna",
+        "referente@example.org",
+    )
+    .await?;
+    let (Some(org), Some(worker)) = (
+        store::organisation_by_name(db, "Associazione Progetto Arcobaleno").await?,
+        store::user_by_username(db, "operatrice").await?,
+    ) else {
+        return Ok(());
+    };
+    let now = chrono::Utc::now();
+    let package = Package {
+        names: Some("Esther (demo)".into()),
+        gender: Some("female".into()),
+        birth_year: Some(2003),
+        nationalities: Some(vec!["NG".into()]),
+        languages: Some(vec!["EN".into()]),
+        exploitation_forms: Some(vec!["sexual".into()]),
+        vulnerabilities: None,
+        phone: None,
+    };
+    let sealed = rs::seal(keys, &package).map_err(|e| DemoError::Other(e.to_string()))?;
+    rs::create(
+        db,
+        referral::ActiveModel {
+            direction: Set("inbound".into()),
+            counterpart_kind: Set("national_hotline".into()),
+            counterpart_id: Set(None),
+            sender_org: Set(None),
+            receiver_org: Set(Some(org.id)),
+            recorded_by_org: Set(org.id),
+            case_id: Set(None),
+            opened_case_id: Set(None),
+            status: Set("proposed".into()),
+            reason: Set("safety".into()),
+            needed_service: Set("emergency_shelter".into()),
+            urgency: Set("urgent".into()),
+            consent_id: Set(None),
+            consent_on: Set(now.date_naive()),
+            package_enc: Set(sealed),
+            refusal_reason: Set(None),
+            created_by: Set(worker.id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(0),
+            ..Default::default()
+        },
+        worker.id,
+        org.id,
+    )
+    .await?;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod network;
 pub mod outreach;
 pub mod platform;
 pub mod projects;
+pub mod referrals;
 pub mod reports;
 pub mod stats;
 

@@ -22,7 +22,7 @@ use crate::hotline::pages::{listed, rome_time};
 use crate::identity::session::StaffView;
 use crate::network::entities::service;
 use crate::platform::audit::{self, Entry};
-use crate::platform::policy::{Action, Permission};
+use crate::platform::policy::Action;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
 
@@ -1224,12 +1224,4 @@ pub async fn service_worker() -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
-}
-
-/// Whether the actor may read the outreach report (for the desk's link).
-pub fn may_report(shell: &Shell) -> bool {
-    shell
-        .staff
-        .as_ref()
-        .is_some_and(|s| s.actor.can(Permission::OutreachReport))
 }

@@ -46,6 +46,16 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Street units and drop-in desks.
     pub outreach: Outreach,
+    /// Referrals: the package of data each kind of counterpart receives.
+    pub referrals: Referrals,
+}
+
+/// Referrals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Referrals {
+    /// Counterpart kind (`network_org`, `national_hotline`, `other_region`) → the package
+    /// fields it receives (a subset of `referrals::rules::PACKAGE_FIELDS`).
+    pub packages: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Street units and drop-in desks.
@@ -90,6 +100,7 @@ impl fmt::Debug for Config {
             .field("report_retention_days", &self.report_retention_days)
             .field("log_format", &self.log_format)
             .field("outreach", &self.outreach)
+            .field("referrals", &self.referrals)
             .finish()
     }
 }
@@ -120,6 +131,12 @@ struct FileConfig {
     log_format: Option<String>,
     hotline: Option<FileHotline>,
     outreach: Option<FileOutreach>,
+    referrals: Option<FileReferrals>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileReferrals {
+    packages: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -349,6 +366,9 @@ impl Config {
                 DEFAULT_EMERGENCY_STEPS,
             )?,
         };
+        let referrals = Referrals {
+            packages: packages(file.referrals.and_then(|r| r.packages))?,
+        };
         let outreach = Outreach {
             materials: code_list(
                 ("SATIS_OUTREACH_MATERIALS", "outreach.materials"),
@@ -394,6 +414,7 @@ impl Config {
                 session_absolute: std::time::Duration::from_secs(absolute * 3600),
                 log_format,
                 outreach,
+                referrals,
             },
             warnings,
         })
@@ -524,6 +545,47 @@ fn code_list(
             message: "give 1 to 20 codes of a-z, 0-9 and _ (at most 60 characters each)".into(),
         })
     }
+}
+
+/// The referral packages: the defaults, with the configured kinds replaced.
+fn packages(
+    file: Option<std::collections::BTreeMap<String, Vec<String>>>,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, ConfigError> {
+    use crate::referrals::rules::{COUNTERPART_KINDS, PACKAGE_FIELDS, default_package};
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = COUNTERPART_KINDS
+        .iter()
+        .map(|k| {
+            (
+                (*k).to_owned(),
+                default_package(k).iter().map(|f| (*f).to_owned()).collect(),
+            )
+        })
+        .collect();
+    for (kind, fields) in file.unwrap_or_default() {
+        if !COUNTERPART_KINDS.contains(&kind.as_str()) {
+            return Err(ConfigError::Key {
+                key: format!("referrals.packages.{kind}"),
+                message: format!(
+                    "unknown counterpart kind (use {})",
+                    COUNTERPART_KINDS.join(", ")
+                ),
+            });
+        }
+        if let Some(bad) = fields
+            .iter()
+            .find(|f| !PACKAGE_FIELDS.contains(&f.as_str()))
+        {
+            return Err(ConfigError::Key {
+                key: format!("referrals.packages.{kind}"),
+                message: format!(
+                    "`{bad}` is not a package field (use {})",
+                    PACKAGE_FIELDS.join(", ")
+                ),
+            });
+        }
+        out.insert(kind, fields);
+    }
+    Ok(out)
 }
 
 /// What street units hand out, unless configured otherwise.
@@ -697,6 +759,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("SATIS_EMERGENCY_STEPS"), "{err}");
+    }
+
+    #[test]
+    fn referral_packages_default_and_are_validated() {
+        let c = load(None, &[]).unwrap().config;
+        assert!(!c.referrals.packages["national_hotline"].contains(&"names".to_owned()));
+        let c = load(
+            Some("[referrals.packages]\nnetwork_org = [\"gender\"]\n"),
+            &[],
+        )
+        .unwrap()
+        .config;
+        assert_eq!(c.referrals.packages["network_org"], vec!["gender"]);
+        assert!(c.referrals.packages["other_region"].contains(&"names".to_owned()));
+        let err = load(
+            Some("[referrals.packages]\nnetwork_org = [\"religion\"]\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("referrals.packages.network_org"), "{err}");
     }
 
     #[test]

@@ -18,6 +18,12 @@ pub struct EncryptedColumn {
 
 pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     EncryptedColumn {
+        table: "referral",
+        key: "id",
+        column: "package_enc",
+        context: crate::referrals::store::PACKAGE,
+    },
+    EncryptedColumn {
         table: "outing",
         key: "id",
         column: "notes_enc",

@@ -98,6 +98,8 @@ pub enum Permission {
     Outreach,
     /// Read the outreach report of any unit or province.
     OutreachReport,
+    /// Propose, receive and decide transfers of people (referrals).
+    Referrals,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -134,6 +136,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::ManageEditions => matches!(role, R::CapofilaEvaluator | R::Administrator),
         P::Outreach => role == R::OutreachOperator,
         P::OutreachReport => matches!(role, R::OutreachOperator | R::TerritorialCoordinator),
+        P::Referrals => matches!(role, R::CaseWorker | R::HotlineOperator),
     }
 }
 

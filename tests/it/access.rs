@@ -211,6 +211,8 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
         ids.place
     } else if spec.path.starts_with("/outreach/contacts/") {
         ids.outreach_contact
+    } else if spec.path.starts_with("/referrals/") {
+        ids.referral
     } else if spec.path.starts_with("/reports/") {
         ids.report
     } else if spec.path.starts_with("/projects/") {
@@ -222,6 +224,9 @@ fn concrete(spec: &RouteSpec, ids: &Ids) -> String {
     } else {
         ids.user
     };
+    if spec.path == "/referrals/new" {
+        return format!("/referrals/new?case={}", ids.case);
+    }
     if spec.path == "/projects/new" {
         return format!("/projects/new?case={}", ids.case);
     }
@@ -251,6 +256,7 @@ struct Ids {
     outing: i32,
     place: i32,
     outreach_contact: i32,
+    referral: i32,
 }
 
 /// Project routes: the owning organisation's case worker, and for reading and deciding any
@@ -292,6 +298,8 @@ fn record_scoped(path: &str) -> bool {
         || (path.starts_with("/outreach/outings/") && path != "/outreach/outings/new")
         || path.starts_with("/outreach/places/")
         || path.starts_with("/outreach/contacts/")
+        || path.starts_with("/referrals/{id}")
+        || path == "/referrals/new"
 }
 
 async fn as_who(
@@ -436,7 +444,9 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
     };
     let (project, intervention, edition) = project_fixture(&app, orgs[0], case_id, target.id).await;
     let (outing, place, outreach_contact) = outreach_fixture(&app, orgs[0], target.id).await;
+    let referral = referral_fixture(&app, orgs[0], target.id).await;
     let ids = Ids {
+        referral,
         outing,
         place,
         outreach_contact,
@@ -763,4 +773,42 @@ async fn outreach_fixture(app: &TestApp, org: i32, by_user: i32) -> (i32, i32, i
         .unwrap()
         .unwrap();
     (saved.id(), place.id, contact.id)
+}
+
+/// An outbound referral of `org` to the national hotline.
+async fn referral_fixture(app: &TestApp, org: i32, by_user: i32) -> i32 {
+    use satis::referrals::{entities::referral, rules::Package, store};
+    use sea_orm::ActiveValue::Set;
+    let now = chrono::Utc::now();
+    store::create(
+        &app.state.db,
+        referral::ActiveModel {
+            direction: Set("outbound".into()),
+            counterpart_kind: Set("national_hotline".into()),
+            counterpart_id: Set(None),
+            sender_org: Set(Some(org)),
+            receiver_org: Set(None),
+            recorded_by_org: Set(org),
+            case_id: Set(None),
+            opened_case_id: Set(None),
+            status: Set("proposed".into()),
+            reason: Set("safety".into()),
+            needed_service: Set("shelter".into()),
+            urgency: Set("urgent".into()),
+            consent_id: Set(None),
+            consent_on: Set(now.date_naive()),
+            package_enc: Set(store::seal(&app.state.keys, &Package::default()).unwrap()),
+            refusal_reason: Set(None),
+            created_by: Set(by_user),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(0),
+            ..Default::default()
+        },
+        by_user,
+        org,
+    )
+    .await
+    .unwrap()
+    .id
 }

@@ -11,6 +11,7 @@ mod network;
 mod outreach;
 mod platform;
 mod projects;
+mod referrals;
 mod reports;
 mod stats;
 mod support;
@@ -29,6 +30,7 @@ fn main() {
         ("outreach", outreach::tests()),
         ("reports", reports::tests()),
         ("projects", projects::tests()),
+        ("referrals", referrals::tests()),
         ("stats", stats::tests()),
         ("access", access::tests()),
     ];

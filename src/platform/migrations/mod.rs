@@ -14,6 +14,7 @@ mod m20261123_000007_interviews;
 mod m20261123_000008_reports;
 mod m20261123_000009_projects;
 mod m20261129_000010_outreach;
+mod m20261129_000011_referrals;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_reports::Migration),
             Box::new(m20261123_000009_projects::Migration),
             Box::new(m20261129_000010_outreach::Migration),
+            Box::new(m20261129_000011_referrals::Migration),
         ]
     }
 }

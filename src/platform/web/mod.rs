@@ -97,6 +97,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::cases::routes())
         .merge(crate::hotline::routes())
         .merge(crate::outreach::routes())
+        .merge(crate::referrals::routes())
         .merge(crate::reports::routes())
         .merge(crate::projects::routes())
         .merge(crate::stats::routes())

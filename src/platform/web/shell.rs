@@ -48,6 +48,14 @@ impl Shell {
         self.lang.t(key)
     }
 
+    /// Whether the signed-in person's roles carry `permission` (for showing links; routes
+    /// enforce it on their own).
+    pub fn can(&self, permission: Permission) -> bool {
+        self.staff
+            .as_ref()
+            .is_some_and(|s| s.full && s.actor.can(permission))
+    }
+
     /// Translates a key with one named argument.
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
         self.lang.t_args(key, &[(name, value)])
@@ -116,6 +124,9 @@ impl Shell {
         }
         if staff.actor.can(Permission::WorkOnRecords) {
             nav.push(item("/cases", "nav-cases"));
+        }
+        if staff.actor.can(Permission::Referrals) {
+            nav.push(item("/referrals", "nav-referrals"));
         }
         if staff.actor.can(Permission::Projects) {
             nav.push(item("/projects", "nav-projects"));

@@ -1,0 +1,852 @@
+//! Referral pages: the desk (to decide, sent, received, and inbound requests from outside),
+//! proposing a transfer from a case, the referral's page with its history and actions, the
+//! directory of other regions' projects, and the statistics.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use sea_orm::ActiveValue::Set;
+use serde::Deserialize;
+
+use super::entities::{counterpart, event, referral};
+use super::report::{self, ReferralReport};
+use super::rules::{self, Package, Party, Status};
+use super::store::{self, ReferralError};
+use crate::identity::session::StaffView;
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::Action;
+use crate::platform::web::form::Fields;
+use crate::platform::web::{AppError, SharedState, Shell};
+
+/// What a referral may ask for.
+pub const NEEDED_SERVICES: &[&str] = &["emergency_shelter", "shelter", "semi_autonomy", "other"];
+
+fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
+    let s = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let org = s.actor.organisation_id.ok_or(AppError::Forbidden)?;
+    Ok((s, org))
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn internal(e: ReferralError) -> AppError {
+    match e {
+        ReferralError::Db(d) => AppError::from(d),
+        _ => AppError::Internal("referral"),
+    }
+}
+
+pub struct Row {
+    pub id: i32,
+    pub created: NaiveDate,
+    pub ours: &'static str,
+    pub counterpart: String,
+    pub status: String,
+    pub needed: String,
+    pub urgent: bool,
+    pub to_decide: bool,
+}
+
+/// Names the other side of a referral as the viewer sees it.
+async fn counterpart_label(
+    state: &SharedState,
+    shell: &Shell,
+    r: &referral::Model,
+    org: i32,
+) -> Result<String, AppError> {
+    let other = if r.sender_org == Some(org) {
+        r.receiver_org
+    } else {
+        r.sender_org
+    };
+    Ok(match (r.counterpart_kind.as_str(), other) {
+        ("network_org", Some(o)) => crate::network::store::organisation(&state.db, o)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default(),
+        ("other_region", _) => match r.counterpart_id {
+            Some(id) => store::counterparts(&state.db)
+                .await?
+                .into_iter()
+                .find(|c| c.id == id)
+                .map(|c| format!("{} ({})", c.name, c.region))
+                .unwrap_or_default(),
+            None => shell.label("referral-counterpart", "other_region"),
+        },
+        (kind, _) => shell.label("referral-counterpart", kind),
+    })
+}
+
+// ---------- the desk ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals/templates/desk.html")]
+pub struct DeskPage {
+    pub shell: Shell,
+    pub error: Option<String>,
+    pub rows: Vec<Row>,
+    pub directory: Vec<counterpart::Model>,
+    pub today: NaiveDate,
+}
+
+async fn desk_page(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+) -> Result<DeskPage, AppError> {
+    let (_, org) = staff(&shell)?;
+    let mut rows = Vec::new();
+    for r in store::for_org(&state.db, org).await? {
+        let parties = rules::parties(r.sender_org, r.receiver_org, r.recorded_by_org, org);
+        let status = Status::from_code(&r.status).unwrap_or(Status::Proposed);
+        let to_decide = status == Status::Proposed && parties.contains(&Party::Receiver);
+        rows.push(Row {
+            id: r.id,
+            created: r.created_at.date_naive(),
+            ours: if r.sender_org == Some(org) {
+                "sent"
+            } else {
+                "received"
+            },
+            counterpart: counterpart_label(state, &shell, &r, org).await?,
+            status: shell.label("referral-status", &r.status),
+            needed: shell.label("service-kind", &r.needed_service),
+            urgent: r.urgency == "urgent",
+            to_decide,
+        });
+    }
+    rows.sort_by_key(|r| !r.to_decide);
+    let directory = store::counterparts(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| c.active)
+        .collect();
+    Ok(DeskPage {
+        shell,
+        error,
+        rows,
+        directory,
+        today: today(),
+    })
+}
+
+pub async fn desk(State(state): State<SharedState>, shell: Shell) -> Result<DeskPage, AppError> {
+    desk_page(&state, shell, None).await
+}
+
+async fn invalid(state: &SharedState, shell: Shell, key: &str) -> Result<Response, AppError> {
+    let error = Some(shell.t(key));
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        desk_page(state, shell, error).await?,
+    )
+        .into_response())
+}
+
+/// Reads the package fields typed on the inbound form.
+fn typed_package(f: &Fields) -> Result<Package, &'static str> {
+    let gender = f.get("gender");
+    if !crate::cases::rules::GENDERS.contains(&gender.as_str()) {
+        return Err("error-400");
+    }
+    let birth_year = crate::cases::rules::birth_year(&f.get("birth_year"), today())?;
+    let forms = crate::cases::rules::codes(
+        &f.all("exploitation_forms"),
+        crate::cases::rules::EXPLOITATION_FORMS,
+    )?;
+    let text = |name: &str, max: usize| Some(f.text(name, max)).filter(|t| !t.is_empty());
+    Ok(Package {
+        names: text("names", 200),
+        gender: Some(gender),
+        birth_year,
+        nationalities: Some(crate::cases::rules::iso_codes(&f.get("nationalities"))?),
+        languages: Some(crate::cases::rules::iso_codes(&f.get("languages"))?),
+        exploitation_forms: Some(forms),
+        vulnerabilities: text("vulnerabilities", 2000),
+        phone: text("phone", 40),
+    })
+}
+
+fn common(f: &Fields) -> Result<(String, String, String), &'static str> {
+    let reason = f.get("reason");
+    let needed = f.get("needed_service");
+    let urgency = f.get("urgency");
+    if !rules::REASONS.contains(&reason.as_str())
+        || !NEEDED_SERVICES.contains(&needed.as_str())
+        || !rules::URGENCIES.contains(&urgency.as_str())
+    {
+        return Err("error-400");
+    }
+    Ok((reason, needed, urgency))
+}
+
+/// `POST /referrals/inbound`: a transfer request received from the national hotline or from
+/// another region's project, with the person's consent as the sender recorded it.
+pub async fn create_inbound(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let checked: Result<_, &'static str> = async {
+        let kind = f.get("counterpart_kind");
+        let counterpart_id = match kind.as_str() {
+            "national_hotline" => None,
+            "other_region" => {
+                let id: i32 = f
+                    .get("counterpart_id")
+                    .parse()
+                    .map_err(|_| "referral-error-counterpart")?;
+                let known = store::counterparts(&state.db)
+                    .await
+                    .map_err(|_| "error-500")?
+                    .iter()
+                    .any(|c| c.id == id && c.active);
+                if !known {
+                    return Err("referral-error-counterpart");
+                }
+                Some(id)
+            }
+            _ => return Err("referral-error-counterpart"),
+        };
+        if !f.checked("consent") {
+            return Err("referral-error-consent");
+        }
+        let consent_on = f.required_date("consent_on")?;
+        if consent_on > today() {
+            return Err("outreach-error-future");
+        }
+        let (reason, needed, urgency) = common(&f)?;
+        // What a receiving project of the network may hold: the `network_org` package.
+        let allowed = state
+            .config
+            .referrals
+            .packages
+            .get("network_org")
+            .cloned()
+            .unwrap_or_default();
+        let package = typed_package(&f)?.restricted_to(&allowed);
+        Ok((
+            kind,
+            counterpart_id,
+            consent_on,
+            reason,
+            needed,
+            urgency,
+            package,
+        ))
+    }
+    .await;
+    let (kind, counterpart_id, consent_on, reason, needed, urgency, package) = match checked {
+        Ok(v) => v,
+        Err(k) => return invalid(&state, shell, k).await,
+    };
+    let now = Utc::now();
+    let r = store::create(
+        &state.db,
+        referral::ActiveModel {
+            direction: Set("inbound".into()),
+            counterpart_kind: Set(kind),
+            counterpart_id: Set(counterpart_id),
+            sender_org: Set(None),
+            receiver_org: Set(Some(org)),
+            recorded_by_org: Set(org),
+            case_id: Set(None),
+            opened_case_id: Set(None),
+            status: Set(Status::Proposed.code().into()),
+            reason: Set(reason),
+            needed_service: Set(needed),
+            urgency: Set(urgency),
+            consent_id: Set(None),
+            consent_on: Set(consent_on),
+            package_enc: Set(store::seal(&state.keys, &package).map_err(internal)?),
+            refusal_reason: Set(None),
+            created_by: Set(me.actor.user_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(0),
+            ..Default::default()
+        },
+        me.actor.user_id,
+        org,
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "referral.inbound", "referral").record(r.id),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/referrals/{}", r.id)).into_response())
+}
+
+// ---------- proposing a transfer from a case ----------
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    #[serde(default)]
+    case: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals/templates/new.html")]
+pub struct NewPage {
+    pub shell: Shell,
+    pub error: Option<String>,
+    pub case_id: i32,
+    pub person_code: String,
+    pub has_consent: bool,
+    pub organisations: Vec<(i32, String)>,
+    pub directory: Vec<counterpart::Model>,
+}
+
+async fn new_page(
+    state: &SharedState,
+    shell: Shell,
+    case_id: i32,
+    error: Option<String>,
+) -> Result<NewPage, AppError> {
+    let (me, org) = staff(&shell)?;
+    let (case, person, _) =
+        crate::cases::pages::guarded(state, &me.actor, case_id, Action::Read).await?;
+    // Any consent to transfer in force (one given for a specific organisation is checked
+    // against the receiver when the proposal is sent).
+    let has_consent = crate::cases::store::consents(&state.db, case.id)
+        .await?
+        .iter()
+        .any(|c| {
+            c.purpose == "transfer"
+                && c.withdrawn_on.is_none()
+                && c.expires_on.is_none_or(|e| e >= today())
+        });
+    let organisations = crate::network::store::organisations(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| o.id != org)
+        .map(|o| (o.id, o.name))
+        .collect();
+    let directory = store::counterparts(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| c.active)
+        .collect();
+    Ok(NewPage {
+        shell,
+        error,
+        case_id: case.id,
+        person_code: person.code,
+        has_consent,
+        organisations,
+        directory,
+    })
+}
+
+pub async fn new_outbound(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<NewQuery>,
+) -> Result<NewPage, AppError> {
+    let case_id: i32 = q.case.parse().map_err(|_| AppError::NotFound)?;
+    new_page(&state, shell, case_id, None).await
+}
+
+/// `POST /referrals/outbound`: a case worker proposes to transfer a person to another
+/// organisation of the network, the national hotline or another region's project. Needs the
+/// person's consent to transfer in force; carries only the configured package.
+pub async fn create_outbound(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let case_id: i32 = f.get("case_id").parse().map_err(|_| AppError::NotFound)?;
+    // Reading the identity to build the package is decided and audited here.
+    let (case, person, _) =
+        crate::cases::pages::guarded(&state, &me.actor, case_id, Action::ReadIdentity).await?;
+    let refuse = |shell: Shell, key: &'static str| {
+        let state = state.clone();
+        async move {
+            let error = Some(shell.t(key));
+            Ok::<Response, AppError>(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    new_page(&state, shell, case_id, error).await?,
+                )
+                    .into_response(),
+            )
+        }
+    };
+    if case.phase == crate::cases::rules::Phase::Closed.code() {
+        return refuse(shell, "referral-error-closed").await;
+    }
+    let kind = f.get("counterpart_kind");
+    let (receiver, counterpart_id) = match kind.as_str() {
+        "network_org" => {
+            let id: Option<i32> = f.get("receiver_org").parse().ok();
+            let found = match id {
+                Some(id) if id != org => crate::network::store::organisation(&state.db, id).await?,
+                _ => None,
+            };
+            match found {
+                Some(o) => (Some(o.id), None),
+                None => return refuse(shell, "referral-error-counterpart").await,
+            }
+        }
+        "national_hotline" => (None, None),
+        "other_region" => {
+            let id: Option<i32> = f.get("counterpart_id").parse().ok();
+            let known = store::counterparts(&state.db)
+                .await?
+                .into_iter()
+                .find(|c| Some(c.id) == id && c.active);
+            match known {
+                Some(c) => (None, Some(c.id)),
+                None => return refuse(shell, "referral-error-counterpart").await,
+            }
+        }
+        _ => return refuse(shell, "referral-error-counterpart").await,
+    };
+    let (reason, needed, urgency) = match common(&f) {
+        Ok(v) => v,
+        Err(k) => return refuse(shell, k).await,
+    };
+    let Some(consent) = store::transfer_consent(&state.db, case.id, receiver, today()).await?
+    else {
+        return refuse(shell, "referral-error-consent").await;
+    };
+    let identity = match crate::cases::store::identity(&state.db, person.id).await? {
+        Some(m) => Some(
+            crate::cases::store::open_identity(&state.keys, &m)
+                .map_err(|_| AppError::Internal("identity cannot be decrypted"))?,
+        ),
+        None => None,
+    };
+    let list = |s: &str| -> Vec<String> {
+        s.split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let full = Package {
+        names: identity.as_ref().map(|i| i.names.clone()),
+        gender: Some(person.gender.clone()),
+        birth_year: person.birth_year,
+        nationalities: Some(list(&person.nationalities)),
+        languages: Some(list(&person.languages)),
+        exploitation_forms: Some(list(&case.exploitation_forms)),
+        vulnerabilities: Some(person.vulnerabilities.clone()).filter(|v| !v.is_empty()),
+        phone: identity.map(|i| i.phone).filter(|p| !p.is_empty()),
+    };
+    let allowed = state
+        .config
+        .referrals
+        .packages
+        .get(&kind)
+        .cloned()
+        .unwrap_or_default();
+    let package = full.restricted_to(&allowed);
+    let now = Utc::now();
+    let r = store::create(
+        &state.db,
+        referral::ActiveModel {
+            direction: Set("outbound".into()),
+            counterpart_kind: Set(kind),
+            counterpart_id: Set(counterpart_id),
+            sender_org: Set(Some(org)),
+            receiver_org: Set(receiver),
+            recorded_by_org: Set(org),
+            case_id: Set(Some(case.id)),
+            opened_case_id: Set(None),
+            status: Set(Status::Proposed.code().into()),
+            reason: Set(reason),
+            needed_service: Set(needed),
+            urgency: Set(urgency),
+            consent_id: Set(Some(consent.id)),
+            consent_on: Set(consent.given_on),
+            package_enc: Set(store::seal(&state.keys, &package).map_err(internal)?),
+            refusal_reason: Set(None),
+            created_by: Set(me.actor.user_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(0),
+            ..Default::default()
+        },
+        me.actor.user_id,
+        org,
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        Entry::new(Some(&me.actor), "referral.propose", "referral")
+            .record(r.id)
+            .subject(&person.code),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/referrals/{}", r.id)).into_response())
+}
+
+// ---------- one referral ----------
+
+pub struct HistoryRow {
+    pub at: String,
+    pub status: String,
+    pub organisation: String,
+    pub note: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals/templates/show.html")]
+pub struct ShowPage {
+    pub shell: Shell,
+    pub error: Option<String>,
+    pub r: referral::Model,
+    pub counterpart: String,
+    pub ours: &'static str,
+    pub history: Vec<HistoryRow>,
+    pub package: Option<Package>,
+    /// The states this viewer may move the referral to.
+    pub actions: Vec<&'static str>,
+    /// The viewer's own case for this person (sending or opened), to link to.
+    pub own_case: Option<i32>,
+}
+
+async fn visible(state: &SharedState, org: i32, id: i32) -> Result<referral::Model, AppError> {
+    let r = store::referral(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if r.sender_org != Some(org) && r.receiver_org != Some(org) && r.recorded_by_org != org {
+        return Err(AppError::Forbidden);
+    }
+    Ok(r)
+}
+
+async fn show_page(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    error: Option<String>,
+) -> Result<ShowPage, AppError> {
+    let (me, org) = staff(&shell)?;
+    let r = visible(state, org, id).await?;
+    let parties = rules::parties(r.sender_org, r.receiver_org, r.recorded_by_org, org);
+    let status = Status::from_code(&r.status).unwrap_or(Status::Proposed);
+    let package = if rules::may_see_package(r.sender_org, r.recorded_by_org, status, &parties, org)
+    {
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "referral.package.read", "referral").record(r.id),
+        )
+        .await?;
+        Some(store::open(&state.keys, &r).map_err(internal)?)
+    } else {
+        None
+    };
+    let actions = Status::ALL
+        .into_iter()
+        .filter(|to| {
+            parties
+                .iter()
+                .any(|p| rules::transition(status, *to, *p, Some("x")).is_ok())
+        })
+        .map(Status::code)
+        .collect();
+    let orgs = crate::network::store::organisations(&state.db).await?;
+    let history = store::history(&state.db, r.id)
+        .await?
+        .into_iter()
+        .map(|e: event::Model| HistoryRow {
+            at: crate::hotline::pages::rome_time(&e.at),
+            status: shell.label("referral-status", &e.status),
+            organisation: orgs
+                .iter()
+                .find(|o| o.id == e.by_org)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            note: e.note.unwrap_or_default(),
+        })
+        .collect();
+    let own_case = if r.sender_org == Some(org) {
+        r.case_id
+    } else if r.receiver_org == Some(org) {
+        r.opened_case_id
+    } else {
+        None
+    };
+    Ok(ShowPage {
+        counterpart: counterpart_label(state, &shell, &r, org).await?,
+        ours: if r.sender_org == Some(org) {
+            "sent"
+        } else {
+            "received"
+        },
+        shell,
+        error,
+        history,
+        package,
+        actions,
+        own_case,
+        r,
+    })
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<ShowPage, AppError> {
+    show_page(&state, shell, id, None).await
+}
+
+/// `POST /referrals/{id}/status`: accept, refuse (with a reason), withdraw or complete.
+pub async fn change_status(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, org) = staff(&shell)?;
+    let r = visible(&state, org, id).await?;
+    let f = Fields::parse(&body);
+    let fail = |shell: Shell, status: StatusCode, key: &'static str| {
+        let state = state.clone();
+        async move {
+            let error = Some(shell.t(key));
+            Ok::<Response, AppError>(
+                (status, show_page(&state, shell, id, error).await?).into_response(),
+            )
+        }
+    };
+    let Some(to) = Status::from_code(&f.get("to")) else {
+        return fail(
+            shell,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "referral-error-transition",
+        )
+        .await;
+    };
+    let from = Status::from_code(&r.status).unwrap_or(Status::Proposed);
+    let note = Some(f.text("note", 2000)).filter(|n| !n.is_empty());
+    let parties = rules::parties(r.sender_org, r.receiver_org, r.recorded_by_org, org);
+    let mut verdict = Err(rules::TransitionError::NotAllowed);
+    for p in &parties {
+        verdict = rules::transition(from, to, *p, note.as_deref());
+        if verdict.is_ok() {
+            break;
+        }
+    }
+    if let Err(e) = verdict {
+        return fail(shell, StatusCode::UNPROCESSABLE_ENTITY, e.message_key()).await;
+    }
+    let version: i32 = f.get("version").parse().unwrap_or(-1);
+    let opened = match store::change(
+        &state.db,
+        &r,
+        store::Change {
+            to,
+            note,
+            version,
+            by_user: me.actor.user_id,
+            by_org: org,
+            keys: &state.keys,
+        },
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(ReferralError::Conflict) => {
+            return fail(shell, StatusCode::CONFLICT, "referral-error-conflict").await;
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    audit::append(
+        &state.db,
+        Entry::new(
+            Some(&me.actor),
+            &format!("referral.{}", to.code()),
+            "referral",
+        )
+        .record(id),
+    )
+    .await?;
+    if let Some(case) = opened {
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "case.open_from_referral", "case").record(case),
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&format!("/referrals/{id}")).into_response())
+}
+
+// ---------- the directory ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals/templates/counterparts.html")]
+pub struct CounterpartsPage {
+    pub shell: Shell,
+    pub error: Option<String>,
+    pub list: Vec<counterpart::Model>,
+}
+
+pub async fn counterparts(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<CounterpartsPage, AppError> {
+    Ok(CounterpartsPage {
+        list: store::counterparts(&state.db).await?,
+        shell,
+        error: None,
+    })
+}
+
+pub async fn add_counterpart(
+    State(state): State<SharedState>,
+    shell: Shell,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (me, _) = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let (name, region) = (f.text("name", 200), f.text("region", 60));
+    if name.is_empty() || region.is_empty() {
+        let error = Some(shell.t("network-error-required"));
+        let list = store::counterparts(&state.db).await?;
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            CounterpartsPage { shell, error, list },
+        )
+            .into_response());
+    }
+    let c = store::add_counterpart(&state.db, &name, &region, &f.text("contact", 300)).await?;
+    audit::append(
+        &state.db,
+        Entry::new(
+            Some(&me.actor),
+            "referral.counterpart_add",
+            "referral_counterpart",
+        )
+        .record(c.id),
+    )
+    .await?;
+    Ok(Redirect::to("/referrals/counterparts").into_response())
+}
+
+// ---------- statistics ----------
+
+#[derive(Deserialize, Default)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn period(q: &PeriodQuery) -> Result<(NaiveDate, NaiveDate), &'static str> {
+    let t = today();
+    let parse = |raw: &str, default: NaiveDate| {
+        if raw.trim().is_empty() {
+            Ok(default)
+        } else {
+            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "network-error-date")
+        }
+    };
+    let from = parse(&q.from, t - Duration::days(365))?;
+    let to = parse(&q.to, t)?;
+    if to < from {
+        return Err("outreach-error-period");
+    }
+    Ok((from, to))
+}
+
+pub async fn load_report(
+    db: &impl sea_orm::ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<ReferralReport, sea_orm::DbErr> {
+    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let end = Utc.from_utc_datetime(
+        &(to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default(),
+    );
+    let created = store::created_in(db, start, end).await?;
+    let events = store::events_in(db, start, end).await?;
+    let all = store::all(db).await?;
+    Ok(report::build(&created, &events, &all))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals/templates/stats.html")]
+pub struct StatsPage {
+    pub shell: Shell,
+    pub error: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub report: ReferralReport,
+}
+
+impl StatsPage {
+    pub fn share(&self, c: &report::Counts) -> String {
+        c.positive_share()
+            .map(|p| format!("{p}%"))
+            .unwrap_or_else(|| "—".into())
+    }
+
+    pub fn value_label(&self, dim: &str, value: &str) -> String {
+        match dim {
+            "direction" => self.shell.label("referral-direction", value),
+            "counterpart" => self.shell.label("referral-counterpart", value),
+            _ => value.to_owned(),
+        }
+    }
+}
+
+pub async fn stats(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let (status, error, (from, to)) = match period(&q) {
+        Ok(p) => (StatusCode::OK, None, p),
+        Err(k) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(shell.t(k)),
+            (today() - Duration::days(365), today()),
+        ),
+    };
+    let report = load_report(&state.db, from, to).await?;
+    Ok((
+        status,
+        StatsPage {
+            shell,
+            error,
+            from,
+            to,
+            report,
+        },
+    )
+        .into_response())
+}
+
+pub async fn stats_csv(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let (from, to) = match period(&q) {
+        Ok(p) => p,
+        Err(k) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, shell.t(k)).into_response()),
+    };
+    let report = load_report(&state.db, from, to).await?;
+    Ok(crate::platform::web::download(
+        report::to_csv(&report, from, to),
+        "text/csv; charset=utf-8",
+        "satis-referrals.csv",
+    ))
+}
