@@ -64,6 +64,52 @@ enum Command {
     /// Print a report of the network's activity
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Import historical records
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Print exchange formats
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCommand {
+    /// The JSON Schema of the HTCDS-aligned case document
+    HtcdsSchema,
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// A CSV file in the column layout of the CTDC global dataset, into pseudonymous
+    /// historical records. All or nothing; the same file imported again adds nothing.
+    Ctdc {
+        /// The CSV file
+        file: std::path::PathBuf,
+        /// A name for where the file comes from (default: the file's name)
+        #[arg(long)]
+        source: Option<String>,
+        /// Only report what would be imported and every rejected row
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid rows even if some are rejected
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// A CSV file whose columns carry HTCDS v2.0 field names (cas_IncomingDate, prs_Gender,
+    /// prs_Citizenship, vic_TypeOfExploitation…), into pseudonymous historical records.
+    Htcds {
+        /// The CSV file
+        file: std::path::PathBuf,
+        /// A name for where the file comes from (default: the file's name)
+        #[arg(long)]
+        source: Option<String>,
+        /// Only report what would be imported and every rejected row
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid rows even if some are rejected
+        #[arg(long)]
+        skip_invalid: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -268,6 +314,56 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                         .unwrap_or_default()
                 );
             }
+            Ok(())
+        }
+        Some(Command::Import(command)) => {
+            let (file, source, options, htcds) = match command {
+                ImportCommand::Ctdc {
+                    file,
+                    source,
+                    dry_run,
+                    skip_invalid,
+                } => (file, source, (dry_run, skip_invalid), false),
+                ImportCommand::Htcds {
+                    file,
+                    source,
+                    dry_run,
+                    skip_invalid,
+                } => (file, source, (dry_run, skip_invalid), true),
+            };
+            let options = crate::exchange::Options {
+                dry_run: options.0,
+                skip_invalid: options.1,
+            };
+            let lang = config.default_locale;
+            let data = std::fs::read(&file)
+                .map_err(|e| Failure::Config(format!("cannot read {}: {e}", file.display())))?;
+            let source = source.unwrap_or_else(|| {
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            let conn = open_existing(&config).await?;
+            let outcome = if htcds {
+                crate::exchange::import_htcds_csv(&conn, &data, &source, options).await
+            } else {
+                crate::exchange::import_ctdc(&conn, &data, &source, options).await
+            }
+            .map_err(runtime_db)?;
+            print!("{}", crate::exchange::describe(&outcome, lang));
+            match outcome {
+                crate::exchange::Outcome::Refused { .. }
+                | crate::exchange::Outcome::Unreadable(_) => {
+                    Err(Failure::Config(lang.t("import-nothing-saved")))
+                }
+                _ => Ok(()),
+            }
+        }
+        Some(Command::Export(ExportCommand::HtcdsSchema)) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::exchange::htcds::schema()).unwrap_or_default()
+            );
             Ok(())
         }
         Some(Command::Retention(RetentionCommand::Run)) => {

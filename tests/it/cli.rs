@@ -240,6 +240,66 @@ pub fn trials() -> Vec<Trial> {
                 Ok(())
             },
         ),
+        Trial::test("cli::import_ctdc_dry_run_refusal_and_reimport", || {
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("data");
+            let env = [
+                ("SATIS_DATA_DIR", data.to_str().unwrap()),
+                ("SATIS_DEFAULT_LOCALE", "en"),
+            ];
+            let (csv, _) = satis::exchange::ctdc::synthetic(120, 3);
+            let good = dir.path().join("ctdc.csv");
+            std::fs::write(&good, &csv).unwrap();
+            let mut lines: Vec<&str> = csv.lines().collect();
+            // The registration year (the first column) of the fifth row made impossible.
+            let broken_line = format!("1800{}", &lines[5][4..]);
+            lines[5] = &broken_line;
+            let bad = dir.path().join("bad.csv");
+            std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+            let g = good.to_str().unwrap();
+            let o = satis(&["import", "ctdc", "--dry-run", g], &env);
+            check(
+                o.status.success()
+                    && text(&o).contains("Dry run, nothing saved: 120 records to import"),
+                "a dry run reports what it would import",
+                &o,
+            )?;
+            let o = satis(&["import", "ctdc", bad.to_str().unwrap()], &env);
+            check(
+                o.status.code() == Some(2)
+                    && text(&o).contains("line 6, column")
+                    && text(&o).contains("No record imported"),
+                "a file with a wrong row is refused, naming it",
+                &o,
+            )?;
+            let o = satis(&["import", "ctdc", g], &env);
+            check(
+                o.status.success() && text(&o).contains("Imported 120 records"),
+                "the good file is imported",
+                &o,
+            )?;
+            let o = satis(&["import", "ctdc", g], &env);
+            check(
+                o.status.success()
+                    && text(&o).contains("Imported 0 records; 120 were already present"),
+                "the same file again adds nothing",
+                &o,
+            )?;
+            let h = dir.path().join("htcds.csv");
+            std::fs::write(
+                &h,
+                "cas_IncomingDate,prs_Gender,prs_Citizenship,vic_TypeOfExploitation\n\
+                 2021-03-04,Feminine,NG,SexualExploitation\n2022-07-01,Masculine,RO,ForcedLabour\n",
+            )
+            .unwrap();
+            let o = satis(&["import", "htcds", h.to_str().unwrap()], &env);
+            check(
+                o.status.success() && text(&o).contains("Imported 2 records"),
+                "an HTCDS CSV is imported",
+                &o,
+            )?;
+            Ok(())
+        }),
         Trial::test("cli::help_is_in_english_and_lists_commands", || {
             let o = satis(&["--help"], &[]);
             let t = text(&o);

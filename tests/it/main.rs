@@ -5,6 +5,7 @@
 mod access;
 mod cases;
 mod cli;
+mod exchange;
 mod hotline;
 mod identity;
 mod network;
@@ -31,6 +32,7 @@ fn main() {
         ("reports", reports::tests()),
         ("projects", projects::tests()),
         ("referrals", referrals::tests()),
+        ("exchange", exchange::tests()),
         ("stats", stats::tests()),
         ("access", access::tests()),
     ];

@@ -455,3 +455,20 @@ pub fn run(backend: Backend, f: TestFn) -> Result<(), Failed> {
         Failed::from(msg)
     })
 }
+
+/// The number of rows in a table.
+pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0)
+        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+        .unwrap()
+}

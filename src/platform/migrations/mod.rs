@@ -15,6 +15,7 @@ mod m20261123_000008_reports;
 mod m20261123_000009_projects;
 mod m20261129_000010_outreach;
 mod m20261129_000011_referrals;
+mod m20261129_000012_exchange;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_projects::Migration),
             Box::new(m20261129_000010_outreach::Migration),
             Box::new(m20261129_000011_referrals::Migration),
+            Box::new(m20261129_000012_exchange::Migration),
         ]
     }
 }

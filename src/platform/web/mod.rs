@@ -101,6 +101,7 @@ pub fn app_routes() -> Routes {
         .merge(crate::reports::routes())
         .merge(crate::projects::routes())
         .merge(crate::stats::routes())
+        .merge(crate::exchange::routes())
 }
 
 /// Builds the whole application router.

@@ -133,6 +133,7 @@ impl Shell {
         }
         if staff.actor.can(Permission::ReadAggregates) {
             nav.push(item("/stats/activity", "nav-stats"));
+            nav.push(item("/stats/historical", "nav-historical"));
         }
         if staff.actor.can(Permission::ProjectBudgets)
             || staff.actor.can(Permission::ManageEditions)

@@ -1,0 +1,694 @@
+//! Historical records in the column layout of IOM's CTDC global dataset (anchors-mission.md
+//! §4): header check, row parsing and validation as plain functions; planning an import (what
+//! is new, what is already there, what is rejected and why) separate from applying it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+/// Columns every file must have.
+pub const REQUIRED: &[&str] = &[
+    "yearOfRegistration",
+    "Datasource",
+    "gender",
+    "ageBroad",
+    "majorityStatus",
+    "citizenship",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "CountryOfExploitation",
+];
+
+/// Single-valued optional columns.
+pub const OPTIONAL: &[&str] = &[
+    "majorityStatusAtExploit",
+    "majorityEntry",
+    "isSexAndLabour",
+    "isForcedMarriage",
+    "isForcedMilitary",
+    "isOrganRemoval",
+    "isSlaveryAndPractices",
+    "isAbduction",
+    "RecruiterRelationship",
+    "meansOfControlConcatenated",
+    "typeOfLabourConcatenated",
+    "typeOfSexConcatenated",
+    "recruiterRelationConcatenated",
+];
+
+/// Exploitation flags and the form each stands for.
+pub const FORMS: &[(&str, &str)] = &[
+    ("isForcedLabour", "forced_labour"),
+    ("isSexualExploit", "sexual"),
+    ("isOtherExploit", "other"),
+    ("isSexAndLabour", "sex_and_labour"),
+    ("isForcedMarriage", "forced_marriage"),
+    ("isForcedMilitary", "forced_military"),
+    ("isOrganRemoval", "organ_removal"),
+    ("isSlaveryAndPractices", "slavery"),
+];
+
+pub const MEANS_OF_CONTROL: &[&str] = &[
+    "DebtBondage",
+    "TakesEarnings",
+    "RestrictsFinancialAccess",
+    "Threats",
+    "PsychologicalAbuse",
+    "PhysicalAbuse",
+    "SexualAbuse",
+    "FalsePromises",
+    "PsychoactiveSubstances",
+    "RestrictsMovement",
+    "RestrictsMedicalCare",
+    "ExcessiveWorkingHours",
+    "UsesChildren",
+    "ThreatOfLawEnforcement",
+    "WithholdsNecessities",
+    "WithholdsDocuments",
+    "Other",
+    "NotSpecified",
+];
+
+pub const LABOUR_TYPES: &[&str] = &[
+    "Agriculture",
+    "Aquafarming",
+    "Begging",
+    "Construction",
+    "DomesticWork",
+    "Hospitality",
+    "IllicitActivities",
+    "Manufacturing",
+    "MiningOrDrilling",
+    "Peddling",
+    "Transportation",
+    "Other",
+    "NotSpecified",
+];
+
+pub const SEX_TYPES: &[&str] = &[
+    "Prostitution",
+    "Pornography",
+    "RemoteInteractiveServices",
+    "PrivateSexualServices",
+];
+
+pub const RECRUITER_RELATIONS: &[&str] =
+    &["IntimatePartner", "Friend", "Family", "Other", "Unknown"];
+
+/// Age bands of the CTDC layout.
+pub const AGE_BANDS: &[&str] = &[
+    "0--8", "9--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+",
+];
+
+/// The flag families: (column prefix, suffixes).
+const FAMILIES: &[(&str, &[&str])] = &[
+    ("meansOfControl", MEANS_OF_CONTROL),
+    ("typeOfLabour", LABOUR_TYPES),
+    ("typeOfSex", SEX_TYPES),
+    ("recruiterRelation", RECRUITER_RELATIONS),
+];
+
+/// A problem with the header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderError {
+    Missing(String),
+    Unknown(String),
+    Duplicate(String),
+}
+
+impl HeaderError {
+    /// The Fluent key and the column it names.
+    pub fn message(&self) -> (&'static str, &str) {
+        match self {
+            HeaderError::Missing(c) => ("import-error-column-missing", c),
+            HeaderError::Unknown(c) => ("import-error-column-unknown", c),
+            HeaderError::Duplicate(c) => ("import-error-column-duplicate", c),
+        }
+    }
+}
+
+/// The columns of a file, by name.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    index: HashMap<String, usize>,
+}
+
+fn known(column: &str) -> bool {
+    REQUIRED.contains(&column)
+        || OPTIONAL.contains(&column)
+        || FAMILIES.iter().any(|(prefix, suffixes)| {
+            column
+                .strip_prefix(prefix)
+                .is_some_and(|s| suffixes.contains(&s))
+        })
+}
+
+/// Checks a header: every required column present, none unknown, none twice. Every problem is
+/// listed, not only the first.
+pub fn layout(header: &[&str]) -> Result<Layout, Vec<HeaderError>> {
+    let mut errors = Vec::new();
+    let mut index = HashMap::new();
+    for (i, raw) in header.iter().enumerate() {
+        let name = raw.trim().trim_start_matches('\u{feff}');
+        if !known(name) {
+            errors.push(HeaderError::Unknown(name.to_owned()));
+        } else if index.insert(name.to_owned(), i).is_some() {
+            errors.push(HeaderError::Duplicate(name.to_owned()));
+        }
+    }
+    for r in REQUIRED {
+        if !index.contains_key(*r) {
+            errors.push(HeaderError::Missing((*r).to_owned()));
+        }
+    }
+    if errors.is_empty() {
+        Ok(Layout { index })
+    } else {
+        Err(errors)
+    }
+}
+
+/// A file layout that historical records can be read from (CTDC, HTCDS CSV).
+pub trait Format: Sized {
+    /// Checks a header, listing every problem.
+    fn layout(header: &[&str]) -> Result<Self, Vec<HeaderError>>;
+    /// Checks one row.
+    fn row(&self, record: &[&str], this_year: i32) -> Result<Row, RowError>;
+}
+
+impl Format for Layout {
+    fn layout(header: &[&str]) -> Result<Self, Vec<HeaderError>> {
+        layout(header)
+    }
+
+    fn row(&self, record: &[&str], this_year: i32) -> Result<Row, RowError> {
+        Layout::row(self, record, this_year)
+    }
+}
+
+/// A checked row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Row {
+    pub year: i32,
+    pub datasource: String,
+    pub gender: String,
+    pub age_broad: String,
+    pub majority: String,
+    pub majority_at_exploit: String,
+    pub majority_entry: String,
+    pub citizenship: String,
+    pub country_of_exploitation: String,
+    pub forms: Vec<&'static str>,
+    pub labour_types: Vec<&'static str>,
+    pub sex_types: Vec<&'static str>,
+    pub means_of_control: Vec<&'static str>,
+    pub recruiter_relations: Vec<&'static str>,
+    pub abduction: Option<bool>,
+}
+
+/// Why a row is rejected: the column, the value found and the Fluent key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub column: String,
+    pub value: String,
+    pub key: &'static str,
+}
+
+pub(crate) fn missing(v: &str) -> bool {
+    let v = v.trim();
+    v.is_empty() || v == "-99"
+}
+
+impl Layout {
+    fn get<'a>(&self, record: &'a [&'a str], column: &str) -> &'a str {
+        self.index
+            .get(column)
+            .and_then(|i| record.get(*i))
+            .map(|v| v.trim())
+            .unwrap_or("")
+    }
+
+    fn flag(&self, record: &[&str], column: &str) -> Result<Option<bool>, RowError> {
+        let v = self.get(record, column);
+        if missing(v) {
+            return Ok(None);
+        }
+        match v {
+            "1" => Ok(Some(true)),
+            "0" => Ok(Some(false)),
+            _ => Err(RowError {
+                column: column.to_owned(),
+                value: v.to_owned(),
+                key: "import-error-flag",
+            }),
+        }
+    }
+
+    fn choice(
+        &self,
+        record: &[&str],
+        column: &str,
+        allowed: &[&str],
+        key: &'static str,
+    ) -> Result<String, RowError> {
+        let v = self.get(record, column);
+        if missing(v) {
+            return Ok(String::new());
+        }
+        allowed
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(v))
+            .map(|a| (*a).to_owned())
+            .ok_or_else(|| RowError {
+                column: column.to_owned(),
+                value: v.to_owned(),
+                key,
+            })
+    }
+
+    fn country(&self, record: &[&str], column: &str) -> Result<String, RowError> {
+        let v = self.get(record, column);
+        if missing(v) {
+            return Ok(String::new());
+        }
+        if v.len() == 2 && v.chars().all(|c| c.is_ascii_alphabetic()) {
+            Ok(v.to_uppercase())
+        } else {
+            Err(RowError {
+                column: column.to_owned(),
+                value: v.to_owned(),
+                key: "import-error-country",
+            })
+        }
+    }
+
+    /// Checks one row against the layout's rules.
+    pub fn row(&self, record: &[&str], this_year: i32) -> Result<Row, RowError> {
+        let year_raw = self.get(record, "yearOfRegistration");
+        let year = match year_raw.parse::<i32>() {
+            Ok(y) if (1990..=this_year).contains(&y) => y,
+            _ => {
+                return Err(RowError {
+                    column: "yearOfRegistration".into(),
+                    value: year_raw.to_owned(),
+                    key: "import-error-year",
+                });
+            }
+        };
+        let datasource = self.get(record, "Datasource");
+        if datasource.chars().count() > 60 {
+            return Err(RowError {
+                column: "Datasource".into(),
+                value: datasource.chars().take(20).collect(),
+                key: "import-error-too-long",
+            });
+        }
+        let gender = match self.get(record, "gender") {
+            v if missing(v) => "unknown",
+            v if v.eq_ignore_ascii_case("female") => "female",
+            v if v.eq_ignore_ascii_case("male") => "male",
+            v if v.eq_ignore_ascii_case("transgender") || v.eq_ignore_ascii_case("trans") => {
+                "transgender"
+            }
+            v => {
+                return Err(RowError {
+                    column: "gender".into(),
+                    value: v.to_owned(),
+                    key: "import-error-gender",
+                });
+            }
+        };
+        let majority = ["Adult", "Minor"];
+        let mut forms = Vec::new();
+        for (column, form) in FORMS {
+            if self.flag(record, column)? == Some(true) {
+                forms.push(*form);
+            }
+        }
+        let family = |prefix: &str, suffixes: &'static [&'static str]| {
+            let mut out = Vec::new();
+            for s in suffixes {
+                if self.flag(record, &format!("{prefix}{s}"))? == Some(true) {
+                    out.push(*s);
+                }
+            }
+            Ok::<_, RowError>(out)
+        };
+        let relationship = self.get(record, "RecruiterRelationship");
+        if relationship.chars().count() > 200 {
+            return Err(RowError {
+                column: "RecruiterRelationship".into(),
+                value: relationship.chars().take(20).collect(),
+                key: "import-error-too-long",
+            });
+        }
+        Ok(Row {
+            year,
+            datasource: if missing(datasource) {
+                String::new()
+            } else {
+                datasource.to_owned()
+            },
+            gender: gender.to_owned(),
+            age_broad: self.choice(record, "ageBroad", AGE_BANDS, "import-error-age")?,
+            majority: self.choice(record, "majorityStatus", &majority, "import-error-majority")?,
+            majority_at_exploit: self.choice(
+                record,
+                "majorityStatusAtExploit",
+                &majority,
+                "import-error-majority",
+            )?,
+            majority_entry: self.choice(
+                record,
+                "majorityEntry",
+                &majority,
+                "import-error-majority",
+            )?,
+            citizenship: self.country(record, "citizenship")?,
+            country_of_exploitation: self.country(record, "CountryOfExploitation")?,
+            forms,
+            labour_types: family("typeOfLabour", LABOUR_TYPES)?,
+            sex_types: family("typeOfSex", SEX_TYPES)?,
+            means_of_control: family("meansOfControl", MEANS_OF_CONTROL)?,
+            recruiter_relations: family("recruiterRelation", RECRUITER_RELATIONS)?,
+            abduction: self.flag(record, "isAbduction")?,
+        })
+    }
+}
+
+/// What an import would do.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// (row key, row) of the rows not imported before.
+    pub new: Vec<(String, Row)>,
+    pub already: usize,
+    /// (line number in the file, problem)
+    pub rejected: Vec<(u64, RowError)>,
+}
+
+/// Why a file cannot be read at all.
+#[derive(Debug)]
+pub enum FileError {
+    Header(Vec<HeaderError>),
+    /// The CSV itself is broken at this line.
+    Csv(u64),
+}
+
+/// Plans the import of a CSV file: checks the header, then every row; a row already imported
+/// (same key) is counted, not planned again. `step` is called after each row (progress).
+pub fn plan(
+    data: &[u8],
+    existing: &HashSet<String>,
+    this_year: i32,
+    step: impl FnMut(u64),
+) -> Result<Plan, FileError> {
+    plan_as::<Layout>(data, existing, this_year, step)
+}
+
+/// [`plan`] for any [`Format`].
+pub fn plan_as<F: Format>(
+    data: &[u8],
+    existing: &HashSet<String>,
+    this_year: i32,
+    mut step: impl FnMut(u64),
+) -> Result<Plan, FileError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(data);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|_| FileError::Csv(1))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    let layout = F::layout(&names).map_err(FileError::Header)?;
+    let mut plan = Plan::default();
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1u64;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(FileError::Csv(
+                    e.position().map(|p| p.line()).unwrap_or(line + 1),
+                ));
+            }
+        }
+        line = record.position().map(|p| p.line()).unwrap_or(line + 1);
+        let fields: Vec<&str> = record.iter().collect();
+        match layout.row(&fields, this_year) {
+            Ok(row) => {
+                let content = fields.join("\u{1f}");
+                let n = seen.entry(content.clone()).or_insert(0);
+                *n += 1;
+                let key = hex::encode(Sha256::digest(format!("{content}\u{1e}{n}").as_bytes()));
+                if existing.contains(&key) {
+                    plan.already += 1;
+                } else {
+                    plan.new.push((key, row));
+                }
+            }
+            Err(e) => plan.rejected.push((line, e)),
+        }
+        step(line);
+    }
+    Ok(plan)
+}
+
+/// Counts by gender, form of exploitation and citizenship (a record with two forms counts
+/// under each; missing citizenship as "—").
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub total: i64,
+    pub gender: BTreeMap<String, i64>,
+    pub form: BTreeMap<String, i64>,
+    pub citizenship: BTreeMap<String, i64>,
+}
+
+impl Summary {
+    pub fn add(&mut self, gender: &str, forms: &[&str], citizenship: &str) {
+        self.total += 1;
+        *self.gender.entry(gender.to_owned()).or_insert(0) += 1;
+        for f in forms {
+            *self.form.entry((*f).to_owned()).or_insert(0) += 1;
+        }
+        let c = if citizenship.is_empty() {
+            "—"
+        } else {
+            citizenship
+        };
+        *self.citizenship.entry(c.to_owned()).or_insert(0) += 1;
+    }
+}
+
+/// A reproducible synthetic file in the CTDC layout (for tests and benchmarks), with the counts
+/// a correct import must find: invented rows, nobody real.
+pub fn synthetic(rows: usize, seed: u64) -> (String, Summary) {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let genders = ["Female", "Male", "Transgender", "-99"];
+    let citizenships = ["NG", "RO", "AL", "CN", "MA", "PK", "BR", "IT", "-99", ""];
+    let mut header: Vec<String> = REQUIRED.iter().map(|c| (*c).to_owned()).collect();
+    header.extend(["isForcedMarriage", "isAbduction", "majorityEntry"].map(str::to_owned));
+    header.extend(
+        MEANS_OF_CONTROL
+            .iter()
+            .map(|m| format!("meansOfControl{m}")),
+    );
+    header.extend(LABOUR_TYPES.iter().map(|m| format!("typeOfLabour{m}")));
+    let mut out = header.join(",");
+    out.push('\n');
+    let mut summary = Summary::default();
+    for _ in 0..rows {
+        let year = 2002 + next(23) as i32;
+        let gender = genders[next(genders.len() as u64) as usize];
+        let citizenship = citizenships[next(citizenships.len() as u64) as usize];
+        let labour = next(3) == 0;
+        let sexual = !labour && next(4) != 0;
+        let other = !labour && !sexual;
+        let marriage = next(50) == 0;
+        let age = AGE_BANDS[next(AGE_BANDS.len() as u64) as usize];
+        let majority = if age == "0--8" || age == "9--17" {
+            "Minor"
+        } else {
+            "Adult"
+        };
+        let flag = |b: bool| if b { "1" } else { "0" };
+        let mut fields = vec![
+            year.to_string(),
+            if next(3) == 0 {
+                "Hotline"
+            } else {
+                "Case Management"
+            }
+            .to_owned(),
+            gender.to_owned(),
+            age.to_owned(),
+            majority.to_owned(),
+            citizenship.to_owned(),
+            flag(labour).to_owned(),
+            flag(sexual).to_owned(),
+            flag(other).to_owned(),
+            citizenships[next(3) as usize].to_owned(),
+            flag(marriage).to_owned(),
+            if next(5) == 0 {
+                "-99"
+            } else {
+                flag(next(10) == 0)
+            }
+            .to_owned(),
+            majority.to_owned(),
+        ];
+        for _ in MEANS_OF_CONTROL {
+            fields.push(flag(next(6) == 0).to_owned());
+        }
+        for _ in LABOUR_TYPES {
+            fields.push(if labour { flag(next(5) == 0) } else { "-99" }.to_owned());
+        }
+        out.push_str(&fields.join(","));
+        out.push('\n');
+        let mut forms = Vec::new();
+        for (on, form) in [
+            (labour, "forced_labour"),
+            (sexual, "sexual"),
+            (other, "other"),
+            (marriage, "forced_marriage"),
+        ] {
+            if on {
+                forms.push(form);
+            }
+        }
+        let gender = match gender {
+            "Female" => "female",
+            "Male" => "male",
+            "Transgender" => "transgender",
+            _ => "unknown",
+        };
+        let citizenship = if citizenship == "-99" {
+            ""
+        } else {
+            citizenship
+        };
+        summary.add(gender, &forms, citizenship);
+    }
+    (out, summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "yearOfRegistration,Datasource,gender,ageBroad,majorityStatus,citizenship,isForcedLabour,isSexualExploit,isOtherExploit,CountryOfExploitation,meansOfControlDebtBondage,typeOfLabourAgriculture,isAbduction";
+
+    #[test]
+    fn a_header_lists_every_problem() {
+        let errs =
+            layout(&["yearOfRegistration", "gender", "gender", "favouriteColour"]).unwrap_err();
+        assert!(errs.contains(&HeaderError::Duplicate("gender".into())));
+        assert!(errs.contains(&HeaderError::Unknown("favouriteColour".into())));
+        assert!(errs.contains(&HeaderError::Missing("citizenship".into())));
+        assert!(errs.contains(&HeaderError::Missing("Datasource".into())));
+        let ok: Vec<&str> = HEADER.split(',').collect();
+        assert!(layout(&ok).is_ok());
+    }
+
+    #[test]
+    fn rows_are_read_with_missing_values_as_minus_99_or_empty() {
+        let data = format!(
+            "{HEADER}\n2019,Case Management,Female,18--20,Adult,NG,0,1,0,IT,1,-99,\n2020,Hotline,-99,,-99,-99,1,0,0,-99,,1,0\n"
+        );
+        let p = plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}).unwrap();
+        assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+        let (_, a) = &p.new[0];
+        assert_eq!(
+            (a.year, a.gender.as_str(), a.citizenship.as_str()),
+            (2019, "female", "NG")
+        );
+        assert_eq!(a.forms, vec!["sexual"]);
+        assert_eq!(a.means_of_control, vec!["DebtBondage"]);
+        assert_eq!(a.abduction, None);
+        let (_, b) = &p.new[1];
+        assert_eq!(
+            (
+                b.gender.as_str(),
+                b.citizenship.as_str(),
+                b.majority.as_str()
+            ),
+            ("unknown", "", "")
+        );
+        assert_eq!(b.forms, vec!["forced_labour"]);
+        assert_eq!(b.labour_types, vec!["Agriculture"]);
+        assert_eq!(b.abduction, Some(false));
+    }
+
+    #[test]
+    fn wrong_values_are_rejected_with_line_column_and_value() {
+        let data = format!(
+            "{HEADER}\n1800,X,Female,18--20,Adult,NG,0,1,0,IT,0,0,0\n2019,X,Robot,18--20,Adult,NG,0,1,0,IT,0,0,0\n2019,X,Male,18--20,Adult,Nigeria,0,1,0,IT,0,0,0\n2019,X,Male,18--20,Adult,NG,2,1,0,IT,0,0,0\n2019,X,Male,17,Adult,NG,0,1,0,IT,0,0,0\n"
+        );
+        let p = plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}).unwrap();
+        let got: Vec<(u64, &str, &str)> = p
+            .rejected
+            .iter()
+            .map(|(l, e)| (*l, e.column.as_str(), e.key))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "yearOfRegistration", "import-error-year"),
+                (3, "gender", "import-error-gender"),
+                (4, "citizenship", "import-error-country"),
+                (5, "isForcedLabour", "import-error-flag"),
+                (6, "ageBroad", "import-error-age"),
+            ]
+        );
+        assert!(p.new.is_empty());
+    }
+
+    #[test]
+    fn the_same_file_twice_plans_nothing_new_but_identical_rows_are_all_kept() {
+        let data = format!(
+            "{HEADER}\n2019,X,Female,18--20,Adult,NG,0,1,0,IT,0,0,0\n2019,X,Female,18--20,Adult,NG,0,1,0,IT,0,0,0\n"
+        );
+        let first = plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}).unwrap();
+        assert_eq!(first.new.len(), 2, "two identical people are two records");
+        let keys: HashSet<String> = first.new.iter().map(|(k, _)| k.clone()).collect();
+        assert_eq!(keys.len(), 2);
+        let again = plan(data.as_bytes(), &keys, 2026, |_| {}).unwrap();
+        assert_eq!((again.new.len(), again.already), (0, 2));
+    }
+
+    #[test]
+    fn the_synthetic_file_plans_to_its_own_counts() {
+        let (data, want) = synthetic(500, 7);
+        let p = plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}).unwrap();
+        assert!(p.rejected.is_empty(), "{:?}", p.rejected.first());
+        let mut got = Summary::default();
+        for (_, r) in &p.new {
+            got.add(&r.gender, &r.forms, &r.citizenship);
+        }
+        assert_eq!(got, want);
+        assert_eq!(synthetic(500, 7).0, data, "reproducible");
+    }
+
+    #[test]
+    fn a_broken_csv_names_its_line() {
+        let data = format!("{HEADER}\n2019,X,Female\n");
+        assert!(matches!(
+            plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}),
+            Err(FileError::Csv(2))
+        ));
+    }
+}

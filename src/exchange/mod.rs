@@ -1,0 +1,336 @@
+//! Data exchange: historical records imported from CTDC-layout files (`satis import ctdc`),
+//! counted by the statistics (`/stats/historical`).
+
+use chrono::Datelike;
+use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
+
+use crate::platform::i18n::Lang;
+
+pub mod ctdc;
+pub mod entities;
+pub mod htcds;
+pub mod htcds_csv;
+pub mod pages;
+pub mod store;
+
+use crate::platform::policy::Permission;
+use crate::platform::web::routes::{Access, Routes};
+
+pub fn routes() -> Routes {
+    let aggregates = Access::Permission(Permission::ReadAggregates);
+    // Documents carry identity data: only roles that may read it.
+    let work = Access::Permission(Permission::SeeIdentity);
+    Routes::new()
+        .get("/stats/historical", aggregates, pages::historical)
+        .get("/cases/{id}/htcds.json", work, pages::export_case)
+        .get("/exchange/import", work, pages::import_form)
+        .post("/exchange/import", work, pages::import_case)
+}
+
+/// Reads a case into the exchange record (identity included: the caller has decided and
+/// audited the access).
+pub async fn case_record(
+    db: &impl ConnectionTrait,
+    keys: &crate::platform::crypto::KeyRing,
+    case_id: i32,
+) -> Result<Option<htcds::CaseRecord>, DbErr> {
+    let Some(case) = crate::cases::store::case(db, case_id).await? else {
+        return Ok(None);
+    };
+    let Some(person) = crate::cases::store::person(db, case.person_id).await? else {
+        return Ok(None);
+    };
+    let identity = match crate::cases::store::identity(db, person.id).await? {
+        Some(m) => crate::cases::store::open_identity(keys, &m).ok(),
+        None => None,
+    }
+    .unwrap_or_default();
+    let today = chrono::Utc::now().date_naive();
+    let consent = crate::cases::store::consents(db, case.id)
+        .await?
+        .iter()
+        .any(|c| {
+            c.purpose == "processing"
+                && c.withdrawn_on.is_none()
+                && c.expires_on.is_none_or(|e| e >= today)
+        });
+    let list = |s: &str| -> Vec<String> {
+        s.split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    Ok(Some(htcds::CaseRecord {
+        names: identity.names,
+        aliases: identity.aliases,
+        birth_date: identity.birth_date,
+        documents: identity.documents,
+        phone: identity.phone,
+        address: identity.address,
+        gender: person.gender,
+        birth_year: person.birth_year,
+        birth_year_estimated: person.birth_year_estimated,
+        presumed_minor: person.presumed_minor,
+        nationalities: list(&person.nationalities),
+        languages: list(&person.languages),
+        vulnerabilities: person.vulnerabilities,
+        phase: case.phase,
+        closure_reason: case.closure_reason,
+        trafficking_status: case.trafficking_status,
+        exploitation_forms: list(&case.exploitation_forms),
+        labour_sector: case.labour_sector,
+        means_of_control: list(&case.means_of_control),
+        recruitment: list(&case.recruitment),
+        consent,
+    }))
+}
+
+/// Opens a case in `org` from an exchange record, in one transaction.
+pub async fn open_from_record<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    keys: &crate::platform::crypto::KeyRing,
+    c: &htcds::CaseRecord,
+    org: i32,
+    by_user: i32,
+) -> Result<i32, crate::cases::store::CaseError> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionSession};
+    let txn = db.begin().await?;
+    let person = crate::cases::store::NewPerson {
+        gender: c.gender.clone(),
+        birth_year: c.birth_year,
+        birth_year_estimated: c.birth_year_estimated,
+        presumed_minor: c.presumed_minor,
+        nationalities: c.nationalities.clone(),
+        languages: c.languages.clone(),
+        vulnerabilities: c.vulnerabilities.clone(),
+    };
+    let identity = crate::cases::store::Identity {
+        names: c.names.clone(),
+        aliases: c.aliases.clone(),
+        birth_date: c.birth_date.clone(),
+        documents: c.documents.clone(),
+        phone: c.phone.clone(),
+        address: c.address.clone(),
+    };
+    let (_, case) =
+        crate::cases::store::open_case(&txn, keys, &person, &identity, org, by_user).await?;
+    use crate::cases::entities::case as k;
+    k::Entity::update_many()
+        .col_expr(k::Column::Phase, Expr::value(c.phase.clone()))
+        .col_expr(
+            k::Column::ClosureReason,
+            Expr::value(c.closure_reason.clone()),
+        )
+        .col_expr(
+            k::Column::TraffickingStatus,
+            Expr::value(c.trafficking_status.clone()),
+        )
+        .col_expr(
+            k::Column::ExploitationForms,
+            Expr::value(c.exploitation_forms.join(",")),
+        )
+        .col_expr(
+            k::Column::LabourSector,
+            Expr::value(c.labour_sector.clone()),
+        )
+        .col_expr(
+            k::Column::MeansOfControl,
+            Expr::value(c.means_of_control.join(",")),
+        )
+        .col_expr(k::Column::Recruitment, Expr::value(c.recruitment.join(",")))
+        .filter(k::Column::Id.eq(case.id))
+        .exec(&txn)
+        .await?;
+    if c.phase == "closed" {
+        k::Entity::update_many()
+            .col_expr(k::Column::ClosedAt, Expr::value(chrono::Utc::now()))
+            .filter(k::Column::Id.eq(case.id))
+            .exec(&txn)
+            .await?;
+    }
+    if c.consent {
+        crate::cases::store::add_consent(
+            &txn,
+            case.id,
+            "processing",
+            None,
+            chrono::Utc::now().date_naive(),
+            None,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(case.id)
+}
+
+/// How to import.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub skip_invalid: bool,
+}
+
+/// What an import did (or would do).
+#[derive(Debug)]
+pub enum Outcome {
+    /// The file cannot be read as a CTDC-layout CSV: nothing saved.
+    Unreadable(ctdc::FileError),
+    /// Some rows are wrong and `skip_invalid` was not given: nothing saved.
+    Refused { plan: ctdc::Plan },
+    /// Nothing saved on purpose.
+    DryRun {
+        plan: ctdc::Plan,
+        summary: ctdc::Summary,
+    },
+    Imported {
+        plan: ctdc::Plan,
+        summary: ctdc::Summary,
+        imported: usize,
+    },
+}
+
+/// Imports (or plans) a CTDC-layout file, with a progress bar on a terminal.
+pub async fn import_ctdc<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    data: &[u8],
+    source: &str,
+    options: Options,
+) -> Result<Outcome, DbErr> {
+    import_as::<ctdc::Layout, C>(db, data, source, options).await
+}
+
+/// Imports (or plans) a CSV file with HTCDS column names.
+pub async fn import_htcds_csv<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    data: &[u8],
+    source: &str,
+    options: Options,
+) -> Result<Outcome, DbErr> {
+    import_as::<htcds_csv::Layout, C>(db, data, source, options).await
+}
+
+async fn import_as<F: ctdc::Format, C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    data: &[u8],
+    source: &str,
+    options: Options,
+) -> Result<Outcome, DbErr> {
+    let existing = store::existing_keys(db).await?;
+    let lines = data.iter().filter(|b| **b == b'\n').count() as u64;
+    let bar = indicatif::ProgressBar::new(lines.saturating_mul(2));
+    let planned = ctdc::plan_as::<F>(data, &existing, chrono::Utc::now().year(), |_| bar.inc(1));
+    let plan = match planned {
+        Ok(p) => p,
+        Err(e) => {
+            bar.finish_and_clear();
+            return Ok(Outcome::Unreadable(e));
+        }
+    };
+    let mut summary = ctdc::Summary::default();
+    for (_, r) in &plan.new {
+        summary.add(&r.gender, &r.forms, &r.citizenship);
+    }
+    if options.dry_run {
+        bar.finish_and_clear();
+        return Ok(Outcome::DryRun { plan, summary });
+    }
+    if !plan.rejected.is_empty() && !options.skip_invalid {
+        bar.finish_and_clear();
+        return Ok(Outcome::Refused { plan });
+    }
+    let batch = crate::platform::crypto::random_token(12);
+    let imported = store::import(db, &plan.new, source, &batch, |n| bar.inc(n as u64)).await?;
+    bar.finish_and_clear();
+    Ok(Outcome::Imported {
+        plan,
+        summary,
+        imported,
+    })
+}
+
+fn rejected_lines(plan: &ctdc::Plan, lang: Lang) -> String {
+    let mut out = String::new();
+    for (line, e) in &plan.rejected {
+        out.push_str(&lang.t_args(
+            "import-row-rejected",
+            &[
+                ("line", &line.to_string()),
+                ("column", &e.column),
+                ("value", &e.value),
+                ("reason", &lang.t(e.key)),
+            ],
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+fn summary_lines(s: &ctdc::Summary) -> String {
+    let mut out = String::new();
+    for (name, map) in [
+        ("gender", &s.gender),
+        ("form", &s.form),
+        ("citizenship", &s.citizenship),
+    ] {
+        let cells: Vec<String> = map.iter().map(|(k, n)| format!("{k}={n}")).collect();
+        out.push_str(&format!("  {name}: {}\n", cells.join(", ")));
+    }
+    out
+}
+
+/// The outcome as the administrator reads it, in `lang`.
+pub fn describe(o: &Outcome, lang: Lang) -> String {
+    let n = |v: usize| v.to_string();
+    match o {
+        Outcome::Unreadable(ctdc::FileError::Csv(line)) => {
+            format!(
+                "{}\n",
+                lang.t_args("import-error-csv", &[("line", &line.to_string())])
+            )
+        }
+        Outcome::Unreadable(ctdc::FileError::Header(errors)) => {
+            let mut out = format!("{}\n", lang.t("import-error-header"));
+            for e in errors {
+                let (key, column) = e.message();
+                out.push_str(&format!("  {}\n", lang.t_args(key, &[("column", column)])));
+            }
+            out
+        }
+        Outcome::Refused { plan } => format!(
+            "{}{}\n",
+            rejected_lines(plan, lang),
+            lang.t_args("import-refused", &[("rejected", &n(plan.rejected.len()))])
+        ),
+        Outcome::DryRun { plan, summary } => format!(
+            "{}{}\n{}",
+            rejected_lines(plan, lang),
+            lang.t_args(
+                "import-dry-run",
+                &[
+                    ("new", &n(plan.new.len())),
+                    ("already", &n(plan.already)),
+                    ("rejected", &n(plan.rejected.len())),
+                ],
+            ),
+            summary_lines(summary)
+        ),
+        Outcome::Imported {
+            plan,
+            summary,
+            imported,
+        } => format!(
+            "{}{}\n{}",
+            rejected_lines(plan, lang),
+            lang.t_args(
+                "import-done",
+                &[
+                    ("new", &n(*imported)),
+                    ("already", &n(plan.already)),
+                    ("rejected", &n(plan.rejected.len())),
+                ],
+            ),
+            summary_lines(summary)
+        ),
+    }
+}

@@ -1,0 +1,88 @@
+//! Queries of data exchange: historical records.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionSession, TransactionTrait,
+};
+
+use super::ctdc::{Row, Summary};
+use super::entities::historical;
+
+/// The keys of every record already imported.
+pub async fn existing_keys(db: &impl ConnectionTrait) -> Result<HashSet<String>, DbErr> {
+    Ok(historical::Entity::find()
+        .select_only()
+        .column(historical::Column::RowKey)
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Saves planned rows in one transaction: all or nothing.
+pub async fn import<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    rows: &[(String, Row)],
+    source: &str,
+    batch: &str,
+    mut step: impl FnMut(usize),
+) -> Result<usize, DbErr> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    for chunk in rows.chunks(400) {
+        let models = chunk.iter().map(|(key, r)| historical::ActiveModel {
+            row_key: Set(key.clone()),
+            batch: Set(batch.to_owned()),
+            source: Set(source.to_owned()),
+            datasource: Set(r.datasource.clone()),
+            year: Set(r.year),
+            gender: Set(r.gender.clone()),
+            age_broad: Set(r.age_broad.clone()),
+            majority: Set(r.majority.clone()),
+            majority_at_exploit: Set(r.majority_at_exploit.clone()),
+            majority_entry: Set(r.majority_entry.clone()),
+            citizenship: Set(r.citizenship.clone()),
+            country_of_exploitation: Set(r.country_of_exploitation.clone()),
+            forms: Set(r.forms.join(",")),
+            labour_types: Set(r.labour_types.join(",")),
+            sex_types: Set(r.sex_types.join(",")),
+            means_of_control: Set(r.means_of_control.join(",")),
+            recruiter_relations: Set(r.recruiter_relations.join(",")),
+            abduction: Set(r.abduction),
+            imported_at: Set(now),
+            ..Default::default()
+        });
+        historical::Entity::insert_many(models).exec(&txn).await?;
+        step(chunk.len());
+    }
+    txn.commit().await?;
+    Ok(rows.len())
+}
+
+/// Counts of the records registered in `[from_year, to_year]`.
+pub async fn summary(
+    db: &impl ConnectionTrait,
+    from_year: i32,
+    to_year: i32,
+) -> Result<Summary, DbErr> {
+    let rows: Vec<(String, String, String)> = historical::Entity::find()
+        .select_only()
+        .column(historical::Column::Gender)
+        .column(historical::Column::Forms)
+        .column(historical::Column::Citizenship)
+        .filter(historical::Column::Year.gte(from_year))
+        .filter(historical::Column::Year.lte(to_year))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut s = Summary::default();
+    for (gender, forms, citizenship) in &rows {
+        let forms: Vec<&str> = forms.split(',').filter(|f| !f.is_empty()).collect();
+        s.add(gender, &forms, citizenship);
+    }
+    Ok(s)
+}

@@ -1,0 +1,252 @@
+//! Historical records: a CTDC-layout file imported all or nothing, once, and counted right.
+
+use satis::exchange::{Options, Outcome, ctdc, import_ctdc, store};
+use satis::platform::policy::Role;
+
+use crate::support::TestDb;
+
+crate::tests![
+    a_case_exported_and_imported_gives_back_the_same_record,
+    a_ctdc_file_is_imported_once_and_its_counts_match,
+    a_file_with_wrong_rows_or_header_saves_nothing,
+];
+
+async fn a_ctdc_file_is_imported_once_and_its_counts_match(db: TestDb) {
+    let app = db.app().await;
+    let (data, want) = ctdc::synthetic(3_000, 42);
+    let dry = import_ctdc(
+        &app.state.db,
+        data.as_bytes(),
+        "prova.csv",
+        Options {
+            dry_run: true,
+            skip_invalid: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(&dry, Outcome::DryRun { plan, .. } if plan.new.len() == 3_000));
+    assert_eq!(
+        store::summary(&app.state.db, 1990, 2100)
+            .await
+            .unwrap()
+            .total,
+        0,
+        "a dry run saves nothing"
+    );
+    let first = import_ctdc(
+        &app.state.db,
+        data.as_bytes(),
+        "prova.csv",
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        first,
+        Outcome::Imported {
+            imported: 3_000,
+            ..
+        }
+    ));
+    let got = store::summary(&app.state.db, 1990, 2100).await.unwrap();
+    assert_eq!(
+        got, want,
+        "counts by gender, form and citizenship match the file"
+    );
+    // The same file again: nothing twice.
+    let again = import_ctdc(
+        &app.state.db,
+        data.as_bytes(),
+        "prova.csv",
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    match again {
+        Outcome::Imported { imported, plan, .. } => {
+            assert_eq!((imported, plan.already), (0, 3_000));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        store::summary(&app.state.db, 1990, 2100)
+            .await
+            .unwrap()
+            .total,
+        3_000
+    );
+    // Analysts see the counts, small cells hidden; others do not.
+    let org = app.organisation("Regione Toscana").await;
+    let analyst = app
+        .user("analista-storico", Role::RegionalAnalyst, org)
+        .await;
+    let worker = app.user("operatrice-storico", Role::CaseWorker, org).await;
+    app.sign_in(&worker).await;
+    app.get("/stats/historical").await.assert_status(403);
+    app.sign_in(&analyst).await;
+    let page = app.get("/stats/historical?from=1990&to=2100").await;
+    page.assert_status(422);
+    let page = app.get("/stats/historical").await;
+    page.assert_status(200)
+        .assert_contains(&format!("id=\"historical-total\">{}<", want.total))
+        .assert_contains(&format!(
+            "<th scope=\"row\">NG</th><td>{}</td>",
+            want.citizenship["NG"]
+        ));
+}
+
+async fn a_file_with_wrong_rows_or_header_saves_nothing(db: TestDb) {
+    let app = db.app().await;
+    let (data, _) = ctdc::synthetic(200, 9);
+    let mut lines: Vec<String> = data.lines().map(str::to_owned).collect();
+    lines[10] = lines[10].replacen("20", "18", 1);
+    lines[20] = lines[20]
+        .replace("Female", "Robot")
+        .replace("Male", "Robot");
+    let bad = lines.join("\n") + "\n";
+    let refused = import_ctdc(
+        &app.state.db,
+        bad.as_bytes(),
+        "rotto.csv",
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    let Outcome::Refused { plan } = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        plan.rejected
+            .iter()
+            .any(|(line, e)| *line == 11 && e.key == "import-error-year")
+    );
+    let text = satis::exchange::describe(&refused, satis::platform::i18n::Lang::It);
+    assert!(
+        text.contains("riga 11, colonna yearOfRegistration"),
+        "{text}"
+    );
+    assert!(text.contains("Nessuna registrazione importata"), "{text}");
+    assert_eq!(
+        store::summary(&app.state.db, 1990, 2100)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    // With --skip-invalid the others go in.
+    let partial = import_ctdc(
+        &app.state.db,
+        bad.as_bytes(),
+        "rotto.csv",
+        Options {
+            dry_run: false,
+            skip_invalid: true,
+        },
+    )
+    .await
+    .unwrap();
+    let Outcome::Imported { imported, plan, .. } = partial else {
+        panic!()
+    };
+    assert_eq!(imported + plan.rejected.len(), 200);
+    // A wrong header: every problem named, nothing saved.
+    let header_bad = data.replacen("citizenship,", "nationality,", 1);
+    let o = import_ctdc(
+        &app.state.db,
+        header_bad.as_bytes(),
+        "x.csv",
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    let text = satis::exchange::describe(&o, satis::platform::i18n::Lang::En);
+    assert!(text.contains("column citizenship is missing"), "{text}");
+    assert!(text.contains("unknown column: nationality"), "{text}");
+}
+
+async fn a_case_exported_and_imported_gives_back_the_same_record(db: TestDb) {
+    use satis::exchange::htcds::CaseRecord;
+    let app = db.app().await;
+    let a = app.organisation("Ente Esportatore").await;
+    let b = app.organisation("Ente Importatore").await;
+    let sender = app.user("esporta", Role::CaseWorker, a).await;
+    let receiver = app.user("importa", Role::CaseWorker, b).await;
+    let outsider = app.user("curiosa", Role::CaseWorker, b).await;
+    let record = CaseRecord {
+        names: "Persona Scambiata".into(),
+        aliases: "Pat".into(),
+        birth_date: "1999-04-02".into(),
+        documents: "passaporto X123".into(),
+        phone: "+39 333 1112222".into(),
+        address: String::new(),
+        gender: "female".into(),
+        birth_year: Some(1999),
+        birth_year_estimated: false,
+        presumed_minor: false,
+        nationalities: vec!["NG".into()],
+        languages: vec!["EN".into(), "IT".into(), "YO".into()],
+        vulnerabilities: "gravidanza".into(),
+        phase: "protection".into(),
+        closure_reason: None,
+        trafficking_status: Some("presumed".into()),
+        exploitation_forms: vec!["sexual".into(), "begging".into()],
+        labour_sector: None,
+        means_of_control: vec!["debt_bondage".into(), "threats".into()],
+        recruitment: vec!["friend".into()],
+        consent: true,
+    };
+    let id =
+        satis::exchange::open_from_record(&app.state.db, &app.state.keys, &record, a, sender.id)
+            .await
+            .unwrap();
+    app.sign_in(&outsider).await;
+    app.get(&format!("/cases/{id}/htcds.json"))
+        .await
+        .assert_status(403);
+    app.sign_in(&sender).await;
+    let exported = app.get(&format!("/cases/{id}/htcds.json")).await;
+    exported
+        .assert_status(200)
+        .assert_contains("\"prs_Gender\": \"Feminine\"");
+    let doc1: serde_json::Value = serde_json::from_str(&exported.body).unwrap();
+
+    app.sign_in(&receiver).await;
+    // A document with wrong fields: every one listed, nothing saved.
+    let mut wrong = doc1.clone();
+    wrong["prs_Gender"] = "Robot".into();
+    wrong["prs_Citizenship"] = serde_json::json!(["Nigeria"]);
+    wrong["vic_MethodsOfControl"] = serde_json::json!(["MindControl"]);
+    let before = crate::support::count_rows(&app, "case_file").await;
+    let r = app
+        .post_form("/exchange/import", &[("document", &wrong.to_string())])
+        .await;
+    r.assert_status(422)
+        .assert_contains("prs_Gender")
+        .assert_contains("prs_Citizenship[0]")
+        .assert_contains("vic_MethodsOfControl[0]");
+    app.post_form("/exchange/import", &[("document", "{not json")])
+        .await
+        .assert_status(422)
+        .assert_contains("non è un documento JSON");
+    assert_eq!(crate::support::count_rows(&app, "case_file").await, before);
+
+    let r = app
+        .post_form("/exchange/import", &[("document", &doc1.to_string())])
+        .await;
+    r.assert_status(303);
+    let new_id: i32 = r
+        .header("location")
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap();
+    assert_ne!(new_id, id);
+    let doc2: serde_json::Value =
+        serde_json::from_str(&app.get(&format!("/cases/{new_id}/htcds.json")).await.body).unwrap();
+    assert_eq!(doc1, doc2, "the round trip gives back the same document");
+    let back = satis::exchange::case_record(&app.state.db, &app.state.keys, new_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back, record, "and the same record");
+}
