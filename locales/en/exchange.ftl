@@ -1,7 +1,7 @@
 # Data exchange: importing historical data
 nav-historical = Historical data
 historical-title = Imported historical data
-historical-intro = Pseudonymous historical records imported from files in the column layout of the CTDC global dataset (satis import ctdc): no name, no date of birth, no place finer than a country. Counts of 1 and 2 are shown as "<3".
+historical-intro = Pseudonymous historical records imported from files in the column layout of the CTDC global dataset (satis import ctdc): no name, no date of birth, no place finer than a country. Counts from 1 to 4 are shown as "<5".
 historical-from-year = From registration year
 historical-to-year = To registration year
 historical-total = Records

@@ -1,7 +1,7 @@
 # Statistics.
 nav-stats = Network activity
 stats-activity-title = Network activity report
-stats-activity-intro = Aggregates only: no identity. Counts below 3 are shown as "<3". Definitions are in docs/INDICATORS.md.
+stats-activity-intro = Aggregates only: no identity. Counts below 5 are shown as "<5". Definitions are in docs/INDICATORS.md.
 stats-not-recorded = not recorded yet
 stats-dimension = Dimension
 stats-value = Value

@@ -1,7 +1,7 @@
 # Scambio dati: importazione di dati storici
 nav-historical = Dati storici
 historical-title = Dati storici importati
-historical-intro = Registrazioni storiche pseudonime importate da file nel formato del dataset globale CTDC (satis import ctdc): nessun nome, nessuna data di nascita, nessun luogo più preciso di un paese. I numeri tra 1 e 2 sono mostrati come «<3».
+historical-intro = Registrazioni storiche pseudonime importate da file nel formato del dataset globale CTDC (satis import ctdc): nessun nome, nessuna data di nascita, nessun luogo più preciso di un paese. I numeri da 1 a 4 sono mostrati come «<5».
 historical-from-year = Dall'anno di registrazione
 historical-to-year = All'anno di registrazione
 historical-total = Registrazioni

@@ -1,7 +1,7 @@
 # Statistics.
 nav-stats = Attività della rete
 stats-activity-title = Rapporto di attività della rete
-stats-activity-intro = Solo dati aggregati: nessuna identità. I conteggi inferiori a 3 sono mostrati come «<3». Le definizioni sono in docs/INDICATORS.md.
+stats-activity-intro = Solo dati aggregati: nessuna identità. I conteggi inferiori a 5 sono mostrati come «<5». Le definizioni sono in docs/INDICATORS.md.
 stats-not-recorded = non ancora registrato
 stats-dimension = Dimensione
 stats-value = Valore

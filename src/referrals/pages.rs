@@ -792,8 +792,12 @@ pub struct StatsPage {
 }
 
 impl StatsPage {
+    pub fn n(&self, v: &i64) -> String {
+        crate::stats::shown(*v)
+    }
+
     pub fn share(&self, c: &report::Counts) -> String {
-        c.positive_share()
+        c.published_share()
             .map(|p| format!("{p}%"))
             .unwrap_or_else(|| "—".into())
     }

@@ -27,6 +27,14 @@ impl Counts {
         (ended > 0).then(|| (self.completed * 100 + ended / 2) / ended)
     }
 
+    /// The share as published: not when fewer than 5 referrals ended (it would let a reader
+    /// work the small counts back out).
+    pub fn published_share(&self) -> Option<i64> {
+        let ended = self.completed + self.refused + self.withdrawn;
+        self.positive_share()
+            .filter(|_| ended >= crate::stats::SMALL_CELL)
+    }
+
     fn add(&mut self, status: &str) {
         match status {
             "accepted" => self.accepted += 1,
@@ -81,16 +89,17 @@ pub fn to_csv(r: &ReferralReport, from: NaiveDate, to: NaiveDate) -> String {
     let mut out = format!(
         "# from {from} to {to}\ndimension,value,opened,accepted,refused,completed,withdrawn,positive_share_percent\n"
     );
+    let n = crate::stats::shown;
     let line = |d: &str, v: &str, c: &Counts| {
         format!(
             "{d},\"{}\",{},{},{},{},{},{}\n",
             v.replace('"', "\"\""),
-            c.opened,
-            c.accepted,
-            c.refused,
-            c.completed,
-            c.withdrawn,
-            c.positive_share()
+            n(c.opened),
+            n(c.accepted),
+            n(c.refused),
+            n(c.completed),
+            n(c.withdrawn),
+            c.published_share()
                 .map(|p| p.to_string())
                 .unwrap_or_default()
         )
@@ -117,6 +126,13 @@ mod tests {
             withdrawn: 0,
         };
         assert_eq!(c.positive_share(), Some(75));
+        assert_eq!(c.published_share(), None, "4 ended: too few to publish");
+        let five = Counts {
+            completed: 4,
+            refused: 1,
+            ..c
+        };
+        assert_eq!(five.published_share(), Some(80));
         assert_eq!(Counts::default().positive_share(), None);
     }
 

@@ -13,8 +13,9 @@ use serde::Serialize;
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 
-/// Counts below this are shown as "<3" in every output (page, CSV, JSON).
-pub const SMALL_CELL: i64 = 3;
+/// Counts below this are shown as "<5" in every output analysts see (page, CSV, JSON):
+/// a cell that would reveal fewer than 5 people is never shown (domain.md §5.4).
+pub const SMALL_CELL: i64 = 5;
 
 /// One figure of the report, with its breakdowns.
 #[derive(Debug, Serialize)]
@@ -264,7 +265,7 @@ pub fn to_csv(r: &ActivityReport) -> String {
     out
 }
 
-/// The report as JSON, small cells suppressed (counts become strings like "<3").
+/// The report as JSON, small cells suppressed (counts become strings like "<5").
 pub fn to_json(r: &ActivityReport) -> serde_json::Value {
     serde_json::json!({
         "from": r.from,
@@ -292,9 +293,9 @@ mod tests {
     #[test]
     fn small_cells_are_hidden_but_zero_and_larger_shown() {
         assert_eq!(shown(0), "0");
-        assert_eq!(shown(1), "<3");
-        assert_eq!(shown(2), "<3");
-        assert_eq!(shown(3), "3");
+        assert_eq!(shown(1), "<5");
+        assert_eq!(shown(4), "<5");
+        assert_eq!(shown(5), "5");
         assert_eq!(shown(37), "37");
     }
 }

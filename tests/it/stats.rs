@@ -46,13 +46,14 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     let analyst = app
         .user("analista", Role::RegionalAnalyst, arcobaleno)
         .await;
-    // Four people enter the protection phase; one of them twice (a second case).
+    // Five people enter the protection phase.
     let mut cases = Vec::new();
     for (i, name) in [
         "Alfa Riservata",
         "Beta Riservata",
         "Gamma Riservata",
         "Delta Riservata",
+        "Epsilon Riservata",
     ]
     .iter()
     .enumerate()
@@ -109,15 +110,15 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
         let start = page.body.find(&format!("id=\"figure-{key}\"")).unwrap();
         page.body[start..start + page.body[start..].find("</section>").unwrap()].to_owned()
     };
-    assert!(section("protection_programmes").contains("<span class=\"figure-total\">4</span>"));
-    // One person accompanied: published as "<3", never as 1.
-    assert!(section("accompaniments").contains("<span class=\"figure-total\">&#60;3</span>"));
+    assert!(section("protection_programmes").contains("<span class=\"figure-total\">5</span>"));
+    // One person accompanied: published as "<5", never as 1.
+    assert!(section("accompaniments").contains("<span class=\"figure-total\">&#60;5</span>"));
     assert!(section("street_unit_contacts").contains("<span class=\"figure-total\">0</span>"));
-    for name in ["Alfa", "Beta", "Gamma", "Delta"] {
+    for name in ["Alfa", "Beta", "Gamma", "Delta", "Epsilon"] {
         assert!(!page.body.contains(name), "no identity in statistics");
     }
     let csv = app.get(&format!("/stats/activity.csv?{q}")).await;
-    csv.assert_contains("protection_programmes,total,,4")
-        .assert_contains("accompaniments,total,,<3")
-        .assert_contains("protection_programmes,nationality,\"NG\",4");
+    csv.assert_contains("protection_programmes,total,,5")
+        .assert_contains("accompaniments,total,,<5")
+        .assert_contains("protection_programmes,nationality,\"NG\",5");
 }
