@@ -125,6 +125,9 @@ enum ReportCommand {
         /// json or csv
         #[arg(long, default_value = "json")]
         format: String,
+        /// Limit to one province (two-letter code, e.g. FI)
+        #[arg(long)]
+        province: Option<String>,
     },
 }
 
@@ -286,7 +289,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Err(broken) => Err(Failure::Runtime(format!("audit trail BROKEN: {broken}"))),
             }
         }
-        Some(Command::Report(ReportCommand::Activity { from, to, format })) => {
+        Some(Command::Report(ReportCommand::Activity {
+            from,
+            to,
+            format,
+            province,
+        })) => {
             let day = |flag: &str, v: &str| {
                 chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
                     Failure::Config(format!("--{flag} `{v}` is not a date YYYY-MM-DD"))
@@ -301,8 +309,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     "--format `{format}` is not json or csv"
                 )));
             }
+            let province = crate::network::rules::province(province.as_deref().unwrap_or(""))
+                .map_err(|_| {
+                    Failure::Config(format!(
+                        "--province `{}` is not a Tuscan province (use one of {})",
+                        province.clone().unwrap_or_default(),
+                        crate::network::rules::PROVINCES.join(", ")
+                    ))
+                })?;
             let conn = open_existing(&config).await?;
-            let report = crate::stats::activity(&conn, from, to)
+            let report = crate::stats::activity(&conn, from, to, province.as_deref())
                 .await
                 .map_err(runtime_db)?;
             if format == "csv" {

@@ -23,3 +23,5 @@ dim-province = Province
 dim-gender = Gender
 dim-nationality = Nationality
 dim-age-band = Age band
+stats-xlsx = Download XLSX
+stats-print-hint = For a printable version use the browser's print: forms and buttons are left out.

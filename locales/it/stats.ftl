@@ -23,3 +23,5 @@ dim-province = Provincia
 dim-gender = Genere
 dim-nationality = Nazionalità
 dim-age-band = Fascia di età
+stats-xlsx = Scarica XLSX
+stats-print-hint = Per la versione stampabile usa la stampa del browser: moduli e pulsanti non vengono stampati.

@@ -31,6 +31,8 @@ pub struct Figure {
 pub struct ActivityReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The province the report is limited to (`None`: all of Tuscany).
+    pub province: Option<String>,
     pub figures: Vec<Figure>,
 }
 
@@ -51,12 +53,16 @@ fn flatten(map: BTreeMap<(String, String), i64>) -> Vec<(String, String, i64)> {
     map.into_iter().map(|((d, v), n)| (d, v, n)).collect()
 }
 
-/// Builds the activity report for `[from, to]` (both days included).
+/// Builds the activity report for `[from, to]` (both days included), for one province or
+/// (`None`) the whole region. A record's province is the hotline contact's, the unit's or
+/// desk's, or that of the organisation following the person.
 pub async fn activity(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
+    province: Option<&str>,
 ) -> Result<ActivityReport, DbErr> {
+    let keep = |p: &str| province.is_none_or(|x| x == p);
     let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
     let end = Utc.from_utc_datetime(
         &(to + Duration::days(1))
@@ -76,6 +82,7 @@ pub async fn activity(
         .await?
         .into_iter()
         .filter(|c| c.relevance == "pertinent" && c.previous_contact_id.is_none())
+        .filter(|c| keep(c.province.as_deref().unwrap_or("—")))
         .collect();
     let mut hb = BTreeMap::new();
     for c in &contacts {
@@ -115,6 +122,7 @@ pub async fn activity(
         .filter(|p| p.emergency)
     {
         if let Some(c) = crate::cases::store::case(db, p.case_id).await?
+            && keep(&province_of(c.owner_org))
             && emergency_people.insert(c.person_id)
         {
             count(&mut eb, "province", &province_of(c.owner_org));
@@ -129,6 +137,7 @@ pub async fn activity(
     let mut pb = BTreeMap::new();
     for ch in crate::cases::store::entered_phase(db, "protection", start, end).await? {
         if let Some(c) = crate::cases::store::case(db, ch.case_id).await?
+            && keep(&province_of(c.owner_org))
             && protected.insert(c.person_id)
         {
             count(&mut pb, "province", &province_of(c.owner_org));
@@ -142,9 +151,11 @@ pub async fn activity(
     }
 
     // 2. Street-unit contacts: people met on outings, as the units tallied them.
-    let outreach =
-        crate::outreach::report::load(db, from, to, &crate::outreach::report::Scope::default())
-            .await?;
+    let scope = crate::outreach::report::Scope {
+        unit: None,
+        province: province.map(str::to_owned),
+    };
+    let outreach = crate::outreach::report::load(db, from, to, &scope).await?;
     let outings = crate::outreach::store::outings_in(db, start, end, None).await?;
     let units = crate::network::store::services(db).await?;
     let mut sb = BTreeMap::new();
@@ -154,6 +165,9 @@ pub async fn activity(
             .find(|s| s.id == o.service_id)
             .and_then(|s| s.province.clone())
             .unwrap_or_else(|| "—".into());
+        if !keep(&province) {
+            continue;
+        }
         *sb.entry(("province".to_owned(), province)).or_insert(0) += i64::from(o.people_met);
     }
     for ((d, v), c) in &outreach.breakdown {
@@ -174,6 +188,9 @@ pub async fn activity(
             .find(|s| s.id == i.service_id)
             .and_then(|s| s.province.clone())
             .unwrap_or_else(|| "—".into());
+        if !keep(&province) {
+            continue;
+        }
         count(&mut ib, "province", &province);
         count(&mut ib, "outcome", &i.outcome);
     }
@@ -199,7 +216,7 @@ pub async fn activity(
                 None => format!("record-{}", a.id),
             },
         };
-        if accompanied.insert(who) {
+        if keep(&province_of(a.organisation_id)) && accompanied.insert(who) {
             count(&mut ab, "province", &province_of(a.organisation_id));
             count(&mut ab, "service", &a.service_kind);
         }
@@ -209,6 +226,7 @@ pub async fn activity(
     Ok(ActivityReport {
         from,
         to,
+        province: province.map(str::to_owned),
         figures: vec![
             Figure {
                 key: "hotline_cases",
@@ -250,6 +268,9 @@ pub fn to_csv(r: &ActivityReport) -> String {
         "# from {} to {}\nfigure,dimension,value,count\n",
         r.from, r.to
     );
+    if let Some(p) = &r.province {
+        out.insert_str(0, &format!("# province {p}\n"));
+    }
     for f in &r.figures {
         let total = f.value.map_or_else(|| "n/a".to_owned(), shown);
         out.push_str(&format!("{},total,,{total}\n", f.key));
@@ -270,6 +291,7 @@ pub fn to_json(r: &ActivityReport) -> serde_json::Value {
     serde_json::json!({
         "from": r.from,
         "to": r.to,
+        "province": r.province,
         "small_cells_below": SMALL_CELL,
         "figures": r.figures.iter().map(|f| serde_json::json!({
             "figure": f.key,
@@ -284,6 +306,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/stats/activity", aggregates, pages::activity)
         .get("/stats/activity.csv", aggregates, pages::activity_csv)
+        .get("/stats/activity.xlsx", aggregates, pages::activity_xlsx)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -17,6 +18,29 @@ pub struct PeriodQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    province: String,
+}
+
+/// The period and province asked for: defaults (the last full semester, all of Tuscany) for
+/// what is not given; a day that is not a date, a period ending before it starts or an unknown
+/// province is an error (its Fluent key).
+pub fn request(q: &PeriodQuery) -> Result<(NaiveDate, NaiveDate, Option<String>), &'static str> {
+    for raw in [&q.from, &q.to] {
+        if !raw.trim().is_empty() && NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").is_err() {
+            return Err("network-error-date");
+        }
+    }
+    let (from, to) = period(q.from.trim(), q.to.trim());
+    if let (Ok(f), Ok(t)) = (
+        NaiveDate::parse_from_str(q.from.trim(), "%Y-%m-%d"),
+        NaiveDate::parse_from_str(q.to.trim(), "%Y-%m-%d"),
+    ) && t < f
+    {
+        return Err("outreach-error-period");
+    }
+    let province = crate::network::rules::province(&q.province)?;
+    Ok((from, to, province))
 }
 
 /// The period asked for, or by default the last full semester.
@@ -49,6 +73,8 @@ pub fn period(from: &str, to: &str) -> (NaiveDate, NaiveDate) {
 pub struct ActivityPage {
     pub shell: Shell,
     pub r: ActivityReport,
+    pub error: Option<String>,
+    pub query: String,
 }
 
 impl ActivityPage {
@@ -58,14 +84,27 @@ impl ActivityPage {
     pub fn total(&self, v: &Option<i64>) -> String {
         v.map_or_else(|| self.shell.t("stats-not-recorded"), shown)
     }
+    pub fn province_is(&self, p: &str) -> bool {
+        self.r.province.as_deref() == Some(p)
+    }
 }
 
 pub async fn activity(
     State(state): State<SharedState>,
     shell: Shell,
     Query(q): Query<PeriodQuery>,
-) -> Result<ActivityPage, AppError> {
-    let (from, to) = period(&q.from, &q.to);
+) -> Result<Response, AppError> {
+    let (status, error, (from, to, province)) = match request(&q) {
+        Ok(r) => (StatusCode::OK, None, r),
+        Err(k) => {
+            let (from, to) = period("", "");
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(shell.t(k)),
+                (from, to, None),
+            )
+        }
+    };
     if let Some(me) = &shell.staff {
         audit::append(
             &state.db,
@@ -74,21 +113,110 @@ pub async fn activity(
         )
         .await?;
     }
-    Ok(ActivityPage {
-        r: super::activity(&state.db, from, to).await?,
-        shell,
-    })
+    let query = format!(
+        "from={from}&to={to}&province={}",
+        province.clone().unwrap_or_default()
+    );
+    Ok((
+        status,
+        ActivityPage {
+            r: super::activity(&state.db, from, to, province.as_deref()).await?,
+            shell,
+            error,
+            query,
+        },
+    )
+        .into_response())
+}
+
+async fn report_for_download(
+    state: &SharedState,
+    shell: &Shell,
+    q: &PeriodQuery,
+) -> Result<Result<ActivityReport, Response>, AppError> {
+    match request(q) {
+        Ok((from, to, province)) => Ok(Ok(super::activity(
+            &state.db,
+            from,
+            to,
+            province.as_deref(),
+        )
+        .await?)),
+        Err(k) => Ok(Err(
+            (StatusCode::UNPROCESSABLE_ENTITY, shell.t(k)).into_response()
+        )),
+    }
 }
 
 pub async fn activity_csv(
     State(state): State<SharedState>,
+    shell: Shell,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    let (from, to) = period(&q.from, &q.to);
-    let r = super::activity(&state.db, from, to).await?;
+    let r = match report_for_download(&state, &shell, &q).await? {
+        Ok(r) => r,
+        Err(refusal) => return Ok(refusal),
+    };
     Ok(crate::platform::web::download(
         super::to_csv(&r),
         "text/csv; charset=utf-8",
         "satis-activity.csv",
     ))
+}
+
+/// `GET /stats/activity.xlsx`: the same figures as the CSV (small cells hidden), as a
+/// spreadsheet with the figures' names and definitions in the page's language.
+pub async fn activity_xlsx(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, AppError> {
+    let r = match report_for_download(&state, &shell, &q).await? {
+        Ok(r) => r,
+        Err(refusal) => return Ok(refusal),
+    };
+    let bytes = workbook(&r, &shell).map_err(|_| AppError::Internal("writing a spreadsheet"))?;
+    Ok(crate::platform::web::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "satis-activity.xlsx",
+    ))
+}
+
+fn workbook(r: &ActivityReport, shell: &Shell) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let title = format!(
+        "{} {} – {}{}",
+        shell.t("stats-activity-title"),
+        r.from,
+        r.to,
+        r.province
+            .as_deref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default()
+    );
+    sheet.write_string_with_format(0, 0, &title, &bold)?;
+    sheet.write_string(1, 0, shell.t("stats-activity-intro"))?;
+    let mut row = 3u32;
+    for f in &r.figures {
+        sheet.write_string_with_format(row, 0, shell.label("figure", f.key), &bold)?;
+        let total = f.value.map_or_else(|| shell.t("stats-not-recorded"), shown);
+        sheet.write_string_with_format(row, 2, &total, &bold)?;
+        row += 1;
+        sheet.write_string(row, 0, shell.label("figure-def", f.key))?;
+        row += 1;
+        for (d, v, c) in &f.breakdown {
+            sheet.write_string(row, 0, shell.label("dim", d))?;
+            sheet.write_string(row, 1, v)?;
+            sheet.write_string(row, 2, shown(*c))?;
+            row += 1;
+        }
+        row += 1;
+    }
+    sheet.set_column_width(0, 48)?;
+    sheet.set_column_width(1, 24)?;
+    sheet.set_column_width(2, 12)?;
+    book.save_to_buffer()
 }

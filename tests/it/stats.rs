@@ -121,4 +121,28 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     csv.assert_contains("protection_programmes,total,,5")
         .assert_contains("accompaniments,total,,<5")
         .assert_contains("protection_programmes,nationality,\"NG\",5");
+    // One province: the association is in Florence.
+    app.get(&format!("/stats/activity.csv?{q}&province=FI"))
+        .await
+        .assert_contains("# province FI")
+        .assert_contains("protection_programmes,total,,5");
+    app.get(&format!("/stats/activity.csv?{q}&province=PI"))
+        .await
+        .assert_contains("protection_programmes,total,,0");
+    // Bad input: a clear message, not a silent guess.
+    app.get("/stats/activity?from=2026-11-30&to=2026-11-01")
+        .await
+        .assert_status(422)
+        .assert_contains("finire dopo l&#39;inizio");
+    app.get(&format!("/stats/activity?{q}&province=XX"))
+        .await
+        .assert_status(422);
+    app.get("/stats/activity.csv?from=ieri")
+        .await
+        .assert_status(422);
+    // The spreadsheet.
+    let x = app.get(&format!("/stats/activity.xlsx?{q}")).await;
+    x.assert_status(200);
+    assert!(x.header("content-type").contains("spreadsheetml"));
+    assert!(x.body.starts_with("PK"), "an XLSX is a zip");
 }
