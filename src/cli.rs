@@ -76,6 +76,16 @@ enum Command {
 enum ExportCommand {
     /// The JSON Schema of the HTCDS-aligned case document
     HtcdsSchema,
+    /// Open data: k-anonymous microdata in the CTDC layout and aggregate tables with cells
+    /// under 5 suppressed, written to a directory (no identity data ever enters them)
+    OpenData {
+        /// Directory to write ctdc-microdata.csv and aggregates.csv into
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Every published combination of quasi-identifiers is shared by at least k records
+        #[arg(long, default_value_t = crate::stats::open_data::DEFAULT_K)]
+        k: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -374,6 +384,32 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 _ => Ok(()),
             }
+        }
+        Some(Command::Export(ExportCommand::OpenData { out, k })) => {
+            let lang = config.default_locale;
+            let conn = open_existing(&config).await?;
+            let (micro, aggregates, report) = crate::stats::open_data::export(&conn, k)
+                .await
+                .map_err(runtime_db)?
+                .map_err(|e| Failure::Config(lang.t(e.message_key())))?;
+            std::fs::create_dir_all(&out)
+                .and_then(|()| std::fs::write(out.join("ctdc-microdata.csv"), micro))
+                .and_then(|()| std::fs::write(out.join("aggregates.csv"), aggregates))
+                .map_err(|e| Failure::Runtime(format!("cannot write to {}: {e}", out.display())))?;
+            println!(
+                "{}",
+                lang.t_args(
+                    "open-data-written",
+                    &[
+                        ("k", &report.k.to_string()),
+                        ("records_in", &report.records_in.to_string()),
+                        ("records_out", &report.records_out.to_string()),
+                        ("generalised", &report.values_generalised.to_string()),
+                        ("suppressed", &report.records_suppressed.to_string()),
+                    ]
+                )
+            );
+            Ok(())
         }
         Some(Command::Export(ExportCommand::HtcdsSchema)) => {
             println!(

@@ -25,3 +25,17 @@ dim-nationality = Nationality
 dim-age-band = Age band
 stats-xlsx = Download XLSX
 stats-print-hint = For a printable version use the browser's print: forms and buttons are left out.
+nav-open-data = Open data
+open-data-title = Open data
+open-data-intro = Microdata in the column layout of the CTDC global dataset, made k-anonymous by generalisation and suppression (every combination of year, gender, age band, majority, citizenship, country and form of exploitation covers at least k records; checked before writing), and aggregate tables with cells under 5 suppressed. No identity data ever enter them.
+open-data-k = k
+open-data-k-hint = At least 2; 11 is the value CTDC uses.
+open-data-records-in = Records to start from
+open-data-records-out = Records published
+open-data-generalised = Values generalised
+open-data-suppressed = Records left out
+open-data-microdata = Download the microdata (CSV)
+open-data-aggregates = Download the aggregate tables (CSV)
+open-data-error-k = k must be a whole number between 2 and 1000.
+open-data-error-check = The k-anonymity check failed: no file was produced.
+open-data-written = Wrote the k-anonymous microdata (k = { $k }): { $records_out } records published of { $records_in }, { $generalised } values generalised, { $suppressed } records left out; and the aggregate tables.

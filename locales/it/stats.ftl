@@ -25,3 +25,17 @@ dim-nationality = Nazionalità
 dim-age-band = Fascia di età
 stats-xlsx = Scarica XLSX
 stats-print-hint = Per la versione stampabile usa la stampa del browser: moduli e pulsanti non vengono stampati.
+nav-open-data = Open data
+open-data-title = Open data
+open-data-intro = Microdati nel formato del dataset globale CTDC, resi k-anonimi per generalizzazione e soppressione (ogni combinazione di anno, genere, fascia d'età, maggiore età, cittadinanza, paese e forma di sfruttamento riguarda almeno k registrazioni; verificato prima di scrivere), e tabelle aggregate con le celle sotto 5 soppresse. Nessun dato identificativo vi entra mai.
+open-data-k = k
+open-data-k-hint = Almeno 2; 11 è il valore usato dal CTDC.
+open-data-records-in = Registrazioni di partenza
+open-data-records-out = Registrazioni pubblicate
+open-data-generalised = Valori generalizzati
+open-data-suppressed = Registrazioni escluse
+open-data-microdata = Scarica i microdati (CSV)
+open-data-aggregates = Scarica le tabelle aggregate (CSV)
+open-data-error-k = k deve essere un numero intero tra 2 e 1000.
+open-data-error-check = La verifica di k-anonimità non è riuscita: nessun file è stato prodotto.
+open-data-written = Scritti i microdati k-anonimi (k = { $k }): { $records_out } registrazioni pubblicate su { $records_in }, { $generalised } valori generalizzati, { $suppressed } registrazioni escluse; e le tabelle aggregate.

@@ -2,6 +2,7 @@
 //! area's records without reading any identity data, with small cells suppressed. Each figure's
 //! definition is in `docs/INDICATORS.md`.
 
+pub mod open_data;
 pub mod pages;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -307,6 +308,17 @@ pub fn routes() -> Routes {
         .get("/stats/activity", aggregates, pages::activity)
         .get("/stats/activity.csv", aggregates, pages::activity_csv)
         .get("/stats/activity.xlsx", aggregates, pages::activity_xlsx)
+        .get("/stats/open-data", aggregates, pages::open_data)
+        .get(
+            "/stats/open-data/microdata.csv",
+            aggregates,
+            pages::open_data_microdata,
+        )
+        .get(
+            "/stats/open-data/aggregates.csv",
+            aggregates,
+            pages::open_data_aggregates,
+        )
 }
 
 #[cfg(test)]

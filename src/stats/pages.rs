@@ -220,3 +220,114 @@ fn workbook(r: &ActivityReport, shell: &Shell) -> Result<Vec<u8>, rust_xlsxwrite
     sheet.set_column_width(2, 12)?;
     book.save_to_buffer()
 }
+
+// ---------- open data ----------
+
+#[derive(Deserialize, Default)]
+pub struct KQuery {
+    #[serde(default)]
+    k: String,
+}
+
+fn k_of(q: &KQuery) -> Result<usize, &'static str> {
+    if q.k.trim().is_empty() {
+        return Ok(super::open_data::DEFAULT_K);
+    }
+    q.k.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|k| (2..=1000).contains(k))
+        .ok_or("open-data-error-k")
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stats/templates/open_data.html")]
+pub struct OpenDataPage {
+    pub shell: Shell,
+    pub error: Option<String>,
+    pub k: usize,
+    pub report: Option<super::open_data::Anonymisation>,
+}
+
+pub async fn open_data(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<KQuery>,
+) -> Result<Response, AppError> {
+    let k = match k_of(&q) {
+        Ok(k) => k,
+        Err(key) => {
+            let error = Some(shell.t(key));
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                OpenDataPage {
+                    shell,
+                    error,
+                    k: super::open_data::DEFAULT_K,
+                    report: None,
+                },
+            )
+                .into_response());
+        }
+    };
+    let (error, report) = match super::open_data::export(&state.db, k).await? {
+        Ok((_, _, r)) => (None, Some(r)),
+        Err(e) => (Some(shell.t(e.message_key())), None),
+    };
+    Ok(OpenDataPage {
+        shell,
+        error,
+        k,
+        report,
+    }
+    .into_response())
+}
+
+async fn open_data_file(
+    state: &SharedState,
+    shell: &Shell,
+    q: &KQuery,
+    micro: bool,
+) -> Result<Response, AppError> {
+    let k = match k_of(q) {
+        Ok(k) => k,
+        Err(key) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, shell.t(key)).into_response()),
+    };
+    let (m, a, _) = match super::open_data::export(&state.db, k).await? {
+        Ok(files) => files,
+        Err(e) => {
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, shell.t(e.message_key())).into_response());
+        }
+    };
+    if let Some(me) = &shell.staff {
+        audit::append(
+            &state.db,
+            Entry::new(Some(&me.actor), "stats.open_data", "export").reason(format!(
+                "k={k} {}",
+                if micro { "microdata" } else { "aggregates" }
+            )),
+        )
+        .await?;
+    }
+    Ok(if micro {
+        crate::platform::web::download(m, "text/csv; charset=utf-8", "satis-ctdc-microdata.csv")
+    } else {
+        crate::platform::web::download(a, "text/csv; charset=utf-8", "satis-aggregates.csv")
+    })
+}
+
+pub async fn open_data_microdata(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<KQuery>,
+) -> Result<Response, AppError> {
+    open_data_file(&state, &shell, &q, true).await
+}
+
+pub async fn open_data_aggregates(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<KQuery>,
+) -> Result<Response, AppError> {
+    open_data_file(&state, &shell, &q, false).await
+}

@@ -298,6 +298,35 @@ pub fn trials() -> Vec<Trial> {
                 "an HTCDS CSV is imported",
                 &o,
             )?;
+            let od = dir.path().join("open-data");
+            let o = satis(
+                &[
+                    "export",
+                    "open-data",
+                    "--out",
+                    od.to_str().unwrap(),
+                    "--k",
+                    "1",
+                ],
+                &env,
+            );
+            check(
+                o.status.code() == Some(2) && text(&o).contains("between 2 and 1000"),
+                "k below 2 is refused",
+                &o,
+            )?;
+            let o = satis(
+                &["export", "open-data", "--out", od.to_str().unwrap()],
+                &env,
+            );
+            check(
+                o.status.success()
+                    && text(&o).contains("(k = 11)")
+                    && od.join("ctdc-microdata.csv").exists()
+                    && od.join("aggregates.csv").exists(),
+                "open data are written",
+                &o,
+            )?;
             Ok(())
         }),
         Trial::test("cli::help_is_in_english_and_lists_commands", || {

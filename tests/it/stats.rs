@@ -4,7 +4,10 @@ use satis::platform::policy::Role;
 
 use crate::support::{TestApp, TestDb};
 
-crate::tests![the_activity_report_counts_people_once_and_hides_small_cells];
+crate::tests![
+    the_activity_report_counts_people_once_and_hides_small_cells,
+    open_data_is_k_anonymous_and_never_carries_identity,
+];
 
 async fn open(
     app: &TestApp,
@@ -145,4 +148,80 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     x.assert_status(200);
     assert!(x.header("content-type").contains("spreadsheetml"));
     assert!(x.body.starts_with("PK"), "an XLSX is a zip");
+}
+
+async fn open_data_is_k_anonymous_and_never_carries_identity(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Ente Open Data").await;
+    let worker = app.user("operatrice-od", Role::CaseWorker, org).await;
+    let analyst = app.user("analista-od", Role::RegionalAnalyst, org).await;
+    for (i, name) in ["Rara Persona Unica", "Seconda Persona Rara"]
+        .iter()
+        .enumerate()
+    {
+        open(&app, org, worker.id, name, 1970 + i as i32).await;
+    }
+    let (csv, _) = satis::exchange::ctdc::synthetic(2_000, 5);
+    satis::exchange::import_ctdc(
+        &app.state.db,
+        csv.as_bytes(),
+        "storico.csv",
+        satis::exchange::Options::default(),
+    )
+    .await
+    .unwrap();
+    app.sign_in(&analyst).await;
+    app.get("/stats/open-data?k=1")
+        .await
+        .assert_status(422)
+        .assert_contains("tra 2 e 1000");
+    app.get("/stats/open-data/microdata.csv?k=1")
+        .await
+        .assert_status(422);
+    let page = app.get("/stats/open-data").await;
+    page.assert_status(200)
+        .assert_contains("id=\"records-in\">2002<");
+    let micro = app.get("/stats/open-data/microdata.csv?k=11").await;
+    micro.assert_status(200);
+    assert!(!micro.body.contains("Rara") && !micro.body.contains("Persona"));
+    // Checked here independently of the code that made it: every combination of the
+    // quasi-identifiers appears at least 11 times.
+    let mut lines = micro.body.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let qi = [
+        "yearOfRegistration",
+        "gender",
+        "ageBroad",
+        "majorityStatus",
+        "citizenship",
+        "CountryOfExploitation",
+        "isForcedLabour",
+        "isSexualExploit",
+        "isOtherExploit",
+    ];
+    let idx: Vec<usize> = qi
+        .iter()
+        .map(|c| header.iter().position(|h| h == c).unwrap())
+        .collect();
+    let mut groups = std::collections::HashMap::new();
+    let mut rows = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let key: Vec<&str> = idx.iter().map(|i| f[*i]).collect();
+        *groups.entry(key).or_insert(0) += 1;
+        rows += 1;
+    }
+    assert!(rows > 1_500, "most records survive ({rows})");
+    let smallest = groups.values().min().copied().unwrap_or(0);
+    assert!(smallest >= 11, "a group of {smallest}");
+    // The aggregates hide every cell under 5.
+    let agg = app.get("/stats/open-data/aggregates.csv").await;
+    for line in agg.body.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if let Ok(n) = f[3].parse::<i64>() {
+            assert!(n >= 5, "{line}");
+        } else {
+            assert_eq!(f[4], "1", "{line}");
+        }
+    }
 }

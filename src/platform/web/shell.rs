@@ -134,6 +134,7 @@ impl Shell {
         if staff.actor.can(Permission::ReadAggregates) {
             nav.push(item("/stats/activity", "nav-stats"));
             nav.push(item("/stats/historical", "nav-historical"));
+            nav.push(item("/stats/open-data", "nav-open-data"));
         }
         if staff.actor.can(Permission::ProjectBudgets)
             || staff.actor.can(Permission::ManageEditions)

@@ -1,0 +1,534 @@
+//! Open data: microdata in the column layout of the CTDC global dataset, made k-anonymous
+//! (default k = 11, as CTDC publishes) by generalisation and suppression and verified on the
+//! output before anything is written; and aggregate tables with cells under 5 suppressed.
+//!
+//! Records come from cases (one per case: its opening year and the person's non-identifying
+//! attributes) and from imported historical records. No identity field is ever read.
+//!
+//! Quasi-identifiers (what an outsider could know about someone): registration year, gender,
+//! age band, majority status, citizenship, country of exploitation and the three main
+//! exploitation flags. The means of control, sectors and recruitment are published as they
+//! are, only on records whose quasi-identifiers are shared by at least k records.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+
+use crate::exchange::ctdc::{AGE_BANDS, LABOUR_TYPES, MEANS_OF_CONTROL, RECRUITER_RELATIONS};
+
+pub const DEFAULT_K: usize = 11;
+
+/// One published record, in CTDC terms; missing values are `-99`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub year: String,
+    pub datasource: String,
+    pub gender: String,
+    pub age_broad: String,
+    pub majority: String,
+    pub citizenship: String,
+    pub country: String,
+    pub forced_labour: bool,
+    pub sexual: bool,
+    pub other: bool,
+    pub forced_marriage: bool,
+    pub means_of_control: Vec<String>,
+    pub labour_types: Vec<String>,
+    pub recruiter_relations: Vec<String>,
+    pub abduction: Option<bool>,
+}
+
+impl Record {
+    fn quasi_identifiers(&self) -> (&str, &str, &str, &str, &str, &str, bool, bool, bool) {
+        (
+            &self.year,
+            &self.gender,
+            &self.age_broad,
+            &self.majority,
+            &self.citizenship,
+            &self.country,
+            self.forced_labour,
+            self.sexual,
+            self.other,
+        )
+    }
+}
+
+const MISSING: &str = "-99";
+
+fn or_missing(s: &str) -> String {
+    if s.is_empty() {
+        MISSING.to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A CTDC age band for an age.
+pub fn age_band(age: i32) -> &'static str {
+    match age {
+        i32::MIN..=8 => "0--8",
+        9..=17 => "9--17",
+        18..=20 => "18--20",
+        21..=23 => "21--23",
+        24..=26 => "24--26",
+        27..=29 => "27--29",
+        30..=38 => "30--38",
+        39..=47 => "39--47",
+        _ => "48+",
+    }
+}
+
+/// The coarser band an age band is generalised to.
+fn coarse_age(band: &str) -> String {
+    match band {
+        "0--8" | "9--17" => "0--17",
+        "18--20" | "21--23" | "24--26" | "27--29" => "18--29",
+        "30--38" | "39--47" | "48+" => "30+",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// Whether every combination of quasi-identifiers is shared by at least `k` records.
+pub fn is_k_anonymous(records: &[Record], k: usize) -> bool {
+    let mut groups: HashMap<_, usize> = HashMap::new();
+    for r in records {
+        *groups.entry(r.quasi_identifiers()).or_insert(0) += 1;
+    }
+    groups.values().all(|n| *n >= k)
+}
+
+/// What anonymisation did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Anonymisation {
+    pub k: usize,
+    pub records_in: usize,
+    pub records_out: usize,
+    /// Values replaced by `-99` or by a coarser value.
+    pub values_generalised: usize,
+    /// Records left out because no generalisation made them shared by k.
+    pub records_suppressed: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenDataError {
+    /// k must be at least 2 (and at most 1000).
+    BadK,
+    /// The output failed the k-anonymity check (never written).
+    NotAnonymous,
+}
+
+impl OpenDataError {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            OpenDataError::BadK => "open-data-error-k",
+            OpenDataError::NotAnonymous => "open-data-error-check",
+        }
+    }
+}
+
+fn small_groups(records: &[Record], k: usize) -> Vec<bool> {
+    let mut groups: HashMap<_, usize> = HashMap::new();
+    for r in records {
+        *groups.entry(r.quasi_identifiers()).or_insert(0) += 1;
+    }
+    records
+        .iter()
+        .map(|r| groups.get(&r.quasi_identifiers()).is_some_and(|n| *n < k))
+        .collect()
+}
+
+/// Makes the records k-anonymous. Step by step, only on the records still in a group smaller
+/// than k: country of exploitation, then citizenship, then age band (coarser), then
+/// majority, then age band, then the exploitation flags are generalised; the records still
+/// alone are left out. The result is verified before it is returned.
+pub fn anonymise(
+    mut records: Vec<Record>,
+    k: usize,
+) -> Result<(Vec<Record>, Anonymisation), OpenDataError> {
+    if !(2..=1000).contains(&k) {
+        return Err(OpenDataError::BadK);
+    }
+    let mut report = Anonymisation {
+        k,
+        records_in: records.len(),
+        ..Default::default()
+    };
+    type Step = fn(&mut Record) -> bool;
+    let steps: [Step; 6] = [
+        |r| std::mem::replace(&mut r.country, MISSING.into()) != MISSING,
+        |r| std::mem::replace(&mut r.citizenship, MISSING.into()) != MISSING,
+        |r| {
+            let coarse = coarse_age(&r.age_broad);
+            std::mem::replace(&mut r.age_broad, coarse.clone()) != coarse
+        },
+        |r| std::mem::replace(&mut r.majority, MISSING.into()) != MISSING,
+        |r| std::mem::replace(&mut r.age_broad, MISSING.into()) != MISSING,
+        |r| {
+            let changed = r.forced_labour || r.sexual || r.other;
+            r.forced_labour = false;
+            r.sexual = false;
+            r.other = false;
+            changed
+        },
+    ];
+    for step in steps {
+        let small = small_groups(&records, k);
+        if !small.iter().any(|s| *s) {
+            break;
+        }
+        for (r, is_small) in records.iter_mut().zip(small) {
+            if is_small && step(r) {
+                report.values_generalised += 1;
+            }
+        }
+    }
+    let small = small_groups(&records, k);
+    let before = records.len();
+    let mut keep = small.into_iter().map(|s| !s);
+    records.retain(|_| keep.next().unwrap_or(false));
+    report.records_suppressed = before - records.len();
+    report.records_out = records.len();
+    if !is_k_anonymous(&records, k) {
+        return Err(OpenDataError::NotAnonymous);
+    }
+    Ok((records, report))
+}
+
+fn flag(b: bool) -> &'static str {
+    if b { "1" } else { "0" }
+}
+
+/// The published microdata file.
+pub fn microdata_csv(records: &[Record]) -> String {
+    let mut header = vec![
+        "yearOfRegistration".to_owned(),
+        "Datasource".into(),
+        "gender".into(),
+        "ageBroad".into(),
+        "majorityStatus".into(),
+        "citizenship".into(),
+        "CountryOfExploitation".into(),
+        "isForcedLabour".into(),
+        "isSexualExploit".into(),
+        "isOtherExploit".into(),
+        "isSexAndLabour".into(),
+        "isForcedMarriage".into(),
+        "isAbduction".into(),
+    ];
+    header.extend(
+        MEANS_OF_CONTROL
+            .iter()
+            .map(|m| format!("meansOfControl{m}")),
+    );
+    header.extend(LABOUR_TYPES.iter().map(|m| format!("typeOfLabour{m}")));
+    header.extend(
+        RECRUITER_RELATIONS
+            .iter()
+            .map(|m| format!("recruiterRelation{m}")),
+    );
+    let mut out = header.join(",");
+    out.push('\n');
+    for r in records {
+        let mut f: Vec<String> = vec![
+            r.year.clone(),
+            r.datasource.clone(),
+            r.gender.clone(),
+            r.age_broad.clone(),
+            r.majority.clone(),
+            r.citizenship.clone(),
+            r.country.clone(),
+            flag(r.forced_labour).into(),
+            flag(r.sexual).into(),
+            flag(r.other).into(),
+            flag(r.sexual && r.forced_labour).into(),
+            flag(r.forced_marriage).into(),
+            r.abduction.map_or(MISSING, flag).into(),
+        ];
+        for (list, all) in [
+            (&r.means_of_control, MEANS_OF_CONTROL),
+            (&r.labour_types, LABOUR_TYPES),
+            (&r.recruiter_relations, RECRUITER_RELATIONS),
+        ] {
+            for m in all {
+                f.push(flag(list.iter().any(|x| x == m)).into());
+            }
+        }
+        out.push_str(&f.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Aggregate tables from the records before anonymisation: (table, year, value) → count, with
+/// every count from 1 to 4 suppressed (left empty, `suppressed` = 1).
+pub fn aggregates_csv(records: &[Record]) -> String {
+    let mut cells: BTreeMap<(&str, String, String), i64> = BTreeMap::new();
+    for r in records {
+        *cells
+            .entry(("gender", r.year.clone(), r.gender.clone()))
+            .or_insert(0) += 1;
+        *cells
+            .entry(("citizenship", r.year.clone(), r.citizenship.clone()))
+            .or_insert(0) += 1;
+        for (on, form) in [
+            (r.forced_labour, "forced_labour"),
+            (r.sexual, "sexual"),
+            (r.other, "other"),
+            (r.forced_marriage, "forced_marriage"),
+        ] {
+            if on {
+                *cells
+                    .entry(("form", r.year.clone(), form.to_owned()))
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    let mut out = String::from("table,yearOfRegistration,value,count,suppressed\n");
+    for ((table, year, value), n) in cells {
+        if n < super::SMALL_CELL {
+            out.push_str(&format!("{table},{year},{value},,1\n"));
+        } else {
+            out.push_str(&format!("{table},{year},{value},{n},0\n"));
+        }
+    }
+    out
+}
+
+fn ctdc_gender(g: &str) -> &'static str {
+    match g {
+        "female" => "Female",
+        "male" => "Male",
+        "transgender" => "Transgender",
+        _ => MISSING,
+    }
+}
+
+fn camel(code: &str) -> String {
+    crate::exchange::htcds::camel(code)
+}
+
+/// Every record to publish: cases (non-identifying attributes only) and historical records.
+pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
+    use chrono::Datelike;
+    let people: HashMap<i32, crate::cases::entities::person::Model> =
+        crate::cases::entities::person::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    let mut out = Vec::new();
+    for c in crate::cases::entities::case::Entity::find().all(db).await? {
+        let Some(p) = people.get(&c.person_id) else {
+            continue;
+        };
+        let year = c.opened_at.year();
+        let age = p.birth_year.map(|b| year - b);
+        let forms: Vec<&str> = c.exploitation_forms.split(',').collect();
+        let has = |f: &str| forms.contains(&f);
+        let recruitment: Vec<&str> = c.recruitment.split(',').collect();
+        out.push(Record {
+            year: year.to_string(),
+            datasource: "Case Management".into(),
+            gender: ctdc_gender(&p.gender).into(),
+            age_broad: age.map_or(MISSING.to_owned(), |a| age_band(a).to_owned()),
+            majority: match (age, p.presumed_minor) {
+                (Some(a), _) if a < 18 => "Minor".into(),
+                (_, true) => "Minor".into(),
+                (Some(_), false) => "Adult".into(),
+                (None, false) => MISSING.into(),
+            },
+            citizenship: or_missing(p.nationalities.split(',').next().unwrap_or("")),
+            country: MISSING.into(),
+            forced_labour: has("labour"),
+            sexual: has("sexual"),
+            other: has("begging") || has("forced_criminality") || has("other"),
+            forced_marriage: has("forced_marriage"),
+            means_of_control: c
+                .means_of_control
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(camel)
+                .filter(|m| MEANS_OF_CONTROL.contains(&m.as_str()))
+                .collect(),
+            labour_types: c
+                .labour_sector
+                .iter()
+                .map(|s| {
+                    if s == "mining" {
+                        "MiningOrDrilling".to_owned()
+                    } else {
+                        camel(s)
+                    }
+                })
+                .filter(|m| LABOUR_TYPES.contains(&m.as_str()))
+                .collect(),
+            recruiter_relations: recruitment
+                .iter()
+                .filter(|r| !r.is_empty() && **r != "abduction")
+                .map(|r| camel(r))
+                .filter(|m| RECRUITER_RELATIONS.contains(&m.as_str()))
+                .collect(),
+            abduction: (!c.recruitment.is_empty()).then(|| recruitment.contains(&"abduction")),
+        });
+    }
+    for h in crate::exchange::entities::historical::Entity::find()
+        .all(db)
+        .await?
+    {
+        let list = |s: &str| -> Vec<String> {
+            s.split(',')
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let forms = list(&h.forms);
+        let has = |f: &str| forms.iter().any(|x| x == f);
+        out.push(Record {
+            year: h.year.to_string(),
+            datasource: or_missing(&h.datasource),
+            gender: ctdc_gender(&h.gender).into(),
+            age_broad: if AGE_BANDS.contains(&h.age_broad.as_str()) {
+                h.age_broad.clone()
+            } else {
+                MISSING.into()
+            },
+            majority: or_missing(&h.majority),
+            citizenship: or_missing(&h.citizenship),
+            country: or_missing(&h.country_of_exploitation),
+            forced_labour: has("forced_labour") || has("sex_and_labour"),
+            sexual: has("sexual") || has("sex_and_labour"),
+            other: has("other") || has("forced_military") || has("organ_removal") || has("slavery"),
+            forced_marriage: has("forced_marriage"),
+            means_of_control: list(&h.means_of_control),
+            labour_types: list(&h.labour_types),
+            recruiter_relations: list(&h.recruiter_relations),
+            abduction: h.abduction,
+        });
+    }
+    Ok(out)
+}
+
+/// Builds the open-data files: (microdata CSV, aggregates CSV, what anonymisation did).
+pub async fn export(
+    db: &impl ConnectionTrait,
+    k: usize,
+) -> Result<Result<(String, String, Anonymisation), OpenDataError>, DbErr> {
+    let all = records(db).await?;
+    let aggregates = aggregates_csv(&all);
+    Ok(
+        anonymise(all, k)
+            .map(|(published, report)| (microdata_csv(&published), aggregates, report)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(year: i32, gender: &str, age: &str, citizenship: &str) -> Record {
+        Record {
+            year: year.to_string(),
+            datasource: "Case Management".into(),
+            gender: gender.into(),
+            age_broad: age.into(),
+            majority: "Adult".into(),
+            citizenship: citizenship.into(),
+            country: "IT".into(),
+            forced_labour: false,
+            sexual: true,
+            other: false,
+            forced_marriage: false,
+            means_of_control: vec!["DebtBondage".into()],
+            labour_types: vec![],
+            recruiter_relations: vec![],
+            abduction: None,
+        }
+    }
+
+    #[test]
+    fn k_below_2_is_refused() {
+        assert_eq!(anonymise(vec![], 1).unwrap_err(), OpenDataError::BadK);
+        assert!(anonymise(vec![], 2).is_ok());
+    }
+
+    #[test]
+    fn a_unique_person_is_generalised_or_left_out_and_the_output_is_k_anonymous() {
+        let mut rs: Vec<Record> = (0..12)
+            .map(|_| rec(2020, "Female", "18--20", "NG"))
+            .collect();
+        // One person alone with a rare citizenship: generalised into the -99 group, which is
+        // still alone, so left out.
+        rs.push(rec(2020, "Female", "18--20", "MN"));
+        // Twelve more who differ only by age band within the same coarse band: merged.
+        rs.extend((0..6).map(|_| rec(2021, "Male", "21--23", "RO")));
+        rs.extend((0..6).map(|_| rec(2021, "Male", "24--26", "RO")));
+        let (out, report) = anonymise(rs, 11).unwrap();
+        assert!(is_k_anonymous(&out, 11));
+        assert_eq!(report.records_in, 25);
+        assert_eq!(report.records_suppressed, 1);
+        assert_eq!(out.len(), 24);
+        assert!(
+            out.iter().all(|r| r.citizenship != "MN"),
+            "the rare value never appears"
+        );
+        assert_eq!(
+            out.iter()
+                .filter(|r| r.age_broad == "18--29" && r.gender == "Male")
+                .count(),
+            12
+        );
+    }
+
+    #[test]
+    fn random_data_always_comes_out_k_anonymous() {
+        let mut seed = 17u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let genders = ["Female", "Male", "Transgender", "-99"];
+        let cits = ["NG", "RO", "AL", "CN", "MA", "PE", "-99"];
+        for k in [2, 5, 11] {
+            let rs: Vec<Record> = (0..800)
+                .map(|_| {
+                    let mut r = rec(
+                        2015 + next(8) as i32,
+                        genders[next(4) as usize],
+                        AGE_BANDS[next(9) as usize],
+                        cits[next(7) as usize],
+                    );
+                    r.forced_labour = next(3) == 0;
+                    r.sexual = !r.forced_labour;
+                    r
+                })
+                .collect();
+            let (out, report) = anonymise(rs, k).unwrap();
+            assert!(is_k_anonymous(&out, k), "k = {k}");
+            assert_eq!(report.records_out + report.records_suppressed, 800);
+        }
+    }
+
+    #[test]
+    fn small_aggregate_cells_are_suppressed() {
+        let mut rs: Vec<Record> = (0..6)
+            .map(|_| rec(2020, "Female", "18--20", "NG"))
+            .collect();
+        rs.push(rec(2020, "Male", "18--20", "NG"));
+        let csv = aggregates_csv(&rs);
+        assert!(csv.contains("gender,2020,Female,6,0"), "{csv}");
+        assert!(csv.contains("gender,2020,Male,,1"), "{csv}");
+        assert!(csv.contains("citizenship,2020,NG,7,0"), "{csv}");
+    }
+
+    #[test]
+    fn the_microdata_header_is_the_ctdc_layout() {
+        let csv = microdata_csv(&[rec(2020, "Female", "18--20", "NG")]);
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        assert!(crate::exchange::ctdc::layout(&header).is_ok());
+    }
+}
