@@ -76,6 +76,19 @@ enum Command {
 enum ExportCommand {
     /// The JSON Schema of the HTCDS-aligned case document
     HtcdsSchema,
+    /// The national database (SIRIT) export: one pseudonymous row per person in charge in
+    /// the period, through a configurable code mapping
+    National {
+        /// First day, YYYY-MM-DD
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD
+        #[arg(long)]
+        to: String,
+        /// A TOML file mapping SATIS codes to the national ones (see docs/national-mapping.example.toml)
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+    },
     /// Open data: k-anonymous microdata in the CTDC layout and aggregate tables with cells
     /// under 5 suppressed, written to a directory (no identity data ever enters them)
     OpenData {
@@ -384,6 +397,34 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 _ => Ok(()),
             }
+        }
+        Some(Command::Export(ExportCommand::National { from, to, mapping })) => {
+            let day = |flag: &str, v: &str| {
+                chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                    Failure::Config(format!("--{flag} `{v}` is not a date YYYY-MM-DD"))
+                })
+            };
+            let (from, to) = (day("from", &from)?, day("to", &to)?);
+            if to < from {
+                return Err(Failure::Config("--to comes before --from".into()));
+            }
+            let mapping = match mapping {
+                None => crate::stats::national::Mapping::default(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        Failure::Config(format!("cannot read {}: {e}", path.display()))
+                    })?;
+                    crate::stats::national::Mapping::from_toml(&text).map_err(|errors| {
+                        Failure::Config(format!("{}:\n  {}", path.display(), errors.join("\n  ")))
+                    })?
+                }
+            };
+            let conn = open_existing(&config).await?;
+            let csv = crate::stats::national::export(&conn, from, to, &mapping)
+                .await
+                .map_err(runtime_db)?;
+            print!("{csv}");
+            Ok(())
         }
         Some(Command::Export(ExportCommand::OpenData { out, k })) => {
             let lang = config.default_locale;

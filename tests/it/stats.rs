@@ -7,6 +7,7 @@ use crate::support::{TestApp, TestDb};
 crate::tests![
     the_activity_report_counts_people_once_and_hides_small_cells,
     open_data_is_k_anonymous_and_never_carries_identity,
+    the_national_export_is_pseudonymous_and_mapped,
 ];
 
 async fn open(
@@ -224,4 +225,39 @@ async fn open_data_is_k_anonymous_and_never_carries_identity(db: TestDb) {
             assert_eq!(f[4], "1", "{line}");
         }
     }
+}
+
+async fn the_national_export_is_pseudonymous_and_mapped(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Ente Nazionale Prova").await;
+    let worker = app.user("operatrice-naz", Role::CaseWorker, org).await;
+    let case = open(&app, org, worker.id, "Nome Da Non Esportare", 2010).await;
+    let code = satis::cases::store::person(&app.state.db, case.person_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .code;
+    let mapping = satis::stats::national::Mapping::from_toml(include_str!(
+        "../../docs/national-mapping.example.toml"
+    ))
+    .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let csv = satis::stats::national::export(&app.state.db, today, today, &mapping)
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        satis::stats::national::COLUMNS.join(",")
+    );
+    let row = lines.find(|l| l.starts_with(&code)).unwrap();
+    // Gender mapped to the national code; a minor at the start (born 2010).
+    assert!(row.contains(",F,2010,1,NG,"), "{row}");
+    assert!(!csv.contains("Non Esportare"));
+    // Out of the period: not there.
+    let old = chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
+    let none = satis::stats::national::export(&app.state.db, old, old, &mapping)
+        .await
+        .unwrap();
+    assert!(!none.contains(&code));
 }
