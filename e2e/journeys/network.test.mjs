@@ -73,6 +73,16 @@ test("a coordinator records a meeting for their province", async () => {
   await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Attività della rete" }).click();
   assert.match(await page.textContent("h1"), /Rapporto di attività della rete/);
   assert.deepEqual(await axeViolations(page), [], "activity report");
+  // The coordinator's desk draws its figures (SVG charts with their tables), and the other
+  // aggregate pages pass axe too.
+  await page.goto(`${satis.base}/`);
+  assert.ok(await page.locator("#panel-region").isVisible(), "the region's panel is drawn");
+  assert.ok(await page.locator("#panel-cases").isVisible(), "the cases panel is drawn");
+  assert.deepEqual(await axeViolations(page), [], "dashboard with charts");
+  for (const path of ["/stats/open-data", "/stats/referrals", "/stats/historical", "/outreach/report"]) {
+    await page.goto(`${satis.base}${path}`);
+    assert.deepEqual(await axeViolations(page), [], path);
+  }
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -87,6 +87,29 @@ impl ActivityPage {
     pub fn province_is(&self, p: &str) -> bool {
         self.r.province.as_deref() == Some(p)
     }
+
+    /// The figure's breakdown by province as an SVG chart (small cells drawn empty), or
+    /// nothing when it has none.
+    pub fn chart(&self, f: &super::Figure) -> String {
+        let rows: Vec<(String, String, i64)> = f
+            .breakdown
+            .iter()
+            .filter(|(d, _, _)| d == "province")
+            .map(|(_, v, c)| {
+                let drawn = if *c < super::SMALL_CELL { 0 } else { *c };
+                (v.clone(), shown(*c), drawn)
+            })
+            .collect();
+        if rows.is_empty() {
+            return String::new();
+        }
+        let title = format!(
+            "{} — {}",
+            self.shell.label("figure", f.key),
+            self.shell.label("dim", "province")
+        );
+        crate::platform::web::chart::bars(&format!("chart-{}", f.key), &title, &rows)
+    }
 }
 
 pub async fn activity(

@@ -8,6 +8,7 @@ crate::tests![
     the_activity_report_counts_people_once_and_hides_small_cells,
     open_data_is_k_anonymous_and_never_carries_identity,
     the_national_export_is_pseudonymous_and_mapped,
+    dashboards_draw_each_role_its_figures,
 ];
 
 async fn open(
@@ -125,6 +126,17 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     csv.assert_contains("protection_programmes,total,,5")
         .assert_contains("accompaniments,total,,<5")
         .assert_contains("protection_programmes,nationality,\"NG\",5");
+    // Each figure's breakdown by province is drawn, accessibly, beside its table.
+    let chart_start = page
+        .body
+        .find("id=\"chart-protection_programmes\"")
+        .unwrap();
+    let chart =
+        &page.body[chart_start..chart_start + page.body[chart_start..].find("</svg>").unwrap()];
+    assert!(
+        chart.contains("role=\"img\"") && chart.contains("FI: 5"),
+        "{chart}"
+    );
     // One province: the association is in Florence.
     app.get(&format!("/stats/activity.csv?{q}&province=FI"))
         .await
@@ -260,4 +272,40 @@ async fn the_national_export_is_pseudonymous_and_mapped(db: TestDb) {
         .await
         .unwrap();
     assert!(!none.contains(&code));
+}
+
+async fn dashboards_draw_each_role_its_figures(db: TestDb) {
+    let app = db.app().await;
+    let cat = app.organisation("CAT Coop. sociale Onlus").await;
+    let operator = app
+        .user("numeroverde-dash", Role::HotlineOperator, cat)
+        .await;
+    let analyst = app.user("analista-dash", Role::RegionalAnalyst, cat).await;
+    app.sign_in(&operator).await;
+    for _ in 0..3 {
+        app.post_form("/hotline/quick", &[("relevance", "nuisance")])
+            .await
+            .assert_status(303);
+    }
+    let home = app.get("/").await;
+    home.assert_status(200)
+        .assert_contains("id=\"panel-hotline\"")
+        .assert_contains("role=\"img\"");
+    let today = chrono::Utc::now().date_naive().format("%d/%m").to_string();
+    assert!(
+        home.body
+            .contains(&format!("<th scope=\"row\">{today}</th><td>3</td>")),
+        "today's three calls in the table"
+    );
+    assert!(
+        !home.body.contains("panel-region"),
+        "the hotline does not see the region's panel"
+    );
+    app.sign_in(&analyst).await;
+    let home = app.get("/").await;
+    home.assert_contains("id=\"panel-region\"");
+    assert!(!home.body.contains("panel-hotline"));
+    // The public home page has no panel.
+    app.clear_cookies();
+    assert!(!app.get("/").await.body.contains("panel-"));
 }

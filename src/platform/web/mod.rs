@@ -250,6 +250,7 @@ fn set_security_headers(h: &mut HeaderMap, nonce: &str, is_static: bool) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
+pub mod chart;
 pub mod client;
 pub mod form;
 pub mod routes;
