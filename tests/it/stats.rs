@@ -9,6 +9,7 @@ crate::tests![
     open_data_is_k_anonymous_and_never_carries_identity,
     the_national_export_is_pseudonymous_and_mapped,
     dashboards_draw_each_role_its_figures,
+    the_report_reproduces_every_figure_entered_through_the_pages,
 ];
 
 async fn open(
@@ -308,4 +309,203 @@ async fn dashboards_draw_each_role_its_figures(db: TestDb) {
     // The public home page has no panel.
     app.clear_cookies();
     assert!(!app.get("/").await.body.contains("panel-"));
+}
+
+/// Every figure of the activity report, from records entered only through the pages.
+async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb) {
+    let app = db.app().await;
+    let cat = app.organisation("CAT Coop. sociale Onlus").await;
+    let arcobaleno = app.organisation("Associazione Progetto Arcobaleno").await;
+    let operator = app
+        .user("numeroverde-tutte", Role::HotlineOperator, cat)
+        .await;
+    let street = app
+        .user("strada-tutte", Role::OutreachOperator, arcobaleno)
+        .await;
+    let worker = app
+        .user("operatrice-tutte", Role::CaseWorker, arcobaleno)
+        .await;
+    let add = |org: i32, kind: &'static str, beds: &'static [(&'static str, i32)]| {
+        let db = app.state.db.clone();
+        async move {
+            satis::network::store::add_service(
+                &db,
+                org,
+                kind,
+                kind,
+                Some("FI".into()),
+                "",
+                "",
+                false,
+                None,
+                beds,
+            )
+            .await
+            .unwrap()
+            .id
+        }
+    };
+    let unit = add(arcobaleno, "street_unit", &[]).await;
+    let desk = add(arcobaleno, "drop_in", &[]).await;
+    let shelter = add(arcobaleno, "emergency_shelter", &[("women", 10)]).await;
+    let today = chrono::Utc::now().date_naive();
+
+    // Hotline: two pertinent first contacts (labour in Prato, sexual in Florence), a follow-up
+    // of the first caller and a nuisance call, none of which two may count.
+    app.sign_in(&operator).await;
+    for (form, province, caller) in [
+        ("labour", "PO", "A-1"),
+        ("sexual", "FI", "B-2"),
+        ("labour", "PO", "A-1"),
+    ] {
+        app.post_form(
+            "/hotline/contacts",
+            &[
+                ("channel", "phone"),
+                ("relevance", "pertinent"),
+                ("exploitation_forms", form),
+                ("province", province),
+                ("caller_ref", caller),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+    app.post_form("/hotline/quick", &[("relevance", "nuisance")])
+        .await
+        .assert_status(303);
+
+    // Street unit: one outing with 7 people; two drop-in interviews.
+    app.sign_in(&street).await;
+    let start = chrono::Utc::now() - chrono::Duration::hours(3);
+    let local =
+        |t: chrono::DateTime<chrono::Utc>| satis::hotline::pages::rome_time(&t).replace(' ', "T");
+    let (s_at, e_at) = (local(start), local(start + chrono::Duration::hours(2)));
+    app.post_form(
+        "/outreach/outings",
+        &[
+            ("service_id", &unit.to_string()),
+            ("idempotency_key", "every-figure-0001"),
+            ("started_at", &s_at),
+            ("ended_at", &e_at),
+            ("people_met", "7"),
+            ("gender_female", "7"),
+            ("age_unknown", "7"),
+            ("status_new", "7"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    for key in ["every-int-0001", "every-int-0002"] {
+        app.post_form(
+            "/outreach/interviews",
+            &[
+                ("service_id", &desk.to_string()),
+                ("held_on", &today.to_string()),
+                ("outcome", "information_given"),
+                ("idempotency_key", key),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+
+    // Cases: one person placed in an emergency bed, taken to protection, accompanied twice
+    // (one person); a second person accompanied by the street unit (by code).
+    app.sign_in(&worker).await;
+    let r = app
+        .post_form(
+            "/cases",
+            &[
+                ("gender", "female"),
+                ("birth_year", "2001"),
+                ("nationalities", "NG"),
+                ("names", "Figura Completa"),
+                ("confirm_new", "1"),
+            ],
+        )
+        .await;
+    r.assert_status(303);
+    let case_path = r.header("location").to_owned();
+    let case_id: i32 = case_path.trim_start_matches("/cases/").parse().unwrap();
+    app.post_form(
+        &format!("{case_path}/placements"),
+        &[
+            ("service_id", &shelter.to_string()),
+            ("bed_kind", "women"),
+            ("emergency", "1"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    for to in ["identification", "first_assistance", "protection"] {
+        let version = satis::cases::store::case(&app.state.db, case_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version
+            .to_string();
+        app.post_form(
+            &format!("{case_path}/phase"),
+            &[("to", to), ("version", &version)],
+        )
+        .await
+        .assert_status(303);
+    }
+    for service in ["health", "legal"] {
+        app.post_form(
+            &format!("{case_path}/events"),
+            &[
+                ("kind", "accompaniment"),
+                ("service_kind", service),
+                ("text", "accompagnata"),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+    app.sign_in(&street).await;
+    app.post_form(
+        "/outreach/accompaniments",
+        &[
+            ("happened_on", &today.to_string()),
+            ("contact_code", "SOLO-1"),
+            ("service_kind", "health"),
+            ("outcome", "done"),
+            ("source", "street_unit"),
+            ("idempotency_key", "every-acc-0001"),
+        ],
+    )
+    .await
+    .assert_status(303);
+
+    let r = satis::stats::activity(&app.state.db, today, today, None)
+        .await
+        .unwrap();
+    let figure = |key: &str| r.figures.iter().find(|f| f.key == key).unwrap();
+    let value = |key: &str| figure(key).value;
+    assert_eq!(value("hotline_cases"), Some(2));
+    assert_eq!(value("street_unit_contacts"), Some(7));
+    assert_eq!(value("drop_in_interviews"), Some(2));
+    assert_eq!(value("emergency_reception"), Some(1));
+    assert_eq!(value("protection_programmes"), Some(1));
+    assert_eq!(value("accompaniments"), Some(2));
+    let has = |key: &str, d: &str, v: &str, n: i64| {
+        figure(key)
+            .breakdown
+            .iter()
+            .any(|(dd, vv, c)| dd == d && vv == v && *c == n)
+    };
+    assert!(has("hotline_cases", "exploitation", "labour", 1));
+    assert!(has("hotline_cases", "province", "PO", 1));
+    assert!(has("street_unit_contacts", "gender", "female", 7));
+    assert!(has("protection_programmes", "nationality", "NG", 1));
+    // The same figures for Prato only: the Prato call, nothing else.
+    let po = satis::stats::activity(&app.state.db, today, today, Some("PO"))
+        .await
+        .unwrap();
+    let po_value = |key: &str| po.figures.iter().find(|f| f.key == key).unwrap().value;
+    assert_eq!(po_value("hotline_cases"), Some(1));
+    assert_eq!(po_value("street_unit_contacts"), Some(0));
+    assert_eq!(po_value("protection_programmes"), Some(0));
 }
