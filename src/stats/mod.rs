@@ -5,6 +5,7 @@
 pub mod national;
 pub mod open_data;
 pub mod pages;
+pub mod queries;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,7 +49,11 @@ pub fn shown(n: i64) -> String {
 }
 
 fn count(map: &mut BTreeMap<(String, String), i64>, dim: &str, value: &str) {
-    *map.entry((dim.to_owned(), value.to_owned())).or_insert(0) += 1;
+    add(map, dim, value, 1);
+}
+
+fn add(map: &mut BTreeMap<(String, String), i64>, dim: &str, value: &str, n: i64) {
+    *map.entry((dim.to_owned(), value.to_owned())).or_insert(0) += n;
 }
 
 fn flatten(map: BTreeMap<(String, String), i64>) -> Vec<(String, String, i64)> {
@@ -80,30 +85,29 @@ pub async fn activity(
     };
 
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
-    let contacts: Vec<_> = crate::hotline::store::all_in_period(db, start, end)
-        .await?
-        .into_iter()
-        .filter(|c| c.relevance == "pertinent" && c.previous_contact_id.is_none())
-        .filter(|c| keep(c.province.as_deref().unwrap_or("—")))
-        .collect();
+    let mut hotline_total = 0i64;
     let mut hb = BTreeMap::new();
-    for c in &contacts {
-        for f in c.exploitation_forms.split(',').filter(|f| !f.is_empty()) {
-            count(&mut hb, "exploitation", f);
+    for (forms, prov, n) in queries::hotline_first_pertinent(db, start, end).await? {
+        let prov = prov.unwrap_or_else(|| "—".into());
+        if !keep(&prov) {
+            continue;
         }
-        count(&mut hb, "province", c.province.as_deref().unwrap_or("—"));
+        hotline_total += n;
+        for f in forms.split(',').filter(|f| !f.is_empty()) {
+            add(&mut hb, "exploitation", f, n);
+        }
+        add(&mut hb, "province", &prov, n);
     }
 
     // Cases: people described by their non-identifying attributes only.
-    let person_dims = |db_person: &crate::cases::entities::person::Model,
-                       map: &mut BTreeMap<(String, String), i64>| {
-        count(map, "gender", &db_person.gender);
-        for n in db_person.nationalities.split(',').filter(|n| !n.is_empty()) {
+    let person_dims = |p: &queries::PersonRow, map: &mut BTreeMap<(String, String), i64>| {
+        count(map, "gender", &p.gender);
+        for n in p.nationalities.split(',').filter(|n| !n.is_empty()) {
             count(map, "nationality", n);
         }
-        let band = match db_person
+        let band = match p
             .birth_year
-            .map(|y| chrono::Datelike::year(&to) - y)
+            .map(|y| i64::from(chrono::Datelike::year(&to)) - y)
         {
             Some(a) if a < 18 => "0-17",
             Some(a) if a < 25 => "18-24",
@@ -114,113 +118,98 @@ pub async fn activity(
         };
         count(map, "age_band", band);
     };
+    let org_province = |org: i64| {
+        i32::try_from(org)
+            .map(&province_of)
+            .unwrap_or_else(|_| "—".into())
+    };
 
     // 4. Emergency and first reception: people placed in an emergency bed in the period.
     let mut emergency_people = BTreeSet::new();
     let mut eb = BTreeMap::new();
-    for p in crate::cases::store::placements_started(db, from, to)
-        .await?
-        .into_iter()
-        .filter(|p| p.emergency)
-    {
-        if let Some(c) = crate::cases::store::case(db, p.case_id).await?
-            && keep(&province_of(c.owner_org))
-            && emergency_people.insert(c.person_id)
-        {
-            count(&mut eb, "province", &province_of(c.owner_org));
-            if let Some(person) = crate::cases::store::person(db, c.person_id).await? {
-                person_dims(&person, &mut eb);
-            }
+    for p in queries::emergency_people(db, from, to).await? {
+        let prov = org_province(p.owner_org);
+        if keep(&prov) && emergency_people.insert(p.person_id) {
+            count(&mut eb, "province", &prov);
+            person_dims(&p, &mut eb);
         }
     }
 
     // 5. Protection programmes: people whose case entered the protection phase.
     let mut protected = BTreeSet::new();
     let mut pb = BTreeMap::new();
-    for ch in crate::cases::store::entered_phase(db, "protection", start, end).await? {
-        if let Some(c) = crate::cases::store::case(db, ch.case_id).await?
-            && keep(&province_of(c.owner_org))
-            && protected.insert(c.person_id)
-        {
-            count(&mut pb, "province", &province_of(c.owner_org));
-            for f in c.exploitation_forms.split(',').filter(|f| !f.is_empty()) {
+    for p in queries::people_entering(db, "protection", start, end).await? {
+        let prov = org_province(p.owner_org);
+        if keep(&prov) && protected.insert(p.person_id) {
+            count(&mut pb, "province", &prov);
+            for f in p.exploitation_forms.split(',').filter(|f| !f.is_empty()) {
                 count(&mut pb, "exploitation", f);
             }
-            if let Some(person) = crate::cases::store::person(db, c.person_id).await? {
-                person_dims(&person, &mut pb);
-            }
+            person_dims(&p, &mut pb);
         }
     }
 
     // 2. Street-unit contacts: people met on outings, as the units tallied them.
-    let scope = crate::outreach::report::Scope {
-        unit: None,
-        province: province.map(str::to_owned),
-    };
-    let outreach = crate::outreach::report::load(db, from, to, &scope).await?;
-    let outings = crate::outreach::store::outings_in(db, start, end, None).await?;
     let units = crate::network::store::services(db).await?;
-    let mut sb = BTreeMap::new();
-    for o in &outings {
-        let province = units
+    let unit_province = |id: i64| {
+        units
             .iter()
-            .find(|s| s.id == o.service_id)
+            .find(|s| i64::from(s.id) == id)
             .and_then(|s| s.province.clone())
-            .unwrap_or_else(|| "—".into());
-        if !keep(&province) {
+            .unwrap_or_else(|| "—".into())
+    };
+    let mut street_total = 0i64;
+    let mut sb = BTreeMap::new();
+    for (unit, people) in queries::people_met_by_unit(db, start, end).await? {
+        let prov = unit_province(unit);
+        if keep(&prov) {
+            street_total += people;
+            add(&mut sb, "province", &prov, people);
+        }
+    }
+    let (mut new_people, mut known_people) = (0i64, 0i64);
+    for (unit, dim, value, n) in queries::tallies_by_unit(db, start, end).await? {
+        if !keep(&unit_province(unit)) {
             continue;
         }
-        *sb.entry(("province".to_owned(), province)).or_insert(0) += i64::from(o.people_met);
-    }
-    for ((d, v), c) in &outreach.breakdown {
-        if matches!(d.as_str(), "gender" | "age_band" | "nationality") {
-            *sb.entry((d.clone(), v.clone())).or_insert(0) += c;
+        match dim.as_str() {
+            "gender" | "age_band" | "nationality" => add(&mut sb, &dim, &value, n),
+            "status" if value == "new" => new_people += n,
+            "status" => known_people += n,
+            _ => {}
         }
     }
-    if outreach.people_met > 0 {
-        sb.insert(("status".into(), "new".into()), outreach.new_people);
-        sb.insert(("status".into(), "known".into()), outreach.known_people);
+    if street_total > 0 {
+        sb.insert(("status".into(), "new".into()), new_people);
+        sb.insert(("status".into(), "known".into()), known_people);
     }
 
     // 3. Drop-in interviews, by province of the desk and outcome.
+    let mut interviews_total = 0i64;
     let mut ib = BTreeMap::new();
-    for i in crate::outreach::store::interviews_in(db, from, to, None).await? {
-        let province = units
-            .iter()
-            .find(|s| s.id == i.service_id)
-            .and_then(|s| s.province.clone())
-            .unwrap_or_else(|| "—".into());
-        if !keep(&province) {
-            continue;
+    for (desk, outcome, n) in queries::interviews_by_desk(db, from, to).await? {
+        let prov = unit_province(desk);
+        if keep(&prov) {
+            interviews_total += n;
+            add(&mut ib, "province", &prov, n);
+            add(&mut ib, "outcome", &outcome, n);
         }
-        count(&mut ib, "province", &province);
-        count(&mut ib, "outcome", &i.outcome);
     }
 
     // 6. Accompaniments: people accompanied to services, each person once (by case, else by
     //    anonymous code, else each accompaniment is a person), whatever the source.
     let mut accompanied = BTreeSet::new();
     let mut ab = BTreeMap::new();
-    for a in crate::outreach::store::accompaniments_in(db, from, to, None).await? {
-        let contact_case = match a.contact_id {
-            Some(id) => crate::outreach::store::contact(db, id)
-                .await?
-                .and_then(|c| c.case_id),
-            None => None,
+    for (id, org, service, contact, person) in queries::accompaniments(db, from, to).await? {
+        let who = match (person, contact) {
+            (Some(p), _) => format!("person-{p}"),
+            (None, Some(c)) => format!("contact-{c}"),
+            (None, None) => format!("record-{id}"),
         };
-        let who = match a.case_id.or(contact_case) {
-            Some(case_id) => match crate::cases::store::case(db, case_id).await? {
-                Some(c) => format!("person-{}", c.person_id),
-                None => format!("case-{case_id}"),
-            },
-            None => match a.contact_id {
-                Some(id) => format!("contact-{id}"),
-                None => format!("record-{}", a.id),
-            },
-        };
-        if keep(&province_of(a.organisation_id)) && accompanied.insert(who) {
-            count(&mut ab, "province", &province_of(a.organisation_id));
-            count(&mut ab, "service", &a.service_kind);
+        let prov = org_province(org);
+        if keep(&prov) && accompanied.insert(who) {
+            count(&mut ab, "province", &prov);
+            count(&mut ab, "service", &service);
         }
     }
 
@@ -232,17 +221,17 @@ pub async fn activity(
         figures: vec![
             Figure {
                 key: "hotline_cases",
-                value: Some(n(contacts.len())),
+                value: Some(hotline_total),
                 breakdown: flatten(hb),
             },
             Figure {
                 key: "street_unit_contacts",
-                value: Some(outreach.people_met),
+                value: Some(street_total),
                 breakdown: flatten(sb),
             },
             Figure {
                 key: "drop_in_interviews",
-                value: Some(outreach.interviews),
+                value: Some(interviews_total),
                 breakdown: flatten(ib),
             },
             Figure {

@@ -1,0 +1,273 @@
+//! Set-based queries behind the activity report: each figure is one aggregate or one joined
+//! scan, whatever the number of records (no query per record), written once with sea-query for
+//! SQLite and PostgreSQL.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+fn col(table: &str, column: &str) -> Expr {
+    Expr::col((a(table), a(column)))
+}
+
+/// An integer column, whatever width the backend returns (COUNT and SUM are 64-bit on
+/// PostgreSQL, plain columns 32-bit).
+fn int(row: &QueryResult, i: usize) -> Result<i64, DbErr> {
+    row.try_get_by_index::<i64>(i)
+        .or_else(|_| row.try_get_by_index::<i32>(i).map(i64::from))
+        .or_else(|_| {
+            row.try_get_by_index::<Option<i64>>(i)
+                .map(|v| v.unwrap_or(0))
+        })
+}
+
+fn opt_text(row: &QueryResult, i: usize) -> Result<Option<String>, DbErr> {
+    row.try_get_by_index::<Option<String>>(i)
+}
+
+async fn rows(db: &impl ConnectionTrait, q: &SelectStatement) -> Result<Vec<QueryResult>, DbErr> {
+    db.query_all(q).await
+}
+
+/// First pertinent hotline contacts in `[start, end)`: (forms, province, count).
+pub async fn hotline_first_pertinent(
+    db: &impl ConnectionTrait,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(String, Option<String>, i64)>, DbErr> {
+    let t = "hotline_contact";
+    let q = Query::select()
+        .expr(col(t, "exploitation_forms"))
+        .expr(col(t, "province"))
+        .expr(Func::count(col(t, "id")))
+        .from(a(t))
+        .and_where(col(t, "relevance").eq("pertinent"))
+        .and_where(col(t, "previous_contact_id").is_null())
+        .and_where(col(t, "started_at").gte(start))
+        .and_where(col(t, "started_at").lt(end))
+        .group_by_col((a(t), a("exploitation_forms")))
+        .group_by_col((a(t), a("province")))
+        .to_owned();
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        out.push((
+            opt_text(&r, 0)?.unwrap_or_default(),
+            opt_text(&r, 1)?,
+            int(&r, 2)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// A person behind a case, by their non-identifying attributes only.
+#[derive(Clone, Debug)]
+pub struct PersonRow {
+    pub person_id: i64,
+    pub owner_org: i64,
+    pub gender: String,
+    pub nationalities: String,
+    pub birth_year: Option<i64>,
+    pub exploitation_forms: String,
+}
+
+fn person_columns(q: &mut SelectStatement) {
+    q.expr(col("case_file", "person_id"))
+        .expr(col("case_file", "owner_org"))
+        .expr(col("person", "gender"))
+        .expr(col("person", "nationalities"))
+        .expr(col("person", "birth_year"))
+        .expr(col("case_file", "exploitation_forms"))
+        .inner_join(
+            a("person"),
+            col("person", "id").equals((a("case_file"), a("person_id"))),
+        );
+}
+
+fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
+    Ok(PersonRow {
+        person_id: int(r, 0)?,
+        owner_org: int(r, 1)?,
+        gender: opt_text(r, 2)?.unwrap_or_default(),
+        nationalities: opt_text(r, 3)?.unwrap_or_default(),
+        birth_year: r
+            .try_get_by_index::<Option<i32>>(4)
+            .map(|v| v.map(i64::from))
+            .or_else(|_| r.try_get_by_index::<Option<i64>>(4))?,
+        exploitation_forms: opt_text(r, 5)?.unwrap_or_default(),
+    })
+}
+
+/// People placed in an emergency bed with the placement starting in `[from, to]`, in order.
+pub async fn emergency_people(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<PersonRow>, DbErr> {
+    let mut q = Query::select();
+    q.from(a("placement")).inner_join(
+        a("case_file"),
+        col("case_file", "id").equals((a("placement"), a("case_id"))),
+    );
+    person_columns(&mut q);
+    q.and_where(col("placement", "emergency").eq(true))
+        .and_where(col("placement", "since").gte(from))
+        .and_where(col("placement", "since").lte(to))
+        .order_by((a("placement"), a("since")), Order::Asc)
+        .order_by((a("placement"), a("id")), Order::Asc);
+    rows(db, &q).await?.iter().map(person_row).collect()
+}
+
+/// People whose case entered `phase` in `[start, end)`, in order.
+pub async fn people_entering(
+    db: &impl ConnectionTrait,
+    phase: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<PersonRow>, DbErr> {
+    let mut q = Query::select();
+    q.from(a("case_phase")).inner_join(
+        a("case_file"),
+        col("case_file", "id").equals((a("case_phase"), a("case_id"))),
+    );
+    person_columns(&mut q);
+    q.and_where(col("case_phase", "to_phase").eq(phase))
+        .and_where(col("case_phase", "at").gte(start))
+        .and_where(col("case_phase", "at").lt(end))
+        .order_by((a("case_phase"), a("at")), Order::Asc)
+        .order_by((a("case_phase"), a("id")), Order::Asc);
+    rows(db, &q).await?.iter().map(person_row).collect()
+}
+
+/// People met on outings started in `[start, end)`, per unit: (service id, people met).
+pub async fn people_met_by_unit(
+    db: &impl ConnectionTrait,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    let q = Query::select()
+        .expr(col("outing", "service_id"))
+        .expr(Func::sum(col("outing", "people_met")))
+        .from(a("outing"))
+        .and_where(col("outing", "started_at").gte(start))
+        .and_where(col("outing", "started_at").lt(end))
+        .group_by_col((a("outing"), a("service_id")))
+        .to_owned();
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        out.push((int(&r, 0)?, int(&r, 1)?));
+    }
+    Ok(out)
+}
+
+/// Outing tallies in `[start, end)` per unit: (service id, dimension, value, sum).
+pub async fn tallies_by_unit(
+    db: &impl ConnectionTrait,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(i64, String, String, i64)>, DbErr> {
+    let q = Query::select()
+        .expr(col("outing", "service_id"))
+        .expr(col("outing_count", "dimension"))
+        .expr(col("outing_count", "value"))
+        .expr(Func::sum(col("outing_count", "count")))
+        .from(a("outing_count"))
+        .inner_join(
+            a("outing"),
+            col("outing", "id").equals((a("outing_count"), a("outing_id"))),
+        )
+        .and_where(col("outing", "started_at").gte(start))
+        .and_where(col("outing", "started_at").lt(end))
+        .group_by_col((a("outing"), a("service_id")))
+        .group_by_col((a("outing_count"), a("dimension")))
+        .group_by_col((a("outing_count"), a("value")))
+        .to_owned();
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        out.push((
+            int(&r, 0)?,
+            opt_text(&r, 1)?.unwrap_or_default(),
+            opt_text(&r, 2)?.unwrap_or_default(),
+            int(&r, 3)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Drop-in interviews held in `[from, to]`: (desk, outcome, count).
+pub async fn interviews_by_desk(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(i64, String, i64)>, DbErr> {
+    let t = "drop_in_interview";
+    let q = Query::select()
+        .expr(col(t, "service_id"))
+        .expr(col(t, "outcome"))
+        .expr(Func::count(col(t, "id")))
+        .from(a(t))
+        .and_where(col(t, "held_on").gte(from))
+        .and_where(col(t, "held_on").lte(to))
+        .group_by_col((a(t), a("service_id")))
+        .group_by_col((a(t), a("outcome")))
+        .to_owned();
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        out.push((
+            int(&r, 0)?,
+            opt_text(&r, 1)?.unwrap_or_default(),
+            int(&r, 2)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// An accompaniment with who it was for: (id, organisation, service kind, contact, person).
+pub type AccompanimentRow = (i64, i64, String, Option<i64>, Option<i64>);
+
+/// Accompaniments in `[from, to]`, each with the person behind it when known (through its
+/// case, or the case its anonymous contact was linked to), in order.
+pub async fn accompaniments(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<AccompanimentRow>, DbErr> {
+    let t = "accompaniment";
+    let case_of = Func::coalesce([col(t, "case_id"), col("outreach_contact", "case_id")]);
+    let q = Query::select()
+        .expr(col(t, "id"))
+        .expr(col(t, "organisation_id"))
+        .expr(col(t, "service_kind"))
+        .expr(col(t, "contact_id"))
+        .expr(col("case_file", "person_id"))
+        .from(a(t))
+        .left_join(
+            a("outreach_contact"),
+            col("outreach_contact", "id").equals((a(t), a("contact_id"))),
+        )
+        .left_join(a("case_file"), col("case_file", "id").eq(case_of))
+        .and_where(col(t, "happened_on").gte(from))
+        .and_where(col(t, "happened_on").lte(to))
+        .order_by((a(t), a("happened_on")), Order::Asc)
+        .order_by((a(t), a("id")), Order::Asc)
+        .to_owned();
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        let opt = |i: usize| -> Result<Option<i64>, DbErr> {
+            r.try_get_by_index::<Option<i32>>(i)
+                .map(|v| v.map(i64::from))
+                .or_else(|_| r.try_get_by_index::<Option<i64>>(i))
+        };
+        out.push((
+            int(&r, 0)?,
+            int(&r, 1)?,
+            opt_text(&r, 2)?.unwrap_or_default(),
+            opt(3)?,
+            opt(4)?,
+        ));
+    }
+    Ok(out)
+}
