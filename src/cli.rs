@@ -45,6 +45,10 @@ enum Command {
         /// Only load the data; do not start the server
         #[arg(long)]
         no_serve: bool,
+        /// `national` adds a reproducible ten-year, national-scale history (for benchmarks:
+        /// 2 million street contacts, 300,000 hotline contacts, 50,000 cases, 20,000 projects)
+        #[arg(long, default_value = "small", value_parser = ["small", "national"])]
+        scale: String,
     },
     /// Manage staff accounts (for the first administrator of a fresh install)
     #[command(subcommand)]
@@ -501,7 +505,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Some(Command::Demo { no_serve }) => {
+        Some(Command::Demo { no_serve, scale }) => {
             init_logging(config.log_format);
             if std::env::var_os("SATIS_DATA_DIR").is_none()
                 && config.data_dir.as_path() == std::path::Path::new("data")
@@ -523,6 +527,28 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let accounts = crate::demo::load(&db, &keys)
                 .await
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
+            if scale == "national" {
+                let started = std::time::Instant::now();
+                let g = crate::demo_scale::generate(
+                    &db,
+                    crate::demo_scale::Scale::NATIONAL,
+                    2026,
+                    |what| eprintln!("satis: generating {what}…"),
+                )
+                .await
+                .map_err(runtime_db)?;
+                println!(
+                    "national-scale history: {} street contacts in {} outings, {} hotline contacts, {} people and cases, {} projects, {} interviews, {} accompaniments, in {:.0} s",
+                    g.street_contacts,
+                    g.outings,
+                    g.hotline_contacts,
+                    g.people,
+                    g.projects,
+                    g.interviews,
+                    g.accompaniments,
+                    started.elapsed().as_secs_f64()
+                );
+            }
             db.close().await.ok();
             print_demo_banner(&config, &accounts);
             if no_serve {

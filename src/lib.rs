@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod cli;
 pub mod demo;
+pub mod demo_scale;
 pub mod exchange;
 pub mod home;
 pub mod hotline;

@@ -10,6 +10,7 @@ crate::tests![
     the_national_export_is_pseudonymous_and_mapped,
     dashboards_draw_each_role_its_figures,
     the_report_reproduces_every_figure_entered_through_the_pages,
+    a_generated_history_is_counted_right_and_publishes_k_anonymous,
 ];
 
 async fn open(
@@ -508,4 +509,50 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
     assert_eq!(po_value("hotline_cases"), Some(1));
     assert_eq!(po_value("street_unit_contacts"), Some(0));
     assert_eq!(po_value("protection_programmes"), Some(0));
+}
+
+/// The national-scale generator, at a small scale: the report counts what it wrote, and the
+/// open data made from it pass the k-anonymity check.
+async fn a_generated_history_is_counted_right_and_publishes_k_anonymous(db: TestDb) {
+    let app = db.app().await;
+    let scale = satis::demo_scale::Scale {
+        years: 3,
+        outings: 700,
+        hotline_contacts: 900,
+        people: 600,
+        projects: 100,
+    };
+    let g = satis::demo_scale::generate(&app.state.db, scale, 7, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((g.outings, g.people, g.projects), (700, 600, 100));
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Duration::days(365 * 3 + 1);
+    let r = satis::stats::activity(&app.state.db, from, today, None)
+        .await
+        .unwrap();
+    let value = |key: &str| {
+        r.figures
+            .iter()
+            .find(|f| f.key == key)
+            .unwrap()
+            .value
+            .unwrap()
+    };
+    assert_eq!(value("street_unit_contacts"), g.street_contacts);
+    assert_eq!(value("drop_in_interviews"), g.interviews as i64);
+    assert_eq!(
+        value("accompaniments"),
+        g.accompaniments as i64,
+        "one per person"
+    );
+    let pertinent =
+        crate::support::count_rows(&app, "hotline_contact WHERE relevance = 'pertinent'").await;
+    assert_eq!(value("hotline_cases"), pertinent);
+    let (_, _, report) = satis::stats::open_data::export(&app.state.db, 11)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.records_in, 600);
+    assert!(report.records_out > 0);
 }
