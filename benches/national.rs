@@ -96,7 +96,9 @@ async fn hand_sql(
         ),
     ];
     let mut out = BTreeMap::new();
+    let detail = std::env::var_os("SATIS_BENCH_DETAIL").is_some();
     for (key, sql, values) in queries {
+        let t = Instant::now();
         let row = db
             .query_one_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
             .await
@@ -106,6 +108,9 @@ async fn hand_sql(
             .try_get_by_index::<i64>(0)
             .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
             .unwrap();
+        if detail {
+            println!("  {key}: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+        }
         out.insert(key, n);
     }
     // The same breakdowns the report gives, grouped by the database.
@@ -161,6 +166,9 @@ async fn run(url: &str, data_dir: &std::path::Path) {
     }
     let mut sql_times = Vec::new();
     let mut sql = BTreeMap::new();
+    if std::env::var_os("SATIS_BENCH_DETAIL").is_some() {
+        hand_sql(&db, from, to).await;
+    }
     for _ in 0..5 {
         let t = Instant::now();
         sql = hand_sql(&db, from, to).await;

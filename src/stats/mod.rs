@@ -168,8 +168,10 @@ pub async fn activity(
         }
     }
     let (mut new_people, mut known_people) = (0i64, 0i64);
-    for (unit, dim, value, n) in queries::tallies_by_unit(db, start, end).await? {
-        if !keep(&unit_province(unit)) {
+    for (unit, dim, value, n) in
+        queries::tallies_by_unit(db, start, end, province.is_some()).await?
+    {
+        if province.is_some() && !keep(&unit_province(unit)) {
             continue;
         }
         match dim.as_str() {

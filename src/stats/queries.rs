@@ -163,15 +163,23 @@ pub async fn people_met_by_unit(
     Ok(out)
 }
 
-/// Outing tallies in `[start, end)` per unit: (service id, dimension, value, sum).
+/// Outing tallies in `[start, end)` per unit: (service id, dimension, value, sum). With
+/// `by_unit` false the units are not told apart (service id 0): a smaller grouping for the
+/// whole region.
 pub async fn tallies_by_unit(
     db: &impl ConnectionTrait,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    by_unit: bool,
 ) -> Result<Vec<(i64, String, String, i64)>, DbErr> {
-    let q = Query::select()
-        .expr(col("outing", "service_id"))
-        .expr(col("outing_count", "dimension"))
+    let mut q = Query::select();
+    if by_unit {
+        q.expr(col("outing", "service_id"))
+            .group_by_col((a("outing"), a("service_id")));
+    } else {
+        q.expr(Expr::val(0));
+    }
+    q.expr(col("outing_count", "dimension"))
         .expr(col("outing_count", "value"))
         .expr(Func::sum(col("outing_count", "count")))
         .from(a("outing_count"))
@@ -181,10 +189,8 @@ pub async fn tallies_by_unit(
         )
         .and_where(col("outing", "started_at").gte(start))
         .and_where(col("outing", "started_at").lt(end))
-        .group_by_col((a("outing"), a("service_id")))
         .group_by_col((a("outing_count"), a("dimension")))
-        .group_by_col((a("outing_count"), a("value")))
-        .to_owned();
+        .group_by_col((a("outing_count"), a("value")));
     let mut out = Vec::new();
     for r in rows(db, &q).await? {
         out.push((

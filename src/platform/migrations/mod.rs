@@ -16,6 +16,7 @@ mod m20261123_000009_projects;
 mod m20261129_000010_outreach;
 mod m20261129_000011_referrals;
 mod m20261129_000012_exchange;
+mod m20261129_000013_report_indexes;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_outreach::Migration),
             Box::new(m20261129_000011_referrals::Migration),
             Box::new(m20261129_000012_exchange::Migration),
+            Box::new(m20261129_000013_report_indexes::Migration),
         ]
     }
 }
