@@ -141,3 +141,4 @@ dashboard-outreach = Street unit: people met on the latest outings
 dashboard-cases = Cases by phase
 dashboard-projects = Projects by state
 dashboard-region = The network's activity
+dashboard-figures = Your work in figures

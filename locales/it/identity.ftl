@@ -141,3 +141,4 @@ dashboard-outreach = Unità di strada: persone incontrate nelle ultime uscite
 dashboard-cases = Prese in carico per fase
 dashboard-projects = Progetti per stato
 dashboard-region = Attività della rete
+dashboard-figures = Le cifre del tuo lavoro

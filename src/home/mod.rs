@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
@@ -53,14 +54,57 @@ fn panel(id: &str, title: String, rows: Vec<(String, i64)>, small_cells: bool) -
 struct Dashboard {
     shell: Shell,
     panels: Vec<Panel>,
+    error: Option<String>,
+    filter: Filter,
+}
+
+/// The desk's period and province. Without a filter: the hotline's last 14 days, the last
+/// outings, every case and project, the region's last semester.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    pub province: Option<String>,
+}
+
+impl Dashboard {
+    fn first_day(&self) -> String {
+        self.filter
+            .period
+            .map(|(f, _)| f.to_string())
+            .unwrap_or_default()
+    }
+    fn last_day(&self) -> String {
+        self.filter
+            .period
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_default()
+    }
+    fn province_is(&self, p: &str) -> bool {
+        self.filter.province.as_deref() == Some(p)
+    }
 }
 
 pub fn routes() -> Routes {
     Routes::new().get("/", Access::Public, home)
 }
 
-async fn panels(state: &SharedState, shell: &Shell) -> Result<Vec<Panel>, AppError> {
+async fn panels(
+    state: &SharedState,
+    shell: &Shell,
+    filter: &Filter,
+) -> Result<Vec<Panel>, AppError> {
     let mut out = Vec::new();
+    let bounds = filter.period.map(|(f, t)| {
+        (
+            Utc.from_utc_datetime(&f.and_hms_opt(0, 0, 0).unwrap_or_default()),
+            Utc.from_utc_datetime(
+                &(t + Duration::days(1))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default(),
+            ),
+        )
+    });
+    let in_period = |t: &chrono::DateTime<Utc>| bounds.is_none_or(|(s, e)| *t >= s && *t < e);
     let Some(staff) = &shell.staff else {
         return Ok(out);
     };
@@ -68,14 +112,29 @@ async fn panels(state: &SharedState, shell: &Shell) -> Result<Vec<Panel>, AppErr
     let org = actor.organisation_id;
     let now = Utc::now();
     if let (true, Some(org)) = (actor.can(Permission::Hotline), org) {
-        let since = (now - Duration::days(13)).date_naive();
-        let mut per_day: BTreeMap<chrono::NaiveDate, i64> = BTreeMap::new();
-        for c in crate::hotline::store::recent(&state.db, org, now - Duration::days(14)).await? {
-            *per_day.entry(c.started_at.date_naive()).or_insert(0) += 1;
+        // Per day over the period (at most the last 62 days of it are drawn).
+        let (first, last) = match filter.period {
+            Some((f, t)) => (f.max(t - Duration::days(61)), t),
+            None => ((now - Duration::days(13)).date_naive(), now.date_naive()),
+        };
+        let days = (last - first).num_days() + 1;
+        let start = Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).unwrap_or_default());
+        let mut per_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+        for c in
+            crate::hotline::store::in_period(&state.db, org, start, start + Duration::days(days))
+                .await?
+        {
+            let wanted = filter
+                .province
+                .as_deref()
+                .is_none_or(|p| c.province.as_deref() == Some(p));
+            if wanted {
+                *per_day.entry(c.started_at.date_naive()).or_insert(0) += 1;
+            }
         }
-        let rows: Vec<(String, i64)> = (0..14)
+        let rows: Vec<(String, i64)> = (0..days)
             .map(|i| {
-                let day = since + Duration::days(i);
+                let day = first + Duration::days(i);
                 (
                     day.format("%d/%m").to_string(),
                     per_day.get(&day).copied().unwrap_or(0),
@@ -91,9 +150,11 @@ async fn panels(state: &SharedState, shell: &Shell) -> Result<Vec<Panel>, AppErr
     }
     if let (true, Some(org)) = (actor.can(Permission::Outreach), org) {
         let mut rows: Vec<(String, i64)> =
-            crate::outreach::store::recent_outings(&state.db, org, 8)
+            crate::outreach::store::recent_outings(&state.db, org, 500)
                 .await?
                 .into_iter()
+                .filter(|o| in_period(&o.started_at))
+                .take(8)
                 .map(|o| {
                     (
                         crate::hotline::pages::rome_time(&o.started_at),
@@ -112,6 +173,9 @@ async fn panels(state: &SharedState, shell: &Shell) -> Result<Vec<Panel>, AppErr
     if let (true, Some(org)) = (actor.can(Permission::WorkOnRecords), org) {
         let mut by_phase: BTreeMap<usize, i64> = BTreeMap::new();
         for c in crate::cases::store::cases_for_org(&state.db, org).await? {
+            if !in_period(&c.opened_at) {
+                continue;
+            }
             if let Some(i) = crate::cases::rules::Phase::ALL
                 .iter()
                 .position(|p| p.code() == c.phase)
@@ -139,6 +203,9 @@ async fn panels(state: &SharedState, shell: &Shell) -> Result<Vec<Panel>, AppErr
     if actor.can(Permission::EvaluateProjects) {
         let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
         for p in crate::projects::store::all(&state.db).await? {
+            if !in_period(&p.created_at) {
+                continue;
+            }
             *by_status.entry(p.status).or_insert(0) += 1;
         }
         let rows = by_status
@@ -153,8 +220,10 @@ async fn panels(state: &SharedState, shell: &Shell) -> Result<Vec<Panel>, AppErr
         ));
     }
     if actor.can(Permission::ReadAggregates) {
-        let (from, to) = crate::stats::pages::period("", "");
-        let r = crate::stats::activity(&state.db, from, to, None).await?;
+        let (from, to) = filter
+            .period
+            .unwrap_or_else(|| crate::stats::pages::period("", ""));
+        let r = crate::stats::activity(&state.db, from, to, filter.province.as_deref()).await?;
         let rows = r
             .figures
             .iter()
@@ -170,10 +239,39 @@ async fn panels(state: &SharedState, shell: &Shell) -> Result<Vec<Panel>, AppErr
     Ok(out)
 }
 
-async fn home(State(state): State<SharedState>, shell: Shell) -> Result<Response, AppError> {
+async fn home(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<crate::stats::pages::PeriodQuery>,
+) -> Result<Response, AppError> {
     if shell.staff.as_ref().is_some_and(|s| s.full) {
-        let panels = panels(&state, &shell).await?;
-        Ok(Dashboard { shell, panels }.into_response())
+        let given = !q.from.trim().is_empty() || !q.to.trim().is_empty();
+        let (status, error, filter) = match crate::stats::pages::request(&q) {
+            Ok((from, to, province)) => (
+                StatusCode::OK,
+                None,
+                Filter {
+                    period: given.then_some((from, to)),
+                    province,
+                },
+            ),
+            Err(k) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(shell.t(k)),
+                Filter::default(),
+            ),
+        };
+        let panels = panels(&state, &shell, &filter).await?;
+        Ok((
+            status,
+            Dashboard {
+                shell,
+                panels,
+                error,
+                filter,
+            },
+        )
+            .into_response())
     } else {
         Ok(HomePage { shell }.into_response())
     }

@@ -15,11 +15,11 @@ use crate::platform::web::{AppError, SharedState, Shell};
 #[derive(Deserialize, Default)]
 pub struct PeriodQuery {
     #[serde(default)]
-    from: String,
+    pub from: String,
     #[serde(default)]
-    to: String,
+    pub to: String,
     #[serde(default)]
-    province: String,
+    pub province: String,
 }
 
 /// The period and province asked for: defaults (the last full semester, all of Tuscany) for

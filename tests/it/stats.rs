@@ -303,6 +303,26 @@ async fn dashboards_draw_each_role_its_figures(db: TestDb) {
         !home.body.contains("panel-region"),
         "the hotline does not see the region's panel"
     );
+    // Filtered by period and province.
+    let day = chrono::Utc::now().date_naive();
+    let filtered = app.get(&format!("/?from={day}&to={day}")).await;
+    filtered.assert_status(200);
+    assert!(
+        filtered
+            .body
+            .contains(&format!("<th scope=\"row\">{today}</th><td>3</td>"))
+    );
+    let elsewhere = app.get(&format!("/?from={day}&to={day}&province=PI")).await;
+    assert!(
+        elsewhere
+            .body
+            .contains(&format!("<th scope=\"row\">{today}</th><td>0</td>")),
+        "nuisance calls have no province"
+    );
+    app.get("/?province=XX").await.assert_status(422);
+    app.get("/?from=2026-11-30&to=2026-11-01")
+        .await
+        .assert_status(422);
     app.sign_in(&analyst).await;
     let home = app.get("/").await;
     home.assert_contains("id=\"panel-region\"");
