@@ -39,3 +39,7 @@ open-data-aggregates = Download the aggregate tables (CSV)
 open-data-error-k = k must be a whole number between 2 and 1000.
 open-data-error-check = The k-anonymity check failed: no file was produced.
 open-data-written = Wrote the k-anonymous microdata (k = { $k }): { $records_out } records published of { $records_in }, { $generalised } values generalised, { $suppressed } records left out; and the aggregate tables.
+dim-status = New or already known
+dim-outcome = Outcome
+dim-service = Service
+dim-sector = Labour sector

@@ -39,3 +39,7 @@ open-data-aggregates = Scarica le tabelle aggregate (CSV)
 open-data-error-k = k deve essere un numero intero tra 2 e 1000.
 open-data-error-check = La verifica di k-anonimità non è riuscita: nessun file è stato prodotto.
 open-data-written = Scritti i microdati k-anonimi (k = { $k }): { $records_out } registrazioni pubblicate su { $records_in }, { $generalised } valori generalizzati, { $suppressed } registrazioni escluse; e le tabelle aggregate.
+dim-status = Nuove o già conosciute
+dim-outcome = Esito
+dim-service = Servizio
+dim-sector = Settore di sfruttamento lavorativo

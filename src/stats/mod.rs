@@ -87,7 +87,7 @@ pub async fn activity(
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
     let mut hotline_total = 0i64;
     let mut hb = BTreeMap::new();
-    for (forms, prov, n) in queries::hotline_first_pertinent(db, start, end).await? {
+    for (forms, prov, sector, n) in queries::hotline_first_pertinent(db, start, end).await? {
         let prov = prov.unwrap_or_else(|| "—".into());
         if !keep(&prov) {
             continue;
@@ -97,6 +97,9 @@ pub async fn activity(
             add(&mut hb, "exploitation", f, n);
         }
         add(&mut hb, "province", &prov, n);
+        if let Some(s) = sector.filter(|s| !s.is_empty()) {
+            add(&mut hb, "sector", &s, n);
+        }
     }
 
     // Cases: people described by their non-identifying attributes only.
@@ -144,6 +147,9 @@ pub async fn activity(
             count(&mut pb, "province", &prov);
             for f in p.exploitation_forms.split(',').filter(|f| !f.is_empty()) {
                 count(&mut pb, "exploitation", f);
+            }
+            if let Some(s) = p.labour_sector.as_deref().filter(|s| !s.is_empty()) {
+                count(&mut pb, "sector", s);
             }
             person_dims(&p, &mut pb);
         }

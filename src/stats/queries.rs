@@ -33,16 +33,17 @@ async fn rows(db: &impl ConnectionTrait, q: &SelectStatement) -> Result<Vec<Quer
     db.query_all(q).await
 }
 
-/// First pertinent hotline contacts in `[start, end)`: (forms, province, count).
+/// First pertinent hotline contacts in `[start, end)`: (forms, province, labour sector, count).
 pub async fn hotline_first_pertinent(
     db: &impl ConnectionTrait,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Result<Vec<(String, Option<String>, i64)>, DbErr> {
+) -> Result<Vec<(String, Option<String>, Option<String>, i64)>, DbErr> {
     let t = "hotline_contact";
     let q = Query::select()
         .expr(col(t, "exploitation_forms"))
         .expr(col(t, "province"))
+        .expr(col(t, "labour_sector"))
         .expr(Func::count(col(t, "id")))
         .from(a(t))
         .and_where(col(t, "relevance").eq("pertinent"))
@@ -51,13 +52,15 @@ pub async fn hotline_first_pertinent(
         .and_where(col(t, "started_at").lt(end))
         .group_by_col((a(t), a("exploitation_forms")))
         .group_by_col((a(t), a("province")))
+        .group_by_col((a(t), a("labour_sector")))
         .to_owned();
     let mut out = Vec::new();
     for r in rows(db, &q).await? {
         out.push((
             opt_text(&r, 0)?.unwrap_or_default(),
             opt_text(&r, 1)?,
-            int(&r, 2)?,
+            opt_text(&r, 2)?,
+            int(&r, 3)?,
         ));
     }
     Ok(out)
@@ -72,6 +75,7 @@ pub struct PersonRow {
     pub nationalities: String,
     pub birth_year: Option<i64>,
     pub exploitation_forms: String,
+    pub labour_sector: Option<String>,
 }
 
 fn person_columns(q: &mut SelectStatement) {
@@ -81,6 +85,7 @@ fn person_columns(q: &mut SelectStatement) {
         .expr(col("person", "nationalities"))
         .expr(col("person", "birth_year"))
         .expr(col("case_file", "exploitation_forms"))
+        .expr(col("case_file", "labour_sector"))
         .inner_join(
             a("person"),
             col("person", "id").equals((a("case_file"), a("person_id"))),
@@ -98,6 +103,7 @@ fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
             .map(|v| v.map(i64::from))
             .or_else(|_| r.try_get_by_index::<Option<i64>>(4))?,
         exploitation_forms: opt_text(r, 5)?.unwrap_or_default(),
+        labour_sector: opt_text(r, 6)?,
     })
 }
 

@@ -387,6 +387,10 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
                 ("exploitation_forms", form),
                 ("province", province),
                 ("caller_ref", caller),
+                (
+                    "labour_sector",
+                    if form == "labour" { "agriculture" } else { "" },
+                ),
             ],
         )
         .await
@@ -519,6 +523,7 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
     };
     assert!(has("hotline_cases", "exploitation", "labour", 1));
     assert!(has("hotline_cases", "province", "PO", 1));
+    assert!(has("hotline_cases", "sector", "agriculture", 1));
     assert!(has("street_unit_contacts", "gender", "female", 7));
     assert!(has("protection_programmes", "nationality", "NG", 1));
     // The same figures for Prato only: the Prato call, nothing else.
