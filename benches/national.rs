@@ -116,12 +116,12 @@ async fn hand_sql(
     // The same breakdowns the report gives, grouped by the database.
     for sql in [
         format!(
-            "SELECT province, exploitation_forms, COUNT(*) FROM hotline_contact WHERE relevance = 'pertinent' AND previous_contact_id IS NULL AND started_at >= {} AND started_at < {} GROUP BY province, exploitation_forms",
+            "SELECT province, exploitation_forms, labour_sector, COUNT(*) FROM hotline_contact WHERE relevance = 'pertinent' AND previous_contact_id IS NULL AND started_at >= {} AND started_at < {} GROUP BY province, exploitation_forms, labour_sector",
             p(1),
             p(2)
         ),
         format!(
-            "SELECT o.service_id, oc.dimension, oc.value, SUM(oc.count) FROM outing_count oc JOIN outing o ON o.id = oc.outing_id WHERE o.started_at >= {} AND o.started_at < {} GROUP BY o.service_id, oc.dimension, oc.value",
+            "SELECT service_id, dimension, value, SUM(count) FROM outing_count WHERE started_at >= {} AND started_at < {} GROUP BY service_id, dimension, value",
             p(1),
             p(2)
         ),

@@ -209,12 +209,14 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         let txn = db.begin().await?;
         let before = max_id(&txn, "outing").await?;
         let mut people = Vec::with_capacity(n);
+        let mut starts = Vec::with_capacity(n);
         let rows: Vec<outing::ActiveModel> = (0..n)
             .map(|i| {
                 let (unit, org) = units[rng.next(units.len() as u64) as usize];
                 let start = when(&mut rng);
                 let met = 10 + rng.next(21) as i32;
                 people.push(met);
+                starts.push((start, unit));
                 outing::ActiveModel {
                     organisation_id: Set(org),
                     service_id: Set(unit),
@@ -239,7 +241,7 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         outing::Entity::insert_many(rows).exec(&txn).await?;
         let ids = ids_after(&txn, "outing", before).await?;
         let mut tallies = Vec::with_capacity(n * 6);
-        for (id, met) in ids.iter().zip(&people) {
+        for ((id, met), (start, unit)) in ids.iter().zip(&people).zip(&starts) {
             let women = met * 3 / 4;
             let new = met / 4;
             for (d, v, c) in [
@@ -255,6 +257,8 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
                     dimension: Set(d.into()),
                     value: Set(v.into()),
                     count: Set(c),
+                    started_at: Set(Some(*start)),
+                    service_id: Set(Some(*unit)),
                     ..Default::default()
                 });
             }

@@ -72,6 +72,9 @@ pub mod count {
         pub dimension: String,
         pub value: String,
         pub count: i32,
+        /// The outing's start and unit, copied for the reports (migration 0014).
+        pub started_at: Option<ChronoDateTimeUtc>,
+        pub service_id: Option<i32>,
     }
     no_relations!();
 }

@@ -205,6 +205,8 @@ mod tests {
             dimension: d.into(),
             value: v.into(),
             count: n,
+            started_at: None,
+            service_id: None,
         }
     }
 

@@ -181,6 +181,8 @@ async fn insert_outing<C: ConnectionTrait + TransactionTrait>(
             dimension: Set(t.dimension.to_owned()),
             value: Set(t.value.clone()),
             count: Set(t.count),
+            started_at: Set(Some(row.started_at)),
+            service_id: Set(Some(row.service_id)),
             ..Default::default()
         }
         .insert(&txn)

@@ -178,23 +178,21 @@ pub async fn tallies_by_unit(
     end: DateTime<Utc>,
     by_unit: bool,
 ) -> Result<Vec<(i64, String, String, i64)>, DbErr> {
+    // Each tally carries its outing's start and unit (migration 0014): no join needed.
+    let t = "outing_count";
     let mut q = Query::select();
     if by_unit {
-        q.expr(col("outing", "service_id"))
-            .group_by_col((a("outing"), a("service_id")));
+        q.expr(Func::coalesce([col(t, "service_id"), Expr::val(0)]))
+            .group_by_col((a(t), a("service_id")));
     } else {
         q.expr(Expr::val(0));
     }
-    q.expr(col("outing_count", "dimension"))
-        .expr(col("outing_count", "value"))
-        .expr(Func::sum(col("outing_count", "count")))
-        .from(a("outing_count"))
-        .inner_join(
-            a("outing"),
-            col("outing", "id").equals((a("outing_count"), a("outing_id"))),
-        )
-        .and_where(col("outing", "started_at").gte(start))
-        .and_where(col("outing", "started_at").lt(end))
+    q.expr(col(t, "dimension"))
+        .expr(col(t, "value"))
+        .expr(Func::sum(col(t, "count")))
+        .from(a(t))
+        .and_where(col(t, "started_at").gte(start))
+        .and_where(col(t, "started_at").lt(end))
         .group_by_col((a("outing_count"), a("dimension")))
         .group_by_col((a("outing_count"), a("value")));
     let mut out = Vec::new();

@@ -17,6 +17,7 @@ mod m20261129_000010_outreach;
 mod m20261129_000011_referrals;
 mod m20261129_000012_exchange;
 mod m20261129_000013_report_indexes;
+mod m20261129_000014_tally_period;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_referrals::Migration),
             Box::new(m20261129_000012_exchange::Migration),
             Box::new(m20261129_000013_report_indexes::Migration),
+            Box::new(m20261129_000014_tally_period::Migration),
         ]
     }
 }
