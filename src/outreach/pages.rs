@@ -1063,18 +1063,8 @@ async fn report_request(
     q: &ReportQuery,
 ) -> Result<(NaiveDate, NaiveDate, Scope), &'static str> {
     let t = today();
-    let parse = |raw: &str, default: NaiveDate| {
-        if raw.trim().is_empty() {
-            Ok(default)
-        } else {
-            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "network-error-date")
-        }
-    };
-    let from = parse(&q.from, t - Duration::days(180))?;
-    let to = parse(&q.to, t)?;
-    if to < from {
-        return Err("outreach-error-period");
-    }
+    let (from, to) =
+        crate::platform::web::form::period(&q.from, &q.to, t - Duration::days(180), t)?;
     let province = crate::network::rules::province(&q.province)?;
     let unit = if q.unit.trim().is_empty() {
         None

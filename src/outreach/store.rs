@@ -36,6 +36,29 @@ fn is_duplicate(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// Saves a record once per idempotency key: `find` looks for a record already saved under the
+/// key, `insert` saves it. When two copies race, the unique index refuses the second and the
+/// first is returned.
+async fn save_once<F, FF, I, IF>(find: F, insert: I) -> Result<Saved, DbErr>
+where
+    F: Fn() -> FF,
+    FF: std::future::Future<Output = Result<Option<i32>, DbErr>>,
+    I: FnOnce() -> IF,
+    IF: std::future::Future<Output = Result<i32, DbErr>>,
+{
+    if let Some(id) = find().await? {
+        return Ok(Saved::AlreadySaved(id));
+    }
+    match insert().await {
+        Ok(id) => Ok(Saved::Created(id)),
+        Err(e) if is_duplicate(&e) => match find().await? {
+            Some(id) => Ok(Saved::AlreadySaved(id)),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 // ---------- places ----------
 
 pub async fn places_of(
@@ -127,19 +150,12 @@ pub async fn save_outing<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     o: NewOuting,
 ) -> Result<Saved, DbErr> {
-    if let Some(existing) = outing_by_key(db, o.organisation_id, &o.idempotency_key).await? {
-        return Ok(Saved::AlreadySaved(existing.id));
-    }
     let (org, key) = (o.organisation_id, o.idempotency_key.clone());
-    match insert_outing(db, o).await {
-        Ok(id) => Ok(Saved::Created(id)),
-        // Two copies raced: the other one won.
-        Err(e) if is_duplicate(&e) => match outing_by_key(db, org, &key).await? {
-            Some(existing) => Ok(Saved::AlreadySaved(existing.id)),
-            None => Err(e),
-        },
-        Err(e) => Err(e),
-    }
+    save_once(
+        || async { Ok(outing_by_key(db, org, &key).await?.map(|x| x.id)) },
+        || insert_outing(db, o),
+    )
+    .await
 }
 
 async fn insert_outing<C: ConnectionTrait + TransactionTrait>(
@@ -392,24 +408,18 @@ pub async fn save_interview(
     org: i32,
     key: &str,
 ) -> Result<Saved, DbErr> {
-    let find = || async {
-        interview::Entity::find()
-            .filter(interview::Column::OrganisationId.eq(org))
-            .filter(interview::Column::IdempotencyKey.eq(key))
-            .one(db)
-            .await
-    };
-    if let Some(existing) = find().await? {
-        return Ok(Saved::AlreadySaved(existing.id));
-    }
-    match row.insert(db).await {
-        Ok(r) => Ok(Saved::Created(r.id)),
-        Err(e) if is_duplicate(&e) => match find().await? {
-            Some(existing) => Ok(Saved::AlreadySaved(existing.id)),
-            None => Err(e),
+    save_once(
+        || async {
+            Ok(interview::Entity::find()
+                .filter(interview::Column::OrganisationId.eq(org))
+                .filter(interview::Column::IdempotencyKey.eq(key))
+                .one(db)
+                .await?
+                .map(|x| x.id))
         },
-        Err(e) => Err(e),
-    }
+        || async { Ok(row.insert(db).await?.id) },
+    )
+    .await
 }
 
 pub async fn recent_interviews(
@@ -460,24 +470,18 @@ pub async fn save_accompaniment(
     org: i32,
     key: &str,
 ) -> Result<Saved, DbErr> {
-    let find = || async {
-        accompaniment::Entity::find()
-            .filter(accompaniment::Column::OrganisationId.eq(org))
-            .filter(accompaniment::Column::IdempotencyKey.eq(key))
-            .one(db)
-            .await
-    };
-    if let Some(existing) = find().await? {
-        return Ok(Saved::AlreadySaved(existing.id));
-    }
-    match row.insert(db).await {
-        Ok(r) => Ok(Saved::Created(r.id)),
-        Err(e) if is_duplicate(&e) => match find().await? {
-            Some(existing) => Ok(Saved::AlreadySaved(existing.id)),
-            None => Err(e),
+    save_once(
+        || async {
+            Ok(accompaniment::Entity::find()
+                .filter(accompaniment::Column::OrganisationId.eq(org))
+                .filter(accompaniment::Column::IdempotencyKey.eq(key))
+                .one(db)
+                .await?
+                .map(|x| x.id))
         },
-        Err(e) => Err(e),
-    }
+        || async { Ok(row.insert(db).await?.id) },
+    )
+    .await
 }
 
 pub async fn recent_accompaniments(

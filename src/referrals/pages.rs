@@ -749,19 +749,7 @@ pub struct PeriodQuery {
 
 fn period(q: &PeriodQuery) -> Result<(NaiveDate, NaiveDate), &'static str> {
     let t = today();
-    let parse = |raw: &str, default: NaiveDate| {
-        if raw.trim().is_empty() {
-            Ok(default)
-        } else {
-            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "network-error-date")
-        }
-    };
-    let from = parse(&q.from, t - Duration::days(365))?;
-    let to = parse(&q.to, t)?;
-    if to < from {
-        return Err("outreach-error-period");
-    }
-    Ok((from, to))
+    crate::platform::web::form::period(&q.from, &q.to, t - Duration::days(365), t)
 }
 
 pub async fn load_report(

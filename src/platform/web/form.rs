@@ -83,6 +83,28 @@ impl Fields {
     }
 }
 
+/// A period typed as two optional days (`YYYY-MM-DD`): a blank one takes its default; a day
+/// that is not a date, or a period ending before it starts, is an error (its Fluent key).
+pub fn period(
+    from: &str,
+    to: &str,
+    default_from: NaiveDate,
+    default_to: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), &'static str> {
+    let day = |raw: &str, default: NaiveDate| {
+        if raw.trim().is_empty() {
+            Ok(default)
+        } else {
+            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "network-error-date")
+        }
+    };
+    let (from, to) = (day(from, default_from)?, day(to, default_to)?);
+    if to < from {
+        return Err("outreach-error-period");
+    }
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +126,21 @@ mod tests {
         assert_eq!(f.version(), -1);
         assert!(!f.values().iter().any(|(k, _)| k == "_csrf"));
         assert_eq!(f.text("a", 0), "");
+    }
+
+    #[test]
+    fn a_period_takes_defaults_and_refuses_bad_days_and_reversed_ends() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let (a, b) = (d("2026-01-01"), d("2026-06-30"));
+        assert_eq!(super::period("", " ", a, b), Ok((a, b)));
+        assert_eq!(
+            super::period("2026-03-01", "", a, b),
+            Ok((d("2026-03-01"), b))
+        );
+        assert_eq!(super::period("ieri", "", a, b), Err("network-error-date"));
+        assert_eq!(
+            super::period("2026-05-02", "2026-05-01", a, b),
+            Err("outreach-error-period")
+        );
     }
 }
