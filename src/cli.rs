@@ -80,6 +80,8 @@ enum Command {
 enum ExportCommand {
     /// The JSON Schema of the HTCDS-aligned case document
     HtcdsSchema,
+    /// The OpenAPI document of the JSON API (as served at /api/v1/openapi.json)
+    Openapi,
     /// The national database (SIRIT) export: one pseudonymous row per person in charge in
     /// the period, through a configurable code mapping
     National {
@@ -188,11 +190,15 @@ enum UserCommand {
 
 #[derive(Subcommand, Debug)]
 enum TokenCommand {
-    /// Create a token; it is printed once and stored only as a hash
+    /// Create a token acting as a staff account in one of its organisations; it is printed
+    /// once and stored only as a hash
     Create {
         /// Organisation name the token acts for
         #[arg(long)]
         organisation: String,
+        /// The staff account the token acts as (its roles in the organisation decide)
+        #[arg(long)]
+        user: String,
         /// What the token is for
         #[arg(long)]
         name: String,
@@ -463,6 +469,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Some(Command::Export(ExportCommand::Openapi)) => {
+            println!("{}", crate::platform::api::openapi::pretty());
+            Ok(())
+        }
         Some(Command::Retention(RetentionCommand::Run)) => {
             let conn = open_existing(&config).await?;
             let report = crate::cases::retention(&conn, config.retention_days)
@@ -689,6 +699,7 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure
     match cmd {
         TokenCommand::Create {
             organisation,
+            user,
             name,
             scopes,
         } => {
@@ -698,7 +709,11 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure
                 .ok_or_else(|| {
                     Failure::Config(format!("--organisation `{organisation}` does not exist"))
                 })?;
-            let (id, token) = tokens::create(&conn, org.id, &name, &scopes)
+            let account = store::user_by_username(&conn, user.trim())
+                .await
+                .map_err(runtime_db)?
+                .ok_or_else(|| Failure::Config(format!("--user `{user}` does not exist")))?;
+            let (id, token) = tokens::create(&conn, org.id, account.id, &name, &scopes)
                 .await
                 .map_err(|e| match e {
                     tokens::TokenError::Db(d) => runtime_db(d),
@@ -710,7 +725,10 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure
             )
             .await
             .map_err(runtime_db)?;
-            println!("token {id} for {}: {token}", org.name);
+            println!(
+                "token {id} for {} as {}: {token}",
+                account.username, org.name
+            );
             println!("Store it now: it is kept only as a hash and cannot be shown again.");
             Ok(())
         }

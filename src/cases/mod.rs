@@ -1,5 +1,6 @@
 //! People and cases: the taking in charge from emersion to autonomy.
 
+pub mod api;
 pub mod entities;
 pub mod pages;
 pub mod rules;

@@ -1,6 +1,7 @@
 //! The regional hotline (Numero Verde): contacts logged while on the phone, follow-ups of the
 //! same caller, mediator requests, emergency activations, shift hand-over, period report.
 
+pub mod api;
 pub mod entities;
 pub mod pages;
 pub mod rules;

@@ -29,8 +29,12 @@ fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
     Ok((s, org))
 }
 
-/// A local date-time typed in a form (`YYYY-MM-DDTHH:MM`, Italian time) as UTC.
+/// A local date-time typed in a form (`YYYY-MM-DDTHH:MM`, Italian time) as UTC; an RFC 3339
+/// instant (as the API sends) is taken as it is.
 pub fn local_time(raw: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) {
+        return Some(t.with_timezone(&Utc));
+    }
     let naive = NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M").ok()?;
     rome_offset(naive.date())
         .from_local_datetime(&naive)
@@ -338,6 +342,110 @@ fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::ActiveModel
     }
 }
 
+/// Reads a contact form (or the API's equivalent fields) into a contact to store, or the
+/// Fluent key of what is wrong. The pages and the API share it.
+pub(crate) async fn read_contact(
+    state: &SharedState,
+    f: &Fields,
+    org: i32,
+    operator: i32,
+) -> Result<contact::ActiveModel, &'static str> {
+    let channel = f.get("channel");
+    if !rules::CHANNELS.contains(&channel.as_str()) {
+        return Err("error-400");
+    }
+    let relevance = f.get("relevance");
+    if !rules::RELEVANCE.contains(&relevance.as_str()) {
+        return Err("error-400");
+    }
+    let caller_kind = f.opt("caller_kind");
+    if caller_kind
+        .as_deref()
+        .is_some_and(|k| !rules::CALLER_KINDS.contains(&k))
+    {
+        return Err("error-400");
+    }
+    let started = match f.opt("started_at") {
+        Some(s) => local_time(&s).ok_or("network-error-date")?,
+        None => Utc::now(),
+    };
+    let ended = match f.opt("ended_at") {
+        Some(s) => Some(local_time(&s).ok_or("network-error-date")?),
+        None => None,
+    };
+    let minutes = match f.opt("duration") {
+        Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
+        None => None,
+    };
+    let duration = rules::duration(started, ended, minutes)?;
+    let province = crate::network::rules::province(&f.get("province"))?;
+    let language = f.opt("language").map(|l| l.to_uppercase());
+    if language
+        .as_deref()
+        .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Err("case-error-iso");
+    }
+    let caller_ref = f
+        .opt("caller_ref")
+        .map(|r| r.chars().take(40).collect::<String>());
+    let digits = rules::phone_key(&f.get("phone"));
+    let phone_index =
+        (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
+    let previous = store::latest_of_caller(
+        &state.db,
+        org,
+        caller_ref.as_deref(),
+        phone_index.as_deref(),
+    )
+    .await
+    .map_err(|_| "error-500")?;
+    let forms = codes(
+        f.all("exploitation_forms"),
+        crate::cases::rules::EXPLOITATION_FORMS,
+    )?;
+    let sector = f.opt("labour_sector");
+    if sector
+        .as_deref()
+        .is_some_and(|s| !crate::cases::rules::LABOUR_SECTORS.contains(&s))
+    {
+        return Err("error-400");
+    }
+    let notes = f.get("notes");
+    let notes_enc = if notes.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .keys
+                .encrypt_str(store::NOTES, &notes)
+                .map_err(|_| "error-500")?,
+        )
+    };
+    let mut c = new_contact(org, operator, &relevance);
+    c.channel = Set(channel);
+    c.started_at = Set(started);
+    c.duration_minutes = Set(duration);
+    c.caller_kind = Set(caller_kind);
+    c.language = Set(language);
+    c.mediator_used = Set(f.checked("mediator_used"));
+    c.previous_contact_id = Set(previous.map(|p| p.id));
+    c.caller_ref = Set(caller_ref);
+    c.phone_index = Set(phone_index);
+    c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);
+    c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
+        sector
+    } else {
+        None
+    });
+    c.exploitation_forms = Set(forms);
+    c.province = Set(province);
+    c.municipality = Set(f.get("municipality").chars().take(100).collect());
+    c.outcomes = Set(codes(f.all("outcomes"), rules::OUTCOMES)?);
+    c.notes_enc = Set(notes_enc);
+    Ok(c)
+}
+
 /// `POST /hotline/contacts`: a full call, logged from the keyboard while on the phone.
 pub async fn create(
     State(state): State<SharedState>,
@@ -346,103 +454,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked: Result<contact::ActiveModel, &'static str> = async {
-        let channel = f.get("channel");
-        if !rules::CHANNELS.contains(&channel.as_str()) {
-            return Err("error-400");
-        }
-        let relevance = f.get("relevance");
-        if !rules::RELEVANCE.contains(&relevance.as_str()) {
-            return Err("error-400");
-        }
-        let caller_kind = f.opt("caller_kind");
-        if caller_kind
-            .as_deref()
-            .is_some_and(|k| !rules::CALLER_KINDS.contains(&k))
-        {
-            return Err("error-400");
-        }
-        let started = match f.opt("started_at") {
-            Some(s) => local_time(&s).ok_or("network-error-date")?,
-            None => Utc::now(),
-        };
-        let ended = match f.opt("ended_at") {
-            Some(s) => Some(local_time(&s).ok_or("network-error-date")?),
-            None => None,
-        };
-        let minutes = match f.opt("duration") {
-            Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
-            None => None,
-        };
-        let duration = rules::duration(started, ended, minutes)?;
-        let province = crate::network::rules::province(&f.get("province"))?;
-        let language = f.opt("language").map(|l| l.to_uppercase());
-        if language
-            .as_deref()
-            .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
-        {
-            return Err("case-error-iso");
-        }
-        let caller_ref = f
-            .opt("caller_ref")
-            .map(|r| r.chars().take(40).collect::<String>());
-        let digits = rules::phone_key(&f.get("phone"));
-        let phone_index =
-            (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
-        let previous = store::latest_of_caller(
-            &state.db,
-            org,
-            caller_ref.as_deref(),
-            phone_index.as_deref(),
-        )
-        .await
-        .map_err(|_| "error-500")?;
-        let forms = codes(
-            f.all("exploitation_forms"),
-            crate::cases::rules::EXPLOITATION_FORMS,
-        )?;
-        let sector = f.opt("labour_sector");
-        if sector
-            .as_deref()
-            .is_some_and(|s| !crate::cases::rules::LABOUR_SECTORS.contains(&s))
-        {
-            return Err("error-400");
-        }
-        let notes = f.get("notes");
-        let notes_enc = if notes.is_empty() {
-            None
-        } else {
-            Some(
-                state
-                    .keys
-                    .encrypt_str(store::NOTES, &notes)
-                    .map_err(|_| "error-500")?,
-            )
-        };
-        let mut c = new_contact(org, me.actor.user_id, &relevance);
-        c.channel = Set(channel);
-        c.started_at = Set(started);
-        c.duration_minutes = Set(duration);
-        c.caller_kind = Set(caller_kind);
-        c.language = Set(language);
-        c.mediator_used = Set(f.checked("mediator_used"));
-        c.previous_contact_id = Set(previous.map(|p| p.id));
-        c.caller_ref = Set(caller_ref);
-        c.phone_index = Set(phone_index);
-        c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);
-        c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
-            sector
-        } else {
-            None
-        });
-        c.exploitation_forms = Set(forms);
-        c.province = Set(province);
-        c.municipality = Set(f.get("municipality").chars().take(100).collect());
-        c.outcomes = Set(codes(f.all("outcomes"), rules::OUTCOMES)?);
-        c.notes_enc = Set(notes_enc);
-        Ok(c)
-    }
-    .await;
+    let checked = read_contact(&state, &f, org, me.actor.user_id).await;
     let model = match checked {
         Ok(m) => m,
         Err("error-500") => return Err(AppError::Internal("saving a contact")),

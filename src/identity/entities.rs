@@ -104,6 +104,9 @@ pub mod api_token {
         pub created_at: ChronoDateTimeUtc,
         pub revoked_at: Option<ChronoDateTimeUtc>,
         pub last_used_at: Option<ChronoDateTimeUtc>,
+        /// The staff account the token acts as (tokens from before the API have none and are
+        /// refused).
+        pub user_id: Option<i32>,
     }
     no_relations!();
 }

@@ -1,5 +1,7 @@
 //! API tokens for integrations: `satis_<lookup>_<secret>`, random, stored only as a SHA-256
-//! hash, scoped to one organisation and a list of scopes, revocable.
+//! hash, acting as one staff account in one organisation, narrowed to a list of scopes,
+//! revocable. The account's roles there decide what it may do (the policy module), at each
+//! request: ending a role or disabling the account ends the token's powers with it.
 
 use chrono::Utc;
 use sea_orm::{
@@ -12,15 +14,20 @@ use crate::platform::crypto;
 
 pub const PREFIX: &str = "satis_";
 
-/// Scopes a token may carry; the API issue adds its resources here.
+/// Scopes a token may carry, one or two per area of the API (`docs/api/openapi.json`
+/// gives each operation's scope as `x-scope`).
 pub const SCOPES: &[&str] = &[
     "network:read",
     "hotline:read",
     "hotline:write",
     "reports:read",
+    "reports:write",
+    "outreach:read",
     "outreach:write",
     "cases:read",
     "cases:write",
+    "projects:read",
+    "referrals:read",
     "stats:read",
 ];
 
@@ -30,6 +37,8 @@ pub enum TokenError {
     Scope(String),
     #[error("a token needs a name of 1 to 100 characters")]
     Name,
+    #[error("the account has no role in that organisation")]
+    NoRole,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -38,6 +47,7 @@ pub enum TokenError {
 pub async fn create(
     db: &impl ConnectionTrait,
     organisation_id: i32,
+    user_id: i32,
     name: &str,
     scopes: &[String],
 ) -> Result<(i32, String), TokenError> {
@@ -47,6 +57,12 @@ pub async fn create(
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(TokenError::Name);
+    }
+    if super::store::roles_in(db, user_id, organisation_id)
+        .await?
+        .is_empty()
+    {
+        return Err(TokenError::NoRole);
     }
     let lookup = crypto::random_token(9).replace(['-', '_'], "x");
     let token = format!("{PREFIX}{lookup}_{}", crypto::random_token(32));
@@ -59,6 +75,7 @@ pub async fn create(
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
         last_used_at: Set(None),
+        user_id: Set(Some(user_id)),
         ..Default::default()
     }
     .insert(db)
@@ -103,6 +120,19 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr> {
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
+}
+
+/// Notes when a token was last used (at most once a minute per token).
+pub async fn touch(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
+    api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(api_token::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub fn has_scope(token: &api_token::Model, scope: &str) -> bool {

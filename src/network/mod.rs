@@ -1,6 +1,7 @@
 //! The network registry (rete): organisations, governance roles, services and beds,
 //! local-network meetings, training events, and the public page "La rete in Toscana".
 
+pub mod api;
 pub mod entities;
 pub mod pages;
 pub mod rules;

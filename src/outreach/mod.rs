@@ -3,6 +3,7 @@
 //! (one record type for every source), an outing form that works offline, and the period
 //! report.
 
+pub mod api;
 pub mod entities;
 pub mod pages;
 pub mod report;

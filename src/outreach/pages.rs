@@ -370,7 +370,7 @@ fn json_error(shell: &Shell, key: &str) -> Response {
 }
 
 /// Reads an outing form into a checked outing, or the Fluent key of what is wrong.
-async fn read_outing(
+pub(crate) async fn read_outing(
     state: &SharedState,
     f: &Fields,
     org: i32,

@@ -38,6 +38,9 @@ pub struct Config {
     pub session_absolute: std::time::Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Requests served at once; beyond this the server answers 503 with `Retry-After` at once
+    /// instead of queueing without bound (docs/BENCHMARKS.md, load test).
+    pub max_in_flight: usize,
     /// Days after a case closes before the person's identity data and notes are erased.
     pub retention_days: u64,
     /// Days after triage before a public report's text and messages are erased.
@@ -96,6 +99,7 @@ impl fmt::Debug for Config {
             .field("session_idle", &self.session_idle)
             .field("session_absolute", &self.session_absolute)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_in_flight", &self.max_in_flight)
             .field("retention_days", &self.retention_days)
             .field("report_retention_days", &self.report_retention_days)
             .field("log_format", &self.log_format)
@@ -124,6 +128,7 @@ struct FileConfig {
     default_locale: Option<String>,
     cookie_secure: Option<bool>,
     max_body_bytes: Option<u64>,
+    max_in_flight: Option<u64>,
     session_idle_minutes: Option<u64>,
     session_absolute_hours: Option<u64>,
     retention_days: Option<u64>,
@@ -156,6 +161,7 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_REGIONAL_HOTLINE: &str = "800 600 500";
 pub const DEFAULT_NATIONAL_HOTLINE: &str = "800 290 290";
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 256;
 
 /// Environment variables the configuration understands (besides their `_FILE` forms).
 const ENV_KEYS: &[&str] = &[
@@ -167,6 +173,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_DEFAULT_LOCALE",
     "SATIS_COOKIE_SECURE",
     "SATIS_MAX_BODY_BYTES",
+    "SATIS_MAX_IN_FLIGHT",
     "SATIS_SESSION_IDLE_MINUTES",
     "SATIS_SESSION_ABSOLUTE_HOURS",
     "SATIS_RETENTION_DAYS",
@@ -319,6 +326,15 @@ impl Config {
             1..=24 * 7,
         )?;
 
+        let max_in_flight = number(
+            env,
+            "SATIS_MAX_IN_FLIGHT",
+            "max_in_flight",
+            file.max_in_flight,
+            DEFAULT_MAX_IN_FLIGHT,
+            1..=100_000,
+        )? as usize;
+
         let retention_days = number(
             env,
             "SATIS_RETENTION_DAYS",
@@ -408,6 +424,7 @@ impl Config {
                 default_locale,
                 cookie_secure,
                 max_body_bytes,
+                max_in_flight,
                 retention_days,
                 report_retention_days,
                 session_idle: std::time::Duration::from_secs(idle * 60),

@@ -44,6 +44,49 @@ pub fn describe(err: &DbErr) -> &'static str {
     }
 }
 
+/// Why the database cannot take a request now, when that is a passing condition rather than a
+/// fault: the answer is 503 with `Retry-After`, and the server goes on without a restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    /// No connection free within the pool's timeout, or the database is locked.
+    Busy,
+    /// The disk (or the database's size limit) is full: nothing was written.
+    StorageFull,
+}
+
+/// Classifies `err` as a passing unavailability, by the database's own error code.
+pub fn unavailability(err: &DbErr) -> Option<Unavailable> {
+    use sea_orm::RuntimeErr;
+    use sqlx::Error as SqlxError;
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        return Some(Unavailable::Busy);
+    }
+    let runtime = match err {
+        DbErr::Exec(r) | DbErr::Query(r) | DbErr::Conn(r) => r,
+        _ => return None,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return None;
+    };
+    match &**sqlx {
+        SqlxError::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            // SQLite: 13 SQLITE_FULL (also its extended codes); 5/6 BUSY/LOCKED.
+            // PostgreSQL: 53100 disk_full, 53xxx insufficient resources.
+            match code.as_str() {
+                "13" => Some(Unavailable::StorageFull),
+                "53100" => Some(Unavailable::StorageFull),
+                "5" | "6" | "517" | "261" | "262" | "53000" | "53200" | "53300" => {
+                    Some(Unavailable::Busy)
+                }
+                _ => None,
+            }
+        }
+        SqlxError::PoolTimedOut | SqlxError::PoolClosed => Some(Unavailable::Busy),
+        _ => None,
+    }
+}
+
 /// Opens a pool on `url`. For SQLite the file (and its directory) is created if missing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbError> {
     let shown = redact_url(url);

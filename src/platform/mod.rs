@@ -1,6 +1,7 @@
 //! The thin platform every area builds on: configuration, database, settings, i18n, web shell.
 
 pub mod access;
+pub mod api;
 pub mod audit;
 pub mod config;
 pub mod crypto;

@@ -1,6 +1,7 @@
 //! Individual projects: written by the implementing body with the territorial social services,
 //! evaluated by the lead entity (capofila), with budgets, expenses and project editions.
 
+pub mod api;
 pub mod entities;
 pub mod pages;
 pub mod rules;

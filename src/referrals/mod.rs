@@ -4,6 +4,7 @@
 //! (configurable per counterpart kind, seen by the receiver only once accepted), and their
 //! statistics.
 
+pub mod api;
 pub mod entities;
 pub mod pages;
 pub mod report;

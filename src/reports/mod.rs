@@ -1,3 +1,4 @@
+pub mod api;
 pub mod entities;
 pub mod lang;
 pub mod public;

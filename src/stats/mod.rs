@@ -2,6 +2,7 @@
 //! area's records without reading any identity data, with small cells suppressed. Each figure's
 //! definition is in `docs/INDICATORS.md`.
 
+pub mod api;
 pub mod national;
 pub mod open_data;
 pub mod pages;

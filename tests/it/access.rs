@@ -539,7 +539,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
 }
 
 /// A case owned by `owner`, with a consent and a placement, for the record-scoped routes.
-async fn record_fixture(app: &TestApp, owner: i32, by_user: i32) -> (i32, i32, i32) {
+pub(crate) async fn record_fixture(app: &TestApp, owner: i32, by_user: i32) -> (i32, i32, i32) {
     use satis::cases::store;
     let person = store::NewPerson {
         gender: "female".into(),

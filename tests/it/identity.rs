@@ -732,9 +732,29 @@ async fn emergency_access_needs_reason_expires_and_is_reviewed(db: TestDb) {
 async fn api_tokens_are_hashed_scoped_and_revocable(db: TestDb) {
     let app = db.app().await;
     let org = app.organisation("Integrazione").await;
-    let (id, token) = tokens::create(&app.state.db, org, "regione", &["stats:read".into()])
+    let analyst = app.user("analista", Role::RegionalAnalyst, org).await;
+    let elsewhere = app.organisation("Altrove").await;
+    assert!(
+        tokens::create(
+            &app.state.db,
+            elsewhere,
+            analyst.id,
+            "x",
+            &["stats:read".into()]
+        )
         .await
-        .unwrap();
+        .is_err(),
+        "a token only acts where its account has a role"
+    );
+    let (id, token) = tokens::create(
+        &app.state.db,
+        org,
+        analyst.id,
+        "regione",
+        &["stats:read".into()],
+    )
+    .await
+    .unwrap();
     assert!(token.starts_with("satis_"));
     let found = tokens::authenticate(&app.state.db, &token)
         .await
@@ -766,7 +786,7 @@ async fn api_tokens_are_hashed_scoped_and_revocable(db: TestDb) {
     .await;
     assert_eq!(stored, 0, "the token itself is never stored");
     assert!(
-        tokens::create(&app.state.db, org, "x", &["root".into()])
+        tokens::create(&app.state.db, org, analyst.id, "x", &["root".into()])
             .await
             .is_err()
     );

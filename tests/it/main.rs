@@ -3,6 +3,7 @@
 //! Run with `cargo test`; see `support.rs` for how PostgreSQL is found or skipped.
 
 mod access;
+mod api;
 mod cases;
 mod cli;
 mod exchange;
@@ -35,6 +36,7 @@ fn main() {
         ("exchange", exchange::tests()),
         ("stats", stats::tests()),
         ("access", access::tests()),
+        ("api", api::tests()),
     ];
 
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");

@@ -295,6 +295,46 @@ impl TestApp {
             .await
     }
 
+    /// An API token acting as `user` in `org` with these scopes.
+    pub async fn token(&self, user: &TestUser, org: i32, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        satis::identity::tokens::create(&self.state.db, org, user.id, "test", &scopes)
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// Calls the JSON API with a token (no cookies: a program, not a browser).
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        let mut all: Vec<(&str, &str)> = vec![("cookie", "")];
+        if !token.is_empty() {
+            all.push(("authorization", auth.as_str()));
+        }
+        let payload = match body {
+            Some(b) => {
+                all.push(("content-type", "application/json"));
+                Body::from(serde_json::to_vec(b).unwrap())
+            }
+            None => Body::empty(),
+        };
+        all.extend_from_slice(headers);
+        self.request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            path,
+            &all,
+            payload,
+        )
+        .await
+    }
+
     /// Forgets every cookie (a new browser).
     pub fn clear_cookies(&self) {
         self.cookies.lock().unwrap().clear();
@@ -457,6 +497,23 @@ pub fn run(backend: Backend, f: TestFn) -> Result<(), Failed> {
 }
 
 /// The number of rows in a table.
+/// The one number a query gives.
+pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0)
+        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+        .unwrap()
+}
+
 pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
     use sea_orm::{ConnectionTrait, Statement};
     let db = &app.state.db;

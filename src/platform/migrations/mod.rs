@@ -18,6 +18,7 @@ mod m20261129_000011_referrals;
 mod m20261129_000012_exchange;
 mod m20261129_000013_report_indexes;
 mod m20261129_000014_tally_period;
+mod m20261129_000015_api;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_exchange::Migration),
             Box::new(m20261129_000013_report_indexes::Migration),
             Box::new(m20261129_000014_tally_period::Migration),
+            Box::new(m20261129_000015_api::Migration),
         ]
     }
 }

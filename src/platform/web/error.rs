@@ -20,6 +20,9 @@ pub enum AppError {
     Unauthorized,
     #[error("too many attempts")]
     TooManyAttempts,
+    /// The service cannot answer now (busy, or its storage is full): 503 with `Retry-After`.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
@@ -39,6 +42,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -46,7 +50,12 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        AppError::Internal(crate::platform::db::describe(&e))
+        use crate::platform::db::{Unavailable, unavailability};
+        match unavailability(&e) {
+            Some(Unavailable::Busy) => AppError::Unavailable("error-503"),
+            Some(Unavailable::StorageFull) => AppError::Unavailable("error-storage-full"),
+            None => AppError::Internal(crate::platform::db::describe(&e)),
+        }
     }
 }
 
@@ -55,11 +64,20 @@ impl IntoResponse for AppError {
         if let AppError::Internal(what) = &self {
             tracing::error!(error = what, "internal error");
         }
+        if let AppError::Unavailable(what) = &self {
+            tracing::warn!(reason = what, "answered 503");
+        }
         let message_key = match &self {
-            AppError::BadRequest(key) => key,
+            AppError::BadRequest(key) | AppError::Unavailable(key) => key,
             _ => message_key_for(self.status()),
         };
         let mut r = self.status().into_response();
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
         r.extensions_mut().insert(ErrorPage { message_key });
         r
     }
@@ -75,6 +93,7 @@ fn message_key_for(status: StatusCode) -> &'static str {
         413 => "error-413",
         415 | 422 => "error-400",
         429 => "error-429",
+        503 => "error-503",
         500..=599 => "error-500",
         _ => "error-generic",
     }

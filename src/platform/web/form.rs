@@ -11,6 +11,12 @@ impl Fields {
         Fields(url::form_urlencoded::parse(body).into_owned().collect())
     }
 
+    /// Fields from name–value pairs: the API hands its typed requests to the same rules as
+    /// the forms this way.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Fields {
+        Fields(pairs)
+    }
+
     /// The first value of `name`, trimmed; empty when absent.
     pub fn get(&self, name: &str) -> String {
         self.0

@@ -42,11 +42,15 @@ pub struct AppState {
     pub login_throttle: Throttle,
     /// Public report submissions and receipt guesses (global: no client address is known).
     pub public_throttle: Throttle,
+    /// Requests being served; when none is left the answer is 503 at once (load shedding).
+    pub in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config, demo: bool, keys: KeyRing) -> AppState {
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
         AppState {
+            in_flight,
             db,
             config,
             demo,
@@ -108,20 +112,47 @@ pub fn app_routes() -> Routes {
 pub fn router(state: SharedState) -> Router {
     let max_body = state.config.max_body_bytes;
     let (routes, _) = app_routes().into_parts();
+    // Pages go through the session layer (cookies, CSRF); the API under /api/v1 has its own
+    // (bearer tokens) and no cookies, so it is nested after the session layer is applied.
     routes
         .fallback(fallback)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(CatchPanicLayer::custom(on_panic))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::identity::session::resolve,
         ))
+        .nest(
+            crate::platform::api::PREFIX,
+            crate::platform::api::router(state.clone()),
+        )
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(on_panic))
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), shed_load))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,
         ))
         .with_state(state)
+}
+
+/// Beyond `max_in_flight` requests at once, answers 503 with `Retry-After` immediately: a
+/// short refusal the client can retry beats every operator's page slowing to a halt.
+/// The health check is always answered.
+async fn shed_load(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+    if req.uri().path() == "/healthz" {
+        return next.run(req).await;
+    }
+    match state.in_flight.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let r = next.run(req).await;
+            drop(permit);
+            r
+        }
+        Err(_) => {
+            tracing::warn!("over capacity: answered 503");
+            AppError::Unavailable("error-503").into_response()
+        }
+    }
 }
 
 async fn fallback() -> AppError {
@@ -192,12 +223,17 @@ async fn request_context(
         .unwrap_or_else(|| "(unmatched)".to_owned());
     let method = req.method().clone();
     let is_static = req.uri().path().starts_with("/static/");
+    let is_api = req.uri().path().starts_with("/api/");
     let span = tracing::info_span!("request", id = %ctx.id);
     let started = Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
 
     if response.status().is_client_error() || response.status().is_server_error() {
-        response = error::render_if_needed(&state, &ctx, response);
+        response = if is_api {
+            crate::platform::api::error::render(&ctx, response)
+        } else {
+            error::render_if_needed(&state, &ctx, response)
+        };
     }
     set_security_headers(response.headers_mut(), &ctx.nonce, is_static);
     span.in_scope(|| {

@@ -1,0 +1,166 @@
+//! People's cases in the JSON API: the list the organisation follows, one case (the read is
+//! decided and audited by the policy module, as on the page) and its move to another phase
+//! (`If-Match`). Identity data (names, documents, phone) is never given by the API: a person
+//! is known here by their pseudonymous code only.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::entities::{case, person};
+use super::rules::{self, Phase};
+use super::store::{self, CaseError};
+use crate::platform::api::{self, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Action, Permission};
+use crate::platform::web::SharedState;
+
+pub fn routes() -> ApiRoutes {
+    let p = Some(Permission::WorkOnRecords);
+    ApiRoutes::new()
+        .op(
+            ApiSpec::get("/cases", "listCases")
+                .summary(
+                    "cases",
+                    "Cases the organisation owns or that are shared with it",
+                )
+                .scope("cases:read", p)
+                .returns::<Vec<CaseOut>>(),
+            list,
+        )
+        .op(
+            ApiSpec::get("/cases/{id}", "getCase")
+                .summary("cases", "One case (the read is audited)")
+                .scope("cases:read", p)
+                .returns::<CaseOut>()
+                .with_etag(),
+            show,
+        )
+        .op(
+            ApiSpec::update("/cases/{id}", "changeCasePhase")
+                .summary("cases", "Move a case to another phase")
+                .scope("cases:write", p)
+                .body::<PhaseChange>()
+                .returns::<CaseOut>(),
+            change_phase,
+        )
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CaseOut {
+    pub id: i32,
+    /// The person's pseudonymous code.
+    pub person_code: String,
+    pub owner_organisation_id: i32,
+    /// `emersion`, `identification`, `first_assistance`, `protection`, `inclusion`, `closed`.
+    pub phase: String,
+    pub closure_reason: Option<String>,
+    pub gender: String,
+    pub birth_year: Option<i32>,
+    pub presumed_minor: bool,
+    pub nationalities: Vec<String>,
+    pub exploitation_forms: Vec<String>,
+    pub labour_sector: Option<String>,
+    pub trafficking_status: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub follow_up_due: Option<NaiveDate>,
+    pub last_activity_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+fn codes(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn out(c: &case::Model, p: &person::Model) -> CaseOut {
+    CaseOut {
+        id: c.id,
+        person_code: p.code.clone(),
+        owner_organisation_id: c.owner_org,
+        phase: c.phase.clone(),
+        closure_reason: c.closure_reason.clone(),
+        gender: p.gender.clone(),
+        birth_year: p.birth_year,
+        presumed_minor: p.presumed_minor,
+        nationalities: codes(&p.nationalities),
+        exploitation_forms: codes(&c.exploitation_forms),
+        labour_sector: c.labour_sector.clone(),
+        trafficking_status: c.trafficking_status.clone(),
+        opened_at: c.opened_at,
+        closed_at: c.closed_at,
+        follow_up_due: c.follow_up_due,
+        last_activity_at: c.last_activity_at,
+        version: c.version,
+    }
+}
+
+/// A move to another phase; closing needs one of the closure reasons.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseChange {
+    pub phase: String,
+    pub reason: Option<String>,
+}
+
+async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
+    let mut body = Vec::new();
+    for c in store::cases_for_org(&state.db, caller.org()?).await? {
+        if let Some(p) = store::person(&state.db, c.person_id).await? {
+            body.push(out(&c, &p));
+        }
+    }
+    Ok(api::ok(&body))
+}
+
+async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> Result<Response, ApiError> {
+    let (c, p, _) = super::pages::guarded(&state, &caller.actor, id, Action::Read).await?;
+    Ok(api::ok_tagged(&out(&c, &p), c.version))
+}
+
+async fn change_phase(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(change): ApiJson<PhaseChange>,
+) -> Result<Response, ApiError> {
+    let version = api::if_match(&headers)?;
+    let (c, p, _) = super::pages::guarded(&state, &caller.actor, id, Action::Write).await?;
+    if version != c.version {
+        return Err(ApiError::stale());
+    }
+    let from = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
+    let to = Phase::from_code(&change.phase)
+        .ok_or_else(|| ApiError::invalid("case-error-transition", Some("phase")))?;
+    let reason = change.reason.as_deref().filter(|r| !r.is_empty());
+    rules::transition(from, to, reason).map_err(|e| ApiError::conflict(e.message_key()))?;
+    match store::change_phase(&state.db, &c, to, reason, caller.actor.user_id, version).await {
+        Ok(()) => {}
+        Err(CaseError::Conflict) => return Err(ApiError::stale()),
+        Err(CaseError::Db(e)) => return Err(e.into()),
+        Err(CaseError::Crypto(_)) => return Err(ApiError::internal("case crypto")),
+    }
+    audit::append(
+        &state.db,
+        Entry::new(Some(&caller.actor), "case.phase", "case")
+            .record(id)
+            .subject(&p.code)
+            .reason(format!("{} → {} (api)", from.code(), to.code())),
+    )
+    .await?;
+    let c = store::case(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(api::ok_tagged(&out(&c, &p), c.version))
+}

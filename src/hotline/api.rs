@@ -1,0 +1,344 @@
+//! The hotline's part of the JSON API: contacts of the caller's organisation, read one by one
+//! (audited, with an `ETag`), logged (idempotent) and updated (`If-Match`). The same rules as
+//! the desk's forms decide what is valid.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::entities::contact;
+use super::{pages, rules, store};
+use crate::platform::access::{Target, authorize};
+use crate::platform::api::{
+    self, Answer, ApiError, ApiId, ApiJson, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery,
+    idempotency,
+};
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Action, Permission, Resource};
+use crate::platform::web::SharedState;
+use crate::platform::web::form::Fields;
+
+pub fn routes() -> ApiRoutes {
+    let p = Some(Permission::Hotline);
+    ApiRoutes::new()
+        .op(
+            ApiSpec::get("/hotline/contacts", "listHotlineContacts")
+                .summary("hotline", "Contacts of the organisation in a period")
+                .scope("hotline:read", p)
+                .query::<PeriodQuery>()
+                .returns::<Vec<ContactOut>>(),
+            list,
+        )
+        .op(
+            ApiSpec::create("/hotline/contacts", "createHotlineContact")
+                .summary("hotline", "Log a contact")
+                .scope("hotline:write", p)
+                .body::<ContactIn>()
+                .returns::<ContactOut>(),
+            create,
+        )
+        .op(
+            ApiSpec::get("/hotline/contacts/{id}", "getHotlineContact")
+                .summary(
+                    "hotline",
+                    "One contact with its notes (the read is audited)",
+                )
+                .scope("hotline:read", p)
+                .returns::<ContactOut>()
+                .with_etag(),
+            show,
+        )
+        .op(
+            ApiSpec::update("/hotline/contacts/{id}", "updateHotlineContact")
+                .summary("hotline", "Change a contact's outcomes and notes")
+                .scope("hotline:write", p)
+                .body::<ContactPatch>()
+                .returns::<ContactOut>(),
+            update,
+        )
+}
+
+/// A contact as the API shows it. The caller's phone number is never stored, so never shown.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ContactOut {
+    pub id: i32,
+    pub channel: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub caller_kind: Option<String>,
+    pub language: Option<String>,
+    pub mediator_used: bool,
+    pub relevance: String,
+    pub previous_contact_id: Option<i32>,
+    pub caller_ref: Option<String>,
+    pub reasons: Vec<String>,
+    pub exploitation_forms: Vec<String>,
+    pub labour_sector: Option<String>,
+    pub province: Option<String>,
+    pub municipality: String,
+    pub outcomes: Vec<String>,
+    /// Only on a single contact's read.
+    pub notes: Option<String>,
+    pub case_id: Option<i32>,
+    pub version: i32,
+}
+
+fn list_of(codes: &str) -> Vec<String> {
+    codes
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn out(c: &contact::Model, notes: Option<String>) -> ContactOut {
+    ContactOut {
+        id: c.id,
+        channel: c.channel.clone(),
+        started_at: c.started_at,
+        duration_minutes: c.duration_minutes,
+        caller_kind: c.caller_kind.clone(),
+        language: c.language.clone(),
+        mediator_used: c.mediator_used,
+        relevance: c.relevance.clone(),
+        previous_contact_id: c.previous_contact_id,
+        caller_ref: c.caller_ref.clone(),
+        reasons: list_of(&c.reasons),
+        exploitation_forms: list_of(&c.exploitation_forms),
+        labour_sector: c.labour_sector.clone(),
+        province: c.province.clone(),
+        municipality: c.municipality.clone(),
+        outcomes: list_of(&c.outcomes),
+        notes,
+        case_id: c.case_id,
+        version: c.version,
+    }
+}
+
+/// A contact to log. Codes are those of the desk's form (`docs/api/openapi.json` lists them).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactIn {
+    /// `phone`, `national_transfer`, `email`, `public_report`, `in_person`.
+    pub channel: String,
+    /// `pertinent`, `not_pertinent`, `nuisance`.
+    pub relevance: String,
+    pub caller_kind: Option<String>,
+    /// When the call started (default: now).
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_minutes: Option<i64>,
+    /// ISO 639-1 code of the language spoken.
+    pub language: Option<String>,
+    #[serde(default)]
+    pub mediator_used: bool,
+    /// The operators' pseudonymous reference of the caller.
+    pub caller_ref: Option<String>,
+    /// The caller's number: only its keyed hash is kept, to find earlier calls.
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub exploitation_forms: Vec<String>,
+    pub labour_sector: Option<String>,
+    /// Province code (e.g. `FI`).
+    pub province: Option<String>,
+    pub municipality: Option<String>,
+    #[serde(default)]
+    pub outcomes: Vec<String>,
+    pub notes: Option<String>,
+}
+
+impl ContactIn {
+    fn fields(&self) -> Fields {
+        let mut v: Vec<(String, String)> = Vec::new();
+        let mut put = |k: &str, val: &str| v.push((k.to_owned(), val.to_owned()));
+        put("channel", &self.channel);
+        put("relevance", &self.relevance);
+        for (k, val) in [
+            ("caller_kind", &self.caller_kind),
+            ("language", &self.language),
+            ("caller_ref", &self.caller_ref),
+            ("phone", &self.phone),
+            ("labour_sector", &self.labour_sector),
+            ("province", &self.province),
+            ("municipality", &self.municipality),
+            ("notes", &self.notes),
+        ] {
+            if let Some(val) = val {
+                put(k, val);
+            }
+        }
+        if let Some(t) = self.started_at {
+            put("started_at", &t.to_rfc3339());
+        }
+        if let Some(t) = self.ended_at {
+            put("ended_at", &t.to_rfc3339());
+        }
+        if let Some(m) = self.duration_minutes {
+            put("duration", &m.to_string());
+        }
+        if self.mediator_used {
+            put("mediator_used", "on");
+        }
+        for r in &self.reasons {
+            put("reasons", r);
+        }
+        for r in &self.exploitation_forms {
+            put("exploitation_forms", r);
+        }
+        for r in &self.outcomes {
+            put("outcomes", r);
+        }
+        Fields::from_pairs(v)
+    }
+}
+
+/// A change of a contact's outcomes and notes (both replaced).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    pub outcomes: Vec<String>,
+    pub notes: Option<String>,
+}
+
+async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let (from, to) = q.bounds()?;
+    let rows = store::in_period(&state.db, caller.org()?, from, to).await?;
+    let body: Vec<ContactOut> = rows.iter().map(|c| out(c, None)).collect();
+    Ok(api::ok(&body))
+}
+
+async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let fingerprint = idempotency::fingerprint("createHotlineContact", &body);
+    let input: ContactIn = api::json_body(&headers, &body)?;
+    let org = caller.org()?;
+    let model = pages::read_contact(&state, &input.fields(), org, caller.actor.user_id).await?;
+    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
+        Ok(c) => c,
+        Err(replayed) => return Ok(replayed),
+    };
+    let c = store::add_contact(&creation.txn, model).await?;
+    audit::append(
+        &creation.txn,
+        Entry::new(
+            Some(&caller.actor),
+            "hotline.contact.create",
+            "hotline_contact",
+        )
+        .record(c.id)
+        .reason("api"),
+    )
+    .await?;
+    let answer = Answer::created(format!("/hotline/contacts/{}", c.id), &out(&c, None))?;
+    creation.commit(&state.db, answer).await
+}
+
+/// Loads a contact and decides `action` on it (audited); 404 when there is none.
+async fn guarded(
+    state: &SharedState,
+    caller: &Caller,
+    id: i32,
+    action: Action,
+) -> Result<contact::Model, ApiError> {
+    let c = store::contact(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let rid = c.id.to_string();
+    authorize(
+        &state.db,
+        &caller.actor,
+        action,
+        &Resource {
+            owner_organisation_id: c.organisation_id,
+            shared_with: Vec::new(),
+        },
+        None,
+        Target {
+            kind: "hotline_contact",
+            id: &rid,
+            subject: c.caller_ref.as_deref(),
+        },
+    )
+    .await?;
+    Ok(c)
+}
+
+fn notes_of(state: &SharedState, c: &contact::Model) -> Result<Option<String>, ApiError> {
+    c.notes_enc
+        .as_ref()
+        .map(|sealed| {
+            state
+                .keys
+                .decrypt_str(store::NOTES, sealed)
+                .map_err(|_| ApiError::internal("notes cannot be decrypted"))
+        })
+        .transpose()
+}
+
+async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> Result<Response, ApiError> {
+    let c = guarded(&state, &caller, id, Action::Read).await?;
+    let notes = notes_of(&state, &c)?;
+    Ok(api::ok_tagged(&out(&c, notes), c.version))
+}
+
+async fn update(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<ContactPatch>,
+) -> Result<Response, ApiError> {
+    let version = api::if_match(&headers)?;
+    guarded(&state, &caller, id, Action::Write).await?;
+    let outcomes = crate::cases::rules::codes(&patch.outcomes, rules::OUTCOMES)
+        .map_err(|k| ApiError::invalid(k, Some("outcomes")))?
+        .join(",");
+    let notes = patch.notes.unwrap_or_default();
+    let notes_enc = if notes.trim().is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .keys
+                .encrypt_str(store::NOTES, notes.trim())
+                .map_err(|_| ApiError::internal("sealing notes"))?,
+        )
+    };
+    if !store::update_contact(&state.db, id, version, outcomes, notes_enc).await? {
+        return Err(ApiError::stale());
+    }
+    audit::append(
+        &state.db,
+        Entry::new(
+            Some(&caller.actor),
+            "hotline.contact.update",
+            "hotline_contact",
+        )
+        .record(id)
+        .reason("api"),
+    )
+    .await?;
+    let c = store::contact(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let notes = notes_of(&state, &c)?;
+    Ok(api::ok_tagged(&out(&c, notes), c.version))
+}

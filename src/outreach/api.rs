@@ -1,0 +1,278 @@
+//! Street-unit outings in the JSON API: the units' phones and other tools send outings (with
+//! an `Idempotency-Key`, so a resend after a lost answer saves nothing twice) and read the
+//! organisation's outings of a period. The outing form's rules decide what is valid.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::entities::outing;
+use super::rules;
+use super::store::{self, Saved};
+use crate::platform::api::{
+    self, Answer, ApiError, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery, idempotency,
+};
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::Permission;
+use crate::platform::web::SharedState;
+use crate::platform::web::form::Fields;
+
+pub fn routes() -> ApiRoutes {
+    let p = Some(Permission::Outreach);
+    ApiRoutes::new()
+        .op(
+            ApiSpec::get("/outreach/outings", "listOutings")
+                .summary("outreach", "The organisation's outings in a period")
+                .scope("outreach:read", p)
+                .query::<PeriodQuery>()
+                .returns::<Vec<OutingOut>>(),
+            list,
+        )
+        .op(
+            ApiSpec::create("/outreach/outings", "createOuting")
+                .summary("outreach", "Record an outing with its tallies and contacts")
+                .scope("outreach:write", p)
+                .body::<OutingIn>()
+                .returns::<OutingOut>(),
+            create,
+        )
+}
+
+/// An outing as the API shows it (notes and observation notes stay on the unit's pages).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OutingOut {
+    pub id: i32,
+    pub service_id: i32,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub area: String,
+    pub places: Vec<i32>,
+    pub languages: Vec<String>,
+    pub people_met: i32,
+    pub referrals_proposed: i32,
+    pub accompaniments_proposed: i32,
+}
+
+fn out(o: &outing::Model) -> OutingOut {
+    OutingOut {
+        id: o.id,
+        service_id: o.service_id,
+        started_at: o.started_at,
+        ended_at: o.ended_at,
+        area: o.area.clone(),
+        places: o.places.split(',').filter_map(|p| p.parse().ok()).collect(),
+        languages: o
+            .languages
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        people_met: o.people_met,
+        referrals_proposed: o.referrals_proposed,
+        accompaniments_proposed: o.accompaniments_proposed,
+    }
+}
+
+/// An outing to record. Tallies are maps from code to count; each must add up to
+/// `people_met`, as on the form.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutingIn {
+    /// The street unit (a service of the caller's organisation).
+    pub service_id: i32,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub area: Option<String>,
+    /// Places of the unit visited.
+    #[serde(default)]
+    pub places: Vec<i32>,
+    pub team: Option<String>,
+    pub mediators: Option<String>,
+    /// ISO 639-1 codes.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub people_met: u32,
+    /// `female`, `male`, `transgender`, `other`, `unknown`.
+    #[serde(default)]
+    pub gender: BTreeMap<String, u32>,
+    /// `minor`, `18_24`, `25_34`, `35_plus`, `unknown`.
+    #[serde(default)]
+    pub age_band: BTreeMap<String, u32>,
+    /// `new`, `known`.
+    #[serde(default)]
+    pub status: BTreeMap<String, u32>,
+    /// ISO 3166-1 alpha-2 codes.
+    #[serde(default)]
+    pub nationality: BTreeMap<String, u32>,
+    /// Materials given (the configured list, `outreach.materials`).
+    #[serde(default)]
+    pub materials: BTreeMap<String, u32>,
+    /// Health topics discussed.
+    #[serde(default)]
+    pub topics: BTreeMap<String, u32>,
+    /// Anonymous codes of the people met one by one.
+    #[serde(default)]
+    pub codes: Vec<String>,
+    #[serde(default)]
+    pub referrals_proposed: u32,
+    #[serde(default)]
+    pub accompaniments_proposed: u32,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub observations: Vec<ObservationIn>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationIn {
+    pub place_id: i32,
+    pub people_seen: u32,
+    #[serde(default)]
+    pub new_groups: bool,
+    #[serde(default)]
+    pub control_signs: bool,
+    pub note: Option<String>,
+}
+
+impl OutingIn {
+    /// The outing as the form's fields; a tally code the form does not know is refused here
+    /// (the form would silently have no box for it).
+    fn fields(&self, materials: &[String], key: &str) -> Result<Fields, ApiError> {
+        let mut v: Vec<(String, String)> = Vec::new();
+        let mut put = |k: &str, val: String| v.push((k.to_owned(), val));
+        put("service_id", self.service_id.to_string());
+        put("started_at", self.started_at.to_rfc3339());
+        put("ended_at", self.ended_at.to_rfc3339());
+        put("area", self.area.clone().unwrap_or_default());
+        put("team", self.team.clone().unwrap_or_default());
+        put("mediators", self.mediators.clone().unwrap_or_default());
+        put("languages", self.languages.join(","));
+        put("people_met", self.people_met.to_string());
+        put("idempotency_key", key.to_owned());
+        for p in &self.places {
+            put("places", p.to_string());
+        }
+        let known_materials: Vec<&str> = materials.iter().map(String::as_str).collect();
+        for (field, prefix, map, known) in [
+            (
+                "gender",
+                "gender_",
+                &self.gender,
+                crate::cases::rules::GENDERS,
+            ),
+            ("age_band", "age_", &self.age_band, rules::AGE_BANDS),
+            ("status", "status_", &self.status, rules::STATUSES),
+            (
+                "materials",
+                "material_",
+                &self.materials,
+                &known_materials[..],
+            ),
+            ("topics", "topic_", &self.topics, rules::TOPICS),
+        ] {
+            for (code, n) in map {
+                if !known.contains(&code.as_str()) {
+                    return Err(ApiError::invalid(
+                        "api-error-code",
+                        Some(&format!("{field}.{code}")),
+                    ));
+                }
+                put(&format!("{prefix}{code}"), n.to_string());
+            }
+        }
+        for (code, n) in &self.nationality {
+            put("nat_code", code.clone());
+            put("nat_count", n.to_string());
+        }
+        put("codes", self.codes.join(","));
+        put("referrals_proposed", self.referrals_proposed.to_string());
+        put(
+            "accompaniments_proposed",
+            self.accompaniments_proposed.to_string(),
+        );
+        put("notes", self.notes.clone().unwrap_or_default());
+        for o in &self.observations {
+            put("obs_place", o.place_id.to_string());
+            put("obs_people", o.people_seen.to_string());
+            let mut flags = Vec::new();
+            if o.new_groups {
+                flags.push("new_groups");
+            }
+            if o.control_signs {
+                flags.push("control_signs");
+            }
+            put("obs_flags", flags.join(","));
+            put("obs_note", o.note.clone().unwrap_or_default());
+        }
+        Ok(Fields::from_pairs(v))
+    }
+}
+
+async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let (from, to) = q.bounds()?;
+    let org = caller.org()?;
+    let units: Vec<i32> = crate::network::store::services_of(&state.db, org)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == "street_unit")
+        .map(|s| s.id)
+        .collect();
+    let rows = store::outings_in(&state.db, from, to, Some(&units)).await?;
+    let body: Vec<OutingOut> = rows
+        .iter()
+        .filter(|o| o.organisation_id == org)
+        .map(out)
+        .collect();
+    Ok(api::ok(&body))
+}
+
+async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let fingerprint = idempotency::fingerprint("createOuting", &body);
+    let input: OutingIn = api::json_body(&headers, &body)?;
+    let org = caller.org()?;
+    // The outing keeps a key of its own (unique per organisation): the caller's when it fits
+    // the outing's rule, so a resend through the pages' outbox is recognised too.
+    let outing_key = key
+        .as_deref()
+        .and_then(|k| rules::idempotency_key(k).ok())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let fields = input.fields(&state.config.outreach.materials, &outing_key)?;
+    let new = super::pages::read_outing(&state, &fields, org, caller.actor.user_id).await?;
+    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
+        Ok(c) => c,
+        Err(replayed) => return Ok(replayed),
+    };
+    let saved = store::save_outing(&creation.txn, new).await?;
+    if let Saved::Created(id) = saved {
+        audit::append(
+            &creation.txn,
+            Entry::new(Some(&caller.actor), "outreach.outing", "outing")
+                .record(id)
+                .reason("api"),
+        )
+        .await?;
+    }
+    let o = store::outing(&creation.txn, saved.id())
+        .await?
+        .ok_or_else(|| ApiError::internal("outing just saved not found"))?;
+    let mut answer = Answer::created(format!("/outreach/outings/{}", o.id), &out(&o))?;
+    if matches!(saved, Saved::AlreadySaved(_)) {
+        answer.status = StatusCode::OK;
+    }
+    creation.commit(&state.db, answer).await
+}

@@ -1,0 +1,573 @@
+//! The JSON API under `/api/v1`, for the systems around the network (the national hotline, the
+//! Region's analytics, the street units' phones).
+//!
+//! - A caller presents an API token (`Authorization: Bearer satis_…`). The token acts as one
+//!   staff account in one organisation: the policy module decides with that account's roles,
+//!   exactly as for pages, and the token's scopes narrow it further.
+//! - Every operation is registered in [`ApiRoutes`] with its scope, its permission and the
+//!   schemas of what it takes and gives: the access-matrix test walks the table, and
+//!   [`openapi::document`] is generated from it (served at `/api/v1/openapi.json`).
+//! - Errors are JSON: `{"error": {"code", "message", "reference", "field"}}`, the message
+//!   translated, never a stack trace, SQL or a submitted value.
+//! - Creating requests may carry `Idempotency-Key` ([`idempotency`]); updates need `If-Match`
+//!   with the record's `ETag`.
+//!
+//! Each area owns its operations in its own `api.rs`; this module is the shared frame.
+
+pub mod error;
+pub mod idempotency;
+pub mod openapi;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, on};
+use chrono::{Duration, Utc};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::identity::{store, tokens};
+use crate::platform::policy::{Actor, Permission};
+use crate::platform::web::SharedState;
+pub use error::ApiError;
+
+/// The prefix every operation's path is relative to.
+pub const PREFIX: &str = "/api/v1";
+
+/// Who is calling: the account behind the token, and what the token may do.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub actor: Actor,
+    pub token_id: i32,
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    /// The caller's organisation (every token has one).
+    pub fn org(&self) -> Result<i32, ApiError> {
+        self.actor.organisation_id.ok_or_else(ApiError::forbidden)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// Builds a schema for the OpenAPI document.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// One operation: its route, its access rule and what goes in and out.
+#[derive(Clone, Debug)]
+pub struct ApiSpec {
+    pub method: Method,
+    /// Relative to [`PREFIX`], with `{name}` path parameters (integers).
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// The token scope it needs.
+    pub scope: &'static str,
+    /// The permission the account's roles must carry (`None`: any staff role).
+    pub permission: Option<Permission>,
+    pub query: Option<SchemaFn>,
+    pub body: Option<SchemaFn>,
+    pub response: Option<SchemaFn>,
+    pub success: u16,
+    /// Updates: `If-Match` with the record's `ETag` is required.
+    pub if_match: bool,
+    /// Creates: an `Idempotency-Key` makes a resend safe.
+    pub idempotent: bool,
+    /// Reads of one record answer with an `ETag`.
+    pub etag: bool,
+}
+
+impl ApiSpec {
+    fn new(method: Method, path: &'static str, operation_id: &'static str) -> ApiSpec {
+        ApiSpec {
+            method,
+            path,
+            operation_id,
+            summary: "",
+            tag: "",
+            scope: "",
+            permission: None,
+            query: None,
+            body: None,
+            response: None,
+            success: 200,
+            if_match: false,
+            idempotent: false,
+            etag: false,
+        }
+    }
+
+    pub fn get(path: &'static str, operation_id: &'static str) -> ApiSpec {
+        ApiSpec::new(Method::GET, path, operation_id)
+    }
+
+    /// A creating request: 201, with an optional `Idempotency-Key`.
+    pub fn create(path: &'static str, operation_id: &'static str) -> ApiSpec {
+        ApiSpec {
+            success: 201,
+            idempotent: true,
+            ..ApiSpec::new(Method::POST, path, operation_id)
+        }
+    }
+
+    /// An update of one record, guarded by `If-Match`.
+    pub fn update(path: &'static str, operation_id: &'static str) -> ApiSpec {
+        ApiSpec {
+            if_match: true,
+            etag: true,
+            ..ApiSpec::new(Method::PATCH, path, operation_id)
+        }
+    }
+
+    pub fn summary(self, tag: &'static str, summary: &'static str) -> Self {
+        ApiSpec {
+            tag,
+            summary,
+            ..self
+        }
+    }
+
+    pub fn scope(self, scope: &'static str, permission: Option<Permission>) -> Self {
+        ApiSpec {
+            scope,
+            permission,
+            ..self
+        }
+    }
+
+    pub fn query<Q: JsonSchema>(self) -> Self {
+        ApiSpec {
+            query: Some(schema_of::<Q>),
+            ..self
+        }
+    }
+
+    pub fn body<B: JsonSchema>(self) -> Self {
+        ApiSpec {
+            body: Some(schema_of::<B>),
+            ..self
+        }
+    }
+
+    pub fn returns<R: JsonSchema>(self) -> Self {
+        ApiSpec {
+            response: Some(schema_of::<R>),
+            ..self
+        }
+    }
+
+    pub fn with_etag(self) -> Self {
+        ApiSpec { etag: true, ..self }
+    }
+
+    /// The full path as a client calls it, e.g. `/api/v1/cases/{id}`.
+    pub fn full_path(&self) -> String {
+        format!("{PREFIX}{}", self.path)
+    }
+}
+
+/// The API's route table under construction.
+#[derive(Default)]
+pub struct ApiRoutes {
+    router: Router<SharedState>,
+    specs: Vec<ApiSpec>,
+}
+
+impl ApiRoutes {
+    pub fn new() -> ApiRoutes {
+        ApiRoutes::default()
+    }
+
+    /// Registers `handler` for `spec`, callable only with the spec's scope and permission.
+    pub fn op<H, T>(mut self, spec: ApiSpec, handler: H) -> Self
+    where
+        H: Handler<T, SharedState>,
+        T: 'static,
+    {
+        let filter = axum::routing::MethodFilter::try_from(spec.method.clone())
+            .unwrap_or(axum::routing::MethodFilter::GET);
+        let (scope, permission) = (spec.scope, spec.permission);
+        let mr: MethodRouter<SharedState> = on(filter, handler).route_layer(middleware::from_fn(
+            move |req: Request, next: Next| enforce(scope, permission, req, next),
+        ));
+        self.router = self.router.route(spec.path, mr);
+        self.specs.push(spec);
+        self
+    }
+
+    pub fn merge(mut self, other: ApiRoutes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.specs.extend(other.specs);
+        self
+    }
+
+    pub fn specs(&self) -> &[ApiSpec] {
+        &self.specs
+    }
+}
+
+/// Every operation of the API (the OpenAPI document and the access matrix walk these).
+pub fn api_routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .merge(crate::network::api::routes())
+        .merge(crate::hotline::api::routes())
+        .merge(crate::reports::api::routes())
+        .merge(crate::outreach::api::routes())
+        .merge(crate::cases::api::routes())
+        .merge(crate::projects::api::routes())
+        .merge(crate::referrals::api::routes())
+        .merge(crate::stats::api::routes())
+}
+
+/// The API router, to be nested under [`PREFIX`].
+pub fn router(state: SharedState) -> Router<SharedState> {
+    let routes = api_routes();
+    routes
+        .router
+        .route(
+            "/openapi.json",
+            axum::routing::get(|| async { openapi_response() }),
+        )
+        .fallback(|| async { ApiError::not_found() })
+        .layer(middleware::from_fn_with_state(state, authenticate))
+}
+
+fn openapi_response() -> Response {
+    axum::Json(openapi::document(api_routes().specs())).into_response()
+}
+
+async fn enforce(
+    scope: &'static str,
+    permission: Option<Permission>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(caller) = req.extensions().get::<Caller>() else {
+        return ApiError::unauthenticated().into_response();
+    };
+    if !caller.scopes.iter().any(|s| s == scope) {
+        return ApiError::new(StatusCode::FORBIDDEN, "scope_missing", "api-error-scope")
+            .into_response();
+    }
+    let allowed = match permission {
+        Some(p) => caller.actor.can(p),
+        None => !caller.actor.roles.is_empty(),
+    };
+    if !allowed {
+        return ApiError::forbidden().into_response();
+    }
+    next.run(req).await
+}
+
+/// Resolves the bearer token into a [`Caller`]; a request without a valid one goes on without
+/// (and is refused by [`enforce`], except the public OpenAPI document).
+async fn authenticate(State(state): State<SharedState>, mut req: Request, next: Next) -> Response {
+    let presented = bearer(req.headers());
+    if let Some(presented) = presented {
+        match caller_for(&state, &presented).await {
+            Ok(Some(c)) => {
+                req.extensions_mut().insert(c);
+            }
+            Ok(None) => {
+                tracing::info!("API request with an unknown, revoked or orphan token");
+                return ApiError::unauthenticated().into_response();
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (kind, token) = v.trim().split_once(' ')?;
+    kind.eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+async fn caller_for(state: &SharedState, presented: &str) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = tokens::authenticate(&state.db, presented).await? else {
+        return Ok(None);
+    };
+    let Some(user_id) = token.user_id else {
+        return Ok(None);
+    };
+    let Some(user) = store::user(&state.db, user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    let roles = store::roles_in(&state.db, user.id, token.organisation_id).await?;
+    let province = store::organisation(&state.db, token.organisation_id)
+        .await?
+        .and_then(|o| o.province);
+    if token
+        .last_used_at
+        .is_none_or(|t| Utc::now() - t > Duration::seconds(60))
+    {
+        tokens::touch(&state.db, token.id).await?;
+    }
+    Ok(Some(Caller {
+        actor: Actor {
+            user_id: user.id,
+            username: user.username,
+            organisation_id: Some(token.organisation_id),
+            province,
+            roles,
+        },
+        token_id: token.id,
+        scopes: token.scopes.split(' ').map(str::to_owned).collect(),
+    }))
+}
+
+/// A JSON request body, refused with a JSON error naming the wrong field (never its value).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "error-413"))?;
+        json_body(&headers, &bytes).map(ApiJson)
+    }
+}
+
+/// A request body that must be JSON (415 otherwise), decoded into `T` (422 naming the field).
+/// Creates read the raw body first to fingerprint it for their idempotency key.
+pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "api-error-media-type",
+        ));
+    }
+    decode(body)
+}
+
+/// Decodes a JSON document into `T`, naming the first wrong field.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| invalid_at(&e.path().to_string()))
+}
+
+fn invalid_at(path: &str) -> ApiError {
+    let field = if path == "." { None } else { Some(path) };
+    ApiError::invalid("api-error-body", field)
+}
+
+/// Query parameters, refused with a JSON error naming the wrong parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::invalid("api-error-query", Some(&e.path().to_string())))
+    }
+}
+
+/// A record id from the path; anything but a positive whole number is a 404.
+pub struct ApiId(pub i32);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found())?;
+        raw.parse::<i32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(ApiId)
+            .ok_or_else(ApiError::not_found)
+    }
+}
+
+/// The `ETag` of a record at `version`.
+pub fn etag(version: i32) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version an `If-Match` header names: `Err` 428 when absent, 412 when unreadable.
+pub fn if_match(headers: &HeaderMap) -> Result<i32, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "api-error-if-match",
+        ));
+    };
+    v.to_str()
+        .ok()
+        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|s| s.strip_prefix('v'))
+        .and_then(|s| s.parse::<i32>().ok())
+        .ok_or_else(ApiError::stale)
+}
+
+/// A 200 answer with `body`.
+pub fn ok<T: Serialize>(body: &T) -> Response {
+    axum::Json(body).into_response()
+}
+
+/// A 200 answer with `body` and the record's `ETag`.
+pub fn ok_tagged<T: Serialize>(body: &T, version: i32) -> Response {
+    let mut r = axum::Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+/// Data of one JSON answer, kept for idempotent replays.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    pub fn created<T: Serialize>(location: String, body: &T) -> Result<Answer, ApiError> {
+        Ok(Answer {
+            status: StatusCode::CREATED,
+            location: Some(location),
+            body: serde_json::to_value(body).map_err(|_| ApiError::internal("encoding"))?,
+        })
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, axum::Json(self.body)).into_response();
+        if let Some(v) = self
+            .location
+            .and_then(|l| HeaderValue::from_str(&format!("{PREFIX}{l}")).ok())
+        {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        r
+    }
+}
+
+/// A period in a query (`from`, `to`, ISO dates, both included).
+#[derive(Debug, Default, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// First day, `YYYY-MM-DD` (default: 30 days before `to`).
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day, `YYYY-MM-DD` (default: today).
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl PeriodQuery {
+    /// The period as start (inclusive) and end (exclusive) instants; 422 when backwards or
+    /// longer than ten years.
+    pub fn bounds(&self) -> Result<(chrono::DateTime<Utc>, chrono::DateTime<Utc>), ApiError> {
+        let to = self.to.unwrap_or_else(|| Utc::now().date_naive());
+        let from = self.from.unwrap_or(to - Duration::days(30));
+        if from > to || (to - from).num_days() > 3660 {
+            return Err(ApiError::invalid("api-error-period", Some("from")));
+        }
+        let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        let end = (to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc());
+        match (start, end) {
+            (Some(s), Some(e)) => Ok((s, e)),
+            _ => Err(ApiError::invalid("api-error-period", Some("from"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_reads_strong_and_weak_tags() {
+        let mut h = HeaderMap::new();
+        assert_eq!(
+            if_match(&h).err().map(|e| e.status()),
+            Some(StatusCode::PRECONDITION_REQUIRED)
+        );
+        h.insert(header::IF_MATCH, HeaderValue::from_static("\"v7\""));
+        assert_eq!(if_match(&h).ok(), Some(7));
+        h.insert(header::IF_MATCH, HeaderValue::from_static("W/\"v8\""));
+        assert_eq!(if_match(&h).ok(), Some(8));
+        h.insert(header::IF_MATCH, HeaderValue::from_static("*"));
+        assert_eq!(
+            if_match(&h).err().map(|e| e.status()),
+            Some(StatusCode::PRECONDITION_FAILED)
+        );
+    }
+
+    #[test]
+    fn a_wrong_body_names_the_field_not_the_value() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct B {
+            count: i32,
+        }
+        let e = decode::<B>(br#"{"count": "Maria Rossi"}"#).err();
+        let e = e.map(|e| (e.status(), e.field().map(str::to_owned)));
+        assert_eq!(
+            e,
+            Some((StatusCode::UNPROCESSABLE_ENTITY, Some("count".to_owned())))
+        );
+    }
+
+    #[test]
+    fn a_period_must_run_forwards() {
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let q = PeriodQuery {
+            from: day("2026-02-01"),
+            to: day("2026-01-01"),
+        };
+        assert!(q.bounds().is_err());
+        let q = PeriodQuery {
+            from: day("2026-01-01"),
+            to: day("2026-01-31"),
+        };
+        let (s, e) = q.bounds().unwrap();
+        assert_eq!((e - s).num_days(), 31);
+    }
+}

@@ -1,0 +1,293 @@
+//! The OpenAPI 3.0 document of the API, generated from the route table ([`super::ApiSpec`])
+//! and the Rust types of each operation (schemars). Served at `/api/v1/openapi.json` and kept
+//! in `docs/api/openapi.json`; a test fails when the two differ or when a route is missing
+//! from the document.
+
+use std::collections::BTreeMap;
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use super::ApiSpec;
+
+/// Error statuses every operation may answer, with their meaning.
+const ERRORS: &[(&str, &str)] = &[
+    ("400", "The request cannot be read."),
+    ("401", "No valid API token."),
+    (
+        "403",
+        "The token's scopes or its account's roles do not allow this.",
+    ),
+    ("404", "No such record, or not one this account may see."),
+    ("413", "The body is too large."),
+    ("422", "A field is wrong: `error.field` names it."),
+    (
+        "503",
+        "Busy or storage full: retry after `Retry-After` seconds.",
+    ),
+];
+
+/// The document of every operation, as `satis export openapi` prints it.
+pub fn pretty() -> String {
+    serde_json::to_string_pretty(&document(super::api_routes().specs())).unwrap_or_default()
+}
+
+/// The whole document.
+pub fn document(specs: &[ApiSpec]) -> Value {
+    let mut g = SchemaSettings::openapi3().into_generator();
+    struct Raw<'a> {
+        spec: &'a ApiSpec,
+        query: Option<Value>,
+        body: Option<Value>,
+        response: Option<Value>,
+    }
+    let raws: Vec<Raw<'_>> = specs
+        .iter()
+        .map(|spec| Raw {
+            spec,
+            query: spec.query.map(|f| f(&mut g).to_value()),
+            body: spec.body.map(|f| f(&mut g).to_value()),
+            response: spec.response.map(|f| f(&mut g).to_value()),
+        })
+        .collect();
+    let mut schemas: Map<String, Value> = g.take_definitions(true);
+    let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    for raw in &raws {
+        let spec = raw.spec;
+        let mut params: Vec<Value> = path_params(spec.path)
+            .into_iter()
+            .map(|name| {
+                json!({"name": name, "in": "path", "required": true,
+                       "schema": {"type": "integer", "format": "int32", "minimum": 1}})
+            })
+            .collect();
+        if let Some(q) = &raw.query {
+            params.extend(query_params(resolve(q, &schemas)));
+        }
+        if spec.idempotent {
+            params.push(json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "Makes a resend safe: the first answer is given again.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 100,
+                           "pattern": "^[!-~]+$"}
+            }));
+        }
+        if spec.if_match {
+            params.push(json!({
+                "name": "If-Match", "in": "header", "required": true,
+                "description": "The ETag of the record as the caller last read it.",
+                "schema": {"type": "string"}
+            }));
+        }
+        let mut responses = Map::new();
+        let mut success = json!({"description": "Done."});
+        if let Some(r) = &raw.response {
+            success["content"] = json!({"application/json": {"schema": r}});
+        }
+        let mut headers = Map::new();
+        if spec.etag {
+            headers.insert(
+                "ETag".into(),
+                json!({"description": "The record's version, for If-Match.",
+                       "schema": {"type": "string"}}),
+            );
+        }
+        if spec.success == 201 {
+            headers.insert(
+                "Location".into(),
+                json!({"description": "Where the new record is.", "schema": {"type": "string"}}),
+            );
+        }
+        if !headers.is_empty() {
+            success["headers"] = Value::Object(headers);
+        }
+        responses.insert(spec.success.to_string(), success.clone());
+        if spec.idempotent {
+            if let Some(o) = success.as_object_mut() {
+                o.insert(
+                    "description".into(),
+                    json!("Already recorded under this key."),
+                );
+                o.remove("headers");
+            }
+            responses.insert("200".into(), success);
+            responses.insert(
+                "415".into(),
+                json!({"$ref": "#/components/responses/Error"}),
+            );
+        }
+        if spec.if_match {
+            for code in ["409", "412", "415", "428"] {
+                responses.insert(code.into(), json!({"$ref": "#/components/responses/Error"}));
+            }
+        }
+        for (code, _) in ERRORS {
+            responses.insert(
+                (*code).into(),
+                json!({"$ref": "#/components/responses/Error"}),
+            );
+        }
+        let mut op = json!({
+            "operationId": spec.operation_id,
+            "summary": spec.summary,
+            "tags": [spec.tag],
+            "security": [{"token": []}],
+            "x-scope": spec.scope,
+            "parameters": params,
+            "responses": responses,
+        });
+        if let Some(b) = &raw.body {
+            op["requestBody"] = json!({"required": true,
+                                       "content": {"application/json": {"schema": b}}});
+        }
+        paths
+            .entry(spec.full_path())
+            .or_default()
+            .insert(spec.method.as_str().to_ascii_lowercase(), op);
+    }
+    schemas.insert("Error".into(), error_schema());
+    let errors: Vec<String> = ERRORS.iter().map(|(c, m)| format!("{c}: {m}")).collect();
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "SATIS API",
+            "version": "1",
+            "description": format!(
+                "The JSON API of SATIS, the information system of the Tuscan network against \
+                 human trafficking. A token (`satis token create`) acts as one staff account in \
+                 one organisation, narrowed by its scopes. Errors: {}.",
+                errors.join("; ")
+            ),
+            "license": {"name": "EUPL-1.2"}
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {
+                "Error": {
+                    "description": "An error, with a stable code and a translated message.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                }
+            },
+            "securitySchemes": {
+                "token": {"type": "http", "scheme": "bearer",
+                          "description": "An API token, `satis_…`."}
+            }
+        }
+    })
+}
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "reference"],
+                "properties": {
+                    "code": {"type": "string", "description": "Stable, for programs."},
+                    "message": {"type": "string", "description": "Translated, for people."},
+                    "reference": {"type": "string", "description": "The request's id in the log."},
+                    "field": {"type": "string", "description": "The wrong field, if one is."}
+                }
+            }
+        }
+    })
+}
+
+/// The `{name}` parameters of a path, in order.
+pub fn path_params(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn resolve<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|name| defs.get(name))
+        .unwrap_or(schema)
+}
+
+fn query_params(schema: &Value) -> Vec<Value> {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    props
+        .iter()
+        .map(|(name, s)| {
+            let mut s = s.clone();
+            let description = s
+                .as_object_mut()
+                .and_then(|o| o.remove("description"))
+                .unwrap_or(Value::String(String::new()));
+            if let Some(o) = s.as_object_mut() {
+                o.remove("nullable");
+            }
+            json!({"name": name, "in": "query", "required": required.contains(&name.as_str()),
+                   "description": description, "schema": s})
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checked_in_document_is_the_generated_one() {
+        let kept: Value =
+            serde_json::from_str(include_str!("../../../docs/api/openapi.json")).unwrap();
+        let now: Value = serde_json::from_str(&pretty()).unwrap();
+        assert!(
+            kept == now,
+            "docs/api/openapi.json is stale; regenerate with: \
+             cargo run -- export openapi > docs/api/openapi.json"
+        );
+    }
+
+    #[test]
+    fn every_operation_is_in_the_document_once() {
+        let routes = super::super::api_routes();
+        let doc = document(routes.specs());
+        let mut seen = std::collections::BTreeSet::new();
+        for spec in routes.specs() {
+            let method = spec.method.as_str().to_ascii_lowercase();
+            let op = &doc["paths"][spec.full_path()][&method];
+            assert_eq!(op["operationId"], spec.operation_id, "{}", spec.full_path());
+            assert_eq!(op["x-scope"], spec.scope);
+            assert!(
+                crate::identity::tokens::SCOPES.contains(&spec.scope),
+                "{} needs a known scope",
+                spec.operation_id
+            );
+            assert!(
+                seen.insert(spec.operation_id),
+                "duplicate {}",
+                spec.operation_id
+            );
+        }
+        let documented: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum();
+        assert_eq!(documented, routes.specs().len());
+    }
+
+    #[test]
+    fn path_parameters_are_found_in_order() {
+        assert_eq!(path_params("/cases/{id}/phase/{n}"), vec!["id", "n"]);
+        assert!(path_params("/cases").is_empty());
+    }
+}

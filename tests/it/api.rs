@@ -1,0 +1,753 @@
+//! The JSON API under /api/v1: tokens and scopes, the same policy as the pages (object-level
+//! too), JSON errors that never echo input, idempotent creates, If-Match on updates, load
+//! shedding and a full disk answered with a clean 503.
+
+use satis::platform::policy::Role;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, TestDb, count_rows};
+
+crate::tests![
+    only_a_valid_token_with_its_scope_and_role_gets_in,
+    hotline_contacts_are_created_once_and_updated_only_if_unchanged,
+    another_organisations_records_are_refused_and_audited,
+    bad_input_is_a_json_4xx_that_never_echoes_the_input,
+    outings_and_case_phases_follow_the_forms_rules,
+    over_capacity_the_server_sheds_load_with_retry_after,
+    a_full_disk_is_a_clean_503_and_writes_resume_when_space_returns,
+    the_openapi_document_is_served_and_lists_every_operation,
+    every_operation_answers_every_role_as_the_policy_says,
+];
+
+/// A value that must never appear in an error body or a log line.
+const CANARY: &str = "Zyxcanary Quellvorname";
+
+fn json_of(r: &crate::support::TestResponse) -> Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.body))
+}
+
+#[track_caller]
+fn assert_error(r: &crate::support::TestResponse, status: u16, code: &str) {
+    r.assert_status(status);
+    let v = json_of(r);
+    assert_eq!(v["error"]["code"], code, "{}", r.body);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        r.body
+    );
+    assert!(
+        v["error"]["reference"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+}
+
+async fn contact_body() -> Value {
+    json!({
+        "channel": "phone",
+        "relevance": "pertinent",
+        "caller_kind": "presumed_victim",
+        "started_at": "2026-11-20T10:00:00Z",
+        "duration_minutes": 12,
+        "language": "en",
+        "reasons": ["help_to_leave"],
+        "exploitation_forms": ["sexual"],
+        "province": "FI",
+        "outcomes": ["listening"],
+        "notes": "Chiede di essere richiamata"
+    })
+}
+
+async fn hotline(app: &TestApp, org_name: &str, user: &str) -> (i32, String) {
+    let org = app.organisation(org_name).await;
+    let op = app.user(user, Role::HotlineOperator, org).await;
+    let token = app
+        .token(&op, org, &["hotline:read", "hotline:write"])
+        .await;
+    (org, token)
+}
+
+async fn only_a_valid_token_with_its_scope_and_role_gets_in(db: TestDb) {
+    let app = db.app().await;
+    let (org, token) = hotline(&app, "Numero Verde", "centralino").await;
+    let path = "/api/v1/hotline/contacts";
+
+    let r = app.api("GET", path, "", None, &[]).await;
+    assert_error(&r, 401, "unauthenticated");
+    assert!(r.header("www-authenticate").starts_with("Bearer"));
+    let r = app
+        .api(
+            "GET",
+            path,
+            "satis_forged_token",
+            None,
+            &[("accept-language", "en")],
+        )
+        .await;
+    assert_error(&r, 401, "unauthenticated");
+    assert!(
+        json_of(&r)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("API token")
+    );
+
+    app.api("GET", path, &token, None, &[])
+        .await
+        .assert_status(200);
+
+    // A token without the scope, then an account without the role.
+    let op2 = app.user("centralino2", Role::HotlineOperator, org).await;
+    let narrow = app.token(&op2, org, &["network:read"]).await;
+    assert_error(
+        &app.api("GET", path, &narrow, None, &[]).await,
+        403,
+        "scope_missing",
+    );
+    app.api("GET", "/api/v1/organisations", &narrow, None, &[])
+        .await
+        .assert_status(200);
+    let worker = app.user("operatrice", Role::CaseWorker, org).await;
+    let wrong_role = app.token(&worker, org, &["hotline:read"]).await;
+    assert_error(
+        &app.api("GET", path, &wrong_role, None, &[]).await,
+        403,
+        "forbidden",
+    );
+
+    // A session cookie is not an API credential.
+    app.sign_in(&op2).await;
+    let r = app
+        .request(
+            axum::http::Method::GET,
+            path,
+            &[],
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_error(&r, 401, "unauthenticated");
+
+    // Disabling the account ends its tokens' powers; so does revoking the token.
+    satis::identity::store::set_disabled(&app.state.db, op2.id, true)
+        .await
+        .unwrap();
+    let to_disable = app.token(&worker, org, &["cases:read"]).await;
+    assert_error(
+        &app.api("GET", "/api/v1/organisations", &narrow, None, &[])
+            .await,
+        401,
+        "unauthenticated",
+    );
+    let id = crate::support::scalar(&app, "SELECT MAX(id) FROM api_token").await as i32;
+    app.api("GET", "/api/v1/cases", &to_disable, None, &[])
+        .await
+        .assert_status(200);
+    satis::identity::tokens::revoke(&app.state.db, id)
+        .await
+        .unwrap();
+    assert_error(
+        &app.api("GET", "/api/v1/cases", &to_disable, None, &[])
+            .await,
+        401,
+        "unauthenticated",
+    );
+}
+
+async fn hotline_contacts_are_created_once_and_updated_only_if_unchanged(db: TestDb) {
+    let app = db.app().await;
+    let (_, token) = hotline(&app, "Numero Verde", "centralino").await;
+    let body = contact_body().await;
+    let key = [("idempotency-key", "phone-7f3a-0001")];
+    let first = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&body),
+            &key,
+        )
+        .await;
+    first.assert_status(201);
+    let created = json_of(&first);
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        first.header("location"),
+        format!("/api/v1/hotline/contacts/{id}")
+    );
+    // The answer was lost: the phone sends again. Same answer, nothing new.
+    let again = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&body),
+            &key,
+        )
+        .await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed"), "true");
+    assert_eq!(json_of(&again)["id"], created["id"]);
+    assert_eq!(count_rows(&app, "hotline_contact").await, 1);
+    // The same key for another request is refused, not answered with the wrong record.
+    let mut other = body.clone();
+    other["duration_minutes"] = json!(30);
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&other),
+            &key,
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(count_rows(&app, "hotline_contact").await, 1);
+
+    // Reading one contact gives its notes and an ETag; the read is audited.
+    let path = format!("/api/v1/hotline/contacts/{id}");
+    let r = app.api("GET", &path, &token, None, &[]).await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["notes"], "Chiede di essere richiamata");
+    let etag = r.header("etag").to_owned();
+    assert_eq!(etag, "\"v1\"");
+    let reads = count_rows(&app, "audit_event").await;
+    assert!(reads >= 2);
+
+    let patch = json!({"outcomes": ["listening", "call_back"], "notes": "Richiamata alle 18"});
+    let r = app.api("PATCH", &path, &token, Some(&patch), &[]).await;
+    assert_error(&r, 428, "if_match_required");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&patch),
+            &[("if-match", "\"v9\"")],
+        )
+        .await;
+    assert_error(&r, 412, "stale");
+    let r = app
+        .api("PATCH", &path, &token, Some(&patch), &[("if-match", &etag)])
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.header("etag"), "\"v2\"");
+    assert_eq!(json_of(&r)["outcomes"], json!(["listening", "call_back"]));
+    // A second writer with the old ETag does not overwrite the first.
+    let late = json!({"outcomes": ["listening"], "notes": "sovrascrivo"});
+    let r = app
+        .api("PATCH", &path, &token, Some(&late), &[("if-match", &etag)])
+        .await;
+    assert_error(&r, 412, "stale");
+    let r = app.api("GET", &path, &token, None, &[]).await;
+    assert_eq!(json_of(&r)["notes"], "Richiamata alle 18");
+
+    let r = app
+        .api(
+            "GET",
+            "/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30",
+            &token,
+            None,
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r).as_array().unwrap().len(), 1);
+    assert!(json_of(&r)[0]["notes"].is_null(), "lists carry no notes");
+}
+
+async fn another_organisations_records_are_refused_and_audited(db: TestDb) {
+    let app = db.app().await;
+    let (_, token_a) = hotline(&app, "Numero Verde", "centralino").await;
+    let (_, token_b) = hotline(&app, "Altro Ente", "estraneo").await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token_a,
+            Some(&contact_body().await),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let id = json_of(&r)["id"].as_i64().unwrap();
+    let path = format!("/api/v1/hotline/contacts/{id}");
+    let r = app.api("GET", &path, &token_b, None, &[]).await;
+    assert_error(&r, 403, "forbidden");
+    assert!(!r.body.contains("richiamata"));
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token_b,
+            Some(&json!({"outcomes": [], "notes": "x"})),
+            &[("if-match", "\"v1\"")],
+        )
+        .await;
+    assert_error(&r, 403, "forbidden");
+    let listed = json_of(
+        &app.api(
+            "GET",
+            "/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30",
+            &token_b,
+            None,
+            &[],
+        )
+        .await,
+    );
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+    let denied = crate::support::scalar(
+        &app,
+        "SELECT COUNT(*) FROM audit_event WHERE outcome = 'denied'",
+    )
+    .await;
+    assert_eq!(denied, 2, "both refusals are in the audit trail");
+
+    // Cases: a case worker of another organisation neither lists nor reads the case.
+    let owner = app.organisation("Casa Rifugio").await;
+    let other = app.organisation("Altro Progetto").await;
+    let w1 = app.user("operatrice1", Role::CaseWorker, owner).await;
+    let w2 = app.user("operatrice2", Role::CaseWorker, other).await;
+    let case_id = crate::access::record_fixture(&app, owner, w1.id).await.1;
+    let t1 = app.token(&w1, owner, &["cases:read"]).await;
+    let t2 = app.token(&w2, other, &["cases:read"]).await;
+    let path = format!("/api/v1/cases/{case_id}");
+    let r = app.api("GET", &path, &t1, None, &[]).await;
+    r.assert_status(200);
+    assert!(
+        !r.body.contains("Matrice"),
+        "the API never gives identity data"
+    );
+    assert_error(
+        &app.api("GET", &path, &t2, None, &[]).await,
+        403,
+        "forbidden",
+    );
+    let listed = json_of(&app.api("GET", "/api/v1/cases", &t2, None, &[]).await);
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+}
+
+async fn bad_input_is_a_json_4xx_that_never_echoes_the_input(db: TestDb) {
+    let app = db.app().await;
+    let (_, token) = hotline(&app, "Numero Verde", "centralino").await;
+    let post = |body: &'static str, ct: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let auth = format!("Bearer {token}");
+            app.request(
+                axum::http::Method::POST,
+                "/api/v1/hotline/contacts",
+                &[
+                    ("authorization", &auth),
+                    ("content-type", ct),
+                    ("cookie", ""),
+                ],
+                axum::body::Body::from(body),
+            )
+            .await
+        }
+    };
+    let wrong_type = format!(
+        r#"{{"channel": "phone", "relevance": "pertinent", "duration_minutes": "{CANARY}"}}"#
+    );
+    let wrong_type: &'static str = Box::leak(wrong_type.into_boxed_str());
+    let r = post(wrong_type, "application/json").await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "duration_minutes");
+    assert!(!r.body.contains("Zyxcanary"), "{}", r.body);
+
+    let r = post("{not json", "application/json").await;
+    assert_error(&r, 422, "invalid");
+    let r = post("{}", "text/plain").await;
+    assert_error(&r, 415, "unsupported_media_type");
+    let unknown = format!(r#"{{"channel": "phone", "relevance": "pertinent", "{CANARY}": 1}}"#);
+    let r = post(Box::leak(unknown.into_boxed_str()), "application/json").await;
+    assert_error(&r, 422, "invalid");
+    let r = post(
+        r#"{"channel": "telepathy", "relevance": "pertinent"}"#,
+        "application/json",
+    )
+    .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(count_rows(&app, "hotline_contact").await, 0);
+
+    assert_error(
+        &app.api("GET", "/api/v1/nowhere", &token, None, &[]).await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &app.api("GET", "/api/v1/hotline/contacts/abc", &token, None, &[])
+            .await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &app.api("GET", "/api/v1/hotline/contacts/99999", &token, None, &[])
+            .await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &app.api("DELETE", "/api/v1/hotline/contacts", &token, None, &[])
+            .await,
+        405,
+        "method_not_allowed",
+    );
+    assert_error(
+        &app.api(
+            "GET",
+            "/api/v1/hotline/contacts?from=2026-13-01",
+            &token,
+            None,
+            &[],
+        )
+        .await,
+        422,
+        "invalid",
+    );
+    assert_error(
+        &app.api(
+            "GET",
+            "/api/v1/hotline/contacts?from=2026-12-01&to=2026-01-01",
+            &token,
+            None,
+            &[],
+        )
+        .await,
+        422,
+        "invalid",
+    );
+    let big = "x".repeat(2 * 1024 * 1024);
+    let auth = format!("Bearer {token}");
+    let r = app
+        .request(
+            axum::http::Method::POST,
+            "/api/v1/hotline/contacts",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                ("cookie", ""),
+            ],
+            axum::body::Body::from(big),
+        )
+        .await;
+    assert_error(&r, 413, "too_large");
+    // Italian by default, English when asked.
+    let r = app
+        .api(
+            "GET",
+            "/api/v1/nowhere",
+            &token,
+            None,
+            &[("accept-language", "en")],
+        )
+        .await;
+    assert!(
+        json_of(&r)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not")
+    );
+}
+
+async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Unità di strada").await;
+    let unit = satis::network::store::add_service(
+        &app.state.db,
+        org,
+        "street_unit",
+        "Unità Firenze",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[],
+    )
+    .await
+    .unwrap()
+    .id;
+    let op = app.user("strada", Role::OutreachOperator, org).await;
+    let token = app
+        .token(&op, org, &["outreach:read", "outreach:write"])
+        .await;
+    let outing = json!({
+        "service_id": unit,
+        "started_at": "2026-11-20T20:00:00Z",
+        "ended_at": "2026-11-21T00:00:00Z",
+        "area": "Cascine",
+        "people_met": 5,
+        "gender": {"female": 4, "transgender": 1},
+        "age_band": {"18_24": 3, "unknown": 2},
+        "status": {"new": 2, "known": 3},
+        "nationality": {"NG": 3, "RO": 2},
+        "materials": {"condoms": 60},
+        "languages": ["EN"],
+        "codes": ["AB12", "CD34"]
+    });
+    let key = [("idempotency-key", "outing-2026-11-20-fi")];
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/outreach/outings",
+            &token,
+            Some(&outing),
+            &key,
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["people_met"], 5);
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/outreach/outings",
+            &token,
+            Some(&outing),
+            &key,
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(count_rows(&app, "outing").await, 1);
+    // Tallies that do not add up, and an unknown code, are refused; nothing saved.
+    let mut bad = outing.clone();
+    bad["gender"] = json!({"female": 1});
+    let r = app
+        .api("POST", "/api/v1/outreach/outings", &token, Some(&bad), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    let mut bad = outing.clone();
+    bad["gender"] = json!({"female": 4, "martian": 1});
+    let r = app
+        .api("POST", "/api/v1/outreach/outings", &token, Some(&bad), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "gender.martian");
+    assert_eq!(count_rows(&app, "outing").await, 1);
+    let r = app
+        .api(
+            "GET",
+            "/api/v1/outreach/outings?from=2026-11-01&to=2026-11-30",
+            &token,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(json_of(&r).as_array().unwrap().len(), 1);
+
+    // A case moves phase only along the state machine and only from the version read.
+    let owner = app.organisation("Casa Rifugio").await;
+    let w = app.user("operatrice", Role::CaseWorker, owner).await;
+    let case_id = crate::access::record_fixture(&app, owner, w.id).await.1;
+    let t = app.token(&w, owner, &["cases:read", "cases:write"]).await;
+    let path = format!("/api/v1/cases/{case_id}");
+    let r = app.api("GET", &path, &t, None, &[]).await;
+    let etag = r.header("etag").to_owned();
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &t,
+            Some(&json!({"phase": "identification"})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["phase"], "identification");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &t,
+            Some(&json!({"phase": "protection"})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_error(&r, 412, "stale");
+    let fresh = r_etag(&app, &path, &t).await;
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &t,
+            Some(&json!({"phase": "closed"})),
+            &[("if-match", &fresh)],
+        )
+        .await;
+    assert_error(&r, 409, "conflict");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &t,
+            Some(&json!({"phase": "sideways"})),
+            &[("if-match", &fresh)],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    // Read-only token: no writes.
+    let ro = app.token(&w, owner, &["cases:read"]).await;
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &ro,
+            Some(&json!({"phase": "protection"})),
+            &[("if-match", &fresh)],
+        )
+        .await;
+    assert_error(&r, 403, "scope_missing");
+}
+
+async fn r_etag(app: &TestApp, path: &str, token: &str) -> String {
+    app.api("GET", path, token, None, &[])
+        .await
+        .header("etag")
+        .to_owned()
+}
+
+async fn over_capacity_the_server_sheds_load_with_retry_after(db: TestDb) {
+    let app = db.app().await;
+    let (_, token) = hotline(&app, "Numero Verde", "centralino").await;
+    let all = app.state.config.max_in_flight as u32;
+    let held = app
+        .state
+        .in_flight
+        .clone()
+        .acquire_many_owned(all)
+        .await
+        .unwrap();
+    let r = app
+        .api("GET", "/api/v1/hotline/contacts", &token, None, &[])
+        .await;
+    assert_error(&r, 503, "unavailable");
+    assert!(r.header("retry-after").parse::<u32>().unwrap() >= 1);
+    let page = app.get("/login").await;
+    page.assert_status(503);
+    assert!(!page.header("retry-after").is_empty());
+    // The health check still answers, so the supervisor does not restart a busy server.
+    app.get("/healthz").await.assert_status(200);
+    drop(held);
+    app.api("GET", "/api/v1/hotline/contacts", &token, None, &[])
+        .await
+        .assert_status(200);
+}
+
+/// A real SQLite database whose size limit is reached (what a full disk looks like to it):
+/// the error is classified as storage full (a 503, not a 500), nothing half-written stays,
+/// and writes resume on the same connection once space is back.
+async fn a_full_disk_is_a_clean_503_and_writes_resume_when_space_returns(_db: TestDb) {
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database, Statement};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("full.db").display());
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(1).min_connections(1);
+    let db = Database::connect(opts).await.unwrap();
+    let be = db.get_database_backend();
+    let exec = |sql: &str| Statement::from_string(be, sql.to_owned());
+    // One connection, so that the page limit applies to every statement below.
+    db.execute_raw(exec("CREATE TABLE t (v TEXT)"))
+        .await
+        .unwrap();
+    db.execute_raw(exec("PRAGMA max_page_count = 8"))
+        .await
+        .unwrap();
+    let mut failure = None;
+    for _ in 0..200 {
+        if let Err(e) = db
+            .execute_raw(exec("INSERT INTO t VALUES (printf('%.2000c', 'x'))"))
+            .await
+        {
+            failure = Some(e);
+            break;
+        }
+    }
+    let e = failure.expect("the size limit was reached");
+    assert_eq!(
+        satis::platform::db::unavailability(&e),
+        Some(satis::platform::db::Unavailable::StorageFull)
+    );
+    let api: satis::platform::api::ApiError = e.into();
+    assert_eq!(api.status().as_u16(), 503);
+    db.execute_raw(exec("PRAGMA max_page_count = 100000"))
+        .await
+        .unwrap();
+    db.execute_raw(exec("INSERT INTO t VALUES ('after')"))
+        .await
+        .unwrap();
+    let ok = db
+        .query_one_raw(exec("PRAGMA integrity_check"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<String>(0)
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+async fn the_openapi_document_is_served_and_lists_every_operation(db: TestDb) {
+    let app = db.app().await;
+    let r = app.get("/api/v1/openapi.json").await;
+    r.assert_status(200);
+    let doc = json_of(&r);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let kept: Value = serde_json::from_str(include_str!("../../docs/api/openapi.json")).unwrap();
+    assert_eq!(doc, kept, "served and checked-in documents differ");
+    // Every documented operation exists: called without a token it asks for one (401),
+    // never 404 or 405.
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let concrete = path.replace("{id}", "1");
+        for method in ops.as_object().unwrap().keys() {
+            let r = app
+                .api(&method.to_uppercase(), &concrete, "", None, &[])
+                .await;
+            assert_eq!(r.status.as_u16(), 401, "{method} {path}: {}", r.body);
+        }
+    }
+}
+
+/// The API's access matrix: every operation, called by an account of every role holding a
+/// token with every scope, is refused (403) exactly when the policy module's table says the
+/// role lacks the operation's permission; otherwise it gets past the door (a 2xx, or the
+/// 404/422/428 its missing record, empty body or missing If-Match earns).
+async fn every_operation_answers_every_role_as_the_policy_says(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Ente Matrice").await;
+    let every_scope: Vec<&str> = satis::identity::tokens::SCOPES.to_vec();
+    let routes = satis::platform::api::api_routes();
+    for role in Role::ALL {
+        let user = app
+            .user(
+                &format!("matrice-{}", role.code().replace('_', "-")),
+                role,
+                org,
+            )
+            .await;
+        let token = app.token(&user, org, &every_scope).await;
+        for spec in routes.specs() {
+            let path = spec.full_path().replace("{id}", "999999");
+            let body = (spec.body.is_some()).then(|| json!({}));
+            let r = app
+                .api(spec.method.as_str(), &path, &token, body.as_ref(), &[])
+                .await;
+            let allowed = spec
+                .permission
+                .is_none_or(|p| satis::platform::policy::role_has(role, p));
+            let status = r.status.as_u16();
+            if allowed {
+                assert!(
+                    [200, 404, 422, 428].contains(&status),
+                    "{role:?} {} {path}: expected to get in, got {status}: {}",
+                    spec.method,
+                    r.body
+                );
+            } else {
+                assert_eq!(status, 403, "{role:?} {} {path}: {}", spec.method, r.body);
+            }
+        }
+    }
+}
