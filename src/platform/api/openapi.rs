@@ -74,8 +74,11 @@ pub fn document(specs: &[ApiSpec]) -> Value {
         }
         if spec.if_match {
             params.push(json!({
-                "name": "If-Match", "in": "header", "required": true,
-                "description": "The ETag of the record as the caller last read it.",
+                // Needed, but documented as optional: without it the answer is a documented
+                // 428 (RFC 6585), which a client must be able to receive and read.
+                "name": "If-Match", "in": "header", "required": false,
+                "description": "The ETag of the record as the caller last read it. Without it \
+                                the answer is 428; with an old one, 412.",
                 "schema": {"type": "string"}
             }));
         }

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Durability gate: SIGKILL the server at random moments during acknowledged writes.
+
+Writers log hotline contacts through the API, each with its own Idempotency-Key, and resend a
+write until it is acknowledged (as a phone or an integration would after a lost answer). A
+killer thread SIGKILLs the server at random moments and starts it again on the same data.
+At the end every acknowledged write must be present exactly once (same id as acknowledged, no
+extra rows), and on SQLite `PRAGMA integrity_check` must say ok.
+
+Usage: durability.py SATIS_BIN LOG_DIR [--writes N] [--kills K] [--writers W]
+                     [--database-url URL] [--restart-db-cmd CMD]
+With --database-url postgres://… the same runs on PostgreSQL; --restart-db-cmd (e.g.
+"pg_ctlcluster 15 main restart -m immediate") also restarts the database in immediate mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+# Must never reach a log line, an error body or a temporary file (scripts/gates/pii_scan.py).
+CANARY = "Zyxcanary Quellvorname"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, bin_: str, env: dict, log: Path):
+        self.bin, self.env, self.log = bin_, env, open(log, "a")
+        self.proc: subprocess.Popen | None = None
+        self.lock = threading.Lock()
+        self.base = f"http://{env['SATIS_LISTEN']}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([self.bin, "serve"], env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=2)
+                return
+            except Exception:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    sys.exit("satis did not (re)start; see durability-server.log")
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+
+def post(base: str, token: str, key: str, body: dict) -> dict | None:
+    req = urllib.request.Request(
+        f"{base}/api/v1/hotline/contacts", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                 "Idempotency-Key": key})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            if r.status in (200, 201):
+                return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        if e.code not in (503,):
+            sys.exit(f"write {key}: unexpected {e.code}: {e.read()[:300]!r}")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        pass  # the server was killed mid-request: resend
+    return None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("satis_bin")
+    ap.add_argument("log_dir")
+    ap.add_argument("--writes", type=int, default=1000)
+    ap.add_argument("--kills", type=int, default=8)
+    ap.add_argument("--writers", type=int, default=4)
+    ap.add_argument("--database-url")
+    ap.add_argument("--restart-db-cmd")
+    ap.add_argument("--seed", type=int, default=20261129)
+    a = ap.parse_args()
+    random.seed(a.seed)
+    logs = Path(a.log_dir)
+    logs.mkdir(parents=True, exist_ok=True)
+    data = tempfile.mkdtemp(prefix="satis-durability-")
+    try:
+        return run(a, logs, Path(data))
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def run(a, logs: Path, data: Path) -> int:
+    env = {"PATH": os.environ.get("PATH", ""), "SATIS_DATA_DIR": str(data),
+           "SATIS_LISTEN": f"127.0.0.1:{free_port()}", "SATIS_LOG": "info",
+           "SATIS_COOKIE_SECURE": "false"}
+    if a.database_url:
+        env["DATABASE_URL"] = a.database_url
+
+    def satis(*args: str) -> str:
+        out = subprocess.run([a.satis_bin, *args], env=env, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"satis {args[0]} failed: {out.stdout}{out.stderr}")
+        return out.stdout
+
+    satis("user", "add", "--username", "centralino", "--name", "Durability", "--organisation",
+          "Numero Verde Regionale", "--role", "hotline_operator")
+    out = satis("token", "create", "--organisation", "Numero Verde Regionale", "--user",
+                "centralino", "--name", "durability", "--scope", "hotline:write",
+                "--scope", "hotline:read")
+    token = next(w for w in out.split() if w.startswith("satis_"))
+    server = Server(a.satis_bin, env, logs / "durability-server.log")
+    server.start()
+
+    acked: dict[str, int] = {}
+    acked_lock = threading.Lock()
+    kills = 0
+    done = threading.Event()
+
+    def writer(w: int) -> None:
+        for i in range(w, a.writes, a.writers):
+            key = f"durability-{i:06d}"
+            body = {"channel": "phone", "relevance": "pertinent",
+                    "started_at": "2026-11-20T10:00:00Z", "duration_minutes": 1 + i % 30,
+                    "outcomes": ["listening"], "notes": f"{CANARY} chiamata {i}"}
+            while True:
+                got = post(server.base, token, key, body)
+                if got is not None:
+                    with acked_lock:
+                        if key in acked and acked[key] != got["id"]:
+                            sys.exit(f"{key} acknowledged as {acked[key]} then {got['id']}")
+                        acked[key] = got["id"]
+                    break
+                time.sleep(0.05)
+
+    def killer() -> None:
+        nonlocal kills
+        while not done.is_set() and kills < a.kills:
+            time.sleep(random.uniform(0.3, 2.0))
+            if done.is_set():
+                return
+            server.kill()
+            kills += 1
+            if a.restart_db_cmd and kills % 2 == 0:
+                subprocess.run(a.restart_db_cmd, shell=True, check=True)
+                time.sleep(1)
+            server.start()
+
+    started = time.time()
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(a.writers)]
+    k = threading.Thread(target=killer)
+    for t in threads:
+        t.start()
+    k.start()
+    for t in threads:
+        t.join()
+    done.set()
+    k.join()
+    elapsed = time.time() - started
+
+    # Every acknowledged write, exactly once, under the id it was acknowledged with.
+    req = urllib.request.Request(
+        f"{server.base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30",
+        headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        stored = [c["id"] for c in json.loads(r.read())]
+    server.stop()
+    problems = []
+    if len(acked) != a.writes:
+        problems.append(f"{a.writes - len(acked)} writes never acknowledged")
+    if len(stored) != len(set(stored)):
+        problems.append("an id is listed twice")
+    if sorted(stored) != sorted(acked.values()):
+        extra = len(set(stored) - set(acked.values()))
+        missing = len(set(acked.values()) - set(stored))
+        problems.append(f"stored and acknowledged differ: {extra} extra, {missing} missing")
+    integrity = "n/a (PostgreSQL)"
+    if not a.database_url:
+        db = sqlite3.connect(data / "satis.sqlite")
+        integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+        db.close()
+        if integrity != "ok":
+            problems.append(f"integrity_check: {integrity}")
+        # The notes carry the canary: at rest they must be encrypted, in every file of the
+        # database (main file, write-ahead log).
+        for f in data.iterdir():
+            if f.is_file() and CANARY.split()[0].encode() in f.read_bytes():
+                problems.append(f"the notes are readable in plain text in {f.name}")
+    print(f"durability: {a.writes} acknowledged writes by {a.writers} writers, {kills} SIGKILLs"
+          f"{' and database restarts' if a.restart_db_cmd else ''}, {elapsed:.0f} s; "
+          f"{len(stored)} stored; integrity_check: {integrity}")
+    for p in problems:
+        print(f"FAIL: {p}", file=sys.stderr)
+    if kills == 0:
+        print("FAIL: the server was never killed (too few writes for the kill schedule)",
+              file=sys.stderr)
+        return 1
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
