@@ -15,38 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-SCOPES = [
-    "network:read", "hotline:read", "hotline:write", "reports:read", "reports:write",
-    "outreach:read", "outreach:write", "cases:read", "cases:write", "projects:read",
-    "referrals:read", "stats:read",
-]
+from common import Server, base_env, demo_accounts, satis, token
+
 OTHER_ORG = "Ente di verifica API"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def satis(bin_: str, data: str, *args: str, env: dict | None = None) -> str:
-    e = {"PATH": os.environ.get("PATH", ""), "SATIS_DATA_DIR": data, "SATIS_LOG": "warn"}
-    e.update(env or {})
-    out = subprocess.run([bin_, *args], env=e, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"satis {' '.join(args[:2])} failed ({out.returncode}):\n{out.stdout}{out.stderr}")
-    return out.stdout
 
 
 def main() -> int:
@@ -66,61 +43,24 @@ def main() -> int:
 
 
 def run(a, logs: Path, data: str) -> int:
-    banner = satis(a.satis_bin, data, "demo", "--no-serve")
-    # "   numeroverde      hotline_operator           CAT Coop. sociale Onlus"
-    accounts = []
-    for line in banner.splitlines():
-        m = re.match(r"^   (\S+)\s+([a-z_]+)\s{2,}(.+)$", line)
-        if m:
-            accounts.append((m.group(1), m.group(2), m.group(3).strip()))
-    if len(accounts) < 9:
-        sys.exit(f"could not read the demo accounts from:\n{banner}")
+    env = base_env(data)
     identities: dict[str, list[tuple[str, str]]] = {}
-    for username, role, org in accounts:
+    for username, role, org in demo_accounts(satis(a.satis_bin, env, "demo", "--no-serve")):
         second = f"verifica-{role.replace('_', '-')}"
-        satis(a.satis_bin, data, "user", "add", "--username", second, "--name",
-              "Verifica API", "--organisation", OTHER_ORG, "--role", role)
+        satis(a.satis_bin, env, "user", "add", "--username", second, "--name", "Verifica API",
+              "--organisation", OTHER_ORG, "--role", role)
         for user, organisation in [(username, org), (second, OTHER_ORG)]:
-            args = ["token", "create", "--organisation", organisation, "--user", user,
-                    "--name", "api-gate"]
-            for s in SCOPES:
-                args += ["--scope", s]
-            out = satis(a.satis_bin, data, *args)
-            token = re.search(r"(satis_[A-Za-z0-9_-]+)", out)
-            if not token:
-                sys.exit(f"no token in: {out}")
-            identities.setdefault(role, []).append((user, token.group(1)))
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server_log = open(logs / "api-gate-server.log", "w")
-    env = {"PATH": os.environ.get("PATH", ""), "SATIS_DATA_DIR": data,
-           "SATIS_LISTEN": f"127.0.0.1:{port}", "SATIS_LOG": "info"}
-    server = subprocess.Popen([a.satis_bin, "demo"], env=env, stdout=server_log,
-                              stderr=subprocess.STDOUT)
+            identities.setdefault(role, []).append(
+                (user, token(a.satis_bin, env, user, organisation, name="api-gate")))
+    server = Server(a.satis_bin, base_env(data, SATIS_LOG="info"),
+                    logs / "api-gate-server.log", "demo").start()
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except Exception:
-                if server.poll() is not None or time.time() > deadline:
-                    sys.exit("satis did not start; see api-gate-server.log")
-                time.sleep(0.2)
         failures = 0
         for role, ids in sorted(identities.items()):
-            failures += schemathesis(a, logs, base, role, ids)
+            failures += schemathesis(a, logs, server.base, role, ids)
         return 1 if failures else 0
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
-        if server.returncode not in (0, -15, None):
-            print(f"satis exited with {server.returncode}", file=sys.stderr)
+        server.stop()
 
 
 def schemathesis(a, logs: Path, base: str, role: str, ids: list[tuple[str, str]]) -> int:

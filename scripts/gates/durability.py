@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,52 +29,16 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from common import Server, base_env, satis, token
+
 # Must never reach a log line, an error body or a temporary file (scripts/gates/pii_scan.py).
 CANARY = "Zyxcanary Quellvorname"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, bin_: str, env: dict, log: Path):
-        self.bin, self.env, self.log = bin_, env, open(log, "a")
-        self.proc: subprocess.Popen | None = None
-        self.lock = threading.Lock()
-        self.base = f"http://{env['SATIS_LISTEN']}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([self.bin, "serve"], env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.base}/healthz", timeout=2)
-                return
-            except Exception:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    sys.exit("satis did not (re)start; see durability-server.log")
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        self.log.close()
-
-
-def post(base: str, token: str, key: str, body: dict) -> dict | None:
+def post(base: str, bearer: str, key: str, body: dict) -> dict | None:
     req = urllib.request.Request(
         f"{base}/api/v1/hotline/contacts", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+        headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json",
                  "Idempotency-Key": key})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
@@ -113,24 +74,14 @@ def main() -> int:
 
 
 def run(a, logs: Path, data: Path) -> int:
-    env = {"PATH": os.environ.get("PATH", ""), "SATIS_DATA_DIR": str(data),
-           "SATIS_LISTEN": f"127.0.0.1:{free_port()}", "SATIS_LOG": "info",
-           "SATIS_COOKIE_SECURE": "false"}
+    env = base_env(data, SATIS_LOG="info")
     if a.database_url:
         env["DATABASE_URL"] = a.database_url
-
-    def satis(*args: str) -> str:
-        out = subprocess.run([a.satis_bin, *args], env=env, capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(f"satis {args[0]} failed: {out.stdout}{out.stderr}")
-        return out.stdout
-
-    satis("user", "add", "--username", "centralino", "--name", "Durability", "--organisation",
-          "Numero Verde Regionale", "--role", "hotline_operator")
-    out = satis("token", "create", "--organisation", "Numero Verde Regionale", "--user",
-                "centralino", "--name", "durability", "--scope", "hotline:write",
-                "--scope", "hotline:read")
-    token = next(w for w in out.split() if w.startswith("satis_"))
+    org = "Numero Verde Regionale"
+    satis(a.satis_bin, env, "user", "add", "--username", "centralino", "--name", "Durability",
+          "--organisation", org, "--role", "hotline_operator")
+    tok = token(a.satis_bin, env, "centralino", org, ["hotline:write", "hotline:read"],
+                name="durability")
     server = Server(a.satis_bin, env, logs / "durability-server.log")
     server.start()
 
@@ -146,7 +97,7 @@ def run(a, logs: Path, data: Path) -> int:
                     "started_at": "2026-11-20T10:00:00Z", "duration_minutes": 1 + i % 30,
                     "outcomes": ["listening"], "notes": f"{CANARY} chiamata {i}"}
             while True:
-                got = post(server.base, token, key, body)
+                got = post(server.base, tok, key, body)
                 if got is not None:
                     with acked_lock:
                         if key in acked and acked[key] != got["id"]:
@@ -183,7 +134,7 @@ def run(a, logs: Path, data: Path) -> int:
     # Every acknowledged write, exactly once, under the id it was acknowledged with.
     req = urllib.request.Request(
         f"{server.base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30",
-        headers={"Authorization": f"Bearer {token}"})
+        headers={"Authorization": f"Bearer {tok}"})
     with urllib.request.urlopen(req, timeout=30) as r:
         stored = [c["id"] for c in json.loads(r.read())]
     server.stop()

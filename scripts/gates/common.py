@@ -1,0 +1,103 @@
+"""What the gates share: a free port, running `satis` commands, and a served instance."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+# Every scope a token may carry (src/identity/tokens.rs).
+SCOPES = [
+    "network:read", "hotline:read", "hotline:write", "reports:read", "reports:write",
+    "outreach:read", "outreach:write", "cases:read", "cases:write", "projects:read",
+    "referrals:read", "stats:read",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_env(data: str | Path, **extra: str) -> dict:
+    env = {"PATH": os.environ.get("PATH", ""), "SATIS_DATA_DIR": str(data), "SATIS_LOG": "warn",
+           "SATIS_COOKIE_SECURE": "false"}
+    env.update(extra)
+    return env
+
+
+def satis(bin_: str, env: dict, *args: str) -> str:
+    """Runs a satis command to completion; exits the gate naming it when it fails."""
+    out = subprocess.run([bin_, *args], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"satis {' '.join(args[:2])} failed ({out.returncode}):\n{out.stdout}{out.stderr}")
+    return out.stdout
+
+
+def demo_accounts(banner: str) -> list[tuple[str, str, str]]:
+    """(username, role, organisation) of each account `satis demo` printed."""
+    found = []
+    for line in banner.splitlines():
+        m = re.match(r"^   (\S+)\s+([a-z_]+)\s{2,}(.+)$", line)
+        if m:
+            found.append((m.group(1), m.group(2), m.group(3).strip()))
+    if len(found) < 9:
+        sys.exit(f"could not read the demo accounts from:\n{banner}")
+    return found
+
+
+def token(bin_: str, env: dict, user: str, organisation: str, scopes=SCOPES, name="gate") -> str:
+    args = ["token", "create", "--organisation", organisation, "--user", user, "--name", name]
+    for s in scopes:
+        args += ["--scope", s]
+    out = satis(bin_, env, *args)
+    m = re.search(r"(satis_[A-Za-z0-9_-]+)", out)
+    if not m:
+        sys.exit(f"no token in: {out}")
+    return m.group(1)
+
+
+class Server:
+    """`satis <command>` on a free port, its output appended to `log`; restartable."""
+
+    def __init__(self, bin_: str, env: dict, log: Path, command: str = "serve"):
+        self.bin, self.command = bin_, command
+        self.env = dict(env)
+        self.env.setdefault("SATIS_LISTEN", f"127.0.0.1:{free_port()}")
+        self.base = f"http://{self.env['SATIS_LISTEN']}"
+        self.log = open(log, "a")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Server":
+        self.proc = subprocess.Popen([self.bin, self.command], env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=2)
+                return self
+            except Exception:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    sys.exit(f"satis did not start; see {self.log.name}")
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()

@@ -1,0 +1,195 @@
+// Load gate: an open-model load test of the hotline operators' mix through the API, then an
+// overload burst. Open model: requests are sent on a fixed schedule whatever the server does,
+// and each latency is measured from the moment the request was due (no coordinated omission).
+//
+//   node scripts/gates/load.mjs SATIS_BIN [--rate 100] [--seconds 300] [--burst-rate 1500]
+//
+// Mix: 70% reads (the contacts of the last 30 days, or one contact), 20% updates (outcomes and
+// notes with If-Match), 10% creates (a contact with an Idempotency-Key).
+// Targets (docs/BENCHMARKS.md): reads p95 <= 150 ms and p99 <= 300 ms, writes p99 <= 500 ms,
+// no errors. Beyond capacity: only 2xx or 503 with Retry-After, and the server still healthy.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const args = process.argv.slice(2);
+const bin = args[0];
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const RATE = opt("rate", 100);
+const SECONDS = opt("seconds", 300);
+const BURST_RATE = opt("burst-rate", 1500);
+const BURST_SECONDS = opt("burst-seconds", 10);
+const MAX_IN_FLIGHT = opt("max-in-flight", 64);
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const data = mkdtempSync(path.join(tmpdir(), "satis-load-"));
+const env = { PATH: process.env.PATH, SATIS_DATA_DIR: data, SATIS_LOG: "warn" };
+const satis = (...a) => execFileSync(bin, a, { env, encoding: "utf8" });
+satis("demo", "--no-serve");
+const token = satis(
+  "token", "create", "--organisation", "CAT Coop. sociale Onlus", "--user", "numeroverde",
+  "--name", "load", "--scope", "hotline:read", "--scope", "hotline:write",
+).match(/(satis_\S+)/)[1];
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(bin, ["demo"], {
+  env: { ...env, SATIS_LISTEN: `127.0.0.1:${port}`, SATIS_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT) },
+  stdio: "ignore",
+});
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(`${base}/healthz`)).ok) break;
+  } catch {}
+  if (i > 300) throw new Error("satis did not start");
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const auth = { authorization: `Bearer ${token}` };
+const today = new Date().toISOString().slice(0, 10);
+const monthAgo = new Date(Date.now() - 30 * 86400e3).toISOString().slice(0, 10);
+let created = 0;
+const etags = new Map(); // contact id -> ETag, for updates
+const busy = new Set();
+
+async function create() {
+  const n = created++;
+  const r = await fetch(`${base}/api/v1/hotline/contacts`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json", "idempotency-key": `load-${port}-${n}` },
+    body: JSON.stringify({ channel: "phone", relevance: "pertinent", duration_minutes: 1 + (n % 20), outcomes: ["listening"], notes: `chiamata di prova ${n}` }),
+  });
+  const body = await r.json();
+  if (r.ok) etags.set(body.id, `"v${body.version}"`);
+  return r;
+}
+
+async function read() {
+  const ids = [...etags.keys()];
+  if (Math.random() < 0.5 || ids.length === 0) {
+    const r = await fetch(`${base}/api/v1/hotline/contacts?from=${monthAgo}&to=${today}`, { headers: auth });
+    await r.arrayBuffer();
+    return r;
+  }
+  const id = ids[Math.floor(Math.random() * ids.length)];
+  const r = await fetch(`${base}/api/v1/hotline/contacts/${id}`, { headers: auth });
+  await r.arrayBuffer();
+  return r;
+}
+
+async function update() {
+  const free = [...etags.keys()].filter((id) => !busy.has(id));
+  if (free.length === 0) return create();
+  const id = free[Math.floor(Math.random() * free.length)];
+  busy.add(id);
+  try {
+    const r = await fetch(`${base}/api/v1/hotline/contacts/${id}`, {
+      method: "PATCH",
+      headers: { ...auth, "content-type": "application/json", "if-match": etags.get(id) },
+      body: JSON.stringify({ outcomes: ["listening", "call_back"], notes: `aggiornata ${Date.now()}` }),
+    });
+    await r.arrayBuffer();
+    if (r.ok) etags.set(id, r.headers.get("etag"));
+    return r;
+  } finally {
+    busy.delete(id);
+  }
+}
+
+function pct(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Sends `rate` requests a second for `seconds`, on schedule; returns latencies by class. */
+async function openModel(rate, seconds, pick) {
+  const total = rate * seconds;
+  const interval = 1000 / rate;
+  const start = performance.now() + 50;
+  const results = { read: [], write: [], errors: [], statuses: new Map() };
+  const pending = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const kind = pick(i);
+    pending.push(
+      (kind === "read" ? read() : kind === "update" ? update() : create())
+        .then((r) => {
+          const ms = performance.now() - due;
+          results.statuses.set(r.status, (results.statuses.get(r.status) || 0) + 1);
+          if (r.status === 503 && !r.headers.get("retry-after")) results.errors.push("503 without Retry-After");
+          if (!r.ok && r.status !== 503) results.errors.push(`${kind}: ${r.status}`);
+          if (r.ok) (kind === "read" ? results.read : results.write).push(ms);
+          return r.status;
+        })
+        .catch((e) => results.errors.push(`${kind}: ${e.cause?.code || e.message}`)),
+    );
+  }
+  await Promise.all(pending);
+  results.elapsed = (performance.now() - start) / 1000;
+  return results;
+}
+
+// A few contacts to read and update from the start.
+for (let i = 0; i < 50; i++) await create();
+
+const mix = (i) => {
+  const x = (i * 7919) % 100; // deterministic spread: 70 reads, 20 updates, 10 creates per 100
+  return x < 70 ? "read" : x < 90 ? "update" : "create";
+};
+const steady = await openModel(RATE, SECONDS, mix);
+const r = steady.read.sort((a, b) => a - b);
+const w = steady.write.sort((a, b) => a - b);
+const f = (x) => x.toFixed(1);
+const report = {
+  rate: RATE,
+  seconds: SECONDS,
+  requests: r.length + w.length + steady.errors.length,
+  reads: { n: r.length, p50: f(pct(r, 50)), p95: f(pct(r, 95)), p99: f(pct(r, 99)), max: f(r.at(-1)) },
+  writes: { n: w.length, p50: f(pct(w, 50)), p95: f(pct(w, 95)), p99: f(pct(w, 99)), max: f(w.at(-1)) },
+  errors: steady.errors.length,
+  statuses: Object.fromEntries(steady.statuses),
+};
+console.log(JSON.stringify({ steady: report }, null, 1));
+
+// Beyond capacity: a burst far above what two cores serve.
+const burst = await openModel(BURST_RATE, BURST_SECONDS, mix);
+const health = await fetch(`${base}/healthz`).then((x) => x.status).catch(() => 0);
+const after = await read().then((x) => x.status).catch(() => 0);
+const overload = {
+  rate: BURST_RATE,
+  seconds: BURST_SECONDS,
+  statuses: Object.fromEntries(burst.statuses),
+  problems: [...new Set(burst.errors)].slice(0, 5),
+  problem_count: burst.errors.length,
+  healthz_after: health,
+  read_after: after,
+  server_alive: server.exitCode === null,
+};
+console.log(JSON.stringify({ overload }, null, 1));
+server.kill("SIGTERM");
+rmSync(data, { recursive: true, force: true });
+
+const failures = [];
+if (Number(report.reads.p95) > 150) failures.push(`reads p95 ${report.reads.p95} ms > 150`);
+if (Number(report.reads.p99) > 300) failures.push(`reads p99 ${report.reads.p99} ms > 300`);
+if (Number(report.writes.p99) > 500) failures.push(`writes p99 ${report.writes.p99} ms > 500`);
+if (report.errors > 0) failures.push(`${report.errors} errors: ${[...new Set(steady.errors)].slice(0, 3)}`);
+if (!overload.server_alive || health !== 200 || after !== 200) failures.push("the server did not survive the burst");
+if (overload.problem_count > 0) failures.push(`overload answered other than 2xx/503+Retry-After: ${overload.problems}`);
+for (const x of failures) console.error(`FAIL: ${x}`);
+process.exit(failures.length ? 1 : 0);
