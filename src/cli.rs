@@ -772,6 +772,13 @@ fn print_demo_banner(config: &Config, accounts: &[crate::demo::DemoAccount]) {
         " (or add the key {} to an authenticator app).",
         crate::identity::totp::secret_base32(crate::demo::DEMO_TOTP_SECRET)
     );
+    println!(
+        " JSON API: http://{}/api/v1/openapi.json — a token for an account, e.g.",
+        config.listen
+    );
+    println!(
+        "   satis token create --user numeroverde --organisation \"CAT Coop. sociale Onlus\" --name prova --scope hotline:read"
+    );
     println!(" Real data: run `satis serve` (the default) with its own data directory.");
     println!("==================================================================");
     println!();

@@ -11,3 +11,4 @@ api-error-idempotency-reused = Questa chiave di idempotenza è già stata usata 
 api-error-code = Codice sconosciuto nel campo indicato.
 error-503 = Il servizio è momentaneamente occupato. Nulla è stato salvato: riprova tra qualche secondo.
 error-storage-full = Lo spazio di archiviazione è esaurito. Nulla è stato salvato: avvisa l'amministrazione del sistema e riprova più tardi.
+api-error-limit = Il numero di elementi per pagina deve essere tra 1 e 500.

@@ -4,7 +4,7 @@
 //
 //   node scripts/gates/load.mjs SATIS_BIN [--rate 100] [--seconds 300] [--burst-rate 1500]
 //
-// Mix: 70% reads (the contacts of the last 30 days, or one contact), 20% updates (outcomes and
+// Mix: 70% reads (the newest page of the last 30 days' contacts, or one contact), 20% updates (outcomes and
 // notes with If-Match), 10% creates (a contact with an Idempotency-Key).
 // Targets (docs/BENCHMARKS.md): reads p95 <= 150 ms and p99 <= 300 ms, writes p99 <= 500 ms,
 // no errors. Beyond capacity: only 2xx or 503 with Retry-After, and the server still healthy.
@@ -115,7 +115,7 @@ function pct(sorted, p) {
 }
 
 /** Sends `rate` requests a second for `seconds`, on schedule; returns latencies by class. */
-async function openModel(rate, seconds, pick) {
+async function openModel(rate, seconds, pick, overload = false) {
   const total = rate * seconds;
   const interval = 1000 / rate;
   const start = performance.now() + 50;
@@ -132,7 +132,7 @@ async function openModel(rate, seconds, pick) {
           const ms = performance.now() - due;
           results.statuses.set(r.status, (results.statuses.get(r.status) || 0) + 1);
           if (r.status === 503 && !r.headers.get("retry-after")) results.errors.push("503 without Retry-After");
-          if (!r.ok && r.status !== 503) results.errors.push(`${kind}: ${r.status}`);
+          if (!r.ok && (r.status !== 503 || !overload)) results.errors.push(`${kind}: ${r.status}`);
           if (r.ok) (kind === "read" ? results.read : results.write).push(ms);
           return r.status;
         })
@@ -167,7 +167,7 @@ const report = {
 console.log(JSON.stringify({ steady: report }, null, 1));
 
 // Beyond capacity: a burst far above what two cores serve.
-const burst = await openModel(BURST_RATE, BURST_SECONDS, mix);
+const burst = await openModel(BURST_RATE, BURST_SECONDS, mix, true);
 const health = await fetch(`${base}/healthz`).then((x) => x.status).catch(() => 0);
 const after = await read().then((x) => x.status).catch(() => 0);
 const overload = {

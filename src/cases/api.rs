@@ -105,7 +105,9 @@ fn out(c: &case::Model, p: &person::Model) -> CaseOut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseChange {
+    #[schemars(extend("enum" = ["emersion", "identification", "first_assistance", "protection", "inclusion", "closed"]))]
     pub phase: String,
+    #[schemars(extend("enum" = rules::CLOSURE_REASONS))]
     pub reason: Option<String>,
 }
 

@@ -26,7 +26,10 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .op(
             ApiSpec::get("/hotline/contacts", "listHotlineContacts")
-                .summary("hotline", "Contacts of the organisation in a period")
+                .summary(
+                    "hotline",
+                    "Contacts of the organisation in a period, newest first, by pages",
+                )
                 .scope("hotline:read", p)
                 .query::<PeriodQuery>()
                 .returns::<Vec<ContactOut>>(),
@@ -122,10 +125,11 @@ fn out(c: &contact::Model, notes: Option<String>) -> ContactOut {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactIn {
-    /// `phone`, `national_transfer`, `email`, `public_report`, `in_person`.
+    #[schemars(extend("enum" = rules::CHANNELS))]
     pub channel: String,
-    /// `pertinent`, `not_pertinent`, `nuisance`.
+    #[schemars(extend("enum" = rules::RELEVANCE))]
     pub relevance: String,
+    #[schemars(extend("enum" = rules::CALLER_KINDS))]
     pub caller_kind: Option<String>,
     /// When the call started (default: now).
     pub started_at: Option<DateTime<Utc>>,
@@ -140,20 +144,24 @@ pub struct ContactIn {
     /// The caller's number: only its keyed hash is kept, to find earlier calls.
     pub phone: Option<String>,
     #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": rules::REASONS}))]
     pub reasons: Vec<String>,
     #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": crate::cases::rules::EXPLOITATION_FORMS}))]
     pub exploitation_forms: Vec<String>,
+    #[schemars(extend("enum" = crate::cases::rules::LABOUR_SECTORS))]
     pub labour_sector: Option<String>,
     /// Province code (e.g. `FI`).
     pub province: Option<String>,
     pub municipality: Option<String>,
     #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": rules::OUTCOMES}))]
     pub outcomes: Vec<String>,
     pub notes: Option<String>,
 }
 
 impl ContactIn {
-    fn fields(&self) -> Fields {
+    pub(crate) fn fields(&self) -> Fields {
         let mut v: Vec<(String, String)> = Vec::new();
         let mut put = |k: &str, val: &str| v.push((k.to_owned(), val.to_owned()));
         put("channel", &self.channel);
@@ -201,6 +209,7 @@ impl ContactIn {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
+    #[schemars(extend("items" = {"type": "string", "enum": rules::OUTCOMES}))]
     pub outcomes: Vec<String>,
     pub notes: Option<String>,
 }
@@ -210,8 +219,7 @@ async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Response, ApiError> {
-    let (from, to) = q.bounds()?;
-    let rows = store::in_period(&state.db, caller.org()?, from, to).await?;
+    let rows = store::page_in_period(&state.db, caller.org()?, q.bounds()?, q.page()?).await?;
     let body: Vec<ContactOut> = rows.iter().map(|c| out(c, None)).collect();
     Ok(api::ok(&body))
 }

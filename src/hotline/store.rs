@@ -54,6 +54,25 @@ pub async fn in_period(
         .await
 }
 
+/// One page of an organisation's contacts started in `[from, to)`, newest first.
+pub async fn page_in_period(
+    db: &impl ConnectionTrait,
+    org: i32,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    (limit, offset): (u64, u64),
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::OrganisationId.eq(org))
+        .filter(contact::Column::StartedAt.gte(from))
+        .filter(contact::Column::StartedAt.lt(to))
+        .order_by_desc(contact::Column::StartedAt)
+        .order_by_desc(contact::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await
+}
+
 /// Earlier contacts of the same caller: by caller reference or by the phone's blind index.
 pub async fn same_caller(
     db: &impl ConnectionTrait,

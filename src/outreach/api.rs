@@ -27,7 +27,10 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .op(
             ApiSpec::get("/outreach/outings", "listOutings")
-                .summary("outreach", "The organisation's outings in a period")
+                .summary(
+                    "outreach",
+                    "The organisation's outings in a period, newest first, by pages",
+                )
                 .scope("outreach:read", p)
                 .query::<PeriodQuery>()
                 .returns::<Vec<OutingOut>>(),
@@ -142,7 +145,7 @@ pub struct ObservationIn {
 impl OutingIn {
     /// The outing as the form's fields; a tally code the form does not know is refused here
     /// (the form would silently have no box for it).
-    fn fields(&self, materials: &[String], key: &str) -> Result<Fields, ApiError> {
+    pub(crate) fn fields(&self, materials: &[String], key: &str) -> Result<Fields, ApiError> {
         let mut v: Vec<(String, String)> = Vec::new();
         let mut put = |k: &str, val: String| v.push((k.to_owned(), val));
         put("service_id", self.service_id.to_string());
@@ -218,20 +221,8 @@ async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Response, ApiError> {
-    let (from, to) = q.bounds()?;
-    let org = caller.org()?;
-    let units: Vec<i32> = crate::network::store::services_of(&state.db, org)
-        .await?
-        .into_iter()
-        .filter(|s| s.kind == "street_unit")
-        .map(|s| s.id)
-        .collect();
-    let rows = store::outings_in(&state.db, from, to, Some(&units)).await?;
-    let body: Vec<OutingOut> = rows
-        .iter()
-        .filter(|o| o.organisation_id == org)
-        .map(out)
-        .collect();
+    let rows = store::outings_page(&state.db, caller.org()?, q.bounds()?, q.page()?).await?;
+    let body: Vec<OutingOut> = rows.iter().map(out).collect();
     Ok(api::ok(&body))
 }
 

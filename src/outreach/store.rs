@@ -266,6 +266,25 @@ pub async fn recent_outings(
         .await
 }
 
+/// One page of an organisation's outings started in `[from, to)`, newest first.
+pub async fn outings_page(
+    db: &impl ConnectionTrait,
+    org: i32,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    (limit, offset): (u64, u64),
+) -> Result<Vec<outing::Model>, DbErr> {
+    outing::Entity::find()
+        .filter(outing::Column::OrganisationId.eq(org))
+        .filter(outing::Column::StartedAt.gte(from))
+        .filter(outing::Column::StartedAt.lt(to))
+        .order_by_desc(outing::Column::StartedAt)
+        .order_by_desc(outing::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await
+}
+
 /// Outings started in `[from, to)` by the given units.
 pub async fn outings_in(
     db: &impl ConnectionTrait,

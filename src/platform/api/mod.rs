@@ -488,7 +488,8 @@ impl IntoResponse for Answer {
     }
 }
 
-/// A period in a query (`from`, `to`, ISO dates, both included).
+/// A period in a query (`from`, `to`, ISO dates, both included) and a page of the records in
+/// it, newest first.
 #[derive(Debug, Default, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
@@ -496,9 +497,27 @@ pub struct PeriodQuery {
     pub from: Option<chrono::NaiveDate>,
     /// Last day, `YYYY-MM-DD` (default: today).
     pub to: Option<chrono::NaiveDate>,
+    /// Records per page, 1 to 500 (default 100).
+    #[schemars(range(min = 1, max = 500))]
+    pub limit: Option<u32>,
+    /// Records to skip (default 0): the next page starts at `offset + limit`.
+    pub offset: Option<u32>,
 }
 
+/// The default and largest page of a list.
+pub const PAGE: u64 = 100;
+pub const MAX_PAGE: u64 = 500;
+
 impl PeriodQuery {
+    /// The page asked for as (limit, offset); 422 for a limit outside 1–500.
+    pub fn page(&self) -> Result<(u64, u64), ApiError> {
+        let limit = self.limit.map_or(PAGE, u64::from);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ApiError::invalid("api-error-limit", Some("limit")));
+        }
+        Ok((limit, self.offset.map_or(0, u64::from)))
+    }
+
     /// The period as start (inclusive) and end (exclusive) instants; 422 when backwards or
     /// longer than ten years.
     pub fn bounds(&self) -> Result<(chrono::DateTime<Utc>, chrono::DateTime<Utc>), ApiError> {
@@ -561,12 +580,16 @@ mod tests {
         let q = PeriodQuery {
             from: day("2026-02-01"),
             to: day("2026-01-01"),
+            ..Default::default()
         };
         assert!(q.bounds().is_err());
         let q = PeriodQuery {
             from: day("2026-01-01"),
             to: day("2026-01-31"),
+            limit: Some(501),
+            offset: None,
         };
+        assert!(q.page().is_err());
         let (s, e) = q.bounds().unwrap();
         assert_eq!((e - s).num_days(), 31);
     }
