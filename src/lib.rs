@@ -7,6 +7,8 @@ pub mod cli;
 pub mod demo;
 pub mod demo_scale;
 pub mod exchange;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod home;
 pub mod hotline;
 pub mod identity;

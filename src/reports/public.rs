@@ -159,6 +159,74 @@ fn seal(state: &SharedState, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, AppE
         .map_err(|_| AppError::Internal("sealing a report"))
 }
 
+/// A public report as typed, checked: what the handler stores (sealed) once it is not a replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportForm {
+    pub submission: String,
+    pub what: String,
+    pub anonymous: bool,
+    pub contact: String,
+    pub people: Option<i32>,
+    pub kinds: Vec<String>,
+    pub urgency: String,
+    pub minors: String,
+    pub province: Option<String>,
+}
+
+/// Checks the public form's fields (a plain function: unit-tested and fuzzed). The error is the
+/// message key and the status to answer with; nothing is stored on an error.
+pub fn read_report(f: &Fields) -> Result<ReportForm, (&'static str, StatusCode)> {
+    let submission = f.get("submission");
+    if submission.len() < 16 || submission.len() > 64 {
+        return Err(("segnala-error-form", StatusCode::BAD_REQUEST));
+    }
+    let what = f.get("what");
+    if what.chars().count() < 10 {
+        return Err(("segnala-error-what", StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let texts = ["what", "place", "since", "gender", "contact"];
+    if texts.iter().any(|k| f.get(k).chars().count() > MAX_TEXT) {
+        return Err(("segnala-error-too-long", StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let anonymous = f.get("anonymous") != "no";
+    let contact = f.get("contact");
+    if !anonymous && contact.is_empty() {
+        return Err(("segnala-error-contact", StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let people = match f.get("people") {
+        p if p.is_empty() => None,
+        p => match p.parse::<i32>() {
+            Ok(n) if (1..=999).contains(&n) => Some(n),
+            _ => return Err(("segnala-error-people", StatusCode::UNPROCESSABLE_ENTITY)),
+        },
+    };
+    let kinds: Vec<String> = f
+        .all("kinds")
+        .into_iter()
+        .filter(|k| KINDS.contains(&k.as_str()))
+        .collect();
+    let urgency = Some(f.get("urgency"))
+        .filter(|u| URGENCY.contains(&u.as_str()))
+        .unwrap_or_else(|| "unknown".into());
+    let minors = Some(f.get("minors"))
+        .filter(|u| MINORS.contains(&u.as_str()))
+        .unwrap_or_else(|| "unknown".into());
+    let province = crate::network::rules::province(&f.get("province"))
+        .ok()
+        .flatten();
+    Ok(ReportForm {
+        submission,
+        what,
+        anonymous,
+        contact,
+        people,
+        kinds,
+        urgency,
+        minors,
+        province,
+    })
+}
+
 /// `POST /segnala`.
 pub async fn submit(
     State(state): State<SharedState>,
@@ -193,63 +261,11 @@ pub async fn submit(
             },
         ));
     }
-    let submission = f.get("submission");
-    if submission.len() < 16 || submission.len() > 64 {
-        return Ok(again(shell, "segnala-error-form", StatusCode::BAD_REQUEST));
-    }
-    let what = f.get("what");
-    if what.chars().count() < 10 {
-        return Ok(again(
-            shell,
-            "segnala-error-what",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    }
-    let texts = ["what", "place", "since", "gender", "contact"];
-    if texts.iter().any(|k| f.get(k).chars().count() > MAX_TEXT) {
-        return Ok(again(
-            shell,
-            "segnala-error-too-long",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    }
-    let anonymous = f.get("anonymous") != "no";
-    let contact = f.get("contact");
-    if !anonymous && contact.is_empty() {
-        return Ok(again(
-            shell,
-            "segnala-error-contact",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    }
-    let people = match f.get("people") {
-        p if p.is_empty() => None,
-        p => match p.parse::<i32>() {
-            Ok(n) if (1..=999).contains(&n) => Some(n),
-            _ => {
-                return Ok(again(
-                    shell,
-                    "segnala-error-people",
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                ));
-            }
-        },
+    let r = match read_report(&f) {
+        Ok(c) => c,
+        Err((key, status)) => return Ok(again(shell, key, status)),
     };
-    let kinds: Vec<String> = f
-        .all("kinds")
-        .into_iter()
-        .filter(|k| KINDS.contains(&k.as_str()))
-        .collect();
-    let urgency = Some(f.get("urgency"))
-        .filter(|u| URGENCY.contains(&u.as_str()))
-        .unwrap_or_else(|| "unknown".into());
-    let minors = Some(f.get("minors"))
-        .filter(|u| MINORS.contains(&u.as_str()))
-        .unwrap_or_else(|| "unknown".into());
-    let province = crate::network::rules::province(&f.get("province"))
-        .ok()
-        .flatten();
-    let submission_hash = crypto::sha256_hex(submission.as_bytes());
+    let submission_hash = crypto::sha256_hex(r.submission.as_bytes());
     if store::by_submission(&state.db, &submission_hash)
         .await?
         .is_some()
@@ -271,12 +287,12 @@ pub async fn submit(
     let row = report::ActiveModel {
         received_on: Set(Utc::now().date_naive()),
         language: Set(shell.lang.code().to_owned()),
-        province: Set(province),
-        urgency: Set(urgency),
-        people: Set(people),
-        minors: Set(minors),
-        kinds: Set(kinds.join(",")),
-        anonymous: Set(anonymous),
+        province: Set(r.province),
+        urgency: Set(r.urgency),
+        people: Set(r.people),
+        minors: Set(r.minors),
+        kinds: Set(r.kinds.join(",")),
+        anonymous: Set(r.anonymous),
         status: Set("new".into()),
         triage_contact_id: Set(None),
         duplicate_of: Set(None),
@@ -284,14 +300,14 @@ pub async fn submit(
         receipt_lookup: Set(store::lookup_of(&receipt).to_owned()),
         receipt_hash: Set(receipt_hash),
         submission_hash: Set(submission_hash),
-        what_enc: Set(seal(&state, store::WHAT, &what)?),
+        what_enc: Set(seal(&state, store::WHAT, &r.what)?),
         place_enc: Set(seal(&state, store::PLACE, &f.get("place"))?),
         since_enc: Set(seal(&state, store::SINCE, &f.get("since"))?),
         gender_enc: Set(seal(&state, store::GENDER, &f.get("gender"))?),
-        contact_enc: Set(if anonymous {
+        contact_enc: Set(if r.anonymous {
             None
         } else {
-            seal(&state, store::CONTACT, &contact)?
+            seal(&state, store::CONTACT, &r.contact)?
         }),
         ..Default::default()
     };
@@ -299,7 +315,7 @@ pub async fn submit(
         Ok(_) => {}
         // Two identical submissions racing: the unique submission id lets only one in.
         Err(_)
-            if store::by_submission(&state.db, &crypto::sha256_hex(submission.as_bytes()))
+            if store::by_submission(&state.db, &crypto::sha256_hex(r.submission.as_bytes()))
                 .await?
                 .is_some() =>
         {
