@@ -433,17 +433,9 @@ impl TestUser {
     /// A code for a time step not used before (the server refuses replays), within the
     /// allowed drift of one step ahead.
     pub fn code(&self) -> String {
-        let now = chrono::Utc::now().timestamp();
-        let now_step = now / 30;
+        let now_step = chrono::Utc::now().timestamp() / 30;
         let mut next = self.next_step.lock().unwrap();
-        // One step behind is accepted only until the clock moves on: late in a step (a slow
-        // machine may cross into the next before the server checks), start from the current.
-        let earliest = if now % 30 >= 20 {
-            now_step
-        } else {
-            now_step - 1
-        };
-        let step = (*next).max(earliest);
+        let step = (*next).max(now_step - 1);
         assert!(
             step <= now_step + 1,
             "more than three sign-ins in 30 s for one user"
