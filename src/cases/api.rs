@@ -107,7 +107,8 @@ fn out(c: &case::Model, p: &person::Model) -> CaseOut {
 pub struct PhaseChange {
     #[schemars(extend("enum" = ["emersion", "identification", "first_assistance", "protection", "inclusion", "closed"]))]
     pub phase: String,
-    #[schemars(extend("enum" = rules::CLOSURE_REASONS))]
+    /// Needed to close: `autonomy`, `transfer`, `withdrawal`, `repatriation`, `lost_contact`,
+    /// `other`.
     pub reason: Option<String>,
 }
 
@@ -137,14 +138,17 @@ async fn change_phase(
     headers: HeaderMap,
     ApiJson(change): ApiJson<PhaseChange>,
 ) -> Result<Response, ApiError> {
+    let to = Phase::from_code(&change.phase)
+        .ok_or_else(|| ApiError::invalid("case-error-transition", Some("phase")))?;
+    if let Some(r) = &change.reason {
+        api::one_of(r, rules::CLOSURE_REASONS, "reason")?;
+    }
     let version = api::if_match(&headers)?;
     let (c, p, _) = super::pages::guarded(&state, &caller.actor, id, Action::Write).await?;
     if version != c.version {
         return Err(ApiError::stale());
     }
     let from = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
-    let to = Phase::from_code(&change.phase)
-        .ok_or_else(|| ApiError::invalid("case-error-transition", Some("phase")))?;
     let reason = change.reason.as_deref().filter(|r| !r.is_empty());
     rules::transition(from, to, reason).map_err(|e| ApiError::conflict(e.message_key()))?;
     match store::change_phase(&state.db, &c, to, reason, caller.actor.user_id, version).await {

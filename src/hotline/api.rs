@@ -129,7 +129,7 @@ pub struct ContactIn {
     pub channel: String,
     #[schemars(extend("enum" = rules::RELEVANCE))]
     pub relevance: String,
-    #[schemars(extend("enum" = rules::CALLER_KINDS))]
+    /// One of the desk's caller kinds (`presumed_victim`, `citizen`, …); null when unknown.
     pub caller_kind: Option<String>,
     /// When the call started (default: now).
     pub started_at: Option<DateTime<Utc>>,
@@ -149,7 +149,7 @@ pub struct ContactIn {
     #[serde(default)]
     #[schemars(extend("items" = {"type": "string", "enum": crate::cases::rules::EXPLOITATION_FORMS}))]
     pub exploitation_forms: Vec<String>,
-    #[schemars(extend("enum" = crate::cases::rules::LABOUR_SECTORS))]
+    /// One of the labour sectors (`agriculture`, …), for labour exploitation; null otherwise.
     pub labour_sector: Option<String>,
     /// Province code (e.g. `FI`).
     pub province: Option<String>,
@@ -161,6 +161,26 @@ pub struct ContactIn {
 }
 
 impl ContactIn {
+    /// The codes exactly as the OpenAPI document lists them.
+    fn check_codes(&self) -> Result<(), ApiError> {
+        use crate::cases::rules::{EXPLOITATION_FORMS, LABOUR_SECTORS};
+        api::one_of(&self.channel, rules::CHANNELS, "channel")?;
+        api::one_of(&self.relevance, rules::RELEVANCE, "relevance")?;
+        if let Some(k) = &self.caller_kind {
+            api::one_of(k, rules::CALLER_KINDS, "caller_kind")?;
+        }
+        if let Some(k) = &self.labour_sector {
+            api::one_of(k, LABOUR_SECTORS, "labour_sector")?;
+        }
+        api::all_of(&self.reasons, rules::REASONS, "reasons")?;
+        api::all_of(
+            &self.exploitation_forms,
+            EXPLOITATION_FORMS,
+            "exploitation_forms",
+        )?;
+        api::all_of(&self.outcomes, rules::OUTCOMES, "outcomes")
+    }
+
     pub(crate) fn fields(&self) -> Fields {
         let mut v: Vec<(String, String)> = Vec::new();
         let mut put = |k: &str, val: &str| v.push((k.to_owned(), val.to_owned()));
@@ -233,6 +253,7 @@ async fn create(
     let key = idempotency::key(&headers)?;
     let fingerprint = idempotency::fingerprint("createHotlineContact", &body);
     let input: ContactIn = api::json_body(&headers, &body)?;
+    input.check_codes()?;
     let org = caller.org()?;
     let model = pages::read_contact(&state, &input.fields(), org, caller.actor.user_id).await?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
@@ -314,6 +335,7 @@ async fn update(
     headers: HeaderMap,
     ApiJson(patch): ApiJson<ContactPatch>,
 ) -> Result<Response, ApiError> {
+    api::all_of(&patch.outcomes, rules::OUTCOMES, "outcomes")?;
     let version = api::if_match(&headers)?;
     guarded(&state, &caller, id, Action::Write).await?;
     let outcomes = crate::cases::rules::codes(&patch.outcomes, rules::OUTCOMES)

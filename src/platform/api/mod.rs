@@ -421,6 +421,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiId {
     }
 }
 
+/// A code the OpenAPI document lists as an enum: exactly one of `allowed` (no trimming, no
+/// empty value), else 422 naming `field`. The forms are more forgiving; the API is exact.
+pub fn one_of(value: &str, allowed: &[&str], field: &str) -> Result<(), ApiError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("api-error-code", Some(field)))
+    }
+}
+
+/// [`one_of`] for every item of a list.
+pub fn all_of(values: &[String], allowed: &[&str], field: &str) -> Result<(), ApiError> {
+    values.iter().try_for_each(|v| one_of(v, allowed, field))
+}
+
 /// The `ETag` of a record at `version`.
 pub fn etag(version: i32) -> String {
     format!("\"v{version}\"")
