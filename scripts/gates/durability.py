@@ -132,11 +132,18 @@ def run(a, logs: Path, data: Path) -> int:
     elapsed = time.time() - started
 
     # Every acknowledged write, exactly once, under the id it was acknowledged with.
-    req = urllib.request.Request(
-        f"{server.base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30",
-        headers={"Authorization": f"Bearer {tok}"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        stored = [c["id"] for c in json.loads(r.read())]
+    # The list comes in pages of at most 500.
+    stored: list[int] = []
+    while True:
+        req = urllib.request.Request(
+            f"{server.base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30"
+            f"&limit=500&offset={len(stored)}",
+            headers={"Authorization": f"Bearer {tok}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            page = [c["id"] for c in json.loads(r.read())]
+        if not page:
+            break
+        stored += page
     server.stop()
     problems = []
     if len(acked) != a.writes:
