@@ -3,7 +3,7 @@
 use satis::platform::policy::Role;
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::{TestApp, TestDb, find_value};
+use crate::support::{TestApp, TestDb, find_value, scalar};
 
 crate::tests![
     a_person_goes_from_emersion_to_a_closed_case,
@@ -16,21 +16,6 @@ crate::tests![
     retention_erases_identity_after_closure,
     identity_and_notes_are_encrypted_at_rest,
 ];
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let db = &app.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_owned(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0)
-        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
-        .unwrap()
-}
 
 async fn org(app: &TestApp, name: &str) -> i32 {
     satis::identity::store::organisation_by_name(&app.state.db, name)

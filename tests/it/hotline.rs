@@ -3,7 +3,7 @@
 use satis::platform::policy::Role;
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::{TestApp, TestDb, TestUser};
+use crate::support::{TestApp, TestDb, TestUser, scalar};
 
 crate::tests![
     a_nuisance_call_takes_one_action,
@@ -93,21 +93,6 @@ async fn identification_interviews_need_consent_and_leave_the_queue_when_reporte
         !app.get("/hotline").await.body.contains("TOS-2026-00007"),
         "reported interviews leave the queue"
     );
-}
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let db = &app.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_owned(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0)
-        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
-        .unwrap()
 }
 
 async fn operator(app: &TestApp, name: &str) -> (TestUser, i32) {

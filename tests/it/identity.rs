@@ -7,7 +7,7 @@ use satis::platform::audit;
 use satis::platform::policy::{self, Action, Resource, Role};
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::{PASSWORD, TestApp, TestDb, find_value};
+use crate::support::{PASSWORD, TestApp, TestDb, find_value, scalar};
 
 crate::tests![
     sign_in_needs_password_and_second_factor,
@@ -30,21 +30,6 @@ crate::tests![
     a_signed_in_persons_language_preference_comes_first,
     key_rotation_reencrypts_every_encrypted_field,
 ];
-
-async fn raw_count(app: &TestApp, sql: &str) -> i64 {
-    let db = &app.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_owned(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0)
-        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
-        .unwrap()
-}
 
 async fn exec(app: &TestApp, sql: &str) {
     let db = &app.state.db;
@@ -252,13 +237,13 @@ async fn unknown_user_and_wrong_password_look_the_same(db: TestDb) {
     };
     assert_eq!(strip(&a.body, "esistente"), strip(&b.body, "inesistente"));
     // Both failures are in the audit trail; neither stores what was typed.
-    let failed = raw_count(
+    let failed = scalar(
         &app,
         "SELECT COUNT(*) FROM audit_event WHERE action = 'login.failed'",
     )
     .await;
     assert_eq!(failed, 2);
-    let leaked = raw_count(&app, "SELECT COUNT(*) FROM audit_event WHERE reason LIKE '%sbagliata%' OR actor_username = 'inesistente'").await;
+    let leaked = scalar(&app, "SELECT COUNT(*) FROM audit_event WHERE reason LIKE '%sbagliata%' OR actor_username = 'inesistente'").await;
     assert_eq!(leaked, 0);
 }
 
@@ -406,10 +391,7 @@ async fn sessions_expire_when_idle_or_too_old(db: TestDb) {
         });
         assert!(cleared, "the dead cookie is cleared");
     }
-    assert_eq!(
-        raw_count(&app, "SELECT COUNT(*) FROM user_session").await,
-        0
-    );
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM user_session").await, 0);
 }
 
 async fn state_changes_need_same_origin_and_csrf_token(db: TestDb) {
@@ -629,7 +611,7 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
             .all(|l| l.contains(&format!("\"{subject}\"")))
     );
     // The auditor's reading is itself recorded.
-    let reads = raw_count(
+    let reads = scalar(
         &app,
         "SELECT COUNT(*) FROM audit_event WHERE action IN ('audit.read', 'audit.export')",
     )
@@ -721,7 +703,7 @@ async fn emergency_access_needs_reason_expires_and_is_reviewed(db: TestDb) {
     app.get("/break-glass/review")
         .await
         .assert_contains("Verificato");
-    let n = raw_count(
+    let n = scalar(
         &app,
         "SELECT COUNT(*) FROM audit_event WHERE action LIKE 'break_glass.%'",
     )
@@ -777,7 +759,7 @@ async fn api_tokens_are_hashed_scoped_and_revocable(db: TestDb) {
             .unwrap()
             .is_none()
     );
-    let stored = raw_count(
+    let stored = scalar(
         &app,
         &format!(
             "SELECT COUNT(*) FROM api_token WHERE token_hash = '{token}' OR lookup = '{token}'"

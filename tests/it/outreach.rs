@@ -2,9 +2,8 @@
 //! add up, anonymous contacts recognised across outings and linked to a case, and the report.
 
 use satis::platform::policy::Role;
-use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::{TestApp, TestDb, TestUser};
+use crate::support::{TestApp, TestDb, TestUser, scalar};
 
 crate::tests![
     an_outing_sent_twice_is_saved_once,
@@ -15,21 +14,6 @@ crate::tests![
     the_period_report_counts_contacts_interviews_and_accompaniments,
     accompaniments_recorded_before_the_outreach_area_are_kept_and_counted_once,
 ];
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    let db = &app.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_owned(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0)
-        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
-        .unwrap()
-}
 
 /// An organisation with a street unit and a desk in `province`, and its outreach operator.
 struct Unit {
