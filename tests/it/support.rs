@@ -433,6 +433,12 @@ impl TestUser {
     /// A code for a time step not used before (the server refuses replays), within the
     /// allowed drift of one step ahead.
     pub fn code(&self) -> String {
+        // Late in a step, wait for the next: a code one step behind, made now, could be two
+        // steps old by the time a busy server checks it.
+        let now = chrono::Utc::now().timestamp();
+        if now % 30 >= 25 {
+            std::thread::sleep(std::time::Duration::from_secs((30 - now % 30) as u64));
+        }
         let now_step = chrono::Utc::now().timestamp() / 30;
         let mut next = self.next_step.lock().unwrap();
         let step = (*next).max(now_step - 1);
