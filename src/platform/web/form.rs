@@ -6,15 +6,29 @@ use chrono::NaiveDate;
 
 pub struct Fields(Vec<(String, String)>);
 
+/// A value without NUL characters: no form means one, and PostgreSQL cannot store it in text
+/// (it would refuse the whole write where SQLite keeps it).
+fn without_nul(mut v: String) -> String {
+    if v.contains('\0') {
+        v.retain(|c| c != '\0');
+    }
+    v
+}
+
 impl Fields {
     pub fn parse(body: &Bytes) -> Fields {
-        Fields(url::form_urlencoded::parse(body).into_owned().collect())
+        Fields::from_pairs(url::form_urlencoded::parse(body).into_owned().collect())
     }
 
     /// Fields from name–value pairs: the API hands its typed requests to the same rules as
     /// the forms this way.
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Fields {
-        Fields(pairs)
+        Fields(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (without_nul(k), without_nul(v)))
+                .collect(),
+        )
     }
 
     /// The first value of `name`, trimmed; empty when absent.
@@ -132,6 +146,15 @@ mod tests {
         assert_eq!(f.version(), -1);
         assert!(!f.values().iter().any(|(k, _)| k == "_csrf"));
         assert_eq!(f.text("a", 0), "");
+    }
+
+    #[test]
+    fn nul_characters_are_dropped_from_names_and_values() {
+        let f = Fields::parse(&Bytes::from_static(b"area=Cas%00cine&n%00ote=x"));
+        assert_eq!(f.get("area"), "Cascine");
+        assert_eq!(f.get("note"), "x");
+        let f = Fields::from_pairs(vec![("m".into(), "\0\0".into())]);
+        assert_eq!(f.opt("m"), None);
     }
 
     #[test]
