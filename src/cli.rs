@@ -779,6 +779,12 @@ fn print_demo_banner(config: &Config, accounts: &[crate::demo::DemoAccount]) {
     println!(
         "   satis token create --user numeroverde --organisation \"CAT Coop. sociale Onlus\" --name prova --scope hotline:read"
     );
+    println!(
+        " Public report form: http://{}/segnala — the receipt {} opens an invented",
+        config.listen,
+        crate::demo::DEMO_RECEIPT
+    );
+    println!("   report's thread at /segnala/ricevuta; the hotline triages it at /reports.");
     println!(" Real data: run `satis serve` (the default) with its own data directory.");
     println!("==================================================================");
     println!();

@@ -16,6 +16,10 @@ pub const DEMO_PASSWORD: &str = "demo-satis-2026";
 /// sign-in page shows the current code, so no authenticator app is needed to look around.
 pub const DEMO_TOTP_SECRET: &[u8; 20] = b"satis-demo-totp-key!";
 
+/// The receipt of the demonstration's first public report: `/segnala/ricevuta` opens its
+/// thread with it (real receipts are random and shown once; this one is printed on screen).
+pub const DEMO_RECEIPT: &str = "SATS-DEMA-2345-6789-KPQR";
+
 /// A demonstration login, printed on screen.
 #[derive(Clone, Debug)]
 pub struct DemoAccount {
@@ -160,6 +164,7 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     load_projects(db).await?;
     load_outreach(db).await?;
     load_referrals(db, keys).await?;
+    load_reports(db, keys).await?;
     Ok(accounts)
 }
 
@@ -765,24 +770,27 @@ async fn load_outreach(db: &DatabaseConnection) -> Result<(), DemoError> {
         let key = format!("demo-interview-{i:04}");
         out::save_interview(
             db,
-            interview::ActiveModel {
-                organisation_id: Set(org.id),
-                service_id: Set(desk.id),
-                held_on: Set(today - chrono::Duration::days(days)),
-                itinerant: Set(false),
-                contact_id: Set(contact),
-                case_id: Set(None),
-                operator_id: Set(operator.id),
-                mediator: Set("Blessing (demo)".into()),
-                language: Set(Some(language.into())),
-                topics: Set(topics.into()),
-                outcome: Set(outcome.into()),
-                idempotency_key: Set(key.clone()),
-                created_at: Set(now),
-                ..Default::default()
+            out::NewInterview {
+                row: interview::ActiveModel {
+                    organisation_id: Set(org.id),
+                    service_id: Set(desk.id),
+                    held_on: Set(today - chrono::Duration::days(days)),
+                    itinerant: Set(false),
+                    contact_id: Set(contact),
+                    case_id: Set(None),
+                    operator_id: Set(operator.id),
+                    mediator: Set("Blessing (demo)".into()),
+                    language: Set(Some(language.into())),
+                    topics: Set(topics.into()),
+                    outcome: Set(outcome.into()),
+                    idempotency_key: Set(key.clone()),
+                    created_at: Set(now),
+                    ..Default::default()
+                },
+                organisation_id: org.id,
+                key,
+                contact_code: None,
             },
-            org.id,
-            &key,
         )
         .await?;
     }
@@ -886,5 +894,153 @@ async fn load_referrals(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), D
         org.id,
     )
     .await?;
+    Ok(())
+}
+
+/// Invented public reports in the hotline's triage queue: three new ones (one with a question
+/// from the hotline and the reporter's answer, opened by [`DEMO_RECEIPT`]) and one already
+/// found to be a duplicate.
+async fn load_reports(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoError> {
+    use crate::reports::entities::{message, report};
+    use crate::reports::store as rs;
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    if report::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let seal = |ctx: &str, text: &str| -> Result<Option<Vec<u8>>, DemoError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        keys.encrypt_str(ctx, text)
+            .map(Some)
+            .map_err(|e| DemoError::Other(e.to_string()))
+    };
+    let today = chrono::Utc::now().date_naive();
+    // (language, province, urgency, people, minors, kinds, what, place, since, days ago)
+    let reports = [
+        (
+            "it",
+            Some("FI"),
+            "days",
+            Some(6),
+            "no",
+            "labour",
+            "In un capannone della zona industriale lavorano sei persone anche di notte; \
+             dormono sul posto e qualcuno ritira loro i documenti.",
+            "Zona industriale (nome inventato)",
+            "da circa un mese",
+            2i64,
+        ),
+        (
+            "en",
+            Some("PO"),
+            "now",
+            Some(2),
+            "unknown",
+            "sexual",
+            "Two young women are brought to the same street every evening by a man who \
+             keeps their phones.",
+            "Via Inventata",
+            "last week",
+            1,
+        ),
+        (
+            "ro",
+            Some("LU"),
+            "unknown",
+            None,
+            "no",
+            "labour,begging",
+            "Muncitori la cules fara contract, platiti foarte putin, transportati cu duba \
+             in fiecare dimineata.",
+            "Campuri langa drum",
+            "de doua saptamani",
+            4,
+        ),
+        (
+            "it",
+            Some("FI"),
+            "days",
+            Some(5),
+            "no",
+            "labour",
+            "Di nuovo il capannone della zona industriale: stanotte le luci erano accese fino \
+             alle quattro.",
+            "Zona industriale (nome inventato)",
+            "",
+            1,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (i, (lang, province, urgency, people, minors, kinds, what, place, since, ago)) in
+        reports.iter().enumerate()
+    {
+        let receipt = if i == 0 {
+            DEMO_RECEIPT.to_owned()
+        } else {
+            rs::new_receipt()
+        };
+        let receipt_hash = crypto::hash_password_async(receipt.clone())
+            .await
+            .map_err(|e| DemoError::Other(e.to_string()))?;
+        let row = rs::add(
+            db,
+            report::ActiveModel {
+                received_on: Set(today - chrono::Duration::days(*ago)),
+                language: Set((*lang).to_owned()),
+                province: Set(province.map(str::to_owned)),
+                urgency: Set((*urgency).to_owned()),
+                people: Set(*people),
+                minors: Set((*minors).to_owned()),
+                kinds: Set((*kinds).to_owned()),
+                anonymous: Set(true),
+                status: Set("new".into()),
+                triage_contact_id: Set(None),
+                duplicate_of: Set(None),
+                triaged_at: Set(None),
+                receipt_lookup: Set(rs::lookup_of(&receipt).to_owned()),
+                receipt_hash: Set(receipt_hash),
+                submission_hash: Set(crypto::sha256_hex(format!("demo-report-{i}").as_bytes())),
+                what_enc: Set(seal(rs::WHAT, what)?),
+                place_enc: Set(seal(rs::PLACE, place)?),
+                since_enc: Set(seal(rs::SINCE, since)?),
+                gender_enc: Set(None),
+                contact_enc: Set(None),
+                ..Default::default()
+            },
+        )
+        .await?;
+        ids.push(row.id);
+    }
+    let (Some(&first), Some(&again)) = (ids.first(), ids.get(3)) else {
+        return Ok(());
+    };
+    let operator = store::user_by_username(db, "numeroverde")
+        .await?
+        .map(|u| u.id);
+    let now = chrono::Utc::now();
+    for (from_reporter, hours_ago, text) in [
+        (
+            false,
+            30i64,
+            "Grazie. Sa dire se tra le persone ci sono minorenni?",
+        ),
+        (true, 26, "Non credo, sembrano tutti adulti."),
+    ] {
+        rs::add_message(
+            db,
+            message::ActiveModel {
+                report_id: Set(first),
+                from_reporter: Set(from_reporter),
+                at: Set(now - chrono::Duration::hours(hours_ago)),
+                text_enc: Set(seal(rs::MESSAGE, text)?),
+                by_user: Set(if from_reporter { None } else { operator }),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    rs::triage(db, again, "duplicate", None, Some(first)).await?;
     Ok(())
 }

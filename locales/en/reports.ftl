@@ -23,6 +23,7 @@ reports-not-pertinent = Not pertinent
 reports-duplicate = Duplicate
 reports-duplicate-of = Duplicate of report no.
 reports-error-duplicate = Give the number of another existing report.
+reports-error-triaged = This report has already been triaged, perhaps just now by someone else: reload the page to see how.
 urgency-now = Danger now
 urgency-days = In the next few days
 urgency-unknown = Unknown

@@ -23,6 +23,7 @@ reports-not-pertinent = Non pertinente
 reports-duplicate = Doppione
 reports-duplicate-of = Doppione della segnalazione n.
 reports-error-duplicate = Indica il numero di un'altra segnalazione esistente.
+reports-error-triaged = Questa segnalazione è già stata smistata, forse proprio ora da un'altra persona: ricarica la pagina per vedere com'è stata smistata.
 urgency-now = Pericolo adesso
 urgency-days = Nei prossimi giorni
 urgency-unknown = Non nota

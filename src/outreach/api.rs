@@ -1,24 +1,26 @@
-//! Street-unit outings in the JSON API: the units' phones and other tools send outings (with
-//! an `Idempotency-Key`, so a resend after a lost answer saves nothing twice) and read the
-//! organisation's outings of a period. The outing form's rules decide what is valid.
+//! Street units and drop-in desks in the JSON API: the units' phones and other tools send
+//! outings and drop-in interviews (with an `Idempotency-Key`, so a resend after a lost answer
+//! saves nothing twice) and read the organisation's records of a period. The forms' rules
+//! decide what is valid, and an interview filed under a person's case is decided and audited
+//! by the policy module, as on the page.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::entities::outing;
+use super::entities::{interview, outing};
 use super::rules;
 use super::store::{self, Saved};
 use crate::platform::api::{
-    self, Answer, ApiError, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery, idempotency,
+    self, Answer, ApiError, ApiId, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery, idempotency,
 };
 use crate::platform::audit::{self, Entry};
-use crate::platform::policy::Permission;
+use crate::platform::policy::{Action, Permission};
 use crate::platform::web::SharedState;
 use crate::platform::web::form::Fields;
 
@@ -43,6 +45,35 @@ pub fn routes() -> ApiRoutes {
                 .body::<OutingIn>()
                 .returns::<OutingOut>(),
             create,
+        )
+        .op(
+            ApiSpec::get("/outreach/interviews", "listInterviews")
+                .summary(
+                    "outreach",
+                    "The organisation's drop-in interviews held in a period, newest first, by pages",
+                )
+                .scope("outreach:read", p)
+                .query::<PeriodQuery>()
+                .returns::<Vec<InterviewOut>>(),
+            list_interviews,
+        )
+        .op(
+            ApiSpec::get("/outreach/interviews/{id}", "getInterview")
+                .summary("outreach", "One drop-in interview of the organisation")
+                .scope("outreach:read", p)
+                .returns::<InterviewOut>(),
+            show_interview,
+        )
+        .op(
+            ApiSpec::create("/outreach/interviews", "createInterview")
+                .summary(
+                    "outreach",
+                    "Record an interview at a drop-in desk, with an anonymous code or a person's code",
+                )
+                .scope("outreach:write", p)
+                .body::<InterviewIn>()
+                .returns::<InterviewOut>(),
+            create_interview,
         )
 }
 
@@ -262,6 +293,187 @@ async fn create(
         .await?
         .ok_or_else(|| ApiError::internal("outing just saved not found"))?;
     let mut answer = Answer::created(format!("/outreach/outings/{}", o.id), &out(&o))?;
+    if matches!(saved, Saved::AlreadySaved(_)) {
+        answer.status = StatusCode::OK;
+    }
+    creation.commit(&state.db, answer).await
+}
+
+/// A drop-in interview as the API shows it. The person's case is given by its id only.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InterviewOut {
+    pub id: i32,
+    /// The desk (a drop-in service of the organisation).
+    pub service_id: i32,
+    pub held_on: NaiveDate,
+    pub itinerant: bool,
+    /// The anonymous code, when one was given.
+    pub contact_code: Option<String>,
+    pub case_id: Option<i32>,
+    pub mediator: String,
+    pub language: Option<String>,
+    pub topics: Vec<String>,
+    pub outcome: String,
+}
+
+/// A drop-in interview to record, as on the desk's form.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewIn {
+    /// The desk (a drop-in service of the caller's organisation).
+    pub service_id: i32,
+    /// Not in the future.
+    pub held_on: NaiveDate,
+    /// Held by an itinerant desk (always so for a desk registered as itinerant).
+    #[serde(default)]
+    pub itinerant: bool,
+    /// An anonymous code (letters and digits): the same code is the same contact across
+    /// outings and interviews.
+    pub contact_code: Option<String>,
+    /// The pseudonymous code of a person the organisation follows: the interview is filed
+    /// under their case (the access is decided and audited).
+    pub person_code: Option<String>,
+    pub mediator: Option<String>,
+    /// ISO 639-1 code.
+    pub language: Option<String>,
+    /// Topics discussed.
+    #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": rules::DESK_TOPICS}))]
+    pub topics: Vec<String>,
+    #[schemars(extend("enum" = rules::INTERVIEW_OUTCOMES))]
+    pub outcome: String,
+}
+
+impl InterviewIn {
+    fn fields(&self, key: &str) -> Result<Fields, ApiError> {
+        api::one_of(&self.outcome, rules::INTERVIEW_OUTCOMES, "outcome")?;
+        api::all_of(&self.topics, rules::DESK_TOPICS, "topics")?;
+        let mut v: Vec<(String, String)> = vec![
+            ("service_id".into(), self.service_id.to_string()),
+            ("held_on".into(), self.held_on.to_string()),
+            ("outcome".into(), self.outcome.clone()),
+            ("idempotency_key".into(), key.to_owned()),
+            ("mediator".into(), self.mediator.clone().unwrap_or_default()),
+            ("language".into(), self.language.clone().unwrap_or_default()),
+            (
+                "contact_code".into(),
+                self.contact_code.clone().unwrap_or_default(),
+            ),
+            (
+                "person_code".into(),
+                self.person_code.clone().unwrap_or_default(),
+            ),
+        ];
+        if self.itinerant {
+            v.push(("itinerant".into(), "on".into()));
+        }
+        v.extend(self.topics.iter().map(|t| ("topics".into(), t.clone())));
+        Ok(Fields::from_pairs(v))
+    }
+}
+
+async fn interview_out(
+    db: &impl sea_orm::ConnectionTrait,
+    i: &interview::Model,
+) -> Result<InterviewOut, ApiError> {
+    let contact_code = match i.contact_id {
+        Some(c) => store::contact(db, c).await?.map(|c| c.code),
+        None => None,
+    };
+    Ok(InterviewOut {
+        id: i.id,
+        service_id: i.service_id,
+        held_on: i.held_on,
+        itinerant: i.itinerant,
+        contact_code,
+        case_id: i.case_id,
+        mediator: i.mediator.clone(),
+        language: i.language.clone(),
+        topics: i
+            .topics
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        outcome: i.outcome.clone(),
+    })
+}
+
+async fn list_interviews(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let (from, to) = q.bounds()?;
+    let rows = store::interviews_page(
+        &state.db,
+        caller.org()?,
+        (from.date_naive(), to.date_naive()),
+        q.page()?,
+    )
+    .await?;
+    let mut body = Vec::with_capacity(rows.len());
+    for i in &rows {
+        body.push(interview_out(&state.db, i).await?);
+    }
+    Ok(api::ok(&body))
+}
+
+async fn show_interview(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> Result<Response, ApiError> {
+    // Another organisation's interview does not exist for the caller.
+    let i = store::interview(&state.db, id)
+        .await?
+        .filter(|i| Some(i.organisation_id) == caller.actor.organisation_id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(api::ok(&interview_out(&state.db, &i).await?))
+}
+
+async fn create_interview(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let fingerprint = idempotency::fingerprint("createInterview", &body);
+    let input: InterviewIn = api::json_body(&headers, &body)?;
+    let org = caller.org()?;
+    let record_key = key
+        .as_deref()
+        .and_then(|k| rules::idempotency_key(k).ok())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let fields = input.fields(&record_key)?;
+    let new = super::pages::read_interview(&state, &fields, org, caller.actor.user_id).await?;
+    if let Some(case_id) = new.case_id() {
+        crate::cases::pages::guarded(&state, &caller.actor, case_id, Action::Write).await?;
+    }
+    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
+        Ok(c) => c,
+        Err(replayed) => return Ok(replayed),
+    };
+    let saved = store::save_interview(&creation.txn, new).await?;
+    if let Saved::Created(id) = saved {
+        audit::append(
+            &creation.txn,
+            Entry::new(
+                Some(&caller.actor),
+                "outreach.interview",
+                "drop_in_interview",
+            )
+            .record(id)
+            .reason("api"),
+        )
+        .await?;
+    }
+    let i = store::interview(&creation.txn, saved.id())
+        .await?
+        .ok_or_else(|| ApiError::internal("interview just saved not found"))?;
+    let body = interview_out(&creation.txn, &i).await?;
+    let mut answer = Answer::created(format!("/outreach/interviews/{}", i.id), &body)?;
     if matches!(saved, Saved::AlreadySaved(_)) {
         answer.status = StatusCode::OK;
     }

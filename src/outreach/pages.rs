@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::entities::{accompaniment, contact, interview, outing, place};
@@ -880,6 +881,83 @@ async fn case_of_person(
         .max_by_key(|k| k.opened_at))
 }
 
+/// Reads and checks a drop-in interview's form (the pages' and the API's). Nothing is written:
+/// an anonymous code the unit has not used yet becomes a contact only when the interview is
+/// saved ([`store::save_interview`]), so a refused form leaves nothing behind.
+pub(crate) async fn read_interview(
+    state: &SharedState,
+    f: &Fields,
+    org: i32,
+    user: i32,
+) -> Result<store::NewInterview, &'static str> {
+    let (_, desks) = units(state, org).await.map_err(|_| "error-500")?;
+    let desk = f
+        .get("service_id")
+        .parse::<i32>()
+        .ok()
+        .and_then(|id| desks.iter().find(|s| s.id == id))
+        .ok_or("outreach-error-desk")?;
+    let held_on = f.required_date("held_on")?;
+    if held_on > today() {
+        return Err("outreach-error-future");
+    }
+    let outcome = f.get("outcome");
+    if !rules::INTERVIEW_OUTCOMES.contains(&outcome.as_str()) {
+        return Err("error-400");
+    }
+    let topics = crate::cases::rules::codes(&f.all("topics"), rules::DESK_TOPICS)?;
+    let language = f.opt("language").map(|l| l.trim().to_uppercase());
+    if language
+        .as_deref()
+        .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Err("case-error-iso");
+    }
+    let key = rules::idempotency_key(&f.get("idempotency_key"))?;
+    let contact_code = match f.opt("contact_code") {
+        Some(raw) => Some(rules::contact_code(&raw)?),
+        None => None,
+    };
+    let case = match f.opt("person_code") {
+        Some(code) => Some(
+            case_of_person(state, org, &code)
+                .await
+                .map_err(|_| "error-500")?
+                .ok_or("outreach-error-person")?,
+        ),
+        None => None,
+    };
+    // A code already linked to a case brings the case with it.
+    let contact_case = match &contact_code {
+        Some(code) => store::contact_by_code(&state.db, org, code)
+            .await
+            .map_err(|_| "error-500")?
+            .and_then(|c| c.case_id),
+        None => None,
+    };
+    Ok(store::NewInterview {
+        row: interview::ActiveModel {
+            organisation_id: Set(org),
+            service_id: Set(desk.id),
+            held_on: Set(held_on),
+            itinerant: Set(f.checked("itinerant") || desk.itinerant),
+            case_id: Set(case.map(|c| c.id).or(contact_case)),
+            contact_id: Set(None),
+            operator_id: Set(user),
+            mediator: Set(f.text("mediator", 200)),
+            language: Set(language),
+            topics: Set(topics.join(",")),
+            outcome: Set(outcome),
+            idempotency_key: Set(key.clone()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        },
+        organisation_id: org,
+        key,
+        contact_code,
+    })
+}
+
 /// `POST /outreach/interviews`: an interview at a drop-in desk, with an anonymous code or with
 /// a person the organisation has a case for.
 pub async fn create_interview(
@@ -889,82 +967,29 @@ pub async fn create_interview(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let row: Result<(interview::ActiveModel, String), &'static str> = async {
-        let (_, desks) = units(&state, org).await.map_err(|_| "error-500")?;
-        let desk = f
-            .get("service_id")
-            .parse::<i32>()
-            .ok()
-            .and_then(|id| desks.iter().find(|s| s.id == id))
-            .ok_or("outreach-error-desk")?;
-        let held_on = f.required_date("held_on")?;
-        if held_on > today() {
-            return Err("outreach-error-future");
-        }
-        let outcome = f.get("outcome");
-        if !rules::INTERVIEW_OUTCOMES.contains(&outcome.as_str()) {
-            return Err("error-400");
-        }
-        let topics = crate::cases::rules::codes(&f.all("topics"), rules::DESK_TOPICS)?;
-        let language = f.opt("language").map(|l| l.trim().to_uppercase());
-        if language
-            .as_deref()
-            .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
-        {
-            return Err("case-error-iso");
-        }
-        let key = rules::idempotency_key(&f.get("idempotency_key"))?;
-        let contact = named_contact(&state, org, &f.get("contact_code")).await?;
-        let case = match f.opt("person_code") {
-            Some(code) => Some(
-                case_of_person(&state, org, &code)
-                    .await
-                    .map_err(|_| "error-500")?
-                    .ok_or("outreach-error-person")?,
-            ),
-            None => None,
-        };
-        Ok((
-            interview::ActiveModel {
-                organisation_id: Set(org),
-                service_id: Set(desk.id),
-                held_on: Set(held_on),
-                itinerant: Set(f.checked("itinerant") || desk.itinerant),
-                case_id: Set(case
-                    .map(|c| c.id)
-                    .or(contact.as_ref().and_then(|c| c.case_id))),
-                contact_id: Set(contact.map(|c| c.id)),
-                operator_id: Set(me.actor.user_id),
-                mediator: Set(f.text("mediator", 200)),
-                language: Set(language),
-                topics: Set(topics.join(",")),
-                outcome: Set(outcome),
-                idempotency_key: Set(key.clone()),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            },
-            key,
-        ))
-    }
-    .await;
-    let (row, key) = match row {
-        Ok(r) => r,
+    let new = match read_interview(&state, &f, org, me.actor.user_id).await {
+        Ok(n) => n,
         Err(k) => return invalid(&state, shell, k).await,
     };
-    if let sea_orm::ActiveValue::Set(Some(case_id)) = row.case_id {
+    if let Some(case_id) = new.case_id() {
         // Decides and audits the access to the person's case.
         crate::cases::pages::guarded(&state, &me.actor, case_id, Action::Write).await?;
     }
-    let saved = store::save_interview(&state.db, row, org, &key).await?;
+    let txn = state.db.begin().await?;
+    let saved = store::save_interview(&txn, new).await?;
     if let Saved::Created(id) = saved {
         audit::append(
-            &state.db,
+            &txn,
             Entry::new(Some(&me.actor), "outreach.interview", "drop_in_interview").record(id),
         )
         .await?;
-        return Ok(Redirect::to("/outreach?saved=1").into_response());
     }
-    Ok(Redirect::to("/outreach?saved=duplicate").into_response())
+    txn.commit().await?;
+    Ok(match saved {
+        Saved::Created(_) => Redirect::to("/outreach?saved=1"),
+        Saved::AlreadySaved(_) => Redirect::to("/outreach?saved=duplicate"),
+    }
+    .into_response())
 }
 
 /// `POST /outreach/accompaniments`: a person accompanied to a service.

@@ -421,24 +421,79 @@ pub async fn link_contact(
 
 // ---------- drop-in interviews ----------
 
-pub async fn save_interview(
-    db: &impl ConnectionTrait,
-    row: interview::ActiveModel,
-    org: i32,
-    key: &str,
+/// A checked drop-in interview waiting to be saved, with the anonymous code it names.
+pub struct NewInterview {
+    pub row: interview::ActiveModel,
+    pub organisation_id: i32,
+    pub key: String,
+    pub contact_code: Option<String>,
+}
+
+impl NewInterview {
+    /// The person's case the interview will be filed under, if any.
+    pub fn case_id(&self) -> Option<i32> {
+        match &self.row.case_id {
+            sea_orm::ActiveValue::Set(c) | sea_orm::ActiveValue::Unchanged(c) => *c,
+            sea_orm::ActiveValue::NotSet => None,
+        }
+    }
+}
+
+/// Saves an interview once per idempotency key, with its anonymous contact (created the first
+/// time the organisation uses the code) in the same transaction.
+pub async fn save_interview<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    new: NewInterview,
 ) -> Result<Saved, DbErr> {
+    let (org, key) = (new.organisation_id, new.key.clone());
     save_once(
         || async {
             Ok(interview::Entity::find()
                 .filter(interview::Column::OrganisationId.eq(org))
-                .filter(interview::Column::IdempotencyKey.eq(key))
+                .filter(interview::Column::IdempotencyKey.eq(&key))
                 .one(db)
                 .await?
                 .map(|x| x.id))
         },
-        || async { Ok(row.insert(db).await?.id) },
+        || async {
+            let txn = db.begin().await?;
+            let mut row = new.row;
+            if let Some(code) = &new.contact_code {
+                let c = contact_for_code(&txn, org, code).await?;
+                row.contact_id = Set(Some(c.id));
+            }
+            let id = row.insert(&txn).await?.id;
+            txn.commit().await?;
+            Ok(id)
+        },
     )
     .await
+}
+
+pub async fn interview(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<interview::Model>, DbErr> {
+    interview::Entity::find_by_id(id).one(db).await
+}
+
+/// A page of the organisation's interviews held in `[from, to)`, newest first.
+pub async fn interviews_page(
+    db: &impl ConnectionTrait,
+    org: i32,
+    (from, to): (NaiveDate, NaiveDate),
+    (limit, offset): (u64, u64),
+) -> Result<Vec<interview::Model>, DbErr> {
+    interview::Entity::find()
+        .filter(interview::Column::OrganisationId.eq(org))
+        .filter(interview::Column::HeldOn.gte(from))
+        .filter(interview::Column::HeldOn.lt(to))
+        .order_by_desc(interview::Column::HeldOn)
+        .order_by_desc(interview::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await
 }
 
 pub async fn recent_interviews(

@@ -1,16 +1,20 @@
-//! Public reports in the JSON API, for the hotline's triage: the queue (no text) and one report
-//! with its text and messages (the read is audited, as on the page). Reports reach the
-//! regional hotline whoever made them, so every hotline account sees the whole queue.
+//! Public reports in the JSON API, for the hotline's triage: the queue (no text), one report
+//! with its text and messages (the read is audited, as on the page) and its triage (`If-Match`
+//! with the report's `ETag`: a report is triaged once, so a second triage is 412 or 409).
+//! Reports reach the regional hotline whoever made them, so every hotline account sees the
+//! whole queue.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::entities::report;
 use super::store;
-use crate::platform::api::{self, ApiError, ApiId, ApiRoutes, ApiSpec, Caller};
+use super::triage::{self, TriageError};
+use crate::platform::api::{self, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::Permission;
 use crate::platform::web::SharedState;
@@ -35,9 +39,31 @@ pub fn routes() -> ApiRoutes {
                     "One public report with its text and messages (audited)",
                 )
                 .scope("reports:read", p)
-                .returns::<ReportOut>(),
+                .returns::<ReportOut>()
+                .with_etag(),
             show,
         )
+        .op(
+            ApiSpec::update("/reports/{id}", "triagePublicReport")
+                .summary(
+                    "reports",
+                    "Triage a public report: into a hotline contact of the caller's organisation, a duplicate, or not pertinent",
+                )
+                .scope("reports:write", p)
+                .body::<TriageIn>()
+                .returns::<ReportOut>(),
+            triage,
+        )
+}
+
+/// A triage decision.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageIn {
+    #[schemars(extend("enum" = triage::OUTCOMES))]
+    pub outcome: String,
+    /// With `duplicate`: the number of the other report.
+    pub duplicate_of: Option<i32>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -57,6 +83,8 @@ pub struct ReportOut {
     pub triage_contact_id: Option<i32>,
     pub duplicate_of: Option<i32>,
     pub triaged_at: Option<DateTime<Utc>>,
+    /// 1 while new, 2 once triaged (the `ETag` of a single report).
+    pub version: i32,
     /// Only on a single report's read.
     pub text: Option<ReportText>,
 }
@@ -98,6 +126,7 @@ fn out(r: &report::Model, text: Option<ReportText>) -> ReportOut {
         triage_contact_id: r.triage_contact_id,
         duplicate_of: r.duplicate_of,
         triaged_at: r.triaged_at,
+        version: triage::version(r),
         text,
     }
 }
@@ -151,5 +180,38 @@ async fn show(
         contact: open(store::CONTACT, &r.contact_enc)?,
         messages,
     };
-    Ok(api::ok(&out(&r, Some(text))))
+    Ok(api::ok_tagged(&out(&r, Some(text)), triage::version(&r)))
+}
+
+async fn triage(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(t): ApiJson<TriageIn>,
+) -> Result<Response, ApiError> {
+    api::one_of(&t.outcome, triage::OUTCOMES, "outcome")?;
+    let version = api::if_match(&headers)?;
+    let r = store::get(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if version != triage::version(&r) {
+        return Err(ApiError::stale());
+    }
+    let duplicate_of = t.duplicate_of.map(|d| d.to_string());
+    let decision = triage::decide(&r, &t.outcome, duplicate_of.as_deref()).map_err(refusal)?;
+    match triage::apply(&state, &caller.actor, &r, decision, Some("api")).await {
+        Ok(r) => Ok(api::ok_tagged(&out(&r, None), triage::version(&r))),
+        // Triaged by someone else between the read and the write.
+        Err(TriageError::AlreadyTriaged) => Err(ApiError::stale()),
+        Err(e) => Err(refusal(e)),
+    }
+}
+
+fn refusal(e: TriageError) -> ApiError {
+    match e {
+        TriageError::Db(e) => e.into(),
+        TriageError::AlreadyTriaged => ApiError::conflict("reports-error-triaged"),
+        TriageError::Invalid(key) => ApiError::invalid(key, Some("duplicate_of")),
+    }
 }

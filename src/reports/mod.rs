@@ -4,6 +4,7 @@ pub mod lang;
 pub mod public;
 pub mod staff;
 pub mod store;
+pub mod triage;
 
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};

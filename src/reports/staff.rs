@@ -11,6 +11,7 @@ use sea_orm::ActiveValue::Set;
 
 use super::entities::{message, report};
 use super::store;
+use super::triage::{self, TriageError};
 use crate::platform::audit::{self, Entry};
 use crate::platform::web::{AppError, SharedState, Shell};
 
@@ -163,7 +164,8 @@ pub async fn reply(
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
-/// `POST /reports/{id}/triage`: into a hotline contact (linked), a duplicate, or not pertinent.
+/// `POST /reports/{id}/triage`: into a hotline contact (linked), a duplicate, or not pertinent
+/// (the rules are in [`super::triage`]).
 pub async fn triage(
     State(state): State<SharedState>,
     shell: Shell,
@@ -171,86 +173,21 @@ pub async fn triage(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
-    let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
     let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let outcome = field(&body, "outcome");
-    let refuse = |key: &'static str| {
-        let state = state.clone();
-        let shell = shell.clone();
-        async move {
-            let error = Some(shell.t(key));
-            Ok::<Response, AppError>(
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    detail(&state, shell, id, error).await?,
-                )
-                    .into_response(),
-            )
-        }
+    let duplicate_of = field(&body, "duplicate_of");
+    let decided = triage::decide(&r, &field(&body, "outcome"), Some(&duplicate_of));
+    let result = match decided {
+        Ok(t) => triage::apply(&state, &me.actor, &r, t, None)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
     };
-    match outcome.as_str() {
-        "contact" => {
-            let forms: Vec<&str> = r
-                .kinds
-                .split(',')
-                .filter_map(|k| match k {
-                    "sexual" => Some("sexual"),
-                    "labour" => Some("labour"),
-                    "begging" => Some("begging"),
-                    "crime" => Some("forced_criminality"),
-                    "marriage" => Some("forced_marriage"),
-                    "other" => Some("other"),
-                    _ => None,
-                })
-                .collect();
-            let contact = crate::hotline::store::add_contact(
-                &state.db,
-                crate::hotline::entities::contact::ActiveModel {
-                    organisation_id: Set(org),
-                    operator_id: Set(me.actor.user_id),
-                    channel: Set("public_report".into()),
-                    started_at: Set(Utc::now()),
-                    duration_minutes: Set(0),
-                    caller_kind: Set(None),
-                    language: Set(Some(r.language.to_uppercase())),
-                    mediator_used: Set(false),
-                    relevance: Set("pertinent".into()),
-                    previous_contact_id: Set(None),
-                    caller_ref: Set(Some(format!("SEGNALA-{id}"))),
-                    phone_index: Set(None),
-                    reasons: Set("report_of_exploitation".into()),
-                    exploitation_forms: Set(forms.join(",")),
-                    labour_sector: Set(None),
-                    province: Set(r.province.clone()),
-                    municipality: Set(String::new()),
-                    outcomes: Set(String::new()),
-                    notes_enc: Set(None),
-                    case_id: Set(None),
-                    version: Set(1),
-                    ..Default::default()
-                },
-            )
-            .await?;
-            store::triage(&state.db, id, "contact", Some(contact.id), None).await?;
-        }
-        "duplicate" => {
-            let Ok(other) = field(&body, "duplicate_of").parse::<i32>() else {
-                return refuse("reports-error-duplicate").await;
-            };
-            if other == id || store::get(&state.db, other).await?.is_none() {
-                return refuse("reports-error-duplicate").await;
-            }
-            store::triage(&state.db, id, "duplicate", None, Some(other)).await?;
-        }
-        "not_pertinent" => store::triage(&state.db, id, "not_pertinent", None, None).await?,
-        _ => return refuse("error-400").await,
-    }
-    audit::append(
-        &state.db,
-        Entry::new(Some(&me.actor), "report.triage", "public_report")
-            .record(id)
-            .reason(&outcome),
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/reports/{id}")).into_response())
+    let (status, key) = match result {
+        Ok(()) => return Ok(Redirect::to(&format!("/reports/{id}")).into_response()),
+        Err(TriageError::Db(e)) => return Err(e.into()),
+        Err(TriageError::AlreadyTriaged) => (StatusCode::CONFLICT, "reports-error-triaged"),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message_key()),
+    };
+    let error = Some(shell.t(key));
+    Ok((status, detail(&state, shell, id, error).await?).into_response())
 }

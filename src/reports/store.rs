@@ -126,22 +126,24 @@ pub async fn add_message(db: &impl ConnectionTrait, m: message::ActiveModel) -> 
     Ok(())
 }
 
+/// Records a report's triage if it is still new; `false` when it was triaged already.
 pub async fn triage(
     db: &impl ConnectionTrait,
     id: i32,
     status: &str,
     contact: Option<i32>,
     duplicate_of: Option<i32>,
-) -> Result<(), DbErr> {
-    report::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let done = report::Entity::update_many()
         .col_expr(report::Column::Status, Expr::value(status))
         .col_expr(report::Column::TriageContactId, Expr::value(contact))
         .col_expr(report::Column::DuplicateOf, Expr::value(duplicate_of))
         .col_expr(report::Column::TriagedAt, Expr::value(Utc::now()))
         .filter(report::Column::Id.eq(id))
+        .filter(report::Column::Status.eq("new"))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
 }
 
 /// Deletes the text of reports triaged before `cutoff`, and of their messages; the counts stay.

@@ -13,6 +13,8 @@ crate::tests![
     another_organisations_records_are_refused_and_audited,
     bad_input_is_a_json_4xx_that_never_echoes_the_input,
     outings_and_case_phases_follow_the_forms_rules,
+    drop_in_interviews_are_saved_once_and_seen_by_their_organisation_only,
+    a_public_report_is_triaged_once_through_the_api,
     over_capacity_the_server_sheds_load_with_retry_after,
     a_full_disk_is_a_clean_503_and_writes_resume_when_space_returns,
     the_openapi_document_is_served_and_lists_every_operation,
@@ -601,6 +603,285 @@ async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
         )
         .await;
     assert_error(&r, 403, "scope_missing");
+}
+
+async fn drop_in_interviews_are_saved_once_and_seen_by_their_organisation_only(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Sportello Ascolto").await;
+    let desk = satis::network::store::add_service(
+        &app.state.db,
+        org,
+        "drop_in",
+        "Sportello Prato",
+        Some("PO".into()),
+        "",
+        "",
+        false,
+        None,
+        &[],
+    )
+    .await
+    .unwrap()
+    .id;
+    let op = app.user("sportello", Role::OutreachOperator, org).await;
+    let token = app
+        .token(&op, org, &["outreach:read", "outreach:write"])
+        .await;
+    let path = "/api/v1/outreach/interviews";
+    let today = chrono::Utc::now().date_naive();
+    let interview = json!({
+        "service_id": desk,
+        "held_on": today.to_string(),
+        "contact_code": "zk77",
+        "language": "ro",
+        "topics": ["sti", "hygiene"],
+        "outcome": "referred_to_service",
+        "mediator": "Mediatrice rumena"
+    });
+    let key = [("idempotency-key", "interview-prato-1")];
+    let r = app.api("POST", path, &token, Some(&interview), &key).await;
+    r.assert_status(201);
+    let v = json_of(&r);
+    assert_eq!(v["contact_code"], "ZK77");
+    assert_eq!(v["language"], "RO");
+    assert_eq!(v["topics"], json!(["sti", "hygiene"]));
+    let id = v["id"].as_i64().unwrap();
+    assert_eq!(r.header("location"), format!("/api/v1/outreach/interviews/{id}"));
+    // A resend after a lost answer saves nothing twice.
+    let again = app.api("POST", path, &token, Some(&interview), &key).await;
+    assert_eq!(json_of(&again)["id"], id);
+    assert_eq!(count_rows(&app, "drop_in_interview").await, 1);
+    assert_eq!(count_rows(&app, "outreach_contact").await, 1);
+    assert_eq!(
+        crate::support::scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'outreach.interview'"
+        )
+        .await,
+        1
+    );
+
+    // Bad input is refused with the field at fault, and leaves nothing behind: not even the
+    // anonymous contact a new code would have made.
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    for (change, field) in [
+        (json!({"held_on": tomorrow}), None),
+        (json!({"outcome": "sent_home"}), Some("outcome")),
+        (json!({"topics": ["astrology"]}), Some("topics")),
+        (json!({"service_id": 999_999}), None),
+        (json!({"language": "romanian"}), None),
+        (json!({"person_code": "TOS-2000-99999"}), None),
+    ] {
+        let mut bad = interview.clone();
+        bad["contact_code"] = json!("NEW9");
+        for (k, v) in change.as_object().unwrap() {
+            bad[k] = v.clone();
+        }
+        let r = app.api("POST", path, &token, Some(&bad), &[]).await;
+        assert_error(&r, 422, "invalid");
+        if let Some(f) = field {
+            assert_eq!(json_of(&r)["error"]["field"], f, "{}", r.body);
+        }
+    }
+    assert_eq!(count_rows(&app, "drop_in_interview").await, 1);
+    assert_eq!(count_rows(&app, "outreach_contact").await, 1);
+
+    // Read back by the organisation; another organisation's desk sees nothing of it.
+    let list = app.api("GET", path, &token, None, &[]).await;
+    assert_eq!(json_of(&list).as_array().unwrap().len(), 1);
+    app.api("GET", &format!("{path}/{id}"), &token, None, &[])
+        .await
+        .assert_status(200);
+    let other = app.organisation("Altro Sportello").await;
+    let stranger = app
+        .user("altro-sportello", Role::OutreachOperator, other)
+        .await;
+    let t2 = app.token(&stranger, other, &["outreach:read"]).await;
+    assert_error(
+        &app.api("GET", &format!("{path}/{id}"), &t2, None, &[])
+            .await,
+        404,
+        "not_found",
+    );
+    let list = app.api("GET", path, &t2, None, &[]).await;
+    assert!(json_of(&list).as_array().unwrap().is_empty());
+
+    // An interview with a person the organisation follows is filed under their case.
+    let worker = app.user("sportello-casi", Role::CaseWorker, org).await;
+    let case_id = crate::access::record_fixture(&app, org, worker.id).await.0;
+    let code = person_code(&app, case_id).await;
+    let mut with_person = interview.clone();
+    with_person["contact_code"] = Value::Null;
+    with_person["person_code"] = json!(code);
+    let r = app.api("POST", path, &token, Some(&with_person), &[]).await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["case_id"], case_id);
+    // A person followed by another organisation only is not found for this desk.
+    let elsewhere = app.user("altro-casi", Role::CaseWorker, other).await;
+    let far_case = crate::access::record_fixture(&app, other, elsewhere.id)
+        .await
+        .0;
+    with_person["person_code"] = json!(person_code(&app, far_case).await);
+    let r = app.api("POST", path, &token, Some(&with_person), &[]).await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(count_rows(&app, "drop_in_interview").await, 2);
+}
+
+async fn person_code(app: &TestApp, case_id: i32) -> String {
+    let case = satis::cases::store::case(&app.state.db, case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    satis::cases::store::person(&app.state.db, case.person_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .code
+}
+
+async fn a_public_report_is_triaged_once_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    for _ in 0..2 {
+        crate::reports::submit(&app, "it", crate::reports::REPORT)
+            .await
+            .assert_status(200);
+    }
+    let org = app.organisation("Centralino Regionale").await;
+    let op = app.user("triage", Role::HotlineOperator, org).await;
+    let token = app
+        .token(&op, org, &["reports:read", "reports:write"])
+        .await;
+    let queue = json_of(&app.api("GET", "/api/v1/reports", &token, None, &[]).await);
+    let ids: Vec<i64> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let (first, second) = (ids[1], ids[0]);
+    let path = format!("/api/v1/reports/{first}");
+    let r = app.api("GET", &path, &token, None, &[]).await;
+    r.assert_status(200);
+    let etag = r.header("etag").to_owned();
+    assert!(
+        json_of(&r)["text"]["what"]
+            .as_str()
+            .unwrap()
+            .contains("capannone")
+    );
+
+    let contact = json!({"outcome": "contact"});
+    // Without If-Match: 428; with a read-only token: 403; an unknown outcome: 422.
+    assert_error(
+        &app.api("PATCH", &path, &token, Some(&contact), &[]).await,
+        428,
+        "if_match_required",
+    );
+    let ro = app.token(&op, org, &["reports:read"]).await;
+    assert_error(
+        &app.api("PATCH", &path, &ro, Some(&contact), &[("if-match", &etag)])
+            .await,
+        403,
+        "scope_missing",
+    );
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&json!({"outcome": "escalate"})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "outcome");
+
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&contact),
+            &[("if-match", &etag)],
+        )
+        .await;
+    r.assert_status(200);
+    let v = json_of(&r);
+    assert_eq!(v["status"], "contact");
+    let contact_id = v["triage_contact_id"].as_i64().unwrap();
+    assert_ne!(r.header("etag"), etag);
+    assert_eq!(
+        crate::support::scalar(
+            &app,
+            &format!("SELECT organisation_id FROM hotline_contact WHERE id = {contact_id}")
+        )
+        .await,
+        i64::from(org)
+    );
+    // The same request again (a resend, or a second operator): refused, no second contact.
+    assert_error(
+        &app.api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&contact),
+            &[("if-match", &etag)],
+        )
+        .await,
+        412,
+        "stale",
+    );
+    let fresh = r_etag(&app, &path, &token).await;
+    assert_error(
+        &app.api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&json!({"outcome": "not_pertinent"})),
+            &[("if-match", &fresh)],
+        )
+        .await,
+        409,
+        "conflict",
+    );
+    assert_eq!(count_rows(&app, "hotline_contact").await, 1);
+
+    // A duplicate names another existing report.
+    let path2 = format!("/api/v1/reports/{second}");
+    let etag2 = r_etag(&app, &path2, &token).await;
+    for other in [second, 999_999] {
+        let r = app
+            .api(
+                "PATCH",
+                &path2,
+                &token,
+                Some(&json!({"outcome": "duplicate", "duplicate_of": other})),
+                &[("if-match", &etag2)],
+            )
+            .await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], "duplicate_of");
+    }
+    let r = app
+        .api(
+            "PATCH",
+            &path2,
+            &token,
+            Some(&json!({"outcome": "duplicate", "duplicate_of": first})),
+            &[("if-match", &etag2)],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["duplicate_of"], first);
+    assert_eq!(
+        crate::support::scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'report.triage' AND reason LIKE '%(api)'"
+        )
+        .await,
+        2
+    );
 }
 
 async fn r_etag(app: &TestApp, path: &str, token: &str) -> String {

@@ -3,7 +3,7 @@
 use satis::platform::policy::Role;
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::{TestApp, TestDb, find_value};
+use crate::support::{TestApp, TestDb, count_rows, find_value};
 
 crate::tests![
     the_form_speaks_eight_languages_and_stays_light,
@@ -16,21 +16,8 @@ crate::tests![
 
 const LANGS: &[&str] = &["it", "en", "fr", "es", "ro", "sq", "zh", "ar"];
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    let db = &app.state.db;
-    db.query_one_raw(Statement::from_string(
-        db.get_database_backend(),
-        format!("SELECT COUNT(*) FROM {table}"),
-    ))
-    .await
-    .unwrap()
-    .unwrap()
-    .try_get_by_index::<i64>(0)
-    .unwrap()
-}
-
 /// Submits the form as a browser would: the page first (for its tokens), then the post.
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     lang: &str,
     fields: &[(&str, &str)],
@@ -51,7 +38,7 @@ async fn submit(
     .await
 }
 
-const REPORT: &[(&str, &str)] = &[
+pub(crate) const REPORT: &[(&str, &str)] = &[
     (
         "what",
         "Tre ragazze lavorano giorno e notte in un capannone e non possono uscire.",
@@ -103,7 +90,7 @@ async fn a_report_comes_back_with_its_receipt_both_ways(db: TestDb) {
     r.assert_status(200).assert_contains("Semnalare primită");
     let receipt = find_value(&r.body, "id=\"receipt\" dir=\"ltr\">").unwrap();
     assert_eq!(receipt.len(), 24);
-    assert_eq!(count(&app, "public_report").await, 1);
+    assert_eq!(count_rows(&app, "public_report").await, 1);
 
     // The hotline reads and replies.
     let org =
@@ -207,7 +194,7 @@ async fn replays_and_robots_store_nothing(db: TestDb) {
     .await
     .assert_status(409)
     .assert_contains("already been received");
-    assert_eq!(count(&app, "public_report").await, 1);
+    assert_eq!(count_rows(&app, "public_report").await, 1);
     // A filled honeypot looks received but stores nothing.
     let mut robot = REPORT.to_vec();
     robot.push(("website", "http://spam.example"));
@@ -215,7 +202,7 @@ async fn replays_and_robots_store_nothing(db: TestDb) {
         .await
         .assert_status(200)
         .assert_contains("Report received");
-    assert_eq!(count(&app, "public_report").await, 1);
+    assert_eq!(count_rows(&app, "public_report").await, 1);
 }
 
 async fn bad_reports_get_a_message_in_the_reporters_language(db: TestDb) {
@@ -252,7 +239,7 @@ async fn bad_reports_get_a_message_in_the_reporters_language(db: TestDb) {
     r.assert_status(422)
         .assert_contains("dir=\"rtl\"")
         .assert_contains("10 أحرف");
-    assert_eq!(count(&app, "public_report").await, 0);
+    assert_eq!(count_rows(&app, "public_report").await, 0);
 }
 
 async fn no_client_metadata_is_stored_anywhere(db: TestDb) {
@@ -315,7 +302,7 @@ async fn no_client_metadata_is_stored_anywhere(db: TestDb) {
             );
         }
     }
-    assert_eq!(count(&app, "public_report").await, 1);
+    assert_eq!(count_rows(&app, "public_report").await, 1);
 }
 
 async fn the_hotline_triages_reports(db: TestDb) {
@@ -340,6 +327,20 @@ async fn the_hotline_triages_reports(db: TestDb) {
     let page = app.get("/reports/1").await;
     page.assert_contains("Registrata come contatto");
     let contact = find_value(&page.body, "href=\"/hotline/contacts/").unwrap();
+    // A report is triaged once: a second operator (or a double click) is told, and no second
+    // contact is made.
+    assert_eq!(count_rows(&app, "hotline_contact").await, 1);
+    app.post_form("/reports/1/triage", &[("outcome", "contact")])
+        .await
+        .assert_status(409)
+        .assert_contains("già stata smistata");
+    app.post_form("/reports/1/triage", &[("outcome", "not_pertinent")])
+        .await
+        .assert_status(409);
+    assert_eq!(count_rows(&app, "hotline_contact").await, 1);
+    app.get("/reports/1")
+        .await
+        .assert_contains("Registrata come contatto");
     app.get(&format!("/hotline/contacts/{contact}"))
         .await
         .assert_contains("Segnalazione dal sito")
@@ -381,5 +382,5 @@ async fn the_hotline_triages_reports(db: TestDb) {
     app.get("/reports/2")
         .await
         .assert_contains("non possono uscire");
-    assert_eq!(count(&app, "public_report").await, 3);
+    assert_eq!(count_rows(&app, "public_report").await, 3);
 }
