@@ -4,7 +4,7 @@
 // report then counts it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { axeViolations, launchBrowser, startSatis, watchedPage } from "../lib/harness.mjs";
+import { axeViolations, launchBrowser, signInDemo, startSatis, watchedPage } from "../lib/harness.mjs";
 
 let satis;
 let browser;
@@ -19,19 +19,6 @@ after(async () => {
   await satis?.stop();
 });
 
-async function signInDemo(page, username) {
-  const password = satis.output().match(/password (\S+)/)[1];
-  await page.goto(`${satis.base}/login`);
-  await page.getByLabel("Nome utente").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Accedi" }).click();
-  await page.waitForURL(/\/login\/mfa/);
-  const code = (await page.textContent(".demo-hint")).match(/\d{6}/)[0];
-  await page.getByRole("textbox", { name: "Codice" }).fill(code);
-  await page.getByRole("button", { name: "Verifica" }).click();
-  await page.waitForURL(`${satis.base}/`);
-}
-
 async function outingsInArea(page, area) {
   await page.goto(`${satis.base}/outreach`);
   return page.locator("#outings tbody tr", { hasText: area }).count();
@@ -41,7 +28,7 @@ test("an outing recorded offline is synced exactly once", async () => {
   const { context, page, problems } = await watchedPage(browser, satis.base, {
     viewport: { width: 390, height: 844 },
   });
-  await signInDemo(page, "strada");
+  await signInDemo(page, satis, "strada");
   await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Unità di strada" }).click();
   await page.waitForURL(`${satis.base}/outreach`);
   assert.ok((await page.locator("#outings tbody tr").count()) >= 6, "the demo unit's outings are listed");

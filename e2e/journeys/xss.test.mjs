@@ -5,7 +5,7 @@
 // must stop the attempt before the policy has to), and no request may leave for another origin.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, newDataDir, runSatis, startSatis, watchedPage } from "../lib/harness.mjs";
+import { launchBrowser, newDataDir, runSatis, signInDemo, startSatis, watchedPage } from "../lib/harness.mjs";
 
 const PAYLOADS = [
   `<script>window.__xss=1</script>`,
@@ -55,19 +55,6 @@ async function api(user, method, path, body) {
   const json = await r.json();
   assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
   return json;
-}
-
-async function signInDemo(page, username) {
-  const password = satis.output().match(/password (\S+)/)[1];
-  await page.goto(`${satis.base}/login`);
-  await page.getByLabel("Nome utente").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Accedi" }).click();
-  await page.waitForURL(/\/login\/mfa/);
-  const code = (await page.textContent(".demo-hint")).match(/\d{6}/)[0];
-  await page.getByRole("textbox", { name: "Codice" }).fill(code);
-  await page.getByRole("button", { name: "Verifica" }).click();
-  await page.waitForURL(`${satis.base}/`);
 }
 
 /** A page that flags any script a payload manages to run, and any policy violation. */
@@ -170,7 +157,7 @@ test("stored payloads stay text in every staff view", async () => {
 
   // Every staff view that shows them.
   const hotline = await trapPage();
-  await signInDemo(hotline.page, "numeroverde");
+  await signInDemo(hotline.page, satis, "numeroverde");
   const views = ["/reports", "/hotline", "/hotline/report"];
   const reports = await api("numeroverde", "GET", "/reports");
   for (const r of reports) views.push(`/reports/${r.id}`);
@@ -184,7 +171,7 @@ test("stored payloads stay text in every staff view", async () => {
   assert.match(await hotline.page.textContent("main"), /<script>window.__xss=1<\/script>/);
 
   const street = await trapPage();
-  await signInDemo(street.page, "strada");
+  await signInDemo(street.page, satis, "strada");
   const streetViews = ["/outreach", "/outreach/report?from=2026-11-01&to=2026-11-30"];
   for (const id of outings) streetViews.push(`/outreach/outings/${id}`);
   for (const v of streetViews) {

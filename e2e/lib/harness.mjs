@@ -170,6 +170,24 @@ export function totp(secretBase32, offset = 0) {
   return String(n % 1_000_000).padStart(6, "0");
 }
 
+/**
+ * Signs in to a demonstration instance (`startSatis(["demo"])`) as one of its accounts: the
+ * password is read from the banner the demo printed, the second-factor code from the sign-in
+ * page (a demonstration shows it).
+ */
+export async function signInDemo(page, satis, username) {
+  const password = satis.output().match(/password (\S+)/)[1];
+  await page.goto(`${satis.base}/login`);
+  await page.getByLabel("Nome utente").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Accedi" }).click();
+  await page.waitForURL(/\/login\/mfa/);
+  const code = (await page.textContent(".demo-hint")).match(/\d{6}/)[0];
+  await page.getByRole("textbox", { name: "Codice" }).fill(code);
+  await page.getByRole("button", { name: "Verifica" }).click();
+  await page.waitForURL(`${satis.base}/`);
+}
+
 /** Signs in for the first time and enrols the second factor; returns the TOTP secret. */
 export async function signInAndEnrol(page, base, username, password) {
   await page.goto(`${base}/login`);
