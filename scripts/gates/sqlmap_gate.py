@@ -11,6 +11,7 @@ Usage: sqlmap_gate.py SATIS_BIN LOG_DIR --sqlmap PATH [--level 3 --risk 2]
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import shutil
 import subprocess
@@ -21,11 +22,13 @@ from pathlib import Path
 
 from common import Server, base_env, demo_accounts, satis, token
 
-PERIOD = "from=2026-01-01&to=2026-11-30"
+# The demonstration data are dated relative to the day it is loaded: the last 300 days hold them.
+_TODAY = datetime.date.today()
+PERIOD = f"from={_TODAY - datetime.timedelta(days=300)}&to={_TODAY}"
 
 
-def first_id(base: str, bearer: str, path: str) -> int | None:
-    """The id of the first record a list operation gives (sqlmap needs a page that exists)."""
+def first(base: str, bearer: str, path: str) -> dict | None:
+    """The first record a list operation gives (sqlmap needs a page that exists)."""
     req = urllib.request.Request(f"{base}/api/v1{path}",
                                  headers={"Authorization": f"Bearer {bearer}"})
     with urllib.request.urlopen(req, timeout=30) as r:
@@ -33,7 +36,12 @@ def first_id(base: str, bearer: str, path: str) -> int | None:
     if not items:
         print(f"(nothing at {path} in the demonstration network: its id is not tried)")
         return None
-    return items[0]["id"]
+    return items[0]
+
+
+def first_id(base: str, bearer: str, path: str) -> int | None:
+    item = first(base, bearer, path)
+    return None if item is None else item["id"]
 
 
 def targets(base: str, tokens: dict[str, str]) -> list[tuple[str, list[str]]]:
@@ -41,6 +49,11 @@ def targets(base: str, tokens: dict[str, str]) -> list[tuple[str, list[str]]]:
     contact = first_id(base, tokens["numeroverde"], f"/hotline/contacts?{PERIOD}")
     case = first_id(base, tokens["operatrice"], "/cases")
     report = first_id(base, tokens["numeroverde"], "/reports")
+    interview = first(base, tokens["strada"], f"/outreach/interviews?{PERIOD}")
+    desk = None if interview is None else interview["service_id"]
+    new_interview = json.dumps({"service_id": desk, "held_on": str(_TODAY),
+                                "contact_code": "AB12", "language": "en", "mediator": "M",
+                                "topics": ["sti"], "outcome": "information_given"})
     new_contact = json.dumps({"channel": "phone", "relevance": "pertinent", "caller_ref": "AB12",
                           "municipality": "Prato", "language": "ro", "province": "PO",
                           "notes": "nota", "reasons": ["information"], "outcomes": ["listening"]})
@@ -56,6 +69,12 @@ def targets(base: str, tokens: dict[str, str]) -> list[tuple[str, list[str]]]:
         ("stats", ["-u", f"/api/v1/stats/activity?{PERIOD}&province=FI", "--auth", "analista"]),
         ("outings", ["-u", f"/api/v1/outreach/outings?{PERIOD}", "--auth", "strada"]),
         ("reports-one", ["-u", f"/api/v1/reports/{report}*", "--auth", "numeroverde"]),
+        ("report-triage", ["-u", f"/api/v1/reports/{report}", "--method", "PATCH", "--data",
+                           json.dumps({"outcome": "duplicate", "duplicate_of": 1}),
+                           "--headers", "If-Match: \"v1\"", "--auth", "numeroverde"]),
+        ("interviews", ["-u", f"/api/v1/outreach/interviews?{PERIOD}", "--auth", "strada"]),
+        ("interview-create", ["-u", "/api/v1/outreach/interviews", "--data", new_interview,
+                              "--auth", "strada"]),
     ]
     return [t for t in tried if "None" not in " ".join(t[1])]
 

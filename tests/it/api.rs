@@ -72,6 +72,37 @@ async fn hotline(app: &TestApp, org_name: &str, user: &str) -> (i32, String) {
     (org, token)
 }
 
+/// An organisation with one outreach service of `kind` (a street unit or a drop-in desk) and a
+/// token of its outreach operator: (organisation, service, token).
+async fn outreach_service(
+    app: &TestApp,
+    org_name: &str,
+    kind: &str,
+    user: &str,
+) -> (i32, i32, String) {
+    let org = app.organisation(org_name).await;
+    let service = satis::network::store::add_service(
+        &app.state.db,
+        org,
+        kind,
+        &format!("{org_name}: servizio"),
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[],
+    )
+    .await
+    .unwrap()
+    .id;
+    let op = app.user(user, Role::OutreachOperator, org).await;
+    let token = app
+        .token(&op, org, &["outreach:read", "outreach:write"])
+        .await;
+    (org, service, token)
+}
+
 async fn only_a_valid_token_with_its_scope_and_role_gets_in(db: TestDb) {
     let app = db.app().await;
     let (org, token) = hotline(&app, "Numero Verde", "centralino").await;
@@ -458,26 +489,7 @@ async fn bad_input_is_a_json_4xx_that_never_echoes_the_input(db: TestDb) {
 
 async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
     let app = db.app().await;
-    let org = app.organisation("Unità di strada").await;
-    let unit = satis::network::store::add_service(
-        &app.state.db,
-        org,
-        "street_unit",
-        "Unità Firenze",
-        Some("FI".into()),
-        "",
-        "",
-        false,
-        None,
-        &[],
-    )
-    .await
-    .unwrap()
-    .id;
-    let op = app.user("strada", Role::OutreachOperator, org).await;
-    let token = app
-        .token(&op, org, &["outreach:read", "outreach:write"])
-        .await;
+    let (_, unit, token) = outreach_service(&app, "Unità di strada", "street_unit", "strada").await;
     let outing = json!({
         "service_id": unit,
         "started_at": "2026-11-20T20:00:00Z",
@@ -607,26 +619,8 @@ async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
 
 async fn drop_in_interviews_are_saved_once_and_seen_by_their_organisation_only(db: TestDb) {
     let app = db.app().await;
-    let org = app.organisation("Sportello Ascolto").await;
-    let desk = satis::network::store::add_service(
-        &app.state.db,
-        org,
-        "drop_in",
-        "Sportello Prato",
-        Some("PO".into()),
-        "",
-        "",
-        false,
-        None,
-        &[],
-    )
-    .await
-    .unwrap()
-    .id;
-    let op = app.user("sportello", Role::OutreachOperator, org).await;
-    let token = app
-        .token(&op, org, &["outreach:read", "outreach:write"])
-        .await;
+    let (org, desk, token) =
+        outreach_service(&app, "Sportello Ascolto", "drop_in", "sportello").await;
     let path = "/api/v1/outreach/interviews";
     let today = chrono::Utc::now().date_naive();
     let interview = json!({
@@ -648,7 +642,10 @@ async fn drop_in_interviews_are_saved_once_and_seen_by_their_organisation_only(d
     // A NUL character (which PostgreSQL cannot store in text) is dropped, not a server error.
     assert_eq!(v["mediator"], "Mediatrice rumena");
     let id = v["id"].as_i64().unwrap();
-    assert_eq!(r.header("location"), format!("/api/v1/outreach/interviews/{id}"));
+    assert_eq!(
+        r.header("location"),
+        format!("/api/v1/outreach/interviews/{id}")
+    );
     // A resend after a lost answer saves nothing twice.
     let again = app.api("POST", path, &token, Some(&interview), &key).await;
     assert_eq!(json_of(&again)["id"], id);
