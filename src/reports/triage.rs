@@ -172,7 +172,8 @@ pub async fn apply(
         _ => None,
     };
     if !store::triage(&txn, r.id, t.status(), contact, duplicate_of).await? {
-        // Dropping the transaction rolls the contact back.
+        // Someone else triaged it first: their contact stands, ours is undone.
+        txn.rollback().await?;
         return Err(TriageError::AlreadyTriaged);
     }
     let reason = match reason_suffix {

@@ -12,6 +12,7 @@ crate::tests![
     bad_reports_get_a_message_in_the_reporters_language,
     no_client_metadata_is_stored_anywhere,
     the_hotline_triages_reports,
+    two_operators_triaging_at_once_make_one_contact,
 ];
 
 const LANGS: &[&str] = &["it", "en", "fr", "es", "ro", "sq", "zh", "ar"];
@@ -383,4 +384,55 @@ async fn the_hotline_triages_reports(db: TestDb) {
         .await
         .assert_contains("non possono uscire");
     assert_eq!(count_rows(&app, "public_report").await, 3);
+}
+
+/// Two operators press "register as contact" on the same report at the same moment: the
+/// database lets one triage through, the other is told it was triaged already, and exactly one
+/// hotline contact exists.
+async fn two_operators_triaging_at_once_make_one_contact(db: TestDb) {
+    use satis::platform::policy::Actor;
+    use satis::reports::triage::{self, Triage, TriageError};
+    let app = db.app().await;
+    submit(&app, "it", REPORT).await.assert_status(200);
+    let org = app.organisation("Centralino Notturno").await;
+    let mut actors = Vec::new();
+    for name in ["prima", "seconda"] {
+        let u = app.user(name, Role::HotlineOperator, org).await;
+        actors.push(Actor {
+            user_id: u.id,
+            username: u.username.clone(),
+            organisation_id: Some(org),
+            province: None,
+            roles: vec![Role::HotlineOperator],
+        });
+    }
+    let r = satis::reports::store::get(&app.state.db, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let (a, b) = tokio::join!(
+        triage::apply(&app.state, &actors[0], &r, Triage::Contact, None),
+        triage::apply(&app.state, &actors[1], &r, Triage::Contact, None),
+    );
+    let outcomes = [a, b];
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Err(TriageError::AlreadyTriaged))),
+        "{outcomes:?}"
+    );
+    assert_eq!(count_rows(&app, "hotline_contact").await, 1);
+    assert_eq!(
+        crate::support::scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'report.triage'"
+        )
+        .await,
+        1
+    );
 }
