@@ -372,15 +372,40 @@ impl InterviewIn {
     }
 }
 
-async fn interview_out(
+/// One interview as the API shows it.
+async fn one_out(
     db: &impl sea_orm::ConnectionTrait,
     i: &interview::Model,
 ) -> Result<InterviewOut, ApiError> {
-    let contact_code = match i.contact_id {
-        Some(c) => store::contact(db, c).await?.map(|c| c.code),
-        None => None,
+    interviews_out(db, std::slice::from_ref(i))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("interview not shown"))
+}
+
+/// The interviews as the API shows them, their anonymous codes read in one query.
+async fn interviews_out(
+    db: &impl sea_orm::ConnectionTrait,
+    rows: &[interview::Model],
+) -> Result<Vec<InterviewOut>, ApiError> {
+    let ids: Vec<i32> = rows.iter().filter_map(|i| i.contact_id).collect();
+    let codes: std::collections::HashMap<i32, String> = if ids.is_empty() {
+        Default::default()
+    } else {
+        store::contacts(db, &ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.code))
+            .collect()
     };
-    Ok(InterviewOut {
+    Ok(rows
+        .iter()
+        .map(|i| interview_out(i, i.contact_id.and_then(|c| codes.get(&c).cloned())))
+        .collect())
+}
+
+fn interview_out(i: &interview::Model, contact_code: Option<String>) -> InterviewOut {
+    InterviewOut {
         id: i.id,
         service_id: i.service_id,
         held_on: i.held_on,
@@ -396,7 +421,7 @@ async fn interview_out(
             .map(str::to_owned)
             .collect(),
         outcome: i.outcome.clone(),
-    })
+    }
 }
 
 async fn list_interviews(
@@ -412,11 +437,7 @@ async fn list_interviews(
         q.page()?,
     )
     .await?;
-    let mut body = Vec::with_capacity(rows.len());
-    for i in &rows {
-        body.push(interview_out(&state.db, i).await?);
-    }
-    Ok(api::ok(&body))
+    Ok(api::ok(&interviews_out(&state.db, &rows).await?))
 }
 
 async fn show_interview(
@@ -429,7 +450,7 @@ async fn show_interview(
         .await?
         .filter(|i| Some(i.organisation_id) == caller.actor.organisation_id)
         .ok_or_else(ApiError::not_found)?;
-    Ok(api::ok(&interview_out(&state.db, &i).await?))
+    Ok(api::ok(&one_out(&state.db, &i).await?))
 }
 
 async fn create_interview(
@@ -472,7 +493,7 @@ async fn create_interview(
     let i = store::interview(&creation.txn, saved.id())
         .await?
         .ok_or_else(|| ApiError::internal("interview just saved not found"))?;
-    let body = interview_out(&creation.txn, &i).await?;
+    let body = one_out(&creation.txn, &i).await?;
     let mut answer = Answer::created(format!("/outreach/interviews/{}", i.id), &body)?;
     if matches!(saved, Saved::AlreadySaved(_)) {
         answer.status = StatusCode::OK;

@@ -686,8 +686,9 @@ async fn drop_in_interviews_are_saved_once_and_seen_by_their_organisation_only(d
     assert_eq!(count_rows(&app, "outreach_contact").await, 1);
 
     // Read back by the organisation; another organisation's desk sees nothing of it.
-    let list = app.api("GET", path, &token, None, &[]).await;
-    assert_eq!(json_of(&list).as_array().unwrap().len(), 1);
+    let list = json_of(&app.api("GET", path, &token, None, &[]).await);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["contact_code"], "ZK77");
     app.api("GET", &format!("{path}/{id}"), &token, None, &[])
         .await
         .assert_status(200);
