@@ -315,7 +315,8 @@ pub async fn quick(
     Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
 }
 
-fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::ActiveModel {
+/// A contact with nothing but its organisation, operator and relevance filled in; callers set the rest.
+pub(crate) fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::ActiveModel {
     contact::ActiveModel {
         organisation_id: Set(org),
         operator_id: Set(operator),

@@ -198,9 +198,9 @@ async fn triage(
     if version != triage::version(&r) {
         return Err(ApiError::stale());
     }
-    let duplicate_of = t.duplicate_of.map(|d| d.to_string());
-    let decision = triage::decide(&r, &t.outcome, duplicate_of.as_deref()).map_err(refusal)?;
-    match triage::apply(&state, &caller.actor, &r, decision, Some("api")).await {
+    let decision = triage::decide(&r, &t.outcome, t.duplicate_of).map_err(refusal)?;
+    let who = (&caller.actor, caller.org()?);
+    match triage::apply(&state, who, &r, decision, Some("api")).await {
         Ok(r) => Ok(api::ok_tagged(&out(&r, None), triage::version(&r))),
         // Triaged by someone else between the read and the write.
         Err(TriageError::AlreadyTriaged) => Err(ApiError::stale()),

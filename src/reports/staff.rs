@@ -173,17 +173,16 @@ pub async fn triage(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
     let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let duplicate_of = field(&body, "duplicate_of");
-    let decided = triage::decide(&r, &field(&body, "outcome"), Some(&duplicate_of));
-    let result = match decided {
-        Ok(t) => triage::apply(&state, &me.actor, &r, t, None)
-            .await
-            .map(|_| ()),
+    // A number that does not parse is no report: `decide` refuses it like a missing one.
+    let duplicate_of = field(&body, "duplicate_of").parse().ok();
+    let result = match triage::decide(&r, &field(&body, "outcome"), duplicate_of) {
+        Ok(t) => triage::apply(&state, (&me.actor, org), &r, t, None).await,
         Err(e) => Err(e),
     };
     let (status, key) = match result {
-        Ok(()) => return Ok(Redirect::to(&format!("/reports/{id}")).into_response()),
+        Ok(_) => return Ok(Redirect::to(&format!("/reports/{id}")).into_response()),
         Err(TriageError::Db(e)) => return Err(e.into()),
         Err(TriageError::AlreadyTriaged) => (StatusCode::CONFLICT, "reports-error-triaged"),
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message_key()),

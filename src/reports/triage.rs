@@ -7,7 +7,6 @@
 //! the transaction writes, so two operators triaging the same report at once cannot both
 //! succeed (the second is told, and no second contact is left behind).
 
-use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{DbErr, TransactionTrait};
 
@@ -74,18 +73,17 @@ pub fn version(r: &report::Model) -> i32 {
 }
 
 /// The decision asked for, checked against the report's state. `duplicate_of` is the other
-/// report's number as typed; whether it exists is for [`apply`] to find.
+/// report's number; whether it exists is for [`apply`] to find.
 pub fn decide(
     r: &report::Model,
     outcome: &str,
-    duplicate_of: Option<&str>,
+    duplicate_of: Option<i32>,
 ) -> Result<Triage, TriageError> {
     let t = match outcome {
         "contact" => Triage::Contact,
         "not_pertinent" => Triage::NotPertinent,
         "duplicate" => {
             let other = duplicate_of
-                .and_then(|d| d.trim().parse::<i32>().ok())
                 .filter(|&d| d != r.id && d > 0)
                 .ok_or(TriageError::Invalid("reports-error-duplicate"))?;
             Triage::Duplicate(other)
@@ -114,19 +112,16 @@ pub fn exploitation_forms(kinds: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// Writes the decision: the hotline contact (for [`Triage::Contact`], in the actor's
+/// Writes the decision: the hotline contact (for [`Triage::Contact`], in `org`, the actor's
 /// organisation), the report's new state (only if it is still new) and the audit entry, in one
 /// transaction. Returns the report as it now is.
 pub async fn apply(
     state: &SharedState,
-    actor: &Actor,
+    (actor, org): (&Actor, i32),
     r: &report::Model,
     t: Triage,
     reason_suffix: Option<&str>,
 ) -> Result<report::Model, TriageError> {
-    let org = actor
-        .organisation_id
-        .ok_or(TriageError::Invalid("error-403"))?;
     if let Triage::Duplicate(other) = t
         && store::get(&state.db, other).await?.is_none()
     {
@@ -134,37 +129,16 @@ pub async fn apply(
     }
     let txn = state.db.begin().await?;
     let contact = match t {
-        Triage::Contact => Some(
-            crate::hotline::store::add_contact(
-                &txn,
-                crate::hotline::entities::contact::ActiveModel {
-                    organisation_id: Set(org),
-                    operator_id: Set(actor.user_id),
-                    channel: Set("public_report".into()),
-                    started_at: Set(Utc::now()),
-                    duration_minutes: Set(0),
-                    caller_kind: Set(None),
-                    language: Set(Some(r.language.to_uppercase())),
-                    mediator_used: Set(false),
-                    relevance: Set("pertinent".into()),
-                    previous_contact_id: Set(None),
-                    caller_ref: Set(Some(format!("SEGNALA-{}", r.id))),
-                    phone_index: Set(None),
-                    reasons: Set("report_of_exploitation".into()),
-                    exploitation_forms: Set(exploitation_forms(&r.kinds).join(",")),
-                    labour_sector: Set(None),
-                    province: Set(r.province.clone()),
-                    municipality: Set(String::new()),
-                    outcomes: Set(String::new()),
-                    notes_enc: Set(None),
-                    case_id: Set(None),
-                    version: Set(1),
-                    ..Default::default()
-                },
-            )
-            .await?
-            .id,
-        ),
+        Triage::Contact => {
+            let mut c = crate::hotline::pages::new_contact(org, actor.user_id, "pertinent");
+            c.channel = Set("public_report".into());
+            c.language = Set(Some(r.language.to_uppercase()));
+            c.caller_ref = Set(Some(format!("SEGNALA-{}", r.id)));
+            c.reasons = Set("report_of_exploitation".into());
+            c.exploitation_forms = Set(exploitation_forms(&r.kinds).join(","));
+            c.province = Set(r.province.clone());
+            Some(crate::hotline::store::add_contact(&txn, c).await?.id)
+        }
         _ => None,
     };
     let duplicate_of = match t {
@@ -234,13 +208,13 @@ mod tests {
             Some(Triage::NotPertinent)
         );
         assert_eq!(
-            decide(&r, "duplicate", Some(" 3 ")).ok(),
+            decide(&r, "duplicate", Some(3)).ok(),
             Some(Triage::Duplicate(3))
         );
         for status in ["contact", "duplicate", "not_pertinent"] {
             for outcome in OUTCOMES {
                 assert!(matches!(
-                    decide(&report(status), outcome, Some("3")),
+                    decide(&report(status), outcome, Some(3)),
                     Err(TriageError::AlreadyTriaged)
                 ));
             }
@@ -252,14 +226,7 @@ mod tests {
     #[test]
     fn a_duplicate_names_another_report_and_outcomes_are_known() {
         let r = report("new");
-        for bad in [
-            None,
-            Some(""),
-            Some("sette"),
-            Some("7"),
-            Some("-2"),
-            Some("0"),
-        ] {
+        for bad in [None, Some(7), Some(-2), Some(0)] {
             assert_eq!(
                 decide(&r, "duplicate", bad).err().map(|e| e.message_key()),
                 Some("reports-error-duplicate"),

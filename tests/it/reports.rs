@@ -411,8 +411,8 @@ async fn two_operators_triaging_at_once_make_one_contact(db: TestDb) {
         .unwrap()
         .unwrap();
     let (a, b) = tokio::join!(
-        triage::apply(&app.state, &actors[0], &r, Triage::Contact, None),
-        triage::apply(&app.state, &actors[1], &r, Triage::Contact, None),
+        triage::apply(&app.state, (&actors[0], org), &r, Triage::Contact, None),
+        triage::apply(&app.state, (&actors[1], org), &r, Triage::Contact, None),
     );
     let outcomes = [a, b];
     assert_eq!(
