@@ -247,6 +247,14 @@ impl OutingIn {
     }
 }
 
+/// The key a record keeps (unique per organisation): the caller's `Idempotency-Key` when it
+/// fits the records' rule, so that a resend through the pages' outbox is recognised too, else a
+/// fresh one.
+fn record_key(key: Option<&str>) -> String {
+    key.and_then(|k| rules::idempotency_key(k).ok())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
 async fn list(
     State(state): State<SharedState>,
     caller: Caller,
@@ -267,12 +275,7 @@ async fn create(
     let fingerprint = idempotency::fingerprint("createOuting", &body);
     let input: OutingIn = api::json_body(&headers, &body)?;
     let org = caller.org()?;
-    // The outing keeps a key of its own (unique per organisation): the caller's when it fits
-    // the outing's rule, so a resend through the pages' outbox is recognised too.
-    let outing_key = key
-        .as_deref()
-        .and_then(|k| rules::idempotency_key(k).ok())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let outing_key = record_key(key.as_deref());
     let fields = input.fields(&state.config.outreach.materials, &outing_key)?;
     let new = super::pages::read_outing(&state, &fields, org, caller.actor.user_id).await?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
@@ -463,11 +466,7 @@ async fn create_interview(
     let fingerprint = idempotency::fingerprint("createInterview", &body);
     let input: InterviewIn = api::json_body(&headers, &body)?;
     let org = caller.org()?;
-    let record_key = key
-        .as_deref()
-        .and_then(|k| rules::idempotency_key(k).ok())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let fields = input.fields(&record_key)?;
+    let fields = input.fields(&record_key(key.as_deref()))?;
     let new = super::pages::read_interview(&state, &fields, org, caller.actor.user_id).await?;
     if let Some(case_id) = new.case_id() {
         crate::cases::pages::guarded(&state, &caller.actor, case_id, Action::Write).await?;
