@@ -212,8 +212,19 @@ enum TokenCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Walk the hash chain: exit 0 if intact, 1 naming the first broken entry
-    Verify,
+    /// Walk the keyed hash chain: exit 0 if intact, 1 naming the first broken entry
+    Verify {
+        /// A checkpoint written by `satis audit checkpoint` (repeatable): also prove that
+        /// nothing up to it changed
+        #[arg(long = "checkpoint", value_name = "FILE")]
+        checkpoints: Vec<std::path::PathBuf>,
+    },
+    /// Sign the chain's current head with the installation's key and print it (or write it
+    /// to --out): the DPO keeps it outside the system
+    Checkpoint {
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -312,16 +323,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::User(cmd)) => user_command(&config, cmd).await,
         Some(Command::Token(cmd)) => token_command(&config, cmd).await,
-        Some(Command::Audit(AuditCommand::Verify)) => {
-            let conn = open_existing(&config).await?;
-            match audit::verify(&conn).await.map_err(runtime_db)? {
-                Ok(n) => {
-                    println!("audit trail intact: {n} entries");
-                    Ok(())
-                }
-                Err(broken) => Err(Failure::Runtime(format!("audit trail BROKEN: {broken}"))),
-            }
-        }
+        Some(Command::Audit(cmd)) => audit_command(&config, cmd).await,
         Some(Command::Report(ReportCommand::Activity {
             from,
             to,
@@ -475,7 +477,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Retention(RetentionCommand::Run)) => {
             let conn = open_existing(&config).await?;
-            let report = crate::cases::retention(&conn, config.retention_days)
+            let keys = crate::open_keys(&config).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let report = crate::cases::retention(&conn, &keys, config.retention_days)
                 .await
                 .map_err(runtime_db)?;
             println!(
@@ -505,6 +508,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             audit::append(
                 &conn,
+                &ring,
                 audit::Entry::new(None, "keys.rotate", "key").record(id),
             )
             .await
@@ -594,6 +598,7 @@ async fn find_user(
 
 async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> {
     let conn = open_existing(config).await?;
+    let keys = crate::open_keys(config).map_err(|e| Failure::Runtime(e.to_string()))?;
     crate::platform::settings::claim(&conn, Mode::Production)
         .await
         .map_err(runtime_db)?;
@@ -662,6 +667,7 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> 
                 .map_err(runtime_db)?;
             audit::append(
                 &conn,
+                &keys,
                 audit::Entry::new(None, "user.disabled", "user")
                     .record(user.id)
                     .subject(format!("user:{}", user.id)),
@@ -679,6 +685,7 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> 
                 .map_err(runtime_db)?;
             audit::append(
                 &conn,
+                &keys,
                 audit::Entry::new(None, "user.mfa_reset", "user")
                     .record(user.id)
                     .subject(format!("user:{}", user.id)),
@@ -694,8 +701,103 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> 
     }
 }
 
+/// The key file of an installation that already has one: verifying the audit trail with a
+/// newly created key would call every entry altered.
+fn existing_keys(config: &Config) -> Result<crate::platform::crypto::KeyRing, Failure> {
+    if !config.keys_file.exists() {
+        return Err(Failure::Runtime(format!(
+            "the key file {} does not exist: the audit trail can only be checked with the \
+             installation's own key file",
+            config.keys_file.display()
+        )));
+    }
+    crate::open_keys(config).map_err(|e| Failure::Runtime(e.to_string()))
+}
+
+async fn audit_command(config: &Config, cmd: AuditCommand) -> Result<(), Failure> {
+    let conn = open_existing(config).await?;
+    let keys = existing_keys(config)?;
+    match cmd {
+        AuditCommand::Verify { checkpoints } => {
+            let mut read = Vec::new();
+            for path in &checkpoints {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::Config(format!("--checkpoint {}: {e}", path.display()))
+                })?;
+                let cp: audit::Checkpoint = serde_json::from_str(&text).map_err(|e| {
+                    Failure::Config(format!(
+                        "--checkpoint {}: not a SATIS audit checkpoint ({e})",
+                        path.display()
+                    ))
+                })?;
+                read.push((path, cp));
+            }
+            let verified = match audit::verify(&conn, &keys).await.map_err(runtime_db)? {
+                Ok(v) => v,
+                Err(broken) => {
+                    return Err(Failure::Runtime(format!("audit trail BROKEN: {broken}")));
+                }
+            };
+            for (path, cp) in &read {
+                if let Err(broken) = audit::check_checkpoint(&conn, &keys, cp)
+                    .await
+                    .map_err(runtime_db)?
+                {
+                    return Err(Failure::Runtime(format!(
+                        "audit trail BROKEN against checkpoint {}: {broken}",
+                        path.display()
+                    )));
+                }
+                println!(
+                    "checkpoint {} (entry {}, {}): nothing up to it changed",
+                    path.display(),
+                    cp.seq,
+                    cp.at.format("%Y-%m-%d %H:%M:%S UTC")
+                );
+            }
+            println!("audit trail intact: {} entries", verified.entries);
+            if verified.unkeyed > 0 {
+                println!(
+                    "note: the first {} entries were written before the chain was keyed; \
+                     only a checkpoint taken after them protects them",
+                    verified.unkeyed
+                );
+            }
+            Ok(())
+        }
+        AuditCommand::Checkpoint { out } => {
+            let cp = match audit::checkpoint(&conn, &keys).await.map_err(runtime_db)? {
+                Ok(cp) => cp,
+                Err(broken) => {
+                    return Err(Failure::Runtime(format!(
+                        "audit trail BROKEN, no checkpoint written: {broken}"
+                    )));
+                }
+            };
+            let text =
+                serde_json::to_string_pretty(&cp).map_err(|e| Failure::Runtime(e.to_string()))?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, format!("{text}\n")).map_err(|e| {
+                        Failure::Runtime(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    println!(
+                        "checkpoint of entry {} written to {}; keep it outside this system",
+                        cp.seq,
+                        path.display()
+                    );
+                }
+                None => println!("{text}"),
+            }
+            eprintln!("public key: {}", cp.public_key);
+            Ok(())
+        }
+    }
+}
+
 async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure> {
     let conn = open_existing(config).await?;
+    let keys = crate::open_keys(config).map_err(|e| Failure::Runtime(e.to_string()))?;
     match cmd {
         TokenCommand::Create {
             organisation,
@@ -721,6 +823,7 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure
                 })?;
             audit::append(
                 &conn,
+                &keys,
                 audit::Entry::new(None, "token.create", "api_token").record(id),
             )
             .await
@@ -736,6 +839,7 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure
             if tokens::revoke(&conn, id).await.map_err(runtime_db)? {
                 audit::append(
                     &conn,
+                    &keys,
                     audit::Entry::new(None, "token.revoke", "api_token").record(id),
                 )
                 .await

@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use axum::Router;
 
+use platform::audit;
 use platform::config::Config;
 use platform::crypto::{CryptoError, KeyFileState, KeyRing};
 use platform::db::{self, DbError};
@@ -62,7 +63,10 @@ pub async fn build_app(
     let mode = settings::claim(&db, wanted)
         .await
         .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
-    let keys = open_keys(&config)?;
+    let mut keys = open_keys(&config)?;
+    audit::record_legacy_boundary(&db, &mut keys, &config.keys_file)
+        .await
+        .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
     let state = Arc::new(AppState::new(db, config, mode == Mode::Demo, keys));
     Ok((web::router(state.clone()), state))
 }

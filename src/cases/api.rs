@@ -159,6 +159,7 @@ async fn change_phase(
     }
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&caller.actor), "case.phase", "case")
             .record(id)
             .subject(&p.code)

@@ -18,6 +18,8 @@ use crate::platform::web::routes::{Access, Routes};
 
 pub fn routes() -> Routes {
     let work = Access::Permission(Permission::WorkOnRecords);
+    // Sending a case to another organisation: only roles that may read what they send.
+    let disclose = Access::Permission(Permission::Disclose);
     Routes::new()
         .get("/cases", work, pages::list)
         .get("/cases/new", work, pages::new_form)
@@ -27,7 +29,7 @@ pub fn routes() -> Routes {
         .post("/cases/{id}/assessment", work, pages::assessment)
         .post("/cases/{id}/consents", work, pages::add_consent)
         .post("/consents/{id}/withdraw", work, pages::withdraw_consent)
-        .post("/cases/{id}/share", work, pages::share)
+        .post("/cases/{id}/share", disclose, pages::share)
         .post("/cases/{id}/permits", work, pages::add_permit)
         .post("/cases/{id}/placements", work, pages::add_placement)
         .post("/placements/{id}/end", work, pages::end_placement)
@@ -37,6 +39,7 @@ pub fn routes() -> Routes {
 /// Applies the retention policy now, audits what it did and returns the report.
 pub async fn retention<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    keys: &crate::platform::crypto::KeyRing,
     days: u64,
 ) -> Result<store::RetentionReport, DbErr> {
     let days = i64::try_from(days).unwrap_or(i64::MAX / 2);
@@ -44,6 +47,7 @@ pub async fn retention<C: ConnectionTrait + TransactionTrait>(
     let report = store::run_retention(db, cutoff).await?;
     audit::append(
         db,
+        keys,
         Entry::new(None, "retention.run", "case").reason(format!(
             "{} identities, {} notes erased",
             report.identities_erased, report.notes_erased
@@ -66,7 +70,7 @@ pub fn spawn_daily_retention(state: Arc<AppState>) {
                     "report retention failed"
                 ),
             }
-            match retention(&state.db, state.config.retention_days).await {
+            match retention(&state.db, &state.keys, state.config.retention_days).await {
                 Ok(r) => tracing::info!(
                     identities = r.identities_erased,
                     notes = r.notes_erased,

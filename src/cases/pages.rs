@@ -58,6 +58,7 @@ pub(crate) async fn guarded(
     let id = c.id.to_string();
     let basis = authorize(
         &state.db,
+        &state.keys,
         actor,
         action,
         &resource,
@@ -279,6 +280,7 @@ pub async fn create(
                 .collect();
             audit::append(
                 &state.db,
+                &state.keys,
                 Entry::new(Some(&me.actor), "person.duplicate_flagged", "person"),
             )
             .await?;
@@ -306,6 +308,7 @@ pub async fn create(
     .map_err(|_| AppError::Internal("opening a case"))?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.create", "case")
             .record(c.id)
             .subject(&p.code),
@@ -421,6 +424,7 @@ async fn case_page(
             let id = c.id.to_string();
             authorize(
                 &state.db,
+                &state.keys,
                 &me.actor,
                 Action::ReadIdentity,
                 &resource,
@@ -618,6 +622,7 @@ pub async fn change_phase(
     if r.is_ok() {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "case.phase", "case")
                 .record(id)
                 .subject(&p.code)
@@ -685,6 +690,7 @@ pub async fn assessment(
     if r.is_ok() {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "case.assessment", "case")
                 .record(id)
                 .subject(&p.code),
@@ -710,6 +716,19 @@ pub async fn add_consent(
         Ok(e) => e,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
+    if rules::consent_discloses(&purpose) && !me.actor.can(policy::Permission::Disclose) {
+        audit::append(
+            &state.db,
+            &state.keys,
+            Entry::new(Some(&me.actor), "case.consent", "case")
+                .record(id)
+                .subject(&p.code)
+                .reason(&purpose)
+                .denied(),
+        )
+        .await?;
+        return Err(AppError::Forbidden);
+    }
     if !rules::CONSENT_PURPOSES.contains(&purpose.as_str()) {
         return refuse(
             &state,
@@ -744,6 +763,7 @@ pub async fn add_consent(
     store::touch(&state.db, id).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.consent", "case")
             .record(id)
             .subject(&p.code)
@@ -766,6 +786,7 @@ pub async fn withdraw_consent(
     store::withdraw_consent(&state.db, consent_id, today()).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.consent_withdrawn", "case")
             .record(k.case_id)
             .subject(&p.code)
@@ -827,6 +848,7 @@ pub async fn share(
     store::touch(&state.db, id).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.share", "case")
             .record(id)
             .subject(&p.code)
@@ -873,6 +895,7 @@ pub async fn add_permit(
             store::touch(&state.db, id).await?;
             audit::append(
                 &state.db,
+                &state.keys,
                 Entry::new(Some(&me.actor), "case.permit", "case")
                     .record(id)
                     .subject(&p.code),
@@ -942,6 +965,7 @@ pub async fn add_placement(
     store::touch(&state.db, id).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.placement", "case")
             .record(id)
             .subject(&p.code)
@@ -964,6 +988,7 @@ pub async fn end_placement(
     store::end_placement(&state.db, placement_id, today()).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.placement_end", "case")
             .record(pl.case_id)
             .subject(&p.code),
@@ -1061,6 +1086,7 @@ pub async fn add_event(
     store::touch(&state.db, id).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.event", "case")
             .record(id)
             .subject(&p.code)

@@ -163,6 +163,12 @@ pub const GENDERS: &[&str] = &["female", "male", "transgender", "other", "unknow
 
 pub const CONSENT_PURPOSES: &[&str] = &["processing", "sharing", "transfer"];
 
+/// Whether a consent of this purpose lets data leave the organisation (sharing, transfer):
+/// recording one needs `Permission::Disclose`.
+pub fn consent_discloses(purpose: &str) -> bool {
+    matches!(purpose, "sharing" | "transfer")
+}
+
 pub const PERMIT_KINDS: &[&str] = &[
     "art18_social",
     "art18_judicial",

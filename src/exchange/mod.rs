@@ -18,11 +18,13 @@ use crate::platform::web::routes::{Access, Routes};
 
 pub fn routes() -> Routes {
     let aggregates = Access::Permission(Permission::ReadAggregates);
-    // Documents carry identity data: only roles that may read it.
+    // Documents carry identity data: only roles that may read it, and exporting one sends it
+    // out of the organisation.
     let work = Access::Permission(Permission::SeeIdentity);
+    let disclose = Access::Permission(Permission::Disclose);
     Routes::new()
         .get("/stats/historical", aggregates, pages::historical)
-        .get("/cases/{id}/htcds.json", work, pages::export_case)
+        .get("/cases/{id}/htcds.json", disclose, pages::export_case)
         .get("/exchange/import", work, pages::import_form)
         .post("/exchange/import", work, pages::import_case)
 }

@@ -108,6 +108,7 @@ pub async fn export_case(
         .ok_or(AppError::NotFound)?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.export_htcds", "case")
             .record(id)
             .subject(&person.code),
@@ -179,6 +180,7 @@ pub async fn import_case(
         .map_err(|_| AppError::Internal("importing a case"))?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "case.import_htcds", "case").record(id),
     )
     .await?;

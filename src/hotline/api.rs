@@ -263,6 +263,7 @@ async fn create(
     let c = store::add_contact(&creation.txn, model).await?;
     audit::append(
         &creation.txn,
+        &state.keys,
         Entry::new(
             Some(&caller.actor),
             "hotline.contact.create",
@@ -289,6 +290,7 @@ async fn guarded(
     let rid = c.id.to_string();
     authorize(
         &state.db,
+        &state.keys,
         &caller.actor,
         action,
         &Resource {
@@ -357,6 +359,7 @@ async fn update(
     }
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(
             Some(&caller.actor),
             "hotline.contact.update",

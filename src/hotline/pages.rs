@@ -309,6 +309,7 @@ pub async fn quick(
     let c = store::add_contact(&state.db, new_contact(org, me.actor.user_id, &relevance)).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
     )
     .await?;
@@ -464,6 +465,7 @@ pub async fn create(
     let c = store::add_contact(&state.db, model).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
     )
     .await?;
@@ -520,6 +522,7 @@ async fn contact_page(
     let rid = c.id.to_string();
     authorize(
         &state.db,
+        &state.keys,
         &me.actor,
         action,
         &resource,
@@ -613,6 +616,7 @@ pub async fn update(
     }
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.contact.update", "hotline_contact").record(id),
     )
     .await?;
@@ -681,6 +685,7 @@ pub async fn add_accompaniment(
     if let crate::outreach::store::Saved::Created(a) = saved {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "hotline.accompaniment", "accompaniment").record(a),
         )
         .await?;
@@ -716,6 +721,7 @@ pub async fn link_case(
     let cid = case.id.to_string();
     authorize(
         &state.db,
+        &state.keys,
         &me.actor,
         Action::Read,
         &resource,
@@ -739,6 +745,7 @@ pub async fn link_case(
     }
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(
             Some(&me.actor),
             "hotline.contact.link_case",
@@ -790,6 +797,7 @@ pub async fn request_mediator(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(
             Some(&me.actor),
             "hotline.mediator.request",
@@ -825,6 +833,7 @@ pub async fn update_mediator(
     store::set_mediator_status(&state.db, m, &to, f.opt("mediator"), f.opt("outcome")).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(
             Some(&me.actor),
             "hotline.mediator.status",
@@ -865,6 +874,7 @@ pub async fn start_emergency(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.emergency.start", "emergency").record(e.id),
     )
     .await?;
@@ -931,6 +941,7 @@ pub async fn update_emergency(
     store::save_emergency(&state.db, am).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.emergency.update", "emergency")
             .record(id)
             .reason(what),
@@ -966,6 +977,7 @@ pub async fn add_shift_note(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.shift_note", "shift_note"),
     )
     .await?;
@@ -1155,6 +1167,7 @@ pub async fn request_interview(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.interview.request", "interview").record(i.id),
     )
     .await?;
@@ -1204,6 +1217,7 @@ pub async fn record_interview(
     store::save_interview(&state.db, am).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "hotline.interview.record", "interview").record(id),
     )
     .await?;

@@ -101,6 +101,7 @@ pub async fn change_password(
     store::revoke_sessions(&state.db, user.id).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&staff.actor), "user.password_changed", "user")
             .record(user.id)
             .subject(format!("user:{}", user.id)),

@@ -125,6 +125,7 @@ pub async fn create_organisation(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "organisation.create", "organisation").record(org.id),
     )
     .await?;
@@ -296,6 +297,7 @@ pub async fn provision_user(
     store::grant(db, user.id, organisation_id, role, by.map(|a| a.user_id)).await?;
     audit::append(
         db,
+        keys,
         Entry::new(by, "user.create", "user")
             .record(user.id)
             .subject(format!("user:{}", user.id))
@@ -376,7 +378,7 @@ async fn changed(
     if let Some(d) = detail {
         entry = entry.reason(d);
     }
-    audit::append(&state.db, entry).await?;
+    audit::append(&state.db, &state.keys, entry).await?;
     Ok(Redirect::to(&format!("/admin/users/{user_id}")).into_response())
 }
 

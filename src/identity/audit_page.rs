@@ -83,6 +83,7 @@ async fn log_read(
     let staff = shell.staff.as_ref().ok_or(AppError::Unauthorized)?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&staff.actor), what, "audit").reason(q.query_string()),
     )
     .await?;

@@ -52,6 +52,7 @@ pub fn validate(actor: &Actor, kind: &str, reason: &str) -> Result<(), Refusal> 
 
 pub async fn start(
     db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
+    keys: &crate::platform::crypto::KeyRing,
     actor: &Actor,
     kind: &str,
     record_id: &str,
@@ -75,6 +76,7 @@ pub async fn start(
     .await?;
     audit::append(
         db,
+        keys,
         Entry::new(Some(actor), "break_glass.open", kind)
             .record(record_id)
             .reason(reason.trim()),
@@ -131,6 +133,7 @@ pub async fn open(
     }
     start(
         &state.db,
+        &state.keys,
         &staff.actor,
         &form.record_kind,
         &record_id,
@@ -209,6 +212,7 @@ pub async fn review(
     am.update(&state.db).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&staff.actor), "break_glass.reviewed", &kind)
             .record(record)
             .reason(format!("grant {id}")),

@@ -125,7 +125,7 @@ pub async fn login_submit(
             if let Some(u) = &other {
                 entry = entry.record(u.id).subject(format!("user:{}", u.id));
             }
-            audit::append(&state.db, entry.denied()).await?;
+            audit::append(&state.db, &state.keys, entry.denied()).await?;
             return Ok(refuse(
                 shell,
                 StatusCode::UNAUTHORIZED,
@@ -168,6 +168,7 @@ async fn complete_sign_in(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&staff.actor), "login.success", "user")
             .record(staff.actor.user_id)
             .subject(format!("user:{}", staff.actor.user_id))
@@ -271,6 +272,7 @@ pub async fn mfa_submit(
     }
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&staff.actor), "login.mfa_failed", "user")
             .record(user.id)
             .subject(format!("user:{}", user.id))
@@ -418,6 +420,7 @@ pub async fn enrol_submit(
     let codes = store::new_recovery_codes(&state.db, user.id).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&staff.actor), "mfa.enrolled", "user")
             .record(user.id)
             .subject(format!("user:{}", user.id)),
@@ -446,6 +449,7 @@ pub async fn logout(
     if let Some(staff) = &shell.staff {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&staff.actor), "logout", "user")
                 .record(staff.actor.user_id)
                 .subject(format!("user:{}", staff.actor.user_id)),

@@ -259,6 +259,7 @@ async fn organisation_page(
     if show_address && services.iter().any(|s| s.address.is_some()) {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "service.address.read", "organisation").record(id),
         )
         .await?;
@@ -358,6 +359,7 @@ pub async fn update_organisation(
     am.update(&state.db).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "organisation.update", "organisation")
             .record(id)
             .reason(format!(
@@ -396,6 +398,7 @@ pub async fn add_role(
     store::add_role(&state.db, id, &kind, province.clone(), since).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "governance_role.add", "organisation")
             .record(id)
             .reason(format!(
@@ -424,6 +427,7 @@ pub async fn end_role(
     store::end_role(&state.db, id, today).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "governance_role.end", "organisation")
             .record(role.organisation_id)
             .reason(format!(
@@ -461,6 +465,7 @@ async fn services_page(
     if show_address && services.iter().any(|s| s.address.is_some()) {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "service.address.read", "network_service"),
         )
         .await?;
@@ -550,6 +555,7 @@ pub async fn add_service(
         .map_err(|_| "error-500")?;
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "service.create", "organisation")
                 .record(org_id)
                 .reason(format!("{kind}: {}", s.name)),
@@ -689,6 +695,7 @@ pub async fn add_meeting(
             let row = store::add_meeting(&state.db, &m, me.actor.user_id).await?;
             audit::append(
                 &state.db,
+                &state.keys,
                 Entry::new(Some(&me.actor), "meeting.create", "meeting")
                     .record(row.id)
                     .reason(format!("{} {}", m.province, m.held_on)),
@@ -769,6 +776,7 @@ pub async fn add_training(
                 .await?;
             audit::append(
                 &state.db,
+                &state.keys,
                 Entry::new(Some(&me.actor), "training.create", "training").record(t.id),
             )
             .await?;
@@ -889,6 +897,7 @@ pub async fn update_service(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "service.update", "organisation")
             .record(org_id)
             .reason(format!("{name}: {summary}")),

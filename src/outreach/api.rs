@@ -286,6 +286,7 @@ async fn create(
     if let Saved::Created(id) = saved {
         audit::append(
             &creation.txn,
+            &state.keys,
             Entry::new(Some(&caller.actor), "outreach.outing", "outing")
                 .record(id)
                 .reason("api"),
@@ -479,6 +480,7 @@ async fn create_interview(
     if let Saved::Created(id) = saved {
         audit::append(
             &creation.txn,
+            &state.keys,
             Entry::new(
                 Some(&caller.actor),
                 "outreach.interview",

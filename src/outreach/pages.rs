@@ -251,6 +251,7 @@ pub async fn add_place(
     let p = store::add_place(&state.db, unit.id, &name).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "outreach.place_add", "outreach_place").record(p.id),
     )
     .await?;
@@ -280,6 +281,7 @@ pub async fn update_place(
     store::update_place(&state.db, current, &name, f.checked("active")).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "outreach.place_update", "outreach_place").record(id),
     )
     .await?;
@@ -530,6 +532,7 @@ pub async fn create_outing(
     if let Saved::Created(id) = saved {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "outreach.outing", "outing").record(id),
         )
         .await?;
@@ -838,6 +841,7 @@ pub async fn link_contact(
     store::link_contact(&state.db, c, case.id, me.actor.user_id).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "outreach.contact_link", "outreach_contact")
             .record(id)
             .subject(&code),
@@ -980,6 +984,7 @@ pub async fn create_interview(
     if let Saved::Created(id) = saved {
         audit::append(
             &txn,
+            &state.keys,
             Entry::new(Some(&me.actor), "outreach.interview", "drop_in_interview").record(id),
         )
         .await?;
@@ -1045,6 +1050,7 @@ pub async fn create_accompaniment(
     if let Saved::Created(id) = saved {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "outreach.accompaniment", "accompaniment").record(id),
         )
         .await?;

@@ -6,6 +6,7 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use crate::platform::audit::{self, Entry};
+use crate::platform::crypto::KeyRing;
 use crate::platform::policy::{self, Action, Actor, Basis, Decision, EmergencyGrant, Resource};
 use crate::platform::web::AppError;
 
@@ -29,6 +30,7 @@ fn action_name(action: Action) -> &'static str {
 /// Decides with [`policy::decide`], audits the decision, and answers `Forbidden` when denied.
 pub async fn authorize<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    keys: &KeyRing,
     actor: &Actor,
     action: Action,
     resource: &Resource,
@@ -50,11 +52,11 @@ pub async fn authorize<C: ConnectionTrait + TransactionTrait>(
             if basis == Basis::Emergency {
                 entry = entry.reason("emergency access");
             }
-            audit::append(db, entry).await?;
+            audit::append(db, keys, entry).await?;
             Ok(basis)
         }
         Decision::Deny => {
-            audit::append(db, entry.denied()).await?;
+            audit::append(db, keys, entry.denied()).await?;
             Err(AppError::Forbidden)
         }
     }

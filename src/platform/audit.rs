@@ -5,17 +5,29 @@
 //! Each entry's hash covers its fields and the previous entry's hash, so changing a byte or
 //! removing a row breaks the chain; `satis audit verify` walks it. Appends lock the single
 //! `audit_head` row, so concurrent appends (several app instances on PostgreSQL) never fork it.
+//!
+//! The hash is keyed (`k1:` + HMAC-SHA-256 under a key derived from the key file, see
+//! `KeyRing::audit_mac`): whoever can write the database but not read the key file cannot
+//! rewrite an entry and recompute the chain. Entries written before the chain was keyed keep
+//! their unkeyed SHA-256 and are accepted only as the chain's beginning; signed checkpoints
+//! ([`checkpoint`], kept by the DPO outside the system) prove that nothing up to them changed.
 
 use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signer, Verifier};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     Condition, ConnectionTrait, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::platform::crypto::KeyRing;
 use crate::platform::migrations::m20261123_000002_identity::GENESIS;
 use crate::platform::policy::Actor;
+
+/// The prefix of a keyed entry hash.
+const KEYED: &str = "k1:";
 
 pub mod event {
     use sea_orm::entity::prelude::*;
@@ -137,9 +149,9 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
         .map_or_else(|| "\u{2205}".to_owned(), ToString::to_string)
 }
 
-/// The hash of an entry: SHA-256 over its fields, separated by a unit separator, and the
-/// previous hash. Timestamps count in whole microseconds (what both backends store).
-fn entry_hash(m: &event::Model) -> String {
+/// What an entry's hash covers: its fields, separated by a unit separator, and the previous
+/// hash. Timestamps count in whole microseconds (what both backends store).
+fn hashed_text(m: &event::Model) -> String {
     let fields = [
         m.seq.to_string(),
         m.at.timestamp_micros().to_string(),
@@ -154,7 +166,20 @@ fn entry_hash(m: &event::Model) -> String {
         m.outcome.clone(),
         m.prev_hash.clone(),
     ];
-    hex::encode(Sha256::digest(fields.join("\u{1f}").as_bytes()))
+    fields.join("\u{1f}")
+}
+
+/// The keyed hash of an entry, as written today.
+fn entry_hash(keys: &KeyRing, m: &event::Model) -> String {
+    format!(
+        "{KEYED}{}",
+        hex::encode(keys.audit_mac(hashed_text(m).as_bytes()))
+    )
+}
+
+/// The unkeyed hash entries had before the chain was keyed.
+fn legacy_hash(m: &event::Model) -> String {
+    hex::encode(Sha256::digest(hashed_text(m).as_bytes()))
 }
 
 fn now_micros() -> DateTime<Utc> {
@@ -164,7 +189,7 @@ fn now_micros() -> DateTime<Utc> {
 
 /// Appends an entry. Inside a transaction it joins it (as a savepoint), so a write and its
 /// audit entry are committed together or not at all.
-pub async fn append<C>(db: &C, entry: Entry) -> Result<(), DbErr>
+pub async fn append<C>(db: &C, keys: &KeyRing, entry: Entry) -> Result<(), DbErr>
 where
     C: ConnectionTrait + TransactionTrait,
 {
@@ -194,7 +219,7 @@ where
         prev_hash: current.hash.clone(),
         hash: String::new(),
     };
-    model.hash = entry_hash(&model);
+    model.hash = entry_hash(keys, &model);
     let hash = model.hash.clone();
     event::ActiveModel::from(model).insert(&txn).await?;
     head::Entity::update_many()
@@ -220,12 +245,36 @@ pub enum Broken {
     Truncated { expected: i64, head: i64 },
     #[error("the audit chain head does not match the last entry")]
     HeadMismatch,
+    #[error(
+        "audit entry {seq}: its hash is not keyed although entries before it are (rewritten \
+         by someone without the key file)"
+    )]
+    Unkeyed { seq: i64 },
+    #[error("the checkpoint was not signed by this installation's key, or was changed")]
+    CheckpointSignature,
+    #[error("audit entry {seq} is not the one the checkpoint recorded (changed or removed)")]
+    CheckpointDiffers { seq: i64 },
 }
 
-/// Walks the whole chain. `Ok(n)` is the number of intact entries.
-pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<Result<i64, Broken>, DbErr> {
+/// An intact chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Intact entries.
+    pub entries: i64,
+    /// Of which written before the chain was keyed (protected by checkpoints only).
+    pub unkeyed: i64,
+    /// The last entry's hash.
+    pub head_hash: String,
+}
+
+/// Walks the whole chain.
+pub async fn verify<C: ConnectionTrait>(
+    db: &C,
+    keys: &KeyRing,
+) -> Result<Result<Verified, Broken>, DbErr> {
     let mut expected_seq = 1i64;
     let mut prev = GENESIS.to_owned();
+    let mut unkeyed = 0i64;
     loop {
         let batch = event::Entity::find()
             .filter(event::Column::Seq.gte(expected_seq))
@@ -246,8 +295,18 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<Result<i64, Broken>, D
             if m.prev_hash != prev {
                 return Ok(Err(Broken::Unlinked { seq: m.seq }));
             }
-            if entry_hash(&m) != m.hash {
+            if m.hash.starts_with(KEYED) {
+                if entry_hash(keys, &m) != m.hash {
+                    return Ok(Err(Broken::Altered { seq: m.seq }));
+                }
+            } else if unkeyed != expected_seq - 1
+                || keys.audit_legacy_until().is_some_and(|until| m.seq > until)
+            {
+                return Ok(Err(Broken::Unkeyed { seq: m.seq }));
+            } else if legacy_hash(&m) != m.hash {
                 return Ok(Err(Broken::Altered { seq: m.seq }));
+            } else {
+                unkeyed += 1;
             }
             prev = m.hash;
             expected_seq += 1;
@@ -266,7 +325,127 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<Result<i64, Broken>, D
     if head.hash != prev {
         return Ok(Err(Broken::HeadMismatch));
     }
-    Ok(Ok(expected_seq - 1))
+    Ok(Ok(Verified {
+        entries: expected_seq - 1,
+        unkeyed,
+        head_hash: prev,
+    }))
+}
+
+/// For an installation whose key file predates the keyed chain: records in the key file the
+/// last entry that may keep its unkeyed hash (the current head, once the chain up to it
+/// verifies), so that later entries can never be passed off as old ones. Does nothing when
+/// the boundary is already recorded; a read-only key file leaves it unrecorded (and says so).
+pub async fn record_legacy_boundary<C: ConnectionTrait>(
+    db: &C,
+    keys: &mut KeyRing,
+    key_file: &std::path::Path,
+) -> Result<(), DbErr> {
+    if keys.audit_legacy_until().is_some() {
+        return Ok(());
+    }
+    match verify(db, keys).await? {
+        Ok(v) => {
+            let mut updated = keys.clone();
+            updated.set_audit_legacy_until(v.entries);
+            match updated.save(key_file) {
+                Ok(()) => {
+                    *keys = updated;
+                    tracing::info!(
+                        entries = v.entries,
+                        "audit chain: entries up to this one keep their unkeyed hash; every \
+                         later one is keyed (recorded in the key file)"
+                    );
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "audit chain: could not record the keyed chain's start in the key file"
+                ),
+            }
+        }
+        Err(broken) => tracing::error!(%broken, "audit chain BROKEN: run `satis audit verify`"),
+    }
+    Ok(())
+}
+
+/// A signed statement of the chain's head at one moment, for the DPO to keep outside the
+/// system: `satis audit verify --checkpoint FILE` then proves that nothing up to it changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub format: String,
+    pub seq: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+    /// The Ed25519 public key that signed it (hex).
+    pub public_key: String,
+    /// The signature over format, seq, hash and time (hex).
+    pub signature: String,
+}
+
+const CHECKPOINT_FORMAT: &str = "satis-audit-checkpoint-v1";
+
+fn checkpoint_message(seq: i64, hash: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "{CHECKPOINT_FORMAT}\u{1f}{seq}\u{1f}{hash}\u{1f}{}",
+        at.timestamp_micros()
+    )
+}
+
+/// Signs the current head, after checking that the chain up to it is intact.
+pub async fn checkpoint<C: ConnectionTrait>(
+    db: &C,
+    keys: &KeyRing,
+) -> Result<Result<Checkpoint, Broken>, DbErr> {
+    let verified = match verify(db, keys).await? {
+        Ok(v) => v,
+        Err(b) => return Ok(Err(b)),
+    };
+    let at = now_micros();
+    let key = keys.checkpoint_key();
+    let signature =
+        key.sign(checkpoint_message(verified.entries, &verified.head_hash, at).as_bytes());
+    Ok(Ok(Checkpoint {
+        format: CHECKPOINT_FORMAT.to_owned(),
+        seq: verified.entries,
+        hash: verified.head_hash,
+        at,
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+        signature: hex::encode(signature.to_bytes()),
+    }))
+}
+
+/// Whether the checkpoint is genuine (signed by this installation's key) and the entry it
+/// names is still the same. Combined with [`verify`], nothing up to it changed.
+pub async fn check_checkpoint<C: ConnectionTrait>(
+    db: &C,
+    keys: &KeyRing,
+    cp: &Checkpoint,
+) -> Result<Result<(), Broken>, DbErr> {
+    let key = keys.checkpoint_key().verifying_key();
+    let signature = hex::decode(&cp.signature)
+        .ok()
+        .and_then(|b| ed25519_dalek::Signature::from_slice(&b).ok());
+    let genuine = cp.format == CHECKPOINT_FORMAT
+        && cp.public_key == hex::encode(key.as_bytes())
+        && signature.is_some_and(|sig| {
+            key.verify(checkpoint_message(cp.seq, &cp.hash, cp.at).as_bytes(), &sig)
+                .is_ok()
+        });
+    if !genuine {
+        return Ok(Err(Broken::CheckpointSignature));
+    }
+    if cp.seq == 0 {
+        return Ok(if cp.hash == GENESIS {
+            Ok(())
+        } else {
+            Err(Broken::CheckpointSignature)
+        });
+    }
+    let entry = event::Entity::find_by_id(cp.seq).one(db).await?;
+    Ok(match entry {
+        Some(e) if e.hash == cp.hash => Ok(()),
+        _ => Err(Broken::CheckpointDiffers { seq: cp.seq }),
+    })
 }
 
 /// Filters of the auditor's page.

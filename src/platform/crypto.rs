@@ -46,6 +46,11 @@ pub enum CryptoError {
 pub struct KeyRing {
     keys: BTreeMap<u32, [u8; 32]>,
     index_key: [u8; 32],
+    /// The last audit entry that may carry an unkeyed hash: 0 for a key file made since the
+    /// audit chain is keyed; recorded once for an older installation (see
+    /// `audit::record_legacy_boundary`). Kept here, outside the database, so that whoever
+    /// can write the database cannot pass rewritten entries off as old ones.
+    audit_legacy_until: Option<i64>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -79,6 +84,19 @@ impl KeyRing {
         KeyRing {
             keys,
             index_key: random_bytes::<32>(),
+            audit_legacy_until: Some(0),
+        }
+    }
+
+    /// See the field: `None` for a key file written before the audit chain was keyed.
+    pub fn audit_legacy_until(&self) -> Option<i64> {
+        self.audit_legacy_until
+    }
+
+    /// Records the boundary (once: a recorded one never moves).
+    pub fn set_audit_legacy_until(&mut self, seq: i64) {
+        if self.audit_legacy_until.is_none() {
+            self.audit_legacy_until = Some(seq);
         }
     }
 
@@ -108,6 +126,9 @@ impl KeyRing {
         for (id, k) in &self.keys {
             out.push_str(&format!("key {id} {}\n", B64.encode(k)));
         }
+        if let Some(seq) = self.audit_legacy_until {
+            out.push_str(&format!("audit-legacy-until {seq}\n"));
+        }
         out
     }
 
@@ -124,6 +145,7 @@ impl KeyRing {
         };
         let mut keys = BTreeMap::new();
         let mut index_key = None;
+        let mut audit_legacy_until = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -138,6 +160,12 @@ impl KeyRing {
                         .map_err(|_| bad(format!("line {}: bad key id", n + 1)))?;
                     keys.insert(id, decode(k)?);
                 }
+                ["audit-legacy-until", seq] => {
+                    audit_legacy_until = Some(
+                        seq.parse::<i64>()
+                            .map_err(|_| bad(format!("line {}: bad audit-legacy-until", n + 1)))?,
+                    );
+                }
                 _ => return Err(bad(format!("line {} is not understood", n + 1))),
             }
         }
@@ -145,7 +173,11 @@ impl KeyRing {
         if keys.is_empty() {
             return Err(bad("no encryption key".into()));
         }
-        Ok(KeyRing { keys, index_key })
+        Ok(KeyRing {
+            keys,
+            index_key,
+            audit_legacy_until,
+        })
     }
 
     /// Opens the key file, creating it (mode 0600) when it does not exist.
@@ -265,6 +297,32 @@ impl KeyRing {
         mac.update(&[0]);
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A 32-byte key for another purpose, derived from the index key (which never rotates, so
+    /// what it protects stays verifiable across `satis keys rotate`). Domain-separated: one
+    /// purpose's key says nothing about another's, nor about the blind indexes.
+    fn derived(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key)
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(b"satis derived key\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// HMAC-SHA-256 of `data` under the audit chain's key: the database never holds it, so an
+    /// entry rewritten in the database cannot be given a valid hash.
+    pub fn audit_mac(&self, data: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.derived("audit chain v1"))
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The Ed25519 key that signs audit checkpoints (its public half is printed in every
+    /// checkpoint, for the DPO to compare with the one noted at the first checkpoint).
+    pub fn checkpoint_key(&self) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&self.derived("audit checkpoint v1"))
     }
 }
 

@@ -84,6 +84,10 @@ pub enum Permission {
     SeeShelterAddresses,
     /// Read a person's identity data (names, documents, phone…) on a record one may see.
     SeeIdentity,
+    /// Send a record's data to another organisation: share a case, record the consent that
+    /// allows sharing or transfer, export a case document. Held only by roles that may see
+    /// identities (what a role cannot read, it must not be able to send away).
+    Disclose,
     /// Work the hotline desk: contacts, mediators, emergencies, shift notes, its report.
     Hotline,
     /// Write or evaluate individual projects.
@@ -126,7 +130,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::EditNetwork | P::RecordMeetings => {
             matches!(role, R::Administrator | R::TerritorialCoordinator)
         }
-        P::SeeShelterAddresses | P::SeeIdentity => {
+        P::SeeShelterAddresses | P::SeeIdentity | P::Disclose => {
             matches!(role, R::HotlineOperator | R::CaseWorker)
         }
         P::Hotline => role == R::HotlineOperator,
@@ -293,6 +297,20 @@ mod tests {
             Permission::RecordMeetings,
             Some("FI")
         ));
+    }
+
+    #[test]
+    fn only_roles_that_see_identities_may_send_data_away() {
+        for role in Role::ALL {
+            for p in [Permission::Disclose, Permission::Referrals] {
+                if role_has(role, p) {
+                    assert!(role_has(role, Permission::SeeIdentity), "{role:?} {p:?}");
+                }
+            }
+        }
+        assert!(!role_has(Role::Mediator, Permission::Disclose));
+        assert!(!role_has(Role::OutreachOperator, Permission::Disclose));
+        assert!(role_has(Role::CaseWorker, Permission::Disclose));
     }
 
     #[test]

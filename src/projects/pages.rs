@@ -45,10 +45,10 @@ async fn guarded(
     let (owner, evaluator) = parties(me, &p);
     let entry = Entry::new(Some(&me.actor), &format!("project.{action}"), "project").record(id);
     if !owner && !evaluator {
-        audit::append(&state.db, entry.denied()).await?;
+        audit::append(&state.db, &state.keys, entry.denied()).await?;
         return Err(AppError::Forbidden);
     }
-    audit::append(&state.db, entry).await?;
+    audit::append(&state.db, &state.keys, entry).await?;
     Ok((p, owner, evaluator))
 }
 
@@ -219,6 +219,7 @@ pub async fn create(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "project.create", "project")
             .record(p.id)
             .reason(format!("case {case_id}")),
@@ -395,6 +396,7 @@ pub async fn add_intervention(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "project.intervention", "project")
             .record(id)
             .reason(format!("{kind} {cents}")),
@@ -453,6 +455,7 @@ pub async fn change_status(
     }
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "project.transition", "project")
             .record(id)
             .reason(format!("{} → {to}", p.status)),
@@ -508,6 +511,7 @@ pub async fn add_expense(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "project.expense", "project")
             .record(p.id)
             .reason(format!("{cents}")),
@@ -585,6 +589,7 @@ pub async fn add_edition(
             let e = store::add_edition(&state.db, &name, starts, ends, total, cofunding).await?;
             audit::append(
                 &state.db,
+                &state.keys,
                 Entry::new(Some(&me.actor), "project.edition", "project_edition").record(e.id),
             )
             .await?;

@@ -280,6 +280,7 @@ pub async fn create_inbound(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "referral.inbound", "referral").record(r.id),
     )
     .await?;
@@ -484,6 +485,7 @@ pub async fn create_outbound(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "referral.propose", "referral")
             .record(r.id)
             .subject(&person.code),
@@ -541,6 +543,7 @@ async fn show_page(
     {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "referral.package.read", "referral").record(r.id),
         )
         .await?;
@@ -667,6 +670,7 @@ pub async fn change_status(
     };
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(
             Some(&me.actor),
             &format!("referral.{}", to.code()),
@@ -678,6 +682,7 @@ pub async fn change_status(
     if let Some(case) = opened {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "case.open_from_referral", "case").record(case),
         )
         .await?;
@@ -726,6 +731,7 @@ pub async fn add_counterpart(
     let c = store::add_counterpart(&state.db, &name, &region, &f.text("contact", 300)).await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(
             Some(&me.actor),
             "referral.counterpart_add",

@@ -150,6 +150,7 @@ async fn show(
         .ok_or_else(ApiError::not_found)?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&caller.actor), "report.read", "public_report")
             .record(id)
             .subject(format!("report:{id}"))

@@ -70,6 +70,7 @@ async fn detail(
     let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "report.read", "public_report")
             .record(id)
             .subject(format!("report:{id}")),
@@ -156,6 +157,7 @@ pub async fn reply(
     .await?;
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&me.actor), "report.reply", "public_report")
             .record(id)
             .subject(format!("report:{id}")),

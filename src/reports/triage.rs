@@ -156,6 +156,7 @@ pub async fn apply(
     };
     audit::append(
         &txn,
+        &state.keys,
         Entry::new(Some(actor), "report.triage", "public_report")
             .record(r.id)
             .reason(reason),

@@ -80,6 +80,7 @@ async fn activity(
     }
     audit::append(
         &state.db,
+        &state.keys,
         Entry::new(Some(&caller.actor), "stats.activity", "report")
             .reason(format!("{from} – {to} (api)")),
     )

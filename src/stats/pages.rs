@@ -131,6 +131,7 @@ pub async fn activity(
     if let Some(me) = &shell.staff {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "stats.activity", "report")
                 .reason(format!("{from} – {to}")),
         )
@@ -325,6 +326,7 @@ async fn open_data_file(
     if let Some(me) = &shell.staff {
         audit::append(
             &state.db,
+            &state.keys,
             Entry::new(Some(&me.actor), "stats.open_data", "export").reason(format!(
                 "k={k} {}",
                 if micro { "microdata" } else { "aggregates" }

@@ -51,6 +51,7 @@ async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
     assert!(
         authorize(
             &app.state.db,
+            &app.state.keys,
             &owner,
             Action::ReadIdentity,
             &case,
@@ -63,6 +64,7 @@ async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
     assert!(
         authorize(
             &app.state.db,
+            &app.state.keys,
             &stranger,
             Action::Read,
             &case,
@@ -73,9 +75,17 @@ async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
         .is_err()
     );
     assert!(
-        authorize(&app.state.db, &analyst, Action::Read, &case, None, target())
-            .await
-            .is_err()
+        authorize(
+            &app.state.db,
+            &app.state.keys,
+            &analyst,
+            Action::Read,
+            &case,
+            None,
+            target()
+        )
+        .await
+        .is_err()
     );
     let entries = satis::platform::audit::search(
         &app.state.db,
@@ -107,7 +117,7 @@ async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
         ]
     );
     assert!(
-        satis::platform::audit::verify(&app.state.db)
+        satis::platform::audit::verify(&app.state.db, &app.state.keys)
             .await
             .unwrap()
             .is_ok()
@@ -372,6 +382,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
     };
     let grant = satis::identity::break_glass::start(
         &app.state.db,
+        &app.state.keys,
         &hotline_actor,
         "case",
         "C-1",

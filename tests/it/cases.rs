@@ -11,6 +11,7 @@ crate::tests![
     duplicates_are_flagged_without_revealing_identities,
     concurrent_edits_are_detected_and_nothing_is_overwritten,
     sharing_needs_the_persons_consent,
+    roles_that_cannot_see_identities_cannot_send_them_away,
     permits_placements_and_the_workers_desk,
     bad_case_input_is_refused_and_nothing_saved,
     retention_erases_identity_after_closure,
@@ -326,6 +327,105 @@ async fn sharing_needs_the_persons_consent(db: TestDb) {
     .assert_status(403);
 }
 
+/// A mediator or a street-unit operator of the owning organisation works on the case without
+/// its identity; they must not be able to record a consent to share or transfer it, share it,
+/// or export it, since the receiving organisation would then read what they may not.
+async fn roles_that_cannot_see_identities_cannot_send_them_away(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let owner = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let partner = app.user("partner", Role::CaseWorker, cat).await;
+    app.sign_in(&owner).await;
+    let id = open_case(&app, PERSON).await;
+    let cat_id = cat.to_string();
+    for (name, role) in [
+        ("mediatrice", Role::Mediator),
+        ("strada", Role::OutreachOperator),
+    ] {
+        let who = app.user(name, role, arcobaleno).await;
+        app.sign_in(&who).await;
+        let page = app.get(&format!("/cases/{id}")).await;
+        page.assert_status(200);
+        assert!(!page.body.contains("Blessing"), "{name} sees the identity");
+        assert!(
+            !page.body.contains(&format!("/cases/{id}/share")),
+            "{name} is offered the share form"
+        );
+        assert!(
+            !page.body.contains("value=\"sharing\""),
+            "{name} is offered a sharing consent"
+        );
+        for purpose in ["sharing", "transfer"] {
+            app.post_form(
+                &format!("/cases/{id}/consents"),
+                &[("purpose", purpose), ("organisation_id", &cat_id)],
+            )
+            .await
+            .assert_status(403);
+        }
+        app.post_form(
+            &format!("/cases/{id}/share"),
+            &[("organisation_id", &cat_id)],
+        )
+        .await
+        .assert_status(403);
+        app.get(&format!("/cases/{id}/htcds.json"))
+            .await
+            .assert_status(403);
+        // A consent to processing stays theirs to record.
+        app.post_form(
+            &format!("/cases/{id}/consents"),
+            &[("purpose", "processing")],
+        )
+        .await
+        .assert_status(303);
+    }
+    assert_eq!(
+        scalar(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM consent WHERE case_id = {id} AND purpose <> 'processing'"
+            )
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM case_share WHERE case_id = {id}")
+        )
+        .await,
+        0
+    );
+    assert!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'case.consent' AND outcome = 'denied'"
+        )
+        .await
+            >= 4
+    );
+    // The receiving organisation never got it.
+    app.sign_in(&partner).await;
+    app.get(&format!("/cases/{id}")).await.assert_status(403);
+    // The case worker who may see the identity still can.
+    app.sign_in(&owner).await;
+    app.post_form(
+        &format!("/cases/{id}/consents"),
+        &[("purpose", "sharing"), ("organisation_id", &cat_id)],
+    )
+    .await
+    .assert_status(303);
+    app.post_form(
+        &format!("/cases/{id}/share"),
+        &[("organisation_id", &cat_id)],
+    )
+    .await
+    .assert_status(303);
+}
+
 async fn permits_placements_and_the_workers_desk(db: TestDb) {
     let app = db.app().await;
     let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
@@ -478,7 +578,9 @@ async fn retention_erases_identity_after_closure(db: TestDb) {
     ))
     .await
     .unwrap();
-    let report = satis::cases::retention(&app.state.db, 730).await.unwrap();
+    let report = satis::cases::retention(&app.state.db, &app.state.keys, 730)
+        .await
+        .unwrap();
     assert_eq!(report.identities_erased, 1);
     assert_eq!(report.notes_erased, 1);
     let page = app.get(&format!("/cases/{old}")).await;
@@ -492,7 +594,7 @@ async fn retention_erases_identity_after_closure(db: TestDb) {
     // The pseudonymous record stays for statistics; running again erases nothing more.
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 2);
     assert_eq!(
-        satis::cases::retention(&app.state.db, 730)
+        satis::cases::retention(&app.state.db, &app.state.keys, 730)
             .await
             .unwrap()
             .identities_erased,

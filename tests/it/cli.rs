@@ -188,6 +188,46 @@ pub fn trials() -> Vec<Trial> {
                     "audit verify on an intact chain",
                     &o,
                 )?;
+                // A signed checkpoint, kept outside: later entries do not disturb it, a
+                // changed checkpoint is refused.
+                let checkpoint = dir.path().join("checkpoint.json");
+                let o = satis(
+                    &["audit", "checkpoint", "--out", checkpoint.to_str().unwrap()],
+                    &env,
+                );
+                check(o.status.success(), "audit checkpoint writes a file", &o)?;
+                let o = satis(&["keys", "rotate"], &env);
+                check(o.status.success(), "an entry after the checkpoint", &o)?;
+                let cp_arg = [
+                    "audit",
+                    "verify",
+                    "--checkpoint",
+                    checkpoint.to_str().unwrap(),
+                ];
+                let o = satis(&cp_arg, &env);
+                check(
+                    o.status.success() && text(&o).contains("nothing up to it changed"),
+                    "audit verify against the checkpoint",
+                    &o,
+                )?;
+                let original = std::fs::read_to_string(&checkpoint).unwrap();
+                let forged = original.replacen("\"seq\": ", "\"seq\": 1", 1);
+                let forged_file = dir.path().join("forged.json");
+                std::fs::write(&forged_file, forged).unwrap();
+                let o = satis(
+                    &[
+                        "audit",
+                        "verify",
+                        "--checkpoint",
+                        forged_file.to_str().unwrap(),
+                    ],
+                    &env,
+                );
+                check(
+                    o.status.code() == Some(1) && text(&o).contains("not signed"),
+                    "a changed checkpoint is refused",
+                    &o,
+                )?;
                 let period = [
                     "report",
                     "activity",
@@ -239,6 +279,12 @@ pub fn trials() -> Vec<Trial> {
                 check(
                     text(&o).contains("entry 2"),
                     "names the first broken entry",
+                    &o,
+                )?;
+                let o = satis(&cp_arg, &env);
+                check(
+                    o.status.code() == Some(1),
+                    "the checkpoint's verification fails too",
                     &o,
                 )?;
                 Ok(())

@@ -22,6 +22,7 @@ crate::tests![
     session_cookie_has_strict_flags,
     password_change_follows_the_rules,
     audit_chain_verifies_and_detects_tampering,
+    a_rewritten_audit_chain_cannot_be_recomputed_without_the_key,
     auditor_sees_who_touched_whose_data_and_exports_csv,
     emergency_access_needs_reason_expires_and_is_reviewed,
     api_tokens_are_hashed_scoped_and_revocable,
@@ -536,12 +537,17 @@ async fn audit_chain_verifies_and_detects_tampering(db: TestDb) {
     for i in 0..5 {
         audit::append(
             &app.state.db,
+            &app.state.keys,
             audit::Entry::new(None, "test.event", "test").record(i),
         )
         .await
         .unwrap();
     }
-    let n = audit::verify(&app.state.db).await.unwrap().unwrap();
+    let n = audit::verify(&app.state.db, &app.state.keys)
+        .await
+        .unwrap()
+        .unwrap()
+        .entries;
     assert!(n >= 7, "{n}");
 
     exec(
@@ -550,17 +556,20 @@ async fn audit_chain_verifies_and_detects_tampering(db: TestDb) {
     )
     .await;
     assert_eq!(
-        audit::verify(&app.state.db).await.unwrap(),
+        audit::verify(&app.state.db, &app.state.keys).await.unwrap(),
         Err(audit::Broken::Altered { seq: 3 })
     );
     // Restoring by recomputing the hash is caught by the next link.
     exec(&app, "UPDATE audit_event SET reason = NULL WHERE seq = 3").await;
-    let restored = audit::verify(&app.state.db).await.unwrap();
+    let restored = audit::verify(&app.state.db, &app.state.keys).await.unwrap();
     assert!(restored.is_ok() || restored == Err(audit::Broken::Altered { seq: 3 }));
 
     let last = n;
     exec(&app, &format!("DELETE FROM audit_event WHERE seq = {last}")).await;
-    let broken = audit::verify(&app.state.db).await.unwrap().unwrap_err();
+    let broken = audit::verify(&app.state.db, &app.state.keys)
+        .await
+        .unwrap()
+        .unwrap_err();
     assert!(
         matches!(
             broken,
@@ -569,13 +578,157 @@ async fn audit_chain_verifies_and_detects_tampering(db: TestDb) {
         "{broken:?}"
     );
     exec(&app, "DELETE FROM audit_event WHERE seq = 5").await;
-    let broken = audit::verify(&app.state.db).await.unwrap().unwrap_err();
+    let broken = audit::verify(&app.state.db, &app.state.keys)
+        .await
+        .unwrap()
+        .unwrap_err();
     assert!(
         matches!(
             broken,
             audit::Broken::Missing { expected: 5, .. } | audit::Broken::Altered { seq: 3 }
         ),
         "{broken:?}"
+    );
+}
+
+/// What an attacker who can write the database (but not read the key file) does: changes an
+/// entry, then recomputes its hash and every later one, and the head, with the published
+/// algorithm. Before the chain was keyed this passed verification.
+async fn rewrite_chain_from(app: &TestApp, from: i64, keyed_prefix: bool) {
+    use sea_orm::{EntityTrait, QueryOrder};
+    use sha2::{Digest, Sha256};
+    let entries = audit::event::Entity::find()
+        .order_by_asc(audit::event::Column::Seq)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "\u{2205}".to_owned());
+    let mut prev = String::new();
+    for mut m in entries {
+        if m.seq < from {
+            prev = m.hash.clone();
+            continue;
+        }
+        if m.seq > from {
+            m.prev_hash = prev.clone();
+        }
+        let fields = [
+            m.seq.to_string(),
+            m.at.timestamp_micros().to_string(),
+            opt(m.actor_user_id.map(|v| v.to_string())),
+            opt(m.actor_username.clone()),
+            opt(m.actor_organisation_id.map(|v| v.to_string())),
+            m.action.clone(),
+            m.record_kind.clone(),
+            opt(m.record_id.clone()),
+            opt(m.subject.clone()),
+            opt(m.reason.clone()),
+            m.outcome.clone(),
+            m.prev_hash.clone(),
+        ];
+        let digest = hex::encode(Sha256::digest(fields.join("\u{1f}").as_bytes()));
+        let hash = if keyed_prefix {
+            format!("k1:{digest}")
+        } else {
+            digest
+        };
+        exec(
+            app,
+            &format!(
+                "UPDATE audit_event SET prev_hash = '{}', hash = '{hash}' WHERE seq = {}",
+                m.prev_hash, m.seq
+            ),
+        )
+        .await;
+        prev = hash;
+    }
+    exec(
+        app,
+        &format!("UPDATE audit_head SET hash = '{prev}' WHERE id = 1"),
+    )
+    .await;
+}
+
+async fn a_rewritten_audit_chain_cannot_be_recomputed_without_the_key(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Associazione Dodici").await;
+    let user = app.user("audit", Role::CaseWorker, org).await;
+    app.sign_in(&user).await;
+    app.post_form("/logout", &[]).await;
+    for i in 0..4 {
+        audit::append(
+            &app.state.db,
+            &app.state.keys,
+            audit::Entry::new(None, "test.event", "test").record(i),
+        )
+        .await
+        .unwrap();
+    }
+    let intact = audit::verify(&app.state.db, &app.state.keys)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(intact.unkeyed, 0);
+    let checkpoint = audit::checkpoint(&app.state.db, &app.state.keys)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(checkpoint.seq, intact.entries);
+    assert_eq!(
+        audit::check_checkpoint(&app.state.db, &app.state.keys, &checkpoint)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    // A changed checkpoint (another entry, another time) is not genuine.
+    let mut moved = checkpoint.clone();
+    moved.seq -= 1;
+    assert_eq!(
+        audit::check_checkpoint(&app.state.db, &app.state.keys, &moved)
+            .await
+            .unwrap(),
+        Err(audit::Broken::CheckpointSignature)
+    );
+
+    exec(
+        &app,
+        "UPDATE audit_event SET actor_username = 'someone-else' WHERE seq = 3",
+    )
+    .await;
+    // Recomputed with the old, unkeyed algorithm…
+    rewrite_chain_from(&app, 3, false).await;
+    assert_eq!(
+        audit::verify(&app.state.db, &app.state.keys).await.unwrap(),
+        Err(audit::Broken::Unkeyed { seq: 3 })
+    );
+    // …or keeping the keyed marker…
+    rewrite_chain_from(&app, 3, true).await;
+    assert_eq!(
+        audit::verify(&app.state.db, &app.state.keys).await.unwrap(),
+        Err(audit::Broken::Altered { seq: 3 })
+    );
+    // …or the whole chain passed off as written before the chain was keyed.
+    rewrite_chain_from(&app, 1, false).await;
+    assert_eq!(
+        audit::verify(&app.state.db, &app.state.keys).await.unwrap(),
+        Err(audit::Broken::Unkeyed { seq: 1 })
+    );
+    // The checkpoint kept outside names the entry that is no longer what it was.
+    assert_eq!(
+        audit::check_checkpoint(&app.state.db, &app.state.keys, &checkpoint)
+            .await
+            .unwrap(),
+        Err(audit::Broken::CheckpointDiffers {
+            seq: checkpoint.seq
+        })
+    );
+    // Another installation's key file does not accept this one's entries either.
+    let other = satis::platform::crypto::KeyRing::generate();
+    assert!(
+        audit::check_checkpoint(&app.state.db, &other, &checkpoint)
+            .await
+            .unwrap()
+            .is_err()
     );
 }
 

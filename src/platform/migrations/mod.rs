@@ -19,6 +19,7 @@ mod m20261129_000012_exchange;
 mod m20261129_000013_report_indexes;
 mod m20261129_000014_tally_period;
 mod m20261129_000015_api;
+mod m20261202_000016_security;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_report_indexes::Migration),
             Box::new(m20261129_000014_tally_period::Migration),
             Box::new(m20261129_000015_api::Migration),
+            Box::new(m20261202_000016_security::Migration),
         ]
     }
 }
