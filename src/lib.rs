@@ -67,6 +67,15 @@ pub async fn build_app(
     audit::record_legacy_boundary(&db, &mut keys, &config.keys_file)
         .await
         .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
+    let sealed = cases::store::seal_legacy_text(&db, &keys)
+        .await
+        .map_err(|e| DbError::Query(e.to_string()))?;
+    if sealed > 0 {
+        tracing::info!(
+            values = sealed,
+            "free text left in clear by an older version sealed"
+        );
+    }
     let state = Arc::new(AppState::new(db, config, mode == Mode::Demo, keys));
     Ok((web::router(state.clone()), state))
 }

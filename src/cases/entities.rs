@@ -26,7 +26,9 @@ pub mod person {
         pub nationalities: String,
         /// ISO 639-1 codes, comma-separated.
         pub languages: String,
+        /// Always empty once sealed: the text is in `vulnerabilities_enc`.
         pub vulnerabilities: String,
+        pub vulnerabilities_enc: Option<Vec<u8>>,
         pub created_by_org: i32,
         pub created_at: ChronoDateTimeUtc,
         pub identity_erased_at: Option<ChronoDateTimeUtc>,
@@ -78,6 +80,9 @@ pub mod case {
         pub transit_countries: String,
         pub places: String,
         pub legal_path: Option<String>,
+        /// Sealed `route` and `places` (the plain columns stay empty).
+        pub route_enc: Option<Vec<u8>>,
+        pub places_enc: Option<Vec<u8>>,
         pub opened_at: ChronoDateTimeUtc,
         pub closed_at: Option<ChronoDateTimeUtc>,
         pub follow_up_due: Option<ChronoDate>,
@@ -153,7 +158,9 @@ pub mod permit {
         pub applied_on: Option<ChronoDate>,
         pub issued_on: Option<ChronoDate>,
         pub expires_on: Option<ChronoDate>,
+        /// Always empty once sealed: the office is in `office_enc`.
         pub office: String,
+        pub office_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }

@@ -521,13 +521,19 @@ async fn case_page(
             .iter()
             .filter_map(|o| names.get(o).cloned())
             .collect(),
-        permits: store::permits(&state.db, c.id).await?,
+        permits: store::permits(&state.db, c.id)
+            .await?
+            .into_iter()
+            .map(|p| store::opened_permit(&state.keys, p))
+            .collect::<Result<_, _>>()
+            .map_err(|_| AppError::Internal("permit cannot be decrypted"))?,
         placements,
         services,
         events,
         organisations: names.into_iter().collect(),
         shell,
-        file: c,
+        file: store::opened_case(&state.keys, c)
+            .map_err(|_| AppError::Internal("case text cannot be decrypted"))?,
         subject: p,
         error,
     })
@@ -686,7 +692,15 @@ pub async fn assessment(
         Ok(a) => a,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
-    let r = store::update_assessment(&state.db, id, &a, me.actor.user_id, f.version()).await;
+    let r = store::update_assessment(
+        &state.db,
+        &state.keys,
+        id,
+        &a,
+        me.actor.user_id,
+        f.version(),
+    )
+    .await;
     if r.is_ok() {
         audit::append(
             &state.db,
@@ -885,13 +899,14 @@ pub async fn add_permit(
             applied_on: Set(f.date("applied_on")?),
             issued_on: Set(issued),
             expires_on: Set(expires),
-            office: Set(f.text("office", 200)),
             ..Default::default()
         })
     })();
     match checked {
         Ok(model) => {
-            store::add_permit(&state.db, model).await?;
+            store::add_permit(&state.db, &state.keys, model, &f.text("office", 200))
+                .await
+                .map_err(|_| AppError::Internal("saving a permit"))?;
             store::touch(&state.db, id).await?;
             audit::append(
                 &state.db,

@@ -20,6 +20,88 @@ pub const DOCUMENTS: &str = "person_identity.documents";
 pub const PHONE: &str = "person_identity.phone";
 pub const ADDRESS: &str = "person_identity.address";
 pub const EVENT_TEXT: &str = "case_event.text";
+/// Free text workers fill with names, places and health facts: sealed like identity.
+pub const VULNERABILITIES: &str = "person.vulnerabilities";
+pub const ROUTE: &str = "case_file.route";
+pub const PLACES: &str = "case_file.places";
+pub const PERMIT_OFFICE: &str = "permit.office";
+
+/// Opens a sealed free-text field (empty when none was written).
+pub fn open_text(
+    keys: &KeyRing,
+    ctx: &str,
+    sealed: &Option<Vec<u8>>,
+) -> Result<String, CryptoError> {
+    match sealed {
+        Some(b) => keys.decrypt_str(ctx, b),
+        None => Ok(String::new()),
+    }
+}
+
+/// A case with its sealed free text opened into the plain fields, for showing.
+pub fn opened_case(keys: &KeyRing, mut c: case::Model) -> Result<case::Model, CryptoError> {
+    c.route = open_text(keys, ROUTE, &c.route_enc)?;
+    c.places = open_text(keys, PLACES, &c.places_enc)?;
+    Ok(c)
+}
+
+/// A person with the vulnerabilities opened, for showing or sending with consent.
+pub fn opened_person(keys: &KeyRing, mut p: person::Model) -> Result<person::Model, CryptoError> {
+    p.vulnerabilities = open_text(keys, VULNERABILITIES, &p.vulnerabilities_enc)?;
+    Ok(p)
+}
+
+/// A permit with its office opened.
+pub fn opened_permit(keys: &KeyRing, mut p: permit::Model) -> Result<permit::Model, CryptoError> {
+    p.office = open_text(keys, PERMIT_OFFICE, &p.office_enc)?;
+    Ok(p)
+}
+
+/// The plain columns that older versions wrote in clear, with their sealed columns.
+const LEGACY_TEXT: &[(&str, &str, &str, &str)] = &[
+    (
+        "person",
+        "vulnerabilities",
+        "vulnerabilities_enc",
+        VULNERABILITIES,
+    ),
+    ("case_file", "route", "route_enc", ROUTE),
+    ("case_file", "places", "places_enc", PLACES),
+    ("permit", "office", "office_enc", PERMIT_OFFICE),
+];
+
+/// Seals free text that an older version left in clear (migration 0016 cannot: it has no
+/// keys), and empties the plain column, in one transaction. Returns how many values.
+pub async fn seal_legacy_text<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    keys: &KeyRing,
+) -> Result<u64, CaseError> {
+    use sea_orm::sea_query::{Alias, Query};
+    let txn = db.begin().await?;
+    let mut n = 0u64;
+    for (table, plain, sealed, ctx) in LEGACY_TEXT {
+        let select = Query::select()
+            .column(Alias::new("id"))
+            .column(Alias::new(*plain))
+            .from(Alias::new(*table))
+            .and_where(Expr::col(Alias::new(*plain)).ne(""))
+            .to_owned();
+        for row in txn.query_all(&select).await? {
+            let id: i32 = row.try_get_by_index(0)?;
+            let text: String = row.try_get_by_index(1)?;
+            let update = Query::update()
+                .table(Alias::new(*table))
+                .value(Alias::new(*sealed), seal(keys, ctx, &text)?)
+                .value(Alias::new(*plain), "")
+                .and_where(Expr::col(Alias::new("id")).eq(id))
+                .to_owned();
+            txn.execute(&update).await?;
+            n += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(n)
+}
 
 /// Why a change to a case was not saved.
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +236,8 @@ pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
         presumed_minor: Set(p.presumed_minor),
         nationalities: Set(p.nationalities.join(",")),
         languages: Set(p.languages.join(",")),
-        vulnerabilities: Set(p.vulnerabilities.clone()),
+        vulnerabilities: Set(String::new()),
+        vulnerabilities_enc: Set(seal(keys, VULNERABILITIES, &p.vulnerabilities)?),
         created_by_org: Set(owner_org),
         created_at: Set(now),
         identity_erased_at: Set(None),
@@ -196,6 +279,8 @@ pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
         transit_countries: Set(String::new()),
         places: Set(String::new()),
         legal_path: Set(None),
+        route_enc: Set(None),
+        places_enc: Set(None),
         opened_at: Set(now),
         closed_at: Set(None),
         follow_up_due: Set(None),
@@ -359,6 +444,7 @@ pub struct Assessment {
 
 pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    keys: &KeyRing,
     case_id: i32,
     a: &Assessment,
     by_user: i32,
@@ -391,12 +477,18 @@ pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
             case::Column::Recruitment,
             Expr::value(a.recruitment.clone()),
         )
-        .col_expr(case::Column::Route, Expr::value(a.route.clone()))
+        .col_expr(
+            case::Column::RouteEnc,
+            Expr::value(seal(keys, ROUTE, &a.route)?),
+        )
         .col_expr(
             case::Column::TransitCountries,
             Expr::value(a.transit_countries.join(",")),
         )
-        .col_expr(case::Column::Places, Expr::value(a.places.clone()))
+        .col_expr(
+            case::Column::PlacesEnc,
+            Expr::value(seal(keys, PLACES, &a.places)?),
+        )
         .col_expr(case::Column::LegalPath, Expr::value(a.legal_path.clone()))
         .filter(case::Column::Id.eq(case_id))
         .exec(&txn)
@@ -516,11 +608,16 @@ pub async fn permits(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<perm
         .await
 }
 
+/// Adds a permit; its office is sealed.
 pub async fn add_permit(
     db: &impl ConnectionTrait,
-    p: permit::ActiveModel,
-) -> Result<permit::Model, DbErr> {
-    p.insert(db).await
+    keys: &KeyRing,
+    mut p: permit::ActiveModel,
+    office: &str,
+) -> Result<permit::Model, CaseError> {
+    p.office = Set(String::new());
+    p.office_enc = Set(seal(keys, PERMIT_OFFICE, office)?);
+    Ok(p.insert(db).await?)
 }
 
 pub async fn placements(
@@ -666,10 +763,21 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
         if gone > 0 {
             person::Entity::update_many()
                 .col_expr(person::Column::IdentityErasedAt, Expr::value(Utc::now()))
+                .col_expr(
+                    person::Column::VulnerabilitiesEnc,
+                    Expr::value(Option::<Vec<u8>>::None),
+                )
                 .filter(person::Column::Id.eq(c.person_id))
                 .exec(&txn)
                 .await?;
         }
+        // The sealed free text of the case goes with the identity.
+        case::Entity::update_many()
+            .col_expr(case::Column::RouteEnc, Expr::value(Option::<Vec<u8>>::None))
+            .col_expr(case::Column::PlacesEnc, Expr::value(Option::<Vec<u8>>::None))
+            .filter(case::Column::Id.eq(c.id))
+            .exec(&txn)
+            .await?;
         let notes = event::Entity::update_many()
             .col_expr(event::Column::TextEnc, Expr::value(Option::<Vec<u8>>::None))
             .filter(event::Column::CaseId.eq(c.id))

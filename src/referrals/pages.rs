@@ -442,7 +442,15 @@ pub async fn create_outbound(
         nationalities: Some(list(&person.nationalities)),
         languages: Some(list(&person.languages)),
         exploitation_forms: Some(list(&case.exploitation_forms)),
-        vulnerabilities: Some(person.vulnerabilities.clone()).filter(|v| !v.is_empty()),
+        vulnerabilities: Some(
+            crate::cases::store::open_text(
+                &state.keys,
+                crate::cases::store::VULNERABILITIES,
+                &person.vulnerabilities_enc,
+            )
+            .map_err(|_| AppError::Internal("person text cannot be decrypted"))?,
+        )
+        .filter(|v| !v.is_empty()),
         phone: identity.map(|i| i.phone).filter(|p| !p.is_empty()),
     };
     let allowed = state

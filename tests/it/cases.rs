@@ -617,7 +617,28 @@ async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
         .collect();
     let mut form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     form.push(("gender", "unknown"));
+    // Free text workers fill with health facts, places and offices is sealed too.
+    let vulnerabilities = canary("vulnerabilities");
+    form.push(("vulnerabilities", &vulnerabilities));
     let id = open_case(&app, &form).await;
+    let (route, places, office) = (canary("route"), canary("places"), canary("office"));
+    let v = version(&app.get(&format!("/cases/{id}")).await.body);
+    app.post_form(
+        &format!("/cases/{id}/assessment"),
+        &[("version", &v), ("route", &route), ("places", &places)],
+    )
+    .await
+    .assert_status(303);
+    app.post_form(
+        &format!("/cases/{id}/permits"),
+        &[
+            ("kind", "art18_social"),
+            ("status", "applied"),
+            ("office", &office),
+        ],
+    )
+    .await
+    .assert_status(303);
     let note = canary("note");
     app.post_form(
         &format!("/cases/{id}/events"),
@@ -630,8 +651,11 @@ async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
         page.assert_contains(v);
     }
     page.assert_contains(&note);
+    page.assert_contains(&route);
+    page.assert_contains(&places);
+    page.assert_contains(&office);
     let mut needles: Vec<String> = fields.into_iter().map(|(_, v)| v).collect();
-    needles.push(note);
+    needles.extend([note, vulnerabilities, route, places, office]);
     let haystacks: Vec<Vec<u8>> = match backend {
         crate::support::Backend::Sqlite => std::fs::read_dir(&dir)
             .unwrap()
@@ -661,4 +685,29 @@ async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
             );
         }
     }
+    // Text an older version left in clear is sealed at the next start, and still shown.
+    let db = &app.state.db;
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "UPDATE case_file SET places = 'legacy-place-canary', places_enc = NULL WHERE id = {id}"
+        ),
+    ))
+    .await
+    .unwrap();
+    let sealed = satis::cases::store::seal_legacy_text(db, &app.state.keys)
+        .await
+        .unwrap();
+    assert_eq!(sealed, 1);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM case_file WHERE places = 'legacy-place-canary'"
+        )
+        .await,
+        0
+    );
+    app.get(&format!("/cases/{id}"))
+        .await
+        .assert_contains("legacy-place-canary");
 }

@@ -21,7 +21,96 @@ crate::tests![
     migrations_are_idempotent,
     database_without_durability_is_refused,
     demo_database_is_marked_and_real_one_refused,
+    every_text_column_is_sealed_or_declared,
 ];
+
+/// Every text column of the live schema is sealed, declared plain with a reason
+/// (`platform::keys::PLAIN_TEXT`), or on the shrinking list of personal text still in clear:
+/// a new column of free text cannot reach the database unnoticed. And every sealed column
+/// really is binary.
+async fn every_text_column_is_sealed_or_declared(db: TestDb) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.backend;
+    let app = db.app().await;
+    let conn = &app.state.db;
+    let mut columns: Vec<(String, String, String)> = Vec::new();
+    match backend {
+        Backend::Sqlite => {
+            let tables = conn
+                .query_all_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    "SELECT name FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%'"
+                        .to_owned(),
+                ))
+                .await
+                .unwrap();
+            for t in tables {
+                let table: String = t.try_get_by_index(0).unwrap();
+                let cols = conn
+                    .query_all_raw(Statement::from_string(
+                        conn.get_database_backend(),
+                        format!("PRAGMA table_info(\"{table}\")"),
+                    ))
+                    .await
+                    .unwrap();
+                for c in cols {
+                    let name: String = c.try_get("", "name").unwrap();
+                    let ty: String = c.try_get("", "type").unwrap();
+                    columns.push((table.clone(), name, ty.to_lowercase()));
+                }
+            }
+        }
+        Backend::Postgres => {
+            let rows = conn
+                .query_all_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    "SELECT table_name::text, column_name::text, data_type::text \
+                     FROM information_schema.columns WHERE table_schema = 'public'"
+                        .to_owned(),
+                ))
+                .await
+                .unwrap();
+            for r in rows {
+                columns.push((
+                    r.try_get_by_index(0).unwrap(),
+                    r.try_get_by_index(1).unwrap(),
+                    r.try_get_by_index::<String>(2).unwrap().to_lowercase(),
+                ));
+            }
+        }
+    }
+    assert!(
+        columns.len() > 200,
+        "the schema was read: {}",
+        columns.len()
+    );
+    let is_text = |ty: &str| ty.contains("char") || ty.contains("text");
+    let undeclared: Vec<String> = columns
+        .iter()
+        .filter(|(_, _, ty)| is_text(ty))
+        .filter(|(t, c, _)| !satis::platform::keys::text_column_declared(t, c))
+        .map(|(t, c, _)| format!("{t}.{c}"))
+        .collect();
+    assert!(
+        undeclared.is_empty(),
+        "text columns neither sealed nor declared non-personal with a reason \
+         (platform/keys.rs): {undeclared:?}"
+    );
+    for sealed in satis::platform::keys::ENCRYPTED_COLUMNS {
+        let found = columns
+            .iter()
+            .find(|(t, c, _)| t == sealed.table && c == sealed.column)
+            .unwrap_or_else(|| panic!("{}.{} is not in the schema", sealed.table, sealed.column));
+        assert!(
+            !is_text(&found.2),
+            "{}.{} is sealed but typed {}",
+            sealed.table,
+            sealed.column,
+            found.2
+        );
+    }
+}
 
 async fn home_page_is_italian_by_default_with_hotline_numbers(db: TestDb) {
     let app = db.app().await;
