@@ -66,6 +66,7 @@ case-share = Share
 case-permits = Residence permits
 case-placements = Shelter placements
 case-events = Assessments, accompaniments, consultations and notes
+case-note-reserved = Restricted text: read by its author and by the workers who support the person.
 case-basis-owner = Your organisation follows this person
 case-basis-shared = Case shared with your organisation
 case-basis-emergency = Emergency access: it will be reviewed

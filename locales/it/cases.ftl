@@ -66,6 +66,7 @@ case-share = Condividi
 case-permits = Permessi di soggiorno
 case-placements = Inserimenti in struttura
 case-events = Valutazioni, accompagnamenti, consulenze e note
+case-note-reserved = Testo riservato: lo leggono chi l’ha scritto e gli operatori che seguono la persona.
 case-basis-owner = La tua organizzazione segue questa persona
 case-basis-shared = Presa in carico condivisa con la tua organizzazione
 case-basis-emergency = Accesso di emergenza: sarà verificato

@@ -335,7 +335,8 @@ pub struct ServiceOption {
 pub struct EventRow {
     pub kind: String,
     pub on: String,
-    pub text: String,
+    /// `None` when the reader may not read it (see `policy::may_read_note`).
+    pub text: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -484,11 +485,14 @@ async fn case_page(
     let mut events = Vec::new();
     for e in store::events(&state.db, c.id).await? {
         let text = match &e.text_enc {
-            Some(sealed) => state
-                .keys
-                .decrypt_str(store::EVENT_TEXT, sealed)
-                .map_err(|_| AppError::Internal("note cannot be decrypted"))?,
-            None => String::new(),
+            _ if !policy::may_read_note(&me.actor, e.by_user) => None,
+            Some(sealed) => Some(
+                state
+                    .keys
+                    .decrypt_str(store::EVENT_TEXT, sealed)
+                    .map_err(|_| AppError::Internal("note cannot be decrypted"))?,
+            ),
+            None => Some(String::new()),
         };
         events.push(EventRow {
             kind: e.kind,

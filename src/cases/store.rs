@@ -774,7 +774,10 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
         // The sealed free text of the case goes with the identity.
         case::Entity::update_many()
             .col_expr(case::Column::RouteEnc, Expr::value(Option::<Vec<u8>>::None))
-            .col_expr(case::Column::PlacesEnc, Expr::value(Option::<Vec<u8>>::None))
+            .col_expr(
+                case::Column::PlacesEnc,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
             .filter(case::Column::Id.eq(c.id))
             .exec(&txn)
             .await?;

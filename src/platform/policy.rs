@@ -104,6 +104,8 @@ pub enum Permission {
     OutreachReport,
     /// Propose, receive and decide transfers of people (referrals).
     Referrals,
+    /// Read every note of a case one may read (others read only the notes they wrote).
+    ReadCaseNotes,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -141,7 +143,17 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::Outreach => role == R::OutreachOperator,
         P::OutreachReport => matches!(role, R::OutreachOperator | R::TerritorialCoordinator),
         P::Referrals => matches!(role, R::CaseWorker | R::HotlineOperator),
+        P::ReadCaseNotes => matches!(role, R::CaseWorker | R::HotlineOperator),
     }
+}
+
+/// Whether `actor`, already allowed to read a case, may read the text of one of its notes
+/// written by `author`. Notes hold what a person confided: the case workers and the hotline
+/// (the roles that hold the person's story) read them all; a mediator, a street-unit operator
+/// or a coordinator working on the case reads the notes they wrote themselves, and sees that
+/// the others exist (kind and date) without their text.
+pub fn may_read_note(actor: &Actor, author: i32) -> bool {
+    actor.user_id == author || actor.can(Permission::ReadCaseNotes)
 }
 
 /// Whether the actor may use `permission` for something in `province` (`None`: regional).
@@ -311,6 +323,19 @@ mod tests {
         assert!(!role_has(Role::Mediator, Permission::Disclose));
         assert!(!role_has(Role::OutreachOperator, Permission::Disclose));
         assert!(role_has(Role::CaseWorker, Permission::Disclose));
+    }
+
+    #[test]
+    fn notes_are_read_by_their_author_and_the_roles_that_hold_the_story() {
+        for role in Role::ALL {
+            let me = actor(role, 1);
+            assert!(may_read_note(&me, me.user_id), "{role:?} own note");
+            assert_eq!(
+                may_read_note(&me, me.user_id + 1),
+                matches!(role, Role::CaseWorker | Role::HotlineOperator),
+                "{role:?} a colleague's note"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ crate::tests![
     concurrent_edits_are_detected_and_nothing_is_overwritten,
     sharing_needs_the_persons_consent,
     roles_that_cannot_see_identities_cannot_send_them_away,
+    notes_are_read_by_their_author_and_the_workers_who_hold_the_story,
     permits_placements_and_the_workers_desk,
     bad_case_input_is_refused_and_nothing_saved,
     retention_erases_identity_after_closure,
@@ -424,6 +425,58 @@ async fn roles_that_cannot_see_identities_cannot_send_them_away(db: TestDb) {
     )
     .await
     .assert_status(303);
+}
+
+async fn notes_are_read_by_their_author_and_the_workers_who_hold_the_story(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let owner = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let colleague = app.user("collega", Role::CaseWorker, arcobaleno).await;
+    let mediator = app.user("mediatrice", Role::Mediator, arcobaleno).await;
+    let street = app.user("strada", Role::OutreachOperator, arcobaleno).await;
+    app.sign_in(&owner).await;
+    let id = open_case(&app, PERSON).await;
+    let note = "Ha raccontato della madame a Benin City";
+    app.post_form(
+        &format!("/cases/{id}/events"),
+        &[
+            ("kind", "note"),
+            ("text", note),
+            ("happened_on", "2026-11-30"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    for who in [&mediator, &street] {
+        app.sign_in(who).await;
+        let page = app.get(&format!("/cases/{id}")).await;
+        page.assert_status(200)
+            .assert_contains("2026-11-30")
+            .assert_contains("Testo riservato");
+        assert!(!page.body.contains(note), "{} reads the note", who.username);
+    }
+    // The mediator's own note is hers to read, and the case workers read it too.
+    app.sign_in(&mediator).await;
+    let own = "Colloquio in lingua edo, serve un secondo incontro";
+    app.post_form(
+        &format!("/cases/{id}/events"),
+        &[
+            ("kind", "note"),
+            ("text", own),
+            ("happened_on", "2026-12-01"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.get(&format!("/cases/{id}")).await.assert_contains(own);
+    app.sign_in(&colleague).await;
+    app.get(&format!("/cases/{id}"))
+        .await
+        .assert_contains(note)
+        .assert_contains(own);
+    app.sign_in(&street).await;
+    let page = app.get(&format!("/cases/{id}")).await;
+    assert!(!page.body.contains(own) && !page.body.contains(note));
 }
 
 async fn permits_placements_and_the_workers_desk(db: TestDb) {
