@@ -51,6 +51,10 @@ pub struct Config {
     pub outreach: Outreach,
     /// Referrals: the package of data each kind of counterpart receives.
     pub referrals: Referrals,
+    /// Reverse proxies in front of SATIS (exact addresses): from these, the client's address
+    /// is read from `X-Forwarded-For` (for throttling only; it is never stored or logged).
+    /// Empty by default: the peer address is the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Referrals.
@@ -105,6 +109,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("outreach", &self.outreach)
             .field("referrals", &self.referrals)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -137,6 +142,7 @@ struct FileConfig {
     hotline: Option<FileHotline>,
     outreach: Option<FileOutreach>,
     referrals: Option<FileReferrals>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +190,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_HOTLINE_NATIONAL",
     "SATIS_EMERGENCY_STEPS",
     "SATIS_OUTREACH_MATERIALS",
+    "SATIS_TRUSTED_PROXIES",
     // Used by the test suite and the browser tests, not by the server.
     "SATIS_TEST_DATABASE_URL",
     "SATIS_BIN",
@@ -393,6 +400,26 @@ impl Config {
                 DEFAULT_OUTREACH_MATERIALS,
             )?,
         };
+        let trusted_proxies = {
+            let (key, list) = match env_value(env, "SATIS_TRUSTED_PROXIES")? {
+                Some(v) => (
+                    "SATIS_TRUSTED_PROXIES",
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                ),
+                None => ("trusted_proxies", file.trusted_proxies.unwrap_or_default()),
+            };
+            list.iter()
+                .map(|s| {
+                    s.parse::<std::net::IpAddr>().map_err(|_| ConfigError::Key {
+                        key: key.to_owned(),
+                        message: format!("`{s}` is not an IP address"),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
             ("hotline.national", &hotline.national),
@@ -432,6 +459,7 @@ impl Config {
                 log_format,
                 outreach,
                 referrals,
+                trusted_proxies,
             },
             warnings,
         })

@@ -12,4 +12,5 @@ pub mod migrations;
 pub mod policy;
 pub mod settings;
 pub mod throttle;
+pub mod time;
 pub mod web;

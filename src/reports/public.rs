@@ -8,7 +8,6 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 
 use super::entities::{message, report};
@@ -17,6 +16,7 @@ use super::store;
 use crate::identity::session::CsrfToken;
 use crate::platform::config::Hotline;
 use crate::platform::crypto;
+use crate::platform::web::client::PublicClient;
 use crate::platform::web::form::Fields;
 use crate::platform::web::shell::cookie;
 use crate::platform::web::{AppError, RequestCtx, SharedState};
@@ -101,6 +101,9 @@ fn respond(shell: &PublicShell, status: StatusCode, page: impl IntoResponse) -> 
     }
     r
 }
+
+/// The throttle key of the ceiling of stamped reports.
+const STAMPED: &str = "stamped";
 
 pub const KINDS: &[&str] = &["sexual", "labour", "begging", "crime", "marriage", "other"];
 pub const URGENCY: &[&str] = &["now", "days", "unknown"];
@@ -230,6 +233,7 @@ pub fn read_report(f: &Fields) -> Result<ReportForm, (&'static str, StatusCode)>
 /// `POST /segnala`.
 pub async fn submit(
     State(state): State<SharedState>,
+    client: PublicClient,
     shell: PublicShell,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -272,20 +276,29 @@ pub async fn submit(
     {
         return Ok(again(shell, "segnala-error-replay", StatusCode::CONFLICT));
     }
-    if state.public_throttle.check("submissions").is_err() {
-        return Ok(again(
-            shell,
-            "segnala-error-busy",
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
+    // A stamped report (proof of work, see pow.rs) is held only to the ceiling of stamped
+    // reports; any other to its own client's throttle, so one abuser slows only themselves.
+    let stamped = super::pow::valid(&r.submission, &f.get("pow"), super::pow::BITS)
+        && state.stamped_throttle.check(STAMPED).is_ok();
+    if stamped {
+        state.stamped_throttle.fail(STAMPED);
+    } else {
+        let key = format!("submit:{}", client.0);
+        if state.public_throttle.check(&key).is_err() {
+            return Ok(again(
+                shell,
+                "segnala-error-busy",
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
+        }
+        state.public_throttle.fail(&key);
     }
-    state.public_throttle.fail("submissions");
     let receipt = store::new_receipt();
     let receipt_hash = crypto::hash_password_async(receipt.clone())
         .await
         .map_err(|_| AppError::Internal("hashing a receipt"))?;
     let row = report::ActiveModel {
-        received_on: Set(Utc::now().date_naive()),
+        received_on: Set(crate::platform::time::rome_today()),
         language: Set(shell.lang.code().to_owned()),
         province: Set(r.province),
         urgency: Set(r.urgency),
@@ -365,26 +378,22 @@ pub async fn follow_form(shell: PublicShell) -> Response {
 }
 
 /// Finds the report a receipt opens, spending the same work whether or not it exists, and
-/// throttling guesses (globally and per lookup group: no client address is known or kept).
+/// throttling the guesses of each client (by its keyed client key only: a guesser slows
+/// themselves down, never the holder of a valid receipt elsewhere).
 async fn open_by_receipt(
     state: &SharedState,
+    client: &PublicClient,
     raw: &str,
 ) -> Result<Option<report::Model>, AppError> {
-    if state.public_throttle.check("receipt-failures").is_err() {
+    let key = format!("receipt:{}", client.0);
+    if state.public_throttle.check(&key).is_err() {
         return Err(AppError::TooManyAttempts);
     }
     let Some(receipt) = store::normalise_receipt(raw) else {
-        state.public_throttle.fail("receipt-failures");
+        state.public_throttle.fail(&key);
         return Ok(None);
     };
     let lookup = store::lookup_of(&receipt).to_owned();
-    if state
-        .public_throttle
-        .check(&format!("receipt:{lookup}"))
-        .is_err()
-    {
-        return Err(AppError::TooManyAttempts);
-    }
     let candidates = store::candidates(&state.db, &lookup).await?;
     let mut found = None;
     if candidates.is_empty() {
@@ -397,8 +406,7 @@ async fn open_by_receipt(
         }
     }
     if found.is_none() {
-        state.public_throttle.fail("receipt-failures");
-        state.public_throttle.fail(&format!("receipt:{lookup}"));
+        state.public_throttle.fail(&key);
     }
     Ok(found)
 }
@@ -423,7 +431,7 @@ async fn thread_page(
         messages.push(ThreadMessage {
             mine: m.from_reporter,
             text: open(store::MESSAGE, &m.text_enc)?,
-            at: m.at.format("%Y-%m-%d").to_string(),
+            at: crate::platform::time::rome_date(m.at).to_string(),
         });
     }
     Ok(ThreadPage {
@@ -439,12 +447,13 @@ async fn thread_page(
 /// `POST /segnala/ricevuta`: the receipt opens the thread (never in a URL, never logged).
 pub async fn follow(
     State(state): State<SharedState>,
+    client: PublicClient,
     shell: PublicShell,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = Fields::parse(&body);
     let raw = f.get("receipt");
-    match open_by_receipt(&state, &raw).await {
+    match open_by_receipt(&state, &client, &raw).await {
         Ok(Some(r)) => {
             let receipt = store::normalise_receipt(&raw).unwrap_or_default();
             let s = shell.clone();
@@ -479,12 +488,13 @@ pub async fn follow(
 /// `POST /segnala/aggiungi`: the reporter adds information.
 pub async fn add_info(
     State(state): State<SharedState>,
+    client: PublicClient,
     shell: PublicShell,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = Fields::parse(&body);
     let raw = f.get("receipt");
-    let Some(r) = open_by_receipt(&state, &raw).await.ok().flatten() else {
+    let Some(r) = open_by_receipt(&state, &client, &raw).await.ok().flatten() else {
         let error = Some(shell.t("segnala-error-receipt"));
         let s = shell.clone();
         return Ok(respond(
@@ -514,7 +524,10 @@ pub async fn add_info(
         message::ActiveModel {
             report_id: Set(r.id),
             from_reporter: Set(true),
-            at: Set(Utc::now()),
+            // As coarse as the report itself: the day, not the moment, the reporter wrote.
+            at: Set(crate::platform::time::rome_midnight(
+                crate::platform::time::rome_today(),
+            )),
             text_enc: Set(seal(&state, store::MESSAGE, &text)?),
             by_user: Set(None),
             ..Default::default()

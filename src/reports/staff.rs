@@ -89,7 +89,12 @@ async fn detail(
         lines.push(Line {
             mine: !m.from_reporter,
             text: open(store::MESSAGE, &m.text_enc)?,
-            at: m.at.format("%Y-%m-%d %H:%M").to_string(),
+            // A reporter's message keeps only its day (Italian time); staff replies their time.
+            at: if m.from_reporter {
+                crate::platform::time::rome_date(m.at).to_string()
+            } else {
+                crate::hotline::pages::rome_time(&m.at)
+            },
         });
     }
     Ok(DetailPage {

@@ -13,6 +13,7 @@ crate::tests![
     no_client_metadata_is_stored_anywhere,
     the_hotline_triages_reports,
     two_operators_triaging_at_once_make_one_contact,
+    one_client_cannot_shut_the_form_for_others,
 ];
 
 const LANGS: &[&str] = &["it", "en", "fr", "es", "ro", "sq", "zh", "ar"];
@@ -70,7 +71,9 @@ async fn the_form_speaks_eight_languages_and_stays_light(db: TestDb) {
                 .starts_with(&format!("satis_plang={lang};")),
             "the choice is remembered"
         );
-        assert!(!r.body.contains("<script"), "the form needs no JavaScript");
+        // One small script of the project's own (the optional proof of work), nothing else.
+        assert_eq!(r.body.matches("<script").count(), 1);
+        assert!(r.body.contains("<script src=\"/static/segnala.js"));
         assert!(
             r.body.len() + css < 50_000,
             "{lang}: {} bytes",
@@ -434,5 +437,85 @@ async fn two_operators_triaging_at_once_make_one_contact(db: TestDb) {
         )
         .await,
         1
+    );
+}
+
+/// Follows a report with its receipt from the current client; returns the status.
+async fn follow(app: &TestApp, receipt: &str) -> u16 {
+    let page = app.get("/segnala/ricevuta?lang=it").await;
+    let csrf = find_value(&page.body, "name=\"_csrf\" value=\"").unwrap();
+    app.post_raw(
+        "/segnala/ricevuta?lang=it",
+        &[("_csrf", &csrf), ("receipt", receipt)],
+        &[("origin", "http://satis.test")],
+    )
+    .await
+    .status
+    .as_u16()
+}
+
+/// A script sending a report a second from 127.0.0.2 (and guessing receipts) slows down only
+/// itself: a reporter at 127.0.0.3 submits and follows up, a valid receipt always opens its
+/// thread, and a browser that stamps its report (proof of work) gets through even from the
+/// abuser's address. Before, about 60 submissions closed the form for everyone.
+async fn one_client_cannot_shut_the_form_for_others(db: TestDb) {
+    let app = db.app().await;
+    app.connect_from("127.0.0.3");
+    let honest = submit(&app, "it", REPORT).await;
+    honest.assert_status(200);
+    let receipt = find_value(&honest.body, "id=\"receipt\" dir=\"ltr\">").unwrap();
+
+    app.connect_from("127.0.0.2");
+    let mut refused = 0;
+    for _ in 0..20 {
+        if submit(&app, "it", REPORT).await.status.as_u16() == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 8, "the abuser is slowed down: {refused} refused");
+    for guess in 0..20 {
+        let status = follow(&app, &format!("AAAA-BBBB-CCCC-DDDD-EEEE-{guess:04}")).await;
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    assert_eq!(follow(&app, "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF").await, 429);
+    let from_abuser = count_rows(&app, "public_report").await - 1;
+
+    // Meanwhile, another reporter is not affected at all.
+    app.connect_from("127.0.0.3");
+    for _ in 0..3 {
+        submit(&app, "it", REPORT).await.assert_status(200);
+    }
+    assert_eq!(follow(&app, &receipt).await, 200);
+
+    // A stamped report gets through from the abuser's own address; a wrong stamp does not.
+    app.connect_from("127.0.0.2");
+    let page = app.get("/segnala?lang=it").await;
+    let submission = find_value(&page.body, "name=\"submission\" value=\"").unwrap();
+    let csrf = find_value(&page.body, "name=\"_csrf\" value=\"").unwrap();
+    let stamp = satis::reports::pow::solve(&submission, satis::reports::pow::BITS);
+    let mut fields = vec![
+        ("_csrf", csrf.as_str()),
+        ("submission", submission.as_str()),
+        ("pow", "1"),
+    ];
+    fields.extend_from_slice(REPORT);
+    app.post_raw(
+        "/segnala?lang=it",
+        &fields,
+        &[("origin", "http://satis.test")],
+    )
+    .await
+    .assert_status(429);
+    fields[2] = ("pow", stamp.as_str());
+    app.post_raw(
+        "/segnala?lang=it",
+        &fields,
+        &[("origin", "http://satis.test")],
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(
+        count_rows(&app, "public_report").await,
+        1 + from_abuser + 3 + 1
     );
 }

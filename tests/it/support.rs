@@ -139,6 +139,7 @@ impl TestDb {
             router,
             state,
             cookies: Arc::new(Mutex::new(HashMap::new())),
+            peer: Arc::new(Mutex::new(None)),
             db: self,
         }
     }
@@ -149,6 +150,8 @@ pub struct TestApp {
     pub router: Router,
     pub state: Arc<AppState>,
     pub cookies: Arc<Mutex<HashMap<String, String>>>,
+    /// The network address requests come from (as a served instance sees its peer), if set.
+    pub peer: Arc<Mutex<Option<std::net::SocketAddr>>>,
     /// Keeps the database (and its directory) alive as long as the app.
     #[allow(dead_code)]
     pub db: TestDb,
@@ -222,12 +225,12 @@ impl TestApp {
         {
             req = req.header(header::COOKIE, jar);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
+        let mut req = req.body(body).unwrap();
+        if let Some(peer) = *self.peer.lock().unwrap() {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
+        let response = self.router.clone().oneshot(req).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         for v in headers.get_all(header::SET_COOKIE) {
@@ -336,6 +339,12 @@ impl TestApp {
     }
 
     /// Forgets every cookie (a new browser).
+    /// From now on, requests come from this address (e.g. `127.0.0.2`), with a fresh cookie jar.
+    pub fn connect_from(&self, ip: &str) {
+        *self.peer.lock().unwrap() = Some(std::net::SocketAddr::new(ip.parse().unwrap(), 40000));
+        self.clear_cookies();
+    }
+
     pub fn clear_cookies(&self) {
         self.cookies.lock().unwrap().clear();
     }

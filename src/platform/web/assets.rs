@@ -31,6 +31,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../../static/outreach.js"),
     },
     Asset {
+        name: "segnala.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../../static/segnala.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_str!("../../../static/favicon.svg"),

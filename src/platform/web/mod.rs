@@ -40,8 +40,14 @@ pub struct AppState {
     pub keys: KeyRing,
     /// Sign-in attempts, per account and per client.
     pub login_throttle: Throttle,
-    /// Public report submissions and receipt guesses (global: no client address is known).
+    /// Public report submissions and receipt guesses, per anonymous client key, plus the
+    /// ceiling of stamped (proof-of-work) submissions.
     pub public_throttle: Throttle,
+    /// The ceiling of public reports sent with a proof-of-work stamp (all clients together):
+    /// beyond it a stamped report is held to its client's throttle like any other.
+    pub stamped_throttle: Throttle,
+    /// Keys of anonymous clients (keyed hashes of their address, key rotated hourly).
+    pub client_keys: crate::platform::throttle::ClientKeys,
     /// Requests being served; when none is left the answer is 503 at once (load shedding).
     pub in_flight: Arc<tokio::sync::Semaphore>,
 }
@@ -56,7 +62,9 @@ impl AppState {
             demo,
             keys,
             login_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
-            public_throttle: Throttle::new(60, std::time::Duration::from_secs(5 * 60)),
+            public_throttle: Throttle::new(10, std::time::Duration::from_secs(60 * 60)),
+            stamped_throttle: Throttle::new(120, std::time::Duration::from_secs(10 * 60)),
+            client_keys: crate::platform::throttle::ClientKeys::default(),
         }
     }
 }

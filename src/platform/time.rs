@@ -1,0 +1,97 @@
+//! Italian time: a day runs 00:00–24:00 Europe/Rome (summer time included). Every "today",
+//! every "not in the future" check and every date a record is given follows it, through the
+//! time-zone database of `chrono-tz` rather than hand-written rules.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Rome;
+
+/// The Italian calendar day of an instant.
+pub fn rome_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&Rome).date_naive()
+}
+
+/// Today in Italy.
+pub fn rome_today() -> NaiveDate {
+    rome_date(Utc::now())
+}
+
+/// The instant an Italian day begins (00:00 in Rome), in UTC.
+pub fn rome_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Rome.from_local_datetime(&naive)
+        .earliest()
+        .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+/// The earliest date a record may carry: nothing the network records happened before 1900.
+pub fn earliest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
+/// How far ahead a date may be where the field allows the future (expiries, appointments).
+pub const FUTURE_YEARS: i32 = 30;
+
+/// Whether `day` is a sane date for a field: from 1900 to today in Italy, or up to
+/// [`FUTURE_YEARS`] ahead where the field allows the future.
+pub fn date_in_range(day: NaiveDate, future_allowed: bool, today: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let latest = if future_allowed {
+        today
+            .with_year(today.year() + FUTURE_YEARS)
+            .unwrap_or(today)
+    } else {
+        today
+    };
+    day >= earliest_date() && day <= latest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn the_italian_day_turns_at_rome_midnight_in_winter_and_summer() {
+        // 23:30 UTC on 31 December is already 1 January in Italy (CET, +1).
+        assert_eq!(rome_date(utc("2026-12-31T23:30:00Z")), day("2027-01-01"));
+        assert_eq!(rome_date(utc("2026-12-31T22:59:59Z")), day("2026-12-31"));
+        // In summer (CEST, +2) the day turns at 22:00 UTC.
+        assert_eq!(rome_date(utc("2026-07-14T22:00:00Z")), day("2026-07-15"));
+        assert_eq!(rome_date(utc("2026-07-14T21:59:59Z")), day("2026-07-14"));
+        assert_eq!(
+            rome_midnight(day("2026-07-15")),
+            utc("2026-07-14T22:00:00Z")
+        );
+        assert_eq!(
+            rome_midnight(day("2026-01-01")),
+            utc("2025-12-31T23:00:00Z")
+        );
+        // The night summer time starts (29 March 2026) still begins at 00:00 CET.
+        assert_eq!(
+            rome_midnight(day("2026-03-29")),
+            utc("2026-03-28T23:00:00Z")
+        );
+    }
+
+    #[test]
+    fn dates_outside_a_sane_range_are_refused() {
+        let today = day("2026-12-02");
+        assert!(date_in_range(day("1900-01-01"), false, today));
+        assert!(!date_in_range(day("1899-12-31"), false, today));
+        assert!(date_in_range(today, false, today));
+        assert!(!date_in_range(day("2026-12-03"), false, today));
+        assert!(date_in_range(day("2027-06-01"), true, today));
+        assert!(!date_in_range(day("2057-01-01"), true, today));
+        assert!(!date_in_range(NaiveDate::MIN, true, today));
+        assert!(!date_in_range(NaiveDate::MAX, true, today));
+    }
+}
