@@ -32,3 +32,18 @@ error-reference = Reference code: { $id }
 error-back-home = Back to the home page
 error-401 = You need to sign in to continue.
 error-csrf = The form has expired or did not come from this site. Reload the page and try again: nothing was saved.
+
+## Dates outside 1900 – today (or some years ahead where the future is allowed)
+error-date-birth-date = The date of birth is not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-given-on = The date of the consent is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-expires-on = The expiry date is not valid: write it as YYYY-MM-DD, from 1900 to no more than 30 years from today.
+error-date-issued-on = The date of issue is not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-applied-on = The date of application is not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-since = The start date is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-until = The end date is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-happened-on = The date of the event is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-held-on = The date of the interview is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-scheduled-on = The scheduled date is missing or not valid: write it as YYYY-MM-DD, from 1900 to no more than 30 years from today.
+error-date-report-sent-on = The date the report was sent is not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-consent-on = The date of the consent is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-spent-on = The date of the expense is not valid: write it as YYYY-MM-DD, between 1900 and today.

@@ -32,3 +32,18 @@ error-reference = Codice di riferimento: { $id }
 error-back-home = Torna alla pagina iniziale
 error-401 = Devi accedere per continuare.
 error-csrf = Il modulo è scaduto o non proviene da questo sito. Ricarica la pagina e riprova: nulla è stato salvato.
+
+## Dates outside 1900 – today (or some years ahead where the future is allowed)
+error-date-birth-date = La data di nascita non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-given-on = La data del consenso manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-expires-on = La data di scadenza non è valida: scrivila come AAAA-MM-GG, dal 1900 a non oltre 30 anni da oggi.
+error-date-issued-on = La data di rilascio non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-applied-on = La data della domanda non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-since = La data di inizio manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-until = La data di fine manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-happened-on = La data dell’evento manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-held-on = La data del colloquio manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-scheduled-on = La data fissata manca o non è valida: scrivila come AAAA-MM-GG, dal 1900 a non oltre 30 anni da oggi.
+error-date-report-sent-on = La data di invio della relazione non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-consent-on = La data del consenso manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-spent-on = La data della spesa non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.

@@ -26,8 +26,9 @@ fn staff(shell: &Shell) -> Result<StaffView, AppError> {
     shell.staff.clone().ok_or(AppError::Unauthorized)
 }
 
+/// Today in Italy.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    crate::platform::time::rome_today()
 }
 
 /// Loads a case and decides `action` on it for the actor (audited). 404 if there is none.
@@ -230,7 +231,7 @@ pub async fn create(
         if names.is_empty() {
             return Err("case-error-names");
         }
-        let birth_date = f.date("birth_date")?;
+        let birth_date = f.past_date("birth_date")?;
         if birth_date.is_some_and(|d| d > today()) {
             return Err("case-error-birth-year-future");
         }
@@ -362,6 +363,8 @@ pub struct CasePage {
     pub events: Vec<EventRow>,
     pub organisations: Vec<(i32, String)>,
     pub error: Option<String>,
+    /// Today in Italy, offered (never assumed) as the date of what is recorded now.
+    pub today: String,
 }
 
 impl CasePage {
@@ -540,6 +543,7 @@ async fn case_page(
             .map_err(|_| AppError::Internal("case text cannot be decrypted"))?,
         subject: p,
         error,
+        today: crate::platform::time::rome_today().to_string(),
     })
 }
 
@@ -729,9 +733,12 @@ pub async fn add_consent(
     let f = Fields::parse(&body);
     let purpose = f.get("purpose");
     let org = f.get("organisation_id").parse::<i32>().ok();
-    let given = f.date("given_on").ok().flatten().unwrap_or_else(today);
-    let expires = match f.date("expires_on") {
-        Ok(e) => e,
+    // Dates are entered, never defaulted: the form offers today, the worker confirms it.
+    let dates = f
+        .required_past_date("given_on")
+        .and_then(|g| Ok((g, f.date("expires_on")?)));
+    let (given, expires) = match dates {
+        Ok(d) => d,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
     if rules::consent_discloses(&purpose) && !me.actor.can(policy::Permission::Disclose) {
@@ -893,14 +900,14 @@ pub async fn add_permit(
         {
             return Err("error-400");
         }
-        let issued = f.date("issued_on")?;
+        let issued = f.past_date("issued_on")?;
         let expires = f.date("expires_on")?;
         rules::permit_dates(issued, expires)?;
         Ok(permit::ActiveModel {
             case_id: Set(id),
             kind: Set(kind),
             status: Set(status),
-            applied_on: Set(f.date("applied_on")?),
+            applied_on: Set(f.past_date("applied_on")?),
             issued_on: Set(issued),
             expires_on: Set(expires),
             ..Default::default()
@@ -947,7 +954,10 @@ pub async fn add_placement(
         .await;
     };
     let bed_kind = f.get("bed_kind");
-    let since = f.date("since").ok().flatten().unwrap_or_else(today);
+    let since = match f.required_past_date("since") {
+        Ok(d) => d,
+        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+    };
     let capacity = crate::network::store::beds_of(&state.db, service_id)
         .await?
         .into_iter()
@@ -1036,8 +1046,8 @@ pub async fn add_event(
         )
         .await;
     }
-    let on = match f.date("happened_on") {
-        Ok(d) => d.unwrap_or_else(today),
+    let on = match f.required_past_date("happened_on") {
+        Ok(d) => d,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
     let text = f.text("text", 20_000);

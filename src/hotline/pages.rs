@@ -1145,8 +1145,9 @@ pub async fn request_interview(
     if code.is_empty() || code.chars().count() > 40 {
         return invalid(&state, shell, "hotline-error-person-code").await;
     }
-    let Ok(day) = NaiveDate::parse_from_str(&f.get("scheduled_on"), "%Y-%m-%d") else {
-        return invalid(&state, shell, "network-error-date").await;
+    let day = match f.required_date("scheduled_on") {
+        Ok(d) => d,
+        Err(key) => return invalid(&state, shell, key).await,
     };
     let i = store::add_interview(
         &state.db,
@@ -1192,12 +1193,9 @@ pub async fn record_interview(
     let f = Fields::parse(&body);
     let consent = f.checked("consent");
     let outcome: String = f.get("outcome").chars().take(5000).collect();
-    let sent = match f.opt("report_sent_on") {
-        Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => return invalid(&state, shell, "network-error-date").await,
-        },
-        None => None,
+    let sent = match f.past_date("report_sent_on") {
+        Ok(d) => d,
+        Err(key) => return invalid(&state, shell, key).await,
     };
     if (!outcome.is_empty() || sent.is_some()) && !consent {
         return invalid(&state, shell, "hotline-error-interview-consent").await;

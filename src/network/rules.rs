@@ -78,8 +78,13 @@ pub fn bed_count(raw: &str) -> Result<i32, Invalid> {
     }
 }
 
+/// A date from 1900 to some years ahead (meetings, training and roles may be planned).
 pub fn date(raw: &str) -> Result<NaiveDate, Invalid> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "network-error-date")
+    use crate::platform::time;
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| time::date_in_range(*d, true, time::rome_today()))
+        .ok_or("network-error-date")
 }
 
 pub fn required_text(raw: &str, max: usize) -> Result<String, Invalid> {

@@ -902,7 +902,7 @@ pub(crate) async fn read_interview(
         .and_then(|id| desks.iter().find(|s| s.id == id))
         .ok_or("outreach-error-desk")?;
     let held_on = f.required_date("held_on")?;
-    if held_on > today() {
+    if held_on > crate::platform::time::rome_today() {
         return Err("outreach-error-future");
     }
     let outcome = f.get("outcome");

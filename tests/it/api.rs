@@ -665,6 +665,9 @@ async fn drop_in_interviews_are_saved_once_and_seen_by_their_organisation_only(d
     let tomorrow = (today + chrono::Duration::days(1)).to_string();
     for (change, field) in [
         (json!({"held_on": tomorrow}), None),
+        // An impossible year is refused naming the field, not saved as year 0.
+        (json!({"held_on": "0000-01-01"}), Some("held_on")),
+        (json!({"held_on": "1899-12-31"}), Some("held_on")),
         (json!({"outcome": "sent_home"}), Some("outcome")),
         (json!({"topics": ["astrology"]}), Some("topics")),
         (json!({"service_id": 999_999}), None),

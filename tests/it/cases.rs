@@ -13,6 +13,7 @@ crate::tests![
     sharing_needs_the_persons_consent,
     roles_that_cannot_see_identities_cannot_send_them_away,
     notes_are_read_by_their_author_and_the_workers_who_hold_the_story,
+    impossible_dates_are_refused_naming_the_field,
     permits_placements_and_the_workers_desk,
     bad_case_input_is_refused_and_nothing_saved,
     retention_erases_identity_after_closure,
@@ -141,7 +142,11 @@ async fn another_organisation_sees_neither_case_nor_identity(db: TestDb) {
     );
     app.post_form(
         &format!("/cases/{id}/events"),
-        &[("kind", "note"), ("text", "intrusione")],
+        &[
+            ("kind", "note"),
+            ("text", "intrusione"),
+            ("happened_on", "2026-11-30"),
+        ],
     )
     .await
     .assert_status(403);
@@ -178,7 +183,11 @@ async fn another_organisation_sees_neither_case_nor_identity(db: TestDb) {
         .assert_contains("Accesso di emergenza");
     app.post_form(
         &format!("/cases/{id}/events"),
-        &[("kind", "note"), ("text", "scrittura")],
+        &[
+            ("kind", "note"),
+            ("text", "scrittura"),
+            ("happened_on", "2026-11-30"),
+        ],
     )
     .await
     .assert_status(403);
@@ -292,7 +301,7 @@ async fn sharing_needs_the_persons_consent(db: TestDb) {
     // A consent for another purpose, or for another organisation, is not enough.
     app.post_form(
         &format!("/cases/{id}/consents"),
-        &[("purpose", "processing")],
+        &[("purpose", "processing"), ("given_on", "2026-11-01")],
     )
     .await
     .assert_status(303);
@@ -304,7 +313,11 @@ async fn sharing_needs_the_persons_consent(db: TestDb) {
     .assert_status(422);
     app.post_form(
         &format!("/cases/{id}/consents"),
-        &[("purpose", "sharing"), ("organisation_id", &cat_id)],
+        &[
+            ("purpose", "sharing"),
+            ("organisation_id", &cat_id),
+            ("given_on", "2026-11-01"),
+        ],
     )
     .await
     .assert_status(303);
@@ -360,7 +373,11 @@ async fn roles_that_cannot_see_identities_cannot_send_them_away(db: TestDb) {
         for purpose in ["sharing", "transfer"] {
             app.post_form(
                 &format!("/cases/{id}/consents"),
-                &[("purpose", purpose), ("organisation_id", &cat_id)],
+                &[
+                    ("purpose", purpose),
+                    ("organisation_id", &cat_id),
+                    ("given_on", "2026-11-01"),
+                ],
             )
             .await
             .assert_status(403);
@@ -377,7 +394,7 @@ async fn roles_that_cannot_see_identities_cannot_send_them_away(db: TestDb) {
         // A consent to processing stays theirs to record.
         app.post_form(
             &format!("/cases/{id}/consents"),
-            &[("purpose", "processing")],
+            &[("purpose", "processing"), ("given_on", "2026-11-01")],
         )
         .await
         .assert_status(303);
@@ -415,7 +432,11 @@ async fn roles_that_cannot_see_identities_cannot_send_them_away(db: TestDb) {
     app.sign_in(&owner).await;
     app.post_form(
         &format!("/cases/{id}/consents"),
-        &[("purpose", "sharing"), ("organisation_id", &cat_id)],
+        &[
+            ("purpose", "sharing"),
+            ("organisation_id", &cat_id),
+            ("given_on", "2026-11-01"),
+        ],
     )
     .await
     .assert_status(303);
@@ -479,6 +500,81 @@ async fn notes_are_read_by_their_author_and_the_workers_who_hold_the_story(db: T
     assert!(!page.body.contains(own) && !page.body.contains(note));
 }
 
+/// A consent "given" on 0000-00-00 used to be saved with today's date, a placement could
+/// start in year 262143, an event in the future: each is refused with a message naming the
+/// field, and nothing is saved. Dates are entered, never defaulted.
+async fn impossible_dates_are_refused_naming_the_field(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let page = app.get(&format!("/cases/{id}")).await;
+    // The forms offer today's Italian date rather than assuming it.
+    let today = satis::platform::time::rome_today().to_string();
+    page.assert_contains(&format!(
+        "name=\"given_on\" type=\"date\" required value=\"{today}\""
+    ));
+    for given in ["0000-00-00", "2999-01-01", ""] {
+        app.post_form(
+            &format!("/cases/{id}/consents"),
+            &[("purpose", "processing"), ("given_on", given)],
+        )
+        .await
+        .assert_status(422)
+        .assert_contains("La data del consenso manca o non è valida");
+    }
+    // The date is checked before the shelter: any service id will do.
+    let shelter = "1".to_owned();
+    for since in ["+262143-01-01", "-262143-01-01", "1899-12-31", ""] {
+        app.post_form(
+            &format!("/cases/{id}/placements"),
+            &[
+                ("service_id", &shelter),
+                ("bed_kind", "women"),
+                ("since", since),
+            ],
+        )
+        .await
+        .assert_status(422)
+        .assert_contains("La data di inizio manca o non è valida");
+    }
+    let tomorrow = (satis::platform::time::rome_today() + chrono::Duration::days(1)).to_string();
+    app.post_form(
+        &format!("/cases/{id}/events"),
+        &[
+            ("kind", "note"),
+            ("text", "domani"),
+            ("happened_on", &tomorrow),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("La data dell’evento manca o non è valida");
+    app.post_form(
+        &format!("/cases/{id}/permits"),
+        &[
+            ("kind", "art18_social"),
+            ("status", "issued"),
+            ("issued_on", "0000-01-01"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("La data di rilascio non è valida");
+    for table in ["consent", "placement", "case_event", "permit"] {
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM {table} WHERE case_id = {id}")
+            )
+            .await,
+            0,
+            "{table}"
+        );
+    }
+}
+
 async fn permits_placements_and_the_workers_desk(db: TestDb) {
     let app = db.app().await;
     let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
@@ -517,8 +613,11 @@ async fn permits_placements_and_the_workers_desk(db: TestDb) {
         &[
             ("kind", "art18_social"),
             ("status", "issued"),
-            ("issued_on", &soon),
-            ("expires_on", &issued),
+            ("issued_on", &issued),
+            (
+                "expires_on",
+                &(today - chrono::Duration::days(200)).to_string(),
+            ),
         ],
     )
     .await
@@ -543,7 +642,11 @@ async fn permits_placements_and_the_workers_desk(db: TestDb) {
     let sid = shelter.id.to_string();
     app.post_form(
         &format!("/cases/{first}/placements"),
-        &[("service_id", &sid), ("bed_kind", "women")],
+        &[
+            ("service_id", &sid),
+            ("bed_kind", "women"),
+            ("since", "2026-11-01"),
+        ],
     )
     .await
     .assert_status(303);
@@ -553,7 +656,11 @@ async fn permits_placements_and_the_workers_desk(db: TestDb) {
     // The shelter is full now.
     app.post_form(
         &format!("/cases/{second}/placements"),
-        &[("service_id", &sid), ("bed_kind", "women")],
+        &[
+            ("service_id", &sid),
+            ("bed_kind", "women"),
+            ("since", "2026-11-01"),
+        ],
     )
     .await
     .assert_status(422)
@@ -579,7 +686,11 @@ async fn bad_case_input_is_refused_and_nothing_saved(db: TestDb) {
         ("birth_year", next_year.as_str(), "nel futuro"),
         ("gender", "robot", "Indica il genere"),
         ("names", "", "almeno un nome"),
-        ("birth_date", "2999-01-01", "nel futuro"),
+        (
+            "birth_date",
+            "2999-01-01",
+            "La data di nascita non è valida",
+        ),
     ] {
         let mut fields = PERSON.to_vec();
         fields.retain(|(k, _)| *k != field);
@@ -606,7 +717,11 @@ async fn retention_erases_identity_after_closure(db: TestDb) {
     for id in [old, recent] {
         app.post_form(
             &format!("/cases/{id}/events"),
-            &[("kind", "note"), ("text", "nota riservata")],
+            &[
+                ("kind", "note"),
+                ("text", "nota riservata"),
+                ("happened_on", "2026-11-30"),
+            ],
         )
         .await
         .assert_status(303);
@@ -695,7 +810,11 @@ async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
     let note = canary("note");
     app.post_form(
         &format!("/cases/{id}/events"),
-        &[("kind", "legal_consultation"), ("text", &note)],
+        &[
+            ("kind", "legal_consultation"),
+            ("text", &note),
+            ("happened_on", "2026-11-30"),
+        ],
     )
     .await
     .assert_status(303);

@@ -93,10 +93,12 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     // One accompaniment, recorded on the case page, for one person; the same person
     // accompanied again counts once.
     app.sign_in(&worker).await;
+    let day = chrono::Utc::now().date_naive().to_string();
     for service in ["health", "legal"] {
         app.post_form(
             &format!("/cases/{}/events", cases[0].id),
             &[
+                ("happened_on", &day),
                 ("kind", "accompaniment"),
                 ("service_kind", service),
                 ("accompaniment_outcome", "done"),
@@ -456,6 +458,7 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
     app.post_form(
         &format!("{case_path}/placements"),
         &[
+            ("since", &chrono::Utc::now().date_naive().to_string()),
             ("service_id", &shelter.to_string()),
             ("bed_kind", "women"),
             ("emergency", "1"),
@@ -481,6 +484,7 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
         app.post_form(
             &format!("{case_path}/events"),
             &[
+                ("happened_on", &chrono::Utc::now().date_naive().to_string()),
                 ("kind", "accompaniment"),
                 ("service_kind", service),
                 ("text", "accompagnata"),

@@ -85,7 +85,7 @@ impl From<&'static str> for ApiError {
         if key == "error-500" {
             ApiError::internal("a rule failed to run")
         } else {
-            ApiError::invalid(key, None)
+            ApiError::invalid(key, crate::platform::web::form::date_field(key))
         }
     }
 }

@@ -73,19 +73,37 @@ impl Fields {
         self.get(name).chars().take(max).collect()
     }
 
-    /// An optional `YYYY-MM-DD` date; `Err` with the message key when malformed.
+    /// An optional `YYYY-MM-DD` date from 1900 up to some years ahead (expiries,
+    /// appointments); `Err` with a message key naming the field when malformed or outside.
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, &'static str> {
+        self.date_within(name, true)
+    }
+
+    /// An optional `YYYY-MM-DD` date from 1900 to today in Italy (something that happened).
+    pub fn past_date(&self, name: &str) -> Result<Option<NaiveDate>, &'static str> {
+        self.date_within(name, false)
+    }
+
+    fn date_within(&self, name: &str, future: bool) -> Result<Option<NaiveDate>, &'static str> {
+        use crate::platform::time;
         match self.opt(name) {
             None => Ok(None),
             Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                .ok()
+                .filter(|d| time::date_in_range(*d, future, time::rome_today()))
                 .map(Some)
-                .map_err(|_| "network-error-date"),
+                .ok_or_else(|| date_error(name)),
         }
     }
 
-    /// A required `YYYY-MM-DD` date.
+    /// A required `YYYY-MM-DD` date (future allowed, as [`Fields::date`]).
     pub fn required_date(&self, name: &str) -> Result<NaiveDate, &'static str> {
-        self.date(name)?.ok_or("network-error-date")
+        self.date(name)?.ok_or_else(|| date_error(name))
+    }
+
+    /// A required date that is not in the future (as [`Fields::past_date`]).
+    pub fn required_past_date(&self, name: &str) -> Result<NaiveDate, &'static str> {
+        self.past_date(name)?.ok_or_else(|| date_error(name))
     }
 
     /// The `version` a form was drawn with (for stale-form detection); -1 when missing.
@@ -125,6 +143,48 @@ pub fn period(
     Ok((from, to))
 }
 
+/// The names of the date fields with a message of their own.
+const DATE_FIELDS: &[&str] = &[
+    "birth_date",
+    "given_on",
+    "expires_on",
+    "issued_on",
+    "applied_on",
+    "since",
+    "until",
+    "happened_on",
+    "held_on",
+    "scheduled_on",
+    "report_sent_on",
+    "consent_on",
+    "spent_on",
+];
+
+/// The field a date message names (for the API's `error.field`).
+pub fn date_field(key: &str) -> Option<&'static str> {
+    DATE_FIELDS.iter().copied().find(|f| date_error(f) == key)
+}
+
+/// The message of a wrong date, naming the field when it is a known one.
+pub fn date_error(name: &str) -> &'static str {
+    match name {
+        "birth_date" => "error-date-birth-date",
+        "given_on" => "error-date-given-on",
+        "expires_on" => "error-date-expires-on",
+        "issued_on" => "error-date-issued-on",
+        "applied_on" => "error-date-applied-on",
+        "since" => "error-date-since",
+        "until" => "error-date-until",
+        "happened_on" => "error-date-happened-on",
+        "held_on" => "error-date-held-on",
+        "scheduled_on" => "error-date-scheduled-on",
+        "report_sent_on" => "error-date-report-sent-on",
+        "consent_on" => "error-date-consent-on",
+        "spent_on" => "error-date-spent-on",
+        _ => "network-error-date",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +204,27 @@ mod tests {
         assert_eq!(f.date("bad"), Err("network-error-date"));
         assert_eq!(f.required_date("none"), Err("network-error-date"));
         assert_eq!(f.version(), -1);
+        assert!(!f.values().iter().any(|(k, _)| k == "_csrf"));
+    }
+
+    #[test]
+    fn dates_outside_a_sane_range_are_refused_naming_the_field() {
+        let f = Fields::from_pairs(vec![
+            ("given_on".into(), "0000-00-00".into()),
+            ("since".into(), "+262143-01-01".into()),
+            ("held_on".into(), "0000-01-01".into()),
+            ("expires_on".into(), "2030-01-01".into()),
+            ("happened_on".into(), "2999-01-01".into()),
+            ("birth_date".into(), "1899-12-31".into()),
+        ]);
+        assert_eq!(f.past_date("given_on"), Err("error-date-given-on"));
+        assert_eq!(f.past_date("since"), Err("error-date-since"));
+        assert_eq!(f.required_past_date("held_on"), Err("error-date-held-on"));
+        assert_eq!(f.required_past_date("until"), Err("error-date-until"));
+        assert!(f.date("expires_on").is_ok_and(|d| d.is_some()));
+        assert_eq!(f.past_date("expires_on"), Err("error-date-expires-on"));
+        assert_eq!(f.date("happened_on"), Err("error-date-happened-on"));
+        assert_eq!(f.date("birth_date"), Err("error-date-birth-date"));
         assert!(!f.values().iter().any(|(k, _)| k == "_csrf"));
         assert_eq!(f.text("a", 0), "");
     }
