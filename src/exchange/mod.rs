@@ -42,12 +42,14 @@ pub async fn case_record(
     let Some(person) = crate::cases::store::person(db, case.person_id).await? else {
         return Ok(None);
     };
+    let person = crate::cases::store::opened_person(keys, person)
+        .map_err(|e| DbErr::Custom(format!("person text cannot be decrypted: {e}")))?;
     let identity = match crate::cases::store::identity(db, person.id).await? {
         Some(m) => crate::cases::store::open_identity(keys, &m).ok(),
         None => None,
     }
     .unwrap_or_default();
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::platform::time::rome_today();
     let consent = crate::cases::store::consents(db, case.id)
         .await?
         .iter()

@@ -94,16 +94,9 @@ async fn panels(
     filter: &Filter,
 ) -> Result<Vec<Panel>, AppError> {
     let mut out = Vec::new();
-    let bounds = filter.period.map(|(f, t)| {
-        (
-            Utc.from_utc_datetime(&f.and_hms_opt(0, 0, 0).unwrap_or_default()),
-            Utc.from_utc_datetime(
-                &(t + Duration::days(1))
-                    .and_hms_opt(0, 0, 0)
-                    .unwrap_or_default(),
-            ),
-        )
-    });
+    let bounds = filter
+        .period
+        .map(|(f, t)| crate::platform::time::rome_days(f, t));
     let in_period = |t: &chrono::DateTime<Utc>| bounds.is_none_or(|(s, e)| *t >= s && *t < e);
     let Some(staff) = &shell.staff else {
         return Ok(out);

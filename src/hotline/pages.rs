@@ -1017,12 +1017,8 @@ pub async fn build_report(
     q: &PeriodQuery,
 ) -> Result<Report, AppError> {
     let (from, to) = period(q);
-    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = Utc.from_utc_datetime(
-        &(to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default(),
-    );
+    // Italian days: 00:00–24:00 in Rome.
+    let (start, end) = crate::platform::time::rome_days(from, to);
     let contacts = store::in_period(&state.db, org, start, end).await?;
     let mut dims: Vec<(&'static str, BTreeMap<String, i64>)> = [
         "relevance",

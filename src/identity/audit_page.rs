@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
 use crate::platform::audit::{self, Entry, Filter, event};
@@ -36,8 +36,7 @@ fn non_empty(s: &str) -> Option<String> {
 fn day(s: &str) -> Option<chrono::DateTime<Utc>> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|dt| Utc.from_utc_datetime(&dt))
+        .map(crate::platform::time::rome_midnight)
 }
 
 impl FilterQuery {

@@ -380,7 +380,7 @@ pub async fn add_role(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
-    store::organisation(&state.db, id)
+    let org = store::organisation(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let kind = f.get("kind");
@@ -388,7 +388,11 @@ pub async fn add_role(
         Ok(p) => p,
         Err(key) => return invalid(&state, shell, id, key).await,
     };
-    if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref()) {
+    // Both the role's province and the organisation's: a coordinator of Florence cannot
+    // give an organisation of Pisa a role in Florence.
+    if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref())
+        || !may_act_in_province(&me.actor, Permission::EditNetwork, org.province.as_deref())
+    {
         return invalid(&state, shell, id, "network-error-other-province").await;
     }
     let since = match rules::date(&f.get("since")) {
@@ -420,10 +424,15 @@ pub async fn end_role(
     let role = store::role(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !may_act_in_province(&me.actor, Permission::EditNetwork, role.province.as_deref()) {
+    let org = store::organisation(&state.db, role.organisation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_act_in_province(&me.actor, Permission::EditNetwork, role.province.as_deref())
+        || !may_act_in_province(&me.actor, Permission::EditNetwork, org.province.as_deref())
+    {
         return Err(AppError::Forbidden);
     }
-    let today = Utc::now().date_naive();
+    let today = crate::platform::time::rome_today();
     store::end_role(&state.db, id, today).await?;
     audit::append(
         &state.db,

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
@@ -146,12 +146,8 @@ pub async fn load(
     let whole_region = scope == &Scope::default();
     let ids: Vec<i32> = in_scope.iter().map(|s| s.id).collect();
     let orgs: Vec<i32> = in_scope.iter().map(|s| s.organisation_id).collect();
-    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = Utc.from_utc_datetime(
-        &(to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default(),
-    );
+    // Italian days: 00:00–24:00 in Rome.
+    let (start, end) = crate::platform::time::rome_days(from, to);
     let filter = (!whole_region).then_some(ids.as_slice());
     let outings = store::outings_in(db, start, end, filter).await?;
     let outing_ids: Vec<i32> = outings.iter().map(|o| o.id).collect();
@@ -176,7 +172,7 @@ mod tests {
     use super::*;
 
     fn outing(id: i32, people: i32) -> outing::Model {
-        let t = Utc::now();
+        let t = chrono::Utc::now();
         outing::Model {
             id,
             organisation_id: 1,

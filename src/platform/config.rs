@@ -55,6 +55,10 @@ pub struct Config {
     /// is read from `X-Forwarded-For` (for throttling only; it is never stored or logged).
     /// Empty by default: the peer address is the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The organisations (by name) whose hotline operators read public reports. Empty (the
+    /// default): the organisations that run an active regional hotline service in the
+    /// registry. See `policy::may_read_public_reports`.
+    pub reports_readers: Vec<String>,
 }
 
 /// Referrals.
@@ -110,6 +114,7 @@ impl fmt::Debug for Config {
             .field("outreach", &self.outreach)
             .field("referrals", &self.referrals)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("reports_readers", &self.reports_readers)
             .finish()
     }
 }
@@ -143,6 +148,12 @@ struct FileConfig {
     outreach: Option<FileOutreach>,
     referrals: Option<FileReferrals>,
     trusted_proxies: Option<Vec<String>>,
+    reports: Option<FileReports>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileReports {
+    readers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,6 +202,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_EMERGENCY_STEPS",
     "SATIS_OUTREACH_MATERIALS",
     "SATIS_TRUSTED_PROXIES",
+    "SATIS_REPORTS_READERS",
     // Used by the test suite and the browser tests, not by the server.
     "SATIS_TEST_DATABASE_URL",
     "SATIS_BIN",
@@ -420,6 +432,21 @@ impl Config {
                 })
                 .collect::<Result<Vec<_>, _>>()?
         };
+        let reports_readers: Vec<String> = match env_value(env, "SATIS_REPORTS_READERS")? {
+            Some(v) => v
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file
+                .reports
+                .and_then(|r| r.readers)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        };
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
             ("hotline.national", &hotline.national),
@@ -460,6 +487,7 @@ impl Config {
                 outreach,
                 referrals,
                 trusted_proxies,
+                reports_readers,
             },
             warnings,
         })

@@ -147,6 +147,14 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
     }
 }
 
+/// Whether `actor` may read public reports (their texts, the reporters' contacts, the
+/// conversation): a hotline operator of one of the `readers` organisations — by default the
+/// organisations that run the regional hotline service, or those configured in
+/// `reports.readers`. Hotline operators of other organisations do not.
+pub fn may_read_public_reports(actor: &Actor, readers: &[i32]) -> bool {
+    actor.can(Permission::Hotline) && actor.organisation_id.is_some_and(|o| readers.contains(&o))
+}
+
 /// Whether `actor`, already allowed to read a case, may read the text of one of its notes
 /// written by `author`. Notes hold what a person confided: the case workers and the hotline
 /// (the roles that hold the person's story) read them all; a mediator, a street-unit operator
@@ -336,6 +344,22 @@ mod tests {
                 "{role:?} a colleague's note"
             );
         }
+    }
+
+    #[test]
+    fn public_reports_are_read_by_the_hotline_of_the_reading_organisations_only() {
+        for role in Role::ALL {
+            assert_eq!(
+                may_read_public_reports(&actor(role, 1), &[1]),
+                role == Role::HotlineOperator,
+                "{role:?}"
+            );
+            assert!(!may_read_public_reports(&actor(role, 2), &[1]), "{role:?}");
+        }
+        assert!(!may_read_public_reports(
+            &actor(Role::HotlineOperator, 1),
+            &[]
+        ));
     }
 
     #[test]

@@ -23,6 +23,15 @@ pub fn rome_midnight(day: NaiveDate) -> DateTime<Utc> {
         .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
 }
 
+/// The instants an Italian period of days `[from, to]` runs between: from 00:00 in Rome on
+/// `from` to 00:00 in Rome the day after `to` (end excluded), summer time included.
+pub fn rome_days(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    (
+        rome_midnight(from),
+        rome_midnight(to.succ_opt().unwrap_or(to)),
+    )
+}
+
 /// The earliest date a record may carry: nothing the network records happened before 1900.
 pub fn earliest_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
@@ -80,6 +89,18 @@ mod tests {
             rome_midnight(day("2026-03-29")),
             utc("2026-03-28T23:00:00Z")
         );
+    }
+
+    #[test]
+    fn a_period_of_days_runs_from_rome_midnight_to_rome_midnight() {
+        // The day summer time begins has 23 hours, the day it ends 25.
+        let (s, e) = rome_days(day("2026-03-29"), day("2026-03-29"));
+        assert_eq!((e - s).num_hours(), 23);
+        let (s, e) = rome_days(day("2026-10-25"), day("2026-10-25"));
+        assert_eq!((e - s).num_hours(), 25);
+        let (s, e) = rome_days(day("2026-12-01"), day("2026-12-31"));
+        assert_eq!(s, utc("2026-11-30T23:00:00Z"));
+        assert_eq!(e, utc("2026-12-31T23:00:00Z"));
     }
 
     #[test]

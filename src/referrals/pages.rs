@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use serde::Deserialize;
 
@@ -771,12 +771,8 @@ pub async fn load_report(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<ReferralReport, sea_orm::DbErr> {
-    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = Utc.from_utc_datetime(
-        &(to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default(),
-    );
+    // Italian days: 00:00–24:00 in Rome.
+    let (start, end) = crate::platform::time::rome_days(from, to);
     let created = store::created_in(db, start, end).await?;
     let events = store::events_in(db, start, end).await?;
     let all = store::all(db).await?;

@@ -131,7 +131,8 @@ fn out(r: &report::Model, text: Option<ReportText>) -> ReportOut {
     }
 }
 
-async fn queue(State(state): State<SharedState>) -> Result<Response, ApiError> {
+async fn queue(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
+    super::guard(&state, &caller.actor).await?;
     let body: Vec<ReportOut> = store::queue(&state.db)
         .await?
         .iter()
@@ -145,6 +146,7 @@ async fn show(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
+    super::guard(&state, &caller.actor).await?;
     let r = store::get(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -193,6 +195,7 @@ async fn triage(
 ) -> Result<Response, ApiError> {
     api::one_of(&t.outcome, triage::OUTCOMES, "outcome")?;
     let version = api::if_match(&headers)?;
+    super::guard(&state, &caller.actor).await?;
     let r = store::get(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -24,6 +24,45 @@ pub fn routes() -> Routes {
         .post("/reports/{id}/triage", hotline, staff::triage)
 }
 
+/// The organisations whose hotline operators read public reports: those named in
+/// `reports.readers`, or else those that run an active regional hotline service.
+pub async fn readers(
+    state: &crate::platform::web::SharedState,
+) -> Result<Vec<i32>, sea_orm::DbErr> {
+    if state.config.reports_readers.is_empty() {
+        return Ok(crate::network::store::services(&state.db)
+            .await?
+            .into_iter()
+            .filter(|s| s.active && s.kind == "regional_hotline")
+            .map(|s| s.organisation_id)
+            .collect());
+    }
+    Ok(crate::network::store::organisations(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| state.config.reports_readers.contains(&o.name))
+        .map(|o| o.id)
+        .collect())
+}
+
+/// Decides, in the policy, whether the actor reads public reports; a refusal is audited.
+pub async fn guard(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+) -> Result<(), crate::platform::web::AppError> {
+    let readers = readers(state).await?;
+    if crate::platform::policy::may_read_public_reports(actor, &readers) {
+        return Ok(());
+    }
+    crate::platform::audit::append(
+        &state.db,
+        &state.keys,
+        crate::platform::audit::Entry::new(Some(actor), "report.read", "public_report").denied(),
+    )
+    .await?;
+    Err(crate::platform::web::AppError::Forbidden)
+}
+
 /// Deletes the text of reports triaged more than `days` ago (the counts stay).
 pub async fn retention(db: &sea_orm::DatabaseConnection, days: u64) -> Result<u64, sea_orm::DbErr> {
     let days = i64::try_from(days).unwrap_or(i64::MAX / 2);

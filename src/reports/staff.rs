@@ -23,6 +23,8 @@ pub struct QueuePage {
 }
 
 pub async fn queue(State(state): State<SharedState>, shell: Shell) -> Result<QueuePage, AppError> {
+    let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    super::guard(&state, &me.actor).await?;
     Ok(QueuePage {
         reports: store::queue(&state.db).await?,
         shell,
@@ -67,6 +69,7 @@ async fn detail(
     error: Option<String>,
 ) -> Result<DetailPage, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    super::guard(state, &me.actor).await?;
     let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     audit::append(
         &state.db,
@@ -133,6 +136,7 @@ pub async fn reply(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    super::guard(&state, &me.actor).await?;
     store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let text = field(&body, "text");
     if text.is_empty() || text.chars().count() > 5000 {
@@ -181,6 +185,7 @@ pub async fn triage(
 ) -> Result<Response, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
     let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
+    super::guard(&state, &me.actor).await?;
     let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     // A number that does not parse is no report: `decide` refuses it like a missing one.
     let duplicate_of = field(&body, "duplicate_of").parse().ok();

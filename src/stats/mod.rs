@@ -10,7 +10,7 @@ pub mod queries;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
@@ -71,12 +71,8 @@ pub async fn activity(
     province: Option<&str>,
 ) -> Result<ActivityReport, DbErr> {
     let keep = |p: &str| province.is_none_or(|x| x == p);
-    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = Utc.from_utc_datetime(
-        &(to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default(),
-    );
+    // Italian days: 00:00–24:00 in Rome.
+    let (start, end) = crate::platform::time::rome_days(from, to);
     let orgs = crate::network::store::organisations(db).await?;
     let province_of = |org: i32| {
         orgs.iter()

@@ -750,6 +750,7 @@ async fn a_public_report_is_triaged_once_through_the_api(db: TestDb) {
             .assert_status(200);
     }
     let org = app.organisation("Centralino Regionale").await;
+    app.runs_regional_hotline(org).await;
     let op = app.user("triage", Role::HotlineOperator, org).await;
     let token = app
         .token(&op, org, &["reports:read", "reports:write"])
@@ -1001,6 +1002,8 @@ async fn the_openapi_document_is_served_and_lists_every_operation(db: TestDb) {
 async fn every_operation_answers_every_role_as_the_policy_says(db: TestDb) {
     let app = db.app().await;
     let org = app.organisation("Ente Matrice").await;
+    // It runs the regional hotline, so that its hotline operator reads public reports.
+    app.runs_regional_hotline(org).await;
     let every_scope: Vec<&str> = satis::identity::tokens::SCOPES.to_vec();
     let routes = satis::platform::api::api_routes();
     for role in Role::ALL {

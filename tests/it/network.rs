@@ -13,7 +13,73 @@ crate::tests![
     shelter_addresses_are_secret_encrypted_and_audited,
     changes_are_kept_in_the_organisation_history,
     beds_are_updated_within_the_province_and_never_negative,
+    a_coordinator_gives_roles_only_to_organisations_of_their_province,
 ];
+
+/// The check used to look at the role's province only: a coordinator of Florence could give
+/// an organisation of Pisa a role "in Florence", or end one of its roles.
+async fn a_coordinator_gives_roles_only_to_organisations_of_their_province(db: TestDb) {
+    let app = db.app().await;
+    let by_name = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            satis::identity::store::organisation_by_name(&db, name)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let firenze = by_name("Comune di Firenze").await;
+    let pisa = by_name("SdS Zona Pisana").await;
+    let coordinator = app
+        .user("coord-fi", Role::TerritorialCoordinator, firenze.id)
+        .await;
+    app.sign_in(&coordinator).await;
+    let before = count(&app, "governance_role").await;
+    app.post_form(
+        &format!("/network/organisations/{}/roles", pisa.id),
+        &[
+            ("kind", "local_network"),
+            ("province", "FI"),
+            ("since", "2026-01-01"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("solo ciò che riguarda la tua provincia");
+    assert_eq!(count(&app, "governance_role").await, before);
+    // Its own province's organisation: allowed.
+    app.post_form(
+        &format!("/network/organisations/{}/roles", firenze.id),
+        &[
+            ("kind", "local_network"),
+            ("province", "FI"),
+            ("since", "2026-01-01"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    // Nor can it end a role held by Pisa's organisation, even one placed in Florence.
+    let pisa_role = app
+        .state
+        .db
+        .query_one_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            format!(
+                "INSERT INTO governance_role (organisation_id, kind, province, since) \
+                 VALUES ({}, 'local_network', 'FI', '2026-01-01') RETURNING id",
+                pisa.id
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i32>(0)
+        .unwrap();
+    app.post_form(&format!("/network/roles/{pisa_role}/end"), &[])
+        .await
+        .assert_status(403);
+}
 
 async fn beds_are_updated_within_the_province_and_never_negative(db: TestDb) {
     let app = db.app().await;

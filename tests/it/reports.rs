@@ -14,6 +14,8 @@ crate::tests![
     the_hotline_triages_reports,
     two_operators_triaging_at_once_make_one_contact,
     one_client_cannot_shut_the_form_for_others,
+    only_the_hotline_organisation_reads_public_reports,
+    configured_readers_replace_the_default,
 ];
 
 const LANGS: &[&str] = &["it", "en", "fr", "es", "ro", "sq", "zh", "ar"];
@@ -103,6 +105,7 @@ async fn a_report_comes_back_with_its_receipt_both_ways(db: TestDb) {
             .unwrap()
             .unwrap()
             .id;
+    app.runs_regional_hotline(org).await;
     let operator = app.user("notte", Role::HotlineOperator, org).await;
     let reporter_cookies = app.cookies.lock().unwrap().clone();
     app.sign_in(&operator).await;
@@ -320,6 +323,7 @@ async fn the_hotline_triages_reports(db: TestDb) {
             .unwrap()
             .unwrap()
             .id;
+    app.runs_regional_hotline(org).await;
     let operator = app.user("notte", Role::HotlineOperator, org).await;
     let worker = app.user("operatrice", Role::CaseWorker, org).await;
     app.sign_in(&worker).await;
@@ -518,4 +522,74 @@ async fn one_client_cannot_shut_the_form_for_others(db: TestDb) {
         count_rows(&app, "public_report").await,
         1 + from_abuser + 3 + 1
     );
+}
+
+/// Every hotline-role account of any organisation used to read every public report. Now the
+/// policy lets in the hotline operators of the organisation that runs the regional hotline
+/// service (or those configured in `reports.readers`), and audits a refusal.
+async fn only_the_hotline_organisation_reads_public_reports(db: TestDb) {
+    let app = db.app().await;
+    submit(&app, "it", REPORT).await.assert_status(200);
+    let hotline_org = app.organisation("Centralino Regionale").await;
+    let other_org = app.organisation("Altro Ente").await;
+    let nobody = app
+        .user("nessuno", Role::HotlineOperator, hotline_org)
+        .await;
+    // No organisation runs the hotline yet: nobody reads reports.
+    app.sign_in(&nobody).await;
+    app.get("/reports").await.assert_status(403);
+    app.runs_regional_hotline(hotline_org).await;
+    let other = app.user("altro", Role::HotlineOperator, other_org).await;
+    let token = app.token(&other, other_org, &["reports:read"]).await;
+    app.sign_in(&other).await;
+    app.get("/reports").await.assert_status(403);
+    app.get("/reports/1").await.assert_status(403);
+    app.post_form("/reports/1/reply", &[("text", "ciao")])
+        .await
+        .assert_status(403);
+    app.api("GET", "/api/v1/reports", &token, None, &[])
+        .await
+        .assert_status(403);
+    app.api("GET", "/api/v1/reports/1", &token, None, &[])
+        .await
+        .assert_status(403);
+    assert!(
+        crate::support::scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'report.read' AND outcome = 'denied'"
+        )
+        .await
+            >= 5
+    );
+    assert_eq!(count_rows(&app, "report_message").await, 0);
+    app.sign_in(&nobody).await;
+    app.get("/reports")
+        .await
+        .assert_status(200)
+        .assert_contains("/reports/1");
+    app.get("/reports/1")
+        .await
+        .assert_status(200)
+        .assert_contains("non possono uscire");
+}
+
+/// `reports.readers` names the reading organisations instead (the regional hotline's
+/// organisation then reads only if it is named too).
+async fn configured_readers_replace_the_default(db: TestDb) {
+    let config = db.config_with(&[("SATIS_REPORTS_READERS", "Centralino Configurato")]);
+    let app = db
+        .app_with(config, satis::platform::settings::Mode::Production)
+        .await;
+    submit(&app, "it", REPORT).await.assert_status(200);
+    let named = app.organisation("Centralino Configurato").await;
+    let hotline_org = app.organisation("Centralino Regionale").await;
+    app.runs_regional_hotline(hotline_org).await;
+    let reader = app.user("letto", Role::HotlineOperator, named).await;
+    let unnamed = app
+        .user("non-letto", Role::HotlineOperator, hotline_org)
+        .await;
+    app.sign_in(&unnamed).await;
+    app.get("/reports").await.assert_status(403);
+    app.sign_in(&reader).await;
+    app.get("/reports/1").await.assert_status(200);
 }

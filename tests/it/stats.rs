@@ -371,7 +371,8 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
     let unit = add(arcobaleno, "street_unit", &[]).await;
     let desk = add(arcobaleno, "drop_in", &[]).await;
     let shelter = add(arcobaleno, "emergency_shelter", &[("women", 10)]).await;
-    let today = chrono::Utc::now().date_naive();
+    // Today in Italy: the report's days are Italian days.
+    let today = satis::platform::time::rome_today();
 
     // Hotline: two pertinent first contacts (labour in Prato, sexual in Florence), a follow-up
     // of the first caller and a nuisance call, none of which two may count.
@@ -404,10 +405,13 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
 
     // Street unit: one outing with 7 people; two drop-in interviews.
     app.sign_in(&street).await;
-    let start = chrono::Utc::now() - chrono::Duration::hours(3);
+    // Within today's Italian day (shortly after midnight, "three hours ago" was yesterday).
+    let start = (chrono::Utc::now() - chrono::Duration::hours(3))
+        .max(satis::platform::time::rome_midnight(today) + chrono::Duration::minutes(1));
     let local =
         |t: chrono::DateTime<chrono::Utc>| satis::hotline::pages::rome_time(&t).replace(' ', "T");
-    let (s_at, e_at) = (local(start), local(start + chrono::Duration::hours(2)));
+    let end = (start + chrono::Duration::hours(2)).min(chrono::Utc::now());
+    let (s_at, e_at) = (local(start), local(end));
     app.post_form(
         "/outreach/outings",
         &[
@@ -458,7 +462,7 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
     app.post_form(
         &format!("{case_path}/placements"),
         &[
-            ("since", &chrono::Utc::now().date_naive().to_string()),
+            ("since", &today.to_string()),
             ("service_id", &shelter.to_string()),
             ("bed_kind", "women"),
             ("emergency", "1"),
@@ -484,7 +488,7 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
         app.post_form(
             &format!("{case_path}/events"),
             &[
-                ("happened_on", &chrono::Utc::now().date_naive().to_string()),
+                ("happened_on", &today.to_string()),
                 ("kind", "accompaniment"),
                 ("service_kind", service),
                 ("text", "accompagnata"),

@@ -339,6 +339,25 @@ impl TestApp {
     }
 
     /// Forgets every cookie (a new browser).
+    /// Registers an active regional hotline service for `org`: its hotline operators then
+    /// read public reports (the default rule of `policy::may_read_public_reports`).
+    pub async fn runs_regional_hotline(&self, org: i32) {
+        satis::network::store::add_service(
+            &self.state.db,
+            org,
+            "regional_hotline",
+            &format!("Numero Verde {org}"),
+            None,
+            "24/7",
+            "",
+            false,
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
+    }
+
     /// From now on, requests come from this address (e.g. `127.0.0.2`), with a fresh cookie jar.
     pub fn connect_from(&self, ip: &str) {
         *self.peer.lock().unwrap() = Some(std::net::SocketAddr::new(ip.parse().unwrap(), 40000));

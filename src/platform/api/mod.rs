@@ -541,14 +541,8 @@ impl PeriodQuery {
         if from > to || (to - from).num_days() > 3660 {
             return Err(ApiError::invalid("api-error-period", Some("from")));
         }
-        let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-        let end = (to + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc());
-        match (start, end) {
-            (Some(s), Some(e)) => Ok((s, e)),
-            _ => Err(ApiError::invalid("api-error-period", Some("from"))),
-        }
+        // Italian days: 00:00–24:00 in Rome.
+        Ok(crate::platform::time::rome_days(from, to))
     }
 }
 
