@@ -1,5 +1,6 @@
 # Messages of the JSON API (/api/v1) and of service errors.
 api-error-token = A valid API token is needed (header Authorization: Bearer satis_…).
+api-error-token-expired = The API token has expired: ask an administrator to create a new one (satis token create).
 api-error-scope = The token does not have the scope this operation needs.
 api-error-media-type = The request body must be JSON (Content-Type: application/json).
 api-error-body = The request body is not valid: check the field named.

@@ -1,5 +1,6 @@
 # Messaggi dell'API JSON (/api/v1) e degli errori di servizio.
 api-error-token = Serve un token API valido (intestazione Authorization: Bearer satis_…).
+api-error-token-expired = Il token API è scaduto: chiedi a un amministratore di crearne uno nuovo (satis token create).
 api-error-scope = Il token non ha l'ambito richiesto da questa operazione.
 api-error-media-type = Il corpo della richiesta deve essere JSON (Content-Type: application/json).
 api-error-body = Il corpo della richiesta non è valido: controlla il campo indicato.

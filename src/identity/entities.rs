@@ -107,6 +107,9 @@ pub mod api_token {
         /// The staff account the token acts as (tokens from before the API have none and are
         /// refused).
         pub user_id: Option<i32>,
+        /// When it stops working (tokens made before expiry existed: 90 days after creation,
+        /// see `tokens::expiry`).
+        pub expires_at: Option<ChronoDateTimeUtc>,
     }
     no_relations!();
 }

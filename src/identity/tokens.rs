@@ -1,9 +1,10 @@
 //! API tokens for integrations: `satis_<lookup>_<secret>`, random, stored only as a SHA-256
 //! hash, acting as one staff account in one organisation, narrowed to a list of scopes,
-//! revocable. The account's roles there decide what it may do (the policy module), at each
-//! request: ending a role or disabling the account ends the token's powers with it.
+//! revocable, and expiring (90 days by default). The account's roles there decide what it may
+//! do (the policy module), at each request: ending a role or disabling the account ends the
+//! token's powers with it.
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter,
@@ -13,6 +14,29 @@ use super::entities::api_token;
 use crate::platform::crypto;
 
 pub const PREFIX: &str = "satis_";
+
+/// How long a token lives unless told otherwise.
+pub const DEFAULT_DAYS: i64 = 90;
+/// The longest life a token may be given.
+pub const MAX_DAYS: i64 = 730;
+
+/// When a token stops working: its expiry, or for a token made before expiry existed,
+/// [`DEFAULT_DAYS`] after it was made.
+pub fn expiry(token: &api_token::Model) -> DateTime<Utc> {
+    token
+        .expires_at
+        .unwrap_or(token.created_at + Duration::days(DEFAULT_DAYS))
+}
+
+/// What a presented token turned out to be.
+#[derive(Debug)]
+pub enum Presented {
+    Live(api_token::Model),
+    /// Genuine but past its expiry: refused with a message saying so.
+    Expired(api_token::Model),
+    /// Unknown, malformed, wrong or revoked.
+    Unknown,
+}
 
 /// Scopes a token may carry, one or two per area of the API (`docs/api/openapi.json`
 /// gives each operation's scope as `x-scope`).
@@ -39,6 +63,8 @@ pub enum TokenError {
     Name,
     #[error("the account has no role in that organisation")]
     NoRole,
+    #[error("a token lives from 1 to {MAX_DAYS} days")]
+    Lifetime,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -50,7 +76,11 @@ pub async fn create(
     user_id: i32,
     name: &str,
     scopes: &[String],
+    days: i64,
 ) -> Result<(i32, String), TokenError> {
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(TokenError::Lifetime);
+    }
     if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
         return Err(TokenError::Scope(bad.clone()));
     }
@@ -76,6 +106,7 @@ pub async fn create(
         revoked_at: Set(None),
         last_used_at: Set(None),
         user_id: Set(Some(user_id)),
+        expires_at: Set(Some(Utc::now() + Duration::days(days))),
         ..Default::default()
     }
     .insert(db)
@@ -83,29 +114,45 @@ pub async fn create(
     Ok((row.id, token))
 }
 
-/// The live token matching `presented`, if any.
+/// The token matching `presented`: live, expired, or unknown.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     presented: &str,
-) -> Result<Option<api_token::Model>, DbErr> {
+    now: DateTime<Utc>,
+) -> Result<Presented, DbErr> {
     let Some(rest) = presented.strip_prefix(PREFIX) else {
-        return Ok(None);
+        return Ok(Presented::Unknown);
     };
     let Some((lookup, _)) = rest.split_once('_') else {
-        return Ok(None);
+        return Ok(Presented::Unknown);
     };
     let Some(row) = api_token::Entity::find()
         .filter(api_token::Column::Lookup.eq(lookup))
         .one(db)
         .await?
     else {
-        return Ok(None);
+        return Ok(Presented::Unknown);
     };
     let matches = crypto::constant_time_eq(
         crypto::sha256_hex(presented.as_bytes()).as_bytes(),
         row.token_hash.as_bytes(),
     );
-    Ok((matches && row.revoked_at.is_none()).then_some(row))
+    Ok(if !matches || row.revoked_at.is_some() {
+        Presented::Unknown
+    } else if expiry(&row) <= now {
+        Presented::Expired(row)
+    } else {
+        Presented::Live(row)
+    })
+}
+
+/// Every token, newest first, for `satis token list`.
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<api_token::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    api_token::Entity::find()
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await
 }
 
 /// Revokes a token; `false` if there was no such live token.

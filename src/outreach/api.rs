@@ -433,14 +433,7 @@ async fn list_interviews(
     caller: Caller,
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Response, ApiError> {
-    let (from, to) = q.bounds()?;
-    let rows = store::interviews_page(
-        &state.db,
-        caller.org()?,
-        (from.date_naive(), to.date_naive()),
-        q.page()?,
-    )
-    .await?;
+    let rows = store::interviews_page(&state.db, caller.org()?, q.days()?, q.page()?).await?;
     Ok(api::ok(&interviews_out(&state.db, &rows).await?))
 }
 

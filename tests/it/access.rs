@@ -310,6 +310,9 @@ fn record_scoped(path: &str) -> bool {
         || path.starts_with("/outreach/contacts/")
         || path.starts_with("/referrals/{id}")
         || path == "/referrals/new"
+        // Public reports: only the organisation that runs the regional hotline.
+        || path == "/reports"
+        || path.starts_with("/reports/")
 }
 
 async fn as_who(
@@ -366,6 +369,9 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
             users.push((role, i, u.id));
         }
     }
+    // The first organisation runs the regional hotline: its hotline operators read public
+    // reports, the second one's do not (policy::may_read_public_reports).
+    app.runs_regional_hotline(orgs[0]).await;
     let target = app.user("bersaglio", Role::CaseWorker, orgs[1]).await;
     let partial = app.user("a-meta", Role::CaseWorker, orgs[0]).await;
     let hotline = users

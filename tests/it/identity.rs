@@ -865,53 +865,55 @@ async fn emergency_access_needs_reason_expires_and_is_reviewed(db: TestDb) {
 }
 
 async fn api_tokens_are_hashed_scoped_and_revocable(db: TestDb) {
+    use tokens::Presented;
     let app = db.app().await;
     let org = app.organisation("Integrazione").await;
     let analyst = app.user("analista", Role::RegionalAnalyst, org).await;
     let elsewhere = app.organisation("Altrove").await;
+    let now = Utc::now();
+    let stats = ["stats:read".to_owned()];
     assert!(
-        tokens::create(
-            &app.state.db,
-            elsewhere,
-            analyst.id,
-            "x",
-            &["stats:read".into()]
-        )
-        .await
-        .is_err(),
+        tokens::create(&app.state.db, elsewhere, analyst.id, "x", &stats, 90)
+            .await
+            .is_err(),
         "a token only acts where its account has a role"
     );
-    let (id, token) = tokens::create(
-        &app.state.db,
-        org,
-        analyst.id,
-        "regione",
-        &["stats:read".into()],
-    )
-    .await
-    .unwrap();
+    let (id, token) = tokens::create(&app.state.db, org, analyst.id, "regione", &stats, 90)
+        .await
+        .unwrap();
     assert!(token.starts_with("satis_"));
-    let found = tokens::authenticate(&app.state.db, &token)
+    let Presented::Live(found) = tokens::authenticate(&app.state.db, &token, now)
         .await
         .unwrap()
-        .unwrap();
+    else {
+        panic!("the new token is live")
+    };
     assert!(tokens::has_scope(&found, "stats:read"));
     assert!(!tokens::has_scope(&found, "cases:read"));
+    // It expires after 90 days, by default.
+    let expiry = tokens::expiry(&found);
+    assert!(expiry > now + Duration::days(89) && expiry <= now + Duration::days(91));
+    assert!(matches!(
+        tokens::authenticate(&app.state.db, &token, now + Duration::days(91))
+            .await
+            .unwrap(),
+        Presented::Expired(_)
+    ));
     let mut forged = token.clone();
     forged.pop();
     forged.push(if token.ends_with('A') { 'B' } else { 'A' });
-    assert!(
-        tokens::authenticate(&app.state.db, &forged)
+    assert!(matches!(
+        tokens::authenticate(&app.state.db, &forged, now)
             .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        tokens::authenticate(&app.state.db, "satis_nope_nope")
+            .unwrap(),
+        Presented::Unknown
+    ));
+    assert!(matches!(
+        tokens::authenticate(&app.state.db, "satis_nope_nope", now)
             .await
-            .unwrap()
-            .is_none()
-    );
+            .unwrap(),
+        Presented::Unknown
+    ));
     let stored = scalar(
         &app,
         &format!(
@@ -921,18 +923,47 @@ async fn api_tokens_are_hashed_scoped_and_revocable(db: TestDb) {
     .await;
     assert_eq!(stored, 0, "the token itself is never stored");
     assert!(
-        tokens::create(&app.state.db, org, analyst.id, "x", &["root".into()])
+        tokens::create(&app.state.db, org, analyst.id, "x", &["root".into()], 90)
             .await
             .is_err()
     );
+    for days in [0, -1, tokens::MAX_DAYS + 1] {
+        assert!(matches!(
+            tokens::create(&app.state.db, org, analyst.id, "x", &stats, days).await,
+            Err(tokens::TokenError::Lifetime)
+        ));
+    }
     assert!(tokens::revoke(&app.state.db, id).await.unwrap());
-    assert!(
-        tokens::authenticate(&app.state.db, &token)
+    assert!(matches!(
+        tokens::authenticate(&app.state.db, &token, now)
             .await
-            .unwrap()
-            .is_none()
-    );
+            .unwrap(),
+        Presented::Unknown
+    ));
     assert!(!tokens::revoke(&app.state.db, id).await.unwrap());
+
+    // Through the API: an expired token is refused with a message that says so, and a token
+    // made before expiry existed lives 90 days from its creation.
+    let (old, old_token) = tokens::create(&app.state.db, org, analyst.id, "vecchio", &stats, 30)
+        .await
+        .unwrap();
+    let r = app
+        .api("GET", "/api/v1/stats/activity", &old_token, None, &[])
+        .await;
+    assert_ne!(r.status.as_u16(), 401, "{}", r.body);
+    exec(
+        &app,
+        &format!(
+            "UPDATE api_token SET expires_at = NULL, created_at = '2020-01-01T00:00:00+00:00' \
+             WHERE id = {old}"
+        ),
+    )
+    .await;
+    let r = app
+        .api("GET", "/api/v1/stats/activity", &old_token, None, &[])
+        .await;
+    r.assert_status(401).assert_contains("token_expired");
+    assert!(r.body.contains("scaduto"), "{}", r.body);
 }
 
 async fn identity_fields_are_encrypted_at_rest(db: TestDb) {

@@ -301,7 +301,7 @@ impl TestApp {
     /// An API token acting as `user` in `org` with these scopes.
     pub async fn token(&self, user: &TestUser, org: i32, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
-        satis::identity::tokens::create(&self.state.db, org, user.id, "test", &scopes)
+        satis::identity::tokens::create(&self.state.db, org, user.id, "test", &scopes, 90)
             .await
             .unwrap()
             .1

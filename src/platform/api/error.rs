@@ -43,6 +43,15 @@ impl ApiError {
         )
     }
 
+    /// A genuine token past its expiry: the integration must be given a new one.
+    pub fn token_expired() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "api-error-token-expired",
+        )
+    }
+
     pub fn forbidden() -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", "error-403")
     }

@@ -308,8 +308,10 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn caller_for(state: &SharedState, presented: &str) -> Result<Option<Caller>, ApiError> {
-    let Some(token) = tokens::authenticate(&state.db, presented).await? else {
-        return Ok(None);
+    let token = match tokens::authenticate(&state.db, presented, Utc::now()).await? {
+        tokens::Presented::Live(t) => t,
+        tokens::Presented::Expired(_) => return Err(ApiError::token_expired()),
+        tokens::Presented::Unknown => return Ok(None),
     };
     let Some(user_id) = token.user_id else {
         return Ok(None);
@@ -533,16 +535,25 @@ impl PeriodQuery {
         Ok((limit, self.offset.map_or(0, u64::from)))
     }
 
-    /// The period as start (inclusive) and end (exclusive) instants; 422 when backwards or
-    /// longer than ten years.
-    pub fn bounds(&self) -> Result<(chrono::DateTime<Utc>, chrono::DateTime<Utc>), ApiError> {
-        let to = self.to.unwrap_or_else(|| Utc::now().date_naive());
+    /// The period as its first day and the day after its last (Italian days); 422 when
+    /// backwards or longer than ten years.
+    pub fn days(&self) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+        let to = self.to.unwrap_or_else(crate::platform::time::rome_today);
         let from = self.from.unwrap_or(to - Duration::days(30));
         if from > to || (to - from).num_days() > 3660 {
             return Err(ApiError::invalid("api-error-period", Some("from")));
         }
-        // Italian days: 00:00–24:00 in Rome.
-        Ok(crate::platform::time::rome_days(from, to))
+        Ok((from, to + Duration::days(1)))
+    }
+
+    /// The period as start (inclusive) and end (exclusive) instants: 00:00 in Rome on its
+    /// first day to 00:00 in Rome after its last.
+    pub fn bounds(&self) -> Result<(chrono::DateTime<Utc>, chrono::DateTime<Utc>), ApiError> {
+        let (from, after) = self.days()?;
+        Ok((
+            crate::platform::time::rome_midnight(from),
+            crate::platform::time::rome_midnight(after),
+        ))
     }
 }
 
