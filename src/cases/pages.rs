@@ -297,24 +297,20 @@ pub async fn create(
                 .into_response());
         }
     }
-    let (p, c) = store::open_case(
-        &state.db,
-        &state.keys,
-        &person,
-        &identity,
-        org,
-        me.actor.user_id,
-    )
-    .await
-    .map_err(|_| AppError::Internal("opening a case"))?;
+    // The case and its audit entry are committed together or not at all.
+    let txn = state.db.begin().await?;
+    let (p, c) = store::open_case(&txn, &state.keys, &person, &identity, org, me.actor.user_id)
+        .await
+        .map_err(|_| AppError::Internal("opening a case"))?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.create", "case")
             .record(c.id)
             .subject(&p.code),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
 }
 
@@ -624,8 +620,9 @@ pub async fn change_phase(
         )
         .await;
     }
+    let txn = state.db.begin().await?;
     let r = store::change_phase(
-        &state.db,
+        &txn,
         &c,
         to,
         reason.as_deref(),
@@ -635,7 +632,7 @@ pub async fn change_phase(
     .await;
     if r.is_ok() {
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&me.actor), "case.phase", "case")
                 .record(id)
@@ -643,6 +640,7 @@ pub async fn change_phase(
                 .reason(format!("{} → {}", from.code(), to.code())),
         )
         .await?;
+        txn.commit().await?;
     }
     outcome(&state, shell, id, r).await
 }
@@ -700,24 +698,19 @@ pub async fn assessment(
         Ok(a) => a,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
-    let r = store::update_assessment(
-        &state.db,
-        &state.keys,
-        id,
-        &a,
-        me.actor.user_id,
-        f.version(),
-    )
-    .await;
+    let txn = state.db.begin().await?;
+    let r =
+        store::update_assessment(&txn, &state.keys, id, &a, me.actor.user_id, f.version()).await;
     if r.is_ok() {
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&me.actor), "case.assessment", "case")
                 .record(id)
                 .subject(&p.code),
         )
         .await?;
+        txn.commit().await?;
     }
     outcome(&state, shell, id, r).await
 }
@@ -784,10 +777,11 @@ pub async fn add_consent(
         )
         .await;
     }
-    store::add_consent(&state.db, id, &purpose, org, given, expires).await?;
-    store::touch(&state.db, id).await?;
+    let txn = state.db.begin().await?;
+    store::add_consent(&txn, id, &purpose, org, given, expires).await?;
+    store::touch(&txn, id).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.consent", "case")
             .record(id)
@@ -795,6 +789,7 @@ pub async fn add_consent(
             .reason(&purpose),
     )
     .await?;
+    txn.commit().await?;
     Ok(back(id))
 }
 
@@ -808,9 +803,10 @@ pub async fn withdraw_consent(
         .await?
         .ok_or(AppError::NotFound)?;
     let (_, p, _) = guarded(&state, &me.actor, k.case_id, Action::Write).await?;
-    store::withdraw_consent(&state.db, consent_id, today()).await?;
+    let txn = state.db.begin().await?;
+    store::withdraw_consent(&txn, consent_id, today()).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.consent_withdrawn", "case")
             .record(k.case_id)
@@ -818,6 +814,7 @@ pub async fn withdraw_consent(
             .reason(&k.purpose),
     )
     .await?;
+    txn.commit().await?;
     Ok(back(k.case_id))
 }
 
@@ -869,10 +866,11 @@ pub async fn share(
         )
         .await;
     }
-    store::share(&state.db, id, org).await?;
-    store::touch(&state.db, id).await?;
+    let txn = state.db.begin().await?;
+    store::share(&txn, id, org).await?;
+    store::touch(&txn, id).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.share", "case")
             .record(id)
@@ -880,6 +878,7 @@ pub async fn share(
             .reason(format!("organisation {org}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(back(id))
 }
 
@@ -915,18 +914,20 @@ pub async fn add_permit(
     })();
     match checked {
         Ok(model) => {
-            store::add_permit(&state.db, &state.keys, model, &f.text("office", 200))
+            let txn = state.db.begin().await?;
+            store::add_permit(&txn, &state.keys, model, &f.text("office", 200))
                 .await
                 .map_err(|_| AppError::Internal("saving a permit"))?;
-            store::touch(&state.db, id).await?;
+            store::touch(&txn, id).await?;
             audit::append(
-                &state.db,
+                &txn,
                 &state.keys,
                 Entry::new(Some(&me.actor), "case.permit", "case")
                     .record(id)
                     .subject(&p.code),
             )
             .await?;
+            txn.commit().await?;
             Ok(back(id))
         }
         Err(key) => refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
@@ -978,8 +979,9 @@ pub async fn add_placement(
         )
         .await;
     }
+    let txn = state.db.begin().await?;
     store::add_placement(
-        &state.db,
+        &txn,
         placement::ActiveModel {
             case_id: Set(id),
             service_id: Set(service_id),
@@ -991,9 +993,9 @@ pub async fn add_placement(
         },
     )
     .await?;
-    store::touch(&state.db, id).await?;
+    store::touch(&txn, id).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.placement", "case")
             .record(id)
@@ -1001,6 +1003,7 @@ pub async fn add_placement(
             .reason(format!("service {service_id}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(back(id))
 }
 
@@ -1014,15 +1017,17 @@ pub async fn end_placement(
         .await?
         .ok_or(AppError::NotFound)?;
     let (_, p, _) = guarded(&state, &me.actor, pl.case_id, Action::Write).await?;
-    store::end_placement(&state.db, placement_id, today()).await?;
+    let txn = state.db.begin().await?;
+    store::end_placement(&txn, placement_id, today()).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.placement_end", "case")
             .record(pl.case_id)
             .subject(&p.code),
     )
     .await?;
+    txn.commit().await?;
     Ok(back(pl.case_id))
 }
 
@@ -1111,10 +1116,9 @@ pub async fn add_event(
         )
         .await?;
     }
-    txn.commit().await?;
-    store::touch(&state.db, id).await?;
+    store::touch(&txn, id).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.event", "case")
             .record(id)
@@ -1122,5 +1126,6 @@ pub async fn add_event(
             .reason(&kind),
     )
     .await?;
+    txn.commit().await?;
     Ok(back(id))
 }

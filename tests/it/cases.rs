@@ -14,6 +14,7 @@ crate::tests![
     roles_that_cannot_see_identities_cannot_send_them_away,
     notes_are_read_by_their_author_and_the_workers_who_hold_the_story,
     impossible_dates_are_refused_naming_the_field,
+    a_write_whose_audit_entry_fails_is_not_saved,
     permits_placements_and_the_workers_desk,
     bad_case_input_is_refused_and_nothing_saved,
     retention_erases_identity_after_closure,
@@ -573,6 +574,206 @@ async fn impossible_dates_are_refused_naming_the_field(db: TestDb) {
             "{table}"
         );
     }
+}
+
+/// Every change to a case and its audit entry are one transaction: when the audit entry
+/// cannot be written (fault injected in the database), the change is not saved either.
+/// Before, the change was committed first and the entry appended after.
+async fn a_write_whose_audit_entry_fails_is_not_saved(db: TestDb) {
+    use crate::support::fail_audit_of;
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await.to_string();
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let shelter = satis::network::store::add_service(
+        &app.state.db,
+        arcobaleno,
+        "emergency_shelter",
+        "Casa",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[("women", 3)],
+    )
+    .await
+    .unwrap()
+    .id
+    .to_string();
+    let snapshot = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            let mut out = Vec::new();
+            for sql in [
+                "SELECT COUNT(*) FROM person".to_owned(),
+                format!("SELECT COUNT(*) FROM case_phase WHERE case_id = {id}"),
+                format!("SELECT COUNT(*) FROM consent WHERE case_id = {id}"),
+                format!("SELECT COUNT(*) FROM case_share WHERE case_id = {id}"),
+                format!("SELECT COUNT(*) FROM permit WHERE case_id = {id}"),
+                format!("SELECT COUNT(*) FROM placement WHERE case_id = {id}"),
+                format!("SELECT COUNT(*) FROM case_event WHERE case_id = {id}"),
+                format!("SELECT version FROM case_file WHERE id = {id}"),
+            ] {
+                let row = db
+                    .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                out.push(
+                    row.try_get_by_index::<i64>(0)
+                        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+                        .unwrap(),
+                );
+            }
+            out
+        }
+    };
+    // "VERSION" stands for the case's version when the request is sent.
+    let v = "VERSION";
+    let writes: Vec<(&str, String, Vec<(&str, &str)>)> = vec![
+        ("case.create", "/cases".into(), {
+            let mut p = PERSON.to_vec();
+            p.push(("confirm_new", "1"));
+            p
+        }),
+        (
+            "case.phase",
+            format!("/cases/{id}/phase"),
+            vec![("to", "identification"), ("version", v)],
+        ),
+        (
+            "case.assessment",
+            format!("/cases/{id}/assessment"),
+            vec![("version", v), ("route", "Lagos, Agadez")],
+        ),
+        (
+            "case.consent",
+            format!("/cases/{id}/consents"),
+            vec![
+                ("purpose", "sharing"),
+                ("organisation_id", &cat),
+                ("given_on", "2026-11-01"),
+            ],
+        ),
+        (
+            "case.permit",
+            format!("/cases/{id}/permits"),
+            vec![("kind", "art18_social"), ("status", "applied")],
+        ),
+        (
+            "case.placement",
+            format!("/cases/{id}/placements"),
+            vec![
+                ("service_id", &shelter),
+                ("bed_kind", "women"),
+                ("since", "2026-11-01"),
+            ],
+        ),
+        (
+            "case.event",
+            format!("/cases/{id}/events"),
+            vec![
+                ("kind", "note"),
+                ("text", "nota"),
+                ("happened_on", "2026-11-01"),
+            ],
+        ),
+    ];
+    for (action, path, fields) in &writes {
+        let current = version(&app.get(&format!("/cases/{id}")).await.body);
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, val)| {
+                (
+                    *k,
+                    if *val == "VERSION" {
+                        current.as_str()
+                    } else {
+                        *val
+                    },
+                )
+            })
+            .collect();
+        let fields = &fields;
+        let before = snapshot(&app).await;
+        fail_audit_of(&app, action).await;
+        let r = app.post_form(path, fields).await;
+        assert_eq!(r.status.as_u16(), 500, "{action}: {}", r.status);
+        assert!(r.body.contains("Codice di riferimento"), "{action}");
+        assert!(
+            !r.body.contains("injected"),
+            "{action}: the fault is not shown"
+        );
+        assert_eq!(
+            snapshot(&app).await,
+            before,
+            "{action} was saved without its entry"
+        );
+        // Without the fault, the same request goes through.
+        fail_audit_of(&app, "nothing").await;
+        let again = app.post_form(path, fields).await;
+        assert_eq!(again.status.as_u16(), 303, "{action}: {}", again.body);
+        assert_ne!(snapshot(&app).await, before, "{action}");
+    }
+    // Sharing (with the consent now in force) and ending the placement, the same way.
+    let placement = scalar(
+        &app,
+        &format!("SELECT MAX(id) FROM placement WHERE case_id = {id}"),
+    )
+    .await;
+    for (action, path, fields) in [
+        (
+            "case.share",
+            format!("/cases/{id}/share"),
+            vec![("organisation_id", cat.as_str())],
+        ),
+        (
+            "case.placement_end",
+            format!("/placements/{placement}/end"),
+            vec![],
+        ),
+    ] {
+        fail_audit_of(&app, action).await;
+        let before = (
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM case_share WHERE case_id = {id}"),
+            )
+            .await,
+            scalar(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) FROM placement WHERE until IS NOT NULL AND case_id = {id}"
+                ),
+            )
+            .await,
+        );
+        app.post_form(&path, &fields).await.assert_status(500);
+        let after = (
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM case_share WHERE case_id = {id}"),
+            )
+            .await,
+            scalar(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) FROM placement WHERE until IS NOT NULL AND case_id = {id}"
+                ),
+            )
+            .await,
+        );
+        assert_eq!(after, before, "{action} was saved without its entry");
+    }
+    assert!(
+        satis::platform::audit::verify(&app.state.db, &app.state.keys)
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }
 
 async fn permits_placements_and_the_workers_desk(db: TestDb) {

@@ -563,3 +563,38 @@ pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
         .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
         .unwrap()
 }
+
+/// Fault injection: from now on, appending an audit entry with this `action` fails inside the
+/// database (a trigger), as a full disk or a lost connection would at that moment.
+pub async fn fail_audit_of(app: &TestApp, action: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &app.state.db;
+    let backend = db.get_database_backend();
+    let statements: Vec<String> = match backend {
+        sea_orm::DatabaseBackend::Sqlite => vec![
+            "DROP TRIGGER IF EXISTS satis_test_fail_audit".into(),
+            format!(
+                "CREATE TRIGGER satis_test_fail_audit BEFORE INSERT ON audit_event \
+                 WHEN NEW.action = '{action}' BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            ),
+        ],
+        _ => vec![
+            "CREATE OR REPLACE FUNCTION satis_test_fail_audit() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'injected fault'; END $$ LANGUAGE plpgsql"
+                .into(),
+            "DROP TRIGGER IF EXISTS satis_test_fail_audit ON audit_event".into(),
+            format!(
+                "CREATE TRIGGER satis_test_fail_audit BEFORE INSERT ON audit_event FOR EACH ROW \
+                 WHEN (NEW.action = '{action}') EXECUTE FUNCTION satis_test_fail_audit()"
+            ),
+        ],
+    };
+    // On one connection, in one transaction: the pool's connections then agree on the schema.
+    let txn = sea_orm::TransactionTrait::begin(db).await.unwrap();
+    for sql in statements {
+        txn.execute_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+    }
+    txn.commit().await.unwrap();
+}
