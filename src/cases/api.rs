@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::entities::{case, person};
@@ -151,14 +152,15 @@ async fn change_phase(
     let from = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
     let reason = change.reason.as_deref().filter(|r| !r.is_empty());
     rules::transition(from, to, reason).map_err(|e| ApiError::conflict(e.message_key()))?;
-    match store::change_phase(&state.db, &c, to, reason, caller.actor.user_id, version).await {
+    let txn = state.db.begin().await?;
+    match store::change_phase(&txn, &c, to, reason, caller.actor.user_id, version).await {
         Ok(()) => {}
         Err(CaseError::Conflict) => return Err(ApiError::stale()),
         Err(CaseError::Db(e)) => return Err(e.into()),
         Err(CaseError::Crypto(_)) => return Err(ApiError::internal("case crypto")),
     }
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&caller.actor), "case.phase", "case")
             .record(id)
@@ -166,6 +168,7 @@ async fn change_phase(
             .reason(format!("{} → {} (api)", from.code(), to.code())),
     )
     .await?;
+    txn.commit().await?;
     let c = store::case(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;

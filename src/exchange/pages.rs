@@ -175,14 +175,16 @@ pub async fn import_case(
                 .into_response());
         }
     };
-    let id = super::open_from_record(&state.db, &state.keys, &record, org, me.actor.user_id)
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    let id = super::open_from_record(&txn, &state.keys, &record, org, me.actor.user_id)
         .await
         .map_err(|_| AppError::Internal("importing a case"))?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "case.import_htcds", "case").record(id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }

@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::entities::contact;
@@ -354,11 +355,12 @@ async fn update(
                 .map_err(|_| ApiError::internal("sealing notes"))?,
         )
     };
-    if !store::update_contact(&state.db, id, version, outcomes, notes_enc).await? {
+    let txn = state.db.begin().await?;
+    if !store::update_contact(&txn, id, version, outcomes, notes_enc).await? {
         return Err(ApiError::stale());
     }
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(
             Some(&caller.actor),
@@ -369,6 +371,7 @@ async fn update(
         .reason("api"),
     )
     .await?;
+    txn.commit().await?;
     let c = store::contact(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;

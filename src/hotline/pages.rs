@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::IntoActiveModel;
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::entities::{contact, emergency, interview, mediator_request, shift_note};
@@ -306,13 +307,15 @@ pub async fn quick(
     if relevance != "nuisance" && relevance != "not_pertinent" {
         return invalid(&state, shell, "error-400").await;
     }
-    let c = store::add_contact(&state.db, new_contact(org, me.actor.user_id, &relevance)).await?;
+    let txn = state.db.begin().await?;
+    let c = store::add_contact(&txn, new_contact(org, me.actor.user_id, &relevance)).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
 }
 
@@ -462,13 +465,15 @@ pub async fn create(
         Err("error-500") => return Err(AppError::Internal("saving a contact")),
         Err(key) => return invalid(&state, shell, key).await,
     };
-    let c = store::add_contact(&state.db, model).await?;
+    let txn = state.db.begin().await?;
+    let c = store::add_contact(&txn, model).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
 }
 
@@ -608,18 +613,21 @@ pub async fn update(
         )
     };
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    if !store::update_contact(&state.db, id, version, outcomes, notes_enc).await? {
+    let txn = state.db.begin().await?;
+    if !store::update_contact(&txn, id, version, outcomes, notes_enc).await? {
+        txn.rollback().await?;
         let shell = page.shell;
         let error = Some(shell.t("case-error-conflict"));
         let fresh = contact_page(&state, shell, id, Action::Read, error).await?;
         return Ok((StatusCode::CONFLICT, fresh).into_response());
     }
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.contact.update", "hotline_contact").record(id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
@@ -638,7 +646,7 @@ pub async fn add_accompaniment(
     let f = Fields::parse(&body);
     let checked: Result<_, &'static str> = (|| {
         let on = f.required_date("happened_on")?;
-        if on > Utc::now().date_naive() {
+        if on > crate::platform::time::rome_today() {
             return Err("outreach-error-future");
         }
         let service = f.get("service_kind");
@@ -663,8 +671,9 @@ pub async fn add_accompaniment(
         }
     };
     let org = page.c.organisation_id;
+    let txn = state.db.begin().await?;
     let saved = crate::outreach::store::save_accompaniment(
-        &state.db,
+        &txn,
         crate::outreach::entities::accompaniment::ActiveModel {
             organisation_id: Set(org),
             happened_on: Set(on),
@@ -684,12 +693,13 @@ pub async fn add_accompaniment(
     .await?;
     if let crate::outreach::store::Saved::Created(a) = saved {
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&me.actor), "hotline.accompaniment", "accompaniment").record(a),
         )
         .await?;
     }
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
@@ -734,7 +744,9 @@ pub async fn link_case(
     )
     .await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    if !store::link_case(&state.db, id, version, case.id).await? {
+    let txn = state.db.begin().await?;
+    if !store::link_case(&txn, id, version, case.id).await? {
+        txn.rollback().await?;
         let shell = page.shell;
         let error = Some(shell.t("case-error-conflict"));
         return Ok((
@@ -744,7 +756,7 @@ pub async fn link_case(
             .into_response());
     }
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(
             Some(&me.actor),
@@ -755,6 +767,7 @@ pub async fn link_case(
         .reason(format!("case {}", case.id)),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
@@ -778,8 +791,9 @@ pub async fn request_mediator(
     if place.is_empty() {
         return invalid(&state, shell, "network-error-required").await;
     }
+    let txn = state.db.begin().await?;
     let m = store::add_mediator_request(
-        &state.db,
+        &txn,
         mediator_request::ActiveModel {
             organisation_id: Set(org),
             contact_id: Set(f.get("contact_id").parse().ok()),
@@ -796,7 +810,7 @@ pub async fn request_mediator(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(
             Some(&me.actor),
@@ -806,6 +820,7 @@ pub async fn request_mediator(
         .record(m.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
 }
 
@@ -830,9 +845,10 @@ pub async fn update_mediator(
     if to == "assigned" && f.get("mediator").is_empty() {
         return invalid(&state, shell, "hotline-error-mediator-name").await;
     }
-    store::set_mediator_status(&state.db, m, &to, f.opt("mediator"), f.opt("outcome")).await?;
+    let txn = state.db.begin().await?;
+    store::set_mediator_status(&txn, m, &to, f.opt("mediator"), f.opt("outcome")).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(
             Some(&me.actor),
@@ -843,6 +859,7 @@ pub async fn update_mediator(
         .reason(&to),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
 }
 
@@ -857,8 +874,9 @@ pub async fn start_emergency(
     if danger.is_empty() {
         return invalid(&state, shell, "hotline-error-danger").await;
     }
+    let txn = state.db.begin().await?;
     let e = store::add_emergency(
-        &state.db,
+        &txn,
         emergency::ActiveModel {
             organisation_id: Set(org),
             contact_id: Set(f.get("contact_id").parse().ok()),
@@ -873,11 +891,12 @@ pub async fn start_emergency(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.emergency.start", "emergency").record(e.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
 }
 
@@ -923,12 +942,15 @@ pub async fn update_emergency(
                 .iter()
                 .map(|b| b.capacity)
                 .sum();
-            let taken: i32 =
-                crate::cases::store::occupied_beds(&state.db, sid, Utc::now().date_naive())
-                    .await?
-                    .iter()
-                    .map(|(_, n)| n)
-                    .sum();
+            let taken: i32 = crate::cases::store::occupied_beds(
+                &state.db,
+                sid,
+                crate::platform::time::rome_today(),
+            )
+            .await?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
             if taken >= capacity {
                 return invalid(&state, shell, "case-error-shelter-full").await;
             }
@@ -938,15 +960,17 @@ pub async fn update_emergency(
         am.closed_at = Set(Some(Utc::now()));
         what = "closed".into();
     }
-    store::save_emergency(&state.db, am).await?;
+    let txn = state.db.begin().await?;
+    store::save_emergency(&txn, am).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.emergency.update", "emergency")
             .record(id)
             .reason(what),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
 }
 
@@ -961,8 +985,9 @@ pub async fn add_shift_note(
     if text.is_empty() {
         return invalid(&state, shell, "network-error-required").await;
     }
+    let txn = state.db.begin().await?;
     store::add_shift_note(
-        &state.db,
+        &txn,
         shift_note::ActiveModel {
             organisation_id: Set(org),
             author_id: Set(me.actor.user_id),
@@ -976,11 +1001,12 @@ pub async fn add_shift_note(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.shift_note", "shift_note"),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
 }
 
@@ -1145,8 +1171,9 @@ pub async fn request_interview(
         Ok(d) => d,
         Err(key) => return invalid(&state, shell, key).await,
     };
+    let txn = state.db.begin().await?;
     let i = store::add_interview(
-        &state.db,
+        &txn,
         interview::ActiveModel {
             organisation_id: Set(org),
             requester: Set(requester),
@@ -1163,11 +1190,12 @@ pub async fn request_interview(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.interview.request", "interview").record(i.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
 }
 
@@ -1208,13 +1236,15 @@ pub async fn record_interview(
     am.indicators = Set(indicators);
     am.outcome = Set(outcome);
     am.report_sent_on = Set(sent);
-    store::save_interview(&state.db, am).await?;
+    let txn = state.db.begin().await?;
+    store::save_interview(&txn, am).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "hotline.interview.record", "interview").record(id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
 }
 

@@ -6,6 +6,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::{password, store};
@@ -97,16 +98,18 @@ pub async fn change_password(
     let hash = crypto::hash_password_async(form.new)
         .await
         .map_err(|_| AppError::Internal("password hashing"))?;
-    store::set_password(&state.db, user.id, hash).await?;
-    store::revoke_sessions(&state.db, user.id).await?;
+    let txn = state.db.begin().await?;
+    store::set_password(&txn, user.id, hash).await?;
+    store::revoke_sessions(&txn, user.id).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&staff.actor), "user.password_changed", "user")
             .record(user.id)
             .subject(format!("user:{}", user.id)),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/login?done=password").into_response())
 }
 

@@ -8,6 +8,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::session::StaffView;
@@ -115,20 +116,17 @@ pub async fn create_organisation(
         )
             .into_response());
     }
-    let org = store::create_organisation(
-        &state.db,
-        name,
-        &form.kind,
-        province,
-        form.is_public.is_some(),
-    )
-    .await?;
+    let txn = state.db.begin().await?;
+    let org =
+        store::create_organisation(&txn, name, &form.kind, province, form.is_public.is_some())
+            .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "organisation.create", "organisation").record(org.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/admin/organisations").into_response())
 }
 
@@ -364,21 +362,25 @@ pub async fn user_page(
 }
 
 /// Audits an administrative change to a user and ends that user's sessions.
+/// The change itself was made in `txn`: the sessions end and the entry is written in it too,
+/// and all of it is committed together.
 async fn changed(
     state: &SharedState,
+    txn: sea_orm::DatabaseTransaction,
     me: &StaffView,
     user_id: i32,
     action: &str,
     detail: Option<String>,
 ) -> Result<Response, AppError> {
-    store::revoke_sessions(&state.db, user_id).await?;
+    store::revoke_sessions(&txn, user_id).await?;
     let mut entry = Entry::new(Some(&me.actor), action, "user")
         .record(user_id)
         .subject(format!("user:{user_id}"));
     if let Some(d) = detail {
         entry = entry.reason(d);
     }
-    audit::append(&state.db, &state.keys, entry).await?;
+    audit::append(&txn, &state.keys, entry).await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/admin/users/{user_id}")).into_response())
 }
 
@@ -408,9 +410,11 @@ pub async fn grant(
     }
     .ok_or(AppError::BadRequest("admin-error-org"))?;
     let role = Role::from_code(&form.role).ok_or(AppError::BadRequest("admin-error-role"))?;
-    store::grant(&state.db, user.id, org.id, role, Some(me.actor.user_id)).await?;
+    let txn = state.db.begin().await?;
+    store::grant(&txn, user.id, org.id, role, Some(me.actor.user_id)).await?;
     changed(
         &state,
+        txn,
         &me,
         user.id,
         "user.role_granted",
@@ -437,11 +441,13 @@ pub async fn revoke(
         .membership_id
         .parse::<i32>()
         .map_err(|_| AppError::BadRequest("error-400"))?;
-    if !store::revoke(&state.db, user.id, membership).await? {
+    let txn = state.db.begin().await?;
+    if !store::revoke(&txn, user.id, membership).await? {
         return Err(AppError::NotFound);
     }
     changed(
         &state,
+        txn,
         &me,
         user.id,
         "user.role_revoked",
@@ -460,8 +466,9 @@ pub async fn disable(
     if user.id == me.actor.user_id {
         return Err(AppError::BadRequest("admin-error-self-disable"));
     }
-    store::set_disabled(&state.db, user.id, true).await?;
-    changed(&state, &me, user.id, "user.disabled", None).await
+    let txn = state.db.begin().await?;
+    store::set_disabled(&txn, user.id, true).await?;
+    changed(&state, txn, &me, user.id, "user.disabled", None).await
 }
 
 pub async fn enable(
@@ -471,8 +478,9 @@ pub async fn enable(
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
     let user = existing_user(&state, id).await?;
-    store::set_disabled(&state.db, user.id, false).await?;
-    changed(&state, &me, user.id, "user.enabled", None).await
+    let txn = state.db.begin().await?;
+    store::set_disabled(&txn, user.id, false).await?;
+    changed(&state, txn, &me, user.id, "user.enabled", None).await
 }
 
 pub async fn reset_mfa(
@@ -482,8 +490,9 @@ pub async fn reset_mfa(
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
     let user = existing_user(&state, id).await?;
-    store::reset_mfa(&state.db, user.id).await?;
-    changed(&state, &me, user.id, "user.mfa_reset", None).await
+    let txn = state.db.begin().await?;
+    store::reset_mfa(&txn, user.id).await?;
+    changed(&state, txn, &me, user.id, "user.mfa_reset", None).await
 }
 
 pub async fn reset_password(
@@ -497,8 +506,9 @@ pub async fn reset_password(
     let hash = crypto::hash_password_async(password.clone())
         .await
         .map_err(|_| AppError::Internal("password hashing"))?;
-    store::set_password(&state.db, user.id, hash).await?;
-    changed(&state, &me, user.id, "user.password_reset", None).await?;
+    let txn = state.db.begin().await?;
+    store::set_password(&txn, user.id, hash).await?;
+    changed(&state, txn, &me, user.id, "user.password_reset", None).await?;
     Ok(OneTimePasswordPage {
         shell,
         username: user.username,

@@ -209,15 +209,17 @@ pub async fn review(
     am.reviewed_by = Set(Some(staff.actor.user_id));
     am.reviewed_at = Set(Some(Utc::now()));
     am.review_note = Set(Some(form.note.trim().chars().take(2000).collect()));
-    am.update(&state.db).await?;
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    am.update(&txn).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&staff.actor), "break_glass.reviewed", &kind)
             .record(record)
             .reason(format!("grant {id}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/break-glass/review").into_response())
 }
 

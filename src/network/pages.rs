@@ -1,6 +1,7 @@
 //! Pages of the network registry: the public "La rete in Toscana", and the staff pages to
 //! browse and edit organisations, governance roles, services with beds, meetings, training.
 
+use sea_orm::TransactionTrait;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -356,9 +357,10 @@ pub async fn update_organisation(
     am.is_public = Set(f.checked("is_public"));
     am.register_section2 = Set(section2);
     am.register_number = Set((section2 && !number.is_empty()).then_some(number));
-    am.update(&state.db).await?;
+    let txn = state.db.begin().await?;
+    am.update(&txn).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "organisation.update", "organisation")
             .record(id)
@@ -368,6 +370,7 @@ pub async fn update_organisation(
             )),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/network/organisations/{id}")).into_response())
 }
 
@@ -399,9 +402,10 @@ pub async fn add_role(
         Ok(d) => d,
         Err(key) => return invalid(&state, shell, id, key).await,
     };
-    store::add_role(&state.db, id, &kind, province.clone(), since).await?;
+    let txn = state.db.begin().await?;
+    store::add_role(&txn, id, &kind, province.clone(), since).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "governance_role.add", "organisation")
             .record(id)
@@ -411,6 +415,7 @@ pub async fn add_role(
             )),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/network/organisations/{id}")).into_response())
 }
 
@@ -433,9 +438,10 @@ pub async fn end_role(
         return Err(AppError::Forbidden);
     }
     let today = crate::platform::time::rome_today();
-    store::end_role(&state.db, id, today).await?;
+    let txn = state.db.begin().await?;
+    store::end_role(&txn, id, today).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "governance_role.end", "organisation")
             .record(role.organisation_id)
@@ -446,6 +452,7 @@ pub async fn end_role(
             )),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/network/organisations/{}", role.organisation_id)).into_response())
 }
 
@@ -548,8 +555,9 @@ pub async fn add_service(
         };
         let hours: String = f.get("hours").trim().chars().take(500).collect();
         let languages: String = f.get("languages").trim().chars().take(200).collect();
+        let txn = state.db.begin().await.map_err(|_| "error-500")?;
         let s = store::add_service(
-            &state.db,
+            &txn,
             org_id,
             &kind,
             &name,
@@ -563,7 +571,7 @@ pub async fn add_service(
         .await
         .map_err(|_| "error-500")?;
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&me.actor), "service.create", "organisation")
                 .record(org_id)
@@ -571,6 +579,7 @@ pub async fn add_service(
         )
         .await
         .map_err(|_| "error-500")?;
+        txn.commit().await.map_err(|_| "error-500")?;
         Ok(())
     }
     .await;
@@ -701,15 +710,17 @@ pub async fn add_meeting(
     .await;
     match checked {
         Ok(m) => {
-            let row = store::add_meeting(&state.db, &m, me.actor.user_id).await?;
+            let txn = state.db.begin().await?;
+            let row = store::add_meeting(&txn, &m, me.actor.user_id).await?;
             audit::append(
-                &state.db,
+                &txn,
                 &state.keys,
                 Entry::new(Some(&me.actor), "meeting.create", "meeting")
                     .record(row.id)
                     .reason(format!("{} {}", m.province, m.held_on)),
             )
             .await?;
+            txn.commit().await?;
             Ok(Redirect::to(&format!("/network/meetings?province={}", m.province)).into_response())
         }
         Err("error-500") => Err(AppError::Internal("saving a meeting")),
@@ -781,14 +792,15 @@ pub async fn add_training(
     })();
     match checked {
         Ok((title, place, held_on, orgs, participants)) => {
-            let t = store::add_training(&state.db, &title, &place, held_on, &orgs, participants)
-                .await?;
+            let txn = state.db.begin().await?;
+            let t = store::add_training(&txn, &title, &place, held_on, &orgs, participants).await?;
             audit::append(
-                &state.db,
+                &txn,
                 &state.keys,
                 Entry::new(Some(&me.actor), "training.create", "training").record(t.id),
             )
             .await?;
+            txn.commit().await?;
             Ok(Redirect::to("/network/training").into_response())
         }
         Err(key) => {
@@ -895,8 +907,9 @@ pub async fn update_service(
         .collect::<Vec<_>>()
         .join(", ");
     let name = service.name.clone();
+    let txn = state.db.begin().await?;
     store::update_service(
-        &state.db,
+        &txn,
         service,
         f.get("hours").trim().chars().take(500).collect(),
         f.get("languages").trim().chars().take(200).collect(),
@@ -905,12 +918,13 @@ pub async fn update_service(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "service.update", "organisation")
             .record(org_id)
             .reason(format!("{name}: {summary}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/network/services").into_response())
 }

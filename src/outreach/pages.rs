@@ -248,13 +248,15 @@ pub async fn add_place(
     if name.is_empty() {
         return invalid(&state, shell, "network-error-required").await;
     }
-    let p = store::add_place(&state.db, unit.id, &name).await?;
+    let txn = state.db.begin().await?;
+    let p = store::add_place(&txn, unit.id, &name).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "outreach.place_add", "outreach_place").record(p.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/outreach?saved=1").into_response())
 }
 
@@ -278,13 +280,15 @@ pub async fn update_place(
     if name.is_empty() {
         return invalid(&state, shell, "network-error-required").await;
     }
-    store::update_place(&state.db, current, &name, f.checked("active")).await?;
+    let txn = state.db.begin().await?;
+    store::update_place(&txn, current, &name, f.checked("active")).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "outreach.place_update", "outreach_place").record(id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/outreach?saved=1").into_response())
 }
 
@@ -528,15 +532,17 @@ pub async fn create_outing(
                 .into_response());
         }
     };
-    let saved = store::save_outing(&state.db, new).await?;
+    let txn = state.db.begin().await?;
+    let saved = store::save_outing(&txn, new).await?;
     if let Saved::Created(id) = saved {
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&me.actor), "outreach.outing", "outing").record(id),
         )
         .await?;
     }
+    txn.commit().await?;
     let status = match saved {
         Saved::Created(_) => "saved",
         Saved::AlreadySaved(_) => "duplicate",
@@ -838,15 +844,17 @@ pub async fn link_contact(
     };
     // Decides and audits access to the case.
     crate::cases::pages::guarded(&state, &me.actor, case.id, Action::Write).await?;
-    store::link_contact(&state.db, c, case.id, me.actor.user_id).await?;
+    let txn = state.db.begin().await?;
+    store::link_contact(&txn, c, case.id, me.actor.user_id).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "outreach.contact_link", "outreach_contact")
             .record(id)
             .subject(&code),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/outreach/contacts/{id}")).into_response())
 }
 
@@ -1046,16 +1054,19 @@ pub async fn create_accompaniment(
         Ok(r) => r,
         Err(k) => return invalid(&state, shell, k).await,
     };
-    let saved = store::save_accompaniment(&state.db, row, org, &key).await?;
+    let txn = state.db.begin().await?;
+    let saved = store::save_accompaniment(&txn, row, org, &key).await?;
     if let Saved::Created(id) = saved {
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&me.actor), "outreach.accompaniment", "accompaniment").record(id),
         )
         .await?;
+        txn.commit().await?;
         return Ok(Redirect::to("/outreach?saved=1").into_response());
     }
+    txn.commit().await?;
     Ok(Redirect::to("/outreach?saved=duplicate").into_response())
 }
 

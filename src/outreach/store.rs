@@ -538,8 +538,8 @@ pub async fn interviews_of_contact(
 
 // ---------- accompaniments ----------
 
-pub async fn save_accompaniment(
-    db: &impl ConnectionTrait,
+pub async fn save_accompaniment<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     row: accompaniment::ActiveModel,
     org: i32,
     key: &str,
@@ -553,7 +553,14 @@ pub async fn save_accompaniment(
                 .await?
                 .map(|x| x.id))
         },
-        || async { Ok(row.insert(db).await?.id) },
+        // In a savepoint: inside the caller's transaction, a duplicate refused by PostgreSQL
+        // must undo only this insert, so that the resend can still be found.
+        || async {
+            let sp = db.begin().await?;
+            let id = row.insert(&sp).await?.id;
+            sp.commit().await?;
+            Ok(id)
+        },
     )
     .await
 }

@@ -1,6 +1,7 @@
 //! Pages of individual projects: drafting with interventions, the capofila's evaluation,
 //! expenses against approved lines, editions and their budget report.
 
+use sea_orm::TransactionTrait;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -207,8 +208,9 @@ pub async fn create(
     }
     let edition = edition.ok_or(AppError::NotFound)?;
     let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
+    let txn = state.db.begin().await?;
     let p = store::create(
-        &state.db,
+        &txn,
         case_id,
         org,
         edition.id,
@@ -218,13 +220,14 @@ pub async fn create(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "project.create", "project")
             .record(p.id)
             .reason(format!("case {case_id}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/projects/{}", p.id)).into_response())
 }
 
@@ -381,8 +384,9 @@ pub async fn add_intervention(
     if let Err(key) = rules::check_intervention(&kind, cents, months) {
         return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
     }
+    let txn = state.db.begin().await?;
     store::add_intervention(
-        &state.db,
+        &txn,
         intervention::ActiveModel {
             project_id: Set(id),
             kind: Set(kind.clone()),
@@ -395,13 +399,14 @@ pub async fn add_intervention(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "project.intervention", "project")
             .record(id)
             .reason(format!("{kind} {cents}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/projects/{id}")).into_response())
 }
 
@@ -443,7 +448,9 @@ pub async fn change_status(
         .await;
     }
     let version: i32 = f.get("version").parse().unwrap_or(-1);
-    if !store::move_to(&state.db, &p, &to, &reason, me.actor.user_id, version).await? {
+    let txn = state.db.begin().await?;
+    if !store::move_to(&txn, &p, &to, &reason, me.actor.user_id, version).await? {
+        txn.rollback().await?;
         return refuse(
             &state,
             shell,
@@ -454,13 +461,14 @@ pub async fn change_status(
         .await;
     }
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "project.transition", "project")
             .record(id)
             .reason(format!("{} → {to}", p.status)),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/projects/{id}")).into_response())
 }
 
@@ -498,8 +506,9 @@ pub async fn add_expense(
     if let Err(key) = rules::check_expense(i.approved_cents, spent, cents) {
         return refuse(&state, shell, p.id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
     }
+    let txn = state.db.begin().await?;
     store::add_expense(
-        &state.db,
+        &txn,
         expense::ActiveModel {
             intervention_id: Set(i.id),
             spent_on: Set(day),
@@ -510,13 +519,14 @@ pub async fn add_expense(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "project.expense", "project")
             .record(p.id)
             .reason(format!("{cents}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/projects/{}", p.id)).into_response())
 }
 
@@ -586,13 +596,15 @@ pub async fn add_edition(
     })();
     match checked {
         Ok((name, starts, ends, total, cofunding)) => {
-            let e = store::add_edition(&state.db, &name, starts, ends, total, cofunding).await?;
+            let txn = state.db.begin().await?;
+            let e = store::add_edition(&txn, &name, starts, ends, total, cofunding).await?;
             audit::append(
-                &state.db,
+                &txn,
                 &state.keys,
                 Entry::new(Some(&me.actor), "project.edition", "project_edition").record(e.id),
             )
             .await?;
+            txn.commit().await?;
             Ok(Redirect::to("/editions").into_response())
         }
         Err(key) => {

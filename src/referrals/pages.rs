@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::entities::{counterpart, event, referral};
@@ -249,8 +250,9 @@ pub async fn create_inbound(
         Err(k) => return invalid(&state, shell, k).await,
     };
     let now = Utc::now();
+    let txn = state.db.begin().await?;
     let r = store::create(
-        &state.db,
+        &txn,
         referral::ActiveModel {
             direction: Set("inbound".into()),
             counterpart_kind: Set(kind),
@@ -279,11 +281,12 @@ pub async fn create_inbound(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "referral.inbound", "referral").record(r.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/referrals/{}", r.id)).into_response())
 }
 
@@ -462,8 +465,9 @@ pub async fn create_outbound(
         .unwrap_or_default();
     let package = full.restricted_to(&allowed);
     let now = Utc::now();
+    let txn = state.db.begin().await?;
     let r = store::create(
-        &state.db,
+        &txn,
         referral::ActiveModel {
             direction: Set("outbound".into()),
             counterpart_kind: Set(kind),
@@ -492,13 +496,14 @@ pub async fn create_outbound(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "referral.propose", "referral")
             .record(r.id)
             .subject(&person.code),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/referrals/{}", r.id)).into_response())
 }
 
@@ -656,8 +661,9 @@ pub async fn change_status(
         return fail(shell, StatusCode::UNPROCESSABLE_ENTITY, e.message_key()).await;
     }
     let version: i32 = f.get("version").parse().unwrap_or(-1);
+    let txn = state.db.begin().await?;
     let opened = match store::change(
-        &state.db,
+        &txn,
         &r,
         store::Change {
             to,
@@ -672,12 +678,13 @@ pub async fn change_status(
     {
         Ok(o) => o,
         Err(ReferralError::Conflict) => {
+            txn.rollback().await?;
             return fail(shell, StatusCode::CONFLICT, "referral-error-conflict").await;
         }
         Err(e) => return Err(internal(e)),
     };
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(
             Some(&me.actor),
@@ -689,12 +696,13 @@ pub async fn change_status(
     .await?;
     if let Some(case) = opened {
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&me.actor), "case.open_from_referral", "case").record(case),
         )
         .await?;
     }
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/referrals/{id}")).into_response())
 }
 
@@ -736,9 +744,10 @@ pub async fn add_counterpart(
         )
             .into_response());
     }
-    let c = store::add_counterpart(&state.db, &name, &region, &f.text("contact", 300)).await?;
+    let txn = state.db.begin().await?;
+    let c = store::add_counterpart(&txn, &name, &region, &f.text("contact", 300)).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(
             Some(&me.actor),
@@ -748,6 +757,7 @@ pub async fn add_counterpart(
         .record(c.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to("/referrals/counterparts").into_response())
 }
 

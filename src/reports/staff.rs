@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
 
 use super::entities::{message, report};
 use super::store;
@@ -147,8 +148,9 @@ pub async fn reply(
         )
             .into_response());
     }
+    let txn = state.db.begin().await?;
     store::add_message(
-        &state.db,
+        &txn,
         message::ActiveModel {
             report_id: Set(id),
             from_reporter: Set(false),
@@ -165,13 +167,14 @@ pub async fn reply(
     )
     .await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&me.actor), "report.reply", "public_report")
             .record(id)
             .subject(format!("report:{id}")),
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 

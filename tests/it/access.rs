@@ -7,12 +7,113 @@ use satis::platform::policy::{Role, role_has};
 use satis::platform::web::routes::{Access, RouteSpec};
 
 use crate::support::{TestApp, TestDb};
+use sea_orm::ConnectionTrait;
 
 crate::tests![
     every_route_answers_every_actor_as_the_policy_says,
     record_decisions_are_audited_allowed_or_denied,
     forged_or_unknown_session_cookies_are_strangers,
+    writes_in_every_area_are_saved_only_with_their_audit_entry,
 ];
+
+/// Beyond cases (`cases::a_write_whose_audit_entry_fails_is_not_saved`): in the hotline, the
+/// network registry, administration and public-report replies, a write whose audit entry
+/// cannot be written (fault injected in the database) is not saved, and the user gets an
+/// error page with a reference id.
+async fn writes_in_every_area_are_saved_only_with_their_audit_entry(db: TestDb) {
+    use crate::support::{fail_audit_of, scalar};
+    let app = db.app().await;
+    let by_name = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            satis::identity::store::organisation_by_name(&db, name)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let cat = by_name("CAT Coop. sociale Onlus").await;
+    let firenze = by_name("Comune di Firenze").await;
+    let region = by_name("Regione Toscana").await;
+    app.runs_regional_hotline(cat).await;
+    crate::reports::submit(&app, "it", crate::reports::REPORT)
+        .await
+        .assert_status(200);
+    let hotline = app.user("notte", Role::HotlineOperator, cat).await;
+    let coordinator = app
+        .user("coord-fi", Role::TerritorialCoordinator, firenze)
+        .await;
+    let admin = app.user("admin", Role::Administrator, region).await;
+    let target = app.user("bersaglio", Role::CaseWorker, cat).await;
+    let roles_path = format!("/network/organisations/{firenze}/roles");
+    let disable_path = format!("/admin/users/{}/disable", target.id);
+    let cases: Vec<(
+        &crate::support::TestUser,
+        &str,
+        &str,
+        Vec<(&str, &str)>,
+        String,
+    )> = vec![
+        (
+            &hotline,
+            "hotline.contact.create",
+            "/hotline/quick",
+            vec![("relevance", "nuisance")],
+            "SELECT COUNT(*) FROM hotline_contact".into(),
+        ),
+        (
+            &hotline,
+            "report.reply",
+            "/reports/1/reply",
+            vec![("text", "Grazie, ci sai dire la via?")],
+            "SELECT COUNT(*) FROM report_message".into(),
+        ),
+        (
+            &coordinator,
+            "governance_role.add",
+            &roles_path,
+            vec![
+                ("kind", "local_network"),
+                ("province", "FI"),
+                ("since", "2026-01-01"),
+            ],
+            "SELECT COUNT(*) FROM governance_role".into(),
+        ),
+        (
+            &admin,
+            "user.disabled",
+            &disable_path,
+            vec![],
+            format!(
+                "SELECT COUNT(*) FROM app_user WHERE disabled = {} AND id = {}",
+                if app.state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+                    "1"
+                } else {
+                    "TRUE"
+                },
+                target.id
+            ),
+        ),
+    ];
+    for (who, action, path, fields, count) in cases {
+        app.sign_in(who).await;
+        let before = scalar(&app, &count).await;
+        fail_audit_of(&app, action).await;
+        let r = app.post_form(path, &fields).await;
+        assert_eq!(r.status.as_u16(), 500, "{action}");
+        assert!(r.body.contains("Codice di riferimento"), "{action}");
+        assert_eq!(
+            scalar(&app, &count).await,
+            before,
+            "{action} saved without its entry"
+        );
+        fail_audit_of(&app, "nothing").await;
+        let ok = app.post_form(path, &fields).await;
+        assert_eq!(ok.status.as_u16(), 303, "{action}: {}", ok.body);
+        assert_eq!(scalar(&app, &count).await, before + 1, "{action}");
+    }
+}
 
 async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
     use satis::platform::access::{Target, authorize};

@@ -633,7 +633,8 @@ async fn a_write_whose_audit_entry_fails_is_not_saved(db: TestDb) {
     };
     // "VERSION" stands for the case's version when the request is sent.
     let v = "VERSION";
-    let writes: Vec<(&str, String, Vec<(&str, &str)>)> = vec![
+    type Write<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+    let writes: Vec<Write> = vec![
         ("case.create", "/cases".into(), {
             let mut p = PERSON.to_vec();
             p.push(("confirm_new", "1"));
