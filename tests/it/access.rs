@@ -7,7 +7,6 @@ use satis::platform::policy::{Role, role_has};
 use satis::platform::web::routes::{Access, RouteSpec};
 
 use crate::support::{TestApp, TestDb};
-use sea_orm::ConnectionTrait;
 
 crate::tests![
     every_route_answers_every_actor_as_the_policy_says,
@@ -48,13 +47,14 @@ async fn writes_in_every_area_are_saved_only_with_their_audit_entry(db: TestDb) 
     let target = app.user("bersaglio", Role::CaseWorker, cat).await;
     let roles_path = format!("/network/organisations/{firenze}/roles");
     let disable_path = format!("/admin/users/{}/disable", target.id);
-    let cases: Vec<(
-        &crate::support::TestUser,
-        &str,
-        &str,
-        Vec<(&str, &str)>,
+    type Case<'a> = (
+        &'a crate::support::TestUser,
+        &'a str,
+        &'a str,
+        Vec<(&'a str, &'a str)>,
         String,
-    )> = vec![
+    );
+    let cases: Vec<Case> = vec![
         (
             &hotline,
             "hotline.contact.create",
