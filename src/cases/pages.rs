@@ -641,6 +641,9 @@ pub async fn change_phase(
         )
         .await?;
         txn.commit().await?;
+    } else {
+        // Undone before the page is drawn again (drawing it audits the reading).
+        txn.rollback().await?;
     }
     outcome(&state, shell, id, r).await
 }
@@ -711,6 +714,9 @@ pub async fn assessment(
         )
         .await?;
         txn.commit().await?;
+    } else {
+        // Undone before the page is drawn again (drawing it audits the reading).
+        txn.rollback().await?;
     }
     outcome(&state, shell, id, r).await
 }
