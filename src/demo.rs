@@ -161,7 +161,7 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     load_network(db, keys).await?;
     load_cases(db, keys).await?;
     load_hotline(db, keys).await?;
-    load_projects(db).await?;
+    load_projects(db, keys).await?;
     load_outreach(db).await?;
     load_referrals(db, keys).await?;
     load_reports(db, keys).await?;
@@ -169,7 +169,7 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
 }
 
 /// The 2026 edition with an invented budget, and a submitted project for the demo case.
-async fn load_projects(db: &DatabaseConnection) -> Result<(), DemoError> {
+async fn load_projects(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoError> {
     use crate::projects::store as projects;
     use sea_orm::ActiveValue::Set;
     if !projects::editions(db).await?.is_empty() {
@@ -206,6 +206,7 @@ async fn load_projects(db: &DatabaseConnection) -> Result<(), DemoError> {
         .map(|o| o.id);
     let p = projects::create(
         db,
+        keys,
         case.id,
         arcobaleno.id,
         edition.id,
@@ -232,7 +233,7 @@ async fn load_projects(db: &DatabaseConnection) -> Result<(), DemoError> {
         )
         .await?;
     }
-    projects::move_to(db, &p, "submitted", "", worker.id, p.version).await?;
+    projects::move_to(db, keys, &p, "submitted", "", worker.id, p.version).await?;
     Ok(())
 }
 

@@ -67,7 +67,7 @@ pub async fn build_app(
     audit::record_legacy_boundary(&db, &mut keys, &config.keys_file)
         .await
         .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
-    let sealed = cases::store::seal_legacy_text(&db, &keys)
+    let sealed = platform::keys::seal_legacy_text(&db, &keys)
         .await
         .map_err(|e| DbError::Query(e.to_string()))?;
     if sealed > 0 {

@@ -17,7 +17,8 @@ before(async () => {
   const dataDir = newDataDir();
   const out = runSatis(["user", "add", "--username", "notte", "--name", "Notte Demo", "--organisation", "CAT Coop. sociale Onlus", "--role", "hotline_operator"], dataDir);
   password = out.match(/one-time password: (\S+)/)[1];
-  satis = await startSatis(["serve"], { SATIS_LOG: "info" }, dataDir);
+  // CAT runs the regional hotline here: its operators read public reports.
+  satis = await startSatis(["serve"], { SATIS_LOG: "info", SATIS_REPORTS_READERS: "CAT Coop. sociale Onlus" }, dataDir);
   browser = await launchBrowser();
 });
 

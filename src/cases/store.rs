@@ -57,52 +57,6 @@ pub fn opened_permit(keys: &KeyRing, mut p: permit::Model) -> Result<permit::Mod
     Ok(p)
 }
 
-/// The plain columns that older versions wrote in clear, with their sealed columns.
-const LEGACY_TEXT: &[(&str, &str, &str, &str)] = &[
-    (
-        "person",
-        "vulnerabilities",
-        "vulnerabilities_enc",
-        VULNERABILITIES,
-    ),
-    ("case_file", "route", "route_enc", ROUTE),
-    ("case_file", "places", "places_enc", PLACES),
-    ("permit", "office", "office_enc", PERMIT_OFFICE),
-];
-
-/// Seals free text that an older version left in clear (migration 0016 cannot: it has no
-/// keys), and empties the plain column, in one transaction. Returns how many values.
-pub async fn seal_legacy_text<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    keys: &KeyRing,
-) -> Result<u64, CaseError> {
-    use sea_orm::sea_query::{Alias, Query};
-    let txn = db.begin().await?;
-    let mut n = 0u64;
-    for (table, plain, sealed, ctx) in LEGACY_TEXT {
-        let select = Query::select()
-            .column(Alias::new("id"))
-            .column(Alias::new(*plain))
-            .from(Alias::new(*table))
-            .and_where(Expr::col(Alias::new(*plain)).ne(""))
-            .to_owned();
-        for row in txn.query_all(&select).await? {
-            let id: i32 = row.try_get_by_index(0)?;
-            let text: String = row.try_get_by_index(1)?;
-            let update = Query::update()
-                .table(Alias::new(*table))
-                .value(Alias::new(*sealed), seal(keys, ctx, &text)?)
-                .value(Alias::new(*plain), "")
-                .and_where(Expr::col(Alias::new("id")).eq(id))
-                .to_owned();
-            txn.execute(&update).await?;
-            n += 1;
-        }
-    }
-    txn.commit().await?;
-    Ok(n)
-}
-
 /// Why a change to a case was not saved.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {

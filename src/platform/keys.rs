@@ -3,7 +3,7 @@
 //! [`ENCRYPTED_COLUMNS`] (the canary test checks each one is really encrypted).
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionSession, TransactionTrait};
 
 use crate::platform::crypto::{CryptoError, KeyRing};
 
@@ -17,6 +17,36 @@ pub struct EncryptedColumn {
 }
 
 pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
+    EncryptedColumn {
+        table: "project",
+        key: "id",
+        column: "objectives_enc",
+        context: crate::projects::store::OBJECTIVES,
+    },
+    EncryptedColumn {
+        table: "project",
+        key: "id",
+        column: "decision_reason_enc",
+        context: crate::projects::store::DECISION_REASON,
+    },
+    EncryptedColumn {
+        table: "project_transition",
+        key: "id",
+        column: "reason_enc",
+        context: crate::projects::store::TRANSITION_REASON,
+    },
+    EncryptedColumn {
+        table: "referral",
+        key: "id",
+        column: "refusal_reason_enc",
+        context: crate::referrals::store::NOTE,
+    },
+    EncryptedColumn {
+        table: "referral_event",
+        key: "id",
+        column: "note_enc",
+        context: crate::referrals::store::NOTE,
+    },
     EncryptedColumn {
         table: "person",
         key: "id",
@@ -686,6 +716,26 @@ pub const PLAIN_TEXT: &[PlainText] = &[
     },
     PlainText {
         table: "project",
+        columns: &["objectives", "decision_reason"],
+        why: "always empty: sealed in objectives_enc and decision_reason_enc",
+    },
+    PlainText {
+        table: "project_transition",
+        columns: &["reason"],
+        why: "always empty: sealed in reason_enc",
+    },
+    PlainText {
+        table: "referral",
+        columns: &["refusal_reason"],
+        why: "always empty: sealed in refusal_reason_enc",
+    },
+    PlainText {
+        table: "referral_event",
+        columns: &["note"],
+        why: "always empty: sealed in note_enc",
+    },
+    PlainText {
+        table: "project",
         columns: &["social_worker"],
         why: "the staff social worker's name",
     },
@@ -839,17 +889,13 @@ pub const PLAIN_TEXT: &[PlainText] = &[
 /// clear: each must move to a sealed column. Listed so that the schema test names them and
 /// docs/SECURITY.md can say so; the list only ever shrinks.
 pub const PERSONAL_IN_CLEAR: &[(&str, &str)] = &[
+    // The reason is also the break-glass audit entry's reason: both go together.
     ("break_glass", "reason"),
     ("break_glass", "review_note"),
     ("emergency_activation", "danger"),
     ("identification_interview", "outcome"),
     ("mediator_request", "place"),
     ("mediator_request", "outcome"),
-    ("project", "objectives"),
-    ("project", "decision_reason"),
-    ("project_transition", "reason"),
-    ("referral", "refusal_reason"),
-    ("referral_event", "note"),
 ];
 
 /// Whether a text column is accounted for: sealed, declared plain with a reason, or on the
@@ -862,4 +908,103 @@ pub fn text_column_declared(table: &str, column: &str) -> bool {
             .iter()
             .any(|p| p.table == table && p.columns.contains(&column))
         || PERSONAL_IN_CLEAR.contains(&(table, column))
+}
+
+/// Plain columns older versions wrote in clear, with the sealed column that replaces each and
+/// its encryption context (migration 0016 added the sealed ones; migrations have no keys).
+const SEALED_FROM_PLAIN: &[(&str, &str, &str, &str)] = &[
+    (
+        "person",
+        "vulnerabilities",
+        "vulnerabilities_enc",
+        crate::cases::store::VULNERABILITIES,
+    ),
+    (
+        "case_file",
+        "route",
+        "route_enc",
+        crate::cases::store::ROUTE,
+    ),
+    (
+        "case_file",
+        "places",
+        "places_enc",
+        crate::cases::store::PLACES,
+    ),
+    (
+        "permit",
+        "office",
+        "office_enc",
+        crate::cases::store::PERMIT_OFFICE,
+    ),
+    (
+        "project",
+        "objectives",
+        "objectives_enc",
+        crate::projects::store::OBJECTIVES,
+    ),
+    (
+        "project",
+        "decision_reason",
+        "decision_reason_enc",
+        crate::projects::store::DECISION_REASON,
+    ),
+    (
+        "project_transition",
+        "reason",
+        "reason_enc",
+        crate::projects::store::TRANSITION_REASON,
+    ),
+    (
+        "referral",
+        "refusal_reason",
+        "refusal_reason_enc",
+        crate::referrals::store::NOTE,
+    ),
+    (
+        "referral_event",
+        "note",
+        "note_enc",
+        crate::referrals::store::NOTE,
+    ),
+];
+
+/// Seals free text that an older version left in clear and empties the plain column, in one
+/// transaction; run at every start (nothing to do once done). Returns how many values.
+pub async fn seal_legacy_text<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    keys: &KeyRing,
+) -> Result<u64, RotateError> {
+    let txn = db.begin().await?;
+    let mut n = 0u64;
+    for (table, plain, sealed, ctx) in SEALED_FROM_PLAIN {
+        let select = Query::select()
+            .column(Alias::new("id"))
+            .column(Alias::new(*plain))
+            .from(Alias::new(*table))
+            .and_where(Expr::col(Alias::new(*plain)).ne(""))
+            .to_owned();
+        for row in txn.query_all(&select).await? {
+            let id: i32 = row.try_get_by_index(0)?;
+            let text: String = row.try_get_by_index(1)?;
+            let value =
+                keys.encrypt_str(ctx, text.trim())
+                    .map_err(|source| RotateError::Value {
+                        table,
+                        column: sealed,
+                        id: i64::from(id),
+                        source,
+                    })?;
+            let update = Query::update()
+                .table(Alias::new(*table))
+                .value(Alias::new(*sealed), value)
+                .value(Alias::new(*plain), "")
+                .and_where(Expr::col(Alias::new("id")).eq(id))
+                .to_owned();
+            txn.execute(&update).await?;
+            n += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(n)
 }

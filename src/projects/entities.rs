@@ -43,6 +43,10 @@ pub mod project {
         pub decision_reason: String,
         pub version: i32,
         pub created_at: ChronoDateTimeUtc,
+        /// Sealed objectives and decision reason (`objectives` and `decision_reason` stay
+        /// empty; opened for display by `store::opened`).
+        pub objectives_enc: Option<Vec<u8>>,
+        pub decision_reason_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }
@@ -80,6 +84,8 @@ pub mod transition {
         pub reason: String,
         pub at: ChronoDateTimeUtc,
         pub by_user: i32,
+        /// Sealed reason (`reason` stays empty).
+        pub reason_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }

@@ -211,6 +211,7 @@ pub async fn create(
     let txn = state.db.begin().await?;
     let p = store::create(
         &txn,
+        &state.keys,
         case_id,
         org,
         edition.id,
@@ -300,6 +301,7 @@ async fn project_page(
     }
     let mut transitions = Vec::new();
     for t in store::transitions(&state.db, id).await? {
+        let t = store::opened_transition(&state.keys, t)?;
         let by = crate::identity::store::user(&state.db, t.by_user)
             .await?
             .map(|u| u.username)
@@ -327,7 +329,7 @@ async fn project_page(
         transitions,
         total_requested: rules::format_euros(total),
         shell,
-        p,
+        p: store::opened(&state.keys, p)?,
         is_owner,
         is_evaluator,
         error,
@@ -449,7 +451,17 @@ pub async fn change_status(
     }
     let version: i32 = f.get("version").parse().unwrap_or(-1);
     let txn = state.db.begin().await?;
-    if !store::move_to(&txn, &p, &to, &reason, me.actor.user_id, version).await? {
+    if !store::move_to(
+        &txn,
+        &state.keys,
+        &p,
+        &to,
+        &reason,
+        me.actor.user_id,
+        version,
+    )
+    .await?
+    {
         txn.rollback().await?;
         return refuse(
             &state,

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::entities::{edition, expense, intervention, project, transition};
+use crate::platform::crypto::KeyRing;
 
 pub async fn editions(db: &impl ConnectionTrait) -> Result<Vec<edition::Model>, DbErr> {
     edition::Entity::find()
@@ -40,8 +41,49 @@ pub async fn add_edition(
     .await
 }
 
+/// Narrative text of a project, sealed like identity.
+pub const OBJECTIVES: &str = "project.objectives";
+pub const DECISION_REASON: &str = "project.decision_reason";
+pub const TRANSITION_REASON: &str = "project_transition.reason";
+
+fn seal(keys: &KeyRing, ctx: &str, text: &str) -> Result<Option<Vec<u8>>, DbErr> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    keys.encrypt_str(ctx, text)
+        .map(Some)
+        .map_err(|e| DbErr::Custom(format!("sealing {ctx}: {e}")))
+}
+
+fn open(keys: &KeyRing, ctx: &str, sealed: &Option<Vec<u8>>) -> Result<String, DbErr> {
+    match sealed {
+        Some(b) => keys
+            .decrypt_str(ctx, b)
+            .map_err(|e| DbErr::Custom(format!("opening {ctx}: {e}"))),
+        None => Ok(String::new()),
+    }
+}
+
+/// A project with its objectives and decision reason opened, for showing.
+pub fn opened(keys: &KeyRing, mut p: project::Model) -> Result<project::Model, DbErr> {
+    p.objectives = open(keys, OBJECTIVES, &p.objectives_enc)?;
+    p.decision_reason = open(keys, DECISION_REASON, &p.decision_reason_enc)?;
+    Ok(p)
+}
+
+/// A transition with its reason opened, for showing.
+pub fn opened_transition(
+    keys: &KeyRing,
+    mut t: transition::Model,
+) -> Result<transition::Model, DbErr> {
+    t.reason = open(keys, TRANSITION_REASON, &t.reason_enc)?;
+    Ok(t)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub async fn create(
     db: &impl ConnectionTrait,
+    keys: &KeyRing,
     case_id: i32,
     owner_org: i32,
     edition_id: i32,
@@ -55,9 +97,11 @@ pub async fn create(
         edition_id: Set(edition_id),
         social_service_org: Set(social_service_org),
         social_worker: Set(social_worker.to_owned()),
-        objectives: Set(objectives.to_owned()),
+        objectives: Set(String::new()),
+        objectives_enc: Set(seal(keys, OBJECTIVES, objectives)?),
         status: Set("draft".into()),
         decision_reason: Set(String::new()),
+        decision_reason_enc: Set(None),
         version: Set(1),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -130,8 +174,10 @@ pub async fn transitions(
 }
 
 /// Moves a project, with a version check; on approval the requested amounts become approved.
+#[allow(clippy::too_many_arguments)]
 pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    keys: &KeyRing,
     p: &project::Model,
     to: &str,
     reason: &str,
@@ -141,7 +187,10 @@ pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
     let txn = db.begin().await?;
     let r = project::Entity::update_many()
         .col_expr(project::Column::Status, Expr::value(to))
-        .col_expr(project::Column::DecisionReason, Expr::value(reason))
+        .col_expr(
+            project::Column::DecisionReasonEnc,
+            Expr::value(seal(keys, DECISION_REASON, reason)?),
+        )
         .col_expr(
             project::Column::Version,
             Expr::col(project::Column::Version).add(1),
@@ -168,7 +217,8 @@ pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
         project_id: Set(p.id),
         from_status: Set(p.status.clone()),
         to_status: Set(to.to_owned()),
-        reason: Set(reason.to_owned()),
+        reason: Set(String::new()),
+        reason_enc: Set(seal(keys, TRANSITION_REASON, reason)?),
         at: Set(Utc::now()),
         by_user: Set(by_user),
         ..Default::default()

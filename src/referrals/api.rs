@@ -47,8 +47,15 @@ pub struct ReferralOut {
 }
 
 async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
-    let body: Vec<ReferralOut> = store::for_org(&state.db, caller.org()?)
-        .await?
+    let rows = store::for_org(&state.db, caller.org()?).await?;
+    let mut opened = Vec::with_capacity(rows.len());
+    for r in rows {
+        opened.push(
+            store::opened(&state.keys, r)
+                .map_err(|_| ApiError::internal("referral text cannot be opened"))?,
+        );
+    }
+    let body: Vec<ReferralOut> = opened
         .into_iter()
         .map(|r| ReferralOut {
             id: r.id,

@@ -58,11 +58,13 @@ pub mod referral {
         pub consent_on: ChronoDate,
         /// Encrypted (`referral.package`): the minimum data package, JSON.
         pub package_enc: Vec<u8>,
+        /// Always empty once sealed: the reason is in `refusal_reason_enc`.
         pub refusal_reason: Option<String>,
         pub created_by: i32,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
         pub version: i32,
+        pub refusal_reason_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }
@@ -81,6 +83,8 @@ pub mod event {
         pub by_user: i32,
         pub by_org: i32,
         pub note: Option<String>,
+        /// Sealed note (`note` stays empty).
+        pub note_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }

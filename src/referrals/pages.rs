@@ -585,7 +585,7 @@ async fn show_page(
                 .find(|o| o.id == e.by_org)
                 .map(|o| o.name.clone())
                 .unwrap_or_default(),
-            note: e.note.unwrap_or_default(),
+            note: store::opened_note(&state.keys, &e).unwrap_or_default(),
         })
         .collect();
     let own_case = if r.sender_org == Some(org) {
@@ -608,7 +608,7 @@ async fn show_page(
         package,
         actions,
         own_case,
-        r,
+        r: store::opened(&state.keys, r).map_err(internal)?,
     })
 }
 

@@ -157,6 +157,7 @@ mod tests {
             consent_on: t.date_naive(),
             package_enc: vec![],
             refusal_reason: None,
+            refusal_reason_enc: None,
             created_by: 1,
             created_at: t,
             updated_at: t,
@@ -170,6 +171,7 @@ mod tests {
             by_user: 1,
             by_org: 2,
             note: None,
+            note_enc: None,
         };
         let all = [r(1, "outbound"), r(2, "inbound")];
         let rep = build(

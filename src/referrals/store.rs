@@ -43,6 +43,27 @@ pub fn seal(keys: &KeyRing, p: &Package) -> Result<Vec<u8>, ReferralError> {
     Ok(keys.encrypt_str(PACKAGE, &json)?)
 }
 
+/// A refusal reason or a history note, sealed like the package: both sides read it, and it
+/// may name the person or their situation.
+pub const NOTE: &str = "referral.note";
+
+/// A referral with its refusal reason opened, for showing.
+pub fn opened(keys: &KeyRing, mut r: referral::Model) -> Result<referral::Model, ReferralError> {
+    r.refusal_reason = match &r.refusal_reason_enc {
+        Some(b) => Some(keys.decrypt_str(NOTE, b)?),
+        None => r.refusal_reason,
+    };
+    Ok(r)
+}
+
+/// A history note, opened.
+pub fn opened_note(keys: &KeyRing, e: &event::Model) -> Result<String, ReferralError> {
+    match &e.note_enc {
+        Some(b) => keys.decrypt_str(NOTE, b).map_err(ReferralError::Crypto),
+        None => Ok(e.note.clone().unwrap_or_default()),
+    }
+}
+
 pub fn open(keys: &KeyRing, r: &referral::Model) -> Result<Package, ReferralError> {
     let json = keys.decrypt_str(PACKAGE, &r.package_enc)?;
     serde_json::from_str(&json).map_err(|_| ReferralError::Package)
@@ -148,8 +169,15 @@ pub async fn change<C: ConnectionTrait + TransactionTrait>(
         )
         .filter(referral::Column::Id.eq(current.id))
         .filter(referral::Column::Version.eq(c.version));
+    let sealed_note = match c.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(c.keys.encrypt_str(NOTE, n)?),
+        None => None,
+    };
     if c.to == Status::Refused {
-        update = update.col_expr(referral::Column::RefusalReason, Expr::value(c.note.clone()));
+        update = update.col_expr(
+            referral::Column::RefusalReasonEnc,
+            Expr::value(sealed_note.clone()),
+        );
     }
     if update.exec(&txn).await?.rows_affected != 1 {
         return Err(ReferralError::Conflict);
@@ -160,7 +188,8 @@ pub async fn change<C: ConnectionTrait + TransactionTrait>(
         at: Set(now),
         by_user: Set(c.by_user),
         by_org: Set(c.by_org),
-        note: Set(c.note.clone()),
+        note: Set(None),
+        note_enc: Set(sealed_note),
         ..Default::default()
     }
     .insert(&txn)

@@ -800,6 +800,7 @@ async fn project_fixture(app: &TestApp, owner: i32, case_id: i32, by_user: i32) 
     .unwrap();
     let p = store::create(
         &app.state.db,
+        &app.state.keys,
         case_id,
         owner,
         edition.id,
@@ -824,9 +825,17 @@ async fn project_fixture(app: &TestApp, owner: i32, case_id: i32, by_user: i32) 
     .await
     .unwrap();
     assert!(
-        store::move_to(&app.state.db, &p, "submitted", "", by_user, 1)
-            .await
-            .unwrap()
+        store::move_to(
+            &app.state.db,
+            &app.state.keys,
+            &p,
+            "submitted",
+            "",
+            by_user,
+            1
+        )
+        .await
+        .unwrap()
     );
     let i = store::interventions(&app.state.db, p.id).await.unwrap()[0].id;
     (p.id, i, edition.id)

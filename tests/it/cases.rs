@@ -1069,7 +1069,7 @@ async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
     ))
     .await
     .unwrap();
-    let sealed = satis::cases::store::seal_legacy_text(db, &app.state.keys)
+    let sealed = satis::platform::keys::seal_legacy_text(db, &app.state.keys)
         .await
         .unwrap();
     assert_eq!(sealed, 1);

@@ -86,6 +86,18 @@ async fn world(app: &TestApp) -> World {
         .trim_start_matches("/projects/")
         .parse()
         .unwrap();
+    // The objectives describe the person's life: sealed at rest, shown on the page.
+    assert_eq!(
+        crate::support::scalar(
+            app,
+            "SELECT COUNT(*) FROM project WHERE objectives LIKE '%Autonomia%'"
+        )
+        .await,
+        0
+    );
+    app.get(&format!("/projects/{project}"))
+        .await
+        .assert_contains("Autonomia abitativa e lavorativa");
     World {
         worker,
         evaluator,

@@ -357,6 +357,20 @@ async fn refusals_withdrawals_and_wrong_steps(db: TestDb) {
         .await
         .assert_contains("nessun posto libero")
         .assert_contains("Rifiutata");
+    // The reason may describe the person's situation: it is sealed at rest.
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM referral WHERE refusal_reason LIKE '%posto%'"
+        )
+        .await
+            + scalar(
+                &app,
+                "SELECT COUNT(*) FROM referral_event WHERE note LIKE '%posto%'"
+            )
+            .await,
+        0
+    );
     // Refused or withdrawn: the sending cases stay open, no case was opened.
     assert_eq!(
         scalar(

@@ -23,6 +23,11 @@ const SEALED: &[(&str, &str)] = &[
     ("case_file", "route_enc"),
     ("case_file", "places_enc"),
     ("permit", "office_enc"),
+    ("project", "objectives_enc"),
+    ("project", "decision_reason_enc"),
+    ("project_transition", "reason_enc"),
+    ("referral", "refusal_reason_enc"),
+    ("referral_event", "note_enc"),
 ];
 
 #[async_trait::async_trait]
