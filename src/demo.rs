@@ -324,7 +324,11 @@ async fn load_hotline(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), Dem
         organisation_id: Set(cat.id),
         contact_id: Set(None),
         language: Set("RO".into()),
-        place: Set("Prato (demo)".into()),
+        place: Set(String::new()),
+        place_enc: Set(Some(
+            keys.encrypt_str(crate::hotline::store::MEDIATION_PLACE, "Prato (demo)")
+                .map_err(|e| DemoError::Other(e.to_string()))?,
+        )),
         needed_at: Set(now + chrono::Duration::hours(10)),
         requester: Set("Numero Verde".into()),
         mediator: Set(String::new()),

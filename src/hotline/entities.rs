@@ -63,6 +63,9 @@ pub mod mediator_request {
         pub status: String,
         pub outcome: String,
         pub created_at: ChronoDateTimeUtc,
+        /// Sealed place and outcome (`place` and `outcome` stay empty; `store::opened_*`).
+        pub place_enc: Option<Vec<u8>>,
+        pub outcome_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }
@@ -84,6 +87,8 @@ pub mod emergency {
         pub service_id: Option<i32>,
         pub handed_over_to: Option<i32>,
         pub closed_at: Option<ChronoDateTimeUtc>,
+        /// Sealed description of the danger (`danger` stays empty).
+        pub danger_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }
@@ -125,6 +130,8 @@ pub mod interview {
         pub outcome: String,
         pub report_sent_on: Option<ChronoDate>,
         pub created_at: ChronoDateTimeUtc,
+        /// Sealed outcome (`outcome` stays empty).
+        pub outcome_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }

@@ -72,6 +72,14 @@ fn is_summer_time(day: NaiveDate) -> bool {
     }
 }
 
+/// Seals free text of the hotline's procedures (see `store::DANGER` and the others).
+fn seal(state: &SharedState, ctx: &str, text: &str) -> Result<Vec<u8>, AppError> {
+    state
+        .keys
+        .encrypt_str(ctx, text)
+        .map_err(|_| AppError::Internal("sealing hotline text"))
+}
+
 /// Whether a comma-separated list of codes holds `code`.
 pub fn listed(list: &str, code: &str) -> bool {
     list.split(',').any(|v| v == code)
@@ -177,6 +185,10 @@ async fn desk_page(
     let emergencies = store::open_emergencies(&state.db, org)
         .await?
         .into_iter()
+        .map(|e| store::opened_emergency(&state.keys, e))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| AppError::Internal("emergency cannot be decrypted"))?
+        .into_iter()
         .map(|e| {
             let steps = state
                 .config
@@ -233,7 +245,12 @@ async fn desk_page(
         .collect();
     Ok(DeskPage {
         call_backs,
-        interviews: store::open_interviews(&state.db, org).await?,
+        interviews: store::open_interviews(&state.db, org)
+            .await?
+            .into_iter()
+            .map(|i| store::opened_interview(&state.keys, i))
+            .collect::<Result<_, _>>()
+            .map_err(|_| AppError::Internal("interview cannot be decrypted"))?,
         today: Utc::now().date_naive().to_string(),
         organisations: crate::network::store::names(&state.db)
             .await?
@@ -245,7 +262,12 @@ async fn desk_page(
             .format("%Y-%m-%dT%H:%M")
             .to_string(),
         contacts,
-        mediators: store::pending_mediators(&state.db, org).await?,
+        mediators: store::pending_mediators(&state.db, org)
+            .await?
+            .into_iter()
+            .map(|m| store::opened_mediator(&state.keys, m))
+            .collect::<Result<_, _>>()
+            .map_err(|_| AppError::Internal("mediation request cannot be decrypted"))?,
         emergencies,
         notes,
         shell,
@@ -798,7 +820,12 @@ pub async fn request_mediator(
             organisation_id: Set(org),
             contact_id: Set(f.get("contact_id").parse().ok()),
             language: Set(language),
-            place: Set(place.chars().take(200).collect()),
+            place: Set(String::new()),
+            place_enc: Set(Some(seal(
+                &state,
+                store::MEDIATION_PLACE,
+                &place.chars().take(200).collect::<String>(),
+            )?)),
             needed_at: Set(needed_at),
             requester: Set(f.get("requester").chars().take(200).collect()),
             mediator: Set(String::new()),
@@ -846,7 +873,11 @@ pub async fn update_mediator(
         return invalid(&state, shell, "hotline-error-mediator-name").await;
     }
     let txn = state.db.begin().await?;
-    store::set_mediator_status(&txn, m, &to, f.opt("mediator"), f.opt("outcome")).await?;
+    let outcome = match f.opt("outcome") {
+        Some(o) => Some(seal(&state, store::MEDIATION_OUTCOME, &o)?),
+        None => None,
+    };
+    store::set_mediator_status(&txn, m, &to, f.opt("mediator"), outcome).await?;
     audit::append(
         &txn,
         &state.keys,
@@ -881,7 +912,12 @@ pub async fn start_emergency(
             organisation_id: Set(org),
             contact_id: Set(f.get("contact_id").parse().ok()),
             started_at: Set(Utc::now()),
-            danger: Set(danger.chars().take(2000).collect()),
+            danger: Set(String::new()),
+            danger_enc: Set(Some(seal(
+                &state,
+                store::DANGER,
+                &danger.chars().take(2000).collect::<String>(),
+            )?)),
             steps: Set(String::new()),
             service_id: Set(None),
             handed_over_to: Set(None),
@@ -1234,7 +1270,12 @@ pub async fn record_interview(
     let mut am = i.into_active_model();
     am.consent = Set(consent);
     am.indicators = Set(indicators);
-    am.outcome = Set(outcome);
+    am.outcome = Set(String::new());
+    am.outcome_enc = Set(if outcome.trim().is_empty() {
+        None
+    } else {
+        Some(seal(&state, store::INTERVIEW_OUTCOME, &outcome)?)
+    });
     am.report_sent_on = Set(sent);
     let txn = state.db.begin().await?;
     store::save_interview(&txn, am).await?;

@@ -178,7 +178,7 @@ pub async fn set_mediator_status(
     current: mediator_request::Model,
     status: &str,
     mediator: Option<String>,
-    outcome: Option<String>,
+    outcome: Option<Vec<u8>>,
 ) -> Result<(), DbErr> {
     let mut am = current.into_active_model();
     am.status = Set(status.to_owned());
@@ -186,7 +186,8 @@ pub async fn set_mediator_status(
         am.mediator = Set(m);
     }
     if let Some(o) = outcome {
-        am.outcome = Set(o);
+        am.outcome = Set(String::new());
+        am.outcome_enc = Set(Some(o));
     }
     am.update(db).await?;
     Ok(())
@@ -313,4 +314,50 @@ pub async fn all_in_period(
         .filter(contact::Column::StartedAt.lt(to))
         .all(db)
         .await
+}
+
+/// Free text of the hotline's procedures, sealed like identity: what the danger is, where a
+/// mediator is needed and how it went, what an identification interview found.
+pub const DANGER: &str = "emergency_activation.danger";
+pub const MEDIATION_PLACE: &str = "mediator_request.place";
+pub const MEDIATION_OUTCOME: &str = "mediator_request.outcome";
+pub const INTERVIEW_OUTCOME: &str = "identification_interview.outcome";
+
+fn open_text(
+    keys: &crate::platform::crypto::KeyRing,
+    ctx: &str,
+    sealed: &Option<Vec<u8>>,
+) -> Result<String, crate::platform::crypto::CryptoError> {
+    match sealed {
+        Some(b) => keys.decrypt_str(ctx, b),
+        None => Ok(String::new()),
+    }
+}
+
+/// A mediation request with its place and outcome opened, for showing.
+pub fn opened_mediator(
+    keys: &crate::platform::crypto::KeyRing,
+    mut m: mediator_request::Model,
+) -> Result<mediator_request::Model, crate::platform::crypto::CryptoError> {
+    m.place = open_text(keys, MEDIATION_PLACE, &m.place_enc)?;
+    m.outcome = open_text(keys, MEDIATION_OUTCOME, &m.outcome_enc)?;
+    Ok(m)
+}
+
+/// An emergency with its danger opened, for showing.
+pub fn opened_emergency(
+    keys: &crate::platform::crypto::KeyRing,
+    mut e: emergency::Model,
+) -> Result<emergency::Model, crate::platform::crypto::CryptoError> {
+    e.danger = open_text(keys, DANGER, &e.danger_enc)?;
+    Ok(e)
+}
+
+/// An identification interview with its outcome opened, for showing.
+pub fn opened_interview(
+    keys: &crate::platform::crypto::KeyRing,
+    mut i: interview::Model,
+) -> Result<interview::Model, crate::platform::crypto::CryptoError> {
+    i.outcome = open_text(keys, INTERVIEW_OUTCOME, &i.outcome_enc)?;
+    Ok(i)
 }

@@ -22,6 +22,10 @@ use crate::platform::web::{AppError, SharedState, Shell};
 
 /// How long an emergency access lasts.
 pub const DURATION_MINUTES: i64 = 60;
+/// Sealed free text of an emergency access.
+pub const REASON: &str = "break_glass.reason";
+pub const REVIEW_NOTE: &str = "break_glass.review_note";
+
 /// The shortest acceptable reason.
 pub const MIN_REASON_CHARS: usize = 15;
 
@@ -64,7 +68,10 @@ pub async fn start(
         organisation_id: Set(actor.organisation_id.unwrap_or_default()),
         record_kind: Set(kind.to_owned()),
         record_id: Set(record_id.to_owned()),
-        reason: Set(reason.trim().to_owned()),
+        reason: Set(String::new()),
+        reason_enc: Set(Some(keys.encrypt_str(REASON, reason.trim()).map_err(
+            |e| DbErr::Custom(format!("sealing a break-glass reason: {e}")),
+        )?)),
         started_at: Set(now),
         expires_at: Set(now + Duration::minutes(DURATION_MINUTES)),
         reviewed_by: Set(None),
@@ -79,7 +86,8 @@ pub async fn start(
         keys,
         Entry::new(Some(actor), "break_glass.open", kind)
             .record(record_id)
-            .reason(reason.trim()),
+            // The reason itself is sealed in the grant: the entry points to it.
+            .reason(format!("grant {}", row.id)),
     )
     .await?;
     Ok(row)
@@ -178,8 +186,14 @@ pub async fn review_page(
             id: g.id,
             username,
             record: format!("{} {}", g.record_kind, g.record_id),
-            reason: g.reason,
-            started_at: g.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            reason: match &g.reason_enc {
+                Some(b) => state
+                    .keys
+                    .decrypt_str(REASON, b)
+                    .map_err(|_| AppError::Internal("break-glass reason cannot be decrypted"))?,
+                None => g.reason,
+            },
+            started_at: crate::hotline::pages::rome_time(&g.started_at),
             reviewed: g.reviewed_at.is_some(),
         });
     }
@@ -208,7 +222,14 @@ pub async fn review(
     let mut am = grant.into_active_model();
     am.reviewed_by = Set(Some(staff.actor.user_id));
     am.reviewed_at = Set(Some(Utc::now()));
-    am.review_note = Set(Some(form.note.trim().chars().take(2000).collect()));
+    let note: String = form.note.trim().chars().take(2000).collect();
+    am.review_note = Set(None);
+    am.review_note_enc = Set(Some(
+        state
+            .keys
+            .encrypt_str(REVIEW_NOTE, &note)
+            .map_err(|_| AppError::Internal("sealing a review note"))?,
+    ));
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
     am.update(&txn).await?;
     audit::append(

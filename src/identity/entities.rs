@@ -132,6 +132,10 @@ pub mod break_glass {
         pub reviewed_by: Option<i32>,
         pub reviewed_at: Option<ChronoDateTimeUtc>,
         pub review_note: Option<String>,
+        /// Sealed reason and review note (`reason` and `review_note` stay empty): a reason
+        /// typed at 3 a.m. may name the person.
+        pub reason_enc: Option<Vec<u8>>,
+        pub review_note_enc: Option<Vec<u8>>,
     }
     no_relations!();
 }

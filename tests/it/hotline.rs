@@ -332,6 +332,20 @@ async fn mediators_emergencies_and_the_shift_hand_over(db: TestDb) {
         .assert_contains("Ioana")
         .assert_contains("alto: datore di lavoro la cerca")
         .assert_contains("✓ Pericolo valutato");
+    // Shown to the shift, sealed at rest: the danger and the place say where someone is.
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM emergency_activation WHERE danger LIKE '%datore%'"
+        )
+        .await
+            + scalar(
+                &app,
+                "SELECT COUNT(*) FROM mediator_request WHERE place LIKE '%stazione%'"
+            )
+            .await,
+        0
+    );
     app.post_form(&ep, &[])
         .await
         .assert_status(422)

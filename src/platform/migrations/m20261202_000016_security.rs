@@ -28,6 +28,12 @@ const SEALED: &[(&str, &str)] = &[
     ("project_transition", "reason_enc"),
     ("referral", "refusal_reason_enc"),
     ("referral_event", "note_enc"),
+    ("emergency_activation", "danger_enc"),
+    ("mediator_request", "place_enc"),
+    ("mediator_request", "outcome_enc"),
+    ("identification_interview", "outcome_enc"),
+    ("break_glass", "reason_enc"),
+    ("break_glass", "review_note_enc"),
 ];
 
 #[async_trait::async_trait]
