@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::session::{SessionId, StaffView, cookie_header, session_cookie_name};
@@ -158,16 +159,13 @@ async fn complete_sign_in(
     next: &str,
     how: &str,
 ) -> Result<Response, AppError> {
-    store::delete_session(&state.db, &old.0).await?;
-    let token = store::create_session(
-        &state.db,
-        staff.actor.user_id,
-        staff.actor.organisation_id,
-        true,
-    )
-    .await?;
+    // The new session and its audit entry are committed together.
+    let txn = state.db.begin().await?;
+    store::delete_session(&txn, &old.0).await?;
+    let token =
+        store::create_session(&txn, staff.actor.user_id, staff.actor.organisation_id, true).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&staff.actor), "login.success", "user")
             .record(staff.actor.user_id)
@@ -175,6 +173,7 @@ async fn complete_sign_in(
             .reason(how),
     )
     .await?;
+    txn.commit().await?;
     let response = Redirect::to(&safe_next(Some(next))).into_response();
     Ok(with_session_cookie(response, state, Some(&token)))
 }
@@ -414,18 +413,20 @@ pub async fn enrol_submit(
         )?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    store::set_totp(&state.db, &state.keys, user.id, &secret, step)
+    let txn = state.db.begin().await?;
+    store::set_totp(&txn, &state.keys, user.id, &secret, step)
         .await
         .map_err(|_| AppError::Internal("storing the TOTP secret"))?;
-    let codes = store::new_recovery_codes(&state.db, user.id).await?;
+    let codes = store::new_recovery_codes(&txn, user.id).await?;
     audit::append(
-        &state.db,
+        &txn,
         &state.keys,
         Entry::new(Some(&staff.actor), "mfa.enrolled", "user")
             .record(user.id)
             .subject(format!("user:{}", user.id)),
     )
     .await?;
+    txn.commit().await?;
     // The sign-in completes now; the codes are shown once, on the next page.
     let signed_in = complete_sign_in(&state, &staff, &session.0, "/", "totp enrolment").await?;
     let mut page = RecoveryCodesPage {
@@ -445,10 +446,11 @@ pub async fn logout(
     shell: Shell,
     session: axum::Extension<SessionId>,
 ) -> Result<Response, AppError> {
-    store::delete_session(&state.db, &session.0.0).await?;
+    let txn = state.db.begin().await?;
+    store::delete_session(&txn, &session.0.0).await?;
     if let Some(staff) = &shell.staff {
         audit::append(
-            &state.db,
+            &txn,
             &state.keys,
             Entry::new(Some(&staff.actor), "logout", "user")
                 .record(staff.actor.user_id)
@@ -456,6 +458,7 @@ pub async fn logout(
         )
         .await?;
     }
+    txn.commit().await?;
     let response = Redirect::to("/login?done=logout").into_response();
     let mut response = with_session_cookie(response, &state, None);
     response
