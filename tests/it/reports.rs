@@ -151,6 +151,23 @@ async fn a_report_comes_back_with_its_receipt_both_ways(db: TestDb) {
         )
         .await;
     more.assert_status(200).assert_contains("Ditta Esempio");
+    // The reporter's message keeps only its day, as the report does (it kept the nanosecond).
+    {
+        use satis::reports::entities::message;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let mine = message::Entity::find()
+            .filter(message::Column::FromReporter.eq(true))
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        let at = mine[0].at;
+        assert_eq!(
+            at,
+            satis::platform::time::rome_midnight(satis::platform::time::rome_date(at)),
+            "a reporter's message is stored at the start of its Italian day"
+        );
+    }
     // A wrong receipt opens nothing.
     let mut wrong = receipt.clone();
     wrong.replace_range(23..24, if receipt.ends_with('A') { "B" } else { "A" });
