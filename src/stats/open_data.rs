@@ -39,18 +39,11 @@ pub struct Record {
 }
 
 impl Record {
-    fn quasi_identifiers(&self) -> (&str, &str, &str, &str, &str, &str, bool, bool, bool) {
-        (
-            &self.year,
-            &self.gender,
-            &self.age_broad,
-            &self.majority,
-            &self.citizenship,
-            &self.country,
-            self.forced_labour,
-            self.sexual,
-            self.other,
-        )
+    /// Every published column is a quasi-identifier: the key of a record's group is the whole
+    /// row as written (a rare value in any column, the source or a list of means of control
+    /// included, makes a group of its own). See docs/INDICATORS.md.
+    fn quasi_identifiers(&self) -> String {
+        row(self).join(",")
     }
 }
 
@@ -156,7 +149,10 @@ pub fn anonymise(
         ..Default::default()
     };
     type Step = fn(&mut Record) -> bool;
-    let steps: [Step; 6] = [
+    let steps: [Step; 8] = [
+        // Withheld values are written -99 (not recorded), never as "no".
+        |r| std::mem::replace(&mut r.datasource, MISSING.into()) != MISSING,
+        |r| r.abduction.take().is_some(),
         |r| std::mem::replace(&mut r.country, MISSING.into()) != MISSING,
         |r| std::mem::replace(&mut r.citizenship, MISSING.into()) != MISSING,
         |r| {
@@ -231,6 +227,15 @@ pub fn microdata_csv(records: &[Record]) -> String {
     let mut out = header.join(",");
     out.push('\n');
     for r in records {
+        out.push_str(&row(r).join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// A record's cells as published, in the order of the header.
+fn row(r: &Record) -> Vec<String> {
+    {
         let mut f: Vec<String> = vec![
             r.year.clone(),
             r.datasource.clone(),
@@ -255,10 +260,8 @@ pub fn microdata_csv(records: &[Record]) -> String {
                 f.push(flag(list.iter().any(|x| x == m)).into());
             }
         }
-        out.push_str(&f.join(","));
-        out.push('\n');
+        f
     }
-    out
 }
 
 /// Aggregate tables from the records before anonymisation: (table, year, value) → count, with
@@ -511,6 +514,32 @@ mod tests {
             assert!(is_k_anonymous(&out, k), "k = {k}");
             assert_eq!(report.records_out + report.records_suppressed, 800);
         }
+    }
+
+    #[test]
+    fn a_rare_value_in_any_published_column_is_never_published_below_k() {
+        // Twenty people alike in year, gender, age, citizenship and forms, but two of them
+        // from the hotline, one abducted, one controlled by threats: each of those columns
+        // used to be published outside the check, in groups of 1 or 2.
+        let mut records: Vec<Record> = (0..20).map(|_| rec(2024, "Female", "18--20", "NG")).collect();
+        records[0].datasource = "Hotline".into();
+        records[1].datasource = "Hotline".into();
+        records[2].abduction = Some(true);
+        records[3].means_of_control = vec!["Threats".into()];
+        records[4].forced_marriage = true;
+        let k = 5;
+        let (out, _) = anonymise(records, k).unwrap();
+        let csv = microdata_csv(&out);
+        let mut rows: HashMap<&str, usize> = HashMap::new();
+        for line in csv.lines().skip(1) {
+            *rows.entry(line).or_insert(0) += 1;
+        }
+        assert!(!rows.is_empty());
+        assert!(
+            rows.values().all(|n| *n >= k),
+            "every published row is shared by k: {rows:?}"
+        );
+        assert!(!csv.contains("Hotline"), "two hotline records are a group of 2");
     }
 
     #[test]
