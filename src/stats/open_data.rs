@@ -149,10 +149,24 @@ pub fn anonymise(
         ..Default::default()
     };
     type Step = fn(&mut Record) -> bool;
-    let steps: [Step; 8] = [
+    let steps: [Step; 9] = [
         // Withheld values are written -99 (not recorded), never as "no".
         |r| std::mem::replace(&mut r.datasource, MISSING.into()) != MISSING,
         |r| r.abduction.take().is_some(),
+        |r| {
+            let mut changed = false;
+            for list in [
+                &mut r.means_of_control,
+                &mut r.labour_types,
+                &mut r.recruiter_relations,
+            ] {
+                if !withheld(list) {
+                    *list = vec![MISSING.to_owned()];
+                    changed = true;
+                }
+            }
+            changed
+        },
         |r| std::mem::replace(&mut r.country, MISSING.into()) != MISSING,
         |r| std::mem::replace(&mut r.citizenship, MISSING.into()) != MISSING,
         |r| {
@@ -190,6 +204,11 @@ pub fn anonymise(
         return Err(OpenDataError::NotAnonymous);
     }
     Ok((records, report))
+}
+
+/// A list generalised away: each of its columns is published as `-99` (not recorded).
+fn withheld(list: &[String]) -> bool {
+    matches!(list, [only] if only == MISSING)
 }
 
 fn flag(b: bool) -> &'static str {
@@ -257,7 +276,11 @@ fn row(r: &Record) -> Vec<String> {
             (&r.recruiter_relations, RECRUITER_RELATIONS),
         ] {
             for m in all {
-                f.push(flag(list.iter().any(|x| x == m)).into());
+                f.push(if withheld(list) {
+                    MISSING.into()
+                } else {
+                    flag(list.iter().any(|x| x == m)).into()
+                });
             }
         }
         f
@@ -521,7 +544,9 @@ mod tests {
         // Twenty people alike in year, gender, age, citizenship and forms, but two of them
         // from the hotline, one abducted, one controlled by threats: each of those columns
         // used to be published outside the check, in groups of 1 or 2.
-        let mut records: Vec<Record> = (0..20).map(|_| rec(2024, "Female", "18--20", "NG")).collect();
+        let mut records: Vec<Record> = (0..20)
+            .map(|_| rec(2024, "Female", "18--20", "NG"))
+            .collect();
         records[0].datasource = "Hotline".into();
         records[1].datasource = "Hotline".into();
         records[2].abduction = Some(true);
@@ -539,7 +564,10 @@ mod tests {
             rows.values().all(|n| *n >= k),
             "every published row is shared by k: {rows:?}"
         );
-        assert!(!csv.contains("Hotline"), "two hotline records are a group of 2");
+        assert!(
+            !csv.contains("Hotline"),
+            "two hotline records are a group of 2"
+        );
     }
 
     #[test]
