@@ -111,6 +111,10 @@ enum ExportCommand {
 enum ImportCommand {
     /// A CSV file in the column layout of the CTDC global dataset, into pseudonymous
     /// historical records. All or nothing; the same file imported again adds nothing.
+    /// Files are read as public copies are published: a leading row-index column (`X`, or
+    /// unnamed) and columns SATIS does not use are listed and read past; -99, empty cells,
+    /// `Unknown`, `Missing` and `NA` are "not recorded" (counted per column in the dry run);
+    /// flags may be 1/0, true/false or yes/no.
     Ctdc {
         /// The CSV file
         file: std::path::PathBuf,

@@ -132,6 +132,15 @@ impl HeaderError {
 #[derive(Clone, Debug)]
 pub struct Layout {
     index: HashMap<String, usize>,
+    /// Columns read past: a leading row index (`X`, unnamed) and columns SATIS does not use,
+    /// listed in the dry run's summary.
+    ignored: Vec<String>,
+}
+
+/// Whether the first column is a row index written by R (`X`, `...1`) or pandas (unnamed,
+/// `Unnamed: 0`): public copies of the CTDC files often carry one.
+fn index_column(name: &str) -> bool {
+    matches!(name, "" | "X" | "...1" | "Unnamed: 0" | "rownames")
 }
 
 fn known(column: &str) -> bool {
@@ -144,15 +153,24 @@ fn known(column: &str) -> bool {
         })
 }
 
-/// Checks a header: every required column present, none unknown, none twice. Every problem is
-/// listed, not only the first.
+/// Checks a header: every required column present, none twice. Every problem is listed, not
+/// only the first. A leading row-index column and columns SATIS does not use are read past
+/// (and listed in the dry run), as public CTDC releases carry them; the known columns are
+/// validated strictly.
 pub fn layout(header: &[&str]) -> Result<Layout, Vec<HeaderError>> {
     let mut errors = Vec::new();
     let mut index = HashMap::new();
+    let mut ignored = Vec::new();
     for (i, raw) in header.iter().enumerate() {
-        let name = raw.trim().trim_start_matches('\u{feff}');
-        if !known(name) {
-            errors.push(HeaderError::Unknown(name.to_owned()));
+        let name = raw.trim().trim_start_matches('\u{feff}').trim_matches('"');
+        if i == 0 && index_column(name) {
+            ignored.push(if name.is_empty() {
+                "(index)".to_owned()
+            } else {
+                name.to_owned()
+            });
+        } else if !known(name) {
+            ignored.push(name.to_owned());
         } else if index.insert(name.to_owned(), i).is_some() {
             errors.push(HeaderError::Duplicate(name.to_owned()));
         }
@@ -163,7 +181,7 @@ pub fn layout(header: &[&str]) -> Result<Layout, Vec<HeaderError>> {
         }
     }
     if errors.is_empty() {
-        Ok(Layout { index })
+        Ok(Layout { index, ignored })
     } else {
         Err(errors)
     }
@@ -175,6 +193,14 @@ pub trait Format: Sized {
     fn layout(header: &[&str]) -> Result<Self, Vec<HeaderError>>;
     /// Checks one row.
     fn row(&self, record: &[&str], this_year: i32) -> Result<Row, RowError>;
+    /// Columns read past (listed in the dry run).
+    fn ignored(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The known columns with their positions, for counting values read as not recorded.
+    fn known_columns(&self) -> Vec<(String, usize)> {
+        Vec::new()
+    }
 }
 
 impl Format for Layout {
@@ -184,6 +210,17 @@ impl Format for Layout {
 
     fn row(&self, record: &[&str], this_year: i32) -> Result<Row, RowError> {
         Layout::row(self, record, this_year)
+    }
+
+    fn ignored(&self) -> Vec<String> {
+        self.ignored.clone()
+    }
+
+    fn known_columns(&self) -> Vec<(String, usize)> {
+        let mut cols: Vec<(String, usize)> =
+            self.index.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        cols.sort_by_key(|(_, i)| *i);
+        cols
     }
 }
 
@@ -215,9 +252,16 @@ pub struct RowError {
     pub key: &'static str,
 }
 
+/// Whether a cell says "not recorded": `-99` (CTDC's code), an empty cell, or the words the
+/// public releases use (`Unknown` for gender, age band, citizenship and majority status,
+/// `Missing` for the country of exploitation; `NA` from R).
 pub(crate) fn missing(v: &str) -> bool {
     let v = v.trim();
-    v.is_empty() || v == "-99"
+    v.is_empty()
+        || v == "-99"
+        || ["unknown", "missing", "na", "n/a"]
+            .iter()
+            .any(|w| v.eq_ignore_ascii_case(w))
 }
 
 impl Layout {
@@ -234,9 +278,11 @@ impl Layout {
         if missing(v) {
             return Ok(None);
         }
-        match v {
-            "1" => Ok(Some(true)),
-            "0" => Ok(Some(false)),
+        // 1/0 as CTDC writes them; true/false and yes/no as some exports do.
+        let lower = v.to_ascii_lowercase();
+        match lower.as_str() {
+            "1" | "true" | "yes" => Ok(Some(true)),
+            "0" | "false" | "no" => Ok(Some(false)),
             _ => Err(RowError {
                 column: column.to_owned(),
                 value: v.to_owned(),
@@ -385,6 +431,11 @@ pub struct Plan {
     pub already: usize,
     /// (line number in the file, problem)
     pub rejected: Vec<(u64, RowError)>,
+    /// Columns read past: a row index and columns SATIS does not use.
+    pub ignored_columns: Vec<String>,
+    /// For each known column, how many cells were read as "not recorded" (`-99`, empty,
+    /// `Unknown`, `Missing`): an analyst checks these against the source.
+    pub not_recorded: BTreeMap<String, u64>,
 }
 
 /// Why a file cannot be read at all.
@@ -425,7 +476,11 @@ pub fn plan_as<F: Format>(
         .collect();
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
     let layout = F::layout(&names).map_err(FileError::Header)?;
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        ignored_columns: layout.ignored(),
+        ..Plan::default()
+    };
+    let known = layout.known_columns();
     let mut seen: HashMap<String, u32> = HashMap::new();
     let mut record = csv::StringRecord::new();
     let mut line = 1u64;
@@ -441,6 +496,11 @@ pub fn plan_as<F: Format>(
         }
         line = record.position().map(|p| p.line()).unwrap_or(line + 1);
         let fields: Vec<&str> = record.iter().collect();
+        for (name, i) in &known {
+            if fields.get(*i).is_some_and(|v| missing(v)) {
+                *plan.not_recorded.entry(name.clone()).or_insert(0) += 1;
+            }
+        }
         match layout.row(&fields, this_year) {
             Ok(row) => {
                 let content = fields.join("\u{1f}");
@@ -597,11 +657,51 @@ mod tests {
         let errs =
             layout(&["yearOfRegistration", "gender", "gender", "favouriteColour"]).unwrap_err();
         assert!(errs.contains(&HeaderError::Duplicate("gender".into())));
-        assert!(errs.contains(&HeaderError::Unknown("favouriteColour".into())));
+        // A column SATIS does not use is read past, not a refusal.
+        assert!(!errs.contains(&HeaderError::Unknown("favouriteColour".into())));
         assert!(errs.contains(&HeaderError::Missing("citizenship".into())));
         assert!(errs.contains(&HeaderError::Missing("Datasource".into())));
         let ok: Vec<&str> = HEADER.split(',').collect();
         assert!(layout(&ok).is_ok());
+    }
+
+    /// As public copies of the CTDC releases are: a row index written by R or pandas first,
+    /// columns SATIS does not use, "Unknown" and "Missing" for not recorded, flags as words.
+    #[test]
+    fn a_public_release_is_read_as_published() {
+        let data = format!(
+            "\"\",{HEADER},typeOfExploitConcatenated\n\
+             1,2019,Case Management,Female,18--20,Adult,NG,0,1,0,IT,1,-99,,Sexual exploitation\n\
+             2,2020,Hotline,Unknown,Unknown,Unknown,Unknown,true,false,false,Missing,,1,false,Forced labour\n\
+             3,2020,Hotline,Male,-99,-99,RO,1,0,0,IT,0,0,0,Forced labour\n"
+        );
+        let plan = plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}).unwrap();
+        assert!(plan.rejected.is_empty(), "{:?}", plan.rejected);
+        assert_eq!(plan.new.len(), 3);
+        assert_eq!(
+            plan.ignored_columns,
+            vec!["(index)".to_owned(), "typeOfExploitConcatenated".to_owned()]
+        );
+        let second = &plan.new[1].1;
+        assert_eq!(second.gender, "unknown");
+        assert_eq!(second.citizenship, "");
+        assert_eq!(second.country_of_exploitation, "");
+        assert_eq!(second.forms, vec!["forced_labour"]);
+        // Counted independently from the three lines above.
+        let want: BTreeMap<String, u64> = [
+            ("gender", 1),
+            ("ageBroad", 2),
+            ("majorityStatus", 2),
+            ("citizenship", 1),
+            ("CountryOfExploitation", 1),
+            ("meansOfControlDebtBondage", 1),
+            ("typeOfLabourAgriculture", 1),
+            ("isAbduction", 1),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
+        assert_eq!(plan.not_recorded, want);
     }
 
     #[test]

@@ -270,6 +270,29 @@ fn rejected_lines(plan: &ctdc::Plan, lang: Lang) -> String {
     out
 }
 
+/// The columns read past and, per column, the values read as "not recorded".
+fn reading_lines(plan: &ctdc::Plan, lang: Lang) -> String {
+    let mut out = String::new();
+    if !plan.ignored_columns.is_empty() {
+        out.push_str(&lang.t_args(
+            "import-ignored-columns",
+            &[("columns", &plan.ignored_columns.join(", "))],
+        ));
+        out.push('\n');
+    }
+    if !plan.not_recorded.is_empty() {
+        out.push_str(&lang.t("import-not-recorded"));
+        out.push('\n');
+        let cells: Vec<String> = plan
+            .not_recorded
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        out.push_str(&format!("  {}\n", cells.join(", ")));
+    }
+    out
+}
+
 fn summary_lines(s: &ctdc::Summary) -> String {
     let mut out = String::new();
     for (name, map) in [
@@ -307,7 +330,7 @@ pub fn describe(o: &Outcome, lang: Lang) -> String {
             lang.t_args("import-refused", &[("rejected", &n(plan.rejected.len()))])
         ),
         Outcome::DryRun { plan, summary } => format!(
-            "{}{}\n{}",
+            "{}{}\n{}{}",
             rejected_lines(plan, lang),
             lang.t_args(
                 "import-dry-run",
@@ -317,7 +340,8 @@ pub fn describe(o: &Outcome, lang: Lang) -> String {
                     ("rejected", &n(plan.rejected.len())),
                 ],
             ),
-            summary_lines(summary)
+            summary_lines(summary),
+            reading_lines(plan, lang)
         ),
         Outcome::Imported {
             plan,
