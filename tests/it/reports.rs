@@ -73,6 +73,9 @@ async fn the_form_speaks_eight_languages_and_stays_light(db: TestDb) {
                 .starts_with(&format!("satis_plang={lang};")),
             "the choice is remembered"
         );
+        // The emergency numbers are tap-to-call links, as on the home page.
+        assert!(r.body.contains("href=\"tel:112\""), "{lang}");
+        assert!(r.body.contains("href=\"tel:800290290\""), "{lang}");
         // One small script of the project's own (the optional proof of work), nothing else.
         assert_eq!(r.body.matches("<script").count(), 1);
         assert!(r.body.contains("<script src=\"/static/segnala.js"));
