@@ -237,6 +237,8 @@ pub struct Row {
     pub citizenship: String,
     pub country_of_exploitation: String,
     pub forms: Vec<&'static str>,
+    /// Forms the row says "no" to; a form in neither list was not recorded.
+    pub forms_no: Vec<&'static str>,
     pub labour_types: Vec<&'static str>,
     pub sex_types: Vec<&'static str>,
     pub means_of_control: Vec<&'static str>,
@@ -367,9 +369,12 @@ impl Layout {
         };
         let majority = ["Adult", "Minor"];
         let mut forms = Vec::new();
+        let mut forms_no = Vec::new();
         for (column, form) in FORMS {
-            if self.flag(record, column)? == Some(true) {
-                forms.push(*form);
+            match self.flag(record, column)? {
+                Some(true) => forms.push(*form),
+                Some(false) => forms_no.push(*form),
+                None => {}
             }
         }
         let family = |prefix: &str, suffixes: &'static [&'static str]| {
@@ -414,6 +419,7 @@ impl Layout {
             citizenship: self.country(record, "citizenship")?,
             country_of_exploitation: self.country(record, "CountryOfExploitation")?,
             forms,
+            forms_no,
             labour_types: family("typeOfLabour", LABOUR_TYPES)?,
             sex_types: family("typeOfSex", SEX_TYPES)?,
             means_of_control: family("meansOfControl", MEANS_OF_CONTROL)?,

@@ -30,6 +30,9 @@ pub mod historical {
         /// Comma-separated: `forced_labour`, `sexual`, `other`, `sex_and_labour`,
         /// `forced_marriage`, `forced_military`, `organ_removal`, `slavery`.
         pub forms: String,
+        /// Comma-separated forms the source said "no" to (a form in neither list was not
+        /// recorded).
+        pub forms_no: String,
         pub labour_types: String,
         pub sex_types: String,
         pub means_of_control: String,

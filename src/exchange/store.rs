@@ -48,6 +48,7 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
             citizenship: Set(r.citizenship.clone()),
             country_of_exploitation: Set(r.country_of_exploitation.clone()),
             forms: Set(r.forms.join(",")),
+            forms_no: Set(r.forms_no.join(",")),
             labour_types: Set(r.labour_types.join(",")),
             sex_types: Set(r.sex_types.join(",")),
             means_of_control: Set(r.means_of_control.join(",")),

@@ -533,6 +533,7 @@ pub const PLAIN_TEXT: &[PlainText] = &[
             "citizenship",
             "country_of_exploitation",
             "forms",
+            "forms_no",
             "labour_types",
             "sex_types",
             "means_of_control",

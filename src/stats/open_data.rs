@@ -28,10 +28,11 @@ pub struct Record {
     pub majority: String,
     pub citizenship: String,
     pub country: String,
-    pub forced_labour: bool,
-    pub sexual: bool,
-    pub other: bool,
-    pub forced_marriage: bool,
+    /// Forms of exploitation, three-valued: yes, no, not recorded (`None`, published `-99`).
+    pub forced_labour: Option<bool>,
+    pub sexual: Option<bool>,
+    pub other: Option<bool>,
+    pub forced_marriage: Option<bool>,
     pub means_of_control: Vec<String>,
     pub labour_types: Vec<String>,
     pub recruiter_relations: Vec<String>,
@@ -176,10 +177,11 @@ pub fn anonymise(
         |r| std::mem::replace(&mut r.majority, MISSING.into()) != MISSING,
         |r| std::mem::replace(&mut r.age_broad, MISSING.into()) != MISSING,
         |r| {
-            let changed = r.forced_labour || r.sexual || r.other;
-            r.forced_labour = false;
-            r.sexual = false;
-            r.other = false;
+            // Withheld, the flags say "not recorded", never "no".
+            let changed = r.forced_labour.is_some() || r.sexual.is_some() || r.other.is_some();
+            r.forced_labour = None;
+            r.sexual = None;
+            r.other = None;
             changed
         },
     ];
@@ -204,6 +206,31 @@ pub fn anonymise(
         return Err(OpenDataError::NotAnonymous);
     }
     Ok((records, report))
+}
+
+/// A three-valued flag as CTDC writes it: 1, 0 or -99 (not recorded).
+fn flag3(v: Option<bool>) -> &'static str {
+    v.map_or(MISSING, flag)
+}
+
+/// Both forms: yes if both are, no if either is not, else not recorded.
+fn both(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), Some(true)) => Some(true),
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// One of several forms: yes if any is, no if all are known and none is, else not recorded.
+fn any(values: &[Option<bool>]) -> Option<bool> {
+    if values.contains(&Some(true)) {
+        Some(true)
+    } else if values.iter().all(|v| *v == Some(false)) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// A list generalised away: each of its columns is published as `-99` (not recorded).
@@ -263,11 +290,11 @@ fn row(r: &Record) -> Vec<String> {
             r.majority.clone(),
             r.citizenship.clone(),
             r.country.clone(),
-            flag(r.forced_labour).into(),
-            flag(r.sexual).into(),
-            flag(r.other).into(),
-            flag(r.sexual && r.forced_labour).into(),
-            flag(r.forced_marriage).into(),
+            flag3(r.forced_labour).into(),
+            flag3(r.sexual).into(),
+            flag3(r.other).into(),
+            flag3(both(r.sexual, r.forced_labour)).into(),
+            flag3(r.forced_marriage).into(),
             r.abduction.map_or(MISSING, flag).into(),
         ];
         for (list, all) in [
@@ -304,7 +331,7 @@ pub fn aggregates_csv(records: &[Record]) -> String {
             (r.other, "other"),
             (r.forced_marriage, "forced_marriage"),
         ] {
-            if on {
+            if on == Some(true) {
                 *cells
                     .entry(("form", r.year.clone(), form.to_owned()))
                     .or_insert(0) += 1;
@@ -352,8 +379,14 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
         };
         let year = c.opened_at.year();
         let age = p.birth_year.map(|b| year - b);
-        let forms: Vec<&str> = c.exploitation_forms.split(',').collect();
-        let has = |f: &str| forms.contains(&f);
+        let forms: Vec<&str> = c
+            .exploitation_forms
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .collect();
+        // A case whose forms were never assessed says nothing about any of them.
+        let assessed = !forms.is_empty();
+        let has = |f: &str| assessed.then(|| forms.contains(&f));
         let recruitment: Vec<&str> = c.recruitment.split(',').collect();
         out.push(Record {
             year: year.to_string(),
@@ -370,7 +403,7 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
             country: MISSING.into(),
             forced_labour: has("labour"),
             sexual: has("sexual"),
-            other: has("begging") || has("forced_criminality") || has("other"),
+            other: any(&[has("begging"), has("forced_criminality"), has("other")]),
             forced_marriage: has("forced_marriage"),
             means_of_control: c
                 .means_of_control
@@ -411,7 +444,17 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
                 .collect()
         };
         let forms = list(&h.forms);
-        let has = |f: &str| forms.iter().any(|x| x == f);
+        let forms_no = list(&h.forms_no);
+        // Yes, no (the source wrote 0), or not recorded.
+        let has = |f: &str| {
+            if forms.iter().any(|x| x == f) {
+                Some(true)
+            } else if forms_no.iter().any(|x| x == f) {
+                Some(false)
+            } else {
+                None
+            }
+        };
         out.push(Record {
             year: h.year.to_string(),
             datasource: or_missing(&h.datasource),
@@ -424,9 +467,18 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
             majority: or_missing(&h.majority),
             citizenship: or_missing(&h.citizenship),
             country: or_missing(&h.country_of_exploitation),
-            forced_labour: has("forced_labour") || has("sex_and_labour"),
-            sexual: has("sexual") || has("sex_and_labour"),
-            other: has("other") || has("forced_military") || has("organ_removal") || has("slavery"),
+            forced_labour: match has("sex_and_labour") {
+                Some(true) => Some(true),
+                _ => has("forced_labour"),
+            },
+            sexual: match has("sex_and_labour") {
+                Some(true) => Some(true),
+                _ => has("sexual"),
+            },
+            other: match any(&[has("forced_military"), has("organ_removal"), has("slavery")]) {
+                Some(true) => Some(true),
+                _ => has("other"),
+            },
             forced_marriage: has("forced_marriage"),
             means_of_control: list(&h.means_of_control),
             labour_types: list(&h.labour_types),
@@ -463,10 +515,10 @@ mod tests {
             majority: "Adult".into(),
             citizenship: citizenship.into(),
             country: "IT".into(),
-            forced_labour: false,
-            sexual: true,
-            other: false,
-            forced_marriage: false,
+            forced_labour: Some(false),
+            sexual: Some(true),
+            other: Some(false),
+            forced_marriage: Some(false),
             means_of_control: vec!["DebtBondage".into()],
             labour_types: vec![],
             recruiter_relations: vec![],
@@ -528,8 +580,8 @@ mod tests {
                         AGE_BANDS[next(9) as usize],
                         cits[next(7) as usize],
                     );
-                    r.forced_labour = next(3) == 0;
-                    r.sexual = !r.forced_labour;
+                    r.forced_labour = Some(next(3) == 0);
+                    r.sexual = r.forced_labour.map(|l| !l);
                     r
                 })
                 .collect();
@@ -537,6 +589,23 @@ mod tests {
             assert!(is_k_anonymous(&out, k), "k = {k}");
             assert_eq!(report.records_out + report.records_suppressed, 800);
         }
+    }
+
+    #[test]
+    fn not_recorded_is_published_as_not_recorded_never_as_no() {
+        let mut r = rec(2020, "Female", "18--20", "NG");
+        r.forced_labour = None;
+        r.sexual = Some(true);
+        r.other = Some(false);
+        r.forced_marriage = None;
+        let csv = microdata_csv(&[r]);
+        let line = csv.lines().nth(1).unwrap_or_default();
+        let cells: Vec<&str> = line.split(',').collect();
+        // isForcedLabour, isSexualExploit, isOtherExploit, isSexAndLabour, isForcedMarriage
+        assert_eq!(&cells[7..12], &["-99", "1", "0", "-99", "-99"], "{line}");
+        assert_eq!(both(Some(false), None), Some(false));
+        assert_eq!(any(&[Some(false), None]), None);
+        assert_eq!(any(&[Some(false), Some(false)]), Some(false));
     }
 
     #[test]
@@ -551,7 +620,7 @@ mod tests {
         records[1].datasource = "Hotline".into();
         records[2].abduction = Some(true);
         records[3].means_of_control = vec!["Threats".into()];
-        records[4].forced_marriage = true;
+        records[4].forced_marriage = Some(true);
         let k = 5;
         let (out, _) = anonymise(records, k).unwrap();
         let csv = microdata_csv(&out);

@@ -10,7 +10,44 @@ crate::tests![
     a_ctdc_file_is_imported_once_and_its_counts_match,
     a_file_with_wrong_rows_or_header_saves_nothing,
     a_file_as_published_with_an_index_column_and_words_for_missing_is_imported,
+    flags_left_blank_by_the_source_are_published_as_not_recorded,
 ];
+
+/// CTDC writes a flag the source left blank as -99. The open data used to publish it as 0
+/// ("no": not forced labour) for every such record; it is kept apart from "no" from the import
+/// to the published file.
+async fn flags_left_blank_by_the_source_are_published_as_not_recorded(db: TestDb) {
+    let app = db.app().await;
+    let header = "yearOfRegistration,Datasource,gender,ageBroad,majorityStatus,citizenship,\
+                  isForcedLabour,isSexualExploit,isOtherExploit,CountryOfExploitation";
+    let mut lines = vec![header.to_owned()];
+    for _ in 0..6 {
+        lines.push("2019,Case Management,Female,18--20,Adult,NG,-99,1,-99,IT".into());
+    }
+    for _ in 0..6 {
+        lines.push("2019,Case Management,Female,18--20,Adult,NG,0,1,0,IT".into());
+    }
+    let data = lines.join("\n") + "\n";
+    let o = import_ctdc(
+        &app.state.db,
+        data.as_bytes(),
+        "flags.csv",
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(o, Outcome::Imported { imported: 12, .. }), "{o:?}");
+    let (microdata, _, _) = satis::stats::open_data::export(&app.state.db, 5)
+        .await
+        .unwrap()
+        .unwrap();
+    let rows: Vec<&str> = microdata.lines().skip(1).collect();
+    assert_eq!(rows.len(), 12);
+    // yearOfRegistration … CountryOfExploitation, isForcedLabour, isSexualExploit, isOtherExploit
+    let flags = |r: &str| r.split(',').skip(7).take(3).collect::<Vec<_>>().join(",");
+    assert_eq!(rows.iter().filter(|r| flags(r) == "-99,1,-99").count(), 6);
+    assert_eq!(rows.iter().filter(|r| flags(r) == "0,1,0").count(), 6);
+}
 
 /// A file written the way public copies of the CTDC releases are (an unnamed row-index
 /// column from R, a column SATIS does not use, "Unknown" / "Missing" / -99 / empty for not

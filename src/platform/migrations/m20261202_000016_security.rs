@@ -71,10 +71,32 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        // Flags are three-valued: the forms a historical record says "no" to, apart from
+        // those it says nothing about (issue 19). Records imported before: none known.
+        m.alter_table(
+            Table::alter()
+                .table(id("historical_record"))
+                .add_column(
+                    ColumnDef::new(id("forms_no"))
+                        .text()
+                        .not_null()
+                        .default("")
+                        .to_owned(),
+                )
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(id("historical_record"))
+                .drop_column(id("forms_no"))
+                .to_owned(),
+        )
+        .await?;
         for (table, column) in SEALED {
             m.alter_table(
                 Table::alter()
