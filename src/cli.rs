@@ -127,6 +127,9 @@ enum ImportCommand {
         /// Import the valid rows even if some are rejected
         #[arg(long)]
         skip_invalid: bool,
+        /// The file is in Latin-1 (ISO 8859-1), not UTF-8: read it as such
+        #[arg(long)]
+        latin1: bool,
     },
     /// A CSV file whose columns carry HTCDS v2.0 field names (cas_IncomingDate, prs_Gender,
     /// prs_Citizenship, vic_TypeOfExploitation…), into pseudonymous historical records.
@@ -142,6 +145,9 @@ enum ImportCommand {
         /// Import the valid rows even if some are rejected
         #[arg(long)]
         skip_invalid: bool,
+        /// The file is in Latin-1 (ISO 8859-1), not UTF-8: read it as such
+        #[arg(long)]
+        latin1: bool,
     },
 }
 
@@ -383,17 +389,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     source,
                     dry_run,
                     skip_invalid,
-                } => (file, source, (dry_run, skip_invalid), false),
+                    latin1,
+                } => (file, source, (dry_run, skip_invalid, latin1), false),
                 ImportCommand::Htcds {
                     file,
                     source,
                     dry_run,
                     skip_invalid,
-                } => (file, source, (dry_run, skip_invalid), true),
+                    latin1,
+                } => (file, source, (dry_run, skip_invalid, latin1), true),
             };
             let options = crate::exchange::Options {
                 dry_run: options.0,
                 skip_invalid: options.1,
+                latin1: options.2,
             };
             let lang = config.default_locale;
             let data = std::fs::read(&file)

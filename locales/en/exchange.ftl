@@ -19,6 +19,7 @@ historical-form-slavery = Slavery and similar practices
 import-error-header = The file's header does not match the expected layout:
 import-error-column-missing = column { $column } is missing
 import-error-column-unknown = unknown column: { $column }
+import-error-encoding = From line { $line } the file is not UTF-8 text: it is probably in Latin-1 (Windows). Save it as UTF-8, or import it with --latin1. Nothing was saved.
 import-error-column-duplicate = repeated column: { $column }
 import-error-csv = The CSV file cannot be read at line { $line } (wrong number of fields or an unclosed quote).
 import-row-rejected = line { $line }, column { $column }, value "{ $value }": { $reason }

@@ -19,6 +19,7 @@ historical-form-slavery = Schiavitù e pratiche analoghe
 import-error-header = L'intestazione del file non corrisponde al formato atteso:
 import-error-column-missing = manca la colonna { $column }
 import-error-column-unknown = colonna sconosciuta: { $column }
+import-error-encoding = Dalla riga { $line } il file non è testo UTF-8: è probabilmente in Latin-1 (Windows). Salvalo come UTF-8, oppure importalo con --latin1. Nulla è stato salvato.
 import-error-column-duplicate = colonna ripetuta: { $column }
 import-error-csv = Il file CSV è illeggibile alla riga { $line } (numero di campi sbagliato o virgolette non chiuse).
 import-row-rejected = riga { $line }, colonna { $column }, valore «{ $value }»: { $reason }

@@ -450,6 +450,26 @@ pub enum FileError {
     Header(Vec<HeaderError>),
     /// The CSV itself is broken at this line.
     Csv(u64),
+    /// The text is not UTF-8 from this line on (CTDC files saved by spreadsheets are often
+    /// Latin-1): nothing is guessed; `--latin1` reads it as ISO 8859-1.
+    Encoding(u64),
+}
+
+/// The line where `data` stops being UTF-8, if it does.
+pub fn not_utf8_at(data: &[u8]) -> Option<u64> {
+    std::str::from_utf8(data).err().map(|e| {
+        let valid = &data[..e.valid_up_to()];
+        1 + valid.iter().filter(|b| **b == b'\n').count() as u64
+    })
+}
+
+/// Reads ISO 8859-1 (Latin-1) text as UTF-8: every byte is the code point of the same
+/// number, so nothing can fail or be lost.
+pub fn latin1_to_utf8(data: &[u8]) -> Vec<u8> {
+    data.iter()
+        .map(|b| char::from(*b))
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// Plans the import of a CSV file: checks the header, then every row; a row already imported
@@ -470,6 +490,9 @@ pub fn plan_as<F: Format>(
     this_year: i32,
     mut step: impl FnMut(u64),
 ) -> Result<Plan, FileError> {
+    if let Some(line) = not_utf8_at(data) {
+        return Err(FileError::Encoding(line));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)

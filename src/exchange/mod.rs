@@ -173,6 +173,8 @@ pub async fn open_from_record<C: ConnectionTrait + TransactionTrait>(
 pub struct Options {
     pub dry_run: bool,
     pub skip_invalid: bool,
+    /// Read the file as ISO 8859-1 (Latin-1) instead of UTF-8.
+    pub latin1: bool,
 }
 
 /// What an import did (or would do).
@@ -220,6 +222,13 @@ async fn import_as<F: ctdc::Format, C: ConnectionTrait + TransactionTrait>(
     source: &str,
     options: Options,
 ) -> Result<Outcome, DbErr> {
+    let converted;
+    let data = if options.latin1 {
+        converted = ctdc::latin1_to_utf8(data);
+        converted.as_slice()
+    } else {
+        data
+    };
     let existing = store::existing_keys(db).await?;
     let lines = data.iter().filter(|b| **b == b'\n').count() as u64;
     let bar = indicatif::ProgressBar::new(lines.saturating_mul(2));
@@ -314,6 +323,12 @@ pub fn describe(o: &Outcome, lang: Lang) -> String {
             format!(
                 "{}\n",
                 lang.t_args("import-error-csv", &[("line", &line.to_string())])
+            )
+        }
+        Outcome::Unreadable(ctdc::FileError::Encoding(line)) => {
+            format!(
+                "{}\n",
+                lang.t_args("import-error-encoding", &[("line", &line.to_string())])
             )
         }
         Outcome::Unreadable(ctdc::FileError::Header(errors)) => {

@@ -10,6 +10,7 @@ crate::tests![
     a_ctdc_file_is_imported_once_and_its_counts_match,
     a_file_with_wrong_rows_or_header_saves_nothing,
     a_file_as_published_with_an_index_column_and_words_for_missing_is_imported,
+    a_latin1_file_is_named_as_such_and_read_with_the_flag,
     flags_left_blank_by_the_source_are_published_as_not_recorded,
 ];
 
@@ -72,6 +73,7 @@ async fn a_file_as_published_with_an_index_column_and_words_for_missing_is_impor
         Options {
             dry_run: true,
             skip_invalid: false,
+            ..Default::default()
         },
     )
     .await
@@ -114,6 +116,7 @@ async fn a_ctdc_file_is_imported_once_and_its_counts_match(db: TestDb) {
         Options {
             dry_run: true,
             skip_invalid: false,
+            ..Default::default()
         },
     )
     .await
@@ -235,6 +238,7 @@ async fn a_file_with_wrong_rows_or_header_saves_nothing(db: TestDb) {
         Options {
             dry_run: false,
             skip_invalid: true,
+            ..Default::default()
         },
     )
     .await
@@ -343,4 +347,49 @@ async fn a_case_exported_and_imported_gives_back_the_same_record(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(back, record, "and the same record");
+}
+
+/// A CTDC file saved by a spreadsheet in Latin-1 (a citizenship note, a datasource with an
+/// accent): refused naming the line where it stops being UTF-8, nothing saved; with the
+/// Latin-1 option it is read, the accented text intact.
+async fn a_latin1_file_is_named_as_such_and_read_with_the_flag(db: TestDb) {
+    let app = db.app().await;
+    let mut data = b"yearOfRegistration,Datasource,gender,ageBroad,majorityStatus,citizenship,\
+isForcedLabour,isSexualExploit,isOtherExploit,CountryOfExploitation\n\
+2019,Case Management,Female,18--20,Adult,NG,0,1,0,IT\n"
+        .to_vec();
+    // "Unità di strada" in Latin-1: the a with grave accent is the single byte 0xE0.
+    data.extend_from_slice(b"2019,Unit\xe0 di strada,Male,18--20,Adult,RO,1,0,0,IT\n");
+    let o = import_ctdc(&app.state.db, &data, "latin1.csv", Options::default())
+        .await
+        .unwrap();
+    let text = satis::exchange::describe(&o, satis::platform::i18n::Lang::En);
+    assert!(text.contains("From line 3 the file is not UTF-8"), "{text}");
+    assert_eq!(
+        store::summary(&app.state.db, 1990, 2100)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let o = import_ctdc(
+        &app.state.db,
+        &data,
+        "latin1.csv",
+        Options {
+            latin1: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(o, Outcome::Imported { imported: 2, .. }), "{o:?}");
+    assert_eq!(
+        crate::support::scalar(
+            &app,
+            "SELECT COUNT(*) FROM historical_record WHERE datasource = 'Unità di strada'"
+        )
+        .await,
+        1
+    );
 }
