@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::{ActivityReport, shown};
@@ -43,19 +43,18 @@ pub fn request(q: &PeriodQuery) -> Result<(NaiveDate, NaiveDate, Option<String>)
     Ok((from, to, province))
 }
 
-/// The period asked for, or by default the last full semester.
+/// The period asked for, or by default the year so far (Italian days): from 1 January to
+/// today, or, in January, from 1 December, so that a desk opened early in the year still
+/// shows a complete month of data instead of a fixed half-year the data may not cover.
 pub fn period(from: &str, to: &str) -> (NaiveDate, NaiveDate) {
-    let today = Utc::now().date_naive();
-    let (dfrom, dto) = if today.month() > 6 {
-        (
-            NaiveDate::from_ymd_opt(today.year(), 1, 1),
-            NaiveDate::from_ymd_opt(today.year(), 6, 30),
-        )
+    default_period_on(from, to, crate::platform::time::rome_today())
+}
+
+fn default_period_on(from: &str, to: &str, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let dfrom = if today.month() == 1 {
+        NaiveDate::from_ymd_opt(today.year() - 1, 12, 1)
     } else {
-        (
-            NaiveDate::from_ymd_opt(today.year() - 1, 7, 1),
-            NaiveDate::from_ymd_opt(today.year() - 1, 12, 31),
-        )
+        NaiveDate::from_ymd_opt(today.year(), 1, 1)
     };
     let from = NaiveDate::parse_from_str(from, "%Y-%m-%d")
         .ok()
@@ -63,9 +62,33 @@ pub fn period(from: &str, to: &str) -> (NaiveDate, NaiveDate) {
         .unwrap_or(today - Duration::days(182));
     let to = NaiveDate::parse_from_str(to, "%Y-%m-%d")
         .ok()
-        .or(dto)
         .unwrap_or(today);
     (from, to.max(from))
+}
+
+#[cfg(test)]
+mod default_period_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn the_default_period_is_the_year_so_far_or_from_december_in_january() {
+        assert_eq!(
+            default_period_on("", "", d("2026-12-02")),
+            (d("2026-01-01"), d("2026-12-02"))
+        );
+        assert_eq!(
+            default_period_on("", "", d("2027-01-05")),
+            (d("2026-12-01"), d("2027-01-05"))
+        );
+        assert_eq!(
+            default_period_on("2026-03-01", "2026-03-31", d("2026-12-02")),
+            (d("2026-03-01"), d("2026-03-31"))
+        );
+    }
 }
 
 #[derive(Template, WebTemplate)]
