@@ -205,11 +205,13 @@ async fn panels(
             .into_iter()
             .map(|(s, n)| (shell.label("project-status", &s), n))
             .collect();
+        // The lead entity's own queue: operational counts, never small-cell suppressed
+        // (suppression is for published aggregates).
         out.push(panel(
             "panel-projects",
             shell.t("dashboard-projects"),
             rows,
-            true,
+            false,
         ));
     }
     if actor.can(Permission::ReadAggregates) {

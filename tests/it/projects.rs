@@ -152,6 +152,11 @@ async fn a_project_goes_from_draft_to_expenses_and_the_budget_shows_it(db: TestD
         .assert_contains("Solo chi valuta");
 
     app.sign_in(&w.evaluator).await;
+    // The evaluator's desk counts the queue exactly: one project waiting, not "<5".
+    app.get("/")
+        .await
+        .assert_status(200)
+        .assert_contains("<th scope=\"row\">Presentato</th><td>1</td>");
     let page = app.get(&format!("/projects/{}", w.project)).await;
     page.assert_status(200).assert_contains("TOS-");
     assert!(
