@@ -20,6 +20,7 @@ mod m20261129_000013_report_indexes;
 mod m20261129_000014_tally_period;
 mod m20261129_000015_api;
 mod m20261202_000016_security;
+mod m20261202_000017_list_indexes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_tally_period::Migration),
             Box::new(m20261129_000015_api::Migration),
             Box::new(m20261202_000016_security::Migration),
+            Box::new(m20261202_000017_list_indexes::Migration),
         ]
     }
 }
