@@ -22,19 +22,9 @@ crate::tests![
 async fn writes_in_every_area_are_saved_only_with_their_audit_entry(db: TestDb) {
     use crate::support::{fail_audit_of, scalar};
     let app = db.app().await;
-    let by_name = |name: &'static str| {
-        let db = app.state.db.clone();
-        async move {
-            satis::identity::store::organisation_by_name(&db, name)
-                .await
-                .unwrap()
-                .unwrap()
-                .id
-        }
-    };
-    let cat = by_name("CAT Coop. sociale Onlus").await;
-    let firenze = by_name("Comune di Firenze").await;
-    let region = by_name("Regione Toscana").await;
+    let cat = app.seed_org("CAT Coop. sociale Onlus").await;
+    let firenze = app.seed_org("Comune di Firenze").await;
+    let region = app.seed_org("Regione Toscana").await;
     app.runs_regional_hotline(cat).await;
     crate::reports::submit(&app, "it", crate::reports::REPORT)
         .await

@@ -20,24 +20,15 @@ crate::tests![
 /// an organisation of Pisa a role "in Florence", or end one of its roles.
 async fn a_coordinator_gives_roles_only_to_organisations_of_their_province(db: TestDb) {
     let app = db.app().await;
-    let by_name = |name: &'static str| {
-        let db = app.state.db.clone();
-        async move {
-            satis::identity::store::organisation_by_name(&db, name)
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    let firenze = by_name("Comune di Firenze").await;
-    let pisa = by_name("SdS Zona Pisana").await;
+    let firenze = app.seed_org("Comune di Firenze").await;
+    let pisa = app.seed_org("SdS Zona Pisana").await;
     let coordinator = app
-        .user("coord-fi", Role::TerritorialCoordinator, firenze.id)
+        .user("coord-fi", Role::TerritorialCoordinator, firenze)
         .await;
     app.sign_in(&coordinator).await;
     let before = count(&app, "governance_role").await;
     app.post_form(
-        &format!("/network/organisations/{}/roles", pisa.id),
+        &format!("/network/organisations/{}/roles", pisa),
         &[
             ("kind", "local_network"),
             ("province", "FI"),
@@ -50,7 +41,7 @@ async fn a_coordinator_gives_roles_only_to_organisations_of_their_province(db: T
     assert_eq!(count(&app, "governance_role").await, before);
     // Its own province's organisation: allowed.
     app.post_form(
-        &format!("/network/organisations/{}/roles", firenze.id),
+        &format!("/network/organisations/{}/roles", firenze),
         &[
             ("kind", "local_network"),
             ("province", "FI"),
@@ -68,7 +59,7 @@ async fn a_coordinator_gives_roles_only_to_organisations_of_their_province(db: T
             format!(
                 "INSERT INTO governance_role (organisation_id, kind, province, since) \
                  VALUES ({}, 'local_network', 'FI', '2026-01-01') RETURNING id",
-                pisa.id
+                pisa
             ),
         ))
         .await

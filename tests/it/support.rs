@@ -339,6 +339,15 @@ impl TestApp {
     }
 
     /// Forgets every cookie (a new browser).
+    /// The id of an organisation of the seed network, by name.
+    pub async fn seed_org(&self, name: &str) -> i32 {
+        satis::identity::store::organisation_by_name(&self.state.db, name)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no organisation {name}"))
+            .id
+    }
+
     /// Registers an active regional hotline service for `org`: its hotline operators then
     /// read public reports (the default rule of `policy::may_read_public_reports`).
     pub async fn runs_regional_hotline(&self, org: i32) {
