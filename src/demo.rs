@@ -320,24 +320,23 @@ async fn load_hotline(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), Dem
         .insert(db)
         .await?;
     }
-    mediator_request::ActiveModel {
-        organisation_id: Set(cat.id),
-        contact_id: Set(None),
-        language: Set("RO".into()),
-        place: Set(String::new()),
-        place_enc: Set(Some(
-            keys.encrypt_str(crate::hotline::store::MEDIATION_PLACE, "Prato (demo)")
-                .map_err(|e| DemoError::Other(e.to_string()))?,
-        )),
-        needed_at: Set(now + chrono::Duration::hours(10)),
-        requester: Set("Numero Verde".into()),
-        mediator: Set(String::new()),
-        status: Set("requested".into()),
-        outcome: Set(String::new()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
+    crate::hotline::store::add_mediator_request(
+        db,
+        keys,
+        mediator_request::ActiveModel {
+            organisation_id: Set(cat.id),
+            contact_id: Set(None),
+            language: Set("RO".into()),
+            needed_at: Set(now + chrono::Duration::hours(10)),
+            requester: Set("Numero Verde".into()),
+            mediator: Set(String::new()),
+            status: Set("requested".into()),
+            outcome: Set(String::new()),
+            created_at: Set(now),
+            ..Default::default()
+        },
+        "Prato (demo)",
+    )
     .await?;
     shift_note::ActiveModel {
         organisation_id: Set(cat.id),

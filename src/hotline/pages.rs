@@ -72,14 +72,6 @@ fn is_summer_time(day: NaiveDate) -> bool {
     }
 }
 
-/// Seals free text of the hotline's procedures (see `store::DANGER` and the others).
-fn seal(state: &SharedState, ctx: &str, text: &str) -> Result<Vec<u8>, AppError> {
-    state
-        .keys
-        .encrypt_str(ctx, text)
-        .map_err(|_| AppError::Internal("sealing hotline text"))
-}
-
 /// Whether a comma-separated list of codes holds `code`.
 pub fn listed(list: &str, code: &str) -> bool {
     list.split(',').any(|v| v == code)
@@ -816,16 +808,11 @@ pub async fn request_mediator(
     let txn = state.db.begin().await?;
     let m = store::add_mediator_request(
         &txn,
+        &state.keys,
         mediator_request::ActiveModel {
             organisation_id: Set(org),
             contact_id: Set(f.get("contact_id").parse().ok()),
             language: Set(language),
-            place: Set(String::new()),
-            place_enc: Set(Some(seal(
-                &state,
-                store::MEDIATION_PLACE,
-                &place.chars().take(200).collect::<String>(),
-            )?)),
             needed_at: Set(needed_at),
             requester: Set(f.get("requester").chars().take(200).collect()),
             mediator: Set(String::new()),
@@ -834,6 +821,7 @@ pub async fn request_mediator(
             created_at: Set(Utc::now()),
             ..Default::default()
         },
+        &place.chars().take(200).collect::<String>(),
     )
     .await?;
     audit::append(
@@ -873,11 +861,15 @@ pub async fn update_mediator(
         return invalid(&state, shell, "hotline-error-mediator-name").await;
     }
     let txn = state.db.begin().await?;
-    let outcome = match f.opt("outcome") {
-        Some(o) => Some(seal(&state, store::MEDIATION_OUTCOME, &o)?),
-        None => None,
-    };
-    store::set_mediator_status(&txn, m, &to, f.opt("mediator"), outcome).await?;
+    store::set_mediator_status(
+        &txn,
+        &state.keys,
+        m,
+        &to,
+        f.opt("mediator"),
+        f.opt("outcome"),
+    )
+    .await?;
     audit::append(
         &txn,
         &state.keys,
@@ -908,22 +900,18 @@ pub async fn start_emergency(
     let txn = state.db.begin().await?;
     let e = store::add_emergency(
         &txn,
+        &state.keys,
         emergency::ActiveModel {
             organisation_id: Set(org),
             contact_id: Set(f.get("contact_id").parse().ok()),
             started_at: Set(Utc::now()),
-            danger: Set(String::new()),
-            danger_enc: Set(Some(seal(
-                &state,
-                store::DANGER,
-                &danger.chars().take(2000).collect::<String>(),
-            )?)),
             steps: Set(String::new()),
             service_id: Set(None),
             handed_over_to: Set(None),
             closed_at: Set(None),
             ..Default::default()
         },
+        &danger.chars().take(2000).collect::<String>(),
     )
     .await?;
     audit::append(
@@ -1270,15 +1258,9 @@ pub async fn record_interview(
     let mut am = i.into_active_model();
     am.consent = Set(consent);
     am.indicators = Set(indicators);
-    am.outcome = Set(String::new());
-    am.outcome_enc = Set(if outcome.trim().is_empty() {
-        None
-    } else {
-        Some(seal(&state, store::INTERVIEW_OUTCOME, &outcome)?)
-    });
     am.report_sent_on = Set(sent);
     let txn = state.db.begin().await?;
-    store::save_interview(&txn, am).await?;
+    store::save_interview(&txn, &state.keys, am, &outcome).await?;
     audit::append(
         &txn,
         &state.keys,

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::entities::{contact, emergency, interview, mediator_request, shift_note};
+use crate::platform::crypto::KeyRing;
 
 pub const NOTES: &str = "hotline_contact.notes";
 pub const SHIFT_NOTE: &str = "shift_note.text";
@@ -147,10 +148,15 @@ pub async fn update_contact(
     Ok(r.rows_affected == 1)
 }
 
+/// Adds a mediation request; its place is sealed here (`place` stays empty).
 pub async fn add_mediator_request(
     db: &impl ConnectionTrait,
-    m: mediator_request::ActiveModel,
+    keys: &KeyRing,
+    mut m: mediator_request::ActiveModel,
+    place: &str,
 ) -> Result<mediator_request::Model, DbErr> {
+    m.place = Set(String::new());
+    m.place_enc = Set(seal(keys, MEDIATION_PLACE, place)?);
     m.insert(db).await
 }
 
@@ -175,10 +181,11 @@ pub async fn pending_mediators(
 
 pub async fn set_mediator_status(
     db: &impl ConnectionTrait,
+    keys: &KeyRing,
     current: mediator_request::Model,
     status: &str,
     mediator: Option<String>,
-    outcome: Option<Vec<u8>>,
+    outcome: Option<String>,
 ) -> Result<(), DbErr> {
     let mut am = current.into_active_model();
     am.status = Set(status.to_owned());
@@ -187,16 +194,21 @@ pub async fn set_mediator_status(
     }
     if let Some(o) = outcome {
         am.outcome = Set(String::new());
-        am.outcome_enc = Set(Some(o));
+        am.outcome_enc = Set(seal(keys, MEDIATION_OUTCOME, &o)?);
     }
     am.update(db).await?;
     Ok(())
 }
 
+/// Starts an emergency; the description of the danger is sealed here.
 pub async fn add_emergency(
     db: &impl ConnectionTrait,
-    e: emergency::ActiveModel,
+    keys: &KeyRing,
+    mut e: emergency::ActiveModel,
+    danger: &str,
 ) -> Result<emergency::Model, DbErr> {
+    e.danger = Set(String::new());
+    e.danger_enc = Set(seal(keys, DANGER, danger)?);
     e.insert(db).await
 }
 
@@ -275,10 +287,15 @@ pub async fn open_interviews(
         .await
 }
 
+/// Saves an identification interview; its outcome is sealed here.
 pub async fn save_interview(
     db: &impl ConnectionTrait,
-    i: interview::ActiveModel,
+    keys: &KeyRing,
+    mut i: interview::ActiveModel,
+    outcome: &str,
 ) -> Result<(), DbErr> {
+    i.outcome = Set(String::new());
+    i.outcome_enc = Set(seal(keys, INTERVIEW_OUTCOME, outcome)?);
     i.update(db).await?;
     Ok(())
 }
@@ -322,6 +339,16 @@ pub const DANGER: &str = "emergency_activation.danger";
 pub const MEDIATION_PLACE: &str = "mediator_request.place";
 pub const MEDIATION_OUTCOME: &str = "mediator_request.outcome";
 pub const INTERVIEW_OUTCOME: &str = "identification_interview.outcome";
+
+/// Seals free text (`None` when empty).
+fn seal(keys: &KeyRing, ctx: &str, text: &str) -> Result<Option<Vec<u8>>, DbErr> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    keys.encrypt_str(ctx, text)
+        .map(Some)
+        .map_err(|e| DbErr::Custom(format!("sealing {ctx}: {e}")))
+}
 
 fn open_text(
     keys: &crate::platform::crypto::KeyRing,
