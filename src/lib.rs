@@ -53,6 +53,9 @@ pub fn open_keys(config: &Config) -> Result<KeyRing, CryptoError> {
     Ok(keys)
 }
 
+/// The setting that records that text older versions kept in clear has been sealed.
+const LEGACY_TEXT_SEALED: &str = "legacy_text_sealed";
+
 /// Opens (creating and migrating if needed) the configured database and builds the router.
 /// `wanted` is the mode an unclaimed database is given; a claimed one keeps its own.
 pub async fn build_app(
@@ -67,14 +70,24 @@ pub async fn build_app(
     audit::record_legacy_boundary(&db, &mut keys, &config.keys_file)
         .await
         .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
-    let sealed = platform::keys::seal_legacy_text(&db, &keys)
+    // Once per database: later versions never write these columns in clear, so the scan
+    // of every table it covers is not repeated at each start.
+    let done = settings::get(&db, LEGACY_TEXT_SEALED)
         .await
-        .map_err(|e| DbError::Query(e.to_string()))?;
-    if sealed > 0 {
-        tracing::info!(
-            values = sealed,
-            "free text left in clear by an older version sealed"
-        );
+        .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
+    if done.is_none() {
+        let sealed = platform::keys::seal_legacy_text(&db, &keys)
+            .await
+            .map_err(|e| DbError::Query(e.to_string()))?;
+        settings::set(&db, LEGACY_TEXT_SEALED, &sealed.to_string())
+            .await
+            .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
+        if sealed > 0 {
+            tracing::info!(
+                values = sealed,
+                "free text left in clear by an older version sealed"
+            );
+        }
     }
     let state = Arc::new(AppState::new(db, config, mode == Mode::Demo, keys));
     Ok((web::router(state.clone()), state))
