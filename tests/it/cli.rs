@@ -165,8 +165,45 @@ pub fn trials() -> Vec<Trial> {
                     &env,
                 );
                 check(o.status.code() == Some(2), "an unknown scope exits 2", &o)?;
+                let o = satis(
+                    &[
+                        "token",
+                        "create",
+                        "--organisation",
+                        "Regione Toscana",
+                        "--user",
+                        "admin",
+                        "--name",
+                        "for ever",
+                        "--scope",
+                        "stats:read",
+                        "--expires",
+                        "9999",
+                    ],
+                    &env,
+                );
+                check(
+                    o.status.code() == Some(2) && text(&o).contains("--expires"),
+                    "a lifetime over 730 days exits 2 naming --expires",
+                    &o,
+                )?;
+                let o = satis(&["token", "list"], &env);
+                check(
+                    o.status.success()
+                        && text(&o).contains("analytics")
+                        && text(&o).contains("never")
+                        && text(&o).contains("\tlive"),
+                    "token list shows the token, its last use and its state",
+                    &o,
+                )?;
                 let o = satis(&["token", "revoke", "1"], &env);
                 check(o.status.success(), "token revoke succeeds", &o)?;
+                let o = satis(&["token", "list"], &env);
+                check(
+                    text(&o).contains("\trevoked"),
+                    "a revoked token is listed as revoked",
+                    &o,
+                )?;
 
                 // Key rotation keeps everything readable under the new key.
                 let o = satis(&["keys", "rotate"], &env);
