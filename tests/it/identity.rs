@@ -528,13 +528,13 @@ async fn password_change_follows_the_rules(db: TestDb) {
     ));
 }
 
-async fn audit_chain_verifies_and_detects_tampering(db: TestDb) {
-    let app = db.app().await;
+/// A sign-in, a sign-out and `extra` appended entries: a chain to verify and tamper with.
+async fn audit_trail_of_a_sign_in_and(app: &TestApp, extra: i32) {
     let org = app.organisation("Associazione Dodici").await;
     let user = app.user("audit", Role::CaseWorker, org).await;
     app.sign_in(&user).await;
     app.post_form("/logout", &[]).await;
-    for i in 0..5 {
+    for i in 0..extra {
         audit::append(
             &app.state.db,
             &app.state.keys,
@@ -543,6 +543,11 @@ async fn audit_chain_verifies_and_detects_tampering(db: TestDb) {
         .await
         .unwrap();
     }
+}
+
+async fn audit_chain_verifies_and_detects_tampering(db: TestDb) {
+    let app = db.app().await;
+    audit_trail_of_a_sign_in_and(&app, 5).await;
     let n = audit::verify(&app.state.db, &app.state.keys)
         .await
         .unwrap()
@@ -651,19 +656,7 @@ async fn rewrite_chain_from(app: &TestApp, from: i64, keyed_prefix: bool) {
 
 async fn a_rewritten_audit_chain_cannot_be_recomputed_without_the_key(db: TestDb) {
     let app = db.app().await;
-    let org = app.organisation("Associazione Dodici").await;
-    let user = app.user("audit", Role::CaseWorker, org).await;
-    app.sign_in(&user).await;
-    app.post_form("/logout", &[]).await;
-    for i in 0..4 {
-        audit::append(
-            &app.state.db,
-            &app.state.keys,
-            audit::Entry::new(None, "test.event", "test").record(i),
-        )
-        .await
-        .unwrap();
-    }
+    audit_trail_of_a_sign_in_and(&app, 4).await;
     let intact = audit::verify(&app.state.db, &app.state.keys)
         .await
         .unwrap()

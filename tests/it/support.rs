@@ -573,6 +573,25 @@ pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
         .unwrap()
 }
 
+/// Posts `fields` to `path` while writing `action`'s audit entry fails: the answer is the
+/// error page with a reference id, never the fault itself. The fault is removed afterwards.
+pub async fn post_with_audit_fault(
+    app: &TestApp,
+    action: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) {
+    fail_audit_of(app, action).await;
+    let r = app.post_form(path, fields).await;
+    fail_audit_of(app, "nothing").await;
+    assert_eq!(r.status.as_u16(), 500, "{action}: {}", r.status);
+    assert!(r.body.contains("Codice di riferimento"), "{action}");
+    assert!(
+        !r.body.contains("injected"),
+        "{action}: the fault is not shown"
+    );
+}
+
 /// Fault injection: from now on, appending an audit entry with this `action` fails inside the
 /// database (a trigger), as a full disk or a lost connection would at that moment.
 pub async fn fail_audit_of(app: &TestApp, action: &str) {
