@@ -23,6 +23,7 @@ crate::tests![
     password_change_follows_the_rules,
     audit_chain_verifies_and_detects_tampering,
     a_rewritten_audit_chain_cannot_be_recomputed_without_the_key,
+    an_installation_from_before_the_keyed_chain_keeps_its_old_entries_and_no_more,
     auditor_sees_who_touched_whose_data_and_exports_csv,
     emergency_access_needs_reason_expires_and_is_reviewed,
     api_tokens_are_hashed_scoped_and_revocable,
@@ -722,6 +723,60 @@ async fn a_rewritten_audit_chain_cannot_be_recomputed_without_the_key(db: TestDb
             .await
             .unwrap()
             .is_err()
+    );
+}
+
+/// An installation whose chain was written before it was keyed (unkeyed hashes, a key file
+/// without `audit-legacy-until`): at start the boundary is written into the key file, the
+/// old entries verify, new ones are keyed, and a later rewrite cannot pass as old.
+async fn an_installation_from_before_the_keyed_chain_keeps_its_old_entries_and_no_more(db: TestDb) {
+    use satis::platform::crypto::KeyRing;
+    let app = db.app().await;
+    audit_trail_of_a_sign_in_and(&app, 3).await;
+    // As an older version left it: every hash unkeyed, a key file with no boundary.
+    rewrite_chain_from(&app, 1, false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("satis.keys");
+    app.state.keys.save(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("audit-legacy-until 0"));
+    std::fs::write(&path, text.replace("audit-legacy-until 0\n", "")).unwrap();
+    let (mut old_ring, _) = KeyRing::open_or_create(&path).unwrap();
+    assert_eq!(old_ring.audit_legacy_until(), None);
+    let before = audit::verify(&app.state.db, &old_ring)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.unkeyed, before.entries);
+
+    audit::record_legacy_boundary(&app.state.db, &mut old_ring, &path)
+        .await
+        .unwrap();
+    assert_eq!(old_ring.audit_legacy_until(), Some(before.entries));
+    let (reopened, _) = KeyRing::open_or_create(&path).unwrap();
+    assert_eq!(reopened.audit_legacy_until(), Some(before.entries));
+    audit::append(
+        &app.state.db,
+        &reopened,
+        audit::Entry::new(None, "test.after", "test"),
+    )
+    .await
+    .unwrap();
+    let after = audit::verify(&app.state.db, &reopened)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (after.entries, after.unkeyed),
+        (before.entries + 1, before.entries)
+    );
+    // The new entry, rewritten unkeyed, is past the boundary: caught.
+    rewrite_chain_from(&app, 1, false).await;
+    assert_eq!(
+        audit::verify(&app.state.db, &reopened).await.unwrap(),
+        Err(audit::Broken::Unkeyed {
+            seq: before.entries + 1
+        })
     );
 }
 
