@@ -942,13 +942,7 @@ pub const PLAIN_TEXT: &[PlainText] = &[
     },
 ];
 
-/// Free text a worker may fill with names, places or health facts that is still kept in
-/// clear: each must move to a sealed column. Empty now; the schema test names any column put
-/// here, and docs/SECURITY.md says so.
-pub const PERSONAL_IN_CLEAR: &[(&str, &str)] = &[];
-
-/// Whether a text column is accounted for: sealed, declared plain with a reason, or on the
-/// (shrinking) list of personal text still in clear.
+/// Whether a text column is accounted for: sealed, or declared plain with a reason.
 pub fn text_column_declared(table: &str, column: &str) -> bool {
     ENCRYPTED_COLUMNS
         .iter()
@@ -956,7 +950,6 @@ pub fn text_column_declared(table: &str, column: &str) -> bool {
         || PLAIN_TEXT
             .iter()
             .any(|p| p.table == table && p.columns.contains(&column))
-        || PERSONAL_IN_CLEAR.contains(&(table, column))
 }
 
 /// Plain columns older versions wrote in clear, with the sealed column that replaces each and

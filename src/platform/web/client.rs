@@ -23,17 +23,25 @@ impl ClientAddr {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<SharedState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(peer(parts, state)))
     }
+}
+
+/// The client's address as the throttles see it (the peer, or behind a trusted proxy the
+/// address it forwards).
+fn peer(parts: &Parts, state: &SharedState) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    resolve(peer, &parts.headers, &state.config.trusted_proxies)
 }
 
 /// The client's address: the peer, or, when the peer is a trusted reverse proxy, the nearest
@@ -71,12 +79,7 @@ impl FromRequestParts<SharedState> for PublicClient {
         parts: &mut Parts,
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let ip = resolve(peer, &parts.headers, &state.config.trusted_proxies);
-        Ok(PublicClient(state.client_keys.key(ip)))
+        Ok(PublicClient(state.client_keys.key(peer(parts, state))))
     }
 }
 
