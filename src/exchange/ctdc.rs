@@ -6,13 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
-/// Columns every file must have.
+/// Columns every file must have: those every public CTDC release carries (the k-anonymised
+/// global dataset of 2017–2021 and the synthetic releases since 2021).
 pub const REQUIRED: &[&str] = &[
     "yearOfRegistration",
-    "Datasource",
     "gender",
     "ageBroad",
-    "majorityStatus",
     "citizenship",
     "isForcedLabour",
     "isSexualExploit",
@@ -20,8 +19,11 @@ pub const REQUIRED: &[&str] = &[
     "CountryOfExploitation",
 ];
 
-/// Single-valued optional columns.
+/// Single-valued optional columns (`Datasource` and `majorityStatus` are not in the synthetic
+/// releases).
 pub const OPTIONAL: &[&str] = &[
+    "Datasource",
+    "majorityStatus",
     "majorityStatusAtExploit",
     "majorityEntry",
     "isSexAndLabour",
@@ -68,6 +70,10 @@ pub const MEANS_OF_CONTROL: &[&str] = &[
     "WithholdsDocuments",
     "Other",
     "NotSpecified",
+    // The synthetic releases since 2022 merge some means: debt bondage or taking earnings,
+    // and psychological, physical or sexual abuse.
+    "DebtBondageEarnings",
+    "AbusePsyPhySex",
 ];
 
 pub const LABOUR_TYPES: &[&str] = &[
@@ -91,6 +97,7 @@ pub const SEX_TYPES: &[&str] = &[
     "Pornography",
     "RemoteInteractiveServices",
     "PrivateSexualServices",
+    "Other",
 ];
 
 pub const RECRUITER_RELATIONS: &[&str] =
@@ -128,6 +135,34 @@ impl HeaderError {
     }
 }
 
+/// The public CTDC releases, told apart by their columns (docs/INDICATORS.md, "CTDC
+/// layouts").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// The k-anonymised global dataset (the 2017, 2018 and 2020 releases: `Datasource`,
+    /// `majorityStatus`, the `meansOfControl*`, `typeOfLabour*`, `typeOfSex*` and
+    /// `recruiterRelation*` families, 63 columns in 2020 with the `*Concatenated` texts).
+    Global,
+    /// The first synthetic release (2021): no `Datasource`, `traffickMonths`, column names cut
+    /// to 32 characters (`meansOfControlPsychoactiveSubsta`).
+    Synthetic2021,
+    /// The synthetic releases since 2022: merged means (`meansThreats`,
+    /// `meansDebtBondageEarnings`), sectors (`sectorOfLabour*`), `Man`/`Woman`, countries as
+    /// ISO 3166 alpha-3 codes.
+    Synthetic,
+}
+
+impl Release {
+    /// The Fluent key of its name.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            Release::Global => "import-layout-global",
+            Release::Synthetic2021 => "import-layout-synthetic-2021",
+            Release::Synthetic => "import-layout-synthetic",
+        }
+    }
+}
+
 /// The columns of a file, by name.
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -135,6 +170,7 @@ pub struct Layout {
     /// Columns read past: a leading row index (`X`, unnamed) and columns SATIS does not use,
     /// listed in the dry run's summary.
     ignored: Vec<String>,
+    release: Release,
 }
 
 /// Whether the first column is a row index written by R (`X`, `...1`) or pandas (unnamed,
@@ -153,14 +189,80 @@ fn known(column: &str) -> bool {
         })
 }
 
+/// Every column name SATIS reads, as the global dataset spells it.
+fn known_names() -> impl Iterator<Item = String> {
+    REQUIRED
+        .iter()
+        .chain(OPTIONAL)
+        .map(|c| (*c).to_owned())
+        .chain(
+            FAMILIES.iter().flat_map(|(prefix, suffixes)| {
+                suffixes.iter().map(move |s| format!("{prefix}{s}"))
+            }),
+        )
+}
+
+/// The means of control of the synthetic releases since 2022 and the column of the global
+/// dataset each is read as. Two merge means the global dataset keeps apart; they are read
+/// as means of their own, not split.
+const SYNTHETIC_MEANS: &[(&str, &str)] = &[
+    (
+        "meansDebtBondageEarnings",
+        "meansOfControlDebtBondageEarnings",
+    ),
+    ("meansThreats", "meansOfControlThreats"),
+    ("meansAbusePsyPhySex", "meansOfControlAbusePsyPhySex"),
+    ("meansFalsePromises", "meansOfControlFalsePromises"),
+    ("meansDrugsAlcohol", "meansOfControlPsychoactiveSubstances"),
+    ("meansDenyBasicNeeds", "meansOfControlWithholdsNecessities"),
+    (
+        "meansExcessiveWorkHours",
+        "meansOfControlExcessiveWorkingHours",
+    ),
+    ("meansWithholdDocs", "meansOfControlWithholdsDocuments"),
+];
+
+/// The longest column name some releases keep (they were saved through a tool that cuts
+/// names at 32 characters).
+const CUT_AT: usize = 32;
+
+/// The name SATIS reads a column by, and whether it is spelt as in a synthetic release.
+fn canonical(name: &str) -> Option<(String, Option<Release>)> {
+    if known(name) {
+        return Some((name.to_owned(), None));
+    }
+    if let Some((_, to)) = SYNTHETIC_MEANS.iter().find(|(from, _)| *from == name) {
+        return Some(((*to).to_owned(), Some(Release::Synthetic)));
+    }
+    for (from, to) in [
+        ("sectorOfLabour", "typeOfLabour"),
+        ("sectorOfSex", "typeOfSex"),
+    ] {
+        if let Some(rest) = name.strip_prefix(from) {
+            let c = format!("{to}{rest}");
+            if known(&c) {
+                return Some((c, Some(Release::Synthetic)));
+            }
+        }
+    }
+    if name.chars().count() == CUT_AT {
+        let mut matches = known_names().filter(|k| k.starts_with(name));
+        if let (Some(one), None) = (matches.next(), matches.next()) {
+            return Some((one, Some(Release::Synthetic2021)));
+        }
+    }
+    None
+}
+
 /// Checks a header: every required column present, none twice. Every problem is listed, not
 /// only the first. A leading row-index column and columns SATIS does not use are read past
 /// (and listed in the dry run), as public CTDC releases carry them; the known columns are
-/// validated strictly.
+/// validated strictly, under any of the names the public releases give them.
 pub fn layout(header: &[&str]) -> Result<Layout, Vec<HeaderError>> {
     let mut errors = Vec::new();
     let mut index = HashMap::new();
     let mut ignored = Vec::new();
+    let mut release = None;
     for (i, raw) in header.iter().enumerate() {
         let name = raw.trim().trim_start_matches('\u{feff}').trim_matches('"');
         if i == 0 && index_column(name) {
@@ -169,10 +271,23 @@ pub fn layout(header: &[&str]) -> Result<Layout, Vec<HeaderError>> {
             } else {
                 name.to_owned()
             });
-        } else if !known(name) {
-            ignored.push(name.to_owned());
-        } else if index.insert(name.to_owned(), i).is_some() {
-            errors.push(HeaderError::Duplicate(name.to_owned()));
+            continue;
+        }
+        if name == "traffickMonths" {
+            release = release.or(Some(Release::Synthetic2021));
+        }
+        match canonical(name) {
+            None => ignored.push(name.to_owned()),
+            Some((column, spelt)) => {
+                if spelt == Some(Release::Synthetic) {
+                    release = Some(Release::Synthetic);
+                } else if spelt.is_some() {
+                    release = release.or(spelt);
+                }
+                if index.insert(column.clone(), i).is_some() {
+                    errors.push(HeaderError::Duplicate(column));
+                }
+            }
         }
     }
     for r in REQUIRED {
@@ -181,7 +296,11 @@ pub fn layout(header: &[&str]) -> Result<Layout, Vec<HeaderError>> {
         }
     }
     if errors.is_empty() {
-        Ok(Layout { index, ignored })
+        Ok(Layout {
+            index,
+            ignored,
+            release: release.unwrap_or(Release::Global),
+        })
     } else {
         Err(errors)
     }
@@ -200,6 +319,10 @@ pub trait Format: Sized {
     /// The known columns with their positions, for counting values read as not recorded.
     fn known_columns(&self) -> Vec<(String, usize)> {
         Vec::new()
+    }
+    /// The Fluent key naming the layout recognised, if the format has several.
+    fn layout_name(&self) -> Option<&'static str> {
+        None
     }
 }
 
@@ -221,6 +344,10 @@ impl Format for Layout {
             self.index.iter().map(|(k, v)| (k.clone(), *v)).collect();
         cols.sort_by_key(|(_, i)| *i);
         cols
+    }
+
+    fn layout_name(&self) -> Option<&'static str> {
+        Some(self.release.message_key())
     }
 }
 
@@ -320,15 +447,11 @@ impl Layout {
         if missing(v) {
             return Ok(String::new());
         }
-        if v.len() == 2 && v.chars().all(|c| c.is_ascii_alphabetic()) {
-            Ok(v.to_uppercase())
-        } else {
-            Err(RowError {
-                column: column.to_owned(),
-                value: v.to_owned(),
-                key: "import-error-country",
-            })
-        }
+        country_code(v).ok_or_else(|| RowError {
+            column: column.to_owned(),
+            value: v.to_owned(),
+            key: "import-error-country",
+        })
     }
 
     /// Checks one row against the layout's rules.
@@ -354,9 +477,14 @@ impl Layout {
         }
         let gender = match self.get(record, "gender") {
             v if missing(v) => "unknown",
-            v if v.eq_ignore_ascii_case("female") => "female",
-            v if v.eq_ignore_ascii_case("male") => "male",
-            v if v.eq_ignore_ascii_case("transgender") || v.eq_ignore_ascii_case("trans") => {
+            // The global dataset writes Female/Male/Transgender, the synthetic releases since
+            // 2022 Woman/Man/Trans/Transgender/NonConforming.
+            v if v.eq_ignore_ascii_case("female") || v.eq_ignore_ascii_case("woman") => "female",
+            v if v.eq_ignore_ascii_case("male") || v.eq_ignore_ascii_case("man") => "male",
+            v if v.eq_ignore_ascii_case("transgender")
+                || v.eq_ignore_ascii_case("trans")
+                || v.eq_ignore_ascii_case("trans/transgender/nonconforming") =>
+            {
                 "transgender"
             }
             v => {
@@ -402,7 +530,15 @@ impl Layout {
                 datasource.to_owned()
             },
             gender: gender.to_owned(),
-            age_broad: self.choice(record, "ageBroad", AGE_BANDS, "import-error-age")?,
+            age_broad: {
+                // Some releases pad the second band: "09--17".
+                let v = self.get(record, "ageBroad");
+                if v == "09--17" {
+                    "9--17".to_owned()
+                } else {
+                    self.choice(record, "ageBroad", AGE_BANDS, "import-error-age")?
+                }
+            },
             majority: self.choice(record, "majorityStatus", &majority, "import-error-majority")?,
             majority_at_exploit: self.choice(
                 record,
@@ -429,6 +565,24 @@ impl Layout {
     }
 }
 
+/// A country as ISO 3166-1 alpha-2: the global dataset writes alpha-2 codes, the synthetic
+/// releases since 2022 alpha-3 codes (converted). Kosovo, which has no ISO code, is `XK`
+/// (`XKX` in alpha-3), as the CTDC files write it.
+pub fn country_code(v: &str) -> Option<String> {
+    let v = v.trim();
+    if !v.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    match v.len() {
+        2 => Some(v.to_ascii_uppercase()),
+        3 if v.eq_ignore_ascii_case("XKX") => Some("XK".to_owned()),
+        3 => isocountry::CountryCode::for_alpha3_caseless(v)
+            .ok()
+            .map(|c| c.alpha2().to_owned()),
+        _ => None,
+    }
+}
+
 /// What an import would do.
 #[derive(Debug, Default)]
 pub struct Plan {
@@ -442,6 +596,8 @@ pub struct Plan {
     /// For each known column, how many cells were read as "not recorded" (`-99`, empty,
     /// `Unknown`, `Missing`): an analyst checks these against the source.
     pub not_recorded: BTreeMap<String, u64>,
+    /// The Fluent key naming the layout recognised (which CTDC release).
+    pub layout: Option<&'static str>,
 }
 
 /// Why a file cannot be read at all.
@@ -493,9 +649,11 @@ pub fn plan_as<F: Format>(
     if let Some(line) = not_utf8_at(data) {
         return Err(FileError::Encoding(line));
     }
+    // Rows with too few or too many cells are rejected one by one (naming the line and the
+    // first column out of place), not a refusal of the whole file: `--skip-invalid` applies.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .flexible(false)
+        .flexible(true)
         .from_reader(data);
     let header: Vec<String> = reader
         .headers()
@@ -507,6 +665,7 @@ pub fn plan_as<F: Format>(
     let layout = F::layout(&names).map_err(FileError::Header)?;
     let mut plan = Plan {
         ignored_columns: layout.ignored(),
+        layout: layout.layout_name(),
         ..Plan::default()
     };
     let known = layout.known_columns();
@@ -525,6 +684,23 @@ pub fn plan_as<F: Format>(
         }
         line = record.position().map(|p| p.line()).unwrap_or(line + 1);
         let fields: Vec<&str> = record.iter().collect();
+        if fields.len() != header.len() {
+            // The first column with no cell, or the first cell with no column.
+            let column = header
+                .get(fields.len())
+                .cloned()
+                .unwrap_or_else(|| format!("({})", header.len() + 1));
+            plan.rejected.push((
+                line,
+                RowError {
+                    column,
+                    value: format!("{}/{}", fields.len(), header.len()),
+                    key: "import-error-cells",
+                },
+            ));
+            step(line);
+            continue;
+        }
         for (name, i) in &known {
             if fields.get(*i).is_some_and(|v| missing(v)) {
                 *plan.not_recorded.entry(name.clone()).or_insert(0) += 1;
@@ -575,8 +751,53 @@ impl Summary {
     }
 }
 
-/// A reproducible synthetic file in the CTDC layout (for tests and benchmarks), with the counts
-/// a correct import must find: invented rows, nobody real.
+/// The 63 columns of the 2020 release of the CTDC global dataset, in its order.
+pub fn header_2020() -> Vec<String> {
+    let mut h: Vec<String> = [
+        "yearOfRegistration",
+        "Datasource",
+        "gender",
+        "ageBroad",
+        "majorityStatus",
+        "majorityStatusAtExploit",
+        "majorityEntry",
+        "citizenship",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    // The 2020 release predates the two merged means of the later synthetic releases.
+    h.extend(
+        MEANS_OF_CONTROL[..18]
+            .iter()
+            .map(|m| format!("meansOfControl{m}")),
+    );
+    h.push("meansOfControlConcatenated".into());
+    h.extend(FORMS.iter().map(|(c, _)| (*c).to_owned()));
+    h.push("typeOfExploitConcatenated".into());
+    h.extend(LABOUR_TYPES.iter().map(|m| format!("typeOfLabour{m}")));
+    h.push("typeOfLabourConcatenated".into());
+    h.extend(SEX_TYPES[..4].iter().map(|m| format!("typeOfSex{m}")));
+    h.extend(
+        [
+            "typeOfSexConcatenated",
+            "isAbduction",
+            "RecruiterRelationship",
+            "CountryOfExploitation",
+        ]
+        .map(str::to_owned),
+    );
+    h.extend(
+        RECRUITER_RELATIONS
+            .iter()
+            .map(|m| format!("recruiterRelation{m}")),
+    );
+    h
+}
+
+/// A reproducible synthetic file in the 63-column layout of the 2020 CTDC release (for tests
+/// and benchmarks), as untidy as the published one (not recorded as `-99`, empty cells,
+/// `Unknown` and `Missing`; quoted `*Concatenated` texts with commas), with the counts a
+/// correct import must find: invented rows, nobody real.
 pub fn synthetic(rows: usize, seed: u64) -> (String, Summary) {
     let mut state = seed
         .wrapping_mul(6364136223846793005)
@@ -587,66 +808,127 @@ pub fn synthetic(rows: usize, seed: u64) -> (String, Summary) {
             .wrapping_add(1442695040888963407);
         (state >> 33) % n
     };
-    let genders = ["Female", "Male", "Transgender", "-99"];
-    let citizenships = ["NG", "RO", "AL", "CN", "MA", "PK", "BR", "IT", "-99", ""];
-    let mut header: Vec<String> = REQUIRED.iter().map(|c| (*c).to_owned()).collect();
-    header.extend(["isForcedMarriage", "isAbduction", "majorityEntry"].map(str::to_owned));
-    header.extend(
-        MEANS_OF_CONTROL
-            .iter()
-            .map(|m| format!("meansOfControl{m}")),
-    );
-    header.extend(LABOUR_TYPES.iter().map(|m| format!("typeOfLabour{m}")));
+    let genders = ["Female", "Male", "Transgender", "-99", "Unknown"];
+    let citizenships = [
+        "NG", "RO", "AL", "CN", "MA", "PK", "BR", "IT", "-99", "", "Unknown",
+    ];
+    let countries = ["IT", "IT", "ES", "-99", "Missing"];
+    let header = header_2020();
     let mut out = header.join(",");
     out.push('\n');
     let mut summary = Summary::default();
+    let means_columns: Vec<String> = MEANS_OF_CONTROL[..18]
+        .iter()
+        .map(|m| format!("meansOfControl{m}"))
+        .collect();
+    let mut cells: HashMap<&str, String> = HashMap::new();
     for _ in 0..rows {
-        let year = 2002 + next(23) as i32;
+        cells.clear();
+        let year = 2002 + next(19) as i32;
         let gender = genders[next(genders.len() as u64) as usize];
         let citizenship = citizenships[next(citizenships.len() as u64) as usize];
         let labour = next(3) == 0;
         let sexual = !labour && next(4) != 0;
         let other = !labour && !sexual;
-        let marriage = next(50) == 0;
-        let age = AGE_BANDS[next(AGE_BANDS.len() as u64) as usize];
-        let majority = if age == "0--8" || age == "9--17" {
-            "Minor"
+        // One record in eight left every form blank: not recorded, not "no".
+        let recorded = next(8) != 0;
+        let marriage = recorded && next(50) == 0;
+        let (age, majority) = if next(10) == 0 {
+            ("Unknown", "Unknown")
         } else {
-            "Adult"
+            let age = AGE_BANDS[next(AGE_BANDS.len() as u64) as usize];
+            (
+                age,
+                if age == "0--8" || age == "9--17" {
+                    "Minor"
+                } else {
+                    "Adult"
+                },
+            )
         };
         let flag = |b: bool| if b { "1" } else { "0" };
-        let mut fields = vec![
-            year.to_string(),
+        let form = |b: bool| if recorded { flag(b) } else { "-99" }.to_owned();
+        cells.insert("yearOfRegistration", year.to_string());
+        cells.insert(
+            "Datasource",
             if next(3) == 0 {
                 "Hotline"
             } else {
                 "Case Management"
             }
-            .to_owned(),
-            gender.to_owned(),
-            age.to_owned(),
-            majority.to_owned(),
-            citizenship.to_owned(),
-            flag(labour).to_owned(),
-            flag(sexual).to_owned(),
-            flag(other).to_owned(),
-            citizenships[next(3) as usize].to_owned(),
-            flag(marriage).to_owned(),
+            .into(),
+        );
+        cells.insert("gender", gender.into());
+        cells.insert("ageBroad", age.into());
+        for c in ["majorityStatus", "majorityStatusAtExploit", "majorityEntry"] {
+            cells.insert(c, majority.into());
+        }
+        cells.insert("citizenship", citizenship.into());
+        cells.insert("isForcedLabour", form(labour));
+        cells.insert("isSexualExploit", form(sexual));
+        cells.insert("isOtherExploit", form(other));
+        cells.insert("isForcedMarriage", form(marriage));
+        for c in [
+            "isSexAndLabour",
+            "isForcedMilitary",
+            "isOrganRemoval",
+            "isSlaveryAndPractices",
+        ] {
+            cells.insert(c, form(false));
+        }
+        let mut means = Vec::new();
+        for (m, column) in MEANS_OF_CONTROL[..18].iter().zip(&means_columns) {
+            let on = next(6) == 0;
+            if on {
+                means.push(*m);
+            }
+            cells.insert(column.as_str(), flag(on).into());
+        }
+        cells.insert(
+            "meansOfControlConcatenated",
+            if means.is_empty() {
+                "-99".into()
+            } else {
+                format!("\"{}\"", means.join(", "))
+            },
+        );
+        cells.insert(
+            "typeOfExploitConcatenated",
+            if labour {
+                "Forced labour"
+            } else if sexual {
+                "Sexual exploitation"
+            } else {
+                "Other"
+            }
+            .into(),
+        );
+        cells.insert(
+            "isAbduction",
             if next(5) == 0 {
                 "-99"
             } else {
                 flag(next(10) == 0)
             }
-            .to_owned(),
-            majority.to_owned(),
-        ];
-        for _ in MEANS_OF_CONTROL {
-            fields.push(flag(next(6) == 0).to_owned());
-        }
-        for _ in LABOUR_TYPES {
-            fields.push(if labour { flag(next(5) == 0) } else { "-99" }.to_owned());
-        }
-        out.push_str(&fields.join(","));
+            .into(),
+        );
+        cells.insert(
+            "CountryOfExploitation",
+            countries[next(countries.len() as u64) as usize].into(),
+        );
+        let line: Vec<&str> = header
+            .iter()
+            .map(|c| {
+                if let Some(v) = cells.get(c.as_str()) {
+                    v.as_str()
+                } else if c.starts_with("typeOfLabour") && !c.ends_with("Concatenated") {
+                    if labour { "0" } else { "-99" }
+                } else {
+                    "-99"
+                }
+            })
+            .collect();
+        out.push_str(&line.join(","));
         out.push('\n');
         let mut forms = Vec::new();
         for (on, form) in [
@@ -655,7 +937,7 @@ pub fn synthetic(rows: usize, seed: u64) -> (String, Summary) {
             (other, "other"),
             (marriage, "forced_marriage"),
         ] {
-            if on {
+            if on && recorded {
                 forms.push(form);
             }
         }
@@ -665,7 +947,7 @@ pub fn synthetic(rows: usize, seed: u64) -> (String, Summary) {
             "Transgender" => "transgender",
             _ => "unknown",
         };
-        let citizenship = if citizenship == "-99" {
+        let citizenship = if missing(citizenship) {
             ""
         } else {
             citizenship
@@ -689,7 +971,7 @@ mod tests {
         // A column SATIS does not use is read past, not a refusal.
         assert!(!errs.contains(&HeaderError::Unknown("favouriteColour".into())));
         assert!(errs.contains(&HeaderError::Missing("citizenship".into())));
-        assert!(errs.contains(&HeaderError::Missing("Datasource".into())));
+        assert!(errs.contains(&HeaderError::Missing("ageBroad".into())));
         let ok: Vec<&str> = HEADER.split(',').collect();
         assert!(layout(&ok).is_ok());
     }
@@ -810,14 +1092,143 @@ mod tests {
         }
         assert_eq!(got, want);
         assert_eq!(synthetic(500, 7).0, data, "reproducible");
+        assert_eq!(header_2020().len(), 63);
+        assert_eq!(data.lines().next(), Some(header_2020().join(",").as_str()));
     }
 
     #[test]
-    fn a_broken_csv_names_its_line() {
-        let data = format!("{HEADER}\n2019,X,Female\n");
-        assert!(matches!(
-            plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}),
-            Err(FileError::Csv(2))
-        ));
+    fn a_row_with_missing_or_extra_cells_is_rejected_naming_line_and_column() {
+        // A truncated last line (no newline, cut mid-row) and a row with a cell too many.
+        let data = format!(
+            "{HEADER}\n2019,X,Female,18--20,Adult,NG,0,1,0,IT,0,0,0,extra\n2019,X,Female,18--20,Adult,NG,0,1,0,IT,0,0,0\n2019,X,Female"
+        );
+        let p = plan(data.as_bytes(), &HashSet::new(), 2026, |_| {}).unwrap();
+        let got: Vec<(u64, &str, &str, &str)> = p
+            .rejected
+            .iter()
+            .map(|(l, e)| (*l, e.column.as_str(), e.value.as_str(), e.key))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "(14)", "14/13", "import-error-cells"),
+                (4, "ageBroad", "3/13", "import-error-cells"),
+            ]
+        );
+        assert_eq!(p.new.len(), 1, "the good row is still planned");
+    }
+
+    fn fixture(name: &str) -> Plan {
+        let path = format!("{}/tests/fixtures/ctdc/{name}", env!("CARGO_MANIFEST_DIR"));
+        let data = std::fs::read(&path).unwrap();
+        let p = plan(&data, &HashSet::new(), 2026, |_| {}).unwrap();
+        assert!(p.rejected.is_empty(), "{name}: {:?}", p.rejected);
+        p
+    }
+
+    #[test]
+    fn the_2020_release_reads_all_63_columns() {
+        let p = fixture("global-2020.csv");
+        assert_eq!(p.layout, Some("import-layout-global"));
+        assert_eq!(p.new.len(), 8);
+        // Of the 63 columns only the forms' text is read past (the other *Concatenated texts
+        // are optional columns, repeating their flags).
+        assert_eq!(p.ignored_columns, vec!["typeOfExploitConcatenated"]);
+        let first = &p.new[0].1;
+        assert_eq!(first.datasource, "Case Management");
+        assert_eq!(first.means_of_control, vec!["DebtBondage", "Threats"]);
+        assert_eq!(first.sex_types, vec!["Prostitution"]);
+        assert_eq!(first.recruiter_relations, vec!["Friend"]);
+        assert_eq!(first.forms_no.len(), 7, "every other form said no");
+        let unknown = &p.new[3].1;
+        assert_eq!(
+            (unknown.age_broad.as_str(), unknown.majority.as_str()),
+            ("", "")
+        );
+        assert_eq!(unknown.citizenship, "");
+        assert_eq!(unknown.country_of_exploitation, "");
+        // Row 5 recorded none of the forms: none is "no".
+        assert!(p.new[4].1.forms.is_empty() && p.new[4].1.forms_no.is_empty());
+    }
+
+    #[test]
+    fn the_2017_and_2018_releases_as_re_saved_by_r_and_pandas() {
+        let p = fixture("global-2017.csv");
+        assert_eq!(p.new.len(), 6);
+        assert_eq!(p.ignored_columns[0], "X");
+        assert_eq!(p.not_recorded.get("isAbduction"), Some(&5));
+        let p = fixture("global-2018.csv");
+        assert_eq!(p.new.len(), 6);
+        assert_eq!(p.ignored_columns[0], "(index)");
+        assert_eq!(p.layout, Some("import-layout-global"));
+    }
+
+    #[test]
+    fn the_2021_synthetic_release_with_names_cut_at_32_characters() {
+        let p = fixture("synthetic-2021.csv");
+        assert_eq!(p.layout, Some("import-layout-synthetic-2021"));
+        assert_eq!(p.ignored_columns, vec!["traffickMonths"]);
+        assert_eq!(p.new.len(), 6);
+        assert_eq!(p.new[0].1.means_of_control, vec!["PsychoactiveSubstances"]);
+        assert_eq!(p.new[1].1.sex_types, vec!["Other"]);
+        assert_eq!(
+            p.new[3].1.means_of_control,
+            vec!["ThreatOfLawEnforcement", "WithholdsNecessities"]
+        );
+        assert_eq!(p.new[0].1.datasource, "", "no data source in this release");
+        let blank = &p.new[4].1;
+        assert!(blank.forms.is_empty() && blank.forms_no.is_empty());
+    }
+
+    #[test]
+    fn the_current_synthetic_release_with_merged_means_and_alpha_3_countries() {
+        let p = fixture("synthetic-2024.csv");
+        assert_eq!(p.layout, Some("import-layout-synthetic"));
+        assert_eq!(p.new.len(), 7);
+        let first = &p.new[0].1;
+        assert_eq!(
+            (first.gender.as_str(), first.citizenship.as_str()),
+            ("female", "NG")
+        );
+        assert_eq!(first.country_of_exploitation, "IT");
+        assert_eq!(
+            first.means_of_control,
+            vec!["DebtBondageEarnings", "AbusePsyPhySex"]
+        );
+        assert_eq!(first.sex_types, vec!["Prostitution"]);
+        // Blank flags are not recorded, not "no".
+        assert_eq!(first.forms, vec!["sexual"]);
+        assert!(first.forms_no.is_empty());
+        assert_eq!(p.new[2].1.labour_types, vec!["Agriculture"]);
+        assert_eq!(p.new[3].1.gender, "transgender");
+        assert_eq!(p.new[3].1.means_of_control, vec!["PsychoactiveSubstances"]);
+        assert_eq!(p.new[4].1.gender, "unknown");
+        let last = &p.new[6].1;
+        assert_eq!(
+            (last.citizenship.as_str(), last.age_broad.as_str()),
+            ("XK", "9--17")
+        );
+    }
+
+    #[test]
+    fn countries_are_read_as_alpha_2_whatever_the_release_wrote() {
+        assert_eq!(country_code("ng").as_deref(), Some("NG"));
+        assert_eq!(country_code("NGA").as_deref(), Some("NG"));
+        assert_eq!(country_code("ita").as_deref(), Some("IT"));
+        assert_eq!(country_code("XKX").as_deref(), Some("XK"));
+        assert_eq!(country_code("QQQ"), None);
+        assert_eq!(country_code("Nigeria"), None);
+        assert_eq!(country_code("N1"), None);
+    }
+
+    #[test]
+    fn a_cut_name_that_could_be_two_columns_is_not_guessed() {
+        // 32 characters that start two known names would be ambiguous: read past.
+        assert!(canonical("meansOfControlRestrictsFinancialAccess").is_some());
+        assert_eq!(canonical("meansOfControlXXXXXXXXXXXXXXXXXX"), None);
+        assert_eq!(
+            canonical("meansOfControlPsychoactiveSubsta").map(|c| c.0),
+            Some("meansOfControlPsychoactiveSubstances".to_owned())
+        );
     }
 }

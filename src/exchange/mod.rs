@@ -8,6 +8,7 @@ use crate::platform::i18n::Lang;
 
 pub mod ctdc;
 pub mod entities;
+pub mod figures;
 pub mod htcds;
 pub mod htcds_csv;
 pub mod pages;
@@ -23,7 +24,8 @@ pub fn routes() -> Routes {
     let work = Access::Permission(Permission::SeeIdentity);
     let disclose = Access::Permission(Permission::Disclose);
     Routes::new()
-        .get("/stats/historical", aggregates, pages::historical)
+        .get("/stats/historical", aggregates.clone(), pages::historical)
+        .get("/stats/historical.csv", aggregates, pages::historical_csv)
         .get("/cases/{id}/htcds.json", disclose, pages::export_case)
         .get("/exchange/import", work, pages::import_form)
         .post("/exchange/import", work, pages::import_case)
@@ -282,6 +284,10 @@ fn rejected_lines(plan: &ctdc::Plan, lang: Lang) -> String {
 /// The columns read past and, per column, the values read as "not recorded".
 fn reading_lines(plan: &ctdc::Plan, lang: Lang) -> String {
     let mut out = String::new();
+    if let Some(key) = plan.layout {
+        out.push_str(&lang.t_args("import-layout", &[("layout", &lang.t(key))]));
+        out.push('\n');
+    }
     if !plan.ignored_columns.is_empty() {
         out.push_str(&lang.t_args(
             "import-ignored-columns",
@@ -363,7 +369,8 @@ pub fn describe(o: &Outcome, lang: Lang) -> String {
             summary,
             imported,
         } => format!(
-            "{}{}\n{}",
+            "{}{}{}\n{}",
+            reading_lines(plan, lang),
             rejected_lines(plan, lang),
             lang.t_args(
                 "import-done",

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::Path;
 use axum::response::Redirect;
 
-use super::ctdc::Summary;
+use super::figures::{Figures, top};
 use super::{htcds, store};
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::Action;
@@ -28,6 +28,21 @@ pub struct YearsQuery {
     to: String,
 }
 
+/// One breakdown as shown: translated labels and counts (the largest first for countries).
+pub struct Breakdown {
+    pub id: &'static str,
+    pub title: String,
+    pub rows: Vec<(String, i64)>,
+    /// Entries past the top ten (citizenship, country), shown on request.
+    pub more: Vec<(String, i64)>,
+}
+
+/// One form of exploitation: yes, no, not recorded.
+pub struct FormRow {
+    pub label: String,
+    pub counts: [i64; 3],
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "exchange/templates/historical.html")]
 pub struct HistoricalPage {
@@ -35,7 +50,9 @@ pub struct HistoricalPage {
     pub error: Option<String>,
     pub from: i32,
     pub to: i32,
-    pub summary: Summary,
+    pub total: i64,
+    pub breakdowns: Vec<Breakdown>,
+    pub forms: Vec<FormRow>,
 }
 
 impl HistoricalPage {
@@ -44,8 +61,93 @@ impl HistoricalPage {
     }
 }
 
+/// How many citizenships and countries are listed before "all".
+const TOP: usize = 10;
+
+fn or_not_recorded(shell: &Shell, v: &str, label: impl Fn(&str) -> String) -> String {
+    if v.is_empty() {
+        shell.t("answer-not-recorded")
+    } else {
+        label(v)
+    }
+}
+
+/// The figures as translated tables (the page and its CSV show the same).
+fn breakdowns(shell: &Shell, f: &Figures) -> (Vec<Breakdown>, Vec<FormRow>) {
+    let plain = |m: &std::collections::BTreeMap<String, i64>, label: &dyn Fn(&str) -> String| {
+        m.iter()
+            .map(|(k, n)| (or_not_recorded(shell, k, label), *n))
+            .collect::<Vec<_>>()
+    };
+    let source = |v: &str| match v {
+        v if v.eq_ignore_ascii_case("case management") => {
+            shell.t("historical-source-case-management")
+        }
+        v if v.eq_ignore_ascii_case("hotline") => shell.t("historical-source-hotline"),
+        v => v.to_owned(),
+    };
+    let country = |v: &str| match isocountry::CountryCode::for_alpha2(v) {
+        Ok(c) => format!("{v} ({})", c.name()),
+        Err(_) => v.to_owned(),
+    };
+    let ranked = |id, key, m: &std::collections::BTreeMap<String, i64>| {
+        let (top, _) = top(m, m.len());
+        let mut rows: Vec<(String, i64)> = top
+            .into_iter()
+            .map(|(k, n)| (or_not_recorded(shell, &k, country), n))
+            .collect();
+        let more = rows.split_off(rows.len().min(TOP));
+        Breakdown {
+            id,
+            title: shell.t(key),
+            rows,
+            more,
+        }
+    };
+    let list = vec![
+        Breakdown {
+            id: "year",
+            title: shell.t("historical-by-year"),
+            rows: f.year.iter().map(|(y, n)| (y.to_string(), *n)).collect(),
+            more: Vec::new(),
+        },
+        Breakdown {
+            id: "source",
+            title: shell.t("historical-by-source"),
+            rows: plain(&f.datasource, &source),
+            more: Vec::new(),
+        },
+        Breakdown {
+            id: "gender",
+            title: shell.t("historical-by-gender"),
+            rows: f
+                .gender
+                .iter()
+                .map(|(k, n)| (shell.label("gender", k), *n))
+                .collect(),
+            more: Vec::new(),
+        },
+        Breakdown {
+            id: "age",
+            title: shell.t("historical-by-age"),
+            rows: plain(&f.age_broad, &|v: &str| v.replace("--", "–")),
+            more: Vec::new(),
+        },
+        ranked("citizenship", "historical-by-citizenship", &f.citizenship),
+        ranked("country", "historical-by-country", &f.country),
+    ];
+    let forms = super::ctdc::FORMS
+        .iter()
+        .map(|(_, form)| FormRow {
+            label: shell.label("historical-form", form),
+            counts: f.form(form).map(|(_, n)| n),
+        })
+        .collect();
+    (list, forms)
+}
+
 fn years(q: &YearsQuery) -> Result<(i32, i32), &'static str> {
-    let this = chrono::Utc::now().year();
+    let this = crate::platform::time::rome_today().year();
     let parse = |raw: &str, default: i32| {
         if raw.trim().is_empty() {
             Ok(default)
@@ -74,10 +176,11 @@ pub async fn historical(
         Err(k) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(shell.t(k)),
-            (1990, chrono::Utc::now().year()),
+            (1990, crate::platform::time::rome_today().year()),
         ),
     };
-    let summary = store::summary(&state.db, from, to).await?;
+    let figures = store::figures(&state.db, from, to).await?;
+    let (breakdowns, forms) = breakdowns(&shell, &figures);
     Ok((
         status,
         HistoricalPage {
@@ -85,10 +188,67 @@ pub async fn historical(
             error,
             from,
             to,
-            summary,
+            total: figures.total,
+            breakdowns,
+            forms,
         },
     )
         .into_response())
+}
+
+/// `GET /stats/historical.csv`: the same figures as the page, every citizenship and country
+/// included, labels translated, small cells shown as "<5".
+pub async fn historical_csv(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Query(q): Query<YearsQuery>,
+) -> Result<Response, AppError> {
+    let Ok((from, to)) = years(&q) else {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            shell.t("import-error-year"),
+        )
+            .into_response());
+    };
+    let figures = store::figures(&state.db, from, to).await?;
+    let (breakdowns, forms) = breakdowns(&shell, &figures);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let shown = |n: i64| crate::stats::shown(n);
+    let mut rows: Vec<[String; 3]> = vec![[
+        shell.t("historical-csv-table"),
+        shell.t("historical-csv-value"),
+        shell.t("historical-total"),
+    ]];
+    rows.push([
+        shell.t("historical-total"),
+        String::new(),
+        shown(figures.total),
+    ]);
+    for b in &breakdowns {
+        for (label, n) in b.rows.iter().chain(&b.more) {
+            rows.push([b.title.clone(), label.clone(), shown(*n)]);
+        }
+    }
+    let answers = super::figures::Answer::ALL.map(|a| shell.t(a.message_key()));
+    let by_form = shell.t("historical-by-form");
+    for f in &forms {
+        for (answer, n) in answers.iter().zip(f.counts) {
+            rows.push([
+                by_form.clone(),
+                format!("{} — {}", f.label, answer),
+                shown(n),
+            ]);
+        }
+    }
+    for r in rows {
+        w.write_record(&r).map_err(|_| AppError::Internal("csv"))?;
+    }
+    let body = w.into_inner().map_err(|_| AppError::Internal("csv"))?;
+    Ok(crate::platform::web::download(
+        body,
+        "text/csv; charset=utf-8",
+        "satis-historical.csv",
+    ))
 }
 
 // ---------- a case as an HTCDS document ----------
