@@ -24,7 +24,7 @@ pub fn routes() -> Routes {
     let work = Access::Permission(Permission::SeeIdentity);
     let disclose = Access::Permission(Permission::Disclose);
     Routes::new()
-        .get("/stats/historical", aggregates.clone(), pages::historical)
+        .get("/stats/historical", aggregates, pages::historical)
         .get("/stats/historical.csv", aggregates, pages::historical_csv)
         .get("/cases/{id}/htcds.json", disclose, pages::export_case)
         .get("/exchange/import", work, pages::import_form)
