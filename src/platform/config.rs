@@ -59,7 +59,24 @@ pub struct Config {
     /// default): the organisations that run an active regional hotline service in the
     /// registry. See `policy::may_read_public_reports`.
     pub reports_readers: Vec<String>,
+    /// Open data: whether the public page serves the files, under which licence.
+    pub open_data: OpenData,
 }
+
+/// Open data (docs/INDICATORS.md): published on `/dati-aperti` only when the Region decides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenData {
+    /// Serve the k-anonymous microdata and the aggregate tables to anyone (default: no; the
+    /// page then says they are not published yet).
+    pub public: bool,
+    /// The licence stated on the page and to cite (default `CC BY 4.0`).
+    pub licence: String,
+    /// Who publishes them, as to be cited (default `Regione Toscana`).
+    pub publisher: String,
+}
+
+pub const DEFAULT_OPEN_DATA_LICENCE: &str = "CC BY 4.0";
+pub const DEFAULT_OPEN_DATA_PUBLISHER: &str = "Regione Toscana";
 
 /// Referrals.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +132,7 @@ impl fmt::Debug for Config {
             .field("referrals", &self.referrals)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("reports_readers", &self.reports_readers)
+            .field("open_data", &self.open_data)
             .finish()
     }
 }
@@ -149,6 +167,14 @@ struct FileConfig {
     referrals: Option<FileReferrals>,
     trusted_proxies: Option<Vec<String>>,
     reports: Option<FileReports>,
+    open_data: Option<FileOpenData>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileOpenData {
+    public: Option<bool>,
+    licence: Option<String>,
+    publisher: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +229,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_OUTREACH_MATERIALS",
     "SATIS_TRUSTED_PROXIES",
     "SATIS_REPORTS_READERS",
+    "SATIS_OPEN_DATA_PUBLIC",
     // Used by the test suite and the browser tests, not by the server.
     "SATIS_TEST_DATABASE_URL",
     "SATIS_BIN",
@@ -447,6 +474,23 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .collect(),
         };
+        let file_open_data = file.open_data.unwrap_or_default();
+        let open_data = OpenData {
+            public: match env_value(env, "SATIS_OPEN_DATA_PUBLIC")? {
+                Some(v) => parse_bool("SATIS_OPEN_DATA_PUBLIC", &v)?,
+                None => file_open_data.public.unwrap_or(false),
+            },
+            licence: file_open_data
+                .licence
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| DEFAULT_OPEN_DATA_LICENCE.to_owned()),
+            publisher: file_open_data
+                .publisher
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| DEFAULT_OPEN_DATA_PUBLISHER.to_owned()),
+        };
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
             ("hotline.national", &hotline.national),
@@ -488,6 +532,7 @@ impl Config {
                 referrals,
                 trusted_proxies,
                 reports_readers,
+                open_data,
             },
             warnings,
         })

@@ -6,6 +6,7 @@ pub mod api;
 pub mod national;
 pub mod open_data;
 pub mod pages;
+pub mod public;
 pub mod queries;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -304,6 +305,17 @@ pub fn routes() -> Routes {
         .get("/stats/activity.csv", aggregates, pages::activity_csv)
         .get("/stats/activity.xlsx", aggregates, pages::activity_xlsx)
         .get("/stats/open-data", aggregates, pages::open_data)
+        .get("/dati-aperti", Access::Public, public::page)
+        .get(
+            "/dati-aperti/microdati.csv",
+            Access::Public,
+            public::microdata,
+        )
+        .get(
+            "/dati-aperti/aggregati.csv",
+            Access::Public,
+            public::aggregates,
+        )
         .get(
             "/stats/open-data/microdata.csv",
             aggregates,

@@ -314,36 +314,119 @@ fn row(r: &Record) -> Vec<String> {
     }
 }
 
-/// Aggregate tables from the records before anonymisation: (table, year, value) → count, with
-/// every count from 1 to 4 suppressed (left empty, `suppressed` = 1).
-pub fn aggregates_csv(records: &[Record]) -> String {
-    let mut cells: BTreeMap<(&str, String, String), i64> = BTreeMap::new();
+/// One cell of the aggregate tables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggregateCell {
+    pub table: &'static str,
+    pub year: String,
+    pub value: String,
+    pub count: i64,
+    /// Withheld: a small count (primary) or withheld so that a small count cannot be worked
+    /// out from the others (complementary).
+    pub hidden: bool,
+}
+
+/// The aggregate tables, before anonymisation of the records and with suppression applied.
+/// Every table is a partition of a year's records: each record falls in exactly one cell of
+/// each table (gender; citizenship; each main form as 1 / 0 / -99), so a table's cells add up
+/// to the year's total, the same for every table.
+pub fn aggregate_cells(records: &[Record]) -> Vec<AggregateCell> {
+    let mut counts: BTreeMap<(&'static str, String, String), i64> = BTreeMap::new();
     for r in records {
-        *cells
-            .entry(("gender", r.year.clone(), r.gender.clone()))
-            .or_insert(0) += 1;
-        *cells
-            .entry(("citizenship", r.year.clone(), r.citizenship.clone()))
-            .or_insert(0) += 1;
-        for (on, form) in [
-            (r.forced_labour, "forced_labour"),
-            (r.sexual, "sexual"),
-            (r.other, "other"),
-            (r.forced_marriage, "forced_marriage"),
-        ] {
-            if on == Some(true) {
-                *cells
-                    .entry(("form", r.year.clone(), form.to_owned()))
-                    .or_insert(0) += 1;
+        let mut add = |table: &'static str, value: &str| {
+            *counts
+                .entry((table, r.year.clone(), value.to_owned()))
+                .or_insert(0) += 1;
+        };
+        add("gender", &r.gender);
+        add("citizenship", &r.citizenship);
+        add("isForcedLabour", flag3(r.forced_labour));
+        add("isSexualExploit", flag3(r.sexual));
+        add("isOtherExploit", flag3(r.other));
+        add("isForcedMarriage", flag3(r.forced_marriage));
+    }
+    let mut cells: Vec<AggregateCell> = counts
+        .into_iter()
+        .map(|((table, year, value), count)| AggregateCell {
+            table,
+            year,
+            value,
+            count,
+            hidden: count < super::SMALL_CELL,
+        })
+        .collect();
+    suppress_complementary(&mut cells);
+    cells
+}
+
+/// Complementary suppression. A table's cells add up to the year's total, which any table
+/// with nothing hidden gives away; so in every table of a year, the hidden cells must be none
+/// or at least two, and their sum must not force their values (every cell of a table is at
+/// least 1: two hidden cells adding up to 2 are both 1). Until both hold, the smallest cell
+/// still shown in an offending table is hidden too. With two or more hidden cells per table,
+/// the tables' equations (one per table, disjoint cells, one unknown total) never isolate a
+/// cell: the test `no_hidden_cell_can_be_derived_from_what_is_published` checks it by linear
+/// algebra.
+pub fn suppress_complementary(cells: &mut [AggregateCell]) {
+    loop {
+        let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
+        for (i, c) in cells.iter().enumerate() {
+            groups.entry((c.table, c.year.clone())).or_default().push(i);
+        }
+        let mut changed = false;
+        let smallest_shown = |cells: &[AggregateCell], members: &[usize]| {
+            members
+                .iter()
+                .copied()
+                .filter(|i| !cells[*i].hidden)
+                .min_by_key(|i| cells[*i].count)
+        };
+        for ((_, year), members) in &groups {
+            let hidden: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|i| cells[*i].hidden)
+                .collect();
+            let sum: i64 = hidden.iter().map(|i| cells[*i].count).sum();
+            let forced = hidden.len() >= 2 && sum == hidden.len() as i64;
+            if hidden.len() != 1 && !forced {
+                continue;
+            }
+            if let Some(i) = smallest_shown(cells, members) {
+                cells[i].hidden = true;
+                changed = true;
+            } else {
+                // Nothing left to hide here: hide the year's total instead, by withholding a
+                // cell in every table of the year that shows all of its cells.
+                for ((_, other_year), others) in &groups {
+                    if other_year == year
+                        && others.iter().all(|i| !cells[*i].hidden)
+                        && let Some(i) = smallest_shown(cells, others)
+                    {
+                        cells[i].hidden = true;
+                        changed = true;
+                    }
+                }
             }
         }
+        if !changed {
+            return;
+        }
     }
+}
+
+/// The aggregates file: (table, year, value) → count; a hidden cell is left empty with
+/// `suppressed` = 1.
+pub fn aggregates_csv(records: &[Record]) -> String {
     let mut out = String::from("table,yearOfRegistration,value,count,suppressed\n");
-    for ((table, year, value), n) in cells {
-        if n < super::SMALL_CELL {
-            out.push_str(&format!("{table},{year},{value},,1\n"));
+    for c in aggregate_cells(records) {
+        if c.hidden {
+            out.push_str(&format!("{},{},{},,1\n", c.table, c.year, c.value));
         } else {
-            out.push_str(&format!("{table},{year},{value},{n},0\n"));
+            out.push_str(&format!(
+                "{},{},{},{},0\n",
+                c.table, c.year, c.value, c.count
+            ));
         }
     }
     out
@@ -640,15 +723,170 @@ mod tests {
     }
 
     #[test]
-    fn small_aggregate_cells_are_suppressed() {
+    fn small_aggregate_cells_are_suppressed_with_a_complement() {
         let mut rs: Vec<Record> = (0..6)
             .map(|_| rec(2020, "Female", "18--20", "NG"))
             .collect();
         rs.push(rec(2020, "Male", "18--20", "NG"));
         let csv = aggregates_csv(&rs);
-        assert!(csv.contains("gender,2020,Female,6,0"), "{csv}");
+        // The citizenship table gives the year's total (7): with Female shown, Male would be
+        // 7 - 6. Female is withheld too.
         assert!(csv.contains("gender,2020,Male,,1"), "{csv}");
+        assert!(csv.contains("gender,2020,Female,,1"), "{csv}");
         assert!(csv.contains("citizenship,2020,NG,7,0"), "{csv}");
+    }
+
+    /// Whether cell `target` is determined by the equations: true iff its unit vector lies in
+    /// the row space, i.e. adding it as a row does not raise the rank.
+    fn determined(equations: &[Vec<f64>], target: usize) -> bool {
+        fn rank(mut m: Vec<Vec<f64>>) -> usize {
+            let cols = m.first().map_or(0, Vec::len);
+            let mut r = 0;
+            for c in 0..cols {
+                let Some(p) = (r..m.len()).max_by(|a, b| m[*a][c].abs().total_cmp(&m[*b][c].abs()))
+                else {
+                    break;
+                };
+                if m[p][c].abs() < 1e-9 {
+                    continue;
+                }
+                m.swap(r, p);
+                let pivot = m[r].clone();
+                for (i, row) in m.iter_mut().enumerate() {
+                    if i != r {
+                        let f = row[c] / pivot[c];
+                        for (x, p) in row.iter_mut().zip(&pivot).skip(c) {
+                            *x -= f * p;
+                        }
+                    }
+                }
+                r += 1;
+            }
+            r
+        }
+        let n = equations.first().map_or(0, Vec::len);
+        let mut with = equations.to_vec();
+        let mut unit = vec![0.0; n];
+        unit[target] = 1.0;
+        with.push(unit);
+        rank(equations.to_vec()) == rank(with)
+    }
+
+    /// What an outsider can do with a release: for each year, every table's cells add up to
+    /// the same unknown total. Unknowns: the hidden cells and the total; one equation per
+    /// table. No hidden cell may be determined, nor forced by its lower bound of 1.
+    fn assert_nothing_derivable(cells: &[AggregateCell]) {
+        let years: std::collections::BTreeSet<&str> =
+            cells.iter().map(|c| c.year.as_str()).collect();
+        for year in years {
+            let of_year: Vec<&AggregateCell> = cells.iter().filter(|c| c.year == year).collect();
+            let hidden: Vec<usize> = (0..of_year.len()).filter(|i| of_year[*i].hidden).collect();
+            if hidden.is_empty() {
+                continue;
+            }
+            let unknowns = hidden.len() + 1; // … and the total
+            let tables: std::collections::BTreeSet<&str> =
+                of_year.iter().map(|c| c.table).collect();
+            let equations: Vec<Vec<f64>> = tables
+                .iter()
+                .map(|t| {
+                    let mut row = vec![0.0; unknowns];
+                    for (k, i) in hidden.iter().enumerate() {
+                        if of_year[*i].table == *t {
+                            row[k] = 1.0;
+                        }
+                    }
+                    row[unknowns - 1] = -1.0;
+                    row
+                })
+                .collect();
+            for (k, i) in hidden.iter().enumerate() {
+                assert!(
+                    !determined(&equations, k),
+                    "{year}: {} {} can be derived",
+                    of_year[*i].table,
+                    of_year[*i].value
+                );
+            }
+            // The bound attack: with the total known (a table with nothing hidden), hidden
+            // cells adding up to their number are all 1.
+            let total: Option<i64> = tables.iter().find_map(|t| {
+                let cs: Vec<&&AggregateCell> = of_year.iter().filter(|c| c.table == *t).collect();
+                cs.iter()
+                    .all(|c| !c.hidden)
+                    .then(|| cs.iter().map(|c| c.count).sum())
+            });
+            if let Some(total) = total {
+                for t in &tables {
+                    let cs: Vec<&&AggregateCell> =
+                        of_year.iter().filter(|c| c.table == *t).collect();
+                    let shown: i64 = cs.iter().filter(|c| !c.hidden).map(|c| c.count).sum();
+                    let n_hidden = cs.iter().filter(|c| c.hidden).count() as i64;
+                    if n_hidden > 0 {
+                        assert!(total - shown > n_hidden, "{year}: {t} forced to ones");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_hidden_cell_can_be_derived_from_what_is_published() {
+        // The old tables, for the case above: Male = NG total − Female.
+        let mut rs: Vec<Record> = (0..6)
+            .map(|_| rec(2020, "Female", "18--20", "NG"))
+            .collect();
+        rs.push(rec(2020, "Male", "18--20", "NG"));
+        let mut primary_only = aggregate_cells(&rs);
+        for c in &mut primary_only {
+            c.hidden = c.count < crate::stats::SMALL_CELL;
+        }
+        let caught = std::panic::catch_unwind(|| assert_nothing_derivable(&primary_only));
+        assert!(
+            caught.is_err(),
+            "the check finds the leak of primary suppression alone"
+        );
+        assert_nothing_derivable(&aggregate_cells(&rs));
+
+        // Random releases of every size, with rare values everywhere.
+        let mut seed = 99u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let genders = ["Female", "Male", "Transgender", "-99"];
+        let cits = ["NG", "RO", "AL", "CN", "MA", "PE", "MN", "-99"];
+        for size in [3, 8, 20, 60, 300] {
+            for _ in 0..20 {
+                let rs: Vec<Record> = (0..size)
+                    .map(|_| {
+                        let mut r = rec(
+                            2018 + next(3) as i32,
+                            genders[next(4) as usize],
+                            "18--20",
+                            cits[next(8) as usize],
+                        );
+                        r.forced_labour = [Some(true), Some(false), None][next(3) as usize];
+                        r.sexual = [Some(true), Some(false), None][next(3) as usize];
+                        r.forced_marriage = if next(20) == 0 { Some(true) } else { None };
+                        r
+                    })
+                    .collect();
+                let cells = aggregate_cells(&rs);
+                assert_nothing_derivable(&cells);
+                // Nothing is lost: the shown and hidden cells together are every record.
+                for table in ["gender", "isForcedLabour"] {
+                    let sum: i64 = cells
+                        .iter()
+                        .filter(|c| c.table == table)
+                        .map(|c| c.count)
+                        .sum();
+                    assert_eq!(sum, size as i64);
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ crate::tests![
     dashboards_draw_each_role_its_figures,
     the_report_reproduces_every_figure_entered_through_the_pages,
     a_generated_history_is_counted_right_and_publishes_k_anonymous,
+    the_public_open_data_page_explains_and_serves_only_once_published,
+    unpublished_open_data_are_explained_not_served,
 ];
 
 async fn open(
@@ -588,4 +590,73 @@ async fn a_generated_history_is_counted_right_and_publishes_k_anonymous(db: Test
         .unwrap();
     assert_eq!(report.records_in, 600);
     assert!(report.records_out > 0);
+}
+
+/// A citizen's page: what is published, why numbers are missing, how to cite; the files only
+/// when the Region has published them, and then no hidden cell alone in its table.
+async fn the_public_open_data_page_explains_and_serves_only_once_published(db: TestDb) {
+    let config = db.config_with(&[("SATIS_OPEN_DATA_PUBLIC", "true")]);
+    let app = db
+        .app_with(config, satis::platform::settings::Mode::Production)
+        .await;
+    let (csv, _) = satis::exchange::ctdc::synthetic(600, 11);
+    satis::exchange::import_ctdc(
+        &app.state.db,
+        csv.as_bytes(),
+        "storico.csv",
+        satis::exchange::Options::default(),
+    )
+    .await
+    .unwrap();
+    let page = app.get("/dati-aperti").await;
+    page.assert_status(200)
+        .assert_contains("CC BY 4.0")
+        .assert_contains("Fonte: Regione Toscana")
+        .assert_contains("Non vuol dire «no»")
+        .assert_contains("href=\"/dati-aperti/aggregati.csv\"");
+    assert!(page.body.len() < 50_000, "{} bytes", page.body.len());
+    let agg = app.get("/dati-aperti/aggregati.csv").await;
+    agg.assert_status(200);
+    // Counted here: in every table of every year, hidden cells are none or at least two.
+    let mut hidden: std::collections::BTreeMap<(String, String), (usize, usize)> =
+        std::collections::BTreeMap::new();
+    for line in agg.body.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let e = hidden
+            .entry((f[0].to_owned(), f[1].to_owned()))
+            .or_default();
+        e.0 += 1;
+        if f[4] == "1" {
+            e.1 += 1;
+        } else {
+            assert!(f[3].parse::<i64>().unwrap() >= 5, "{line}");
+        }
+    }
+    assert!(
+        hidden.values().any(|(_, h)| *h > 0),
+        "the data have small cells"
+    );
+    for ((table, year), (_, h)) in &hidden {
+        assert!(
+            *h != 1,
+            "{table} {year}: one hidden cell is the total minus the others"
+        );
+    }
+    app.get("/dati-aperti/microdati.csv")
+        .await
+        .assert_status(200)
+        .assert_contains("yearOfRegistration,");
+}
+
+/// Not published (the default): the page explains, the files are not there.
+async fn unpublished_open_data_are_explained_not_served(db: TestDb) {
+    let app = db.app().await;
+    app.get("/dati-aperti")
+        .await
+        .assert_status(200)
+        .assert_contains("id=\"open-data-not-published\"")
+        .assert_contains("CC BY 4.0");
+    app.get("/dati-aperti/microdati.csv")
+        .await
+        .assert_status(404);
 }

@@ -50,6 +50,8 @@ pub struct AppState {
     pub client_keys: crate::platform::throttle::ClientKeys,
     /// Requests being served; when none is left the answer is 503 at once (load shedding).
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// The public open-data files, made at most once an hour.
+    pub open_data: crate::platform::cache::Cached,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
             public_throttle: Throttle::new(10, std::time::Duration::from_secs(60 * 60)),
             stamped_throttle: Throttle::new(120, std::time::Duration::from_secs(10 * 60)),
             client_keys: crate::platform::throttle::ClientKeys::default(),
+            open_data: crate::platform::cache::Cached::default(),
         }
     }
 }

@@ -109,6 +109,7 @@ impl Shell {
                 item("/", "nav-home"),
                 item("/rete", "nav-network"),
                 item("/segnala", "nav-segnala"),
+                item("/dati-aperti", "nav-dati-aperti"),
                 item("/login", "nav-login"),
             ];
         };
