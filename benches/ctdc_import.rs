@@ -1,5 +1,6 @@
-//! Benchmark: importing a 50,000-row CTDC-layout file into a fresh SQLite database (the target
-//! of issue 10: under a minute on the 2-core machine), and checking that the imported counts
+//! Benchmark: importing a 50,000-row file in the 63-column layout of the 2020 CTDC release into
+//! a fresh SQLite database (the target of issue 19: under 5 s on the 2-core machine), and
+//! checking that the imported counts
 //! by gender, form of exploitation and citizenship match the file. Run with
 //! `cargo bench --bench ctdc_import` (add `-- postgres://…` to measure PostgreSQL too);
 //! results are recorded in docs/BENCHMARKS.md.

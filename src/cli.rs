@@ -109,12 +109,16 @@ enum ExportCommand {
 
 #[derive(Subcommand, Debug)]
 enum ImportCommand {
-    /// A CSV file in the column layout of the CTDC global dataset, into pseudonymous
-    /// historical records. All or nothing; the same file imported again adds nothing.
-    /// Files are read as public copies are published: a leading row-index column (`X`, or
-    /// unnamed) and columns SATIS does not use are listed and read past; -99, empty cells,
-    /// `Unknown`, `Missing` and `NA` are "not recorded" (counted per column in the dry run);
-    /// flags may be 1/0, true/false or yes/no.
+    /// A CSV file of IOM's CTDC data, into pseudonymous historical records. All or nothing;
+    /// the same file imported again adds nothing. Every public release is read as
+    /// published and named in the summary: the k-anonymised global dataset (2017, 2018,
+    /// 2020 with its 63 columns and *Concatenated texts), the 2021 synthetic release (no
+    /// Datasource, names cut at 32 characters) and the synthetic releases since 2022
+    /// (means*, sectorOf*, Woman/Man, ISO alpha-3 countries). A leading row-index column
+    /// (`X`, or unnamed) and columns SATIS does not use are listed and read past; -99, empty
+    /// cells, `Unknown`, `Missing` and `NA` are "not recorded" (counted per column); flags
+    /// may be 1/0, true/false or yes/no. A wrong value or a row with the wrong number of
+    /// cells is named by line and column. See docs/INDICATORS.md, "CTDC layouts".
     Ctdc {
         /// The CSV file
         file: std::path::PathBuf,
