@@ -385,6 +385,9 @@ async fn load_cases(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoE
         phone: "+39 300 0000000 (demo)".into(),
         ..Default::default()
     };
+    // A history entered as it happened over four months.
+    let today = crate::platform::time::rome_today();
+    let days_ago = |n: i64| today - chrono::Duration::days(n);
     let (_, first) = cases::open_case(
         db,
         keys,
@@ -392,18 +395,27 @@ async fn load_cases(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoE
         &identity("Joy Demo"),
         arcobaleno.id,
         worker.id,
+        days_ago(120),
     )
     .await
     .map_err(other)?;
     let mut current = first;
-    for to in [
-        Phase::Identification,
-        Phase::FirstAssistance,
-        Phase::Protection,
+    for (to, n) in [
+        (Phase::Identification, 100),
+        (Phase::FirstAssistance, 80),
+        (Phase::Protection, 60),
     ] {
-        cases::change_phase(db, &current, to, None, worker.id, current.version)
-            .await
-            .map_err(other)?;
+        cases::change_phase(
+            db,
+            &current,
+            to,
+            None,
+            days_ago(n),
+            worker.id,
+            current.version,
+        )
+        .await
+        .map_err(other)?;
         current = cases::case(db, current.id)
             .await?
             .ok_or(DemoError::Db("demo case missing"))?;
@@ -426,6 +438,7 @@ async fn load_cases(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoE
         &identity("Ana Demo"),
         arcobaleno.id,
         worker.id,
+        today,
     )
     .await
     .map_err(other)?;

@@ -68,7 +68,10 @@ test("from a street contact to a closed case with a permit and a shelter placeme
   assert.match(await page.textContent("#identity"), /Grace Street/);
   assert.deepEqual(await axeViolations(page), [], "case page");
 
+  const today = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Rome" }).format(new Date());
   for (const phase of ["Identificazione", "Prima assistenza", "Accoglienza e programma di protezione", "Inclusione sociale"]) {
+    // The day each step took effect is entered, not stamped.
+    await page.locator("#effective-next").fill(today);
     await page.getByRole("button", { name: `Passa a: ${phase}` }).click();
     await page.waitForURL(caseUrl);
     assert.match(await page.textContent("h1"), new RegExp(phase));
@@ -89,6 +92,7 @@ test("from a street contact to a closed case with a permit and a shelter placeme
   await page.waitForURL(caseUrl);
   assert.match(await page.textContent("section[aria-labelledby=h-placements]"), /Casa di accoglienza Girasole/);
 
+  await page.locator("#effective-close").fill(today);
   await page.getByLabel("Motivo della chiusura").selectOption("autonomy");
   await page.getByRole("button", { name: "Chiudi la presa in carico" }).click();
   await page.waitForURL(caseUrl);

@@ -40,6 +40,22 @@ test("the public network page lists every province and is accessible", async () 
   await context.close();
 });
 
+test("a citizen reads what the open data are, why numbers are hidden and how to cite them", async () => {
+  const { context, page, problems } = await watchedPage(browser, satis.base);
+  await page.goto(`${satis.base}/`);
+  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Dati aperti", exact: true }).click();
+  await page.waitForURL(`${satis.base}/dati-aperti`);
+  assert.match(await page.textContent("main"), /Perché alcuni numeri mancano/);
+  assert.match(await page.textContent("#open-data-citation"), /CC BY 4\.0/);
+  assert.deepEqual(await axeViolations(page), [], "/dati-aperti (it)");
+  await page.getByRole("link", { name: "English" }).click();
+  await page.waitForURL(`${satis.base}/dati-aperti`);
+  assert.match(await page.textContent("main"), /Why some numbers are missing/);
+  assert.deepEqual(await axeViolations(page), [], "/dati-aperti (en)");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("a coordinator records a meeting for their province", async () => {
   const { context, page, problems } = await watchedPage(browser, satis.base);
   await signInAndEnrol(page, satis.base, "coordfi", password);

@@ -8,14 +8,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::entities::{case, person};
 use super::rules::{self, Phase};
-use super::store::{self, CaseError};
+use super::store;
 use crate::platform::api::{self, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Action, Permission};
 use crate::platform::web::SharedState;
 
@@ -111,6 +109,9 @@ pub struct PhaseChange {
     /// Needed to close: `autonomy`, `transfer`, `withdrawal`, `repatriation`, `lost_contact`,
     /// `other`.
     pub reason: Option<String>,
+    /// The Italian day the change took effect (`YYYY-MM-DD`): history may be entered after
+    /// the fact, not before the case opened or the previous change, not in the future.
+    pub effective_on: chrono::NaiveDate,
 }
 
 async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
@@ -145,32 +146,19 @@ async fn change_phase(
         api::one_of(r, rules::CLOSURE_REASONS, "reason")?;
     }
     let version = api::if_match(&headers)?;
-    let (c, p, _) = super::pages::guarded(&state, &caller.actor, id, Action::Write).await?;
-    if version != c.version {
-        return Err(ApiError::stale());
-    }
-    let from = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
-    let reason = change.reason.as_deref().filter(|r| !r.is_empty());
-    rules::transition(from, to, reason).map_err(|e| ApiError::conflict(e.message_key()))?;
-    let txn = state.db.begin().await?;
-    match store::change_phase(&txn, &c, to, reason, caller.actor.user_id, version).await {
-        Ok(()) => {}
-        Err(CaseError::Conflict) => return Err(ApiError::stale()),
-        Err(CaseError::Db(e)) => return Err(e.into()),
-        Err(CaseError::Crypto(_)) => return Err(ApiError::internal("case crypto")),
-    }
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&caller.actor), "case.phase", "case")
-            .record(id)
-            .subject(&p.code)
-            .reason(format!("{} → {} (api)", from.code(), to.code())),
-    )
-    .await?;
-    txn.commit().await?;
-    let c = store::case(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let input = super::ops::PhaseChange {
+        to,
+        reason: change.reason.clone(),
+        effective_on: change.effective_on,
+        version,
+    };
+    use super::ops::CaseOpError as E;
+    let (c, p) = match super::ops::change_phase(&state, &caller.actor, id, &input).await {
+        Ok(v) => v,
+        Err(E::Stale) => return Err(ApiError::stale()),
+        Err(E::NotAllowed(key)) => return Err(ApiError::conflict(key)),
+        Err(E::Invalid { key, field }) => return Err(ApiError::invalid(key, Some(field))),
+        Err(E::Access(e) | E::Failed(e)) => return Err(e.into()),
+    };
     Ok(api::ok_tagged(&out(&c, &p), c.version))
 }

@@ -105,7 +105,11 @@ pub mod phase_change {
         pub from_phase: Option<String>,
         pub to_phase: String,
         pub reason: Option<String>,
+        /// When it was recorded (audit).
         pub at: ChronoDateTimeUtc,
+        /// The Italian day the change took effect, entered by the worker (it may be earlier
+        /// than `at`: history entered after the fact). Counted by the statistics.
+        pub effective_on: Option<Date>,
         pub by_user: i32,
     }
     no_relations!();

@@ -222,7 +222,8 @@ pub async fn create(
     let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
     let f = Fields::parse(&body);
     let values = f.values();
-    let checked: Result<(store::NewPerson, store::Identity), &'static str> = (|| {
+    type Checked = (store::NewPerson, store::Identity, NaiveDate);
+    let checked: Result<Checked, &'static str> = (|| {
         let gender = f.get("gender");
         if !rules::GENDERS.contains(&gender.as_str()) {
             return Err("case-error-gender");
@@ -235,6 +236,9 @@ pub async fn create(
         if birth_date.is_some_and(|d| d > today()) {
             return Err("case-error-birth-year-future");
         }
+        // The day of emersion, when the case is entered after the fact; blank: the case opens
+        // today (the day it is recorded).
+        let opened_on = f.past_date("opened_on")?.unwrap_or_else(today);
         Ok((
             store::NewPerson {
                 gender,
@@ -253,9 +257,10 @@ pub async fn create(
                 phone: f.text("phone", 50),
                 address: f.text("address", 300),
             },
+            opened_on,
         ))
     })();
-    let (person, identity) = match checked {
+    let (person, identity, opened_on) = match checked {
         Ok(v) => v,
         Err(key) => {
             let error = Some(shell.t(key));
@@ -299,9 +304,17 @@ pub async fn create(
     }
     // The case and its audit entry are committed together or not at all.
     let txn = state.db.begin().await?;
-    let (p, c) = store::open_case(&txn, &state.keys, &person, &identity, org, me.actor.user_id)
-        .await
-        .map_err(|_| AppError::Internal("opening a case"))?;
+    let (p, c) = store::open_case(
+        &txn,
+        &state.keys,
+        &person,
+        &identity,
+        org,
+        me.actor.user_id,
+        opened_on,
+    )
+    .await
+    .map_err(|_| AppError::Internal("opening a case"))?;
     audit::append(
         &txn,
         &state.keys,
@@ -320,6 +333,9 @@ pub struct PhaseRow {
     pub from: String,
     pub to: String,
     pub reason: String,
+    /// The Italian day it took effect (entered).
+    pub effective_on: String,
+    /// When it was recorded, Italian time.
     pub at: String,
     pub by: String,
 }
@@ -458,7 +474,15 @@ async fn case_page(
                 .as_deref()
                 .map(|r| shell.t(&format!("closure-{}", r.replace('_', "-"))))
                 .unwrap_or_default(),
-            at: ph.at.format("%Y-%m-%d %H:%M").to_string(),
+            effective_on: ph
+                .effective_on
+                .unwrap_or_else(|| crate::platform::time::rome_date(ph.at))
+                .to_string(),
+            at: ph
+                .at
+                .with_timezone(&chrono_tz::Europe::Rome)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
             by,
         });
     }
@@ -596,56 +620,46 @@ pub async fn change_phase(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (c, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
-    let from = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let Some(to) = Phase::from_code(&f.get("to")) else {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "case-error-transition",
-        )
-        .await;
+        return refuse(&state, shell, id, unprocessable, "case-error-transition").await;
     };
-    let reason = Some(f.get("reason")).filter(|r| !r.is_empty());
-    if let Err(e) = rules::transition(from, to, reason.as_deref()) {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            e.message_key(),
-        )
-        .await;
-    }
-    let txn = state.db.begin().await?;
-    let r = store::change_phase(
-        &txn,
-        &c,
+    let effective_on = match f.required_past_date("effective_on") {
+        Ok(d) => d,
+        Err(key) => return refuse(&state, shell, id, unprocessable, key).await,
+    };
+    let change = super::ops::PhaseChange {
         to,
-        reason.as_deref(),
-        me.actor.user_id,
-        f.version(),
-    )
-    .await;
-    if r.is_ok() {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "case.phase", "case")
-                .record(id)
-                .subject(&p.code)
-                .reason(format!("{} → {}", from.code(), to.code())),
-        )
-        .await?;
-        txn.commit().await?;
-    } else {
-        // Undone before the page is drawn again (drawing it audits the reading).
-        txn.rollback().await?;
+        reason: Some(f.get("reason")).filter(|r| !r.is_empty()),
+        effective_on,
+        version: f.version(),
+    };
+    match super::ops::change_phase(&state, &me.actor, id, &change).await {
+        Ok(_) => Ok(back(id)),
+        Err(e) => op_refused(&state, shell, id, e).await,
     }
-    outcome(&state, shell, id, r).await
+}
+
+/// A refused operation, re-drawn with its message (422 invalid, 409 stale).
+async fn op_refused(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    e: super::ops::CaseOpError,
+) -> Result<Response, AppError> {
+    use super::ops::CaseOpError as E;
+    let status = match &e {
+        E::Access(_) | E::Failed(_) => {
+            return Err(match e {
+                E::Access(a) | E::Failed(a) => a,
+                _ => AppError::Internal("case operation"),
+            });
+        }
+        E::Stale => StatusCode::CONFLICT,
+        E::NotAllowed(_) | E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    refuse(state, shell, id, status, e.message_key()).await
 }
 
 pub async fn assessment(
@@ -803,25 +817,30 @@ pub async fn withdraw_consent(
     State(state): State<SharedState>,
     shell: Shell,
     Path(consent_id): Path<i32>,
+    body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
+    let f = Fields::parse(&body);
     let k = store::consent_by_id(&state.db, consent_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (_, p, _) = guarded(&state, &me.actor, k.case_id, Action::Write).await?;
-    let txn = state.db.begin().await?;
-    store::withdraw_consent(&txn, consent_id, today()).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.consent_withdrawn", "case")
-            .record(k.case_id)
-            .subject(&p.code)
-            .reason(&k.purpose),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(back(k.case_id))
+    let on = match f.required_past_date("withdrawn_on") {
+        Ok(d) => d,
+        Err(key) => {
+            return refuse(
+                &state,
+                shell,
+                k.case_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+            )
+            .await;
+        }
+    };
+    match super::ops::withdraw_consent(&state, &me.actor, consent_id, on).await {
+        Ok(case_id) => Ok(back(case_id)),
+        Err(e) => op_refused(&state, shell, k.case_id, e).await,
+    }
 }
 
 /// Sharing with another organisation needs the person's consent naming it.
@@ -1017,24 +1036,31 @@ pub async fn end_placement(
     State(state): State<SharedState>,
     shell: Shell,
     Path(placement_id): Path<i32>,
+    body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
+    let f = Fields::parse(&body);
     let pl = store::placement_by_id(&state.db, placement_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (_, p, _) = guarded(&state, &me.actor, pl.case_id, Action::Write).await?;
-    let txn = state.db.begin().await?;
-    store::end_placement(&txn, placement_id, today()).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.placement_end", "case")
-            .record(pl.case_id)
-            .subject(&p.code),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(back(pl.case_id))
+    let ended_on = match f.required_past_date("until") {
+        Ok(d) => d,
+        Err(key) => {
+            // Drawing the case decides and audits the reading as usual.
+            return refuse(
+                &state,
+                shell,
+                pl.case_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+            )
+            .await;
+        }
+    };
+    match super::ops::end_placement(&state, &me.actor, placement_id, ended_on).await {
+        Ok(case_id) => Ok(back(case_id)),
+        Err(e) => op_refused(&state, shell, pl.case_id, e).await,
+    }
 }
 
 pub async fn add_event(

@@ -99,6 +99,28 @@ pub fn transition(from: Phase, to: Phase, reason: Option<&str>) -> Result<(), Tr
     }
 }
 
+/// The day a phase change took effect, as the worker enters it: history may be entered after
+/// the fact, but not before the case's first day (`opened`), not before the previous change
+/// took effect, not in the future (Italian days). Returns the message key of the problem.
+pub fn effective_date(
+    on: NaiveDate,
+    opened: Option<NaiveDate>,
+    previous: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<(), &'static str> {
+    if on > today {
+        Err("case-error-effective-future")
+    } else if opened.is_some_and(|o| on < o) {
+        Err("case-error-effective-before-opening")
+    } else if previous.is_some_and(|p| on < p) {
+        Err("case-error-effective-before-previous")
+    } else if !crate::platform::time::date_in_range(on, false, today) {
+        Err("error-date-effective-on")
+    } else {
+        Ok(())
+    }
+}
+
 pub const TRAFFICKING_STATUSES: &[&str] = &["possible", "presumed", "identified"];
 
 /// Forms of exploitation (HTCDS types, with forced criminality as its own form).
@@ -340,6 +362,36 @@ mod tests {
         assert_eq!(
             codes(&["slavery".into()], EXPLOITATION_FORMS),
             Err("error-400")
+        );
+    }
+
+    #[test]
+    fn a_phase_takes_effect_between_the_previous_change_and_today() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let today = d("2026-12-02");
+        let opened = Some(d("2025-03-10"));
+        // Entered today, effective last year: the point of entering history.
+        assert_eq!(
+            effective_date(d("2025-06-01"), opened, Some(d("2025-04-01")), today),
+            Ok(())
+        );
+        assert_eq!(effective_date(today, opened, opened, today), Ok(()));
+        assert_eq!(
+            effective_date(d("2026-12-03"), opened, None, today),
+            Err("case-error-effective-future")
+        );
+        assert_eq!(
+            effective_date(d("2025-03-09"), opened, None, today),
+            Err("case-error-effective-before-opening")
+        );
+        assert_eq!(
+            effective_date(d("2025-03-31"), opened, Some(d("2025-04-01")), today),
+            Err("case-error-effective-before-previous")
+        );
+        // The same day as the previous change is fine (two steps on one day).
+        assert_eq!(
+            effective_date(d("2025-04-01"), opened, Some(d("2025-04-01")), today),
+            Ok(())
         );
     }
 }

@@ -178,6 +178,7 @@ pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
     id: &Identity,
     owner_org: i32,
     by_user: i32,
+    opened_on: NaiveDate,
 ) -> Result<(person::Model, case::Model), CaseError> {
     let txn = db.begin().await?;
     let now = Utc::now();
@@ -250,6 +251,7 @@ pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
         to_phase: Set(Phase::Emersion.code().to_owned()),
         reason: Set(None),
         at: Set(now),
+        effective_on: Set(Some(opened_on)),
         by_user: Set(by_user),
         ..Default::default()
     }
@@ -345,6 +347,7 @@ pub async fn change_phase<C: ConnectionTrait + TransactionTrait>(
     current: &case::Model,
     to: Phase,
     reason: Option<&str>,
+    effective_on: NaiveDate,
     by_user: i32,
     version: i32,
 ) -> Result<(), CaseError> {
@@ -363,7 +366,7 @@ pub async fn change_phase<C: ConnectionTrait + TransactionTrait>(
             .col_expr(case::Column::ClosedAt, Expr::value(now))
             .col_expr(
                 case::Column::FollowUpDue,
-                Expr::value((now + Duration::days(90)).date_naive()),
+                Expr::value(effective_on + Duration::days(90)),
             );
     }
     update.exec(&txn).await?;
@@ -373,6 +376,7 @@ pub async fn change_phase<C: ConnectionTrait + TransactionTrait>(
         to_phase: Set(to.code().to_owned()),
         reason: Set(reason.map(str::to_owned)),
         at: Set(now),
+        effective_on: Set(Some(effective_on)),
         by_user: Set(by_user),
         ..Default::default()
     }
@@ -760,21 +764,6 @@ pub async fn placements_started(
     placement::Entity::find()
         .filter(placement::Column::Since.gte(from))
         .filter(placement::Column::Since.lte(to))
-        .all(db)
-        .await
-}
-
-/// Phase changes into `phase` in `[from, to)`.
-pub async fn entered_phase(
-    db: &impl ConnectionTrait,
-    phase: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<phase_change::Model>, DbErr> {
-    phase_change::Entity::find()
-        .filter(phase_change::Column::ToPhase.eq(phase))
-        .filter(phase_change::Column::At.gte(from))
-        .filter(phase_change::Column::At.lt(to))
         .all(db)
         .await
 }

@@ -119,8 +119,17 @@ pub async fn open_from_record<C: ConnectionTrait + TransactionTrait>(
         phone: c.phone.clone(),
         address: c.address.clone(),
     };
-    let (_, case) =
-        crate::cases::store::open_case(&txn, keys, &person, &identity, org, by_user).await?;
+    let (_, case) = crate::cases::store::open_case(
+        &txn,
+        keys,
+        &person,
+        &identity,
+        org,
+        by_user,
+        // The document carries no date: the case opens here today.
+        crate::platform::time::rome_today(),
+    )
+    .await?;
     use crate::cases::entities::case as k;
     k::Entity::update_many()
         .col_expr(k::Column::Phase, Expr::value(c.phase.clone()))

@@ -216,6 +216,8 @@ pub async fn change<C: ConnectionTrait + TransactionTrait>(
                 &case,
                 crate::cases::rules::Phase::Closed,
                 Some("transfer"),
+                // The transfer is completed now: the sending case closes today.
+                crate::platform::time::rome_today(),
                 c.by_user,
                 case.version,
             )
@@ -253,8 +255,16 @@ async fn open_case_from<C: ConnectionTrait + TransactionTrait>(
         phone: p.phone.clone().unwrap_or_default(),
         ..Default::default()
     };
-    let (_, case) =
-        crate::cases::store::open_case(db, keys, &person, &identity, org, by_user).await?;
+    let (_, case) = crate::cases::store::open_case(
+        db,
+        keys,
+        &person,
+        &identity,
+        org,
+        by_user,
+        crate::platform::time::rome_today(),
+    )
+    .await?;
     if let Some(forms) = &p.exploitation_forms {
         crate::cases::entities::case::Entity::update_many()
             .col_expr(

@@ -139,7 +139,7 @@ pub async fn activity(
     // 5. Protection programmes: people whose case entered the protection phase.
     let mut protected = BTreeSet::new();
     let mut pb = BTreeMap::new();
-    for p in queries::people_entering(db, "protection", start, end).await? {
+    for p in queries::people_entering(db, "protection", from, to).await? {
         let prov = org_province(p.owner_org);
         if keep(&prov) && protected.insert(p.person_id) {
             count(&mut pb, "province", &prov);

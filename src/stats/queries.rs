@@ -127,12 +127,14 @@ pub async fn emergency_people(
     rows(db, &q).await?.iter().map(person_row).collect()
 }
 
-/// People whose case entered `phase` in `[start, end)`, in order.
+/// People whose case entered `phase` with effect on an Italian day in `[from, to]`, in order
+/// (the day the change took effect, as entered: history entered after the fact counts in its
+/// own period, and entering it out of order gives the same figures).
 pub async fn people_entering(
     db: &impl ConnectionTrait,
     phase: &str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    from: NaiveDate,
+    to: NaiveDate,
 ) -> Result<Vec<PersonRow>, DbErr> {
     let mut q = Query::select();
     q.from(a("case_phase")).inner_join(
@@ -141,9 +143,9 @@ pub async fn people_entering(
     );
     person_columns(&mut q);
     q.and_where(col("case_phase", "to_phase").eq(phase))
-        .and_where(col("case_phase", "at").gte(start))
-        .and_where(col("case_phase", "at").lt(end))
-        .order_by((a("case_phase"), a("at")), Order::Asc)
+        .and_where(col("case_phase", "effective_on").gte(from))
+        .and_where(col("case_phase", "effective_on").lte(to))
+        .order_by((a("case_phase"), a("effective_on")), Order::Asc)
         .order_by((a("case_phase"), a("id")), Order::Asc);
     rows(db, &q).await?.iter().map(person_row).collect()
 }

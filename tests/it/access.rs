@@ -665,6 +665,7 @@ pub(crate) async fn record_fixture(app: &TestApp, owner: i32, by_user: i32) -> (
         &identity,
         owner,
         by_user,
+        satis::platform::time::rome_today(),
     )
     .await
     .unwrap();

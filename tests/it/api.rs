@@ -561,12 +561,36 @@ async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
     let path = format!("/api/v1/cases/{case_id}");
     let r = app.api("GET", &path, &t, None, &[]).await;
     let etag = r.header("etag").to_owned();
+    let today = satis::platform::time::rome_today();
+    // The day a change took effect is entered, never stamped: missing or in the future, 422.
     let r = app
         .api(
             "PATCH",
             &path,
             &t,
             Some(&json!({"phase": "identification"})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    let tomorrow = today + chrono::Duration::days(1);
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &t,
+            Some(&json!({"phase": "identification", "effective_on": tomorrow})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "effective_on");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &t,
+            Some(&json!({"phase": "identification", "effective_on": today})),
             &[("if-match", &etag)],
         )
         .await;
@@ -577,7 +601,7 @@ async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
             "PATCH",
             &path,
             &t,
-            Some(&json!({"phase": "protection"})),
+            Some(&json!({"phase": "protection", "effective_on": today})),
             &[("if-match", &etag)],
         )
         .await;
@@ -588,7 +612,7 @@ async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
             "PATCH",
             &path,
             &t,
-            Some(&json!({"phase": "closed"})),
+            Some(&json!({"phase": "closed", "effective_on": today})),
             &[("if-match", &fresh)],
         )
         .await;
@@ -598,7 +622,7 @@ async fn outings_and_case_phases_follow_the_forms_rules(db: TestDb) {
             "PATCH",
             &path,
             &t,
-            Some(&json!({"phase": "sideways"})),
+            Some(&json!({"phase": "sideways", "effective_on": today})),
             &[("if-match", &fresh)],
         )
         .await;

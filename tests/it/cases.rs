@@ -74,12 +74,21 @@ async fn a_person_goes_from_emersion_to_a_closed_case(db: TestDb) {
         .assert_contains("Emersione");
 
     let path = format!("/cases/{id}/phase");
+    let today = satis::platform::time::rome_today().to_string();
+    let today = today.as_str();
     // Skipping a phase or going to an unknown one is refused, and nothing changes.
     let v = version(&page.body);
-    app.post_form(&path, &[("to", "protection"), ("version", &v)])
-        .await
-        .assert_status(422)
-        .assert_contains("non è possibile");
+    app.post_form(
+        &path,
+        &[
+            ("to", "protection"),
+            ("version", &v),
+            ("effective_on", today),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("non è possibile");
     for to in [
         "identification",
         "first_assistance",
@@ -87,18 +96,29 @@ async fn a_person_goes_from_emersion_to_a_closed_case(db: TestDb) {
         "inclusion",
     ] {
         let v = version(&app.get(&format!("/cases/{id}")).await.body);
-        app.post_form(&path, &[("to", to), ("version", &v)])
-            .await
-            .assert_status(303);
+        app.post_form(
+            &path,
+            &[("to", to), ("version", &v), ("effective_on", today)],
+        )
+        .await
+        .assert_status(303);
     }
     let v = version(&app.get(&format!("/cases/{id}")).await.body);
-    app.post_form(&path, &[("to", "closed"), ("version", &v)])
-        .await
-        .assert_status(422)
-        .assert_contains("indica un motivo");
     app.post_form(
         &path,
-        &[("to", "closed"), ("reason", "autonomy"), ("version", &v)],
+        &[("to", "closed"), ("version", &v), ("effective_on", today)],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("indica un motivo");
+    app.post_form(
+        &path,
+        &[
+            ("to", "closed"),
+            ("reason", "autonomy"),
+            ("version", &v),
+            ("effective_on", today),
+        ],
     )
     .await
     .assert_status(303);
@@ -115,9 +135,16 @@ async fn a_person_goes_from_emersion_to_a_closed_case(db: TestDb) {
     );
     // A closed case stays closed.
     let v = version(&page.body);
-    app.post_form(&path, &[("to", "identification"), ("version", &v)])
-        .await
-        .assert_status(422);
+    app.post_form(
+        &path,
+        &[
+            ("to", "identification"),
+            ("version", &v),
+            ("effective_on", today),
+        ],
+    )
+    .await
+    .assert_status(422);
 }
 
 async fn another_organisation_sees_neither_case_nor_identity(db: TestDb) {
@@ -340,6 +367,38 @@ async fn sharing_needs_the_persons_consent(db: TestDb) {
     )
     .await
     .assert_status(403);
+    // The owner records the consent's withdrawal on the day it happened: not before it was
+    // given, not without a date.
+    app.sign_in(&owner).await;
+    let consent = scalar(
+        &app,
+        &format!("SELECT id FROM consent WHERE case_id = {id} AND purpose = 'sharing'"),
+    )
+    .await;
+    let withdraw = format!("/consents/{consent}/withdraw");
+    app.post_form(&withdraw, &[]).await.assert_status(422);
+    app.post_form(&withdraw, &[("withdrawn_on", "2026-10-31")])
+        .await
+        .assert_status(422)
+        .assert_contains("non può essere precedente al consenso");
+    app.post_form(&withdraw, &[("withdrawn_on", "2026-11-15")])
+        .await
+        .assert_status(303);
+    let withdrawn: String = {
+        use sea_orm::ConnectionTrait;
+        app.state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.state.db.get_database_backend(),
+                format!("SELECT CAST(withdrawn_on AS TEXT) FROM consent WHERE id = {consent}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap()
+    };
+    assert_eq!(withdrawn, "2026-11-15", "the day entered, not today");
 }
 
 /// A mediator or a street-unit operator of the owning organisation works on the case without
@@ -636,6 +695,8 @@ async fn a_write_whose_audit_entry_fails_is_not_saved(db: TestDb) {
     };
     // "VERSION" stands for the case's version when the request is sent.
     let v = "VERSION";
+    let today = satis::platform::time::rome_today().to_string();
+    let today = today.as_str();
     type Write<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
     let writes: Vec<Write> = vec![
         ("case.create", "/cases".into(), {
@@ -646,7 +707,11 @@ async fn a_write_whose_audit_entry_fails_is_not_saved(db: TestDb) {
         (
             "case.phase",
             format!("/cases/{id}/phase"),
-            vec![("to", "identification"), ("version", v)],
+            vec![
+                ("to", "identification"),
+                ("version", v),
+                ("effective_on", today),
+            ],
         ),
         (
             "case.assessment",
@@ -729,7 +794,7 @@ async fn a_write_whose_audit_entry_fails_is_not_saved(db: TestDb) {
         (
             "case.placement_end",
             format!("/placements/{placement}/end"),
-            vec![],
+            vec![("until", today)],
         ),
     ] {
         let before = snapshot(&app).await;
@@ -839,9 +904,21 @@ async fn permits_placements_and_the_workers_desk(db: TestDb) {
     .assert_status(422)
     .assert_contains("Non ci sono posti liberi");
     let placement = scalar(&app, "SELECT id FROM placement").await;
-    app.post_form(&format!("/placements/{placement}/end"), &[])
+    let end = format!("/placements/{placement}/end");
+    // A stay ends on the day entered: not before it began, not without a date.
+    app.post_form(&end, &[]).await.assert_status(422);
+    app.post_form(&end, &[("until", "2026-10-31")])
+        .await
+        .assert_status(422)
+        .assert_contains("non può essere precedente all");
+    app.post_form(&end, &[("until", "2026-11-20")])
         .await
         .assert_status(303);
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM placement WHERE until IS NULL").await,
+        0,
+        "ended on the day entered, not today"
+    );
     app.get("/network/services")
         .await
         .assert_contains("Donne: 1/1");
@@ -905,6 +982,10 @@ async fn retention_erases_identity_after_closure(db: TestDb) {
                 ("to", "closed"),
                 ("reason", "lost_contact"),
                 ("version", &v),
+                (
+                    "effective_on",
+                    &satis::platform::time::rome_today().to_string(),
+                ),
             ],
         )
         .await

@@ -483,6 +483,7 @@ async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {
         &identity,
         arcobaleno,
         op.id,
+        satis::platform::time::rome_today(),
     )
     .await
     .unwrap();
@@ -493,6 +494,7 @@ async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {
         &identity,
         org,
         op.id,
+        satis::platform::time::rome_today(),
     )
     .await
     .unwrap();

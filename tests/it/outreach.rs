@@ -303,6 +303,7 @@ async fn anonymous_contacts_are_recognised_across_outings_and_linked_to_a_case(d
         &identity,
         u.org,
         worker.id,
+        satis::platform::time::rome_today(),
     )
     .await
     .unwrap();
@@ -314,6 +315,7 @@ async fn anonymous_contacts_are_recognised_across_outings_and_linked_to_a_case(d
         &identity,
         elsewhere,
         stranger.id,
+        satis::platform::time::rome_today(),
     )
     .await
     .unwrap();
@@ -489,6 +491,7 @@ async fn interviews_and_accompaniments_are_checked_and_saved_once(db: TestDb) {
         },
         u.org,
         worker.id,
+        satis::platform::time::rome_today(),
     )
     .await
     .unwrap();

@@ -55,6 +55,7 @@ async fn world(app: &TestApp) -> World {
         &identity,
         arcobaleno,
         worker.id,
+        satis::platform::time::rome_today(),
     )
     .await
     .unwrap();

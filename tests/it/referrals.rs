@@ -43,10 +43,17 @@ async fn open_case(app: &TestApp, org: i32, by: i32, names: &str) -> (String, i3
         phone: "+39 333 0000000".into(),
         ..Default::default()
     };
-    let (p, c) =
-        satis::cases::store::open_case(&app.state.db, &app.state.keys, &person, &identity, org, by)
-            .await
-            .unwrap();
+    let (p, c) = satis::cases::store::open_case(
+        &app.state.db,
+        &app.state.keys,
+        &person,
+        &identity,
+        org,
+        by,
+        satis::platform::time::rome_today(),
+    )
+    .await
+    .unwrap();
     (p.code, c.id)
 }
 

@@ -13,6 +13,7 @@ crate::tests![
     a_generated_history_is_counted_right_and_publishes_k_anonymous,
     the_public_open_data_page_explains_and_serves_only_once_published,
     unpublished_open_data_are_explained_not_served,
+    history_entered_after_the_fact_counts_in_its_own_period,
 ];
 
 async fn open(
@@ -35,10 +36,18 @@ async fn open(
         names: names.into(),
         ..Default::default()
     };
-    satis::cases::store::open_case(&app.state.db, &app.state.keys, &person, &identity, org, by)
-        .await
-        .unwrap()
-        .1
+    satis::cases::store::open_case(
+        &app.state.db,
+        &app.state.keys,
+        &person,
+        &identity,
+        org,
+        by,
+        satis::platform::time::rome_today(),
+    )
+    .await
+    .unwrap()
+    .1
 }
 
 async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb) {
@@ -81,6 +90,7 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
                 &current,
                 to,
                 None,
+                satis::platform::time::rome_today(),
                 worker.id,
                 current.version,
             )
@@ -481,7 +491,11 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
             .to_string();
         app.post_form(
             &format!("{case_path}/phase"),
-            &[("to", to), ("version", &version)],
+            &[
+                ("to", to),
+                ("version", &version),
+                ("effective_on", &today.to_string()),
+            ],
         )
         .await
         .assert_status(303);
@@ -659,4 +673,125 @@ async fn unpublished_open_data_are_explained_not_served(db: TestDb) {
     app.get("/dati-aperti/microdati.csv")
         .await
         .assert_status(404);
+}
+
+/// Two people who entered a protection programme in spring 2025, their histories entered
+/// today, the later one first: the report for the first half of 2025 counts both, the second
+/// half and the current period count neither, and the phase history shows the day each step
+/// took effect beside the day it was recorded.
+async fn history_entered_after_the_fact_counts_in_its_own_period(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Ente Storia").await;
+    let worker = app.user("operatrice-storia", Role::CaseWorker, org).await;
+    app.sign_in(&worker).await;
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let histories = [
+        // Entered first, but its protection came later (May).
+        ("2025-01-05", ["2025-01-10", "2025-01-20", "2025-05-20"]),
+        ("2025-02-01", ["2025-02-10", "2025-03-01", "2025-04-15"]),
+    ];
+    let mut ids = Vec::new();
+    for (opened, steps) in histories {
+        let person = satis::cases::store::NewPerson {
+            gender: "female".into(),
+            birth_year: Some(1998),
+            birth_year_estimated: false,
+            presumed_minor: false,
+            nationalities: vec!["NG".into()],
+            languages: vec![],
+            vulnerabilities: String::new(),
+        };
+        let identity = satis::cases::store::Identity {
+            names: format!("Persona {opened}"),
+            ..Default::default()
+        };
+        let (_, c) = satis::cases::store::open_case(
+            &app.state.db,
+            &app.state.keys,
+            &person,
+            &identity,
+            org,
+            worker.id,
+            d(opened),
+        )
+        .await
+        .unwrap();
+        let path = format!("/cases/{}/phase", c.id);
+        // Before the case opened: refused, nothing saved.
+        let version =
+            |body: &str| crate::support::find_value(body, "name=\"version\" value=\"").unwrap();
+        let page = app.get(&format!("/cases/{}", c.id)).await;
+        app.post_form(
+            &path,
+            &[
+                ("to", "identification"),
+                ("version", &version(&page.body)),
+                ("effective_on", "2024-12-31"),
+            ],
+        )
+        .await
+        .assert_status(422)
+        .assert_contains("precedente all");
+        for (to, on) in ["identification", "first_assistance", "protection"]
+            .into_iter()
+            .zip(steps)
+        {
+            let page = app.get(&format!("/cases/{}", c.id)).await;
+            app.post_form(
+                &path,
+                &[
+                    ("to", to),
+                    ("version", &version(&page.body)),
+                    ("effective_on", on),
+                ],
+            )
+            .await
+            .assert_status(303);
+        }
+        ids.push(c.id);
+    }
+    let protection = |r: &satis::stats::ActivityReport| {
+        r.figures
+            .iter()
+            .find(|f| f.key == "protection_programmes")
+            .and_then(|f| f.value)
+    };
+    let first_half = satis::stats::activity(&app.state.db, d("2025-01-01"), d("2025-06-30"), None)
+        .await
+        .unwrap();
+    assert_eq!(protection(&first_half), Some(2));
+    let april = satis::stats::activity(&app.state.db, d("2025-04-01"), d("2025-04-30"), None)
+        .await
+        .unwrap();
+    assert_eq!(protection(&april), Some(1), "one day of effect, one period");
+    let second_half = satis::stats::activity(&app.state.db, d("2025-07-01"), d("2025-12-31"), None)
+        .await
+        .unwrap();
+    assert_eq!(protection(&second_half), Some(0));
+    let today = satis::platform::time::rome_today();
+    let now = satis::stats::activity(&app.state.db, today, today, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        protection(&now),
+        Some(0),
+        "recorded today is not effective today"
+    );
+    // A step before the previous one is refused.
+    let page = app.get(&format!("/cases/{}", ids[0])).await;
+    app.post_form(
+        &format!("/cases/{}/phase", ids[0]),
+        &[
+            ("to", "inclusion"),
+            (
+                "version",
+                &crate::support::find_value(&page.body, "name=\"version\" value=\"").unwrap(),
+            ),
+            ("effective_on", "2025-05-19"),
+        ],
+    )
+    .await
+    .assert_status(422);
+    page.assert_contains("2025-05-20")
+        .assert_contains("Registrato il");
 }

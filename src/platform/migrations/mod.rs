@@ -21,6 +21,7 @@ mod m20261129_000014_tally_period;
 mod m20261129_000015_api;
 mod m20261202_000016_security;
 mod m20261202_000017_list_indexes;
+mod m20261202_000018_effective_dates;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_api::Migration),
             Box::new(m20261202_000016_security::Migration),
             Box::new(m20261202_000017_list_indexes::Migration),
+            Box::new(m20261202_000018_effective_dates::Migration),
         ]
     }
 }

@@ -158,6 +158,8 @@ const DATE_FIELDS: &[&str] = &[
     "report_sent_on",
     "consent_on",
     "spent_on",
+    "effective_on",
+    "withdrawn_on",
 ];
 
 /// The field a date message names (for the API's `error.field`).
@@ -181,6 +183,8 @@ pub fn date_error(name: &str) -> &'static str {
         "report_sent_on" => "error-date-report-sent-on",
         "consent_on" => "error-date-consent-on",
         "spent_on" => "error-date-spent-on",
+        "effective_on" => "error-date-effective-on",
+        "withdrawn_on" => "error-date-withdrawn-on",
         _ => "network-error-date",
     }
 }
