@@ -43,7 +43,7 @@ async fn hand_sql(
         (
             "hotline_cases",
             format!(
-                "SELECT COUNT(*) FROM hotline_contact WHERE relevance = 'pertinent' AND previous_contact_id IS NULL AND started_at >= {} AND started_at < {}",
+                "SELECT COUNT(*) FROM hotline_contact h WHERE h.relevance = 'pertinent' AND h.started_at >= {} AND h.started_at < {} AND NOT EXISTS (SELECT 1 FROM hotline_contact e WHERE e.situation_id = h.situation_id AND e.relevance = 'pertinent' AND (e.started_at < h.started_at OR (e.started_at = h.started_at AND e.id < h.id)))",
                 p(1),
                 p(2)
             ),
@@ -70,7 +70,7 @@ async fn hand_sql(
         (
             "emergency_reception",
             format!(
-                "SELECT COUNT(DISTINCT c.person_id) FROM placement pl JOIN case_file c ON c.id = pl.case_id WHERE pl.emergency = TRUE AND pl.since >= {} AND pl.since <= {}",
+                "SELECT COUNT(DISTINCT c.person_id) FROM placement pl JOIN case_file c ON c.id = pl.case_id WHERE pl.emergency = TRUE AND (pl.until IS NULL OR pl.until >= {}) AND pl.since <= {}",
                 p(1),
                 p(2)
             ),
@@ -79,11 +79,11 @@ async fn hand_sql(
         (
             "protection_programmes",
             format!(
-                "SELECT COUNT(DISTINCT c.person_id) FROM case_phase ch JOIN case_file c ON c.id = ch.case_id WHERE ch.to_phase = 'protection' AND ch.at >= {} AND ch.at < {}",
+                "SELECT COUNT(DISTINCT c.person_id) FROM case_phase ch JOIN case_file c ON c.id = ch.case_id WHERE ch.to_phase = 'protection' AND ch.effective_on >= {} AND ch.effective_on <= {}",
                 p(1),
                 p(2)
             ),
-            &ts,
+            &days,
         ),
         (
             "accompaniments",
@@ -116,7 +116,7 @@ async fn hand_sql(
     // The same breakdowns the report gives, grouped by the database.
     for sql in [
         format!(
-            "SELECT province, exploitation_forms, labour_sector, COUNT(*) FROM hotline_contact WHERE relevance = 'pertinent' AND previous_contact_id IS NULL AND started_at >= {} AND started_at < {} GROUP BY province, exploitation_forms, labour_sector",
+            "SELECT h.province, h.exploitation_forms, h.labour_sector, COUNT(*) FROM hotline_contact h WHERE h.relevance = 'pertinent' AND h.started_at >= {} AND h.started_at < {} AND NOT EXISTS (SELECT 1 FROM hotline_contact e WHERE e.situation_id = h.situation_id AND e.relevance = 'pertinent' AND (e.started_at < h.started_at OR (e.started_at = h.started_at AND e.id < h.id))) GROUP BY h.province, h.exploitation_forms, h.labour_sector",
             p(1),
             p(2)
         ),

@@ -198,6 +198,8 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         left -= n;
         out.hotline_contacts += n;
     }
+    // Each generated contact is a situation of its own.
+    crate::hotline::store::own_situations(db).await?;
 
     // Outings and their tallies: 2 million people met in all.
     step("outings");
@@ -355,6 +357,9 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
                     to_phase: Set(phases[k].into()),
                     reason: Set((k == 5).then(|| "autonomy".into())),
                     at: Set(*at + Duration::days(30 * k as i64)),
+                    effective_on: Set(Some(crate::platform::time::rome_date(
+                        *at + Duration::days(30 * k as i64),
+                    ))),
                     by_user: Set(0),
                     ..Default::default()
                 });

@@ -159,6 +159,11 @@ pub struct ContactIn {
     #[schemars(extend("items" = {"type": "string", "enum": rules::OUTCOMES}))]
     pub outcomes: Vec<String>,
     pub notes: Option<String>,
+    /// `new`: a new situation (a different case, even from a known caller); `follow_up`: a
+    /// follow-up of the caller's latest earlier contact (same caller reference or phone).
+    /// Absent: a known caller's contact follows up their latest earlier one.
+    #[schemars(extend("enum" = ["new", "follow_up"]))]
+    pub situation: Option<String>,
 }
 
 impl ContactIn {
@@ -172,6 +177,9 @@ impl ContactIn {
         }
         if let Some(k) = &self.labour_sector {
             api::one_of(k, LABOUR_SECTORS, "labour_sector")?;
+        }
+        if let Some(k) = &self.situation {
+            api::one_of(k, &["new", "follow_up"], "situation")?;
         }
         api::all_of(&self.reasons, rules::REASONS, "reasons")?;
         api::all_of(
@@ -196,6 +204,7 @@ impl ContactIn {
             ("province", &self.province),
             ("municipality", &self.municipality),
             ("notes", &self.notes),
+            ("situation", &self.situation),
         ] {
             if let Some(val) = val {
                 put(k, val);

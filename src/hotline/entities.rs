@@ -27,6 +27,12 @@ pub mod contact {
         pub relevance: String,
         /// The earlier contact this one follows up (same caller).
         pub previous_contact_id: Option<i32>,
+        /// The situation (case) the contact belongs to: the id of its first contact. Set on
+        /// insert ([`crate::hotline::store::add_contact`]).
+        pub situation_id: Option<i32>,
+        /// The operator said this is a new situation (not a follow-up), so it never joins an
+        /// earlier contact's situation, even one entered later.
+        pub new_situation: bool,
         /// A pseudonymous reference the operators give a caller.
         pub caller_ref: Option<String>,
         /// Blind index of the caller's phone number: the number itself is never stored.

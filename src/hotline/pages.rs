@@ -346,6 +346,7 @@ pub(crate) fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::
         mediator_used: Set(false),
         relevance: Set(relevance.to_owned()),
         previous_contact_id: Set(None),
+        new_situation: Set(false),
         caller_ref: Set(None),
         phone_index: Set(None),
         reasons: Set(String::new()),
@@ -411,14 +412,24 @@ pub(crate) async fn read_contact(
     let digits = rules::phone_key(&f.get("phone"));
     let phone_index =
         (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
-    let previous = store::latest_of_caller(
+    // The caller's latest earlier contact: what a follow-up links to. The operator says
+    // whether this is a new situation (a different case, even from a known caller) or a
+    // follow-up; left unsaid, a known caller's contact follows up their latest one.
+    let earlier = store::latest_of_caller(
         &state.db,
         org,
         caller_ref.as_deref(),
         phone_index.as_deref(),
+        started,
     )
     .await
     .map_err(|_| "error-500")?;
+    let previous = match f.get("situation").as_str() {
+        "new" => None,
+        "follow_up" => Some(earlier.ok_or("hotline-error-no-earlier-contact")?),
+        "" => earlier,
+        _ => return Err("error-400"),
+    };
     let forms = codes(
         f.all("exploitation_forms"),
         crate::cases::rules::EXPLOITATION_FORMS,
@@ -449,6 +460,7 @@ pub(crate) async fn read_contact(
     c.language = Set(language);
     c.mediator_used = Set(f.checked("mediator_used"));
     c.previous_contact_id = Set(previous.map(|p| p.id));
+    c.new_situation = Set(f.get("situation") == "new");
     c.caller_ref = Set(caller_ref);
     c.phone_index = Set(phone_index);
     c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);

@@ -13,11 +13,99 @@ use crate::platform::crypto::KeyRing;
 pub const NOTES: &str = "hotline_contact.notes";
 pub const SHIFT_NOTE: &str = "shift_note.text";
 
+/// Saves a contact in its situation: the situation of the contact it follows up, or a new
+/// one of its own.
 pub async fn add_contact(
     db: &impl ConnectionTrait,
-    c: contact::ActiveModel,
+    mut c: contact::ActiveModel,
 ) -> Result<contact::Model, DbErr> {
-    c.insert(db).await
+    let previous = match &c.previous_contact_id {
+        sea_orm::ActiveValue::Set(Some(p)) | sea_orm::ActiveValue::Unchanged(Some(p)) => {
+            contact::Entity::find_by_id(*p).one(db).await?
+        }
+        _ => None,
+    };
+    c.situation_id = Set(previous.map(|p| p.situation_id.unwrap_or(p.id)));
+    let mut saved = c.insert(db).await?;
+    if saved.situation_id.is_none() {
+        let mut own = saved.into_active_model();
+        own.situation_id = Set(Some(*own.id.as_ref()));
+        saved = own.update(db).await?;
+    }
+    if !saved.new_situation {
+        relink_later(db, &saved).await?;
+    }
+    Ok(saved)
+}
+
+/// A contact entered after the fact takes its place in time: the caller's next contact, if it
+/// followed up the contact before this one (or started a situation by default, nobody having
+/// said "new"), now follows up this one, and a situation it started joins this one's. Entering
+/// contacts out of order so gives the same situations as entering them in time order.
+async fn relink_later(db: &impl ConnectionTrait, c: &contact::Model) -> Result<(), DbErr> {
+    let mut any = Condition::any();
+    if let Some(r) = &c.caller_ref {
+        any = any.add(contact::Column::CallerRef.eq(r.clone()));
+    }
+    if let Some(p) = &c.phone_index {
+        any = any.add(contact::Column::PhoneIndex.eq(p.clone()));
+    }
+    if c.caller_ref.is_none() && c.phone_index.is_none() {
+        return Ok(());
+    }
+    let Some(next) = contact::Entity::find()
+        .filter(any)
+        .filter(contact::Column::OrganisationId.eq(c.organisation_id))
+        .filter(contact::Column::Id.ne(c.id))
+        .filter(
+            Condition::any()
+                .add(contact::Column::StartedAt.gt(c.started_at))
+                .add(
+                    Condition::all()
+                        .add(contact::Column::StartedAt.eq(c.started_at))
+                        .add(contact::Column::Id.gt(c.id)),
+                ),
+        )
+        .order_by_asc(contact::Column::StartedAt)
+        .order_by_asc(contact::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let situation = c.situation_id.unwrap_or(c.id);
+    match next.previous_contact_id {
+        // It followed up the same contact this one follows up (or none, by default): it
+        // follows this one now.
+        p if p == c.previous_contact_id && !next.new_situation => {
+            contact::Entity::update_many()
+                .col_expr(contact::Column::PreviousContactId, Expr::value(c.id))
+                .filter(contact::Column::Id.eq(next.id))
+                .exec(db)
+                .await?;
+            if p.is_none() {
+                // The situation it started by default is this one's.
+                let old = next.situation_id.unwrap_or(next.id);
+                contact::Entity::update_many()
+                    .col_expr(contact::Column::SituationId, Expr::value(situation))
+                    .filter(contact::Column::SituationId.eq(old))
+                    .exec(db)
+                    .await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Gives every contact saved without a situation (bulk-loaded data) a situation of its own.
+pub async fn own_situations(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    contact::Entity::update_many()
+        .col_expr(contact::Column::SituationId, Expr::col(contact::Column::Id))
+        .filter(contact::Column::SituationId.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn contact(db: &impl ConnectionTrait, id: i32) -> Result<Option<contact::Model>, DbErr> {
@@ -101,12 +189,14 @@ pub async fn same_caller(
         .await
 }
 
-/// The latest earlier contact of a caller (to mark a new one as a follow-up).
+/// The caller's latest contact *before* `before` (to suggest, or link, a follow-up: a contact
+/// entered after the fact never follows one that came later).
 pub async fn latest_of_caller(
     db: &impl ConnectionTrait,
     org: i32,
     caller_ref: Option<&str>,
     phone_index: Option<&str>,
+    before: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<contact::Model>, DbErr> {
     let mut any = Condition::any();
     if let Some(r) = caller_ref {
@@ -121,7 +211,9 @@ pub async fn latest_of_caller(
     contact::Entity::find()
         .filter(any)
         .filter(contact::Column::OrganisationId.eq(org))
+        .filter(contact::Column::StartedAt.lt(before))
         .order_by_desc(contact::Column::StartedAt)
+        .order_by_desc(contact::Column::Id)
         .one(db)
         .await
 }

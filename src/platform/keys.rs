@@ -460,7 +460,7 @@ pub const PLAIN_TEXT: &[PlainText] = &[
     },
     PlainText {
         table: "case_phase",
-        columns: &["at"],
+        columns: &["at", "effective_on"],
         why: TIMES,
     },
     PlainText {

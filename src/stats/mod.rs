@@ -72,6 +72,7 @@ pub async fn activity(
     province: Option<&str>,
 ) -> Result<ActivityReport, DbErr> {
     let keep = |p: &str| province.is_none_or(|x| x == p);
+    let n = |s: usize| i64::try_from(s).unwrap_or(i64::MAX);
     // Italian days: 00:00–24:00 in Rome.
     let (start, end) = crate::platform::time::rome_days(from, to);
     let orgs = crate::network::store::organisations(db).await?;
@@ -81,6 +82,19 @@ pub async fn activity(
             .and_then(|o| o.province.clone())
             .unwrap_or_else(|| "—".into())
     };
+
+    // 1b. Hotline calls that were not cases: non-pertinent and nuisance, never counted above.
+    let mut other_calls = 0i64;
+    let mut ob = BTreeMap::new();
+    for (relevance, prov, n) in queries::hotline_other_calls(db, start, end).await? {
+        let prov = prov.unwrap_or_else(|| "—".into());
+        if !keep(&prov) {
+            continue;
+        }
+        other_calls += n;
+        add(&mut ob, "relevance", &relevance, n);
+        add(&mut ob, "province", &prov, n);
+    }
 
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
     let mut hotline_total = 0i64;
@@ -125,16 +139,32 @@ pub async fn activity(
             .unwrap_or_else(|_| "—".into())
     };
 
-    // 4. Emergency and first reception: people placed in an emergency bed in the period.
+    // 4. Emergency and first reception ("hanno fatto ricorso"): people who used an emergency
+    // bed in the period (a stay overlapping it), each once; beside it, how many of them
+    // entered in the period.
     let mut emergency_people = BTreeSet::new();
+    let mut entered = BTreeSet::new();
     let mut eb = BTreeMap::new();
-    for p in queries::emergency_people(db, from, to).await? {
+    for (p, began_in_period) in queries::emergency_people(db, from, to).await? {
         let prov = org_province(p.owner_org);
-        if keep(&prov) && emergency_people.insert(p.person_id) {
+        if !keep(&prov) {
+            continue;
+        }
+        if began_in_period {
+            entered.insert(p.person_id);
+        }
+        if emergency_people.insert(p.person_id) {
             count(&mut eb, "province", &prov);
             person_dims(&p, &mut eb);
         }
     }
+    add(&mut eb, "entry", "entered", n(entered.len()));
+    add(
+        &mut eb,
+        "entry",
+        "continuing",
+        n(emergency_people.len()) - n(entered.len()),
+    );
 
     // 5. Protection programmes: people whose case entered the protection phase.
     let mut protected = BTreeSet::new();
@@ -219,7 +249,6 @@ pub async fn activity(
         }
     }
 
-    let n = |s: usize| i64::try_from(s).unwrap_or(i64::MAX);
     Ok(ActivityReport {
         from,
         to,
@@ -229,6 +258,11 @@ pub async fn activity(
                 key: "hotline_cases",
                 value: Some(hotline_total),
                 breakdown: flatten(hb),
+            },
+            Figure {
+                key: "hotline_other_calls",
+                value: Some(other_calls),
+                breakdown: flatten(ob),
             },
             Figure {
                 key: "street_unit_contacts",

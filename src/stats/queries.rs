@@ -33,13 +33,31 @@ async fn rows(db: &impl ConnectionTrait, q: &SelectStatement) -> Result<Vec<Quer
     db.query_all(q).await
 }
 
-/// First pertinent hotline contacts in `[start, end)`: (forms, province, labour sector, count).
+/// Hotline cases in `[start, end)`: each situation counted once, at its first pertinent
+/// contact (an earlier non-pertinent call of the same situation does not hide it, a follow-up
+/// does not count again, a new situation from a known caller is a case of its own):
+/// (forms, province, labour sector, count) of those first pertinent contacts.
 pub async fn hotline_first_pertinent(
     db: &impl ConnectionTrait,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<(String, Option<String>, Option<String>, i64)>, DbErr> {
     let t = "hotline_contact";
+    // An earlier pertinent contact of the same situation (earlier in time, or at the same
+    // instant with a smaller id).
+    let earlier = Query::select()
+        .expr(Expr::val(1))
+        .from_as(a(t), a("e"))
+        .and_where(col("e", "situation_id").equals((a(t), a("situation_id"))))
+        .and_where(col("e", "relevance").eq("pertinent"))
+        .and_where(
+            col("e", "started_at")
+                .lt(col(t, "started_at"))
+                .or(col("e", "started_at")
+                    .equals((a(t), a("started_at")))
+                    .and(col("e", "id").lt(col(t, "id")))),
+        )
+        .to_owned();
     let q = Query::select()
         .expr(col(t, "exploitation_forms"))
         .expr(col(t, "province"))
@@ -47,9 +65,9 @@ pub async fn hotline_first_pertinent(
         .expr(Func::count(col(t, "id")))
         .from(a(t))
         .and_where(col(t, "relevance").eq("pertinent"))
-        .and_where(col(t, "previous_contact_id").is_null())
         .and_where(col(t, "started_at").gte(start))
         .and_where(col(t, "started_at").lt(end))
+        .and_where(Expr::exists(earlier).not())
         .group_by_col((a(t), a("exploitation_forms")))
         .group_by_col((a(t), a("province")))
         .group_by_col((a(t), a("labour_sector")))
@@ -61,6 +79,36 @@ pub async fn hotline_first_pertinent(
             opt_text(&r, 1)?,
             opt_text(&r, 2)?,
             int(&r, 3)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Hotline contacts in `[start, end)` that were not cases: (relevance, province, count) of
+/// the non-pertinent and nuisance calls.
+pub async fn hotline_other_calls(
+    db: &impl ConnectionTrait,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(String, Option<String>, i64)>, DbErr> {
+    let t = "hotline_contact";
+    let q = Query::select()
+        .expr(col(t, "relevance"))
+        .expr(col(t, "province"))
+        .expr(Func::count(col(t, "id")))
+        .from(a(t))
+        .and_where(col(t, "relevance").ne("pertinent"))
+        .and_where(col(t, "started_at").gte(start))
+        .and_where(col(t, "started_at").lt(end))
+        .group_by_col((a(t), a("relevance")))
+        .group_by_col((a(t), a("province")))
+        .to_owned();
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        out.push((
+            opt_text(&r, 0)?.unwrap_or_default(),
+            opt_text(&r, 1)?,
+            int(&r, 2)?,
         ));
     }
     Ok(out)
@@ -107,24 +155,36 @@ fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
     })
 }
 
-/// People placed in an emergency bed with the placement starting in `[from, to]`, in order.
+/// People who used an emergency bed in `[from, to]` (a stay overlapping the period: begun
+/// on or before its last day, not ended before its first), in order, each row with whether
+/// that stay began in the period.
 pub async fn emergency_people(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<PersonRow>, DbErr> {
+) -> Result<Vec<(PersonRow, bool)>, DbErr> {
     let mut q = Query::select();
     q.from(a("placement")).inner_join(
         a("case_file"),
         col("case_file", "id").equals((a("placement"), a("case_id"))),
     );
     person_columns(&mut q);
+    q.expr(col("placement", "since"));
     q.and_where(col("placement", "emergency").eq(true))
-        .and_where(col("placement", "since").gte(from))
         .and_where(col("placement", "since").lte(to))
+        .and_where(
+            col("placement", "until")
+                .is_null()
+                .or(col("placement", "until").gte(from)),
+        )
         .order_by((a("placement"), a("since")), Order::Asc)
         .order_by((a("placement"), a("id")), Order::Asc);
-    rows(db, &q).await?.iter().map(person_row).collect()
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        let since: NaiveDate = r.try_get_by_index(7)?;
+        out.push((person_row(&r)?, since >= from));
+    }
+    Ok(out)
 }
 
 /// People whose case entered `phase` with effect on an Italian day in `[from, to]`, in order

@@ -5,9 +5,10 @@
 use satis::platform::policy::Role;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestDb, count_rows};
+use crate::support::{TestApp, TestDb, count_rows, scalar};
 
 crate::tests![
+    hotline_cases_are_situations_counted_at_their_first_pertinent_contact,
     only_a_valid_token_with_its_scope_and_role_gets_in,
     hotline_contacts_are_created_once_and_updated_only_if_unchanged,
     another_organisations_records_are_refused_and_audited,
@@ -1061,4 +1062,113 @@ async fn every_operation_answers_every_role_as_the_policy_says(db: TestDb) {
             }
         }
     }
+}
+
+/// The seed counts *casi*: situations, not callers nor calls. Entered through the API, in
+/// two orders, the same month of calls gives the same cases: a permit question followed by a
+/// disclosure is one case (counted at the disclosure), a known caller's different situation is
+/// a new case, follow-ups are not counted again, a call entered after the fact takes its place
+/// in time, and non-pertinent or nuisance calls are counted apart.
+async fn hotline_cases_are_situations_counted_at_their_first_pertinent_contact(db: TestDb) {
+    let app = db.app().await;
+    let (_, token) = hotline(&app, "Numero Verde", "centralino").await;
+    let calls: Vec<(&str, &str, &str, Option<&str>)> = vec![
+        // (caller, started at (Italian time), relevance, situation)
+        ("A", "2025-03-10T10:00:00+01:00", "not_pertinent", None),
+        ("A", "2025-03-12T10:00:00+01:00", "pertinent", None),
+        ("A", "2025-03-20T10:00:00+01:00", "pertinent", Some("new")),
+        (
+            "A",
+            "2025-03-25T10:00:00+01:00",
+            "pertinent",
+            Some("follow_up"),
+        ),
+        ("B", "2025-03-05T23:30:00+01:00", "pertinent", None),
+        ("B", "2025-03-15T00:30:00+01:00", "pertinent", None),
+        ("C", "2025-03-18T09:00:00+01:00", "nuisance", None),
+    ];
+    let post = |caller: &'static str,
+                at: &'static str,
+                relevance: &'static str,
+                situation: Option<&'static str>| {
+        let mut body = json!({
+            "channel": "phone",
+            "relevance": relevance,
+            "caller_ref": caller,
+            "started_at": at,
+            "duration_minutes": 5,
+            "province": "FI",
+        });
+        if relevance == "pertinent" {
+            body["exploitation_forms"] = json!(["labour"]);
+            body["labour_sector"] = json!("agriculture");
+        }
+        if let Some(s) = situation {
+            body["situation"] = json!(s);
+        }
+        body
+    };
+    // B's two calls entered the wrong way round: the later one first.
+    let order = [0usize, 1, 2, 3, 5, 4, 6];
+    for i in order {
+        let (caller, at, relevance, situation) = calls[i];
+        let r = app
+            .api(
+                "POST",
+                "/api/v1/hotline/contacts",
+                &token,
+                Some(&post(caller, at, relevance, situation)),
+                &[],
+            )
+            .await;
+        r.assert_status(201);
+    }
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let report = satis::stats::activity(&app.state.db, d("2025-03-01"), d("2025-03-31"), None)
+        .await
+        .unwrap();
+    let figure = |key: &str| {
+        report
+            .figures
+            .iter()
+            .find(|f| f.key == key)
+            .and_then(|f| f.value)
+    };
+    // A: one case at the disclosure of 12 March, one new situation on 20 March; B: one.
+    assert_eq!(figure("hotline_cases"), Some(3));
+    assert_eq!(figure("hotline_other_calls"), Some(2));
+    // Counted at the first pertinent contact: the period of 11–31 March still holds A's
+    // first case (its first call, not pertinent, is outside it) and B's is counted on 5 March.
+    let later = satis::stats::activity(&app.state.db, d("2025-03-11"), d("2025-03-31"), None)
+        .await
+        .unwrap();
+    let later_cases = later
+        .figures
+        .iter()
+        .find(|f| f.key == "hotline_cases")
+        .and_then(|f| f.value);
+    assert_eq!(later_cases, Some(2), "A's two cases; B began on 5 March");
+    // B's later call follows up the earlier one, though entered first.
+    let follow: i64 = scalar(
+        &app,
+        "SELECT COUNT(*) FROM hotline_contact WHERE caller_ref = 'B' AND previous_contact_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(follow, 1);
+    // A follow-up needs an earlier contact of the caller.
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&post(
+                "D",
+                "2025-03-26T10:00:00+01:00",
+                "pertinent",
+                Some("follow_up"),
+            )),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
 }

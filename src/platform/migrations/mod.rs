@@ -22,6 +22,7 @@ mod m20261129_000015_api;
 mod m20261202_000016_security;
 mod m20261202_000017_list_indexes;
 mod m20261202_000018_effective_dates;
+mod m20261202_000019_situations;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_security::Migration),
             Box::new(m20261202_000017_list_indexes::Migration),
             Box::new(m20261202_000018_effective_dates::Migration),
+            Box::new(m20261202_000019_situations::Migration),
         ]
     }
 }
