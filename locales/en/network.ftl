@@ -85,3 +85,5 @@ bed-kind-women-with-children = Women with children
 bed-kind-transgender = Transgender people
 network-active = Service active
 network-inactive = not active
+network-excluded-from-stats = Test or training organisation
+network-excluded-from-stats-hint = Its records enter no statistic, activity report or open data.

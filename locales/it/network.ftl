@@ -85,3 +85,5 @@ bed-kind-women-with-children = Donne con minori
 bed-kind-transgender = Persone transgender
 network-active = Servizio attivo
 network-inactive = non attivo
+network-excluded-from-stats = Organizzazione di prova o di formazione
+network-excluded-from-stats-hint = I suoi dati non entrano in nessuna statistica, nel resoconto delle attività né negli open data.

@@ -161,8 +161,7 @@ pub struct ContactIn {
     pub notes: Option<String>,
     /// `new`: a new situation (a different case, even from a known caller); `follow_up`: a
     /// follow-up of the caller's latest earlier contact (same caller reference or phone).
-    /// Absent: a known caller's contact follows up their latest earlier one.
-    #[schemars(extend("enum" = ["new", "follow_up"]))]
+    /// Absent or null: a known caller's contact follows up their latest earlier one.
     pub situation: Option<String>,
 }
 

@@ -24,6 +24,8 @@ pub mod organisation {
         /// Registered in the second section of the register of bodies working for immigrants.
         pub register_section2: bool,
         pub register_number: Option<String>,
+        /// A test or training organisation: its records are left out of every figure.
+        pub excluded_from_stats: bool,
     }
     no_relations!();
 }

@@ -351,7 +351,15 @@ pub async fn update_organisation(
         .take(40)
         .collect::<String>();
     let section2 = f.checked("register_section2");
+    // Only who edits the whole region (administrators) marks an organisation as a test or
+    // training one, whose records no figure counts; a coordinator's form keeps the flag.
+    let excluded = if may_act_in_province(&me.actor, Permission::EditNetwork, None) {
+        f.checked("excluded_from_stats")
+    } else {
+        org.excluded_from_stats
+    };
     let mut am = org.into_active_model();
+    am.excluded_from_stats = Set(excluded);
     am.kind = Set(kind.clone());
     am.province = Set(province.clone());
     am.is_public = Set(f.checked("is_public"));
@@ -365,8 +373,13 @@ pub async fn update_organisation(
         Entry::new(Some(&me.actor), "organisation.update", "organisation")
             .record(id)
             .reason(format!(
-                "{kind}, {}",
-                province.unwrap_or_else(|| "—".into())
+                "{kind}, {}{}",
+                province.unwrap_or_else(|| "—".into()),
+                if excluded {
+                    ", excluded from statistics"
+                } else {
+                    ""
+                }
             )),
     )
     .await?;

@@ -455,8 +455,20 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
+    // Test or training organisations' cases are published by no figure.
+    let excluded: std::collections::HashSet<i32> =
+        crate::network::entities::organisation::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|o| o.excluded_from_stats)
+            .map(|o| o.id)
+            .collect();
     let mut out = Vec::new();
     for c in crate::cases::entities::case::Entity::find().all(db).await? {
+        if excluded.contains(&c.owner_org) {
+            continue;
+        }
         let Some(p) = people.get(&c.person_id) else {
             continue;
         };

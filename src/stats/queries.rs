@@ -29,6 +29,24 @@ fn opt_text(row: &QueryResult, i: usize) -> Result<Option<String>, DbErr> {
     row.try_get_by_index::<Option<String>>(i)
 }
 
+/// The organisations whose records no figure counts (test or training organisations).
+fn excluded_orgs() -> SelectStatement {
+    Query::select()
+        .expr(col("organisation", "id"))
+        .from(a("organisation"))
+        .and_where(col("organisation", "excluded_from_stats").eq(true))
+        .to_owned()
+}
+
+/// The services of those organisations.
+fn excluded_services() -> SelectStatement {
+    Query::select()
+        .expr(col("network_service", "id"))
+        .from(a("network_service"))
+        .and_where(col("network_service", "organisation_id").in_subquery(excluded_orgs()))
+        .to_owned()
+}
+
 async fn rows(db: &impl ConnectionTrait, q: &SelectStatement) -> Result<Vec<QueryResult>, DbErr> {
     db.query_all(q).await
 }
@@ -68,6 +86,7 @@ pub async fn hotline_first_pertinent(
         .and_where(col(t, "started_at").gte(start))
         .and_where(col(t, "started_at").lt(end))
         .and_where(Expr::exists(earlier).not())
+        .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
         .group_by_col((a(t), a("exploitation_forms")))
         .group_by_col((a(t), a("province")))
         .group_by_col((a(t), a("labour_sector")))
@@ -100,6 +119,7 @@ pub async fn hotline_other_calls(
         .and_where(col(t, "relevance").ne("pertinent"))
         .and_where(col(t, "started_at").gte(start))
         .and_where(col(t, "started_at").lt(end))
+        .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
         .group_by_col((a(t), a("relevance")))
         .group_by_col((a(t), a("province")))
         .to_owned();
@@ -171,6 +191,7 @@ pub async fn emergency_people(
     person_columns(&mut q);
     q.expr(col("placement", "since"));
     q.and_where(col("placement", "emergency").eq(true))
+        .and_where(col("case_file", "owner_org").not_in_subquery(excluded_orgs()))
         .and_where(col("placement", "since").lte(to))
         .and_where(
             col("placement", "until")
@@ -203,6 +224,7 @@ pub async fn people_entering(
     );
     person_columns(&mut q);
     q.and_where(col("case_phase", "to_phase").eq(phase))
+        .and_where(col("case_file", "owner_org").not_in_subquery(excluded_orgs()))
         .and_where(col("case_phase", "effective_on").gte(from))
         .and_where(col("case_phase", "effective_on").lte(to))
         .order_by((a("case_phase"), a("effective_on")), Order::Asc)
@@ -222,6 +244,7 @@ pub async fn people_met_by_unit(
         .from(a("outing"))
         .and_where(col("outing", "started_at").gte(start))
         .and_where(col("outing", "started_at").lt(end))
+        .and_where(col("outing", "organisation_id").not_in_subquery(excluded_orgs()))
         .group_by_col((a("outing"), a("service_id")))
         .to_owned();
     let mut out = Vec::new();
@@ -255,6 +278,7 @@ pub async fn tallies_by_unit(
         .from(a(t))
         .and_where(col(t, "started_at").gte(start))
         .and_where(col(t, "started_at").lt(end))
+        .and_where(col(t, "service_id").not_in_subquery(excluded_services()))
         .group_by_col((a("outing_count"), a("dimension")))
         .group_by_col((a("outing_count"), a("value")));
     let mut out = Vec::new();
@@ -283,6 +307,7 @@ pub async fn interviews_by_desk(
         .from(a(t))
         .and_where(col(t, "held_on").gte(from))
         .and_where(col(t, "held_on").lte(to))
+        .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
         .group_by_col((a(t), a("service_id")))
         .group_by_col((a(t), a("outcome")))
         .to_owned();
@@ -323,6 +348,7 @@ pub async fn accompaniments(
         .left_join(a("case_file"), col("case_file", "id").eq(case_of))
         .and_where(col(t, "happened_on").gte(from))
         .and_where(col(t, "happened_on").lte(to))
+        .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
         .order_by((a(t), a("happened_on")), Order::Asc)
         .order_by((a(t), a("id")), Order::Asc)
         .to_owned();

@@ -14,6 +14,7 @@ crate::tests![
     the_public_open_data_page_explains_and_serves_only_once_published,
     unpublished_open_data_are_explained_not_served,
     history_entered_after_the_fact_counts_in_its_own_period,
+    a_test_organisations_records_enter_no_figure,
 ];
 
 async fn open(
@@ -794,4 +795,95 @@ async fn history_entered_after_the_fact_counts_in_its_own_period(db: TestDb) {
     .assert_status(422);
     page.assert_contains("2025-05-20")
         .assert_contains("Registrato il");
+}
+
+/// A training organisation's practice records (a hotline case, a person in protection) are
+/// left out of every figure once an administrator marks it (coordinators are not offered
+/// the flag, and their form keeps it as it is).
+async fn a_test_organisations_records_enter_no_figure(db: TestDb) {
+    let app = db.app().await;
+    let real = app.organisation("Ente Vero").await;
+    let training = app.organisation("Ente Formazione").await;
+    let today = satis::platform::time::rome_today();
+    for org in [real, training] {
+        let op = app
+            .user(&format!("op-{org}"), Role::HotlineOperator, org)
+            .await;
+        let token = app.token(&op, org, &["hotline:write"]).await;
+        app.api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&serde_json::json!({
+                "channel": "phone",
+                "relevance": "pertinent",
+                "exploitation_forms": ["sexual"],
+                "province": "FI",
+            })),
+            &[],
+        )
+        .await
+        .assert_status(201);
+        let worker = app.user(&format!("cw-{org}"), Role::CaseWorker, org).await;
+        let mut case = open(&app, org, worker.id, &format!("Persona {org}"), 1990).await;
+        for to in [
+            satis::cases::rules::Phase::Identification,
+            satis::cases::rules::Phase::FirstAssistance,
+            satis::cases::rules::Phase::Protection,
+        ] {
+            satis::cases::store::change_phase(
+                &app.state.db,
+                &case,
+                to,
+                None,
+                today,
+                worker.id,
+                case.version,
+            )
+            .await
+            .unwrap();
+            case = satis::cases::store::case(&app.state.db, case.id)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+    let figures = |r: &satis::stats::ActivityReport| {
+        ["hotline_cases", "protection_programmes"]
+            .map(|k| r.figures.iter().find(|f| f.key == k).and_then(|f| f.value))
+    };
+    let before = satis::stats::activity(&app.state.db, today, today, None)
+        .await
+        .unwrap();
+    assert_eq!(figures(&before), [Some(2), Some(2)]);
+    // An administrator marks the training organisation.
+    let admin_org = app.organisation("Regione Toscana").await;
+    let admin = app.user("admin-stat", Role::Administrator, admin_org).await;
+    app.sign_in(&admin).await;
+    app.post_form(
+        &format!("/network/organisations/{training}"),
+        &[
+            ("kind", "ngo"),
+            ("province", "FI"),
+            ("excluded_from_stats", "1"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let after = satis::stats::activity(&app.state.db, today, today, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        figures(&after),
+        [Some(1), Some(1)],
+        "only the real organisation's"
+    );
+    let published = satis::stats::open_data::records(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        published.len(),
+        1,
+        "the open data hold the real organisation's case only"
+    );
 }

@@ -23,6 +23,7 @@ mod m20261202_000016_security;
 mod m20261202_000017_list_indexes;
 mod m20261202_000018_effective_dates;
 mod m20261202_000019_situations;
+mod m20261202_000020_test_organisations;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_list_indexes::Migration),
             Box::new(m20261202_000018_effective_dates::Migration),
             Box::new(m20261202_000019_situations::Migration),
+            Box::new(m20261202_000020_test_organisations::Migration),
         ]
     }
 }
