@@ -88,7 +88,7 @@ async fn hand_sql(
         (
             "accompaniments",
             format!(
-                "SELECT COUNT(DISTINCT COALESCE('p' || cf.person_id, 'c' || a.contact_id, 'r' || a.id)) FROM accompaniment a LEFT JOIN outreach_contact oc ON oc.id = a.contact_id LEFT JOIN case_file cf ON cf.id = COALESCE(a.case_id, oc.case_id) WHERE a.happened_on >= {} AND a.happened_on <= {}",
+                "SELECT COUNT(DISTINCT COALESCE('p' || cf.person_id, 'c' || a.contact_id, 'r' || a.id)) FROM accompaniment a LEFT JOIN outreach_contact oc ON oc.id = a.contact_id LEFT JOIN case_file cf ON cf.id = COALESCE(a.case_id, oc.case_id) WHERE a.service_kind IN ('health', 'social') AND a.outcome = 'done' AND a.happened_on >= {} AND a.happened_on <= {}",
                 p(1),
                 p(2)
             ),

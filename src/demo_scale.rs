@@ -39,6 +39,7 @@ pub struct Generated {
     pub people: usize,
     pub projects: usize,
     pub interviews: usize,
+    /// People accompanied to a health or social service (the report's figure).
     pub accompaniments: usize,
 }
 
@@ -438,7 +439,16 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
             });
         }
         out.interviews += talks.len();
-        out.accompaniments += trips.len();
+        // The figure counts the people accompanied to health or social services.
+        out.accompaniments += trips
+            .iter()
+            .filter(|t| {
+                matches!(
+                    &t.service_kind,
+                    sea_orm::ActiveValue::Set(k) if k == "health" || k == "social"
+                )
+            })
+            .count();
         if !talks.is_empty() {
             interview::Entity::insert_many(talks).exec(&txn).await?;
             accompaniment::Entity::insert_many(trips).exec(&txn).await?;

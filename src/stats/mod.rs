@@ -232,18 +232,33 @@ pub async fn activity(
         }
     }
 
-    // 6. Accompaniments: people accompanied to services, each person once (by case, else by
-    //    anonymous code, else each accompaniment is a person), whatever the source.
+    // 6. Accompaniments ("accompagnamento ai servizi socio-sanitari"): people accompanied to
+    //    a social or health service with the accompaniment done, each person once (by case,
+    //    else by anonymous code, else each accompaniment is a person), whatever the source.
+    //    Other services and outcomes (missed, postponed; legal, police…) are in the
+    //    breakdown, counted as accompaniments, never in the headline.
     let mut accompanied = BTreeSet::new();
     let mut ab = BTreeMap::new();
-    for (id, org, service, contact, person) in queries::accompaniments(db, from, to).await? {
+    for (id, org, service, outcome, contact, person) in
+        queries::accompaniments(db, from, to).await?
+    {
+        let prov = org_province(org);
+        if !keep(&prov) {
+            continue;
+        }
         let who = match (person, contact) {
             (Some(p), _) => format!("person-{p}"),
             (None, Some(c)) => format!("contact-{c}"),
             (None, None) => format!("record-{id}"),
         };
-        let prov = org_province(org);
-        if keep(&prov) && accompanied.insert(who) {
+        let headline = matches!(service.as_str(), "health" | "social") && outcome == "done";
+        if !headline {
+            count(
+                &mut ab,
+                "other_accompaniment",
+                &format!("{service}:{outcome}"),
+            );
+        } else if accompanied.insert(who) {
             count(&mut ab, "province", &prov);
             count(&mut ab, "service", &service);
         }

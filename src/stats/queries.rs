@@ -322,8 +322,9 @@ pub async fn interviews_by_desk(
     Ok(out)
 }
 
-/// An accompaniment with who it was for: (id, organisation, service kind, contact, person).
-pub type AccompanimentRow = (i64, i64, String, Option<i64>, Option<i64>);
+/// An accompaniment with who it was for: (id, organisation, service kind, outcome, contact,
+/// person).
+pub type AccompanimentRow = (i64, i64, String, String, Option<i64>, Option<i64>);
 
 /// Accompaniments in `[from, to]`, each with the person behind it when known (through its
 /// case, or the case its anonymous contact was linked to), in order.
@@ -338,6 +339,7 @@ pub async fn accompaniments(
         .expr(col(t, "id"))
         .expr(col(t, "organisation_id"))
         .expr(col(t, "service_kind"))
+        .expr(col(t, "outcome"))
         .expr(col(t, "contact_id"))
         .expr(col("case_file", "person_id"))
         .from(a(t))
@@ -363,8 +365,9 @@ pub async fn accompaniments(
             int(&r, 0)?,
             int(&r, 1)?,
             opt_text(&r, 2)?.unwrap_or_default(),
-            opt(3)?,
+            opt_text(&r, 3)?.unwrap_or_default(),
             opt(4)?,
+            opt(5)?,
         ));
     }
     Ok(out)

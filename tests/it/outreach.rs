@@ -709,11 +709,19 @@ async fn accompaniments_recorded_before_the_outreach_area_are_kept_and_counted_o
     satis::platform::migrations::Migrator::up(&conn, Some(9))
         .await
         .unwrap();
-    let org = satis::identity::store::organisation_by_name(&conn, "CAT Coop. sociale Onlus")
+    // Read with SQL: today's organisation entity has columns migration 9 does not.
+    let org: i32 = {
+        use sea_orm::ConnectionTrait;
+        conn.query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT id FROM organisation WHERE name = 'CAT Coop. sociale Onlus'",
+        ))
         .await
         .unwrap()
         .unwrap()
-        .id;
+        .try_get_by_index(0)
+        .unwrap()
+    };
     let keys = satis::platform::crypto::KeyRing::generate();
     // The person and the case as the schema of migration 9 holds them (today's store writes
     // columns that schema does not have yet).
