@@ -67,3 +67,5 @@ figure-def-hotline-other-calls = Non-pertinent and nuisance calls of the period:
 dim-relevance = Relevance
 dim-entry = Entry
 dim-other-accompaniment = Other accompaniments (service:outcome)
+entry-entered = Entered in the period
+entry-continuing = Already there when the period began

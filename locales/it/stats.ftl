@@ -67,3 +67,5 @@ figure-def-hotline-other-calls = Chiamate non pertinenti o moleste del periodo: 
 dim-relevance = Pertinenza
 dim-entry = Ingresso
 dim-other-accompaniment = Altri accompagnamenti (servizio:esito)
+entry-entered = Entrate nel periodo
+entry-continuing = Già accolte all'inizio del periodo

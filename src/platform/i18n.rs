@@ -88,6 +88,11 @@ impl Lang {
             .unwrap_or_else(|| key.to_owned())
     }
 
+    /// The translation of `key`, if there is one.
+    pub fn try_t(self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(&self.langid(), key)
+    }
+
     /// The translation of `key` with named arguments.
     pub fn t_args(self, key: &str, args: &[(&str, &str)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args

@@ -104,6 +104,35 @@ impl ActivityPage {
     pub fn shown(&self, n: &i64) -> String {
         shown(*n)
     }
+
+    /// A breakdown value as people read it: the translated label of its code where there is
+    /// one (forms, sectors, relevance, services, outcomes, genders, entry), else as recorded
+    /// (provinces, nationality codes, age bands).
+    pub fn value_label(&self, dimension: &str, value: &str) -> String {
+        let lang = self.shell.lang;
+        let one = |prefix: &str, code: &str| {
+            lang.try_t(&format!("{prefix}-{}", code.replace('_', "-")))
+                .unwrap_or_else(|| code.to_owned())
+        };
+        match dimension {
+            "exploitation" => one("exploitation", value),
+            "sector" => one("sector", value),
+            "relevance" => one("relevance", value),
+            "service" => one("accompaniment-service", value),
+            "outcome" => one("interview-outcome", value),
+            "gender" => one("gender", value),
+            "entry" => one("entry", value),
+            "other_accompaniment" => match value.split_once(':') {
+                Some((service, outcome)) => format!(
+                    "{} — {}",
+                    one("accompaniment-service", service),
+                    one("accompaniment-outcome", outcome)
+                ),
+                None => value.to_owned(),
+            },
+            _ => value.to_owned(),
+        }
+    }
     pub fn total(&self, v: &Option<i64>) -> String {
         v.map_or_else(|| self.shell.t("stats-not-recorded"), shown)
     }

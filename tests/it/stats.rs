@@ -139,6 +139,10 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     for name in ["Alfa", "Beta", "Gamma", "Delta", "Epsilon"] {
         assert!(!page.body.contains(name), "no identity in statistics");
     }
+    // Breakdown values read as words, not codes.
+    let protection = section("protection_programmes");
+    assert!(protection.contains("<td>Donna</td>"), "{protection}");
+    assert!(!protection.contains("<td>female</td>"));
     let csv = app.get(&format!("/stats/activity.csv?{q}")).await;
     csv.assert_contains("protection_programmes,total,,5")
         .assert_contains("accompaniments,total,,<5")
