@@ -82,12 +82,21 @@ pub async fn activity(
             .and_then(|o| o.province.clone())
             .unwrap_or_else(|| "—".into())
     };
+    // A record's province: where the work was done (the call's, the shelter's), else the
+    // organisation's.
+    let or_org = |own: Option<String>, org: i64| {
+        own.filter(|p| !p.is_empty()).unwrap_or_else(|| {
+            i32::try_from(org)
+                .map(&province_of)
+                .unwrap_or_else(|_| "—".into())
+        })
+    };
 
     // 1b. Hotline calls that were not cases: non-pertinent and nuisance, never counted above.
     let mut other_calls = 0i64;
     let mut ob = BTreeMap::new();
-    for (relevance, prov, n) in queries::hotline_other_calls(db, start, end).await? {
-        let prov = prov.unwrap_or_else(|| "—".into());
+    for (relevance, prov, org, n) in queries::hotline_other_calls(db, start, end).await? {
+        let prov = or_org(prov, org);
         if !keep(&prov) {
             continue;
         }
@@ -99,8 +108,8 @@ pub async fn activity(
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
     let mut hotline_total = 0i64;
     let mut hb = BTreeMap::new();
-    for (forms, prov, sector, n) in queries::hotline_first_pertinent(db, start, end).await? {
-        let prov = prov.unwrap_or_else(|| "—".into());
+    for (forms, prov, sector, org, n) in queries::hotline_first_pertinent(db, start, end).await? {
+        let prov = or_org(prov, org);
         if !keep(&prov) {
             continue;
         }
@@ -145,8 +154,8 @@ pub async fn activity(
     let mut emergency_people = BTreeSet::new();
     let mut entered = BTreeSet::new();
     let mut eb = BTreeMap::new();
-    for (p, began_in_period) in queries::emergency_people(db, from, to).await? {
-        let prov = org_province(p.owner_org);
+    for (p, began_in_period, shelter) in queries::emergency_people(db, from, to).await? {
+        let prov = or_org(shelter, p.owner_org);
         if !keep(&prov) {
             continue;
         }

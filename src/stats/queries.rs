@@ -54,12 +54,12 @@ async fn rows(db: &impl ConnectionTrait, q: &SelectStatement) -> Result<Vec<Quer
 /// Hotline cases in `[start, end)`: each situation counted once, at its first pertinent
 /// contact (an earlier non-pertinent call of the same situation does not hide it, a follow-up
 /// does not count again, a new situation from a known caller is a case of its own):
-/// (forms, province, labour sector, count) of those first pertinent contacts.
+/// (forms, province, labour sector, organisation, count) of those first pertinent contacts.
 pub async fn hotline_first_pertinent(
     db: &impl ConnectionTrait,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Result<Vec<(String, Option<String>, Option<String>, i64)>, DbErr> {
+) -> Result<Vec<(String, Option<String>, Option<String>, i64, i64)>, DbErr> {
     let t = "hotline_contact";
     // An earlier pertinent contact of the same situation (earlier in time, or at the same
     // instant with a smaller id).
@@ -80,6 +80,7 @@ pub async fn hotline_first_pertinent(
         .expr(col(t, "exploitation_forms"))
         .expr(col(t, "province"))
         .expr(col(t, "labour_sector"))
+        .expr(col(t, "organisation_id"))
         .expr(Func::count(col(t, "id")))
         .from(a(t))
         .and_where(col(t, "relevance").eq("pertinent"))
@@ -90,6 +91,7 @@ pub async fn hotline_first_pertinent(
         .group_by_col((a(t), a("exploitation_forms")))
         .group_by_col((a(t), a("province")))
         .group_by_col((a(t), a("labour_sector")))
+        .group_by_col((a(t), a("organisation_id")))
         .to_owned();
     let mut out = Vec::new();
     for r in rows(db, &q).await? {
@@ -98,22 +100,25 @@ pub async fn hotline_first_pertinent(
             opt_text(&r, 1)?,
             opt_text(&r, 2)?,
             int(&r, 3)?,
+            int(&r, 4)?,
         ));
     }
     Ok(out)
 }
 
 /// Hotline contacts in `[start, end)` that were not cases: (relevance, province, count) of
-/// the non-pertinent and nuisance calls.
+/// the non-pertinent and nuisance calls, with the organisation: (relevance, province,
+/// organisation, count).
 pub async fn hotline_other_calls(
     db: &impl ConnectionTrait,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Result<Vec<(String, Option<String>, i64)>, DbErr> {
+) -> Result<Vec<(String, Option<String>, i64, i64)>, DbErr> {
     let t = "hotline_contact";
     let q = Query::select()
         .expr(col(t, "relevance"))
         .expr(col(t, "province"))
+        .expr(col(t, "organisation_id"))
         .expr(Func::count(col(t, "id")))
         .from(a(t))
         .and_where(col(t, "relevance").ne("pertinent"))
@@ -122,6 +127,7 @@ pub async fn hotline_other_calls(
         .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
         .group_by_col((a(t), a("relevance")))
         .group_by_col((a(t), a("province")))
+        .group_by_col((a(t), a("organisation_id")))
         .to_owned();
     let mut out = Vec::new();
     for r in rows(db, &q).await? {
@@ -129,6 +135,7 @@ pub async fn hotline_other_calls(
             opt_text(&r, 0)?.unwrap_or_default(),
             opt_text(&r, 1)?,
             int(&r, 2)?,
+            int(&r, 3)?,
         ));
     }
     Ok(out)
@@ -177,19 +184,24 @@ fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
 
 /// People who used an emergency bed in `[from, to]` (a stay overlapping the period: begun
 /// on or before its last day, not ended before its first), in order, each row with whether
-/// that stay began in the period.
+/// that stay began in the period and the province of the shelter that gave it.
 pub async fn emergency_people(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(PersonRow, bool)>, DbErr> {
+) -> Result<Vec<(PersonRow, bool, Option<String>)>, DbErr> {
     let mut q = Query::select();
     q.from(a("placement")).inner_join(
         a("case_file"),
         col("case_file", "id").equals((a("placement"), a("case_id"))),
     );
+    q.left_join(
+        a("network_service"),
+        col("network_service", "id").equals((a("placement"), a("service_id"))),
+    );
     person_columns(&mut q);
     q.expr(col("placement", "since"));
+    q.expr(col("network_service", "province"));
     q.and_where(col("placement", "emergency").eq(true))
         .and_where(col("case_file", "owner_org").not_in_subquery(excluded_orgs()))
         .and_where(col("placement", "since").lte(to))
@@ -203,7 +215,7 @@ pub async fn emergency_people(
     let mut out = Vec::new();
     for r in rows(db, &q).await? {
         let since: NaiveDate = r.try_get_by_index(7)?;
-        out.push((person_row(&r)?, since >= from));
+        out.push((person_row(&r)?, since >= from, opt_text(&r, 8)?));
     }
     Ok(out)
 }

@@ -1171,4 +1171,29 @@ async fn hotline_cases_are_situations_counted_at_their_first_pertinent_contact(d
         )
         .await;
     assert_error(&r, 422, "invalid");
+    // A call whose place is not known counts under the organisation's province, not "—".
+    let mut unplaced = post("E", "2025-03-27T10:00:00+01:00", "pertinent", None);
+    unplaced["province"] = serde_json::Value::Null;
+    app.api(
+        "POST",
+        "/api/v1/hotline/contacts",
+        &token,
+        Some(&unplaced),
+        &[],
+    )
+    .await
+    .assert_status(201);
+    let r = satis::stats::activity(&app.state.db, d("2025-03-01"), d("2025-03-31"), None)
+        .await
+        .unwrap();
+    let hotline = r.figures.iter().find(|f| f.key == "hotline_cases").unwrap();
+    assert_eq!(hotline.value, Some(4));
+    assert!(
+        hotline
+            .breakdown
+            .iter()
+            .any(|(dim, v, n)| dim == "province" && v == "FI" && *n == 4),
+        "{:?}",
+        hotline.breakdown
+    );
 }
