@@ -571,8 +571,19 @@ pub async fn show(
     State(state): State<SharedState>,
     shell: Shell,
     Path(id): Path<i32>,
-) -> Result<CasePage, AppError> {
-    case_page(&state, shell, id, None).await
+) -> Result<Response, AppError> {
+    // A worker who may open records in an emergency is offered to, instead of a bare 403.
+    let offer = shell.can(crate::platform::policy::Permission::BreakGlass);
+    match case_page(&state, shell.clone(), id, None).await {
+        Ok(page) => Ok(page.into_response()),
+        Err(AppError::Forbidden) if offer => Ok(crate::identity::break_glass::offer(
+            shell,
+            "case",
+            id.to_string(),
+            format!("/cases/{id}"),
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// Re-renders the case with a message and a status (422 invalid, 409 stale).

@@ -20,8 +20,10 @@ use crate::platform::policy::{Actor, EmergencyGrant};
 use crate::platform::web::shell::safe_next;
 use crate::platform::web::{AppError, SharedState, Shell};
 
-/// How long an emergency access lasts.
+/// How long an emergency access lasts unless the worker chooses otherwise.
 pub const DURATION_MINUTES: i64 = 60;
+/// The time limits a worker may choose, in minutes.
+pub const DURATIONS: &[i64] = &[30, 60, 120];
 /// Sealed free text of an emergency access.
 pub const REASON: &str = "break_glass.reason";
 pub const REVIEW_NOTE: &str = "break_glass.review_note";
@@ -63,6 +65,31 @@ pub async fn start(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<break_glass::Model, DbErr> {
+    start_for(
+        db,
+        keys,
+        actor,
+        kind,
+        record_id,
+        reason,
+        now,
+        DURATION_MINUTES,
+    )
+    .await
+}
+
+/// Opens an emergency access for `minutes` (one of [`DURATIONS`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn start_for(
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
+    keys: &crate::platform::crypto::KeyRing,
+    actor: &Actor,
+    kind: &str,
+    record_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+    minutes: i64,
+) -> Result<break_glass::Model, DbErr> {
     let row = break_glass::ActiveModel {
         user_id: Set(actor.user_id),
         organisation_id: Set(actor.organisation_id.unwrap_or_default()),
@@ -73,7 +100,7 @@ pub async fn start(
             |e| DbErr::Custom(format!("sealing a break-glass reason: {e}")),
         )?)),
         started_at: Set(now),
-        expires_at: Set(now + Duration::minutes(DURATION_MINUTES)),
+        expires_at: Set(now + Duration::minutes(minutes)),
         reviewed_by: Set(None),
         reviewed_at: Set(None),
         review_note: Set(None),
@@ -87,7 +114,7 @@ pub async fn start(
         Entry::new(Some(actor), "break_glass.open", kind)
             .record(record_id)
             // The reason itself is sealed in the grant: the entry points to it.
-            .reason(format!("grant {}", row.id)),
+            .reason(format!("grant {}, {minutes} min", row.id)),
     )
     .await?;
     Ok(row)
@@ -123,6 +150,9 @@ pub struct OpenForm {
     reason: String,
     #[serde(default)]
     next: String,
+    /// The time limit chosen, in minutes (one of [`DURATIONS`]; default 60).
+    #[serde(default)]
+    minutes: String,
 }
 
 pub async fn open(
@@ -139,17 +169,62 @@ pub async fn open(
         }
         _ => return Err(AppError::BadRequest("error-400")),
     }
-    start(
-        &state.db,
+    let minutes = match form.minutes.trim() {
+        "" => DURATION_MINUTES,
+        m => m
+            .parse::<i64>()
+            .ok()
+            .filter(|m| DURATIONS.contains(m))
+            .ok_or(AppError::BadRequest("error-400"))?,
+    };
+    // The grant and its audit entry together, or neither.
+    let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+    start_for(
+        &txn,
         &state.keys,
         &staff.actor,
         &form.record_kind,
         &record_id,
         &form.reason,
         Utc::now(),
+        minutes,
     )
     .await?;
+    txn.commit().await?;
     Ok(Redirect::to(&safe_next(Some(&form.next))).into_response())
+}
+
+/// What a worker allowed to open records in an emergency sees when a record is refused: the
+/// choice to open it, with a reason and a time limit (403 all the same).
+#[derive(Template, WebTemplate)]
+#[template(path = "identity/templates/break_glass_offer.html")]
+pub struct OfferPage {
+    pub shell: Shell,
+    pub record_kind: &'static str,
+    pub record_id: String,
+    pub next: String,
+    pub min_chars: usize,
+}
+
+impl OfferPage {
+    pub fn durations(&self) -> &'static [i64] {
+        DURATIONS
+    }
+}
+
+/// The refusal of `record_kind` `record_id`, with the emergency access offered.
+pub fn offer(shell: Shell, record_kind: &'static str, record_id: String, next: String) -> Response {
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        OfferPage {
+            shell,
+            record_kind,
+            record_id,
+            next,
+            min_chars: MIN_REASON_CHARS,
+        },
+    )
+        .into_response()
 }
 
 pub struct ReviewRow {

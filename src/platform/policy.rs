@@ -116,7 +116,11 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::ManageUsers => role == R::Administrator,
         P::ReadAudit => role == R::Auditor,
         P::BreakGlass => role == R::HotlineOperator,
-        P::ReviewBreakGlass => matches!(role, R::TerritorialCoordinator | R::CapofilaEvaluator),
+        // The DPO (auditor) reviews emergency accesses too.
+        P::ReviewBreakGlass => matches!(
+            role,
+            R::TerritorialCoordinator | R::CapofilaEvaluator | R::Auditor
+        ),
         P::WorkOnRecords => matches!(
             role,
             R::HotlineOperator

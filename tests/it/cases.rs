@@ -191,7 +191,12 @@ async fn another_organisation_sees_neither_case_nor_identity(db: TestDb) {
 
     // The hotline at night, with an emergency access and its reason: read only, audited.
     app.sign_in(&hotline).await;
-    app.get(&format!("/cases/{id}")).await.assert_status(403);
+    // Refused, with the choice to open it for an emergency (reason and time limit).
+    app.get(&format!("/cases/{id}"))
+        .await
+        .assert_status(403)
+        .assert_contains("id=\"break-glass-form\"")
+        .assert_contains("name=\"minutes\"");
     app.post_form(
         "/break-glass",
         &[
@@ -201,10 +206,48 @@ async fn another_organisation_sees_neither_case_nor_identity(db: TestDb) {
                 "reason",
                 "persona in pericolo, ente titolare irraggiungibile",
             ),
+            ("minutes", "45"),
+        ],
+    )
+    .await
+    .assert_status(400);
+    app.post_form(
+        "/break-glass",
+        &[
+            ("record_kind", "case"),
+            ("record_id", &id.to_string()),
+            (
+                "reason",
+                "persona in pericolo, ente titolare irraggiungibile",
+            ),
+            ("minutes", "30"),
+            ("next", &format!("/cases/{id}")),
         ],
     )
     .await
     .assert_status(303);
+    {
+        use sea_orm::EntityTrait;
+        let grants = satis::identity::entities::break_glass::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(grants.len(), 1, "the refused time limit opened nothing");
+        assert_eq!(
+            grants[0].expires_at - grants[0].started_at,
+            chrono::Duration::minutes(30),
+            "the time limit chosen"
+        );
+    }
+    // The DPO finds it on the review page.
+    let dpo_org = app.organisation("Regione Toscana").await;
+    let dpo = app.user("dpo", Role::Auditor, dpo_org).await;
+    app.sign_in(&dpo).await;
+    app.get("/break-glass/review")
+        .await
+        .assert_status(200)
+        .assert_contains(&format!("case {id}"));
+    app.sign_in(&hotline).await;
     let r = app.get(&format!("/cases/{id}")).await;
     r.assert_status(200)
         .assert_contains("Blessing Okafor")
