@@ -58,12 +58,18 @@ pub async fn retention<C: ConnectionTrait + TransactionTrait>(
     Ok(report)
 }
 
-/// Runs the retention policy once a day while the server runs.
+/// Runs the retention policy once a day while the server runs, at the configured quiet hour
+/// (`retention_hour`, Italian time), never at start-up.
 pub fn spawn_daily_retention(state: Arc<AppState>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
         loop {
-            tick.tick().await;
+            // Never at start-up: at the next quiet hour in Italy (`retention_hour`).
+            let now = chrono::Utc::now();
+            let at = crate::platform::time::next_rome_hour(now, state.config.retention_hour);
+            let wait = (at - now)
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(3600));
+            tokio::time::sleep(wait).await;
             match crate::reports::retention(&state.db, state.config.report_retention_days).await {
                 Ok(n) => tracing::info!(reports = n, "public report retention run"),
                 Err(e) => tracing::error!(

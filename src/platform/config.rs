@@ -45,6 +45,9 @@ pub struct Config {
     pub retention_days: u64,
     /// Days after triage before a public report's text and messages are erased.
     pub report_retention_days: u64,
+    /// The Italian hour (0–23) the daily retention run starts at: a quiet hour, never at
+    /// start-up (default 3, i.e. 03:00 in Rome).
+    pub retention_hour: u32,
     /// Log format: human-readable text or JSON lines.
     pub log_format: LogFormat,
     /// Street units and drop-in desks.
@@ -127,6 +130,7 @@ impl fmt::Debug for Config {
             .field("max_in_flight", &self.max_in_flight)
             .field("retention_days", &self.retention_days)
             .field("report_retention_days", &self.report_retention_days)
+            .field("retention_hour", &self.retention_hour)
             .field("log_format", &self.log_format)
             .field("outreach", &self.outreach)
             .field("referrals", &self.referrals)
@@ -161,6 +165,7 @@ struct FileConfig {
     session_absolute_hours: Option<u64>,
     retention_days: Option<u64>,
     report_retention_days: Option<u64>,
+    retention_hour: Option<u64>,
     log_format: Option<String>,
     hotline: Option<FileHotline>,
     outreach: Option<FileOutreach>,
@@ -220,6 +225,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_SESSION_IDLE_MINUTES",
     "SATIS_SESSION_ABSOLUTE_HOURS",
     "SATIS_RETENTION_DAYS",
+    "SATIS_RETENTION_HOUR",
     "SATIS_REPORT_RETENTION_DAYS",
     "SATIS_LOG_FORMAT",
     "SATIS_LOG",
@@ -398,6 +404,15 @@ impl Config {
             90,
             1..=3650,
         )?;
+        let retention_hour = u32::try_from(number(
+            env,
+            "SATIS_RETENTION_HOUR",
+            "retention_hour",
+            file.retention_hour,
+            3,
+            0..=23,
+        )?)
+        .unwrap_or(3);
 
         let log_raw = env_value(env, "SATIS_LOG_FORMAT")?
             .map(|v| ("SATIS_LOG_FORMAT", v))
@@ -525,6 +540,7 @@ impl Config {
                 max_in_flight,
                 retention_days,
                 report_retention_days,
+                retention_hour,
                 session_idle: std::time::Duration::from_secs(idle * 60),
                 session_absolute: std::time::Duration::from_secs(absolute * 3600),
                 log_format,

@@ -23,6 +23,32 @@ pub fn rome_midnight(day: NaiveDate) -> DateTime<Utc> {
         .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
 }
 
+/// The next instant after `now` when it is `hour`:00 in Rome (a daily job's quiet hour). On the
+/// day summer time starts, 02:00 does not exist: the job runs at the first instant after it.
+pub fn next_rome_hour(now: DateTime<Utc>, hour: u32) -> DateTime<Utc> {
+    let mut day = rome_date(now);
+    for _ in 0..3 {
+        let naive = day.and_hms_opt(hour.min(23), 0, 0).unwrap_or_default();
+        let at = Rome
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            // A skipped hour (spring forward): one hour later is the same wall-clock moment.
+            .or_else(|| {
+                Rome.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc))
+            });
+        if let Some(at) = at
+            && at > now
+        {
+            return at;
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    now + chrono::Duration::hours(24)
+}
+
 /// The instants an Italian period of days `[from, to]` runs between: from 00:00 in Rome on
 /// `from` to 00:00 in Rome the day after `to` (end excluded), summer time included.
 pub fn rome_days(from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -114,5 +140,35 @@ mod tests {
         assert!(!date_in_range(day("2057-01-01"), true, today));
         assert!(!date_in_range(NaiveDate::MIN, true, today));
         assert!(!date_in_range(NaiveDate::MAX, true, today));
+    }
+
+    #[test]
+    fn a_daily_job_waits_for_its_italian_hour_summer_and_winter() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Winter (UTC+1): at 10:00 in Rome the next 03:00 is tomorrow's, 02:00 UTC.
+        assert_eq!(
+            next_rome_hour(utc("2026-12-02T09:00:00Z"), 3),
+            utc("2026-12-03T02:00:00Z")
+        );
+        // Just before 03:00 in Rome: today's.
+        assert_eq!(
+            next_rome_hour(utc("2026-12-02T01:59:00Z"), 3),
+            utc("2026-12-02T02:00:00Z")
+        );
+        // Summer (UTC+2).
+        assert_eq!(
+            next_rome_hour(utc("2026-07-01T12:00:00Z"), 3),
+            utc("2026-07-02T01:00:00Z")
+        );
+        // The night summer time starts (29 March 2026) 02:00 does not exist: 03:00 CEST.
+        assert_eq!(
+            next_rome_hour(utc("2026-03-28T12:00:00Z"), 2),
+            utc("2026-03-29T01:00:00Z")
+        );
+        // Never now: exactly at the hour, the next day's.
+        assert_eq!(
+            next_rome_hour(utc("2026-12-03T02:00:00Z"), 3),
+            utc("2026-12-04T02:00:00Z")
+        );
     }
 }
