@@ -264,12 +264,17 @@ async fn create(
     let input: ContactIn = api::json_body(&headers, &body)?;
     input.check_codes()?;
     let org = caller.org()?;
-    let model = pages::read_contact(&state, &input.fields(), org, caller.actor.user_id).await?;
+    let (model, situation) =
+        pages::read_contact(&state, &input.fields(), org, caller.actor.user_id).await?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
         Ok(c) => c,
         Err(replayed) => return Ok(replayed),
     };
-    let c = store::add_contact(&creation.txn, model).await?;
+    let c = match store::add_contact(&creation.txn, model, situation).await {
+        Ok(c) => c,
+        Err(store::AddContactError::Db(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::invalid(e.message_key(), Some("situation"))),
+    };
     audit::append(
         &creation.txn,
         &state.keys,

@@ -322,7 +322,13 @@ pub async fn quick(
         return invalid(&state, shell, "error-400").await;
     }
     let txn = state.db.begin().await?;
-    let c = store::add_contact(&txn, new_contact(org, me.actor.user_id, &relevance)).await?;
+    let c = store::add_contact(
+        &txn,
+        new_contact(org, me.actor.user_id, &relevance),
+        rules::Situation::Unsaid,
+    )
+    .await
+    .map_err(|_| AppError::Internal("saving a contact"))?;
     audit::append(
         &txn,
         &state.keys,
@@ -346,7 +352,6 @@ pub(crate) fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::
         mediator_used: Set(false),
         relevance: Set(relevance.to_owned()),
         previous_contact_id: Set(None),
-        new_situation: Set(false),
         caller_ref: Set(None),
         phone_index: Set(None),
         reasons: Set(String::new()),
@@ -362,14 +367,15 @@ pub(crate) fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::
     }
 }
 
-/// Reads a contact form (or the API's equivalent fields) into a contact to store, or the
-/// Fluent key of what is wrong. The pages and the API share it.
+/// Reads a contact form (or the API's equivalent fields) into a contact to store with what
+/// the operator said of its situation, or the Fluent key of what is wrong. The pages and the
+/// API share it.
 pub(crate) async fn read_contact(
     state: &SharedState,
     f: &Fields,
     org: i32,
     operator: i32,
-) -> Result<contact::ActiveModel, &'static str> {
+) -> Result<(contact::ActiveModel, rules::Situation), &'static str> {
     let channel = f.get("channel");
     if !rules::CHANNELS.contains(&channel.as_str()) {
         return Err("error-400");
@@ -412,24 +418,7 @@ pub(crate) async fn read_contact(
     let digits = rules::phone_key(&f.get("phone"));
     let phone_index =
         (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
-    // The caller's latest earlier contact: what a follow-up links to. The operator says
-    // whether this is a new situation (a different case, even from a known caller) or a
-    // follow-up; left unsaid, a known caller's contact follows up their latest one.
-    let earlier = store::latest_of_caller(
-        &state.db,
-        org,
-        caller_ref.as_deref(),
-        phone_index.as_deref(),
-        started,
-    )
-    .await
-    .map_err(|_| "error-500")?;
-    let previous = match f.get("situation").as_str() {
-        "new" => None,
-        "follow_up" => Some(earlier.ok_or("hotline-error-no-earlier-contact")?),
-        "" => earlier,
-        _ => return Err("error-400"),
-    };
+    let situation = rules::Situation::from_code(&f.get("situation")).ok_or("error-400")?;
     let forms = codes(
         f.all("exploitation_forms"),
         crate::cases::rules::EXPLOITATION_FORMS,
@@ -459,8 +448,6 @@ pub(crate) async fn read_contact(
     c.caller_kind = Set(caller_kind);
     c.language = Set(language);
     c.mediator_used = Set(f.checked("mediator_used"));
-    c.previous_contact_id = Set(previous.map(|p| p.id));
-    c.new_situation = Set(f.get("situation") == "new");
     c.caller_ref = Set(caller_ref);
     c.phone_index = Set(phone_index);
     c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);
@@ -474,7 +461,7 @@ pub(crate) async fn read_contact(
     c.municipality = Set(f.get("municipality").chars().take(100).collect());
     c.outcomes = Set(codes(f.all("outcomes"), rules::OUTCOMES)?);
     c.notes_enc = Set(notes_enc);
-    Ok(c)
+    Ok((c, situation))
 }
 
 /// `POST /hotline/contacts`: a full call, logged from the keyboard while on the phone.
@@ -486,13 +473,21 @@ pub async fn create(
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
     let checked = read_contact(&state, &f, org, me.actor.user_id).await;
-    let model = match checked {
+    let (model, situation) = match checked {
         Ok(m) => m,
         Err("error-500") => return Err(AppError::Internal("saving a contact")),
         Err(key) => return invalid(&state, shell, key).await,
     };
     let txn = state.db.begin().await?;
-    let c = store::add_contact(&txn, model).await?;
+    let c = match store::add_contact(&txn, model, situation).await {
+        Ok(c) => c,
+        Err(store::AddContactError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            // Undone before the desk is drawn again.
+            txn.rollback().await?;
+            return invalid(&state, shell, e.message_key()).await;
+        }
+    };
     audit::append(
         &txn,
         &state.keys,

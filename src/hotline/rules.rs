@@ -23,6 +23,28 @@ pub const CALLER_KINDS: &[&str] = &[
 
 pub const RELEVANCE: &[&str] = &["pertinent", "not_pertinent", "nuisance"];
 
+/// What the operator says a contact is: a new situation (a new case, even from a known
+/// caller), a follow-up of the caller's latest earlier contact, or left unsaid (a known
+/// caller's contact follows up their latest earlier one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Situation {
+    Unsaid,
+    New,
+    FollowUp,
+}
+
+impl Situation {
+    /// The form's or the API's code (`""`, `new`, `follow_up`).
+    pub fn from_code(code: &str) -> Option<Situation> {
+        match code {
+            "" => Some(Situation::Unsaid),
+            "new" => Some(Situation::New),
+            "follow_up" => Some(Situation::FollowUp),
+            _ => None,
+        }
+    }
+}
+
 pub const REASONS: &[&str] = &[
     "help_to_leave",
     "information",
@@ -146,5 +168,13 @@ mod tests {
             duration(t, None, Some(10_000)),
             Err("hotline-error-duration")
         );
+    }
+
+    #[test]
+    fn a_situation_is_read_from_its_code_only() {
+        assert_eq!(Situation::from_code(""), Some(Situation::Unsaid));
+        assert_eq!(Situation::from_code("new"), Some(Situation::New));
+        assert_eq!(Situation::from_code("follow_up"), Some(Situation::FollowUp));
+        assert_eq!(Situation::from_code("followup"), None);
     }
 }

@@ -13,25 +13,62 @@ use crate::platform::crypto::KeyRing;
 pub const NOTES: &str = "hotline_contact.notes";
 pub const SHIFT_NOTE: &str = "shift_note.text";
 
-/// Saves a contact in its situation: the situation of the contact it follows up, or a new
-/// one of its own.
+/// Why a contact was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum AddContactError {
+    /// A follow-up was asked for, but the caller has no earlier contact.
+    #[error("no earlier contact of this caller")]
+    NoEarlierContact,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl AddContactError {
+    /// The message key a person reads.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            AddContactError::NoEarlierContact => "hotline-error-no-earlier-contact",
+            AddContactError::Db(_) => "error-500",
+        }
+    }
+}
+
+/// Saves a contact in its situation, as the operator said: a new one of its own, or the
+/// situation of the caller's latest contact before it (same caller reference or phone index)
+/// that it follows up. A contact entered after the fact then takes its place in time.
 pub async fn add_contact(
     db: &impl ConnectionTrait,
     mut c: contact::ActiveModel,
-) -> Result<contact::Model, DbErr> {
-    let previous = match &c.previous_contact_id {
-        sea_orm::ActiveValue::Set(Some(p)) | sea_orm::ActiveValue::Unchanged(Some(p)) => {
-            contact::Entity::find_by_id(*p).one(db).await?
+    situation: super::rules::Situation,
+) -> Result<contact::Model, AddContactError> {
+    use super::rules::Situation;
+    // Written first, then linked: the transaction takes the write lock before it reads (on
+    // SQLite a transaction that reads and then writes can be refused beside another writer).
+    c.new_situation = Set(situation == Situation::New);
+    let saved = c.insert(db).await?;
+    let previous = match situation {
+        Situation::New => None,
+        Situation::FollowUp | Situation::Unsaid => {
+            latest_of_caller(
+                db,
+                saved.organisation_id,
+                saved.caller_ref.as_deref(),
+                saved.phone_index.as_deref(),
+                saved.started_at,
+            )
+            .await?
         }
-        _ => None,
     };
-    c.situation_id = Set(previous.map(|p| p.situation_id.unwrap_or(p.id)));
-    let mut saved = c.insert(db).await?;
-    if saved.situation_id.is_none() {
-        let mut own = saved.into_active_model();
-        own.situation_id = Set(Some(*own.id.as_ref()));
-        saved = own.update(db).await?;
+    if situation == Situation::FollowUp && previous.is_none() {
+        return Err(AddContactError::NoEarlierContact);
     }
+    let own = saved.id;
+    let mut am = saved.into_active_model();
+    am.previous_contact_id = Set(previous.as_ref().map(|p| p.id));
+    am.situation_id = Set(Some(
+        previous.map_or(own, |p| p.situation_id.unwrap_or(p.id)),
+    ));
+    let saved = am.update(db).await?;
     if !saved.new_situation {
         relink_later(db, &saved).await?;
     }

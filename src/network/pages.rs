@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::Deserialize;
 
 use super::entities::{governance_role, organisation};
@@ -358,15 +357,16 @@ pub async fn update_organisation(
     } else {
         org.excluded_from_stats
     };
-    let mut am = org.into_active_model();
-    am.excluded_from_stats = Set(excluded);
-    am.kind = Set(kind.clone());
-    am.province = Set(province.clone());
-    am.is_public = Set(f.checked("is_public"));
-    am.register_section2 = Set(section2);
-    am.register_number = Set((section2 && !number.is_empty()).then_some(number));
+    let change = store::OrganisationChange {
+        kind: kind.clone(),
+        province: province.clone(),
+        is_public: f.checked("is_public"),
+        register_section2: section2,
+        register_number: Some(number).filter(|n| !n.is_empty()),
+        excluded_from_stats: excluded,
+    };
     let txn = state.db.begin().await?;
-    am.update(&txn).await?;
+    store::update_organisation(&txn, org, change).await?;
     audit::append(
         &txn,
         &state.keys,

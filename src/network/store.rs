@@ -28,6 +28,36 @@ pub async fn organisation(
     organisation::Entity::find_by_id(id).one(db).await
 }
 
+/// What the organisation page changes.
+#[derive(Clone, Debug)]
+pub struct OrganisationChange {
+    pub kind: String,
+    pub province: Option<String>,
+    pub is_public: bool,
+    pub register_section2: bool,
+    /// Kept only when registered in the second section.
+    pub register_number: Option<String>,
+    /// A test or training organisation, left out of every figure.
+    pub excluded_from_stats: bool,
+}
+
+/// Saves an organisation's change.
+pub async fn update_organisation(
+    db: &impl ConnectionTrait,
+    org: organisation::Model,
+    c: OrganisationChange,
+) -> Result<organisation::Model, DbErr> {
+    use sea_orm::IntoActiveModel;
+    let mut am = org.into_active_model();
+    am.kind = Set(c.kind);
+    am.province = Set(c.province);
+    am.is_public = Set(c.is_public);
+    am.register_section2 = Set(c.register_section2);
+    am.register_number = Set(c.register_number.filter(|_| c.register_section2));
+    am.excluded_from_stats = Set(c.excluded_from_stats);
+    am.update(db).await
+}
+
 pub async fn names(db: &impl ConnectionTrait) -> Result<BTreeMap<i32, String>, DbErr> {
     Ok(organisations(db)
         .await?

@@ -137,7 +137,17 @@ pub async fn apply(
             c.reasons = Set("report_of_exploitation".into());
             c.exploitation_forms = Set(exploitation_forms(&r.kinds).join(","));
             c.province = Set(r.province.clone());
-            Some(crate::hotline::store::add_contact(&txn, c).await?.id)
+            let saved = crate::hotline::store::add_contact(
+                &txn,
+                c,
+                crate::hotline::rules::Situation::Unsaid,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::hotline::store::AddContactError::Db(e) => e,
+                other => DbErr::Custom(other.to_string()),
+            })?;
+            Some(saved.id)
         }
         _ => None,
     };

@@ -860,6 +860,25 @@ async fn a_test_organisations_records_enter_no_figure(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(figures(&before), [Some(2), Some(2)]);
+    // A coordinator's form leaves the flag as it is (the rule is the region's).
+    let coordinator = app
+        .user("coord-stat", Role::TerritorialCoordinator, real)
+        .await;
+    app.sign_in(&coordinator).await;
+    app.post_form(
+        &format!("/network/organisations/{training}"),
+        &[
+            ("kind", "ngo"),
+            ("province", "FI"),
+            ("excluded_from_stats", "1"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let unchanged = satis::stats::activity(&app.state.db, today, today, None)
+        .await
+        .unwrap();
+    assert_eq!(figures(&unchanged), [Some(2), Some(2)]);
     // An administrator marks the training organisation.
     let admin_org = app.organisation("Regione Toscana").await;
     let admin = app.user("admin-stat", Role::Administrator, admin_org).await;
