@@ -660,17 +660,13 @@ async fn op_refused(
     e: super::ops::CaseOpError,
 ) -> Result<Response, AppError> {
     use super::ops::CaseOpError as E;
-    let status = match &e {
-        E::Access(_) | E::Failed(_) => {
-            return Err(match e {
-                E::Access(a) | E::Failed(a) => a,
-                _ => AppError::Internal("case operation"),
-            });
-        }
+    let key = e.message_key();
+    let status = match e {
+        E::Access(a) | E::Failed(a) => return Err(a),
         E::Stale => StatusCode::CONFLICT,
         E::NotAllowed(_) | E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    refuse(state, shell, id, status, e.message_key()).await
+    refuse(state, shell, id, status, key).await
 }
 
 pub async fn assessment(

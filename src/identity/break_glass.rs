@@ -56,28 +56,6 @@ pub fn validate(actor: &Actor, kind: &str, reason: &str) -> Result<(), Refusal> 
     Ok(())
 }
 
-pub async fn start(
-    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
-    keys: &crate::platform::crypto::KeyRing,
-    actor: &Actor,
-    kind: &str,
-    record_id: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<break_glass::Model, DbErr> {
-    start_for(
-        db,
-        keys,
-        actor,
-        kind,
-        record_id,
-        reason,
-        now,
-        DURATION_MINUTES,
-    )
-    .await
-}
-
 /// Opens an emergency access for `minutes` (one of [`DURATIONS`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn start_for(

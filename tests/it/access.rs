@@ -473,7 +473,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         province: None,
         roles: vec![Role::HotlineOperator],
     };
-    let grant = satis::identity::break_glass::start(
+    let grant = satis::identity::break_glass::start_for(
         &app.state.db,
         &app.state.keys,
         &hotline_actor,
@@ -481,6 +481,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         "C-1",
         "a reason that is long enough",
         chrono::Utc::now(),
+        satis::identity::break_glass::DURATION_MINUTES,
     )
     .await
     .unwrap();
