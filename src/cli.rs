@@ -885,7 +885,7 @@ async fn token_command(config: &Config, cmd: TokenCommand) -> Result<(), Failure
                 } else {
                     "live"
                 };
-                let when = |t: chrono::DateTime<chrono::Utc>| crate::hotline::pages::rome_time(&t);
+                let when = |t: chrono::DateTime<chrono::Utc>| crate::platform::time::rome_time(&t);
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{state}",
                     t.id,

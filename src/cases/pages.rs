@@ -155,7 +155,7 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
         if c.closed_at.is_none() && c.last_activity_at < Utc::now() - Duration::days(60) {
             inactive.push(alert(
                 page.shell.t("case-inactive"),
-                c.last_activity_at.date_naive().to_string(),
+                crate::platform::time::rome_date(c.last_activity_at).to_string(),
             ));
         }
         page.cases.push(CaseRow {
@@ -168,7 +168,7 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
                 .as_deref()
                 .map(|s| page.shell.t(&format!("status-{s}")))
                 .unwrap_or_else(|| "—".into()),
-            last_activity: c.last_activity_at.format("%Y-%m-%d").to_string(),
+            last_activity: crate::platform::time::rome_date(c.last_activity_at).to_string(),
             code,
         });
     }
@@ -478,11 +478,7 @@ async fn case_page(
                 .effective_on
                 .unwrap_or_else(|| crate::platform::time::rome_date(ph.at))
                 .to_string(),
-            at: ph
-                .at
-                .with_timezone(&chrono_tz::Europe::Rome)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            at: crate::platform::time::rome_time_zoned(&ph.at),
             by,
         });
     }

@@ -170,7 +170,7 @@ pub async fn open_from_record<C: ConnectionTrait + TransactionTrait>(
             case.id,
             "processing",
             None,
-            chrono::Utc::now().date_naive(),
+            crate::platform::time::rome_today(),
             None,
         )
         .await?;

@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
@@ -108,21 +108,24 @@ async fn panels(
         // Per day over the period (at most the last 62 days of it are drawn).
         let (first, last) = match filter.period {
             Some((f, t)) => (f.max(t - Duration::days(61)), t),
-            None => ((now - Duration::days(13)).date_naive(), now.date_naive()),
+            None => {
+                let today = crate::platform::time::rome_date(now);
+                (today - Duration::days(13), today)
+            }
         };
         let days = (last - first).num_days() + 1;
-        let start = Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).unwrap_or_default());
+        // Italian days: a call at 00:30 in Rome belongs to that day, not to the UTC one before.
+        let (start, end) = crate::platform::time::rome_days(first, last);
         let mut per_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-        for c in
-            crate::hotline::store::in_period(&state.db, org, start, start + Duration::days(days))
-                .await?
-        {
+        for c in crate::hotline::store::in_period(&state.db, org, start, end).await? {
             let wanted = filter
                 .province
                 .as_deref()
                 .is_none_or(|p| c.province.as_deref() == Some(p));
             if wanted {
-                *per_day.entry(c.started_at.date_naive()).or_insert(0) += 1;
+                *per_day
+                    .entry(crate::platform::time::rome_date(c.started_at))
+                    .or_insert(0) += 1;
             }
         }
         let rows: Vec<(String, i64)> = (0..days)
@@ -150,7 +153,7 @@ async fn panels(
                 .take(8)
                 .map(|o| {
                     (
-                        crate::hotline::pages::rome_time(&o.started_at),
+                        crate::platform::time::rome_time(&o.started_at),
                         i64::from(o.people_met),
                     )
                 })

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::IntoActiveModel;
 use sea_orm::TransactionTrait;
@@ -30,57 +30,9 @@ fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
     Ok((s, org))
 }
 
-/// A local date-time typed in a form (`YYYY-MM-DDTHH:MM`, Italian time) as UTC; an RFC 3339
-/// instant (as the API sends) is taken as it is.
-pub fn local_time(raw: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw.trim()) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let naive = NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M").ok()?;
-    rome_offset(naive.date())
-        .from_local_datetime(&naive)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-/// Italy's offset on a day (CET, or CEST from the last Sunday of March to the last Sunday of
-/// October), without a time-zone database.
-fn rome_offset(day: NaiveDate) -> chrono::FixedOffset {
-    use chrono::Offset;
-    let seconds = if is_summer_time(day) { 7200 } else { 3600 };
-    chrono::FixedOffset::east_opt(seconds).unwrap_or_else(|| Utc.fix())
-}
-
-fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
-    let first_next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)?
-    };
-    let mut d = first_next - Duration::days(1);
-    while chrono::Datelike::weekday(&d) != chrono::Weekday::Sun {
-        d -= Duration::days(1);
-    }
-    Some(d)
-}
-
-fn is_summer_time(day: NaiveDate) -> bool {
-    let y = chrono::Datelike::year(&day);
-    match (last_sunday(y, 3), last_sunday(y, 10)) {
-        (Some(start), Some(end)) => day >= start && day < end,
-        _ => false,
-    }
-}
-
 /// Whether a comma-separated list of codes holds `code`.
 pub fn listed(list: &str, code: &str) -> bool {
     list.split(',').any(|v| v == code)
-}
-
-pub fn rome_time(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&rome_offset(t.date_naive()))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 // ---------- the desk ----------
@@ -148,7 +100,7 @@ async fn desk_page(
         .into_iter()
         .map(|c| ContactRow {
             id: c.id,
-            at: rome_time(&c.started_at),
+            at: crate::platform::time::rome_time(&c.started_at),
             relevance: shell.label("relevance", &c.relevance),
             caller: c
                 .caller_kind
@@ -166,7 +118,7 @@ async fn desk_page(
             .map(|u| u.username)
             .unwrap_or_default();
         notes.push(NoteRow {
-            at: rome_time(&n.written_at),
+            at: crate::platform::time::rome_time(&n.written_at),
             author,
             text: state
                 .keys
@@ -202,12 +154,15 @@ async fn desk_page(
             .iter()
             .map(|b| b.capacity)
             .sum();
-        let taken: i32 =
-            crate::cases::store::occupied_beds(&state.db, s.id, Utc::now().date_naive())
-                .await?
-                .iter()
-                .map(|(_, n)| n)
-                .sum();
+        let taken: i32 = crate::cases::store::occupied_beds(
+            &state.db,
+            s.id,
+            crate::platform::time::rome_today(),
+        )
+        .await?
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
         let free = (capacity - taken).max(0);
         shelters.push((
             s.id,
@@ -224,7 +179,7 @@ async fn desk_page(
         .filter(|c| listed(&c.outcomes, "call_back"))
         .map(|c| ContactRow {
             id: c.id,
-            at: rome_time(&c.started_at),
+            at: crate::platform::time::rome_time(&c.started_at),
             relevance: shell.label("relevance", &c.relevance),
             caller: c
                 .caller_kind
@@ -243,16 +198,13 @@ async fn desk_page(
             .map(|i| store::opened_interview(&state.keys, i))
             .collect::<Result<_, _>>()
             .map_err(|_| AppError::Internal("interview cannot be decrypted"))?,
-        today: Utc::now().date_naive().to_string(),
+        today: crate::platform::time::rome_today().to_string(),
         organisations: crate::network::store::names(&state.db)
             .await?
             .into_iter()
             .collect(),
         shelters,
-        now_local: Utc::now()
-            .with_timezone(&rome_offset(Utc::now().date_naive()))
-            .format("%Y-%m-%dT%H:%M")
-            .to_string(),
+        now_local: crate::platform::time::rome_input(&Utc::now()),
         contacts,
         mediators: store::pending_mediators(&state.db, org)
             .await?
@@ -274,7 +226,7 @@ fn step_time(steps: &str, code: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(&format!("{code}=")))
         .map(|t| {
             DateTime::parse_from_rfc3339(t)
-                .map(|d| rome_time(&d.with_timezone(&Utc)))
+                .map(|d| crate::platform::time::rome_time(&d.with_timezone(&Utc)))
                 .unwrap_or_default()
         })
 }
@@ -392,11 +344,11 @@ pub(crate) async fn read_contact(
         return Err("error-400");
     }
     let started = match f.opt("started_at") {
-        Some(s) => local_time(&s).ok_or("network-error-date")?,
+        Some(s) => crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?,
         None => Utc::now(),
     };
     let ended = match f.opt("ended_at") {
-        Some(s) => Some(local_time(&s).ok_or("network-error-date")?),
+        Some(s) => Some(crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?),
         None => None,
     };
     let minutes = match f.opt("duration") {
@@ -572,7 +524,7 @@ async fn contact_page(
         .into_iter()
         .map(|e| ContactRow {
             id: e.id,
-            at: rome_time(&e.started_at),
+            at: crate::platform::time::rome_time(&e.started_at),
             relevance: shell.label("relevance", &e.relevance),
             caller: e
                 .caller_kind
@@ -584,7 +536,7 @@ async fn contact_page(
         })
         .collect();
     Ok(ContactPage {
-        at: rome_time(&c.started_at),
+        at: crate::platform::time::rome_time(&c.started_at),
         shell,
         c,
         notes,
@@ -805,7 +757,7 @@ pub async fn request_mediator(
     if language.len() != 2 || !language.chars().all(|c| c.is_ascii_alphabetic()) {
         return invalid(&state, shell, "case-error-iso").await;
     }
-    let Some(needed_at) = local_time(&f.get("needed_at")) else {
+    let Some(needed_at) = crate::platform::time::parse_rome_time(&f.get("needed_at")) else {
         return invalid(&state, shell, "network-error-date").await;
     };
     let place = f.get("place");
@@ -1059,11 +1011,13 @@ pub struct Report {
     pub tables: Vec<(&'static str, Vec<(String, i64)>)>,
 }
 
-fn period(q: &PeriodQuery) -> (NaiveDate, NaiveDate) {
-    let today = Utc::now().date_naive();
-    let from = NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").unwrap_or(today - Duration::days(30));
-    let to = NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").unwrap_or(today);
-    (from, to.max(from))
+/// The period asked for (by default the last 30 Italian days); a day that is not a date is
+/// refused with its message, never replaced by the default.
+fn period(q: &PeriodQuery) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let default = crate::platform::time::Period::last_days(crate::platform::time::rome_today(), 31);
+    crate::platform::time::Period::parse(&q.from, &q.to, default)
+        .map(|p| (p.from, p.to))
+        .map_err(|e| AppError::BadRequest(e.key()))
 }
 
 /// Counts the contacts of an organisation in a period along every dimension of the report.
@@ -1073,7 +1027,7 @@ pub async fn build_report(
     org: i32,
     q: &PeriodQuery,
 ) -> Result<Report, AppError> {
-    let (from, to) = period(q);
+    let (from, to) = period(q)?;
     // Italian days: 00:00–24:00 in Rome.
     let (start, end) = crate::platform::time::rome_days(from, to);
     let contacts = store::in_period(&state.db, org, start, end).await?;
@@ -1127,7 +1081,9 @@ pub async fn build_report(
         if c.relevance == "pertinent" {
             add(
                 "pertinent_by_month",
-                c.started_at.format("%Y-%m").to_string(),
+                crate::platform::time::rome_date(c.started_at)
+                    .format("%Y-%m")
+                    .to_string(),
             );
         }
     }
@@ -1276,19 +1232,4 @@ pub async fn record_interview(
     .await?;
     txn.commit().await?;
     Ok(Redirect::to("/hotline").into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn italian_summer_time_follows_the_last_sundays() {
-        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-        assert!(!is_summer_time(d(3, 28)));
-        assert!(is_summer_time(d(3, 29)));
-        assert!(is_summer_time(d(10, 24)));
-        assert!(!is_summer_time(d(10, 25)));
-        assert!(!is_summer_time(d(12, 1)));
-    }
 }

@@ -246,7 +246,7 @@ pub async fn review_page(
                     .map_err(|_| AppError::Internal("break-glass reason cannot be decrypted"))?,
                 None => g.reason,
             },
-            started_at: crate::hotline::pages::rome_time(&g.started_at),
+            started_at: crate::platform::time::rome_time(&g.started_at),
             reviewed: g.reviewed_at.is_some(),
         });
     }

@@ -10,7 +10,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::entities::{governance_role, organisation};
@@ -200,8 +199,12 @@ async fn service_rows(
     let mut rows = Vec::new();
     for s in services {
         // Free beds = capacity − today's placements (recorded in the cases area).
-        let taken =
-            crate::cases::store::occupied_beds(&state.db, s.id, Utc::now().date_naive()).await?;
+        let taken = crate::cases::store::occupied_beds(
+            &state.db,
+            s.id,
+            crate::platform::time::rome_today(),
+        )
+        .await?;
         let beds = store::beds_of(&state.db, s.id)
             .await?
             .into_iter()
@@ -277,7 +280,7 @@ async fn organisation_page(
     .into_iter()
     .filter(|e| e.action != "service.address.read")
     .map(|e| HistoryRow {
-        at: e.at.format("%Y-%m-%d %H:%M").to_string(),
+        at: crate::platform::time::rome_time_zoned(&e.at),
         who: e.actor_username.unwrap_or_else(|| "satis".into()),
         action: e.action,
         detail: e.reason.unwrap_or_default(),

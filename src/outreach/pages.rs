@@ -19,11 +19,12 @@ use super::entities::{accompaniment, contact, interview, outing, place};
 use super::report::{self, OutreachReport, Scope};
 use super::rules::{self, OutingInput};
 use super::store::{self, Saved};
-use crate::hotline::pages::{listed, rome_time};
+use crate::hotline::pages::listed;
 use crate::identity::session::StaffView;
 use crate::network::entities::service;
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::Action;
+use crate::platform::time::rome_time;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
 
@@ -34,7 +35,7 @@ fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
 }
 
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    crate::platform::time::rome_today()
 }
 
 /// A fresh idempotency key for a form rendered by the server (a double submission of the same
@@ -350,7 +351,7 @@ async fn new_outing_page(
 }
 
 fn local_input(t: chrono::DateTime<Utc>) -> String {
-    rome_time(&t).replace(' ', "T")
+    crate::platform::time::rome_input(&t)
 }
 
 pub async fn new_outing(
@@ -426,8 +427,8 @@ pub(crate) async fn read_outing(
         tallies.push(("topic", (*t).to_owned(), f.get(&format!("topic_{t}"))));
     }
     let checked = rules::check_outing(&OutingInput {
-        started: crate::hotline::pages::local_time(&f.get("started_at")),
-        ended: crate::hotline::pages::local_time(&f.get("ended_at")),
+        started: crate::platform::time::parse_rome_time(&f.get("started_at")),
+        ended: crate::platform::time::parse_rome_time(&f.get("ended_at")),
         people_met: f.get("people_met"),
         tallies,
         codes: rules::split_codes(&f.get("codes")),

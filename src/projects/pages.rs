@@ -310,7 +310,7 @@ async fn project_page(
             from: shell.label("project-status", &t.from_status),
             to: shell.label("project-status", &t.to_status),
             reason: t.reason,
-            at: t.at.format("%Y-%m-%d %H:%M").to_string(),
+            at: crate::platform::time::rome_time_zoned(&t.at),
             by,
         });
     }

@@ -33,7 +33,7 @@ fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
 }
 
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    crate::platform::time::rome_today()
 }
 
 fn internal(e: ReferralError) -> AppError {
@@ -109,7 +109,7 @@ async fn desk_page(
         let to_decide = status == Status::Proposed && parties.contains(&Party::Receiver);
         rows.push(Row {
             id: r.id,
-            created: r.created_at.date_naive(),
+            created: crate::platform::time::rome_date(r.created_at),
             ours: if r.sender_org == Some(org) {
                 "sent"
             } else {
@@ -578,7 +578,7 @@ async fn show_page(
         .await?
         .into_iter()
         .map(|e: event::Model| HistoryRow {
-            at: crate::hotline::pages::rome_time(&e.at),
+            at: crate::platform::time::rome_time_zoned(&e.at),
             status: shell.label("referral-status", &e.status),
             organisation: orgs
                 .iter()

@@ -70,14 +70,14 @@ pub fn build(
     };
     for x in created {
         r.total.opened += 1;
-        for k in keys(x, x.created_at.date_naive()) {
+        for k in keys(x, crate::platform::time::rome_date(x.created_at)) {
             r.by.entry(k).or_default().opened += 1;
         }
     }
     for e in events.iter().filter(|e| e.status != "proposed") {
         r.total.add(&e.status);
         if let Some(x) = all.iter().find(|x| x.id == e.referral_id) {
-            for k in keys(x, e.at.date_naive()) {
+            for k in keys(x, crate::platform::time::rome_date(e.at)) {
                 r.by.entry(k).or_default().add(&e.status);
             }
         }

@@ -97,7 +97,7 @@ async fn detail(
             at: if m.from_reporter {
                 crate::platform::time::rome_date(m.at).to_string()
             } else {
-                crate::hotline::pages::rome_time(&m.at)
+                crate::platform::time::rome_time(&m.at)
             },
         });
     }

@@ -156,8 +156,8 @@ pub async fn export(
     let mut cases = case::Entity::find().all(db).await?;
     cases.sort_by_key(|c| c.id);
     for c in cases {
-        let opened = c.opened_at.date_naive();
-        let closed = c.closed_at.map(|t| t.date_naive());
+        let opened = crate::platform::time::rome_date(c.opened_at);
+        let closed = c.closed_at.map(crate::platform::time::rome_date);
         if opened > to || closed.is_some_and(|d| d < from) {
             continue;
         }

@@ -472,7 +472,7 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
         let Some(p) = people.get(&c.person_id) else {
             continue;
         };
-        let year = c.opened_at.year();
+        let year = crate::platform::time::rome_date(c.opened_at).year();
         let age = p.birth_year.map(|b| year - b);
         let forms: Vec<&str> = c
             .exploitation_forms

@@ -14,6 +14,7 @@ crate::tests![
     a_contact_links_only_to_a_case_the_operator_may_see,
     mediators_emergencies_and_the_shift_hand_over,
     the_period_report_counts_right,
+    periods_are_cut_at_italian_midnight_in_winter_summer_and_on_clock_changes,
     identification_interviews_need_consent_and_leave_the_queue_when_reported,
 ];
 
@@ -450,6 +451,80 @@ async fn the_period_report_counts_right(db: TestDb) {
     app.get("/hotline/report?from=2020-01-01&to=2020-01-31")
         .await
         .assert_contains("Contatti nel periodo: 0");
+}
+
+async fn periods_are_cut_at_italian_midnight_in_winter_summer_and_on_clock_changes(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "mezzanotte").await;
+    app.sign_in(&op).await;
+    // Times as an operator types them: Italian wall-clock time.
+    for at in [
+        "2025-12-31T23:30", // last call of 2025
+        "2026-01-01T00:20", // first of 2026 (23:20 UTC the day before)
+        "2026-03-29T00:30", // the night summer time starts, before the change
+        "2026-03-29T03:30", // after it (01:30 UTC)
+        "2026-06-30T23:30", // last of the first half-year
+        "2026-07-01T00:40", // first of July (22:40 UTC on 30 June)
+        "2026-10-25T02:30", // the night summer time ends (first 02:30, 00:30 UTC)
+        "2026-10-25T23:30", // same Italian day, already 22:30 UTC
+    ] {
+        let r = app
+            .post_form(
+                "/hotline/contacts",
+                &pertinent(&[("started_at", at), ("caller_ref", at)]),
+            )
+            .await;
+        r.assert_status(303);
+        // The contact page shows the time typed, in Italian time.
+        let saved = r.header("location").to_owned();
+        if at == "2026-07-01T00:40" {
+            let id = saved.rsplit('=').next().unwrap();
+            app.get(&format!("/hotline/contacts/{id}"))
+                .await
+                .assert_status(200)
+                .assert_contains("2026-07-01 00:40");
+        }
+    }
+    let total = |from: &str, to: &str| {
+        let app = &app;
+        let q = format!("/hotline/report?from={from}&to={to}");
+        async move {
+            let page = app.get(&q).await;
+            page.assert_status(200);
+            let body = page.body.clone();
+            let at = body.find("Contatti nel periodo: ").unwrap() + "Contatti nel periodo: ".len();
+            body[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        }
+    };
+    assert_eq!(total("2025-01-01", "2025-12-31").await, "1");
+    assert_eq!(total("2026-01-01", "2026-06-30").await, "4");
+    assert_eq!(total("2026-07-01", "2026-07-31").await, "1");
+    assert_eq!(total("2026-03-29", "2026-03-29").await, "2");
+    assert_eq!(total("2026-03-28", "2026-03-28").await, "0");
+    assert_eq!(total("2026-10-25", "2026-10-25").await, "2");
+    assert_eq!(total("2026-10-24", "2026-10-24").await, "0");
+    // The month breakdown puts the call at 00:40 on 1 July in July.
+    let csv = app
+        .get("/hotline/report.csv?from=2026-06-01&to=2026-07-31")
+        .await;
+    csv.assert_status(200)
+        .assert_contains("pertinent_by_month,\"2026-06\",1")
+        .assert_contains("pertinent_by_month,\"2026-07\",1");
+    // A day that is not a date is refused with a message, not replaced by the last 30 days.
+    app.get("/hotline/report?from=31/12/2025&to=2026-01-31")
+        .await
+        .assert_status(400)
+        .assert_contains("data");
+    // A time that does not exist in Italy (the hour skipped in March) is refused.
+    app.post_form(
+        "/hotline/contacts",
+        &pertinent(&[("started_at", "2026-03-29T02:30")]),
+    )
+    .await
+    .assert_status(422);
 }
 
 async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {

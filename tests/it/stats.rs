@@ -425,8 +425,7 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
     // Within today's Italian day (shortly after midnight, "three hours ago" was yesterday).
     let start = (chrono::Utc::now() - chrono::Duration::hours(3))
         .max(satis::platform::time::rome_midnight(today) + chrono::Duration::minutes(1));
-    let local =
-        |t: chrono::DateTime<chrono::Utc>| satis::hotline::pages::rome_time(&t).replace(' ', "T");
+    let local = |t: chrono::DateTime<chrono::Utc>| satis::platform::time::rome_input(&t);
     let end = (start + chrono::Duration::hours(2)).min(chrono::Utc::now());
     let (s_at, e_at) = (local(start), local(end));
     app.post_form(

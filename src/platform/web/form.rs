@@ -1,6 +1,7 @@
 //! Form fields as browsers send them (`application/x-www-form-urlencoded`), with repeated names
 //! kept for multiple selects and checkbox groups. Every area's handlers read their forms here.
 
+use crate::platform::time;
 use axum::body::Bytes;
 use chrono::NaiveDate;
 
@@ -85,7 +86,6 @@ impl Fields {
     }
 
     fn date_within(&self, name: &str, future: bool) -> Result<Option<NaiveDate>, &'static str> {
-        use crate::platform::time;
         match self.opt(name) {
             None => Ok(None),
             Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d")
@@ -129,18 +129,13 @@ pub fn period(
     default_from: NaiveDate,
     default_to: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), &'static str> {
-    let day = |raw: &str, default: NaiveDate| {
-        if raw.trim().is_empty() {
-            Ok(default)
-        } else {
-            NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "network-error-date")
-        }
+    let default = time::Period {
+        from: default_from,
+        to: default_to,
     };
-    let (from, to) = (day(from, default_from)?, day(to, default_to)?);
-    if to < from {
-        return Err("outreach-error-period");
-    }
-    Ok((from, to))
+    time::Period::parse(from, to, default)
+        .map(|p| (p.from, p.to))
+        .map_err(time::PeriodError::key)
 }
 
 /// The names of the date fields with a message of their own.
