@@ -494,7 +494,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Export(ExportCommand::Openapi)) => {
-            println!("{}", crate::platform::api::openapi::pretty());
+            println!("{}", crate::app::openapi());
             Ok(())
         }
         Some(Command::Retention(RetentionCommand::Run)) => {
@@ -525,9 +525,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             // still readable with the keys in the file.
             ring.save(&config.keys_file)
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
-            let n = crate::platform::keys::reencrypt_all(&conn, &ring)
-                .await
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let n = crate::platform::keys::reencrypt_all(
+                &conn,
+                &ring,
+                &crate::app::encrypted_columns(),
+            )
+            .await
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
             audit::append(
                 &conn,
                 &ring,

@@ -2,6 +2,7 @@
 //! exploitation. See `docs/ARCHITECTURE.md` for the map of this crate.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod cases;
 pub mod cli;
 pub mod demo;
@@ -29,7 +30,7 @@ use platform::config::Config;
 use platform::crypto::{CryptoError, KeyFileState, KeyRing};
 use platform::db::{self, DbError};
 use platform::settings::{self, Mode};
-use platform::web::{self, AppState};
+use platform::web::AppState;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +77,7 @@ pub async fn build_app(
         .await
         .map_err(|e| DbError::Query(db::describe(&e).to_owned()))?;
     if done.is_none() {
-        let sealed = platform::keys::seal_legacy_text(&db, &keys)
+        let sealed = platform::keys::seal_legacy_text(&db, &keys, &app::legacy_plain())
             .await
             .map_err(|e| DbError::Query(e.to_string()))?;
         settings::set(&db, LEGACY_TEXT_SEALED, &sealed.to_string())
@@ -90,5 +91,5 @@ pub async fn build_app(
         }
     }
     let state = Arc::new(AppState::new(db, config, mode == Mode::Demo, keys));
-    Ok((web::router(state.clone()), state))
+    Ok((app::router(state.clone()), state))
 }

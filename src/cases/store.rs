@@ -778,3 +778,103 @@ pub async fn person_by_code(
         .one(db)
         .await
 }
+
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "person",
+        key: "id",
+        column: "vulnerabilities_enc",
+        context: VULNERABILITIES,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "case_file",
+        key: "id",
+        column: "route_enc",
+        context: ROUTE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "case_file",
+        key: "id",
+        column: "places_enc",
+        context: PLACES,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "permit",
+        key: "id",
+        column: "office_enc",
+        context: PERMIT_OFFICE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "names_enc",
+        context: NAMES,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "aliases_enc",
+        context: ALIASES,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "birth_date_enc",
+        context: BIRTH_DATE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "documents_enc",
+        context: DOCUMENTS,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "phone_enc",
+        context: PHONE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "person_identity",
+        key: "person_id",
+        column: "address_enc",
+        context: ADDRESS,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "case_event",
+        key: "id",
+        column: "text_enc",
+        context: EVENT_TEXT,
+    },
+];
+
+/// Plain columns older versions wrote in clear, with the sealed column replacing each (migration
+/// 0016 added the sealed ones; migrations have no keys, so they are sealed at start-up).
+pub const SEALED_FROM_PLAIN: &[crate::platform::keys::LegacyPlain] = &[
+    crate::platform::keys::LegacyPlain {
+        table: "person",
+        plain: "vulnerabilities",
+        sealed: "vulnerabilities_enc",
+        context: VULNERABILITIES,
+    },
+    crate::platform::keys::LegacyPlain {
+        table: "case_file",
+        plain: "route",
+        sealed: "route_enc",
+        context: ROUTE,
+    },
+    crate::platform::keys::LegacyPlain {
+        table: "case_file",
+        plain: "places",
+        sealed: "places_enc",
+        context: PLACES,
+    },
+    crate::platform::keys::LegacyPlain {
+        table: "permit",
+        plain: "office",
+        sealed: "office_enc",
+        context: PERMIT_OFFICE,
+    },
+];

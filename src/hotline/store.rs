@@ -517,3 +517,44 @@ pub fn opened_interview(
     i.outcome = open_text(keys, INTERVIEW_OUTCOME, &i.outcome_enc)?;
     Ok(i)
 }
+
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "emergency_activation",
+        key: "id",
+        column: "danger_enc",
+        context: DANGER,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "mediator_request",
+        key: "id",
+        column: "place_enc",
+        context: MEDIATION_PLACE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "mediator_request",
+        key: "id",
+        column: "outcome_enc",
+        context: MEDIATION_OUTCOME,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "identification_interview",
+        key: "id",
+        column: "outcome_enc",
+        context: INTERVIEW_OUTCOME,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "hotline_contact",
+        key: "id",
+        column: "notes_enc",
+        context: NOTES,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "shift_note",
+        key: "id",
+        column: "text_enc",
+        context: SHIFT_NOTE,
+    },
+];

@@ -297,6 +297,23 @@ pub async fn review(
     Ok(Redirect::to("/break-glass/review").into_response())
 }
 
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "break_glass",
+        key: "id",
+        column: "reason_enc",
+        context: REASON,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "break_glass",
+        key: "id",
+        column: "review_note_enc",
+        context: REVIEW_NOTE,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,19 +25,7 @@ use crate::platform::web::routes::AuthState;
 use crate::platform::web::shell::cookie;
 use crate::platform::web::{AppError, RequestCtx, SharedState};
 
-/// The CSRF token forms of this request must carry (as the hidden field `_csrf`).
-#[derive(Clone, Debug)]
-pub struct CsrfToken(pub String);
-
-/// What the page shell shows of the signed-in person.
-#[derive(Clone, Debug)]
-pub struct StaffView {
-    pub username: String,
-    pub display_name: String,
-    pub organisation: Option<String>,
-    pub actor: Actor,
-    pub full: bool,
-}
+pub use crate::platform::web::shell::{CsrfToken, StaffView};
 
 /// The current session's hashed id (for sign-out and rotation).
 #[derive(Clone, Debug)]

@@ -441,6 +441,23 @@ pub async fn revoke_sessions(db: &impl ConnectionTrait, user_id: i32) -> Result<
         .rows_affected)
 }
 
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "app_user",
+        key: "id",
+        column: "display_name_enc",
+        context: DISPLAY_NAME,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "app_user",
+        key: "id",
+        column: "totp_secret_enc",
+        context: TOTP_SECRET,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -185,3 +185,74 @@ pub async fn touch(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
 pub fn has_scope(token: &api_token::Model, scope: &str) -> bool {
     token.scopes.split(' ').any(|s| s == scope)
 }
+
+// ---------- the API's token layer ----------
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::platform::api::{ApiError, Caller};
+use crate::platform::policy::Actor;
+use crate::platform::web::SharedState;
+
+/// Resolves the bearer token into a [`Caller`]; a request without a valid one goes on without
+/// (and is refused by the API's access check, except the public OpenAPI document).
+pub async fn authenticate_api(
+    State(state): State<SharedState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let presented = crate::platform::api::bearer(req.headers());
+    if let Some(presented) = presented {
+        match caller_for(&state, &presented).await {
+            Ok(Some(c)) => {
+                req.extensions_mut().insert(c);
+            }
+            Ok(None) => {
+                tracing::info!("API request with an unknown, revoked or orphan token");
+                return ApiError::unauthenticated().into_response();
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+async fn caller_for(state: &SharedState, presented: &str) -> Result<Option<Caller>, ApiError> {
+    let token = match authenticate(&state.db, presented, Utc::now()).await? {
+        Presented::Live(t) => t,
+        Presented::Expired(_) => return Err(ApiError::token_expired()),
+        Presented::Unknown => return Ok(None),
+    };
+    let Some(user_id) = token.user_id else {
+        return Ok(None);
+    };
+    let Some(user) = super::store::user(&state.db, user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    let roles = super::store::roles_in(&state.db, user.id, token.organisation_id).await?;
+    let province = super::store::organisation(&state.db, token.organisation_id)
+        .await?
+        .and_then(|o| o.province);
+    if token
+        .last_used_at
+        .is_none_or(|t| Utc::now() - t > Duration::seconds(60))
+    {
+        touch(&state.db, token.id).await?;
+    }
+    Ok(Some(Caller {
+        actor: Actor {
+            user_id: user.id,
+            username: user.username,
+            organisation_id: Some(token.organisation_id),
+            province,
+            roles,
+        },
+        token_id: token.id,
+        scopes: token.scopes.split(' ').map(str::to_owned).collect(),
+    }))
+}

@@ -5,11 +5,13 @@ pub mod api;
 pub mod entities;
 pub mod pages;
 pub mod rules;
-pub mod seed;
 pub mod store;
 
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
+
+/// What other areas may ask the registry (its published queries).
+pub use store::{beds_of, names, organisation};
 
 pub fn routes() -> Routes {
     let edit = Access::Permission(Permission::EditNetwork);

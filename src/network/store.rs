@@ -331,3 +331,13 @@ pub async fn update_service<C: ConnectionTrait + sea_orm::TransactionTrait>(
     }
     txn.commit().await
 }
+
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] =
+    &[crate::platform::keys::EncryptedColumn {
+        table: "network_service",
+        key: "id",
+        column: "address_enc",
+        context: SERVICE_ADDRESS,
+    }];

@@ -605,3 +605,20 @@ pub async fn accompaniments_of_case(
         .all(db)
         .await
 }
+
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "outing",
+        key: "id",
+        column: "notes_enc",
+        context: OUTING_NOTES,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "place_observation",
+        key: "id",
+        column: "note_enc",
+        context: OBSERVATION_NOTE,
+    },
+];

@@ -85,7 +85,7 @@ pub const DEFAULT_OPEN_DATA_PUBLISHER: &str = "Regione Toscana";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Referrals {
     /// Counterpart kind (`network_org`, `national_hotline`, `other_region`) → the package
-    /// fields it receives (a subset of `referrals::rules::PACKAGE_FIELDS`).
+    /// fields it receives (a subset of [`REFERRAL_PACKAGE_FIELDS`]).
     pub packages: std::collections::BTreeMap<String, Vec<String>>,
 }
 
@@ -681,39 +681,81 @@ fn code_list(
     }
 }
 
+/// Who a referral goes to.
+pub const REFERRAL_COUNTERPART_KINDS: &[&str] =
+    &["network_org", "national_hotline", "other_region"];
+
+/// Every field a referral package may carry. What each counterpart kind receives is configured
+/// (`referrals.packages`), never more than this.
+pub const REFERRAL_PACKAGE_FIELDS: &[&str] = &[
+    "names",
+    "gender",
+    "birth_year",
+    "nationalities",
+    "languages",
+    "exploitation_forms",
+    "vulnerabilities",
+    "phone",
+];
+
+/// What a counterpart kind receives unless configured otherwise: the national hotline no names
+/// nor vulnerabilities, the network and other regions what they need to receive the person.
+pub fn default_referral_package(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "national_hotline" => &[
+            "gender",
+            "birth_year",
+            "nationalities",
+            "languages",
+            "exploitation_forms",
+        ],
+        _ => &[
+            "names",
+            "gender",
+            "birth_year",
+            "nationalities",
+            "languages",
+            "exploitation_forms",
+            "vulnerabilities",
+        ],
+    }
+}
+
 /// The referral packages: the defaults, with the configured kinds replaced.
 fn packages(
     file: Option<std::collections::BTreeMap<String, Vec<String>>>,
 ) -> Result<std::collections::BTreeMap<String, Vec<String>>, ConfigError> {
-    use crate::referrals::rules::{COUNTERPART_KINDS, PACKAGE_FIELDS, default_package};
-    let mut out: std::collections::BTreeMap<String, Vec<String>> = COUNTERPART_KINDS
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = REFERRAL_COUNTERPART_KINDS
         .iter()
         .map(|k| {
             (
                 (*k).to_owned(),
-                default_package(k).iter().map(|f| (*f).to_owned()).collect(),
+                default_referral_package(k)
+                    .iter()
+                    .map(|f| (*f).to_owned())
+                    .collect(),
             )
         })
         .collect();
     for (kind, fields) in file.unwrap_or_default() {
-        if !COUNTERPART_KINDS.contains(&kind.as_str()) {
+        if !REFERRAL_COUNTERPART_KINDS.contains(&kind.as_str()) {
             return Err(ConfigError::Key {
                 key: format!("referrals.packages.{kind}"),
                 message: format!(
                     "unknown counterpart kind (use {})",
-                    COUNTERPART_KINDS.join(", ")
+                    REFERRAL_COUNTERPART_KINDS.join(", ")
                 ),
             });
         }
         if let Some(bad) = fields
             .iter()
-            .find(|f| !PACKAGE_FIELDS.contains(&f.as_str()))
+            .find(|f| !REFERRAL_PACKAGE_FIELDS.contains(&f.as_str()))
         {
             return Err(ConfigError::Key {
                 key: format!("referrals.packages.{kind}"),
                 message: format!(
                     "`{bad}` is not a package field (use {})",
-                    PACKAGE_FIELDS.join(", ")
+                    REFERRAL_PACKAGE_FIELDS.join(", ")
                 ),
             });
         }

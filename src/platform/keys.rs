@@ -1,6 +1,7 @@
-//! Key rotation: every encrypted column is listed here, so that `satis keys rotate` can
-//! re-encrypt all of them under a new key. An area that adds an encrypted column adds it to
-//! [`ENCRYPTED_COLUMNS`] (the canary test checks each one is really encrypted).
+//! Key rotation: `satis keys rotate` re-encrypts every encrypted column under a new key. Each
+//! area lists the columns it seals (`SEALED` beside their contexts); the composition root
+//! (`crate::app::encrypted_columns`) assembles them, and the canary test checks each one is
+//! really encrypted.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionSession, TransactionTrait};
@@ -16,224 +17,14 @@ pub struct EncryptedColumn {
     pub context: &'static str,
 }
 
-pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
-    EncryptedColumn {
-        table: "break_glass",
-        key: "id",
-        column: "reason_enc",
-        context: crate::identity::break_glass::REASON,
-    },
-    EncryptedColumn {
-        table: "break_glass",
-        key: "id",
-        column: "review_note_enc",
-        context: crate::identity::break_glass::REVIEW_NOTE,
-    },
-    EncryptedColumn {
-        table: "emergency_activation",
-        key: "id",
-        column: "danger_enc",
-        context: crate::hotline::store::DANGER,
-    },
-    EncryptedColumn {
-        table: "mediator_request",
-        key: "id",
-        column: "place_enc",
-        context: crate::hotline::store::MEDIATION_PLACE,
-    },
-    EncryptedColumn {
-        table: "mediator_request",
-        key: "id",
-        column: "outcome_enc",
-        context: crate::hotline::store::MEDIATION_OUTCOME,
-    },
-    EncryptedColumn {
-        table: "identification_interview",
-        key: "id",
-        column: "outcome_enc",
-        context: crate::hotline::store::INTERVIEW_OUTCOME,
-    },
-    EncryptedColumn {
-        table: "project",
-        key: "id",
-        column: "objectives_enc",
-        context: crate::projects::store::OBJECTIVES,
-    },
-    EncryptedColumn {
-        table: "project",
-        key: "id",
-        column: "decision_reason_enc",
-        context: crate::projects::store::DECISION_REASON,
-    },
-    EncryptedColumn {
-        table: "project_transition",
-        key: "id",
-        column: "reason_enc",
-        context: crate::projects::store::TRANSITION_REASON,
-    },
-    EncryptedColumn {
-        table: "referral",
-        key: "id",
-        column: "refusal_reason_enc",
-        context: crate::referrals::store::NOTE,
-    },
-    EncryptedColumn {
-        table: "referral_event",
-        key: "id",
-        column: "note_enc",
-        context: crate::referrals::store::NOTE,
-    },
-    EncryptedColumn {
-        table: "person",
-        key: "id",
-        column: "vulnerabilities_enc",
-        context: crate::cases::store::VULNERABILITIES,
-    },
-    EncryptedColumn {
-        table: "case_file",
-        key: "id",
-        column: "route_enc",
-        context: crate::cases::store::ROUTE,
-    },
-    EncryptedColumn {
-        table: "case_file",
-        key: "id",
-        column: "places_enc",
-        context: crate::cases::store::PLACES,
-    },
-    EncryptedColumn {
-        table: "permit",
-        key: "id",
-        column: "office_enc",
-        context: crate::cases::store::PERMIT_OFFICE,
-    },
-    EncryptedColumn {
-        table: "referral",
-        key: "id",
-        column: "package_enc",
-        context: crate::referrals::store::PACKAGE,
-    },
-    EncryptedColumn {
-        table: "outing",
-        key: "id",
-        column: "notes_enc",
-        context: crate::outreach::store::OUTING_NOTES,
-    },
-    EncryptedColumn {
-        table: "place_observation",
-        key: "id",
-        column: "note_enc",
-        context: crate::outreach::store::OBSERVATION_NOTE,
-    },
-    EncryptedColumn {
-        table: "app_user",
-        key: "id",
-        column: "display_name_enc",
-        context: crate::identity::store::DISPLAY_NAME,
-    },
-    EncryptedColumn {
-        table: "app_user",
-        key: "id",
-        column: "totp_secret_enc",
-        context: crate::identity::store::TOTP_SECRET,
-    },
-    EncryptedColumn {
-        table: "network_service",
-        key: "id",
-        column: "address_enc",
-        context: crate::network::store::SERVICE_ADDRESS,
-    },
-    EncryptedColumn {
-        table: "person_identity",
-        key: "person_id",
-        column: "names_enc",
-        context: crate::cases::store::NAMES,
-    },
-    EncryptedColumn {
-        table: "person_identity",
-        key: "person_id",
-        column: "aliases_enc",
-        context: crate::cases::store::ALIASES,
-    },
-    EncryptedColumn {
-        table: "person_identity",
-        key: "person_id",
-        column: "birth_date_enc",
-        context: crate::cases::store::BIRTH_DATE,
-    },
-    EncryptedColumn {
-        table: "person_identity",
-        key: "person_id",
-        column: "documents_enc",
-        context: crate::cases::store::DOCUMENTS,
-    },
-    EncryptedColumn {
-        table: "person_identity",
-        key: "person_id",
-        column: "phone_enc",
-        context: crate::cases::store::PHONE,
-    },
-    EncryptedColumn {
-        table: "person_identity",
-        key: "person_id",
-        column: "address_enc",
-        context: crate::cases::store::ADDRESS,
-    },
-    EncryptedColumn {
-        table: "case_event",
-        key: "id",
-        column: "text_enc",
-        context: crate::cases::store::EVENT_TEXT,
-    },
-    EncryptedColumn {
-        table: "hotline_contact",
-        key: "id",
-        column: "notes_enc",
-        context: crate::hotline::store::NOTES,
-    },
-    EncryptedColumn {
-        table: "shift_note",
-        key: "id",
-        column: "text_enc",
-        context: crate::hotline::store::SHIFT_NOTE,
-    },
-    EncryptedColumn {
-        table: "public_report",
-        key: "id",
-        column: "what_enc",
-        context: crate::reports::store::WHAT,
-    },
-    EncryptedColumn {
-        table: "public_report",
-        key: "id",
-        column: "place_enc",
-        context: crate::reports::store::PLACE,
-    },
-    EncryptedColumn {
-        table: "public_report",
-        key: "id",
-        column: "since_enc",
-        context: crate::reports::store::SINCE,
-    },
-    EncryptedColumn {
-        table: "public_report",
-        key: "id",
-        column: "gender_enc",
-        context: crate::reports::store::GENDER,
-    },
-    EncryptedColumn {
-        table: "public_report",
-        key: "id",
-        column: "contact_enc",
-        context: crate::reports::store::CONTACT,
-    },
-    EncryptedColumn {
-        table: "report_message",
-        key: "id",
-        column: "text_enc",
-        context: crate::reports::store::MESSAGE,
-    },
-];
+/// Plain text an older version kept in clear, to be sealed into its new column at start-up.
+#[derive(Clone, Copy, Debug)]
+pub struct LegacyPlain {
+    pub table: &'static str,
+    pub plain: &'static str,
+    pub sealed: &'static str,
+    pub context: &'static str,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {
@@ -256,11 +47,15 @@ impl From<DbErr> for RotateError {
 
 /// Re-encrypts every value not sealed with the ring's current key, in one transaction.
 /// Returns how many values were rewritten.
-pub async fn reencrypt_all(db: &DatabaseConnection, ring: &KeyRing) -> Result<u64, RotateError> {
+pub async fn reencrypt_all(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    columns: &[EncryptedColumn],
+) -> Result<u64, RotateError> {
     let current = ring.current_id();
     let txn = db.begin().await?;
     let mut count = 0u64;
-    for col in ENCRYPTED_COLUMNS {
+    for col in columns {
         let select = Query::select()
             .column(Alias::new(col.key))
             .column(Alias::new(col.column))
@@ -943,8 +738,8 @@ pub const PLAIN_TEXT: &[PlainText] = &[
 ];
 
 /// Whether a text column is accounted for: sealed, or declared plain with a reason.
-pub fn text_column_declared(table: &str, column: &str) -> bool {
-    ENCRYPTED_COLUMNS
+pub fn text_column_declared(sealed: &[EncryptedColumn], table: &str, column: &str) -> bool {
+    sealed
         .iter()
         .any(|c| c.table == table && c.column == column)
         || PLAIN_TEXT
@@ -952,79 +747,27 @@ pub fn text_column_declared(table: &str, column: &str) -> bool {
             .any(|p| p.table == table && p.columns.contains(&column))
 }
 
-/// Plain columns older versions wrote in clear, with the sealed column that replaces each and
-/// its encryption context (migration 0016 added the sealed ones; migrations have no keys).
-const SEALED_FROM_PLAIN: &[(&str, &str, &str, &str)] = &[
-    (
-        "person",
-        "vulnerabilities",
-        "vulnerabilities_enc",
-        crate::cases::store::VULNERABILITIES,
-    ),
-    (
-        "case_file",
-        "route",
-        "route_enc",
-        crate::cases::store::ROUTE,
-    ),
-    (
-        "case_file",
-        "places",
-        "places_enc",
-        crate::cases::store::PLACES,
-    ),
-    (
-        "permit",
-        "office",
-        "office_enc",
-        crate::cases::store::PERMIT_OFFICE,
-    ),
-    (
-        "project",
-        "objectives",
-        "objectives_enc",
-        crate::projects::store::OBJECTIVES,
-    ),
-    (
-        "project",
-        "decision_reason",
-        "decision_reason_enc",
-        crate::projects::store::DECISION_REASON,
-    ),
-    (
-        "project_transition",
-        "reason",
-        "reason_enc",
-        crate::projects::store::TRANSITION_REASON,
-    ),
-    (
-        "referral",
-        "refusal_reason",
-        "refusal_reason_enc",
-        crate::referrals::store::NOTE,
-    ),
-    (
-        "referral_event",
-        "note",
-        "note_enc",
-        crate::referrals::store::NOTE,
-    ),
-];
-
 /// Seals free text that an older version left in clear and empties the plain column, in one
 /// transaction; run at every start (nothing to do once done). Returns how many values.
 pub async fn seal_legacy_text<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     keys: &KeyRing,
+    legacy: &[LegacyPlain],
 ) -> Result<u64, RotateError> {
     let txn = db.begin().await?;
     let mut n = 0u64;
-    for (table, plain, sealed, ctx) in SEALED_FROM_PLAIN {
+    for &LegacyPlain {
+        table,
+        plain,
+        sealed,
+        context: ctx,
+    } in legacy
+    {
         let select = Query::select()
             .column(Alias::new("id"))
-            .column(Alias::new(*plain))
-            .from(Alias::new(*table))
-            .and_where(Expr::col(Alias::new(*plain)).ne(""))
+            .column(Alias::new(plain))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new(plain)).ne(""))
             .to_owned();
         for row in txn.query_all(&select).await? {
             let id: i32 = row.try_get_by_index(0)?;
@@ -1038,9 +781,9 @@ pub async fn seal_legacy_text<C: ConnectionTrait + TransactionTrait>(
                         source,
                     })?;
             let update = Query::update()
-                .table(Alias::new(*table))
-                .value(Alias::new(*sealed), value)
-                .value(Alias::new(*plain), "")
+                .table(Alias::new(table))
+                .value(Alias::new(sealed), value)
+                .value(Alias::new(plain), "")
                 .and_where(Expr::col(Alias::new("id")).eq(id))
                 .to_owned();
             txn.execute(&update).await?;

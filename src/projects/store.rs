@@ -252,3 +252,49 @@ pub async fn add_expense(db: &impl ConnectionTrait, e: expense::ActiveModel) -> 
     e.insert(db).await?;
     Ok(())
 }
+
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "project",
+        key: "id",
+        column: "objectives_enc",
+        context: OBJECTIVES,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "project",
+        key: "id",
+        column: "decision_reason_enc",
+        context: DECISION_REASON,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "project_transition",
+        key: "id",
+        column: "reason_enc",
+        context: TRANSITION_REASON,
+    },
+];
+
+/// Plain columns older versions wrote in clear, with the sealed column replacing each (migration
+/// 0016 added the sealed ones; migrations have no keys, so they are sealed at start-up).
+pub const SEALED_FROM_PLAIN: &[crate::platform::keys::LegacyPlain] = &[
+    crate::platform::keys::LegacyPlain {
+        table: "project",
+        plain: "objectives",
+        sealed: "objectives_enc",
+        context: OBJECTIVES,
+    },
+    crate::platform::keys::LegacyPlain {
+        table: "project",
+        plain: "decision_reason",
+        sealed: "decision_reason_enc",
+        context: DECISION_REASON,
+    },
+    crate::platform::keys::LegacyPlain {
+        table: "project_transition",
+        plain: "reason",
+        sealed: "reason_enc",
+        context: TRANSITION_REASON,
+    },
+];

@@ -109,25 +109,17 @@ pub fn may_see_package(
             && matches!(status, Status::Accepted | Status::Completed))
 }
 
-pub const COUNTERPART_KINDS: &[&str] = &["network_org", "national_hotline", "other_region"];
+/// Who a referral goes to, the fields a package may carry and what each kind receives unless
+/// configured otherwise: configuration vocabulary, so it lives with the configuration.
+pub use crate::platform::config::{
+    REFERRAL_COUNTERPART_KINDS as COUNTERPART_KINDS, REFERRAL_PACKAGE_FIELDS as PACKAGE_FIELDS,
+    default_referral_package as default_package,
+};
 
 /// Why the person moves.
 pub const REASONS: &[&str] = &["safety", "services", "family", "other"];
 
 pub const URGENCIES: &[&str] = &["ordinary", "urgent"];
-
-/// Every field a package may carry. What each counterpart kind receives is configured
-/// (`referrals.packages`), never more than this.
-pub const PACKAGE_FIELDS: &[&str] = &[
-    "names",
-    "gender",
-    "birth_year",
-    "nationalities",
-    "languages",
-    "exploitation_forms",
-    "vulnerabilities",
-    "phone",
-];
 
 /// The minimum data that travels with a referral. Absent fields were not shared.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,30 +158,6 @@ impl Package {
             vulnerabilities: self.vulnerabilities.filter(|_| has("vulnerabilities")),
             phone: self.phone.filter(|_| has("phone")),
         }
-    }
-}
-
-/// The package fields each counterpart kind receives, unless configured otherwise: the
-/// network's organisations and other regions' projects take the person in, so they receive a
-/// name to call them by; the national hotline only circulates the request.
-pub fn default_package(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "national_hotline" => &[
-            "gender",
-            "birth_year",
-            "nationalities",
-            "languages",
-            "exploitation_forms",
-        ],
-        _ => &[
-            "names",
-            "gender",
-            "birth_year",
-            "nationalities",
-            "languages",
-            "exploitation_forms",
-            "vulnerabilities",
-        ],
     }
 }
 

@@ -352,3 +352,43 @@ pub async fn transfer_consent(
         .filter(|c| c.expires_on.is_none_or(|e| e >= today))
         .find(|c| c.organisation_id.is_none() || c.organisation_id == receiver))
 }
+
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "referral",
+        key: "id",
+        column: "refusal_reason_enc",
+        context: NOTE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "referral_event",
+        key: "id",
+        column: "note_enc",
+        context: NOTE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "referral",
+        key: "id",
+        column: "package_enc",
+        context: PACKAGE,
+    },
+];
+
+/// Plain columns older versions wrote in clear, with the sealed column replacing each (migration
+/// 0016 added the sealed ones; migrations have no keys, so they are sealed at start-up).
+pub const SEALED_FROM_PLAIN: &[crate::platform::keys::LegacyPlain] = &[
+    crate::platform::keys::LegacyPlain {
+        table: "referral",
+        plain: "refusal_reason",
+        sealed: "refusal_reason_enc",
+        context: NOTE,
+    },
+    crate::platform::keys::LegacyPlain {
+        table: "referral_event",
+        plain: "note",
+        sealed: "note_enc",
+        context: NOTE,
+    },
+];

@@ -180,6 +180,47 @@ pub async fn erase_triaged_before(
     Ok(u64::try_from(old.len()).unwrap_or(u64::MAX))
 }
 
+/// The encrypted columns this module writes (assembled by the composition root for key
+/// rotation and for the schema test that every text column is sealed or declared plain).
+pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "what_enc",
+        context: WHAT,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "place_enc",
+        context: PLACE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "since_enc",
+        context: SINCE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "gender_enc",
+        context: GENDER,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "public_report",
+        key: "id",
+        column: "contact_enc",
+        context: CONTACT,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "report_message",
+        key: "id",
+        column: "text_enc",
+        context: MESSAGE,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

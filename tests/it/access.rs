@@ -587,7 +587,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         .id,
     };
 
-    let specs = satis::platform::web::app_routes().specs().to_vec();
+    let specs = satis::app::page_routes().specs().to_vec();
     assert!(specs.len() >= 30, "only {} routes registered", specs.len());
     let mut whos = vec![Who::Stranger, Who::PasswordOnly];
     for org in 0..2 {

@@ -1164,9 +1164,10 @@ async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
     ))
     .await
     .unwrap();
-    let sealed = satis::platform::keys::seal_legacy_text(db, &app.state.keys)
-        .await
-        .unwrap();
+    let sealed =
+        satis::platform::keys::seal_legacy_text(db, &app.state.keys, &satis::app::legacy_plain())
+            .await
+            .unwrap();
     assert_eq!(sealed, 1);
     assert_eq!(
         scalar(

@@ -1113,9 +1113,13 @@ async fn key_rotation_reencrypts_every_encrypted_field(db: TestDb) {
     let user = app.user("ruota", Role::CaseWorker, org).await;
     let mut ring = app.state.keys.clone();
     let new_id = ring.add_key();
-    let n = satis::platform::keys::reencrypt_all(&app.state.db, &ring)
-        .await
-        .unwrap();
+    let n = satis::platform::keys::reencrypt_all(
+        &app.state.db,
+        &ring,
+        &satis::app::encrypted_columns(),
+    )
+    .await
+    .unwrap();
     assert_eq!(n, 2, "display name and TOTP secret");
     let u = store::user(&app.state.db, user.id).await.unwrap().unwrap();
     assert_eq!(
@@ -1129,9 +1133,13 @@ async fn key_rotation_reencrypts_every_encrypted_field(db: TestDb) {
     assert_eq!(secret, user.secret);
     // Nothing left to do the second time.
     assert_eq!(
-        satis::platform::keys::reencrypt_all(&app.state.db, &ring)
-            .await
-            .unwrap(),
+        satis::platform::keys::reencrypt_all(
+            &app.state.db,
+            &ring,
+            &satis::app::encrypted_columns()
+        )
+        .await
+        .unwrap(),
         0
     );
 }

@@ -1,6 +1,6 @@
 //! The network registry as the public, coordinators, administrators and the hotline meet it.
 
-use satis::network::seed;
+use satis::platform::migrations::network_seed as seed;
 use satis::platform::policy::Role;
 use sea_orm::{ConnectionTrait, Statement};
 

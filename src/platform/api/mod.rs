@@ -20,7 +20,7 @@ pub mod openapi;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -32,7 +32,6 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::identity::{store, tokens};
 use crate::platform::policy::{Actor, Permission};
 use crate::platform::web::SharedState;
 pub use error::ApiError;
@@ -228,34 +227,20 @@ impl ApiRoutes {
     }
 }
 
-/// Every operation of the API (the OpenAPI document and the access matrix walk these).
-pub fn api_routes() -> ApiRoutes {
-    ApiRoutes::new()
-        .merge(crate::network::api::routes())
-        .merge(crate::hotline::api::routes())
-        .merge(crate::reports::api::routes())
-        .merge(crate::outreach::api::routes())
-        .merge(crate::cases::api::routes())
-        .merge(crate::projects::api::routes())
-        .merge(crate::referrals::api::routes())
-        .merge(crate::stats::api::routes())
-}
-
-/// The API router, to be nested under [`PREFIX`].
-pub fn router(state: SharedState) -> Router<SharedState> {
-    let routes = api_routes();
+/// The API router of the given operations, to be nested under [`PREFIX`]; the composition
+/// root puts the token layer (which puts a [`Caller`] in the request) in front of it.
+pub fn router(routes: ApiRoutes) -> Router<SharedState> {
+    let document = std::sync::Arc::new(openapi::document(routes.specs()));
     routes
         .router
         .route(
             "/openapi.json",
-            axum::routing::get(|| async { openapi_response() }),
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()).into_response() }
+            }),
         )
         .fallback(|| async { ApiError::not_found() })
-        .layer(middleware::from_fn_with_state(state, authenticate))
-}
-
-fn openapi_response() -> Response {
-    axum::Json(openapi::document(api_routes().specs())).into_response()
 }
 
 async fn enforce(
@@ -281,68 +266,12 @@ async fn enforce(
     next.run(req).await
 }
 
-/// Resolves the bearer token into a [`Caller`]; a request without a valid one goes on without
-/// (and is refused by [`enforce`], except the public OpenAPI document).
-async fn authenticate(State(state): State<SharedState>, mut req: Request, next: Next) -> Response {
-    let presented = bearer(req.headers());
-    if let Some(presented) = presented {
-        match caller_for(&state, &presented).await {
-            Ok(Some(c)) => {
-                req.extensions_mut().insert(c);
-            }
-            Ok(None) => {
-                tracing::info!("API request with an unknown, revoked or orphan token");
-                return ApiError::unauthenticated().into_response();
-            }
-            Err(e) => return e.into_response(),
-        }
-    }
-    next.run(req).await
-}
-
-fn bearer(headers: &HeaderMap) -> Option<String> {
+/// The bearer token an API request presents, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (kind, token) = v.trim().split_once(' ')?;
     kind.eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
-}
-
-async fn caller_for(state: &SharedState, presented: &str) -> Result<Option<Caller>, ApiError> {
-    let token = match tokens::authenticate(&state.db, presented, Utc::now()).await? {
-        tokens::Presented::Live(t) => t,
-        tokens::Presented::Expired(_) => return Err(ApiError::token_expired()),
-        tokens::Presented::Unknown => return Ok(None),
-    };
-    let Some(user_id) = token.user_id else {
-        return Ok(None);
-    };
-    let Some(user) = store::user(&state.db, user_id).await? else {
-        return Ok(None);
-    };
-    if user.disabled {
-        return Ok(None);
-    }
-    let roles = store::roles_in(&state.db, user.id, token.organisation_id).await?;
-    let province = store::organisation(&state.db, token.organisation_id)
-        .await?
-        .and_then(|o| o.province);
-    if token
-        .last_used_at
-        .is_none_or(|t| Utc::now() - t > Duration::seconds(60))
-    {
-        tokens::touch(&state.db, token.id).await?;
-    }
-    Ok(Some(Caller {
-        actor: Actor {
-            user_id: user.id,
-            username: user.username,
-            organisation_id: Some(token.organisation_id),
-            province,
-            roles,
-        },
-        token_id: token.id,
-        scopes: token.scopes.split(' ').map(str::to_owned).collect(),
-    }))
 }
 
 /// A JSON request body, refused with a JSON error naming the wrong field (never its value).

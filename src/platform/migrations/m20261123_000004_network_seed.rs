@@ -6,7 +6,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 
 use super::id;
-use crate::network::seed;
+use super::network_seed as seed;
 
 pub struct Migration;
 

@@ -24,6 +24,7 @@ mod m20261202_000017_list_indexes;
 mod m20261202_000018_effective_dates;
 mod m20261202_000019_situations;
 mod m20261202_000020_test_organisations;
+pub mod network_seed;
 
 pub struct Migrator;
 

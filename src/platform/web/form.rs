@@ -155,6 +155,7 @@ const DATE_FIELDS: &[&str] = &[
     "spent_on",
     "effective_on",
     "withdrawn_on",
+    "opened_on",
 ];
 
 /// The field a date message names (for the API's `error.field`).
@@ -180,6 +181,7 @@ pub fn date_error(name: &str) -> &'static str {
         "spent_on" => "error-date-spent-on",
         "effective_on" => "error-date-effective-on",
         "withdrawn_on" => "error-date-withdrawn-on",
+        "opened_on" => "error-date-opened-on",
         _ => "network-error-date",
     }
 }

@@ -100,41 +100,26 @@ pub fn download(
     r
 }
 
-/// Every route of the application with its access rule (the access-matrix test walks these).
-pub fn app_routes() -> Routes {
+/// The platform's own pages (health check, assets, language switch); the composition root
+/// (`crate::app`) adds every area's.
+pub fn platform_routes() -> Routes {
     Routes::new()
         .get("/healthz", Access::Public, healthz)
         .merge(assets::routes())
         .merge(shell::routes())
-        .merge(crate::home::routes())
-        .merge(crate::identity::routes())
-        .merge(crate::network::routes())
-        .merge(crate::cases::routes())
-        .merge(crate::hotline::routes())
-        .merge(crate::outreach::routes())
-        .merge(crate::referrals::routes())
-        .merge(crate::reports::routes())
-        .merge(crate::projects::routes())
-        .merge(crate::stats::routes())
-        .merge(crate::exchange::routes())
 }
 
-/// Builds the whole application router.
-pub fn router(state: SharedState) -> Router {
+/// The pages' router with the translated 404 for every path nothing answers.
+pub fn with_fallback(pages: Router<SharedState>) -> Router<SharedState> {
+    pages.fallback(fallback)
+}
+
+/// Puts the pages (already behind the session layer) and the API (behind its token layer)
+/// together under the platform's outer layers.
+pub fn finish(state: SharedState, pages: Router<SharedState>, api: Router<SharedState>) -> Router {
     let max_body = state.config.max_body_bytes;
-    let (routes, _) = app_routes().into_parts();
-    // Pages go through the session layer (cookies, CSRF); the API under /api/v1 has its own
-    // (bearer tokens) and no cookies, so it is nested after the session layer is applied.
-    routes
-        .fallback(fallback)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::identity::session::resolve,
-        ))
-        .nest(
-            crate::platform::api::PREFIX,
-            crate::platform::api::router(state.clone()),
-        )
+    pages
+        .nest(crate::platform::api::PREFIX, api)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(RequestBodyLimitLayer::new(max_body))

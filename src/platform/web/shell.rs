@@ -9,11 +9,25 @@ use serde::Deserialize;
 
 use super::routes::{Access, Routes};
 use super::{AppError, RequestCtx, SharedState};
-use crate::identity::session::{CsrfToken, StaffView};
 use crate::platform::config::Hotline;
 use crate::platform::i18n::Lang;
 use crate::platform::policy::Permission;
 use axum::http::Extensions;
+
+/// The CSRF token forms of this request must carry (as the hidden field `_csrf`); the session
+/// layer of the identity area puts it in the request.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+/// What the page shell shows of the signed-in person (put in the request by the session layer).
+#[derive(Clone, Debug)]
+pub struct StaffView {
+    pub username: String,
+    pub display_name: String,
+    pub organisation: Option<String>,
+    pub actor: crate::platform::policy::Actor,
+    pub full: bool,
+}
 
 /// Name of the cookie that remembers the chosen language (nothing else is in it).
 pub const LANG_COOKIE: &str = "satis_lang";

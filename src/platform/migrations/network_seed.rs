@@ -1,6 +1,7 @@
 //! The Tuscan network as the project's public pages describe it (seed page "Il sistema toscano
 //! antitratta"): every organisation and governance role listed there. Loaded once by a
-//! migration, so a new instance starts with the real network; later changes are made in the
+//! migration (it lives beside the migrations: what a migration loads never changes after it
+//! has run), so a new instance starts with the real network; later changes are made in the
 //! staff pages (and kept in the history), never by editing this file.
 
 /// (name, kind, province, public)

@@ -1,0 +1,300 @@
+//! The composition root: the one module that knows every area. It assembles the pages, the API
+//! operations, the session and token layers and the list of encrypted columns from what each
+//! area registers, so that `platform` (config, db, policy, audit, crypto, i18n, web shell)
+//! imports no area and an area is added here, in one place.
+
+use axum::Router;
+use axum::middleware;
+
+use crate::platform::api::ApiRoutes;
+use crate::platform::keys::{EncryptedColumn, LegacyPlain};
+use crate::platform::web::routes::Routes;
+use crate::platform::web::{self, SharedState};
+
+/// Every page of the application with its access rule (the access-matrix test walks these).
+pub fn page_routes() -> Routes {
+    web::platform_routes()
+        .merge(crate::home::routes())
+        .merge(crate::identity::routes())
+        .merge(crate::network::routes())
+        .merge(crate::cases::routes())
+        .merge(crate::hotline::routes())
+        .merge(crate::outreach::routes())
+        .merge(crate::referrals::routes())
+        .merge(crate::reports::routes())
+        .merge(crate::projects::routes())
+        .merge(crate::stats::routes())
+        .merge(crate::exchange::routes())
+}
+
+/// Every operation of the API (the OpenAPI document and the access matrix walk these).
+pub fn api_routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .merge(crate::network::api::routes())
+        .merge(crate::hotline::api::routes())
+        .merge(crate::reports::api::routes())
+        .merge(crate::outreach::api::routes())
+        .merge(crate::cases::api::routes())
+        .merge(crate::projects::api::routes())
+        .merge(crate::referrals::api::routes())
+        .merge(crate::stats::api::routes())
+}
+
+/// The OpenAPI document of every operation, as `satis export openapi` prints it.
+pub fn openapi() -> String {
+    crate::platform::api::openapi::pretty(api_routes().specs())
+}
+
+/// Every encrypted column of every area, for key rotation and the schema test.
+pub fn encrypted_columns() -> Vec<EncryptedColumn> {
+    [
+        crate::identity::store::SEALED,
+        crate::identity::break_glass::SEALED,
+        crate::network::store::SEALED,
+        crate::hotline::store::SEALED,
+        crate::reports::store::SEALED,
+        crate::outreach::store::SEALED,
+        crate::cases::store::SEALED,
+        crate::projects::store::SEALED,
+        crate::referrals::store::SEALED,
+    ]
+    .concat()
+}
+
+/// Text older versions kept in clear, sealed once at start-up.
+pub fn legacy_plain() -> Vec<LegacyPlain> {
+    [
+        crate::cases::store::SEALED_FROM_PLAIN,
+        crate::projects::store::SEALED_FROM_PLAIN,
+        crate::referrals::store::SEALED_FROM_PLAIN,
+    ]
+    .concat()
+}
+
+/// The whole application: pages behind the session layer (cookies, CSRF), the API under
+/// `/api/v1` behind the bearer-token layer and without cookies, then the platform's outer
+/// layers (request context, load shedding, body limits, panic catcher).
+pub fn router(state: SharedState) -> Router {
+    let (pages, _) = page_routes().into_parts();
+    let pages = web::with_fallback(pages).layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::identity::session::resolve,
+    ));
+    let api = crate::platform::api::router(api_routes()).layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::identity::tokens::authenticate_api,
+    ));
+    web::finish(state, pages, api)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn the_checked_in_document_is_the_generated_one() {
+        let kept: Value = serde_json::from_str(include_str!("../docs/api/openapi.json")).unwrap();
+        let now: Value = serde_json::from_str(&openapi()).unwrap();
+        assert!(
+            kept == now,
+            "docs/api/openapi.json is stale; regenerate with: \
+             cargo run -- export openapi > docs/api/openapi.json"
+        );
+    }
+
+    #[test]
+    fn every_operation_is_in_the_document_once() {
+        let routes = api_routes();
+        let doc = crate::platform::api::openapi::document(routes.specs());
+        let mut seen = std::collections::BTreeSet::new();
+        for spec in routes.specs() {
+            let method = spec.method.as_str().to_ascii_lowercase();
+            let op = &doc["paths"][spec.full_path()][&method];
+            assert_eq!(op["operationId"], spec.operation_id, "{}", spec.full_path());
+            assert_eq!(op["x-scope"], spec.scope);
+            assert!(
+                crate::identity::tokens::SCOPES.contains(&spec.scope),
+                "{} needs a known scope",
+                spec.operation_id
+            );
+            assert!(
+                seen.insert(spec.operation_id),
+                "duplicate {}",
+                spec.operation_id
+            );
+        }
+        let documented: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum();
+        assert_eq!(documented, routes.specs().len());
+    }
+
+    /// An area's words for another area's insides: a module reaching into these instead of
+    /// what the area publishes (its `ops`, its rules and the functions its `mod.rs` names).
+    const INSIDES: &[&str] = &["pages", "api", "store", "entities"];
+    const AREAS: &[&str] = &[
+        "cases",
+        "hotline",
+        "network",
+        "outreach",
+        "projects",
+        "referrals",
+        "reports",
+        "stats",
+        "exchange",
+        "identity",
+        "home",
+    ];
+
+    /// Cross-area reaches that existed when this test was written (issue 20), each to be
+    /// replaced by a published operation or query. The list may only shrink: a new reach fails
+    /// the test, and so does an entry that no longer occurs (delete it).
+    const KNOWN_REACHES: &[&str] = &[
+        "src/cases/pages.rs -> identity::store",
+        "src/cases/pages.rs -> network::store",
+        "src/cases/pages.rs -> outreach::entities",
+        "src/cases/pages.rs -> outreach::store",
+        "src/exchange/mod.rs -> cases::entities",
+        "src/exchange/mod.rs -> cases::store",
+        "src/exchange/pages.rs -> cases::pages",
+        "src/home/mod.rs -> cases::store",
+        "src/home/mod.rs -> hotline::store",
+        "src/home/mod.rs -> outreach::store",
+        "src/home/mod.rs -> projects::store",
+        "src/home/mod.rs -> stats::pages",
+        "src/hotline/pages.rs -> cases::store",
+        "src/hotline/pages.rs -> identity::store",
+        "src/hotline/pages.rs -> network::store",
+        "src/hotline/pages.rs -> outreach::entities",
+        "src/hotline/pages.rs -> outreach::store",
+        "src/identity/entities.rs -> network::entities",
+        "src/network/pages.rs -> cases::store",
+        "src/outreach/api.rs -> cases::pages",
+        "src/outreach/pages.rs -> cases::entities",
+        "src/outreach/pages.rs -> cases::pages",
+        "src/outreach/pages.rs -> cases::store",
+        "src/outreach/pages.rs -> hotline::pages",
+        "src/outreach/pages.rs -> network::entities",
+        "src/outreach/pages.rs -> network::store",
+        "src/outreach/report.rs -> network::store",
+        "src/projects/pages.rs -> cases::store",
+        "src/projects/pages.rs -> identity::store",
+        "src/projects/pages.rs -> network::store",
+        "src/referrals/pages.rs -> cases::pages",
+        "src/referrals/pages.rs -> cases::store",
+        "src/referrals/pages.rs -> network::store",
+        "src/referrals/store.rs -> cases::entities",
+        "src/referrals/store.rs -> cases::store",
+        "src/reports/mod.rs -> network::store",
+        "src/reports/triage.rs -> hotline::pages",
+        "src/reports/triage.rs -> hotline::store",
+        "src/stats/mod.rs -> network::store",
+        "src/stats/national.rs -> cases::entities",
+        "src/stats/national.rs -> network::entities",
+        "src/stats/national.rs -> network::store",
+        "src/stats/open_data.rs -> cases::entities",
+        "src/stats/open_data.rs -> exchange::entities",
+        "src/stats/open_data.rs -> network::entities",
+    ];
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The (area, module) pairs a source text names as `crate::area::module`, comments left out.
+    fn reaches(text: &str) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or_default();
+            for (at, _) in code.match_indices("crate::") {
+                let rest = &code[at + "crate::".len()..];
+                let mut parts = rest.splitn(3, "::");
+                let area: String = parts
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let module: String = parts
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '{')
+                    .collect();
+                found.push((area, module));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn platform_imports_no_area() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/platform");
+        let mut files = Vec::new();
+        sources(&root, &mut files);
+        assert!(files.len() > 20, "the platform's sources were read");
+        let mut wrong = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (area, _) in reaches(&text) {
+                if AREAS.contains(&area.as_str()) || area == "app" {
+                    wrong.push(format!("{} -> {area}", f.display()));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "platform reaches into areas: {wrong:?}");
+    }
+
+    #[test]
+    fn areas_reach_each_other_only_through_what_they_publish() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut found = std::collections::BTreeSet::new();
+        for area in AREAS {
+            let mut files = Vec::new();
+            sources(&root.join("src").join(area), &mut files);
+            for f in files {
+                let text = std::fs::read_to_string(&f).unwrap();
+                let name = f.strip_prefix(root).unwrap().display().to_string();
+                for (other, module) in reaches(&text) {
+                    if other == *area || !AREAS.contains(&other.as_str()) {
+                        continue;
+                    }
+                    assert!(
+                        !module.starts_with('{'),
+                        "{name}: name another area's modules one by one, not in braces"
+                    );
+                    if INSIDES.contains(&module.as_str()) {
+                        found.insert(format!("{name} -> {other}::{module}"));
+                    }
+                }
+            }
+        }
+        let new: Vec<&String> = found
+            .iter()
+            .filter(|r| !KNOWN_REACHES.contains(&r.as_str()))
+            .collect();
+        assert!(
+            new.is_empty(),
+            "new reaches into another area's insides (call its ops or a published query): {new:?}"
+        );
+        let gone: Vec<&&str> = KNOWN_REACHES
+            .iter()
+            .filter(|r| !found.contains(**r))
+            .collect();
+        assert!(
+            gone.is_empty(),
+            "these reaches are gone: delete them from KNOWN_REACHES: {gone:?}"
+        );
+    }
+}
