@@ -42,6 +42,7 @@ error-date-applied-on = The date of application is not valid: write it as YYYY-M
 error-date-since = The start date is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
 error-date-effective-on = The date the change took effect is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
 error-date-withdrawn-on = The date of withdrawal is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
+error-date-opened-on = The day of emersion is not valid: write it as YYYY-MM-DD, between 1900 and today.
 error-date-until = The end date is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
 error-date-happened-on = The date of the event is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
 error-date-held-on = The date of the interview is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.

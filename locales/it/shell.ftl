@@ -42,6 +42,7 @@ error-date-applied-on = La data della domanda non è valida: scrivila come AAAA-
 error-date-since = La data di inizio manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
 error-date-effective-on = La data da cui vale il passaggio manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
 error-date-withdrawn-on = La data della revoca manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+error-date-opened-on = Il giorno di emersione non è valido: scrivilo come AAAA-MM-GG, tra il 1900 e oggi.
 error-date-until = La data di fine manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
 error-date-happened-on = La data dell’evento manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
 error-date-held-on = La data del colloquio manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::entities::{case, person};
 use super::rules::{self, Phase};
 use super::store;
-use crate::platform::api::{self, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
+use crate::platform::api::idempotency;
+use crate::platform::api::{self, Answer, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
 use crate::platform::policy::{Action, Permission};
 use crate::platform::web::SharedState;
 
@@ -45,6 +46,28 @@ pub fn routes() -> ApiRoutes {
                 .body::<PhaseChange>()
                 .returns::<CaseOut>(),
             change_phase,
+        )
+        .op(
+            ApiSpec::create("/cases", "openCase")
+                .summary(
+                    "cases",
+                    "Open a case for a person met (identity sealed, never returned)",
+                )
+                .scope("cases:write", p)
+                .body::<CaseIn>()
+                .returns::<CaseOut>(),
+            open,
+        )
+        .op(
+            ApiSpec::create("/cases/{id}/placements", "placeInShelter")
+                .summary(
+                    "cases",
+                    "Place the person in a shelter (a stay entered after it ended carries its end)",
+                )
+                .scope("cases:write", p)
+                .body::<PlacementIn>()
+                .returns::<PlacementOut>(),
+            place,
         )
 }
 
@@ -152,13 +175,188 @@ async fn change_phase(
         effective_on: change.effective_on,
         version,
     };
-    use super::ops::CaseOpError as E;
-    let (c, p) = match super::ops::change_phase(&state, &caller.actor, id, &input).await {
-        Ok(v) => v,
-        Err(E::Stale) => return Err(ApiError::stale()),
-        Err(E::NotAllowed(key)) => return Err(ApiError::conflict(key)),
-        Err(E::Invalid { key, field }) => return Err(ApiError::invalid(key, Some(field))),
-        Err(E::Access(e) | E::Failed(e)) => return Err(e.into()),
-    };
+    let (c, p) = super::ops::change_phase(&state, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
     Ok(api::ok_tagged(&out(&c, &p), c.version))
+}
+
+/// How a refused case operation answers in the API.
+fn refused(e: super::ops::CaseOpError) -> ApiError {
+    use super::ops::CaseOpError as E;
+    match e {
+        E::Stale => ApiError::stale(),
+        E::NotAllowed(key) => ApiError::conflict(key),
+        E::PossibleDuplicates(_) => ApiError::conflict("cases-duplicates-text"),
+        E::Invalid { key, field } => ApiError::invalid(key, Some(field)),
+        E::Access(e) | E::Failed(e) => e.into(),
+    }
+}
+
+/// A person met and the case opened for them. Identity fields are sealed at rest and never
+/// given back by the API; the person is known by the pseudonymous code in the answer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseIn {
+    /// `female`, `male`, `transgender`, `other`, `unknown`.
+    pub gender: String,
+    /// Names as the person gives them (1–300 characters).
+    pub names: String,
+    pub aliases: Option<String>,
+    /// `YYYY-MM-DD`, not in the future.
+    pub birth_date: Option<NaiveDate>,
+    /// When only the year is known (or estimated).
+    pub birth_year: Option<i32>,
+    #[serde(default)]
+    pub birth_year_estimated: bool,
+    #[serde(default)]
+    pub presumed_minor: bool,
+    /// ISO 3166 alpha-2 codes.
+    #[serde(default)]
+    pub nationalities: Vec<String>,
+    /// ISO 639-1 codes.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub vulnerabilities: Option<String>,
+    pub documents: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    /// The Italian day of emersion (`YYYY-MM-DD`): entered, never stamped; not in the future.
+    pub opened_on: NaiveDate,
+    /// Open even though people with the same identifying data are already recorded (the
+    /// first attempt answers 409 when there are such people).
+    #[serde(default)]
+    pub confirm_new: bool,
+}
+
+impl CaseIn {
+    fn input(&self) -> Result<super::ops::NewCase, ApiError> {
+        let text = |v: &Option<String>, max: usize| -> String {
+            v.as_deref()
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(max)
+                .collect()
+        };
+        let codes = |v: &[String], field: &'static str| -> Result<Vec<String>, ApiError> {
+            rules::iso_codes(&v.join(",")).map_err(|k| ApiError::invalid(k, Some(field)))
+        };
+        Ok(super::ops::NewCase {
+            person: store::NewPerson {
+                gender: self.gender.clone(),
+                birth_year: self.birth_year,
+                birth_year_estimated: self.birth_year_estimated,
+                presumed_minor: self.presumed_minor,
+                nationalities: codes(&self.nationalities, "nationalities")?,
+                languages: codes(&self.languages, "languages")?,
+                vulnerabilities: text(&self.vulnerabilities, 1000),
+            },
+            identity: store::Identity {
+                names: self.names.trim().to_owned(),
+                aliases: text(&self.aliases, 300),
+                birth_date: self.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+                documents: text(&self.documents, 300),
+                phone: text(&self.phone, 50),
+                address: text(&self.address, 300),
+            },
+            opened_on: self.opened_on,
+            confirm_new: self.confirm_new,
+        })
+    }
+}
+
+async fn open(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let fingerprint = idempotency::fingerprint("openCase", &body);
+    let input: CaseIn = api::json_body(&headers, &body)?;
+    if let Some(d) = input.birth_date
+        && !crate::platform::time::date_in_range(d, false, crate::platform::time::rome_today())
+    {
+        return Err(ApiError::invalid(
+            "error-date-birth-date",
+            Some("birth_date"),
+        ));
+    }
+    let input = input.input()?;
+    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
+        Ok(c) => c,
+        Err(replayed) => return Ok(replayed),
+    };
+    let (p, c) = super::ops::open_case(&state, &creation.txn, &caller.actor, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(format!("/cases/{}", c.id), &out(&c, &p))?;
+    creation.commit(&state.db, answer).await
+}
+
+/// A stay in a shelter (a service of the registry with beds).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementIn {
+    pub service_id: i32,
+    /// The kind of bed, as the service lists its beds (e.g. `women`, `men`, `minors`).
+    pub bed_kind: String,
+    /// An emergency (first) reception.
+    #[serde(default)]
+    pub emergency: bool,
+    /// The Italian day the stay began (`YYYY-MM-DD`), not in the future.
+    pub since: NaiveDate,
+    /// The day it ended, when entered after the fact: not before `since`, not in the future.
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PlacementOut {
+    pub id: i32,
+    pub case_id: i32,
+    pub service_id: i32,
+    pub bed_kind: String,
+    pub emergency: bool,
+    pub since: NaiveDate,
+    pub until: Option<NaiveDate>,
+}
+
+async fn place(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let fingerprint = idempotency::fingerprint(&format!("placeInShelter {id}"), &body);
+    let input: PlacementIn = api::json_body(&headers, &body)?;
+    let input = super::ops::NewPlacement {
+        service_id: input.service_id,
+        bed_kind: input.bed_kind,
+        emergency: input.emergency,
+        since: input.since,
+        until: input.until,
+    };
+    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
+        Ok(c) => c,
+        Err(replayed) => return Ok(replayed),
+    };
+    let pl = super::ops::place(&state, &creation.txn, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(
+        format!("/cases/{id}"),
+        &PlacementOut {
+            id: pl.id,
+            case_id: pl.case_id,
+            service_id: pl.service_id,
+            bed_kind: pl.bed_kind,
+            emergency: pl.emergency,
+            since: pl.since,
+            until: pl.until,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
 }

@@ -4,13 +4,14 @@
 //! a [`CaseOpError`]; neither pages nor API build rows or write.
 
 use chrono::NaiveDate;
-use sea_orm::TransactionTrait;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::entities;
 use super::rules::{self, Phase};
 use super::store::{self, CaseError};
 use crate::platform::audit::{self, Entry};
-use crate::platform::policy::{Action, Actor};
+use crate::platform::policy::{Action, Actor, Permission};
 use crate::platform::web::{AppError, SharedState};
 
 /// Why an operation on a case did not happen.
@@ -27,6 +28,8 @@ pub enum CaseOpError {
         key: &'static str,
         field: &'static str,
     },
+    /// People already recorded who may be the same person: confirm before opening another.
+    PossibleDuplicates(Vec<(String, i32)>),
     Failed(AppError),
 }
 
@@ -36,6 +39,7 @@ impl CaseOpError {
         match self {
             CaseOpError::Stale => "case-error-conflict",
             CaseOpError::NotAllowed(k) | CaseOpError::Invalid { key: k, .. } => k,
+            CaseOpError::PossibleDuplicates(_) => "cases-duplicates-title",
             CaseOpError::Access(_) | CaseOpError::Failed(_) => "error-title-server",
         }
     }
@@ -208,4 +212,167 @@ pub async fn withdraw_consent(
     .await?;
     txn.commit().await?;
     Ok(k.case_id)
+}
+
+/// A case to open for a person met, as typed on the page or sent to the API.
+#[derive(Clone, Debug)]
+pub struct NewCase {
+    pub person: store::NewPerson,
+    pub identity: store::Identity,
+    /// The day of emersion (entered: a case may be recorded after the fact).
+    pub opened_on: NaiveDate,
+    /// The worker saw the possible duplicates and confirms this is someone else.
+    pub confirm_new: bool,
+}
+
+/// Checks what a new case says, through the area's rules: the field and message key of the
+/// first thing wrong.
+pub fn check_new_case(c: &NewCase, today: NaiveDate) -> Result<(), (&'static str, &'static str)> {
+    if !rules::GENDERS.contains(&c.person.gender.as_str()) {
+        return Err(("gender", "case-error-gender"));
+    }
+    if c.identity.names.trim().is_empty() || c.identity.names.chars().count() > 300 {
+        return Err(("names", "case-error-names"));
+    }
+    if !crate::platform::time::date_in_range(c.opened_on, false, today) {
+        return Err(("opened_on", "error-date-opened-on"));
+    }
+    if let Some(y) = c.person.birth_year {
+        rules::birth_year(&y.to_string(), today).map_err(|k| ("birth_year", k))?;
+    }
+    for code in c.person.nationalities.iter().chain(&c.person.languages) {
+        rules::iso_codes(code).map_err(|k| ("nationalities", k))?;
+    }
+    Ok(())
+}
+
+/// Opens a case for a person, in the caller's transaction (so that an API create and its
+/// idempotency record commit together): the person, their sealed identity, the case in the
+/// emersion phase from the day entered, and the audit entry. Possible duplicates are refused
+/// (and the flag audited) unless the worker confirmed the person is someone else.
+pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    input: &NewCase,
+) -> Result<(entities::person::Model, entities::case::Model), CaseOpError> {
+    let org = actor
+        .organisation_id
+        .filter(|_| actor.can(Permission::WorkOnRecords))
+        .ok_or(CaseOpError::Access(AppError::Forbidden))?;
+    check_new_case(input, crate::platform::time::rome_today())
+        .map_err(|(field, key)| CaseOpError::Invalid { key, field })?;
+    if !input.confirm_new {
+        let found = store::possible_duplicates(&state.db, &state.keys, &input.identity).await?;
+        if !found.is_empty() {
+            // The flag is a fact of its own: recorded even though nothing is opened.
+            audit::append(
+                &state.db,
+                &state.keys,
+                Entry::new(Some(actor), "person.duplicate_flagged", "person"),
+            )
+            .await?;
+            return Err(CaseOpError::PossibleDuplicates(found));
+        }
+    }
+    let (p, c) = store::open_case(
+        txn,
+        &state.keys,
+        &input.person,
+        &input.identity,
+        org,
+        actor.user_id,
+        input.opened_on,
+    )
+    .await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.create", "case")
+            .record(c.id)
+            .subject(&p.code),
+    )
+    .await?;
+    Ok((p, c))
+}
+
+/// A stay in a shelter, as typed on the page or sent to the API: from `since`, and to `until`
+/// when it is entered after it ended.
+#[derive(Clone, Debug)]
+pub struct NewPlacement {
+    pub service_id: i32,
+    pub bed_kind: String,
+    pub emergency: bool,
+    pub since: NaiveDate,
+    pub until: Option<NaiveDate>,
+}
+
+/// Places the person of a case in a shelter: a free bed of the kind asked for on the first
+/// day, or refused; a stay entered after it ended carries its end day.
+pub async fn place<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    case_id: i32,
+    input: &NewPlacement,
+) -> Result<entities::placement::Model, CaseOpError> {
+    let (_, p, _) = super::pages::guarded(state, actor, case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    let today = crate::platform::time::rome_today();
+    if !crate::platform::time::date_in_range(input.since, false, today) {
+        return Err(CaseOpError::Invalid {
+            key: "error-date-since",
+            field: "since",
+        });
+    }
+    if input.until.is_some_and(|u| u < input.since || u > today) {
+        return Err(CaseOpError::Invalid {
+            key: "case-error-placement-end",
+            field: "until",
+        });
+    }
+    let beds = crate::network::beds_of(&state.db, input.service_id).await?;
+    if beds.is_empty() {
+        return Err(CaseOpError::Invalid {
+            key: "case-error-service",
+            field: "service_id",
+        });
+    }
+    let capacity = beds
+        .into_iter()
+        .find(|b| b.bed_kind == input.bed_kind)
+        .map_or(0, |b| b.capacity);
+    let taken = store::occupied_beds(&state.db, input.service_id, input.since)
+        .await?
+        .into_iter()
+        .find(|(k, _)| *k == input.bed_kind)
+        .map_or(0, |(_, n)| n);
+    if taken >= capacity {
+        return Err(CaseOpError::NotAllowed("case-error-shelter-full"));
+    }
+    let placed = store::add_placement(
+        txn,
+        entities::placement::ActiveModel {
+            case_id: Set(case_id),
+            service_id: Set(input.service_id),
+            bed_kind: Set(input.bed_kind.clone()),
+            emergency: Set(input.emergency),
+            since: Set(input.since),
+            until: Set(input.until),
+            ..Default::default()
+        },
+    )
+    .await?;
+    store::touch(txn, case_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.placement", "case")
+            .record(case_id)
+            .subject(&p.code)
+            .reason(format!("service {}", input.service_id)),
+    )
+    .await?;
+    Ok(placed)
 }

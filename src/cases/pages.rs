@@ -219,112 +219,85 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
     let f = Fields::parse(&body);
     let values = f.values();
-    type Checked = (store::NewPerson, store::Identity, NaiveDate);
-    let checked: Result<Checked, &'static str> = (|| {
-        let gender = f.get("gender");
-        if !rules::GENDERS.contains(&gender.as_str()) {
-            return Err("case-error-gender");
-        }
-        let names = f.text("names", 300);
-        if names.is_empty() {
-            return Err("case-error-names");
-        }
-        let birth_date = f.past_date("birth_date")?;
-        if birth_date.is_some_and(|d| d > today()) {
-            return Err("case-error-birth-year-future");
-        }
-        // The day of emersion, when the case is entered after the fact; blank: the case opens
-        // today (the day it is recorded).
-        let opened_on = f.past_date("opened_on")?.unwrap_or_else(today);
-        Ok((
-            store::NewPerson {
-                gender,
-                birth_year: rules::birth_year(&f.get("birth_year"), today())?,
-                birth_year_estimated: f.checked("birth_year_estimated"),
-                presumed_minor: f.checked("presumed_minor"),
-                nationalities: rules::iso_codes(&f.get("nationalities"))?,
-                languages: rules::iso_codes(&f.get("languages"))?,
-                vulnerabilities: f.text("vulnerabilities", 1000),
-            },
-            store::Identity {
-                names,
-                aliases: f.text("aliases", 300),
-                birth_date: birth_date.map(|d| d.to_string()).unwrap_or_default(),
-                documents: f.text("documents", 300),
-                phone: f.text("phone", 50),
-                address: f.text("address", 300),
-            },
-            opened_on,
-        ))
-    })();
-    let (person, identity, opened_on) = match checked {
+    let page = |shell: Shell, error: Option<String>, duplicates: Vec<(String, String)>| NewPage {
+        shell,
+        error,
+        duplicates,
+        values: values.clone(),
+    };
+    let input = match read_new_case(&f) {
         Ok(v) => v,
         Err(key) => {
             let error = Some(shell.t(key));
             return Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                NewPage {
-                    shell,
-                    error,
-                    duplicates: Vec::new(),
-                    values,
-                },
+                page(shell, error, Vec::new()),
             )
                 .into_response());
         }
     };
-    if !f.checked("confirm_new") {
-        let found = store::possible_duplicates(&state.db, &state.keys, &identity).await?;
-        if !found.is_empty() {
-            let names = crate::network::store::names(&state.db).await?;
+    // The case and its audit entry are committed together or not at all.
+    let txn = state.db.begin().await?;
+    match super::ops::open_case(&state, &txn, &me.actor, &input).await {
+        Ok((_, c)) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
+        }
+        Err(super::ops::CaseOpError::PossibleDuplicates(found)) => {
+            txn.rollback().await?;
+            let names = crate::network::names(&state.db).await?;
             let duplicates = found
                 .into_iter()
                 .map(|(code, org)| (code, names.get(&org).cloned().unwrap_or_default()))
                 .collect();
-            audit::append(
-                &state.db,
-                &state.keys,
-                Entry::new(Some(&me.actor), "person.duplicate_flagged", "person"),
-            )
-            .await?;
-            return Ok((
-                StatusCode::CONFLICT,
-                NewPage {
-                    shell,
-                    error: None,
-                    duplicates,
-                    values,
-                },
-            )
-                .into_response());
+            Ok((StatusCode::CONFLICT, page(shell, None, duplicates)).into_response())
         }
+        Err(super::ops::CaseOpError::Invalid { key, .. }) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(key));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(shell, error, Vec::new()),
+            )
+                .into_response())
+        }
+        Err(super::ops::CaseOpError::Access(e) | super::ops::CaseOpError::Failed(e)) => Err(e),
+        Err(e) => Err(AppError::BadRequest(e.message_key())),
     }
-    // The case and its audit entry are committed together or not at all.
-    let txn = state.db.begin().await?;
-    let (p, c) = store::open_case(
-        &txn,
-        &state.keys,
-        &person,
-        &identity,
-        org,
-        me.actor.user_id,
+}
+
+/// The new-case form as the typed input of [`super::ops::open_case`].
+fn read_new_case(f: &Fields) -> Result<super::ops::NewCase, &'static str> {
+    let birth_date = f.past_date("birth_date")?;
+    if birth_date.is_some_and(|d| d > today()) {
+        return Err("case-error-birth-year-future");
+    }
+    // The day of emersion, when the case is entered after the fact; blank: the case opens
+    // today (the day it is recorded).
+    let opened_on = f.past_date("opened_on")?.unwrap_or_else(today);
+    Ok(super::ops::NewCase {
+        person: store::NewPerson {
+            gender: f.get("gender"),
+            birth_year: rules::birth_year(&f.get("birth_year"), today())?,
+            birth_year_estimated: f.checked("birth_year_estimated"),
+            presumed_minor: f.checked("presumed_minor"),
+            nationalities: rules::iso_codes(&f.get("nationalities"))?,
+            languages: rules::iso_codes(&f.get("languages"))?,
+            vulnerabilities: f.text("vulnerabilities", 1000),
+        },
+        identity: store::Identity {
+            names: f.text("names", 300),
+            aliases: f.text("aliases", 300),
+            birth_date: birth_date.map(|d| d.to_string()).unwrap_or_default(),
+            documents: f.text("documents", 300),
+            phone: f.text("phone", 50),
+            address: f.text("address", 300),
+        },
         opened_on,
-    )
-    .await
-    .map_err(|_| AppError::Internal("opening a case"))?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.create", "case")
-            .record(c.id)
-            .subject(&p.code),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
+        confirm_new: f.checked("confirm_new"),
+    })
 }
 
 // ---------- one case ----------
@@ -659,7 +632,7 @@ async fn op_refused(
     let key = e.message_key();
     let status = match e {
         E::Access(a) | E::Failed(a) => return Err(a),
-        E::Stale => StatusCode::CONFLICT,
+        E::Stale | E::PossibleDuplicates(_) => StatusCode::CONFLICT,
         E::NotAllowed(_) | E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
     };
     refuse(state, shell, id, status, key).await
@@ -970,69 +943,35 @@ pub async fn add_placement(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
-    let Ok(service_id) = f.get("service_id").parse::<i32>() else {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "case-error-service",
-        )
-        .await;
-    };
-    let bed_kind = f.get("bed_kind");
-    let since = match f.required_past_date("since") {
-        Ok(d) => d,
+    let input = (|| {
+        let service_id = f
+            .get("service_id")
+            .parse::<i32>()
+            .map_err(|_| "case-error-service")?;
+        Ok(super::ops::NewPlacement {
+            service_id,
+            bed_kind: f.get("bed_kind"),
+            emergency: f.checked("emergency"),
+            since: f.required_past_date("since")?,
+            until: f.past_date("until")?,
+        })
+    })();
+    let input = match input {
+        Ok(v) => v,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
-    let capacity = crate::network::store::beds_of(&state.db, service_id)
-        .await?
-        .into_iter()
-        .find(|b| b.bed_kind == bed_kind)
-        .map_or(0, |b| b.capacity);
-    let taken = store::occupied_beds(&state.db, service_id, since)
-        .await?
-        .into_iter()
-        .find(|(k, _)| *k == bed_kind)
-        .map_or(0, |(_, n)| n);
-    if taken >= capacity {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "case-error-shelter-full",
-        )
-        .await;
-    }
     let txn = state.db.begin().await?;
-    store::add_placement(
-        &txn,
-        placement::ActiveModel {
-            case_id: Set(id),
-            service_id: Set(service_id),
-            bed_kind: Set(bed_kind),
-            emergency: Set(f.checked("emergency")),
-            since: Set(since),
-            until: Set(None),
-            ..Default::default()
-        },
-    )
-    .await?;
-    store::touch(&txn, id).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.placement", "case")
-            .record(id)
-            .subject(&p.code)
-            .reason(format!("service {service_id}")),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(back(id))
+    match super::ops::place(&state, &txn, &me.actor, id, &input).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(back(id))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            op_refused(&state, shell, id, e).await
+        }
+    }
 }
 
 pub async fn end_placement(

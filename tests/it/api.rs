@@ -20,6 +20,7 @@ crate::tests![
     a_full_disk_is_a_clean_503_and_writes_resume_when_space_returns,
     the_openapi_document_is_served_and_lists_every_operation,
     every_operation_answers_every_role_as_the_policy_says,
+    a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -1030,7 +1031,7 @@ async fn every_operation_answers_every_role_as_the_policy_says(db: TestDb) {
     // It runs the regional hotline, so that its hotline operator reads public reports.
     app.runs_regional_hotline(org).await;
     let every_scope: Vec<&str> = satis::identity::tokens::SCOPES.to_vec();
-    let routes = satis::platform::api::api_routes();
+    let routes = satis::app::api_routes();
     for role in Role::ALL {
         let user = app
             .user(
@@ -1196,4 +1197,134 @@ async fn hotline_cases_are_situations_counted_at_their_first_pertinent_contact(d
         "{:?}",
         hotline.breakdown
     );
+}
+
+/// An integrator opens a case and enters a stay that began (and ended) before today, as a
+/// case worker does on the pages: same rules, same audit, identity never given back, a resent
+/// create answered once, a possible duplicate refused until confirmed.
+async fn a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Associazione Progetto Arcobaleno").await;
+    let worker = app.user("integrazione", Role::CaseWorker, org).await;
+    let token = app
+        .token(&worker, org, &["cases:read", "cases:write"])
+        .await;
+    let person = json!({
+        "gender": "female",
+        "names": CANARY,
+        "birth_year": 1999,
+        "nationalities": ["NG"],
+        "languages": ["EN"],
+        "phone": "+39 333 1234567",
+        "opened_on": "2026-03-29"
+    });
+    let key = [("idempotency-key", "case-2026-03-29-a")];
+    let r = app
+        .api("POST", "/api/v1/cases", &token, Some(&person), &key)
+        .await;
+    r.assert_status(201);
+    assert!(
+        !r.body.contains(CANARY) && !r.body.contains("1234567"),
+        "{}",
+        r.body
+    );
+    let created = json_of(&r);
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(created["phase"], "emersion");
+    assert!(created["person_code"].as_str().unwrap().starts_with("TOS-"));
+    assert_eq!(r.header("location"), format!("/api/v1/cases/{id}"));
+    // Sent again with the same key: the same answer, one case.
+    let again = app
+        .api("POST", "/api/v1/cases", &token, Some(&person), &key)
+        .await;
+    assert_eq!(json_of(&again)["id"], created["id"]);
+    assert_eq!(count_rows(&app, "case_file").await, 1);
+    // The phase history starts on the day of emersion entered, not on the day it was typed.
+    let history = satis::cases::store::phases(&app.state.db, id as i32)
+        .await
+        .unwrap();
+    assert_eq!(
+        history[0].effective_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 29)
+    );
+    // The same person again: 409 until the integrator confirms it is someone else.
+    let r = app
+        .api("POST", "/api/v1/cases", &token, Some(&person), &[])
+        .await;
+    assert_error(&r, 409, "conflict");
+    let mut confirmed = person.clone();
+    confirmed["confirm_new"] = json!(true);
+    app.api("POST", "/api/v1/cases", &token, Some(&confirmed), &[])
+        .await
+        .assert_status(201);
+    // Bad input is refused naming the field, never echoing it; nothing saved.
+    for (field, value) in [
+        ("gender", json!("martian")),
+        ("names", json!("   ")),
+        ("opened_on", json!("2999-01-01")),
+        ("nationalities", json!(["Narnia"])),
+    ] {
+        let mut bad = person.clone();
+        bad[field] = value;
+        let r = app
+            .api("POST", "/api/v1/cases", &token, Some(&bad), &[])
+            .await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], field, "{}", r.body);
+        assert!(!r.body.contains(CANARY));
+    }
+    assert_eq!(count_rows(&app, "case_file").await, 2);
+    // A stay from February to March, entered now: the bed is free again today.
+    let shelter = satis::network::store::add_service(
+        &app.state.db,
+        org,
+        "emergency_shelter",
+        "Casa rifugio",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[("women", 1)],
+    )
+    .await
+    .unwrap()
+    .id;
+    let stay = json!({
+        "service_id": shelter,
+        "bed_kind": "women",
+        "emergency": true,
+        "since": "2026-02-10",
+        "until": "2026-03-31"
+    });
+    let path = format!("/api/v1/cases/{id}/placements");
+    let r = app.api("POST", &path, &token, Some(&stay), &[]).await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["until"], "2026-03-31");
+    let today = satis::platform::time::rome_today();
+    let taken = satis::cases::store::occupied_beds(&app.state.db, shelter, today)
+        .await
+        .unwrap();
+    assert!(taken.iter().all(|(_, n)| *n == 0), "{taken:?}");
+    // The one bed is taken from today: a second stay from today is refused.
+    let now = json!({"service_id": shelter, "bed_kind": "women", "since": today.to_string()});
+    app.api("POST", &path, &token, Some(&now), &[])
+        .await
+        .assert_status(201);
+    let r = app.api("POST", &path, &token, Some(&now), &[]).await;
+    assert_error(&r, 409, "conflict");
+    // An end before the start, or a stay in a shelter without beds: refused, naming the field.
+    let mut bad = stay.clone();
+    bad["until"] = json!("2026-02-01");
+    let r = app.api("POST", &path, &token, Some(&bad), &[]).await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "until");
+    assert_eq!(count_rows(&app, "placement").await, 2);
+    // Each write is in the audit trail.
+    let audited = scalar(
+        &app,
+        "SELECT COUNT(*) FROM audit_event WHERE action IN ('case.create', 'case.placement')",
+    )
+    .await;
+    assert_eq!(audited, 4);
 }
