@@ -152,7 +152,7 @@ async fn show(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    let (c, p, _) = super::pages::guarded(&state, &caller.actor, id, Action::Read).await?;
+    let (c, p, _) = super::guard(&state, &caller.actor, id, Action::Read).await?;
     Ok(api::ok_tagged(&out(&c, &p), c.version))
 }
 

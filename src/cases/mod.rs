@@ -37,6 +37,92 @@ pub fn routes() -> Routes {
         .post("/cases/{id}/events", work, pages::add_event)
 }
 
+/// Loads a case and decides `action` on it for the actor (audited), emergency access included:
+/// what every area that touches a case calls first. 404 if there is none.
+pub async fn guard(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+    case_id: i32,
+    action: crate::platform::policy::Action,
+) -> Result<
+    (
+        entities::case::Model,
+        entities::person::Model,
+        crate::platform::policy::Basis,
+    ),
+    crate::platform::web::AppError,
+> {
+    let c = store::case(&state.db, case_id)
+        .await?
+        .ok_or(crate::platform::web::AppError::NotFound)?;
+    let p = store::person(&state.db, c.person_id)
+        .await?
+        .ok_or(crate::platform::web::AppError::NotFound)?;
+    let resource = crate::platform::policy::Resource {
+        owner_organisation_id: c.owner_org,
+        shared_with: store::shared_with(&state.db, c.id).await?,
+    };
+    let grant = crate::identity::break_glass::active_grant(
+        &state.db,
+        actor.user_id,
+        "case",
+        &c.id.to_string(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    let id = c.id.to_string();
+    let basis = crate::platform::access::authorize(
+        &state.db,
+        &state.keys,
+        actor,
+        action,
+        &resource,
+        grant,
+        crate::platform::access::Target {
+            kind: "case",
+            id: &id,
+            subject: Some(&p.code),
+        },
+    )
+    .await?;
+    Ok((c, p, basis))
+}
+
+/// What a transfer package may carry of a person, opened from its sealed columns.
+#[derive(Clone, Debug, Default)]
+pub struct PackageData {
+    pub names: Option<String>,
+    pub phone: Option<String>,
+    pub vulnerabilities: Option<String>,
+}
+
+/// Opens what a transfer package may carry of a person. The caller has decided and audited
+/// reading the identity through [`guard`] with `Action::ReadIdentity`.
+pub async fn package_data(
+    state: &crate::platform::web::SharedState,
+    person: &entities::person::Model,
+) -> Result<PackageData, crate::platform::web::AppError> {
+    use crate::platform::web::AppError;
+    let identity = match store::identity(&state.db, person.id).await? {
+        Some(m) => Some(
+            store::open_identity(&state.keys, &m)
+                .map_err(|_| AppError::Internal("identity cannot be decrypted"))?,
+        ),
+        None => None,
+    };
+    let vulnerabilities = store::open_text(
+        &state.keys,
+        store::VULNERABILITIES,
+        &person.vulnerabilities_enc,
+    )
+    .map_err(|_| AppError::Internal("person text cannot be decrypted"))?;
+    Ok(PackageData {
+        names: identity.as_ref().map(|i| i.names.clone()),
+        phone: identity.map(|i| i.phone).filter(|p| !p.is_empty()),
+        vulnerabilities: Some(vulnerabilities).filter(|v| !v.is_empty()),
+    })
+}
+
 /// Applies the retention policy now, audits what it did and returns the report.
 pub async fn retention<C: ConnectionTrait + TransactionTrait>(
     db: &C,

@@ -80,7 +80,7 @@ pub async fn change_phase(
     case_id: i32,
     change: &PhaseChange,
 ) -> Result<(entities::case::Model, entities::person::Model), CaseOpError> {
-    let (c, p, _) = super::pages::guarded(state, actor, case_id, Action::Write)
+    let (c, p, _) = super::guard(state, actor, case_id, Action::Write)
         .await
         .map_err(CaseOpError::Access)?;
     if change.version != c.version {
@@ -152,7 +152,7 @@ pub async fn end_placement(
     let pl = store::placement_by_id(&state.db, placement_id)
         .await?
         .ok_or(CaseOpError::Access(AppError::NotFound))?;
-    let (_, p, _) = super::pages::guarded(state, actor, pl.case_id, Action::Write)
+    let (_, p, _) = super::guard(state, actor, pl.case_id, Action::Write)
         .await
         .map_err(CaseOpError::Access)?;
     let today = crate::platform::time::rome_today();
@@ -189,7 +189,7 @@ pub async fn withdraw_consent(
     let k = store::consent_by_id(&state.db, consent_id)
         .await?
         .ok_or(CaseOpError::Access(AppError::NotFound))?;
-    let (_, p, _) = super::pages::guarded(state, actor, k.case_id, Action::Write)
+    let (_, p, _) = super::guard(state, actor, k.case_id, Action::Write)
         .await
         .map_err(CaseOpError::Access)?;
     if withdrawn_on < k.given_on || withdrawn_on > crate::platform::time::rome_today() {
@@ -316,7 +316,7 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
     case_id: i32,
     input: &NewPlacement,
 ) -> Result<entities::placement::Model, CaseOpError> {
-    let (_, p, _) = super::pages::guarded(state, actor, case_id, Action::Write)
+    let (_, p, _) = super::guard(state, actor, case_id, Action::Write)
         .await
         .map_err(CaseOpError::Access)?;
     let today = crate::platform::time::rome_today();

@@ -18,7 +18,7 @@ use super::store::{self, CaseError};
 use crate::identity::session::StaffView;
 use crate::platform::access::{Target, authorize};
 use crate::platform::audit::{self, Entry};
-use crate::platform::policy::{self, Action, Actor, Basis, Resource};
+use crate::platform::policy::{self, Action, Basis, Resource};
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
 
@@ -29,49 +29,6 @@ fn staff(shell: &Shell) -> Result<StaffView, AppError> {
 /// Today in Italy.
 fn today() -> NaiveDate {
     crate::platform::time::rome_today()
-}
-
-/// Loads a case and decides `action` on it for the actor (audited). 404 if there is none.
-pub(crate) async fn guarded(
-    state: &SharedState,
-    actor: &Actor,
-    case_id: i32,
-    action: Action,
-) -> Result<(entities::case::Model, entities::person::Model, Basis), AppError> {
-    let c = store::case(&state.db, case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let p = store::person(&state.db, c.person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let resource = Resource {
-        owner_organisation_id: c.owner_org,
-        shared_with: store::shared_with(&state.db, c.id).await?,
-    };
-    let grant = crate::identity::break_glass::active_grant(
-        &state.db,
-        actor.user_id,
-        "case",
-        &c.id.to_string(),
-        Utc::now(),
-    )
-    .await?;
-    let id = c.id.to_string();
-    let basis = authorize(
-        &state.db,
-        &state.keys,
-        actor,
-        action,
-        &resource,
-        grant,
-        Target {
-            kind: "case",
-            id: &id,
-            subject: Some(&p.code),
-        },
-    )
-    .await?;
-    Ok((c, p, basis))
 }
 
 // ---------- the worker's desk ----------
@@ -380,7 +337,7 @@ async fn case_page(
     error: Option<String>,
 ) -> Result<CasePage, AppError> {
     let me = staff(&shell)?;
-    let (c, p, basis) = guarded(state, &me.actor, case_id, Action::Read).await?;
+    let (c, p, basis) = super::guard(state, &me.actor, case_id, Action::Read).await?;
     let resource = Resource {
         owner_organisation_id: c.owner_org,
         shared_with: store::shared_with(&state.db, c.id).await?,
@@ -645,7 +602,7 @@ pub async fn assessment(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
+    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let checked: Result<store::Assessment, &'static str> = (|| {
         let status = Some(f.get("trafficking_status")).filter(|s| !s.is_empty());
@@ -718,7 +675,7 @@ pub async fn add_consent(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
+    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let purpose = f.get("purpose");
     let org = f.get("organisation_id").parse::<i32>().ok();
@@ -827,7 +784,7 @@ pub async fn share(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (c, p, basis) = guarded(&state, &me.actor, id, Action::Write).await?;
+    let (c, p, basis) = super::guard(&state, &me.actor, id, Action::Write).await?;
     if basis != Basis::Owner {
         return Err(AppError::Forbidden);
     }
@@ -890,7 +847,7 @@ pub async fn add_permit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
+    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let checked: Result<permit::ActiveModel, &'static str> = (|| {
         let kind = f.get("kind");
@@ -1012,7 +969,7 @@ pub async fn add_event(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = guarded(&state, &me.actor, id, Action::Write).await?;
+    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
     let kind = f.get("kind");
     if kind != "note" && !rules::EVENT_KINDS.contains(&kind.as_str()) {

@@ -261,8 +261,7 @@ pub async fn export_case(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
-    let (_, person, _) =
-        crate::cases::pages::guarded(&state, &me.actor, id, Action::ReadIdentity).await?;
+    let (_, person, _) = crate::cases::guard(&state, &me.actor, id, Action::ReadIdentity).await?;
     let record = super::case_record(&state.db, &state.keys, id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -52,6 +52,7 @@ pub const SCOPES: &[&str] = &[
     "cases:write",
     "projects:read",
     "referrals:read",
+    "referrals:write",
     "stats:read",
 ];
 

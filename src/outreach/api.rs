@@ -463,7 +463,7 @@ async fn create_interview(
     let fields = input.fields(&record_key(key.as_deref()))?;
     let new = super::pages::read_interview(&state, &fields, org, caller.actor.user_id).await?;
     if let Some(case_id) = new.case_id() {
-        crate::cases::pages::guarded(&state, &caller.actor, case_id, Action::Write).await?;
+        crate::cases::guard(&state, &caller.actor, case_id, Action::Write).await?;
     }
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
         Ok(c) => c,

@@ -844,7 +844,7 @@ pub async fn link_contact(
         return refuse(shell, "outreach-error-person").await;
     };
     // Decides and audits access to the case.
-    crate::cases::pages::guarded(&state, &me.actor, case.id, Action::Write).await?;
+    crate::cases::guard(&state, &me.actor, case.id, Action::Write).await?;
     let txn = state.db.begin().await?;
     store::link_contact(&txn, c, case.id, me.actor.user_id).await?;
     audit::append(
@@ -986,7 +986,7 @@ pub async fn create_interview(
     };
     if let Some(case_id) = new.case_id() {
         // Decides and audits the access to the person's case.
-        crate::cases::pages::guarded(&state, &me.actor, case_id, Action::Write).await?;
+        crate::cases::guard(&state, &me.actor, case_id, Action::Write).await?;
     }
     let txn = state.db.begin().await?;
     let saved = store::save_interview(&txn, new).await?;

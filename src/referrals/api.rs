@@ -3,27 +3,64 @@
 //! the referral's page after accepting (audited).
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::entities::referral;
+use super::ops::{self, ReferralOpError};
+use super::rules::Status;
 use super::store;
-use crate::platform::api::{self, ApiError, ApiRoutes, ApiSpec, Caller};
+use crate::platform::api::idempotency;
+use crate::platform::api::{self, Answer, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
 use crate::platform::policy::Permission;
 use crate::platform::web::SharedState;
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new().op(
-        ApiSpec::get("/referrals", "listReferrals")
-            .summary(
-                "referrals",
-                "Referrals the organisation sent, received or recorded",
-            )
-            .scope("referrals:read", Some(Permission::Referrals))
-            .returns::<Vec<ReferralOut>>(),
-        list,
-    )
+    let p = Some(Permission::Referrals);
+    ApiRoutes::new()
+        .op(
+            ApiSpec::get("/referrals", "listReferrals")
+                .summary(
+                    "referrals",
+                    "Referrals the organisation sent, received or recorded",
+                )
+                .scope("referrals:read", p)
+                .returns::<Vec<ReferralOut>>(),
+            list,
+        )
+        .op(
+            ApiSpec::get("/referrals/{id}", "getReferral")
+                .summary("referrals", "One referral the organisation is a party to")
+                .scope("referrals:read", p)
+                .returns::<ReferralOut>()
+                .with_etag(),
+            show,
+        )
+        .op(
+            ApiSpec::create("/referrals", "proposeReferral")
+                .summary(
+                    "referrals",
+                    "Propose to transfer the person of a case (needs their consent to transfer)",
+                )
+                .scope("referrals:write", p)
+                .body::<ProposalIn>()
+                .returns::<ReferralOut>(),
+            propose,
+        )
+        .op(
+            ApiSpec::update("/referrals/{id}", "changeReferralStatus")
+                .summary(
+                    "referrals",
+                    "Accept, refuse (with a reason), withdraw or complete a referral",
+                )
+                .scope("referrals:write", p)
+                .body::<StatusIn>()
+                .returns::<ReferralOut>(),
+            change_status,
+        )
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -55,23 +92,134 @@ async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Respon
                 .map_err(|_| ApiError::internal("referral text cannot be opened"))?,
         );
     }
-    let body: Vec<ReferralOut> = opened
-        .into_iter()
-        .map(|r| ReferralOut {
-            id: r.id,
-            direction: r.direction,
-            counterpart_kind: r.counterpart_kind,
-            sender_organisation_id: r.sender_org,
-            receiver_organisation_id: r.receiver_org,
-            status: r.status,
-            needed_service: r.needed_service,
-            urgency: r.urgency,
-            consent_on: r.consent_on,
-            refusal_reason: r.refusal_reason,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
-        })
-        .collect();
+    let body: Vec<ReferralOut> = opened.into_iter().map(out).collect();
     Ok(api::ok(&body))
+}
+
+fn out(r: referral::Model) -> ReferralOut {
+    ReferralOut {
+        id: r.id,
+        direction: r.direction,
+        counterpart_kind: r.counterpart_kind,
+        sender_organisation_id: r.sender_org,
+        receiver_organisation_id: r.receiver_org,
+        status: r.status,
+        needed_service: r.needed_service,
+        urgency: r.urgency,
+        consent_on: r.consent_on,
+        refusal_reason: r.refusal_reason,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        version: r.version,
+    }
+}
+
+fn opened_out(state: &SharedState, r: referral::Model) -> Result<ReferralOut, ApiError> {
+    store::opened(&state.keys, r)
+        .map(out)
+        .map_err(|_| ApiError::internal("referral text cannot be opened"))
+}
+
+/// How a refused referral operation answers in the API.
+fn refused(e: ReferralOpError) -> ApiError {
+    match e {
+        ReferralOpError::Stale => ApiError::stale(),
+        ReferralOpError::NotAllowed(key) => ApiError::conflict(key),
+        ReferralOpError::Invalid { key, field } => ApiError::invalid(key, Some(field)),
+        ReferralOpError::Access(e) | ReferralOpError::Failed(e) => e.into(),
+    }
+}
+
+async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> Result<Response, ApiError> {
+    let r = ops::visible(&state, caller.org()?, id).await?;
+    let version = r.version;
+    Ok(api::ok_tagged(&opened_out(&state, r)?, version))
+}
+
+/// A transfer proposed from a case.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalIn {
+    pub case_id: i32,
+    /// `network_org` (give `receiver_organisation_id`), `national_hotline`, or `other_region`
+    /// (give `counterpart_id` from the directory).
+    pub counterpart_kind: String,
+    pub receiver_organisation_id: Option<i32>,
+    pub counterpart_id: Option<i32>,
+    /// `safety`, `services`, `family`, `other`.
+    pub reason: String,
+    /// `emergency_shelter`, `shelter`, `semi_autonomy`, `other`.
+    pub needed_service: String,
+    /// `ordinary`, `urgent`.
+    pub urgency: String,
+}
+
+async fn propose(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let fingerprint = idempotency::fingerprint("proposeReferral", &body);
+    let input: ProposalIn = api::json_body(&headers, &body)?;
+    let input = ops::Proposal {
+        case_id: input.case_id,
+        counterpart_kind: input.counterpart_kind,
+        receiver_org: input.receiver_organisation_id,
+        counterpart_id: input.counterpart_id,
+        reason: input.reason,
+        needed_service: input.needed_service,
+        urgency: input.urgency,
+    };
+    ops::check_proposal(&input).map_err(|(field, key)| ApiError::invalid(key, Some(field)))?;
+    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
+        Ok(c) => c,
+        Err(replayed) => return Ok(replayed),
+    };
+    let r = ops::propose(&state, &creation.txn, &caller.actor, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(format!("/referrals/{}", r.id), &opened_out(&state, r)?)?;
+    creation.commit(&state.db, answer).await
+}
+
+/// A move to another state.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusIn {
+    /// `accepted`, `refused`, `withdrawn`, `completed`.
+    pub status: String,
+    /// The reason, needed to refuse.
+    pub note: Option<String>,
+}
+
+async fn change_status(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<StatusIn>,
+) -> Result<Response, ApiError> {
+    let to = Status::from_code(&input.status)
+        .ok_or_else(|| ApiError::invalid("referral-error-transition", Some("status")))?;
+    let version = api::if_match(&headers)?;
+    // The precondition first, as HTTP has it: a stale version is 412 whatever the move.
+    if ops::visible(&state, caller.org()?, id).await?.version != version {
+        return Err(ApiError::stale());
+    }
+    let change = ops::StatusChange {
+        to,
+        note: input.note,
+        version,
+    };
+    let r = ops::change_status(&state, &caller.actor, id, &change)
+        .await
+        .map_err(refused)?;
+    let version = r.version;
+    Ok(api::ok_tagged(&opened_out(&state, r)?, version))
 }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod entities;
+pub mod ops;
 pub mod pages;
 pub mod report;
 pub mod rules;

@@ -23,8 +23,7 @@ use crate::platform::policy::Action;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
 
-/// What a referral may ask for.
-pub const NEEDED_SERVICES: &[&str] = &["emergency_shelter", "shelter", "semi_autonomy", "other"];
+pub use super::ops::NEEDED_SERVICES;
 
 fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
     let s = shell.staff.clone().ok_or(AppError::Unauthorized)?;
@@ -317,8 +316,7 @@ async fn new_page(
     error: Option<String>,
 ) -> Result<NewPage, AppError> {
     let (me, org) = staff(&shell)?;
-    let (case, person, _) =
-        crate::cases::pages::guarded(state, &me.actor, case_id, Action::Read).await?;
+    let (case, person, _) = crate::cases::guard(state, &me.actor, case_id, Action::Read).await?;
     // Any consent to transfer in force (one given for a specific organisation is checked
     // against the receiver when the proposal is sent).
     let has_consent = crate::cases::store::consents(&state.db, case.id)
@@ -368,143 +366,37 @@ pub async fn create_outbound(
     shell: Shell,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (me, org) = staff(&shell)?;
+    let (me, _) = staff(&shell)?;
     let f = Fields::parse(&body);
     let case_id: i32 = f.get("case_id").parse().map_err(|_| AppError::NotFound)?;
-    // Reading the identity to build the package is decided and audited here.
-    let (case, person, _) =
-        crate::cases::pages::guarded(&state, &me.actor, case_id, Action::ReadIdentity).await?;
-    let refuse = |shell: Shell, key: &'static str| {
-        let state = state.clone();
-        async move {
-            let error = Some(shell.t(key));
-            Ok::<Response, AppError>(
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_page(&state, shell, case_id, error).await?,
-                )
-                    .into_response(),
-            )
-        }
+    let input = super::ops::Proposal {
+        case_id,
+        counterpart_kind: f.get("counterpart_kind"),
+        receiver_org: f.get("receiver_org").parse().ok(),
+        counterpart_id: f.get("counterpart_id").parse().ok(),
+        reason: f.get("reason"),
+        needed_service: f.get("needed_service"),
+        urgency: f.get("urgency"),
     };
-    if case.phase == crate::cases::rules::Phase::Closed.code() {
-        return refuse(shell, "referral-error-closed").await;
-    }
-    let kind = f.get("counterpart_kind");
-    let (receiver, counterpart_id) = match kind.as_str() {
-        "network_org" => {
-            let id: Option<i32> = f.get("receiver_org").parse().ok();
-            let found = match id {
-                Some(id) if id != org => crate::network::store::organisation(&state.db, id).await?,
-                _ => None,
-            };
-            match found {
-                Some(o) => (Some(o.id), None),
-                None => return refuse(shell, "referral-error-counterpart").await,
-            }
-        }
-        "national_hotline" => (None, None),
-        "other_region" => {
-            let id: Option<i32> = f.get("counterpart_id").parse().ok();
-            let known = store::counterparts(&state.db)
-                .await?
-                .into_iter()
-                .find(|c| Some(c.id) == id && c.active);
-            match known {
-                Some(c) => (None, Some(c.id)),
-                None => return refuse(shell, "referral-error-counterpart").await,
-            }
-        }
-        _ => return refuse(shell, "referral-error-counterpart").await,
-    };
-    let (reason, needed, urgency) = match common(&f) {
-        Ok(v) => v,
-        Err(k) => return refuse(shell, k).await,
-    };
-    let Some(consent) = store::transfer_consent(&state.db, case.id, receiver, today()).await?
-    else {
-        return refuse(shell, "referral-error-consent").await;
-    };
-    let identity = match crate::cases::store::identity(&state.db, person.id).await? {
-        Some(m) => Some(
-            crate::cases::store::open_identity(&state.keys, &m)
-                .map_err(|_| AppError::Internal("identity cannot be decrypted"))?,
-        ),
-        None => None,
-    };
-    let list = |s: &str| -> Vec<String> {
-        s.split(',')
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let full = Package {
-        names: identity.as_ref().map(|i| i.names.clone()),
-        gender: Some(person.gender.clone()),
-        birth_year: person.birth_year,
-        nationalities: Some(list(&person.nationalities)),
-        languages: Some(list(&person.languages)),
-        exploitation_forms: Some(list(&case.exploitation_forms)),
-        vulnerabilities: Some(
-            crate::cases::store::open_text(
-                &state.keys,
-                crate::cases::store::VULNERABILITIES,
-                &person.vulnerabilities_enc,
-            )
-            .map_err(|_| AppError::Internal("person text cannot be decrypted"))?,
-        )
-        .filter(|v| !v.is_empty()),
-        phone: identity.map(|i| i.phone).filter(|p| !p.is_empty()),
-    };
-    let allowed = state
-        .config
-        .referrals
-        .packages
-        .get(&kind)
-        .cloned()
-        .unwrap_or_default();
-    let package = full.restricted_to(&allowed);
-    let now = Utc::now();
     let txn = state.db.begin().await?;
-    let r = store::create(
-        &txn,
-        referral::ActiveModel {
-            direction: Set("outbound".into()),
-            counterpart_kind: Set(kind),
-            counterpart_id: Set(counterpart_id),
-            sender_org: Set(Some(org)),
-            receiver_org: Set(receiver),
-            recorded_by_org: Set(org),
-            case_id: Set(Some(case.id)),
-            opened_case_id: Set(None),
-            status: Set(Status::Proposed.code().into()),
-            reason: Set(reason),
-            needed_service: Set(needed),
-            urgency: Set(urgency),
-            consent_id: Set(Some(consent.id)),
-            consent_on: Set(consent.given_on),
-            package_enc: Set(store::seal(&state.keys, &package).map_err(internal)?),
-            refusal_reason: Set(None),
-            created_by: Set(me.actor.user_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(0),
-            ..Default::default()
-        },
-        me.actor.user_id,
-        org,
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "referral.propose", "referral")
-            .record(r.id)
-            .subject(&person.code),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/referrals/{}", r.id)).into_response())
+    match super::ops::propose(&state, &txn, &me.actor, &input).await {
+        Ok(r) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/referrals/{}", r.id)).into_response())
+        }
+        Err(super::ops::ReferralOpError::Access(e) | super::ops::ReferralOpError::Failed(e)) => {
+            Err(e)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new_page(&state, shell, case_id, error).await?,
+            )
+                .into_response())
+        }
+    }
 }
 
 // ---------- one referral ----------
@@ -532,15 +424,7 @@ pub struct ShowPage {
     pub own_case: Option<i32>,
 }
 
-async fn visible(state: &SharedState, org: i32, id: i32) -> Result<referral::Model, AppError> {
-    let r = store::referral(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if r.sender_org != Some(org) && r.receiver_org != Some(org) && r.recorded_by_org != org {
-        return Err(AppError::Forbidden);
-    }
-    Ok(r)
-}
+use super::ops::visible;
 
 async fn show_page(
     state: &SharedState,
@@ -628,7 +512,7 @@ pub async fn change_status(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
-    let r = visible(&state, org, id).await?;
+    visible(&state, org, id).await?;
     let f = Fields::parse(&body);
     let fail = |shell: Shell, status: StatusCode, key: &'static str| {
         let state = state.clone();
@@ -647,63 +531,18 @@ pub async fn change_status(
         )
         .await;
     };
-    let from = Status::from_code(&r.status).unwrap_or(Status::Proposed);
-    let note = Some(f.text("note", 2000)).filter(|n| !n.is_empty());
-    let parties = rules::parties(r.sender_org, r.receiver_org, r.recorded_by_org, org);
-    let mut verdict = Err(rules::TransitionError::NotAllowed);
-    for p in &parties {
-        verdict = rules::transition(from, to, *p, note.as_deref());
-        if verdict.is_ok() {
-            break;
-        }
-    }
-    if let Err(e) = verdict {
-        return fail(shell, StatusCode::UNPROCESSABLE_ENTITY, e.message_key()).await;
-    }
-    let version: i32 = f.get("version").parse().unwrap_or(-1);
-    let txn = state.db.begin().await?;
-    let opened = match store::change(
-        &txn,
-        &r,
-        store::Change {
-            to,
-            note,
-            version,
-            by_user: me.actor.user_id,
-            by_org: org,
-            keys: &state.keys,
-        },
-    )
-    .await
-    {
-        Ok(o) => o,
-        Err(ReferralError::Conflict) => {
-            txn.rollback().await?;
-            return fail(shell, StatusCode::CONFLICT, "referral-error-conflict").await;
-        }
-        Err(e) => return Err(internal(e)),
+    let change = super::ops::StatusChange {
+        to,
+        note: Some(f.text("note", 2000)),
+        version: f.get("version").parse().unwrap_or(-1),
     };
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(
-            Some(&me.actor),
-            &format!("referral.{}", to.code()),
-            "referral",
-        )
-        .record(id),
-    )
-    .await?;
-    if let Some(case) = opened {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "case.open_from_referral", "case").record(case),
-        )
-        .await?;
+    use super::ops::ReferralOpError as E;
+    match super::ops::change_status(&state, &me.actor, id, &change).await {
+        Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
+        Err(E::Access(e) | E::Failed(e)) => Err(e),
+        Err(E::Stale) => fail(shell, StatusCode::CONFLICT, "referral-error-conflict").await,
+        Err(e) => fail(shell, StatusCode::UNPROCESSABLE_ENTITY, e.message_key()).await,
     }
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/referrals/{id}")).into_response())
 }
 
 // ---------- the directory ----------

@@ -21,6 +21,7 @@ crate::tests![
     the_openapi_document_is_served_and_lists_every_operation,
     every_operation_answers_every_role_as_the_policy_says,
     a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages,
+    a_transfer_is_proposed_and_accepted_through_the_api,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -1327,4 +1328,154 @@ async fn a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages(db:
     )
     .await;
     assert_eq!(audited, 4);
+}
+
+/// The national hotline's and the provinces' systems move people between projects without the
+/// pages: propose from a case (consent needed), read with its version, accept with `If-Match`.
+async fn a_transfer_is_proposed_and_accepted_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    let a = app.organisation("Associazione Mittente").await;
+    let b = app.organisation("Cooperativa Ricevente").await;
+    let sender = app.user("mittente", Role::CaseWorker, a).await;
+    let receiver = app.user("ricevente", Role::CaseWorker, b).await;
+    let scopes = [
+        "cases:read",
+        "cases:write",
+        "referrals:read",
+        "referrals:write",
+    ];
+    let send_token = app.token(&sender, a, &scopes).await;
+    let receive_token = app.token(&receiver, b, &scopes).await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/cases",
+            &send_token,
+            Some(&json!({"gender": "female", "names": CANARY, "opened_on": "2026-11-02"})),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let case_id = json_of(&r)["id"].as_i64().unwrap();
+    let proposal = json!({
+        "case_id": case_id,
+        "counterpart_kind": "network_org",
+        "receiver_organisation_id": b,
+        "reason": "safety",
+        "needed_service": "shelter",
+        "urgency": "urgent"
+    });
+    // Without the person's consent to transfer: refused, nothing saved.
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/referrals",
+            &send_token,
+            Some(&proposal),
+            &[],
+        )
+        .await;
+    assert_error(&r, 409, "conflict");
+    assert_eq!(count_rows(&app, "referral").await, 0);
+    let today = satis::platform::time::rome_today();
+    satis::cases::store::add_consent(&app.state.db, case_id as i32, "transfer", None, today, None)
+        .await
+        .unwrap();
+    let mut bad = proposal.clone();
+    bad["urgency"] = json!("yesterday");
+    let r = app
+        .api("POST", "/api/v1/referrals", &send_token, Some(&bad), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "urgency");
+    let key = [("idempotency-key", "transfer-1")];
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/referrals",
+            &send_token,
+            Some(&proposal),
+            &key,
+        )
+        .await;
+    r.assert_status(201);
+    let id = json_of(&r)["id"].as_i64().unwrap();
+    assert_eq!(json_of(&r)["status"], "proposed");
+    assert!(
+        !r.body.contains(CANARY),
+        "the package is never in the API: {}",
+        r.body
+    );
+    app.api(
+        "POST",
+        "/api/v1/referrals",
+        &send_token,
+        Some(&proposal),
+        &key,
+    )
+    .await
+    .assert_status(201);
+    assert_eq!(count_rows(&app, "referral").await, 1);
+    // The receiver reads it with its version and accepts it once.
+    let path = format!("/api/v1/referrals/{id}");
+    let r = app.api("GET", &path, &receive_token, None, &[]).await;
+    r.assert_status(200);
+    let tag = r.header("etag").to_owned();
+    let accept = json!({"status": "accepted"});
+    // The sender may not accept its own proposal.
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &send_token,
+            Some(&accept),
+            &[("if-match", &tag)],
+        )
+        .await;
+    assert_error(&r, 409, "conflict");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &receive_token,
+            Some(&accept),
+            &[("if-match", &tag)],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["status"], "accepted");
+    // The same stale version again: 412, nothing changed twice.
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &receive_token,
+            Some(&accept),
+            &[("if-match", &tag)],
+        )
+        .await;
+    assert_error(&r, 412, "stale");
+    // Accepting opened the receiver's case and closed the sender's as transferred.
+    let closed = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM case_file WHERE id = {case_id} AND phase = 'closed'"),
+    )
+    .await;
+    assert_eq!(closed, 1);
+    let received = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM case_file WHERE owner_org = {b}"),
+    )
+    .await;
+    assert_eq!(received, 1);
+    // Someone who is not a party gets 403, and an unknown referral 404.
+    let c = app.organisation("Terza Organizzazione").await;
+    let stranger = app.user("estranea", Role::CaseWorker, c).await;
+    let stranger_token = app.token(&stranger, c, &scopes).await;
+    app.api("GET", &path, &stranger_token, None, &[])
+        .await
+        .assert_status(403);
+    app.api("GET", "/api/v1/referrals/999999", &receive_token, None, &[])
+        .await
+        .assert_status(404);
 }

@@ -1,0 +1,311 @@
+//! The referrals area's operations, served alike by the pages and the API: proposing a
+//! transfer from a case and moving a referral through its states. Each decides access,
+//! validates through `rules`, writes and appends its audit entry in one transaction, and
+//! answers with the referral or a [`ReferralOpError`].
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use super::entities::referral;
+use super::rules::{self, Package, Status};
+use super::store::{self, ReferralError};
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Action, Actor};
+use crate::platform::web::{AppError, SharedState};
+
+/// What a referral may ask for.
+pub const NEEDED_SERVICES: &[&str] = &["emergency_shelter", "shelter", "semi_autonomy", "other"];
+
+/// Why an operation on a referral did not happen.
+#[derive(Debug)]
+pub enum ReferralOpError {
+    /// Not found, or not a party to it (refused as the policy says).
+    Access(AppError),
+    /// Someone else changed the referral since it was read.
+    Stale,
+    /// Not allowed from here (a state skipped, a closed case, no consent…): its message key.
+    NotAllowed(&'static str),
+    /// A field is wrong: its message key and the field.
+    Invalid {
+        key: &'static str,
+        field: &'static str,
+    },
+    Failed(AppError),
+}
+
+impl ReferralOpError {
+    /// The message key a person reads.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            ReferralOpError::Stale => "referral-error-conflict",
+            ReferralOpError::NotAllowed(k) | ReferralOpError::Invalid { key: k, .. } => k,
+            ReferralOpError::Access(_) | ReferralOpError::Failed(_) => "error-title-server",
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ReferralOpError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ReferralOpError::Failed(e.into())
+    }
+}
+
+impl From<ReferralError> for ReferralOpError {
+    fn from(e: ReferralError) -> Self {
+        match e {
+            ReferralError::Conflict => ReferralOpError::Stale,
+            ReferralError::Db(e) => e.into(),
+            ReferralError::Crypto(_) | ReferralError::Package => {
+                ReferralOpError::Failed(AppError::Internal("referral crypto"))
+            }
+        }
+    }
+}
+
+/// A referral the organisation sent, received or recorded; 403 for anyone else's, 404 when
+/// there is none.
+pub async fn visible(state: &SharedState, org: i32, id: i32) -> Result<referral::Model, AppError> {
+    let r = store::referral(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if r.sender_org != Some(org) && r.receiver_org != Some(org) && r.recorded_by_org != org {
+        return Err(AppError::Forbidden);
+    }
+    Ok(r)
+}
+
+/// A move to another state, as chosen on the page or sent to the API.
+#[derive(Clone, Debug)]
+pub struct StatusChange {
+    pub to: Status,
+    /// Needed to refuse (the reason); optional otherwise.
+    pub note: Option<String>,
+    /// The version of the referral the person saw.
+    pub version: i32,
+}
+
+/// Accepts, refuses, withdraws or completes a referral as one of its parties may; accepting
+/// opens the receiver's case with the shared data and closes the sending case as transferred.
+pub async fn change_status(
+    state: &SharedState,
+    actor: &Actor,
+    id: i32,
+    change: &StatusChange,
+) -> Result<referral::Model, ReferralOpError> {
+    let org = actor
+        .organisation_id
+        .ok_or(ReferralOpError::Access(AppError::Forbidden))?;
+    let r = visible(state, org, id)
+        .await
+        .map_err(ReferralOpError::Access)?;
+    let from = Status::from_code(&r.status).unwrap_or(Status::Proposed);
+    let note = change
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(2000).collect::<String>());
+    let parties = rules::parties(r.sender_org, r.receiver_org, r.recorded_by_org, org);
+    let mut verdict = Err(rules::TransitionError::NotAllowed);
+    for p in &parties {
+        verdict = rules::transition(from, change.to, *p, note.as_deref());
+        if verdict.is_ok() {
+            break;
+        }
+    }
+    verdict.map_err(|e| ReferralOpError::NotAllowed(e.message_key()))?;
+    let txn = state.db.begin().await?;
+    let opened = match store::change(
+        &txn,
+        &r,
+        store::Change {
+            to: change.to,
+            note,
+            version: change.version,
+            by_user: actor.user_id,
+            by_org: org,
+            keys: &state.keys,
+        },
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            txn.rollback().await?;
+            return Err(e.into());
+        }
+    };
+    audit::append(
+        &txn,
+        &state.keys,
+        Entry::new(
+            Some(actor),
+            &format!("referral.{}", change.to.code()),
+            "referral",
+        )
+        .record(id),
+    )
+    .await?;
+    if let Some(case) = opened {
+        audit::append(
+            &txn,
+            &state.keys,
+            Entry::new(Some(actor), "case.open_from_referral", "case").record(case),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    store::referral(&state.db, id)
+        .await?
+        .ok_or(ReferralOpError::Access(AppError::NotFound))
+}
+
+/// A transfer proposed from a case, as typed on the page or sent to the API.
+#[derive(Clone, Debug)]
+pub struct Proposal {
+    pub case_id: i32,
+    /// `network_org`, `national_hotline` or `other_region`.
+    pub counterpart_kind: String,
+    /// The receiving organisation of the network (`network_org`).
+    pub receiver_org: Option<i32>,
+    /// The other region's project from the directory (`other_region`).
+    pub counterpart_id: Option<i32>,
+    pub reason: String,
+    pub needed_service: String,
+    pub urgency: String,
+}
+
+/// Checks the codes of a proposal through the area's rules: the field and message key of the
+/// first thing wrong.
+pub fn check_proposal(p: &Proposal) -> Result<(), (&'static str, &'static str)> {
+    if !rules::REASONS.contains(&p.reason.as_str()) {
+        return Err(("reason", "error-400"));
+    }
+    if !NEEDED_SERVICES.contains(&p.needed_service.as_str()) {
+        return Err(("needed_service", "error-400"));
+    }
+    if !rules::URGENCIES.contains(&p.urgency.as_str()) {
+        return Err(("urgency", "error-400"));
+    }
+    Ok(())
+}
+
+/// Proposes to transfer the person of a case, in the caller's transaction: needs the person's
+/// consent to transfer in force for that receiver, and carries only the package configured
+/// for the counterpart kind. Reading the identity to build it is decided and audited.
+pub async fn propose<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    input: &Proposal,
+) -> Result<referral::Model, ReferralOpError> {
+    let org = actor
+        .organisation_id
+        .ok_or(ReferralOpError::Access(AppError::Forbidden))?;
+    let (case, person, _) = crate::cases::guard(state, actor, input.case_id, Action::ReadIdentity)
+        .await
+        .map_err(ReferralOpError::Access)?;
+    if case.phase == crate::cases::rules::Phase::Closed.code() {
+        return Err(ReferralOpError::NotAllowed("referral-error-closed"));
+    }
+    check_proposal(input).map_err(|(field, key)| ReferralOpError::Invalid { key, field })?;
+    let no_counterpart = ReferralOpError::Invalid {
+        key: "referral-error-counterpart",
+        field: "counterpart_kind",
+    };
+    let (receiver, counterpart_id) = match input.counterpart_kind.as_str() {
+        "network_org" => {
+            let found = match input.receiver_org {
+                Some(id) if id != org => crate::network::organisation(&state.db, id).await?,
+                _ => None,
+            };
+            match found {
+                Some(o) => (Some(o.id), None),
+                None => return Err(no_counterpart),
+            }
+        }
+        "national_hotline" => (None, None),
+        "other_region" => {
+            let known = store::counterparts(&state.db)
+                .await?
+                .into_iter()
+                .find(|c| Some(c.id) == input.counterpart_id && c.active);
+            match known {
+                Some(c) => (None, Some(c.id)),
+                None => return Err(no_counterpart),
+            }
+        }
+        _ => return Err(no_counterpart),
+    };
+    let today = crate::platform::time::rome_today();
+    let Some(consent) = store::transfer_consent(&state.db, case.id, receiver, today).await? else {
+        return Err(ReferralOpError::NotAllowed("referral-error-consent"));
+    };
+    let data = crate::cases::package_data(state, &person)
+        .await
+        .map_err(ReferralOpError::Failed)?;
+    let list = |s: &str| -> Vec<String> {
+        s.split(',')
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let full = Package {
+        names: data.names,
+        gender: Some(person.gender.clone()),
+        birth_year: person.birth_year,
+        nationalities: Some(list(&person.nationalities)),
+        languages: Some(list(&person.languages)),
+        exploitation_forms: Some(list(&case.exploitation_forms)),
+        vulnerabilities: data.vulnerabilities,
+        phone: data.phone,
+    };
+    let allowed = state
+        .config
+        .referrals
+        .packages
+        .get(&input.counterpart_kind)
+        .cloned()
+        .unwrap_or_default();
+    let package = full.restricted_to(&allowed);
+    let now = Utc::now();
+    let r = store::create(
+        txn,
+        referral::ActiveModel {
+            direction: Set("outbound".into()),
+            counterpart_kind: Set(input.counterpart_kind.clone()),
+            counterpart_id: Set(counterpart_id),
+            sender_org: Set(Some(org)),
+            receiver_org: Set(receiver),
+            recorded_by_org: Set(org),
+            case_id: Set(Some(case.id)),
+            opened_case_id: Set(None),
+            status: Set(Status::Proposed.code().into()),
+            reason: Set(input.reason.clone()),
+            needed_service: Set(input.needed_service.clone()),
+            urgency: Set(input.urgency.clone()),
+            consent_id: Set(Some(consent.id)),
+            consent_on: Set(consent.given_on),
+            package_enc: Set(store::seal(&state.keys, &package)?),
+            refusal_reason: Set(None),
+            created_by: Set(actor.user_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(0),
+            ..Default::default()
+        },
+        actor.user_id,
+        org,
+    )
+    .await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "referral.propose", "referral")
+            .record(r.id)
+            .subject(&person.code),
+    )
+    .await?;
+    Ok(r)
+}
