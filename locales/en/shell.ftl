@@ -5,6 +5,7 @@ skip-to-content = Skip to main content
 header-owner = Tuscany Region · Anti-trafficking network
 brand-tagline = Information system of the Tuscan network against trafficking and severe exploitation
 nav-label = Main menu
+nav-menu = Menu
 nav-home = Home
 nav-login = Sign in
 demo-banner-title = DEMONSTRATION SYSTEM.

@@ -5,6 +5,7 @@ skip-to-content = Vai al contenuto principale
 header-owner = Regione Toscana · Rete antitratta
 brand-tagline = Sistema informativo della rete toscana contro la tratta e il grave sfruttamento
 nav-label = Menu principale
+nav-menu = Menu
 nav-home = Home
 nav-login = Accedi
 demo-banner-title = AMBIENTE DIMOSTRATIVO.

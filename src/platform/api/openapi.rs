@@ -101,23 +101,29 @@ pub fn document(specs: &[ApiSpec]) -> Value {
                 json!({"description": "Where the new record is.", "schema": {"type": "string"}}),
             );
         }
+        if spec.idempotent {
+            // A create sent again with the same `Idempotency-Key` gets the first answer again,
+            // status included, marked by `Idempotent-Replayed: true`.
+            success["description"] = json!(
+                "Created; or, sent again with the same Idempotency-Key, the first answer again \
+                 (with the header Idempotent-Replayed: true)."
+            );
+            headers.insert(
+                "Idempotent-Replayed".into(),
+                json!({"description": "`true` when this is the answer recorded under the key.",
+                       "schema": {"type": "string"}}),
+            );
+        }
         if !headers.is_empty() {
             success["headers"] = Value::Object(headers);
         }
-        responses.insert(spec.success.to_string(), success.clone());
+        responses.insert(spec.success.to_string(), success);
         if spec.idempotent {
-            if let Some(o) = success.as_object_mut() {
-                o.insert(
-                    "description".into(),
-                    json!("Already recorded under this key."),
-                );
-                o.remove("headers");
+            // 409: the record cannot be made as asked (a full shelter, no consent, a possible
+            // duplicate) — the message says why.
+            for code in ["409", "415"] {
+                responses.insert(code.into(), json!({"$ref": "#/components/responses/Error"}));
             }
-            responses.insert("200".into(), success);
-            responses.insert(
-                "415".into(),
-                json!({"$ref": "#/components/responses/Error"}),
-            );
         }
         if spec.if_match {
             for code in ["409", "412", "415", "428"] {
