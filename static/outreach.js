@@ -6,10 +6,11 @@
   "use strict";
   var form = document.querySelector("form[data-offline-outbox]");
   var box = document.getElementById("outbox");
-  if (!form || !box || !window.localStorage || !window.fetch || !window.URLSearchParams) { return; }
+  if (!form || !box || !document.getElementById("save-result") || !window.localStorage || !window.fetch || !window.URLSearchParams) { return; }
   var STORE = "satis.outbox.outings";
   var statusEl = document.getElementById("outbox-status");
   var listEl = document.getElementById("outbox-list");
+  var result = document.getElementById("save-result");
   var sending = false;
 
   if ("serviceWorker" in navigator) {
@@ -79,11 +80,9 @@
     statusEl.textContent = parts.join(" ");
   }
 
-  function send() {
-    if (sending) { return; }
-    var item = load().filter(function (x) { return !x.error; })[0];
-    if (!item) { return; }
-    sending = true;
+  // Posts one record; `done(outcome, message)` with outcome "sent", "duplicate", "rejected"
+  // (the server's message), "signin" or "offline".
+  function post(item, done) {
     var body = new URLSearchParams();
     item.fields.forEach(function (kv) { if (kv[0] !== "_csrf") { body.append(kv[0], kv[1]); } });
     body.append("_csrf", field("_csrf").value);
@@ -95,45 +94,83 @@
       redirect: "manual"
     }).then(function (r) {
       if (r.status === 200 || r.status === 201) {
-        return r.json().then(function (j) {
-          without(item.key);
-          sending = false;
-          render(j.status === "duplicate" ? box.dataset.duplicate : box.dataset.sent);
-          send();
-        });
+        return r.json().then(function (j) { done(j.status === "duplicate" ? "duplicate" : "sent"); });
       }
       if (r.status === 422) {
-        return r.json().then(function (j) {
-          store(load().map(function (x) { if (x.key === item.key) { x.error = j.message; } return x; }));
-          sending = false;
-          render();
-          send();
-        });
+        return r.json().then(function (j) { done("rejected", j.message); });
       }
       // Signed out or the session expired: keep everything, ask to sign in again.
+      done("signin");
+    }).catch(function () { done("offline"); });
+  }
+
+  // Sends the outbox, oldest first, one at a time.
+  function send() {
+    if (sending) { return; }
+    var item = load().filter(function (x) { return !x.error; })[0];
+    if (!item) { return; }
+    sending = true;
+    post(item, function (outcome, message) {
       sending = false;
-      render(box.dataset.signin);
-    }).catch(function () {
-      sending = false;
-      render(box.dataset.offline);
+      if (outcome === "sent" || outcome === "duplicate") {
+        without(item.key);
+        render(box.dataset[outcome]);
+        send();
+      } else if (outcome === "rejected") {
+        store(load().map(function (x) { if (x.key === item.key) { x.error = message; } return x; }));
+        render();
+        send();
+      } else {
+        render(box.dataset[outcome]);
+      }
     });
+  }
+
+  // The answer to "Salva l'uscita", where the operator is looking (beside the button), with
+  // the focus moved to it so that a screen reader says it too.
+  function answer(text, bad) {
+    result.hidden = false;
+    result.className = "alert " + (bad ? "alert-danger" : "alert-success") + " save-result";
+    result.textContent = text;
+    result.focus();
   }
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     if (!form.checkValidity()) { form.reportValidity(); return; }
+    if (sending) { answer(box.dataset.wait, true); return; }
     var fields = [];
     new FormData(form).forEach(function (v, k) { if (typeof v === "string") { fields.push([k, v]); } });
     var unit = field("service_id");
     var label = (unit && unit.selectedOptions[0] ? unit.selectedOptions[0].textContent + " " : "") +
       field("started_at").value.replace("T", " ");
+    var item = { key: field("idempotency_key").value, fields: fields, label: label };
+    // Kept on the device first: whatever happens next, nothing typed is lost.
     var items = load();
-    items.push({ key: field("idempotency_key").value, fields: fields, label: label });
+    items.push(item);
     store(items);
-    form.reset();
-    field("idempotency_key").value = newKey();
     render();
-    send();
+    sending = true;
+    var button = document.getElementById("save-outing");
+    button.disabled = true;
+    post(item, function (outcome, message) {
+      sending = false;
+      button.disabled = false;
+      if (outcome === "rejected") {
+        // Refused: the form keeps what was typed, to be corrected and saved again.
+        without(item.key);
+        render();
+        answer(box.dataset.rejected + " " + message, true);
+        return;
+      }
+      if (outcome === "sent" || outcome === "duplicate") { without(item.key); }
+      // Sent, or safe in the outbox: the form is ready for the next record.
+      form.reset();
+      field("idempotency_key").value = newKey();
+      render(box.dataset[outcome]);
+      answer(box.dataset[outcome], outcome === "signin");
+      send();
+    });
   });
 
   document.getElementById("outbox-send").addEventListener("click", send);

@@ -29,7 +29,10 @@ test("an outing recorded offline is synced exactly once", async () => {
     viewport: { width: 390, height: 844 },
   });
   await signInDemo(page, satis, "strada");
-  await page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Unità di strada" }).click();
+  // On a phone the menu is folded: open it first.
+  const menu = page.getByRole("navigation", { name: "Menu principale" });
+  await menu.getByText("Menu", { exact: true }).click();
+  await menu.getByRole("link", { name: "Unità di strada" }).click();
   await page.waitForURL(`${satis.base}/outreach`);
   assert.ok((await page.locator("#outings tbody tr").count()) >= 6, "the demo unit's outings are listed");
   assert.deepEqual(await axeViolations(page), [], "outreach desk");
@@ -67,6 +70,9 @@ test("an outing recorded offline is synced exactly once", async () => {
   const queued = await page.evaluate(() => localStorage.getItem("satis.outbox.outings"));
   assert.equal(JSON.parse(queued).length, 1);
   assert.equal(await page.locator("#people_met").inputValue(), "0", "the form is ready for the next record");
+  // The answer is where the operator is looking, beside the button, and has the focus.
+  assert.match(await page.textContent("#save-result"), /Nessuna connessione/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "save-result");
 
   // The network comes back: the outbox sends it by itself.
   await context.setOffline(false);
@@ -80,6 +86,22 @@ test("an outing recorded offline is synced exactly once", async () => {
   await page.waitForFunction(() => /non è stata contata due volte/.test(document.getElementById("outbox-status").textContent));
   assert.equal(await outingsInArea(page, "Notte senza rete"), 1);
 
+  // A record the server refuses keeps the form as typed, with the reason beside the button.
+  await page.goto(`${satis.base}/outreach/outings/new`);
+  await page.getByLabel("Zona").fill("Conti che non tornano");
+  await page.locator("#people_met").fill("3");
+  await page.locator("#gender_female").fill("2");
+  await page.locator("#age_18_24").fill("3");
+  await page.locator("#status_new").fill("3");
+  await page.getByRole("button", { name: "Salva l'uscita" }).click();
+  await page.waitForFunction(() => /non accettata/.test(document.getElementById("save-result").textContent));
+  assert.equal(await page.evaluate(() => document.activeElement.id), "save-result");
+  assert.equal(await page.locator("#people_met").inputValue(), "3", "the refused form keeps what was typed");
+  assert.equal(await page.getByLabel("Zona").inputValue(), "Conti che non tornano");
+  assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem("satis.outbox.outings")).length), 0);
+  assert.deepEqual(await axeViolations(page), [], "refused outing form");
+  assert.equal(await outingsInArea(page, "Conti che non tornano"), 0);
+
   // The outing as saved, and the period report counting it.
   await page.locator("#outings tbody tr", { hasText: "Notte senza rete" }).getByRole("link").click();
   assert.equal((await page.textContent("#people-met")).trim(), "3");
@@ -90,7 +112,10 @@ test("an outing recorded offline is synced exactly once", async () => {
   assert.equal(met, 14 + 12 + 9 + 16 + 11 + 13 + 3, "demo outings plus tonight's");
   assert.deepEqual(await axeViolations(page), [], "outreach report");
 
-  const unexpected = problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(p));
+  // The refused record's 422 was the answer asked for.
+  const unexpected = problems.filter(
+    (p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|^422 for .*\/outreach\/outings$/.test(p),
+  );
   assert.deepEqual(unexpected, []);
   await context.close();
 });

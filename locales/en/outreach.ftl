@@ -64,6 +64,7 @@ outreach-outbox-signin = Your session has expired: sign in again to send. The ou
 outreach-outbox-discard = Discard
 outreach-outbox-correct = Correct
 outreach-outbox-send = Send now
+outreach-outbox-wait = A record is being sent: wait for the answer, then save again.
 outreach-find-contact = Find a contact by anonymous code
 outreach-find = Find
 outreach-error-no-contact = No contact of your unit has this code.

@@ -64,6 +64,7 @@ outreach-outbox-signin = La sessione è scaduta: accedi di nuovo per inviare. Le
 outreach-outbox-discard = Scarta
 outreach-outbox-correct = Correggi
 outreach-outbox-send = Invia ora
+outreach-outbox-wait = Un invio è in corso: attendi la risposta e salva di nuovo.
 outreach-find-contact = Cerca un contatto per codice anonimo
 outreach-find = Cerca
 outreach-error-no-contact = Nessun contatto della tua unità ha questo codice.
