@@ -554,6 +554,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 if config.database_url_is_default {
                     config.database_url = default_database_url(&config.data_dir);
                 }
+                // The demonstration's key file lives beside its own database, never at the
+                // production key path (./data/satis.keys), unless one was named on purpose.
+                if std::env::var_os("SATIS_KEYS_FILE").is_none()
+                    && config.keys_file == std::path::Path::new("data").join("satis.keys")
+                {
+                    config.keys_file = config.data_dir.join("satis.keys");
+                }
             }
             // A local demonstration is served over plain http: cookies cannot require HTTPS.
             if config.listen.ip().is_loopback() {

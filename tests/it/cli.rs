@@ -6,8 +6,13 @@ use libtest_mimic::{Failed, Trial};
 
 fn satis(args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
+    satis_in(dir.path(), args, env)
+}
+
+/// Runs the binary in a given working directory, as an operator in that folder would.
+fn satis_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_satis"));
-    cmd.args(args).current_dir(dir.path());
+    cmd.args(args).current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("SATIS_") || k == "DATABASE_URL" {
             cmd.env_remove(k);
@@ -520,6 +525,26 @@ pub fn trials() -> Vec<Trial> {
                 &o,
             )
         }),
+        Trial::test(
+            "cli::the_demo_keeps_its_keys_beside_its_own_database",
+            || {
+                // Run from a folder as the README says: the demonstration must not create (or
+                // use) the production key path ./data/satis.keys.
+                let dir = tempfile::tempdir().unwrap();
+                let o = satis_in(dir.path(), &["demo", "--no-serve"], &[]);
+                check(o.status.success(), "demo succeeds", &o)?;
+                check(
+                    dir.path().join("data-demo").join("satis.keys").exists(),
+                    "the demo key file is in data-demo/",
+                    &o,
+                )?;
+                check(
+                    !dir.path().join("data").exists(),
+                    "nothing is written at the production path ./data",
+                    &o,
+                )
+            },
+        ),
         Trial::test("cli::demo_loads_and_explains_itself", || {
             let dir = tempfile::tempdir().unwrap();
             let data = dir.path().join("demo");
