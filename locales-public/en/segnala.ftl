@@ -55,3 +55,4 @@ segnala-error-people = Give a number of people between 1 and 999.
 segnala-error-form = The form has expired: reload the page and try again.
 segnala-skip = Go to the form
 segnala-network = The Tuscan anti-trafficking network
+segnala-demo = DEMONSTRATION. The data are invented: do not send real reports from here.

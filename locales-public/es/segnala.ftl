@@ -55,3 +55,4 @@ segnala-error-people = Indica un número de personas entre 1 y 999.
 segnala-error-form = El formulario ha caducado: recarga la página e inténtalo de nuevo.
 segnala-skip = Ir al formulario
 segnala-network = La red contra la trata de Toscana
+segnala-demo = DEMOSTRACIÓN. Los datos son inventados: no envíe denuncias reales desde aquí.

@@ -55,3 +55,4 @@ segnala-error-people = Indiquez un nombre de personnes entre 1 et 999.
 segnala-error-form = Le formulaire a expiré : rechargez la page et réessayez.
 segnala-skip = Aller au formulaire
 segnala-network = Le réseau anti-traite de Toscane
+segnala-demo = DÉMONSTRATION. Les données sont inventées : n’envoyez pas de vrais signalements d’ici.

@@ -55,3 +55,4 @@ segnala-error-people = Indica un numero di persone tra 1 e 999.
 segnala-error-form = Il modulo è scaduto: ricarica la pagina e riprova.
 segnala-skip = Vai al modulo
 segnala-network = La rete antitratta della Toscana
+segnala-demo = AMBIENTE DIMOSTRATIVO. I dati sono inventati: non inviare segnalazioni vere da qui.

@@ -55,3 +55,4 @@ segnala-error-people = Scrie un număr de persoane între 1 și 999.
 segnala-error-form = Formularul a expirat: reîncarcă pagina și încearcă din nou.
 segnala-skip = Mergi la formular
 segnala-network = Rețeaua împotriva traficului de persoane din Toscana
+segnala-demo = DEMONSTRAȚIE. Datele sunt inventate: nu trimiteți semnalări reale de aici.

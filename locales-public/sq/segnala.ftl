@@ -55,3 +55,4 @@ segnala-error-people = Shkruaj një numër personash nga 1 deri në 999.
 segnala-error-form = Formulari ka skaduar: ringarko faqen dhe provo përsëri.
 segnala-skip = Shko te formulari
 segnala-network = Rrjeti kundër trafikimit i Toskanës
+segnala-demo = DEMONSTRIM. Të dhënat janë të shpikura: mos dërgoni sinjalizime të vërteta nga këtu.

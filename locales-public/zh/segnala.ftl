@@ -55,3 +55,4 @@ segnala-error-people = 请填写1到999之间的人数。
 segnala-error-form = 表格已过期：请重新加载页面再试。
 segnala-skip = 前往表格
 segnala-network = 托斯卡纳反人口贩运网络
+segnala-demo = 演示环境。数据均为虚构：请勿在此提交真实举报。

@@ -30,6 +30,8 @@ pub struct PublicShell {
     pub nonce: String,
     pub csrf: String,
     pub hotline: Hotline,
+    /// The instance holds demonstration data: the page says so, as staff pages do.
+    pub demo: bool,
     /// Set when the language was chosen by the switch: remembered in a cookie (nothing else).
     remember: bool,
 }
@@ -84,6 +86,7 @@ impl FromRequestParts<SharedState> for PublicShell {
                 .map(|c| c.0.clone())
                 .unwrap_or_default(),
             hotline: state.config.hotline.clone(),
+            demo: state.demo,
             remember: query_lang.is_some(),
         })
     }

@@ -186,6 +186,11 @@ async fn home_page_is_italian_by_default_with_hotline_numbers(db: TestDb) {
         !r.body.contains("AMBIENTE DIMOSTRATIVO"),
         "a real instance must not say demo"
     );
+    let form = app.get("/segnala").await;
+    assert!(
+        !form.body.contains("AMBIENTE DIMOSTRATIVO"),
+        "nor its public report form"
+    );
 }
 
 async fn english_is_chosen_by_browser_cookie_or_switch(db: TestDb) {
@@ -453,6 +458,14 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
     app.get("/nowhere")
         .await
         .assert_contains("AMBIENTE DIMOSTRATIVO");
+    // The public report form too, in the reporter's language: nobody sends a real report
+    // to a demonstration.
+    app.get("/segnala")
+        .await
+        .assert_contains("AMBIENTE DIMOSTRATIVO");
+    app.get("/segnala?lang=en")
+        .await
+        .assert_contains("DEMONSTRATION. The data are invented");
 
     // A real database is never filled with demonstration data.
     let real = tempfile::tempdir().unwrap();
