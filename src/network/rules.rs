@@ -4,6 +4,23 @@ use chrono::NaiveDate;
 
 pub const PROVINCES: &[&str] = &["AR", "FI", "GR", "LI", "LU", "MS", "PI", "PT", "PO", "SI"];
 
+/// The name of a Tuscan province from its code (the same in Italian and English).
+pub fn province_name(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "AR" => "Arezzo",
+        "FI" => "Firenze",
+        "GR" => "Grosseto",
+        "LI" => "Livorno",
+        "LU" => "Lucca",
+        "MS" => "Massa-Carrara",
+        "PI" => "Pisa",
+        "PT" => "Pistoia",
+        "PO" => "Prato",
+        "SI" => "Siena",
+        _ => return None,
+    })
+}
+
 pub const ROLE_KINDS: &[&str] = &[
     "capofila",
     "coordinamento_unico",

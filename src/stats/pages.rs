@@ -75,6 +75,21 @@ mod default_period_tests {
     }
 
     #[test]
+    fn breakdown_values_read_as_words_and_unknown_is_never_a_dash() {
+        use crate::platform::i18n::Lang;
+        assert_eq!(value_label(Lang::It, "province", "FI"), "Firenze");
+        assert_eq!(value_label(Lang::En, "province", "MS"), "Massa-Carrara");
+        // An organisation without a province (a national NGO): the Region, said in words.
+        assert_eq!(
+            value_label(Lang::It, "province", "—"),
+            "Regione (non attribuito a una provincia)"
+        );
+        assert_eq!(value_label(Lang::It, "age_band", "—"), "non registrato");
+        assert_eq!(value_label(Lang::En, "gender", "female"), "Woman");
+        assert_eq!(value_label(Lang::It, "age_band", "18-24"), "18-24");
+    }
+
+    #[test]
     fn the_default_period_is_the_year_so_far_or_from_december_in_january() {
         assert_eq!(
             default_period_on("", "", d("2026-12-02")),
@@ -105,33 +120,9 @@ impl ActivityPage {
         shown(*n)
     }
 
-    /// A breakdown value as people read it: the translated label of its code where there is
-    /// one (forms, sectors, relevance, services, outcomes, genders, entry), else as recorded
-    /// (provinces, nationality codes, age bands).
+    /// A breakdown value as people read it (see [`value_label`]).
     pub fn value_label(&self, dimension: &str, value: &str) -> String {
-        let lang = self.shell.lang;
-        let one = |prefix: &str, code: &str| {
-            lang.try_t(&format!("{prefix}-{}", code.replace('_', "-")))
-                .unwrap_or_else(|| code.to_owned())
-        };
-        match dimension {
-            "exploitation" => one("exploitation", value),
-            "sector" => one("sector", value),
-            "relevance" => one("relevance", value),
-            "service" => one("accompaniment-service", value),
-            "outcome" => one("interview-outcome", value),
-            "gender" => one("gender", value),
-            "entry" => one("entry", value),
-            "other_accompaniment" => match value.split_once(':') {
-                Some((service, outcome)) => format!(
-                    "{} — {}",
-                    one("accompaniment-service", service),
-                    one("accompaniment-outcome", outcome)
-                ),
-                None => value.to_owned(),
-            },
-            _ => value.to_owned(),
-        }
+        value_label(self.shell.lang, dimension, value)
     }
     pub fn total(&self, v: &Option<i64>) -> String {
         v.map_or_else(|| self.shell.t("stats-not-recorded"), shown)
@@ -224,6 +215,97 @@ async fn report_for_download(
     }
 }
 
+/// A breakdown value as people read it: the translated label of its code where there is one
+/// (forms, sectors, relevance, services, outcomes, genders, entry), the province's name — or
+/// "the Region, not attributed to a province" for work of an organisation without one —, and
+/// "not recorded" for an unknown age; nationality codes and age bands as they are.
+pub fn value_label(lang: crate::platform::i18n::Lang, dimension: &str, value: &str) -> String {
+    let one = |prefix: &str, code: &str| {
+        lang.try_t(&format!("{prefix}-{}", code.replace('_', "-")))
+            .unwrap_or_else(|| code.to_owned())
+    };
+    match dimension {
+        "exploitation" => one("exploitation", value),
+        "sector" => one("sector", value),
+        "relevance" => one("relevance", value),
+        "service" => one("accompaniment-service", value),
+        "outcome" => one("interview-outcome", value),
+        "gender" => one("gender", value),
+        "entry" => one("entry", value),
+        "province" => crate::network::rules::province_name(value)
+            .map(str::to_owned)
+            .unwrap_or_else(|| lang.t("stats-province-unattributed")),
+        "age_band" if value == "—" => lang.t("stats-value-not-recorded"),
+        "other_accompaniment" => match value.split_once(':') {
+            Some((service, outcome)) => format!(
+                "{} — {}",
+                one("accompaniment-service", service),
+                one("accompaniment-outcome", outcome)
+            ),
+            None => value.to_owned(),
+        },
+        _ => value.to_owned(),
+    }
+}
+
+/// The activity report as a spreadsheet user reads it: headers, figures, dimensions and values
+/// in the page's language, the code beside each value, the period on every row (no comment
+/// line a spreadsheet would take for data), small cells hidden as on the page.
+pub fn labelled_csv(r: &super::ActivityReport, shell: &Shell) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |_| AppError::Internal("writing the CSV");
+    w.write_record([
+        shell.t("stats-csv-from"),
+        shell.t("stats-csv-to"),
+        shell.t("stats-csv-province"),
+        shell.t("stats-csv-figure"),
+        shell.t("stats-csv-dimension"),
+        shell.t("stats-csv-value"),
+        shell.t("stats-csv-code"),
+        shell.t("stats-csv-count"),
+    ])
+    .map_err(fail)?;
+    let (from, to) = (r.from.to_string(), r.to.to_string());
+    let province = r.province.as_deref().map_or_else(
+        || shell.t("outreach-all-provinces"),
+        |p| value_label(shell.lang, "province", p),
+    );
+    for f in &r.figures {
+        let figure = shell.label("figure", f.key);
+        let total = f
+            .value
+            .map_or_else(|| shell.t("stats-not-recorded"), super::shown);
+        w.write_record([
+            from.as_str(),
+            to.as_str(),
+            province.as_str(),
+            figure.as_str(),
+            shell.t("stats-csv-total").as_str(),
+            "",
+            "",
+            total.as_str(),
+        ])
+        .map_err(fail)?;
+        for (d, v, c) in &f.breakdown {
+            w.write_record([
+                from.as_str(),
+                to.as_str(),
+                province.as_str(),
+                figure.as_str(),
+                shell.label("dim", d).as_str(),
+                value_label(shell.lang, d, v).as_str(),
+                v.as_str(),
+                super::shown(*c).as_str(),
+            ])
+            .map_err(fail)?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|_| AppError::Internal("writing the CSV"))?;
+    String::from_utf8(bytes).map_err(|_| AppError::Internal("writing the CSV"))
+}
+
 pub async fn activity_csv(
     State(state): State<SharedState>,
     shell: Shell,
@@ -234,9 +316,9 @@ pub async fn activity_csv(
         Err(refusal) => return Ok(refusal),
     };
     Ok(crate::platform::web::download(
-        super::to_csv(&r),
+        labelled_csv(&r, &shell)?,
         "text/csv; charset=utf-8",
-        "satis-activity.csv",
+        "satis-attivita.csv",
     ))
 }
 

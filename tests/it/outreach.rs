@@ -696,9 +696,9 @@ async fn the_period_report_counts_contacts_interviews_and_accompaniments(db: Tes
     let csv = app
         .get("/stats/activity.csv?from=2026-11-01&to=2026-11-30")
         .await;
-    csv.assert_contains("street_unit_contacts,total,,15")
-        .assert_contains("street_unit_contacts,province,\"FI\",10")
-        .assert_contains("drop_in_interviews,total,,<5");
+    csv.assert_contains("Contatti delle unità di strada,Totale,,,15")
+        .assert_contains("Contatti delle unità di strada,Provincia,Firenze,FI,10")
+        .assert_contains("Colloqui agli sportelli (drop-in),Totale,,,<5");
 }
 
 /// Migration 0010 moves accompaniments that case workers recorded as case events into the one

@@ -144,9 +144,20 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     assert!(protection.contains("<td>Donna</td>"), "{protection}");
     assert!(!protection.contains("<td>female</td>"));
     let csv = app.get(&format!("/stats/activity.csv?{q}")).await;
-    csv.assert_contains("protection_programmes,total,,5")
-        .assert_contains("accompaniments,total,,<5")
-        .assert_contains("protection_programmes,nationality,\"NG\",5");
+    // The CSV is for people: headers, figures and values in Italian, codes beside the values,
+    // the period on every row, no comment line.
+    let protection_label = "Persone inserite in programmi di protezione sociale";
+    csv.assert_contains("Dal,Al,Ambito,Indicatore,Dettaglio,Valore,Codice,Numero")
+        .assert_contains(&format!("{protection_label},Totale,,,5"))
+        .assert_contains("Persone accompagnate ai servizi socio-sanitari,Totale,,,<5")
+        .assert_contains(&format!("{protection_label},Nazionalità,NG,NG,5"))
+        .assert_contains(&format!("{protection_label},Genere,Donna,female,5"))
+        .assert_contains(&format!("{protection_label},Provincia,Firenze,FI,5"));
+    assert!(!csv.body.starts_with('#'), "{}", csv.body);
+    assert!(
+        !csv.body.contains("protection_programmes"),
+        "figure codes are not labels"
+    );
     // Each figure's breakdown by province is drawn, accessibly, beside its table.
     let chart_start = page
         .body
@@ -161,11 +172,10 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     // One province: the association is in Florence.
     app.get(&format!("/stats/activity.csv?{q}&province=FI"))
         .await
-        .assert_contains("# province FI")
-        .assert_contains("protection_programmes,total,,5");
+        .assert_contains(&format!("Firenze,{protection_label},Totale,,,5"));
     app.get(&format!("/stats/activity.csv?{q}&province=PI"))
         .await
-        .assert_contains("protection_programmes,total,,0");
+        .assert_contains(&format!("Pisa,{protection_label},Totale,,,0"));
     // Bad input: a clear message, not a silent guess.
     app.get("/stats/activity?from=2026-11-30&to=2026-11-01")
         .await
