@@ -49,18 +49,21 @@ test("an operator's night and the hand-over to the morning shift", async () => {
   await page.getByLabel("Attivazione dell'emergenza").check();
   await page.getByLabel("Note (cifrate)").fill("Lavora in un capannone, chiede di andare via stanotte.");
   await page.getByRole("button", { name: "Registra il contatto" }).click();
-  await page.waitForURL(/\/hotline\?saved=/);
+  await page.waitForURL(/\/hotline\?saved=\d+&work=\d+/);
 
-  await page.getByText("Richiedi una mediazione").click();
-  await page.locator("#m-language").fill("RO");
+  // The call's outcomes open its work, filled in from the call: no retyping.
+  assert.ok(await page.locator("#follow-up").isVisible());
+  assert.equal(await page.locator("#m-language").inputValue(), "RO");
+  assert.equal(await page.locator("#m-place").inputValue(), "Prato (PO)");
+  assert.deepEqual(await axeViolations(page), [], "desk with the call's work to start");
   await page.locator("#m-place").fill("Prato, pronta accoglienza");
   await page.getByRole("button", { name: "Invia la richiesta" }).click();
-  await page.waitForURL(`${satis.base}/hotline`);
+  await page.waitForURL(/\/hotline\?work=\d+/);
 
-  await page.getByText("Attiva una presa in carico in emergenza").click();
   await page.getByLabel("Valutazione del pericolo").fill("Alto: il datore di lavoro la controlla");
   await page.getByRole("button", { name: "Attiva l'emergenza" }).click();
-  await page.waitForURL(`${satis.base}/hotline`);
+  await page.waitForURL(/\/hotline\?work=\d+/);
+  assert.equal(await page.locator("#follow-up").count(), 0, "all the call's work started");
   await page.getByRole("button", { name: "Pericolo valutato" }).click();
   await page.waitForURL(`${satis.base}/hotline`);
 

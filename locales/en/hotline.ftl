@@ -142,3 +142,4 @@ hotline-situation-auto = Decide from the reference or the number: a follow-up of
 hotline-situation-new = A new situation (a new case)
 hotline-situation-follow-up = A follow-up of an earlier contact of the same person
 hotline-error-no-earlier-contact = There is no earlier contact of this person (same reference or number) for this to follow up.
+hotline-follow-up-work = The call asked to start this work: the forms below are filled in from the call and linked to it. Check and send.

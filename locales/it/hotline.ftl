@@ -142,3 +142,4 @@ hotline-situation-auto = Decidi dal riferimento o dal numero: seguito dell'ultim
 hotline-situation-new = Nuova situazione (un nuovo caso)
 hotline-situation-follow-up = Seguito di un contatto precedente della stessa persona
 hotline-error-no-earlier-contact = Non c'è un contatto precedente di questa persona (stesso riferimento o numero) di cui questo possa essere il seguito.
+hotline-follow-up-work = La chiamata ha chiesto di avviare questo lavoro: i moduli qui sotto sono già compilati con i dati della chiamata e collegati a essa. Controlla e invia.

@@ -85,6 +85,43 @@ pub struct DeskPage {
     pub today: String,
     /// Contacts of the last 30 days still waiting to be called back.
     pub call_backs: Vec<ContactRow>,
+    /// The work a just-saved call asked for (its outcomes), to start from the call's data.
+    pub follow: Option<FollowUp>,
+}
+
+/// What a call's outcomes start: the mediator request and the emergency activation forms,
+/// filled in from the call (its language, its place, its time) and linked to it.
+pub struct FollowUp {
+    pub contact_id: i32,
+    pub mediator: bool,
+    pub emergency: bool,
+    pub language: String,
+    pub place: String,
+    pub needed_local: String,
+}
+
+impl FollowUp {
+    /// From a saved contact, when its outcomes ask for a mediator or an emergency activation.
+    pub fn of(c: &contact::Model) -> Option<FollowUp> {
+        let mediator = listed(&c.outcomes, "mediator_request");
+        let emergency = listed(&c.outcomes, "emergency_activation");
+        if !mediator && !emergency {
+            return None;
+        }
+        let place = match (c.municipality.trim(), c.province.as_deref()) {
+            ("", Some(p)) => p.to_owned(),
+            (m, Some(p)) => format!("{m} ({p})"),
+            (m, None) => m.to_owned(),
+        };
+        Some(FollowUp {
+            contact_id: c.id,
+            mediator,
+            emergency,
+            language: c.language.clone().unwrap_or_default().to_uppercase(),
+            place,
+            needed_local: crate::platform::time::rome_input(&Utc::now()),
+        })
+    }
 }
 
 async fn desk_page(
@@ -92,6 +129,16 @@ async fn desk_page(
     shell: Shell,
     error: Option<String>,
     saved: Option<String>,
+) -> Result<DeskPage, AppError> {
+    desk_with(state, shell, error, saved, None).await
+}
+
+async fn desk_with(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+    saved: Option<String>,
+    follow: Option<FollowUp>,
 ) -> Result<DeskPage, AppError> {
     let (_, org) = staff(&shell)?;
     let since = Utc::now() - Duration::hours(24);
@@ -217,6 +264,7 @@ async fn desk_page(
         shell,
         error,
         saved,
+        follow,
     })
 }
 
@@ -235,6 +283,9 @@ fn step_time(steps: &str, code: &str) -> Option<String> {
 pub struct DeskQuery {
     #[serde(default)]
     saved: Option<i32>,
+    /// A just-saved contact whose outcomes start work (a mediator, an emergency).
+    #[serde(default)]
+    work: Option<i32>,
 }
 
 pub async fn desk(
@@ -245,7 +296,24 @@ pub async fn desk(
     let saved = q
         .saved
         .map(|id| shell.t1("hotline-saved", "id", &id.to_string()));
-    desk_page(&state, shell, None, saved).await
+    let (_, org) = staff(&shell)?;
+    // Only the organisation's own contact starts its work here.
+    let mut follow = match q.work {
+        Some(id) => store::contact(&state.db, id)
+            .await?
+            .filter(|c| c.organisation_id == org)
+            .as_ref()
+            .and_then(FollowUp::of),
+        None => None,
+    };
+    // Work already started from the call is not offered twice.
+    if let Some(w) = follow.as_mut() {
+        let (mediator, emergency) = store::work_started(&state.db, w.contact_id).await?;
+        w.mediator &= !mediator;
+        w.emergency &= !emergency;
+    }
+    let follow = follow.filter(|w| w.mediator || w.emergency);
+    desk_with(&state, shell, None, saved, follow).await
 }
 
 async fn invalid(state: &SharedState, shell: Shell, key: &str) -> Result<Response, AppError> {
@@ -447,7 +515,13 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
+    // A call whose outcomes start work opens that work, filled in from the call.
+    let next = if FollowUp::of(&c).is_some() {
+        format!("/hotline?saved={id}&work={id}#follow-up", id = c.id)
+    } else {
+        format!("/hotline?saved={}", c.id)
+    };
+    Ok(Redirect::to(&next).into_response())
 }
 
 // ---------- one contact ----------
@@ -764,13 +838,14 @@ pub async fn request_mediator(
     if place.is_empty() {
         return invalid(&state, shell, "network-error-required").await;
     }
+    let contact_id = own_contact(&state, org, &f.get("contact_id")).await?;
     let txn = state.db.begin().await?;
     let m = store::add_mediator_request(
         &txn,
         &state.keys,
         mediator_request::ActiveModel {
             organisation_id: Set(org),
-            contact_id: Set(f.get("contact_id").parse().ok()),
+            contact_id: Set(contact_id),
             language: Set(language),
             needed_at: Set(needed_at),
             requester: Set(f.get("requester").chars().take(200).collect()),
@@ -795,7 +870,7 @@ pub async fn request_mediator(
     )
     .await?;
     txn.commit().await?;
-    Ok(Redirect::to("/hotline").into_response())
+    Ok(back_to_work(m.contact_id))
 }
 
 pub async fn update_mediator(
@@ -845,6 +920,26 @@ pub async fn update_mediator(
     Ok(Redirect::to("/hotline").into_response())
 }
 
+/// The organisation's own contact a request is linked to, if one is named; another
+/// organisation's contact is refused rather than linked.
+async fn own_contact(state: &SharedState, org: i32, raw: &str) -> Result<Option<i32>, AppError> {
+    let Ok(id) = raw.trim().parse::<i32>() else {
+        return Ok(None);
+    };
+    match store::contact(&state.db, id).await? {
+        Some(c) if c.organisation_id == org => Ok(Some(c.id)),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// Back to the desk, with what the call still asks to start when the work came from a call.
+fn back_to_work(contact_id: Option<i32>) -> Response {
+    match contact_id {
+        Some(id) => Redirect::to(&format!("/hotline?work={id}#follow-up")).into_response(),
+        None => Redirect::to("/hotline").into_response(),
+    }
+}
+
 pub async fn start_emergency(
     State(state): State<SharedState>,
     shell: Shell,
@@ -856,13 +951,14 @@ pub async fn start_emergency(
     if danger.is_empty() {
         return invalid(&state, shell, "hotline-error-danger").await;
     }
+    let contact_id = own_contact(&state, org, &f.get("contact_id")).await?;
     let txn = state.db.begin().await?;
     let e = store::add_emergency(
         &txn,
         &state.keys,
         emergency::ActiveModel {
             organisation_id: Set(org),
-            contact_id: Set(f.get("contact_id").parse().ok()),
+            contact_id: Set(contact_id),
             started_at: Set(Utc::now()),
             steps: Set(String::new()),
             service_id: Set(None),
@@ -880,7 +976,7 @@ pub async fn start_emergency(
     )
     .await?;
     txn.commit().await?;
-    Ok(Redirect::to("/hotline").into_response())
+    Ok(back_to_work(e.contact_id))
 }
 
 /// `POST /hotline/emergencies/{id}`: tick a step, or close with the shelter and the body that

@@ -308,6 +308,24 @@ pub async fn pending_mediators(
         .await
 }
 
+/// What work a contact has already started: (a mediator request, an emergency activation).
+pub async fn work_started(
+    db: &impl ConnectionTrait,
+    contact_id: i32,
+) -> Result<(bool, bool), DbErr> {
+    let mediator = mediator_request::Entity::find()
+        .filter(mediator_request::Column::ContactId.eq(contact_id))
+        .one(db)
+        .await?
+        .is_some();
+    let emergency = emergency::Entity::find()
+        .filter(emergency::Column::ContactId.eq(contact_id))
+        .one(db)
+        .await?
+        .is_some();
+    Ok((mediator, emergency))
+}
+
 pub async fn set_mediator_status(
     db: &impl ConnectionTrait,
     keys: &KeyRing,

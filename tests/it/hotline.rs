@@ -15,6 +15,7 @@ crate::tests![
     mediators_emergencies_and_the_shift_hand_over,
     the_period_report_counts_right,
     periods_are_cut_at_italian_midnight_in_winter_summer_and_on_clock_changes,
+    a_calls_outcomes_open_its_work_filled_in_and_linked,
     identification_interviews_need_consent_and_leave_the_queue_when_reported,
 ];
 
@@ -478,7 +479,13 @@ async fn periods_are_cut_at_italian_midnight_in_winter_summer_and_on_clock_chang
         // The contact page shows the time typed, in Italian time.
         let saved = r.header("location").to_owned();
         if at == "2026-07-01T00:40" {
-            let id = saved.rsplit('=').next().unwrap();
+            let id = saved
+                .split("saved=")
+                .nth(1)
+                .unwrap()
+                .split(['&', '#'])
+                .next()
+                .unwrap();
             app.get(&format!("/hotline/contacts/{id}"))
                 .await
                 .assert_status(200)
@@ -525,6 +532,93 @@ async fn periods_are_cut_at_italian_midnight_in_winter_summer_and_on_clock_chang
     )
     .await
     .assert_status(422);
+}
+
+/// Ticking "mediation" and "emergency" on a call opens both, filled in from the call and linked
+/// to it; each is offered until started, never twice; another organisation's call cannot be
+/// linked.
+async fn a_calls_outcomes_open_its_work_filled_in_and_linked(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "turno").await;
+    app.sign_in(&op).await;
+    let r = app
+        .post_form(
+            "/hotline/contacts",
+            &pertinent(&[
+                ("language", "ro"),
+                ("province", "PO"),
+                ("municipality", "Prato"),
+            ]),
+        )
+        .await;
+    r.assert_status(303);
+    let next = r.header("location").to_owned();
+    assert!(next.contains("&work="), "{next}");
+    let id = next
+        .split("work=")
+        .nth(1)
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap()
+        .to_owned();
+    let desk = app.get(&next).await;
+    desk.assert_status(200)
+        .assert_contains("id=\"follow-up\"")
+        .assert_contains(&format!("name=\"contact_id\" value=\"{id}\""))
+        .assert_contains("id=\"m-language\" name=\"language\" type=\"text\" maxlength=\"2\" required value=\"RO\"")
+        .assert_contains("value=\"Prato (PO)\"");
+    // The mediator request is sent as filled in: linked to the call, and the desk still offers
+    // the emergency, not the mediator again.
+    let r = app
+        .post_form(
+            "/hotline/mediators",
+            &[
+                ("contact_id", id.as_str()),
+                ("language", "RO"),
+                ("place", "Prato (PO)"),
+                ("needed_at", "2026-11-30T10:00"),
+            ],
+        )
+        .await;
+    r.assert_status(303);
+    let back = r.header("location").to_owned();
+    let desk = app.get(&back).await;
+    desk.assert_contains("id=\"follow-up\"")
+        .assert_contains("href=\"#emergency-form\"");
+    assert!(
+        !desk.body.contains("href=\"#mediator-form\""),
+        "not offered twice"
+    );
+    let linked = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM mediator_request WHERE contact_id = {id}"),
+    )
+    .await;
+    assert_eq!(linked, 1);
+    app.post_form(
+        "/hotline/emergencies",
+        &[("contact_id", id.as_str()), ("danger", "Alto")],
+    )
+    .await
+    .assert_status(303);
+    let desk = app.get(&format!("/hotline?work={id}")).await;
+    assert!(!desk.body.contains("id=\"follow-up\""), "all started");
+    // A call of another organisation cannot be linked.
+    let elsewhere = app.organisation("Altra Associazione").await;
+    let other = app.user("altrove", Role::HotlineOperator, elsewhere).await;
+    app.sign_in(&other).await;
+    app.post_form(
+        "/hotline/emergencies",
+        &[("contact_id", id.as_str()), ("danger", "Alto")],
+    )
+    .await
+    .assert_status(403);
+    // A call without those outcomes goes back to the desk as before.
+    let r = app
+        .post_form("/hotline/quick", &[("relevance", "nuisance")])
+        .await;
+    assert!(!r.header("location").contains("work="));
 }
 
 async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {
