@@ -31,3 +31,4 @@ report-status-new = New
 report-status-contact = Recorded as a contact
 report-status-duplicate = Duplicate
 report-status-not-pertinent = Not pertinent
+reports-all = All

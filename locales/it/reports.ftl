@@ -31,3 +31,4 @@ report-status-new = Nuova
 report-status-contact = Registrata come contatto
 report-status-duplicate = Doppione
 report-status-not-pertinent = Non pertinente
+reports-all = Tutte

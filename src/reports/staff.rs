@@ -21,14 +21,54 @@ use crate::platform::web::{AppError, SharedState, Shell};
 pub struct QueuePage {
     pub shell: Shell,
     pub reports: Vec<report::Model>,
+    /// The state shown (`new` by default), or `all`.
+    pub status: String,
 }
 
-pub async fn queue(State(state): State<SharedState>, shell: Shell) -> Result<QueuePage, AppError> {
+impl QueuePage {
+    pub fn statuses(&self) -> &'static [&'static str] {
+        STATUSES
+    }
+}
+
+/// The states a public report can be in, in the order the queue filter offers them.
+pub const STATUSES: &[&str] = &["new", "contact", "duplicate", "not_pertinent"];
+
+#[derive(serde::Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    status: String,
+}
+
+/// The order the hotline works a queue in: reports still to triage first, among them those
+/// saying someone is in danger now, then the oldest waiting longest.
+pub fn queue_order(reports: &mut [report::Model]) {
+    reports.sort_by_key(|r| (r.status != "new", r.urgency != "now", r.id));
+}
+
+pub async fn queue(
+    State(state): State<SharedState>,
+    shell: Shell,
+    axum::extract::Query(q): axum::extract::Query<QueueQuery>,
+) -> Result<QueuePage, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
     super::guard(&state, &me.actor).await?;
+    let status = match q.status.as_str() {
+        "" => "new".to_owned(),
+        "all" => "all".to_owned(),
+        s if STATUSES.contains(&s) => s.to_owned(),
+        _ => return Err(AppError::BadRequest("error-400")),
+    };
+    let mut reports: Vec<report::Model> = store::queue(&state.db)
+        .await?
+        .into_iter()
+        .filter(|r| status == "all" || r.status == status)
+        .collect();
+    queue_order(&mut reports);
     Ok(QueuePage {
-        reports: store::queue(&state.db).await?,
+        reports,
         shell,
+        status,
     })
 }
 
@@ -204,4 +244,58 @@ pub async fn triage(
     };
     let error = Some(shell.t(key));
     Ok((status, detail(&state, shell, id, error).await?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(id: i32, status: &str, urgency: &str) -> report::Model {
+        report::Model {
+            id,
+            status: status.into(),
+            urgency: urgency.into(),
+            ..test_report()
+        }
+    }
+
+    fn test_report() -> report::Model {
+        report::Model {
+            id: 0,
+            received_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            language: "it".into(),
+            province: None,
+            urgency: String::new(),
+            people: None,
+            minors: String::new(),
+            kinds: String::new(),
+            anonymous: true,
+            status: String::new(),
+            triage_contact_id: None,
+            duplicate_of: None,
+            triaged_at: None,
+            receipt_lookup: String::new(),
+            receipt_hash: String::new(),
+            submission_hash: String::new(),
+            what_enc: None,
+            place_enc: None,
+            since_enc: None,
+            gender_enc: None,
+            contact_enc: None,
+        }
+    }
+
+    #[test]
+    fn danger_now_comes_first_among_reports_to_triage() {
+        let mut q = vec![
+            report(1, "new", "days"),
+            report(2, "contact", "now"),
+            report(3, "new", "now"),
+            report(4, "new", "unknown"),
+            report(5, "new", "now"),
+        ];
+        queue_order(&mut q);
+        let ids: Vec<i32> = q.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![3, 5, 1, 4, 2]);
+    }
 }
