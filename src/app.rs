@@ -156,8 +156,6 @@ mod tests {
     const KNOWN_REACHES: &[&str] = &[
         "src/cases/pages.rs -> identity::store",
         "src/cases/pages.rs -> network::store",
-        "src/cases/pages.rs -> outreach::entities",
-        "src/cases/pages.rs -> outreach::store",
         "src/exchange/mod.rs -> cases::entities",
         "src/exchange/mod.rs -> cases::store",
         "src/home/mod.rs -> cases::store",
@@ -168,7 +166,6 @@ mod tests {
         "src/hotline/pages.rs -> cases::store",
         "src/hotline/pages.rs -> identity::store",
         "src/hotline/pages.rs -> network::store",
-        "src/hotline/pages.rs -> outreach::entities",
         "src/hotline/pages.rs -> outreach::store",
         "src/identity/entities.rs -> network::entities",
         "src/network/pages.rs -> cases::store",

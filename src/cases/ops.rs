@@ -376,3 +376,97 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
     .await?;
     Ok(placed)
 }
+
+/// An event of a case (a note, an assessment step, an accompaniment…), as typed on the page or
+/// sent to the API.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// `note` or one of [`rules::EVENT_KINDS`].
+    pub kind: String,
+    pub happened_on: NaiveDate,
+    pub text: String,
+    /// For an accompaniment: the service and the outcome (by default `other`, `done`).
+    pub service_kind: Option<String>,
+    pub accompaniment_outcome: Option<String>,
+}
+
+/// Adds an event to a case, in the caller's transaction; an accompaniment is also one record of
+/// the network's accompaniments (the outreach area's), counted once whatever its source.
+pub async fn add_event<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    case_id: i32,
+    input: &NewEvent,
+) -> Result<entities::event::Model, CaseOpError> {
+    let (c, p, _) = super::guard(state, actor, case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    let invalid = |key, field| CaseOpError::Invalid { key, field };
+    if input.kind != "note" && !rules::EVENT_KINDS.contains(&input.kind.as_str()) {
+        return Err(invalid("error-400", "kind"));
+    }
+    let today = crate::platform::time::rome_today();
+    if !crate::platform::time::date_in_range(input.happened_on, false, today) {
+        return Err(invalid("error-date-happened-on", "happened_on"));
+    }
+    let text = input.text.trim();
+    if text.is_empty() || text.chars().count() > 20_000 {
+        return Err(invalid("network-error-required", "text"));
+    }
+    let accompaniment = if input.kind == "accompaniment" {
+        let service = input.service_kind.clone().unwrap_or_else(|| "other".into());
+        let outcome = input
+            .accompaniment_outcome
+            .clone()
+            .unwrap_or_else(|| "done".into());
+        if !crate::outreach::rules::SERVICE_KINDS.contains(&service.as_str()) {
+            return Err(invalid("error-400", "service_kind"));
+        }
+        if !crate::outreach::rules::ACCOMPANIMENT_OUTCOMES.contains(&outcome.as_str()) {
+            return Err(invalid("error-400", "accompaniment_outcome"));
+        }
+        Some((service, outcome))
+    } else {
+        None
+    };
+    let event = store::add_event(
+        txn,
+        &state.keys,
+        case_id,
+        &input.kind,
+        input.happened_on,
+        text,
+        actor.user_id,
+    )
+    .await?;
+    if let Some((service_kind, outcome)) = accompaniment {
+        crate::outreach::record_accompaniment(
+            txn,
+            crate::outreach::NewAccompaniment {
+                organisation_id: c.owner_org,
+                happened_on: input.happened_on,
+                service_kind,
+                outcome,
+                source: "case",
+                contact_id: None,
+                case_id: Some(case_id),
+                hotline_contact_id: None,
+                by_user: actor.user_id,
+                idempotency_key: format!("case-event-{}", event.id),
+            },
+        )
+        .await?;
+    }
+    store::touch(txn, case_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.event", "case")
+            .record(case_id)
+            .subject(&p.code)
+            .reason(&input.kind),
+    )
+    .await?;
+    Ok(event)
+}

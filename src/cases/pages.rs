@@ -969,94 +969,27 @@ pub async fn add_event(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
-    let kind = f.get("kind");
-    if kind != "note" && !rules::EVENT_KINDS.contains(&kind.as_str()) {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error-400",
-        )
-        .await;
-    }
     let on = match f.required_past_date("happened_on") {
         Ok(d) => d,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
-    let text = f.text("text", 20_000);
-    if text.is_empty() {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "network-error-required",
-        )
-        .await;
-    }
-    // An accompaniment is also one record of the network's accompaniments (the outreach area
-    // owns them), counted once whatever its source.
-    let accompaniment = if kind == "accompaniment" {
-        let service = f.opt("service_kind").unwrap_or_else(|| "other".into());
-        let outcome = f
-            .opt("accompaniment_outcome")
-            .unwrap_or_else(|| "done".into());
-        if !crate::outreach::rules::SERVICE_KINDS.contains(&service.as_str())
-            || !crate::outreach::rules::ACCOMPANIMENT_OUTCOMES.contains(&outcome.as_str())
-        {
-            return refuse(
-                &state,
-                shell,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "error-400",
-            )
-            .await;
-        }
-        Some((service, outcome))
-    } else {
-        None
+    let input = super::ops::NewEvent {
+        kind: f.get("kind"),
+        happened_on: on,
+        text: f.text("text", 20_000),
+        service_kind: f.opt("service_kind"),
+        accompaniment_outcome: f.opt("accompaniment_outcome"),
     };
     let txn = state.db.begin().await?;
-    let event = store::add_event(&txn, &state.keys, id, &kind, on, &text, me.actor.user_id)
-        .await
-        .map_err(|_| AppError::Internal("saving a note"))?;
-    if let Some((service, outcome)) = accompaniment {
-        let c = store::case(&txn, id).await?.ok_or(AppError::NotFound)?;
-        let key = format!("case-event-{}", event.id);
-        crate::outreach::store::save_accompaniment(
-            &txn,
-            crate::outreach::entities::accompaniment::ActiveModel {
-                organisation_id: Set(c.owner_org),
-                happened_on: Set(on),
-                service_kind: Set(service),
-                outcome: Set(outcome),
-                source: Set("case".into()),
-                contact_id: Set(None),
-                case_id: Set(Some(id)),
-                by_user: Set(me.actor.user_id),
-                idempotency_key: Set(key.clone()),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            },
-            c.owner_org,
-            &key,
-        )
-        .await?;
+    match super::ops::add_event(&state, &txn, &me.actor, id, &input).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(back(id))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            op_refused(&state, shell, id, e).await
+        }
     }
-    store::touch(&txn, id).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.event", "case")
-            .record(id)
-            .subject(&p.code)
-            .reason(&kind),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(back(id))
 }

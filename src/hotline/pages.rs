@@ -719,23 +719,20 @@ pub async fn add_accompaniment(
     };
     let org = page.c.organisation_id;
     let txn = state.db.begin().await?;
-    let saved = crate::outreach::store::save_accompaniment(
+    let saved = crate::outreach::record_accompaniment(
         &txn,
-        crate::outreach::entities::accompaniment::ActiveModel {
-            organisation_id: Set(org),
-            happened_on: Set(on),
-            service_kind: Set(service),
-            outcome: Set(outcome),
-            source: Set("hotline".into()),
-            contact_id: Set(None),
-            case_id: Set(page.c.case_id),
-            by_user: Set(me.actor.user_id),
-            idempotency_key: Set(key.clone()),
-            created_at: Set(Utc::now()),
-            ..Default::default()
+        crate::outreach::NewAccompaniment {
+            organisation_id: org,
+            happened_on: on,
+            service_kind: service,
+            outcome,
+            source: "hotline",
+            contact_id: None,
+            case_id: page.c.case_id,
+            hotline_contact_id: Some(page.c.id),
+            by_user: me.actor.user_id,
+            idempotency_key: key,
         },
-        org,
-        &key,
     )
     .await?;
     if let crate::outreach::store::Saved::Created(a) = saved {

@@ -178,8 +178,12 @@ pub mod accompaniment {
         pub service_kind: String,
         pub outcome: String,
         pub source: String,
+        /// The street unit's anonymous contact it was for, if any.
         pub contact_id: Option<i32>,
         pub case_id: Option<i32>,
+        /// The hotline call it was arranged from, if any (its caller reference recognises the
+        /// same person across accompaniments).
+        pub hotline_contact_id: Option<i32>,
         pub by_user: i32,
         pub idempotency_key: String,
         pub created_at: ChronoDateTimeUtc,

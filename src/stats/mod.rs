@@ -243,22 +243,24 @@ pub async fn activity(
 
     // 6. Accompaniments ("accompagnamento ai servizi socio-sanitari"): people accompanied to
     //    a social or health service with the accompaniment done, each person once (by case,
-    //    else by anonymous code, else each accompaniment is a person), whatever the source.
+    //    else by anonymous code, else by the caller reference of the hotline call it came
+    //    from, else each accompaniment is a person), whatever the source.
     //    Other services and outcomes (missed, postponed; legal, police…) are in the
     //    breakdown, counted as accompaniments, never in the headline.
     let mut accompanied = BTreeSet::new();
     let mut ab = BTreeMap::new();
-    for (id, org, service, outcome, contact, person) in
+    for (id, org, service, outcome, contact, person, caller) in
         queries::accompaniments(db, from, to).await?
     {
         let prov = org_province(org);
         if !keep(&prov) {
             continue;
         }
-        let who = match (person, contact) {
-            (Some(p), _) => format!("person-{p}"),
-            (None, Some(c)) => format!("contact-{c}"),
-            (None, None) => format!("record-{id}"),
+        let who = match (person, contact, caller) {
+            (Some(p), _, _) => format!("person-{p}"),
+            (None, Some(c), _) => format!("contact-{c}"),
+            (None, None, Some(r)) => format!("caller-{org}-{r}"),
+            (None, None, None) => format!("record-{id}"),
         };
         let headline = matches!(service.as_str(), "health" | "social") && outcome == "done";
         if !headline {

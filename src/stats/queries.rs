@@ -334,9 +334,17 @@ pub async fn interviews_by_desk(
     Ok(out)
 }
 
-/// An accompaniment with who it was for: (id, organisation, service kind, outcome, contact,
-/// person).
-pub type AccompanimentRow = (i64, i64, String, String, Option<i64>, Option<i64>);
+/// An accompaniment with who it was for: (id, organisation, service kind, outcome, street
+/// contact, person, caller reference of the hotline call it came from).
+pub type AccompanimentRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// Accompaniments in `[from, to]`, each with the person behind it when known (through its
 /// case, or the case its anonymous contact was linked to), in order.
@@ -354,10 +362,15 @@ pub async fn accompaniments(
         .expr(col(t, "outcome"))
         .expr(col(t, "contact_id"))
         .expr(col("case_file", "person_id"))
+        .expr(col("hotline_contact", "caller_ref"))
         .from(a(t))
         .left_join(
             a("outreach_contact"),
             col("outreach_contact", "id").equals((a(t), a("contact_id"))),
+        )
+        .left_join(
+            a("hotline_contact"),
+            col("hotline_contact", "id").equals((a(t), a("hotline_contact_id"))),
         )
         .left_join(a("case_file"), col("case_file", "id").eq(case_of))
         .and_where(col(t, "happened_on").gte(from))
@@ -380,6 +393,7 @@ pub async fn accompaniments(
             opt_text(&r, 3)?.unwrap_or_default(),
             opt(4)?,
             opt(5)?,
+            opt_text(&r, 6)?.filter(|c| !c.is_empty()),
         ));
     }
     Ok(out)

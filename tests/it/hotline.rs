@@ -16,6 +16,7 @@ crate::tests![
     the_period_report_counts_right,
     periods_are_cut_at_italian_midnight_in_winter_summer_and_on_clock_changes,
     a_calls_outcomes_open_its_work_filled_in_and_linked,
+    a_caller_accompanied_twice_by_the_hotline_is_one_person,
     identification_interviews_need_consent_and_leave_the_queue_when_reported,
 ];
 
@@ -619,6 +620,64 @@ async fn a_calls_outcomes_open_its_work_filled_in_and_linked(db: TestDb) {
         .post_form("/hotline/quick", &[("relevance", "nuisance")])
         .await;
     assert!(!r.header("location").contains("work="));
+}
+
+/// The seed counts people accompanied to social and health services: a caller the hotline
+/// accompanies twice (two calls, no case) is one person, recognised by the caller reference;
+/// another caller is another person.
+async fn a_caller_accompanied_twice_by_the_hotline_is_one_person(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "accompagna").await;
+    app.sign_in(&op).await;
+    let today = satis::platform::time::rome_today();
+    let mut contacts = Vec::new();
+    for caller in ["R-7", "R-7", "R-8"] {
+        let r = app
+            .post_form("/hotline/contacts", &pertinent(&[("caller_ref", caller)]))
+            .await;
+        r.assert_status(303);
+        let id: i32 = r
+            .header("location")
+            .split("saved=")
+            .nth(1)
+            .unwrap()
+            .split(['&', '#'])
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        contacts.push(id);
+    }
+    for (i, id) in contacts.iter().enumerate() {
+        let key = format!("hotline-acc-{i:04}-abcdef");
+        app.post_form(
+            &format!("/hotline/contacts/{id}/accompaniments"),
+            &[
+                ("happened_on", &today.to_string()),
+                ("service_kind", "health"),
+                ("outcome", "done"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+    let linked = scalar(
+        &app,
+        "SELECT COUNT(*) FROM accompaniment WHERE hotline_contact_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(linked, 3);
+    let r = satis::stats::activity(&app.state.db, today, today, None)
+        .await
+        .unwrap();
+    let accompanied = r
+        .figures
+        .iter()
+        .find(|f| f.key == "accompaniments")
+        .unwrap()
+        .value;
+    assert_eq!(accompanied, Some(2), "R-7 twice is one person, R-8 another");
 }
 
 async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {

@@ -24,6 +24,7 @@ mod m20261202_000017_list_indexes;
 mod m20261202_000018_effective_dates;
 mod m20261202_000019_situations;
 mod m20261202_000020_test_organisations;
+mod m20261202_000021_hotline_accompaniments;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_effective_dates::Migration),
             Box::new(m20261202_000019_situations::Migration),
             Box::new(m20261202_000020_test_organisations::Migration),
+            Box::new(m20261202_000021_hotline_accompaniments::Migration),
         ]
     }
 }
