@@ -69,6 +69,17 @@ pub fn routes() -> ApiRoutes {
                 .returns::<PlacementOut>(),
             place,
         )
+        .op(
+            ApiSpec::create("/cases/{id}/events", "addCaseEvent")
+                .summary(
+                    "cases",
+                    "Add a note or an event to a case (an accompaniment is also counted as one)",
+                )
+                .scope("cases:write", p)
+                .body::<EventIn>()
+                .returns::<EventOut>(),
+            add_event,
+        )
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -356,6 +367,68 @@ async fn place(
             emergency: pl.emergency,
             since: pl.since,
             until: pl.until,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
+}
+
+/// A note or an event of a case. Its text is sealed at rest and never given back by the API.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventIn {
+    /// `note`, `assessment_request`, `assessment_motivation`, `assessment_requirements`,
+    /// `accompaniment`, `legal_consultation`, `follow_up`.
+    pub kind: String,
+    /// The Italian day it happened (`YYYY-MM-DD`), not in the future.
+    pub happened_on: NaiveDate,
+    /// 1–20,000 characters.
+    pub text: String,
+    /// For an accompaniment: `health`, `social`, `legal`, `police`, `immigration_office`,
+    /// `other` (default `other`).
+    pub service_kind: Option<String>,
+    /// For an accompaniment: `done` (default), `missed`, `postponed`.
+    pub accompaniment_outcome: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventOut {
+    pub id: i32,
+    pub case_id: i32,
+    pub kind: String,
+    pub happened_on: NaiveDate,
+}
+
+async fn add_event(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let fingerprint = idempotency::fingerprint(&format!("addCaseEvent {id}"), &body);
+    let input: EventIn = api::json_body(&headers, &body)?;
+    let input = super::ops::NewEvent {
+        kind: input.kind,
+        happened_on: input.happened_on,
+        text: input.text,
+        service_kind: input.service_kind,
+        accompaniment_outcome: input.accompaniment_outcome,
+    };
+    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
+        Ok(c) => c,
+        Err(replayed) => return Ok(replayed),
+    };
+    let e = super::ops::add_event(&state, &creation.txn, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(
+        format!("/cases/{id}"),
+        &EventOut {
+            id: e.id,
+            case_id: e.case_id,
+            kind: e.kind,
+            happened_on: e.happened_on,
         },
     )?;
     creation.commit(&state.db, answer).await

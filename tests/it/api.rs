@@ -1321,6 +1321,45 @@ async fn a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages(db:
     assert_error(&r, 422, "invalid");
     assert_eq!(json_of(&r)["error"]["field"], "until");
     assert_eq!(count_rows(&app, "placement").await, 2);
+    // A note and an accompaniment, as a case worker writes them on the case page; resent with
+    // its key, the accompaniment is saved and counted once.
+    let events = format!("/api/v1/cases/{id}/events");
+    let note = json!({"kind": "note", "happened_on": "2026-03-30", "text": CANARY});
+    let r = app.api("POST", &events, &token, Some(&note), &[]).await;
+    r.assert_status(201);
+    assert!(!r.body.contains(CANARY), "the text is never given back");
+    let trip = json!({
+        "kind": "accompaniment",
+        "happened_on": today.to_string(),
+        "text": "ASL, visita",
+        "service_kind": "health"
+    });
+    let key = [("idempotency-key", "trip-0001")];
+    for _ in 0..2 {
+        app.api("POST", &events, &token, Some(&trip), &key)
+            .await
+            .assert_status(201);
+    }
+    assert_eq!(count_rows(&app, "accompaniment").await, 1);
+    let report = satis::stats::activity(&app.state.db, today, today, None)
+        .await
+        .unwrap();
+    let accompanied = report
+        .figures
+        .iter()
+        .find(|f| f.key == "accompaniments")
+        .and_then(|f| f.value);
+    assert_eq!(accompanied, Some(1));
+    let mut bad = trip.clone();
+    bad["service_kind"] = json!("spa");
+    let r = app.api("POST", &events, &token, Some(&bad), &[]).await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "service_kind");
+    let mut bad = note.clone();
+    bad["happened_on"] = json!("2999-01-01");
+    let r = app.api("POST", &events, &token, Some(&bad), &[]).await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "happened_on");
     // Each write is in the audit trail.
     let audited = scalar(
         &app,
