@@ -1,6 +1,9 @@
 // Journey: every page each demo user reaches fits a 360 px phone and a 1366 px desktop —
 // nothing scrolls sideways (issue 22). Wide tables scroll inside their own box instead.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { launchBrowser, signInDemo, startSatis, watchedPage } from "../lib/harness.mjs";
 
@@ -16,6 +19,10 @@ after(async () => {
   await browser?.close();
   await satis?.stop();
 });
+
+// Each role's desk at both widths, for review beside the journeys' output (CI keeps them in
+// target/gate-logs/screens).
+const SCREENS = join(process.env.SATIS_GATE_LOGS || tmpdir(), "screens");
 
 const VIEWPORTS = [
   { width: 360, height: 740 },
@@ -91,7 +98,7 @@ test("public pages fit a phone and a desktop", async () => {
 });
 
 for (const user of USERS) {
-  test(`${user}: every page reached fits a phone and a desktop`, async () => {
+  test(`${user}: every page reached fits a phone and a desktop`, async (t) => {
     const wide = [];
     // One sign-in per user (a second-factor code is accepted once), then both sizes.
     const { context, page } = await watchedPage(browser, satis.base, { viewport: VIEWPORTS[0] });
@@ -104,6 +111,11 @@ for (const user of USERS) {
     }
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
+      await page.goto(`${satis.base}/`);
+      mkdirSync(SCREENS, { recursive: true });
+      const shot = join(SCREENS, `${user}-${viewport.width}.png`);
+      await page.screenshot({ path: shot, fullPage: true });
+      t.diagnostic(`desk screenshot: ${shot}`);
       for (const path of all) {
         const r = await page.goto(`${satis.base}${path}`);
         if (!r || r.status() >= 400) continue;
