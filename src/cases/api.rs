@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::entities::{case, person};
 use super::rules::{self, Phase};
 use super::store;
-use crate::platform::api::idempotency;
+use crate::platform::api::idempotency::{self, Started};
 use crate::platform::api::{self, Answer, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
 use crate::platform::policy::{Action, Permission};
 use crate::platform::web::SharedState;
@@ -283,9 +283,14 @@ async fn open(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let key = idempotency::key(&headers)?;
-    let fingerprint = idempotency::fingerprint("openCase", &body);
-    let input: CaseIn = api::json_body(&headers, &body)?;
+    let (creation, input) = match idempotency::start::<CaseIn>(
+        &state.db, &caller, &headers, &body, "openCase",
+    )
+    .await?
+    {
+        Started::New(c, input) => (c, input),
+        Started::Replayed(r) => return Ok(r),
+    };
     if let Some(d) = input.birth_date
         && !crate::platform::time::date_in_range(d, false, crate::platform::time::rome_today())
     {
@@ -295,10 +300,6 @@ async fn open(
         ));
     }
     let input = input.input()?;
-    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
-        Ok(c) => c,
-        Err(replayed) => return Ok(replayed),
-    };
     let (p, c) = super::ops::open_case(&state, &creation.txn, &caller.actor, &input)
         .await
         .map_err(refused)?;
@@ -340,19 +341,20 @@ async fn place(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let key = idempotency::key(&headers)?;
-    let fingerprint = idempotency::fingerprint(&format!("placeInShelter {id}"), &body);
-    let input: PlacementIn = api::json_body(&headers, &body)?;
+    let operation = format!("placeInShelter {id}");
+    let (creation, input) =
+        match idempotency::start::<PlacementIn>(&state.db, &caller, &headers, &body, &operation)
+            .await?
+        {
+            Started::New(c, input) => (c, input),
+            Started::Replayed(r) => return Ok(r),
+        };
     let input = super::ops::NewPlacement {
         service_id: input.service_id,
         bed_kind: input.bed_kind,
         emergency: input.emergency,
         since: input.since,
         until: input.until,
-    };
-    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
-        Ok(c) => c,
-        Err(replayed) => return Ok(replayed),
     };
     let pl = super::ops::place(&state, &creation.txn, &caller.actor, id, &input)
         .await
@@ -405,19 +407,19 @@ async fn add_event(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let key = idempotency::key(&headers)?;
-    let fingerprint = idempotency::fingerprint(&format!("addCaseEvent {id}"), &body);
-    let input: EventIn = api::json_body(&headers, &body)?;
+    let operation = format!("addCaseEvent {id}");
+    let (creation, input) =
+        match idempotency::start::<EventIn>(&state.db, &caller, &headers, &body, &operation).await?
+        {
+            Started::New(c, input) => (c, input),
+            Started::Replayed(r) => return Ok(r),
+        };
     let input = super::ops::NewEvent {
         kind: input.kind,
         happened_on: input.happened_on,
         text: input.text,
         service_kind: input.service_kind,
         accompaniment_outcome: input.accompaniment_outcome,
-    };
-    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
-        Ok(c) => c,
-        Err(replayed) => return Ok(replayed),
     };
     let e = super::ops::add_event(&state, &creation.txn, &caller.actor, id, &input)
         .await

@@ -13,7 +13,7 @@ use super::entities::referral;
 use super::ops::{self, ReferralOpError};
 use super::rules::Status;
 use super::store;
-use crate::platform::api::idempotency;
+use crate::platform::api::idempotency::{self, Started};
 use crate::platform::api::{self, Answer, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
 use crate::platform::policy::Permission;
 use crate::platform::web::SharedState;
@@ -164,9 +164,18 @@ async fn propose(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let key = idempotency::key(&headers)?;
-    let fingerprint = idempotency::fingerprint("proposeReferral", &body);
-    let input: ProposalIn = api::json_body(&headers, &body)?;
+    let (creation, input) = match idempotency::start::<ProposalIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "proposeReferral",
+    )
+    .await?
+    {
+        Started::New(c, input) => (c, input),
+        Started::Replayed(r) => return Ok(r),
+    };
     let input = ops::Proposal {
         case_id: input.case_id,
         counterpart_kind: input.counterpart_kind,
@@ -177,10 +186,6 @@ async fn propose(
         urgency: input.urgency,
     };
     ops::check_proposal(&input).map_err(|(field, key)| ApiError::invalid(key, Some(field)))?;
-    let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
-        Ok(c) => c,
-        Err(replayed) => return Ok(replayed),
-    };
     let r = ops::propose(&state, &creation.txn, &caller.actor, &input)
         .await
         .map_err(refused)?;

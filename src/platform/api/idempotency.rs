@@ -88,6 +88,32 @@ pub async fn begin(
     }))
 }
 
+/// A create as it arrives: either the answer already given under its key, or the typed body
+/// and the transaction to write it in.
+pub enum Started<T> {
+    Replayed(Response),
+    New(Creation, T),
+}
+
+/// Starts a create: reads the `Idempotency-Key`, fingerprints the request (`operation` names it,
+/// with the record it is under when there is one), decodes the JSON body, and either answers
+/// again what the key answered before or opens the create's transaction.
+pub async fn start<T: serde::de::DeserializeOwned>(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &[u8],
+    operation: &str,
+) -> Result<Started<T>, ApiError> {
+    let key = key(headers)?;
+    let fingerprint = fingerprint(operation, body);
+    let input: T = super::json_body(headers, body)?;
+    Ok(match begin(db, caller, key, fingerprint).await? {
+        Ok(creation) => Started::New(creation, input),
+        Err(replayed) => Started::Replayed(replayed),
+    })
+}
+
 impl Creation {
     /// Records the answer under the key and commits the record with it. When a concurrent
     /// request with the same key won the race, this one is rolled back and the winner's answer
