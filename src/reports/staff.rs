@@ -253,35 +253,8 @@ mod tests {
     fn report(id: i32, status: &str, urgency: &str) -> report::Model {
         report::Model {
             id,
-            status: status.into(),
             urgency: urgency.into(),
-            ..test_report()
-        }
-    }
-
-    fn test_report() -> report::Model {
-        report::Model {
-            id: 0,
-            received_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-            language: "it".into(),
-            province: None,
-            urgency: String::new(),
-            people: None,
-            minors: String::new(),
-            kinds: String::new(),
-            anonymous: true,
-            status: String::new(),
-            triage_contact_id: None,
-            duplicate_of: None,
-            triaged_at: None,
-            receipt_lookup: String::new(),
-            receipt_hash: String::new(),
-            submission_hash: String::new(),
-            what_enc: None,
-            place_enc: None,
-            since_enc: None,
-            gender_enc: None,
-            contact_enc: None,
+            ..crate::reports::triage::tests::report(status)
         }
     }
 

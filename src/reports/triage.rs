@@ -181,10 +181,11 @@ pub async fn apply(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn report(status: &str) -> report::Model {
+    /// A report as the form saves it (shared with the queue's tests).
+    pub(crate) fn report(status: &str) -> report::Model {
         report::Model {
             id: 7,
             received_on: chrono::NaiveDate::default(),
