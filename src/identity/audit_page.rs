@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::platform::audit::{self, Entry, Filter, event};
@@ -33,23 +33,36 @@ fn non_empty(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.chars().take(100).collect())
 }
 
-fn day(s: &str) -> Option<chrono::DateTime<Utc>> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .ok()
-        .map(crate::platform::time::rome_midnight)
+/// A typed day of the search, if any; one that is not a date is refused, never ignored.
+fn day(s: &str) -> Result<Option<NaiveDate>, &'static str> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| "network-error-date")
 }
 
 impl FilterQuery {
-    fn filter(&self) -> Filter {
-        Filter {
+    /// The search as asked: Italian days, "to" included (up to 00:00 in Rome the day after,
+    /// whatever the day's length when the clocks change); a wrong day, or an end before the
+    /// start, is the message key of the refusal.
+    fn filter(&self) -> Result<Filter, &'static str> {
+        let (from, to) = (day(&self.from)?, day(&self.to)?);
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            return Err("outreach-error-period");
+        }
+        Ok(Filter {
             subject: non_empty(&self.subject),
             actor: non_empty(&self.actor).map(|a| a.to_lowercase()),
             action: non_empty(&self.action),
-            from: day(&self.from),
-            // "to" is inclusive: up to the end of that day.
-            to: day(&self.to).map(|d| d + chrono::Duration::days(1)),
+            from: from.map(crate::platform::time::rome_midnight),
+            to: to.map(|t| crate::platform::time::rome_midnight(t.succ_opt().unwrap_or(t))),
             ..Default::default()
-        }
+        })
     }
 
     fn query_string(&self) -> String {
@@ -94,8 +107,9 @@ pub async fn page(
     shell: Shell,
     Query(q): Query<FilterQuery>,
 ) -> Result<AuditPage, AppError> {
+    let filter = q.filter().map_err(AppError::BadRequest)?;
     log_read(&state, &shell, "audit.read", &q).await?;
-    let entries = audit::search(&state.db, &q.filter(), PAGE_LIMIT).await?;
+    let entries = audit::search(&state.db, &filter, PAGE_LIMIT).await?;
     Ok(AuditPage {
         csv_href: format!("/audit.csv?{}", q.query_string()),
         shell,
@@ -153,8 +167,9 @@ pub async fn csv(
     shell: Shell,
     Query(q): Query<FilterQuery>,
 ) -> Result<Response, AppError> {
+    let filter = q.filter().map_err(AppError::BadRequest)?;
     log_read(&state, &shell, "audit.export", &q).await?;
-    let entries = audit::search(&state.db, &q.filter(), CSV_LIMIT).await?;
+    let entries = audit::search(&state.db, &filter, CSV_LIMIT).await?;
     Ok(crate::platform::web::download(
         to_csv(&entries),
         "text/csv; charset=utf-8",

@@ -799,6 +799,30 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
         .assert_contains("user.mfa_reset")
         .assert_contains(">admin<");
     assert!(!r.body.contains("login.success</td>") || r.body.contains(&subject));
+    // Today's Italian day holds the reset; a search that ends before it starts, or a day that
+    // is not a date, says so instead of quietly showing everything.
+    let today = satis::platform::time::rome_today();
+    app.get(&format!("/audit?subject={subject}&from={today}&to={today}"))
+        .await
+        .assert_status(200)
+        .assert_contains("user.mfa_reset");
+    let yesterday = today.pred_opt().unwrap();
+    let r = app
+        .get(&format!("/audit?subject={subject}&to={yesterday}"))
+        .await;
+    r.assert_status(200);
+    assert!(!r.body.contains("user.mfa_reset"), "ended before the reset");
+    app.get(&format!("/audit?from={today}&to={yesterday}"))
+        .await
+        .assert_status(400)
+        .assert_contains("finire dopo");
+    app.get("/audit?from=ieri")
+        .await
+        .assert_status(400)
+        .assert_contains("Indica una data valida");
+    app.get(&format!("/audit.csv?from={today}&to={yesterday}"))
+        .await
+        .assert_status(400);
     let csv = app
         .get(&format!("/audit.csv?subject={subject}&actor=admin"))
         .await;
@@ -811,13 +835,14 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
             .skip(1)
             .all(|l| l.contains(&format!("\"{subject}\"")))
     );
-    // The auditor's reading is itself recorded.
+    // The auditor's reading is itself recorded: the four searches that ran (three pages, one
+    // export), not the three refused.
     let reads = scalar(
         &app,
         "SELECT COUNT(*) FROM audit_event WHERE action IN ('audit.read', 'audit.export')",
     )
     .await;
-    assert_eq!(reads, 2);
+    assert_eq!(reads, 4);
     // Others may not read the trail.
     app.sign_in(&admin).await;
     app.get("/audit").await.assert_status(403);
