@@ -183,7 +183,6 @@ mod tests {
         "src/referrals/store.rs -> cases::entities",
         "src/referrals/store.rs -> cases::store",
         "src/reports/mod.rs -> network::store",
-        "src/reports/triage.rs -> hotline::pages",
         "src/reports/triage.rs -> hotline::store",
         "src/stats/mod.rs -> network::store",
         "src/stats/national.rs -> cases::entities",

@@ -11,7 +11,7 @@ use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::entities::contact;
-use super::{pages, rules, store};
+use super::{rules, store};
 use crate::platform::access::{Target, authorize};
 use crate::platform::api::{
     self, Answer, ApiError, ApiId, ApiJson, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery,
@@ -265,7 +265,7 @@ async fn create(
     input.check_codes()?;
     let org = caller.org()?;
     let (model, situation) =
-        pages::read_contact(&state, &input.fields(), org, caller.actor.user_id).await?;
+        super::ops::read_contact(&state, &input.fields(), org, caller.actor.user_id).await?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
         Ok(c) => c,
         Err(replayed) => return Ok(replayed),

@@ -325,9 +325,7 @@ async fn invalid(state: &SharedState, shell: Shell, key: &str) -> Result<Respons
         .into_response())
 }
 
-fn codes(values: Vec<String>, allowed: &[&str]) -> Result<String, &'static str> {
-    crate::cases::rules::codes(&values, allowed).map(|v| v.join(","))
-}
+use super::ops::codes;
 
 /// `POST /hotline/quick`: a nuisance, silent or not pertinent call in one action.
 pub async fn quick(
@@ -344,7 +342,7 @@ pub async fn quick(
     let txn = state.db.begin().await?;
     let c = store::add_contact(
         &txn,
-        new_contact(org, me.actor.user_id, &relevance),
+        super::ops::new_contact(org, me.actor.user_id, &relevance),
         rules::Situation::Unsaid,
     )
     .await
@@ -359,131 +357,6 @@ pub async fn quick(
     Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
 }
 
-/// A contact with nothing but its organisation, operator and relevance filled in; callers set the rest.
-pub(crate) fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::ActiveModel {
-    contact::ActiveModel {
-        organisation_id: Set(org),
-        operator_id: Set(operator),
-        channel: Set("phone".into()),
-        started_at: Set(Utc::now()),
-        duration_minutes: Set(0),
-        caller_kind: Set(None),
-        language: Set(None),
-        mediator_used: Set(false),
-        relevance: Set(relevance.to_owned()),
-        previous_contact_id: Set(None),
-        caller_ref: Set(None),
-        phone_index: Set(None),
-        reasons: Set(String::new()),
-        exploitation_forms: Set(String::new()),
-        labour_sector: Set(None),
-        province: Set(None),
-        municipality: Set(String::new()),
-        outcomes: Set(String::new()),
-        notes_enc: Set(None),
-        case_id: Set(None),
-        version: Set(1),
-        ..Default::default()
-    }
-}
-
-/// Reads a contact form (or the API's equivalent fields) into a contact to store with what
-/// the operator said of its situation, or the Fluent key of what is wrong. The pages and the
-/// API share it.
-pub(crate) async fn read_contact(
-    state: &SharedState,
-    f: &Fields,
-    org: i32,
-    operator: i32,
-) -> Result<(contact::ActiveModel, rules::Situation), &'static str> {
-    let channel = f.get("channel");
-    if !rules::CHANNELS.contains(&channel.as_str()) {
-        return Err("error-400");
-    }
-    let relevance = f.get("relevance");
-    if !rules::RELEVANCE.contains(&relevance.as_str()) {
-        return Err("error-400");
-    }
-    let caller_kind = f.opt("caller_kind");
-    if caller_kind
-        .as_deref()
-        .is_some_and(|k| !rules::CALLER_KINDS.contains(&k))
-    {
-        return Err("error-400");
-    }
-    let started = match f.opt("started_at") {
-        Some(s) => crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?,
-        None => Utc::now(),
-    };
-    let ended = match f.opt("ended_at") {
-        Some(s) => Some(crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?),
-        None => None,
-    };
-    let minutes = match f.opt("duration") {
-        Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
-        None => None,
-    };
-    let duration = rules::duration(started, ended, minutes)?;
-    let province = crate::network::rules::province(&f.get("province"))?;
-    let language = f.opt("language").map(|l| l.to_uppercase());
-    if language
-        .as_deref()
-        .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
-    {
-        return Err("case-error-iso");
-    }
-    let caller_ref = f
-        .opt("caller_ref")
-        .map(|r| r.chars().take(40).collect::<String>());
-    let digits = rules::phone_key(&f.get("phone"));
-    let phone_index =
-        (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
-    let situation = rules::Situation::from_code(&f.get("situation")).ok_or("error-400")?;
-    let forms = codes(
-        f.all("exploitation_forms"),
-        crate::cases::rules::EXPLOITATION_FORMS,
-    )?;
-    let sector = f.opt("labour_sector");
-    if sector
-        .as_deref()
-        .is_some_and(|s| !crate::cases::rules::LABOUR_SECTORS.contains(&s))
-    {
-        return Err("error-400");
-    }
-    let notes = f.get("notes");
-    let notes_enc = if notes.is_empty() {
-        None
-    } else {
-        Some(
-            state
-                .keys
-                .encrypt_str(store::NOTES, &notes)
-                .map_err(|_| "error-500")?,
-        )
-    };
-    let mut c = new_contact(org, operator, &relevance);
-    c.channel = Set(channel);
-    c.started_at = Set(started);
-    c.duration_minutes = Set(duration);
-    c.caller_kind = Set(caller_kind);
-    c.language = Set(language);
-    c.mediator_used = Set(f.checked("mediator_used"));
-    c.caller_ref = Set(caller_ref);
-    c.phone_index = Set(phone_index);
-    c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);
-    c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
-        sector
-    } else {
-        None
-    });
-    c.exploitation_forms = Set(forms);
-    c.province = Set(province);
-    c.municipality = Set(f.get("municipality").chars().take(100).collect());
-    c.outcomes = Set(codes(f.all("outcomes"), rules::OUTCOMES)?);
-    c.notes_enc = Set(notes_enc);
-    Ok((c, situation))
-}
-
 /// `POST /hotline/contacts`: a full call, logged from the keyboard while on the phone.
 pub async fn create(
     State(state): State<SharedState>,
@@ -492,7 +365,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked = read_contact(&state, &f, org, me.actor.user_id).await;
+    let checked = super::ops::read_contact(&state, &f, org, me.actor.user_id).await;
     let (model, situation) = match checked {
         Ok(m) => m,
         Err("error-500") => return Err(AppError::Internal("saving a contact")),
@@ -835,38 +708,14 @@ pub async fn request_mediator(
     if place.is_empty() {
         return invalid(&state, shell, "network-error-required").await;
     }
-    let contact_id = own_contact(&state, org, &f.get("contact_id")).await?;
-    let txn = state.db.begin().await?;
-    let m = store::add_mediator_request(
-        &txn,
-        &state.keys,
-        mediator_request::ActiveModel {
-            organisation_id: Set(org),
-            contact_id: Set(contact_id),
-            language: Set(language),
-            needed_at: Set(needed_at),
-            requester: Set(f.get("requester").chars().take(200).collect()),
-            mediator: Set(String::new()),
-            status: Set("requested".into()),
-            outcome: Set(String::new()),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        },
-        &place.chars().take(200).collect::<String>(),
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(
-            Some(&me.actor),
-            "hotline.mediator.request",
-            "mediator_request",
-        )
-        .record(m.id),
-    )
-    .await?;
-    txn.commit().await?;
+    let input = super::ops::MediatorRequest {
+        contact_id: f.get("contact_id").parse().ok(),
+        language,
+        needed_at,
+        place: place.chars().take(200).collect(),
+        requester: f.get("requester").chars().take(200).collect(),
+    };
+    let m = super::ops::request_mediator(&state, &me.actor, org, &input).await?;
     Ok(back_to_work(m.contact_id))
 }
 
@@ -917,18 +766,6 @@ pub async fn update_mediator(
     Ok(Redirect::to("/hotline").into_response())
 }
 
-/// The organisation's own contact a request is linked to, if one is named; another
-/// organisation's contact is refused rather than linked.
-async fn own_contact(state: &SharedState, org: i32, raw: &str) -> Result<Option<i32>, AppError> {
-    let Ok(id) = raw.trim().parse::<i32>() else {
-        return Ok(None);
-    };
-    match store::contact(&state.db, id).await? {
-        Some(c) if c.organisation_id == org => Ok(Some(c.id)),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 /// Back to the desk, with what the call still asks to start when the work came from a call.
 fn back_to_work(contact_id: Option<i32>) -> Response {
     match contact_id {
@@ -948,31 +785,11 @@ pub async fn start_emergency(
     if danger.is_empty() {
         return invalid(&state, shell, "hotline-error-danger").await;
     }
-    let contact_id = own_contact(&state, org, &f.get("contact_id")).await?;
-    let txn = state.db.begin().await?;
-    let e = store::add_emergency(
-        &txn,
-        &state.keys,
-        emergency::ActiveModel {
-            organisation_id: Set(org),
-            contact_id: Set(contact_id),
-            started_at: Set(Utc::now()),
-            steps: Set(String::new()),
-            service_id: Set(None),
-            handed_over_to: Set(None),
-            closed_at: Set(None),
-            ..Default::default()
-        },
-        &danger.chars().take(2000).collect::<String>(),
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.emergency.start", "emergency").record(e.id),
-    )
-    .await?;
-    txn.commit().await?;
+    let input = super::ops::EmergencyStart {
+        contact_id: f.get("contact_id").parse().ok(),
+        danger: danger.chars().take(2000).collect(),
+    };
+    let e = super::ops::start_emergency(&state, &me.actor, org, &input).await?;
     Ok(back_to_work(e.contact_id))
 }
 

@@ -130,7 +130,7 @@ pub async fn apply(
     let txn = state.db.begin().await?;
     let contact = match t {
         Triage::Contact => {
-            let mut c = crate::hotline::pages::new_contact(org, actor.user_id, "pertinent");
+            let mut c = crate::hotline::ops::new_contact(org, actor.user_id, "pertinent");
             c.channel = Set("public_report".into());
             c.language = Set(Some(r.language.to_uppercase()));
             c.caller_ref = Set(Some(format!("SEGNALA-{}", r.id)));

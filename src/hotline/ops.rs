@@ -1,0 +1,249 @@
+//! The hotline area's operations, served by the pages and the API: reading a contact into the
+//! row to store, requesting a mediator and starting an emergency from a call. Rows are built
+//! here and written with their audit entry in one transaction; pages and API only parse.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
+
+use super::entities::{contact, emergency, mediator_request};
+use super::{rules, store};
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::Actor;
+use crate::platform::web::form::Fields;
+use crate::platform::web::{AppError, SharedState};
+
+/// A contact with nothing but its organisation, operator and relevance filled in; callers set the rest.
+pub fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::ActiveModel {
+    contact::ActiveModel {
+        organisation_id: Set(org),
+        operator_id: Set(operator),
+        channel: Set("phone".into()),
+        started_at: Set(Utc::now()),
+        duration_minutes: Set(0),
+        caller_kind: Set(None),
+        language: Set(None),
+        mediator_used: Set(false),
+        relevance: Set(relevance.to_owned()),
+        previous_contact_id: Set(None),
+        caller_ref: Set(None),
+        phone_index: Set(None),
+        reasons: Set(String::new()),
+        exploitation_forms: Set(String::new()),
+        labour_sector: Set(None),
+        province: Set(None),
+        municipality: Set(String::new()),
+        outcomes: Set(String::new()),
+        notes_enc: Set(None),
+        case_id: Set(None),
+        version: Set(1),
+        ..Default::default()
+    }
+}
+
+/// Reads a contact form (or the API's equivalent fields) into a contact to store with what
+/// the operator said of its situation, or the Fluent key of what is wrong. The pages and the
+/// API share it.
+pub async fn read_contact(
+    state: &SharedState,
+    f: &Fields,
+    org: i32,
+    operator: i32,
+) -> Result<(contact::ActiveModel, rules::Situation), &'static str> {
+    let channel = f.get("channel");
+    if !rules::CHANNELS.contains(&channel.as_str()) {
+        return Err("error-400");
+    }
+    let relevance = f.get("relevance");
+    if !rules::RELEVANCE.contains(&relevance.as_str()) {
+        return Err("error-400");
+    }
+    let caller_kind = f.opt("caller_kind");
+    if caller_kind
+        .as_deref()
+        .is_some_and(|k| !rules::CALLER_KINDS.contains(&k))
+    {
+        return Err("error-400");
+    }
+    let started = match f.opt("started_at") {
+        Some(s) => crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?,
+        None => Utc::now(),
+    };
+    let ended = match f.opt("ended_at") {
+        Some(s) => Some(crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?),
+        None => None,
+    };
+    let minutes = match f.opt("duration") {
+        Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
+        None => None,
+    };
+    let duration = rules::duration(started, ended, minutes)?;
+    let province = crate::network::rules::province(&f.get("province"))?;
+    let language = f.opt("language").map(|l| l.to_uppercase());
+    if language
+        .as_deref()
+        .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Err("case-error-iso");
+    }
+    let caller_ref = f
+        .opt("caller_ref")
+        .map(|r| r.chars().take(40).collect::<String>());
+    let digits = rules::phone_key(&f.get("phone"));
+    let phone_index =
+        (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
+    let situation = rules::Situation::from_code(&f.get("situation")).ok_or("error-400")?;
+    let forms = codes(
+        f.all("exploitation_forms"),
+        crate::cases::rules::EXPLOITATION_FORMS,
+    )?;
+    let sector = f.opt("labour_sector");
+    if sector
+        .as_deref()
+        .is_some_and(|s| !crate::cases::rules::LABOUR_SECTORS.contains(&s))
+    {
+        return Err("error-400");
+    }
+    let notes = f.get("notes");
+    let notes_enc = if notes.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .keys
+                .encrypt_str(store::NOTES, &notes)
+                .map_err(|_| "error-500")?,
+        )
+    };
+    let mut c = new_contact(org, operator, &relevance);
+    c.channel = Set(channel);
+    c.started_at = Set(started);
+    c.duration_minutes = Set(duration);
+    c.caller_kind = Set(caller_kind);
+    c.language = Set(language);
+    c.mediator_used = Set(f.checked("mediator_used"));
+    c.caller_ref = Set(caller_ref);
+    c.phone_index = Set(phone_index);
+    c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);
+    c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
+        sector
+    } else {
+        None
+    });
+    c.exploitation_forms = Set(forms);
+    c.province = Set(province);
+    c.municipality = Set(f.get("municipality").chars().take(100).collect());
+    c.outcomes = Set(codes(f.all("outcomes"), rules::OUTCOMES)?);
+    c.notes_enc = Set(notes_enc);
+    Ok((c, situation))
+}
+
+/// Checked codes as the comma-separated list a row keeps.
+pub fn codes(values: Vec<String>, allowed: &[&str]) -> Result<String, &'static str> {
+    crate::cases::rules::codes(&values, allowed).map(|v| v.join(","))
+}
+
+/// The organisation's own contact a request is linked to, if one is named; another
+/// organisation's contact is refused rather than linked.
+async fn own_contact(
+    state: &SharedState,
+    org: i32,
+    id: Option<i32>,
+) -> Result<Option<i32>, AppError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    match store::contact(&state.db, id).await? {
+        Some(c) if c.organisation_id == org => Ok(Some(c.id)),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// A mediator wanted for a language, place and time, as typed on the desk (from a call or not).
+#[derive(Clone, Debug)]
+pub struct MediatorRequest {
+    pub contact_id: Option<i32>,
+    pub language: String,
+    pub needed_at: DateTime<Utc>,
+    pub place: String,
+    pub requester: String,
+}
+
+/// Records a mediator request of the organisation, linked to its call when there is one.
+pub async fn request_mediator(
+    state: &SharedState,
+    actor: &Actor,
+    org: i32,
+    input: &MediatorRequest,
+) -> Result<mediator_request::Model, AppError> {
+    let contact_id = own_contact(state, org, input.contact_id).await?;
+    let txn = state.db.begin().await?;
+    let m = store::add_mediator_request(
+        &txn,
+        &state.keys,
+        mediator_request::ActiveModel {
+            organisation_id: Set(org),
+            contact_id: Set(contact_id),
+            language: Set(input.language.clone()),
+            needed_at: Set(input.needed_at),
+            requester: Set(input.requester.clone()),
+            mediator: Set(String::new()),
+            status: Set("requested".into()),
+            outcome: Set(String::new()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        },
+        &input.place,
+    )
+    .await?;
+    audit::append(
+        &txn,
+        &state.keys,
+        Entry::new(Some(actor), "hotline.mediator.request", "mediator_request").record(m.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// An emergency activation: the danger as assessed, linked to its call when there is one.
+#[derive(Clone, Debug)]
+pub struct EmergencyStart {
+    pub contact_id: Option<i32>,
+    pub danger: String,
+}
+
+/// Starts an emergency activation of the organisation, in its queue until handed over.
+pub async fn start_emergency(
+    state: &SharedState,
+    actor: &Actor,
+    org: i32,
+    input: &EmergencyStart,
+) -> Result<emergency::Model, AppError> {
+    let contact_id = own_contact(state, org, input.contact_id).await?;
+    let txn = state.db.begin().await?;
+    let e = store::add_emergency(
+        &txn,
+        &state.keys,
+        emergency::ActiveModel {
+            organisation_id: Set(org),
+            contact_id: Set(contact_id),
+            started_at: Set(Utc::now()),
+            steps: Set(String::new()),
+            service_id: Set(None),
+            handed_over_to: Set(None),
+            closed_at: Set(None),
+            ..Default::default()
+        },
+        &input.danger,
+    )
+    .await?;
+    audit::append(
+        &txn,
+        &state.keys,
+        Entry::new(Some(actor), "hotline.emergency.start", "emergency").record(e.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(e)
+}
