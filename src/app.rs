@@ -166,7 +166,6 @@ mod tests {
         "src/hotline/pages.rs -> cases::store",
         "src/hotline/pages.rs -> identity::store",
         "src/hotline/pages.rs -> network::store",
-        "src/hotline/pages.rs -> outreach::store",
         "src/identity/entities.rs -> network::entities",
         "src/network/pages.rs -> cases::store",
         "src/outreach/pages.rs -> cases::entities",

@@ -70,6 +70,17 @@ pub fn routes() -> ApiRoutes {
             place,
         )
         .op(
+            ApiSpec::change("/cases/placements/{id}", "endPlacement")
+                .summary(
+                    "cases",
+                    "Record the day a stay in a shelter ended (from then the bed is free)",
+                )
+                .scope("cases:write", p)
+                .body::<PlacementEnd>()
+                .returns::<PlacementOut>(),
+            end_placement,
+        )
+        .op(
             ApiSpec::create("/cases/{id}/events", "addCaseEvent")
                 .summary(
                     "cases",
@@ -359,19 +370,42 @@ async fn place(
     let pl = super::ops::place(&state, &creation.txn, &caller.actor, id, &input)
         .await
         .map_err(refused)?;
-    let answer = Answer::created(
-        format!("/cases/{id}"),
-        &PlacementOut {
-            id: pl.id,
-            case_id: pl.case_id,
-            service_id: pl.service_id,
-            bed_kind: pl.bed_kind,
-            emergency: pl.emergency,
-            since: pl.since,
-            until: pl.until,
-        },
-    )?;
+    let answer = Answer::created(format!("/cases/{id}"), &placement_out(pl))?;
     creation.commit(&state.db, answer).await
+}
+
+fn placement_out(pl: super::entities::placement::Model) -> PlacementOut {
+    PlacementOut {
+        id: pl.id,
+        case_id: pl.case_id,
+        service_id: pl.service_id,
+        bed_kind: pl.bed_kind,
+        emergency: pl.emergency,
+        since: pl.since,
+        until: pl.until,
+    }
+}
+
+/// The end of a stay, entered after the fact or on the day.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementEnd {
+    /// The Italian day the stay ended (`YYYY-MM-DD`): not before it began, not in the future.
+    /// Sent again with the same day, nothing changes; a stay that ended on another day is
+    /// refused with 409.
+    pub until: NaiveDate,
+}
+
+async fn end_placement(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(end): ApiJson<PlacementEnd>,
+) -> Result<Response, ApiError> {
+    let pl = super::ops::end_placement(&state, &caller.actor, id, end.until)
+        .await
+        .map_err(refused)?;
+    Ok(api::ok(&placement_out(pl)))
 }
 
 /// A note or an event of a case. Its text is sealed at rest and never given back by the API.

@@ -142,19 +142,28 @@ pub async fn change_phase(
     Ok((c, p))
 }
 
-/// Ends a stay in a shelter on the day it ended (entered): from then the bed is free.
+/// Ends a stay in a shelter on the day it ended (entered): from then the bed is free. Sent
+/// again with the same day it changes nothing; a stay that already ended on another day is
+/// refused (its end is part of the history the figures count).
 pub async fn end_placement(
     state: &SharedState,
     actor: &Actor,
     placement_id: i32,
     ended_on: NaiveDate,
-) -> Result<i32, CaseOpError> {
+) -> Result<entities::placement::Model, CaseOpError> {
     let pl = store::placement_by_id(&state.db, placement_id)
         .await?
         .ok_or(CaseOpError::Access(AppError::NotFound))?;
     let (_, p, _) = super::guard(state, actor, pl.case_id, Action::Write)
         .await
         .map_err(CaseOpError::Access)?;
+    if let Some(until) = pl.until {
+        return if until == ended_on {
+            Ok(pl)
+        } else {
+            Err(CaseOpError::NotAllowed("case-error-placement-ended"))
+        };
+    }
     let today = crate::platform::time::rome_today();
     if ended_on < pl.since || ended_on > today {
         return Err(CaseOpError::Invalid {
@@ -163,7 +172,10 @@ pub async fn end_placement(
         });
     }
     let txn = state.db.begin().await?;
-    store::end_placement(&txn, placement_id, ended_on).await?;
+    if !store::end_placement(&txn, placement_id, ended_on).await? {
+        // Ended by someone else between the read and this write.
+        return Err(CaseOpError::Stale);
+    }
     store::touch(&txn, pl.case_id).await?;
     audit::append(
         &txn,
@@ -175,7 +187,10 @@ pub async fn end_placement(
     )
     .await?;
     txn.commit().await?;
-    Ok(pl.case_id)
+    Ok(entities::placement::Model {
+        until: Some(ended_on),
+        ..pl
+    })
 }
 
 /// Records that a consent was withdrawn on a day (entered): from that day it no longer allows

@@ -957,7 +957,7 @@ pub async fn end_placement(
         }
     };
     match super::ops::end_placement(&state, &me.actor, placement_id, ended_on).await {
-        Ok(case_id) => Ok(back(case_id)),
+        Ok(pl) => Ok(back(pl.case_id)),
         Err(e) => op_refused(&state, shell, pl.case_id, e).await,
     }
 }

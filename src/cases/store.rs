@@ -629,14 +629,19 @@ pub async fn add_placement(
     p.insert(db).await
 }
 
-pub async fn end_placement(db: &impl ConnectionTrait, id: i32, on: NaiveDate) -> Result<(), DbErr> {
-    placement::Entity::update_many()
+/// Ends a stay that has not ended yet; `false` when it had already ended (nothing changed).
+pub async fn end_placement(
+    db: &impl ConnectionTrait,
+    id: i32,
+    on: NaiveDate,
+) -> Result<bool, DbErr> {
+    let done = placement::Entity::update_many()
         .col_expr(placement::Column::Until, Expr::value(on))
         .filter(placement::Column::Id.eq(id))
         .filter(placement::Column::Until.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
 }
 
 pub async fn events(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<event::Model>, DbErr> {

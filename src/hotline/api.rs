@@ -12,13 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::entities::contact;
 use super::{rules, store};
-use crate::platform::access::{Target, authorize};
 use crate::platform::api::{
     self, Answer, ApiError, ApiId, ApiJson, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery,
     idempotency,
 };
 use crate::platform::audit::{self, Entry};
-use crate::platform::policy::{Action, Permission, Resource};
+use crate::platform::policy::{Action, Permission};
 use crate::platform::web::SharedState;
 use crate::platform::web::form::Fields;
 
@@ -63,6 +62,84 @@ pub fn routes() -> ApiRoutes {
                 .returns::<ContactOut>(),
             update,
         )
+        .op(
+            ApiSpec::create("/hotline/contacts/{id}/accompaniments", "accompanyCaller")
+                .summary(
+                    "hotline",
+                    "Record that the hotline accompanied the caller of a contact to a service",
+                )
+                .scope("hotline:write", p)
+                .body::<AccompanimentIn>()
+                .returns::<AccompanimentOut>(),
+            accompany,
+        )
+}
+
+/// The caller of a contact accompanied to a service by the hotline.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccompanimentIn {
+    /// The Italian day of the accompaniment (`YYYY-MM-DD`), not in the future.
+    pub happened_on: chrono::NaiveDate,
+    #[schemars(extend("enum" = crate::outreach::rules::SERVICE_KINDS))]
+    pub service_kind: String,
+    #[schemars(extend("enum" = crate::outreach::rules::ACCOMPANIMENT_OUTCOMES))]
+    pub outcome: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccompanimentOut {
+    pub id: i32,
+    pub contact_id: i32,
+    pub happened_on: chrono::NaiveDate,
+    pub service_kind: String,
+    pub outcome: String,
+}
+
+async fn accompany(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("accompanyCaller {id}");
+    let (creation, input) = match idempotency::start::<AccompanimentIn>(
+        &state.db, &caller, &headers, &body, &operation,
+    )
+    .await?
+    {
+        idempotency::Started::New(c, input) => (c, input),
+        idempotency::Started::Replayed(r) => return Ok(r),
+    };
+    let c = guarded(&state, &caller, id, Action::Write).await?;
+    let input = super::ops::CallAccompaniment {
+        happened_on: input.happened_on,
+        service_kind: input.service_kind,
+        outcome: input.outcome,
+        // Each accepted request is its own accompaniment; a resend is recognised by the
+        // request's Idempotency-Key above.
+        idempotency_key: uuid::Uuid::new_v4().to_string(),
+    };
+    let saved = super::ops::accompany(&state, &creation.txn, &caller.actor, &c, &input)
+        .await
+        .map_err(|e| match e {
+            super::ops::HotlineOpError::Invalid { key, field } => {
+                ApiError::invalid(key, Some(field))
+            }
+            super::ops::HotlineOpError::Failed(e) => e.into(),
+        })?;
+    let answer = Answer::created(
+        format!("/hotline/contacts/{id}"),
+        &AccompanimentOut {
+            id: saved.id(),
+            contact_id: id,
+            happened_on: input.happened_on,
+            service_kind: input.service_kind,
+            outcome: input.outcome,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
 }
 
 /// A contact as the API shows it. The caller's phone number is never stored, so never shown.
@@ -298,28 +375,7 @@ async fn guarded(
     id: i32,
     action: Action,
 ) -> Result<contact::Model, ApiError> {
-    let c = store::contact(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let rid = c.id.to_string();
-    authorize(
-        &state.db,
-        &state.keys,
-        &caller.actor,
-        action,
-        &Resource {
-            owner_organisation_id: c.organisation_id,
-            shared_with: Vec::new(),
-        },
-        None,
-        Target {
-            kind: "hotline_contact",
-            id: &rid,
-            subject: c.caller_ref.as_deref(),
-        },
-    )
-    .await?;
-    Ok(c)
+    Ok(super::ops::contact_for(state, &caller.actor, id, action).await?)
 }
 
 fn notes_of(state: &SharedState, c: &contact::Model) -> Result<Option<String>, ApiError> {

@@ -247,3 +247,139 @@ pub async fn start_emergency(
     txn.commit().await?;
     Ok(e)
 }
+
+/// Why a hotline operation did not happen.
+#[derive(Debug)]
+pub enum HotlineOpError {
+    /// A field is wrong: its message key and the field.
+    Invalid {
+        key: &'static str,
+        field: &'static str,
+    },
+    Failed(AppError),
+}
+
+impl HotlineOpError {
+    /// The message key a person reads.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            HotlineOpError::Invalid { key, .. } => key,
+            HotlineOpError::Failed(_) => "error-title-server",
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for HotlineOpError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        HotlineOpError::Failed(e.into())
+    }
+}
+
+impl From<AppError> for HotlineOpError {
+    fn from(e: AppError) -> Self {
+        HotlineOpError::Failed(e)
+    }
+}
+
+/// Loads a contact and decides `action` on it for `actor` through the policy (audited as
+/// the policy says); not found when there is none.
+pub async fn contact_for(
+    state: &SharedState,
+    actor: &Actor,
+    id: i32,
+    action: crate::platform::policy::Action,
+) -> Result<contact::Model, AppError> {
+    let c = store::contact(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rid = c.id.to_string();
+    crate::platform::access::authorize(
+        &state.db,
+        &state.keys,
+        actor,
+        action,
+        &crate::platform::policy::Resource {
+            owner_organisation_id: c.organisation_id,
+            shared_with: Vec::new(),
+        },
+        None,
+        crate::platform::access::Target {
+            kind: "hotline_contact",
+            id: &rid,
+            subject: c.caller_ref.as_deref(),
+        },
+    )
+    .await?;
+    Ok(c)
+}
+
+/// The hotline accompanied a caller to a service, arranged from a call.
+#[derive(Clone, Debug)]
+pub struct CallAccompaniment {
+    pub happened_on: chrono::NaiveDate,
+    /// One of the outreach area's service kinds (`health`, `social`, …).
+    pub service_kind: String,
+    /// `done`, `missed` or `postponed`.
+    pub outcome: String,
+    /// Recording it again with this key saves nothing twice.
+    pub idempotency_key: String,
+}
+
+/// Checks an accompaniment from a call: the first wrong field, with its message key.
+pub fn check_accompaniment(
+    a: &CallAccompaniment,
+    today: chrono::NaiveDate,
+) -> Result<(), (&'static str, &'static str)> {
+    use crate::outreach::rules as o;
+    if a.happened_on > today {
+        return Err(("outreach-error-future", "happened_on"));
+    }
+    if !o::SERVICE_KINDS.contains(&a.service_kind.as_str()) {
+        return Err(("error-400", "service_kind"));
+    }
+    if !o::ACCOMPANIMENT_OUTCOMES.contains(&a.outcome.as_str()) {
+        return Err(("error-400", "outcome"));
+    }
+    o::idempotency_key(&a.idempotency_key).map_err(|k| (k, "idempotency_key"))?;
+    Ok(())
+}
+
+/// Records, in the caller's transaction, that the hotline accompanied the caller of contact
+/// `c` (already read with the access decided): the network's one accompaniment record, filed
+/// under the contact (so that the same caller accompanied twice is one person in the
+/// figures) and its case when it has one; audited when new.
+pub async fn accompany<C: sea_orm::ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    c: &contact::Model,
+    input: &CallAccompaniment,
+) -> Result<crate::outreach::Saved, HotlineOpError> {
+    check_accompaniment(input, crate::platform::time::rome_today())
+        .map_err(|(key, field)| HotlineOpError::Invalid { key, field })?;
+    let saved = crate::outreach::record_accompaniment(
+        txn,
+        crate::outreach::NewAccompaniment {
+            organisation_id: c.organisation_id,
+            happened_on: input.happened_on,
+            service_kind: input.service_kind.clone(),
+            outcome: input.outcome.clone(),
+            source: "hotline",
+            contact_id: None,
+            case_id: c.case_id,
+            hotline_contact_id: Some(c.id),
+            by_user: actor.user_id,
+            idempotency_key: input.idempotency_key.clone(),
+        },
+    )
+    .await?;
+    if let crate::outreach::Saved::Created(a) = saved {
+        audit::append(
+            txn,
+            &state.keys,
+            Entry::new(Some(actor), "hotline.accompaniment", "accompaniment").record(a),
+        )
+        .await?;
+    }
+    Ok(saved)
+}

@@ -551,8 +551,6 @@ pub async fn update(
     Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
-/// `POST /hotline/contacts/{id}/case`: links the contact to a person's case the operator may
-/// see (the case's own access rule decides, and is audited).
 /// `POST /hotline/contacts/{id}/accompaniments`: the hotline accompanied the caller to a
 /// service. The same record type as the street units' and case workers' accompaniments.
 pub async fn add_accompaniment(
@@ -564,62 +562,42 @@ pub async fn add_accompaniment(
     let page = contact_page(&state, shell, id, Action::Write, None).await?;
     let me = page.shell.staff.clone().ok_or(AppError::Unauthorized)?;
     let f = Fields::parse(&body);
-    let checked: Result<_, &'static str> = (|| {
-        let on = f.required_date("happened_on")?;
-        if on > crate::platform::time::rome_today() {
-            return Err("outreach-error-future");
+    let on = f.required_date("happened_on");
+    let input = on.map(|on| super::ops::CallAccompaniment {
+        happened_on: on,
+        service_kind: f.get("service_kind"),
+        outcome: f.get("outcome"),
+        idempotency_key: f.get("idempotency_key"),
+    });
+    let txn = state.db.begin().await?;
+    let saved = match &input {
+        Ok(input) => super::ops::accompany(&state, &txn, &me.actor, &page.c, input)
+            .await
+            .map_err(|e| match e {
+                super::ops::HotlineOpError::Failed(e) => Err(e),
+                e => Ok(e.message_key()),
+            }),
+        Err(k) => Err(Ok(*k)),
+    };
+    match saved {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
         }
-        let service = f.get("service_kind");
-        let outcome = f.get("outcome");
-        if !crate::outreach::rules::SERVICE_KINDS.contains(&service.as_str())
-            || !crate::outreach::rules::ACCOMPANIMENT_OUTCOMES.contains(&outcome.as_str())
-        {
-            return Err("error-400");
-        }
-        let key = crate::outreach::rules::idempotency_key(&f.get("idempotency_key"))?;
-        Ok((on, service, outcome, key))
-    })();
-    let (on, service, outcome, key) = match checked {
-        Ok(v) => v,
-        Err(k) => {
+        Err(Err(e)) => Err(e),
+        Err(Ok(k)) => {
             let error = Some(page.shell.t(k));
-            return Ok((
+            Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ContactPage { error, ..page },
             )
-                .into_response());
+                .into_response())
         }
-    };
-    let org = page.c.organisation_id;
-    let txn = state.db.begin().await?;
-    let saved = crate::outreach::record_accompaniment(
-        &txn,
-        crate::outreach::NewAccompaniment {
-            organisation_id: org,
-            happened_on: on,
-            service_kind: service,
-            outcome,
-            source: "hotline",
-            contact_id: None,
-            case_id: page.c.case_id,
-            hotline_contact_id: Some(page.c.id),
-            by_user: me.actor.user_id,
-            idempotency_key: key,
-        },
-    )
-    .await?;
-    if let crate::outreach::store::Saved::Created(a) = saved {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "hotline.accompaniment", "accompaniment").record(a),
-        )
-        .await?;
     }
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
+/// `POST /hotline/contacts/{id}/case`: links the contact to a person's case the operator may
+/// see (the case's own access rule decides, and is audited).
 pub async fn link_case(
     State(state): State<SharedState>,
     shell: Shell,

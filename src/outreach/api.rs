@@ -75,6 +75,99 @@ pub fn routes() -> ApiRoutes {
                 .returns::<InterviewOut>(),
             create_interview,
         )
+        .op(
+            ApiSpec::create("/outreach/accompaniments", "createAccompaniment")
+                .summary(
+                    "outreach",
+                    "Record that a street unit or a drop-in desk accompanied a person to a service",
+                )
+                .scope("outreach:write", p)
+                .body::<AccompanimentIn>()
+                .returns::<AccompanimentOut>(),
+            create_accompaniment,
+        )
+}
+
+/// A person accompanied to a service by a street unit or a drop-in desk.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccompanimentIn {
+    /// The Italian day of the accompaniment (`YYYY-MM-DD`), not in the future.
+    pub happened_on: NaiveDate,
+    #[schemars(extend("enum" = rules::SERVICE_KINDS))]
+    pub service_kind: String,
+    #[schemars(extend("enum" = rules::ACCOMPANIMENT_OUTCOMES))]
+    pub outcome: String,
+    #[schemars(extend("enum" = super::ops::UNIT_SOURCES))]
+    pub source: String,
+    /// The person's anonymous code (letters, digits, `-`, `_`, `.`; up to 40): the same code
+    /// is the same person across outings, interviews and accompaniments, so a person
+    /// accompanied twice is counted once.
+    pub contact_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccompanimentOut {
+    pub id: i32,
+    pub happened_on: NaiveDate,
+    pub service_kind: String,
+    pub outcome: String,
+    pub source: String,
+    pub contact_code: Option<String>,
+}
+
+async fn create_accompaniment(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency::key(&headers)?;
+    let (creation, input) = match idempotency::start::<AccompanimentIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "createAccompaniment",
+    )
+    .await?
+    {
+        idempotency::Started::New(c, input) => (c, input),
+        idempotency::Started::Replayed(r) => return Ok(r),
+    };
+    let org = caller.org()?;
+    let input = super::ops::UnitAccompaniment {
+        happened_on: input.happened_on,
+        service_kind: input.service_kind,
+        outcome: input.outcome,
+        source: input.source,
+        contact_code: input.contact_code.filter(|c| !c.trim().is_empty()),
+        idempotency_key: record_key(key.as_deref()),
+    };
+    let saved = super::ops::accompany(&state, &creation.txn, &caller.actor, org, &input)
+        .await
+        .map_err(|e| match e {
+            super::ops::OutreachOpError::Invalid { key, field } => {
+                ApiError::invalid(key, Some(field))
+            }
+            super::ops::OutreachOpError::Failed(e) => e.into(),
+        })?;
+    let code = match &input.contact_code {
+        Some(c) => rules::contact_code(c).ok(),
+        None => None,
+    };
+    let answer = Answer::created(
+        format!("/outreach/accompaniments/{}", saved.id()),
+        &AccompanimentOut {
+            id: saved.id(),
+            happened_on: input.happened_on,
+            service_kind: input.service_kind,
+            outcome: input.outcome,
+            source: input.source,
+            contact_code: code,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
 }
 
 /// An outing as the API shows it (notes and observation notes stay on the unit's pages).

@@ -5,10 +5,13 @@
 
 pub mod api;
 pub mod entities;
+pub mod ops;
 pub mod pages;
 pub mod report;
 pub mod rules;
 pub mod store;
+
+pub use store::Saved;
 
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};

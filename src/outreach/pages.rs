@@ -15,7 +15,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
-use super::entities::{accompaniment, contact, interview, outing, place};
+use super::entities::{contact, interview, outing, place};
 use super::report::{self, OutreachReport, Scope};
 use super::rules::{self, OutingInput};
 use super::store::{self, Saved};
@@ -861,22 +861,6 @@ pub async fn link_contact(
 
 // ---------- drop-in interviews and accompaniments ----------
 
-/// The anonymous contact named in a form (created when the unit has not used the code yet).
-async fn named_contact(
-    state: &SharedState,
-    org: i32,
-    raw: &str,
-) -> Result<Option<contact::Model>, &'static str> {
-    if raw.trim().is_empty() {
-        return Ok(None);
-    }
-    let code = rules::contact_code(raw)?;
-    store::contact_for_code(&state.db, org, &code)
-        .await
-        .map(Some)
-        .map_err(|_| "error-500")
-}
-
 /// The case of the person with this code that the organisation follows (or shares), if any.
 async fn case_of_person(
     state: &SharedState,
@@ -1014,61 +998,32 @@ pub async fn create_accompaniment(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let row: Result<(accompaniment::ActiveModel, String), &'static str> = async {
-        let on = f.required_date("happened_on")?;
-        if on > today() {
-            return Err("outreach-error-future");
-        }
-        let service = f.get("service_kind");
-        if !rules::SERVICE_KINDS.contains(&service.as_str()) {
-            return Err("error-400");
-        }
-        let outcome = f.get("outcome");
-        if !rules::ACCOMPANIMENT_OUTCOMES.contains(&outcome.as_str()) {
-            return Err("error-400");
-        }
-        let source = f.get("source");
-        if !matches!(source.as_str(), "street_unit" | "drop_in") {
-            return Err("error-400");
-        }
-        let key = rules::idempotency_key(&f.get("idempotency_key"))?;
-        let contact = named_contact(&state, org, &f.get("contact_code")).await?;
-        Ok((
-            accompaniment::ActiveModel {
-                organisation_id: Set(org),
-                happened_on: Set(on),
-                service_kind: Set(service),
-                outcome: Set(outcome),
-                source: Set(source),
-                contact_id: Set(contact.as_ref().map(|c| c.id)),
-                case_id: Set(contact.and_then(|c| c.case_id)),
-                by_user: Set(me.actor.user_id),
-                idempotency_key: Set(key.clone()),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            },
-            key,
-        ))
-    }
-    .await;
-    let (row, key) = match row {
-        Ok(r) => r,
+    let on = match f.required_date("happened_on") {
+        Ok(d) => d,
         Err(k) => return invalid(&state, shell, k).await,
     };
+    let input = super::ops::UnitAccompaniment {
+        happened_on: on,
+        service_kind: f.get("service_kind"),
+        outcome: f.get("outcome"),
+        source: f.get("source"),
+        contact_code: f.opt("contact_code"),
+        idempotency_key: f.get("idempotency_key"),
+    };
     let txn = state.db.begin().await?;
-    let saved = store::save_accompaniment(&txn, row, org, &key).await?;
-    if let Saved::Created(id) = saved {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "outreach.accompaniment", "accompaniment").record(id),
-        )
-        .await?;
-        txn.commit().await?;
-        return Ok(Redirect::to("/outreach?saved=1").into_response());
+    let saved = super::ops::accompany(&state, &txn, &me.actor, org, &input).await;
+    match saved {
+        Ok(saved) => {
+            txn.commit().await?;
+            Ok(match saved {
+                Saved::Created(_) => Redirect::to("/outreach?saved=1"),
+                Saved::AlreadySaved(_) => Redirect::to("/outreach?saved=duplicate"),
+            }
+            .into_response())
+        }
+        Err(super::ops::OutreachOpError::Failed(e)) => Err(e),
+        Err(e) => invalid(&state, shell, e.message_key()).await,
     }
-    txn.commit().await?;
-    Ok(Redirect::to("/outreach?saved=duplicate").into_response())
 }
 
 // ---------- the report ----------

@@ -22,6 +22,7 @@ crate::tests![
     every_operation_answers_every_role_as_the_policy_says,
     a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages,
     a_transfer_is_proposed_and_accepted_through_the_api,
+    accompaniments_are_recorded_once_from_the_unit_and_from_a_call,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -1321,6 +1322,43 @@ async fn a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages(db:
     assert_error(&r, 422, "invalid");
     assert_eq!(json_of(&r)["error"]["field"], "until");
     assert_eq!(count_rows(&app, "placement").await, 2);
+    // The stay from today ends today: sent twice, the same answer; another day, refused (the
+    // end is history); an end before the start, refused naming the field.
+    let open_stay: i64 = scalar(&app, "SELECT id FROM placement WHERE \"until\" IS NULL").await;
+    let end = format!("/api/v1/cases/placements/{open_stay}");
+    let today_end = json!({"until": today.to_string()});
+    for _ in 0..2 {
+        let r = app.api("PATCH", &end, &token, Some(&today_end), &[]).await;
+        r.assert_status(200);
+        assert_eq!(json_of(&r)["until"], today.to_string());
+    }
+    let yesterday = json!({"until": (today - chrono::Duration::days(1)).to_string()});
+    assert_error(
+        &app.api("PATCH", &end, &token, Some(&yesterday), &[]).await,
+        409,
+        "conflict",
+    );
+    assert_error(
+        &app.api(
+            "PATCH",
+            "/api/v1/cases/placements/999999",
+            &token,
+            Some(&today_end),
+            &[],
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'case.placement_end'"
+        )
+        .await,
+        1,
+        "ended once, audited once"
+    );
     // A note and an accompaniment, as a case worker writes them on the case page; resent with
     // its key, the accompaniment is saved and counted once.
     let events = format!("/api/v1/cases/{id}/events");
@@ -1517,4 +1555,66 @@ async fn a_transfer_is_proposed_and_accepted_through_the_api(db: TestDb) {
     app.api("GET", "/api/v1/referrals/999999", &receive_token, None, &[])
         .await
         .assert_status(404);
+}
+
+/// Accompaniments sent by a street unit's phone and by the hotline's integration: saved once
+/// per Idempotency-Key, refused naming the field when wrong (nothing saved), and a call of
+/// another organisation cannot be used to file one.
+async fn accompaniments_are_recorded_once_from_the_unit_and_from_a_call(db: TestDb) {
+    let app = db.app().await;
+    let (_, _, outreach) = outreach_service(&app, "Unità Luna", "street_unit", "luna").await;
+    let path = "/api/v1/outreach/accompaniments";
+    let trip = json!({"happened_on": "2026-03-01", "service_kind": "health", "outcome": "done",
+                      "source": "street_unit", "contact_code": "luna-7"});
+    let key = [("idempotency-key", "trip-luna-7-0301")];
+    for _ in 0..2 {
+        let r = app.api("POST", path, &outreach, Some(&trip), &key).await;
+        r.assert_status(201);
+        assert_eq!(json_of(&r)["contact_code"], "LUNA-7");
+    }
+    assert_eq!(count_rows(&app, "accompaniment").await, 1);
+    for (field, value) in [
+        ("source", json!("hotline")),
+        ("service_kind", json!("spa")),
+        ("contact_code", json!("not a code!")),
+        ("happened_on", json!("2999-01-01")),
+    ] {
+        let mut bad = trip.clone();
+        bad[field] = value;
+        let r = app.api("POST", path, &outreach, Some(&bad), &[]).await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], field, "{}", r.body);
+    }
+    assert_eq!(count_rows(&app, "accompaniment").await, 1);
+    assert_eq!(count_rows(&app, "outreach_contact").await, 1);
+
+    let (_, nv) = hotline(&app, "Numero Verde", "nv-acc").await;
+    let (_, other) = hotline(&app, "Altro Ente", "altro-acc").await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &nv,
+            Some(&contact_body().await),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let call = json_of(&r)["id"].as_i64().unwrap();
+    let path = format!("/api/v1/hotline/contacts/{call}/accompaniments");
+    let trip = json!({"happened_on": "2026-03-02", "service_kind": "social", "outcome": "done"});
+    let r = app.api("POST", &path, &nv, Some(&trip), &[]).await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["contact_id"], call);
+    let r = app.api("POST", &path, &other, Some(&trip), &[]).await;
+    assert_error(&r, 403, "forbidden");
+    assert_eq!(count_rows(&app, "accompaniment").await, 2);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('outreach.accompaniment', 'hotline.accompaniment')"
+        )
+        .await,
+        2
+    );
 }

@@ -9,6 +9,7 @@ mod cli;
 mod exchange;
 mod hotline;
 mod identity;
+mod indicators;
 mod network;
 mod outreach;
 mod platform;
@@ -35,6 +36,7 @@ fn main() {
         ("referrals", referrals::tests()),
         ("exchange", exchange::tests()),
         ("stats", stats::tests()),
+        ("indicators", indicators::tests()),
         ("access", access::tests()),
         ("api", api::tests()),
     ];

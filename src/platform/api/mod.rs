@@ -140,6 +140,13 @@ impl ApiSpec {
         }
     }
 
+    /// A change of one record that needs no version: it is either done or refused with 409
+    /// (ending a stay that already ended on another day), and sending it again changes
+    /// nothing.
+    pub fn change(path: &'static str, operation_id: &'static str) -> ApiSpec {
+        ApiSpec::new(Method::PATCH, path, operation_id)
+    }
+
     pub fn summary(self, tag: &'static str, summary: &'static str) -> Self {
         ApiSpec {
             tag,

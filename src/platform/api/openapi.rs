@@ -118,7 +118,7 @@ pub fn document(specs: &[ApiSpec]) -> Value {
             success["headers"] = Value::Object(headers);
         }
         responses.insert(spec.success.to_string(), success);
-        if spec.idempotent {
+        if spec.idempotent || (spec.method == axum::http::Method::PATCH && !spec.if_match) {
             // 409: the record cannot be made as asked (a full shelter, no consent, a possible
             // duplicate) — the message says why.
             for code in ["409", "415"] {
