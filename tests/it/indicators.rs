@@ -31,11 +31,11 @@ async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
 fn in_period(at: &str) -> bool {
     let t = chrono::DateTime::parse_from_rfc3339(at).unwrap();
     let day = t.with_timezone(&chrono_tz::Europe::Rome).date_naive();
-    day.to_string().as_str() >= FROM && day.to_string().as_str() <= TO
+    in_days(&day.to_string())
 }
 
 fn in_days(day: &str) -> bool {
-    day >= FROM && day <= TO
+    (FROM..=TO).contains(&day)
 }
 
 /// A service of the registry (a street unit, a desk, a shelter with beds) of `org`.
