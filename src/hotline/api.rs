@@ -73,6 +73,158 @@ pub fn routes() -> ApiRoutes {
                 .returns::<AccompanimentOut>(),
             accompany,
         )
+        .op(
+            ApiSpec::create("/hotline/mediators", "requestMediator")
+                .summary(
+                    "hotline",
+                    "Ask for a cultural mediator for a language, a place and a time",
+                )
+                .scope("hotline:write", p)
+                .body::<MediatorIn>()
+                .returns::<MediatorOut>(),
+            request_mediator,
+        )
+        .op(
+            ApiSpec::create("/hotline/emergencies", "startEmergency")
+                .summary(
+                    "hotline",
+                    "Activate the emergency procedure (in the organisation's queue until handed over)",
+                )
+                .scope("hotline:write", p)
+                .body::<EmergencyIn>()
+                .returns::<EmergencyOut>(),
+            start_emergency,
+        )
+}
+
+/// How a refused hotline operation answers in the API.
+fn refused(e: super::ops::HotlineOpError) -> ApiError {
+    match e {
+        super::ops::HotlineOpError::Invalid { key, field } => ApiError::invalid(key, Some(field)),
+        super::ops::HotlineOpError::Failed(e) => e.into(),
+    }
+}
+
+/// A mediator wanted. The place is sealed at rest and not given back.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediatorIn {
+    /// The call it is for: a contact of the caller's organisation.
+    pub contact_id: Option<i32>,
+    /// ISO 639-1 code, e.g. `ti` (Tigrinya).
+    pub language: String,
+    /// When the mediator is needed, with its offset (e.g. `2026-03-01T09:00:00+01:00`).
+    pub needed_at: DateTime<Utc>,
+    /// Where (1–200 characters).
+    pub place: String,
+    /// Who asks (a police station, a hospital ward…), up to 200 characters.
+    pub requester: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MediatorOut {
+    pub id: i32,
+    pub contact_id: Option<i32>,
+    pub language: String,
+    pub needed_at: DateTime<Utc>,
+    /// `requested` at first; then assigned, done or cancelled on the desk.
+    pub status: String,
+}
+
+async fn request_mediator(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<MediatorIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "requestMediator",
+    )
+    .await?
+    {
+        idempotency::Started::New(c, input) => (c, input),
+        idempotency::Started::Replayed(r) => return Ok(r),
+    };
+    let input = super::ops::MediatorRequest {
+        contact_id: input.contact_id,
+        language: input.language.trim().to_uppercase(),
+        needed_at: input.needed_at,
+        place: input.place,
+        requester: input.requester.unwrap_or_default(),
+    };
+    let m =
+        super::ops::request_mediator(&state, &creation.txn, &caller.actor, caller.org()?, &input)
+            .await
+            .map_err(refused)?;
+    let answer = Answer::created(
+        "/hotline/mediators".to_owned(),
+        &MediatorOut {
+            id: m.id,
+            contact_id: m.contact_id,
+            language: m.language,
+            needed_at: m.needed_at,
+            status: m.status,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
+}
+
+/// An emergency: the danger as assessed (sealed at rest, not given back).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyIn {
+    /// The call it comes from: a contact of the caller's organisation.
+    pub contact_id: Option<i32>,
+    /// The danger as assessed (1–2,000 characters).
+    pub danger: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EmergencyOut {
+    pub id: i32,
+    pub contact_id: Option<i32>,
+    pub started_at: DateTime<Utc>,
+}
+
+async fn start_emergency(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<EmergencyIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "startEmergency",
+    )
+    .await?
+    {
+        idempotency::Started::New(c, input) => (c, input),
+        idempotency::Started::Replayed(r) => return Ok(r),
+    };
+    let input = super::ops::EmergencyStart {
+        contact_id: input.contact_id,
+        danger: input.danger,
+    };
+    let e =
+        super::ops::start_emergency(&state, &creation.txn, &caller.actor, caller.org()?, &input)
+            .await
+            .map_err(refused)?;
+    let answer = Answer::created(
+        "/hotline/emergencies".to_owned(),
+        &EmergencyOut {
+            id: e.id,
+            contact_id: e.contact_id,
+            started_at: e.started_at,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
 }
 
 /// The caller of a contact accompanied to a service by the hotline.
@@ -123,12 +275,7 @@ async fn accompany(
     };
     let saved = super::ops::accompany(&state, &creation.txn, &caller.actor, &c, &input)
         .await
-        .map_err(|e| match e {
-            super::ops::HotlineOpError::Invalid { key, field } => {
-                ApiError::invalid(key, Some(field))
-            }
-            super::ops::HotlineOpError::Failed(e) => e.into(),
-        })?;
+        .map_err(refused)?;
     let answer = Answer::created(
         format!("/hotline/contacts/{id}"),
         &AccompanimentOut {

@@ -169,40 +169,56 @@ pub struct MediatorRequest {
     pub requester: String,
 }
 
-/// Records a mediator request of the organisation, linked to its call when there is one.
-pub async fn request_mediator(
+/// Checks a mediator request: the first wrong field, with its message key. The language is
+/// an ISO 639-1 code (kept in capitals), the place is needed.
+pub fn check_mediator_request(m: &MediatorRequest) -> Result<(), (&'static str, &'static str)> {
+    if m.language.len() != 2 || !m.language.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(("case-error-iso", "language"));
+    }
+    if m.place.trim().is_empty() || m.place.chars().count() > 200 {
+        return Err(("network-error-required", "place"));
+    }
+    if m.requester.chars().count() > 200 {
+        return Err(("error-400", "requester"));
+    }
+    Ok(())
+}
+
+/// Records a mediator request of the organisation, linked to its call when there is one, in
+/// the caller's transaction, with its audit entry.
+pub async fn request_mediator<C: sea_orm::ConnectionTrait + TransactionTrait>(
     state: &SharedState,
+    txn: &C,
     actor: &Actor,
     org: i32,
     input: &MediatorRequest,
-) -> Result<mediator_request::Model, AppError> {
+) -> Result<mediator_request::Model, HotlineOpError> {
+    check_mediator_request(input).map_err(|(key, field)| HotlineOpError::Invalid { key, field })?;
     let contact_id = own_contact(state, org, input.contact_id).await?;
-    let txn = state.db.begin().await?;
     let m = store::add_mediator_request(
-        &txn,
+        txn,
         &state.keys,
         mediator_request::ActiveModel {
             organisation_id: Set(org),
             contact_id: Set(contact_id),
             language: Set(input.language.clone()),
             needed_at: Set(input.needed_at),
-            requester: Set(input.requester.clone()),
+            requester: Set(input.requester.trim().to_owned()),
             mediator: Set(String::new()),
             status: Set("requested".into()),
             outcome: Set(String::new()),
             created_at: Set(Utc::now()),
             ..Default::default()
         },
-        &input.place,
+        input.place.trim(),
     )
     .await?;
     audit::append(
-        &txn,
+        txn,
         &state.keys,
         Entry::new(Some(actor), "hotline.mediator.request", "mediator_request").record(m.id),
     )
     .await?;
-    txn.commit().await?;
     Ok(m)
 }
 
@@ -213,17 +229,27 @@ pub struct EmergencyStart {
     pub danger: String,
 }
 
-/// Starts an emergency activation of the organisation, in its queue until handed over.
-pub async fn start_emergency(
+/// Checks an emergency activation: the danger is described, in at most 2,000 characters.
+pub fn check_emergency(e: &EmergencyStart) -> Result<(), (&'static str, &'static str)> {
+    if e.danger.trim().is_empty() || e.danger.chars().count() > 2000 {
+        return Err(("hotline-error-danger", "danger"));
+    }
+    Ok(())
+}
+
+/// Starts an emergency activation of the organisation, in its queue until handed over: in the
+/// caller's transaction, with its audit entry.
+pub async fn start_emergency<C: sea_orm::ConnectionTrait + TransactionTrait>(
     state: &SharedState,
+    txn: &C,
     actor: &Actor,
     org: i32,
     input: &EmergencyStart,
-) -> Result<emergency::Model, AppError> {
+) -> Result<emergency::Model, HotlineOpError> {
+    check_emergency(input).map_err(|(key, field)| HotlineOpError::Invalid { key, field })?;
     let contact_id = own_contact(state, org, input.contact_id).await?;
-    let txn = state.db.begin().await?;
     let e = store::add_emergency(
-        &txn,
+        txn,
         &state.keys,
         emergency::ActiveModel {
             organisation_id: Set(org),
@@ -235,16 +261,15 @@ pub async fn start_emergency(
             closed_at: Set(None),
             ..Default::default()
         },
-        &input.danger,
+        input.danger.trim(),
     )
     .await?;
     audit::append(
-        &txn,
+        txn,
         &state.keys,
         Entry::new(Some(actor), "hotline.emergency.start", "emergency").record(e.id),
     )
     .await?;
-    txn.commit().await?;
     Ok(e)
 }
 
@@ -382,4 +407,78 @@ pub async fn accompany<C: sea_orm::ConnectionTrait + TransactionTrait>(
         .await?;
     }
     Ok(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask() -> MediatorRequest {
+        MediatorRequest {
+            contact_id: None,
+            language: "TI".into(),
+            needed_at: Utc::now(),
+            place: "Questura".into(),
+            requester: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_mediator_request_names_its_language_and_place() {
+        assert_eq!(check_mediator_request(&ask()), Ok(()));
+        for language in ["ti", "TIG", "T1", ""] {
+            let bad = MediatorRequest {
+                language: language.into(),
+                ..ask()
+            };
+            assert_eq!(
+                check_mediator_request(&bad).map_err(|e| e.1),
+                Err("language"),
+                "{language}"
+            );
+        }
+        let nowhere = MediatorRequest {
+            place: "   ".into(),
+            ..ask()
+        };
+        assert_eq!(
+            check_mediator_request(&nowhere).map_err(|e| e.1),
+            Err("place")
+        );
+    }
+
+    #[test]
+    fn an_emergency_says_what_the_danger_is() {
+        let e = |d: &str| EmergencyStart {
+            contact_id: None,
+            danger: d.into(),
+        };
+        assert_eq!(check_emergency(&e("minacce del datore")), Ok(()));
+        assert!(check_emergency(&e(" ")).is_err());
+        assert!(check_emergency(&e(&"x".repeat(2001))).is_err());
+    }
+
+    #[test]
+    fn an_accompaniment_from_a_call_is_checked() {
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let a = CallAccompaniment {
+            happened_on: day("2026-03-01"),
+            service_kind: "health".into(),
+            outcome: "done".into(),
+            idempotency_key: "call-000001".into(),
+        };
+        assert_eq!(check_accompaniment(&a, day("2026-03-01")), Ok(()));
+        assert_eq!(
+            check_accompaniment(&a, day("2026-02-28")).map_err(|e| e.1),
+            Err("happened_on")
+        );
+        let spa = CallAccompaniment {
+            service_kind: "spa".into(),
+            ..a
+        };
+        assert_eq!(
+            check_accompaniment(&spa, day("2026-03-01")).map_err(|e| e.1),
+            Err("service_kind")
+        );
+    }
 }

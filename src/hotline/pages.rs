@@ -675,26 +675,25 @@ pub async fn request_mediator(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let language = f.get("language").to_uppercase();
-    if language.len() != 2 || !language.chars().all(|c| c.is_ascii_alphabetic()) {
-        return invalid(&state, shell, "case-error-iso").await;
-    }
     let Some(needed_at) = crate::platform::time::parse_rome_time(&f.get("needed_at")) else {
         return invalid(&state, shell, "network-error-date").await;
     };
-    let place = f.get("place");
-    if place.is_empty() {
-        return invalid(&state, shell, "network-error-required").await;
-    }
     let input = super::ops::MediatorRequest {
         contact_id: f.get("contact_id").parse().ok(),
-        language,
+        language: f.get("language").to_uppercase(),
         needed_at,
-        place: place.chars().take(200).collect(),
-        requester: f.get("requester").chars().take(200).collect(),
+        place: f.get("place"),
+        requester: f.get("requester"),
     };
-    let m = super::ops::request_mediator(&state, &me.actor, org, &input).await?;
-    Ok(back_to_work(m.contact_id))
+    let txn = state.db.begin().await?;
+    match super::ops::request_mediator(&state, &txn, &me.actor, org, &input).await {
+        Ok(m) => {
+            txn.commit().await?;
+            Ok(back_to_work(m.contact_id))
+        }
+        Err(super::ops::HotlineOpError::Failed(e)) => Err(e),
+        Err(e) => invalid(&state, shell, e.message_key()).await,
+    }
 }
 
 pub async fn update_mediator(
@@ -759,16 +758,19 @@ pub async fn start_emergency(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let danger = f.get("danger");
-    if danger.is_empty() {
-        return invalid(&state, shell, "hotline-error-danger").await;
-    }
     let input = super::ops::EmergencyStart {
         contact_id: f.get("contact_id").parse().ok(),
-        danger: danger.chars().take(2000).collect(),
+        danger: f.get("danger"),
     };
-    let e = super::ops::start_emergency(&state, &me.actor, org, &input).await?;
-    Ok(back_to_work(e.contact_id))
+    let txn = state.db.begin().await?;
+    match super::ops::start_emergency(&state, &txn, &me.actor, org, &input).await {
+        Ok(e) => {
+            txn.commit().await?;
+            Ok(back_to_work(e.contact_id))
+        }
+        Err(super::ops::HotlineOpError::Failed(e)) => Err(e),
+        Err(e) => invalid(&state, shell, e.message_key()).await,
+    }
 }
 
 /// `POST /hotline/emergencies/{id}`: tick a step, or close with the shelter and the body that

@@ -23,6 +23,7 @@ crate::tests![
     a_case_is_opened_and_a_stay_entered_through_the_api_as_on_the_pages,
     a_transfer_is_proposed_and_accepted_through_the_api,
     accompaniments_are_recorded_once_from_the_unit_and_from_a_call,
+    mediators_and_emergencies_are_requested_from_a_call_through_the_api,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -1613,6 +1614,105 @@ async fn accompaniments_are_recorded_once_from_the_unit_and_from_a_call(db: Test
         scalar(
             &app,
             "SELECT COUNT(*) FROM audit_event WHERE action IN ('outreach.accompaniment', 'hotline.accompaniment')"
+        )
+        .await,
+        2
+    );
+}
+
+/// The hotline's integration asks for a mediator and activates the emergency procedure from a
+/// call, as the desk does: saved once per key, checked field by field, the place and the
+/// danger sealed and never given back, another organisation's call refused.
+async fn mediators_and_emergencies_are_requested_from_a_call_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    let (_, nv) = hotline(&app, "Numero Verde", "nv-med").await;
+    let (_, other) = hotline(&app, "Altro Ente", "altro-med").await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &nv,
+            Some(&contact_body().await),
+            &[],
+        )
+        .await;
+    let call = json_of(&r)["id"].as_i64().unwrap();
+    let ask = json!({"contact_id": call, "language": "ti", "needed_at": "2026-03-01T09:00:00+01:00",
+                     "place": CANARY, "requester": "Questura di Firenze"});
+    let key = [("idempotency-key", "mediator-ti-0301")];
+    for _ in 0..2 {
+        let r = app
+            .api("POST", "/api/v1/hotline/mediators", &nv, Some(&ask), &key)
+            .await;
+        r.assert_status(201);
+        let v = json_of(&r);
+        assert_eq!(v["language"], "TI");
+        assert_eq!(v["status"], "requested");
+        assert_eq!(v["needed_at"], "2026-03-01T08:00:00Z");
+        assert!(!r.body.contains(CANARY), "the place is never given back");
+    }
+    assert_eq!(count_rows(&app, "mediator_request").await, 1);
+    for (field, value) in [("language", json!("tigrinya")), ("place", json!("  "))] {
+        let mut bad = ask.clone();
+        bad[field] = value;
+        let r = app
+            .api("POST", "/api/v1/hotline/mediators", &nv, Some(&bad), &[])
+            .await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], field);
+    }
+    let r = app
+        .api("POST", "/api/v1/hotline/mediators", &other, Some(&ask), &[])
+        .await;
+    assert_error(&r, 403, "forbidden");
+    assert_eq!(count_rows(&app, "mediator_request").await, 1);
+
+    let danger = json!({"contact_id": call, "danger": CANARY});
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/emergencies",
+            &nv,
+            Some(&danger),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["contact_id"], call);
+    assert!(!r.body.contains(CANARY));
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/emergencies",
+            &nv,
+            Some(&json!({"danger": ""})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "danger");
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/emergencies",
+            &other,
+            Some(&danger),
+            &[],
+        )
+        .await;
+    assert_error(&r, 403, "forbidden");
+    assert_eq!(count_rows(&app, "emergency_activation").await, 1);
+    // Sealed at rest: the stored columns do not hold the words.
+    let clear: i64 = scalar(
+        &app,
+        "SELECT COUNT(*) FROM emergency_activation WHERE danger <> '' OR danger_enc IS NULL",
+    )
+    .await;
+    assert_eq!(clear, 0);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('hotline.mediator.request', 'hotline.emergency.start')"
         )
         .await,
         2
