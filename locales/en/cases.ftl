@@ -191,6 +191,7 @@ case-error-effective-before-opening = The date a change took effect cannot be be
 case-error-effective-before-previous = The date a change took effect cannot be before the previous change.
 case-error-placement-end = A stay cannot end before it began, nor in the future.
 case-error-placement-ended = This stay already ended on another day; its end is part of the history and is not changed here.
+case-error-consent-already-withdrawn = This consent was already withdrawn on another day; that day is part of the history and is not changed here.
 case-effective-on = Effective from
 case-recorded = Recorded on
 case-effective-on-hint = The day the change happened (past days too, to record history).

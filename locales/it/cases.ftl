@@ -191,6 +191,7 @@ case-error-effective-before-opening = La data da cui vale il passaggio non può 
 case-error-effective-before-previous = La data da cui vale il passaggio non può essere precedente a quella del passaggio precedente.
 case-error-placement-end = La data di fine dell'accoglienza non può essere precedente all'inizio né nel futuro.
 case-error-placement-ended = Questa accoglienza è già terminata in un altro giorno: la sua fine fa parte dello storico e non si modifica qui.
+case-error-consent-already-withdrawn = Questo consenso è già stato revocato in un altro giorno: quella data fa parte dello storico e non si modifica qui.
 case-effective-on = Valido dal
 case-recorded = Registrato il
 case-effective-on-hint = Il giorno in cui il passaggio è avvenuto (anche passato, per registrare la storia).

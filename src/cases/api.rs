@@ -81,6 +81,44 @@ pub fn routes() -> ApiRoutes {
             end_placement,
         )
         .op(
+            ApiSpec::create("/cases/{id}/consents", "recordConsent")
+                .summary(
+                    "cases",
+                    "Record a consent the person gave (to share or transfer: disclosing roles only)",
+                )
+                .scope("cases:write", p)
+                .body::<ConsentIn>()
+                .returns::<ConsentOut>(),
+            add_consent,
+        )
+        .op(
+            ApiSpec::change("/cases/consents/{id}", "withdrawConsent")
+                .summary("cases", "Record the day a consent was withdrawn")
+                .scope("cases:write", p)
+                .body::<ConsentWithdrawal>()
+                .returns::<ConsentOut>(),
+            withdraw_consent,
+        )
+        .op(
+            ApiSpec::create("/cases/{id}/permits", "recordPermit")
+                .summary("cases", "Record a residence permit applied for or issued")
+                .scope("cases:write", p)
+                .body::<PermitIn>()
+                .returns::<PermitOut>(),
+            add_permit,
+        )
+        .op(
+            ApiSpec::create("/cases/{id}/shares", "shareCase")
+                .summary(
+                    "cases",
+                    "Share a case with another organisation the person consented to",
+                )
+                .scope("cases:write", Some(Permission::Disclose))
+                .body::<ShareIn>()
+                .returns::<ShareOut>(),
+            share,
+        )
+        .op(
             ApiSpec::create("/cases/{id}/events", "addCaseEvent")
                 .summary(
                     "cases",
@@ -465,6 +503,209 @@ async fn add_event(
             case_id: e.case_id,
             kind: e.kind,
             happened_on: e.happened_on,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
+}
+
+/// A consent the person gave, dated as they gave it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentIn {
+    #[schemars(extend("enum" = rules::CONSENT_PURPOSES))]
+    pub purpose: String,
+    /// The organisation it names: needed for `sharing`.
+    pub organisation_id: Option<i32>,
+    /// The Italian day it was given (`YYYY-MM-DD`), not in the future.
+    pub given_on: NaiveDate,
+    /// When it lapses, if it does: not before `given_on`.
+    pub expires_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConsentOut {
+    pub id: i32,
+    pub case_id: i32,
+    pub purpose: String,
+    pub organisation_id: Option<i32>,
+    pub given_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub withdrawn_on: Option<NaiveDate>,
+}
+
+fn consent_out(k: super::entities::consent::Model) -> ConsentOut {
+    ConsentOut {
+        id: k.id,
+        case_id: k.case_id,
+        purpose: k.purpose,
+        organisation_id: k.organisation_id,
+        given_on: k.given_on,
+        expires_on: k.expires_on,
+        withdrawn_on: k.withdrawn_on,
+    }
+}
+
+async fn add_consent(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("recordConsent {id}");
+    let (creation, input) =
+        match idempotency::start::<ConsentIn>(&state.db, &caller, &headers, &body, &operation)
+            .await?
+        {
+            Started::New(c, input) => (c, input),
+            Started::Replayed(r) => return Ok(r),
+        };
+    let input = super::ops::NewConsent {
+        purpose: input.purpose,
+        organisation_id: input.organisation_id,
+        given_on: input.given_on,
+        expires_on: input.expires_on,
+    };
+    let k = super::ops::add_consent(&state, &creation.txn, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(format!("/cases/{id}"), &consent_out(k))?;
+    creation.commit(&state.db, answer).await
+}
+
+/// The withdrawal of a consent.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentWithdrawal {
+    /// The Italian day it was withdrawn: not before it was given, not in the future. Sent
+    /// again with the same day, nothing changes; another day is refused with 409.
+    pub withdrawn_on: NaiveDate,
+}
+
+async fn withdraw_consent(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(w): ApiJson<ConsentWithdrawal>,
+) -> Result<Response, ApiError> {
+    let k = super::ops::withdraw_consent(&state, &caller.actor, id, w.withdrawn_on)
+        .await
+        .map_err(refused)?;
+    Ok(api::ok(&consent_out(k)))
+}
+
+/// A residence permit. The office is sealed at rest and not given back.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermitIn {
+    #[schemars(extend("enum" = rules::PERMIT_KINDS))]
+    pub kind: String,
+    #[schemars(extend("enum" = rules::PERMIT_STATUSES))]
+    pub status: String,
+    /// Not in the future.
+    pub applied_on: Option<NaiveDate>,
+    /// Not in the future.
+    pub issued_on: Option<NaiveDate>,
+    /// Not before `issued_on`.
+    pub expires_on: Option<NaiveDate>,
+    /// The office handling it (up to 200 characters).
+    pub office: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PermitOut {
+    pub id: i32,
+    pub case_id: i32,
+    pub kind: String,
+    pub status: String,
+    pub applied_on: Option<NaiveDate>,
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+}
+
+async fn add_permit(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("recordPermit {id}");
+    let (creation, input) =
+        match idempotency::start::<PermitIn>(&state.db, &caller, &headers, &body, &operation)
+            .await?
+        {
+            Started::New(c, input) => (c, input),
+            Started::Replayed(r) => return Ok(r),
+        };
+    let input = super::ops::NewPermit {
+        kind: input.kind,
+        status: input.status,
+        applied_on: input.applied_on,
+        issued_on: input.issued_on,
+        expires_on: input.expires_on,
+        office: input.office.unwrap_or_default(),
+    };
+    let k = super::ops::add_permit(&state, &creation.txn, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(
+        format!("/cases/{id}"),
+        &PermitOut {
+            id: k.id,
+            case_id: k.case_id,
+            kind: k.kind,
+            status: k.status,
+            applied_on: k.applied_on,
+            issued_on: k.issued_on,
+            expires_on: k.expires_on,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
+}
+
+/// The organisation to share a case with.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareIn {
+    /// Another organisation of the network, named by a consent of the person in force today.
+    pub organisation_id: i32,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShareOut {
+    pub case_id: i32,
+    pub organisation_id: i32,
+}
+
+async fn share(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("shareCase {id}");
+    let (creation, input) =
+        match idempotency::start::<ShareIn>(&state.db, &caller, &headers, &body, &operation).await?
+        {
+            Started::New(c, input) => (c, input),
+            Started::Replayed(r) => return Ok(r),
+        };
+    super::ops::share(
+        &state,
+        &creation.txn,
+        &caller.actor,
+        id,
+        input.organisation_id,
+    )
+    .await
+    .map_err(refused)?;
+    let answer = Answer::created(
+        format!("/cases/{id}"),
+        &ShareOut {
+            case_id: id,
+            organisation_id: input.organisation_id,
         },
     )?;
     creation.commit(&state.db, answer).await

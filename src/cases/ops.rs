@@ -194,19 +194,29 @@ pub async fn end_placement(
 }
 
 /// Records that a consent was withdrawn on a day (entered): from that day it no longer allows
-/// what it allowed.
+/// what it allowed. Sent again with the same day it changes nothing; a consent already
+/// withdrawn on another day is refused.
 pub async fn withdraw_consent(
     state: &SharedState,
     actor: &Actor,
     consent_id: i32,
     withdrawn_on: NaiveDate,
-) -> Result<i32, CaseOpError> {
+) -> Result<entities::consent::Model, CaseOpError> {
     let k = store::consent_by_id(&state.db, consent_id)
         .await?
         .ok_or(CaseOpError::Access(AppError::NotFound))?;
     let (_, p, _) = super::guard(state, actor, k.case_id, Action::Write)
         .await
         .map_err(CaseOpError::Access)?;
+    if let Some(on) = k.withdrawn_on {
+        return if on == withdrawn_on {
+            Ok(k)
+        } else {
+            Err(CaseOpError::NotAllowed(
+                "case-error-consent-already-withdrawn",
+            ))
+        };
+    }
     if withdrawn_on < k.given_on || withdrawn_on > crate::platform::time::rome_today() {
         return Err(CaseOpError::Invalid {
             key: "case-error-consent-withdrawn",
@@ -214,7 +224,9 @@ pub async fn withdraw_consent(
         });
     }
     let txn = state.db.begin().await?;
-    store::withdraw_consent(&txn, consent_id, withdrawn_on).await?;
+    if !store::withdraw_consent(&txn, consent_id, withdrawn_on).await? {
+        return Err(CaseOpError::Stale);
+    }
     store::touch(&txn, k.case_id).await?;
     audit::append(
         &txn,
@@ -226,7 +238,218 @@ pub async fn withdraw_consent(
     )
     .await?;
     txn.commit().await?;
-    Ok(k.case_id)
+    Ok(entities::consent::Model {
+        withdrawn_on: Some(withdrawn_on),
+        ..k
+    })
+}
+
+/// A consent the person gave, as typed on the page or sent to the API.
+#[derive(Clone, Debug)]
+pub struct NewConsent {
+    /// One of [`rules::CONSENT_PURPOSES`].
+    pub purpose: String,
+    /// The organisation it names (needed for `sharing`).
+    pub organisation_id: Option<i32>,
+    pub given_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// Checks a consent through the rules: the first wrong field, with its message key.
+pub fn check_consent(k: &NewConsent, today: NaiveDate) -> Result<(), (&'static str, &'static str)> {
+    if !rules::CONSENT_PURPOSES.contains(&k.purpose.as_str()) {
+        return Err(("error-400", "purpose"));
+    }
+    if k.purpose == "sharing" && k.organisation_id.is_none() {
+        return Err(("case-error-consent-org", "organisation_id"));
+    }
+    if !crate::platform::time::date_in_range(k.given_on, false, today) {
+        return Err(("error-date-given-on", "given_on"));
+    }
+    if k.expires_on
+        .is_some_and(|e| !crate::platform::time::date_in_range(e, true, today))
+    {
+        return Err(("error-date-expires-on", "expires_on"));
+    }
+    if k.expires_on.is_some_and(|e| e < k.given_on) {
+        return Err(("case-error-consent-dates", "expires_on"));
+    }
+    Ok(())
+}
+
+/// Records a consent on a case. A consent to share or transfer (it discloses the person to
+/// another body) needs the permission to disclose; a refusal is audited.
+pub async fn add_consent<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    case_id: i32,
+    input: &NewConsent,
+) -> Result<entities::consent::Model, CaseOpError> {
+    let (_, p, _) = super::guard(state, actor, case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    if rules::consent_discloses(&input.purpose) && !actor.can(Permission::Disclose) {
+        audit::append(
+            &state.db,
+            &state.keys,
+            Entry::new(Some(actor), "case.consent", "case")
+                .record(case_id)
+                .subject(&p.code)
+                .reason(&input.purpose)
+                .denied(),
+        )
+        .await?;
+        return Err(CaseOpError::Access(AppError::Forbidden));
+    }
+    check_consent(input, crate::platform::time::rome_today())
+        .map_err(|(key, field)| CaseOpError::Invalid { key, field })?;
+    let k = store::add_consent(
+        txn,
+        case_id,
+        &input.purpose,
+        input.organisation_id,
+        input.given_on,
+        input.expires_on,
+    )
+    .await?;
+    store::touch(txn, case_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.consent", "case")
+            .record(case_id)
+            .subject(&p.code)
+            .reason(&input.purpose),
+    )
+    .await?;
+    Ok(k)
+}
+
+/// Shares a case with another organisation of the network: only the owner may, and only with
+/// the person's consent in force naming that organisation. Sharing twice changes nothing.
+pub async fn share<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    case_id: i32,
+    organisation_id: i32,
+) -> Result<(), CaseOpError> {
+    let (c, p, basis) = super::guard(state, actor, case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    if basis != crate::platform::policy::Basis::Owner {
+        return Err(CaseOpError::Access(AppError::Forbidden));
+    }
+    if organisation_id == c.owner_org
+        || crate::network::organisation(&state.db, organisation_id)
+            .await?
+            .is_none()
+    {
+        return Err(CaseOpError::Invalid {
+            key: "admin-error-org",
+            field: "organisation_id",
+        });
+    }
+    let consents = store::consents(&state.db, case_id).await?;
+    let today = crate::platform::time::rome_today();
+    if !store::consent_in_force(&consents, "sharing", Some(organisation_id), today) {
+        return Err(CaseOpError::NotAllowed("case-error-no-consent"));
+    }
+    store::share(txn, case_id, organisation_id).await?;
+    store::touch(txn, case_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.share", "case")
+            .record(case_id)
+            .subject(&p.code)
+            .reason(format!("organisation {organisation_id}")),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A residence permit (applied for, issued, refused…), as typed on the page or sent to the API.
+#[derive(Clone, Debug)]
+pub struct NewPermit {
+    /// One of [`rules::PERMIT_KINDS`].
+    pub kind: String,
+    /// One of [`rules::PERMIT_STATUSES`].
+    pub status: String,
+    pub applied_on: Option<NaiveDate>,
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    /// The office handling it (sealed at rest), up to 200 characters.
+    pub office: String,
+}
+
+/// Checks a permit through the rules: the first wrong field, with its message key.
+pub fn check_permit(k: &NewPermit, today: NaiveDate) -> Result<(), (&'static str, &'static str)> {
+    if !rules::PERMIT_KINDS.contains(&k.kind.as_str()) {
+        return Err(("error-400", "kind"));
+    }
+    if !rules::PERMIT_STATUSES.contains(&k.status.as_str()) {
+        return Err(("error-400", "status"));
+    }
+    for (day, field, key) in [
+        (k.applied_on, "applied_on", "error-date-applied-on"),
+        (k.issued_on, "issued_on", "error-date-issued-on"),
+    ] {
+        if day.is_some_and(|d| !crate::platform::time::date_in_range(d, false, today)) {
+            return Err((key, field));
+        }
+    }
+    if k.expires_on
+        .is_some_and(|e| !crate::platform::time::date_in_range(e, true, today))
+    {
+        return Err(("error-date-expires-on", "expires_on"));
+    }
+    rules::permit_dates(k.issued_on, k.expires_on).map_err(|key| (key, "expires_on"))?;
+    if k.office.chars().count() > 200 {
+        return Err(("error-400", "office"));
+    }
+    Ok(())
+}
+
+/// Records a permit on a case, its office sealed.
+pub async fn add_permit<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    case_id: i32,
+    input: &NewPermit,
+) -> Result<entities::permit::Model, CaseOpError> {
+    let (_, p, _) = super::guard(state, actor, case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    check_permit(input, crate::platform::time::rome_today())
+        .map_err(|(key, field)| CaseOpError::Invalid { key, field })?;
+    let permit = store::add_permit(
+        txn,
+        &state.keys,
+        entities::permit::ActiveModel {
+            case_id: Set(case_id),
+            kind: Set(input.kind.clone()),
+            status: Set(input.status.clone()),
+            applied_on: Set(input.applied_on),
+            issued_on: Set(input.issued_on),
+            expires_on: Set(input.expires_on),
+            ..Default::default()
+        },
+        input.office.trim(),
+    )
+    .await?;
+    store::touch(txn, case_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.permit", "case")
+            .record(case_id)
+            .subject(&p.code),
+    )
+    .await?;
+    Ok(permit)
 }
 
 /// A case to open for a person met, as typed on the page or sent to the API.
@@ -484,4 +707,76 @@ pub async fn add_event<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_consent_names_its_purpose_organisation_and_days() {
+        let today = day("2026-03-01");
+        let k = NewConsent {
+            purpose: "sharing".into(),
+            organisation_id: Some(4),
+            given_on: day("2026-02-01"),
+            expires_on: Some(day("2027-02-01")),
+        };
+        assert_eq!(check_consent(&k, today), Ok(()));
+        let field = |k: &NewConsent| check_consent(k, today).map_err(|e| e.1);
+        let no_org = NewConsent {
+            organisation_id: None,
+            ..k.clone()
+        };
+        assert_eq!(field(&no_org), Err("organisation_id"));
+        let tomorrow = NewConsent {
+            given_on: day("2026-03-02"),
+            ..k.clone()
+        };
+        assert_eq!(field(&tomorrow), Err("given_on"));
+        let lapsed_before = NewConsent {
+            expires_on: Some(day("2026-01-01")),
+            ..k.clone()
+        };
+        assert_eq!(field(&lapsed_before), Err("expires_on"));
+        let unknown = NewConsent {
+            purpose: "marketing".into(),
+            ..k
+        };
+        assert_eq!(field(&unknown), Err("purpose"));
+    }
+
+    #[test]
+    fn a_permit_has_known_codes_and_days_in_order() {
+        let today = day("2026-03-01");
+        let k = NewPermit {
+            kind: "art18_social".into(),
+            status: "issued".into(),
+            applied_on: Some(day("2026-01-10")),
+            issued_on: Some(day("2026-02-10")),
+            expires_on: Some(day("2026-08-10")),
+            office: "Questura".into(),
+        };
+        assert_eq!(check_permit(&k, today), Ok(()));
+        let field = |k: &NewPermit| check_permit(k, today).map_err(|e| e.1);
+        let backwards = NewPermit {
+            expires_on: Some(day("2026-02-01")),
+            ..k.clone()
+        };
+        assert_eq!(field(&backwards), Err("expires_on"));
+        let future = NewPermit {
+            issued_on: Some(day("2026-03-02")),
+            ..k.clone()
+        };
+        assert_eq!(field(&future), Err("issued_on"));
+        let unknown = NewPermit {
+            status: "maybe".into(),
+            ..k
+        };
+        assert_eq!(field(&unknown), Err("status"));
+    }
 }

@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
 
 use super::entities;
@@ -675,75 +674,32 @@ pub async fn add_consent(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
-    let purpose = f.get("purpose");
-    let org = f.get("organisation_id").parse::<i32>().ok();
     // Dates are entered, never defaulted: the form offers today, the worker confirms it.
-    let dates = f
+    let input = f
         .required_past_date("given_on")
-        .and_then(|g| Ok((g, f.date("expires_on")?)));
-    let (given, expires) = match dates {
-        Ok(d) => d,
+        .and_then(|g| Ok((g, f.date("expires_on")?)))
+        .map(|(given_on, expires_on)| super::ops::NewConsent {
+            purpose: f.get("purpose"),
+            organisation_id: f.get("organisation_id").parse::<i32>().ok(),
+            given_on,
+            expires_on,
+        });
+    let input = match input {
+        Ok(v) => v,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
-    if rules::consent_discloses(&purpose) && !me.actor.can(policy::Permission::Disclose) {
-        audit::append(
-            &state.db,
-            &state.keys,
-            Entry::new(Some(&me.actor), "case.consent", "case")
-                .record(id)
-                .subject(&p.code)
-                .reason(&purpose)
-                .denied(),
-        )
-        .await?;
-        return Err(AppError::Forbidden);
-    }
-    if !rules::CONSENT_PURPOSES.contains(&purpose.as_str()) {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "error-400",
-        )
-        .await;
-    }
-    if purpose == "sharing" && org.is_none() {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "case-error-consent-org",
-        )
-        .await;
-    }
-    if expires.is_some_and(|e| e < given) {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "case-error-consent-dates",
-        )
-        .await;
-    }
     let txn = state.db.begin().await?;
-    store::add_consent(&txn, id, &purpose, org, given, expires).await?;
-    store::touch(&txn, id).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.consent", "case")
-            .record(id)
-            .subject(&p.code)
-            .reason(&purpose),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(back(id))
+    match super::ops::add_consent(&state, &txn, &me.actor, id, &input).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(back(id))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            op_refused(&state, shell, id, e).await
+        }
+    }
 }
 
 pub async fn withdraw_consent(
@@ -771,7 +727,7 @@ pub async fn withdraw_consent(
         }
     };
     match super::ops::withdraw_consent(&state, &me.actor, consent_id, on).await {
-        Ok(case_id) => Ok(back(case_id)),
+        Ok(k) => Ok(back(k.case_id)),
         Err(e) => op_refused(&state, shell, k.case_id, e).await,
     }
 }
@@ -784,10 +740,6 @@ pub async fn share(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (c, p, basis) = super::guard(&state, &me.actor, id, Action::Write).await?;
-    if basis != Basis::Owner {
-        return Err(AppError::Forbidden);
-    }
     let f = Fields::parse(&body);
     let Ok(org) = f.get("organisation_id").parse::<i32>() else {
         return refuse(
@@ -799,45 +751,17 @@ pub async fn share(
         )
         .await;
     };
-    if crate::network::store::organisation(&state.db, org)
-        .await?
-        .is_none()
-        || org == c.owner_org
-    {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "admin-error-org",
-        )
-        .await;
-    }
-    let consents = store::consents(&state.db, id).await?;
-    if !store::consent_in_force(&consents, "sharing", Some(org), today()) {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "case-error-no-consent",
-        )
-        .await;
-    }
     let txn = state.db.begin().await?;
-    store::share(&txn, id, org).await?;
-    store::touch(&txn, id).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.share", "case")
-            .record(id)
-            .subject(&p.code)
-            .reason(format!("organisation {org}")),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(back(id))
+    match super::ops::share(&state, &txn, &me.actor, id, org).await {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(back(id))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            op_refused(&state, shell, id, e).await
+        }
+    }
 }
 
 pub async fn add_permit(
@@ -847,48 +771,31 @@ pub async fn add_permit(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
-    let checked: Result<permit::ActiveModel, &'static str> = (|| {
-        let kind = f.get("kind");
-        let status = f.get("status");
-        if !rules::PERMIT_KINDS.contains(&kind.as_str())
-            || !rules::PERMIT_STATUSES.contains(&status.as_str())
-        {
-            return Err("error-400");
-        }
-        let issued = f.past_date("issued_on")?;
-        let expires = f.date("expires_on")?;
-        rules::permit_dates(issued, expires)?;
-        Ok(permit::ActiveModel {
-            case_id: Set(id),
-            kind: Set(kind),
-            status: Set(status),
-            applied_on: Set(f.past_date("applied_on")?),
-            issued_on: Set(issued),
-            expires_on: Set(expires),
-            ..Default::default()
+    let input = (|| {
+        Ok(super::ops::NewPermit {
+            kind: f.get("kind"),
+            status: f.get("status"),
+            applied_on: f.past_date("applied_on")?,
+            issued_on: f.past_date("issued_on")?,
+            expires_on: f.date("expires_on")?,
+            office: f.text("office", 200),
         })
     })();
-    match checked {
-        Ok(model) => {
-            let txn = state.db.begin().await?;
-            store::add_permit(&txn, &state.keys, model, &f.text("office", 200))
-                .await
-                .map_err(|_| AppError::Internal("saving a permit"))?;
-            store::touch(&txn, id).await?;
-            audit::append(
-                &txn,
-                &state.keys,
-                Entry::new(Some(&me.actor), "case.permit", "case")
-                    .record(id)
-                    .subject(&p.code),
-            )
-            .await?;
+    let input = match input {
+        Ok(v) => v,
+        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+    };
+    let txn = state.db.begin().await?;
+    match super::ops::add_permit(&state, &txn, &me.actor, id, &input).await {
+        Ok(_) => {
             txn.commit().await?;
             Ok(back(id))
         }
-        Err(key) => refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+        Err(e) => {
+            txn.rollback().await?;
+            op_refused(&state, shell, id, e).await
+        }
     }
 }
 

@@ -507,18 +507,19 @@ pub async fn add_consent(
     .await
 }
 
+/// Withdraws a consent still in force; `false` when it had already been withdrawn.
 pub async fn withdraw_consent(
     db: &impl ConnectionTrait,
     id: i32,
     on: NaiveDate,
-) -> Result<(), DbErr> {
-    consent::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let done = consent::Entity::update_many()
         .col_expr(consent::Column::WithdrawnOn, Expr::value(on))
         .filter(consent::Column::Id.eq(id))
         .filter(consent::Column::WithdrawnOn.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
 }
 
 /// Whether a consent for `purpose` (naming `organisation` when given) is in force on `day`.

@@ -24,6 +24,7 @@ crate::tests![
     a_transfer_is_proposed_and_accepted_through_the_api,
     accompaniments_are_recorded_once_from_the_unit_and_from_a_call,
     mediators_and_emergencies_are_requested_from_a_call_through_the_api,
+    consents_shares_and_permits_follow_the_case_pages_rules,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -1717,4 +1718,131 @@ async fn mediators_and_emergencies_are_requested_from_a_call_through_the_api(db:
         .await,
         2
     );
+}
+
+/// A case's consents, its sharing and its permits through the API: sharing needs a consent in
+/// force naming the organisation, a consent to share needs a role that may disclose (refusal
+/// audited), a withdrawal is dated and is history, a permit's dates are checked.
+async fn consents_shares_and_permits_follow_the_case_pages_rules(db: TestDb) {
+    let app = db.app().await;
+    let owner = app.organisation("Casa Rifugio Owner").await;
+    let partner = app.organisation("Progetto Partner").await;
+    let worker = app.user("cw-owner", Role::CaseWorker, owner).await;
+    let token = app
+        .token(&worker, owner, &["cases:read", "cases:write"])
+        .await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/cases",
+            &token,
+            Some(&json!({"gender": "female", "names": "Persona Consenso", "opened_on": "2026-01-10"})),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let id = json_of(&r)["id"].as_i64().unwrap();
+    let shares = format!("/api/v1/cases/{id}/shares");
+    let to_partner = json!({"organisation_id": partner});
+    // No consent yet: refused, nothing shared.
+    assert_error(
+        &app.api("POST", &shares, &token, Some(&to_partner), &[])
+            .await,
+        409,
+        "conflict",
+    );
+    let consents = format!("/api/v1/cases/{id}/consents");
+    let consent =
+        json!({"purpose": "sharing", "organisation_id": partner, "given_on": "2026-01-12"});
+    // A mediator of the same organisation works on the case but may not take a consent that
+    // discloses the person: refused and audited as denied.
+    let mediator = app.user("med-owner", Role::Mediator, owner).await;
+    let med_token = app.token(&mediator, owner, &["cases:write"]).await;
+    assert_error(
+        &app.api("POST", &consents, &med_token, Some(&consent), &[])
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'case.consent' AND outcome = 'denied'"
+        )
+        .await,
+        1
+    );
+    let mut no_org = consent.clone();
+    no_org["organisation_id"] = Value::Null;
+    let r = app.api("POST", &consents, &token, Some(&no_org), &[]).await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "organisation_id");
+    let r = app
+        .api("POST", &consents, &token, Some(&consent), &[])
+        .await;
+    r.assert_status(201);
+    let consent_id = json_of(&r)["id"].as_i64().unwrap();
+    assert_eq!(count_rows(&app, "consent").await, 1);
+    app.api("POST", &shares, &token, Some(&to_partner), &[])
+        .await
+        .assert_status(201);
+    // The partner's worker now reads the case.
+    let theirs = app.user("cw-partner", Role::CaseWorker, partner).await;
+    let their_token = app.token(&theirs, partner, &["cases:read"]).await;
+    app.api(
+        "GET",
+        &format!("/api/v1/cases/{id}"),
+        &their_token,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(200);
+    // Withdrawn on a day: again with that day, the same; another day, refused.
+    let withdraw = format!("/api/v1/cases/consents/{consent_id}");
+    for _ in 0..2 {
+        let r = app
+            .api(
+                "PATCH",
+                &withdraw,
+                &token,
+                Some(&json!({"withdrawn_on": "2026-02-01"})),
+                &[],
+            )
+            .await;
+        r.assert_status(200);
+        assert_eq!(json_of(&r)["withdrawn_on"], "2026-02-01");
+    }
+    assert_error(
+        &app.api(
+            "PATCH",
+            &withdraw,
+            &token,
+            Some(&json!({"withdrawn_on": "2026-02-02"})),
+            &[],
+        )
+        .await,
+        409,
+        "conflict",
+    );
+    // Permits: dates checked, the office sealed and never given back.
+    let permits = format!("/api/v1/cases/{id}/permits");
+    let permit = json!({"kind": "art18_social", "status": "issued", "applied_on": "2026-01-20",
+                        "issued_on": "2026-02-20", "expires_on": "2026-08-20", "office": CANARY});
+    let r = app.api("POST", &permits, &token, Some(&permit), &[]).await;
+    r.assert_status(201);
+    assert!(!r.body.contains(CANARY));
+    assert_eq!(json_of(&r)["expires_on"], "2026-08-20");
+    let mut backwards = permit.clone();
+    backwards["expires_on"] = json!("2026-01-01");
+    let r = app
+        .api("POST", &permits, &token, Some(&backwards), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "expires_on");
+    let mut unknown = permit.clone();
+    unknown["kind"] = json!("golden_visa");
+    let r = app.api("POST", &permits, &token, Some(&unknown), &[]).await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(count_rows(&app, "permit").await, 1);
 }
