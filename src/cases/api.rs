@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::entities::{case, person};
@@ -79,6 +80,17 @@ pub fn routes() -> ApiRoutes {
                 .body::<PlacementEnd>()
                 .returns::<PlacementOut>(),
             end_placement,
+        )
+        .op(
+            ApiSpec::update("/cases/{id}/assessment", "assessCase")
+                .summary(
+                    "cases",
+                    "Record the assessment of the person's situation (replaces the previous one)",
+                )
+                .scope("cases:write", p)
+                .body::<AssessmentIn>()
+                .returns::<CaseOut>(),
+            assess,
         )
         .op(
             ApiSpec::create("/cases/{id}/consents", "recordConsent")
@@ -709,4 +721,68 @@ async fn share(
         },
     )?;
     creation.commit(&state.db, answer).await
+}
+
+/// The assessment of a person's situation; it replaces the previous one. Route and places are
+/// sealed at rest and not given back.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentIn {
+    #[schemars(extend("enum" = rules::TRAFFICKING_STATUSES))]
+    pub trafficking_status: Option<String>,
+    #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": rules::EXPLOITATION_FORMS}))]
+    pub exploitation_forms: Vec<String>,
+    /// Kept only with labour exploitation.
+    #[schemars(extend("enum" = rules::LABOUR_SECTORS))]
+    pub labour_sector: Option<String>,
+    #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": rules::MEANS_OF_CONTROL}))]
+    pub means_of_control: Vec<String>,
+    #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": rules::RECRUITMENT}))]
+    pub recruitment: Vec<String>,
+    /// Up to 1,000 characters.
+    pub route: Option<String>,
+    /// ISO 3166 alpha-2 codes.
+    #[serde(default)]
+    pub transit_countries: Vec<String>,
+    /// Up to 1,000 characters.
+    pub places: Option<String>,
+    /// The legal path foreseen.
+    #[schemars(extend("enum" = rules::PERMIT_KINDS))]
+    pub legal_path: Option<String>,
+}
+
+async fn assess(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(a): ApiJson<AssessmentIn>,
+) -> Result<Response, ApiError> {
+    let version = api::if_match(&headers)?;
+    let input = super::ops::AssessmentInput {
+        trafficking_status: a.trafficking_status,
+        exploitation_forms: a.exploitation_forms,
+        labour_sector: a.labour_sector,
+        means_of_control: a.means_of_control,
+        recruitment: a.recruitment,
+        route: a.route.unwrap_or_default(),
+        transit_countries: a.transit_countries,
+        places: a.places.unwrap_or_default(),
+        legal_path: a.legal_path,
+    };
+    let txn = state.db.begin().await?;
+    super::ops::assess(&state, &txn, &caller.actor, id, &input, version)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    let c = store::case(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let p = store::person(&state.db, c.person_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(api::ok_tagged(&out(&c, &p), c.version))
 }

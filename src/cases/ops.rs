@@ -370,6 +370,102 @@ pub async fn share<C: ConnectionTrait + TransactionTrait>(
     Ok(())
 }
 
+/// What the worker assessed of a person's situation, as typed on the page or sent to the API.
+#[derive(Clone, Debug, Default)]
+pub struct AssessmentInput {
+    /// One of [`rules::TRAFFICKING_STATUSES`], when assessed.
+    pub trafficking_status: Option<String>,
+    pub exploitation_forms: Vec<String>,
+    /// Kept only for labour exploitation.
+    pub labour_sector: Option<String>,
+    pub means_of_control: Vec<String>,
+    pub recruitment: Vec<String>,
+    /// Sealed at rest (up to 1,000 characters).
+    pub route: String,
+    /// ISO 3166 alpha-2 codes.
+    pub transit_countries: Vec<String>,
+    /// Sealed at rest (up to 1,000 characters).
+    pub places: String,
+    /// One of [`rules::PERMIT_KINDS`]: the legal path foreseen.
+    pub legal_path: Option<String>,
+}
+
+/// Checks an assessment through the rules into what the case keeps, or the first wrong field
+/// with its message key.
+pub fn check_assessment(
+    a: &AssessmentInput,
+) -> Result<store::Assessment, (&'static str, &'static str)> {
+    let one_of = |v: &Option<String>, allowed: &[&str], field: &'static str| match v
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) if !allowed.contains(&s) => Err(("error-400", field)),
+        other => Ok(other.map(str::to_owned)),
+    };
+    let status = one_of(
+        &a.trafficking_status,
+        rules::TRAFFICKING_STATUSES,
+        "trafficking_status",
+    )?;
+    let sector = one_of(&a.labour_sector, rules::LABOUR_SECTORS, "labour_sector")?;
+    let legal = one_of(&a.legal_path, rules::PERMIT_KINDS, "legal_path")?;
+    let forms = rules::codes(&a.exploitation_forms, rules::EXPLOITATION_FORMS)
+        .map_err(|k| (k, "exploitation_forms"))?;
+    let text = |v: &str, field: &'static str| {
+        if v.chars().count() > 1000 {
+            Err(("error-400", field))
+        } else {
+            Ok(v.trim().to_owned())
+        }
+    };
+    Ok(store::Assessment {
+        trafficking_status: status,
+        labour_sector: if forms.iter().any(|x| x == "labour") {
+            sector
+        } else {
+            None
+        },
+        exploitation_forms: forms,
+        means_of_control: rules::codes(&a.means_of_control, rules::MEANS_OF_CONTROL)
+            .map_err(|k| (k, "means_of_control"))?
+            .join(","),
+        recruitment: rules::codes(&a.recruitment, rules::RECRUITMENT)
+            .map_err(|k| (k, "recruitment"))?
+            .join(","),
+        route: text(&a.route, "route")?,
+        transit_countries: rules::iso_codes(&a.transit_countries.join(","))
+            .map_err(|k| (k, "transit_countries"))?,
+        places: text(&a.places, "places")?,
+        legal_path: legal,
+    })
+}
+
+/// Records the assessment of a case read at `version` (someone else's change since then is a
+/// conflict); who assessed the trafficking status is kept with it.
+pub async fn assess<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    case_id: i32,
+    input: &AssessmentInput,
+    version: i32,
+) -> Result<(), CaseOpError> {
+    let (_, p, _) = super::guard(state, actor, case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    let a = check_assessment(input).map_err(|(key, field)| CaseOpError::Invalid { key, field })?;
+    store::update_assessment(txn, &state.keys, case_id, &a, actor.user_id, version).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.assessment", "case")
+            .record(case_id)
+            .subject(&p.code),
+    )
+    .await?;
+    Ok(())
+}
+
 /// A residence permit (applied for, issued, refused…), as typed on the page or sent to the API.
 #[derive(Clone, Debug)]
 pub struct NewPermit {
@@ -778,5 +874,34 @@ mod tests {
             ..k
         };
         assert_eq!(field(&unknown), Err("status"));
+    }
+
+    #[test]
+    fn an_assessment_keeps_the_sector_only_with_labour_and_names_a_wrong_field() {
+        let a = AssessmentInput {
+            exploitation_forms: vec!["sexual".into()],
+            labour_sector: Some("agriculture".into()),
+            transit_countries: vec!["ly".into()],
+            ..Default::default()
+        };
+        let kept = check_assessment(&a).unwrap();
+        assert_eq!(kept.labour_sector, None);
+        assert_eq!(kept.transit_countries, vec!["LY".to_owned()]);
+        let labour = AssessmentInput {
+            exploitation_forms: vec!["labour".into()],
+            ..a.clone()
+        };
+        assert_eq!(
+            check_assessment(&labour).unwrap().labour_sector.as_deref(),
+            Some("agriculture")
+        );
+        let bad = AssessmentInput {
+            trafficking_status: Some("certain".into()),
+            ..a
+        };
+        assert_eq!(
+            check_assessment(&bad).map(|_| ()).map_err(|e| e.1),
+            Err("trafficking_status")
+        );
     }
 }

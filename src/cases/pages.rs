@@ -13,10 +13,9 @@ use sea_orm::TransactionTrait;
 use super::entities;
 use super::entities::{consent, permit, placement};
 use super::rules::{self, Phase};
-use super::store::{self, CaseError};
+use super::store;
 use crate::identity::session::StaffView;
 use crate::platform::access::{Target, authorize};
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{self, Action, Basis, Resource};
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -527,28 +526,6 @@ fn back(id: i32) -> Response {
     Redirect::to(&format!("/cases/{id}")).into_response()
 }
 
-async fn outcome(
-    state: &SharedState,
-    shell: Shell,
-    id: i32,
-    r: Result<(), CaseError>,
-) -> Result<Response, AppError> {
-    match r {
-        Ok(()) => Ok(back(id)),
-        Err(CaseError::Conflict) => {
-            refuse(
-                state,
-                shell,
-                id,
-                StatusCode::CONFLICT,
-                "case-error-conflict",
-            )
-            .await
-        }
-        Err(_) => Err(AppError::Internal("saving a case")),
-    }
-}
-
 pub async fn change_phase(
     State(state): State<SharedState>,
     shell: Shell,
@@ -601,70 +578,30 @@ pub async fn assessment(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (_, p, _) = super::guard(&state, &me.actor, id, Action::Write).await?;
     let f = Fields::parse(&body);
-    let checked: Result<store::Assessment, &'static str> = (|| {
-        let status = Some(f.get("trafficking_status")).filter(|s| !s.is_empty());
-        if status
-            .as_deref()
-            .is_some_and(|s| !rules::TRAFFICKING_STATUSES.contains(&s))
-        {
-            return Err("error-400");
-        }
-        let forms = rules::codes(&f.all("exploitation_forms"), rules::EXPLOITATION_FORMS)?;
-        let sector = Some(f.get("labour_sector")).filter(|s| !s.is_empty());
-        if sector
-            .as_deref()
-            .is_some_and(|s| !rules::LABOUR_SECTORS.contains(&s))
-        {
-            return Err("error-400");
-        }
-        let legal = Some(f.get("legal_path")).filter(|s| !s.is_empty());
-        if legal
-            .as_deref()
-            .is_some_and(|s| !rules::PERMIT_KINDS.contains(&s))
-        {
-            return Err("error-400");
-        }
-        Ok(store::Assessment {
-            trafficking_status: status,
-            labour_sector: if forms.iter().any(|x| x == "labour") {
-                sector
-            } else {
-                None
-            },
-            exploitation_forms: forms,
-            means_of_control: rules::codes(&f.all("means_of_control"), rules::MEANS_OF_CONTROL)?
-                .join(","),
-            recruitment: rules::codes(&f.all("recruitment"), rules::RECRUITMENT)?.join(","),
-            route: f.text("route", 1000),
-            transit_countries: rules::iso_codes(&f.get("transit_countries"))?,
-            places: f.text("places", 1000),
-            legal_path: legal,
-        })
-    })();
-    let a = match checked {
-        Ok(a) => a,
-        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+    let input = super::ops::AssessmentInput {
+        trafficking_status: f.opt("trafficking_status"),
+        exploitation_forms: f.all("exploitation_forms"),
+        labour_sector: f.opt("labour_sector"),
+        means_of_control: f.all("means_of_control"),
+        recruitment: f.all("recruitment"),
+        route: f.text("route", 1000),
+        transit_countries: vec![f.get("transit_countries")],
+        places: f.text("places", 1000),
+        legal_path: f.opt("legal_path"),
     };
     let txn = state.db.begin().await?;
-    let r =
-        store::update_assessment(&txn, &state.keys, id, &a, me.actor.user_id, f.version()).await;
-    if r.is_ok() {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "case.assessment", "case")
-                .record(id)
-                .subject(&p.code),
-        )
-        .await?;
-        txn.commit().await?;
-    } else {
-        // Undone before the page is drawn again (drawing it audits the reading).
-        txn.rollback().await?;
+    match super::ops::assess(&state, &txn, &me.actor, id, &input, f.version()).await {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(back(id))
+        }
+        Err(e) => {
+            // Undone before the page is drawn again (drawing it audits the reading).
+            txn.rollback().await?;
+            op_refused(&state, shell, id, e).await
+        }
     }
-    outcome(&state, shell, id, r).await
 }
 
 pub async fn add_consent(

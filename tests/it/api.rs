@@ -1845,4 +1845,65 @@ async fn consents_shares_and_permits_follow_the_case_pages_rules(db: TestDb) {
     let r = app.api("POST", &permits, &token, Some(&unknown), &[]).await;
     assert_error(&r, 422, "invalid");
     assert_eq!(count_rows(&app, "permit").await, 1);
+    // The assessment, with the version last read: the route is sealed, the sector kept only
+    // with labour exploitation, an old version refused.
+    let case_path = format!("/api/v1/cases/{id}");
+    let etag = app
+        .api("GET", &case_path, &token, None, &[])
+        .await
+        .header("etag")
+        .to_owned();
+    let assessment = format!("{case_path}/assessment");
+    let body = json!({"trafficking_status": "presumed", "exploitation_forms": ["sexual"],
+                      "labour_sector": "agriculture", "route": CANARY,
+                      "transit_countries": ["LY", "NE"]});
+    assert_error(
+        &app.api("PATCH", &assessment, &token, Some(&body), &[])
+            .await,
+        428,
+        "if_match_required",
+    );
+    let r = app
+        .api(
+            "PATCH",
+            &assessment,
+            &token,
+            Some(&body),
+            &[("if-match", etag.as_str())],
+        )
+        .await;
+    r.assert_status(200);
+    let v = json_of(&r);
+    assert_eq!(v["exploitation_forms"], json!(["sexual"]));
+    assert_eq!(v["labour_sector"], Value::Null);
+    assert_eq!(v["trafficking_status"], "presumed");
+    assert!(!r.body.contains(CANARY));
+    let r = app
+        .api(
+            "PATCH",
+            &assessment,
+            &token,
+            Some(&body),
+            &[("if-match", etag.as_str())],
+        )
+        .await;
+    r.assert_status(412);
+    let mut bad = body.clone();
+    bad["means_of_control"] = json!(["telepathy"]);
+    let fresh = app
+        .api("GET", &case_path, &token, None, &[])
+        .await
+        .header("etag")
+        .to_owned();
+    let r = app
+        .api(
+            "PATCH",
+            &assessment,
+            &token,
+            Some(&bad),
+            &[("if-match", fresh.as_str())],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "means_of_control");
 }
