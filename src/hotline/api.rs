@@ -16,7 +16,6 @@ use crate::platform::api::{
     self, Answer, ApiError, ApiId, ApiJson, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery,
     idempotency,
 };
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Action, Permission};
 use crate::platform::web::SharedState;
 use crate::platform::web::form::Fields;
@@ -100,6 +99,7 @@ pub fn routes() -> ApiRoutes {
 /// How a refused hotline operation answers in the API.
 fn refused(e: super::ops::HotlineOpError) -> ApiError {
     match e {
+        super::ops::HotlineOpError::Stale => ApiError::stale(),
         super::ops::HotlineOpError::Invalid { key, field } => ApiError::invalid(key, Some(field)),
         super::ops::HotlineOpError::Failed(e) => e.into(),
     }
@@ -494,23 +494,16 @@ async fn create(
         Ok(c) => c,
         Err(replayed) => return Ok(replayed),
     };
-    let c = match store::add_contact(&creation.txn, model, situation).await {
-        Ok(c) => c,
-        Err(store::AddContactError::Db(e)) => return Err(e.into()),
-        Err(e) => return Err(ApiError::invalid(e.message_key(), Some("situation"))),
-    };
-    audit::append(
+    let c = super::ops::record_contact(
+        &state,
         &creation.txn,
-        &state.keys,
-        Entry::new(
-            Some(&caller.actor),
-            "hotline.contact.create",
-            "hotline_contact",
-        )
-        .record(c.id)
-        .reason("api"),
+        &caller.actor,
+        model,
+        situation,
+        Some("api"),
     )
-    .await?;
+    .await
+    .map_err(refused)?;
     let answer = Answer::created(format!("/hotline/contacts/{}", c.id), &out(&c, None))?;
     creation.commit(&state.db, answer).await
 }
@@ -557,36 +550,15 @@ async fn update(
     api::all_of(&patch.outcomes, rules::OUTCOMES, "outcomes")?;
     let version = api::if_match(&headers)?;
     guarded(&state, &caller, id, Action::Write).await?;
-    let outcomes = crate::cases::rules::codes(&patch.outcomes, rules::OUTCOMES)
-        .map_err(|k| ApiError::invalid(k, Some("outcomes")))?
-        .join(",");
-    let notes = patch.notes.unwrap_or_default();
-    let notes_enc = if notes.trim().is_empty() {
-        None
-    } else {
-        Some(
-            state
-                .keys
-                .encrypt_str(store::NOTES, notes.trim())
-                .map_err(|_| ApiError::internal("sealing notes"))?,
-        )
+    let change = super::ops::ContactChange {
+        outcomes: patch.outcomes,
+        notes: patch.notes.unwrap_or_default(),
+        version,
     };
     let txn = state.db.begin().await?;
-    if !store::update_contact(&txn, id, version, outcomes, notes_enc).await? {
-        return Err(ApiError::stale());
-    }
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(
-            Some(&caller.actor),
-            "hotline.contact.update",
-            "hotline_contact",
-        )
-        .record(id)
-        .reason("api"),
-    )
-    .await?;
+    super::ops::update_contact(&state, &txn, &caller.actor, id, &change, Some("api"))
+        .await
+        .map_err(refused)?;
     txn.commit().await?;
     let c = store::contact(&state.db, id)
         .await?

@@ -138,6 +138,81 @@ pub async fn read_contact(
     Ok((c, situation))
 }
 
+/// Records a contact read by [`read_contact`] (or a quick one from [`new_contact`]) in its
+/// situation, with its audit entry, in the caller's transaction. `via` says where it came
+/// from when not the desk (e.g. `api`).
+pub async fn record_contact<C: sea_orm::ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    model: contact::ActiveModel,
+    situation: rules::Situation,
+    via: Option<&str>,
+) -> Result<contact::Model, HotlineOpError> {
+    let c = match store::add_contact(txn, model, situation).await {
+        Ok(c) => c,
+        Err(store::AddContactError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            return Err(HotlineOpError::Invalid {
+                key: e.message_key(),
+                field: "situation",
+            });
+        }
+    };
+    let mut entry =
+        Entry::new(Some(actor), "hotline.contact.create", "hotline_contact").record(c.id);
+    if let Some(v) = via {
+        entry = entry.reason(v);
+    }
+    audit::append(txn, &state.keys, entry).await?;
+    Ok(c)
+}
+
+/// A change of a contact's outcomes and notes (both replaced), as read at `version`.
+#[derive(Clone, Debug)]
+pub struct ContactChange {
+    pub outcomes: Vec<String>,
+    pub notes: String,
+    pub version: i32,
+}
+
+/// Changes a contact's outcomes and notes (the notes sealed), refusing a stale version, with
+/// its audit entry, in the caller's transaction. The caller has decided the access.
+pub async fn update_contact<C: sea_orm::ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    id: i32,
+    change: &ContactChange,
+    via: Option<&str>,
+) -> Result<(), HotlineOpError> {
+    let outcomes =
+        codes(change.outcomes.clone(), rules::OUTCOMES).map_err(|key| HotlineOpError::Invalid {
+            key,
+            field: "outcomes",
+        })?;
+    let notes = change.notes.trim();
+    let notes_enc = if notes.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .keys
+                .encrypt_str(store::NOTES, notes)
+                .map_err(|_| AppError::Internal("sealing notes"))?,
+        )
+    };
+    if !store::update_contact(txn, id, change.version, outcomes, notes_enc).await? {
+        return Err(HotlineOpError::Stale);
+    }
+    let mut entry = Entry::new(Some(actor), "hotline.contact.update", "hotline_contact").record(id);
+    if let Some(v) = via {
+        entry = entry.reason(v);
+    }
+    audit::append(txn, &state.keys, entry).await?;
+    Ok(())
+}
+
 /// Checked codes as the comma-separated list a row keeps.
 pub fn codes(values: Vec<String>, allowed: &[&str]) -> Result<String, &'static str> {
     crate::cases::rules::codes(&values, allowed).map(|v| v.join(","))
@@ -276,6 +351,8 @@ pub async fn start_emergency<C: sea_orm::ConnectionTrait + TransactionTrait>(
 /// Why a hotline operation did not happen.
 #[derive(Debug)]
 pub enum HotlineOpError {
+    /// Someone else changed the record since it was read.
+    Stale,
     /// A field is wrong: its message key and the field.
     Invalid {
         key: &'static str,
@@ -288,6 +365,7 @@ impl HotlineOpError {
     /// The message key a person reads.
     pub fn message_key(&self) -> &'static str {
         match self {
+            HotlineOpError::Stale => "case-error-conflict",
             HotlineOpError::Invalid { key, .. } => key,
             HotlineOpError::Failed(_) => "error-title-server",
         }

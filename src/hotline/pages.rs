@@ -340,19 +340,16 @@ pub async fn quick(
         return invalid(&state, shell, "error-400").await;
     }
     let txn = state.db.begin().await?;
-    let c = store::add_contact(
+    let c = super::ops::record_contact(
+        &state,
         &txn,
+        &me.actor,
         super::ops::new_contact(org, me.actor.user_id, &relevance),
         rules::Situation::Unsaid,
+        None,
     )
     .await
     .map_err(|_| AppError::Internal("saving a contact"))?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
-    )
-    .await?;
     txn.commit().await?;
     Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
 }
@@ -372,21 +369,16 @@ pub async fn create(
         Err(key) => return invalid(&state, shell, key).await,
     };
     let txn = state.db.begin().await?;
-    let c = match store::add_contact(&txn, model, situation).await {
+    let c = match super::ops::record_contact(&state, &txn, &me.actor, model, situation, None).await
+    {
         Ok(c) => c,
-        Err(store::AddContactError::Db(e)) => return Err(e.into()),
+        Err(super::ops::HotlineOpError::Failed(e)) => return Err(e),
         Err(e) => {
             // Undone before the desk is drawn again.
             txn.rollback().await?;
             return invalid(&state, shell, e.message_key()).await;
         }
     };
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.contact.create", "hotline_contact").record(c.id),
-    )
-    .await?;
     txn.commit().await?;
     // A call whose outcomes start work opens that work, filled in from the call.
     let next = if FollowUp::of(&c).is_some() {
@@ -510,45 +502,35 @@ pub async fn update(
     let page = contact_page(&state, shell, id, Action::Write, None).await?;
     let me = page.shell.staff.clone().ok_or(AppError::Unauthorized)?;
     let f = Fields::parse(&body);
-    let outcomes = match codes(f.all("outcomes"), rules::OUTCOMES) {
-        Ok(o) => o,
-        Err(key) => {
-            let error = Some(page.shell.t(key));
-            return Ok((
+    let change = super::ops::ContactChange {
+        outcomes: f.all("outcomes"),
+        notes: f.get("notes"),
+        version: f.get("version").parse().unwrap_or(-1),
+    };
+    let txn = state.db.begin().await?;
+    match super::ops::update_contact(&state, &txn, &me.actor, id, &change, None).await {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
+        }
+        Err(super::ops::HotlineOpError::Failed(e)) => Err(e),
+        Err(super::ops::HotlineOpError::Stale) => {
+            txn.rollback().await?;
+            let shell = page.shell;
+            let error = Some(shell.t("case-error-conflict"));
+            let fresh = contact_page(&state, shell, id, Action::Read, error).await?;
+            Ok((StatusCode::CONFLICT, fresh).into_response())
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(page.shell.t(e.message_key()));
+            Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ContactPage { error, ..page },
             )
-                .into_response());
+                .into_response())
         }
-    };
-    let notes = f.get("notes");
-    let notes_enc = if notes.is_empty() {
-        None
-    } else {
-        Some(
-            state
-                .keys
-                .encrypt_str(store::NOTES, &notes)
-                .map_err(|_| AppError::Internal("sealing notes"))?,
-        )
-    };
-    let version: i32 = f.get("version").parse().unwrap_or(-1);
-    let txn = state.db.begin().await?;
-    if !store::update_contact(&txn, id, version, outcomes, notes_enc).await? {
-        txn.rollback().await?;
-        let shell = page.shell;
-        let error = Some(shell.t("case-error-conflict"));
-        let fresh = contact_page(&state, shell, id, Action::Read, error).await?;
-        return Ok((StatusCode::CONFLICT, fresh).into_response());
     }
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.contact.update", "hotline_contact").record(id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
 /// `POST /hotline/contacts/{id}/accompaniments`: the hotline accompanied the caller to a
