@@ -7,6 +7,8 @@ pub mod pages;
 pub mod rules;
 pub mod store;
 
+pub use store::occupied_beds;
+
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};

@@ -94,6 +94,69 @@ pub fn routes() -> ApiRoutes {
                 .returns::<EmergencyOut>(),
             start_emergency,
         )
+        .op(
+            ApiSpec::change("/hotline/mediators/{id}", "changeMediatorRequest")
+                .summary(
+                    "hotline",
+                    "Assign a mediator to a request, mark it done or cancel it",
+                )
+                .scope("hotline:write", p)
+                .body::<MediatorChangeIn>()
+                .returns::<MediatorOut>(),
+            change_mediator,
+        )
+        .op(
+            ApiSpec::change("/hotline/emergencies/{id}", "updateEmergency")
+                .summary(
+                    "hotline",
+                    "Tick a step of an open emergency, or hand it over (which closes it)",
+                )
+                .scope("hotline:write", p)
+                .body::<EmergencyChangeIn>()
+                .returns::<EmergencyOut>(),
+            change_emergency,
+        )
+        .op(
+            ApiSpec::create("/hotline/notes", "leaveShiftNote")
+                .summary("hotline", "Leave a note for the next shift (sealed at rest)")
+                .scope("hotline:write", p)
+                .body::<ShiftNoteIn>()
+                .returns::<ShiftNoteOut>(),
+            add_shift_note,
+        )
+        .op(
+            ApiSpec::create("/hotline/interviews", "requestIdentificationInterview")
+                .summary(
+                    "hotline",
+                    "Record an identification interview asked of the organisation",
+                )
+                .scope("hotline:write", p)
+                .body::<InterviewRequestIn>()
+                .returns::<InterviewOut>(),
+            request_interview,
+        )
+        .op(
+            ApiSpec::change("/hotline/interviews/{id}", "recordIdentificationInterview")
+                .summary(
+                    "hotline",
+                    "Record what an identification interview found (consent needed for an outcome)",
+                )
+                .scope("hotline:write", p)
+                .body::<InterviewRecordIn>()
+                .returns::<InterviewOut>(),
+            record_interview,
+        )
+        .op(
+            ApiSpec::update("/hotline/contacts/{id}/case", "linkContactToCase")
+                .summary(
+                    "hotline",
+                    "Link a contact to the case of the person (the case's access rule decides)",
+                )
+                .scope("hotline:write", p)
+                .body::<CaseLinkIn>()
+                .returns::<ContactOut>(),
+            link_case,
+        )
 }
 
 /// How a refused hotline operation answers in the API.
@@ -557,6 +620,266 @@ async fn update(
     };
     let txn = state.db.begin().await?;
     super::ops::update_contact(&state, &txn, &caller.actor, id, &change, Some("api"))
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    let c = store::contact(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let notes = notes_of(&state, &c)?;
+    Ok(api::ok_tagged(&out(&c, notes), c.version))
+}
+
+fn mediator_out(m: super::entities::mediator_request::Model) -> MediatorOut {
+    MediatorOut {
+        id: m.id,
+        contact_id: m.contact_id,
+        language: m.language,
+        needed_at: m.needed_at,
+        status: m.status,
+    }
+}
+
+/// A mediator request moved on. The outcome is sealed at rest and not given back.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediatorChangeIn {
+    /// `assigned` (naming the mediator), `done` or `cancelled`, as the request's state allows.
+    #[schemars(extend("enum" = ["assigned", "done", "cancelled"]))]
+    pub status: String,
+    /// Who goes (needed to assign), up to 200 characters.
+    pub mediator: Option<String>,
+    pub outcome: Option<String>,
+}
+
+async fn change_mediator(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(c): ApiJson<MediatorChangeIn>,
+) -> Result<Response, ApiError> {
+    let change = super::ops::MediatorChange {
+        status: c.status,
+        mediator: c.mediator,
+        outcome: c.outcome,
+    };
+    let txn = state.db.begin().await?;
+    let m = super::ops::change_mediator(&state, &txn, &caller.actor, caller.org()?, id, &change)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    Ok(api::ok(&mediator_out(m)))
+}
+
+/// A step ticked (`step`), or the hand-over (`handed_over_to`, with `service_id` when the
+/// person goes to a shelter), which closes the emergency.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyChangeIn {
+    /// A step of the procedure as configured (`hotline.emergency_steps`).
+    pub step: Option<String>,
+    /// The organisation that takes over.
+    pub handed_over_to: Option<i32>,
+    /// The shelter (a service with a free bed today).
+    pub service_id: Option<i32>,
+}
+
+async fn change_emergency(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(c): ApiJson<EmergencyChangeIn>,
+) -> Result<Response, ApiError> {
+    let change = match c.step {
+        Some(step) => super::ops::EmergencyChange::Step(step),
+        None => super::ops::EmergencyChange::HandOver {
+            service_id: c.service_id,
+            handed_over_to: c.handed_over_to,
+        },
+    };
+    let txn = state.db.begin().await?;
+    let e = super::ops::change_emergency(&state, &txn, &caller.actor, caller.org()?, id, &change)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    Ok(api::ok(&EmergencyOut {
+        id: e.id,
+        contact_id: e.contact_id,
+        started_at: e.started_at,
+    }))
+}
+
+/// A note for the next shift.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftNoteIn {
+    /// 1–5,000 characters, sealed at rest.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShiftNoteOut {
+    pub saved: bool,
+}
+
+async fn add_shift_note(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<ShiftNoteIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "leaveShiftNote",
+    )
+    .await?
+    {
+        idempotency::Started::New(c, input) => (c, input),
+        idempotency::Started::Replayed(r) => return Ok(r),
+    };
+    super::ops::add_shift_note(
+        &state,
+        &creation.txn,
+        &caller.actor,
+        caller.org()?,
+        &input.text,
+    )
+    .await
+    .map_err(refused)?;
+    let answer = Answer::created("/hotline/notes".to_owned(), &ShiftNoteOut { saved: true })?;
+    creation.commit(&state.db, answer).await
+}
+
+/// An identification interview asked of the organisation.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewRequestIn {
+    #[schemars(extend("enum" = rules::INTERVIEW_REQUESTERS))]
+    pub requester: String,
+    /// The code the requester gives the person (1–40 characters).
+    pub person_code: String,
+    /// The Italian day it is planned for (`YYYY-MM-DD`).
+    pub scheduled_on: chrono::NaiveDate,
+    pub mediator: Option<String>,
+}
+
+/// An identification interview. Its outcome is sealed at rest and not given back.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InterviewOut {
+    pub id: i32,
+    pub requester: String,
+    pub person_code: String,
+    pub scheduled_on: chrono::NaiveDate,
+    pub consent: bool,
+    pub indicators: Vec<String>,
+    pub report_sent_on: Option<chrono::NaiveDate>,
+}
+
+fn interview_out(i: super::entities::interview::Model) -> InterviewOut {
+    InterviewOut {
+        id: i.id,
+        requester: i.requester,
+        person_code: i.person_code,
+        scheduled_on: i.scheduled_on,
+        consent: i.consent,
+        indicators: i
+            .indicators
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        report_sent_on: i.report_sent_on,
+    }
+}
+
+async fn request_interview(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<InterviewRequestIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "requestIdentificationInterview",
+    )
+    .await?
+    {
+        idempotency::Started::New(c, input) => (c, input),
+        idempotency::Started::Replayed(r) => return Ok(r),
+    };
+    let input = super::ops::InterviewRequest {
+        requester: input.requester,
+        person_code: input.person_code,
+        scheduled_on: input.scheduled_on,
+        mediator: input.mediator.unwrap_or_default(),
+    };
+    let i =
+        super::ops::request_interview(&state, &creation.txn, &caller.actor, caller.org()?, &input)
+            .await
+            .map_err(refused)?;
+    let answer = Answer::created("/hotline/interviews".to_owned(), &interview_out(i))?;
+    creation.commit(&state.db, answer).await
+}
+
+/// What an interview found; it replaces what was recorded before.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewRecordIn {
+    /// The person consented to the interview: needed for an outcome or a report.
+    pub consent: bool,
+    #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": rules::INDICATORS}))]
+    pub indicators: Vec<String>,
+    /// Up to 5,000 characters, sealed at rest.
+    pub outcome: Option<String>,
+    /// The Italian day the report was sent: not before the interview, not in the future.
+    pub report_sent_on: Option<chrono::NaiveDate>,
+}
+
+async fn record_interview(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(r): ApiJson<InterviewRecordIn>,
+) -> Result<Response, ApiError> {
+    let input = super::ops::InterviewRecord {
+        consent: r.consent,
+        indicators: r.indicators,
+        outcome: r.outcome.unwrap_or_default(),
+        report_sent_on: r.report_sent_on,
+    };
+    let txn = state.db.begin().await?;
+    let i = super::ops::record_interview(&state, &txn, &caller.actor, caller.org()?, id, &input)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    Ok(api::ok(&interview_out(i)))
+}
+
+/// The case a contact is about.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseLinkIn {
+    pub case_id: i32,
+}
+
+async fn link_case(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(l): ApiJson<CaseLinkIn>,
+) -> Result<Response, ApiError> {
+    let version = api::if_match(&headers)?;
+    guarded(&state, &caller, id, Action::Write).await?;
+    let txn = state.db.begin().await?;
+    super::ops::link_case(&state, &txn, &caller.actor, id, version, l.case_id)
         .await
         .map_err(refused)?;
     txn.commit().await?;

@@ -10,16 +10,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::ActiveValue::Set;
-use sea_orm::IntoActiveModel;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
-use super::entities::{contact, emergency, interview, mediator_request, shift_note};
+use super::entities::{contact, emergency, interview, mediator_request};
 use super::{rules, store};
 use crate::identity::session::StaffView;
 use crate::platform::access::{Target, authorize};
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Action, Resource};
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -196,20 +193,17 @@ async fn desk_with(
         if s.kind != "emergency_shelter" || !s.active {
             continue;
         }
-        let capacity: i32 = crate::network::store::beds_of(&state.db, s.id)
+        let capacity: i32 = crate::network::beds_of(&state.db, s.id)
             .await?
             .iter()
             .map(|b| b.capacity)
             .sum();
-        let taken: i32 = crate::cases::store::occupied_beds(
-            &state.db,
-            s.id,
-            crate::platform::time::rome_today(),
-        )
-        .await?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
+        let taken: i32 =
+            crate::cases::occupied_beds(&state.db, s.id, crate::platform::time::rome_today())
+                .await?
+                .iter()
+                .map(|(_, n)| n)
+                .sum();
         let free = (capacity - taken).max(0);
         shelters.push((
             s.id,
@@ -246,7 +240,7 @@ async fn desk_with(
             .collect::<Result<_, _>>()
             .map_err(|_| AppError::Internal("interview cannot be decrypted"))?,
         today: crate::platform::time::rome_today().to_string(),
-        organisations: crate::network::store::names(&state.db)
+        organisations: crate::network::names(&state.db)
             .await?
             .into_iter()
             .collect(),
@@ -324,8 +318,6 @@ async fn invalid(state: &SharedState, shell: Shell, key: &str) -> Result<Respons
     )
         .into_response())
 }
-
-use super::ops::codes;
 
 /// `POST /hotline/quick`: a nuisance, silent or not pertinent call in one action.
 pub async fn quick(
@@ -589,11 +581,7 @@ pub async fn link_case(
     let page = contact_page(&state, shell, id, Action::Write, None).await?;
     let me = page.shell.staff.clone().ok_or(AppError::Unauthorized)?;
     let f = Fields::parse(&body);
-    let case = match f.get("case_id").parse::<i32>() {
-        Ok(c) => crate::cases::store::case(&state.db, c).await?,
-        Err(_) => None,
-    };
-    let Some(case) = case else {
+    let Ok(case_id) = f.get("case_id").parse::<i32>() else {
         let error = Some(page.shell.t("hotline-error-case"));
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -601,51 +589,34 @@ pub async fn link_case(
         )
             .into_response());
     };
-    let resource = Resource {
-        owner_organisation_id: case.owner_org,
-        shared_with: crate::cases::store::shared_with(&state.db, case.id).await?,
-    };
-    let cid = case.id.to_string();
-    authorize(
-        &state.db,
-        &state.keys,
-        &me.actor,
-        Action::Read,
-        &resource,
-        None,
-        Target {
-            kind: "case",
-            id: &cid,
-            subject: None,
-        },
-    )
-    .await?;
     let version: i32 = f.get("version").parse().unwrap_or(-1);
     let txn = state.db.begin().await?;
-    if !store::link_case(&txn, id, version, case.id).await? {
-        txn.rollback().await?;
-        let shell = page.shell;
-        let error = Some(shell.t("case-error-conflict"));
-        return Ok((
-            StatusCode::CONFLICT,
-            contact_page(&state, shell, id, Action::Read, error).await?,
-        )
-            .into_response());
+    match super::ops::link_case(&state, &txn, &me.actor, id, version, case_id).await {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
+        }
+        Err(super::ops::HotlineOpError::Failed(e)) => Err(e),
+        Err(super::ops::HotlineOpError::Stale) => {
+            txn.rollback().await?;
+            let shell = page.shell;
+            let error = Some(shell.t("case-error-conflict"));
+            Ok((
+                StatusCode::CONFLICT,
+                contact_page(&state, shell, id, Action::Read, error).await?,
+            )
+                .into_response())
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(page.shell.t(e.message_key()));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ContactPage { error, ..page },
+            )
+                .into_response())
+        }
     }
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(
-            Some(&me.actor),
-            "hotline.contact.link_case",
-            "hotline_contact",
-        )
-        .record(id)
-        .reason(format!("case {}", case.id)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/hotline/contacts/{id}")).into_response())
 }
 
 // ---------- mediators, emergencies, shift notes ----------
@@ -685,44 +656,35 @@ pub async fn update_mediator(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
-    let m = store::mediator_request(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if m.organisation_id != org {
-        return Err(AppError::Forbidden);
-    }
     let f = Fields::parse(&body);
-    let to = f.get("status");
-    if !rules::mediator_transition(&m.status, &to) {
-        return invalid(&state, shell, "hotline-error-mediator-status").await;
-    }
-    if to == "assigned" && f.get("mediator").is_empty() {
-        return invalid(&state, shell, "hotline-error-mediator-name").await;
-    }
+    let change = super::ops::MediatorChange {
+        status: f.get("status"),
+        mediator: f.opt("mediator"),
+        outcome: f.opt("outcome"),
+    };
     let txn = state.db.begin().await?;
-    store::set_mediator_status(
-        &txn,
-        &state.keys,
-        m,
-        &to,
-        f.opt("mediator"),
-        f.opt("outcome"),
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(
-            Some(&me.actor),
-            "hotline.mediator.status",
-            "mediator_request",
-        )
-        .record(id)
-        .reason(&to),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/hotline").into_response())
+    let done = super::ops::change_mediator(&state, &txn, &me.actor, org, id, &change).await;
+    desk_outcome(&state, shell, txn, done.map(|_| ())).await
+}
+
+/// Back to the desk once a desk operation is done, or the desk again with its message.
+async fn desk_outcome(
+    state: &SharedState,
+    shell: Shell,
+    txn: sea_orm::DatabaseTransaction,
+    done: Result<(), super::ops::HotlineOpError>,
+) -> Result<Response, AppError> {
+    match done {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(Redirect::to("/hotline").into_response())
+        }
+        Err(super::ops::HotlineOpError::Failed(e)) => Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            invalid(state, shell, e.message_key()).await
+        }
+    }
 }
 
 /// Back to the desk, with what the call still asks to start when the work came from a call.
@@ -764,69 +726,17 @@ pub async fn update_emergency(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
-    let e = store::emergency(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if e.organisation_id != org {
-        return Err(AppError::Forbidden);
-    }
-    if e.closed_at.is_some() {
-        return invalid(&state, shell, "hotline-error-emergency-closed").await;
-    }
     let f = Fields::parse(&body);
-    let step = f.get("step");
-    let mut am = e.clone().into_active_model();
-    let what;
-    if !step.is_empty() {
-        if !state.config.hotline.emergency_steps.contains(&step) {
-            return invalid(&state, shell, "error-400").await;
-        }
-        if step_time(&e.steps, &step).is_none() {
-            am.steps = Set(format!("{}{step}={}\n", e.steps, Utc::now().to_rfc3339()));
-        }
-        what = step;
-    } else {
-        let service = f.get("service_id").parse::<i32>().ok();
-        let handed = f.get("handed_over_to").parse::<i32>().ok();
-        if handed.is_none() {
-            return invalid(&state, shell, "hotline-error-hand-over").await;
-        }
-        if let Some(sid) = service {
-            let capacity: i32 = crate::network::store::beds_of(&state.db, sid)
-                .await?
-                .iter()
-                .map(|b| b.capacity)
-                .sum();
-            let taken: i32 = crate::cases::store::occupied_beds(
-                &state.db,
-                sid,
-                crate::platform::time::rome_today(),
-            )
-            .await?
-            .iter()
-            .map(|(_, n)| n)
-            .sum();
-            if taken >= capacity {
-                return invalid(&state, shell, "case-error-shelter-full").await;
-            }
-        }
-        am.service_id = Set(service);
-        am.handed_over_to = Set(handed);
-        am.closed_at = Set(Some(Utc::now()));
-        what = "closed".into();
-    }
+    let change = match f.opt("step") {
+        Some(step) => super::ops::EmergencyChange::Step(step),
+        None => super::ops::EmergencyChange::HandOver {
+            service_id: f.get("service_id").parse().ok(),
+            handed_over_to: f.get("handed_over_to").parse().ok(),
+        },
+    };
     let txn = state.db.begin().await?;
-    store::save_emergency(&txn, am).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.emergency.update", "emergency")
-            .record(id)
-            .reason(what),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/hotline").into_response())
+    let done = super::ops::change_emergency(&state, &txn, &me.actor, org, id, &change).await;
+    desk_outcome(&state, shell, txn, done.map(|_| ())).await
 }
 
 pub async fn add_shift_note(
@@ -836,33 +746,9 @@ pub async fn add_shift_note(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let text = f.get("text");
-    if text.is_empty() {
-        return invalid(&state, shell, "network-error-required").await;
-    }
     let txn = state.db.begin().await?;
-    store::add_shift_note(
-        &txn,
-        shift_note::ActiveModel {
-            organisation_id: Set(org),
-            author_id: Set(me.actor.user_id),
-            written_at: Set(Utc::now()),
-            text_enc: Set(state
-                .keys
-                .encrypt_str(store::SHIFT_NOTE, &text)
-                .map_err(|_| AppError::Internal("sealing a note"))?),
-            ..Default::default()
-        },
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.shift_note", "shift_note"),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/hotline").into_response())
+    let done = super::ops::add_shift_note(&state, &txn, &me.actor, org, &f.get("text")).await;
+    desk_outcome(&state, shell, txn, done).await
 }
 
 // ---------- the period report ----------
@@ -1018,44 +904,19 @@ pub async fn request_interview(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let requester = f.get("requester");
-    if !rules::INTERVIEW_REQUESTERS.contains(&requester.as_str()) {
-        return invalid(&state, shell, "error-400").await;
-    }
-    let code = f.get("person_code");
-    if code.is_empty() || code.chars().count() > 40 {
-        return invalid(&state, shell, "hotline-error-person-code").await;
-    }
     let day = match f.required_date("scheduled_on") {
         Ok(d) => d,
         Err(key) => return invalid(&state, shell, key).await,
     };
+    let input = super::ops::InterviewRequest {
+        requester: f.get("requester"),
+        person_code: f.get("person_code"),
+        scheduled_on: day,
+        mediator: f.get("mediator"),
+    };
     let txn = state.db.begin().await?;
-    let i = store::add_interview(
-        &txn,
-        interview::ActiveModel {
-            organisation_id: Set(org),
-            requester: Set(requester),
-            person_code: Set(code),
-            scheduled_on: Set(day),
-            mediator: Set(f.get("mediator").chars().take(200).collect()),
-            consent: Set(false),
-            indicators: Set(String::new()),
-            outcome: Set(String::new()),
-            report_sent_on: Set(None),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        },
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.interview.request", "interview").record(i.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/hotline").into_response())
+    let done = super::ops::request_interview(&state, &txn, &me.actor, org, &input).await;
+    desk_outcome(&state, shell, txn, done.map(|_| ())).await
 }
 
 /// `POST /hotline/interviews/{id}`: consent, indicators found, outcome, report sent. An outcome
@@ -1067,41 +928,18 @@ pub async fn record_interview(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
-    let i = store::interview(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if i.organisation_id != org {
-        return Err(AppError::Forbidden);
-    }
     let f = Fields::parse(&body);
-    let consent = f.checked("consent");
-    let outcome: String = f.get("outcome").chars().take(5000).collect();
     let sent = match f.past_date("report_sent_on") {
         Ok(d) => d,
         Err(key) => return invalid(&state, shell, key).await,
     };
-    if (!outcome.is_empty() || sent.is_some()) && !consent {
-        return invalid(&state, shell, "hotline-error-interview-consent").await;
-    }
-    if sent.is_some_and(|s| s < i.scheduled_on) {
-        return invalid(&state, shell, "hotline-error-report-before-interview").await;
-    }
-    let indicators = match codes(f.all("indicators"), rules::INDICATORS) {
-        Ok(c) => c,
-        Err(key) => return invalid(&state, shell, key).await,
+    let input = super::ops::InterviewRecord {
+        consent: f.checked("consent"),
+        indicators: f.all("indicators"),
+        outcome: f.get("outcome"),
+        report_sent_on: sent,
     };
-    let mut am = i.into_active_model();
-    am.consent = Set(consent);
-    am.indicators = Set(indicators);
-    am.report_sent_on = Set(sent);
     let txn = state.db.begin().await?;
-    store::save_interview(&txn, &state.keys, am, &outcome).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "hotline.interview.record", "interview").record(id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/hotline").into_response())
+    let done = super::ops::record_interview(&state, &txn, &me.actor, org, id, &input).await;
+    desk_outcome(&state, shell, txn, done.map(|_| ())).await
 }

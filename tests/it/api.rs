@@ -25,6 +25,7 @@ crate::tests![
     accompaniments_are_recorded_once_from_the_unit_and_from_a_call,
     mediators_and_emergencies_are_requested_from_a_call_through_the_api,
     consents_shares_and_permits_follow_the_case_pages_rules,
+    the_hotline_desks_work_goes_on_through_the_api,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -1906,4 +1907,268 @@ async fn consents_shares_and_permits_follow_the_case_pages_rules(db: TestDb) {
         .await;
     assert_error(&r, 422, "invalid");
     assert_eq!(json_of(&r)["error"]["field"], "means_of_control");
+}
+
+/// What the desk does beside the calls, through the API: a mediator request assigned then done,
+/// an emergency ticked then handed over (and closed), a note for the next shift, an
+/// identification interview requested then recorded (consent first), a call linked to the
+/// person's case with the version last read. Each refused as the desk refuses it.
+async fn the_hotline_desks_work_goes_on_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    let (org, nv) = hotline(&app, "Numero Verde", "nv-desk").await;
+    let (_, other) = hotline(&app, "Altro Ente", "altro-desk").await;
+    let call = json_of(
+        &app.api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &nv,
+            Some(&contact_body().await),
+            &[],
+        )
+        .await,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    // A mediator: assigned (with a name), then done; then nothing more.
+    let m = json_of(
+        &app.api(
+            "POST",
+            "/api/v1/hotline/mediators",
+            &nv,
+            Some(
+                &json!({"language": "ar", "needed_at": "2026-03-01T09:00:00+01:00",
+                         "place": "Questura"}),
+            ),
+            &[],
+        )
+        .await,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/hotline/mediators/{m}");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"status": "assigned"})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "mediator");
+    assert_error(
+        &app.api(
+            "PATCH",
+            &path,
+            &other,
+            Some(&json!({"status": "cancelled"})),
+            &[],
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    for (body, status) in [
+        (
+            json!({"status": "assigned", "mediator": "Amal"}),
+            "assigned",
+        ),
+        (
+            json!({"status": "done", "outcome": "Colloquio svolto"}),
+            "done",
+        ),
+    ] {
+        let r = app.api("PATCH", &path, &nv, Some(&body), &[]).await;
+        r.assert_status(200);
+        assert_eq!(json_of(&r)["status"], status);
+    }
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"status": "cancelled"})),
+            &[],
+        )
+        .await;
+    assert_eq!(json_of(&r)["error"]["field"], "status", "{}", r.body);
+    // An emergency: a step, a hand-over without a taker (refused), the hand-over; then closed.
+    let e = json_of(
+        &app.api(
+            "POST",
+            "/api/v1/hotline/emergencies",
+            &nv,
+            Some(&json!({"contact_id": call, "danger": "Minacce"})),
+            &[],
+        )
+        .await,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/hotline/emergencies/{e}");
+    app.api(
+        "PATCH",
+        &path,
+        &nv,
+        Some(&json!({"step": "danger_assessed"})),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"step": "tea_served"})),
+            &[],
+        )
+        .await;
+    assert_eq!(json_of(&r)["error"]["field"], "step");
+    let r = app.api("PATCH", &path, &nv, Some(&json!({})), &[]).await;
+    assert_eq!(json_of(&r)["error"]["field"], "handed_over_to");
+    app.api(
+        "PATCH",
+        &path,
+        &nv,
+        Some(&json!({"handed_over_to": org})),
+        &[],
+    )
+    .await
+    .assert_status(200);
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"step": "transport_arranged"})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    let steps: i64 = scalar(
+        &app,
+        "SELECT COUNT(*) FROM emergency_activation WHERE closed_at IS NOT NULL AND steps LIKE 'danger_assessed=%'",
+    )
+    .await;
+    assert_eq!(steps, 1);
+    // A note for the next shift.
+    app.api(
+        "POST",
+        "/api/v1/hotline/notes",
+        &nv,
+        Some(&json!({"text": "Richiamare A."})),
+        &[],
+    )
+    .await
+    .assert_status(201);
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/notes",
+            &nv,
+            Some(&json!({"text": " "})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(count_rows(&app, "shift_note").await, 1);
+    // An identification interview: an outcome without consent is refused.
+    let i = json_of(
+        &app.api(
+            "POST",
+            "/api/v1/hotline/interviews",
+            &nv,
+            Some(
+                &json!({"requester": "commission_fi", "person_code": "CTRFI-114",
+                         "scheduled_on": "2026-02-10"}),
+            ),
+            &[],
+        )
+        .await,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/hotline/interviews/{i}");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"consent": false, "outcome": "Indicatori presenti"})),
+            &[],
+        )
+        .await;
+    assert_eq!(json_of(&r)["error"]["field"], "consent");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"consent": true, "outcome": CANARY, "report_sent_on": "2026-02-12"})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["report_sent_on"], "2026-02-12");
+    assert!(!r.body.contains(CANARY));
+    // The call linked to the person's case, with the version last read.
+    let worker = app.user("cw-desk", Role::CaseWorker, org).await;
+    let cases = app.token(&worker, org, &["cases:write"]).await;
+    let case = json_of(
+        &app.api(
+            "POST",
+            "/api/v1/cases",
+            &cases,
+            Some(&json!({"gender": "female", "names": "Persona Chiamata", "opened_on": "2026-02-01"})),
+            &[],
+        )
+        .await,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/hotline/contacts/{call}/case");
+    let etag = app
+        .api(
+            "GET",
+            &format!("/api/v1/hotline/contacts/{call}"),
+            &nv,
+            None,
+            &[],
+        )
+        .await
+        .header("etag")
+        .to_owned();
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"case_id": 999_999})),
+            &[("if-match", etag.as_str())],
+        )
+        .await;
+    assert_eq!(json_of(&r)["error"]["field"], "case_id");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"case_id": case})),
+            &[("if-match", etag.as_str())],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["case_id"], case);
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &nv,
+            Some(&json!({"case_id": case})),
+            &[("if-match", etag.as_str())],
+        )
+        .await;
+    r.assert_status(412);
 }

@@ -2,6 +2,10 @@
 //! row to store, requesting a mediator and starting an emergency from a call. Rows are built
 //! here and written with their audit entry in one transaction; pages and API only parse.
 
+mod work;
+
+pub use work::*;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
