@@ -76,15 +76,24 @@ pub fn htcds_csv_file(data: &[u8]) {
     let _ = ctdc::plan_as::<htcds_csv::Layout>(data, &HashSet::new(), 2026, |_| {});
 }
 
-/// JSON bodies of the API's creating and updating operations, decoded and handed to the
-/// forms' field reader.
+/// JSON bodies of the API's creating and updating operations, decoded and handed to what reads
+/// them into the areas' typed inputs.
 pub fn api_bodies(data: &[u8]) {
     if let Ok(c) = api::decode::<crate::hotline::api::ContactIn>(data) {
         let _ = c.fields();
     }
     if let Ok(o) = api::decode::<crate::outreach::api::OutingIn>(data) {
-        let _ = o.fields(&["condoms".to_owned()], "fuzz-key-0001");
+        let _ = o.draft(&["condoms".to_owned()], "fuzz-key-0001");
     }
+    if let Ok(i) = api::decode::<crate::outreach::api::InterviewIn>(data) {
+        let _ = i.draft("fuzz-key-0001");
+    }
+    let _ = api::decode::<crate::outreach::api::AccompanimentIn>(data);
+    let _ = api::decode::<crate::cases::api::AssessmentIn>(data);
+    let _ = api::decode::<crate::cases::api::ConsentIn>(data);
+    let _ = api::decode::<crate::cases::api::PermitIn>(data);
+    let _ = api::decode::<crate::hotline::api::EmergencyChangeIn>(data);
+    let _ = api::decode::<crate::hotline::api::InterviewRecordIn>(data);
     let _ = api::decode::<crate::cases::api::PhaseChange>(data);
     let _ = api::decode::<crate::hotline::api::ContactPatch>(data);
 }

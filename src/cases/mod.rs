@@ -39,6 +39,25 @@ pub fn routes() -> Routes {
         .post("/cases/{id}/events", work, pages::add_event)
 }
 
+/// The case the organisation follows (owns or shares) for the person with this pseudonymous
+/// code, the latest opened when there are several: what the street units and desks file an
+/// interview or an anonymous contact under. Access to it is then decided by [`guard`].
+pub async fn followed_case_of_person(
+    db: &impl ConnectionTrait,
+    org: i32,
+    person_code: &str,
+) -> Result<Option<i32>, DbErr> {
+    let Some(person) = store::person_by_code(db, person_code).await? else {
+        return Ok(None);
+    };
+    Ok(store::cases_for_org(db, org)
+        .await?
+        .into_iter()
+        .filter(|k| k.person_id == person.id)
+        .max_by_key(|k| k.opened_at)
+        .map(|k| k.id))
+}
+
 /// Loads a case and decides `action` on it for the actor (audited), emergency access included:
 /// what every area that touches a case calls first. 404 if there is none.
 pub async fn guard(

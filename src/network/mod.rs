@@ -11,7 +11,8 @@ use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 
 /// What other areas may ask the registry (its published queries).
-pub use store::{beds_of, names, organisation};
+pub use entities::service::Model as Service;
+pub use store::{beds_of, names, organisation, services_of};
 
 pub fn routes() -> Routes {
     let edit = Access::Permission(Permission::EditNetwork);

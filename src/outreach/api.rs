@@ -19,10 +19,8 @@ use super::store::{self, Saved};
 use crate::platform::api::{
     self, Answer, ApiError, ApiId, ApiQuery, ApiRoutes, ApiSpec, Caller, PeriodQuery, idempotency,
 };
-use crate::platform::audit::{self, Entry};
-use crate::platform::policy::{Action, Permission};
+use crate::platform::policy::Permission;
 use crate::platform::web::SharedState;
-use crate::platform::web::form::Fields;
 
 pub fn routes() -> ApiRoutes {
     let p = Some(Permission::Outreach);
@@ -267,40 +265,31 @@ pub struct ObservationIn {
 }
 
 impl OutingIn {
-    /// The outing as the form's fields; a tally code the form does not know is refused here
-    /// (the form would silently have no box for it).
-    pub(crate) fn fields(&self, materials: &[String], key: &str) -> Result<Fields, ApiError> {
-        let mut v: Vec<(String, String)> = Vec::new();
-        let mut put = |k: &str, val: String| v.push((k.to_owned(), val));
-        put("service_id", self.service_id.to_string());
-        put("started_at", self.started_at.to_rfc3339());
-        put("ended_at", self.ended_at.to_rfc3339());
-        put("area", self.area.clone().unwrap_or_default());
-        put("team", self.team.clone().unwrap_or_default());
-        put("mediators", self.mediators.clone().unwrap_or_default());
-        put("languages", self.languages.join(","));
-        put("people_met", self.people_met.to_string());
-        put("idempotency_key", key.to_owned());
-        for p in &self.places {
-            put("places", p.to_string());
-        }
+    /// The outing as the draft the area's operations check; a tally code the form does not
+    /// know is refused here (the form would silently have no box for it).
+    pub(crate) fn draft(
+        &self,
+        materials: &[String],
+        key: &str,
+    ) -> Result<super::ops::OutingDraft, ApiError> {
         let known_materials: Vec<&str> = materials.iter().map(String::as_str).collect();
-        for (field, prefix, map, known) in [
+        let mut tallies: Vec<(&'static str, String, String)> = Vec::new();
+        for (field, dimension, map, known) in [
             (
                 "gender",
-                "gender_",
+                "gender",
                 &self.gender,
                 crate::cases::rules::GENDERS,
             ),
-            ("age_band", "age_", &self.age_band, rules::AGE_BANDS),
-            ("status", "status_", &self.status, rules::STATUSES),
+            ("age_band", "age_band", &self.age_band, rules::AGE_BANDS),
+            ("status", "status", &self.status, rules::STATUSES),
             (
                 "materials",
-                "material_",
+                "material",
                 &self.materials,
                 &known_materials[..],
             ),
-            ("topics", "topic_", &self.topics, rules::TOPICS),
+            ("topics", "topic", &self.topics, rules::TOPICS),
         ] {
             for (code, n) in map {
                 if !known.contains(&code.as_str()) {
@@ -309,34 +298,40 @@ impl OutingIn {
                         Some(&format!("{field}.{code}")),
                     ));
                 }
-                put(&format!("{prefix}{code}"), n.to_string());
+                tallies.push((dimension, code.clone(), n.to_string()));
             }
         }
         for (code, n) in &self.nationality {
-            put("nat_code", code.clone());
-            put("nat_count", n.to_string());
+            tallies.push(("nationality", code.trim().to_uppercase(), n.to_string()));
         }
-        put("codes", self.codes.join(","));
-        put("referrals_proposed", self.referrals_proposed.to_string());
-        put(
-            "accompaniments_proposed",
-            self.accompaniments_proposed.to_string(),
-        );
-        put("notes", self.notes.clone().unwrap_or_default());
-        for o in &self.observations {
-            put("obs_place", o.place_id.to_string());
-            put("obs_people", o.people_seen.to_string());
-            let mut flags = Vec::new();
-            if o.new_groups {
-                flags.push("new_groups");
-            }
-            if o.control_signs {
-                flags.push("control_signs");
-            }
-            put("obs_flags", flags.join(","));
-            put("obs_note", o.note.clone().unwrap_or_default());
-        }
-        Ok(Fields::from_pairs(v))
+        Ok(super::ops::OutingDraft {
+            service_id: Some(self.service_id),
+            started: Some(self.started_at),
+            ended: Some(self.ended_at),
+            area: self.area.clone().unwrap_or_default(),
+            places: self.places.clone(),
+            team: self.team.clone().unwrap_or_default(),
+            mediators: self.mediators.clone().unwrap_or_default(),
+            languages: self.languages.clone(),
+            people_met: self.people_met.to_string(),
+            tallies,
+            codes: self.codes.clone(),
+            referrals_proposed: self.referrals_proposed.to_string(),
+            accompaniments_proposed: self.accompaniments_proposed.to_string(),
+            notes: self.notes.clone().unwrap_or_default(),
+            observations: self
+                .observations
+                .iter()
+                .map(|o| super::ops::ObservationDraft {
+                    place: o.place_id.to_string(),
+                    people_seen: o.people_seen.to_string(),
+                    new_groups: o.new_groups,
+                    control_signs: o.control_signs,
+                    note: o.note.clone().unwrap_or_default(),
+                })
+                .collect(),
+            idempotency_key: key.to_owned(),
+        })
     }
 }
 
@@ -369,23 +364,14 @@ async fn create(
     let input: OutingIn = api::json_body(&headers, &body)?;
     let org = caller.org()?;
     let outing_key = record_key(key.as_deref());
-    let fields = input.fields(&state.config.outreach.materials, &outing_key)?;
-    let new = super::pages::read_outing(&state, &fields, org, caller.actor.user_id).await?;
+    let draft = input.draft(&state.config.outreach.materials, &outing_key)?;
+    let new = super::ops::check_outing(&state, org, caller.actor.user_id, &draft).await?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
         Ok(c) => c,
         Err(replayed) => return Ok(replayed),
     };
-    let saved = store::save_outing(&creation.txn, new).await?;
-    if let Saved::Created(id) = saved {
-        audit::append(
-            &creation.txn,
-            &state.keys,
-            Entry::new(Some(&caller.actor), "outreach.outing", "outing")
-                .record(id)
-                .reason("api"),
-        )
-        .await?;
-    }
+    let saved =
+        super::ops::record_outing(&state, &creation.txn, &caller.actor, new, Some("api")).await?;
     let o = store::outing(&creation.txn, saved.id())
         .await?
         .ok_or_else(|| ApiError::internal("outing just saved not found"))?;
@@ -442,30 +428,21 @@ pub struct InterviewIn {
 }
 
 impl InterviewIn {
-    fn fields(&self, key: &str) -> Result<Fields, ApiError> {
+    pub(crate) fn draft(&self, key: &str) -> Result<super::ops::InterviewDraft, ApiError> {
         api::one_of(&self.outcome, rules::INTERVIEW_OUTCOMES, "outcome")?;
         api::all_of(&self.topics, rules::DESK_TOPICS, "topics")?;
-        let mut v: Vec<(String, String)> = vec![
-            ("service_id".into(), self.service_id.to_string()),
-            ("held_on".into(), self.held_on.to_string()),
-            ("outcome".into(), self.outcome.clone()),
-            ("idempotency_key".into(), key.to_owned()),
-            ("mediator".into(), self.mediator.clone().unwrap_or_default()),
-            ("language".into(), self.language.clone().unwrap_or_default()),
-            (
-                "contact_code".into(),
-                self.contact_code.clone().unwrap_or_default(),
-            ),
-            (
-                "person_code".into(),
-                self.person_code.clone().unwrap_or_default(),
-            ),
-        ];
-        if self.itinerant {
-            v.push(("itinerant".into(), "on".into()));
-        }
-        v.extend(self.topics.iter().map(|t| ("topics".into(), t.clone())));
-        Ok(Fields::from_pairs(v))
+        Ok(super::ops::InterviewDraft {
+            service_id: Some(self.service_id),
+            held_on: self.held_on,
+            itinerant: self.itinerant,
+            contact_code: self.contact_code.clone(),
+            person_code: self.person_code.clone(),
+            mediator: self.mediator.clone().unwrap_or_default(),
+            language: self.language.clone(),
+            topics: self.topics.clone(),
+            outcome: self.outcome.clone(),
+            idempotency_key: key.to_owned(),
+        })
     }
 }
 
@@ -553,30 +530,15 @@ async fn create_interview(
     let fingerprint = idempotency::fingerprint("createInterview", &body);
     let input: InterviewIn = api::json_body(&headers, &body)?;
     let org = caller.org()?;
-    let fields = input.fields(&record_key(key.as_deref()))?;
-    let new = super::pages::read_interview(&state, &fields, org, caller.actor.user_id).await?;
-    if let Some(case_id) = new.case_id() {
-        crate::cases::guard(&state, &caller.actor, case_id, Action::Write).await?;
-    }
+    let draft = input.draft(&record_key(key.as_deref()))?;
+    let new = super::ops::check_interview(&state, org, caller.actor.user_id, &draft).await?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
         Ok(c) => c,
         Err(replayed) => return Ok(replayed),
     };
-    let saved = store::save_interview(&creation.txn, new).await?;
-    if let Saved::Created(id) = saved {
-        audit::append(
-            &creation.txn,
-            &state.keys,
-            Entry::new(
-                Some(&caller.actor),
-                "outreach.interview",
-                "drop_in_interview",
-            )
-            .record(id)
-            .reason("api"),
-        )
-        .await?;
-    }
+    let saved =
+        super::ops::record_interview(&state, &creation.txn, &caller.actor, new, Some("api"))
+            .await?;
     let i = store::interview(&creation.txn, saved.id())
         .await?
         .ok_or_else(|| ApiError::internal("interview just saved not found"))?;

@@ -11,15 +11,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
-use super::entities::{contact, interview, outing, place};
+use super::entities::{contact, outing, place};
 use super::report::{self, OutreachReport, Scope};
-use super::rules::{self, OutingInput};
+use super::rules;
 use super::store::{self, Saved};
-use crate::hotline::pages::listed;
 use crate::identity::session::StaffView;
 use crate::network::entities::service;
 use crate::platform::audit::{self, Entry};
@@ -44,18 +42,11 @@ fn fresh_key() -> String {
     crate::platform::crypto::random_token(18)
 }
 
-/// The organisation's street units and drop-in desks.
 async fn units(
     state: &SharedState,
     org: i32,
-) -> Result<(Vec<service::Model>, Vec<service::Model>), AppError> {
-    let all = crate::network::store::services_of(&state.db, org).await?;
-    let (streets, desks) = all
-        .into_iter()
-        .filter(|s| s.active)
-        .filter(|s| matches!(s.kind.as_str(), "street_unit" | "drop_in"))
-        .partition(|s| s.kind == "street_unit");
-    Ok((streets, desks))
+) -> Result<(Vec<crate::network::Service>, Vec<crate::network::Service>), AppError> {
+    super::ops::units(state, org).await
 }
 
 /// A material's label: its translation for the standard ones, else its code as words.
@@ -377,32 +368,8 @@ fn json_error(shell: &Shell, key: &str) -> Response {
         .into_response()
 }
 
-/// Reads an outing form into a checked outing, or the Fluent key of what is wrong.
-pub(crate) async fn read_outing(
-    state: &SharedState,
-    f: &Fields,
-    org: i32,
-    user: i32,
-) -> Result<store::NewOuting, &'static str> {
-    let (streets, _) = units(state, org).await.map_err(|_| "error-500")?;
-    let unit = f
-        .get("service_id")
-        .parse::<i32>()
-        .ok()
-        .and_then(|id| streets.iter().find(|s| s.id == id))
-        .ok_or("outreach-error-unit")?;
-    let ids = [unit.id];
-    let unit_places = store::places_of(&state.db, &ids)
-        .await
-        .map_err(|_| "error-500")?;
-    let places = f.all_ids("places");
-    if places
-        .iter()
-        .any(|p| !unit_places.iter().any(|u| u.id == *p))
-    {
-        return Err("outreach-error-place");
-    }
-    let key = rules::idempotency_key(&f.get("idempotency_key"))?;
+/// Reads an outing form into the draft the area's operations check.
+fn read_outing(state: &SharedState, f: &Fields) -> super::ops::OutingDraft {
     let mut tallies: Vec<(&'static str, String, String)> = Vec::new();
     for g in crate::cases::rules::GENDERS {
         tallies.push(("gender", (*g).to_owned(), f.get(&format!("gender_{g}"))));
@@ -426,88 +393,45 @@ pub(crate) async fn read_outing(
     for t in rules::TOPICS {
         tallies.push(("topic", (*t).to_owned(), f.get(&format!("topic_{t}"))));
     }
-    let checked = rules::check_outing(&OutingInput {
-        started: crate::platform::time::parse_rome_time(&f.get("started_at")),
-        ended: crate::platform::time::parse_rome_time(&f.get("ended_at")),
-        people_met: f.get("people_met"),
-        tallies,
-        codes: rules::split_codes(&f.get("codes")),
-    })?;
-    let mut languages = Vec::new();
-    for l in f
-        .get("languages")
-        .split([',', ' '])
-        .filter(|l| !l.is_empty())
-    {
-        let l = l.trim().to_uppercase();
-        if l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err("case-error-iso");
-        }
-        if !languages.contains(&l) {
-            languages.push(l);
-        }
-    }
-    let mut observations = Vec::new();
-    for (((place, seen), flags), note) in f
+    let flagged = |flags: &str, code: &str| flags.split(',').any(|v| v == code);
+    let observations = f
         .all("obs_place")
         .into_iter()
         .zip(f.all("obs_people"))
         .zip(f.all("obs_flags"))
         .zip(f.all("obs_note"))
-    {
-        if place.is_empty() {
-            continue;
-        }
-        let place: i32 = place.parse().map_err(|_| "outreach-error-place")?;
-        if !unit_places.iter().any(|u| u.id == place) {
-            return Err("outreach-error-place");
-        }
-        let note = note.trim().chars().take(2000).collect::<String>();
-        let note_enc = if note.is_empty() {
-            None
-        } else {
-            Some(
-                state
-                    .keys
-                    .encrypt_str(store::OBSERVATION_NOTE, &note)
-                    .map_err(|_| "error-500")?,
-            )
-        };
-        observations.push(store::NewObservation {
-            place_id: place,
-            people_seen: rules::count(&seen)?,
-            new_groups: listed(&flags, "new_groups"),
-            control_signs: listed(&flags, "control_signs"),
-            note_enc,
-        });
-    }
-    let notes = f.text("notes", 20_000);
-    let notes_enc = if notes.is_empty() {
-        None
-    } else {
-        Some(
-            state
-                .keys
-                .encrypt_str(store::OUTING_NOTES, &notes)
-                .map_err(|_| "error-500")?,
+        .map(
+            |(((place, seen), flags), note)| super::ops::ObservationDraft {
+                place,
+                people_seen: seen,
+                new_groups: flagged(&flags, "new_groups"),
+                control_signs: flagged(&flags, "control_signs"),
+                note,
+            },
         )
-    };
-    Ok(store::NewOuting {
-        organisation_id: org,
-        service_id: unit.id,
-        area: f.text("area", 200),
-        places,
-        team: f.text("team", 300),
-        mediators: f.text("mediators", 300),
-        languages,
-        referrals_proposed: rules::count(&f.get("referrals_proposed"))?,
-        accompaniments_proposed: rules::count(&f.get("accompaniments_proposed"))?,
-        notes_enc,
-        idempotency_key: key,
-        created_by: user,
-        checked,
+        .collect();
+    super::ops::OutingDraft {
+        service_id: f.get("service_id").parse().ok(),
+        started: crate::platform::time::parse_rome_time(&f.get("started_at")),
+        ended: crate::platform::time::parse_rome_time(&f.get("ended_at")),
+        area: f.get("area"),
+        places: f.all_ids("places"),
+        team: f.get("team"),
+        mediators: f.get("mediators"),
+        languages: f
+            .get("languages")
+            .split([',', ' '])
+            .map(str::to_owned)
+            .collect(),
+        people_met: f.get("people_met"),
+        tallies,
+        codes: rules::split_codes(&f.get("codes")),
+        referrals_proposed: f.get("referrals_proposed"),
+        accompaniments_proposed: f.get("accompaniments_proposed"),
+        notes: f.get("notes"),
         observations,
-    })
+        idempotency_key: f.get("idempotency_key"),
+    }
 }
 
 /// `POST /outreach/outings`: an outing, from the form or from the offline outbox (JSON answer).
@@ -521,7 +445,8 @@ pub async fn create_outing(
     let (me, org) = staff(&shell)?;
     let json = wants_json(&headers);
     let f = Fields::parse(&body);
-    let new = match read_outing(&state, &f, org, me.actor.user_id).await {
+    let draft = read_outing(&state, &f);
+    let new = match super::ops::check_outing(&state, org, me.actor.user_id, &draft).await {
         Ok(n) => n,
         Err(key) if json => return Ok(json_error(&shell, key)),
         Err(key) => {
@@ -534,15 +459,7 @@ pub async fn create_outing(
         }
     };
     let txn = state.db.begin().await?;
-    let saved = store::save_outing(&txn, new).await?;
-    if let Saved::Created(id) = saved {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "outreach.outing", "outing").record(id),
-        )
-        .await?;
-    }
+    let saved = super::ops::record_outing(&state, &txn, &me.actor, new, None).await?;
     txn.commit().await?;
     let status = match saved {
         Saved::Created(_) => "saved",
@@ -840,13 +757,15 @@ pub async fn link_contact(
     if c.case_id.is_some() {
         return refuse(shell, "outreach-error-already-linked").await;
     }
-    let Some(case) = case_of_person(&state, org, &code).await? else {
+    let followed =
+        crate::cases::followed_case_of_person(&state.db, org, &code.trim().to_uppercase()).await?;
+    let Some(case_id) = followed else {
         return refuse(shell, "outreach-error-person").await;
     };
     // Decides and audits access to the case.
-    crate::cases::guard(&state, &me.actor, case.id, Action::Write).await?;
+    crate::cases::guard(&state, &me.actor, case_id, Action::Write).await?;
     let txn = state.db.begin().await?;
-    store::link_contact(&txn, c, case.id, me.actor.user_id).await?;
+    store::link_contact(&txn, c, case_id, me.actor.user_id).await?;
     audit::append(
         &txn,
         &state.keys,
@@ -861,97 +780,21 @@ pub async fn link_contact(
 
 // ---------- drop-in interviews and accompaniments ----------
 
-/// The case of the person with this code that the organisation follows (or shares), if any.
-async fn case_of_person(
-    state: &SharedState,
-    org: i32,
-    raw: &str,
-) -> Result<Option<crate::cases::entities::case::Model>, AppError> {
-    let code = raw.trim().to_uppercase();
-    let Some(person) = crate::cases::store::person_by_code(&state.db, &code).await? else {
-        return Ok(None);
-    };
-    Ok(crate::cases::store::cases_for_org(&state.db, org)
-        .await?
-        .into_iter()
-        .filter(|k| k.person_id == person.id)
-        .max_by_key(|k| k.opened_at))
-}
-
-/// Reads and checks a drop-in interview's form (the pages' and the API's). Nothing is written:
-/// an anonymous code the unit has not used yet becomes a contact only when the interview is
-/// saved ([`store::save_interview`]), so a refused form leaves nothing behind.
-pub(crate) async fn read_interview(
-    state: &SharedState,
-    f: &Fields,
-    org: i32,
-    user: i32,
-) -> Result<store::NewInterview, &'static str> {
-    let (_, desks) = units(state, org).await.map_err(|_| "error-500")?;
-    let desk = f
-        .get("service_id")
-        .parse::<i32>()
-        .ok()
-        .and_then(|id| desks.iter().find(|s| s.id == id))
-        .ok_or("outreach-error-desk")?;
-    let held_on = f.required_date("held_on")?;
-    if held_on > crate::platform::time::rome_today() {
-        return Err("outreach-error-future");
-    }
-    let outcome = f.get("outcome");
-    if !rules::INTERVIEW_OUTCOMES.contains(&outcome.as_str()) {
-        return Err("error-400");
-    }
-    let topics = crate::cases::rules::codes(&f.all("topics"), rules::DESK_TOPICS)?;
-    let language = f.opt("language").map(|l| l.trim().to_uppercase());
-    if language
-        .as_deref()
-        .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
-    {
-        return Err("case-error-iso");
-    }
-    let key = rules::idempotency_key(&f.get("idempotency_key"))?;
-    let contact_code = match f.opt("contact_code") {
-        Some(raw) => Some(rules::contact_code(&raw)?),
-        None => None,
-    };
-    let case = match f.opt("person_code") {
-        Some(code) => Some(
-            case_of_person(state, org, &code)
-                .await
-                .map_err(|_| "error-500")?
-                .ok_or("outreach-error-person")?,
-        ),
-        None => None,
-    };
-    // A code already linked to a case brings the case with it.
-    let contact_case = match &contact_code {
-        Some(code) => store::contact_by_code(&state.db, org, code)
-            .await
-            .map_err(|_| "error-500")?
-            .and_then(|c| c.case_id),
-        None => None,
-    };
-    Ok(store::NewInterview {
-        row: interview::ActiveModel {
-            organisation_id: Set(org),
-            service_id: Set(desk.id),
-            held_on: Set(held_on),
-            itinerant: Set(f.checked("itinerant") || desk.itinerant),
-            case_id: Set(case.map(|c| c.id).or(contact_case)),
-            contact_id: Set(None),
-            operator_id: Set(user),
-            mediator: Set(f.text("mediator", 200)),
-            language: Set(language),
-            topics: Set(topics.join(",")),
-            outcome: Set(outcome),
-            idempotency_key: Set(key.clone()),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        },
-        organisation_id: org,
-        key,
-        contact_code,
+/// Reads a drop-in interview's form into the draft the area's operations check. Nothing is
+/// written: an anonymous code the unit has not used yet becomes a contact only when the
+/// interview is saved, so a refused form leaves nothing behind.
+fn read_interview(f: &Fields) -> Result<super::ops::InterviewDraft, &'static str> {
+    Ok(super::ops::InterviewDraft {
+        service_id: f.get("service_id").parse().ok(),
+        held_on: f.required_date("held_on")?,
+        itinerant: f.checked("itinerant"),
+        contact_code: f.opt("contact_code"),
+        person_code: f.opt("person_code"),
+        mediator: f.get("mediator"),
+        language: f.opt("language"),
+        topics: f.all("topics"),
+        outcome: f.get("outcome"),
+        idempotency_key: f.get("idempotency_key"),
     })
 }
 
@@ -964,24 +807,16 @@ pub async fn create_interview(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let new = match read_interview(&state, &f, org, me.actor.user_id).await {
+    let checked = match read_interview(&f) {
+        Ok(draft) => super::ops::check_interview(&state, org, me.actor.user_id, &draft).await,
+        Err(k) => Err(k),
+    };
+    let new = match checked {
         Ok(n) => n,
         Err(k) => return invalid(&state, shell, k).await,
     };
-    if let Some(case_id) = new.case_id() {
-        // Decides and audits the access to the person's case.
-        crate::cases::guard(&state, &me.actor, case_id, Action::Write).await?;
-    }
     let txn = state.db.begin().await?;
-    let saved = store::save_interview(&txn, new).await?;
-    if let Saved::Created(id) = saved {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "outreach.interview", "drop_in_interview").record(id),
-        )
-        .await?;
-    }
+    let saved = super::ops::record_interview(&state, &txn, &me.actor, new, None).await?;
     txn.commit().await?;
     Ok(match saved {
         Saved::Created(_) => Redirect::to("/outreach?saved=1"),

@@ -441,6 +441,9 @@ pub fn check_accompaniment(
     if a.happened_on > today {
         return Err(("outreach-error-future", "happened_on"));
     }
+    if !crate::platform::time::date_in_range(a.happened_on, false, today) {
+        return Err(("error-date-happened-on", "happened_on"));
+    }
     if !o::SERVICE_KINDS.contains(&a.service_kind.as_str()) {
         return Err(("error-400", "service_kind"));
     }

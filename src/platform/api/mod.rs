@@ -314,10 +314,22 @@ pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resul
     decode(body)
 }
 
-/// Decodes a JSON document into `T`, naming the first wrong field.
+/// Decodes a JSON document into `T`, naming the first wrong field. A NUL character in a text
+/// (which PostgreSQL cannot store, and no one types) is dropped, as the forms drop it.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| invalid_at(&e.path().to_string()))
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| invalid_at("."))?;
+    without_nul(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| invalid_at(&e.path().to_string()))
+}
+
+fn without_nul(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_nul),
+        serde_json::Value::Object(map) => map.values_mut().for_each(without_nul),
+        _ => {}
+    }
 }
 
 fn invalid_at(path: &str) -> ApiError {

@@ -3,6 +3,10 @@
 //! writes the record and its audit entry in one transaction and answers with what was saved
 //! or an [`OutreachOpError`]; pages and API only parse.
 
+mod records;
+
+pub use records::*;
+
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
@@ -67,6 +71,9 @@ pub fn check_accompaniment(
 ) -> Result<(), (&'static str, &'static str)> {
     if a.happened_on > today {
         return Err(("outreach-error-future", "happened_on"));
+    }
+    if !crate::platform::time::date_in_range(a.happened_on, false, today) {
+        return Err(("error-date-happened-on", "happened_on"));
     }
     if !rules::SERVICE_KINDS.contains(&a.service_kind.as_str()) {
         return Err(("error-400", "service_kind"));
