@@ -80,7 +80,7 @@ pub fn htcds_csv_file(data: &[u8]) {
 /// them into the areas' typed inputs.
 pub fn api_bodies(data: &[u8]) {
     if let Ok(c) = api::decode::<crate::hotline::api::ContactIn>(data) {
-        let _ = c.fields();
+        let _ = c.draft();
     }
     if let Ok(o) = api::decode::<crate::outreach::api::OutingIn>(data) {
         let _ = o.draft(&["condoms".to_owned()], "fuzz-key-0001");

@@ -18,7 +18,6 @@ use crate::platform::api::{
 };
 use crate::platform::policy::{Action, Permission};
 use crate::platform::web::SharedState;
-use crate::platform::web::form::Fields;
 
 pub fn routes() -> ApiRoutes {
     let p = Some(Permission::Hotline);
@@ -476,48 +475,28 @@ impl ContactIn {
         api::all_of(&self.outcomes, rules::OUTCOMES, "outcomes")
     }
 
-    pub(crate) fn fields(&self) -> Fields {
-        let mut v: Vec<(String, String)> = Vec::new();
-        let mut put = |k: &str, val: &str| v.push((k.to_owned(), val.to_owned()));
-        put("channel", &self.channel);
-        put("relevance", &self.relevance);
-        for (k, val) in [
-            ("caller_kind", &self.caller_kind),
-            ("language", &self.language),
-            ("caller_ref", &self.caller_ref),
-            ("phone", &self.phone),
-            ("labour_sector", &self.labour_sector),
-            ("province", &self.province),
-            ("municipality", &self.municipality),
-            ("notes", &self.notes),
-            ("situation", &self.situation),
-        ] {
-            if let Some(val) = val {
-                put(k, val);
-            }
+    /// The contact as the draft the operations check.
+    pub(crate) fn draft(&self) -> super::ops::ContactDraft {
+        super::ops::ContactDraft {
+            channel: self.channel.clone(),
+            relevance: self.relevance.clone(),
+            caller_kind: self.caller_kind.clone(),
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            duration_minutes: self.duration_minutes,
+            language: self.language.clone(),
+            mediator_used: self.mediator_used,
+            caller_ref: self.caller_ref.clone(),
+            phone: self.phone.clone().unwrap_or_default(),
+            situation: self.situation.clone(),
+            reasons: self.reasons.clone(),
+            exploitation_forms: self.exploitation_forms.clone(),
+            labour_sector: self.labour_sector.clone(),
+            province: self.province.clone().unwrap_or_default(),
+            municipality: self.municipality.clone().unwrap_or_default(),
+            outcomes: self.outcomes.clone(),
+            notes: self.notes.clone().unwrap_or_default(),
         }
-        if let Some(t) = self.started_at {
-            put("started_at", &t.to_rfc3339());
-        }
-        if let Some(t) = self.ended_at {
-            put("ended_at", &t.to_rfc3339());
-        }
-        if let Some(m) = self.duration_minutes {
-            put("duration", &m.to_string());
-        }
-        if self.mediator_used {
-            put("mediator_used", "on");
-        }
-        for r in &self.reasons {
-            put("reasons", r);
-        }
-        for r in &self.exploitation_forms {
-            put("exploitation_forms", r);
-        }
-        for r in &self.outcomes {
-            put("outcomes", r);
-        }
-        Fields::from_pairs(v)
     }
 }
 
@@ -552,7 +531,7 @@ async fn create(
     input.check_codes()?;
     let org = caller.org()?;
     let (model, situation) =
-        super::ops::read_contact(&state, &input.fields(), org, caller.actor.user_id).await?;
+        super::ops::check_contact(&state, &input.draft(), org, caller.actor.user_id)?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
         Ok(c) => c,
         Err(replayed) => return Ok(replayed),

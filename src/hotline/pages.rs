@@ -346,6 +346,41 @@ pub async fn quick(
     Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
 }
 
+/// Reads the desk's contact form into the draft the operations check; a time or a duration
+/// that cannot be read is refused here.
+fn contact_draft(f: &Fields) -> Result<super::ops::ContactDraft, &'static str> {
+    let time = |name: &str| match f.opt(name) {
+        Some(s) => crate::platform::time::parse_rome_time(&s)
+            .map(Some)
+            .ok_or("network-error-date"),
+        None => Ok(None),
+    };
+    let duration_minutes = match f.opt("duration") {
+        Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
+        None => None,
+    };
+    Ok(super::ops::ContactDraft {
+        channel: f.get("channel"),
+        relevance: f.get("relevance"),
+        caller_kind: f.opt("caller_kind"),
+        started_at: time("started_at")?,
+        ended_at: time("ended_at")?,
+        duration_minutes,
+        language: f.opt("language"),
+        mediator_used: f.checked("mediator_used"),
+        caller_ref: f.opt("caller_ref"),
+        phone: f.get("phone"),
+        situation: f.opt("situation"),
+        reasons: f.all("reasons"),
+        exploitation_forms: f.all("exploitation_forms"),
+        labour_sector: f.opt("labour_sector"),
+        province: f.get("province"),
+        municipality: f.get("municipality"),
+        outcomes: f.all("outcomes"),
+        notes: f.get("notes"),
+    })
+}
+
 /// `POST /hotline/contacts`: a full call, logged from the keyboard while on the phone.
 pub async fn create(
     State(state): State<SharedState>,
@@ -354,7 +389,8 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked = super::ops::read_contact(&state, &f, org, me.actor.user_id).await;
+    let checked = contact_draft(&f)
+        .and_then(|d| super::ops::check_contact(&state, &d, org, me.actor.user_id));
     let (model, situation) = match checked {
         Ok(m) => m,
         Err("error-500") => return Err(AppError::Internal("saving a contact")),

@@ -14,7 +14,6 @@ use super::entities::{contact, emergency, mediator_request};
 use super::{rules, store};
 use crate::platform::audit::{self, Entry};
 use crate::platform::policy::Actor;
-use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState};
 
 /// A contact with nothing but its organisation, operator and relevance filled in; callers set the rest.
@@ -45,90 +44,111 @@ pub fn new_contact(org: i32, operator: i32, relevance: &str) -> contact::ActiveM
     }
 }
 
-/// Reads a contact form (or the API's equivalent fields) into a contact to store with what
-/// the operator said of its situation, or the Fluent key of what is wrong. The pages and the
-/// API share it.
-pub async fn read_contact(
+/// A contact as the desk's form or the API gives it, before it is checked.
+#[derive(Clone, Debug, Default)]
+pub struct ContactDraft {
+    pub channel: String,
+    pub relevance: String,
+    pub caller_kind: Option<String>,
+    /// When the call began; absent, the moment it is recorded (a call logged while on the
+    /// phone).
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_minutes: Option<i64>,
+    pub language: Option<String>,
+    pub mediator_used: bool,
+    pub caller_ref: Option<String>,
+    /// The caller's number: never stored, only its blind index (to suggest follow-ups).
+    pub phone: String,
+    /// `new` or `follow_up`; absent, a known caller's contact follows up their latest.
+    pub situation: Option<String>,
+    pub reasons: Vec<String>,
+    pub exploitation_forms: Vec<String>,
+    pub labour_sector: Option<String>,
+    pub province: String,
+    pub municipality: String,
+    pub outcomes: Vec<String>,
+    pub notes: String,
+}
+
+/// Checks a contact into the row to store with what the operator said of its situation, or
+/// the Fluent key of what is wrong. The desk and the API share it.
+pub fn check_contact(
     state: &SharedState,
-    f: &Fields,
+    d: &ContactDraft,
     org: i32,
     operator: i32,
 ) -> Result<(contact::ActiveModel, rules::Situation), &'static str> {
-    let channel = f.get("channel");
-    if !rules::CHANNELS.contains(&channel.as_str()) {
+    if !rules::CHANNELS.contains(&d.channel.as_str()) {
         return Err("error-400");
     }
-    let relevance = f.get("relevance");
-    if !rules::RELEVANCE.contains(&relevance.as_str()) {
+    if !rules::RELEVANCE.contains(&d.relevance.as_str()) {
         return Err("error-400");
     }
-    let caller_kind = f.opt("caller_kind");
+    let caller_kind = d.caller_kind.clone().filter(|k| !k.is_empty());
     if caller_kind
         .as_deref()
         .is_some_and(|k| !rules::CALLER_KINDS.contains(&k))
     {
         return Err("error-400");
     }
-    let started = match f.opt("started_at") {
-        Some(s) => crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?,
-        None => Utc::now(),
-    };
-    let ended = match f.opt("ended_at") {
-        Some(s) => Some(crate::platform::time::parse_rome_time(&s).ok_or("network-error-date")?),
-        None => None,
-    };
-    let minutes = match f.opt("duration") {
-        Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
-        None => None,
-    };
-    let duration = rules::duration(started, ended, minutes)?;
-    let province = crate::network::rules::province(&f.get("province"))?;
-    let language = f.opt("language").map(|l| l.to_uppercase());
+    let started = d.started_at.unwrap_or_else(Utc::now);
+    let duration = rules::duration(started, d.ended_at, d.duration_minutes)?;
+    let province = crate::network::rules::province(&d.province)?;
+    let language = d
+        .language
+        .as_deref()
+        .map(|l| l.trim().to_uppercase())
+        .filter(|l| !l.is_empty());
     if language
         .as_deref()
         .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
     {
         return Err("case-error-iso");
     }
-    let caller_ref = f
-        .opt("caller_ref")
+    let caller_ref = d
+        .caller_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
         .map(|r| r.chars().take(40).collect::<String>());
-    let digits = rules::phone_key(&f.get("phone"));
+    let digits = rules::phone_key(&d.phone);
     let phone_index =
         (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
-    let situation = rules::Situation::from_code(&f.get("situation")).ok_or("error-400")?;
+    let situation =
+        rules::Situation::from_code(d.situation.as_deref().unwrap_or("")).ok_or("error-400")?;
     let forms = codes(
-        f.all("exploitation_forms"),
+        d.exploitation_forms.clone(),
         crate::cases::rules::EXPLOITATION_FORMS,
     )?;
-    let sector = f.opt("labour_sector");
+    let sector = d.labour_sector.clone().filter(|s| !s.is_empty());
     if sector
         .as_deref()
         .is_some_and(|s| !crate::cases::rules::LABOUR_SECTORS.contains(&s))
     {
         return Err("error-400");
     }
-    let notes = f.get("notes");
+    let notes = d.notes.trim();
     let notes_enc = if notes.is_empty() {
         None
     } else {
         Some(
             state
                 .keys
-                .encrypt_str(store::NOTES, &notes)
+                .encrypt_str(store::NOTES, notes)
                 .map_err(|_| "error-500")?,
         )
     };
-    let mut c = new_contact(org, operator, &relevance);
-    c.channel = Set(channel);
+    let mut c = new_contact(org, operator, &d.relevance);
+    c.channel = Set(d.channel.clone());
     c.started_at = Set(started);
     c.duration_minutes = Set(duration);
     c.caller_kind = Set(caller_kind);
     c.language = Set(language);
-    c.mediator_used = Set(f.checked("mediator_used"));
+    c.mediator_used = Set(d.mediator_used);
     c.caller_ref = Set(caller_ref);
     c.phone_index = Set(phone_index);
-    c.reasons = Set(codes(f.all("reasons"), rules::REASONS)?);
+    c.reasons = Set(codes(d.reasons.clone(), rules::REASONS)?);
     c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
         sector
     } else {
@@ -136,13 +156,13 @@ pub async fn read_contact(
     });
     c.exploitation_forms = Set(forms);
     c.province = Set(province);
-    c.municipality = Set(f.get("municipality").chars().take(100).collect());
-    c.outcomes = Set(codes(f.all("outcomes"), rules::OUTCOMES)?);
+    c.municipality = Set(d.municipality.trim().chars().take(100).collect());
+    c.outcomes = Set(codes(d.outcomes.clone(), rules::OUTCOMES)?);
     c.notes_enc = Set(notes_enc);
     Ok((c, situation))
 }
 
-/// Records a contact read by [`read_contact`] (or a quick one from [`new_contact`]) in its
+/// Records a contact checked by [`check_contact`] (or a quick one from [`new_contact`]) in its
 /// situation, with its audit entry, in the caller's transaction. `via` says where it came
 /// from when not the desk (e.g. `api`).
 pub async fn record_contact<C: sea_orm::ConnectionTrait + TransactionTrait>(
