@@ -162,7 +162,6 @@ mod tests {
         "src/home/mod.rs -> hotline::store",
         "src/home/mod.rs -> outreach::store",
         "src/home/mod.rs -> projects::store",
-        "src/home/mod.rs -> stats::pages",
         "src/hotline/pages.rs -> identity::store",
         "src/hotline/pages.rs -> network::store",
         "src/identity/entities.rs -> network::entities",

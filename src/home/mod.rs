@@ -220,7 +220,7 @@ async fn panels(
     if actor.can(Permission::ReadAggregates) {
         let (from, to) = filter
             .period
-            .unwrap_or_else(|| crate::stats::pages::period("", ""));
+            .unwrap_or_else(|| crate::stats::period::period("", ""));
         let r = crate::stats::activity(&state.db, from, to, filter.province.as_deref()).await?;
         let rows = r
             .figures
@@ -240,11 +240,11 @@ async fn panels(
 async fn home(
     State(state): State<SharedState>,
     shell: Shell,
-    Query(q): Query<crate::stats::pages::PeriodQuery>,
+    Query(q): Query<crate::stats::period::PeriodQuery>,
 ) -> Result<Response, AppError> {
     if shell.staff.as_ref().is_some_and(|s| s.full) {
         let given = !q.from.trim().is_empty() || !q.to.trim().is_empty();
-        let (status, error, filter) = match crate::stats::pages::request(&q) {
+        let (status, error, filter) = match crate::stats::period::request(&q) {
             Ok((from, to, province)) => (
                 StatusCode::OK,
                 None,

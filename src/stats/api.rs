@@ -70,7 +70,7 @@ async fn activity(
     ApiQuery(q): ApiQuery<ActivityQuery>,
 ) -> Result<Response, ApiError> {
     let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    let (from, to, province) = super::pages::request(&super::pages::PeriodQuery {
+    let (from, to, province) = super::period::request(&super::period::PeriodQuery {
         from: day(q.from),
         to: day(q.to),
         province: q.province.unwrap_or_default(),

@@ -6,6 +6,7 @@ pub mod api;
 pub mod national;
 pub mod open_data;
 pub mod pages;
+pub mod period;
 pub mod public;
 pub mod queries;
 
