@@ -178,7 +178,6 @@ mod tests {
         "src/referrals/store.rs -> cases::entities",
         "src/referrals/store.rs -> cases::store",
         "src/reports/mod.rs -> network::store",
-        "src/reports/triage.rs -> hotline::store",
         "src/stats/mod.rs -> network::store",
         "src/stats/national.rs -> cases::entities",
         "src/stats/national.rs -> network::entities",

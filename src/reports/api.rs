@@ -54,6 +54,67 @@ pub fn routes() -> ApiRoutes {
                 .returns::<ReportOut>(),
             triage,
         )
+        .op(
+            ApiSpec::create("/reports/{id}/replies", "replyToReporter")
+                .summary(
+                    "reports",
+                    "Write to the reporter (they read it with their receipt); sealed at rest",
+                )
+                .scope("reports:write", p)
+                .body::<ReplyIn>()
+                .returns::<ReplyOut>(),
+            reply,
+        )
+}
+
+/// A reply to the person who made the report.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyIn {
+    /// 1–5,000 characters, in the reporter's language.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReplyOut {
+    pub report_id: i32,
+    pub at: DateTime<Utc>,
+}
+
+async fn reply(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("replyToReporter {id}");
+    let (creation, input) =
+        match api::idempotency::start::<ReplyIn>(&state.db, &caller, &headers, &body, &operation)
+            .await?
+        {
+            api::idempotency::Started::New(c, input) => (c, input),
+            api::idempotency::Started::Replayed(r) => return Ok(r),
+        };
+    super::guard(&state, &caller.actor).await?;
+    store::get(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    triage::reply(&state, &creation.txn, &caller.actor, id, &input.text)
+        .await
+        .map_err(|e| match e {
+            TriageError::Invalid(key) => ApiError::invalid(key, Some("text")),
+            TriageError::AlreadyTriaged => ApiError::conflict(e.message_key()),
+            TriageError::Db(e) => e.into(),
+        })?;
+    let answer = api::Answer::created(
+        format!("/reports/{id}"),
+        &ReplyOut {
+            report_id: id,
+            at: Utc::now(),
+        },
+    )?;
+    creation.commit(&state.db, answer).await
 }
 
 /// A triage decision.

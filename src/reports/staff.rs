@@ -6,11 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
-use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
 
-use super::entities::{message, report};
+use super::entities::report;
 use super::store;
 use super::triage::{self, TriageError};
 use crate::platform::audit::{self, Entry};
@@ -180,41 +178,23 @@ pub async fn reply(
     super::guard(&state, &me.actor).await?;
     store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let text = field(&body, "text");
-    if text.is_empty() || text.chars().count() > 5000 {
-        let error = Some(shell.t("network-error-required"));
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            detail(&state, shell, id, error).await?,
-        )
-            .into_response());
-    }
     let txn = state.db.begin().await?;
-    store::add_message(
-        &txn,
-        message::ActiveModel {
-            report_id: Set(id),
-            from_reporter: Set(false),
-            at: Set(Utc::now()),
-            text_enc: Set(Some(
-                state
-                    .keys
-                    .encrypt_str(store::MESSAGE, &text)
-                    .map_err(|_| AppError::Internal("sealing a reply"))?,
-            )),
-            by_user: Set(Some(me.actor.user_id)),
-            ..Default::default()
-        },
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "report.reply", "public_report")
-            .record(id)
-            .subject(format!("report:{id}")),
-    )
-    .await?;
-    txn.commit().await?;
+    match super::triage::reply(&state, &txn, &me.actor, id, &text).await {
+        Ok(()) => txn.commit().await?,
+        Err(super::triage::TriageError::Invalid(key)) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(key));
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                detail(&state, shell, id, error).await?,
+            )
+                .into_response());
+        }
+        Err(super::triage::TriageError::Db(e)) => return Err(e.into()),
+        Err(super::triage::TriageError::AlreadyTriaged) => {
+            return Err(AppError::Internal("a reply is never refused as triaged"));
+        }
+    }
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 

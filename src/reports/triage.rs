@@ -137,15 +137,20 @@ pub async fn apply(
             c.reasons = Set("report_of_exploitation".into());
             c.exploitation_forms = Set(exploitation_forms(&r.kinds).join(","));
             c.province = Set(r.province.clone());
-            let saved = crate::hotline::store::add_contact(
+            let saved = crate::hotline::ops::record_contact(
+                state,
                 &txn,
+                actor,
                 c,
                 crate::hotline::rules::Situation::Unsaid,
+                Some("public report"),
             )
             .await
             .map_err(|e| match e {
-                crate::hotline::store::AddContactError::Db(e) => e,
-                other => DbErr::Custom(other.to_string()),
+                crate::hotline::ops::HotlineOpError::Failed(_) => {
+                    TriageError::Db(DbErr::Custom("saving the contact".into()))
+                }
+                other => TriageError::Invalid(other.message_key()),
             })?;
             Some(saved.id)
         }
@@ -178,6 +183,50 @@ pub async fn apply(
         .ok_or(TriageError::Db(DbErr::RecordNotFound(
             "public_report".into(),
         )))
+}
+
+/// Writes a reply to the reporter (sealed; the reporter reads it with their receipt), with its
+/// audit entry, in the caller's transaction. The caller has decided that the actor may read
+/// public reports.
+pub async fn reply<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    id: i32,
+    text: &str,
+) -> Result<(), TriageError> {
+    store::get(&state.db, id)
+        .await?
+        .ok_or(TriageError::Invalid("error-404"))?;
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 5000 {
+        return Err(TriageError::Invalid("network-error-required"));
+    }
+    let sealed = state
+        .keys
+        .encrypt_str(store::MESSAGE, text)
+        .map_err(|_| TriageError::Db(DbErr::Custom("sealing a reply".into())))?;
+    store::add_message(
+        txn,
+        super::entities::message::ActiveModel {
+            report_id: Set(id),
+            from_reporter: Set(false),
+            at: Set(chrono::Utc::now()),
+            text_enc: Set(Some(sealed)),
+            by_user: Set(Some(actor.user_id)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "report.reply", "public_report")
+            .record(id)
+            .subject(format!("report:{id}")),
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

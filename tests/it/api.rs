@@ -806,6 +806,41 @@ async fn a_public_report_is_triaged_once_through_the_api(db: TestDb) {
             .contains("capannone")
     );
 
+    // A reply to the reporter: sealed, read back with the report; an empty one is refused.
+    let replies = format!("{path}/replies");
+    let r = app
+        .api(
+            "POST",
+            &replies,
+            &token,
+            Some(&json!({"text": "Grazie, vi richiamiamo."})),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let r = app
+        .api("POST", &replies, &token, Some(&json!({"text": "  "})), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "text");
+    assert_error(
+        &app.api(
+            "POST",
+            "/api/v1/reports/999999/replies",
+            &token,
+            Some(&json!({"text": "x"})),
+            &[],
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    let messages =
+        json_of(&app.api("GET", &path, &token, None, &[]).await)["text"]["messages"].clone();
+    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
+    assert_eq!(messages[0]["text"], "Grazie, vi richiamiamo.");
+    assert_eq!(messages[0]["from_reporter"], false);
+
     let contact = json!({"outcome": "contact"});
     // Without If-Match: 428; with a read-only token: 403; an unknown outcome: 422.
     assert_error(
