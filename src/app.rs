@@ -170,7 +170,6 @@ mod tests {
         "src/outreach/pages.rs -> network::entities",
         "src/outreach/pages.rs -> network::store",
         "src/outreach/report.rs -> network::store",
-        "src/projects/pages.rs -> cases::store",
         "src/projects/pages.rs -> identity::store",
         "src/projects/pages.rs -> network::store",
         "src/referrals/pages.rs -> cases::store",

@@ -39,6 +39,24 @@ pub fn routes() -> Routes {
         .post("/cases/{id}/events", work, pages::add_event)
 }
 
+/// The organisation that owns a case (the one that took the person in charge), if the case
+/// exists: what another area checks before acting for the owner (e.g. writing a project).
+pub async fn owner_of(db: &impl ConnectionTrait, case_id: i32) -> Result<Option<i32>, DbErr> {
+    Ok(store::case(db, case_id).await?.map(|c| c.owner_org))
+}
+
+/// The pseudonymous code of the person of a case (never their identity), if the case exists:
+/// how other areas name the person on their pages.
+pub async fn person_code_of(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Option<String>, DbErr> {
+    let Some(c) = store::case(db, case_id).await? else {
+        return Ok(None);
+    };
+    Ok(store::person(db, c.person_id).await?.map(|p| p.code))
+}
+
 /// The case the organisation follows (owns or shares) for the person with this pseudonymous
 /// code, the latest opened when there are several: what the street units and desks file an
 /// interview or an anonymous contact under. Access to it is then decided by [`guard`].

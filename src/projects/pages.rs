@@ -10,15 +10,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
-use sea_orm::ActiveValue::Set;
 use serde::Deserialize;
 
-use super::entities::{edition, expense, intervention, project};
-use super::rules::{self, Party};
+use super::entities::{edition, intervention, project};
+use super::rules;
 use super::store;
 use crate::identity::session::StaffView;
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Permission, Role};
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -27,30 +24,13 @@ fn staff(shell: &Shell) -> Result<StaffView, AppError> {
     shell.staff.clone().ok_or(AppError::Unauthorized)
 }
 
-/// The roles a person plays on a project: the owning organisation's case worker, an evaluator
-/// of any submitted project, or nobody.
-fn parties(me: &StaffView, p: &project::Model) -> (bool, bool) {
-    let owner =
-        me.actor.organisation_id == Some(p.owner_org) && me.actor.roles.contains(&Role::CaseWorker);
-    let evaluator = me.actor.can(Permission::EvaluateProjects) && p.status != "draft";
-    (owner, evaluator)
-}
-
 async fn guarded(
     state: &SharedState,
     me: &StaffView,
     id: i32,
     action: &str,
 ) -> Result<(project::Model, bool, bool), AppError> {
-    let p = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let (owner, evaluator) = parties(me, &p);
-    let entry = Entry::new(Some(&me.actor), &format!("project.{action}"), "project").record(id);
-    if !owner && !evaluator {
-        audit::append(&state.db, &state.keys, entry.denied()).await?;
-        return Err(AppError::Forbidden);
-    }
-    audit::append(&state.db, &state.keys, entry).await?;
-    Ok((p, owner, evaluator))
+    super::ops::guard(state, &me.actor, id, action).await
 }
 
 pub struct Row {
@@ -69,14 +49,9 @@ pub struct ListPage {
 }
 
 async fn person_code(state: &SharedState, case_id: i32) -> Result<String, AppError> {
-    let c = crate::cases::store::case(&state.db, case_id).await?;
-    Ok(match c {
-        Some(c) => crate::cases::store::person(&state.db, c.person_id)
-            .await?
-            .map(|p| p.code)
-            .unwrap_or_default(),
-        None => String::new(),
-    })
+    Ok(crate::cases::person_code_of(&state.db, case_id)
+        .await?
+        .unwrap_or_default())
 }
 
 pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<ListPage, AppError> {
@@ -95,7 +70,7 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
             }
         }
     }
-    let names = crate::network::store::names(&state.db).await?;
+    let names = crate::network::names(&state.db).await?;
     let mut rows = Vec::new();
     for p in projects {
         let requested: i64 = store::interventions(&state.db, p.id)
@@ -133,14 +108,7 @@ pub struct NewPage {
 
 /// The case must belong to the case worker's organisation.
 async fn own_case(state: &SharedState, me: &StaffView, case_id: i32) -> Result<(), AppError> {
-    let c = crate::cases::store::case(&state.db, case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if me.actor.organisation_id != Some(c.owner_org) || !me.actor.roles.contains(&Role::CaseWorker)
-    {
-        return Err(AppError::Forbidden);
-    }
-    Ok(())
+    super::ops::own_case(state, &me.actor, case_id).await
 }
 
 pub async fn new_form(
@@ -154,7 +122,7 @@ pub async fn new_form(
     Ok(NewPage {
         code: person_code(&state, case_id).await?,
         editions: store::editions(&state.db).await?,
-        organisations: crate::network::store::names(&state.db)
+        organisations: crate::network::names(&state.db)
             .await?
             .into_iter()
             .collect(),
@@ -175,59 +143,39 @@ pub async fn create(
         .get("case_id")
         .parse()
         .map_err(|_| AppError::BadRequest("error-400"))?;
-    own_case(&state, &me, case_id).await?;
-    let edition = match f.get("edition_id").parse::<i32>() {
-        Ok(e) => store::edition(&state.db, e).await?,
-        Err(_) => None,
-    };
-    let objectives = f.get("objectives");
-    let problem = if edition.is_none() {
-        Some("project-error-edition")
-    } else if objectives.is_empty() {
-        Some("network-error-required")
-    } else {
-        None
-    };
-    if let Some(key) = problem {
-        let error = Some(shell.t(key));
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            NewPage {
-                code: person_code(&state, case_id).await?,
-                editions: store::editions(&state.db).await?,
-                organisations: crate::network::store::names(&state.db)
-                    .await?
-                    .into_iter()
-                    .collect(),
-                shell,
-                case_id,
-                error,
-            },
-        )
-            .into_response());
-    }
-    let edition = edition.ok_or(AppError::NotFound)?;
-    let org = me.actor.organisation_id.ok_or(AppError::Forbidden)?;
-    let txn = state.db.begin().await?;
-    let p = store::create(
-        &txn,
-        &state.keys,
+    let input = super::ops::NewProject {
         case_id,
-        org,
-        edition.id,
-        f.get("social_service_org").parse().ok(),
-        &f.get("social_worker").chars().take(200).collect::<String>(),
-        &objectives.chars().take(5000).collect::<String>(),
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "project.create", "project")
-            .record(p.id)
-            .reason(format!("case {case_id}")),
-    )
-    .await?;
+        edition_id: f.get("edition_id").parse().ok(),
+        social_service_org: f.get("social_service_org").parse().ok(),
+        social_worker: f.get("social_worker"),
+        objectives: f.get("objectives"),
+    };
+    let txn = state.db.begin().await?;
+    let p = match super::ops::create(&state, &txn, &me.actor, &input).await {
+        Ok(p) => p,
+        Err(super::ops::ProjectOpError::Access(e) | super::ops::ProjectOpError::Failed(e)) => {
+            return Err(e);
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                NewPage {
+                    code: person_code(&state, case_id).await?,
+                    editions: store::editions(&state.db).await?,
+                    organisations: crate::network::names(&state.db)
+                        .await?
+                        .into_iter()
+                        .collect(),
+                    shell,
+                    case_id,
+                    error,
+                },
+            )
+                .into_response());
+        }
+    };
     txn.commit().await?;
     Ok(Redirect::to(&format!("/projects/{}", p.id)).into_response())
 }
@@ -275,7 +223,7 @@ async fn project_page(
 ) -> Result<ProjectPage, AppError> {
     let me = staff(&shell)?;
     let (p, is_owner, is_evaluator) = guarded(state, &me, id, "read").await?;
-    let names = crate::network::store::names(&state.db).await?;
+    let names = crate::network::names(&state.db).await?;
     let mut interventions = Vec::new();
     let mut total = 0;
     for i in store::interventions(&state.db, id).await? {
@@ -362,54 +310,60 @@ pub async fn add_intervention(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (p, owner, _) = guarded(&state, &me, id, "write").await?;
-    if !owner {
-        return Err(AppError::Forbidden);
-    }
-    if !rules::editable(&p.status) {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "project-error-not-editable",
-        )
-        .await;
-    }
     let f = Fields::parse(&body);
-    let kind = f.get("kind");
     let cents = match rules::euros(&f.get("amount")) {
         Ok(c) => c,
         Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
     };
-    let months = f.get("months").parse::<i32>().ok();
-    if let Err(key) = rules::check_intervention(&kind, cents, months) {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
-    }
+    let input = super::ops::NewLine {
+        kind: f.get("kind"),
+        provider: f.text("provider", 200),
+        months: f.get("months").parse::<i32>().ok(),
+        requested_cents: cents,
+    };
     let txn = state.db.begin().await?;
-    store::add_intervention(
-        &txn,
-        intervention::ActiveModel {
-            project_id: Set(id),
-            kind: Set(kind.clone()),
-            provider: Set(f.get("provider").chars().take(200).collect()),
-            months: Set(months),
-            requested_cents: Set(cents),
-            approved_cents: Set(0),
-            ..Default::default()
-        },
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "project.intervention", "project")
-            .record(id)
-            .reason(format!("{kind} {cents}")),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/projects/{id}")).into_response())
+    let done = super::ops::add_line(&state, &txn, &me.actor, id, &input).await;
+    finish(&state, shell, id, txn, done.map(|_| id)).await
+}
+
+/// Back to the project once an operation is done, or the project again with its message.
+async fn finish(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    txn: sea_orm::DatabaseTransaction,
+    done: Result<i32, super::ops::ProjectOpError>,
+) -> Result<Response, AppError> {
+    use super::ops::ProjectOpError as E;
+    match done {
+        Ok(project) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/projects/{project}")).into_response())
+        }
+        Err(E::Access(e) | E::Failed(e)) => Err(e),
+        Err(E::Stale) => {
+            txn.rollback().await?;
+            refuse(
+                state,
+                shell,
+                id,
+                StatusCode::CONFLICT,
+                "case-error-conflict",
+            )
+            .await
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            refuse(
+                state,
+                shell,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.message_key(),
+            )
+            .await
+        }
+    }
 }
 
 pub async fn change_status(
@@ -419,69 +373,15 @@ pub async fn change_status(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let (p, owner, evaluator) = guarded(&state, &me, id, "write").await?;
     let f = Fields::parse(&body);
-    let to = f.get("to");
-    let reason = f.get("reason");
-    let party = if evaluator && !owner {
-        Party::Evaluator
-    } else if owner && !evaluator {
-        Party::Owner
-    } else {
-        // Someone who is both (an evaluator working in the owning organisation) acts as owner
-        // for owner moves and as evaluator for decisions.
-        if matches!(to.as_str(), "approved" | "changes_requested" | "rejected") {
-            Party::Evaluator
-        } else {
-            Party::Owner
-        }
+    let change = super::ops::StatusChange {
+        to: f.get("to"),
+        reason: f.get("reason"),
+        version: f.get("version").parse().unwrap_or(-1),
     };
-    if let Err(key) = rules::transition(&p.status, &to, party, &reason) {
-        return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
-    }
-    if to == "submitted" && store::interventions(&state.db, id).await?.is_empty() {
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "project-error-empty",
-        )
-        .await;
-    }
-    let version: i32 = f.get("version").parse().unwrap_or(-1);
     let txn = state.db.begin().await?;
-    if !store::move_to(
-        &txn,
-        &state.keys,
-        &p,
-        &to,
-        &reason,
-        me.actor.user_id,
-        version,
-    )
-    .await?
-    {
-        txn.rollback().await?;
-        return refuse(
-            &state,
-            shell,
-            id,
-            StatusCode::CONFLICT,
-            "case-error-conflict",
-        )
-        .await;
-    }
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "project.transition", "project")
-            .record(id)
-            .reason(format!("{} → {to}", p.status)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/projects/{id}")).into_response())
+    let done = super::ops::change_status(&state, &txn, &me.actor, id, &change).await;
+    finish(&state, shell, id, txn, done.map(|()| id)).await
 }
 
 pub async fn add_expense(
@@ -491,55 +391,34 @@ pub async fn add_expense(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let i = store::intervention(&state.db, intervention_id)
+    let line = store::intervention(&state.db, intervention_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (p, owner, _) = guarded(&state, &me, i.project_id, "write").await?;
-    if !owner {
-        return Err(AppError::Forbidden);
-    }
     let f = Fields::parse(&body);
-    let checked = (|| -> Result<(i64, NaiveDate), &'static str> {
-        if !matches!(p.status.as_str(), "active" | "variation") {
-            return Err("project-error-not-active");
-        }
-        Ok((
-            rules::euros(&f.get("amount"))?,
-            f.required_date("spent_on")?,
-        ))
+    let read = (|| -> Result<super::ops::NewExpense, &'static str> {
+        Ok(super::ops::NewExpense {
+            amount_cents: rules::euros(&f.get("amount"))?,
+            spent_on: f.required_date("spent_on")?,
+            document: f.text("document", 200),
+        })
     })();
-    let (cents, day) = match checked {
+    let input = match read {
         Ok(v) => v,
         Err(key) => {
-            return refuse(&state, shell, p.id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+            // Drawing the project decides and audits the reading.
+            return refuse(
+                &state,
+                shell,
+                line.project_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+            )
+            .await;
         }
     };
-    let spent = store::spent(&state.db, i.id).await?;
-    if let Err(key) = rules::check_expense(i.approved_cents, spent, cents) {
-        return refuse(&state, shell, p.id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
-    }
     let txn = state.db.begin().await?;
-    store::add_expense(
-        &txn,
-        expense::ActiveModel {
-            intervention_id: Set(i.id),
-            spent_on: Set(day),
-            amount_cents: Set(cents),
-            document: Set(f.get("document").chars().take(200).collect()),
-            ..Default::default()
-        },
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "project.expense", "project")
-            .record(p.id)
-            .reason(format!("{cents}")),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/projects/{}", p.id)).into_response())
+    let done = super::ops::add_expense(&state, &txn, &me.actor, intervention_id, &input).await;
+    finish(&state, shell, line.project_id, txn, done).await
 }
 
 // ---------- editions and the budget report ----------
@@ -588,46 +467,39 @@ pub async fn add_edition(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked = (|| -> Result<_, &'static str> {
-        let name = f.get("name");
-        if name.is_empty() {
-            return Err("network-error-required");
-        }
-        let starts = f.required_date("starts_on")?;
-        let ends = f.required_date("ends_on")?;
-        if ends < starts {
-            return Err("hotline-error-end-before-start");
-        }
-        Ok((
-            name,
-            starts,
-            ends,
-            rules::euros(&f.get("total"))?,
-            rules::euros(&f.get("cofunding")).unwrap_or(0),
-        ))
+    let read = (|| -> Result<super::ops::NewEdition, &'static str> {
+        Ok(super::ops::NewEdition {
+            name: f.get("name"),
+            starts_on: f.required_date("starts_on")?,
+            ends_on: f.required_date("ends_on")?,
+            total_cents: rules::euros(&f.get("total"))?,
+            cofunding_cents: rules::euros(&f.get("cofunding")).unwrap_or(0),
+        })
     })();
-    match checked {
-        Ok((name, starts, ends, total, cofunding)) => {
+    let done = match read {
+        Ok(input) => {
             let txn = state.db.begin().await?;
-            let e = store::add_edition(&txn, &name, starts, ends, total, cofunding).await?;
-            audit::append(
-                &txn,
-                &state.keys,
-                Entry::new(Some(&me.actor), "project.edition", "project_edition").record(e.id),
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(Redirect::to("/editions").into_response())
+            match super::ops::add_edition(&state, &txn, &me.actor, &input).await {
+                Ok(_) => {
+                    txn.commit().await?;
+                    return Ok(Redirect::to("/editions").into_response());
+                }
+                Err(
+                    super::ops::ProjectOpError::Access(e) | super::ops::ProjectOpError::Failed(e),
+                ) => {
+                    return Err(e);
+                }
+                Err(e) => e.message_key(),
+            }
         }
-        Err(key) => {
-            let error = Some(shell.t(key));
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                editions_page(&state, shell, error).await?,
-            )
-                .into_response())
-        }
-    }
+        Err(key) => key,
+    };
+    let error = Some(shell.t(done));
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        editions_page(&state, shell, error).await?,
+    )
+        .into_response())
 }
 
 /// An amount in cents however the template holds it (by value or by reference).

@@ -157,9 +157,8 @@ pub async fn intervention(
 pub async fn add_intervention(
     db: &impl ConnectionTrait,
     i: intervention::ActiveModel,
-) -> Result<(), DbErr> {
-    i.insert(db).await?;
-    Ok(())
+) -> Result<intervention::Model, DbErr> {
+    i.insert(db).await
 }
 
 pub async fn transitions(
