@@ -80,6 +80,20 @@ pub async fn guard(
     Ok((p, owner, evaluator))
 }
 
+/// Loads a project only its owner may change (its lines, its expenses): decided and audited
+/// like [`guard`], refused to evaluators.
+pub async fn guard_owner(
+    state: &SharedState,
+    actor: &Actor,
+    id: i32,
+) -> Result<project::Model, AppError> {
+    let (p, owner, _) = guard(state, actor, id, "write").await?;
+    if !owner {
+        return Err(AppError::Forbidden);
+    }
+    Ok(p)
+}
+
 /// A project is written for a case of the case worker's own organisation.
 pub async fn own_case(state: &SharedState, actor: &Actor, case_id: i32) -> Result<(), AppError> {
     let owner = crate::cases::owner_of(&state.db, case_id)
@@ -168,12 +182,9 @@ pub async fn add_line<C: ConnectionTrait + TransactionTrait>(
     project_id: i32,
     input: &NewLine,
 ) -> Result<intervention::Model, ProjectOpError> {
-    let (p, owner, _) = guard(state, actor, project_id, "write")
+    let p = guard_owner(state, actor, project_id)
         .await
         .map_err(ProjectOpError::Access)?;
-    if !owner {
-        return Err(ProjectOpError::Access(AppError::Forbidden));
-    }
     if !rules::editable(&p.status) {
         return Err(invalid("project-error-not-editable", "status"));
     }
@@ -290,12 +301,9 @@ pub async fn add_expense<C: ConnectionTrait + TransactionTrait>(
     let line = store::intervention(&state.db, intervention_id)
         .await?
         .ok_or(ProjectOpError::Access(AppError::NotFound))?;
-    let (p, owner, _) = guard(state, actor, line.project_id, "write")
+    let p = guard_owner(state, actor, line.project_id)
         .await
         .map_err(ProjectOpError::Access)?;
-    if !owner {
-        return Err(ProjectOpError::Access(AppError::Forbidden));
-    }
     if !matches!(p.status.as_str(), "active" | "variation") {
         return Err(invalid("project-error-not-active", "intervention_id"));
     }
@@ -396,7 +404,7 @@ mod tests {
             name: "Edizione 2026".into(),
             starts_on: d("2026-01-01"),
             ends_on: d("2026-12-31"),
-            total_cents: 100_000_00,
+            total_cents: 10_000_000,
             cofunding_cents: 0,
         };
         assert_eq!(check_edition(&e), Ok(()));

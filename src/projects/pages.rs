@@ -313,7 +313,11 @@ pub async fn add_intervention(
     let f = Fields::parse(&body);
     let cents = match rules::euros(&f.get("amount")) {
         Ok(c) => c,
-        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+        Err(key) => {
+            // Only the owner hears what is wrong with a line.
+            super::ops::guard_owner(&state, &me.actor, id).await?;
+            return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+        }
     };
     let input = super::ops::NewLine {
         kind: f.get("kind"),
@@ -405,7 +409,8 @@ pub async fn add_expense(
     let input = match read {
         Ok(v) => v,
         Err(key) => {
-            // Drawing the project decides and audits the reading.
+            // Only the owner hears what is wrong with an expense.
+            super::ops::guard_owner(&state, &me.actor, line.project_id).await?;
             return refuse(
                 &state,
                 shell,
