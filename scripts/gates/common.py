@@ -16,7 +16,7 @@ from pathlib import Path
 SCOPES = [
     "network:read", "hotline:read", "hotline:write", "reports:read", "reports:write",
     "outreach:read", "outreach:write", "cases:read", "cases:write", "projects:read",
-    "referrals:read", "referrals:write", "stats:read",
+    "projects:write", "referrals:read", "referrals:write", "stats:read",
 ]
 
 

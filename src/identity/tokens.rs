@@ -51,6 +51,7 @@ pub const SCOPES: &[&str] = &[
     "cases:read",
     "cases:write",
     "projects:read",
+    "projects:write",
     "referrals:read",
     "referrals:write",
     "stats:read",

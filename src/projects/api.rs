@@ -1,29 +1,352 @@
 //! Individual projects in the JSON API: what the project pages list for the caller (their
 //! organisation's projects for case workers; submitted ones for the lead municipality's
-//! evaluators), with requested and approved totals. Objectives and spending stay on the pages.
+//! evaluators), with requested and approved totals; one project (audited); and what staff do
+//! on the pages — writing a project and its lines, moving it through the evaluation
+//! (`If-Match`), recording expenses — through the same operations (`projects::ops`).
+//! Objectives and reasons are sealed at rest and not given back.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
-use serde::Serialize;
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
 
-use super::store;
-use crate::platform::api::{self, ApiError, ApiRoutes, ApiSpec, Caller};
+use super::entities::project;
+use super::ops::{self, ProjectOpError};
+use super::{rules, store};
+use crate::platform::api::idempotency::{self, Started};
+use crate::platform::api::{self, Answer, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
 use crate::platform::policy::{Permission, Role};
 use crate::platform::web::SharedState;
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new().op(
-        ApiSpec::get("/projects", "listProjects")
-            .summary(
-                "projects",
-                "Individual projects the caller works on or evaluates",
-            )
-            .scope("projects:read", Some(Permission::Projects))
-            .returns::<Vec<ProjectOut>>(),
-        list,
+    let p = Some(Permission::Projects);
+    ApiRoutes::new()
+        .op(
+            ApiSpec::get("/projects", "listProjects")
+                .summary(
+                    "projects",
+                    "Individual projects the caller works on or evaluates",
+                )
+                .scope("projects:read", p)
+                .returns::<Vec<ProjectOut>>(),
+            list,
+        )
+        .op(
+            ApiSpec::get("/projects/{id}", "getProject")
+                .summary("projects", "One project with its lines (the read is audited)")
+                .scope("projects:read", p)
+                .returns::<ProjectDetail>()
+                .with_etag(),
+            show,
+        )
+        .op(
+            ApiSpec::create("/projects", "createProject")
+                .summary(
+                    "projects",
+                    "Write a project (a draft) for a case of the caller's organisation",
+                )
+                .scope("projects:write", p)
+                .body::<ProjectIn>()
+                .returns::<ProjectOut>(),
+            create,
+        )
+        .op(
+            ApiSpec::create("/projects/{id}/lines", "addProjectLine")
+                .summary("projects", "Add a line (an intervention) to a project being written")
+                .scope("projects:write", p)
+                .body::<LineIn>()
+                .returns::<LineOut>(),
+            add_line,
+        )
+        .op(
+            ApiSpec::update("/projects/{id}", "changeProjectStatus")
+                .summary(
+                    "projects",
+                    "Submit, decide (approve, ask for changes, reject), start, vary or close a project",
+                )
+                .scope("projects:write", p)
+                .body::<StatusIn>()
+                .returns::<ProjectDetail>(),
+            change_status,
+        )
+        .op(
+            ApiSpec::create("/projects/lines/{id}/expenses", "recordProjectExpense")
+                .summary(
+                    "projects",
+                    "Record an expense on an approved line of an active project",
+                )
+                .scope("projects:write", p)
+                .body::<ExpenseIn>()
+                .returns::<ExpenseOut>(),
+            add_expense,
+        )
+}
+
+/// How a refused project operation answers in the API.
+fn refused(e: ProjectOpError) -> ApiError {
+    match e {
+        ProjectOpError::Stale => ApiError::stale(),
+        ProjectOpError::Invalid { key, field } => ApiError::invalid(key, Some(field)),
+        ProjectOpError::Access(e) | ProjectOpError::Failed(e) => e.into(),
+    }
+}
+
+/// A line of a project as the API shows it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LineOut {
+    pub id: i32,
+    pub project_id: i32,
+    pub kind: String,
+    pub provider: String,
+    pub months: Option<i32>,
+    /// Euro cents.
+    pub requested_cents: i64,
+    /// Euro cents, set when the project is approved.
+    pub approved_cents: i64,
+}
+
+/// One project with its lines.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProjectDetail {
+    #[serde(flatten)]
+    pub project: ProjectOut,
+    pub social_service_organisation_id: Option<i32>,
+    pub lines: Vec<LineOut>,
+}
+
+async fn detail(state: &SharedState, p: project::Model) -> Result<ProjectDetail, ApiError> {
+    let items = store::interventions(&state.db, p.id).await?;
+    let lines = items
+        .iter()
+        .map(|i| LineOut {
+            id: i.id,
+            project_id: i.project_id,
+            kind: i.kind.clone(),
+            provider: i.provider.clone(),
+            months: i.months,
+            requested_cents: i.requested_cents,
+            approved_cents: i.approved_cents,
+        })
+        .collect();
+    Ok(ProjectDetail {
+        social_service_organisation_id: p.social_service_org,
+        project: project_out(p, &items),
+        lines,
+    })
+}
+
+fn project_out(p: project::Model, items: &[super::entities::intervention::Model]) -> ProjectOut {
+    ProjectOut {
+        id: p.id,
+        case_id: p.case_id,
+        owner_organisation_id: p.owner_org,
+        edition_id: p.edition_id,
+        status: p.status,
+        requested_cents: items.iter().map(|i| i.requested_cents).sum(),
+        approved_cents: items.iter().map(|i| i.approved_cents).sum(),
+        created_at: p.created_at,
+        version: p.version,
+    }
+}
+
+async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> Result<Response, ApiError> {
+    let (p, _, _) = ops::guard(&state, &caller.actor, id, "read").await?;
+    let version = p.version;
+    Ok(api::ok_tagged(&detail(&state, p).await?, version))
+}
+
+/// A project written by the implementing body with the territorial social services.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectIn {
+    /// A case of the caller's organisation.
+    pub case_id: i32,
+    /// The edition of the programme it is for.
+    pub edition_id: i32,
+    /// The territorial social service writing it with the body.
+    pub social_service_organisation_id: Option<i32>,
+    /// The social worker (up to 200 characters).
+    pub social_worker: Option<String>,
+    /// 1–5,000 characters, sealed at rest.
+    pub objectives: String,
+}
+
+async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) =
+        match idempotency::start::<ProjectIn>(&state.db, &caller, &headers, &body, "createProject")
+            .await?
+        {
+            Started::New(c, input) => (c, input),
+            Started::Replayed(r) => return Ok(r),
+        };
+    let input = ops::NewProject {
+        case_id: input.case_id,
+        edition_id: Some(input.edition_id),
+        social_service_org: input.social_service_organisation_id,
+        social_worker: input.social_worker.unwrap_or_default(),
+        objectives: input.objectives,
+    };
+    let p = ops::create(&state, &creation.txn, &caller.actor, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(format!("/projects/{}", p.id), &project_out(p, &[]))?;
+    creation.commit(&state.db, answer).await
+}
+
+/// A line of a project: an intervention of the catalogue with its requested amount.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineIn {
+    /// An intervention type of the catalogue (each with its cap).
+    pub kind: String,
+    /// Who provides it (up to 200 characters).
+    pub provider: Option<String>,
+    /// For the types paid by the month.
+    pub months: Option<i32>,
+    /// Euro cents, within the type's cap.
+    pub requested_cents: i64,
+}
+
+async fn add_line(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("addProjectLine {id}");
+    let (creation, input) = match idempotency::start::<LineIn>(
+        &state.db, &caller, &headers, &body, &operation,
     )
+    .await?
+    {
+        Started::New(c, input) => (c, input),
+        Started::Replayed(r) => return Ok(r),
+    };
+    let input = ops::NewLine {
+        kind: input.kind,
+        provider: input.provider.unwrap_or_default(),
+        months: input.months,
+        requested_cents: input.requested_cents,
+    };
+    let i = ops::add_line(&state, &creation.txn, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(
+        format!("/projects/{id}"),
+        &LineOut {
+            id: i.id,
+            project_id: i.project_id,
+            kind: i.kind,
+            provider: i.provider,
+            months: i.months,
+            requested_cents: i.requested_cents,
+            approved_cents: i.approved_cents,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
+}
+
+/// A move of the project to another state.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusIn {
+    #[schemars(extend("enum" = rules::STATUSES))]
+    pub to: String,
+    /// Needed to ask for changes or to reject; sealed at rest.
+    pub reason: Option<String>,
+}
+
+async fn change_status(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(s): ApiJson<StatusIn>,
+) -> Result<Response, ApiError> {
+    let version = api::if_match(&headers)?;
+    let change = ops::StatusChange {
+        to: s.to,
+        reason: s.reason.unwrap_or_default(),
+        version,
+    };
+    let txn = state.db.begin().await?;
+    ops::change_status(&state, &txn, &caller.actor, id, &change)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    let p = store::get(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let version = p.version;
+    Ok(api::ok_tagged(&detail(&state, p).await?, version))
+}
+
+/// An expense on a line.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpenseIn {
+    /// Euro cents, within what remains of the line's approved amount.
+    pub amount_cents: i64,
+    /// The Italian day it was spent (`YYYY-MM-DD`), not in the future.
+    pub spent_on: NaiveDate,
+    /// The receipt or invoice (up to 200 characters).
+    pub document: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ExpenseOut {
+    pub project_id: i32,
+    pub line_id: i32,
+    pub amount_cents: i64,
+    pub spent_on: NaiveDate,
+}
+
+async fn add_expense(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("recordProjectExpense {id}");
+    let (creation, input) =
+        match idempotency::start::<ExpenseIn>(&state.db, &caller, &headers, &body, &operation)
+            .await?
+        {
+            Started::New(c, input) => (c, input),
+            Started::Replayed(r) => return Ok(r),
+        };
+    let expense = ops::NewExpense {
+        amount_cents: input.amount_cents,
+        spent_on: input.spent_on,
+        document: input.document.unwrap_or_default(),
+    };
+    let project_id = ops::add_expense(&state, &creation.txn, &caller.actor, id, &expense)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(
+        format!("/projects/{project_id}"),
+        &ExpenseOut {
+            project_id,
+            line_id: id,
+            amount_cents: expense.amount_cents,
+            spent_on: expense.spent_on,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -32,7 +355,8 @@ pub struct ProjectOut {
     pub case_id: i32,
     pub owner_organisation_id: i32,
     pub edition_id: i32,
-    /// `draft`, `submitted`, `changes_requested`, `approved`, `rejected`, `closed`.
+    /// `draft`, `submitted`, `changes_requested`, `approved`, `rejected`, `active`,
+    /// `variation`, `completed`, `interrupted`.
     pub status: String,
     /// Euro cents.
     pub requested_cents: i64,
@@ -58,17 +382,7 @@ async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Respon
     let mut body = Vec::new();
     for p in projects {
         let items = store::interventions(&state.db, p.id).await?;
-        body.push(ProjectOut {
-            id: p.id,
-            case_id: p.case_id,
-            owner_organisation_id: p.owner_org,
-            edition_id: p.edition_id,
-            status: p.status,
-            requested_cents: items.iter().map(|i| i.requested_cents).sum(),
-            approved_cents: items.iter().map(|i| i.approved_cents).sum(),
-            created_at: p.created_at,
-            version: p.version,
-        });
+        body.push(project_out(p, &items));
     }
     Ok(api::ok(&body))
 }

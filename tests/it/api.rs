@@ -26,6 +26,7 @@ crate::tests![
     mediators_and_emergencies_are_requested_from_a_call_through_the_api,
     consents_shares_and_permits_follow_the_case_pages_rules,
     the_hotline_desks_work_goes_on_through_the_api,
+    a_project_is_written_decided_and_spent_through_the_api,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -2206,4 +2207,180 @@ async fn the_hotline_desks_work_goes_on_through_the_api(db: TestDb) {
         )
         .await;
     r.assert_status(412);
+}
+
+/// An implementing body's system writes a project with its lines, submits it; the lead
+/// municipality's evaluator decides it through the API (a worker cannot approve their own);
+/// once active, expenses are recorded within what was approved. Versions guard each move.
+async fn a_project_is_written_decided_and_spent_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Associazione Progetto Arcobaleno").await;
+    let lead = app.organisation("Comune di Viareggio").await;
+    let worker = app.user("cw-progetti", Role::CaseWorker, org).await;
+    let evaluator = app.user("valuta", Role::CapofilaEvaluator, lead).await;
+    let token = app
+        .token(
+            &worker,
+            org,
+            &["cases:write", "projects:read", "projects:write"],
+        )
+        .await;
+    let judge = app
+        .token(&evaluator, lead, &["projects:read", "projects:write"])
+        .await;
+    let case = json_of(
+        &app.api(
+            "POST",
+            "/api/v1/cases",
+            &token,
+            Some(&json!({"gender": "female", "names": "Persona Progetto", "opened_on": "2026-01-05"})),
+            &[],
+        )
+        .await,
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let edition = satis::projects::store::add_edition(
+        &app.state.db,
+        "SATIS 2026",
+        day,
+        day + chrono::Duration::days(364),
+        10_000_000,
+        0,
+    )
+    .await
+    .unwrap()
+    .id;
+    let body = json!({"case_id": case, "edition_id": edition, "objectives": CANARY});
+    let r = app
+        .api("POST", "/api/v1/projects", &token, Some(&body), &[])
+        .await;
+    r.assert_status(201);
+    assert!(!r.body.contains(CANARY), "objectives are never given back");
+    let id = json_of(&r)["id"].as_i64().unwrap();
+    assert_eq!(json_of(&r)["status"], "draft");
+    // Without objectives, or for another organisation's case: refused.
+    let mut bad = body.clone();
+    bad["objectives"] = json!("");
+    let r = app
+        .api("POST", "/api/v1/projects", &token, Some(&bad), &[])
+        .await;
+    assert_eq!(json_of(&r)["error"]["field"], "objectives");
+    let lines = format!("/api/v1/projects/{id}/lines");
+    let r = app
+        .api(
+            "POST",
+            &lines,
+            &token,
+            Some(&json!({"kind": "italian_course", "requested_cents": 80_000})),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let line = json_of(&r)["id"].as_i64().unwrap();
+    let r = app
+        .api(
+            "POST",
+            &lines,
+            &token,
+            Some(&json!({"kind": "italian_course", "requested_cents": 999_999_999})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_error(
+        &app.api(
+            "POST",
+            &lines,
+            &judge,
+            Some(&json!({"kind": "italian_course", "requested_cents": 1000})),
+            &[],
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    // Moves, each with the version last read.
+    let path = format!("/api/v1/projects/{id}");
+    let mv = async |token: &str, to: &str, reason: Option<&str>| {
+        let etag = app
+            .api("GET", &path, token, None, &[])
+            .await
+            .header("etag")
+            .to_owned();
+        let mut b = json!({"to": to});
+        if let Some(r) = reason {
+            b["reason"] = json!(r);
+        }
+        app.api(
+            "PATCH",
+            &path,
+            token,
+            Some(&b),
+            &[("if-match", etag.as_str())],
+        )
+        .await
+    };
+    mv(&token, "submitted", None).await.assert_status(200);
+    let r = mv(&token, "approved", None).await;
+    assert_eq!(
+        json_of(&r)["error"]["field"],
+        "to",
+        "a worker cannot approve: {}",
+        r.body
+    );
+    let r = mv(&judge, "rejected", None).await;
+    assert_eq!(
+        json_of(&r)["error"]["field"],
+        "to",
+        "a rejection needs a reason"
+    );
+    let r = mv(&judge, "approved", None).await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["approved_cents"], 80_000);
+    mv(&token, "active", None).await.assert_status(200);
+    // A stale version is refused.
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&json!({"to": "variation"})),
+            &[("if-match", "\"v1\"")],
+        )
+        .await;
+    r.assert_status(412);
+    // Expenses within the approved amount.
+    let expenses = format!("/api/v1/projects/lines/{line}/expenses");
+    let r = app
+        .api("POST", &expenses, &token, Some(&json!({"amount_cents": 50_000, "spent_on": "2026-03-01", "document": "Fattura 12"})), &[])
+        .await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["project_id"], id);
+    let r = app
+        .api(
+            "POST",
+            &expenses,
+            &token,
+            Some(&json!({"amount_cents": 40_000, "spent_on": "2026-03-02"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        json_of(&r)["error"]["field"],
+        "amount_cents",
+        "over what was approved"
+    );
+    let r = app
+        .api(
+            "POST",
+            &expenses,
+            &token,
+            Some(&json!({"amount_cents": 1_000, "spent_on": "2999-01-01"})),
+            &[],
+        )
+        .await;
+    assert_eq!(json_of(&r)["error"]["field"], "spent_on");
+    assert_eq!(count_rows(&app, "project_expense").await, 1);
 }
