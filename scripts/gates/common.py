@@ -14,7 +14,7 @@ from pathlib import Path
 
 # Every scope a token may carry (src/identity/tokens.rs).
 SCOPES = [
-    "network:read", "hotline:read", "hotline:write", "reports:read", "reports:write",
+    "network:read", "network:write", "hotline:read", "hotline:write", "reports:read", "reports:write",
     "outreach:read", "outreach:write", "cases:read", "cases:write", "projects:read",
     "projects:write", "referrals:read", "referrals:write", "stats:read",
 ]

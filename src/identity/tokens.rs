@@ -42,6 +42,7 @@ pub enum Presented {
 /// gives each operation's scope as `x-scope`).
 pub const SCOPES: &[&str] = &[
     "network:read",
+    "network:write",
     "hotline:read",
     "hotline:write",
     "reports:read",

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod entities;
+pub mod ops;
 pub mod pages;
 pub mod rules;
 pub mod store;

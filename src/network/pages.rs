@@ -524,6 +524,14 @@ pub async fn services(
     services_page(&state, shell, None).await
 }
 
+/// The beds typed on a service's form, per kind.
+fn typed_beds(f: &Fields) -> super::ops::BedCounts {
+    rules::BED_KINDS
+        .iter()
+        .map(|b| ((*b).to_owned(), f.get(&format!("beds_{b}"))))
+        .collect()
+}
+
 pub async fn add_service(
     State(state): State<SharedState>,
     shell: Shell,
@@ -531,74 +539,29 @@ pub async fn add_service(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
-    let result: Result<(), &'static str> = async {
-        let org_id: i32 = f
-            .get("organisation_id")
-            .parse()
-            .map_err(|_| "admin-error-org")?;
-        store::organisation(&state.db, org_id)
-            .await
-            .map_err(|_| "error-500")?
-            .ok_or("admin-error-org")?;
-        let kind = f.get("kind");
-        if !rules::SERVICE_KINDS.contains(&kind.as_str()) {
-            return Err("network-error-service-kind");
+    let input = super::ops::NewService {
+        organisation_id: f.get("organisation_id").parse().ok(),
+        kind: f.get("kind"),
+        name: f.get("name"),
+        province: f.get("province"),
+        hours: f.get("hours"),
+        languages: f.get("languages"),
+        itinerant: f.checked("itinerant"),
+        address: f.get("address"),
+        beds: typed_beds(&f),
+    };
+    let txn = state.db.begin().await?;
+    let result = match super::ops::add_service(&state, &txn, &me.actor, &input).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(())
         }
-        let name = rules::required_text(&f.get("name"), 200)?;
-        let province = rules::province(&f.get("province"))?;
-        if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref()) {
-            return Err("network-error-other-province");
+        Err(super::ops::NetworkOpError::Failed(e)) => return Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e.message_key())
         }
-        let mut counts = Vec::new();
-        for bed in rules::BED_KINDS {
-            counts.push((*bed, rules::bed_count(&f.get(&format!("beds_{bed}")))?));
-        }
-        let address = f
-            .get("address")
-            .trim()
-            .chars()
-            .take(300)
-            .collect::<String>();
-        let address_enc = if address.is_empty() {
-            None
-        } else {
-            Some(
-                state
-                    .keys
-                    .encrypt_str(store::SERVICE_ADDRESS, &address)
-                    .map_err(|_| "error-500")?,
-            )
-        };
-        let hours: String = f.get("hours").trim().chars().take(500).collect();
-        let languages: String = f.get("languages").trim().chars().take(200).collect();
-        let txn = state.db.begin().await.map_err(|_| "error-500")?;
-        let s = store::add_service(
-            &txn,
-            org_id,
-            &kind,
-            &name,
-            province,
-            &hours,
-            &languages,
-            f.checked("itinerant"),
-            address_enc,
-            &counts,
-        )
-        .await
-        .map_err(|_| "error-500")?;
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&me.actor), "service.create", "organisation")
-                .record(org_id)
-                .reason(format!("{kind}: {}", s.name)),
-        )
-        .await
-        .map_err(|_| "error-500")?;
-        txn.commit().await.map_err(|_| "error-500")?;
-        Ok(())
-    }
-    .await;
+    };
     match result {
         Ok(()) => Ok(Redirect::to("/network/services").into_response()),
         Err("error-500") => Err(AppError::Internal("saving a service")),
@@ -847,17 +810,7 @@ async fn editable_service(
     me: &StaffView,
     id: i32,
 ) -> Result<super::entities::service::Model, AppError> {
-    let service = store::service(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_act_in_province(
-        &me.actor,
-        Permission::EditNetwork,
-        service.province.as_deref(),
-    ) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(service)
+    super::ops::editable_service(state, &me.actor, id).await
 }
 
 async fn service_edit_page(
@@ -905,42 +858,22 @@ pub async fn update_service(
     let me = staff(&shell)?;
     let service = editable_service(&state, &me, id).await?;
     let f = Fields::parse(&body);
-    let mut counts = Vec::new();
-    for bed in rules::BED_KINDS {
-        match rules::bed_count(&f.get(&format!("beds_{bed}"))) {
-            Ok(n) => counts.push((*bed, n)),
-            Err(key) => {
-                let error = Some(shell.t(key));
-                let page = service_edit_page(&state, shell, service, error).await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-            }
+    let change = super::ops::ServiceChange {
+        hours: f.get("hours"),
+        languages: f.get("languages"),
+        active: f.checked("active"),
+        beds: typed_beds(&f),
+    };
+    let txn = state.db.begin().await?;
+    match super::ops::update_service(&state, &txn, &me.actor, id, &change).await {
+        Ok(()) => txn.commit().await?,
+        Err(super::ops::NetworkOpError::Failed(e)) => return Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
+            let page = service_edit_page(&state, shell, service, error).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     }
-    let org_id = service.organisation_id;
-    let summary = counts
-        .iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let name = service.name.clone();
-    let txn = state.db.begin().await?;
-    store::update_service(
-        &txn,
-        service,
-        f.get("hours").trim().chars().take(500).collect(),
-        f.get("languages").trim().chars().take(200).collect(),
-        f.checked("active"),
-        &counts,
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "service.update", "organisation")
-            .record(org_id)
-            .reason(format!("{name}: {summary}")),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(Redirect::to("/network/services").into_response())
 }

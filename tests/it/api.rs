@@ -27,6 +27,7 @@ crate::tests![
     consents_shares_and_permits_follow_the_case_pages_rules,
     the_hotline_desks_work_goes_on_through_the_api,
     a_project_is_written_decided_and_spent_through_the_api,
+    services_and_beds_are_kept_through_the_api_within_the_province_rule,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -2383,4 +2384,87 @@ async fn a_project_is_written_decided_and_spent_through_the_api(db: TestDb) {
         .await;
     assert_eq!(json_of(&r)["error"]["field"], "spent_on");
     assert_eq!(count_rows(&app, "project_expense").await, 1);
+}
+
+/// A territorial coordinator's system keeps its province's services and beds through the API:
+/// a shelter added with its beds (its address never given back), another province's refused,
+/// beds changed; roles that do not edit the registry get 403.
+async fn services_and_beds_are_kept_through_the_api_within_the_province_rule(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Coordinamento Firenze").await;
+    let coordinator = app
+        .user("coord-fi", Role::TerritorialCoordinator, org)
+        .await;
+    let token = app
+        .token(&coordinator, org, &["network:read", "network:write"])
+        .await;
+    let shelter = json!({"organisation_id": org, "kind": "emergency_shelter", "name": "Casa Iris",
+                         "province": "FI", "address": CANARY, "beds": {"women": 4, "transgender": 1}});
+    let r = app
+        .api("POST", "/api/v1/services", &token, Some(&shelter), &[])
+        .await;
+    r.assert_status(201);
+    assert!(!r.body.contains(CANARY), "the address is never given back");
+    let v = json_of(&r);
+    let id = v["id"].as_i64().unwrap();
+    let women = v["beds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "women")
+        .map(|b| b["capacity"].clone());
+    assert_eq!(women, Some(json!(4)));
+    for (field, value, named) in [
+        ("province", json!("PI"), "province"),
+        ("beds", json!({"dogs": 2}), "beds"),
+        ("kind", json!("spa"), "kind"),
+        ("name", json!(" "), "name"),
+    ] {
+        let mut bad = shelter.clone();
+        bad[field] = value;
+        let r = app
+            .api("POST", "/api/v1/services", &token, Some(&bad), &[])
+            .await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], named, "{}", r.body);
+    }
+    let path = format!("/api/v1/services/{id}");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&json!({"active": true, "hours": "24/7", "beds": {"women": 6}})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["hours"], "24/7");
+    let taken = satis::network::beds_of(&app.state.db, id as i32)
+        .await
+        .unwrap();
+    assert!(
+        taken
+            .iter()
+            .any(|b| b.bed_kind == "women" && b.capacity == 6),
+        "{taken:?}"
+    );
+    let operator = app.user("op-servizi", Role::HotlineOperator, org).await;
+    let op_token = app
+        .token(&operator, org, &["network:read", "network:write"])
+        .await;
+    assert_error(
+        &app.api("POST", "/api/v1/services", &op_token, Some(&shelter), &[])
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('service.create', 'service.update')"
+        )
+        .await,
+        2
+    );
 }

@@ -1,0 +1,227 @@
+//! The registry's operations served by the network pages and the API alike: a service with
+//! its beds, and its hours, languages, beds and activity changed. Each decides the province
+//! rule (administrators everywhere, territorial coordinators in their province), checks
+//! through `rules`, writes and audits in one transaction.
+
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use super::entities::service;
+use super::{rules, store};
+use crate::platform::audit::{self, Entry};
+use crate::platform::policy::{Actor, Permission, may_act_in_province};
+use crate::platform::web::{AppError, SharedState};
+
+/// Why a registry operation did not happen.
+#[derive(Debug)]
+pub enum NetworkOpError {
+    /// A field is wrong: its message key and the field.
+    Invalid {
+        key: &'static str,
+        field: &'static str,
+    },
+    /// Refused (another province) or not found, or the database failed.
+    Failed(AppError),
+}
+
+impl NetworkOpError {
+    /// The message key a person reads.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            NetworkOpError::Invalid { key, .. } => key,
+            NetworkOpError::Failed(_) => "error-title-server",
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for NetworkOpError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        NetworkOpError::Failed(e.into())
+    }
+}
+
+fn invalid(key: &'static str, field: &'static str) -> NetworkOpError {
+    NetworkOpError::Invalid { key, field }
+}
+
+/// Beds per kind, as typed: each of [`rules::BED_KINDS`] with its count (absent is none).
+pub type BedCounts = Vec<(String, String)>;
+
+fn counts(beds: &BedCounts) -> Result<Vec<(&'static str, i32)>, NetworkOpError> {
+    if beds
+        .iter()
+        .any(|(k, _)| !rules::BED_KINDS.contains(&k.as_str()))
+    {
+        return Err(invalid("error-400", "beds"));
+    }
+    let mut out = Vec::new();
+    for kind in rules::BED_KINDS {
+        let raw = beds
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or("", |(_, n)| n.as_str());
+        out.push((
+            *kind,
+            rules::bed_count(raw).map_err(|k| invalid(k, "beds"))?,
+        ));
+    }
+    Ok(out)
+}
+
+/// A service of the registry, as typed on the page or sent to the API.
+#[derive(Clone, Debug, Default)]
+pub struct NewService {
+    pub organisation_id: Option<i32>,
+    /// One of [`rules::SERVICE_KINDS`].
+    pub kind: String,
+    pub name: String,
+    pub province: String,
+    pub hours: String,
+    pub languages: String,
+    pub itinerant: bool,
+    /// Sealed at rest and shown only to the roles that may see shelter addresses.
+    pub address: String,
+    pub beds: BedCounts,
+}
+
+/// Adds a service with its beds to an organisation, in a province the actor may edit.
+pub async fn add_service<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    input: &NewService,
+) -> Result<service::Model, NetworkOpError> {
+    let org_id = input
+        .organisation_id
+        .ok_or(invalid("admin-error-org", "organisation_id"))?;
+    store::organisation(&state.db, org_id)
+        .await?
+        .ok_or(invalid("admin-error-org", "organisation_id"))?;
+    if !rules::SERVICE_KINDS.contains(&input.kind.as_str()) {
+        return Err(invalid("network-error-service-kind", "kind"));
+    }
+    let name = rules::required_text(&input.name, 200).map_err(|k| invalid(k, "name"))?;
+    let province = rules::province(&input.province).map_err(|k| invalid(k, "province"))?;
+    if !may_act_in_province(actor, Permission::EditNetwork, province.as_deref()) {
+        return Err(invalid("network-error-other-province", "province"));
+    }
+    let counts = counts(&input.beds)?;
+    let address: String = input.address.trim().chars().take(300).collect();
+    let address_enc = if address.is_empty() {
+        None
+    } else {
+        Some(
+            state
+                .keys
+                .encrypt_str(store::SERVICE_ADDRESS, &address)
+                .map_err(|_| NetworkOpError::Failed(AppError::Internal("sealing an address")))?,
+        )
+    };
+    let hours: String = input.hours.trim().chars().take(500).collect();
+    let languages: String = input.languages.trim().chars().take(200).collect();
+    let s = store::add_service(
+        txn,
+        org_id,
+        &input.kind,
+        &name,
+        province,
+        &hours,
+        &languages,
+        input.itinerant,
+        address_enc,
+        &counts,
+    )
+    .await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "service.create", "organisation")
+            .record(org_id)
+            .reason(format!("{}: {}", input.kind, s.name)),
+    )
+    .await?;
+    Ok(s)
+}
+
+/// A service the actor may edit (its province's rule), or refused.
+pub async fn editable_service(
+    state: &SharedState,
+    actor: &Actor,
+    id: i32,
+) -> Result<service::Model, AppError> {
+    let service = store::service(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_act_in_province(actor, Permission::EditNetwork, service.province.as_deref()) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(service)
+}
+
+/// What changes on a service: its hours, languages, beds and whether it is active.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceChange {
+    pub hours: String,
+    pub languages: String,
+    pub active: bool,
+    pub beds: BedCounts,
+}
+
+/// Changes a service the actor may edit.
+pub async fn update_service<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    id: i32,
+    change: &ServiceChange,
+) -> Result<(), NetworkOpError> {
+    let service = editable_service(state, actor, id)
+        .await
+        .map_err(NetworkOpError::Failed)?;
+    let counts = counts(&change.beds)?;
+    let org_id = service.organisation_id;
+    let summary = counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let name = service.name.clone();
+    store::update_service(
+        txn,
+        service,
+        change.hours.trim().chars().take(500).collect(),
+        change.languages.trim().chars().take(200).collect(),
+        change.active,
+        &counts,
+    )
+    .await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "service.update", "organisation")
+            .record(org_id)
+            .reason(format!("{name}: {summary}")),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beds_are_counted_per_known_kind_and_a_stranger_kind_is_refused() {
+        let typed: BedCounts = vec![("women".into(), "4".into()), ("men".into(), String::new())];
+        let c = counts(&typed).unwrap();
+        assert!(c.contains(&("women", 4)));
+        assert!(c.contains(&("men", 0)));
+        assert_eq!(c.len(), rules::BED_KINDS.len());
+        let odd: BedCounts = vec![("dogs".into(), "2".into())];
+        assert!(matches!(
+            counts(&odd),
+            Err(NetworkOpError::Invalid { field: "beds", .. })
+        ));
+        let negative: BedCounts = vec![("women".into(), "-1".into())];
+        assert!(counts(&negative).is_err());
+    }
+}
