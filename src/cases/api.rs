@@ -728,13 +728,13 @@ async fn share(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentIn {
-    #[schemars(extend("enum" = rules::TRAFFICKING_STATUSES))]
+    /// `possible`, `presumed` or `identified`; null when not assessed.
     pub trafficking_status: Option<String>,
     #[serde(default)]
     #[schemars(extend("items" = {"type": "string", "enum": rules::EXPLOITATION_FORMS}))]
     pub exploitation_forms: Vec<String>,
-    /// Kept only with labour exploitation.
-    #[schemars(extend("enum" = rules::LABOUR_SECTORS))]
+    /// One of the labour sectors (`agriculture`, `construction`, …), kept only with labour
+    /// exploitation; null when not known.
     pub labour_sector: Option<String>,
     #[serde(default)]
     #[schemars(extend("items" = {"type": "string", "enum": rules::MEANS_OF_CONTROL}))]
@@ -749,8 +749,8 @@ pub struct AssessmentIn {
     pub transit_countries: Vec<String>,
     /// Up to 1,000 characters.
     pub places: Option<String>,
-    /// The legal path foreseen.
-    #[schemars(extend("enum" = rules::PERMIT_KINDS))]
+    /// The legal path foreseen: one of the permit kinds (`art18_social`, `art18_judicial`, …);
+    /// null when not decided.
     pub legal_path: Option<String>,
 }
 

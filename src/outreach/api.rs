@@ -84,6 +84,69 @@ pub fn routes() -> ApiRoutes {
                 .returns::<AccompanimentOut>(),
             create_accompaniment,
         )
+        .op(
+            ApiSpec::create("/outreach/contacts/{id}/case", "linkAnonymousContactToCase")
+                .summary(
+                    "outreach",
+                    "Link an anonymous contact to the case of the person with a pseudonymous code",
+                )
+                .scope("outreach:write", p)
+                .body::<ContactLinkIn>()
+                .returns::<ContactLinkOut>(),
+            link_contact,
+        )
+}
+
+/// The person an anonymous contact turned out to be.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactLinkIn {
+    /// The pseudonymous code of a person the organisation follows (e.g. `TOS-2026-00042`).
+    pub person_code: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ContactLinkOut {
+    pub contact_id: i32,
+    pub case_id: i32,
+}
+
+async fn link_contact(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let operation = format!("linkAnonymousContactToCase {id}");
+    let (creation, input) =
+        match idempotency::start::<ContactLinkIn>(&state.db, &caller, &headers, &body, &operation)
+            .await?
+        {
+            idempotency::Started::New(c, input) => (c, input),
+            idempotency::Started::Replayed(r) => return Ok(r),
+        };
+    let case_id = super::ops::link_contact(
+        &state,
+        &creation.txn,
+        &caller.actor,
+        caller.org()?,
+        id,
+        &input.person_code,
+    )
+    .await
+    .map_err(|e| match e {
+        super::ops::OutreachOpError::Invalid { key, field } => ApiError::invalid(key, Some(field)),
+        super::ops::OutreachOpError::Failed(e) => e.into(),
+    })?;
+    let answer = Answer::created(
+        format!("/outreach/contacts/{id}"),
+        &ContactLinkOut {
+            contact_id: id,
+            case_id,
+        },
+    )?;
+    creation.commit(&state.db, answer).await
 }
 
 /// A person accompanied to a service by a street unit or a drop-in desk.

@@ -21,7 +21,6 @@ use super::store::{self, Saved};
 use crate::identity::session::StaffView;
 use crate::network::entities::service;
 use crate::platform::audit::{self, Entry};
-use crate::platform::policy::Action;
 use crate::platform::time::rome_time;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -738,43 +737,21 @@ pub async fn link_contact(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
-    let c = own_contact(&state, org, id).await?;
     let f = Fields::parse(&body);
-    let code = f.get("person_code").trim().to_uppercase();
-    let refuse = |shell: Shell, key: &'static str| {
-        let state = state.clone();
-        async move {
-            let error = Some(shell.t(key));
-            Ok::<Response, AppError>(
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    contact_page(&state, shell, id, error).await?,
-                )
-                    .into_response(),
-            )
-        }
-    };
-    if c.case_id.is_some() {
-        return refuse(shell, "outreach-error-already-linked").await;
-    }
-    let followed =
-        crate::cases::followed_case_of_person(&state.db, org, &code.trim().to_uppercase()).await?;
-    let Some(case_id) = followed else {
-        return refuse(shell, "outreach-error-person").await;
-    };
-    // Decides and audits access to the case.
-    crate::cases::guard(&state, &me.actor, case_id, Action::Write).await?;
     let txn = state.db.begin().await?;
-    store::link_contact(&txn, c, case_id, me.actor.user_id).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "outreach.contact_link", "outreach_contact")
-            .record(id)
-            .subject(&code),
-    )
-    .await?;
-    txn.commit().await?;
+    match super::ops::link_contact(&state, &txn, &me.actor, org, id, &f.get("person_code")).await {
+        Ok(_) => txn.commit().await?,
+        Err(super::ops::OutreachOpError::Failed(e)) => return Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                contact_page(&state, shell, id, error).await?,
+            )
+                .into_response());
+        }
+    }
     Ok(Redirect::to(&format!("/outreach/contacts/{id}")).into_response())
 }
 

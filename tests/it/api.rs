@@ -1627,6 +1627,46 @@ async fn accompaniments_are_recorded_once_from_the_unit_and_from_a_call(db: Test
     }
     assert_eq!(count_rows(&app, "accompaniment").await, 1);
     assert_eq!(count_rows(&app, "outreach_contact").await, 1);
+    // LUNA-7 turns out to be a person the organisation follows: linked once, by their code.
+    let org: i64 = scalar(&app, "SELECT organisation_id FROM outreach_contact").await;
+    let worker = app.user("cw-luna", Role::CaseWorker, org as i32).await;
+    let case_id = crate::access::record_fixture(&app, org as i32, worker.id)
+        .await
+        .0;
+    let code = person_code(&app, case_id).await;
+    let contact: i64 = scalar(&app, "SELECT id FROM outreach_contact").await;
+    let link = format!("/api/v1/outreach/contacts/{contact}/case");
+    let r = app
+        .api(
+            "POST",
+            &link,
+            &outreach,
+            Some(&json!({"person_code": "TOS-1900-00000"})),
+            &[],
+        )
+        .await;
+    assert_eq!(json_of(&r)["error"]["field"], "person_code");
+    let r = app
+        .api(
+            "POST",
+            &link,
+            &outreach,
+            Some(&json!({"person_code": code.to_lowercase()})),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["case_id"], case_id);
+    let r = app
+        .api(
+            "POST",
+            &link,
+            &outreach,
+            Some(&json!({"person_code": code})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
 
     let (_, nv) = hotline(&app, "Numero Verde", "nv-acc").await;
     let (_, other) = hotline(&app, "Altro Ente", "altro-acc").await;

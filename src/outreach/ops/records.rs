@@ -317,3 +317,54 @@ pub async fn record_interview<C: ConnectionTrait + TransactionTrait>(
     }
     Ok(saved)
 }
+
+/// Links one of the organisation's anonymous contacts to the case of the person with this
+/// pseudonymous code (a case the organisation follows; the access to it is decided and
+/// audited by the cases area). A contact is linked once.
+pub async fn link_contact<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    org: i32,
+    contact_id: i32,
+    person_code: &str,
+) -> Result<i32, super::OutreachOpError> {
+    use super::OutreachOpError as E;
+    let c = store::contact(&state.db, contact_id)
+        .await?
+        .ok_or(E::Failed(AppError::NotFound))?;
+    if c.organisation_id != org {
+        return Err(E::Failed(AppError::Forbidden));
+    }
+    if c.case_id.is_some() {
+        return Err(E::Invalid {
+            key: "outreach-error-already-linked",
+            field: "person_code",
+        });
+    }
+    let code = person_code.trim().to_uppercase();
+    let case_id = crate::cases::followed_case_of_person(&state.db, org, &code)
+        .await?
+        .ok_or(E::Invalid {
+            key: "outreach-error-person",
+            field: "person_code",
+        })?;
+    crate::cases::guard(
+        state,
+        actor,
+        case_id,
+        crate::platform::policy::Action::Write,
+    )
+    .await
+    .map_err(E::Failed)?;
+    store::link_contact(txn, c, case_id, actor.user_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "outreach.contact_link", "outreach_contact")
+            .record(contact_id)
+            .subject(&code),
+    )
+    .await?;
+    Ok(case_id)
+}
