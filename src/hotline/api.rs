@@ -449,6 +449,9 @@ pub struct ContactIn {
     /// follow-up of the caller's latest earlier contact (same caller reference or phone).
     /// Absent or null: a known caller's contact follows up their latest earlier one.
     pub situation: Option<String>,
+    /// "Follow-up of contact N": the earlier contact of the organisation this one follows up
+    /// (with `situation` absent or `follow_up`; refused with `new`, or when N is not earlier).
+    pub follows_contact_id: Option<i32>,
 }
 
 impl ContactIn {
@@ -489,6 +492,7 @@ impl ContactIn {
             caller_ref: self.caller_ref.clone(),
             phone: self.phone.clone().unwrap_or_default(),
             situation: self.situation.clone(),
+            follows_contact_id: self.follows_contact_id,
             reasons: self.reasons.clone(),
             exploitation_forms: self.exploitation_forms.clone(),
             labour_sector: self.labour_sector.clone(),

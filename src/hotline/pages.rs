@@ -371,6 +371,7 @@ fn contact_draft(f: &Fields) -> Result<super::ops::ContactDraft, &'static str> {
         caller_ref: f.opt("caller_ref"),
         phone: f.get("phone"),
         situation: f.opt("situation"),
+        follows_contact_id: f.get("follows_contact_id").parse().ok(),
         reasons: f.all("reasons"),
         exploitation_forms: f.all("exploitation_forms"),
         labour_sector: f.opt("labour_sector"),

@@ -24,16 +24,28 @@ pub const CALLER_KINDS: &[&str] = &[
 pub const RELEVANCE: &[&str] = &["pertinent", "not_pertinent", "nuisance"];
 
 /// What the operator says a contact is: a new situation (a new case, even from a known
-/// caller), a follow-up of the caller's latest earlier contact, or left unsaid (a known
-/// caller's contact follows up their latest earlier one).
+/// caller), a follow-up of the caller's latest earlier contact, a follow-up of a named earlier
+/// contact, or left unsaid (a known caller's contact follows up their latest earlier one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Situation {
     Unsaid,
     New,
     FollowUp,
+    FollowUpOf(i32),
 }
 
 impl Situation {
+    /// The situation from the form's or the API's code and the earlier contact named, if any:
+    /// naming one is a follow-up of it (with `follow_up` or nothing said), never a new
+    /// situation.
+    pub fn read(code: &str, follows: Option<i32>) -> Option<Situation> {
+        match (Situation::from_code(code)?, follows) {
+            (s, None) => Some(s),
+            (Situation::New, Some(_)) => None,
+            (_, Some(id)) => Some(Situation::FollowUpOf(id)),
+        }
+    }
+
     /// The form's or the API's code (`""`, `new`, `follow_up`).
     pub fn from_code(code: &str) -> Option<Situation> {
         match code {
@@ -128,6 +140,19 @@ pub fn duration(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn naming_an_earlier_contact_is_a_follow_up_of_it_never_a_new_situation() {
+        assert_eq!(Situation::read("", None), Some(Situation::Unsaid));
+        assert_eq!(Situation::read("", Some(7)), Some(Situation::FollowUpOf(7)));
+        assert_eq!(
+            Situation::read("follow_up", Some(7)),
+            Some(Situation::FollowUpOf(7))
+        );
+        assert_eq!(Situation::read("new", Some(7)), None);
+        assert_eq!(Situation::read("maybe", None), None);
+    }
+
     use super::*;
     use chrono::Duration;
 

@@ -48,6 +48,18 @@ pub async fn add_contact(
     let saved = c.insert(db).await?;
     let previous = match situation {
         Situation::New => None,
+        Situation::FollowUpOf(id) => {
+            // Only an earlier contact of the same organisation can be followed up.
+            let named = contact::Entity::find_by_id(id).one(db).await?.filter(|p| {
+                p.id != saved.id
+                    && p.organisation_id == saved.organisation_id
+                    && p.started_at <= saved.started_at
+            });
+            if named.is_none() {
+                return Err(AddContactError::NoEarlierContact);
+            }
+            named
+        }
         Situation::FollowUp | Situation::Unsaid => {
             latest_of_caller(
                 db,

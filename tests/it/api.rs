@@ -1239,6 +1239,67 @@ async fn hotline_cases_are_situations_counted_at_their_first_pertinent_contact(d
         "{:?}",
         hotline.breakdown
     );
+    // "Follow-up of contact N": X reports two situations, then calls about the first one.
+    let x1 = post("X", "2025-03-02T10:00:00+01:00", "pertinent", None);
+    let x2 = post("X", "2025-03-03T10:00:00+01:00", "pertinent", Some("new"));
+    let mut ids = Vec::new();
+    for body in [x1, x2] {
+        let r = app
+            .api("POST", "/api/v1/hotline/contacts", &token, Some(&body), &[])
+            .await;
+        ids.push(json_of(&r)["id"].as_i64().unwrap());
+    }
+    let mut about_first = post("X", "2025-03-04T10:00:00+01:00", "pertinent", None);
+    about_first["follows_contact_id"] = json!(ids[0]);
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&about_first),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(
+        json_of(&r)["previous_contact_id"],
+        ids[0],
+        "not the latest call, the one named"
+    );
+    // Naming a later contact, or calling it a new situation, is refused.
+    let mut earlier = post("X", "2025-03-01T10:00:00+01:00", "pertinent", None);
+    earlier["follows_contact_id"] = json!(ids[1]);
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&earlier),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    let mut contradictory = about_first.clone();
+    contradictory["situation"] = json!("new");
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/hotline/contacts",
+            &token,
+            Some(&contradictory),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    let r = satis::stats::activity(&app.state.db, d("2025-03-01"), d("2025-03-31"), None)
+        .await
+        .unwrap();
+    let cases = r.figures.iter().find(|f| f.key == "hotline_cases").unwrap();
+    assert_eq!(
+        cases.value,
+        Some(6),
+        "X's two situations, the follow-up not counted again"
+    );
 }
 
 /// An integrator opens a case and enters a stay that began (and ended) before today, as a

@@ -62,6 +62,9 @@ pub struct ContactDraft {
     pub phone: String,
     /// `new` or `follow_up`; absent, a known caller's contact follows up their latest.
     pub situation: Option<String>,
+    /// The earlier contact of the organisation this one follows up, when the operator names
+    /// it (the caller's latest earlier one otherwise).
+    pub follows_contact_id: Option<i32>,
     pub reasons: Vec<String>,
     pub exploitation_forms: Vec<String>,
     pub labour_sector: Option<String>,
@@ -116,7 +119,8 @@ pub fn check_contact(
     let phone_index =
         (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
     let situation =
-        rules::Situation::from_code(d.situation.as_deref().unwrap_or("")).ok_or("error-400")?;
+        rules::Situation::read(d.situation.as_deref().unwrap_or(""), d.follows_contact_id)
+            .ok_or("error-400")?;
     let forms = codes(
         d.exploitation_forms.clone(),
         crate::cases::rules::EXPLOITATION_FORMS,
