@@ -761,7 +761,6 @@ async fn assess(
     headers: HeaderMap,
     ApiJson(a): ApiJson<AssessmentIn>,
 ) -> Result<Response, ApiError> {
-    let version = api::if_match(&headers)?;
     let input = super::ops::AssessmentInput {
         trafficking_status: a.trafficking_status,
         exploitation_forms: a.exploitation_forms,
@@ -773,6 +772,10 @@ async fn assess(
         places: a.places.unwrap_or_default(),
         legal_path: a.legal_path,
     };
+    // What is wrong with the body is said before the version is looked at.
+    super::ops::check_assessment(&input)
+        .map_err(|(key, field)| ApiError::invalid(key, Some(field)))?;
+    let version = api::if_match(&headers)?;
     let txn = state.db.begin().await?;
     super::ops::assess(&state, &txn, &caller.actor, id, &input, version)
         .await

@@ -205,6 +205,159 @@ pub async fn update_service<C: ConnectionTrait + TransactionTrait>(
     Ok(())
 }
 
+/// What changes on an organisation, as typed on its page.
+#[derive(Clone, Debug, Default)]
+pub struct OrganisationEdit {
+    pub kind: String,
+    pub province: String,
+    pub is_public: bool,
+    pub register_section2: bool,
+    pub register_number: String,
+    /// Only an administrator (who edits the whole region) sets it; anyone else's edit keeps
+    /// the organisation's flag as it is.
+    pub excluded_from_stats: bool,
+}
+
+/// Changes an organisation of a province the actor may edit, without moving it out of that
+/// province.
+pub async fn update_organisation<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    id: i32,
+    edit: &OrganisationEdit,
+) -> Result<(), NetworkOpError> {
+    let org = store::organisation(&state.db, id)
+        .await?
+        .ok_or(NetworkOpError::Failed(AppError::NotFound))?;
+    if !may_act_in_province(actor, Permission::EditNetwork, org.province.as_deref()) {
+        return Err(NetworkOpError::Failed(AppError::Forbidden));
+    }
+    let province = rules::province(&edit.province).map_err(|k| invalid(k, "province"))?;
+    if !may_act_in_province(actor, Permission::EditNetwork, province.as_deref()) {
+        return Err(invalid("network-error-other-province", "province"));
+    }
+    if !crate::identity::admin::ORG_KINDS.contains(&edit.kind.as_str()) {
+        return Err(invalid("admin-error-org-kind", "kind"));
+    }
+    let number: String = edit.register_number.trim().chars().take(40).collect();
+    let excluded = if may_act_in_province(actor, Permission::EditNetwork, None) {
+        edit.excluded_from_stats
+    } else {
+        org.excluded_from_stats
+    };
+    let change = store::OrganisationChange {
+        kind: edit.kind.clone(),
+        province: province.clone(),
+        is_public: edit.is_public,
+        register_section2: edit.register_section2,
+        register_number: Some(number).filter(|n| !n.is_empty()),
+        excluded_from_stats: excluded,
+    };
+    store::update_organisation(txn, org, change).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "organisation.update", "organisation")
+            .record(id)
+            .reason(format!(
+                "{}, {}{}",
+                edit.kind,
+                province.unwrap_or_else(|| "—".into()),
+                if excluded {
+                    ", excluded from statistics"
+                } else {
+                    ""
+                }
+            )),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A governance role of an organisation from a day (entered).
+#[derive(Clone, Debug, Default)]
+pub struct NewRole {
+    pub kind: String,
+    pub province: String,
+    pub since: String,
+}
+
+/// Gives an organisation a governance role, both in provinces the actor may edit.
+pub async fn add_role<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    organisation_id: i32,
+    input: &NewRole,
+) -> Result<(), NetworkOpError> {
+    let org = store::organisation(&state.db, organisation_id)
+        .await?
+        .ok_or(NetworkOpError::Failed(AppError::NotFound))?;
+    let province =
+        rules::governance_role(&input.kind, &input.province).map_err(|k| invalid(k, "kind"))?;
+    if !may_act_in_province(actor, Permission::EditNetwork, province.as_deref())
+        || !may_act_in_province(actor, Permission::EditNetwork, org.province.as_deref())
+    {
+        return Err(invalid("network-error-other-province", "province"));
+    }
+    let since = rules::date(&input.since).map_err(|k| invalid(k, "since"))?;
+    store::add_role(txn, organisation_id, &input.kind, province.clone(), since).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "governance_role.add", "organisation")
+            .record(organisation_id)
+            .reason(format!(
+                "{} {} since {since}",
+                input.kind,
+                province.unwrap_or_default()
+            )),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends a governance role on the day entered (kept in the history): not before it began, not
+/// in the future. Returns the organisation it belonged to.
+pub async fn end_role<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    role_id: i32,
+    until: &str,
+) -> Result<i32, NetworkOpError> {
+    let role = store::role(&state.db, role_id)
+        .await?
+        .ok_or(NetworkOpError::Failed(AppError::NotFound))?;
+    let org = store::organisation(&state.db, role.organisation_id)
+        .await?
+        .ok_or(NetworkOpError::Failed(AppError::NotFound))?;
+    if !may_act_in_province(actor, Permission::EditNetwork, role.province.as_deref())
+        || !may_act_in_province(actor, Permission::EditNetwork, org.province.as_deref())
+    {
+        return Err(NetworkOpError::Failed(AppError::Forbidden));
+    }
+    let day = rules::date(until).map_err(|k| invalid(k, "until"))?;
+    if day < role.since || day > crate::platform::time::rome_today() {
+        return Err(invalid("network-error-role-end", "until"));
+    }
+    store::end_role(txn, role_id, day).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "governance_role.end", "organisation")
+            .record(role.organisation_id)
+            .reason(format!(
+                "{} {} until {day}",
+                role.kind,
+                role.province.unwrap_or_default()
+            )),
+    )
+    .await?;
+    Ok(role.organisation_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

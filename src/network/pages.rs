@@ -188,6 +188,8 @@ pub struct OrganisationPage {
     pub history: Vec<HistoryRow>,
     pub may_edit: bool,
     pub error: Option<String>,
+    /// Offered (not assumed) as the day a role ends.
+    pub today: String,
 }
 
 async fn service_rows(
@@ -294,6 +296,7 @@ async fn organisation_page(
         services,
         history,
         error,
+        today: crate::platform::time::rome_today().to_string(),
     })
 }
 
@@ -328,66 +331,38 @@ pub async fn update_organisation(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
-    let org = store::organisation(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_act_in_province(&me.actor, Permission::EditNetwork, org.province.as_deref()) {
-        return Err(AppError::Forbidden);
-    }
-    let province = match rules::province(&f.get("province")) {
-        Ok(p) => p,
-        Err(key) => return invalid(&state, shell, id, key).await,
-    };
-    // A coordinator cannot move an organisation out of their province.
-    if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref()) {
-        return invalid(&state, shell, id, "network-error-other-province").await;
-    }
-    let kind = f.get("kind");
-    if !crate::identity::admin::ORG_KINDS.contains(&kind.as_str()) {
-        return invalid(&state, shell, id, "admin-error-org-kind").await;
-    }
-    let number = f
-        .get("register_number")
-        .trim()
-        .chars()
-        .take(40)
-        .collect::<String>();
-    let section2 = f.checked("register_section2");
-    // Only who edits the whole region (administrators) marks an organisation as a test or
-    // training one, whose records no figure counts; a coordinator's form keeps the flag.
-    let excluded = if may_act_in_province(&me.actor, Permission::EditNetwork, None) {
-        f.checked("excluded_from_stats")
-    } else {
-        org.excluded_from_stats
-    };
-    let change = store::OrganisationChange {
-        kind: kind.clone(),
-        province: province.clone(),
+    let edit = super::ops::OrganisationEdit {
+        kind: f.get("kind"),
+        province: f.get("province"),
         is_public: f.checked("is_public"),
-        register_section2: section2,
-        register_number: Some(number).filter(|n| !n.is_empty()),
-        excluded_from_stats: excluded,
+        register_section2: f.checked("register_section2"),
+        register_number: f.get("register_number"),
+        excluded_from_stats: f.checked("excluded_from_stats"),
     };
     let txn = state.db.begin().await?;
-    store::update_organisation(&txn, org, change).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "organisation.update", "organisation")
-            .record(id)
-            .reason(format!(
-                "{kind}, {}{}",
-                province.unwrap_or_else(|| "—".into()),
-                if excluded {
-                    ", excluded from statistics"
-                } else {
-                    ""
-                }
-            )),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/network/organisations/{id}")).into_response())
+    let done = super::ops::update_organisation(&state, &txn, &me.actor, id, &edit).await;
+    organisation_outcome(&state, shell, id, txn, done.map(|()| id)).await
+}
+
+/// Back to the organisation once a registry operation is done, or its page with the message.
+async fn organisation_outcome(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    txn: sea_orm::DatabaseTransaction,
+    done: Result<i32, super::ops::NetworkOpError>,
+) -> Result<Response, AppError> {
+    match done {
+        Ok(org) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/network/organisations/{org}")).into_response())
+        }
+        Err(super::ops::NetworkOpError::Failed(e)) => Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            invalid(state, shell, id, e.message_key()).await
+        }
+    }
 }
 
 /// `POST /network/organisations/{id}/roles`: a new governance role from a date.
@@ -399,77 +374,32 @@ pub async fn add_role(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
-    let org = store::organisation(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let kind = f.get("kind");
-    let province = match rules::governance_role(&kind, &f.get("province")) {
-        Ok(p) => p,
-        Err(key) => return invalid(&state, shell, id, key).await,
-    };
-    // Both the role's province and the organisation's: a coordinator of Florence cannot
-    // give an organisation of Pisa a role in Florence.
-    if !may_act_in_province(&me.actor, Permission::EditNetwork, province.as_deref())
-        || !may_act_in_province(&me.actor, Permission::EditNetwork, org.province.as_deref())
-    {
-        return invalid(&state, shell, id, "network-error-other-province").await;
-    }
-    let since = match rules::date(&f.get("since")) {
-        Ok(d) => d,
-        Err(key) => return invalid(&state, shell, id, key).await,
+    let input = super::ops::NewRole {
+        kind: f.get("kind"),
+        province: f.get("province"),
+        since: f.get("since"),
     };
     let txn = state.db.begin().await?;
-    store::add_role(&txn, id, &kind, province.clone(), since).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "governance_role.add", "organisation")
-            .record(id)
-            .reason(format!(
-                "{kind} {} since {since}",
-                province.unwrap_or_default()
-            )),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/network/organisations/{id}")).into_response())
+    let done = super::ops::add_role(&state, &txn, &me.actor, id, &input).await;
+    organisation_outcome(&state, shell, id, txn, done.map(|()| id)).await
 }
 
-/// `POST /network/roles/{id}/end`: the role ends today (kept in the history).
+/// `POST /network/roles/{id}/end`: the role ends on the day entered (kept in the history).
 pub async fn end_role(
     State(state): State<SharedState>,
     shell: Shell,
     Path(id): Path<i32>,
+    body: Bytes,
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
-    let role = store::role(&state.db, id)
+    let f = Fields::parse(&body);
+    let org = store::role(&state.db, id)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let org = store::organisation(&state.db, role.organisation_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_act_in_province(&me.actor, Permission::EditNetwork, role.province.as_deref())
-        || !may_act_in_province(&me.actor, Permission::EditNetwork, org.province.as_deref())
-    {
-        return Err(AppError::Forbidden);
-    }
-    let today = crate::platform::time::rome_today();
+        .ok_or(AppError::NotFound)?
+        .organisation_id;
     let txn = state.db.begin().await?;
-    store::end_role(&txn, id, today).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "governance_role.end", "organisation")
-            .record(role.organisation_id)
-            .reason(format!(
-                "{} {} until {today}",
-                role.kind,
-                role.province.unwrap_or_default()
-            )),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to(&format!("/network/organisations/{}", role.organisation_id)).into_response())
+    let done = super::ops::end_role(&state, &txn, &me.actor, id, &f.get("until")).await;
+    organisation_outcome(&state, shell, org, txn, done).await
 }
 
 // ---------- services and beds ----------

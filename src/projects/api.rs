@@ -276,6 +276,8 @@ async fn change_status(
     headers: HeaderMap,
     ApiJson(s): ApiJson<StatusIn>,
 ) -> Result<Response, ApiError> {
+    // What is wrong with the body is said before the version is looked at.
+    api::one_of(&s.to, rules::STATUSES, "to")?;
     let version = api::if_match(&headers)?;
     let change = ops::StatusChange {
         to: s.to,

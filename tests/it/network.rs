@@ -67,9 +67,48 @@ async fn a_coordinator_gives_roles_only_to_organisations_of_their_province(db: T
         .unwrap()
         .try_get_by_index::<i32>(0)
         .unwrap();
-    app.post_form(&format!("/network/roles/{pisa_role}/end"), &[])
+    app.post_form(
+        &format!("/network/roles/{pisa_role}/end"),
+        &[("until", "2026-06-30")],
+    )
+    .await
+    .assert_status(403);
+    // Its own role ends on the day entered, not on the day it is typed: not before it began,
+    // not without a day.
+    let own: i32 = app
+        .state
+        .db
+        .query_one_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            format!(
+                "SELECT id FROM governance_role WHERE organisation_id = {firenze} \
+                 AND since = '2026-01-01' AND until IS NULL ORDER BY id DESC"
+            ),
+        ))
         .await
-        .assert_status(403);
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i32>(0)
+        .unwrap();
+    let end = format!("/network/roles/{own}/end");
+    for until in ["", "2025-12-31"] {
+        app.post_form(&end, &[("until", until)])
+            .await
+            .assert_status(422);
+    }
+    app.post_form(&end, &[("until", "2026-06-30")])
+        .await
+        .assert_status(303);
+    let ended = satis::network::store::roles_of(&app.state.db, firenze)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == own)
+        .unwrap();
+    assert_eq!(ended.until, chrono::NaiveDate::from_ymd_opt(2026, 6, 30));
+    app.get(&format!("/network/organisations/{firenze}"))
+        .await
+        .assert_contains("2026-06-30");
 }
 
 async fn beds_are_updated_within_the_province_and_never_negative(db: TestDb) {
