@@ -358,6 +358,94 @@ pub async fn end_role<C: ConnectionTrait + TransactionTrait>(
     Ok(role.organisation_id)
 }
 
+/// A local-network meeting, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct MeetingDraft {
+    pub province: String,
+    pub convener_id: Option<i32>,
+    pub held_on: String,
+    pub agenda: String,
+    pub minutes: String,
+    pub decisions: String,
+    pub invited: Vec<i32>,
+    pub present: Vec<i32>,
+}
+
+/// Records a meeting of a province's local network the actor may record meetings for.
+/// Returns its province.
+pub async fn add_meeting<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    d: &MeetingDraft,
+) -> Result<String, NetworkOpError> {
+    let province = rules::province(&d.province)
+        .map_err(|k| invalid(k, "province"))?
+        .ok_or(invalid("network-error-province", "province"))?;
+    if !may_act_in_province(actor, Permission::RecordMeetings, Some(&province)) {
+        return Err(invalid("network-error-other-province", "province"));
+    }
+    let convener_id = d
+        .convener_id
+        .ok_or(invalid("network-error-convener", "convener_id"))?;
+    store::organisation(&state.db, convener_id)
+        .await?
+        .ok_or(invalid("network-error-convener", "convener_id"))?;
+    let m = store::NewMeeting {
+        province,
+        convener_id,
+        held_on: rules::date(&d.held_on).map_err(|k| invalid(k, "held_on"))?,
+        agenda: rules::required_text(&d.agenda, 5000).map_err(|k| invalid(k, "agenda"))?,
+        minutes: d.minutes.trim().chars().take(20000).collect(),
+        decisions: d.decisions.trim().chars().take(5000).collect(),
+        invited: d.invited.clone(),
+        present: d.present.clone(),
+    };
+    let row = store::add_meeting(txn, &m, actor.user_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "meeting.create", "meeting")
+            .record(row.id)
+            .reason(format!("{} {}", m.province, m.held_on)),
+    )
+    .await?;
+    Ok(m.province)
+}
+
+/// A training event of the network, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct TrainingDraft {
+    pub title: String,
+    pub place: String,
+    pub held_on: String,
+    pub organisations: String,
+    pub participants: String,
+}
+
+/// Records a training event.
+pub async fn add_training<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    d: &TrainingDraft,
+) -> Result<(), NetworkOpError> {
+    let participants = rules::bed_count(&d.participants)
+        .map_err(|_| invalid("network-error-participants", "participants"))?;
+    let title = rules::required_text(&d.title, 200).map_err(|k| invalid(k, "title"))?;
+    let place = rules::required_text(&d.place, 200).map_err(|k| invalid(k, "place"))?;
+    let held_on = rules::date(&d.held_on).map_err(|k| invalid(k, "held_on"))?;
+    let orgs: String = d.organisations.trim().chars().take(2000).collect();
+    let t = store::add_training(txn, &title, &place, held_on, &orgs, participants).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "training.create", "training").record(t.id),
+    )
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

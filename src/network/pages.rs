@@ -592,49 +592,26 @@ pub async fn add_meeting(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked: Result<store::NewMeeting, &'static str> = async {
-        let province = rules::province(&f.get("province"))?.ok_or("network-error-province")?;
-        if !may_act_in_province(&me.actor, Permission::RecordMeetings, Some(&province)) {
-            return Err("network-error-other-province");
-        }
-        let convener_id: i32 = f
-            .get("convener_id")
-            .parse()
-            .map_err(|_| "network-error-convener")?;
-        store::organisation(&state.db, convener_id)
-            .await
-            .map_err(|_| "error-500")?
-            .ok_or("network-error-convener")?;
-        Ok(store::NewMeeting {
-            province,
-            convener_id,
-            held_on: rules::date(&f.get("held_on"))?,
-            agenda: rules::required_text(&f.get("agenda"), 5000)?,
-            minutes: f.get("minutes").trim().chars().take(20000).collect(),
-            decisions: f.get("decisions").trim().chars().take(5000).collect(),
-            invited: f.all_ids("invited"),
-            present: f.all_ids("present"),
-        })
-    }
-    .await;
-    match checked {
-        Ok(m) => {
-            let txn = state.db.begin().await?;
-            let row = store::add_meeting(&txn, &m, me.actor.user_id).await?;
-            audit::append(
-                &txn,
-                &state.keys,
-                Entry::new(Some(&me.actor), "meeting.create", "meeting")
-                    .record(row.id)
-                    .reason(format!("{} {}", m.province, m.held_on)),
-            )
-            .await?;
+    let draft = super::ops::MeetingDraft {
+        province: f.get("province"),
+        convener_id: f.get("convener_id").parse().ok(),
+        held_on: f.get("held_on"),
+        agenda: f.get("agenda"),
+        minutes: f.get("minutes"),
+        decisions: f.get("decisions"),
+        invited: f.all_ids("invited"),
+        present: f.all_ids("present"),
+    };
+    let txn = state.db.begin().await?;
+    match super::ops::add_meeting(&state, &txn, &me.actor, &draft).await {
+        Ok(province) => {
             txn.commit().await?;
-            Ok(Redirect::to(&format!("/network/meetings?province={}", m.province)).into_response())
+            Ok(Redirect::to(&format!("/network/meetings?province={province}")).into_response())
         }
-        Err("error-500") => Err(AppError::Internal("saving a meeting")),
-        Err(key) => {
-            let error = Some(shell.t(key));
+        Err(super::ops::NetworkOpError::Failed(e)) => Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
             let province = f.get("province");
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -684,36 +661,23 @@ pub async fn add_training(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked = (|| -> Result<_, &'static str> {
-        let participants =
-            rules::bed_count(&f.get("participants")).map_err(|_| "network-error-participants")?;
-        Ok((
-            rules::required_text(&f.get("title"), 200)?,
-            rules::required_text(&f.get("place"), 200)?,
-            rules::date(&f.get("held_on"))?,
-            f.get("organisations")
-                .trim()
-                .chars()
-                .take(2000)
-                .collect::<String>(),
-            participants,
-        ))
-    })();
-    match checked {
-        Ok((title, place, held_on, orgs, participants)) => {
-            let txn = state.db.begin().await?;
-            let t = store::add_training(&txn, &title, &place, held_on, &orgs, participants).await?;
-            audit::append(
-                &txn,
-                &state.keys,
-                Entry::new(Some(&me.actor), "training.create", "training").record(t.id),
-            )
-            .await?;
+    let draft = super::ops::TrainingDraft {
+        title: f.get("title"),
+        place: f.get("place"),
+        held_on: f.get("held_on"),
+        organisations: f.get("organisations"),
+        participants: f.get("participants"),
+    };
+    let txn = state.db.begin().await?;
+    match super::ops::add_training(&state, &txn, &me.actor, &draft).await {
+        Ok(()) => {
             txn.commit().await?;
             Ok(Redirect::to("/network/training").into_response())
         }
-        Err(key) => {
-            let error = Some(shell.t(key));
+        Err(super::ops::NetworkOpError::Failed(e)) => Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 training_page(&state, shell, error).await?,
