@@ -61,6 +61,106 @@ pub fn routes() -> ApiRoutes {
                 .returns::<ReferralOut>(),
             change_status,
         )
+        .op(
+            ApiSpec::create("/referrals/inbound", "recordInboundReferral")
+                .summary(
+                    "referrals",
+                    "Record a transfer request received from the national hotline or another region's project",
+                )
+                .scope("referrals:write", p)
+                .body::<InboundIn>()
+                .returns::<ReferralOut>(),
+            record_inbound,
+        )
+}
+
+/// What the sender says of the person: kept only as far as a receiving project of the
+/// network may hold it, sealed at rest, never given back by the API.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonIn {
+    /// Up to 200 characters.
+    pub names: Option<String>,
+    /// `female`, `male`, `transgender`, `other`, `unknown`.
+    pub gender: String,
+    pub birth_year: Option<i32>,
+    /// ISO 3166 alpha-2 codes.
+    #[serde(default)]
+    pub nationalities: Vec<String>,
+    /// ISO 639-1 codes.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub exploitation_forms: Vec<String>,
+    /// Up to 2,000 characters.
+    pub vulnerabilities: Option<String>,
+    /// Up to 40 characters.
+    pub phone: Option<String>,
+}
+
+/// A transfer request received from outside the network's organisations.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundIn {
+    /// `national_hotline` or `other_region`.
+    pub counterpart_kind: String,
+    /// The other region's project, from the directory (`other_region`).
+    pub counterpart_id: Option<i32>,
+    /// The sender states the person consented to the transfer (needed).
+    pub consent: bool,
+    /// The Italian day of that consent (`YYYY-MM-DD`), not in the future.
+    pub consent_on: NaiveDate,
+    pub reason: String,
+    pub needed_service: String,
+    pub urgency: String,
+    pub person: PersonIn,
+}
+
+async fn record_inbound(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<InboundIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "recordInboundReferral",
+    )
+    .await?
+    {
+        Started::New(c, input) => (c, input),
+        Started::Replayed(r) => return Ok(r),
+    };
+    let text = |t: Option<String>| t.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let p = input.person;
+    let upper = |v: Vec<String>| v.into_iter().map(|c| c.trim().to_uppercase()).collect();
+    let inbound = ops::Inbound {
+        counterpart_kind: input.counterpart_kind,
+        counterpart_id: input.counterpart_id,
+        consent: input.consent,
+        consent_on: Some(input.consent_on),
+        reason: input.reason,
+        needed_service: input.needed_service,
+        urgency: input.urgency,
+        package: super::rules::Package {
+            names: text(p.names),
+            gender: Some(p.gender),
+            birth_year: p.birth_year,
+            nationalities: Some(upper(p.nationalities)),
+            languages: Some(upper(p.languages)),
+            exploitation_forms: Some(p.exploitation_forms),
+            vulnerabilities: text(p.vulnerabilities),
+            phone: text(p.phone),
+        },
+    };
+    let r = ops::record_inbound(&state, &creation.txn, &caller.actor, &inbound)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created(format!("/referrals/{}", r.id), &opened_out(&state, r)?)?;
+    creation.commit(&state.db, answer).await
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -309,3 +309,153 @@ pub async fn propose<C: ConnectionTrait + TransactionTrait>(
     .await?;
     Ok(r)
 }
+
+/// A transfer request received from outside the network's organisations (the national
+/// hotline, or another region's project in the directory), with the person's consent as the
+/// sender recorded it and the data the sender gave.
+#[derive(Clone, Debug, Default)]
+pub struct Inbound {
+    /// `national_hotline` or `other_region`.
+    pub counterpart_kind: String,
+    /// The other region's project (`other_region`).
+    pub counterpart_id: Option<i32>,
+    /// The sender says the person consented to the transfer.
+    pub consent: bool,
+    pub consent_on: Option<chrono::NaiveDate>,
+    pub reason: String,
+    pub needed_service: String,
+    pub urgency: String,
+    pub package: Package,
+}
+
+/// Checks the data received with a request: codes known, years and lengths sane. The field
+/// and message key of the first thing wrong.
+pub fn check_package(p: &Package) -> Result<(), (&'static str, &'static str)> {
+    use crate::cases::rules as c;
+    let gender = p.gender.as_deref().unwrap_or("unknown");
+    if !c::GENDERS.contains(&gender) {
+        return Err(("gender", "error-400"));
+    }
+    if let Some(y) = p.birth_year {
+        c::birth_year(&y.to_string(), crate::platform::time::rome_today())
+            .map_err(|k| ("birth_year", k))?;
+    }
+    if let Some(forms) = &p.exploitation_forms {
+        c::codes(forms, c::EXPLOITATION_FORMS).map_err(|k| ("exploitation_forms", k))?;
+    }
+    for (field, list) in [
+        ("nationalities", &p.nationalities),
+        ("languages", &p.languages),
+    ] {
+        if let Some(list) = list {
+            c::iso_codes(&list.join(",")).map_err(|k| (field, k))?;
+        }
+    }
+    for (field, text, max) in [
+        ("names", &p.names, 200),
+        ("vulnerabilities", &p.vulnerabilities, 2000),
+        ("phone", &p.phone, 40),
+    ] {
+        if text.as_ref().is_some_and(|t| t.chars().count() > max) {
+            return Err((field, "error-400"));
+        }
+    }
+    Ok(())
+}
+
+/// Records a transfer request received by the actor's organisation, keeping of the data only
+/// what a receiving project of the network may hold (the `network_org` package), sealed.
+pub async fn record_inbound<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    input: &Inbound,
+) -> Result<referral::Model, ReferralOpError> {
+    let org = actor
+        .organisation_id
+        .ok_or(ReferralOpError::Access(AppError::Forbidden))?;
+    let invalid = |key: &'static str, field: &'static str| ReferralOpError::Invalid { key, field };
+    let counterpart_id = match input.counterpart_kind.as_str() {
+        "national_hotline" => None,
+        "other_region" => {
+            let id = input
+                .counterpart_id
+                .ok_or(invalid("referral-error-counterpart", "counterpart_id"))?;
+            let known = store::counterparts(&state.db)
+                .await?
+                .iter()
+                .any(|c| c.id == id && c.active);
+            if !known {
+                return Err(invalid("referral-error-counterpart", "counterpart_id"));
+            }
+            Some(id)
+        }
+        _ => return Err(invalid("referral-error-counterpart", "counterpart_kind")),
+    };
+    if !input.consent {
+        return Err(invalid("referral-error-consent", "consent"));
+    }
+    let consent_on = input
+        .consent_on
+        .filter(|d| {
+            crate::platform::time::date_in_range(*d, false, crate::platform::time::rome_today())
+        })
+        .ok_or(invalid("error-date-consent-on", "consent_on"))?;
+    if !rules::REASONS.contains(&input.reason.as_str()) {
+        return Err(invalid("error-400", "reason"));
+    }
+    if !NEEDED_SERVICES.contains(&input.needed_service.as_str()) {
+        return Err(invalid("error-400", "needed_service"));
+    }
+    if !rules::URGENCIES.contains(&input.urgency.as_str()) {
+        return Err(invalid("error-400", "urgency"));
+    }
+    check_package(&input.package).map_err(|(field, key)| invalid(key, field))?;
+    let allowed = state
+        .config
+        .referrals
+        .packages
+        .get("network_org")
+        .cloned()
+        .unwrap_or_default();
+    let package = input.package.clone().restricted_to(&allowed);
+    let sealed = store::seal(&state.keys, &package)
+        .map_err(|_| ReferralOpError::Failed(AppError::Internal("sealing a package")))?;
+    let now = Utc::now();
+    let r = store::create(
+        txn,
+        referral::ActiveModel {
+            direction: Set("inbound".into()),
+            counterpart_kind: Set(input.counterpart_kind.clone()),
+            counterpart_id: Set(counterpart_id),
+            sender_org: Set(None),
+            receiver_org: Set(Some(org)),
+            recorded_by_org: Set(org),
+            case_id: Set(None),
+            opened_case_id: Set(None),
+            status: Set(Status::Proposed.code().into()),
+            reason: Set(input.reason.clone()),
+            needed_service: Set(input.needed_service.clone()),
+            urgency: Set(input.urgency.clone()),
+            consent_id: Set(None),
+            consent_on: Set(consent_on),
+            package_enc: Set(sealed),
+            refusal_reason: Set(None),
+            created_by: Set(actor.user_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(0),
+            ..Default::default()
+        },
+        actor.user_id,
+        org,
+    )
+    .await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "referral.inbound", "referral").record(r.id),
+    )
+    .await?;
+    Ok(r)
+}

@@ -8,8 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::ActiveValue::Set;
+use chrono::{Duration, NaiveDate};
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
@@ -173,19 +172,6 @@ fn typed_package(f: &Fields) -> Result<Package, &'static str> {
     })
 }
 
-fn common(f: &Fields) -> Result<(String, String, String), &'static str> {
-    let reason = f.get("reason");
-    let needed = f.get("needed_service");
-    let urgency = f.get("urgency");
-    if !rules::REASONS.contains(&reason.as_str())
-        || !NEEDED_SERVICES.contains(&needed.as_str())
-        || !rules::URGENCIES.contains(&urgency.as_str())
-    {
-        return Err("error-400");
-    }
-    Ok((reason, needed, urgency))
-}
-
 /// `POST /referrals/inbound`: a transfer request received from the national hotline or from
 /// another region's project, with the person's consent as the sender recorded it.
 pub async fn create_inbound(
@@ -193,98 +179,35 @@ pub async fn create_inbound(
     shell: Shell,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (me, org) = staff(&shell)?;
+    let (me, _) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked: Result<_, &'static str> = async {
-        let kind = f.get("counterpart_kind");
-        let counterpart_id = match kind.as_str() {
-            "national_hotline" => None,
-            "other_region" => {
-                let id: i32 = f
-                    .get("counterpart_id")
-                    .parse()
-                    .map_err(|_| "referral-error-counterpart")?;
-                let known = store::counterparts(&state.db)
-                    .await
-                    .map_err(|_| "error-500")?
-                    .iter()
-                    .any(|c| c.id == id && c.active);
-                if !known {
-                    return Err("referral-error-counterpart");
-                }
-                Some(id)
-            }
-            _ => return Err("referral-error-counterpart"),
-        };
-        if !f.checked("consent") {
-            return Err("referral-error-consent");
-        }
-        let consent_on = f.required_date("consent_on")?;
-        if consent_on > today() {
-            return Err("outreach-error-future");
-        }
-        let (reason, needed, urgency) = common(&f)?;
-        // What a receiving project of the network may hold: the `network_org` package.
-        let allowed = state
-            .config
-            .referrals
-            .packages
-            .get("network_org")
-            .cloned()
-            .unwrap_or_default();
-        let package = typed_package(&f)?.restricted_to(&allowed);
-        Ok((
-            kind,
-            counterpart_id,
-            consent_on,
-            reason,
-            needed,
-            urgency,
-            package,
-        ))
-    }
-    .await;
-    let (kind, counterpart_id, consent_on, reason, needed, urgency, package) = match checked {
+    let read = (|| -> Result<super::ops::Inbound, &'static str> {
+        Ok(super::ops::Inbound {
+            counterpart_kind: f.get("counterpart_kind"),
+            counterpart_id: f.get("counterpart_id").parse().ok(),
+            consent: f.checked("consent"),
+            consent_on: Some(f.required_date("consent_on")?),
+            reason: f.get("reason"),
+            needed_service: f.get("needed_service"),
+            urgency: f.get("urgency"),
+            package: typed_package(&f)?,
+        })
+    })();
+    let input = match read {
         Ok(v) => v,
         Err(k) => return invalid(&state, shell, k).await,
     };
-    let now = Utc::now();
     let txn = state.db.begin().await?;
-    let r = store::create(
-        &txn,
-        referral::ActiveModel {
-            direction: Set("inbound".into()),
-            counterpart_kind: Set(kind),
-            counterpart_id: Set(counterpart_id),
-            sender_org: Set(None),
-            receiver_org: Set(Some(org)),
-            recorded_by_org: Set(org),
-            case_id: Set(None),
-            opened_case_id: Set(None),
-            status: Set(Status::Proposed.code().into()),
-            reason: Set(reason),
-            needed_service: Set(needed),
-            urgency: Set(urgency),
-            consent_id: Set(None),
-            consent_on: Set(consent_on),
-            package_enc: Set(store::seal(&state.keys, &package).map_err(internal)?),
-            refusal_reason: Set(None),
-            created_by: Set(me.actor.user_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(0),
-            ..Default::default()
-        },
-        me.actor.user_id,
-        org,
-    )
-    .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "referral.inbound", "referral").record(r.id),
-    )
-    .await?;
+    let r = match super::ops::record_inbound(&state, &txn, &me.actor, &input).await {
+        Ok(r) => r,
+        Err(super::ops::ReferralOpError::Access(e) | super::ops::ReferralOpError::Failed(e)) => {
+            return Err(e);
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            return invalid(&state, shell, e.message_key()).await;
+        }
+    };
     txn.commit().await?;
     Ok(Redirect::to(&format!("/referrals/{}", r.id)).into_response())
 }

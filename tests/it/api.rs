@@ -28,6 +28,7 @@ crate::tests![
     the_hotline_desks_work_goes_on_through_the_api,
     a_project_is_written_decided_and_spent_through_the_api,
     services_and_beds_are_kept_through_the_api_within_the_province_rule,
+    a_request_from_the_national_hotline_is_received_through_the_api,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -2568,4 +2569,66 @@ async fn services_and_beds_are_kept_through_the_api_within_the_province_rule(db:
         .await,
         2
     );
+}
+
+/// The national hotline's transfer request arrives through the API: recorded with the consent
+/// the sender states, the person's data sealed and never given back, nothing saved when the
+/// consent or a code is missing; the receiving organisation then decides it like any other.
+async fn a_request_from_the_national_hotline_is_received_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Casa Accoglienza Ricevente").await;
+    let worker = app.user("cw-ricevente", Role::CaseWorker, org).await;
+    let token = app
+        .token(&worker, org, &["referrals:read", "referrals:write"])
+        .await;
+    let request = json!({
+        "counterpart_kind": "national_hotline",
+        "consent": true,
+        "consent_on": "2026-03-01",
+        "reason": "safety",
+        "needed_service": "shelter",
+        "urgency": "urgent",
+        "person": {"names": CANARY, "gender": "female", "birth_year": 2001,
+                   "nationalities": ["ng"], "exploitation_forms": ["sexual"]}
+    });
+    let path = "/api/v1/referrals/inbound";
+    for (field, value, named) in [
+        ("consent", json!(false), "consent"),
+        ("counterpart_kind", json!("embassy"), "counterpart_kind"),
+        ("urgency", json!("whenever"), "urgency"),
+    ] {
+        let mut bad = request.clone();
+        bad[field] = value;
+        let r = app.api("POST", path, &token, Some(&bad), &[]).await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], named, "{}", r.body);
+    }
+    let mut bad = request.clone();
+    bad["person"]["gender"] = json!("martian");
+    let r = app.api("POST", path, &token, Some(&bad), &[]).await;
+    assert_eq!(json_of(&r)["error"]["field"], "gender");
+    assert_eq!(count_rows(&app, "referral").await, 0);
+    let r = app.api("POST", path, &token, Some(&request), &[]).await;
+    r.assert_status(201);
+    assert!(!r.body.contains(CANARY), "{}", r.body);
+    let v = json_of(&r);
+    assert_eq!(v["status"], "proposed");
+    let id = v["id"].as_i64().unwrap();
+    let stored = satis::referrals::store::referral(&app.state.db, id as i32)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.package_enc.windows(9).any(|w| w == b"Zyxcanary"),
+        "sealed at rest"
+    );
+    let package = satis::referrals::store::open(&app.state.keys, &stored).unwrap();
+    assert_eq!(
+        package.names.as_deref(),
+        Some(CANARY),
+        "and kept for the receiver"
+    );
+    app.api("GET", &format!("/api/v1/referrals/{id}"), &token, None, &[])
+        .await
+        .assert_status(200);
 }
