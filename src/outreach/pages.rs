@@ -20,7 +20,6 @@ use super::rules;
 use super::store::{self, Saved};
 use crate::identity::session::StaffView;
 use crate::network::entities::service;
-use crate::platform::audit::{self, Entry};
 use crate::platform::time::rome_time;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -226,29 +225,30 @@ pub async fn add_place(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let (streets, _) = units(&state, org).await?;
-    let Some(unit) = f
-        .get("service_id")
-        .parse::<i32>()
-        .ok()
-        .and_then(|id| streets.iter().find(|s| s.id == id))
-    else {
-        return invalid(&state, shell, "outreach-error-unit").await;
-    };
-    let name = f.text("name", 120);
-    if name.is_empty() {
-        return invalid(&state, shell, "network-error-required").await;
-    }
     let txn = state.db.begin().await?;
-    let p = store::add_place(&txn, unit.id, &name).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "outreach.place_add", "outreach_place").record(p.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/outreach?saved=1").into_response())
+    let service = f.get("service_id").parse().ok();
+    let done = super::ops::add_place(&state, &txn, &me.actor, org, service, &f.get("name")).await;
+    place_outcome(&state, shell, txn, done.map(|_| ())).await
+}
+
+/// Back to the desk once a place is saved, or the desk with the message.
+async fn place_outcome(
+    state: &SharedState,
+    shell: Shell,
+    txn: sea_orm::DatabaseTransaction,
+    done: Result<(), super::ops::OutreachOpError>,
+) -> Result<Response, AppError> {
+    match done {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(Redirect::to("/outreach?saved=1").into_response())
+        }
+        Err(super::ops::OutreachOpError::Failed(e)) => Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            invalid(state, shell, e.message_key()).await
+        }
+    }
 }
 
 /// `POST /outreach/places/{id}`: rename a place or take it off the list (or back on it).
@@ -259,28 +259,19 @@ pub async fn update_place(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
-    let current = store::place(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (streets, _) = units(&state, org).await?;
-    if !streets.iter().any(|s| s.id == current.service_id) {
-        return Err(AppError::Forbidden);
-    }
     let f = Fields::parse(&body);
-    let name = f.text("name", 120);
-    if name.is_empty() {
-        return invalid(&state, shell, "network-error-required").await;
-    }
     let txn = state.db.begin().await?;
-    store::update_place(&txn, current, &name, f.checked("active")).await?;
-    audit::append(
+    let done = super::ops::update_place(
+        &state,
         &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "outreach.place_update", "outreach_place").record(id),
+        &me.actor,
+        org,
+        id,
+        &f.get("name"),
+        f.checked("active"),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/outreach?saved=1").into_response())
+    .await;
+    place_outcome(&state, shell, txn, done).await
 }
 
 // ---------- outings ----------

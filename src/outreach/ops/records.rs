@@ -368,3 +368,72 @@ pub async fn link_contact<C: ConnectionTrait + TransactionTrait>(
     .await?;
     Ok(case_id)
 }
+
+/// Adds a place one of the organisation's street units visits.
+pub async fn add_place<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    org: i32,
+    service_id: Option<i32>,
+    name: &str,
+) -> Result<i32, super::OutreachOpError> {
+    use super::OutreachOpError as E;
+    let (streets, _) = units(state, org).await.map_err(E::Failed)?;
+    let unit = service_id
+        .and_then(|id| streets.iter().find(|s| s.id == id))
+        .ok_or(E::Invalid {
+            key: "outreach-error-unit",
+            field: "service_id",
+        })?;
+    let name = clip(name, 120);
+    if name.is_empty() {
+        return Err(E::Invalid {
+            key: "network-error-required",
+            field: "name",
+        });
+    }
+    let p = store::add_place(txn, unit.id, &name).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "outreach.place_add", "outreach_place").record(p.id),
+    )
+    .await?;
+    Ok(p.id)
+}
+
+/// Renames a place of one of the organisation's units, or takes it off the list (or back on).
+pub async fn update_place<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    org: i32,
+    id: i32,
+    name: &str,
+    active: bool,
+) -> Result<(), super::OutreachOpError> {
+    use super::OutreachOpError as E;
+    let current = store::place(&state.db, id)
+        .await?
+        .ok_or(E::Failed(AppError::NotFound))?;
+    let (streets, _) = units(state, org).await.map_err(E::Failed)?;
+    if !streets.iter().any(|s| s.id == current.service_id) {
+        return Err(E::Failed(AppError::Forbidden));
+    }
+    let name = clip(name, 120);
+    if name.is_empty() {
+        return Err(E::Invalid {
+            key: "network-error-required",
+            field: "name",
+        });
+    }
+    store::update_place(txn, current, &name, active).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "outreach.place_update", "outreach_place").record(id),
+    )
+    .await?;
+    Ok(())
+}
