@@ -459,3 +459,41 @@ pub async fn record_inbound<C: ConnectionTrait + TransactionTrait>(
     .await?;
     Ok(r)
 }
+
+/// Adds another region's project to the directory a request can come from or go to.
+pub async fn add_counterpart<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    name: &str,
+    region: &str,
+    contact: &str,
+) -> Result<i32, ReferralOpError> {
+    let clip = |t: &str, max: usize| t.trim().chars().take(max).collect::<String>();
+    let (name, region, contact) = (clip(name, 200), clip(region, 60), clip(contact, 300));
+    if name.is_empty() {
+        return Err(ReferralOpError::Invalid {
+            key: "network-error-required",
+            field: "name",
+        });
+    }
+    if region.is_empty() {
+        return Err(ReferralOpError::Invalid {
+            key: "network-error-required",
+            field: "region",
+        });
+    }
+    let c = store::add_counterpart(txn, &name, &region, &contact).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(
+            Some(actor),
+            "referral.counterpart_add",
+            "referral_counterpart",
+        )
+        .record(c.id),
+    )
+    .await?;
+    Ok(c.id)
+}

@@ -496,31 +496,35 @@ pub async fn add_counterpart(
 ) -> Result<Response, AppError> {
     let (me, _) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let (name, region) = (f.text("name", 200), f.text("region", 60));
-    if name.is_empty() || region.is_empty() {
-        let error = Some(shell.t("network-error-required"));
-        let list = store::counterparts(&state.db).await?;
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            CounterpartsPage { shell, error, list },
-        )
-            .into_response());
-    }
     let txn = state.db.begin().await?;
-    let c = store::add_counterpart(&txn, &name, &region, &f.text("contact", 300)).await?;
-    audit::append(
+    let done = super::ops::add_counterpart(
+        &state,
         &txn,
-        &state.keys,
-        Entry::new(
-            Some(&me.actor),
-            "referral.counterpart_add",
-            "referral_counterpart",
-        )
-        .record(c.id),
+        &me.actor,
+        &f.get("name"),
+        &f.get("region"),
+        &f.get("contact"),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/referrals/counterparts").into_response())
+    .await;
+    match done {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(Redirect::to("/referrals/counterparts").into_response())
+        }
+        Err(super::ops::ReferralOpError::Access(e) | super::ops::ReferralOpError::Failed(e)) => {
+            Err(e)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
+            let list = store::counterparts(&state.db).await?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                CounterpartsPage { shell, error, list },
+            )
+                .into_response())
+        }
+    }
 }
 
 // ---------- statistics ----------
