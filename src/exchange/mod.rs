@@ -91,6 +91,27 @@ pub async fn case_record(
     }))
 }
 
+/// Imports a case from an HTCDS document for the actor's organisation: the case opened from
+/// the record and its audit entry, in the caller's transaction (the import page's operation).
+pub async fn import_case<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
+    state: &crate::platform::web::SharedState,
+    txn: &C,
+    actor: &crate::platform::policy::Actor,
+    org: i32,
+    record: &htcds::CaseRecord,
+) -> Result<i32, crate::platform::web::AppError> {
+    let id = open_from_record(txn, &state.keys, record, org, actor.user_id)
+        .await
+        .map_err(|_| crate::platform::web::AppError::Internal("importing a case"))?;
+    crate::platform::audit::append(
+        txn,
+        &state.keys,
+        crate::platform::audit::Entry::new(Some(actor), "case.import_htcds", "case").record(id),
+    )
+    .await?;
+    Ok(id)
+}
+
 /// Opens a case in `org` from an exchange record, in one transaction.
 pub async fn open_from_record<C: ConnectionTrait + TransactionTrait>(
     db: &C,

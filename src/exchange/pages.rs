@@ -335,15 +335,7 @@ pub async fn import_case(
         }
     };
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    let id = super::open_from_record(&txn, &state.keys, &record, org, me.actor.user_id)
-        .await
-        .map_err(|_| AppError::Internal("importing a case"))?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.import_htcds", "case").record(id),
-    )
-    .await?;
+    let id = super::import_case(&state, &txn, &me.actor, org, &record).await?;
     txn.commit().await?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
