@@ -646,30 +646,11 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
 /// A case owned by `owner`, with a consent and a placement, for the record-scoped routes.
 pub(crate) async fn record_fixture(app: &TestApp, owner: i32, by_user: i32) -> (i32, i32, i32) {
     use satis::cases::store;
-    let person = store::NewPerson {
-        gender: "female".into(),
-        birth_year: Some(2000),
-        birth_year_estimated: false,
-        presumed_minor: false,
-        nationalities: vec!["NG".into()],
-        languages: vec!["EN".into()],
-        vulnerabilities: String::new(),
-    };
-    let identity = store::Identity {
-        names: "Matrice Persona".into(),
-        ..Default::default()
-    };
-    let (_, case) = store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        owner,
-        by_user,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
+    let person = crate::support::Person::named("Matrice Persona")
+        .born(2000)
+        .from("NG")
+        .speaking("EN");
+    let (_, case) = app.open_case(owner, by_user, person).await;
     let today = chrono::Utc::now().date_naive();
     let consent = store::add_consent(&app.state.db, case.id, "processing", None, today, None)
         .await

@@ -691,41 +691,9 @@ async fn a_contact_links_only_to_a_case_the_operator_may_see(db: TestDb) {
     .unwrap()
     .unwrap()
     .id;
-    let person = satis::cases::store::NewPerson {
-        gender: "female".into(),
-        birth_year: None,
-        birth_year_estimated: false,
-        presumed_minor: false,
-        nationalities: vec![],
-        languages: vec![],
-        vulnerabilities: String::new(),
-    };
-    let identity = satis::cases::store::Identity {
-        names: "Qualcuna".into(),
-        ..Default::default()
-    };
-    let (_, other) = satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        arcobaleno,
-        op.id,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
-    let (_, own) = satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        org,
-        op.id,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
+    let person = crate::support::Person::named("Qualcuna");
+    let (_, other) = app.open_case(arcobaleno, op.id, person.clone()).await;
+    let (_, own) = app.open_case(org, op.id, person).await;
     app.sign_in(&op).await;
     app.post_form("/hotline/contacts", &pertinent(&[]))
         .await

@@ -283,42 +283,12 @@ async fn anonymous_contacts_are_recognised_across_outings_and_linked_to_a_case(d
     assert_eq!(listed, 2, "both outings listed");
 
     // The person is later taken into care by the same organisation…
-    let person = satis::cases::store::NewPerson {
-        gender: "female".into(),
-        birth_year: Some(2001),
-        birth_year_estimated: true,
-        presumed_minor: false,
-        nationalities: vec!["NG".into()],
-        languages: vec![],
-        vulnerabilities: String::new(),
-    };
-    let identity = satis::cases::store::Identity {
-        names: "Persona Riservata".into(),
-        ..Default::default()
-    };
-    let (p, _) = satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        u.org,
-        worker.id,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
+    let person = crate::support::Person::named("Persona Riservata")
+        .born_about(2001)
+        .from("NG");
+    let (p, _) = app.open_case(u.org, worker.id, person.clone()).await;
     // …and by another organisation, whose case the unit cannot reach.
-    let (p2, _) = satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        elsewhere,
-        stranger.id,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
+    let (p2, _) = app.open_case(elsewhere, stranger.id, person).await;
     let link = format!("/outreach/contacts/{luna}/link");
     app.post_form(&link, &[("person_code", "TOS-1999-99999")])
         .await
@@ -473,28 +443,13 @@ async fn interviews_and_accompaniments_are_checked_and_saved_once(db: TestDb) {
     );
     // An interview with a person the organisation has a case for, instead of a code.
     let worker = app.user("operatrice-sette", Role::CaseWorker, u.org).await;
-    let (p, case) = satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &satis::cases::store::NewPerson {
-            gender: "male".into(),
-            birth_year: None,
-            birth_year_estimated: false,
-            presumed_minor: false,
-            nationalities: vec![],
-            languages: vec![],
-            vulnerabilities: String::new(),
-        },
-        &satis::cases::store::Identity {
-            names: "Persona Sette".into(),
-            ..Default::default()
-        },
-        u.org,
-        worker.id,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
+    let (p, case) = app
+        .open_case(
+            u.org,
+            worker.id,
+            crate::support::Person::named("Persona Sette").gender("male"),
+        )
+        .await;
     let with_person = |code: &str, key: &'static str| {
         vec![
             ("service_id", desk.clone()),

@@ -35,30 +35,13 @@ async fn world(app: &TestApp) -> World {
     let evaluator = app
         .user("capofila", Role::CapofilaEvaluator, viareggio)
         .await;
-    let person = satis::cases::store::NewPerson {
-        gender: "female".into(),
-        birth_year: None,
-        birth_year_estimated: false,
-        presumed_minor: false,
-        nationalities: vec![],
-        languages: vec![],
-        vulnerabilities: String::new(),
-    };
-    let identity = satis::cases::store::Identity {
-        names: "Nome Riservato".into(),
-        ..Default::default()
-    };
-    let (_, case) = satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        arcobaleno,
-        worker.id,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
+    let (_, case) = app
+        .open_case(
+            arcobaleno,
+            worker.id,
+            crate::support::Person::named("Nome Riservato"),
+        )
+        .await;
     let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let edition = satis::projects::store::add_edition(
         &app.state.db,

@@ -29,31 +29,13 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 }
 
 async fn open_case(app: &TestApp, org: i32, by: i32, names: &str) -> (String, i32) {
-    let person = satis::cases::store::NewPerson {
-        gender: "female".into(),
-        birth_year: Some(1999),
-        birth_year_estimated: false,
-        presumed_minor: false,
-        nationalities: vec!["NG".into()],
-        languages: vec!["EN".into()],
-        vulnerabilities: "gravidanza".into(),
-    };
-    let identity = satis::cases::store::Identity {
-        names: names.into(),
-        phone: "+39 333 0000000".into(),
-        ..Default::default()
-    };
-    let (p, c) = satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        org,
-        by,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap();
+    let person = crate::support::Person::named(names)
+        .born(1999)
+        .from("NG")
+        .speaking("EN")
+        .vulnerable("gravidanza")
+        .phone("+39 333 0000000");
+    let (p, c) = app.open_case(org, by, person).await;
     (p.code, c.id)
 }
 

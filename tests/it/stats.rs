@@ -24,31 +24,8 @@ async fn open(
     names: &str,
     year: i32,
 ) -> satis::cases::entities::case::Model {
-    let person = satis::cases::store::NewPerson {
-        gender: "female".into(),
-        birth_year: Some(year),
-        birth_year_estimated: false,
-        presumed_minor: false,
-        nationalities: vec!["NG".into()],
-        languages: vec![],
-        vulnerabilities: String::new(),
-    };
-    let identity = satis::cases::store::Identity {
-        names: names.into(),
-        ..Default::default()
-    };
-    satis::cases::store::open_case(
-        &app.state.db,
-        &app.state.keys,
-        &person,
-        &identity,
-        org,
-        by,
-        satis::platform::time::rome_today(),
-    )
-    .await
-    .unwrap()
-    .1
+    let person = crate::support::Person::named(names).born(year).from("NG");
+    app.open_case(org, by, person).await.1
 }
 
 async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb) {
@@ -706,30 +683,11 @@ async fn history_entered_after_the_fact_counts_in_its_own_period(db: TestDb) {
     ];
     let mut ids = Vec::new();
     for (opened, steps) in histories {
-        let person = satis::cases::store::NewPerson {
-            gender: "female".into(),
-            birth_year: Some(1998),
-            birth_year_estimated: false,
-            presumed_minor: false,
-            nationalities: vec!["NG".into()],
-            languages: vec![],
-            vulnerabilities: String::new(),
-        };
-        let identity = satis::cases::store::Identity {
-            names: format!("Persona {opened}"),
-            ..Default::default()
-        };
-        let (_, c) = satis::cases::store::open_case(
-            &app.state.db,
-            &app.state.keys,
-            &person,
-            &identity,
-            org,
-            worker.id,
-            d(opened),
-        )
-        .await
-        .unwrap();
+        let person = crate::support::Person::named(&format!("Persona {opened}"))
+            .born(1998)
+            .from("NG")
+            .opened_on(d(opened));
+        let (_, c) = app.open_case(org, worker.id, person).await;
         let path = format!("/cases/{}/phase", c.id);
         // Before the case opened: refused, nothing saved.
         let version =

@@ -626,3 +626,126 @@ pub async fn fail_audit_of(app: &TestApp, action: &str) {
     }
     txn.commit().await.unwrap();
 }
+
+/// A person to take into care in a test, with what the test cares about and the rest left
+/// plain: `Person::named("…").born(1999).from("NG")`. The one way tests open a case by hand
+/// (through the cases store, as the pages' operation does), instead of each writing the
+/// person and the identity out in full.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub names: String,
+    pub gender: &'static str,
+    pub birth_year: Option<i32>,
+    pub birth_year_estimated: bool,
+    pub nationalities: Vec<String>,
+    pub languages: Vec<String>,
+    pub vulnerabilities: String,
+    pub phone: String,
+    /// The day of emersion; today in Italy unless said.
+    pub opened_on: Option<chrono::NaiveDate>,
+}
+
+#[allow(dead_code)]
+impl Person {
+    pub fn named(names: &str) -> Person {
+        Person {
+            names: names.to_owned(),
+            gender: "female",
+            birth_year: None,
+            birth_year_estimated: false,
+            nationalities: Vec::new(),
+            languages: Vec::new(),
+            vulnerabilities: String::new(),
+            phone: String::new(),
+            opened_on: None,
+        }
+    }
+    pub fn gender(self, gender: &'static str) -> Person {
+        Person { gender, ..self }
+    }
+    pub fn born(self, year: i32) -> Person {
+        Person {
+            birth_year: Some(year),
+            ..self
+        }
+    }
+    pub fn born_about(self, year: i32) -> Person {
+        Person {
+            birth_year: Some(year),
+            birth_year_estimated: true,
+            ..self
+        }
+    }
+    pub fn from(self, country: &str) -> Person {
+        let mut nationalities = self.nationalities.clone();
+        nationalities.push(country.to_owned());
+        Person {
+            nationalities,
+            ..self
+        }
+    }
+    pub fn speaking(self, language: &str) -> Person {
+        let mut languages = self.languages.clone();
+        languages.push(language.to_owned());
+        Person { languages, ..self }
+    }
+    pub fn vulnerable(self, what: &str) -> Person {
+        Person {
+            vulnerabilities: what.to_owned(),
+            ..self
+        }
+    }
+    pub fn phone(self, phone: &str) -> Person {
+        Person {
+            phone: phone.to_owned(),
+            ..self
+        }
+    }
+    pub fn opened_on(self, day: chrono::NaiveDate) -> Person {
+        Person {
+            opened_on: Some(day),
+            ..self
+        }
+    }
+}
+
+impl TestApp {
+    /// Takes `person` into care by `org`, recorded by `by`: the person and the case.
+    pub async fn open_case(
+        &self,
+        org: i32,
+        by: i32,
+        person: Person,
+    ) -> (
+        satis::cases::entities::person::Model,
+        satis::cases::entities::case::Model,
+    ) {
+        let p = satis::cases::store::NewPerson {
+            gender: person.gender.into(),
+            birth_year: person.birth_year,
+            birth_year_estimated: person.birth_year_estimated,
+            presumed_minor: false,
+            nationalities: person.nationalities,
+            languages: person.languages,
+            vulnerabilities: person.vulnerabilities,
+        };
+        let identity = satis::cases::store::Identity {
+            names: person.names,
+            phone: person.phone,
+            ..Default::default()
+        };
+        satis::cases::store::open_case(
+            &self.state.db,
+            &self.state.keys,
+            &p,
+            &identity,
+            org,
+            by,
+            person
+                .opened_on
+                .unwrap_or_else(satis::platform::time::rome_today),
+        )
+        .await
+        .unwrap()
+    }
+}
