@@ -135,10 +135,7 @@ async fn link_contact(
         &input.person_code,
     )
     .await
-    .map_err(|e| match e {
-        super::ops::OutreachOpError::Invalid { key, field } => ApiError::invalid(key, Some(field)),
-        super::ops::OutreachOpError::Failed(e) => e.into(),
-    })?;
+    .map_err(refused)?;
     let answer = Answer::created(
         format!("/outreach/contacts/{id}"),
         &ContactLinkOut {
@@ -147,6 +144,14 @@ async fn link_contact(
         },
     )?;
     creation.commit(&state.db, answer).await
+}
+
+/// How a refused outreach operation answers in the API.
+fn refused(e: super::ops::OutreachOpError) -> ApiError {
+    match e {
+        super::ops::OutreachOpError::Invalid { key, field } => ApiError::invalid(key, Some(field)),
+        super::ops::OutreachOpError::Failed(e) => e.into(),
+    }
 }
 
 /// A person accompanied to a service by a street unit or a drop-in desk.
@@ -207,12 +212,7 @@ async fn create_accompaniment(
     };
     let saved = super::ops::accompany(&state, &creation.txn, &caller.actor, org, &input)
         .await
-        .map_err(|e| match e {
-            super::ops::OutreachOpError::Invalid { key, field } => {
-                ApiError::invalid(key, Some(field))
-            }
-            super::ops::OutreachOpError::Failed(e) => e.into(),
-        })?;
+        .map_err(refused)?;
     let code = match &input.contact_code {
         Some(c) => rules::contact_code(c).ok(),
         None => None,

@@ -233,6 +233,33 @@ pub fn split_codes(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// Checks what every accompaniment says, whoever records it (a unit, a desk, the hotline, a
+/// case worker): the day (not in the future, not before 1900), the service, the outcome and
+/// the key that keeps a resend from saving it twice. The first wrong field, with its message
+/// key.
+pub fn check_accompaniment(
+    happened_on: chrono::NaiveDate,
+    service_kind: &str,
+    outcome: &str,
+    key: &str,
+    today: chrono::NaiveDate,
+) -> Result<(), (&'static str, &'static str)> {
+    if happened_on > today {
+        return Err(("outreach-error-future", "happened_on"));
+    }
+    if !crate::platform::time::date_in_range(happened_on, false, today) {
+        return Err(("error-date-happened-on", "happened_on"));
+    }
+    if !SERVICE_KINDS.contains(&service_kind) {
+        return Err(("error-400", "service_kind"));
+    }
+    if !ACCOMPANIMENT_OUTCOMES.contains(&outcome) {
+        return Err(("error-400", "outcome"));
+    }
+    idempotency_key(key).map_err(|k| (k, "idempotency_key"))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

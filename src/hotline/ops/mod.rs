@@ -461,21 +461,13 @@ pub fn check_accompaniment(
     a: &CallAccompaniment,
     today: chrono::NaiveDate,
 ) -> Result<(), (&'static str, &'static str)> {
-    use crate::outreach::rules as o;
-    if a.happened_on > today {
-        return Err(("outreach-error-future", "happened_on"));
-    }
-    if !crate::platform::time::date_in_range(a.happened_on, false, today) {
-        return Err(("error-date-happened-on", "happened_on"));
-    }
-    if !o::SERVICE_KINDS.contains(&a.service_kind.as_str()) {
-        return Err(("error-400", "service_kind"));
-    }
-    if !o::ACCOMPANIMENT_OUTCOMES.contains(&a.outcome.as_str()) {
-        return Err(("error-400", "outcome"));
-    }
-    o::idempotency_key(&a.idempotency_key).map_err(|k| (k, "idempotency_key"))?;
-    Ok(())
+    crate::outreach::rules::check_accompaniment(
+        a.happened_on,
+        &a.service_kind,
+        &a.outcome,
+        &a.idempotency_key,
+        today,
+    )
 }
 
 /// Records, in the caller's transaction, that the hotline accompanied the caller of contact

@@ -69,22 +69,16 @@ pub fn check_accompaniment(
     a: &UnitAccompaniment,
     today: NaiveDate,
 ) -> Result<(), (&'static str, &'static str)> {
-    if a.happened_on > today {
-        return Err(("outreach-error-future", "happened_on"));
-    }
-    if !crate::platform::time::date_in_range(a.happened_on, false, today) {
-        return Err(("error-date-happened-on", "happened_on"));
-    }
-    if !rules::SERVICE_KINDS.contains(&a.service_kind.as_str()) {
-        return Err(("error-400", "service_kind"));
-    }
-    if !rules::ACCOMPANIMENT_OUTCOMES.contains(&a.outcome.as_str()) {
-        return Err(("error-400", "outcome"));
-    }
+    rules::check_accompaniment(
+        a.happened_on,
+        &a.service_kind,
+        &a.outcome,
+        &a.idempotency_key,
+        today,
+    )?;
     if !UNIT_SOURCES.contains(&a.source.as_str()) {
         return Err(("error-400", "source"));
     }
-    rules::idempotency_key(&a.idempotency_key).map_err(|k| (k, "idempotency_key"))?;
     if let Some(code) = &a.contact_code {
         rules::contact_code(code).map_err(|k| (k, "contact_code"))?;
     }
