@@ -7,12 +7,16 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::identity::ops::{
+    self, AccountChange, AdminError, NewOrganisation, NewUser, OneTimePassword,
+};
 use crate::identity::{store, tokens};
 use crate::platform::audit;
 use crate::platform::config::{Config, LogFormat, default_database_url};
 use crate::platform::db;
 use crate::platform::policy::Role;
 use crate::platform::settings::Mode;
+use sea_orm::TransactionTrait;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -642,7 +646,6 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> 
             organisation,
             role,
         } => {
-            let keys = crate::open_keys(config).map_err(|e| Failure::Runtime(e.to_string()))?;
             let username = store::normalise_username(&username).ok_or_else(|| {
                 Failure::Config(format!(
                     "--username `{username}`: use 3 to 64 of a-z, 0-9, dot, dash, underscore"
@@ -659,27 +662,43 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> 
             if name.is_empty() {
                 return Err(Failure::Config("--name must not be empty".into()));
             }
-            let org = match store::organisation_by_name(&conn, organisation.trim())
+            let password = OneTimePassword::new()
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            let txn = conn.begin().await.map_err(runtime_db)?;
+            let org = match store::organisation_by_name(&txn, organisation.trim())
                 .await
                 .map_err(runtime_db)?
             {
                 Some(o) => o,
                 None => {
-                    store::create_organisation(&conn, organisation.trim(), "region", None, true)
+                    let regional = NewOrganisation {
+                        name: organisation.trim().to_owned(),
+                        kind: "region".into(),
+                        province: String::new(),
+                        is_public: true,
+                    };
+                    ops::create_organisation(&txn, &keys, None, &regional)
                         .await
-                        .map_err(runtime_db)?
+                        .map_err(|e| Failure::Config(format!("--organisation: {e}")))?
                 }
             };
-            let (user, password) = crate::identity::admin::provision_user(
-                &conn, &keys, &username, name, org.id, role, None,
-            )
-            .await
-            .map_err(|e| match e {
-                store::CreateUserError::Taken => {
-                    Failure::Config(format!("--username `{username}` is taken"))
-                }
-                other => Failure::Runtime(other.to_string()),
-            })?;
+            let input = NewUser {
+                username: username.clone(),
+                display_name: name.to_owned(),
+                organisation_id: org.id,
+                role: Some(role),
+            };
+            let user = ops::provision_user(&txn, &keys, None, &input, &password)
+                .await
+                .map_err(|e| match e {
+                    AdminError::Invalid("admin-error-username-taken") => {
+                        Failure::Config(format!("--username `{username}` is taken"))
+                    }
+                    other => Failure::Runtime(other.to_string()),
+                })?;
+            txn.commit().await.map_err(runtime_db)?;
+            let password = password.plain;
             println!(
                 "user {} created ({} at {})",
                 user.username,
@@ -692,39 +711,13 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> 
         }
         UserCommand::Disable { username } => {
             let user = find_user(&conn, &username).await?;
-            store::set_disabled(&conn, user.id, true)
-                .await
-                .map_err(runtime_db)?;
-            store::revoke_sessions(&conn, user.id)
-                .await
-                .map_err(runtime_db)?;
-            audit::append(
-                &conn,
-                &keys,
-                audit::Entry::new(None, "user.disabled", "user")
-                    .record(user.id)
-                    .subject(format!("user:{}", user.id)),
-            )
-            .await
-            .map_err(runtime_db)?;
+            change_user(&conn, &keys, user.id, AccountChange::Disable).await?;
             println!("user {} disabled; sessions ended", user.username);
             Ok(())
         }
         UserCommand::ResetMfa { username } => {
             let user = find_user(&conn, &username).await?;
-            store::reset_mfa(&conn, user.id).await.map_err(runtime_db)?;
-            store::revoke_sessions(&conn, user.id)
-                .await
-                .map_err(runtime_db)?;
-            audit::append(
-                &conn,
-                &keys,
-                audit::Entry::new(None, "user.mfa_reset", "user")
-                    .record(user.id)
-                    .subject(format!("user:{}", user.id)),
-            )
-            .await
-            .map_err(runtime_db)?;
+            change_user(&conn, &keys, user.id, AccountChange::ResetMfa).await?;
             println!(
                 "second factor of {} removed; they enrol again at next sign-in",
                 user.username
@@ -732,6 +725,20 @@ async fn user_command(config: &Config, cmd: UserCommand) -> Result<(), Failure> 
             Ok(())
         }
     }
+}
+
+/// One change to an account from the command line, in one transaction with its audit entry.
+async fn change_user(
+    conn: &sea_orm::DatabaseConnection,
+    keys: &crate::platform::crypto::KeyRing,
+    user_id: i32,
+    change: AccountChange<'_>,
+) -> Result<(), Failure> {
+    let txn = conn.begin().await.map_err(runtime_db)?;
+    ops::change_user(&txn, keys, None, user_id, change)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    txn.commit().await.map_err(runtime_db)
 }
 
 /// The key file of an installation that already has one: verifying the audit trail with a

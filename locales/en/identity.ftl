@@ -61,6 +61,7 @@ admin-org-new = New organisation
 admin-create = Create
 admin-error-org-name = Give a name (at most 200 characters).
 admin-error-org-kind = Choose a kind of organisation.
+admin-error-org-province = Choose one of the Tuscan provinces, or none for a regional body.
 admin-error-org-exists = An organisation with this name already exists.
 admin-users-title = Users
 admin-users-caption = Staff accounts

@@ -61,6 +61,7 @@ admin-org-new = Nuova organizzazione
 admin-create = Crea
 admin-error-org-name = Indica un nome (al massimo 200 caratteri).
 admin-error-org-kind = Scegli un tipo di organizzazione.
+admin-error-org-province = Scegli una delle province toscane, o nessuna per un ente regionale.
 admin-error-org-exists = Esiste già un'organizzazione con questo nome.
 admin-users-title = Utenti
 admin-users-caption = Account del personale

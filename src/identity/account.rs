@@ -10,7 +10,6 @@ use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::{password, store};
-use crate::platform::audit::{self, Entry};
 use crate::platform::crypto;
 use crate::platform::i18n::Lang;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -99,16 +98,7 @@ pub async fn change_password(
         .await
         .map_err(|_| AppError::Internal("password hashing"))?;
     let txn = state.db.begin().await?;
-    store::set_password(&txn, user.id, hash).await?;
-    store::revoke_sessions(&txn, user.id).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&staff.actor), "user.password_changed", "user")
-            .record(user.id)
-            .subject(format!("user:{}", user.id)),
-    )
-    .await?;
+    super::ops::change_own_password(&txn, &state.keys, &staff.actor, hash).await?;
     txn.commit().await?;
     Ok(Redirect::to("/login?done=password").into_response())
 }

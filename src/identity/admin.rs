@@ -13,36 +13,13 @@ use serde::Deserialize;
 
 use super::session::StaffView;
 use super::{entities, store};
-use crate::platform::audit::{self, Entry};
-use crate::platform::crypto;
 use crate::platform::policy::Role;
 use crate::platform::web::{AppError, SharedState, Shell};
 
-pub const ORG_KINDS: &[&str] = &[
-    "region",
-    "municipality",
-    "sds",
-    "province",
-    "prefecture",
-    "prosecutor",
-    "health_authority",
-    "territorial_commission",
-    "ngo",
-    "social_cooperative",
-    "diocese",
-    "legal_association",
-    "other",
-];
-
-pub const PROVINCES: &[&str] = &["AR", "FI", "GR", "LI", "LU", "MS", "PI", "PT", "PO", "SI"];
+use super::ops::{self, AccountChange, AdminError, ORG_KINDS, OneTimePassword, PROVINCES};
 
 fn admin(shell: &Shell) -> Result<StaffView, AppError> {
     shell.staff.clone().ok_or(AppError::Unauthorized)
-}
-
-/// A one-time password for a new or reset account: 20 random characters, shown once.
-pub fn one_time_password() -> String {
-    crypto::random_token(15)
 }
 
 // ---------- organisations ----------
@@ -88,46 +65,46 @@ pub async fn create_organisation(
     Form(form): Form<OrganisationForm>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let name = form.name.trim();
-    let province = PROVINCES.iter().find(|p| **p == form.province).copied();
-    let problem = if name.is_empty() || name.chars().count() > 200 {
-        Some("admin-error-org-name")
-    } else if !ORG_KINDS.contains(&form.kind.as_str()) {
-        Some("admin-error-org-kind")
-    } else if store::organisation_by_name(&state.db, name)
-        .await?
-        .is_some()
-    {
-        Some("admin-error-org-exists")
-    } else {
-        None
+    let input = ops::NewOrganisation {
+        name: form.name,
+        kind: form.kind,
+        province: form.province,
+        is_public: form.is_public.is_some(),
     };
-    if let Some(key) = problem {
-        let error = Some(shell.t(key));
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            OrganisationsPage {
-                shell,
-                organisations: store::organisations(&state.db).await?,
-                kinds: ORG_KINDS,
-                provinces: PROVINCES,
-                error,
-            },
-        )
-            .into_response());
-    }
     let txn = state.db.begin().await?;
-    let org =
-        store::create_organisation(&txn, name, &form.kind, province, form.is_public.is_some())
-            .await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&me.actor), "organisation.create", "organisation").record(org.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/admin/organisations").into_response())
+    match ops::create_organisation(&txn, &state.keys, Some(&me.actor), &input).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(Redirect::to("/admin/organisations").into_response())
+        }
+        Err(AdminError::Invalid(key)) => {
+            drop(txn);
+            let error = Some(shell.t(key));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                OrganisationsPage {
+                    shell,
+                    organisations: store::organisations(&state.db).await?,
+                    kinds: ORG_KINDS,
+                    provinces: PROVINCES,
+                    error,
+                },
+            )
+                .into_response())
+        }
+        Err(e) => Err(refusal(e)),
+    }
+}
+
+/// An administrative refusal other than a wrong field, as the page's error.
+fn refusal(e: AdminError) -> AppError {
+    match e {
+        AdminError::Invalid(key) => AppError::BadRequest(key),
+        AdminError::NotFound => AppError::NotFound,
+        AdminError::Refused => AppError::Forbidden,
+        AdminError::Db(e) => e.into(),
+        AdminError::Crypto(_) => AppError::Internal("administration"),
+    }
 }
 
 // ---------- users ----------
@@ -227,82 +204,33 @@ pub async fn create_user(
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let username = store::normalise_username(&form.username);
-    let display = form.display_name.trim().to_owned();
-    let org = match form.organisation_id.parse::<i32>() {
-        Ok(id) => store::organisation(&state.db, id).await?,
-        Err(_) => None,
+    let input = ops::NewUser {
+        username: form.username,
+        display_name: form.display_name,
+        organisation_id: form.organisation_id.parse().unwrap_or(0),
+        role: Role::from_code(&form.role),
     };
-    let role = Role::from_code(&form.role);
-    let problem = match (&username, &org, role) {
-        (None, _, _) => Some("admin-error-username"),
-        (_, None, _) => Some("admin-error-org"),
-        (_, _, None) => Some("admin-error-role"),
-        _ if display.is_empty() || display.chars().count() > 200 => {
-            Some("admin-error-display-name")
+    let password = OneTimePassword::new().await.map_err(refusal)?;
+    let txn = state.db.begin().await?;
+    match ops::provision_user(&txn, &state.keys, Some(&me.actor), &input, &password).await {
+        Ok(user) => {
+            txn.commit().await?;
+            Ok(OneTimePasswordPage {
+                shell,
+                username: user.username,
+                password: password.plain,
+                user_id: user.id,
+            }
+            .into_response())
         }
-        _ => None,
-    };
-    let (Some(username), Some(org), Some(role), None) = (username, org, role, problem) else {
-        let error = Some(shell.t(problem.unwrap_or("error-400")));
-        let page = users_page(&state, shell, error).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    };
-    let (user, password) = match provision_user(
-        &state.db,
-        &state.keys,
-        &username,
-        &display,
-        org.id,
-        role,
-        Some(&me.actor),
-    )
-    .await
-    {
-        Ok(created) => created,
-        Err(store::CreateUserError::Taken) => {
-            let error = Some(shell.t("admin-error-username-taken"));
+        Err(AdminError::Invalid(key)) => {
+            drop(txn);
+            let error = Some(shell.t(key));
             let page = users_page(&state, shell, error).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        Err(_) => return Err(AppError::Internal("creating a user")),
-    };
-    Ok(OneTimePasswordPage {
-        shell,
-        username: user.username,
-        password,
-        user_id: user.id,
+        Err(e) => Err(refusal(e)),
     }
-    .into_response())
-}
-
-/// Creates an account with one role and a one-time password (returned, to be shown once),
-/// and audits it. Used by the admin pages, `satis user add` and `satis demo`.
-pub async fn provision_user(
-    db: &sea_orm::DatabaseConnection,
-    keys: &crate::platform::crypto::KeyRing,
-    username: &str,
-    display_name: &str,
-    organisation_id: i32,
-    role: Role,
-    by: Option<&crate::platform::policy::Actor>,
-) -> Result<(entities::user::Model, String), store::CreateUserError> {
-    let password = one_time_password();
-    let hash = crypto::hash_password_async(password.clone())
-        .await
-        .map_err(store::CreateUserError::Crypto)?;
-    let user = store::create_user(db, keys, username, display_name, hash).await?;
-    store::grant(db, user.id, organisation_id, role, by.map(|a| a.user_id)).await?;
-    audit::append(
-        db,
-        keys,
-        Entry::new(by, "user.create", "user")
-            .record(user.id)
-            .subject(format!("user:{}", user.id))
-            .reason(format!("{} @ organisation {organisation_id}", role.code())),
-    )
-    .await?;
-    Ok((user, password))
 }
 
 pub struct MembershipRow {
@@ -361,31 +289,23 @@ pub async fn user_page(
     })
 }
 
-/// Audits an administrative change to a user and ends that user's sessions.
-/// The change itself was made in `txn`: the sessions end and the entry is written in it too,
-/// and all of it is committed together.
-async fn changed(
+/// Makes one change to an account in one transaction and returns to the account's page.
+async fn change(
     state: &SharedState,
-    txn: sea_orm::DatabaseTransaction,
     me: &StaffView,
     user_id: i32,
-    action: &str,
-    detail: Option<String>,
-) -> Result<Response, AppError> {
-    store::revoke_sessions(&txn, user_id).await?;
-    let mut entry = Entry::new(Some(&me.actor), action, "user")
-        .record(user_id)
-        .subject(format!("user:{user_id}"));
-    if let Some(d) = detail {
-        entry = entry.reason(d);
-    }
-    audit::append(&txn, &state.keys, entry).await?;
+    change: AccountChange<'_>,
+) -> Result<(), AppError> {
+    let txn = state.db.begin().await?;
+    ops::change_user(&txn, &state.keys, Some(&me.actor), user_id, change)
+        .await
+        .map_err(refusal)?;
     txn.commit().await?;
-    Ok(Redirect::to(&format!("/admin/users/{user_id}")).into_response())
+    Ok(())
 }
 
-async fn existing_user(state: &SharedState, id: i32) -> Result<entities::user::Model, AppError> {
-    store::user(&state.db, id).await?.ok_or(AppError::NotFound)
+fn back_to(user_id: i32) -> Response {
+    Redirect::to(&format!("/admin/users/{user_id}")).into_response()
 }
 
 #[derive(Deserialize)]
@@ -403,24 +323,17 @@ pub async fn grant(
     Form(form): Form<GrantForm>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let user = existing_user(&state, id).await?;
-    let org = match form.organisation_id.parse::<i32>() {
-        Ok(o) => store::organisation(&state.db, o).await?,
-        Err(_) => None,
-    }
-    .ok_or(AppError::BadRequest("admin-error-org"))?;
+    let organisation_id = form
+        .organisation_id
+        .parse::<i32>()
+        .map_err(|_| AppError::BadRequest("admin-error-org"))?;
     let role = Role::from_code(&form.role).ok_or(AppError::BadRequest("admin-error-role"))?;
-    let txn = state.db.begin().await?;
-    store::grant(&txn, user.id, org.id, role, Some(me.actor.user_id)).await?;
-    changed(
-        &state,
-        txn,
-        &me,
-        user.id,
-        "user.role_granted",
-        Some(format!("{} @ organisation {}", role.code(), org.id)),
-    )
-    .await
+    let grant = AccountChange::Grant {
+        organisation_id,
+        role,
+    };
+    change(&state, &me, id, grant).await?;
+    Ok(back_to(id))
 }
 
 #[derive(Deserialize)]
@@ -436,24 +349,12 @@ pub async fn revoke(
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let user = existing_user(&state, id).await?;
-    let membership = form
+    let membership_id = form
         .membership_id
         .parse::<i32>()
         .map_err(|_| AppError::BadRequest("error-400"))?;
-    let txn = state.db.begin().await?;
-    if !store::revoke(&txn, user.id, membership).await? {
-        return Err(AppError::NotFound);
-    }
-    changed(
-        &state,
-        txn,
-        &me,
-        user.id,
-        "user.role_revoked",
-        Some(format!("membership {membership}")),
-    )
-    .await
+    change(&state, &me, id, AccountChange::Revoke { membership_id }).await?;
+    Ok(back_to(id))
 }
 
 pub async fn disable(
@@ -462,13 +363,8 @@ pub async fn disable(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let user = existing_user(&state, id).await?;
-    if user.id == me.actor.user_id {
-        return Err(AppError::BadRequest("admin-error-self-disable"));
-    }
-    let txn = state.db.begin().await?;
-    store::set_disabled(&txn, user.id, true).await?;
-    changed(&state, txn, &me, user.id, "user.disabled", None).await
+    change(&state, &me, id, AccountChange::Disable).await?;
+    Ok(back_to(id))
 }
 
 pub async fn enable(
@@ -477,10 +373,8 @@ pub async fn enable(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let user = existing_user(&state, id).await?;
-    let txn = state.db.begin().await?;
-    store::set_disabled(&txn, user.id, false).await?;
-    changed(&state, txn, &me, user.id, "user.enabled", None).await
+    change(&state, &me, id, AccountChange::Enable).await?;
+    Ok(back_to(id))
 }
 
 pub async fn reset_mfa(
@@ -489,10 +383,8 @@ pub async fn reset_mfa(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let user = existing_user(&state, id).await?;
-    let txn = state.db.begin().await?;
-    store::reset_mfa(&txn, user.id).await?;
-    changed(&state, txn, &me, user.id, "user.mfa_reset", None).await
+    change(&state, &me, id, AccountChange::ResetMfa).await?;
+    Ok(back_to(id))
 }
 
 pub async fn reset_password(
@@ -501,18 +393,15 @@ pub async fn reset_password(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let me = admin(&shell)?;
-    let user = existing_user(&state, id).await?;
-    let password = one_time_password();
-    let hash = crypto::hash_password_async(password.clone())
-        .await
-        .map_err(|_| AppError::Internal("password hashing"))?;
-    let txn = state.db.begin().await?;
-    store::set_password(&txn, user.id, hash).await?;
-    changed(&state, txn, &me, user.id, "user.password_reset", None).await?;
+    let user = store::user(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let password = OneTimePassword::new().await.map_err(refusal)?;
+    change(&state, &me, id, AccountChange::ResetPassword(&password)).await?;
     Ok(OneTimePasswordPage {
         shell,
         username: user.username,
-        password,
+        password: password.plain,
         user_id: user.id,
     }
     .into_response())

@@ -7,15 +7,11 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
-};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
 use super::entities::break_glass;
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::{Actor, EmergencyGrant};
 use crate::platform::web::shell::safe_next;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -54,48 +50,6 @@ pub fn validate(actor: &Actor, kind: &str, reason: &str) -> Result<(), Refusal> 
         return Err(Refusal::ReasonTooShort);
     }
     Ok(())
-}
-
-/// Opens an emergency access for `minutes` (one of [`DURATIONS`]).
-#[allow(clippy::too_many_arguments)]
-pub async fn start_for(
-    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
-    keys: &crate::platform::crypto::KeyRing,
-    actor: &Actor,
-    kind: &str,
-    record_id: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-    minutes: i64,
-) -> Result<break_glass::Model, DbErr> {
-    let row = break_glass::ActiveModel {
-        user_id: Set(actor.user_id),
-        organisation_id: Set(actor.organisation_id.unwrap_or_default()),
-        record_kind: Set(kind.to_owned()),
-        record_id: Set(record_id.to_owned()),
-        reason: Set(String::new()),
-        reason_enc: Set(Some(keys.encrypt_str(REASON, reason.trim()).map_err(
-            |e| DbErr::Custom(format!("sealing a break-glass reason: {e}")),
-        )?)),
-        started_at: Set(now),
-        expires_at: Set(now + Duration::minutes(minutes)),
-        reviewed_by: Set(None),
-        reviewed_at: Set(None),
-        review_note: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    audit::append(
-        db,
-        keys,
-        Entry::new(Some(actor), "break_glass.open", kind)
-            .record(record_id)
-            // The reason itself is sealed in the grant: the entry points to it.
-            .reason(format!("grant {}, {minutes} min", row.id)),
-    )
-    .await?;
-    Ok(row)
 }
 
 /// The actor's live emergency grant on a record, if any (for `policy::decide`).
@@ -157,7 +111,7 @@ pub async fn open(
     };
     // The grant and its audit entry together, or neither.
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    start_for(
+    super::ops::open_emergency(
         &txn,
         &state.keys,
         &staff.actor,
@@ -266,34 +220,15 @@ pub async fn review(
     Form(form): Form<ReviewForm>,
 ) -> Result<Response, AppError> {
     let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
-    let grant = break_glass::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let kind = grant.record_kind.clone();
-    let record = grant.record_id.clone();
-    let mut am = grant.into_active_model();
-    am.reviewed_by = Set(Some(staff.actor.user_id));
-    am.reviewed_at = Set(Some(Utc::now()));
-    let note: String = form.note.trim().chars().take(2000).collect();
-    am.review_note = Set(None);
-    am.review_note_enc = Set(Some(
-        state
-            .keys
-            .encrypt_str(REVIEW_NOTE, &note)
-            .map_err(|_| AppError::Internal("sealing a review note"))?,
-    ));
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
-    am.update(&txn).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&staff.actor), "break_glass.reviewed", &kind)
-            .record(record)
-            .reason(format!("grant {id}")),
-    )
-    .await?;
-    txn.commit().await?;
+    match super::ops::review_emergency(&txn, &state.keys, &staff.actor, id, &form.note, Utc::now())
+        .await
+    {
+        Ok(()) => txn.commit().await?,
+        Err(super::ops::AdminError::NotFound) => return Err(AppError::NotFound),
+        Err(super::ops::AdminError::Refused) => return Err(AppError::Forbidden),
+        Err(_) => return Err(AppError::Internal("reviewing an emergency access")),
+    }
     Ok(Redirect::to("/break-glass/review").into_response())
 }
 

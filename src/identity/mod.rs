@@ -8,6 +8,7 @@ pub mod audit_page;
 pub mod break_glass;
 pub mod entities;
 pub mod login;
+pub mod ops;
 pub mod password;
 pub mod session;
 pub mod store;

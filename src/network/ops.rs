@@ -237,7 +237,7 @@ pub async fn update_organisation<C: ConnectionTrait + TransactionTrait>(
     if !may_act_in_province(actor, Permission::EditNetwork, province.as_deref()) {
         return Err(invalid("network-error-other-province", "province"));
     }
-    if !crate::identity::admin::ORG_KINDS.contains(&edit.kind.as_str()) {
+    if !crate::identity::ops::ORG_KINDS.contains(&edit.kind.as_str()) {
         return Err(invalid("admin-error-org-kind", "kind"));
     }
     let number: String = edit.register_number.trim().chars().take(40).collect();

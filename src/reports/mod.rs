@@ -1,6 +1,7 @@
 pub mod api;
 pub mod entities;
 pub mod lang;
+pub mod ops;
 pub mod pow;
 pub mod public;
 pub mod staff;

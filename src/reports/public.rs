@@ -8,9 +8,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::ActiveValue::Set;
 
-use super::entities::{message, report};
+use super::entities::report;
 use super::lang::PublicLang;
 use super::store;
 use crate::identity::session::CsrfToken;
@@ -154,30 +153,7 @@ pub struct ReceiptPage {
 
 const MAX_TEXT: usize = 5000;
 
-fn seal(state: &SharedState, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, AppError> {
-    if v.is_empty() {
-        return Ok(None);
-    }
-    state
-        .keys
-        .encrypt_str(ctx, v)
-        .map(Some)
-        .map_err(|_| AppError::Internal("sealing a report"))
-}
-
-/// A public report as typed, checked: what the handler stores (sealed) once it is not a replay.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportForm {
-    pub submission: String,
-    pub what: String,
-    pub anonymous: bool,
-    pub contact: String,
-    pub people: Option<i32>,
-    pub kinds: Vec<String>,
-    pub urgency: String,
-    pub minors: String,
-    pub province: Option<String>,
-}
+pub use super::ops::ReportForm;
 
 /// Checks the public form's fields (a plain function: unit-tested and fuzzed). The error is the
 /// message key and the status to answer with; nothing is stored on an error.
@@ -296,49 +272,18 @@ pub async fn submit(
         }
         state.public_throttle.fail(&key);
     }
-    let receipt = store::new_receipt();
-    let receipt_hash = crypto::hash_password_async(receipt.clone())
-        .await
-        .map_err(|_| AppError::Internal("hashing a receipt"))?;
-    let row = report::ActiveModel {
-        received_on: Set(crate::platform::time::rome_today()),
-        language: Set(shell.lang.code().to_owned()),
-        province: Set(r.province),
-        urgency: Set(r.urgency),
-        people: Set(r.people),
-        minors: Set(r.minors),
-        kinds: Set(r.kinds.join(",")),
-        anonymous: Set(r.anonymous),
-        status: Set("new".into()),
-        triage_contact_id: Set(None),
-        duplicate_of: Set(None),
-        triaged_at: Set(None),
-        receipt_lookup: Set(store::lookup_of(&receipt).to_owned()),
-        receipt_hash: Set(receipt_hash),
-        submission_hash: Set(submission_hash),
-        what_enc: Set(seal(&state, store::WHAT, &r.what)?),
-        place_enc: Set(seal(&state, store::PLACE, &f.get("place"))?),
-        since_enc: Set(seal(&state, store::SINCE, &f.get("since"))?),
-        gender_enc: Set(seal(&state, store::GENDER, &f.get("gender"))?),
-        contact_enc: Set(if r.anonymous {
-            None
-        } else {
-            seal(&state, store::CONTACT, &r.contact)?
-        }),
-        ..Default::default()
+    let extra = super::ops::Details {
+        place: f.get("place"),
+        since: f.get("since"),
+        gender: f.get("gender"),
     };
-    match store::add(&state.db, row).await {
-        Ok(_) => {}
-        // Two identical submissions racing: the unique submission id lets only one in.
-        Err(_)
-            if store::by_submission(&state.db, &crypto::sha256_hex(r.submission.as_bytes()))
-                .await?
-                .is_some() =>
-        {
-            return Ok(again(shell, "segnala-error-replay", StatusCode::CONFLICT));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let receipt =
+        match super::ops::submit(&state.db, &state.keys, &r, &extra, shell.lang.code()).await? {
+            super::ops::Submitted::Stored { receipt } => receipt,
+            super::ops::Submitted::Replay => {
+                return Ok(again(shell, "segnala-error-replay", StatusCode::CONFLICT));
+            }
+        };
     Ok(respond(
         &shell,
         StatusCode::OK,
@@ -522,21 +467,7 @@ pub async fn add_info(
             thread_page(&state, shell, &r, receipt, error).await?,
         ));
     }
-    store::add_message(
-        &state.db,
-        message::ActiveModel {
-            report_id: Set(r.id),
-            from_reporter: Set(true),
-            // As coarse as the report itself: the day, not the moment, the reporter wrote.
-            at: Set(crate::platform::time::rome_midnight(
-                crate::platform::time::rome_today(),
-            )),
-            text_enc: Set(seal(&state, store::MESSAGE, &text)?),
-            by_user: Set(None),
-            ..Default::default()
-        },
-    )
-    .await?;
+    super::ops::add_reporter_message(&state.db, &state.keys, r.id, &text).await?;
     let s = shell.clone();
     Ok(respond(
         &s,

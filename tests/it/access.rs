@@ -473,7 +473,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
         province: None,
         roles: vec![Role::HotlineOperator],
     };
-    let grant = satis::identity::break_glass::start_for(
+    let grant = satis::identity::ops::open_emergency(
         &app.state.db,
         &app.state.keys,
         &hotline_actor,

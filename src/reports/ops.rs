@@ -1,0 +1,125 @@
+//! What the public form writes: a report, and a reporter's later message. Nothing here knows
+//! who the reporter is: no address, no browser, no account; the receipt is the only key, kept
+//! as a hash. Staff replies and triage are `triage`'s operations.
+
+use sea_orm::ActiveValue::Set;
+use sea_orm::DatabaseConnection;
+
+use super::entities::{message, report};
+use super::store;
+use crate::platform::crypto::{self, KeyRing};
+use crate::platform::web::AppError;
+
+/// A public report as typed, checked: what the handler stores (sealed) once it is not a replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportForm {
+    pub submission: String,
+    pub what: String,
+    pub anonymous: bool,
+    pub contact: String,
+    pub people: Option<i32>,
+    pub kinds: Vec<String>,
+    pub urgency: String,
+    pub minors: String,
+    pub province: Option<String>,
+}
+
+/// The optional free texts of a report, as typed.
+pub struct Details {
+    pub place: String,
+    pub since: String,
+    pub gender: String,
+}
+
+/// What became of a submission.
+pub enum Submitted {
+    /// Stored: the receipt to show once.
+    Stored { receipt: String },
+    /// The same submission was stored already (sent twice, or two tabs racing).
+    Replay,
+}
+
+fn seal(keys: &KeyRing, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, AppError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    keys.encrypt_str(ctx, v)
+        .map(Some)
+        .map_err(|_| AppError::Internal("sealing a report"))
+}
+
+/// Stores a checked report, its texts sealed, received on today's Italian date; the receipt is
+/// made here and only its hash is kept.
+pub async fn submit(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    r: &ReportForm,
+    extra: &Details,
+    language: &str,
+) -> Result<Submitted, AppError> {
+    let submission_hash = crypto::sha256_hex(r.submission.as_bytes());
+    let receipt = store::new_receipt();
+    let receipt_hash = crypto::hash_password_async(receipt.clone())
+        .await
+        .map_err(|_| AppError::Internal("hashing a receipt"))?;
+    let row = report::ActiveModel {
+        received_on: Set(crate::platform::time::rome_today()),
+        language: Set(language.to_owned()),
+        province: Set(r.province.clone()),
+        urgency: Set(r.urgency.clone()),
+        people: Set(r.people),
+        minors: Set(r.minors.clone()),
+        kinds: Set(r.kinds.join(",")),
+        anonymous: Set(r.anonymous),
+        status: Set("new".into()),
+        triage_contact_id: Set(None),
+        duplicate_of: Set(None),
+        triaged_at: Set(None),
+        receipt_lookup: Set(store::lookup_of(&receipt).to_owned()),
+        receipt_hash: Set(receipt_hash),
+        submission_hash: Set(submission_hash.clone()),
+        what_enc: Set(seal(keys, store::WHAT, &r.what)?),
+        place_enc: Set(seal(keys, store::PLACE, &extra.place)?),
+        since_enc: Set(seal(keys, store::SINCE, &extra.since)?),
+        gender_enc: Set(seal(keys, store::GENDER, &extra.gender)?),
+        contact_enc: Set(if r.anonymous {
+            None
+        } else {
+            seal(keys, store::CONTACT, &r.contact)?
+        }),
+        ..Default::default()
+    };
+    match store::add(db, row).await {
+        Ok(_) => Ok(Submitted::Stored { receipt }),
+        // Two identical submissions racing: the unique submission id lets only one in.
+        Err(_) if store::by_submission(db, &submission_hash).await?.is_some() => {
+            Ok(Submitted::Replay)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A reporter's message on their report's thread (already checked for length).
+pub async fn add_reporter_message(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    report_id: i32,
+    text: &str,
+) -> Result<(), AppError> {
+    store::add_message(
+        db,
+        message::ActiveModel {
+            report_id: Set(report_id),
+            from_reporter: Set(true),
+            // As coarse as the report itself: the day, not the moment, the reporter wrote.
+            at: Set(crate::platform::time::rome_midnight(
+                crate::platform::time::rome_today(),
+            )),
+            text_enc: Set(seal(keys, store::MESSAGE, text)?),
+            by_user: Set(None),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
