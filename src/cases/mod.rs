@@ -7,7 +7,7 @@ pub mod pages;
 pub mod rules;
 pub mod store;
 
-pub use store::occupied_beds;
+pub use store::{cases_for_org, consents, occupied_beds};
 
 use std::sync::Arc;
 

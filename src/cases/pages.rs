@@ -340,7 +340,7 @@ async fn case_page(
         owner_organisation_id: c.owner_org,
         shared_with: store::shared_with(&state.db, c.id).await?,
     };
-    let names = crate::network::store::names(&state.db).await?;
+    let names = crate::network::names(&state.db).await?;
     // Identity: only for roles that need it, each reading audited.
     let grant = if basis == Basis::Emergency {
         crate::identity::break_glass::active_grant(
@@ -389,9 +389,8 @@ async fn case_page(
     };
     let mut phases = Vec::new();
     for ph in store::phases(&state.db, c.id).await? {
-        let by = crate::identity::store::user(&state.db, ph.by_user)
+        let by = crate::identity::username_of(&state.db, ph.by_user)
             .await?
-            .map(|u| u.username)
             .unwrap_or_default();
         let label = |code: &str| shell.t(&format!("phase-{}", code.replace('_', "-")));
         phases.push(PhaseRow {
@@ -412,7 +411,7 @@ async fn case_page(
     }
     let phase = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
     let mut services = Vec::new();
-    for s in crate::network::store::services(&state.db).await? {
+    for s in crate::network::services(&state.db).await? {
         if !crate::network::rules::is_housing(&s.kind) || !s.active {
             continue;
         }
@@ -423,7 +422,7 @@ async fn case_page(
     }
     let mut placements = Vec::new();
     for pl in store::placements(&state.db, c.id).await? {
-        let name = crate::network::store::service(&state.db, pl.service_id)
+        let name = crate::network::service(&state.db, pl.service_id)
             .await?
             .map(|s| s.name)
             .unwrap_or_default();
@@ -448,9 +447,7 @@ async fn case_page(
         });
     }
     let assessed_by = match c.status_assessed_by {
-        Some(u) => crate::identity::store::user(&state.db, u)
-            .await?
-            .map(|u| u.username),
+        Some(u) => crate::identity::username_of(&state.db, u).await?,
         None => None,
     };
     Ok(CasePage {

@@ -117,7 +117,7 @@ async fn panels(
         // Italian days: a call at 00:30 in Rome belongs to that day, not to the UTC one before.
         let (start, end) = crate::platform::time::rome_days(first, last);
         let mut per_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-        for c in crate::hotline::store::in_period(&state.db, org, start, end).await? {
+        for c in crate::hotline::contacts_in_period(&state.db, org, start, end).await? {
             let wanted = filter
                 .province
                 .as_deref()
@@ -145,19 +145,18 @@ async fn panels(
         ));
     }
     if let (true, Some(org)) = (actor.can(Permission::Outreach), org) {
-        let mut rows: Vec<(String, i64)> =
-            crate::outreach::store::recent_outings(&state.db, org, 500)
-                .await?
-                .into_iter()
-                .filter(|o| in_period(&o.started_at))
-                .take(8)
-                .map(|o| {
-                    (
-                        crate::platform::time::rome_time(&o.started_at),
-                        i64::from(o.people_met),
-                    )
-                })
-                .collect();
+        let mut rows: Vec<(String, i64)> = crate::outreach::recent_outings(&state.db, org, 500)
+            .await?
+            .into_iter()
+            .filter(|o| in_period(&o.started_at))
+            .take(8)
+            .map(|o| {
+                (
+                    crate::platform::time::rome_time(&o.started_at),
+                    i64::from(o.people_met),
+                )
+            })
+            .collect();
         rows.reverse();
         out.push(panel(
             "panel-outreach",
@@ -168,7 +167,7 @@ async fn panels(
     }
     if let (true, Some(org)) = (actor.can(Permission::WorkOnRecords), org) {
         let mut by_phase: BTreeMap<usize, i64> = BTreeMap::new();
-        for c in crate::cases::store::cases_for_org(&state.db, org).await? {
+        for c in crate::cases::cases_for_org(&state.db, org).await? {
             if !in_period(&c.opened_at) {
                 continue;
             }
@@ -198,7 +197,7 @@ async fn panels(
     }
     if actor.can(Permission::EvaluateProjects) {
         let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
-        for p in crate::projects::store::all(&state.db).await? {
+        for p in crate::projects::all_projects(&state.db).await? {
             if !in_period(&p.created_at) {
                 continue;
             }

@@ -11,6 +11,9 @@ pub mod store;
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 
+/// What other areas may ask the hotline (its published queries).
+pub use store::in_period as contacts_in_period;
+
 pub fn routes() -> Routes {
     let hotline = Access::Permission(Permission::Hotline);
     Routes::new()

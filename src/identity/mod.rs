@@ -16,6 +16,14 @@ pub mod tokens;
 pub mod totp;
 
 use crate::platform::policy::Permission;
+
+/// The username of an account (shown beside what it recorded), if it exists.
+pub async fn username_of(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    Ok(store::user(db, user_id).await?.map(|u| u.username))
+}
 use crate::platform::web::routes::{Access, Routes};
 
 pub fn routes() -> Routes {

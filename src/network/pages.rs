@@ -201,12 +201,9 @@ async fn service_rows(
     let mut rows = Vec::new();
     for s in services {
         // Free beds = capacity − today's placements (recorded in the cases area).
-        let taken = crate::cases::store::occupied_beds(
-            &state.db,
-            s.id,
-            crate::platform::time::rome_today(),
-        )
-        .await?;
+        let taken =
+            crate::cases::occupied_beds(&state.db, s.id, crate::platform::time::rome_today())
+                .await?;
         let beds = store::beds_of(&state.db, s.id)
             .await?
             .into_iter()

@@ -69,6 +69,8 @@ pub async fn record_accompaniment<C: sea_orm::ConnectionTrait + sea_orm::Transac
     .await
 }
 
+pub use store::recent_outings;
+
 pub fn routes() -> Routes {
     let outreach = Access::Permission(Permission::Outreach);
     let report = Access::Permission(Permission::OutreachReport);

@@ -19,7 +19,6 @@ use super::report::{self, OutreachReport, Scope};
 use super::rules;
 use super::store::{self, Saved};
 use crate::identity::session::StaffView;
-use crate::network::entities::service;
 use crate::platform::time::rome_time;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -92,8 +91,8 @@ pub struct DeskPage {
     pub outings: Vec<OutingRow>,
     pub interviews: Vec<InterviewRow>,
     pub accompaniments: Vec<AccompanimentRow>,
-    pub streets: Vec<service::Model>,
-    pub desks: Vec<service::Model>,
+    pub streets: Vec<crate::network::Service>,
+    pub desks: Vec<crate::network::Service>,
     /// (unit name, places)
     pub places: Vec<(String, Vec<place::Model>)>,
     pub today: NaiveDate,
@@ -115,7 +114,7 @@ async fn desk_page(
 ) -> Result<DeskPage, AppError> {
     let (_, org) = staff(&shell)?;
     let (streets, desks) = units(state, org).await?;
-    let services = crate::network::store::services_of(&state.db, org).await?;
+    let services = crate::network::services_of(&state.db, org).await?;
     let name_of = |id: i32| {
         services
             .iter()
@@ -281,7 +280,7 @@ pub async fn update_place(
 pub struct NewOutingPage {
     pub shell: Shell,
     pub error: Option<String>,
-    pub streets: Vec<service::Model>,
+    pub streets: Vec<crate::network::Service>,
     /// (place id, "unit — place")
     pub places: Vec<(i32, String)>,
     pub materials: Vec<(String, String)>,
@@ -507,7 +506,7 @@ pub async fn show_outing(
 ) -> Result<OutingPage, AppError> {
     let (_, org) = staff(&shell)?;
     let o = own_outing(&state, org, id).await?;
-    let unit = crate::network::store::service(&state.db, o.service_id)
+    let unit = crate::network::service(&state.db, o.service_id)
         .await?
         .map(|s| s.name)
         .unwrap_or_default();
@@ -667,15 +666,9 @@ async fn contact_page(
         })
         .collect();
     let linked = match c.case_id {
-        Some(case_id) => {
-            let case = crate::cases::store::case(&state.db, case_id).await?;
-            match case {
-                Some(case) => crate::cases::store::person(&state.db, case.person_id)
-                    .await?
-                    .map(|p| (case_id, p.code)),
-                None => None,
-            }
-        }
+        Some(case_id) => crate::cases::person_code_of(&state.db, case_id)
+            .await?
+            .map(|code| (case_id, code)),
         None => None,
     };
     Ok(ContactPage {
@@ -849,7 +842,7 @@ pub struct ReportPage {
     pub shell: Shell,
     pub error: Option<String>,
     pub report: OutreachReport,
-    pub units: Vec<service::Model>,
+    pub units: Vec<crate::network::Service>,
     pub unit: Option<i32>,
     pub province: String,
     /// (dimension, [(label, count)])
@@ -871,7 +864,7 @@ async fn report_request(
         None
     } else {
         let id: i32 = q.unit.trim().parse().map_err(|_| "outreach-error-unit")?;
-        let known = crate::network::store::service(&state.db, id)
+        let known = crate::network::service(&state.db, id)
             .await
             .map_err(|_| "error-500")?
             .is_some_and(|s| matches!(s.kind.as_str(), "street_unit" | "drop_in"));
@@ -902,7 +895,7 @@ pub async fn report(
     shell: Shell,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
-    let units: Vec<service::Model> = crate::network::store::services(&state.db)
+    let units: Vec<crate::network::Service> = crate::network::services(&state.db)
         .await?
         .into_iter()
         .filter(|s| matches!(s.kind.as_str(), "street_unit" | "drop_in"))

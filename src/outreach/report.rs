@@ -131,7 +131,7 @@ pub async fn load(
     to: NaiveDate,
     scope: &Scope,
 ) -> Result<OutreachReport, DbErr> {
-    let services = crate::network::store::services(db).await?;
+    let services = crate::network::services(db).await?;
     let in_scope: Vec<_> = services
         .iter()
         .filter(|s| matches!(s.kind.as_str(), "street_unit" | "drop_in"))

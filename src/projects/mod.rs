@@ -11,6 +11,9 @@ pub mod store;
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 
+/// What other areas may ask about projects (their published queries).
+pub use store::all as all_projects;
+
 pub fn routes() -> Routes {
     let projects = Access::Permission(Permission::Projects);
     let budgets = Access::Permission(Permission::ProjectBudgets);

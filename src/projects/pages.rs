@@ -250,9 +250,8 @@ async fn project_page(
     let mut transitions = Vec::new();
     for t in store::transitions(&state.db, id).await? {
         let t = store::opened_transition(&state.keys, t)?;
-        let by = crate::identity::store::user(&state.db, t.by_user)
+        let by = crate::identity::username_of(&state.db, t.by_user)
             .await?
-            .map(|u| u.username)
             .unwrap_or_default();
         transitions.push(TransitionRow {
             from: shell.label("project-status", &t.from_status),
@@ -547,7 +546,7 @@ pub async fn budget(state: &SharedState, edition_id: i32) -> Result<Budget, AppE
     let edition = store::edition(&state.db, edition_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let orgs = crate::network::store::organisations(&state.db).await?;
+    let orgs = crate::network::organisations(&state.db).await?;
     let mut by_type: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut by_province: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let (mut committed, mut spent) = (0, 0);

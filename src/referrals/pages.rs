@@ -65,7 +65,7 @@ async fn counterpart_label(
         r.sender_org
     };
     Ok(match (r.counterpart_kind.as_str(), other) {
-        ("network_org", Some(o)) => crate::network::store::organisation(&state.db, o)
+        ("network_org", Some(o)) => crate::network::organisation(&state.db, o)
             .await?
             .map(|o| o.name)
             .unwrap_or_default(),
@@ -242,7 +242,7 @@ async fn new_page(
     let (case, person, _) = crate::cases::guard(state, &me.actor, case_id, Action::Read).await?;
     // Any consent to transfer in force (one given for a specific organisation is checked
     // against the receiver when the proposal is sent).
-    let has_consent = crate::cases::store::consents(&state.db, case.id)
+    let has_consent = crate::cases::consents(&state.db, case.id)
         .await?
         .iter()
         .any(|c| {
@@ -250,7 +250,7 @@ async fn new_page(
                 && c.withdrawn_on.is_none()
                 && c.expires_on.is_none_or(|e| e >= today())
         });
-    let organisations = crate::network::store::organisations(&state.db)
+    let organisations = crate::network::organisations(&state.db)
         .await?
         .into_iter()
         .filter(|o| o.id != org)
@@ -380,7 +380,7 @@ async fn show_page(
         })
         .map(Status::code)
         .collect();
-    let orgs = crate::network::store::organisations(&state.db).await?;
+    let orgs = crate::network::organisations(&state.db).await?;
     let history = store::history(&state.db, r.id)
         .await?
         .into_iter()

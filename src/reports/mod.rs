@@ -31,14 +31,14 @@ pub async fn readers(
     state: &crate::platform::web::SharedState,
 ) -> Result<Vec<i32>, sea_orm::DbErr> {
     if state.config.reports_readers.is_empty() {
-        return Ok(crate::network::store::services(&state.db)
+        return Ok(crate::network::services(&state.db)
             .await?
             .into_iter()
             .filter(|s| s.active && s.kind == "regional_hotline")
             .map(|s| s.organisation_id)
             .collect());
     }
-    Ok(crate::network::store::organisations(&state.db)
+    Ok(crate::network::organisations(&state.db)
         .await?
         .into_iter()
         .filter(|o| state.config.reports_readers.contains(&o.name))

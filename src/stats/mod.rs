@@ -76,7 +76,7 @@ pub async fn activity(
     let n = |s: usize| i64::try_from(s).unwrap_or(i64::MAX);
     // Italian days: 00:00–24:00 in Rome.
     let (start, end) = crate::platform::time::rome_days(from, to);
-    let orgs = crate::network::store::organisations(db).await?;
+    let orgs = crate::network::organisations(db).await?;
     let province_of = |org: i32| {
         orgs.iter()
             .find(|o| o.id == org)
@@ -194,7 +194,7 @@ pub async fn activity(
     }
 
     // 2. Street-unit contacts: people met on outings, as the units tallied them.
-    let units = crate::network::store::services(db).await?;
+    let units = crate::network::services(db).await?;
     let unit_province = |id: i64| {
         units
             .iter()

@@ -126,13 +126,12 @@ pub async fn export(
     mapping: &Mapping,
 ) -> Result<String, DbErr> {
     use crate::cases::entities::{case, permit, person, placement};
-    let orgs: HashMap<i32, crate::network::entities::organisation::Model> =
-        crate::network::store::organisations(db)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o))
-            .collect();
-    let services: HashMap<i32, String> = crate::network::store::services(db)
+    let orgs: HashMap<i32, crate::network::Organisation> = crate::network::organisations(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let services: HashMap<i32, String> = crate::network::services(db)
         .await?
         .into_iter()
         .map(|s| (s.id, s.kind))

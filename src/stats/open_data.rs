@@ -456,14 +456,12 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
             .map(|p| (p.id, p))
             .collect();
     // Test or training organisations' cases are published by no figure.
-    let excluded: std::collections::HashSet<i32> =
-        crate::network::entities::organisation::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .filter(|o| o.excluded_from_stats)
-            .map(|o| o.id)
-            .collect();
+    let excluded: std::collections::HashSet<i32> = crate::network::organisations(db)
+        .await?
+        .into_iter()
+        .filter(|o| o.excluded_from_stats)
+        .map(|o| o.id)
+        .collect();
     let mut out = Vec::new();
     for c in crate::cases::entities::case::Entity::find().all(db).await? {
         if excluded.contains(&c.owner_org) {
