@@ -103,6 +103,40 @@ mod tests {
         );
     }
 
+    /// A created record links to what can be done with it next, by its id (and a linked
+    /// operation exists in the document).
+    #[test]
+    fn creates_link_to_the_operations_on_what_they_created() {
+        let doc = crate::platform::api::openapi::document(api_routes().specs());
+        let created = &doc["paths"]["/api/v1/cases"]["post"]["responses"]["201"];
+        let links = created["links"].as_object().expect("openCase has links");
+        for next in ["getCase", "recordConsent", "addCaseEvent", "placeInShelter"] {
+            assert_eq!(
+                links[next]["parameters"]["id"], "$response.body#/id",
+                "{next}"
+            );
+        }
+        let ids: std::collections::BTreeSet<String> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|p| p.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap().to_owned())
+            .collect();
+        let mut linked = 0;
+        for ops in doc["paths"].as_object().unwrap().values() {
+            for op in ops.as_object().unwrap().values() {
+                if let Some(links) = op["responses"]["201"]["links"].as_object() {
+                    for l in links.values() {
+                        assert!(ids.contains(l["operationId"].as_str().unwrap()));
+                        linked += 1;
+                    }
+                }
+            }
+        }
+        assert!(linked >= 10, "{linked} links");
+    }
+
     #[test]
     fn every_operation_is_in_the_document_once() {
         let routes = api_routes();

@@ -56,3 +56,6 @@ segnala-error-form = انتهت صلاحية النموذج: أعد تحميل �
 segnala-skip = انتقل إلى النموذج
 segnala-network = شبكة مكافحة الاتجار بالبشر في توسكانا
 segnala-demo = بيئة تجريبية. البيانات مختلقة: لا ترسل بلاغات حقيقية من هنا.
+segnala-footer-privacy = إشعار الخصوصية
+segnala-footer-legal-notes = الملاحظات القانونية
+segnala-footer-accessibility = بيان إمكانية الوصول

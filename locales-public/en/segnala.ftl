@@ -56,3 +56,6 @@ segnala-error-form = The form has expired: reload the page and try again.
 segnala-skip = Go to the form
 segnala-network = The Tuscan anti-trafficking network
 segnala-demo = DEMONSTRATION. The data are invented: do not send real reports from here.
+segnala-footer-privacy = Privacy notice
+segnala-footer-legal-notes = Legal notes
+segnala-footer-accessibility = Accessibility statement

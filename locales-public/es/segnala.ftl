@@ -56,3 +56,6 @@ segnala-error-form = El formulario ha caducado: recarga la página e inténtalo 
 segnala-skip = Ir al formulario
 segnala-network = La red contra la trata de Toscana
 segnala-demo = DEMOSTRACIÓN. Los datos son inventados: no envíe denuncias reales desde aquí.
+segnala-footer-privacy = Aviso de privacidad
+segnala-footer-legal-notes = Aviso legal
+segnala-footer-accessibility = Declaración de accesibilidad

@@ -56,3 +56,6 @@ segnala-error-form = Le formulaire a expiré : rechargez la page et réessayez.
 segnala-skip = Aller au formulaire
 segnala-network = Le réseau anti-traite de Toscane
 segnala-demo = DÉMONSTRATION. Les données sont inventées : n’envoyez pas de vrais signalements d’ici.
+segnala-footer-privacy = Protection des données
+segnala-footer-legal-notes = Mentions légales
+segnala-footer-accessibility = Déclaration d’accessibilité

@@ -56,3 +56,6 @@ segnala-error-form = Il modulo è scaduto: ricarica la pagina e riprova.
 segnala-skip = Vai al modulo
 segnala-network = La rete antitratta della Toscana
 segnala-demo = AMBIENTE DIMOSTRATIVO. I dati sono inventati: non inviare segnalazioni vere da qui.
+segnala-footer-privacy = Informativa privacy
+segnala-footer-legal-notes = Note legali
+segnala-footer-accessibility = Dichiarazione di accessibilità

@@ -56,3 +56,6 @@ segnala-error-form = Formularul a expirat: reîncarcă pagina și încearcă din
 segnala-skip = Mergi la formular
 segnala-network = Rețeaua împotriva traficului de persoane din Toscana
 segnala-demo = DEMONSTRAȚIE. Datele sunt inventate: nu trimiteți semnalări reale de aici.
+segnala-footer-privacy = Notă de confidențialitate
+segnala-footer-legal-notes = Mențiuni legale
+segnala-footer-accessibility = Declarație de accesibilitate

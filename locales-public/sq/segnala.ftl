@@ -56,3 +56,6 @@ segnala-error-form = Formulari ka skaduar: ringarko faqen dhe provo përsëri.
 segnala-skip = Shko te formulari
 segnala-network = Rrjeti kundër trafikimit i Toskanës
 segnala-demo = DEMONSTRIM. Të dhënat janë të shpikura: mos dërgoni sinjalizime të vërteta nga këtu.
+segnala-footer-privacy = Njoftimi i privatësisë
+segnala-footer-legal-notes = Shënime ligjore
+segnala-footer-accessibility = Deklarata e aksesueshmërisë

@@ -56,3 +56,6 @@ segnala-error-form = 表格已过期：请重新加载页面再试。
 segnala-skip = 前往表格
 segnala-network = 托斯卡纳反人口贩运网络
 segnala-demo = 演示环境。数据均为虚构：请勿在此提交真实举报。
+segnala-footer-privacy = 隐私声明
+segnala-footer-legal-notes = 法律声明
+segnala-footer-accessibility = 无障碍声明

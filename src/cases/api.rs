@@ -56,7 +56,10 @@ pub fn routes() -> ApiRoutes {
                 )
                 .scope("cases:write", p)
                 .body::<CaseIn>()
-                .returns::<CaseOut>(),
+                .returns::<CaseOut>()
+                .example(
+                    r#"{"names": "Joy E.", "gender": "female", "opened_on": "2026-11-30", "birth_year": 1999, "birth_year_estimated": true, "nationalities": ["NG"], "languages": ["en"], "confirm_new": true}"#,
+                ),
             open,
         )
         .op(

@@ -3,6 +3,8 @@
 //! (an SVG chart with its data table): the hotline's last two weeks, the street unit's last
 //! outings, the organisation's cases by phase, the projects by state, the region's figures.
 
+pub mod legal;
+
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -85,7 +87,11 @@ impl Dashboard {
 }
 
 pub fn routes() -> Routes {
-    Routes::new().get("/", Access::Public, home)
+    Routes::new()
+        .get("/", Access::Public, home)
+        .get("/privacy", Access::Public, legal::privacy)
+        .get("/note-legali", Access::Public, legal::legal_notes)
+        .get("/accessibilita", Access::Public, legal::accessibility)
 }
 
 async fn panels(

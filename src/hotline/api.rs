@@ -38,7 +38,10 @@ pub fn routes() -> ApiRoutes {
                 .summary("hotline", "Log a contact")
                 .scope("hotline:write", p)
                 .body::<ContactIn>()
-                .returns::<ContactOut>(),
+                .returns::<ContactOut>()
+                .example(
+                    r#"{"channel": "phone", "relevance": "pertinent", "started_at": "2026-11-30T22:40:00+01:00", "duration_minutes": 12, "caller_kind": "presumed_victim", "reasons": ["help_to_leave"], "outcomes": ["listening", "mediator_request"], "province": "FI", "language": "en"}"#,
+                ),
             create,
         )
         .op(
@@ -79,7 +82,10 @@ pub fn routes() -> ApiRoutes {
                 )
                 .scope("hotline:write", p)
                 .body::<MediatorIn>()
-                .returns::<MediatorOut>(),
+                .returns::<MediatorOut>()
+                .example(
+                    r#"{"language": "ti", "needed_at": "2026-11-30T09:00:00+01:00", "place": "Prato, sportello stranieri"}"#,
+                ),
             request_mediator,
         )
         .op(
@@ -120,7 +126,10 @@ pub fn routes() -> ApiRoutes {
                 .summary("hotline", "Leave a note for the next shift (sealed at rest)")
                 .scope("hotline:write", p)
                 .body::<ShiftNoteIn>()
-                .returns::<ShiftNoteOut>(),
+                .returns::<ShiftNoteOut>()
+                .example(
+                    r#"{"text": "Caller from Prato to be called back at 9: mediator for Tigrinya requested."}"#,
+                ),
             add_shift_note,
         )
         .op(

@@ -64,7 +64,25 @@ pub struct Config {
     pub reports_readers: Vec<String>,
     /// Open data: whether the public page serves the files, under which licence.
     pub open_data: OpenData,
+    /// Who answers for the service, named on the privacy notice, the legal notes and the
+    /// accessibility statement linked from every page's footer.
+    pub legal: Legal,
 }
+
+/// The facts the footer's pages state (`[legal]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Legal {
+    /// The data controller (titolare del trattamento; default `Regione Toscana`).
+    pub controller: String,
+    /// Where the data protection officer is reached (an e-mail address or a web page).
+    pub dpo_contact: Option<String>,
+    /// Where anyone reports an accessibility problem (the statement's feedback link).
+    pub accessibility_contact: Option<String>,
+    /// The day the accessibility statement was last reviewed (YYYY-MM-DD).
+    pub accessibility_reviewed: Option<chrono::NaiveDate>,
+}
+
+pub const DEFAULT_CONTROLLER: &str = "Regione Toscana";
 
 /// Open data (docs/INDICATORS.md): published on `/dati-aperti` only when the Region decides.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +155,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("reports_readers", &self.reports_readers)
             .field("open_data", &self.open_data)
+            .field("legal", &self.legal)
             .finish()
     }
 }
@@ -173,6 +192,15 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     reports: Option<FileReports>,
     open_data: Option<FileOpenData>,
+    legal: Option<FileLegal>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileLegal {
+    controller: Option<String>,
+    dpo_contact: Option<String>,
+    accessibility_contact: Option<String>,
+    accessibility_reviewed: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -506,6 +534,23 @@ impl Config {
                 .filter(|l| !l.is_empty())
                 .unwrap_or_else(|| DEFAULT_OPEN_DATA_PUBLISHER.to_owned()),
         };
+        let file_legal = file.legal.unwrap_or_default();
+        let text = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let legal = Legal {
+            controller: text(file_legal.controller)
+                .unwrap_or_else(|| DEFAULT_CONTROLLER.to_owned()),
+            dpo_contact: text(file_legal.dpo_contact),
+            accessibility_contact: text(file_legal.accessibility_contact),
+            accessibility_reviewed: match text(file_legal.accessibility_reviewed) {
+                None => None,
+                Some(d) => Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(
+                    |_| ConfigError::Key {
+                        key: "legal.accessibility_reviewed".into(),
+                        message: format!("`{d}` is not a date YYYY-MM-DD"),
+                    },
+                )?),
+            },
+        };
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
             ("hotline.national", &hotline.national),
@@ -549,6 +594,7 @@ impl Config {
                 trusted_proxies,
                 reports_readers,
                 open_data,
+                legal,
             },
             warnings,
         })

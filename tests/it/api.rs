@@ -29,6 +29,7 @@ crate::tests![
     a_project_is_written_decided_and_spent_through_the_api,
     services_and_beds_are_kept_through_the_api_within_the_province_rule,
     a_request_from_the_national_hotline_is_received_through_the_api,
+    every_documented_example_succeeds_and_leads_to_its_links,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -2631,4 +2632,57 @@ async fn a_request_from_the_national_hotline_is_received_through_the_api(db: Tes
     app.api("GET", &format!("/api/v1/referrals/{id}"), &token, None, &[])
         .await
         .assert_status(200);
+}
+
+/// The document's request examples are what an integrator copies first: each one, sent by an
+/// account of the role the operation is for, creates its record (twice, since an example is
+/// sent again and again), and the record's first link (its read, when there is one) answers.
+async fn every_documented_example_succeeds_and_leads_to_its_links(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("CAT Coop. sociale").await;
+    let worker = app.user("esempi-cw", Role::CaseWorker, org).await;
+    let operator = app.user("esempi-hl", Role::HotlineOperator, org).await;
+    let cases = app
+        .token(&worker, org, &["cases:read", "cases:write"])
+        .await;
+    let hotline = app
+        .token(&operator, org, &["hotline:read", "hotline:write"])
+        .await;
+    let doc: Value = serde_json::from_str(&satis::app::openapi()).unwrap();
+    let mut tried = 0;
+    for spec in satis::app::api_routes().specs() {
+        let Some(example) = spec.example else {
+            continue;
+        };
+        let body: Value = serde_json::from_str(example).expect("the example is JSON");
+        let token = if spec.scope.starts_with("cases") {
+            &cases
+        } else {
+            &hotline
+        };
+        let path = spec.full_path();
+        for _ in 0..2 {
+            let r = app.api("POST", &path, token, Some(&body), &[]).await;
+            assert_eq!(r.status.as_u16(), 201, "{}: {}", spec.operation_id, r.body);
+            let created = json_of(&r);
+            let links = &doc["paths"][&path]["post"]["responses"]["201"]["links"];
+            if let Some(get) = links.as_object().and_then(|l| {
+                l.values()
+                    .find(|l| l["operationId"].as_str().unwrap_or("").starts_with("get"))
+            }) {
+                let id = created["id"].as_i64().expect("the answer names the record");
+                let read = doc["paths"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .find(|(_, ops)| ops["get"]["operationId"] == get["operationId"])
+                    .map(|(p, _)| p.replace("{id}", &id.to_string()))
+                    .unwrap();
+                let r = app.api("GET", &read, token, None, &[]).await;
+                assert_eq!(r.status.as_u16(), 200, "{read}: {}", r.body);
+            }
+        }
+        tried += 1;
+    }
+    assert!(tried >= 4, "{tried} examples");
 }

@@ -7,6 +7,7 @@ use satis::platform::settings::{self, Mode};
 use crate::support::{Backend, TestDb};
 
 crate::tests![
+    every_page_links_the_privacy_notice_legal_notes_and_accessibility_statement,
     home_page_is_italian_by_default_with_hotline_numbers,
     english_is_chosen_by_browser_cookie_or_switch,
     login_page_is_reachable_in_both_languages,
@@ -477,4 +478,53 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
         .unwrap_err()
         .to_string();
     assert!(err.contains("real data"), "{err}");
+}
+
+/// The footer of every page, the public report form included and in any of its languages,
+/// links the three pages an Italian public service must have; each answers in Italian and in
+/// English, names the data controller, and the accessibility statement gives its feedback
+/// mechanism and the AgID procedure.
+async fn every_page_links_the_privacy_notice_legal_notes_and_accessibility_statement(db: TestDb) {
+    let app = db.app().await;
+    for page in [
+        "/",
+        "/login",
+        "/segnala?lang=it",
+        "/segnala?lang=ar",
+        "/rete",
+    ] {
+        let r = app.get(page).await;
+        for link in [
+            "href=\"/privacy\"",
+            "href=\"/note-legali\"",
+            "href=\"/accessibilita\"",
+        ] {
+            assert!(r.body.contains(link), "{page} lacks {link}");
+        }
+    }
+    app.get("/segnala?lang=ar")
+        .await
+        .assert_contains("بيان إمكانية الوصول");
+    let privacy = app.get("/privacy").await;
+    privacy
+        .assert_status(200)
+        .assert_contains("Informativa sul trattamento dei dati personali")
+        .assert_contains("Il titolare del trattamento è Regione Toscana")
+        .assert_contains("indirizzo IP")
+        .assert_contains("Garante per la protezione dei dati personali");
+    app.get("/note-legali")
+        .await
+        .assert_status(200)
+        .assert_contains("EUPL");
+    let statement = app.get("/accessibilita").await;
+    statement
+        .assert_status(200)
+        .assert_contains("Dichiarazione di accessibilità")
+        .assert_contains("Meccanismo di feedback")
+        .assert_contains("https://form.agid.gov.it/");
+    app.get_with("/accessibilita", &[("accept-language", "en")])
+        .await
+        .assert_contains("<html lang=\"en\">")
+        .assert_contains("Accessibility statement")
+        .assert_contains("Feedback mechanism");
 }

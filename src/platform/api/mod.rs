@@ -96,6 +96,9 @@ pub struct ApiSpec {
     pub idempotent: bool,
     /// Reads of one record answer with an `ETag`.
     pub etag: bool,
+    /// A request body that works (JSON text): shown in the document, and sent by the API
+    /// gate and the examples test, so that creates are tried with data that succeeds.
+    pub example: Option<&'static str>,
 }
 
 impl ApiSpec {
@@ -115,6 +118,7 @@ impl ApiSpec {
             if_match: false,
             idempotent: false,
             etag: false,
+            example: None,
         }
     }
 
@@ -186,6 +190,14 @@ impl ApiSpec {
 
     pub fn with_etag(self) -> Self {
         ApiSpec { etag: true, ..self }
+    }
+
+    /// A body that succeeds for an account allowed to call the operation (JSON text).
+    pub fn example(self, json: &'static str) -> Self {
+        ApiSpec {
+            example: Some(json),
+            ..self
+        }
     }
 
     /// The full path as a client calls it, e.g. `/api/v1/cases/{id}`.

@@ -148,12 +148,19 @@ pub fn document(specs: &[ApiSpec]) -> Value {
         if let Some(b) = &raw.body {
             op["requestBody"] = json!({"required": true,
                                        "content": {"application/json": {"schema": b}}});
+            if let Some(example) = spec
+                .example
+                .and_then(|e| serde_json::from_str::<Value>(e).ok())
+            {
+                op["requestBody"]["content"]["application/json"]["example"] = example;
+            }
         }
         paths
             .entry(spec.full_path())
             .or_default()
             .insert(spec.method.as_str().to_ascii_lowercase(), op);
     }
+    add_links(&mut paths, &schemas);
     schemas.insert("Error".into(), error_schema());
     let errors: Vec<String> = ERRORS.iter().map(|(c, m)| format!("{c}: {m}")).collect();
     json!({
@@ -184,6 +191,48 @@ pub fn document(specs: &[ApiSpec]) -> Value {
             }
         }
     })
+}
+
+/// OpenAPI links from every create whose answer carries the new record's `id` to the
+/// operations on that record (`{create path}/{id}…`): what a client does next, and what lets
+/// a stateful test walk from a created record to its reads and changes.
+fn add_links(paths: &mut BTreeMap<String, Map<String, Value>>, schemas: &Map<String, Value>) {
+    let mut next: Vec<(String, String, String)> = Vec::new();
+    for (path, ops) in paths.iter() {
+        for (method, op) in ops {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            next.push((path.clone(), method.clone(), id.to_owned()));
+        }
+    }
+    for (path, ops) in paths.iter_mut() {
+        let Some(create) = ops.get_mut("post") else {
+            continue;
+        };
+        let Some(created) = create["responses"].get_mut("201") else {
+            continue;
+        };
+        let schema = &created["content"]["application/json"]["schema"];
+        if resolve(schema, schemas)["properties"].get("id").is_none() {
+            continue;
+        }
+        let prefix = format!("{path}/{{id}}");
+        let mut links = Map::new();
+        for (other, _, operation_id) in &next {
+            let on_record = other == &prefix || other.starts_with(&format!("{prefix}/"));
+            if on_record && path_params(other).len() == 1 {
+                links.insert(
+                    operation_id.clone(),
+                    json!({"operationId": operation_id,
+                           "parameters": {"id": "$response.body#/id"}}),
+                );
+            }
+        }
+        if !links.is_empty() {
+            created["links"] = Value::Object(links);
+        }
+    }
 }
 
 fn error_schema() -> Value {
