@@ -385,6 +385,38 @@ async fn static_assets_are_cached_and_typed(db: TestDb) {
     assert!(js.header("content-type").starts_with("text/javascript"));
     app.get("/static/../Cargo.toml").await.assert_status(404);
     app.get("/static/nothing.css").await.assert_status(404);
+
+    // Pages name the stylesheet by a hash of its content: that address is cached for a year,
+    // any other briefly; a browser that accepts gzip gets it compressed.
+    let page = app.get("/").await;
+    let start = page
+        .body
+        .find("/static/satis.css?v=")
+        .expect("versioned stylesheet")
+        + 20;
+    let v: String = page.body[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(v.len(), 12, "a content hash: {v}");
+    let url = format!("/static/satis.css?v={v}");
+    let cached = app.get(&url).await;
+    assert_eq!(
+        cached.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(css.header("cache-control").contains("max-age=300"));
+    let gz = app
+        .get_with(&url, &[("accept-encoding", "gzip, deflate, br")])
+        .await;
+    gz.assert_status(200);
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    assert_eq!(gz.header("vary"), "accept-encoding");
+    let size =
+        |r: &crate::support::TestResponse| -> usize { r.header("content-length").parse().unwrap() };
+    assert!(size(&gz) < size(&cached) / 2, "compressed");
+    assert!(!gz.body.contains("--primary"));
+    assert_eq!(cached.header("content-encoding"), "");
 }
 
 async fn healthz_names_backend_and_reports_outage(db: TestDb) {
