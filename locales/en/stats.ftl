@@ -1,7 +1,7 @@
 # Statistics.
 nav-stats = Network activity
 stats-activity-title = Network activity report
-stats-activity-intro = Aggregates only: no identity. Counts below 5 are shown as "<5". Definitions are in docs/INDICATORS.md.
+stats-activity-intro = Aggregates only: no identity. Counts below 5 are shown as "<5". What each figure counts is explained in the definitions.
 stats-not-recorded = not recorded yet
 stats-dimension = Dimension
 stats-value = Value
@@ -80,3 +80,14 @@ stats-csv-value = Value
 stats-csv-code = Code
 stats-csv-count = Count
 stats-csv-total = Total
+stats-def-title = Definitions of the figures
+stats-def-intro = What each figure of the network's activity report counts, and the rules they all follow. Figures count people and activities, never identities.
+stats-def-figures = The figures
+stats-def-rules = Rules every figure follows
+stats-def-link = Definitions of the figures
+stats-def-rule-period = A period includes its first and last day; a day runs from midnight to midnight, Italian time (on the days the clocks change too).
+stats-def-rule-small = A count from 1 to 4 is published as "<5", so that no small group can be recognised.
+stats-def-rule-province = The province is where the work was done; when that is not known, that of the organisation that recorded it. Work that names neither is "Region (not attributed to a province)" and is in the Tuscan total.
+stats-def-rule-unknown = What was not recorded is counted as "not stated", never as "no".
+stats-def-rule-ages = Age bands are computed from the year of birth at the end of the period: 0–17, 18–24, 25–34, 35–49, 50 and over.
+stats-def-rule-training = Records of test or training organisations enter no figure.

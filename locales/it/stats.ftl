@@ -1,7 +1,7 @@
 # Statistics.
 nav-stats = Attività della rete
 stats-activity-title = Rapporto di attività della rete
-stats-activity-intro = Solo dati aggregati: nessuna identità. I conteggi inferiori a 5 sono mostrati come «<5». Le definizioni sono in docs/INDICATORS.md.
+stats-activity-intro = Solo dati aggregati: nessuna identità. I conteggi inferiori a 5 sono mostrati come «<5». Che cosa conta ogni cifra è spiegato nelle definizioni.
 stats-not-recorded = non ancora registrato
 stats-dimension = Dimensione
 stats-value = Valore
@@ -80,3 +80,14 @@ stats-csv-value = Valore
 stats-csv-code = Codice
 stats-csv-count = Numero
 stats-csv-total = Totale
+stats-def-title = Definizioni delle cifre
+stats-def-intro = Che cosa conta ciascuna cifra del rapporto di attività della rete, e le regole che tutte seguono. Le cifre contano persone e attività, mai identità.
+stats-def-figures = Le cifre
+stats-def-rules = Le regole di tutte le cifre
+stats-def-link = Definizioni delle cifre
+stats-def-rule-period = Un periodo comprende il primo e l'ultimo giorno; un giorno va dalla mezzanotte alla mezzanotte, ora italiana (anche nei giorni del cambio d'ora).
+stats-def-rule-small = Un conteggio da 1 a 4 è pubblicato come «<5», perché nessun piccolo gruppo possa essere riconosciuto.
+stats-def-rule-province = La provincia è quella in cui si è svolto il lavoro; quando non si sa, quella dell'ente che l'ha registrato. Il lavoro che nessuna delle due indica è «Regione (non attribuito a una provincia)» ed è compreso nel totale toscano.
+stats-def-rule-unknown = Un dato non registrato è contato come «non indicato», mai come «no».
+stats-def-rule-ages = Le fasce d'età si calcolano dall'anno di nascita alla fine del periodo: 0–17, 18–24, 25–34, 35–49, 50 e oltre.
+stats-def-rule-training = I dati degli enti di prova o di formazione non entrano in nessuna cifra.

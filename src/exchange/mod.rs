@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
         .get("/stats/historical.csv", aggregates, pages::historical_csv)
         .get("/cases/{id}/htcds.json", disclose, pages::export_case)
         .get("/exchange/import", work, pages::import_form)
+        .get("/exchange/htcds-schema.json", work, pages::htcds_schema)
         .post("/exchange/import", work, pages::import_case)
 }
 

@@ -291,6 +291,11 @@ pub struct ImportPage {
     pub document: String,
 }
 
+/// The JSON Schema of the case document the import reads (as `satis export htcds-schema`).
+pub async fn htcds_schema() -> Response {
+    axum::Json(htcds::schema()).into_response()
+}
+
 pub async fn import_form(shell: Shell) -> ImportPage {
     ImportPage {
         shell,

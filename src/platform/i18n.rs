@@ -110,6 +110,29 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// Pages speak to operators and citizens, not to developers: no message points to a
+    /// file of the source tree (a definition or a schema is a page or a download instead).
+    #[test]
+    fn no_message_points_to_the_source_tree() {
+        for root in ["locales", "locales-public"] {
+            let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(root);
+            for lang in std::fs::read_dir(&base).unwrap() {
+                for file in std::fs::read_dir(lang.unwrap().path()).unwrap() {
+                    let path = file.unwrap().path();
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (n, line) in text.lines().enumerate() {
+                        assert!(
+                            !line.contains("docs/") && !line.contains(".md"),
+                            "{}:{}: {line}",
+                            path.display(),
+                            n + 1
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     fn keys(lang: Lang) -> BTreeSet<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("locales")

@@ -3,6 +3,7 @@
 //! definition is in `docs/INDICATORS.md`.
 
 pub mod api;
+pub mod definitions;
 pub mod national;
 pub mod open_data;
 pub mod pages;
@@ -367,6 +368,7 @@ pub fn routes() -> Routes {
         .get("/stats/activity.xlsx", aggregates, pages::activity_xlsx)
         .get("/stats/open-data", aggregates, pages::open_data)
         .get("/dati-aperti", Access::Public, public::page)
+        .get("/stats/definizioni", Access::Public, definitions::page)
         .get(
             "/dati-aperti/microdati.csv",
             Access::Public,

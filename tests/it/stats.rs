@@ -5,6 +5,7 @@ use satis::platform::policy::Role;
 use crate::support::{TestApp, TestDb};
 
 crate::tests![
+    the_figures_are_defined_on_a_page_anyone_can_read,
     the_activity_report_counts_people_once_and_hides_small_cells,
     open_data_is_k_anonymous_and_never_carries_identity,
     the_national_export_is_pseudonymous_and_mapped,
@@ -876,4 +877,21 @@ async fn a_test_organisations_records_enter_no_figure(db: TestDb) {
         1,
         "the open data hold the real organisation's case only"
     );
+}
+
+/// "Definitions are in docs/INDICATORS.md" was a developer's note on an operator's page: the
+/// definitions are a page now, public, linked from the report, in Italian and English.
+async fn the_figures_are_defined_on_a_page_anyone_can_read(db: TestDb) {
+    let app = db.app().await;
+    let page = app.get("/stats/definizioni").await;
+    page.assert_status(200)
+        .assert_contains("Definizioni delle cifre")
+        .assert_contains("Casi gestiti dal Numero Verde")
+        .assert_contains("Persone accompagnate ai servizi socio-sanitari")
+        .assert_contains("non indicato")
+        .assert_contains("&#60;5");
+    assert!(!page.body.contains("docs/"));
+    app.get_with("/stats/definizioni", &[("accept-language", "en")])
+        .await
+        .assert_contains("Definitions of the figures");
 }
