@@ -172,3 +172,6 @@ accompaniment-source-street-unit = Street unit
 accompaniment-source-drop-in = Drop-in desk
 accompaniment-source-hotline = Hotline
 accompaniment-source-case = Case worker
+outreach-fig-new-individual = of which new anonymous codes
+outreach-fig-accompaniments-proposed = Accompaniments proposed (outings)
+outreach-csv-breakdown = Breakdown

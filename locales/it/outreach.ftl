@@ -172,3 +172,6 @@ accompaniment-source-street-unit = Unità di strada
 accompaniment-source-drop-in = Sportello
 accompaniment-source-hotline = Numero Verde
 accompaniment-source-case = Presa in carico
+outreach-fig-new-individual = di cui codici anonimi nuovi
+outreach-fig-accompaniments-proposed = Accompagnamenti proposti (uscite)
+outreach-csv-breakdown = Suddivisione

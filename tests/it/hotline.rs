@@ -447,8 +447,9 @@ async fn the_period_report_counts_right(db: TestDb) {
     assert!(table("exploitation").contains("<th scope=\"row\">Lavorativo</th><td>2</td>"));
     let csv = app.get(&format!("/hotline/report.csv?{q}")).await;
     csv.assert_status(200)
-        .assert_contains("total,,4")
-        .assert_contains("relevance,\"Pertinente\",2");
+        .assert_contains("Dal,Al,Dettaglio,Valore,Numero\n")
+        .assert_contains(",Totale,,4\n")
+        .assert_contains(",Pertinenza,Pertinente,2\n");
     // A period before any call counts nothing.
     app.get("/hotline/report?from=2020-01-01&to=2020-01-31")
         .await
@@ -519,8 +520,8 @@ async fn periods_are_cut_at_italian_midnight_in_winter_summer_and_on_clock_chang
         .get("/hotline/report.csv?from=2026-06-01&to=2026-07-31")
         .await;
     csv.assert_status(200)
-        .assert_contains("pertinent_by_month,\"2026-06\",1")
-        .assert_contains("pertinent_by_month,\"2026-07\",1");
+        .assert_contains("Contatti pertinenti per mese,2026-06,1")
+        .assert_contains("Contatti pertinenti per mese,2026-07,1");
     // A day that is not a date is refused with a message, not replaced by the last 30 days.
     app.get("/hotline/report?from=31/12/2025&to=2026-01-31")
         .await

@@ -618,12 +618,16 @@ async fn the_period_report_counts_contacts_interviews_and_accompaniments(db: Tes
         .assert_contains("id=\"fig-interviews\">2<")
         .assert_contains("id=\"fig-accompaniments\">1<");
     let csv = app.get(&format!("/outreach/report.csv?{q}")).await;
+    // In Italian, as on the page, with the code beside each value and no comment line.
     csv.assert_status(200)
-        .assert_contains("people_met,total,,10")
-        .assert_contains("breakdown,gender,\"female\",8")
-        .assert_contains("breakdown,nationality,\"NG\",6")
-        .assert_contains("breakdown,material,\"condoms\",120")
-        .assert_contains("breakdown,accompaniment_service,\"health\",1");
+        .assert_contains("Dal,Al,Indicatore,Dettaglio,Valore,Codice,Numero\n")
+        .assert_contains(
+            "2026-11-01,2026-11-30,Contatti su strada (persone incontrate),Totale,,,10",
+        )
+        .assert_contains("Suddivisione,Per genere,Donna,female,8")
+        .assert_contains("Suddivisione,Per nazionalità,NG,NG,6")
+        .assert_contains("Suddivisione,Materiali distribuiti,Preservativi,condoms,120");
+    assert!(!csv.body.starts_with('#'), "no comment line");
     // The whole region: the Pisa outing too.
     app.get("/outreach/report?from=2026-11-01&to=2026-11-30")
         .await

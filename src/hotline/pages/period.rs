@@ -122,6 +122,47 @@ pub async fn report(
     Ok(ReportPage { shell, report })
 }
 
+/// The hotline report as a spreadsheet user reads it: headers, dimensions and values in the
+/// page's language, the period on every row.
+pub fn to_csv(report: &Report, shell: &Shell) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |_| AppError::Internal("writing the CSV");
+    w.write_record([
+        shell.t("stats-csv-from"),
+        shell.t("stats-csv-to"),
+        shell.t("stats-csv-dimension"),
+        shell.t("stats-csv-value"),
+        shell.t("stats-csv-count"),
+    ])
+    .map_err(fail)?;
+    let (from, to) = (report.from.to_string(), report.to.to_string());
+    w.write_record([
+        from.as_str(),
+        to.as_str(),
+        &shell.t("stats-csv-total"),
+        "",
+        &report.total.to_string(),
+    ])
+    .map_err(fail)?;
+    for (dim, rows) in &report.tables {
+        let dimension = shell.label("report-dim", dim);
+        for (value, n) in rows {
+            w.write_record([
+                from.as_str(),
+                to.as_str(),
+                &dimension,
+                value,
+                &n.to_string(),
+            ])
+            .map_err(fail)?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|_| AppError::Internal("writing the CSV"))?;
+    String::from_utf8(bytes).map_err(|_| AppError::Internal("writing the CSV"))
+}
+
 pub async fn report_csv(
     State(state): State<SharedState>,
     shell: Shell,
@@ -129,15 +170,8 @@ pub async fn report_csv(
 ) -> Result<Response, AppError> {
     let (_, org) = staff(&shell)?;
     let report = build_report(&state, &shell, org, &q).await?;
-    let mut out = String::from("dimension,value,count\n");
-    out.push_str(&format!("total,,{}\n", report.total));
-    for (dim, rows) in &report.tables {
-        for (value, n) in rows {
-            out.push_str(&format!("{dim},\"{}\",{n}\n", value.replace('"', "\"\"")));
-        }
-    }
     Ok(crate::platform::web::download(
-        out,
+        to_csv(&report, &shell)?,
         "text/csv; charset=utf-8",
         "satis-hotline.csv",
     ))

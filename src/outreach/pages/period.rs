@@ -126,32 +126,66 @@ pub async fn report(
 }
 
 /// The report as CSV (codes, not labels, so that it can be re-used).
-pub fn to_csv(r: &OutreachReport) -> String {
-    let mut out = format!(
-        "# from {} to {}\nfigure,dimension,value,count\n",
-        r.from, r.to
-    );
-    for (k, v) in [
-        ("outings", r.outings),
-        ("people_met", r.people_met),
-        ("new_people", r.new_people),
-        ("known_people", r.known_people),
-        ("individual_contacts", r.individual_contacts),
-        ("new_individual_contacts", r.new_individual_contacts),
-        ("referrals_proposed", r.referrals_proposed),
-        ("accompaniments_proposed", r.accompaniments_proposed),
-        ("interviews", r.interviews),
-        ("accompaniments", r.accompaniments),
+/// The outreach report as a spreadsheet user reads it: headers, figures, dimensions and values
+/// in the page's language, the code beside each value, the period on every row.
+pub fn to_csv(r: &OutreachReport, shell: &Shell) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |_| AppError::Internal("writing the CSV");
+    w.write_record([
+        shell.t("stats-csv-from"),
+        shell.t("stats-csv-to"),
+        shell.t("stats-csv-figure"),
+        shell.t("stats-csv-dimension"),
+        shell.t("stats-csv-value"),
+        shell.t("stats-csv-code"),
+        shell.t("stats-csv-count"),
+    ])
+    .map_err(fail)?;
+    let (from, to) = (r.from.to_string(), r.to.to_string());
+    let total = shell.t("stats-csv-total");
+    for (key, v) in [
+        ("outreach-fig-outings", r.outings),
+        ("outreach-fig-people-met", r.people_met),
+        ("outreach-fig-new", r.new_people),
+        ("outreach-fig-known", r.known_people),
+        ("outreach-fig-individual", r.individual_contacts),
+        ("outreach-fig-new-individual", r.new_individual_contacts),
+        ("outreach-fig-referrals", r.referrals_proposed),
+        (
+            "outreach-fig-accompaniments-proposed",
+            r.accompaniments_proposed,
+        ),
+        ("outreach-fig-interviews", r.interviews),
+        ("outreach-fig-accompaniments", r.accompaniments),
     ] {
-        out.push_str(&format!("{k},total,,{v}\n"));
+        w.write_record([
+            from.as_str(),
+            to.as_str(),
+            &shell.t(key),
+            &total,
+            "",
+            "",
+            &v.to_string(),
+        ])
+        .map_err(fail)?;
     }
+    let breakdown = shell.t("outreach-csv-breakdown");
     for ((d, v), n) in &r.breakdown {
-        out.push_str(&format!(
-            "breakdown,{d},\"{}\",{n}\n",
-            v.replace('"', "\"\"")
-        ));
+        w.write_record([
+            from.as_str(),
+            to.as_str(),
+            &breakdown,
+            &shell.label("outreach-dim", d),
+            &label_for(shell, d, v),
+            v.as_str(),
+            &n.to_string(),
+        ])
+        .map_err(fail)?;
     }
-    out
+    let bytes = w
+        .into_inner()
+        .map_err(|_| AppError::Internal("writing the CSV"))?;
+    String::from_utf8(bytes).map_err(|_| AppError::Internal("writing the CSV"))
 }
 
 pub async fn report_csv(
@@ -167,7 +201,7 @@ pub async fn report_csv(
     };
     let r = report::load(&state.db, from, to, &scope).await?;
     Ok(crate::platform::web::download(
-        to_csv(&r),
+        to_csv(&r, &shell)?,
         "text/csv; charset=utf-8",
         "satis-outreach.csv",
     ))
