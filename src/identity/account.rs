@@ -118,7 +118,7 @@ pub async fn preferences(
 ) -> Result<Response, AppError> {
     let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
     let locale = Lang::from_code(&form.locale).map(Lang::code);
-    store::set_locale(&state.db, staff.actor.user_id, locale).await?;
+    super::ops::signin::language_chosen(&state.db, staff.actor.user_id, locale).await?;
     // The preference applies from the next page; a language cookie would override it.
     let back = match form.next.as_deref() {
         Some(n) => crate::platform::web::shell::safe_next(Some(n)),

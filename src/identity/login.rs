@@ -11,9 +11,9 @@ use base64::Engine;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
+use super::ops::signin;
 use super::session::{SessionId, StaffView, cookie_header, session_cookie_name};
 use super::{store, totp};
-use crate::platform::audit::{self, Entry};
 use crate::platform::crypto;
 use crate::platform::web::client::ClientAddr;
 use crate::platform::web::shell::safe_next;
@@ -122,11 +122,7 @@ pub async fn login_submit(
         other => {
             state.login_throttle.fail(&account_key);
             state.login_throttle.fail(&client_key);
-            let mut entry = Entry::new(None, "login.failed", "user");
-            if let Some(u) = &other {
-                entry = entry.record(u.id).subject(format!("user:{}", u.id));
-            }
-            audit::append(&state.db, &state.keys, entry.denied()).await?;
+            signin::password_refused(&state.db, &state.keys, other.as_ref().map(|u| u.id)).await?;
             return Ok(refuse(
                 shell,
                 StatusCode::UNAUTHORIZED,
@@ -135,11 +131,7 @@ pub async fn login_submit(
         }
     };
     state.login_throttle.succeed(&account_key);
-    let org = store::memberships(&state.db, user.id)
-        .await?
-        .first()
-        .map(|m| m.organisation_id);
-    let token = store::create_session(&state.db, user.id, org, false).await?;
+    let token = signin::password_accepted(&state.db, user.id).await?;
     let target = if user.totp_secret_enc.is_some() {
         "/login/mfa"
     } else {
@@ -161,18 +153,7 @@ async fn complete_sign_in(
 ) -> Result<Response, AppError> {
     // The new session and its audit entry are committed together.
     let txn = state.db.begin().await?;
-    store::delete_session(&txn, &old.0).await?;
-    let token =
-        store::create_session(&txn, staff.actor.user_id, staff.actor.organisation_id, true).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&staff.actor), "login.success", "user")
-            .record(staff.actor.user_id)
-            .subject(format!("user:{}", staff.actor.user_id))
-            .reason(how),
-    )
-    .await?;
+    let token = signin::signed_in(&txn, &state.keys, &staff.actor, &old.0, how).await?;
     txn.commit().await?;
     let response = Redirect::to(&safe_next(Some(next))).into_response();
     Ok(with_session_cookie(response, state, Some(&token)))
@@ -269,15 +250,7 @@ pub async fn mfa_submit(
     if allowed {
         state.login_throttle.fail(&account_key);
     }
-    audit::append(
-        &state.db,
-        &state.keys,
-        Entry::new(Some(&staff.actor), "login.mfa_failed", "user")
-            .record(user.id)
-            .subject(format!("user:{}", user.id))
-            .denied(),
-    )
-    .await?;
+    signin::code_refused(&state.db, &state.keys, &staff.actor).await?;
     let key = if allowed {
         "mfa-error-code"
     } else {
@@ -414,18 +387,9 @@ pub async fn enrol_submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let txn = state.db.begin().await?;
-    store::set_totp(&txn, &state.keys, user.id, &secret, step)
+    let codes = signin::enrolled(&txn, &state.keys, &staff.actor, &secret, step)
         .await
         .map_err(|_| AppError::Internal("storing the TOTP secret"))?;
-    let codes = store::new_recovery_codes(&txn, user.id).await?;
-    audit::append(
-        &txn,
-        &state.keys,
-        Entry::new(Some(&staff.actor), "mfa.enrolled", "user")
-            .record(user.id)
-            .subject(format!("user:{}", user.id)),
-    )
-    .await?;
     txn.commit().await?;
     // The sign-in completes now; the codes are shown once, on the next page.
     let signed_in = complete_sign_in(&state, &staff, &session.0, "/", "totp enrolment").await?;
@@ -447,17 +411,8 @@ pub async fn logout(
     session: axum::Extension<SessionId>,
 ) -> Result<Response, AppError> {
     let txn = state.db.begin().await?;
-    store::delete_session(&txn, &session.0.0).await?;
-    if let Some(staff) = &shell.staff {
-        audit::append(
-            &txn,
-            &state.keys,
-            Entry::new(Some(&staff.actor), "logout", "user")
-                .record(staff.actor.user_id)
-                .subject(format!("user:{}", staff.actor.user_id)),
-        )
-        .await?;
-    }
+    let actor = shell.staff.as_ref().map(|s| &s.actor);
+    signin::signed_out(&txn, &state.keys, &session.0.0, actor).await?;
     txn.commit().await?;
     let response = Redirect::to("/login?done=logout").into_response();
     let mut response = with_session_cookie(response, &state, None);

@@ -8,6 +8,8 @@
 //! Account administration and emergency access are not offered to API tokens: see
 //! `docs/adr/0003-accounts-stay-on-pages.md`.
 
+pub mod signin;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
