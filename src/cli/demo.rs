@@ -87,8 +87,21 @@ fn print_demo_banner(config: &Config, accounts: &[crate::demo::DemoAccount]) {
         " JSON API: http://{}/api/v1/openapi.json — a token for an account, e.g.",
         config.listen
     );
+    // The command as it can be typed in this directory: the binary that is running now.
+    let binary = std::env::current_exe()
+        .ok()
+        .map(|p| {
+            let p = std::env::current_dir()
+                .ok()
+                .and_then(|d| p.strip_prefix(d).ok().map(std::path::Path::to_path_buf))
+                .unwrap_or(p);
+            p.display().to_string()
+        })
+        .unwrap_or_else(|| "satis".to_owned());
+    // In another terminal, the command reaches the demonstration's own database and keys.
     println!(
-        "   satis token create --user numeroverde --organisation \"CAT Coop. sociale Onlus\" --name prova --scope hotline:read"
+        "   SATIS_DATA_DIR={} {binary} token create --user numeroverde --organisation \"CAT Coop. sociale Onlus\" --name prova --scope hotline:read",
+        config.data_dir.display()
     );
     println!(
         " Public report form: http://{}/segnala — the receipt {} opens an invented",

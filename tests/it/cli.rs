@@ -542,6 +542,44 @@ pub fn trials() -> Vec<Trial> {
                     !dir.path().join("data").exists(),
                     "nothing is written at the production path ./data",
                     &o,
+                )?;
+                // The banner's token command works as printed, on the demonstration's data.
+                let out = text(&o);
+                let line = out
+                    .lines()
+                    .find(|l| l.contains(" token create "))
+                    .ok_or("the banner shows how to create a token")?;
+                let (env, rest) = line
+                    .trim()
+                    .split_once(' ')
+                    .ok_or("the command names its data directory")?;
+                let (key, value) = env.split_once('=').ok_or("an environment variable")?;
+                check(
+                    key == "SATIS_DATA_DIR",
+                    "the demo's data directory is named",
+                    &o,
+                )?;
+                let args: Vec<String> = rest
+                    .split(" --")
+                    .skip(1)
+                    .flat_map(|a| {
+                        let (flag, v) = a.split_once(' ').unwrap_or((a, ""));
+                        [format!("--{flag}"), v.trim_matches('"').to_owned()]
+                    })
+                    .collect();
+                let mut argv = vec!["token", "create"];
+                argv.extend(args.iter().map(String::as_str));
+                let t = satis_in(dir.path(), &argv, &[(key, value)]);
+                check(
+                    t.status.success(),
+                    "the printed command creates a token",
+                    &t,
+                )?;
+                check(text(&t).contains("satis_"), "and prints it", &t)?;
+                check(
+                    !dir.path().join("data").exists(),
+                    "still nothing at ./data",
+                    &t,
                 )
             },
         ),
