@@ -129,10 +129,40 @@ fn csv_field(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-pub fn to_csv(entries: &[event::Model]) -> String {
+/// What a recorded action is called, in the reader's language: its own name when it has one,
+/// else "Read: case" for the policy's decisions on a record kind, else its code (a code never
+/// translated is still shown rather than hidden).
+pub fn action_label(lang: crate::platform::i18n::Lang, code: &str) -> String {
+    let key = format!("audit-act-{}", code.replace(['.', '_'], "-"));
+    let named = lang.t(&key);
+    if named != key {
+        return named;
+    }
+    let kind_label = |kind: &str| {
+        let k = format!("audit-kind-{}", kind.replace('_', "-"));
+        let t = lang.t(&k);
+        if t == k { kind.replace('_', " ") } else { t }
+    };
+    for (suffix, key) in [
+        (".identity.read", "audit-act-identity-read"),
+        (".read", "audit-act-read"),
+        (".write", "audit-act-write"),
+    ] {
+        if let Some(kind) = code.strip_suffix(suffix) {
+            return lang.t_args(key, &[("kind", &kind_label(kind))]);
+        }
+    }
+    code.to_owned()
+}
+
+pub fn to_csv(entries: &[event::Model], lang: crate::platform::i18n::Lang) -> String {
     let mut out = String::from(
-        "seq,at,actor_username,actor_user_id,actor_organisation_id,action,record_kind,record_id,subject,reason,outcome,hash\n",
+        "seq,at,actor_username,actor_user_id,actor_organisation_id,action,record_kind,record_id,subject,reason,outcome,hash",
     );
+    // The codes are the evidence; the description beside them is for the reader.
+    out.push(',');
+    out.push_str(&csv_field(&lang.t("audit-csv-action-label")));
+    out.push('\n');
     for e in entries {
         let fields = [
             e.seq.to_string(),
@@ -149,6 +179,7 @@ pub fn to_csv(entries: &[event::Model]) -> String {
             e.reason.clone().unwrap_or_default(),
             e.outcome.clone(),
             e.hash.clone(),
+            action_label(lang, &e.action),
         ];
         out.push_str(
             &fields
@@ -171,7 +202,7 @@ pub async fn csv(
     log_read(&state, &shell, "audit.export", &q).await?;
     let entries = audit::search(&state.db, &filter, CSV_LIMIT).await?;
     Ok(crate::platform::web::download(
-        to_csv(&entries),
+        to_csv(&entries, shell.lang),
         "text/csv; charset=utf-8",
         "satis-audit.csv",
     ))
@@ -180,6 +211,78 @@ pub async fn csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every action the code records has a name in Italian and in English: the auditor reads
+    /// "Secondo fattore azzerato", not `user.mfa_reset`.
+    #[test]
+    fn every_recorded_action_has_a_name_in_both_languages() {
+        use crate::platform::i18n::Lang;
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(p).unwrap());
+                }
+            }
+        }
+        let mut texts = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut texts,
+        );
+        let mut codes = std::collections::BTreeSet::new();
+        for text in &texts {
+            for (at, _) in text.match_indices("Entry::new(") {
+                let rest = &text[at..text.len().min(at + 160)];
+                let Some(open) = rest.find('"') else { continue };
+                let Some(len) = rest[open + 1..].find('"') else {
+                    continue;
+                };
+                let code = &rest[open + 1..open + 1 + len];
+                // An action is dotted (`case.create`) or `logout`; a record kind is not.
+                let action = code.contains('.') || code == "logout";
+                if action
+                    && code
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                {
+                    codes.insert(code.to_owned());
+                }
+            }
+        }
+        for status in crate::referrals::rules::Status::ALL {
+            codes.insert(format!("referral.{}", status.code()));
+        }
+        for action in [
+            "user.role_granted",
+            "user.role_revoked",
+            "user.disabled",
+            "user.enabled",
+            "user.mfa_reset",
+            "user.password_reset",
+            "case.read",
+            "person.identity.read",
+            "hotline_contact.write",
+        ] {
+            codes.insert(action.to_owned());
+        }
+        assert!(codes.len() > 60, "{} codes found", codes.len());
+        for lang in [Lang::It, Lang::En] {
+            for code in &codes {
+                let label = action_label(lang, code);
+                assert_ne!(&label, code, "{code} has no name in {lang:?}");
+                assert!(!label.contains('_'), "{code}: {label}");
+            }
+        }
+        assert_eq!(
+            action_label(Lang::It, "user.mfa_reset"),
+            "Secondo fattore azzerato"
+        );
+        assert_eq!(action_label(Lang::En, "case.read"), "Read: case");
+        assert_eq!(action_label(Lang::It, "something.new"), "something.new");
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_neutralised() {

@@ -796,22 +796,29 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
     let subject = format!("user:{}", target.id);
     let r = app.get(&format!("/audit?subject={subject}")).await;
     r.assert_status(200)
-        .assert_contains("user.mfa_reset")
+        .assert_contains("Secondo fattore azzerato")
         .assert_contains(">admin<");
-    assert!(!r.body.contains("login.success</td>") || r.body.contains(&subject));
+    assert!(
+        !r.body.contains("user.mfa_reset"),
+        "actions are named, not coded"
+    );
+    assert!(!r.body.contains(">Accesso</td>") || r.body.contains(&subject));
     // Today's Italian day holds the reset; a search that ends before it starts, or a day that
     // is not a date, says so instead of quietly showing everything.
     let today = satis::platform::time::rome_today();
     app.get(&format!("/audit?subject={subject}&from={today}&to={today}"))
         .await
         .assert_status(200)
-        .assert_contains("user.mfa_reset");
+        .assert_contains("Secondo fattore azzerato");
     let yesterday = today.pred_opt().unwrap();
     let r = app
         .get(&format!("/audit?subject={subject}&to={yesterday}"))
         .await;
     r.assert_status(200);
-    assert!(!r.body.contains("user.mfa_reset"), "ended before the reset");
+    assert!(
+        !r.body.contains("Secondo fattore azzerato"),
+        "ended before the reset"
+    );
     app.get(&format!("/audit?from={today}&to={yesterday}"))
         .await
         .assert_status(400)
@@ -826,7 +833,14 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
     let csv = app
         .get(&format!("/audit.csv?subject={subject}&actor=admin"))
         .await;
-    csv.assert_status(200).assert_contains("\"user.mfa_reset\"");
+    // The code is the evidence; its name in the reader's language stands beside it.
+    csv.assert_status(200)
+        .assert_contains("\"user.mfa_reset\"")
+        .assert_contains("\"Secondo fattore azzerato\"")
+        .assert_contains(",\"azione (descrizione)\"\n");
+    app.get(&format!("/audit?subject={subject}&actor=admin"))
+        .await
+        .assert_contains("<td>Secondo fattore azzerato</td>");
     assert!(csv.header("content-type").starts_with("text/csv"));
     assert!(csv.header("content-disposition").contains("attachment"));
     assert!(
@@ -835,14 +849,14 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
             .skip(1)
             .all(|l| l.contains(&format!("\"{subject}\"")))
     );
-    // The auditor's reading is itself recorded: the four searches that ran (three pages, one
+    // The auditor's reading is itself recorded: the five searches that ran (four pages, one
     // export), not the three refused.
     let reads = scalar(
         &app,
         "SELECT COUNT(*) FROM audit_event WHERE action IN ('audit.read', 'audit.export')",
     )
     .await;
-    assert_eq!(reads, 4);
+    assert_eq!(reads, 5);
     // Others may not read the trail.
     app.sign_in(&admin).await;
     app.get("/audit").await.assert_status(403);
