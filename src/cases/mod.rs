@@ -1,13 +1,18 @@
 //! People and cases: the taking in charge from emersion to autonomy.
 
 pub mod api;
+pub mod arrivals;
 pub mod entities;
 pub mod ops;
 pub mod pages;
 pub mod rules;
 pub mod store;
 
-pub use store::{cases_for_org, consents, occupied_beds};
+pub use arrivals::{
+    Arrival, ArrivedFacts, CaseWithIdentity, Consent, CountedCase, case_with_identity,
+    close_on_transfer, counted_cases, open_arrived_case,
+};
+pub use store::{CaseError, Identity, NewPerson, cases_for_org, consents, occupied_beds};
 
 use std::sync::Arc;
 

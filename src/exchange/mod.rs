@@ -14,6 +14,8 @@ pub mod htcds_csv;
 pub mod pages;
 pub mod store;
 
+pub use store::all as historical_records;
+
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 
@@ -39,28 +41,15 @@ pub async fn case_record(
     keys: &crate::platform::crypto::KeyRing,
     case_id: i32,
 ) -> Result<Option<htcds::CaseRecord>, DbErr> {
-    let Some(case) = crate::cases::store::case(db, case_id).await? else {
+    let Some(found) = crate::cases::case_with_identity(db, keys, case_id).await? else {
         return Ok(None);
     };
-    let Some(person) = crate::cases::store::person(db, case.person_id).await? else {
-        return Ok(None);
-    };
-    let person = crate::cases::store::opened_person(keys, person)
-        .map_err(|e| DbErr::Custom(format!("person text cannot be decrypted: {e}")))?;
-    let identity = match crate::cases::store::identity(db, person.id).await? {
-        Some(m) => crate::cases::store::open_identity(keys, &m).ok(),
-        None => None,
-    }
-    .unwrap_or_default();
-    let today = crate::platform::time::rome_today();
-    let consent = crate::cases::store::consents(db, case.id)
-        .await?
-        .iter()
-        .any(|c| {
-            c.purpose == "processing"
-                && c.withdrawn_on.is_none()
-                && c.expires_on.is_none_or(|e| e >= today)
-        });
+    let crate::cases::CaseWithIdentity {
+        case,
+        person,
+        identity,
+        processing_consent,
+    } = found;
     let list = |s: &str| -> Vec<String> {
         s.split(',')
             .filter(|v| !v.is_empty())
@@ -88,7 +77,7 @@ pub async fn case_record(
         labour_sector: case.labour_sector,
         means_of_control: list(&case.means_of_control),
         recruitment: list(&case.recruitment),
-        consent,
+        consent: processing_consent,
     }))
 }
 
@@ -113,92 +102,45 @@ pub async fn import_case<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait
     Ok(id)
 }
 
-/// Opens a case in `org` from an exchange record, in one transaction.
+/// Opens a case in `org` from an exchange record, in one transaction (the document carries no
+/// date: the case opens here today).
 pub async fn open_from_record<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     keys: &crate::platform::crypto::KeyRing,
     c: &htcds::CaseRecord,
     org: i32,
     by_user: i32,
-) -> Result<i32, crate::cases::store::CaseError> {
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionSession};
-    let txn = db.begin().await?;
-    let person = crate::cases::store::NewPerson {
-        gender: c.gender.clone(),
-        birth_year: c.birth_year,
-        birth_year_estimated: c.birth_year_estimated,
-        presumed_minor: c.presumed_minor,
-        nationalities: c.nationalities.clone(),
-        languages: c.languages.clone(),
-        vulnerabilities: c.vulnerabilities.clone(),
+) -> Result<i32, crate::cases::CaseError> {
+    let arrival = crate::cases::Arrival {
+        person: crate::cases::NewPerson {
+            gender: c.gender.clone(),
+            birth_year: c.birth_year,
+            birth_year_estimated: c.birth_year_estimated,
+            presumed_minor: c.presumed_minor,
+            nationalities: c.nationalities.clone(),
+            languages: c.languages.clone(),
+            vulnerabilities: c.vulnerabilities.clone(),
+        },
+        identity: crate::cases::Identity {
+            names: c.names.clone(),
+            aliases: c.aliases.clone(),
+            birth_date: c.birth_date.clone(),
+            documents: c.documents.clone(),
+            phone: c.phone.clone(),
+            address: c.address.clone(),
+        },
+        facts: crate::cases::ArrivedFacts {
+            phase: Some(c.phase.clone()),
+            closure_reason: c.closure_reason.clone(),
+            trafficking_status: c.trafficking_status.clone(),
+            exploitation_forms: c.exploitation_forms.clone(),
+            labour_sector: c.labour_sector.clone(),
+            means_of_control: c.means_of_control.clone(),
+            recruitment: c.recruitment.clone(),
+            processing_consent: c.consent,
+        },
     };
-    let identity = crate::cases::store::Identity {
-        names: c.names.clone(),
-        aliases: c.aliases.clone(),
-        birth_date: c.birth_date.clone(),
-        documents: c.documents.clone(),
-        phone: c.phone.clone(),
-        address: c.address.clone(),
-    };
-    let (_, case) = crate::cases::store::open_case(
-        &txn,
-        keys,
-        &person,
-        &identity,
-        org,
-        by_user,
-        // The document carries no date: the case opens here today.
-        crate::platform::time::rome_today(),
-    )
-    .await?;
-    use crate::cases::entities::case as k;
-    k::Entity::update_many()
-        .col_expr(k::Column::Phase, Expr::value(c.phase.clone()))
-        .col_expr(
-            k::Column::ClosureReason,
-            Expr::value(c.closure_reason.clone()),
-        )
-        .col_expr(
-            k::Column::TraffickingStatus,
-            Expr::value(c.trafficking_status.clone()),
-        )
-        .col_expr(
-            k::Column::ExploitationForms,
-            Expr::value(c.exploitation_forms.join(",")),
-        )
-        .col_expr(
-            k::Column::LabourSector,
-            Expr::value(c.labour_sector.clone()),
-        )
-        .col_expr(
-            k::Column::MeansOfControl,
-            Expr::value(c.means_of_control.join(",")),
-        )
-        .col_expr(k::Column::Recruitment, Expr::value(c.recruitment.join(",")))
-        .filter(k::Column::Id.eq(case.id))
-        .exec(&txn)
-        .await?;
-    if c.phase == "closed" {
-        k::Entity::update_many()
-            .col_expr(k::Column::ClosedAt, Expr::value(chrono::Utc::now()))
-            .filter(k::Column::Id.eq(case.id))
-            .exec(&txn)
-            .await?;
-    }
-    if c.consent {
-        crate::cases::store::add_consent(
-            &txn,
-            case.id,
-            "processing",
-            None,
-            crate::platform::time::rome_today(),
-            None,
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(case.id)
+    crate::cases::open_arrived_case(db, keys, &arrival, org, by_user).await
 }
 
 /// How to import.

@@ -11,6 +11,12 @@ use sea_orm::{
 use super::ctdc::{Row, Summary};
 use super::entities::historical;
 
+/// Every imported historical record (anonymous by construction: the CTDC layout carries no
+/// identity), for the open data.
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<historical::Model>, DbErr> {
+    historical::Entity::find().all(db).await
+}
+
 /// The keys of every record already imported.
 pub async fn existing_keys(db: &impl ConnectionTrait) -> Result<HashSet<String>, DbErr> {
     Ok(historical::Entity::find()

@@ -12,7 +12,7 @@ use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::session::StaffView;
-use super::{entities, store};
+use super::store;
 use crate::platform::policy::Role;
 use crate::platform::web::{AppError, SharedState, Shell};
 
@@ -28,7 +28,7 @@ fn admin(shell: &Shell) -> Result<StaffView, AppError> {
 #[template(path = "identity/templates/admin_organisations.html")]
 pub struct OrganisationsPage {
     pub shell: Shell,
-    pub organisations: Vec<entities::organisation::Model>,
+    pub organisations: Vec<crate::network::Organisation>,
     pub kinds: &'static [&'static str],
     pub provinces: &'static [&'static str],
     pub error: Option<String>,
@@ -123,7 +123,7 @@ pub struct UserRow {
 pub struct UsersPage {
     pub shell: Shell,
     pub users: Vec<UserRow>,
-    pub organisations: Vec<entities::organisation::Model>,
+    pub organisations: Vec<crate::network::Organisation>,
     pub roles: Vec<(String, String)>,
     pub error: Option<String>,
 }
@@ -245,7 +245,7 @@ pub struct UserPage {
     pub shell: Shell,
     pub user: UserRow,
     pub memberships: Vec<MembershipRow>,
-    pub organisations: Vec<entities::organisation::Model>,
+    pub organisations: Vec<crate::network::Organisation>,
     pub roles: Vec<(String, String)>,
 }
 

@@ -8,8 +8,6 @@ macro_rules! no_relations {
     };
 }
 
-pub use crate::network::entities::organisation;
-
 pub mod user {
     use sea_orm::entity::prelude::*;
 

@@ -6,7 +6,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 
-use super::entities::{membership, organisation, recovery_code, session, user};
+use super::entities::{membership, recovery_code, session, user};
 use crate::platform::crypto::{self, KeyRing};
 use crate::platform::policy::Role;
 
@@ -25,48 +25,12 @@ pub fn normalise_username(raw: &str) -> Option<String> {
 
 // ---------- organisations ----------
 
-pub async fn organisations(db: &DatabaseConnection) -> Result<Vec<organisation::Model>, DbErr> {
-    organisation::Entity::find()
-        .order_by_asc(organisation::Column::Name)
-        .all(db)
-        .await
-}
-
-pub async fn organisation(
-    db: &impl ConnectionTrait,
-    id: i32,
-) -> Result<Option<organisation::Model>, DbErr> {
-    organisation::Entity::find_by_id(id).one(db).await
-}
-
-pub async fn organisation_by_name(
-    db: &impl ConnectionTrait,
-    name: &str,
-) -> Result<Option<organisation::Model>, DbErr> {
-    organisation::Entity::find()
-        .filter(organisation::Column::Name.eq(name))
-        .one(db)
-        .await
-}
-
-pub async fn create_organisation(
-    db: &impl ConnectionTrait,
-    name: &str,
-    kind: &str,
-    province: Option<&str>,
-    is_public: bool,
-) -> Result<organisation::Model, DbErr> {
-    organisation::ActiveModel {
-        name: Set(name.to_owned()),
-        kind: Set(kind.to_owned()),
-        province: Set(province.map(str::to_owned)),
-        is_public: Set(is_public),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-}
+// The organisations are the network's: accounts belong to one (identity area's ops create one
+// through what the network publishes).
+pub use crate::network::create_organisation;
+pub use crate::network::organisation;
+pub use crate::network::organisation_by_name;
+pub use crate::network::organisations;
 
 // ---------- users ----------
 

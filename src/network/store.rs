@@ -28,6 +28,35 @@ pub async fn organisation(
     organisation::Entity::find_by_id(id).one(db).await
 }
 
+pub async fn organisation_by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<organisation::Model>, DbErr> {
+    organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
+pub async fn create_organisation(
+    db: &impl ConnectionTrait,
+    name: &str,
+    kind: &str,
+    province: Option<&str>,
+    is_public: bool,
+) -> Result<organisation::Model, DbErr> {
+    organisation::ActiveModel {
+        name: Set(name.to_owned()),
+        kind: Set(kind.to_owned()),
+        province: Set(province.map(str::to_owned)),
+        is_public: Set(is_public),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
 /// What the organisation page changes.
 #[derive(Clone, Debug)]
 pub struct OrganisationChange {

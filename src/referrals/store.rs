@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::entities::{counterpart, event, referral};
 use super::rules::{Package, Status};
-use crate::cases::store::CaseError;
+use crate::cases::CaseError;
 use crate::platform::crypto::{CryptoError, KeyRing};
 
 pub const PACKAGE: &str = "referral.package";
@@ -207,21 +207,9 @@ pub async fn change<C: ConnectionTrait + TransactionTrait>(
                 .await?;
             opened = Some(id);
         }
-        if let Some(case_id) = current.case_id
-            && let Some(case) = crate::cases::store::case(&txn, case_id).await?
-            && case.phase != crate::cases::rules::Phase::Closed.code()
-        {
-            crate::cases::store::change_phase(
-                &txn,
-                &case,
-                crate::cases::rules::Phase::Closed,
-                Some("transfer"),
-                // The transfer is completed now: the sending case closes today.
-                crate::platform::time::rome_today(),
-                c.by_user,
-                case.version,
-            )
-            .await?;
+        if let Some(case_id) = current.case_id {
+            // The transfer is completed now: the sending case closes today.
+            crate::cases::close_on_transfer(&txn, case_id, c.by_user).await?;
         }
     }
     txn.commit().await?;
@@ -237,45 +225,32 @@ async fn open_case_from<C: ConnectionTrait + TransactionTrait>(
     by_user: i32,
     referral_id: i32,
 ) -> Result<i32, ReferralError> {
-    let person = crate::cases::store::NewPerson {
-        gender: p.gender.clone().unwrap_or_else(|| "unknown".into()),
-        birth_year: p.birth_year,
-        birth_year_estimated: false,
-        presumed_minor: false,
-        nationalities: p.nationalities.clone().unwrap_or_default(),
-        languages: p.languages.clone().unwrap_or_default(),
-        vulnerabilities: p.vulnerabilities.clone().unwrap_or_default(),
+    let arrival = crate::cases::Arrival {
+        person: crate::cases::NewPerson {
+            gender: p.gender.clone().unwrap_or_else(|| "unknown".into()),
+            birth_year: p.birth_year,
+            birth_year_estimated: false,
+            presumed_minor: false,
+            nationalities: p.nationalities.clone().unwrap_or_default(),
+            languages: p.languages.clone().unwrap_or_default(),
+            vulnerabilities: p.vulnerabilities.clone().unwrap_or_default(),
+        },
+        identity: crate::cases::Identity {
+            names: p
+                .names
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| format!("R-{referral_id}")),
+            phone: p.phone.clone().unwrap_or_default(),
+            ..Default::default()
+        },
+        // Only what the package shares: the receiving project assesses the rest.
+        facts: crate::cases::ArrivedFacts {
+            exploitation_forms: p.exploitation_forms.clone().unwrap_or_default(),
+            ..Default::default()
+        },
     };
-    let identity = crate::cases::store::Identity {
-        names: p
-            .names
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| format!("R-{referral_id}")),
-        phone: p.phone.clone().unwrap_or_default(),
-        ..Default::default()
-    };
-    let (_, case) = crate::cases::store::open_case(
-        db,
-        keys,
-        &person,
-        &identity,
-        org,
-        by_user,
-        crate::platform::time::rome_today(),
-    )
-    .await?;
-    if let Some(forms) = &p.exploitation_forms {
-        crate::cases::entities::case::Entity::update_many()
-            .col_expr(
-                crate::cases::entities::case::Column::ExploitationForms,
-                Expr::value(forms.join(",")),
-            )
-            .filter(crate::cases::entities::case::Column::Id.eq(case.id))
-            .exec(db)
-            .await?;
-    }
-    Ok(case.id)
+    Ok(crate::cases::open_arrived_case(db, keys, &arrival, org, by_user).await?)
 }
 
 // ---------- the directory of other regions' projects ----------
@@ -342,8 +317,8 @@ pub async fn transfer_consent(
     case_id: i32,
     receiver: Option<i32>,
     today: NaiveDate,
-) -> Result<Option<crate::cases::entities::consent::Model>, DbErr> {
-    Ok(crate::cases::store::consents(db, case_id)
+) -> Result<Option<crate::cases::Consent>, DbErr> {
+    Ok(crate::cases::consents(db, case_id)
         .await?
         .into_iter()
         .filter(|c| c.purpose == "transfer")

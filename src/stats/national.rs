@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::cases::rules as cr;
 
@@ -125,7 +125,6 @@ pub async fn export(
     to: NaiveDate,
     mapping: &Mapping,
 ) -> Result<String, DbErr> {
-    use crate::cases::entities::{case, permit, person, placement};
     let orgs: HashMap<i32, crate::network::Organisation> = crate::network::organisations(db)
         .await?
         .into_iter()
@@ -136,44 +135,28 @@ pub async fn export(
         .into_iter()
         .map(|s| (s.id, s.kind))
         .collect();
-    let people: HashMap<i32, person::Model> = person::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let mut placements: HashMap<i32, Vec<placement::Model>> = HashMap::new();
-    for p in placement::Entity::find().all(db).await? {
-        placements.entry(p.case_id).or_default().push(p);
-    }
-    let mut permits: HashMap<i32, Vec<permit::Model>> = HashMap::new();
-    for p in permit::Entity::find().all(db).await? {
-        permits.entry(p.case_id).or_default().push(p);
-    }
     let mut out = COLUMNS.join(",");
     out.push('\n');
-    let mut cases = case::Entity::find().all(db).await?;
-    cases.sort_by_key(|c| c.id);
-    for c in cases {
+    for counted in crate::cases::counted_cases(db).await? {
+        let (c, p) = (&counted.case, &counted.person);
         let opened = crate::platform::time::rome_date(c.opened_at);
         let closed = c.closed_at.map(crate::platform::time::rome_date);
         if opened > to || closed.is_some_and(|d| d < from) {
             continue;
         }
-        let Some(p) = people.get(&c.person_id) else {
-            continue;
-        };
         let org = orgs.get(&c.owner_org);
         let minor = p.presumed_minor || p.birth_year.is_some_and(|y| opened.year() - y < 18);
-        let accommodation = placements
-            .get(&c.id)
-            .and_then(|ps| ps.iter().max_by_key(|p| p.since))
+        let accommodation = counted
+            .placements
+            .iter()
+            .max_by_key(|p| p.since)
             .and_then(|p| services.get(&p.service_id).cloned())
             .filter(|k| crate::network::rules::is_housing(k))
             .unwrap_or_else(|| "none".into());
-        let permit = permits
-            .get(&c.id)
-            .and_then(|ps| ps.iter().max_by_key(|p| p.id))
+        let permit = counted
+            .permits
+            .iter()
+            .max_by_key(|p| p.id)
             .map(|p| mapping.map("permit", &p.kind))
             .unwrap_or_default();
         let row = [

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::exchange::ctdc::{AGE_BANDS, LABOUR_TYPES, MEANS_OF_CONTROL, RECRUITER_RELATIONS};
 
@@ -448,13 +448,6 @@ fn camel(code: &str) -> String {
 /// Every record to publish: cases (non-identifying attributes only) and historical records.
 pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
     use chrono::Datelike;
-    let people: HashMap<i32, crate::cases::entities::person::Model> =
-        crate::cases::entities::person::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
     // Test or training organisations' cases are published by no figure.
     let excluded: std::collections::HashSet<i32> = crate::network::organisations(db)
         .await?
@@ -463,13 +456,11 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
         .map(|o| o.id)
         .collect();
     let mut out = Vec::new();
-    for c in crate::cases::entities::case::Entity::find().all(db).await? {
+    for counted in crate::cases::counted_cases(db).await? {
+        let (c, p) = (&counted.case, &counted.person);
         if excluded.contains(&c.owner_org) {
             continue;
         }
-        let Some(p) = people.get(&c.person_id) else {
-            continue;
-        };
         let year = crate::platform::time::rome_date(c.opened_at).year();
         let age = p.birth_year.map(|b| year - b);
         let forms: Vec<&str> = c
@@ -526,10 +517,7 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
             abduction: (!c.recruitment.is_empty()).then(|| recruitment.contains(&"abduction")),
         });
     }
-    for h in crate::exchange::entities::historical::Entity::find()
-        .all(db)
-        .await?
-    {
+    for h in crate::exchange::historical_records(db).await? {
         let list = |s: &str| -> Vec<String> {
             s.split(',')
                 .filter(|v| !v.is_empty())

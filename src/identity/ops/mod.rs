@@ -137,7 +137,7 @@ pub async fn create_organisation(
     keys: &KeyRing,
     by: Option<&Actor>,
     input: &NewOrganisation,
-) -> Result<entities::organisation::Model, AdminError> {
+) -> Result<crate::network::Organisation, AdminError> {
     may_administer(by)?;
     check_organisation(input).map_err(AdminError::Invalid)?;
     let name = input.name.trim();
