@@ -72,6 +72,7 @@ caller-social-health-service = Social or health service
 caller-anti-trafficking-project = Anti-trafficking project
 caller-other-organisation = Other organisation
 caller-protection-system = International protection system
+caller-not-said = Did not say
 reason-help-to-leave = Help to leave exploitation
 reason-information = Information
 reason-report-of-exploitation = Report of exploitation
@@ -143,3 +144,8 @@ hotline-situation-new = A new situation (a new case)
 hotline-situation-follow-up = A follow-up of an earlier contact of the same person
 hotline-error-no-earlier-contact = There is no earlier contact of this person (same reference or number) for this to follow up.
 hotline-follow-up-work = The call asked to start this work: the forms below are filled in from the call and linked to it. Check and send.
+
+hotline-error-future-start = A contact cannot start in the future.
+hotline-error-caller-kind-needed = Say who called ("Did not say" if you do not know).
+hotline-error-reason-needed = Give at least one reason for the contact.
+hotline-error-outcome-needed = Give at least one outcome of the contact.

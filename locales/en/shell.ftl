@@ -51,3 +51,9 @@ error-date-scheduled-on = The scheduled date is missing or not valid: write it a
 error-date-report-sent-on = The date the report was sent is not valid: write it as YYYY-MM-DD, between 1900 and today.
 error-date-consent-on = The date of the consent is missing or not valid: write it as YYYY-MM-DD, between 1900 and today.
 error-date-spent-on = The date of the expense is not valid: write it as YYYY-MM-DD, between 1900 and today.
+
+form-problems = { $count ->
+    [one] The form was not saved: one thing needs correcting. What you typed is still here.
+   *[other] The form was not saved: { $count } things need correcting. What you typed is still here.
+}
+form-error-choice = Choose a value from the list.

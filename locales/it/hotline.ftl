@@ -72,6 +72,7 @@ caller-social-health-service = Servizio socio-sanitario
 caller-anti-trafficking-project = Progetto antitratta
 caller-other-organisation = Altra organizzazione
 caller-protection-system = Sistema di protezione internazionale
+caller-not-said = Non lo ha detto
 reason-help-to-leave = Aiuto per uscire dallo sfruttamento
 reason-information = Informazioni
 reason-report-of-exploitation = Segnalazione di sfruttamento
@@ -143,3 +144,8 @@ hotline-situation-new = Nuova situazione (un nuovo caso)
 hotline-situation-follow-up = Seguito di un contatto precedente della stessa persona
 hotline-error-no-earlier-contact = Non c'è un contatto precedente di questa persona (stesso riferimento o numero) di cui questo possa essere il seguito.
 hotline-follow-up-work = La chiamata ha chiesto di avviare questo lavoro: i moduli qui sotto sono già compilati con i dati della chiamata e collegati a essa. Controlla e invia.
+
+hotline-error-future-start = L'inizio del contatto non può essere nel futuro.
+hotline-error-caller-kind-needed = Indica chi ha chiamato («Non lo ha detto», se non lo sai).
+hotline-error-reason-needed = Indica almeno un motivo del contatto.
+hotline-error-outcome-needed = Indica almeno un esito del contatto.

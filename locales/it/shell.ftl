@@ -51,3 +51,9 @@ error-date-scheduled-on = La data fissata manca o non è valida: scrivila come A
 error-date-report-sent-on = La data di invio della relazione non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
 error-date-consent-on = La data del consenso manca o non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
 error-date-spent-on = La data della spesa non è valida: scrivila come AAAA-MM-GG, tra il 1900 e oggi.
+
+form-problems = { $count ->
+    [one] Il modulo non è stato salvato: c'è un dato da correggere. Quello che hai scritto è ancora qui.
+   *[other] Il modulo non è stato salvato: ci sono { $count } dati da correggere. Quello che hai scritto è ancora qui.
+}
+form-error-choice = Scegli un valore dall'elenco.

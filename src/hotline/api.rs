@@ -96,7 +96,10 @@ pub fn routes() -> ApiRoutes {
                 )
                 .scope("hotline:write", p)
                 .body::<EmergencyIn>()
-                .returns::<EmergencyOut>(),
+                .returns::<EmergencyOut>()
+                .example(
+                    r#"{"danger": "Chiama da un'area di servizio: teme che la vengano a riprendere stanotte e chiede un posto dove dormire"}"#,
+                ),
             start_emergency,
         )
         .op(
@@ -140,7 +143,10 @@ pub fn routes() -> ApiRoutes {
                 )
                 .scope("hotline:write", p)
                 .body::<InterviewRequestIn>()
-                .returns::<InterviewOut>(),
+                .returns::<InterviewOut>()
+                .example(
+                    r#"{"requester": "commission_fi", "person_code": "CT-FI-2026-0418", "scheduled_on": "2026-12-14", "mediator": "tigrino"}"#,
+                ),
             request_interview,
         )
         .op(
@@ -543,8 +549,18 @@ async fn create(
     let input: ContactIn = api::json_body(&headers, &body)?;
     input.check_codes()?;
     let org = caller.org()?;
-    let (model, situation) =
-        super::ops::check_contact(&state, &input.draft(), org, caller.actor.user_id)?;
+    let (model, situation) = super::ops::check_contact(
+        &state,
+        &input.draft(),
+        super::ops::Recorder::Integration,
+        org,
+        caller.actor.user_id,
+    )
+    .map_err(|problems| match problems.first() {
+        Some((_, "error-500")) => ApiError::internal("sealing a contact's notes"),
+        Some((field, key)) => ApiError::invalid(key, Some(field)),
+        None => ApiError::internal("a contact refused without a reason"),
+    })?;
     let creation = match idempotency::begin(&state.db, &caller, key, fingerprint).await? {
         Ok(c) => c,
         Err(replayed) => return Ok(replayed),

@@ -19,6 +19,8 @@ pub const CALLER_KINDS: &[&str] = &[
     "anti_trafficking_project",
     "other_organisation",
     "protection_system",
+    // The caller would not or could not say who they are: recorded as such, never guessed.
+    "not_said",
 ];
 
 pub const RELEVANCE: &[&str] = &["pertinent", "not_pertinent", "nuisance"];

@@ -69,7 +69,10 @@ pub fn routes() -> ApiRoutes {
                 )
                 .scope("referrals:write", p)
                 .body::<InboundIn>()
-                .returns::<ReferralOut>(),
+                .returns::<ReferralOut>()
+                .example(
+                    r#"{"counterpart_kind": "national_hotline", "consent": true, "consent_on": "2026-11-30", "reason": "safety", "needed_service": "shelter", "urgency": "urgent", "person": {"gender": "female", "birth_year": 1999, "nationalities": ["NG"], "languages": ["en"], "exploitation_forms": ["sexual"]}}"#,
+                ),
             record_inbound,
         )
 }

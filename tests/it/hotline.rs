@@ -9,6 +9,7 @@ crate::tests![
     a_nuisance_call_takes_one_action,
     a_caller_who_calls_again_is_recognised_without_keeping_the_number,
     bad_contact_input_is_refused_and_nothing_saved,
+    a_refused_call_names_every_problem_at_once_and_keeps_what_was_typed,
     two_operators_editing_one_contact,
     callers_to_call_back_wait_in_the_queue_until_done,
     a_contact_links_only_to_a_case_the_operator_may_see,
@@ -236,6 +237,72 @@ async fn bad_contact_input_is_refused_and_nothing_saved(db: TestDb) {
     assert_eq!(
         scalar(&app, "SELECT COUNT(*) FROM hotline_contact").await,
         0
+    );
+}
+
+/// At 3 a.m. the operator must not type a call twice: a refused contact comes back as typed,
+/// with every problem named next to its field and listed on top, and nothing saved.
+async fn a_refused_call_names_every_problem_at_once_and_keeps_what_was_typed(db: TestDb) {
+    let app = db.app().await;
+    let (op, _) = operator(&app, "notte").await;
+    app.sign_in(&op).await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let page = app
+        .post_form(
+            "/hotline/contacts",
+            &[
+                ("channel", "email"),
+                ("relevance", "pertinent"),
+                ("started_at", tomorrow.as_str()),
+                ("duration", "14"),
+                ("language", "ti"),
+                ("province", "LI"),
+                ("municipality", "Piombino"),
+                ("exploitation_forms", "labour"),
+                ("labour_sector", "agriculture"),
+                ("notes", "Chiama dal porto, richiamare dopo le 22"),
+            ],
+        )
+        .await;
+    assert_eq!(page.body.matches("<li><a href=\"#").count(), 4, "{}", page.body);
+    page.assert_status(422)
+        .assert_contains("dati da correggere")
+        .assert_contains("non può essere nel futuro")
+        .assert_contains("Indica chi ha chiamato")
+        .assert_contains("almeno un motivo")
+        .assert_contains("almeno un esito");
+    // Each message sits next to its field, which says so to assistive technology.
+    for field in ["started_at", "caller_kind", "reasons", "outcomes"] {
+        page.assert_contains(&format!("id=\"{field}-error\""));
+        page.assert_contains(&format!("href=\"#{field}\""));
+    }
+    page.assert_contains("aria-invalid=\"true\"");
+    // What was typed is still there.
+    page.assert_contains(&format!("value=\"{tomorrow}\""))
+        .assert_contains("value=\"email\" selected")
+        .assert_contains("value=\"LI\" selected")
+        .assert_contains("value=\"Piombino\"")
+        .assert_contains("value=\"14\"")
+        .assert_contains("value=\"labour\" checked")
+        .assert_contains("value=\"agriculture\" selected")
+        .assert_contains("Chiama dal porto, richiamare dopo le 22");
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM hotline_contact").await,
+        0
+    );
+    // Corrected, it is saved.
+    app.post_form(
+        "/hotline/contacts",
+        &pertinent(&[("started_at", "2026-11-20T02:10")]),
+    )
+    .await
+    .assert_status(303);
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM hotline_contact").await,
+        1
     );
 }
 

@@ -74,41 +74,125 @@ pub struct ContactDraft {
     pub notes: String,
 }
 
+/// A field of a form and the Fluent key of what is wrong with it.
+pub type Problem = (&'static str, &'static str);
+
+/// Who is recording a contact: what the rules may ask of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorder {
+    /// The operator on the call, at the desk: a pertinent call is not saved without who
+    /// called, why and what was done (the operator can always say; "other" exists for each).
+    Desk,
+    /// Another system through the API (a transfer from the national hotline, an import of
+    /// calls kept elsewhere): it records what it knows, and what it does not know stays
+    /// unknown rather than invented.
+    Integration,
+}
+
+/// A contact may be logged a few minutes ahead of the server's clock (a phone or a PC a little
+/// fast), never later than that.
+const FUTURE_TOLERANCE_MINUTES: i64 = 5;
+
+/// Every problem of a contact at once, each with its field, in the form's order: the desk
+/// shows them all next to their fields, the API answers the first. `now` is the moment of
+/// recording.
+pub fn contact_problems(d: &ContactDraft, recorder: Recorder, now: DateTime<Utc>) -> Vec<Problem> {
+    let mut out: Vec<Problem> = Vec::new();
+    if !rules::CHANNELS.contains(&d.channel.as_str()) {
+        out.push(("channel", "form-error-choice"));
+    }
+    if !rules::RELEVANCE.contains(&d.relevance.as_str()) {
+        out.push(("relevance", "form-error-choice"));
+    }
+    if let Some(start) = d.started_at
+        && start > now + chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES)
+    {
+        out.push(("started_at", "hotline-error-future-start"));
+    }
+    let start = d.started_at.unwrap_or(now);
+    if let Err(key) = rules::duration(start, d.ended_at, d.duration_minutes) {
+        out.push(("duration", key));
+    }
+    let caller_kind = d.caller_kind.as_deref().filter(|k| !k.is_empty());
+    let pertinent = d.relevance == "pertinent" && recorder == Recorder::Desk;
+    match caller_kind {
+        Some(k) if !rules::CALLER_KINDS.contains(&k) => {
+            out.push(("caller_kind", "form-error-choice"))
+        }
+        None if pertinent => out.push(("caller_kind", "hotline-error-caller-kind-needed")),
+        _ => {}
+    }
+    if d.language.as_deref().map(str::trim).is_some_and(|l| {
+        !l.is_empty() && (l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
+    }) {
+        out.push(("language", "case-error-iso"));
+    }
+    if let Err(key) = crate::network::rules::province(&d.province) {
+        out.push(("province", key));
+    }
+    if rules::Situation::read(d.situation.as_deref().unwrap_or(""), d.follows_contact_id).is_none()
+    {
+        out.push(("situation", "form-error-choice"));
+    }
+    if let Err(key) = codes(d.reasons.clone(), rules::REASONS) {
+        out.push(("reasons", key));
+    } else if pertinent && d.reasons.iter().all(|r| r.trim().is_empty()) {
+        out.push(("reasons", "hotline-error-reason-needed"));
+    }
+    if let Err(key) = codes(
+        d.exploitation_forms.clone(),
+        crate::cases::rules::EXPLOITATION_FORMS,
+    ) {
+        out.push(("exploitation_forms", key));
+    }
+    if d.labour_sector
+        .as_deref()
+        .is_some_and(|s| !s.is_empty() && !crate::cases::rules::LABOUR_SECTORS.contains(&s))
+    {
+        out.push(("labour_sector", "form-error-choice"));
+    }
+    if let Err(key) = codes(d.outcomes.clone(), rules::OUTCOMES) {
+        out.push(("outcomes", key));
+    } else if pertinent && d.outcomes.iter().all(|o| o.trim().is_empty()) {
+        out.push(("outcomes", "hotline-error-outcome-needed"));
+    }
+    out
+}
+
 /// Checks a contact into the row to store with what the operator said of its situation, or
-/// the Fluent key of what is wrong. The desk and the API share it.
+/// every problem found (see [`contact_problems`]; `("notes", "error-500")` when the notes
+/// cannot be sealed). The desk and the API share it.
 pub fn check_contact(
+    state: &SharedState,
+    d: &ContactDraft,
+    recorder: Recorder,
+    org: i32,
+    operator: i32,
+) -> Result<(contact::ActiveModel, rules::Situation), Vec<Problem>> {
+    let problems = contact_problems(d, recorder, Utc::now());
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    build_contact(state, d, org, operator).map_err(|p| vec![p])
+}
+
+/// The row of a contact [`contact_problems`] found nothing wrong with.
+fn build_contact(
     state: &SharedState,
     d: &ContactDraft,
     org: i32,
     operator: i32,
-) -> Result<(contact::ActiveModel, rules::Situation), &'static str> {
-    if !rules::CHANNELS.contains(&d.channel.as_str()) {
-        return Err("error-400");
-    }
-    if !rules::RELEVANCE.contains(&d.relevance.as_str()) {
-        return Err("error-400");
-    }
+) -> Result<(contact::ActiveModel, rules::Situation), Problem> {
     let caller_kind = d.caller_kind.clone().filter(|k| !k.is_empty());
-    if caller_kind
-        .as_deref()
-        .is_some_and(|k| !rules::CALLER_KINDS.contains(&k))
-    {
-        return Err("error-400");
-    }
     let started = d.started_at.unwrap_or_else(Utc::now);
-    let duration = rules::duration(started, d.ended_at, d.duration_minutes)?;
-    let province = crate::network::rules::province(&d.province)?;
+    let duration =
+        rules::duration(started, d.ended_at, d.duration_minutes).map_err(|k| ("duration", k))?;
+    let province = crate::network::rules::province(&d.province).map_err(|k| ("province", k))?;
     let language = d
         .language
         .as_deref()
         .map(|l| l.trim().to_uppercase())
         .filter(|l| !l.is_empty());
-    if language
-        .as_deref()
-        .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
-    {
-        return Err("case-error-iso");
-    }
     let caller_ref = d
         .caller_ref
         .as_deref()
@@ -120,18 +204,13 @@ pub fn check_contact(
         (!digits.is_empty()).then(|| state.keys.blind_index("hotline.phone", &digits));
     let situation =
         rules::Situation::read(d.situation.as_deref().unwrap_or(""), d.follows_contact_id)
-            .ok_or("error-400")?;
+            .ok_or(("situation", "error-400"))?;
     let forms = codes(
         d.exploitation_forms.clone(),
         crate::cases::rules::EXPLOITATION_FORMS,
-    )?;
+    )
+    .map_err(|k| ("exploitation_forms", k))?;
     let sector = d.labour_sector.clone().filter(|s| !s.is_empty());
-    if sector
-        .as_deref()
-        .is_some_and(|s| !crate::cases::rules::LABOUR_SECTORS.contains(&s))
-    {
-        return Err("error-400");
-    }
     let notes = d.notes.trim();
     let notes_enc = if notes.is_empty() {
         None
@@ -140,7 +219,7 @@ pub fn check_contact(
             state
                 .keys
                 .encrypt_str(store::NOTES, notes)
-                .map_err(|_| "error-500")?,
+                .map_err(|_| ("notes", "error-500"))?,
         )
     };
     let mut c = new_contact(org, operator, &d.relevance);
@@ -152,7 +231,7 @@ pub fn check_contact(
     c.mediator_used = Set(d.mediator_used);
     c.caller_ref = Set(caller_ref);
     c.phone_index = Set(phone_index);
-    c.reasons = Set(codes(d.reasons.clone(), rules::REASONS)?);
+    c.reasons = Set(codes(d.reasons.clone(), rules::REASONS).map_err(|k| ("reasons", k))?);
     c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
         sector
     } else {
@@ -161,7 +240,7 @@ pub fn check_contact(
     c.exploitation_forms = Set(forms);
     c.province = Set(province);
     c.municipality = Set(d.municipality.trim().chars().take(100).collect());
-    c.outcomes = Set(codes(d.outcomes.clone(), rules::OUTCOMES)?);
+    c.outcomes = Set(codes(d.outcomes.clone(), rules::OUTCOMES).map_err(|k| ("outcomes", k))?);
     c.notes_enc = Set(notes_enc);
     Ok((c, situation))
 }
@@ -513,6 +592,93 @@ pub async fn accompany<C: sea_orm::ConnectionTrait + TransactionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn call() -> ContactDraft {
+        ContactDraft {
+            channel: "phone".into(),
+            relevance: "pertinent".into(),
+            caller_kind: Some("citizen".into()),
+            reasons: vec!["information".into()],
+            outcomes: vec!["listening".into()],
+            ..ContactDraft::default()
+        }
+    }
+
+    fn fields(p: Vec<Problem>) -> Vec<&'static str> {
+        p.into_iter().map(|(f, _)| f).collect()
+    }
+
+    #[test]
+    fn a_pertinent_call_at_the_desk_says_who_called_why_and_what_was_done() {
+        let now = Utc::now();
+        assert!(contact_problems(&call(), Recorder::Desk, now).is_empty());
+        let bare = ContactDraft {
+            caller_kind: None,
+            reasons: vec![],
+            outcomes: vec![String::new()],
+            ..call()
+        };
+        assert_eq!(
+            contact_problems(&bare, Recorder::Desk, now),
+            vec![
+                ("caller_kind", "hotline-error-caller-kind-needed"),
+                ("reasons", "hotline-error-reason-needed"),
+                ("outcomes", "hotline-error-outcome-needed"),
+            ]
+        );
+        // Another system records what it knows; a nuisance call needs none of it.
+        assert!(contact_problems(&bare, Recorder::Integration, now).is_empty());
+        let nuisance = ContactDraft {
+            relevance: "nuisance".into(),
+            ..bare
+        };
+        assert!(contact_problems(&nuisance, Recorder::Desk, now).is_empty());
+    }
+
+    #[test]
+    fn a_contact_cannot_start_in_the_future_beyond_a_fast_clock() {
+        let now = Utc::now();
+        let at = |minutes: i64| ContactDraft {
+            started_at: Some(now + chrono::Duration::minutes(minutes)),
+            ..call()
+        };
+        assert!(contact_problems(&at(-600), Recorder::Desk, now).is_empty());
+        assert!(contact_problems(&at(4), Recorder::Desk, now).is_empty());
+        for recorder in [Recorder::Desk, Recorder::Integration] {
+            assert_eq!(
+                contact_problems(&at(6), recorder, now),
+                vec![("started_at", "hotline-error-future-start")]
+            );
+        }
+    }
+
+    #[test]
+    fn every_problem_of_a_contact_is_named_at_once_in_the_forms_order() {
+        let wrong = ContactDraft {
+            channel: "telepathy".into(),
+            started_at: Some(Utc::now() + chrono::Duration::days(1)),
+            duration_minutes: Some(-3),
+            caller_kind: None,
+            language: Some("italiano".into()),
+            province: "XX".into(),
+            exploitation_forms: vec!["piracy".into()],
+            outcomes: vec![],
+            ..call()
+        };
+        assert_eq!(
+            fields(contact_problems(&wrong, Recorder::Desk, Utc::now())),
+            vec![
+                "channel",
+                "started_at",
+                "duration",
+                "caller_kind",
+                "language",
+                "province",
+                "exploitation_forms",
+                "outcomes"
+            ]
+        );
+    }
 
     fn ask() -> MediatorRequest {
         MediatorRequest {

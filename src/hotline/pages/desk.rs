@@ -52,6 +52,34 @@ pub struct DeskPage {
     pub call_backs: Vec<ContactRow>,
     /// The work a just-saved call asked for (its outcomes), to start from the call's data.
     pub follow: Option<FollowUp>,
+    /// The contact form as the operator typed it, when it was refused (empty otherwise).
+    pub form: Fields,
+    /// Every problem of the refused contact: (field, translated message), in the form's order.
+    pub problems: Vec<(String, String)>,
+}
+
+impl DeskPage {
+    /// What the operator typed in `field` (empty on a fresh form).
+    pub fn v(&self, field: &str) -> String {
+        self.form.get(field)
+    }
+
+    /// Whether `value` was chosen in `field` (the defaults on a fresh form).
+    pub fn sel(&self, field: &str, value: &str) -> bool {
+        if self.form.is_empty() {
+            return field == "situation" && value.is_empty();
+        }
+        self.form.all(field).iter().any(|v| v.trim() == value)
+            || (field == "situation" && value.is_empty() && self.form.get(field).is_empty())
+    }
+
+    /// The message of what is wrong with `field`, if anything.
+    pub fn err(&self, field: &str) -> Option<&String> {
+        self.problems
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m)
+    }
 }
 
 /// What a call's outcomes start: the mediator request and the emergency activation forms,
@@ -213,6 +241,8 @@ pub(super) async fn desk_with(
             .collect(),
         shelters,
         now_local: crate::platform::time::rome_input(&Utc::now()),
+        form: Fields::default(),
+        problems: Vec::new(),
         contacts,
         mediators: store::pending_mediators(&state.db, org)
             .await?
@@ -317,25 +347,43 @@ pub async fn quick(
     Ok(Redirect::to(&format!("/hotline?saved={}", c.id)).into_response())
 }
 
-/// Reads the desk's contact form into the draft the operations check; a time or a duration
-/// that cannot be read is refused here.
-pub(super) fn contact_draft(f: &Fields) -> Result<crate::hotline::ops::ContactDraft, &'static str> {
-    let time = |name: &str| match f.opt(name) {
-        Some(s) => crate::platform::time::parse_rome_time(&s)
-            .map(Some)
-            .ok_or("network-error-date"),
-        None => Ok(None),
-    };
-    let duration_minutes = match f.opt("duration") {
-        Some(m) => Some(m.parse::<i64>().map_err(|_| "hotline-error-duration")?),
+/// Reads the desk's contact form into the draft the operations check, with the fields that
+/// cannot be read at all (a time, a duration) as problems of their own.
+pub(super) fn contact_draft(
+    f: &Fields,
+) -> (
+    crate::hotline::ops::ContactDraft,
+    Vec<crate::hotline::ops::Problem>,
+) {
+    let mut problems = Vec::new();
+    let mut time = |name: &'static str| match f.opt(name) {
+        Some(s) => {
+            let t = crate::platform::time::parse_rome_time(&s);
+            if t.is_none() {
+                problems.push((name, "network-error-date"));
+            }
+            t
+        }
         None => None,
     };
-    Ok(crate::hotline::ops::ContactDraft {
+    let started_at = time("started_at");
+    let ended_at = time("ended_at");
+    let duration_minutes = match f.opt("duration") {
+        Some(m) => match m.parse::<i64>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                problems.push(("duration", "hotline-error-duration"));
+                None
+            }
+        },
+        None => None,
+    };
+    let draft = crate::hotline::ops::ContactDraft {
         channel: f.get("channel"),
         relevance: f.get("relevance"),
         caller_kind: f.opt("caller_kind"),
-        started_at: time("started_at")?,
-        ended_at: time("ended_at")?,
+        started_at,
+        ended_at,
         duration_minutes,
         language: f.opt("language"),
         mediator_used: f.checked("mediator_used"),
@@ -350,7 +398,47 @@ pub(super) fn contact_draft(f: &Fields) -> Result<crate::hotline::ops::ContactDr
         municipality: f.get("municipality"),
         outcomes: f.all("outcomes"),
         notes: f.get("notes"),
-    })
+    };
+    (draft, problems)
+}
+
+/// Every problem of a refused contact, the unreadable fields first, one per field.
+fn contact_refusal(
+    state: &SharedState,
+    draft: &crate::hotline::ops::ContactDraft,
+    unreadable: Vec<crate::hotline::ops::Problem>,
+    org: i32,
+    operator: i32,
+) -> Result<(contact::ActiveModel, rules::Situation), Vec<crate::hotline::ops::Problem>> {
+    use crate::hotline::ops::{Recorder, check_contact, contact_problems};
+    if unreadable.is_empty() {
+        return check_contact(state, draft, Recorder::Desk, org, operator);
+    }
+    let mut all = unreadable;
+    for p in contact_problems(draft, Recorder::Desk, Utc::now()) {
+        if !all.iter().any(|(f, _)| *f == p.0) {
+            all.push(p);
+        }
+    }
+    Err(all)
+}
+
+/// The desk drawn again after a refused contact: what was typed kept, every problem named
+/// next to its field and listed on top.
+async fn refused(
+    state: &SharedState,
+    shell: Shell,
+    form: Fields,
+    problems: Vec<crate::hotline::ops::Problem>,
+) -> Result<Response, AppError> {
+    let problems = problems
+        .into_iter()
+        .map(|(field, key)| (field.to_owned(), shell.t(key)))
+        .collect();
+    let mut page = desk_page(state, shell, None, None).await?;
+    page.form = form;
+    page.problems = problems;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 /// `POST /hotline/contacts`: a full call, logged from the keyboard while on the phone.
@@ -361,13 +449,15 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked = contact_draft(&f)
-        .and_then(|d| crate::hotline::ops::check_contact(&state, &d, org, me.actor.user_id));
-    let (model, situation) = match checked {
-        Ok(m) => m,
-        Err("error-500") => return Err(AppError::Internal("saving a contact")),
-        Err(key) => return invalid(&state, shell, key).await,
-    };
+    let (draft, unreadable) = contact_draft(&f);
+    let (model, situation) =
+        match contact_refusal(&state, &draft, unreadable, org, me.actor.user_id) {
+            Ok(m) => m,
+            Err(p) if p.iter().any(|(_, key)| *key == "error-500") => {
+                return Err(AppError::Internal("saving a contact"));
+            }
+            Err(p) => return refused(&state, shell, f, p).await,
+        };
     let txn = state.db.begin().await?;
     let c =
         match crate::hotline::ops::record_contact(&state, &txn, &me.actor, model, situation, None)
@@ -378,7 +468,11 @@ pub async fn create(
             Err(e) => {
                 // Undone before the desk is drawn again.
                 txn.rollback().await?;
-                return invalid(&state, shell, e.message_key()).await;
+                let problem = match &e {
+                    crate::hotline::ops::HotlineOpError::Invalid { key, field } => (*field, *key),
+                    _ => ("situation", e.message_key()),
+                };
+                return refused(&state, shell, f, vec![problem]).await;
             }
         };
     txn.commit().await?;

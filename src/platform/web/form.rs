@@ -5,6 +5,8 @@ use crate::platform::time;
 use axum::body::Bytes;
 use chrono::NaiveDate;
 
+/// A submitted form's fields (kept, when a form is refused, to draw it again as typed).
+#[derive(Clone, Default)]
 pub struct Fields(Vec<(String, String)>);
 
 /// A value without NUL characters: no form means one, and PostgreSQL cannot store it in text
@@ -30,6 +32,11 @@ impl Fields {
                 .map(|(k, v)| (without_nul(k), without_nul(v)))
                 .collect(),
         )
+    }
+
+    /// Whether no field was sent (a form drawn fresh).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The first value of `name`, trimmed; empty when absent.
