@@ -700,38 +700,73 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     cutoff: DateTime<Utc>,
 ) -> Result<RetentionReport, DbErr> {
-    let mut report = RetentionReport::default();
-    let closed = case::Entity::find()
+    use sea_orm::{QuerySelect, QueryTrait};
+    // A person with a case still open, or closed since the cutoff, keeps everything.
+    let kept = case::Entity::find()
+        .select_only()
+        .column(case::Column::PersonId)
+        .filter(
+            Condition::any()
+                .add(case::Column::ClosedAt.is_null())
+                .add(case::Column::ClosedAt.gte(cutoff)),
+        )
+        .into_query();
+    let with_identity = identity::Entity::find()
+        .select_only()
+        .column(identity::Column::PersonId)
+        .into_query();
+    let with_notes = event::Entity::find()
+        .select_only()
+        .column(event::Column::CaseId)
+        .filter(event::Column::TextEnc.is_not_null())
+        .into_query();
+    // Only cases with something left to erase: a sweep already done costs one query, however
+    // many years of closed cases the database holds.
+    let due: Vec<(i32, i32)> = case::Entity::find()
+        .select_only()
+        .column(case::Column::Id)
+        .column(case::Column::PersonId)
         .filter(case::Column::ClosedAt.lt(cutoff))
+        .filter(case::Column::PersonId.not_in_subquery(kept))
+        .filter(
+            Condition::any()
+                .add(case::Column::PersonId.in_subquery(with_identity))
+                .add(case::Column::Id.in_subquery(with_notes))
+                .add(case::Column::RouteEnc.is_not_null())
+                .add(case::Column::PlacesEnc.is_not_null()),
+        )
+        .order_by_asc(case::Column::Id)
+        .into_tuple()
         .all(db)
         .await?;
-    for c in closed {
-        let open_elsewhere = case::Entity::find()
-            .filter(case::Column::PersonId.eq(c.person_id))
-            .filter(
-                Condition::any()
-                    .add(case::Column::ClosedAt.is_null())
-                    .add(case::Column::ClosedAt.gte(cutoff)),
-            )
-            .one(db)
-            .await?
-            .is_some();
-        if open_elsewhere {
-            continue;
-        }
+    let mut report = RetentionReport::default();
+    // A batch per transaction: each commits what it erased, none holds the tables for long.
+    for batch in due.chunks(RETENTION_BATCH) {
+        let cases: Vec<i32> = batch.iter().map(|(c, _)| *c).collect();
+        let mut people: Vec<i32> = batch.iter().map(|(_, p)| *p).collect();
+        people.sort_unstable();
+        people.dedup();
         let txn = db.begin().await?;
-        let gone = identity::Entity::delete_by_id(c.person_id)
+        let erased: Vec<i32> = identity::Entity::find()
+            .select_only()
+            .column(identity::Column::PersonId)
+            .filter(identity::Column::PersonId.is_in(people.clone()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let gone = identity::Entity::delete_many()
+            .filter(identity::Column::PersonId.is_in(erased.clone()))
             .exec(&txn)
             .await?
             .rows_affected;
-        if gone > 0 {
+        if !erased.is_empty() {
             person::Entity::update_many()
                 .col_expr(person::Column::IdentityErasedAt, Expr::value(Utc::now()))
                 .col_expr(
                     person::Column::VulnerabilitiesEnc,
                     Expr::value(Option::<Vec<u8>>::None),
                 )
-                .filter(person::Column::Id.eq(c.person_id))
+                .filter(person::Column::Id.is_in(erased))
                 .exec(&txn)
                 .await?;
         }
@@ -742,12 +777,12 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
                 case::Column::PlacesEnc,
                 Expr::value(Option::<Vec<u8>>::None),
             )
-            .filter(case::Column::Id.eq(c.id))
+            .filter(case::Column::Id.is_in(cases.clone()))
             .exec(&txn)
             .await?;
         let notes = event::Entity::update_many()
             .col_expr(event::Column::TextEnc, Expr::value(Option::<Vec<u8>>::None))
-            .filter(event::Column::CaseId.eq(c.id))
+            .filter(event::Column::CaseId.is_in(cases))
             .filter(event::Column::TextEnc.is_not_null())
             .exec(&txn)
             .await?
@@ -758,6 +793,10 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
     }
     Ok(report)
 }
+
+/// Closed cases erased per transaction by the retention sweep (a few thousand statements'
+/// worth of parameters at most, within SQLite's and PostgreSQL's limits).
+const RETENTION_BATCH: usize = 500;
 
 // ---------- figures for regional statistics (no identity data) ----------
 

@@ -1058,12 +1058,27 @@ async fn retention_erases_identity_after_closure(db: TestDb) {
         .assert_contains("nota riservata");
     // The pseudonymous record stays for statistics; running again erases nothing more.
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 2);
-    assert_eq!(
-        satis::cases::retention(&app.state.db, &app.state.keys, 730)
+    let again = satis::cases::retention(&app.state.db, &app.state.keys, 730)
+        .await
+        .unwrap();
+    assert_eq!((again.identities_erased, again.notes_erased), (0, 0));
+    // The recent case closes long ago too: its person and note go in the next sweep.
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE case_file SET closed_at = $1 WHERE id = $2",
+        [long_ago.into(), recent.into()],
+    ))
+    .await
+    .unwrap();
+    let later = satis::cases::retention(&app.state.db, &app.state.keys, 730)
+        .await
+        .unwrap();
+    assert_eq!((later.identities_erased, later.notes_erased), (1, 1));
+    assert!(
+        !app.get(&format!("/cases/{recent}"))
             .await
-            .unwrap()
-            .identities_erased,
-        0
+            .body
+            .contains("Ancora Seguito")
     );
 }
 

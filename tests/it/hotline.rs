@@ -267,7 +267,12 @@ async fn a_refused_call_names_every_problem_at_once_and_keeps_what_was_typed(db:
             ],
         )
         .await;
-    assert_eq!(page.body.matches("<li><a href=\"#").count(), 4, "{}", page.body);
+    assert_eq!(
+        page.body.matches("<li><a href=\"#").count(),
+        4,
+        "{}",
+        page.body
+    );
     page.assert_status(422)
         .assert_contains("dati da correggere")
         .assert_contains("non può essere nel futuro")
