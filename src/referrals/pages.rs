@@ -612,6 +612,65 @@ pub async fn stats(
         .into_response())
 }
 
+/// The referral figures as a spreadsheet user reads them: headers, dimensions and values in the
+/// page's language with the code beside each value, the period on every row (no comment line a
+/// spreadsheet would take for data), small counts hidden as on the page.
+pub fn labelled_csv(
+    r: &report::ReferralReport,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    shell: &Shell,
+) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |_| AppError::Internal("writing the CSV");
+    w.write_record([
+        shell.t("stats-csv-from"),
+        shell.t("stats-csv-to"),
+        shell.t("stats-csv-dimension"),
+        shell.t("stats-csv-value"),
+        shell.t("stats-csv-code"),
+        shell.t("referral-stat-opened"),
+        shell.t("referral-stat-accepted"),
+        shell.t("referral-stat-refused"),
+        shell.t("referral-stat-completed"),
+        shell.t("referral-stat-withdrawn"),
+        shell.t("referral-stat-positive"),
+    ])
+    .map_err(fail)?;
+    let (from, to) = (from.to_string(), to.to_string());
+    let n = crate::stats::shown;
+    let mut row = |dimension: String, value: String, code: &str, c: &report::Counts| {
+        w.write_record([
+            from.clone(),
+            to.clone(),
+            dimension,
+            value,
+            code.to_owned(),
+            n(c.opened),
+            n(c.accepted),
+            n(c.refused),
+            n(c.completed),
+            n(c.withdrawn),
+            c.published_share()
+                .map(|p| format!("{p}%"))
+                .unwrap_or_default(),
+        ])
+    };
+    row(shell.t("referral-total"), String::new(), "", &r.total).map_err(fail)?;
+    for ((dim, value), c) in &r.by {
+        let label = match dim.as_str() {
+            "direction" => shell.label("referral-direction", value),
+            "counterpart" => shell.label("referral-counterpart", value),
+            _ => value.clone(),
+        };
+        row(shell.label("referral-dim", dim), label, value, c).map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|_| AppError::Internal("writing the CSV"))?;
+    String::from_utf8(bytes).map_err(|_| AppError::Internal("writing the CSV"))
+}
+
 pub async fn stats_csv(
     State(state): State<SharedState>,
     shell: Shell,
@@ -623,7 +682,7 @@ pub async fn stats_csv(
     };
     let report = load_report(&state.db, from, to).await?;
     Ok(crate::platform::web::download(
-        report::to_csv(&report, from, to),
+        labelled_csv(&report, from, to, &shell)?,
         "text/csv; charset=utf-8",
         "satis-referrals.csv",
     ))

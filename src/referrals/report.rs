@@ -85,32 +85,6 @@ pub fn build(
     r
 }
 
-pub fn to_csv(r: &ReferralReport, from: NaiveDate, to: NaiveDate) -> String {
-    let mut out = format!(
-        "# from {from} to {to}\ndimension,value,opened,accepted,refused,completed,withdrawn,positive_share_percent\n"
-    );
-    let n = crate::stats::shown;
-    let line = |d: &str, v: &str, c: &Counts| {
-        format!(
-            "{d},\"{}\",{},{},{},{},{},{}\n",
-            v.replace('"', "\"\""),
-            n(c.opened),
-            n(c.accepted),
-            n(c.refused),
-            n(c.completed),
-            n(c.withdrawn),
-            c.published_share()
-                .map(|p| p.to_string())
-                .unwrap_or_default()
-        )
-    };
-    out.push_str(&line("total", "", &r.total));
-    for ((d, v), c) in &r.by {
-        out.push_str(&line(d, v, c));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

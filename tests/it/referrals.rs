@@ -443,11 +443,14 @@ async fn referral_statistics_count_each_step_in_its_period(db: TestDb) {
     for name in ["Uno", "Due", "Tre"] {
         assert!(!page.body.contains(&format!(">{name}<")));
     }
-    app.get(&format!("/stats/referrals.csv?{q}"))
-        .await
-        .assert_contains("total,\"\",<5,<5,<5,<5,0,\n")
-        .assert_contains("direction,\"inbound\",<5,<5,<5,<5,0,\n")
-        .assert_contains("counterpart,\"national_hotline\",<5");
+    // The download is labelled in the page's language, codes only beside their labels.
+    let period = format!("{},{}", today - chrono::Duration::days(1), today);
+    let csv = app.get(&format!("/stats/referrals.csv?{q}")).await;
+    csv.assert_contains(&format!("{period},Totale,,,<5,<5,<5,<5,0,\n"))
+        .assert_contains("Direzione,in arrivo,inbound,<5,<5,<5,<5,0,\n")
+        .assert_contains("Controparte,Numero Verde nazionale antitratta,national_hotline,<5");
+    assert!(!csv.body.starts_with('#'), "{}", csv.body);
+    assert!(!csv.body.contains("dimension,value"), "{}", csv.body);
     app.get("/stats/referrals?from=2026-11-30&to=2026-11-01")
         .await
         .assert_status(422);
