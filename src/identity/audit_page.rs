@@ -138,21 +138,31 @@ pub fn action_label(lang: crate::platform::i18n::Lang, code: &str) -> String {
     if named != key {
         return named;
     }
-    let kind_label = |kind: &str| {
-        let k = format!("audit-kind-{}", kind.replace('_', "-"));
-        let t = lang.t(&k);
-        if t == k { kind.replace('_', " ") } else { t }
-    };
     for (suffix, key) in [
         (".identity.read", "audit-act-identity-read"),
         (".read", "audit-act-read"),
         (".write", "audit-act-write"),
     ] {
         if let Some(kind) = code.strip_suffix(suffix) {
-            return lang.t_args(key, &[("kind", &kind_label(kind))]);
+            return lang.t_args(key, &[("kind", &kind_label(lang, kind))]);
         }
     }
     code.to_owned()
+}
+
+/// What kind of record an entry is about, in the reader's language (its code, spaced, when a
+/// kind has no name yet).
+pub fn kind_label(lang: crate::platform::i18n::Lang, kind: &str) -> String {
+    let k = format!("audit-kind-{}", kind.replace('_', "-"));
+    let t = lang.t(&k);
+    if t == k { kind.replace('_', " ") } else { t }
+}
+
+/// Whether what an entry records was allowed or denied, in the reader's language.
+pub fn outcome_label(lang: crate::platform::i18n::Lang, outcome: &str) -> String {
+    let k = format!("audit-outcome-{outcome}");
+    let t = lang.t(&k);
+    if t == k { outcome.to_owned() } else { t }
 }
 
 pub fn to_csv(entries: &[event::Model], lang: crate::platform::i18n::Lang) -> String {
@@ -282,6 +292,82 @@ mod tests {
         );
         assert_eq!(action_label(Lang::En, "case.read"), "Read: case");
         assert_eq!(action_label(Lang::It, "something.new"), "something.new");
+    }
+
+    /// Every kind of record the code audits, and both outcomes, have a name in Italian and in
+    /// English: the audit page says "contatto del Numero Verde · negato", not codes.
+    #[test]
+    fn every_record_kind_and_outcome_has_a_name_in_both_languages() {
+        use crate::platform::i18n::Lang;
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(p).unwrap());
+                }
+            }
+        }
+        /// The top-level arguments of the call that starts at `text`, as written.
+        fn arguments(text: &str) -> Vec<String> {
+            let (mut args, mut current, mut depth, mut quoted) =
+                (Vec::new(), String::new(), 0, false);
+            for c in text.chars() {
+                match c {
+                    '"' => quoted = !quoted,
+                    '(' if !quoted => depth += 1,
+                    ')' if !quoted => {
+                        if depth == 0 {
+                            args.push(current.trim().to_owned());
+                            return args;
+                        }
+                        depth -= 1;
+                    }
+                    ',' if !quoted && depth == 0 => {
+                        args.push(current.trim().to_owned());
+                        current.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                current.push(c);
+            }
+            args
+        }
+        let mut texts = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut texts,
+        );
+        let mut kinds = std::collections::BTreeSet::new();
+        for text in &texts {
+            for (at, _) in text.match_indices("Entry::new(") {
+                let args = arguments(&text[at + "Entry::new(".len()..]);
+                if let Some(kind) = args
+                    .get(2)
+                    .and_then(|k| k.strip_prefix('"')?.strip_suffix('"'))
+                {
+                    kinds.insert(kind.to_owned());
+                }
+            }
+        }
+        assert!(kinds.len() > 20, "{kinds:?}");
+        for lang in [Lang::It, Lang::En] {
+            for kind in &kinds {
+                let key = format!("audit-kind-{}", kind.replace('_', "-"));
+                assert_ne!(lang.t(&key), key, "{kind} has no name in {lang:?}");
+            }
+            for outcome in ["allowed", "denied"] {
+                let key = format!("audit-outcome-{outcome}");
+                assert_ne!(lang.t(&key), key, "{lang:?}");
+            }
+        }
+        assert_eq!(
+            kind_label(Lang::It, "hotline_contact"),
+            "contatto del Numero Verde"
+        );
+        assert_eq!(outcome_label(Lang::It, "denied"), "negato");
     }
 
     #[test]

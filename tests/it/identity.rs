@@ -797,10 +797,12 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
     let r = app.get(&format!("/audit?subject={subject}")).await;
     r.assert_status(200)
         .assert_contains("Secondo fattore azzerato")
-        .assert_contains(">admin<");
+        .assert_contains(">admin<")
+        .assert_contains(&format!("<td>utente {}</td>", target.id))
+        .assert_contains("<td>consentito</td>");
     assert!(
-        !r.body.contains("user.mfa_reset"),
-        "actions are named, not coded"
+        !r.body.contains("user.mfa_reset") && !r.body.contains(">allowed<"),
+        "actions, record kinds and outcomes are named, not coded"
     );
     assert!(!r.body.contains(">Accesso</td>") || r.body.contains(&subject));
     // Today's Italian day holds the reset; a search that ends before it starts, or a day that
