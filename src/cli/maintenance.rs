@@ -12,6 +12,13 @@ pub(super) enum RetentionCommand {
 pub(super) enum KeysCommand {
     /// Add a new key and re-encrypt every encrypted field with it
     Rotate,
+    /// Create an age identity for backups and print its public key (for `satis backup
+    /// --recipient`)
+    BackupIdentity {
+        /// Where to write the identity (never overwritten; keep it offline)
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
 }
 
 pub(super) async fn retention(config: &Config) -> Result<(), Failure> {

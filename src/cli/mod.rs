@@ -14,6 +14,7 @@ use crate::platform::db;
 use crate::platform::settings::Mode;
 
 mod audit_trail;
+mod backup;
 mod demo;
 mod exchange;
 mod maintenance;
@@ -76,6 +77,32 @@ enum Command {
     /// Manage the field-encryption keys
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write an encrypted snapshot of the database while the server runs (age format; the key
+    /// file is not included: keep it apart)
+    Backup {
+        /// Where to write the backup
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// An age public key (age1…) the backup is encrypted to (repeatable)
+        #[arg(long = "recipient", value_name = "AGE_PUBLIC_KEY")]
+        recipients: Vec<String>,
+        /// A file of age public keys, one per line
+        #[arg(long, value_name = "FILE")]
+        recipients_file: Option<PathBuf>,
+    },
+    /// Restore a backup into this installation's database, after checking it (stop the
+    /// server first; the installation's key file must be in place)
+    Restore {
+        /// The backup to restore
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The age identity file the backup was encrypted to
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
+        /// Replace a database that already holds data
+        #[arg(long)]
+        force: bool,
+    },
     /// Apply the retention policy to closed cases
     #[command(subcommand)]
     Retention(RetentionCommand),
@@ -186,6 +213,17 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Export(cmd)) => exchange::export(&config, cmd).await,
         Some(Command::Retention(RetentionCommand::Run)) => maintenance::retention(&config).await,
         Some(Command::Keys(KeysCommand::Rotate)) => maintenance::rotate_keys(&config).await,
+        Some(Command::Keys(KeysCommand::BackupIdentity { to })) => backup::new_identity(&to),
+        Some(Command::Backup {
+            to,
+            recipients,
+            recipients_file,
+        }) => backup::run_backup(&config, &to, &recipients, recipients_file.as_deref()).await,
+        Some(Command::Restore {
+            from,
+            identity,
+            force,
+        }) => backup::run_restore(&config, &from, &identity, force).await,
         Some(Command::Demo { no_serve, scale }) => demo::run(config, no_serve, scale).await,
     }
 }

@@ -195,6 +195,14 @@ pub async fn verify_durability(db: &DatabaseConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The names of the migrations this version knows, as recorded in `seaql_migrations`.
+pub fn migration_names() -> Vec<String> {
+    Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbError> {
     Migrator::up(db, None)

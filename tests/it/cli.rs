@@ -616,5 +616,231 @@ pub fn trials() -> Vec<Trial> {
             )?;
             check(text(&o).contains("real data"), "says why", &o)
         }),
+        Trial::test(
+            "cli::a_backup_taken_while_writing_restores_exactly_what_preceded_it",
+            backup_restore_drill,
+        ),
     ]
+}
+
+/// Usernames in the SQLite database of a data directory.
+fn usernames(data: &std::path::Path) -> Vec<String> {
+    let url = format!("sqlite://{}", data.join("satis.sqlite").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::{Connection, Row};
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let rows = sqlx::query("SELECT username FROM app_user ORDER BY username")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    })
+}
+
+fn add_user(env: &[(&str, &str)], username: &str) -> Output {
+    satis(
+        &[
+            "user",
+            "add",
+            "--username",
+            username,
+            "--name",
+            "Zyxcanary Quellvorname",
+            "--organisation",
+            "Regione Toscana",
+            "--role",
+            "administrator",
+        ],
+        env,
+    )
+}
+
+/// The restore drill, short form: a writer keeps adding accounts while a backup is taken; the
+/// backup restored into a fresh place holds every account acknowledged before the backup
+/// began, none begun after it ended, each once, and its audit trail verifies. The backup is
+/// never readable in clear, and a restore refuses what it must refuse.
+fn backup_restore_drill() -> Result<(), Failed> {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap().to_owned();
+    let env = [("SATIS_DATA_DIR", data_s.as_str())];
+    for u in ["prima", "seconda"] {
+        let o = add_user(&env, u);
+        check(o.status.success(), "an account before the backup", &o)?;
+    }
+    let identity = dir.path().join("backup-identity.txt");
+    let o = satis(
+        &[
+            "keys",
+            "backup-identity",
+            "--to",
+            identity.to_str().unwrap(),
+        ],
+        &env,
+    );
+    check(o.status.success(), "a backup identity is created", &o)?;
+    let recipient = text(&o)
+        .lines()
+        .find(|l| l.starts_with("age1"))
+        .unwrap_or_default()
+        .to_owned();
+    check(!recipient.is_empty(), "its public key is printed", &o)?;
+    let archive = dir.path().join("satis.age");
+    let o = satis(&["backup", "--to", archive.to_str().unwrap()], &env);
+    check(
+        o.status.code() == Some(2) && text(&o).contains("recipient"),
+        "a backup without a recipient is refused (never in clear)",
+        &o,
+    )?;
+
+    // The writer: (username, began, acknowledged) for each account it adds.
+    type Written = Vec<(String, Instant, Option<Instant>)>;
+    let log: Arc<Mutex<Written>> = Arc::default();
+    let writer = {
+        let log = log.clone();
+        let data_s = data_s.clone();
+        std::thread::spawn(move || {
+            for i in 0..6 {
+                let name = format!("scrittore{i}");
+                let began = Instant::now();
+                let o = add_user(&[("SATIS_DATA_DIR", data_s.as_str())], &name);
+                let done = o.status.success().then(Instant::now);
+                log.lock().unwrap().push((name, began, done));
+            }
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let backup_began = Instant::now();
+    let o = satis(
+        &[
+            "backup",
+            "--to",
+            archive.to_str().unwrap(),
+            "--recipient",
+            &recipient,
+        ],
+        &env,
+    );
+    let backup_ended = Instant::now();
+    check(o.status.success(), "the backup is taken while writing", &o)?;
+    check(
+        text(&o).contains("NOT in it"),
+        "it says the key file is kept apart",
+        &o,
+    )?;
+    writer.join().unwrap();
+    let o = add_user(&env, "dopo");
+    check(o.status.success(), "an account after the backup", &o)?;
+
+    let bytes = std::fs::read(&archive).unwrap();
+    check(
+        bytes.starts_with(b"age-encryption.org/v1")
+            && !bytes.windows(15).any(|w| w == b"SQLite format 3")
+            && !bytes.windows(8).any(|w| w == b"Zyxcanar"),
+        "the backup is an age file, nothing readable in it",
+        &o,
+    )?;
+    let leftovers: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".satis-"))
+        .collect();
+    check(
+        leftovers.is_empty(),
+        "no snapshot in clear is left behind",
+        &o,
+    )?;
+
+    // Restored into a fresh place, with the installation's key file put there first.
+    let fresh = dir.path().join("fresh");
+    let fresh_s = fresh.to_str().unwrap().to_owned();
+    let fenv = [("SATIS_DATA_DIR", fresh_s.as_str())];
+    let restore = |extra: &[&str], id: &std::path::Path| {
+        let mut args = vec![
+            "restore",
+            "--from",
+            archive.to_str().unwrap(),
+            "--identity",
+            id.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        satis(&args, &fenv)
+    };
+    let o = restore(&[], &identity);
+    check(
+        o.status.code() == Some(2) && text(&o).contains("key file"),
+        "no restore without the installation's key file",
+        &o,
+    )?;
+    std::fs::create_dir_all(&fresh).unwrap();
+    std::fs::copy(data.join("satis.keys"), fresh.join("satis.keys")).unwrap();
+    let stranger = dir.path().join("other-identity.txt");
+    let o = satis(
+        &[
+            "keys",
+            "backup-identity",
+            "--to",
+            stranger.to_str().unwrap(),
+        ],
+        &env,
+    );
+    check(o.status.success(), "another identity", &o)?;
+    let o = restore(&[], &stranger);
+    check(
+        o.status.code() == Some(1) && text(&o).contains("nothing restored"),
+        "another identity opens nothing",
+        &o,
+    )?;
+    let o = restore(&[], &identity);
+    check(o.status.success(), "the backup restores", &o)?;
+    let restored = usernames(&fresh);
+    for u in ["prima", "seconda"] {
+        check(
+            restored.iter().filter(|r| *r == u).count() == 1,
+            &format!("{u} is restored once: {restored:?}"),
+            &o,
+        )?;
+    }
+    for (name, began, done) in log.lock().unwrap().iter() {
+        if done.is_some_and(|d| d < backup_began) {
+            check(
+                restored.contains(name),
+                &format!("{name}, acknowledged before the backup, is restored"),
+                &o,
+            )?;
+        }
+        if *began > backup_ended {
+            check(
+                !restored.contains(name),
+                &format!("{name}, begun after the backup, is not"),
+                &o,
+            )?;
+        }
+    }
+    check(
+        !restored.contains(&"dopo".to_owned()),
+        "nothing after the backup",
+        &o,
+    )?;
+    let o = satis(&["audit", "verify"], &fenv);
+    check(
+        o.status.success() && text(&o).contains("intact"),
+        "the restored audit trail verifies",
+        &o,
+    )?;
+    let o = restore(&[], &identity);
+    check(
+        o.status.code() == Some(1) && text(&o).contains("--force"),
+        "a database holding data is not replaced without --force",
+        &o,
+    )?;
+    let o = restore(&["--force"], &identity);
+    check(o.status.success(), "with --force it is", &o)
 }

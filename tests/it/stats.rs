@@ -392,6 +392,9 @@ async fn the_report_reproduces_every_figure_entered_through_the_pages(db: TestDb
             &[
                 ("channel", "phone"),
                 ("relevance", "pertinent"),
+                ("caller_kind", "presumed_victim"),
+                ("reasons", "help_to_leave"),
+                ("outcomes", "listening"),
                 ("exploitation_forms", form),
                 ("province", province),
                 ("caller_ref", caller),

@@ -1,0 +1,398 @@
+//! Encrypted backups and checked restores of the database.
+//!
+//! A backup is a consistent snapshot taken while the server serves and writes (SQLite's
+//! `VACUUM INTO`; `pg_dump` in custom format for PostgreSQL), encrypted with the age format to
+//! the recipients the administrator names: whoever holds the backup file without one of their
+//! identities reads nothing. The key file of the installation is not in the backup, on purpose
+//! (docs/OPERATIONS.md says how to keep it apart).
+//!
+//! A restore checks before it swaps anything in: the archive decrypts with the given identity,
+//! SQLite's integrity check passes, every migration it has applied is one this version knows,
+//! and its audit chain verifies with the installation's keys. It refuses to replace a database
+//! that holds anything unless told to (`force`).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use crate::platform::crypto::KeyRing;
+
+/// Why a backup or a restore did not happen. Nothing was replaced.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// What the administrator typed cannot be used (a recipient, an identity, a path).
+    #[error("{0}")]
+    Usage(String),
+    /// The archive or the database it holds fails a check.
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn failed(what: &str) -> impl Fn(std::io::Error) -> BackupError + '_ {
+    move |e| BackupError::Failed(format!("{what}: {e}"))
+}
+
+/// Reads age recipients (`age1…`), one per entry; blank entries and `#` comments are skipped,
+/// as in an age recipients file.
+pub fn recipients(entries: &[String]) -> Result<Vec<age::x25519::Recipient>, BackupError> {
+    let mut out = Vec::new();
+    for e in entries.iter().map(|e| e.trim()) {
+        if e.is_empty() || e.starts_with('#') {
+            continue;
+        }
+        out.push(age::x25519::Recipient::from_str(e).map_err(|_| {
+            BackupError::Usage(format!(
+                "`{e}` is not an age recipient (a public key starting with age1)"
+            ))
+        })?);
+    }
+    if out.is_empty() {
+        return Err(BackupError::Usage(
+            "name at least one age recipient: a backup is never written in clear".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// A new age identity for backups: (the identity file's text, its public recipient).
+pub fn new_identity() -> (String, String) {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    let public = id.to_public().to_string();
+    let text = format!(
+        "# SATIS backup identity, created {}\n# public key: {public}\n{}\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        id.to_string().expose_secret()
+    );
+    (text, public)
+}
+
+/// What a backup wrote.
+#[derive(Debug)]
+pub struct BackupReport {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+/// A file removed when dropped (a snapshot in the clear never outlives the command).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+    }
+}
+
+/// The SQLite file a `sqlite:` URL names.
+fn sqlite_file(url: &str) -> Result<PathBuf, BackupError> {
+    let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .map_err(|e| BackupError::Usage(format!("the database URL cannot be read: {e}")))?;
+    Ok(opts.get_filename().to_path_buf())
+}
+
+/// A scratch file beside `near` (same file system, same protection as the database itself).
+fn scratch_beside(near: &Path, what: &str) -> Scratch {
+    let dir = near
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Scratch(dir.join(format!(
+        ".satis-{what}-{}.tmp",
+        crate::platform::crypto::random_token(12)
+    )))
+}
+
+fn encrypt_to(
+    mut source: impl Read,
+    to: &Path,
+    recipients: &[age::x25519::Recipient],
+) -> Result<u64, BackupError> {
+    let encryptor =
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|e| BackupError::Usage(format!("the recipients cannot be used: {e}")))?;
+    let mut partial = to.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let file = std::fs::File::create(&partial).map_err(failed("creating the backup file"))?;
+    let mut writer = encryptor
+        .wrap_output(std::io::BufWriter::new(file))
+        .map_err(failed("writing the backup"))?;
+    std::io::copy(&mut source, &mut writer).map_err(failed("writing the backup"))?;
+    let file = writer
+        .finish()
+        .map_err(failed("writing the backup"))?
+        .into_inner()
+        .map_err(|e| BackupError::Failed(format!("writing the backup: {}", e.error())))?;
+    file.sync_all().map_err(failed("writing the backup"))?;
+    std::fs::rename(&partial, to).map_err(failed("naming the backup"))?;
+    Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
+}
+
+/// Takes a consistent snapshot of the database behind `db` (whose URL is `url`) and writes it
+/// to `to`, encrypted to `recipients`.
+pub async fn backup(
+    db: &DatabaseConnection,
+    url: &str,
+    to: &Path,
+    recipients: &[age::x25519::Recipient],
+) -> Result<BackupReport, BackupError> {
+    if recipients.is_empty() {
+        return Err(BackupError::Usage(
+            "name at least one age recipient: a backup is never written in clear".into(),
+        ));
+    }
+    let bytes = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let live = sqlite_file(url)?;
+            let snapshot = scratch_beside(&live, "backup");
+            let target = snapshot.0.to_string_lossy().replace('\'', "''");
+            db.execute_unprepared(&format!("VACUUM INTO '{target}'"))
+                .await
+                .map_err(|e| {
+                    BackupError::Failed(format!(
+                        "taking the snapshot: {}",
+                        crate::platform::db::describe(&e)
+                    ))
+                })?;
+            let file = std::fs::File::open(&snapshot.0).map_err(failed("reading the snapshot"))?;
+            encrypt_to(std::io::BufReader::new(file), to, recipients)?
+        }
+        _ => {
+            // pg_dump reads the URL itself; its custom format goes straight into the
+            // encryption, never to disk in clear.
+            let mut child = std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--no-owner", "--dbname", url])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| {
+                    BackupError::Usage(format!(
+                        "pg_dump cannot be run ({e}): install PostgreSQL's client tools, or \
+                         back up with the tools docs/OPERATIONS.md names"
+                    ))
+                })?;
+            let stdout = child
+                .stdout
+                .take()
+                .ok_or_else(|| BackupError::Failed("pg_dump gave no output".into()))?;
+            let written = encrypt_to(stdout, to, recipients);
+            let out = child
+                .wait_with_output()
+                .map_err(failed("running pg_dump"))?;
+            if !out.status.success() {
+                let _ = std::fs::remove_file(to);
+                return Err(BackupError::Failed(format!(
+                    "pg_dump failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+            written?
+        }
+    };
+    Ok(BackupReport {
+        path: to.to_path_buf(),
+        bytes,
+    })
+}
+
+/// What a restore checked and put in place.
+#[derive(Debug)]
+pub struct RestoreReport {
+    pub audit_entries: i64,
+    pub migrations: usize,
+}
+
+/// Reads the identities of an age identity file.
+fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, BackupError> {
+    let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned())
+        .map_err(|e| BackupError::Usage(format!("the identity file {}: {e}", path.display())))?;
+    file.into_identities().map_err(|e| {
+        BackupError::Usage(format!(
+            "the identity file {} holds no usable identity: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Whether the database at `url` holds anything a restore would throw away.
+async fn holds_data(url: &str) -> Result<bool, BackupError> {
+    let file = sqlite_file(url)?;
+    if !file.exists() {
+        return Ok(false);
+    }
+    let db = crate::platform::db::connect(url)
+        .await
+        .map_err(|e| BackupError::Failed(e.to_string()))?;
+    let count = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_event')",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0);
+    let rows = if count > 0 {
+        db.query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) FROM audit_event",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0)
+    } else {
+        0
+    };
+    let _ = db.close().await;
+    Ok(rows > 0)
+}
+
+/// Checks a decrypted SQLite snapshot: integrity, known migrations, an intact audit chain.
+async fn check_snapshot(path: &Path, keys: &KeyRing) -> Result<RestoreReport, BackupError> {
+    let url = format!("sqlite://{}", path.display());
+    let db = crate::platform::db::connect(&url)
+        .await
+        .map_err(|e| BackupError::Refused(format!("the archive is not a SATIS database: {e}")))?;
+    let result = async {
+        let integrity: String = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA integrity_check",
+            ))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get_by_index::<String>(0).ok())
+            .unwrap_or_default();
+        if integrity != "ok" {
+            return Err(BackupError::Refused(format!(
+                "the archived database fails SQLite's integrity check: {integrity}"
+            )));
+        }
+        let applied: Vec<String> = db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT version FROM seaql_migrations ORDER BY version",
+            ))
+            .await
+            .map_err(|_| {
+                BackupError::Refused(
+                    "the archive holds no SATIS migrations: not a SATIS database".into(),
+                )
+            })?
+            .iter()
+            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+            .collect();
+        let known = crate::platform::db::migration_names();
+        if let Some(unknown) = applied.iter().find(|v| !known.contains(v)) {
+            return Err(BackupError::Refused(format!(
+                "the archive was written by a newer SATIS (migration {unknown} is unknown to \
+                 this version): restore it with that version or a later one"
+            )));
+        }
+        let verified = match crate::platform::audit::verify(&db, keys).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(broken)) => {
+                return Err(BackupError::Refused(format!(
+                    "the archive's audit trail does not verify with this installation's keys \
+                     ({broken}): is the key file the one of the installation backed up?"
+                )));
+            }
+            Err(e) => {
+                return Err(BackupError::Refused(format!(
+                    "the archive's audit trail cannot be read: {}",
+                    crate::platform::db::describe(&e)
+                )));
+            }
+        };
+        // Everything in the main file: no write-ahead log left beside it to lose.
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .map_err(|e| {
+                BackupError::Failed(format!(
+                    "checkpointing the restored database: {}",
+                    crate::platform::db::describe(&e)
+                ))
+            })?;
+        Ok(RestoreReport {
+            audit_entries: verified.entries,
+            migrations: applied.len(),
+        })
+    }
+    .await;
+    let _ = db.close().await;
+    result
+}
+
+/// Restores the archive `from` (decrypted with the identities of `identity_file`) as the
+/// database at `url`, after checking it with the installation's `keys`. The server must be
+/// stopped. Replaces a database holding data only with `force`.
+pub async fn restore(
+    url: &str,
+    from: &Path,
+    identity_file: &Path,
+    keys: &KeyRing,
+    force: bool,
+) -> Result<RestoreReport, BackupError> {
+    if !url.starts_with("sqlite:") {
+        return Err(BackupError::Usage(
+            "restoring PostgreSQL is done with pg_restore into an empty database: see \
+             docs/OPERATIONS.md"
+                .into(),
+        ));
+    }
+    let ids = identities(identity_file)?;
+    let target = sqlite_file(url)?;
+    if holds_data(url).await? && !force {
+        return Err(BackupError::Refused(format!(
+            "{} already holds data: nothing replaced (add --force to replace it, after \
+             backing it up)",
+            target.display()
+        )));
+    }
+    let archive = std::fs::File::open(from)
+        .map_err(|e| BackupError::Usage(format!("{}: {e}", from.display())))?;
+    let decryptor = age::Decryptor::new(std::io::BufReader::new(archive)).map_err(|e| {
+        BackupError::Refused(format!("{} is not an age archive: {e}", from.display()))
+    })?;
+    let mut reader = decryptor
+        .decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .map_err(|e| {
+            BackupError::Refused(format!("the archive does not open with this identity: {e}"))
+        })?;
+    if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(failed("creating the data directory"))?;
+    }
+    let scratch = scratch_beside(&target, "restore");
+    {
+        let mut out =
+            std::fs::File::create(&scratch.0).map_err(failed("writing the restored database"))?;
+        std::io::copy(&mut reader, &mut out).map_err(|e| {
+            BackupError::Refused(format!("the archive is damaged or truncated: {e}"))
+        })?;
+        out.flush()
+            .map_err(failed("writing the restored database"))?;
+        out.sync_all()
+            .map_err(failed("writing the restored database"))?;
+    }
+    let report = check_snapshot(&scratch.0, keys).await?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = target.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    std::fs::rename(&scratch.0, &target)
+        .map_err(failed("putting the restored database in place"))?;
+    Ok(report)
+}
