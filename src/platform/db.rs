@@ -195,6 +195,48 @@ pub async fn verify_durability(db: &DatabaseConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Whether this instance can serve: what `/readyz` answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// The database does not answer.
+    Unreachable,
+    /// Migrations this version knows are not applied yet (another instance is migrating, or
+    /// `satis migrate` has not run).
+    Pending(usize),
+    /// The database was migrated by a newer version: this one must not write to it.
+    Newer,
+}
+
+impl Readiness {
+    /// The reason given in `/readyz`'s answer.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Readiness::Ready => "ready",
+            Readiness::Unreachable => "database unreachable",
+            Readiness::Pending(_) => "migrations pending",
+            Readiness::Newer => "database migrated by a newer version",
+        }
+    }
+}
+
+/// Checks the database answers and carries exactly the migrations this version knows, without
+/// changing anything.
+pub async fn readiness(db: &DatabaseConnection) -> Readiness {
+    if db.ping().await.is_err() {
+        return Readiness::Unreachable;
+    }
+    match Migrator::get_pending_migrations_read_only(db).await {
+        Ok(p) if p.is_empty() => Readiness::Ready,
+        Ok(p) => Readiness::Pending(p.len()),
+        // Applied migrations whose file this version lacks (or the table cannot be read).
+        Err(_) => match db.ping().await {
+            Ok(()) => Readiness::Newer,
+            Err(_) => Readiness::Unreachable,
+        },
+    }
+}
+
 /// The names of the migrations this version knows, as recorded in `seaql_migrations`.
 pub fn migration_names() -> Vec<String> {
     Migrator::migrations()

@@ -3,6 +3,7 @@
 use axum::body::Body;
 use axum::http::Method;
 use satis::platform::settings::{self, Mode};
+use sea_orm::{ConnectionTrait, Statement};
 
 use crate::support::{Backend, TestDb};
 
@@ -19,6 +20,7 @@ crate::tests![
     pages_load_nothing_from_other_origins,
     static_assets_are_cached_and_typed,
     healthz_names_backend_and_reports_outage,
+    readyz_says_whether_this_version_may_serve_this_database,
     migrations_are_idempotent,
     database_without_durability_is_refused,
     demo_database_is_marked_and_real_one_refused,
@@ -437,6 +439,47 @@ async fn healthz_names_backend_and_reports_outage(db: TestDb) {
     r.assert_status(503);
     let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(json["status"], "unavailable");
+}
+
+/// A load balancer sends traffic only to instances that can serve: the database answers and
+/// holds exactly the migrations this version knows (not one still to apply, none from a newer
+/// version).
+async fn readyz_says_whether_this_version_may_serve_this_database(db: TestDb) {
+    let app = db.app().await;
+    let ready = app.get("/readyz").await;
+    ready.assert_status(200).assert_contains("\"ready\"");
+    let conn = &app.state.db;
+    let sql = |q: &str| Statement::from_string(conn.get_database_backend(), q.to_owned());
+    conn.execute_raw(sql(
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29990101_000001_from_the_future', 0)",
+    ))
+    .await
+    .unwrap();
+    app.get("/readyz")
+        .await
+        .assert_status(503)
+        .assert_contains("newer version");
+    app.get("/healthz").await.assert_status(200);
+    conn.execute_raw(sql(
+        "DELETE FROM seaql_migrations WHERE version = 'm29990101_000001_from_the_future'",
+    ))
+    .await
+    .unwrap();
+    let last = satis::platform::db::migration_names().pop().unwrap();
+    conn.execute_raw(sql(&format!(
+        "DELETE FROM seaql_migrations WHERE version = '{last}'"
+    )))
+    .await
+    .unwrap();
+    app.get("/readyz")
+        .await
+        .assert_status(503)
+        .assert_contains("migrations pending");
+    conn.close_by_ref().await.unwrap();
+    app.get("/readyz")
+        .await
+        .assert_status(503)
+        .assert_contains("database unreachable");
 }
 
 async fn migrations_are_idempotent(db: TestDb) {

@@ -105,6 +105,7 @@ pub fn download(
 pub fn platform_routes() -> Routes {
     Routes::new()
         .get("/healthz", Access::Public, healthz)
+        .get("/readyz", Access::Public, readyz)
         .merge(assets::routes())
         .merge(shell::routes())
 }
@@ -135,7 +136,7 @@ pub fn finish(state: SharedState, pages: Router<SharedState>, api: Router<Shared
 /// short refusal the client can retry beats every operator's page slowing to a halt.
 /// The health check is always answered.
 async fn shed_load(State(state): State<SharedState>, req: Request, next: Next) -> Response {
-    if req.uri().path() == "/healthz" {
+    if matches!(req.uri().path(), "/healthz" | "/readyz") {
         return next.run(req).await;
     }
     match state.in_flight.clone().try_acquire_owned() {
@@ -178,6 +179,22 @@ async fn healthz(State(state): State<SharedState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// `GET /readyz`: 200 when this instance can take traffic (the database answers and carries
+/// exactly the migrations this version knows), 503 with the reason otherwise; `/healthz` only
+/// says the process is alive and reaches its database.
+async fn readyz(State(state): State<SharedState>) -> Response {
+    let readiness = db::readiness(&state.db).await;
+    if readiness == db::Readiness::Ready {
+        return Json(serde_json::json!({"status": "ready"})).into_response();
+    }
+    tracing::warn!(reason = readiness.reason(), "readiness check: not ready");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({"status": "unavailable", "reason": readiness.reason()})),
+    )
+        .into_response()
 }
 
 fn random_token(bytes: usize) -> String {
