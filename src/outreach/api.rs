@@ -95,6 +95,152 @@ pub fn routes() -> ApiRoutes {
                 .returns::<ContactLinkOut>(),
             link_contact,
         )
+        .op(
+            ApiSpec::get("/outreach/places", "listOutreachPlaces")
+                .summary(
+                    "outreach",
+                    "The places the organisation's street units visit, taken off the list ones included",
+                )
+                .scope("outreach:read", p)
+                .returns::<Vec<PlaceOut>>(),
+            list_places,
+        )
+        .op(
+            ApiSpec::create("/outreach/places", "addOutreachPlace")
+                .summary(
+                    "outreach",
+                    "Add a place one of the organisation's street units visits",
+                )
+                .scope("outreach:write", p)
+                .body::<PlaceIn>()
+                .returns::<PlaceOut>(),
+            add_place,
+        )
+        .op(
+            ApiSpec::change("/outreach/places/{id}", "updateOutreachPlace")
+                .summary(
+                    "outreach",
+                    "Rename a place of the organisation's units, or take it off the list (or back on)",
+                )
+                .scope("outreach:write", p)
+                .body::<PlaceChangeIn>()
+                .returns::<PlaceOut>(),
+            update_place,
+        )
+}
+
+/// A place a street unit visits (a street, a car park, a station): never a person.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PlaceOut {
+    pub id: i32,
+    /// The street unit whose list it is on.
+    pub service_id: i32,
+    pub name: String,
+    /// Off the list, it is kept for the outings that name it.
+    pub active: bool,
+}
+
+impl From<super::entities::place::Model> for PlaceOut {
+    fn from(p: super::entities::place::Model) -> Self {
+        PlaceOut {
+            id: p.id,
+            service_id: p.service_id,
+            name: p.name,
+            active: p.active,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceIn {
+    /// One of the organisation's active street units.
+    pub service_id: i32,
+    /// 1–120 characters.
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceChangeIn {
+    /// 1–120 characters.
+    pub name: String,
+    pub active: bool,
+}
+
+async fn list_places(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let (streets, _) = super::ops::units(&state, caller.org()?).await?;
+    let ids: Vec<i32> = streets.iter().map(|s| s.id).collect();
+    let places: Vec<PlaceOut> = store::places_of(&state.db, &ids)
+        .await?
+        .into_iter()
+        .map(PlaceOut::from)
+        .collect();
+    Ok(api::ok(&places))
+}
+
+async fn add_place(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<PlaceIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "addOutreachPlace",
+    )
+    .await?
+    {
+        idempotency::Started::New(c, input) => (c, input),
+        idempotency::Started::Replayed(r) => return Ok(r),
+    };
+    let id = super::ops::add_place(
+        &state,
+        &creation.txn,
+        &caller.actor,
+        caller.org()?,
+        Some(input.service_id),
+        &input.name,
+    )
+    .await
+    .map_err(refused)?;
+    let place = store::place(&creation.txn, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let answer = Answer::created(format!("/outreach/places/{id}"), &PlaceOut::from(place))?;
+    creation.commit(&state.db, answer).await
+}
+
+async fn update_place(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    api::ApiJson(c): api::ApiJson<PlaceChangeIn>,
+) -> Result<Response, ApiError> {
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await?;
+    super::ops::update_place(
+        &state,
+        &txn,
+        &caller.actor,
+        caller.org()?,
+        id,
+        &c.name,
+        c.active,
+    )
+    .await
+    .map_err(refused)?;
+    txn.commit().await?;
+    let place = store::place(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(api::ok(&PlaceOut::from(place)))
 }
 
 /// The person an anonymous contact turned out to be.

@@ -30,6 +30,7 @@ crate::tests![
     services_and_beds_are_kept_through_the_api_within_the_province_rule,
     a_request_from_the_national_hotline_is_received_through_the_api,
     every_documented_example_succeeds_and_leads_to_its_links,
+    a_street_units_places_are_kept_through_the_api_by_its_own_organisation,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -2694,4 +2695,95 @@ async fn every_documented_example_succeeds_and_leads_to_its_links(db: TestDb) {
         tried += 1;
     }
     assert!(tried >= 7, "{tried} examples");
+}
+
+/// The list of places a street unit visits is kept from the unit's tools as on the desk: added
+/// once whatever the resends, renamed or taken off the list, never by another organisation.
+async fn a_street_units_places_are_kept_through_the_api_by_its_own_organisation(db: TestDb) {
+    let app = db.app().await;
+    let (_, unit, token) = outreach_service(&app, "Unità Sole", "street_unit", "sole").await;
+    let (_, other_unit, other) = outreach_service(&app, "Unità Luna", "street_unit", "luna").await;
+    let r = app
+        .api("GET", "/api/v1/outreach/places", &token, None, &[])
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r), json!([]));
+    let body = json!({"service_id": unit, "name": "  Viale Belfiore, lato stazione  "});
+    let key = [("idempotency-key", "place-belfiore")];
+    let first = app
+        .api("POST", "/api/v1/outreach/places", &token, Some(&body), &key)
+        .await;
+    first.assert_status(201);
+    let place = json_of(&first);
+    assert_eq!(place["name"], "Viale Belfiore, lato stazione");
+    assert_eq!(place["active"], true);
+    let again = app
+        .api("POST", "/api/v1/outreach/places", &token, Some(&body), &key)
+        .await;
+    again.assert_status(201);
+    assert_eq!(json_of(&again)["id"], place["id"], "a resend adds nothing");
+    let id = place["id"].as_i64().unwrap();
+    // Another organisation's unit is not this organisation's to fill, nor its places to change.
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/outreach/places",
+            &token,
+            Some(&json!({"service_id": other_unit, "name": "Cascine"})),
+            &[("idempotency-key", "place-not-mine")],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "service_id");
+    let path = format!("/api/v1/outreach/places/{id}");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &other,
+            Some(&json!({"name": "Preso", "active": false})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.body);
+    assert_eq!(
+        json_of(
+            &app.api("GET", "/api/v1/outreach/places", &other, None, &[])
+                .await
+        ),
+        json!([])
+    );
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&json!({"name": " ", "active": true})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "name");
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &token,
+            Some(&json!({"name": "Viale Belfiore", "active": false})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["active"], false);
+    let list = json_of(
+        &app.api("GET", "/api/v1/outreach/places", &token, None, &[])
+            .await,
+    );
+    assert_eq!(list[0]["name"], "Viale Belfiore");
+    assert_eq!(list[0]["active"], false, "kept, off the list");
+    assert_eq!(
+        crate::support::count_rows(&app, "audit_event WHERE action LIKE 'outreach.place_%'").await,
+        2,
+        "one entry for the addition (not its resend), one for the change"
+    );
 }
