@@ -222,26 +222,33 @@ pub async fn csv(
 mod tests {
     use super::*;
 
-    /// Every action the code records has a name in Italian and in English: the auditor reads
-    /// "Secondo fattore azzerato", not `user.mfa_reset`.
-    #[test]
-    fn every_recorded_action_has_a_name_in_both_languages() {
-        use crate::platform::i18n::Lang;
-        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+    /// The text of every Rust source under `src/`: what the naming tests read the audited
+    /// actions and record kinds from.
+    fn source_texts() -> Vec<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
             for e in std::fs::read_dir(dir).unwrap() {
                 let p = e.unwrap().path();
                 if p.is_dir() {
-                    sources(&p, out);
+                    walk(&p, out);
                 } else if p.extension().is_some_and(|x| x == "rs") {
                     out.push(std::fs::read_to_string(p).unwrap());
                 }
             }
         }
         let mut texts = Vec::new();
-        sources(
+        walk(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
             &mut texts,
         );
+        texts
+    }
+
+    /// Every action the code records has a name in Italian and in English: the auditor reads
+    /// "Secondo fattore azzerato", not `user.mfa_reset`.
+    #[test]
+    fn every_recorded_action_has_a_name_in_both_languages() {
+        use crate::platform::i18n::Lang;
+        let texts = source_texts();
         let mut codes = std::collections::BTreeSet::new();
         for text in &texts {
             for (at, _) in text.match_indices("Entry::new(") {
@@ -299,16 +306,6 @@ mod tests {
     #[test]
     fn every_record_kind_and_outcome_has_a_name_in_both_languages() {
         use crate::platform::i18n::Lang;
-        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    sources(&p, out);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    out.push(std::fs::read_to_string(p).unwrap());
-                }
-            }
-        }
         /// The top-level arguments of the call that starts at `text`, as written.
         fn arguments(text: &str) -> Vec<String> {
             let (mut args, mut current, mut depth, mut quoted) =
@@ -335,11 +332,7 @@ mod tests {
             }
             args
         }
-        let mut texts = Vec::new();
-        sources(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut texts,
-        );
+        let texts = source_texts();
         let mut kinds = std::collections::BTreeSet::new();
         for text in &texts {
             for (at, _) in text.match_indices("Entry::new(") {

@@ -290,7 +290,7 @@ pub async fn add_role<C: ConnectionTrait + TransactionTrait>(
     actor: &Actor,
     organisation_id: i32,
     input: &NewRole,
-) -> Result<(), NetworkOpError> {
+) -> Result<super::entities::governance_role::Model, NetworkOpError> {
     let org = store::organisation(&state.db, organisation_id)
         .await?
         .ok_or(NetworkOpError::Failed(AppError::NotFound))?;
@@ -302,7 +302,7 @@ pub async fn add_role<C: ConnectionTrait + TransactionTrait>(
         return Err(invalid("network-error-other-province", "province"));
     }
     let since = rules::date(&input.since).map_err(|k| invalid(k, "since"))?;
-    store::add_role(txn, organisation_id, &input.kind, province.clone(), since).await?;
+    let role = store::add_role(txn, organisation_id, &input.kind, province.clone(), since).await?;
     audit::append(
         txn,
         &state.keys,
@@ -315,7 +315,7 @@ pub async fn add_role<C: ConnectionTrait + TransactionTrait>(
             )),
     )
     .await?;
-    Ok(())
+    Ok(role)
 }
 
 /// Ends a governance role on the day entered (kept in the history): not before it began, not
@@ -372,13 +372,12 @@ pub struct MeetingDraft {
 }
 
 /// Records a meeting of a province's local network the actor may record meetings for.
-/// Returns its province.
 pub async fn add_meeting<C: ConnectionTrait + TransactionTrait>(
     state: &SharedState,
     txn: &C,
     actor: &Actor,
     d: &MeetingDraft,
-) -> Result<String, NetworkOpError> {
+) -> Result<super::entities::meeting::Model, NetworkOpError> {
     let province = rules::province(&d.province)
         .map_err(|k| invalid(k, "province"))?
         .ok_or(invalid("network-error-province", "province"))?;
@@ -410,7 +409,7 @@ pub async fn add_meeting<C: ConnectionTrait + TransactionTrait>(
             .reason(format!("{} {}", m.province, m.held_on)),
     )
     .await?;
-    Ok(m.province)
+    Ok(row)
 }
 
 /// A training event of the network, as typed.
@@ -429,7 +428,7 @@ pub async fn add_training<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     actor: &Actor,
     d: &TrainingDraft,
-) -> Result<(), NetworkOpError> {
+) -> Result<super::entities::training::Model, NetworkOpError> {
     let participants = rules::bed_count(&d.participants)
         .map_err(|_| invalid("network-error-participants", "participants"))?;
     let title = rules::required_text(&d.title, 200).map_err(|k| invalid(k, "title"))?;
@@ -443,7 +442,7 @@ pub async fn add_training<C: ConnectionTrait + TransactionTrait>(
         Entry::new(Some(actor), "training.create", "training").record(t.id),
     )
     .await?;
-    Ok(())
+    Ok(t)
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ pub async fn update_organisation(
     };
     let txn = state.db.begin().await?;
     let done = super::ops::update_organisation(&state, &txn, &me.actor, id, &edit).await;
-    organisation_outcome(&state, shell, id, txn, done.map(|()| id)).await
+    organisation_outcome(&state, shell, id, txn, done.map(|_| id)).await
 }
 
 /// Back to the organisation once a registry operation is done, or its page with the message.
@@ -378,7 +378,7 @@ pub async fn add_role(
     };
     let txn = state.db.begin().await?;
     let done = super::ops::add_role(&state, &txn, &me.actor, id, &input).await;
-    organisation_outcome(&state, shell, id, txn, done.map(|()| id)).await
+    organisation_outcome(&state, shell, id, txn, done.map(|_| id)).await
 }
 
 /// `POST /network/roles/{id}/end`: the role ends on the day entered (kept in the history).
@@ -601,9 +601,12 @@ pub async fn add_meeting(
     };
     let txn = state.db.begin().await?;
     match super::ops::add_meeting(&state, &txn, &me.actor, &draft).await {
-        Ok(province) => {
+        Ok(meeting) => {
             txn.commit().await?;
-            Ok(Redirect::to(&format!("/network/meetings?province={province}")).into_response())
+            Ok(
+                Redirect::to(&format!("/network/meetings?province={}", meeting.province))
+                    .into_response(),
+            )
         }
         Err(super::ops::NetworkOpError::Failed(e)) => Err(e),
         Err(e) => {
@@ -667,7 +670,7 @@ pub async fn add_training(
     };
     let txn = state.db.begin().await?;
     match super::ops::add_training(&state, &txn, &me.actor, &draft).await {
-        Ok(()) => {
+        Ok(_) => {
             txn.commit().await?;
             Ok(Redirect::to("/network/training").into_response())
         }

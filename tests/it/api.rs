@@ -31,6 +31,7 @@ crate::tests![
     a_request_from_the_national_hotline_is_received_through_the_api,
     every_documented_example_succeeds_and_leads_to_its_links,
     a_street_units_places_are_kept_through_the_api_by_its_own_organisation,
+    the_registry_roles_meetings_and_training_are_kept_through_the_api,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -2785,5 +2786,140 @@ async fn a_street_units_places_are_kept_through_the_api_by_its_own_organisation(
         crate::support::count_rows(&app, "audit_event WHERE action LIKE 'outreach.place_%'").await,
         2,
         "one entry for the addition (not its resend), one for the change"
+    );
+}
+
+/// What the network pages keep — an organisation's details, its governance roles, the local
+/// networks' meetings and the training events — is kept through the API with the same rules:
+/// a coordinator acts in her province only, days are Italian days never in the future, roles
+/// end without being deleted.
+async fn the_registry_roles_meetings_and_training_are_kept_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    let org = app.organisation("Coordinamento Firenze").await;
+    let coordinator = app
+        .user("coord-fi", Role::TerritorialCoordinator, org)
+        .await;
+    let token = app
+        .token(&coordinator, org, &["network:read", "network:write"])
+        .await;
+    let ngo = app.organisation("Associazione Giglio").await;
+    let path = format!("/api/v1/organisations/{ngo}");
+    let change = json!({"kind": "ngo", "province": "FI", "is_public": false,
+                        "register_section2": true, "register_number": "  123/FI  "});
+    let r = app.api("PATCH", &path, &token, Some(&change), &[]).await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["register_section2"], true);
+    let mut elsewhere = change.clone();
+    elsewhere["province"] = json!("PI");
+    let r = app.api("PATCH", &path, &token, Some(&elsewhere), &[]).await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "province");
+
+    // A governance role from a day, then ended on a later one: kept in the history.
+    let roles = format!("{path}/roles");
+    let role = json!({"kind": "local_network", "province": "FI", "since": "2025-01-15"});
+    let key = [("idempotency-key", "role-giglio-2025")];
+    let r = app.api("POST", &roles, &token, Some(&role), &key).await;
+    r.assert_status(201);
+    let added = json_of(&r);
+    let again = app.api("POST", &roles, &token, Some(&role), &key).await;
+    assert_eq!(json_of(&again)["id"], added["id"], "a resend adds nothing");
+    for (bad, field) in [
+        (
+            json!({"kind": "local_network", "since": "2025-01-15"}),
+            "kind",
+        ),
+        (
+            json!({"kind": "capofila", "province": "FI", "since": "2025-01-15"}),
+            "kind",
+        ),
+        (
+            json!({"kind": "local_network", "province": "PI", "since": "2025-01-15"}),
+            "province",
+        ),
+        (
+            json!({"kind": "local_network", "province": "FI", "since": "2999-01-01"}),
+            "since",
+        ),
+    ] {
+        let r = app.api("POST", &roles, &token, Some(&bad), &[]).await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], field, "{bad}: {}", r.body);
+    }
+    let end = format!("/api/v1/governance-roles/{}", added["id"]);
+    let r = app
+        .api(
+            "PATCH",
+            &end,
+            &token,
+            Some(&json!({"until": "2024-12-31"})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(
+        json_of(&r)["error"]["field"],
+        "until",
+        "not before it began"
+    );
+    let r = app
+        .api(
+            "PATCH",
+            &end,
+            &token,
+            Some(&json!({"until": "2026-06-30"})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    let listed = json_of(&app.api("GET", &roles, &token, None, &[]).await);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["until"], "2026-06-30");
+
+    // A local network meeting and a training event.
+    let meeting = json!({"province": "FI", "convener_id": org, "held_on": "2026-11-12",
+                         "agenda": "Posti di pronta accoglienza per l'inverno",
+                         "invited": [org, ngo], "present": [org]});
+    let r = app
+        .api("POST", "/api/v1/meetings", &token, Some(&meeting), &[])
+        .await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["province"], "FI");
+    let mut pisa = meeting.clone();
+    pisa["province"] = json!("PI");
+    let r = app
+        .api("POST", "/api/v1/meetings", &token, Some(&pisa), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "province");
+    let training = json!({"title": "Indicatori di tratta per gli sportelli", "place": "Firenze",
+                          "held_on": "2026-10-03", "participants": 24});
+    let r = app
+        .api("POST", "/api/v1/trainings", &token, Some(&training), &[])
+        .await;
+    r.assert_status(201);
+    assert_eq!(json_of(&r)["participants"], 24);
+    let mut no_title = training.clone();
+    no_title["title"] = json!("  ");
+    let r = app
+        .api("POST", "/api/v1/trainings", &token, Some(&no_title), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "title");
+
+    // A street unit's operator reads the registry but changes none of it.
+    let (_, _, outreach) = outreach_service(&app, "Unità Stella", "street_unit", "stella").await;
+    let r = app
+        .api("POST", "/api/v1/trainings", &outreach, Some(&training), &[])
+        .await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.body);
+    assert_eq!(
+        crate::support::count_rows(
+            &app,
+            "audit_event WHERE action IN ('organisation.update', 'governance_role.add', \
+             'governance_role.end', 'meeting.create', 'training.create')"
+        )
+        .await,
+        5
     );
 }

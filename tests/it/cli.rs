@@ -660,6 +660,13 @@ fn add_user(env: &[(&str, &str)], username: &str) -> Output {
     )
 }
 
+fn new_backup_identity(env: &[(&str, &str)], path: &std::path::Path) -> Output {
+    satis(
+        &["keys", "backup-identity", "--to", path.to_str().unwrap()],
+        env,
+    )
+}
+
 /// The restore drill, short form: a writer keeps adding accounts while a backup is taken; the
 /// backup restored into a fresh place holds every account acknowledged before the backup
 /// began, none begun after it ended, each once, and its audit trail verifies. The backup is
@@ -676,15 +683,7 @@ fn backup_restore_drill() -> Result<(), Failed> {
         check(o.status.success(), "an account before the backup", &o)?;
     }
     let identity = dir.path().join("backup-identity.txt");
-    let o = satis(
-        &[
-            "keys",
-            "backup-identity",
-            "--to",
-            identity.to_str().unwrap(),
-        ],
-        &env,
-    );
+    let o = new_backup_identity(&env, &identity);
     check(o.status.success(), "a backup identity is created", &o)?;
     let recipient = text(&o)
         .lines()
@@ -782,15 +781,7 @@ fn backup_restore_drill() -> Result<(), Failed> {
     std::fs::create_dir_all(&fresh).unwrap();
     std::fs::copy(data.join("satis.keys"), fresh.join("satis.keys")).unwrap();
     let stranger = dir.path().join("other-identity.txt");
-    let o = satis(
-        &[
-            "keys",
-            "backup-identity",
-            "--to",
-            stranger.to_str().unwrap(),
-        ],
-        &env,
-    );
+    let o = new_backup_identity(&env, &stranger);
     check(o.status.success(), "another identity", &o)?;
     let o = restore(&[], &stranger);
     check(
