@@ -38,6 +38,7 @@ pub fn api_routes() -> ApiRoutes {
         .merge(crate::projects::api::routes())
         .merge(crate::referrals::api::routes())
         .merge(crate::stats::api::routes())
+        .merge(crate::exchange::api::routes())
 }
 
 /// The OpenAPI document of every operation, as `satis export openapi` prints it.

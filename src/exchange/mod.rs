@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 
 use crate::platform::i18n::Lang;
 
+pub mod api;
 pub mod ctdc;
 pub mod entities;
 pub mod figures;

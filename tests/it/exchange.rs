@@ -349,6 +349,72 @@ async fn a_case_exported_and_imported_gives_back_the_same_record(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(back, record, "and the same record");
+
+    // An integrator sends the same document to the API: the same checks, a case opened once
+    // whatever the resends, and the same record.
+    let token = app
+        .token(&receiver, b, &["cases:read", "cases:write"])
+        .await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/exchange/htcds-cases",
+            &token,
+            Some(&wrong),
+            &[],
+        )
+        .await;
+    r.assert_status(422);
+    let error: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(error["error"]["field"], "prs_Gender", "{}", r.body);
+    let key = [("idempotency-key", "htcds-persona-scambiata")];
+    let first = app
+        .api(
+            "POST",
+            "/api/v1/exchange/htcds-cases",
+            &token,
+            Some(&doc1),
+            &key,
+        )
+        .await;
+    first.assert_status(201);
+    let created: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    let api_id = created["case_id"].as_i64().unwrap() as i32;
+    assert!(created["person_code"].as_str().unwrap().starts_with("TOS-"));
+    let again = app
+        .api(
+            "POST",
+            "/api/v1/exchange/htcds-cases",
+            &token,
+            Some(&doc1),
+            &key,
+        )
+        .await;
+    assert_eq!(again.body, first.body, "a resend opens nothing more");
+    let via_api = satis::exchange::case_record(&app.state.db, &app.state.keys, api_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(via_api, record);
+    let outreach = app.user("strada-x", Role::OutreachOperator, b).await;
+    let no_identity = app
+        .token(&outreach, b, &["cases:read", "cases:write"])
+        .await;
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/exchange/htcds-cases",
+            &no_identity,
+            Some(&doc1),
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(r.status.as_u16(), 403),
+        "a role that may not read identities imports none: {} {}",
+        r.status,
+        r.body
+    );
 }
 
 /// A CTDC file saved by a spreadsheet in Latin-1 (a citizenship note, a datasource with an
