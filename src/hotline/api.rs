@@ -552,6 +552,7 @@ async fn create(
     let (model, situation) = super::ops::check_contact(
         &state,
         &input.draft(),
+        Vec::new(),
         super::ops::Recorder::Integration,
         org,
         caller.actor.user_id,

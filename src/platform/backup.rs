@@ -231,18 +231,9 @@ async fn holds_data(url: &str) -> Result<bool, BackupError> {
     let db = crate::platform::db::connect(url)
         .await
         .map_err(|e| BackupError::Failed(e.to_string()))?;
-    let count = db
+    // No audit table yet (a file never migrated) holds nothing either.
+    let rows = db
         .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_event')",
-        ))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-        .unwrap_or(0);
-    let rows = if count > 0 {
-        db.query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
             "SELECT COUNT(*) FROM audit_event",
         ))
@@ -250,10 +241,7 @@ async fn holds_data(url: &str) -> Result<bool, BackupError> {
         .ok()
         .flatten()
         .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-        .unwrap_or(0)
-    } else {
-        0
-    };
+        .unwrap_or(0);
     let _ = db.close().await;
     Ok(rows > 0)
 }

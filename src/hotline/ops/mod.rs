@@ -160,16 +160,23 @@ pub fn contact_problems(d: &ContactDraft, recorder: Recorder, now: DateTime<Utc>
 }
 
 /// Checks a contact into the row to store with what the operator said of its situation, or
-/// every problem found (see [`contact_problems`]; `("notes", "error-500")` when the notes
-/// cannot be sealed). The desk and the API share it.
+/// every problem found: `unreadable` (fields the form or the API could not even read, e.g. a
+/// time that is not one) first, then [`contact_problems`] for the other fields, one per field;
+/// `("notes", "error-500")` when the notes cannot be sealed. The desk and the API share it.
 pub fn check_contact(
     state: &SharedState,
     d: &ContactDraft,
+    unreadable: Vec<Problem>,
     recorder: Recorder,
     org: i32,
     operator: i32,
 ) -> Result<(contact::ActiveModel, rules::Situation), Vec<Problem>> {
-    let problems = contact_problems(d, recorder, Utc::now());
+    let mut problems = unreadable;
+    for p in contact_problems(d, recorder, Utc::now()) {
+        if !problems.iter().any(|(f, _)| *f == p.0) {
+            problems.push(p);
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }

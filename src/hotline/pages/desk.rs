@@ -402,27 +402,6 @@ pub(super) fn contact_draft(
     (draft, problems)
 }
 
-/// Every problem of a refused contact, the unreadable fields first, one per field.
-fn contact_refusal(
-    state: &SharedState,
-    draft: &crate::hotline::ops::ContactDraft,
-    unreadable: Vec<crate::hotline::ops::Problem>,
-    org: i32,
-    operator: i32,
-) -> Result<(contact::ActiveModel, rules::Situation), Vec<crate::hotline::ops::Problem>> {
-    use crate::hotline::ops::{Recorder, check_contact, contact_problems};
-    if unreadable.is_empty() {
-        return check_contact(state, draft, Recorder::Desk, org, operator);
-    }
-    let mut all = unreadable;
-    for p in contact_problems(draft, Recorder::Desk, Utc::now()) {
-        if !all.iter().any(|(f, _)| *f == p.0) {
-            all.push(p);
-        }
-    }
-    Err(all)
-}
-
 /// The desk drawn again after a refused contact: what was typed kept, every problem named
 /// next to its field and listed on top.
 async fn refused(
@@ -450,14 +429,21 @@ pub async fn create(
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
     let (draft, unreadable) = contact_draft(&f);
-    let (model, situation) =
-        match contact_refusal(&state, &draft, unreadable, org, me.actor.user_id) {
-            Ok(m) => m,
-            Err(p) if p.iter().any(|(_, key)| *key == "error-500") => {
-                return Err(AppError::Internal("saving a contact"));
-            }
-            Err(p) => return refused(&state, shell, f, p).await,
-        };
+    let checked = crate::hotline::ops::check_contact(
+        &state,
+        &draft,
+        unreadable,
+        crate::hotline::ops::Recorder::Desk,
+        org,
+        me.actor.user_id,
+    );
+    let (model, situation) = match checked {
+        Ok(m) => m,
+        Err(p) if p.iter().any(|(_, key)| *key == "error-500") => {
+            return Err(AppError::Internal("saving a contact"));
+        }
+        Err(p) => return refused(&state, shell, f, p).await,
+    };
     let txn = state.db.begin().await?;
     let c =
         match crate::hotline::ops::record_contact(&state, &txn, &me.actor, model, situation, None)
