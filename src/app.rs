@@ -286,4 +286,46 @@ mod tests {
             "these reaches are gone: delete them from KNOWN_REACHES: {gone:?}"
         );
     }
+
+    /// Pages and API handlers parse input and show results: writing rows and audit entries
+    /// belongs to the areas' operations, in the transaction of what they record.
+    #[test]
+    fn pages_and_api_handlers_neither_build_rows_nor_write_audit_entries() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let handler = |name: &str| {
+            name.ends_with("/pages.rs")
+                || name.contains("/pages/")
+                || name.ends_with("/api.rs")
+                || ["staff.rs", "public.rs", "audit_page.rs", "desk.rs"]
+                    .iter()
+                    .any(|f| name.ends_with(&format!("/{f}")))
+        };
+        let writes = [
+            "audit::append(",
+            "ActiveModel {",
+            "ActiveValue::Set",
+            ".insert(&",
+            ".exec(&",
+            "execute_unprepared(",
+        ];
+        let mut wrong = Vec::new();
+        for area in AREAS.iter().chain(["identity"].iter()) {
+            let mut files = Vec::new();
+            sources(&root.join("src").join(area), &mut files);
+            for f in files {
+                let name = f.strip_prefix(root).unwrap().display().to_string();
+                if !handler(&name) {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&f).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for w in writes {
+                    if code.contains(w) {
+                        wrong.push(format!("{name}: {w}"));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "handlers that write: {wrong:?}");
+    }
 }

@@ -170,10 +170,7 @@ pub struct CaseOut {
 }
 
 fn codes(list: &str) -> Vec<String> {
-    list.split(',')
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect()
+    crate::platform::codes::to_vec(&list)
 }
 
 fn out(c: &case::Model, p: &person::Model) -> CaseOut {

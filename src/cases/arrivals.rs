@@ -72,7 +72,7 @@ pub async fn open_arrived_case<C: ConnectionTrait + TransactionTrait>(
         )
         .col_expr(
             case::Column::ExploitationForms,
-            Expr::value(f.exploitation_forms.join(",")),
+            Expr::value(crate::platform::codes::join(&f.exploitation_forms)),
         )
         .col_expr(
             case::Column::LabourSector,
@@ -80,11 +80,11 @@ pub async fn open_arrived_case<C: ConnectionTrait + TransactionTrait>(
         )
         .col_expr(
             case::Column::MeansOfControl,
-            Expr::value(f.means_of_control.join(",")),
+            Expr::value(crate::platform::codes::join(&f.means_of_control)),
         )
         .col_expr(
             case::Column::Recruitment,
-            Expr::value(f.recruitment.join(",")),
+            Expr::value(crate::platform::codes::join(&f.recruitment)),
         )
         .filter(case::Column::Id.eq(opened.id));
     if let Some(phase) = &f.phase {

@@ -309,13 +309,13 @@ pub struct CasePage {
 
 impl CasePage {
     pub fn has_form(&self, code: &str) -> bool {
-        self.file.exploitation_forms.split(',').any(|f| f == code)
+        crate::platform::codes::contains(&self.file.exploitation_forms, code)
     }
     pub fn has_control(&self, code: &str) -> bool {
-        self.file.means_of_control.split(',').any(|f| f == code)
+        crate::platform::codes::contains(&self.file.means_of_control, code)
     }
     pub fn has_recruitment(&self, code: &str) -> bool {
-        self.file.recruitment.split(',').any(|f| f == code)
+        crate::platform::codes::contains(&self.file.recruitment, code)
     }
     pub fn org_name(&self, id: &Option<i32>) -> String {
         id.and_then(|i| {

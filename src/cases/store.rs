@@ -189,8 +189,8 @@ pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
         birth_year: Set(p.birth_year),
         birth_year_estimated: Set(p.birth_year_estimated),
         presumed_minor: Set(p.presumed_minor),
-        nationalities: Set(p.nationalities.join(",")),
-        languages: Set(p.languages.join(",")),
+        nationalities: Set(crate::platform::codes::join(&p.nationalities)),
+        languages: Set(crate::platform::codes::join(&p.languages)),
         vulnerabilities: Set(String::new()),
         vulnerabilities_enc: Set(seal(keys, VULNERABILITIES, &p.vulnerabilities)?),
         created_by_org: Set(owner_org),
@@ -421,7 +421,7 @@ pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
         )
         .col_expr(
             case::Column::ExploitationForms,
-            Expr::value(a.exploitation_forms.join(",")),
+            Expr::value(crate::platform::codes::join(&a.exploitation_forms)),
         )
         .col_expr(
             case::Column::LabourSector,
@@ -441,7 +441,7 @@ pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
         )
         .col_expr(
             case::Column::TransitCountries,
-            Expr::value(a.transit_countries.join(",")),
+            Expr::value(crate::platform::codes::join(&a.transit_countries)),
         )
         .col_expr(
             case::Column::PlacesEnc,

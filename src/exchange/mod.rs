@@ -35,6 +35,35 @@ pub fn routes() -> Routes {
         .post("/exchange/import", work, pages::import_case)
 }
 
+/// Exports a case as an HTCDS-aligned document for an actor: the access is decided as a
+/// reading of identity (a refusal is audited by the guard), the export is audited before the
+/// identity is read. `Ok(None)` when there is no such case.
+pub async fn export_case_document(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+    case_id: i32,
+) -> Result<Option<serde_json::Value>, crate::platform::web::AppError> {
+    use crate::platform::audit::{self, Entry};
+    let (_, person, _) = crate::cases::guard(
+        state,
+        actor,
+        case_id,
+        crate::platform::policy::Action::ReadIdentity,
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        &state.keys,
+        Entry::new(Some(actor), "case.export_htcds", "case")
+            .record(case_id)
+            .subject(&person.code),
+    )
+    .await?;
+    Ok(case_record(&state.db, &state.keys, case_id)
+        .await?
+        .map(|r| htcds::document(&r)))
+}
+
 /// Reads a case into the exchange record (identity included: the caller has decided and
 /// audited the access).
 pub async fn case_record(
@@ -51,12 +80,7 @@ pub async fn case_record(
         identity,
         processing_consent,
     } = found;
-    let list = |s: &str| -> Vec<String> {
-        s.split(',')
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
+    let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(&s) };
     Ok(Some(htcds::CaseRecord {
         names: identity.names,
         aliases: identity.aliases,

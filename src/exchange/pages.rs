@@ -15,8 +15,6 @@ use axum::response::Redirect;
 
 use super::figures::{Figures, top};
 use super::{htcds, store};
-use crate::platform::audit::{self, Entry};
-use crate::platform::policy::Action;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
 
@@ -261,20 +259,11 @@ pub async fn export_case(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
-    let (_, person, _) = crate::cases::guard(&state, &me.actor, id, Action::ReadIdentity).await?;
-    let record = super::case_record(&state.db, &state.keys, id)
+    let document = super::export_case_document(&state, &me.actor, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::append(
-        &state.db,
-        &state.keys,
-        Entry::new(Some(&me.actor), "case.export_htcds", "case")
-            .record(id)
-            .subject(&person.code),
-    )
-    .await?;
-    let body = serde_json::to_string_pretty(&htcds::document(&record))
-        .map_err(|_| AppError::Internal("document"))?;
+    let body =
+        serde_json::to_string_pretty(&document).map_err(|_| AppError::Internal("document"))?;
     Ok(crate::platform::web::download(
         body,
         "application/json",

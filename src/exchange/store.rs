@@ -53,12 +53,12 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
             majority_entry: Set(r.majority_entry.clone()),
             citizenship: Set(r.citizenship.clone()),
             country_of_exploitation: Set(r.country_of_exploitation.clone()),
-            forms: Set(r.forms.join(",")),
-            forms_no: Set(r.forms_no.join(",")),
-            labour_types: Set(r.labour_types.join(",")),
-            sex_types: Set(r.sex_types.join(",")),
-            means_of_control: Set(r.means_of_control.join(",")),
-            recruiter_relations: Set(r.recruiter_relations.join(",")),
+            forms: Set(crate::platform::codes::join(&r.forms)),
+            forms_no: Set(crate::platform::codes::join(&r.forms_no)),
+            labour_types: Set(crate::platform::codes::join(&r.labour_types)),
+            sex_types: Set(crate::platform::codes::join(&r.sex_types)),
+            means_of_control: Set(crate::platform::codes::join(&r.means_of_control)),
+            recruiter_relations: Set(crate::platform::codes::join(&r.recruiter_relations)),
             abduction: Set(r.abduction),
             imported_at: Set(now),
             ..Default::default()
@@ -88,7 +88,7 @@ pub async fn summary(
         .await?;
     let mut s = Summary::default();
     for (gender, forms, citizenship) in &rows {
-        let forms: Vec<&str> = forms.split(',').filter(|f| !f.is_empty()).collect();
+        let forms: Vec<&str> = crate::platform::codes::iter(&forms).collect();
         s.add(gender, &forms, citizenship);
     }
     Ok(s)
@@ -137,8 +137,8 @@ pub async fn figures(
         .await?;
     let mut f = super::figures::Figures::default();
     for (year, datasource, gender, age, forms, forms_no, citizenship, country, n) in &rows {
-        let yes: Vec<&str> = forms.split(',').filter(|v| !v.is_empty()).collect();
-        let no: Vec<&str> = forms_no.split(',').filter(|v| !v.is_empty()).collect();
+        let yes: Vec<&str> = crate::platform::codes::iter(&forms).collect();
+        let no: Vec<&str> = crate::platform::codes::iter(&forms_no).collect();
         f.add_n(
             &super::figures::Counted {
                 year: *year,

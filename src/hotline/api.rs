@@ -392,11 +392,7 @@ pub struct ContactOut {
 }
 
 fn list_of(codes: &str) -> Vec<String> {
-    codes
-        .split(',')
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect()
+    crate::platform::codes::to_vec(&codes)
 }
 
 fn out(c: &contact::Model, notes: Option<String>) -> ContactOut {
@@ -794,12 +790,7 @@ fn interview_out(i: super::entities::interview::Model) -> InterviewOut {
         person_code: i.person_code,
         scheduled_on: i.scheduled_on,
         consent: i.consent,
-        indicators: i
-            .indicators
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        indicators: crate::platform::codes::to_vec(&i.indicators),
         report_sent_on: i.report_sent_on,
     }
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::platform::audit::{self, Entry, Filter, event};
+use crate::platform::audit::{Filter, event};
 use crate::platform::web::{AppError, SharedState, Shell};
 
 const PAGE_LIMIT: u64 = 500;
@@ -86,20 +86,25 @@ pub struct AuditPage {
     pub limit: u64,
 }
 
-async fn log_read(
+async fn read(
     state: &SharedState,
     shell: &Shell,
-    what: &str,
+    export: bool,
     q: &FilterQuery,
-) -> Result<(), AppError> {
+    limit: u64,
+) -> Result<Vec<event::Model>, AppError> {
     let staff = shell.staff.as_ref().ok_or(AppError::Unauthorized)?;
-    audit::append(
+    let filter = q.filter().map_err(AppError::BadRequest)?;
+    Ok(super::ops::read_audit_trail(
         &state.db,
         &state.keys,
-        Entry::new(Some(&staff.actor), what, "audit").reason(q.query_string()),
+        &staff.actor,
+        export,
+        &filter,
+        q.query_string(),
+        limit,
     )
-    .await?;
-    Ok(())
+    .await?)
 }
 
 pub async fn page(
@@ -107,9 +112,7 @@ pub async fn page(
     shell: Shell,
     Query(q): Query<FilterQuery>,
 ) -> Result<AuditPage, AppError> {
-    let filter = q.filter().map_err(AppError::BadRequest)?;
-    log_read(&state, &shell, "audit.read", &q).await?;
-    let entries = audit::search(&state.db, &filter, PAGE_LIMIT).await?;
+    let entries = read(&state, &shell, false, &q, PAGE_LIMIT).await?;
     Ok(AuditPage {
         csv_href: format!("/audit.csv?{}", q.query_string()),
         shell,
@@ -208,9 +211,7 @@ pub async fn csv(
     shell: Shell,
     Query(q): Query<FilterQuery>,
 ) -> Result<Response, AppError> {
-    let filter = q.filter().map_err(AppError::BadRequest)?;
-    log_read(&state, &shell, "audit.export", &q).await?;
-    let entries = audit::search(&state.db, &filter, CSV_LIMIT).await?;
+    let entries = read(&state, &shell, true, &q, CSV_LIMIT).await?;
     Ok(crate::platform::web::download(
         to_csv(&entries, shell.lang),
         "text/csv; charset=utf-8",

@@ -445,6 +445,40 @@ pub async fn add_training<C: ConnectionTrait + TransactionTrait>(
     Ok(t)
 }
 
+/// Opens the shelter addresses of `services` for an actor whose role may see them (`None`
+/// otherwise, and nothing is unsealed). The reading is audited once, before anything is
+/// unsealed, against `organisation` when the services are one organisation's.
+pub async fn read_addresses(
+    state: &SharedState,
+    actor: &Actor,
+    services: &[service::Model],
+    organisation: Option<i32>,
+) -> Result<Option<std::collections::HashMap<i32, String>>, AppError> {
+    if !actor.can(Permission::SeeShelterAddresses) {
+        return Ok(None);
+    }
+    let sealed: Vec<(i32, &Vec<u8>)> = services
+        .iter()
+        .filter_map(|s| s.address_enc.as_ref().map(|a| (s.id, a)))
+        .collect();
+    if !sealed.is_empty() {
+        let entry = match organisation {
+            Some(id) => Entry::new(Some(actor), "service.address.read", "organisation").record(id),
+            None => Entry::new(Some(actor), "service.address.read", "network_service"),
+        };
+        audit::append(&state.db, &state.keys, entry).await?;
+    }
+    let mut open = std::collections::HashMap::new();
+    for (id, a) in sealed {
+        let address = state
+            .keys
+            .decrypt_str(store::SERVICE_ADDRESS, a)
+            .map_err(|_| AppError::Internal("service address cannot be decrypted"))?;
+        open.insert(id, address);
+    }
+    Ok(Some(open))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::entities::{governance_role, organisation};
 use super::{rules, store};
 use crate::identity::session::StaffView;
-use crate::platform::audit::{self, Entry};
+use crate::platform::audit;
 use crate::platform::policy::{Permission, may_act_in_province};
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -195,7 +195,7 @@ pub struct OrganisationPage {
 async fn service_rows(
     state: &SharedState,
     services: Vec<super::entities::service::Model>,
-    show_address: bool,
+    addresses: Option<&std::collections::HashMap<i32, String>>,
 ) -> Result<Vec<ServiceRow>, AppError> {
     let names = store::names(&state.db).await?;
     let mut rows = Vec::new();
@@ -215,15 +215,7 @@ async fn service_rows(
                 (b.bed_kind, b.capacity, (b.capacity - used).max(0))
             })
             .collect();
-        let address = match (&s.address_enc, show_address) {
-            (Some(sealed), true) => Some(
-                state
-                    .keys
-                    .decrypt_str(store::SERVICE_ADDRESS, sealed)
-                    .map_err(|_| AppError::Internal("service address cannot be decrypted"))?,
-            ),
-            _ => None,
-        };
+        let address = addresses.and_then(|a| a.get(&s.id).cloned());
         rows.push(ServiceRow {
             id: s.id,
             organisation: names.get(&s.organisation_id).cloned().unwrap_or_default(),
@@ -251,21 +243,9 @@ async fn organisation_page(
     let org = store::organisation(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let show_address = me.actor.can(Permission::SeeShelterAddresses);
-    let services = service_rows(
-        state,
-        store::services_of(&state.db, id).await?,
-        show_address,
-    )
-    .await?;
-    if show_address && services.iter().any(|s| s.address.is_some()) {
-        audit::append(
-            &state.db,
-            &state.keys,
-            Entry::new(Some(&me.actor), "service.address.read", "organisation").record(id),
-        )
-        .await?;
-    }
+    let listed = store::services_of(&state.db, id).await?;
+    let addresses = super::ops::read_addresses(state, &me.actor, &listed, Some(id)).await?;
+    let services = service_rows(state, listed, addresses.as_ref()).await?;
     let history = audit::search(
         &state.db,
         &audit::Filter {
@@ -419,16 +399,10 @@ async fn services_page(
     error: Option<String>,
 ) -> Result<ServicesPage, AppError> {
     let me = staff(&shell)?;
-    let show_address = me.actor.can(Permission::SeeShelterAddresses);
-    let services = service_rows(state, store::services(&state.db).await?, show_address).await?;
-    if show_address && services.iter().any(|s| s.address.is_some()) {
-        audit::append(
-            &state.db,
-            &state.keys,
-            Entry::new(Some(&me.actor), "service.address.read", "network_service"),
-        )
-        .await?;
-    }
+    let listed = store::services(&state.db).await?;
+    let addresses = super::ops::read_addresses(state, &me.actor, &listed, None).await?;
+    let show_address = addresses.is_some();
+    let services = service_rows(state, listed, addresses.as_ref()).await?;
     Ok(ServicesPage {
         free_total: services
             .iter()

@@ -399,13 +399,10 @@ fn out(o: &outing::Model) -> OutingOut {
         started_at: o.started_at,
         ended_at: o.ended_at,
         area: o.area.clone(),
-        places: o.places.split(',').filter_map(|p| p.parse().ok()).collect(),
-        languages: o
-            .languages
-            .split(',')
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
+        places: crate::platform::codes::iter(&o.places)
+            .filter_map(|p| p.parse().ok())
             .collect(),
+        languages: crate::platform::codes::to_vec(&o.languages),
         people_met: o.people_met,
         referrals_proposed: o.referrals_proposed,
         accompaniments_proposed: o.accompaniments_proposed,
@@ -697,12 +694,7 @@ fn interview_out(i: &interview::Model, contact_code: Option<String>) -> Intervie
         case_id: i.case_id,
         mediator: i.mediator.clone(),
         language: i.language.clone(),
-        topics: i
-            .topics
-            .split(',')
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        topics: crate::platform::codes::to_vec(&i.topics),
         outcome: i.outcome.clone(),
     }
 }

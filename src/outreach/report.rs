@@ -89,7 +89,7 @@ pub fn build(
     for i in interviews {
         r.interviews += 1;
         add(&mut r, "interview_outcome", &i.outcome, 1);
-        for t in i.topics.split(',').filter(|t| !t.is_empty()) {
+        for t in crate::platform::codes::iter(&i.topics) {
             add(&mut r, "interview_topic", t, 1);
         }
         add(

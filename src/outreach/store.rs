@@ -179,7 +179,7 @@ async fn insert_outing<C: ConnectionTrait + TransactionTrait>(
         places: Set(places),
         team: Set(o.team),
         mediators: Set(o.mediators),
-        languages: Set(o.languages.join(",")),
+        languages: Set(crate::platform::codes::join(&o.languages)),
         people_met: Set(o.checked.people_met),
         referrals_proposed: Set(o.referrals_proposed),
         accompaniments_proposed: Set(o.accompaniments_proposed),

@@ -5,6 +5,7 @@ pub mod api;
 pub mod audit;
 pub mod backup;
 pub mod cache;
+pub mod codes;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -83,6 +83,27 @@ pub fn routes() -> ApiRoutes {
                 .returns::<ExpenseOut>(),
             add_expense,
         )
+        .op(
+            ApiSpec::get("/editions", "listProjectEditions")
+                .summary(
+                    "projects",
+                    "Editions of the regional programme: their period and their money",
+                )
+                .scope("projects:read", None)
+                .returns::<Vec<EditionOut>>(),
+            list_editions,
+        )
+        .op(
+            ApiSpec::create("/editions", "createProjectEdition")
+                .summary(
+                    "projects",
+                    "Open an edition of the regional programme (the lead entity or an administrator)",
+                )
+                .scope("projects:write", Some(Permission::ManageEditions))
+                .body::<EditionIn>()
+                .returns::<EditionOut>(),
+            add_edition,
+        )
 }
 
 /// How a refused project operation answers in the API.
@@ -366,6 +387,93 @@ pub struct ProjectOut {
     pub approved_cents: i64,
     pub created_at: DateTime<Utc>,
     pub version: i32,
+}
+
+/// An edition of the regional programme to open.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditionIn {
+    /// 1–200 characters.
+    pub name: String,
+    /// The Italian day it starts (`YYYY-MM-DD`).
+    pub starts_on: NaiveDate,
+    /// The Italian day it ends, not before it starts.
+    pub ends_on: NaiveDate,
+    /// The programme's money, in euro cents.
+    pub total_cents: i64,
+    /// Co-funding, in euro cents (none when left out).
+    #[serde(default)]
+    pub cofunding_cents: i64,
+}
+
+/// An edition of the regional programme.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EditionOut {
+    pub id: i32,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// Euro cents.
+    pub total_cents: i64,
+    /// Euro cents.
+    pub cofunding_cents: i64,
+}
+
+impl From<super::entities::edition::Model> for EditionOut {
+    fn from(e: super::entities::edition::Model) -> Self {
+        EditionOut {
+            id: e.id,
+            name: e.name,
+            starts_on: e.starts_on,
+            ends_on: e.ends_on,
+            total_cents: e.total_cents,
+            cofunding_cents: e.cofunding_cents,
+        }
+    }
+}
+
+async fn list_editions(
+    State(state): State<SharedState>,
+    _caller: Caller,
+) -> Result<Response, ApiError> {
+    let body: Vec<EditionOut> = store::editions(&state.db)
+        .await?
+        .into_iter()
+        .map(EditionOut::from)
+        .collect();
+    Ok(api::ok(&body))
+}
+
+async fn add_edition(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<EditionIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "createProjectEdition",
+    )
+    .await?
+    {
+        Started::New(c, input) => (c, input),
+        Started::Replayed(r) => return Ok(r),
+    };
+    let input = ops::NewEdition {
+        name: input.name,
+        starts_on: input.starts_on,
+        ends_on: input.ends_on,
+        total_cents: input.total_cents,
+        cofunding_cents: input.cofunding_cents,
+    };
+    let e = ops::add_edition(&state, &creation.txn, &caller.actor, &input)
+        .await
+        .map_err(refused)?;
+    let answer = Answer::created("/editions".to_owned(), &EditionOut::from(e))?;
+    creation.commit(&state.db, answer).await
 }
 
 async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {

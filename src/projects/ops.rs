@@ -373,7 +373,7 @@ pub async fn add_edition<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     actor: &Actor,
     input: &NewEdition,
-) -> Result<i32, ProjectOpError> {
+) -> Result<super::entities::edition::Model, ProjectOpError> {
     check_edition(input).map_err(|(key, field)| invalid(key, field))?;
     let e = store::add_edition(
         txn,
@@ -390,7 +390,7 @@ pub async fn add_edition<C: ConnectionTrait + TransactionTrait>(
         Entry::new(Some(actor), "project.edition", "project_edition").record(e.id),
     )
     .await?;
-    Ok(e.id)
+    Ok(e)
 }
 
 #[cfg(test)]

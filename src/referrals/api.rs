@@ -75,6 +75,110 @@ pub fn routes() -> ApiRoutes {
                 ),
             record_inbound,
         )
+        .op(
+            ApiSpec::get("/referrals/counterparts", "listReferralCounterparts")
+                .summary(
+                    "referrals",
+                    "Other regions' projects a referral can be sent to or received from",
+                )
+                .scope("referrals:read", p)
+                .returns::<Vec<CounterpartOut>>(),
+            list_counterparts,
+        )
+        .op(
+            ApiSpec::create("/referrals/counterparts", "addReferralCounterpart")
+                .summary(
+                    "referrals",
+                    "Add another region's project to the directory (an administrator)",
+                )
+                .scope("referrals:write", Some(Permission::ManageUsers))
+                .body::<CounterpartIn>()
+                .returns::<CounterpartOut>(),
+            add_counterpart,
+        )
+}
+
+/// Another region's project in the directory.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterpartIn {
+    /// 1–200 characters.
+    pub name: String,
+    /// The region, 1–60 characters.
+    pub region: String,
+    /// How to reach it (up to 300 characters).
+    #[serde(default)]
+    pub contact: String,
+}
+
+/// Another region's project in the directory.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CounterpartOut {
+    pub id: i32,
+    pub name: String,
+    pub region: String,
+    pub contact: String,
+    /// Whether referrals may still name it.
+    pub active: bool,
+}
+
+impl From<super::entities::counterpart::Model> for CounterpartOut {
+    fn from(c: super::entities::counterpart::Model) -> Self {
+        CounterpartOut {
+            id: c.id,
+            name: c.name,
+            region: c.region,
+            contact: c.contact,
+            active: c.active,
+        }
+    }
+}
+
+async fn list_counterparts(
+    State(state): State<SharedState>,
+    _caller: Caller,
+) -> Result<Response, ApiError> {
+    let body: Vec<CounterpartOut> = store::counterparts(&state.db)
+        .await?
+        .into_iter()
+        .map(CounterpartOut::from)
+        .collect();
+    Ok(api::ok(&body))
+}
+
+async fn add_counterpart(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (creation, input) = match idempotency::start::<CounterpartIn>(
+        &state.db,
+        &caller,
+        &headers,
+        &body,
+        "addReferralCounterpart",
+    )
+    .await?
+    {
+        Started::New(c, input) => (c, input),
+        Started::Replayed(r) => return Ok(r),
+    };
+    let c = ops::add_counterpart(
+        &state,
+        &creation.txn,
+        &caller.actor,
+        &input.name,
+        &input.region,
+        &input.contact,
+    )
+    .await
+    .map_err(refused)?;
+    let answer = Answer::created(
+        "/referrals/counterparts".to_owned(),
+        &CounterpartOut::from(c),
+    )?;
+    creation.commit(&state.db, answer).await
 }
 
 /// What the sender says of the person: kept only as far as a receiving project of the

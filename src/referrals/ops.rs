@@ -245,12 +245,7 @@ pub async fn propose<C: ConnectionTrait + TransactionTrait>(
     let data = crate::cases::package_data(state, &person)
         .await
         .map_err(ReferralOpError::Failed)?;
-    let list = |s: &str| -> Vec<String> {
-        s.split(',')
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
+    let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(&s) };
     let full = Package {
         names: data.names,
         gender: Some(person.gender.clone()),
@@ -468,7 +463,7 @@ pub async fn add_counterpart<C: ConnectionTrait + TransactionTrait>(
     name: &str,
     region: &str,
     contact: &str,
-) -> Result<i32, ReferralOpError> {
+) -> Result<super::entities::counterpart::Model, ReferralOpError> {
     let clip = |t: &str, max: usize| t.trim().chars().take(max).collect::<String>();
     let (name, region, contact) = (clip(name, 200), clip(region, 60), clip(contact, 300));
     if name.is_empty() {
@@ -495,5 +490,29 @@ pub async fn add_counterpart<C: ConnectionTrait + TransactionTrait>(
         .record(c.id),
     )
     .await?;
-    Ok(c.id)
+    Ok(c)
+}
+
+/// Opens a referral's data package for a party the rules let see it; the reading is audited
+/// before anything is unsealed. `None` when the rules keep it closed to this organisation.
+pub async fn read_package(
+    state: &SharedState,
+    actor: &Actor,
+    org: i32,
+    r: &referral::Model,
+) -> Result<Option<Package>, AppError> {
+    let parties = rules::parties(r.sender_org, r.receiver_org, r.recorded_by_org, org);
+    let status = Status::from_code(&r.status).unwrap_or(Status::Proposed);
+    if !rules::may_see_package(r.sender_org, r.recorded_by_org, status, &parties, org) {
+        return Ok(None);
+    }
+    audit::append(
+        &state.db,
+        &state.keys,
+        Entry::new(Some(actor), "referral.package.read", "referral").record(r.id),
+    )
+    .await?;
+    store::open(&state.keys, r)
+        .map(Some)
+        .map_err(|_| AppError::Internal("referral package"))
 }

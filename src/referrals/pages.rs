@@ -17,7 +17,6 @@ use super::report::{self, ReferralReport};
 use super::rules::{self, Package, Party, Status};
 use super::store::{self, ReferralError};
 use crate::identity::session::StaffView;
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::Action;
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
@@ -359,18 +358,7 @@ async fn show_page(
     let r = visible(state, org, id).await?;
     let parties = rules::parties(r.sender_org, r.receiver_org, r.recorded_by_org, org);
     let status = Status::from_code(&r.status).unwrap_or(Status::Proposed);
-    let package = if rules::may_see_package(r.sender_org, r.recorded_by_org, status, &parties, org)
-    {
-        audit::append(
-            &state.db,
-            &state.keys,
-            Entry::new(Some(&me.actor), "referral.package.read", "referral").record(r.id),
-        )
-        .await?;
-        Some(store::open(&state.keys, &r).map_err(internal)?)
-    } else {
-        None
-    };
+    let package = super::ops::read_package(state, &me.actor, org, &r).await?;
     let actions = Status::ALL
         .into_iter()
         .filter(|to| {

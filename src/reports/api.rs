@@ -15,7 +15,6 @@ use super::entities::report;
 use super::store;
 use super::triage::{self, TriageError};
 use crate::platform::api::{self, ApiError, ApiId, ApiJson, ApiRoutes, ApiSpec, Caller};
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::Permission;
 use crate::platform::web::SharedState;
 
@@ -176,12 +175,7 @@ fn out(r: &report::Model, text: Option<ReportText>) -> ReportOut {
         urgency: r.urgency.clone(),
         people: r.people,
         minors: r.minors.clone(),
-        kinds: r
-            .kinds
-            .split(',')
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        kinds: crate::platform::codes::to_vec(&r.kinds),
         anonymous: r.anonymous,
         status: r.status.clone(),
         triage_contact_id: r.triage_contact_id,
@@ -207,43 +201,26 @@ async fn show(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    super::guard(&state, &caller.actor).await?;
-    let r = store::get(&state.db, id)
+    let o = super::ops::read(&state, &caller.actor, id, Some("api"))
         .await?
         .ok_or_else(ApiError::not_found)?;
-    audit::append(
-        &state.db,
-        &state.keys,
-        Entry::new(Some(&caller.actor), "report.read", "public_report")
-            .record(id)
-            .subject(format!("report:{id}"))
-            .reason("api"),
-    )
-    .await?;
-    let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, ApiError> {
-        v.as_ref().map_or(Ok(String::new()), |b| {
-            state
-                .keys
-                .decrypt_str(ctx, b)
-                .map_err(|_| ApiError::internal("report cannot be decrypted"))
-        })
-    };
-    let mut messages = Vec::new();
-    for m in store::messages(&state.db, id).await? {
-        messages.push(MessageOut {
-            from_reporter: m.from_reporter,
-            at: m.at,
-            text: open(store::MESSAGE, &m.text_enc)?,
-        });
-    }
     let text = ReportText {
-        what: open(store::WHAT, &r.what_enc)?,
-        place: open(store::PLACE, &r.place_enc)?,
-        since: open(store::SINCE, &r.since_enc)?,
-        gender: open(store::GENDER, &r.gender_enc)?,
-        contact: open(store::CONTACT, &r.contact_enc)?,
-        messages,
+        what: o.what,
+        place: o.place,
+        since: o.since,
+        gender: o.gender,
+        contact: o.contact,
+        messages: o
+            .messages
+            .into_iter()
+            .map(|m| MessageOut {
+                from_reporter: m.from_reporter,
+                at: m.at,
+                text: m.text,
+            })
+            .collect(),
     };
+    let r = o.report;
     Ok(api::ok_tagged(&out(&r, Some(text)), triage::version(&r)))
 }
 

@@ -69,7 +69,7 @@ pub async fn submit(
         urgency: Set(r.urgency.clone()),
         people: Set(r.people),
         minors: Set(r.minors.clone()),
-        kinds: Set(r.kinds.join(",")),
+        kinds: Set(crate::platform::codes::join(&r.kinds)),
         anonymous: Set(r.anonymous),
         status: Set("new".into()),
         triage_contact_id: Set(None),
@@ -122,4 +122,71 @@ pub async fn add_reporter_message(
     )
     .await?;
     Ok(())
+}
+
+/// A public report opened for a reader: its texts and its thread, unsealed.
+pub struct OpenedReport {
+    pub report: report::Model,
+    pub what: String,
+    pub place: String,
+    pub since: String,
+    pub gender: String,
+    pub contact: String,
+    /// The thread, oldest first.
+    pub messages: Vec<OpenedMessage>,
+}
+
+/// One message of a report's thread.
+pub struct OpenedMessage {
+    pub from_reporter: bool,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub text: String,
+}
+
+/// Opens a report for a reader: the policy decides (a refusal is audited), the reading is
+/// audited (`via` says where: `None` on the pages, `Some("api")` through the API) before
+/// anything is unsealed. `Ok(None)` when there is no such report.
+pub async fn read(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+    id: i32,
+    via: Option<&str>,
+) -> Result<Option<OpenedReport>, AppError> {
+    use crate::platform::audit::{self, Entry};
+    super::guard(state, actor).await?;
+    let Some(r) = store::get(&state.db, id).await? else {
+        return Ok(None);
+    };
+    let mut entry = Entry::new(Some(actor), "report.read", "public_report")
+        .record(id)
+        .subject(format!("report:{id}"));
+    if let Some(via) = via {
+        entry = entry.reason(via);
+    }
+    audit::append(&state.db, &state.keys, entry).await?;
+    let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, AppError> {
+        v.as_ref().map_or(Ok(String::new()), |b| {
+            state
+                .keys
+                .decrypt_str(ctx, b)
+                .map_err(|_| AppError::Internal("report cannot be decrypted"))
+        })
+    };
+    let mut messages = Vec::new();
+    for m in store::messages(&state.db, id).await? {
+        messages.push(OpenedMessage {
+            from_reporter: m.from_reporter,
+            at: m.at,
+            text: open(store::MESSAGE, &m.text_enc)?,
+        });
+    }
+    Ok(Some(OpenedReport {
+        what: open(store::WHAT, &r.what_enc)?,
+        place: open(store::PLACE, &r.place_enc)?,
+        since: open(store::SINCE, &r.since_enc)?,
+        gender: open(store::GENDER, &r.gender_enc)?,
+        contact: open(store::CONTACT, &r.contact_enc)?,
+        report: r,
+        messages,
+    }))
 }

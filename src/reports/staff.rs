@@ -11,7 +11,6 @@ use sea_orm::TransactionTrait;
 use super::entities::report;
 use super::store;
 use super::triage::{self, TriageError};
-use crate::platform::audit::{self, Entry};
 use crate::platform::web::{AppError, SharedState, Shell};
 
 #[derive(Template, WebTemplate)]
@@ -92,10 +91,7 @@ pub struct DetailPage {
 
 impl DetailPage {
     pub fn kinds(&self) -> String {
-        self.r
-            .kinds
-            .split(',')
-            .filter(|k| !k.is_empty())
+        crate::platform::codes::iter(&self.r.kinds)
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -108,45 +104,31 @@ async fn detail(
     error: Option<String>,
 ) -> Result<DetailPage, AppError> {
     let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
-    super::guard(state, &me.actor).await?;
-    let r = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    audit::append(
-        &state.db,
-        &state.keys,
-        Entry::new(Some(&me.actor), "report.read", "public_report")
-            .record(id)
-            .subject(format!("report:{id}")),
-    )
-    .await?;
-    let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, AppError> {
-        v.as_ref().map_or(Ok(String::new()), |b| {
-            state
-                .keys
-                .decrypt_str(ctx, b)
-                .map_err(|_| AppError::Internal("report cannot be decrypted"))
-        })
-    };
-    let mut lines = Vec::new();
-    for m in store::messages(&state.db, id).await? {
-        lines.push(Line {
+    let o = super::ops::read(state, &me.actor, id, None)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lines = o
+        .messages
+        .into_iter()
+        .map(|m| Line {
             mine: !m.from_reporter,
-            text: open(store::MESSAGE, &m.text_enc)?,
+            text: m.text,
             // A reporter's message keeps only its day (Italian time); staff replies their time.
             at: if m.from_reporter {
                 crate::platform::time::rome_date(m.at).to_string()
             } else {
                 crate::platform::time::rome_time(&m.at)
             },
-        });
-    }
+        })
+        .collect();
     Ok(DetailPage {
-        what: open(store::WHAT, &r.what_enc)?,
-        place: open(store::PLACE, &r.place_enc)?,
-        since: open(store::SINCE, &r.since_enc)?,
-        gender: open(store::GENDER, &r.gender_enc)?,
-        contact: open(store::CONTACT, &r.contact_enc)?,
+        what: o.what,
+        place: o.place,
+        since: o.since,
+        gender: o.gender,
+        contact: o.contact,
         shell,
-        r,
+        r: o.report,
         lines,
         error,
     })

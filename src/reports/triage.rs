@@ -98,8 +98,7 @@ pub fn decide(
 
 /// The hotline's forms of exploitation for the kinds the reporter ticked.
 pub fn exploitation_forms(kinds: &str) -> Vec<&'static str> {
-    kinds
-        .split(',')
+    crate::platform::codes::iter(kinds)
         .filter_map(|k| match k {
             "sexual" => Some("sexual"),
             "labour" => Some("labour"),
@@ -135,7 +134,7 @@ pub async fn apply(
             c.language = Set(Some(r.language.to_uppercase()));
             c.caller_ref = Set(Some(format!("SEGNALA-{}", r.id)));
             c.reasons = Set("report_of_exploitation".into());
-            c.exploitation_forms = Set(exploitation_forms(&r.kinds).join(","));
+            c.exploitation_forms = Set(crate::platform::codes::join(&exploitation_forms(&r.kinds)));
             c.province = Set(r.province.clone());
             let saved = crate::hotline::ops::record_contact(
                 state,

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{SMALL_CELL, shown};
 use crate::platform::api::{self, ApiError, ApiQuery, ApiRoutes, ApiSpec, Caller};
-use crate::platform::audit::{self, Entry};
 use crate::platform::policy::Permission;
 use crate::platform::web::SharedState;
 
@@ -78,14 +77,14 @@ async fn activity(
     if (to - from).num_days() > 3660 {
         return Err(ApiError::invalid("api-error-period", Some("from")));
     }
-    audit::append(
-        &state.db,
-        &state.keys,
-        Entry::new(Some(&caller.actor), "stats.activity", "report")
-            .reason(format!("{from} – {to} (api)")),
+    let r = super::read_activity(
+        &state,
+        &caller.actor,
+        (from, to),
+        province.as_deref(),
+        Some("api"),
     )
     .await?;
-    let r = super::activity(&state.db, from, to, province.as_deref()).await?;
     let body = ActivityOut {
         from: r.from,
         to: r.to,

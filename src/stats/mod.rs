@@ -64,6 +64,28 @@ fn flatten(map: BTreeMap<(String, String), i64>) -> Vec<(String, String, i64)> {
     map.into_iter().map(|((d, v), n)| (d, v, n)).collect()
 }
 
+/// The activity report as a member of staff reads it: the reading (its period, and `via`
+/// where it was asked: `None` on the pages) is audited, then the report is built.
+pub async fn read_activity(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+    (from, to): (NaiveDate, NaiveDate),
+    province: Option<&str>,
+    via: Option<&str>,
+) -> Result<ActivityReport, crate::platform::web::AppError> {
+    let reason = match via {
+        Some(via) => format!("{from} – {to} ({via})"),
+        None => format!("{from} – {to}"),
+    };
+    crate::platform::audit::append(
+        &state.db,
+        &state.keys,
+        crate::platform::audit::Entry::new(Some(actor), "stats.activity", "report").reason(reason),
+    )
+    .await?;
+    Ok(activity(&state.db, from, to, province).await?)
+}
+
 /// Builds the activity report for `[from, to]` (both days included), for one province or
 /// (`None`) the whole region. A record's province is the hotline contact's, the unit's or
 /// desk's, or that of the organisation following the person.
@@ -116,7 +138,7 @@ pub async fn activity(
             continue;
         }
         hotline_total += n;
-        for f in forms.split(',').filter(|f| !f.is_empty()) {
+        for f in crate::platform::codes::iter(&forms) {
             add(&mut hb, "exploitation", f, n);
         }
         add(&mut hb, "province", &prov, n);
@@ -128,7 +150,7 @@ pub async fn activity(
     // Cases: people described by their non-identifying attributes only.
     let person_dims = |p: &queries::PersonRow, map: &mut BTreeMap<(String, String), i64>| {
         count(map, "gender", &p.gender);
-        for n in p.nationalities.split(',').filter(|n| !n.is_empty()) {
+        for n in crate::platform::codes::iter(&p.nationalities) {
             count(map, "nationality", n);
         }
         let band = match p
@@ -184,7 +206,7 @@ pub async fn activity(
         let prov = org_province(p.owner_org);
         if keep(&prov) && protected.insert(p.person_id) {
             count(&mut pb, "province", &prov);
-            for f in p.exploitation_forms.split(',').filter(|f| !f.is_empty()) {
+            for f in crate::platform::codes::iter(&p.exploitation_forms) {
                 count(&mut pb, "exploitation", f);
             }
             if let Some(s) = p.labour_sector.as_deref().filter(|s| !s.is_empty()) {

@@ -82,9 +82,7 @@ impl Mapping {
     }
 
     fn map_list(&self, field: &str, codes: &str) -> String {
-        codes
-            .split(',')
-            .filter(|c| !c.is_empty())
+        crate::platform::codes::iter(&codes)
             .map(|c| self.map(field, c))
             .collect::<Vec<_>>()
             .join(";")
@@ -166,7 +164,7 @@ pub async fn export(
             mapping.map("gender", &p.gender),
             p.birth_year.map(|y| y.to_string()).unwrap_or_default(),
             if minor { "1" } else { "0" }.to_owned(),
-            p.nationalities.split(',').next().unwrap_or("").to_owned(),
+            crate::platform::codes::first(&p.nationalities).to_owned(),
             opened.to_string(),
             mapping.map("phase", &c.phase),
             c.trafficking_status

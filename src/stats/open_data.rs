@@ -463,15 +463,11 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
         }
         let year = crate::platform::time::rome_date(c.opened_at).year();
         let age = p.birth_year.map(|b| year - b);
-        let forms: Vec<&str> = c
-            .exploitation_forms
-            .split(',')
-            .filter(|f| !f.is_empty())
-            .collect();
+        let forms: Vec<&str> = crate::platform::codes::iter(&c.exploitation_forms).collect();
         // A case whose forms were never assessed says nothing about any of them.
         let assessed = !forms.is_empty();
         let has = |f: &str| assessed.then(|| forms.contains(&f));
-        let recruitment: Vec<&str> = c.recruitment.split(',').collect();
+        let recruitment: Vec<&str> = crate::platform::codes::iter(&c.recruitment).collect();
         out.push(Record {
             year: year.to_string(),
             datasource: "Case Management".into(),
@@ -483,16 +479,13 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
                 (Some(_), false) => "Adult".into(),
                 (None, false) => MISSING.into(),
             },
-            citizenship: or_missing(p.nationalities.split(',').next().unwrap_or("")),
+            citizenship: or_missing(crate::platform::codes::first(&p.nationalities)),
             country: MISSING.into(),
             forced_labour: has("labour"),
             sexual: has("sexual"),
             other: any(&[has("begging"), has("forced_criminality"), has("other")]),
             forced_marriage: has("forced_marriage"),
-            means_of_control: c
-                .means_of_control
-                .split(',')
-                .filter(|m| !m.is_empty())
+            means_of_control: crate::platform::codes::iter(&c.means_of_control)
                 .map(camel)
                 .filter(|m| MEANS_OF_CONTROL.contains(&m.as_str()))
                 .collect(),
@@ -518,12 +511,7 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
         });
     }
     for h in crate::exchange::historical_records(db).await? {
-        let list = |s: &str| -> Vec<String> {
-            s.split(',')
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
+        let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(&s) };
         let forms = list(&h.forms);
         let forms_no = list(&h.forms_no);
         // Yes, no (the source wrote 0), or not recorded.
@@ -568,6 +556,29 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
         });
     }
     Ok(out)
+}
+
+/// The release as a member of staff downloads it: built, and once it could be built, the
+/// download (its k and which file) audited. The inner error is the release's refusal.
+pub async fn export_for(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+    k: usize,
+    micro: bool,
+) -> Result<Result<String, OpenDataError>, crate::platform::web::AppError> {
+    let (m, a, _) = match export(&state.db, k).await? {
+        Ok(files) => files,
+        Err(e) => return Ok(Err(e)),
+    };
+    crate::platform::audit::append(
+        &state.db,
+        &state.keys,
+        crate::platform::audit::Entry::new(Some(actor), "stats.open_data", "export").reason(
+            format!("k={k} {}", if micro { "microdata" } else { "aggregates" }),
+        ),
+    )
+    .await?;
+    Ok(Ok(if micro { m } else { a }))
 }
 
 /// Builds the open-data files: (microdata CSV, aggregates CSV, what anonymisation did).

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{ActivityReport, shown};
-use crate::platform::audit::{self, Entry};
 use crate::platform::web::{AppError, SharedState, Shell};
 
 pub use super::period::{PeriodQuery, period, request};
@@ -78,15 +77,8 @@ pub async fn activity(
             )
         }
     };
-    if let Some(me) = &shell.staff {
-        audit::append(
-            &state.db,
-            &state.keys,
-            Entry::new(Some(&me.actor), "stats.activity", "report")
-                .reason(format!("{from} – {to}")),
-        )
-        .await?;
-    }
+    let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let r = super::read_activity(&state, &me.actor, (from, to), province.as_deref(), None).await?;
     let query = format!(
         "from={from}&to={to}&province={}",
         province.clone().unwrap_or_default()
@@ -94,7 +86,7 @@ pub async fn activity(
     Ok((
         status,
         ActivityPage {
-            r: super::activity(&state.db, from, to, province.as_deref()).await?,
+            r,
             shell,
             error,
             query,
@@ -358,27 +350,17 @@ async fn open_data_file(
         Ok(k) => k,
         Err(key) => return Ok((StatusCode::UNPROCESSABLE_ENTITY, shell.t(key)).into_response()),
     };
-    let (m, a, _) = match super::open_data::export(&state.db, k).await? {
-        Ok(files) => files,
+    let me = shell.staff.as_ref().ok_or(AppError::Unauthorized)?;
+    let file = match super::open_data::export_for(state, &me.actor, k, micro).await? {
+        Ok(file) => file,
         Err(e) => {
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, shell.t(e.message_key())).into_response());
         }
     };
-    if let Some(me) = &shell.staff {
-        audit::append(
-            &state.db,
-            &state.keys,
-            Entry::new(Some(&me.actor), "stats.open_data", "export").reason(format!(
-                "k={k} {}",
-                if micro { "microdata" } else { "aggregates" }
-            )),
-        )
-        .await?;
-    }
     Ok(if micro {
-        crate::platform::web::download(m, "text/csv; charset=utf-8", "satis-ctdc-microdata.csv")
+        crate::platform::web::download(file, "text/csv; charset=utf-8", "satis-ctdc-microdata.csv")
     } else {
-        crate::platform::web::download(a, "text/csv; charset=utf-8", "satis-aggregates.csv")
+        crate::platform::web::download(file, "text/csv; charset=utf-8", "satis-aggregates.csv")
     })
 }
 

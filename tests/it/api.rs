@@ -32,6 +32,7 @@ crate::tests![
     every_documented_example_succeeds_and_leads_to_its_links,
     a_street_units_places_are_kept_through_the_api_by_its_own_organisation,
     the_registry_roles_meetings_and_training_are_kept_through_the_api,
+    editions_and_the_counterparts_directory_are_kept_through_the_api,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -2921,5 +2922,123 @@ async fn the_registry_roles_meetings_and_training_are_kept_through_the_api(db: T
         )
         .await,
         5
+    );
+}
+
+/// The lead entity opens an edition of the programme, and the administrator adds another
+/// region's project to the directory, without the pages; nobody else can.
+async fn editions_and_the_counterparts_directory_are_kept_through_the_api(db: TestDb) {
+    let app = db.app().await;
+    let lead = app.organisation("Comune di Firenze").await;
+    let evaluator = app.user("capofila-ed", Role::CapofilaEvaluator, lead).await;
+    let judge = app
+        .token(&evaluator, lead, &["projects:read", "projects:write"])
+        .await;
+    let edition = json!({"name": "SATIS 2027", "starts_on": "2027-01-01",
+                         "ends_on": "2027-12-31", "total_cents": 120_000_000});
+    let key = [("idempotency-key", "edition-2027")];
+    let r = app
+        .api("POST", "/api/v1/editions", &judge, Some(&edition), &key)
+        .await;
+    r.assert_status(201);
+    let made = json_of(&r);
+    assert_eq!(made["cofunding_cents"], 0, "co-funding left out is none");
+    let again = app
+        .api("POST", "/api/v1/editions", &judge, Some(&edition), &key)
+        .await;
+    assert_eq!(
+        json_of(&again)["id"],
+        made["id"],
+        "a resend opens nothing new"
+    );
+    let mut backwards = edition.clone();
+    backwards["ends_on"] = json!("2026-12-31");
+    let r = app
+        .api("POST", "/api/v1/editions", &judge, Some(&backwards), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "ends_on");
+
+    let ngo = app.organisation("Associazione Edera").await;
+    let worker = app.user("cw-edera", Role::CaseWorker, ngo).await;
+    let token = app
+        .token(
+            &worker,
+            ngo,
+            &["projects:read", "projects:write", "referrals:read"],
+        )
+        .await;
+    let r = app
+        .api("POST", "/api/v1/editions", &token, Some(&edition), &[])
+        .await;
+    assert_eq!(r.status.as_u16(), 403, "a case worker opens no edition");
+    let listed = json_of(&app.api("GET", "/api/v1/editions", &token, None, &[]).await);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["SATIS 2027"],
+        "the worker sees the edition to write projects in"
+    );
+
+    let admin = app.user("admin-rubrica", Role::Administrator, lead).await;
+    let directory = app.token(&admin, lead, &["referrals:write"]).await;
+    let other = json!({"name": "Progetto Fuori Tratta", "region": "Liguria",
+                       "contact": "055 000 000"});
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/referrals/counterparts",
+            &directory,
+            Some(&other),
+            &[],
+        )
+        .await;
+    r.assert_status(201);
+    let added = json_of(&r);
+    assert_eq!(added["active"], true);
+    let mut unnamed = other.clone();
+    unnamed["name"] = json!("   ");
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/referrals/counterparts",
+            &directory,
+            Some(&unnamed),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "name");
+    let r = app
+        .api(
+            "POST",
+            "/api/v1/referrals/counterparts",
+            &token,
+            Some(&other),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.body);
+    let listed = json_of(
+        &app.api("GET", "/api/v1/referrals/counterparts", &token, None, &[])
+            .await,
+    );
+    assert_eq!(
+        listed[0]["id"], added["id"],
+        "the worker can now name it in a referral"
+    );
+    assert_eq!(listed[0]["region"], "Liguria");
+    assert_eq!(
+        count_rows(
+            &app,
+            "audit_event WHERE action IN ('project.edition', 'referral.counterpart_add')"
+        )
+        .await,
+        2
     );
 }

@@ -239,7 +239,7 @@ fn build_contact(
     c.caller_ref = Set(caller_ref);
     c.phone_index = Set(phone_index);
     c.reasons = Set(codes(d.reasons.clone(), rules::REASONS).map_err(|k| ("reasons", k))?);
-    c.labour_sector = Set(if forms.split(',').any(|x| x == "labour") {
+    c.labour_sector = Set(if crate::platform::codes::contains(&forms, "labour") {
         sector
     } else {
         None

@@ -20,12 +20,10 @@ impl ContactPage {
     }
 
     pub fn has_outcome(&self, code: &str) -> bool {
-        self.c.outcomes.split(',').any(|o| o == code)
+        crate::platform::codes::contains(&self.c.outcomes, code)
     }
     pub fn list(&self, prefix: &str, codes: &str) -> String {
-        codes
-            .split(',')
-            .filter(|c| !c.is_empty())
+        crate::platform::codes::iter(&codes)
             .map(|c| self.shell.label(prefix, c))
             .collect::<Vec<_>>()
             .join(", ")

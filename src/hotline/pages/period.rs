@@ -70,10 +70,10 @@ pub async fn build_report(
         if let Some(k) = &c.caller_kind {
             add("caller", shell.label("caller", k));
         }
-        for r in c.reasons.split(',').filter(|x| !x.is_empty()) {
+        for r in crate::platform::codes::iter(&c.reasons) {
             add("reason", shell.label("reason", r));
         }
-        for o in c.outcomes.split(',').filter(|x| !x.is_empty()) {
+        for o in crate::platform::codes::iter(&c.outcomes) {
             add("outcome", shell.label("outcome", o));
         }
         if let Some(l) = &c.language {
@@ -82,7 +82,7 @@ pub async fn build_report(
         if let Some(p) = &c.province {
             add("province", p.clone());
         }
-        for x in c.exploitation_forms.split(',').filter(|x| !x.is_empty()) {
+        for x in crate::platform::codes::iter(&c.exploitation_forms) {
             add("exploitation", shell.label("exploitation", x));
         }
         if c.relevance == "pertinent" {

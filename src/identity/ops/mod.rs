@@ -392,6 +392,27 @@ pub async fn review_emergency(
     Ok(())
 }
 
+/// Reads the audit trail for an auditor: the reading itself (`audit.read` on the page,
+/// `audit.export` for the file) and its filter are audited first, then the entries found.
+pub async fn read_audit_trail(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    keys: &KeyRing,
+    actor: &Actor,
+    export: bool,
+    filter: &audit::Filter,
+    described: String,
+    limit: u64,
+) -> Result<Vec<audit::event::Model>, DbErr> {
+    let what = if export { "audit.export" } else { "audit.read" };
+    audit::append(
+        db,
+        keys,
+        Entry::new(Some(actor), what, "audit").reason(described),
+    )
+    .await?;
+    audit::search(db, filter, limit).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,7 +276,7 @@ pub async fn check_interview(
             operator_id: Set(user),
             mediator: Set(clip(&d.mediator, 200)),
             language: Set(language),
-            topics: Set(topics.join(",")),
+            topics: Set(crate::platform::codes::join(&topics)),
             outcome: Set(d.outcome.clone()),
             idempotency_key: Set(key.clone()),
             created_at: Set(Utc::now()),

@@ -109,7 +109,7 @@ pub(super) fn read_outing(state: &SharedState, f: &Fields) -> crate::outreach::o
     for t in rules::TOPICS {
         tallies.push(("topic", (*t).to_owned(), f.get(&format!("topic_{t}"))));
     }
-    let flagged = |flags: &str, code: &str| flags.split(',').any(|v| v == code);
+    let flagged = |flags: &str, code: &str| crate::platform::codes::contains(&flags, code);
     let observations = f
         .all("obs_place")
         .into_iter()
@@ -251,9 +251,7 @@ pub async fn show_outing(
             .map(|p| p.name.clone())
             .unwrap_or_default()
     };
-    let places = o
-        .places
-        .split(',')
+    let places = crate::platform::codes::iter(&o.places)
         .filter_map(|p| p.parse().ok())
         .map(place_name)
         .collect();
