@@ -170,7 +170,7 @@ pub struct CaseOut {
 }
 
 fn codes(list: &str) -> Vec<String> {
-    crate::platform::codes::to_vec(&list)
+    crate::platform::codes::to_vec(list)
 }
 
 fn out(c: &case::Model, p: &person::Model) -> CaseOut {

@@ -80,7 +80,7 @@ pub async fn case_record(
         identity,
         processing_consent,
     } = found;
-    let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(&s) };
+    let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(s) };
     Ok(Some(htcds::CaseRecord {
         names: identity.names,
         aliases: identity.aliases,

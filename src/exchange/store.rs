@@ -88,7 +88,7 @@ pub async fn summary(
         .await?;
     let mut s = Summary::default();
     for (gender, forms, citizenship) in &rows {
-        let forms: Vec<&str> = crate::platform::codes::iter(&forms).collect();
+        let forms: Vec<&str> = crate::platform::codes::iter(forms).collect();
         s.add(gender, &forms, citizenship);
     }
     Ok(s)
@@ -137,8 +137,8 @@ pub async fn figures(
         .await?;
     let mut f = super::figures::Figures::default();
     for (year, datasource, gender, age, forms, forms_no, citizenship, country, n) in &rows {
-        let yes: Vec<&str> = crate::platform::codes::iter(&forms).collect();
-        let no: Vec<&str> = crate::platform::codes::iter(&forms_no).collect();
+        let yes: Vec<&str> = crate::platform::codes::iter(forms).collect();
+        let no: Vec<&str> = crate::platform::codes::iter(forms_no).collect();
         f.add_n(
             &super::figures::Counted {
                 year: *year,

@@ -62,6 +62,17 @@ pub fn routes() -> ApiRoutes {
             add_line,
         )
         .op(
+            ApiSpec::change("/projects/lines/{id}", "changeProjectLine")
+                .summary(
+                    "projects",
+                    "Change the terms of a line of a project being written, or remove it",
+                )
+                .scope("projects:write", p)
+                .body::<LineChangeIn>()
+                .returns::<ProjectDetail>(),
+            change_line,
+        )
+        .op(
             ApiSpec::update("/projects/{id}", "changeProjectStatus")
                 .summary(
                     "projects",
@@ -286,8 +297,21 @@ async fn add_line(
 pub struct StatusIn {
     #[schemars(extend("enum" = rules::STATUSES))]
     pub to: String,
-    /// Needed to ask for changes or to reject; sealed at rest.
+    /// Needed to ask for changes or to reject, and to approve a line for less than was
+    /// asked; sealed at rest.
     pub reason: Option<String>,
+    /// On approval, what each line is granted; a line left out is granted what was asked.
+    #[serde(default)]
+    pub granted: Vec<GrantIn>,
+}
+
+/// What one line is granted on approval.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantIn {
+    pub line_id: i32,
+    /// Euro cents, from nothing to what was asked.
+    pub approved_cents: i64,
 }
 
 async fn change_status(
@@ -304,6 +328,11 @@ async fn change_status(
         to: s.to,
         reason: s.reason.unwrap_or_default(),
         version,
+        granted: s
+            .granted
+            .iter()
+            .map(|g| (g.line_id, g.approved_cents))
+            .collect(),
     };
     let txn = state.db.begin().await?;
     ops::change_status(&state, &txn, &caller.actor, id, &change)
@@ -311,6 +340,51 @@ async fn change_status(
         .map_err(refused)?;
     txn.commit().await?;
     let p = store::get(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let version = p.version;
+    Ok(api::ok_tagged(&detail(&state, p).await?, version))
+}
+
+/// New terms for a line (what is left out stays as it was), or its removal.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineChangeIn {
+    /// Up to 200 characters.
+    pub provider: Option<String>,
+    /// For the types paid by the month.
+    pub months: Option<i32>,
+    /// Euro cents, within the type's cap.
+    pub requested_cents: Option<i64>,
+    /// Remove the line (only one never approved).
+    #[serde(default)]
+    pub remove: bool,
+}
+
+async fn change_line(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(c): ApiJson<LineChangeIn>,
+) -> Result<Response, ApiError> {
+    let line = store::intervention(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let change = if c.remove {
+        ops::LineChange::Remove
+    } else {
+        ops::LineChange::Terms {
+            provider: c.provider.unwrap_or(line.provider),
+            months: c.months.or(line.months),
+            requested_cents: c.requested_cents.unwrap_or(line.requested_cents),
+        }
+    };
+    let txn = state.db.begin().await?;
+    let project = ops::change_line(&state, &txn, &caller.actor, id, &change)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    let p = store::get(&state.db, project)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let version = p.version;

@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
             pages::add_intervention,
         )
         .post("/projects/{id}/status", projects, pages::change_status)
+        .post("/interventions/{id}", projects, pages::change_intervention)
         .post("/interventions/{id}/expenses", projects, pages::add_expense)
         .get("/editions", Access::SignedIn, pages::editions)
         .post(

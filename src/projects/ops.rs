@@ -217,6 +217,78 @@ pub async fn add_line<C: ConnectionTrait + TransactionTrait>(
     Ok(line)
 }
 
+/// A change to a line of a project being written: new terms, or its removal.
+#[derive(Clone, Debug)]
+pub enum LineChange {
+    /// New provider, months and requested amount (the intervention type stays).
+    Terms {
+        provider: String,
+        months: Option<i32>,
+        requested_cents: i64,
+    },
+    Remove,
+}
+
+/// Changes or removes a line while the owner may still edit the project (draft, changes
+/// asked, variation). Answers the project's id.
+pub async fn change_line<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    line_id: i32,
+    change: &LineChange,
+) -> Result<i32, ProjectOpError> {
+    // Read and decided before the transaction reads anything: the access decision may write
+    // its own audit entry, and SQLite would then refuse to upgrade a reading transaction.
+    let line = store::intervention(&state.db, line_id)
+        .await?
+        .ok_or(ProjectOpError::Access(AppError::NotFound))?;
+    let p = guard_owner(state, actor, line.project_id)
+        .await
+        .map_err(ProjectOpError::Access)?;
+    if !rules::editable(&p.status) {
+        return Err(invalid("project-error-not-editable", "status"));
+    }
+    // A line approved before a variation keeps what was granted and spent: it is not removed
+    // nor asked below what is spent.
+    let spent = store::spent(txn, line_id).await?;
+    let what = match change {
+        LineChange::Terms {
+            provider,
+            months,
+            requested_cents,
+        } => {
+            rules::check_intervention(&line.kind, *requested_cents, *months)
+                .map_err(|key| invalid(key, "requested_cents"))?;
+            if provider.chars().count() > 200 {
+                return Err(invalid("error-400", "provider"));
+            }
+            if *requested_cents < spent {
+                return Err(invalid("project-error-below-spent", "requested_cents"));
+            }
+            store::change_intervention(txn, line_id, provider.trim(), *months, *requested_cents)
+                .await?;
+            format!("line {line_id}: {requested_cents}")
+        }
+        LineChange::Remove => {
+            if spent > 0 || line.approved_cents > 0 {
+                return Err(invalid("project-error-line-granted", "remove"));
+            }
+            store::remove_intervention(txn, line_id).await?;
+            format!("line {line_id} removed")
+        }
+    };
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "project.intervention_change", "project")
+            .record(p.id)
+            .reason(what),
+    )
+    .await?;
+    Ok(p.id)
+}
+
 /// A move of a project to another state, read at `version`.
 #[derive(Clone, Debug, Default)]
 pub struct StatusChange {
@@ -224,6 +296,9 @@ pub struct StatusChange {
     /// Needed for some decisions (changes requested, rejection); sealed at rest.
     pub reason: String,
     pub version: i32,
+    /// On approval, what each line is granted (line id, cents); a line left out is granted
+    /// what was asked.
+    pub granted: Vec<(i32, i64)>,
 }
 
 /// Moves a project on as the rules allow the actor's part: the owner submits, starts, asks for
@@ -249,13 +324,42 @@ pub async fn change_status<C: ConnectionTrait + TransactionTrait>(
     } else {
         Party::Owner
     };
+    if to.is_empty() {
+        return Err(invalid("project-error-decision-needed", "to"));
+    }
     rules::transition(&p.status, to, party, &change.reason).map_err(|key| invalid(key, "to"))?;
-    if to == "submitted"
-        && store::interventions(&state.db, project_id)
-            .await?
-            .is_empty()
-    {
+    let lines = store::interventions(txn, project_id).await?;
+    if to == "submitted" && lines.is_empty() {
         return Err(invalid("project-error-empty", "to"));
+    }
+    let decisions: Vec<rules::LineDecision> = lines
+        .iter()
+        .map(|l| rules::LineDecision {
+            line: l.id,
+            requested_cents: l.requested_cents,
+            approved_cents: change
+                .granted
+                .iter()
+                .find(|(id, _)| *id == l.id)
+                .map_or(l.requested_cents, |(_, c)| *c),
+        })
+        .collect();
+    if to == "approved" {
+        if change
+            .granted
+            .iter()
+            .any(|(id, _)| !lines.iter().any(|l| l.id == *id))
+        {
+            return Err(invalid("project-error-line-unknown", "granted"));
+        }
+        if let Some((line, key)) = rules::check_approval(&decisions, &change.reason).first() {
+            return Err(invalid(key, if *line == 0 { "reason" } else { "granted" }));
+        }
+        for d in &decisions {
+            if d.approved_cents < store::spent(txn, d.line).await? {
+                return Err(invalid("project-error-below-spent", "granted"));
+            }
+        }
     }
     if !store::move_to(
         txn,
@@ -269,6 +373,14 @@ pub async fn change_status<C: ConnectionTrait + TransactionTrait>(
     .await?
     {
         return Err(ProjectOpError::Stale);
+    }
+    if to == "approved" {
+        for d in decisions
+            .iter()
+            .filter(|d| d.approved_cents != d.requested_cents)
+        {
+            store::grant(txn, d.line, d.approved_cents).await?;
+        }
     }
     audit::append(
         txn,

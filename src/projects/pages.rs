@@ -184,6 +184,8 @@ pub async fn create(
 
 pub struct InterventionRow {
     pub i: intervention::Model,
+    /// The requested amount as typed in a form ("1250,00").
+    pub requested_field: String,
     pub requested: String,
     pub approved: String,
     pub spent: String,
@@ -231,6 +233,7 @@ async fn project_page(
         let list = store::expenses(&state.db, i.id).await?;
         let spent: i64 = list.iter().map(|e| e.amount_cents).sum();
         interventions.push(InterventionRow {
+            requested_field: rules::euros_field(i.requested_cents),
             requested: rules::format_euros(i.requested_cents),
             approved: rules::format_euros(i.approved_cents),
             spent: rules::format_euros(spent),
@@ -329,6 +332,47 @@ pub async fn add_intervention(
     finish(&state, shell, id, txn, done.map(|_| id)).await
 }
 
+/// `POST /interventions/{id}`: new terms for a line of a project being written, or its
+/// removal (`remove` set).
+pub async fn change_intervention(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(line_id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let line = store::intervention(&state.db, line_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let f = Fields::parse(&body);
+    let change = if f.checked("remove") {
+        super::ops::LineChange::Remove
+    } else {
+        match rules::euros(&f.get("amount")) {
+            Ok(requested_cents) => super::ops::LineChange::Terms {
+                provider: f.text("provider", 200),
+                months: f.get("months").parse::<i32>().ok(),
+                requested_cents,
+            },
+            Err(key) => {
+                // Only the owner hears what is wrong with a line.
+                super::ops::guard_owner(&state, &me.actor, line.project_id).await?;
+                return refuse(
+                    &state,
+                    shell,
+                    line.project_id,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    key,
+                )
+                .await;
+            }
+        }
+    };
+    let txn = state.db.begin().await?;
+    let done = super::ops::change_line(&state, &txn, &me.actor, line_id, &change).await;
+    finish(&state, shell, line.project_id, txn, done).await
+}
+
 /// Back to the project once an operation is done, or the project again with its message.
 async fn finish(
     state: &SharedState,
@@ -377,10 +421,25 @@ pub async fn change_status(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
+    let mut granted = Vec::new();
+    for (line, amount) in f.all_ids("line").into_iter().zip(f.all("grant")) {
+        match rules::granted_euros(&amount) {
+            Ok(cents) => granted.push((line, cents)),
+            Err(key) => {
+                // Only an evaluator hears what is wrong with a decision.
+                let (_, _, evaluator) = guarded(&state, &me, id, "read").await?;
+                if !evaluator {
+                    return Err(AppError::Forbidden);
+                }
+                return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+            }
+        }
+    }
     let change = super::ops::StatusChange {
         to: f.get("to"),
         reason: f.get("reason"),
         version: f.get("version").parse().unwrap_or(-1),
+        granted,
     };
     let txn = state.db.begin().await?;
     let done = super::ops::change_status(&state, &txn, &me.actor, id, &change).await;

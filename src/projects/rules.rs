@@ -161,6 +161,21 @@ pub fn euros(raw: &str) -> Result<i64, Refusal> {
     Ok(cents as i64)
 }
 
+/// An amount granted, typed in euros: like `euros`, but nothing ("0", "0,00") is a valid
+/// grant (a line not funded).
+pub fn granted_euros(raw: &str) -> Result<i64, Refusal> {
+    let t = raw.trim();
+    if !t.is_empty() && t.chars().all(|c| matches!(c, '0' | ',' | '.')) && t.contains('0') {
+        return Ok(0);
+    }
+    euros(t)
+}
+
+/// Cents as typed in a form field ("1250,00"), to prefill an amount.
+pub fn euros_field(cents: i64) -> String {
+    format!("{},{:02}", cents / 100, (cents % 100).abs())
+}
+
 pub fn format_euros(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let c = cents.abs();
@@ -205,9 +220,86 @@ pub fn check_expense(approved: i64, spent: i64, amount: i64) -> Result<(), Refus
     Ok(())
 }
 
+/// What the evaluator decides on one line: its id, what was asked, what is granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineDecision {
+    pub line: i32,
+    pub requested_cents: i64,
+    pub approved_cents: i64,
+}
+
+/// Checks an approval line by line: each line is granted between nothing and what was asked;
+/// something is granted (granting nothing is a rejection); a line granted less than asked
+/// needs the reason, which the person who wrote the project reads. Every problem at once,
+/// as `(line, message key)` (`line` 0 for the decision as a whole).
+pub fn check_approval(lines: &[LineDecision], reason: &str) -> Vec<(i32, Refusal)> {
+    let mut problems = Vec::new();
+    for l in lines {
+        if l.approved_cents < 0 || l.approved_cents > l.requested_cents {
+            problems.push((l.line, "project-error-approved-range"));
+        }
+    }
+    if problems.is_empty() && lines.iter().all(|l| l.approved_cents == 0) {
+        problems.push((0, "project-error-nothing-approved"));
+    }
+    let reduced = lines
+        .iter()
+        .any(|l| l.approved_cents >= 0 && l.approved_cents < l.requested_cents);
+    if reduced && reason.trim().is_empty() {
+        problems.push((0, "project-error-reduced-reason"));
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_approval_grants_each_line_at_most_what_was_asked_and_says_why_less() {
+        let line = |line, requested_cents, approved_cents| LineDecision {
+            line,
+            requested_cents,
+            approved_cents,
+        };
+        let asked = [line(1, 100_000, 100_000), line(2, 50_000, 50_000)];
+        assert!(
+            check_approval(&asked, "").is_empty(),
+            "as asked: no reason needed"
+        );
+        let cut = [line(1, 100_000, 80_000), line(2, 50_000, 50_000)];
+        assert_eq!(
+            check_approval(&cut, " "),
+            [(0, "project-error-reduced-reason")]
+        );
+        assert!(check_approval(&cut, "Affitto già coperto per due mesi").is_empty());
+        let dropped = [line(1, 100_000, 0), line(2, 50_000, 50_000)];
+        assert!(check_approval(&dropped, "Non ammissibile").is_empty());
+        let over = [line(1, 100_000, 100_001), line(2, 50_000, -1)];
+        assert_eq!(
+            check_approval(&over, "x"),
+            [
+                (1, "project-error-approved-range"),
+                (2, "project-error-approved-range")
+            ]
+        );
+        let nothing = [line(1, 100_000, 0)];
+        assert_eq!(
+            check_approval(&nothing, "x"),
+            [(0, "project-error-nothing-approved")]
+        );
+    }
+
+    #[test]
+    fn a_grant_may_be_nothing_but_not_blank_nor_negative() {
+        assert_eq!(granted_euros("0"), Ok(0));
+        assert_eq!(granted_euros(" 0,00 "), Ok(0));
+        assert_eq!(granted_euros("1250,50"), Ok(125_050));
+        assert_eq!(granted_euros(&euros_field(125_050)), Ok(125_050));
+        assert!(granted_euros("").is_err());
+        assert!(granted_euros("-5").is_err());
+        assert!(granted_euros(",").is_err());
+    }
 
     #[test]
     fn every_transition_by_every_party() {

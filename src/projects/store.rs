@@ -228,6 +228,43 @@ pub async fn move_to<C: ConnectionTrait + TransactionTrait>(
     Ok(true)
 }
 
+/// Sets what a line is granted (on approval, when it differs from what was asked).
+pub async fn grant(db: &impl ConnectionTrait, line: i32, cents: i64) -> Result<(), DbErr> {
+    intervention::Entity::update_many()
+        .col_expr(intervention::Column::ApprovedCents, Expr::value(cents))
+        .filter(intervention::Column::Id.eq(line))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Changes a line of a project being written.
+pub async fn change_intervention(
+    db: &impl ConnectionTrait,
+    line: i32,
+    provider: &str,
+    months: Option<i32>,
+    requested_cents: i64,
+) -> Result<(), DbErr> {
+    intervention::Entity::update_many()
+        .col_expr(intervention::Column::Provider, Expr::value(provider))
+        .col_expr(intervention::Column::Months, Expr::value(months))
+        .col_expr(
+            intervention::Column::RequestedCents,
+            Expr::value(requested_cents),
+        )
+        .filter(intervention::Column::Id.eq(line))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes a line of a project being written (it has no expenses: only approved lines do).
+pub async fn remove_intervention(db: &impl ConnectionTrait, line: i32) -> Result<(), DbErr> {
+    intervention::Entity::delete_by_id(line).exec(db).await?;
+    Ok(())
+}
+
 pub async fn expenses(
     db: &impl ConnectionTrait,
     intervention_id: i32,

@@ -245,7 +245,7 @@ pub async fn propose<C: ConnectionTrait + TransactionTrait>(
     let data = crate::cases::package_data(state, &person)
         .await
         .map_err(ReferralOpError::Failed)?;
-    let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(&s) };
+    let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(s) };
     let full = Package {
         names: data.names,
         gender: Some(person.gender.clone()),

@@ -82,7 +82,7 @@ impl Mapping {
     }
 
     fn map_list(&self, field: &str, codes: &str) -> String {
-        crate::platform::codes::iter(&codes)
+        crate::platform::codes::iter(codes)
             .map(|c| self.map(field, c))
             .collect::<Vec<_>>()
             .join(";")

@@ -511,7 +511,7 @@ pub async fn records(db: &impl ConnectionTrait) -> Result<Vec<Record>, DbErr> {
         });
     }
     for h in crate::exchange::historical_records(db).await? {
-        let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(&s) };
+        let list = |s: &str| -> Vec<String> { crate::platform::codes::to_vec(s) };
         let forms = list(&h.forms);
         let forms_no = list(&h.forms_no);
         // Yes, no (the source wrote 0), or not recorded.

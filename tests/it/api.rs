@@ -2408,6 +2408,49 @@ async fn a_project_is_written_decided_and_spent_through_the_api(db: TestDb) {
         403,
         "forbidden",
     );
+    // A second line, changed and then removed while the project is a draft.
+    let r = app
+        .api(
+            "POST",
+            &lines,
+            &token,
+            Some(&json!({"kind": "italian_course", "requested_cents": 40_000})),
+            &[],
+        )
+        .await;
+    let second = format!("/api/v1/projects/lines/{}", json_of(&r)["id"]);
+    let r = app
+        .api(
+            "PATCH",
+            &second,
+            &token,
+            Some(&json!({"requested_cents": 30_000})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["requested_cents"], 110_000);
+    let r = app
+        .api(
+            "PATCH",
+            &second,
+            &judge,
+            Some(&json!({"remove": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 403, "only the author edits lines");
+    let r = app
+        .api(
+            "PATCH",
+            &second,
+            &token,
+            Some(&json!({"remove": true})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["lines"].as_array().unwrap().len(), 1);
     // Moves, each with the version last read.
     let path = format!("/api/v1/projects/{id}");
     let mv = async |token: &str, to: &str, reason: Option<&str>| {
@@ -2443,6 +2486,24 @@ async fn a_project_is_written_decided_and_spent_through_the_api(db: TestDb) {
         "to",
         "a rejection needs a reason"
     );
+    // Granting a line less than asked needs the reason.
+    let etag = app
+        .api("GET", &path, &judge, None, &[])
+        .await
+        .header("etag")
+        .to_owned();
+    let cut = json!({"to": "approved", "granted": [{"line_id": line, "approved_cents": 60_000}]});
+    let r = app
+        .api(
+            "PATCH",
+            &path,
+            &judge,
+            Some(&cut),
+            &[("if-match", etag.as_str())],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "reason");
     let r = mv(&judge, "approved", None).await;
     r.assert_status(200);
     assert_eq!(json_of(&r)["approved_cents"], 80_000);

@@ -6,7 +6,8 @@ use crate::support::{TestApp, TestDb, TestUser, find_value};
 
 crate::tests![
     a_project_goes_from_draft_to_expenses_and_the_budget_shows_it,
-    bad_project_input_changes_nothing
+    bad_project_input_changes_nothing,
+    the_lead_entity_grants_each_line_and_the_author_edits_draft_lines
 ];
 
 struct World {
@@ -312,4 +313,130 @@ async fn bad_project_input_changes_nothing(db: TestDb) {
     app.get(&format!("/projects/{}", w.project))
         .await
         .assert_status(403);
+}
+
+/// The author changes and removes draft lines; the lead entity decides line by line, is told
+/// what is missing, and a line granted less than asked carries its reason to the author.
+async fn the_lead_entity_grants_each_line_and_the_author_edits_draft_lines(db: TestDb) {
+    let app = db.app().await;
+    let w = world(&app).await;
+    let path = format!("/projects/{}/interventions", w.project);
+    for (kind, amount, months) in [
+        ("italian_course", "800", ""),
+        ("rent_support", "3.600,00", "12"),
+        ("vocational_course", "1500", ""),
+    ] {
+        app.post_form(
+            &path,
+            &[("kind", kind), ("amount", amount), ("months", months)],
+        )
+        .await
+        .assert_status(303);
+    }
+    let lines = |app: &TestApp| {
+        let db = app.state.db.clone();
+        let project = w.project;
+        async move {
+            satis::projects::store::interventions(&db, project)
+                .await
+                .unwrap()
+        }
+    };
+    let before = lines(&app).await;
+    let (course, rent, vocational) = (before[0].id, before[1].id, before[2].id);
+    // A draft line is changed (the amount typed as Italians write it) and another removed.
+    app.post_form(
+        &format!("/interventions/{rent}"),
+        &[
+            ("amount", "3.000,00"),
+            ("months", "10"),
+            ("provider", "Agenzia casa"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.post_form(&format!("/interventions/{vocational}"), &[("remove", "1")])
+        .await
+        .assert_status(303);
+    let after = lines(&app).await;
+    assert_eq!(after.len(), 2);
+    assert_eq!(
+        (
+            after[1].requested_cents,
+            after[1].months,
+            after[1].provider.as_str()
+        ),
+        (300_000, Some(10), "Agenzia casa")
+    );
+    // Over the catalogue's cap: refused, the line as it was.
+    app.post_form(&format!("/interventions/{course}"), &[("amount", "900000")])
+        .await
+        .assert_status(422)
+        .assert_contains("supera il massimo");
+    assert_eq!(lines(&app).await[0].requested_cents, 80_000);
+    status(&app, w.project, "submitted", "")
+        .await
+        .assert_status(303);
+    // Once submitted, lines are not changed any more.
+    app.post_form(&format!("/interventions/{course}"), &[("remove", "1")])
+        .await
+        .assert_status(422)
+        .assert_contains("non si modifica");
+
+    app.sign_in(&w.evaluator).await;
+    let page = app.get(&format!("/projects/{}", w.project)).await;
+    page.assert_contains(&format!("id=\"grant-{rent}\""))
+        .assert_contains("value=\"3000,00\"");
+    let version = find_value(&page.body, "name=\"version\" value=\"").unwrap();
+    let decide = |to: &'static str, rent_grant: &'static str, reason: &'static str| {
+        let version = version.clone();
+        let project = w.project;
+        let app = &app;
+        async move {
+            app.post_form(
+                &format!("/projects/{project}/status"),
+                &[
+                    ("version", version.as_str()),
+                    ("to", to),
+                    ("line", &course.to_string()),
+                    ("grant", "800,00"),
+                    ("line", &rent.to_string()),
+                    ("grant", rent_grant),
+                    ("reason", reason),
+                ],
+            )
+            .await
+        }
+    };
+    decide("", "3000,00", "")
+        .await
+        .assert_status(422)
+        .assert_contains("Scegli una decisione");
+    decide("approved", "2.400,00", "")
+        .await
+        .assert_status(422)
+        .assert_contains("scrivi il motivo");
+    decide("approved", "3.500,00", "x")
+        .await
+        .assert_status(422)
+        .assert_contains("da 0 a quanto richiesto");
+    assert!(
+        lines(&app).await.iter().all(|l| l.approved_cents == 0),
+        "a refused decision grants nothing"
+    );
+    decide(
+        "approved",
+        "2.400,00",
+        "Affitto coperto per otto mesi dal Comune",
+    )
+    .await
+    .assert_status(303);
+    let granted: Vec<i64> = lines(&app).await.iter().map(|l| l.approved_cents).collect();
+    assert_eq!(granted, [80_000, 240_000]);
+
+    app.sign_in(&w.worker).await;
+    app.get(&format!("/projects/{}", w.project))
+        .await
+        .assert_contains("2.400,00 €")
+        .assert_contains("Affitto coperto per otto mesi dal Comune");
 }

@@ -23,7 +23,7 @@ impl ContactPage {
         crate::platform::codes::contains(&self.c.outcomes, code)
     }
     pub fn list(&self, prefix: &str, codes: &str) -> String {
-        crate::platform::codes::iter(&codes)
+        crate::platform::codes::iter(codes)
             .map(|c| self.shell.label(prefix, c))
             .collect::<Vec<_>>()
             .join(", ")

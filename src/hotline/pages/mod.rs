@@ -30,7 +30,7 @@ fn staff(shell: &Shell) -> Result<(StaffView, i32), AppError> {
 
 /// Whether a comma-separated list of codes holds `code`.
 pub fn listed(list: &str, code: &str) -> bool {
-    crate::platform::codes::contains(&list, code)
+    crate::platform::codes::contains(list, code)
 }
 
 mod contacts;

@@ -109,7 +109,7 @@ pub(super) fn read_outing(state: &SharedState, f: &Fields) -> crate::outreach::o
     for t in rules::TOPICS {
         tallies.push(("topic", (*t).to_owned(), f.get(&format!("topic_{t}"))));
     }
-    let flagged = |flags: &str, code: &str| crate::platform::codes::contains(&flags, code);
+    let flagged = |flags: &str, code: &str| crate::platform::codes::contains(flags, code);
     let observations = f
         .all("obs_place")
         .into_iter()
