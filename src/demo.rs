@@ -338,6 +338,27 @@ async fn load_hotline(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), Dem
         "Prato (demo)",
     )
     .await?;
+    // One already assigned to the demo mediator's account: her desk opens on it.
+    let mediatrice = store::user_by_username(db, "mediatrice").await?;
+    crate::hotline::store::add_mediator_request(
+        db,
+        keys,
+        mediator_request::ActiveModel {
+            organisation_id: Set(cat.id),
+            contact_id: Set(None),
+            language: Set("EN".into()),
+            needed_at: Set(now + chrono::Duration::hours(26)),
+            requester: Set("Numero Verde".into()),
+            mediator: Set("mediatrice".into()),
+            mediator_user_id: Set(mediatrice.map(|u| u.id)),
+            status: Set("assigned".into()),
+            outcome: Set(String::new()),
+            created_at: Set(now),
+            ..Default::default()
+        },
+        "Firenze, sportello del Comune (demo)",
+    )
+    .await?;
     shift_note::ActiveModel {
         organisation_id: Set(cat.id),
         author_id: Set(operator.id),

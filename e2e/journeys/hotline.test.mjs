@@ -11,8 +11,8 @@ const passwords = {};
 
 before(async () => {
   const dataDir = newDataDir();
-  for (const username of ["notte", "mattina"]) {
-    const out = runSatis(["user", "add", "--username", username, "--name", `${username} Demo`, "--organisation", "CAT Coop. sociale Onlus", "--role", "hotline_operator"], dataDir);
+  for (const [username, role] of [["notte", "hotline_operator"], ["mattina", "hotline_operator"], ["mediatrice", "mediator"]]) {
+    const out = runSatis(["user", "add", "--username", username, "--name", `${username} Demo`, "--organisation", "CAT Coop. sociale Onlus", "--role", role], dataDir);
     passwords[username] = out.match(/one-time password: (\S+)/)[1];
   }
   satis = await startSatis(["serve"], {}, dataDir);
@@ -93,6 +93,25 @@ test("an operator's night and the hand-over to the morning shift", async () => {
   assert.match(queue, /Alto: il datore di lavoro la controlla/);
   assert.match(queue, /Prato, pronta accoglienza/);
   assert.match(await page.textContent("section[aria-labelledby=h-shift]"), /serve la mediatrice romena/);
+
+  // The morning shift assigns the mediation to the mediator's account: it reaches her desk,
+  // and she records how it went.
+  const request = page.locator("li[id^=mediator-]", { hasText: "Prato, pronta accoglienza" });
+  await request.getByLabel("Mediatrice o mediatore (account)").selectOption({ label: "mediatrice" });
+  await request.getByRole("button", { name: "Assegna" }).click();
+  await page.waitForURL(`${satis.base}/hotline`);
+  const mediator = await watchedPage(browser, satis.base);
+  await signInAndEnrol(mediator.page, satis.base, "mediatrice", passwords.mediatrice);
+  await mediator.page.getByRole("navigation", { name: "Menu principale" }).getByRole("link", { name: "Le mie mediazioni" }).click();
+  const mine = mediator.page.locator("section.mediation", { hasText: "Prato, pronta accoglienza" });
+  assert.match(await mine.textContent(), /RO/);
+  assert.deepEqual(await axeViolations(mediator.page), [], "the mediator's desk");
+  await mine.getByLabel("Com'è andata").fill("Colloquio svolto in romeno, chiede accoglienza.");
+  await mine.getByRole("button", { name: "Registra l'esito e chiudi" }).click();
+  await mediator.page.waitForURL(/\/mediazioni\?done=\d+/);
+  assert.match(await mediator.page.locator("section.mediation").first().textContent(), /svolta/);
+  assert.deepEqual(mediator.problems, []);
+  await mediator.context.close();
 
   await page.goto(`${satis.base}/hotline/report`);
   assert.match(await page.textContent("#report-total"), /Contatti nel periodo: 2/);

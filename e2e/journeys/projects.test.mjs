@@ -1,5 +1,6 @@
 // Journey: the lead entity opens an edition; a case worker drafts and submits a project with
-// three interventions; the evaluator asks for a change; resubmitted, approved, started; an
+// three interventions; the evaluator asks for a change; resubmitted, approved with one line
+// reduced (its reason required), started; an
 // expense is recorded and one over budget refused; the edition's budget report shows it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -85,8 +86,13 @@ test("a project from draft to approval, expenses and the edition's budget", asyn
   await wk.getByRole("button", { name: "Presenta all'ente capofila" }).click();
   await wk.waitForURL(projectUrl);
 
+  // The lead entity grants the rent line less than asked: without a reason it is told so.
   await ev.goto(projectUrl);
+  await ev.locator("input[name=grant]").nth(1).fill("3.000,00");
   await decide(ev, "approved", "");
+  assert.match(await ev.textContent("[role=alert]"), /scrivi il motivo/);
+  await ev.locator("input[name=grant]").nth(1).fill("3.000,00");
+  await decide(ev, "approved", "Affitto coperto per dieci mesi");
   await ev.waitForURL(projectUrl);
 
   await wk.goto(projectUrl);
@@ -106,9 +112,9 @@ test("a project from draft to approval, expenses and the edition's budget", asyn
 
   await ev.goto(`${satis.base}/editions`);
   await ev.getByRole("link", { name: "Budget", exact: true }).click();
-  assert.match(await ev.textContent("#committed"), /5\.900,00/);
+  assert.match(await ev.textContent("#committed"), /5\.300,00/);
   assert.match(await ev.textContent("#spent"), /500,00/);
-  assert.match(await ev.textContent("#available"), /94\.100,00/);
+  assert.match(await ev.textContent("#available"), /94\.700,00/);
   assert.deepEqual(await axeViolations(ev), [], "budget report");
   assert.deepEqual(evaluatorDesk.problems, []);
   assert.deepEqual(workerDesk.problems, []);

@@ -13,3 +13,4 @@ api-error-code = Unknown code in the field named.
 error-503 = The service is busy right now. Nothing was saved: try again in a few seconds.
 error-storage-full = Storage is full. Nothing was saved: tell the system administrators and try again later.
 api-error-limit = The number of items per page must be between 1 and 500.
+api-error-cursor = This cursor does not belong to this list (or came with offset): start again from the first page or follow the rel="next" link.

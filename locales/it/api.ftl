@@ -13,3 +13,4 @@ api-error-code = Codice sconosciuto nel campo indicato.
 error-503 = Il servizio è momentaneamente occupato. Nulla è stato salvato: riprova tra qualche secondo.
 error-storage-full = Lo spazio di archiviazione è esaurito. Nulla è stato salvato: avvisa l'amministrazione del sistema e riprova più tardi.
 api-error-limit = Il numero di elementi per pagina deve essere tra 1 e 500.
+api-error-cursor = Questo cursore non è di questa lista (oppure è stato inviato insieme a offset): riparti dalla prima pagina o segui il link rel="next".

@@ -24,6 +24,7 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .op(
             ApiSpec::get("/hotline/contacts", "listHotlineContacts")
+                .paged()
                 .summary(
                     "hotline",
                     "Contacts of the organisation in a period, newest first, by pages",
@@ -112,6 +113,27 @@ pub fn routes() -> ApiRoutes {
                 .body::<MediatorChangeIn>()
                 .returns::<MediatorOut>(),
             change_mediator,
+        )
+        .op(
+            ApiSpec::get("/mediations", "listMyMediations")
+                .summary(
+                    "hotline",
+                    "The mediation requests assigned to the caller's account (a mediator), with their place (the read is audited)",
+                )
+                .scope("hotline:read", Some(Permission::Mediate))
+                .returns::<Vec<MediationOut>>(),
+            my_mediations,
+        )
+        .op(
+            ApiSpec::change("/mediations/{id}", "recordMediationOutcome")
+                .summary(
+                    "hotline",
+                    "The mediator records how a mediation assigned to her went; it is done",
+                )
+                .scope("hotline:write", Some(Permission::Mediate))
+                .body::<MediationOutcomeIn>()
+                .returns::<MediatorOut>(),
+            record_mediation,
         )
         .op(
             ApiSpec::change("/hotline/emergencies/{id}", "updateEmergency")
@@ -206,6 +228,62 @@ pub struct MediatorOut {
     pub needed_at: DateTime<Utc>,
     /// `requested` at first; then assigned, done or cancelled on the desk.
     pub status: String,
+    /// The mediator's account it is assigned to.
+    pub mediator_user_id: Option<i32>,
+}
+
+/// A mediation as its mediator sees it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MediationOut {
+    pub id: i32,
+    pub language: String,
+    pub needed_at: DateTime<Utc>,
+    /// Where to go (sealed at rest; given to the mediator it is assigned to).
+    pub place: String,
+    /// `assigned`, `done` or `cancelled`.
+    pub status: String,
+}
+
+/// How a mediation went.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MediationOutcomeIn {
+    /// 1–2,000 characters, sealed at rest.
+    pub outcome: String,
+}
+
+async fn my_mediations(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let list = super::ops::my_mediations(&state, &caller.actor)
+        .await
+        .map_err(refused)?;
+    let body: Vec<MediationOut> = list
+        .into_iter()
+        .map(|m| MediationOut {
+            id: m.request.id,
+            language: m.request.language,
+            needed_at: m.request.needed_at,
+            place: m.place,
+            status: m.request.status,
+        })
+        .collect();
+    Ok(api::ok(&body))
+}
+
+async fn record_mediation(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(o): ApiJson<MediationOutcomeIn>,
+) -> Result<Response, ApiError> {
+    let txn = state.db.begin().await?;
+    let m = super::ops::record_mediation(&state, &txn, &caller.actor, id, &o.outcome)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    Ok(api::ok(&mediator_out(m)))
 }
 
 async fn request_mediator(
@@ -237,16 +315,7 @@ async fn request_mediator(
         super::ops::request_mediator(&state, &creation.txn, &caller.actor, caller.org()?, &input)
             .await
             .map_err(refused)?;
-    let answer = Answer::created(
-        "/hotline/mediators".to_owned(),
-        &MediatorOut {
-            id: m.id,
-            contact_id: m.contact_id,
-            language: m.language,
-            needed_at: m.needed_at,
-            status: m.status,
-        },
-    )?;
+    let answer = Answer::created("/hotline/mediators".to_owned(), &mediator_out(m))?;
     creation.commit(&state.db, answer).await
 }
 
@@ -392,7 +461,7 @@ pub struct ContactOut {
 }
 
 fn list_of(codes: &str) -> Vec<String> {
-    crate::platform::codes::to_vec(&codes)
+    crate::platform::codes::to_vec(codes)
 }
 
 fn out(c: &contact::Model, notes: Option<String>) -> ContactOut {
@@ -529,9 +598,21 @@ async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Response, ApiError> {
-    let rows = store::page_in_period(&state.db, caller.org()?, q.bounds()?, q.page()?).await?;
+    let after = q.after::<chrono::DateTime<Utc>>()?;
+    let rows = store::page_in_period(
+        &state.db,
+        caller.org()?,
+        q.bounds()?,
+        q.page()?,
+        after.map(|a| (a.key, a.id)),
+    )
+    .await?;
+    let last = rows.last().map(|c| api::After {
+        key: c.started_at,
+        id: c.id,
+    });
     let body: Vec<ContactOut> = rows.iter().map(|c| out(c, None)).collect();
-    Ok(api::ok(&body))
+    q.answer("/hotline/contacts", &body, last)
 }
 
 async fn create(
@@ -642,6 +723,7 @@ fn mediator_out(m: super::entities::mediator_request::Model) -> MediatorOut {
         language: m.language,
         needed_at: m.needed_at,
         status: m.status,
+        mediator_user_id: m.mediator_user_id,
     }
 }
 
@@ -652,7 +734,10 @@ pub struct MediatorChangeIn {
     /// `assigned` (naming the mediator), `done` or `cancelled`, as the request's state allows.
     #[schemars(extend("enum" = ["assigned", "done", "cancelled"]))]
     pub status: String,
-    /// Who goes (needed to assign), up to 200 characters.
+    /// The mediator's account (the request then reaches her desk); or
+    pub mediator_user_id: Option<i32>,
+    /// the name of a mediator without an account, up to 200 characters. One of the two is
+    /// needed to assign.
     pub mediator: Option<String>,
     pub outcome: Option<String>,
 }
@@ -665,6 +750,7 @@ async fn change_mediator(
 ) -> Result<Response, ApiError> {
     let change = super::ops::MediatorChange {
         status: c.status,
+        mediator_user_id: c.mediator_user_id,
         mediator: c.mediator,
         outcome: c.outcome,
     };

@@ -69,6 +69,8 @@ pub mod mediator_request {
         pub status: String,
         pub outcome: String,
         pub created_at: ChronoDateTimeUtc,
+        /// The mediator's account the request is assigned to (her desk lists it).
+        pub mediator_user_id: Option<i32>,
         /// Sealed place and outcome (`place` and `outcome` stay empty; `store::opened_*`).
         pub place_enc: Option<Vec<u8>>,
         pub outcome_enc: Option<Vec<u8>>,

@@ -30,6 +30,16 @@ pub fn routes() -> Routes {
         )
         .post("/hotline/mediators", hotline, pages::request_mediator)
         .post("/hotline/mediators/{id}", hotline, pages::update_mediator)
+        .get(
+            "/mediazioni",
+            Access::Permission(Permission::Mediate),
+            pages::mediations,
+        )
+        .post(
+            "/mediazioni/{id}",
+            Access::Permission(Permission::Mediate),
+            pages::record_mediation,
+        )
         .post("/hotline/emergencies", hotline, pages::start_emergency)
         .post(
             "/hotline/emergencies/{id}",

@@ -198,9 +198,19 @@ pub async fn page_in_period(
     org: i32,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     (limit, offset): (u64, u64),
+    after: Option<(DateTime<Utc>, i32)>,
 ) -> Result<Vec<contact::Model>, DbErr> {
-    contact::Entity::find()
-        .filter(contact::Column::OrganisationId.eq(org))
+    let mut q = contact::Entity::find();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            Condition::any().add(contact::Column::StartedAt.lt(at)).add(
+                Condition::all()
+                    .add(contact::Column::StartedAt.eq(at))
+                    .add(contact::Column::Id.lt(id)),
+            ),
+        );
+    }
+    q.filter(contact::Column::OrganisationId.eq(org))
         .filter(contact::Column::StartedAt.gte(from))
         .filter(contact::Column::StartedAt.lt(to))
         .order_by_desc(contact::Column::StartedAt)
@@ -320,6 +330,29 @@ pub async fn pending_mediators(
         .await
 }
 
+/// The requests assigned to a mediator's account: the open ones by the time they are needed,
+/// then the last 20 she closed.
+pub async fn mediations_of(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<mediator_request::Model>, DbErr> {
+    let mut open = mediator_request::Entity::find()
+        .filter(mediator_request::Column::MediatorUserId.eq(user_id))
+        .filter(mediator_request::Column::Status.eq("assigned"))
+        .order_by_asc(mediator_request::Column::NeededAt)
+        .all(db)
+        .await?;
+    let done = mediator_request::Entity::find()
+        .filter(mediator_request::Column::MediatorUserId.eq(user_id))
+        .filter(mediator_request::Column::Status.is_in(["done", "cancelled"]))
+        .order_by_desc(mediator_request::Column::NeededAt)
+        .limit(20)
+        .all(db)
+        .await?;
+    open.extend(done);
+    Ok(open)
+}
+
 /// What work a contact has already started: (a mediator request, an emergency activation).
 pub async fn work_started(
     db: &impl ConnectionTrait,
@@ -343,13 +376,14 @@ pub async fn set_mediator_status(
     keys: &KeyRing,
     current: mediator_request::Model,
     status: &str,
-    mediator: Option<String>,
+    mediator: Option<(Option<i32>, String)>,
     outcome: Option<String>,
 ) -> Result<(), DbErr> {
     let mut am = current.into_active_model();
     am.status = Set(status.to_owned());
-    if let Some(m) = mediator {
-        am.mediator = Set(m);
+    if let Some((account, name)) = mediator {
+        am.mediator = Set(name);
+        am.mediator_user_id = Set(account);
     }
     if let Some(o) = outcome {
         am.outcome = Set(String::new());

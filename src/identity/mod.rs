@@ -24,6 +24,15 @@ pub async fn username_of(
 ) -> Result<Option<String>, sea_orm::DbErr> {
     Ok(store::user(db, user_id).await?.map(|u| u.username))
 }
+/// The active accounts holding `role` (user id, username): e.g. the mediators a request can
+/// be assigned to.
+pub async fn holders_of(
+    db: &impl sea_orm::ConnectionTrait,
+    role: crate::platform::policy::Role,
+) -> Result<Vec<(i32, String)>, sea_orm::DbErr> {
+    store::holders_of(db, role).await
+}
+
 use crate::platform::web::routes::{Access, Routes};
 
 pub fn routes() -> Routes {

@@ -206,6 +206,30 @@ pub async fn memberships(
         .await
 }
 
+/// The active accounts holding `role` in some organisation: (user id, username), by username.
+pub async fn holders_of(
+    db: &impl ConnectionTrait,
+    role: Role,
+) -> Result<Vec<(i32, String)>, DbErr> {
+    let ids: Vec<i32> = membership::Entity::find()
+        .filter(membership::Column::Role.eq(role.code()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let mut out: Vec<(i32, String)> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::Disabled.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
 /// The roles a user holds in one organisation.
 pub async fn roles_in(
     db: &impl ConnectionTrait,

@@ -27,6 +27,7 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .op(
             ApiSpec::get("/outreach/outings", "listOutings")
+                .paged()
                 .summary(
                     "outreach",
                     "The organisation's outings in a period, newest first, by pages",
@@ -46,6 +47,7 @@ pub fn routes() -> ApiRoutes {
         )
         .op(
             ApiSpec::get("/outreach/interviews", "listInterviews")
+                .paged()
                 .summary(
                     "outreach",
                     "The organisation's drop-in interviews held in a period, newest first, by pages",
@@ -554,9 +556,21 @@ async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Response, ApiError> {
-    let rows = store::outings_page(&state.db, caller.org()?, q.bounds()?, q.page()?).await?;
+    let after = q.after::<chrono::DateTime<chrono::Utc>>()?;
+    let rows = store::outings_page(
+        &state.db,
+        caller.org()?,
+        q.bounds()?,
+        q.page()?,
+        after.map(|a| (a.key, a.id)),
+    )
+    .await?;
+    let last = rows.last().map(|o| api::After {
+        key: o.started_at,
+        id: o.id,
+    });
     let body: Vec<OutingOut> = rows.iter().map(out).collect();
-    Ok(api::ok(&body))
+    q.answer("/outreach/outings", &body, last)
 }
 
 async fn create(
@@ -704,8 +718,24 @@ async fn list_interviews(
     caller: Caller,
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Response, ApiError> {
-    let rows = store::interviews_page(&state.db, caller.org()?, q.days()?, q.page()?).await?;
-    Ok(api::ok(&interviews_out(&state.db, &rows).await?))
+    let after = q.after::<chrono::NaiveDate>()?;
+    let rows = store::interviews_page(
+        &state.db,
+        caller.org()?,
+        q.days()?,
+        q.page()?,
+        after.map(|a| (a.key, a.id)),
+    )
+    .await?;
+    let last = rows.last().map(|i| api::After {
+        key: i.held_on,
+        id: i.id,
+    });
+    q.answer(
+        "/outreach/interviews",
+        &interviews_out(&state.db, &rows).await?,
+        last,
+    )
 }
 
 async fn show_interview(

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionSession,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionSession,
     TransactionTrait,
 };
 
@@ -272,9 +272,19 @@ pub async fn outings_page(
     org: i32,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     (limit, offset): (u64, u64),
+    after: Option<(DateTime<Utc>, i32)>,
 ) -> Result<Vec<outing::Model>, DbErr> {
-    outing::Entity::find()
-        .filter(outing::Column::OrganisationId.eq(org))
+    let mut q = outing::Entity::find();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            Condition::any().add(outing::Column::StartedAt.lt(at)).add(
+                Condition::all()
+                    .add(outing::Column::StartedAt.eq(at))
+                    .add(outing::Column::Id.lt(id)),
+            ),
+        );
+    }
+    q.filter(outing::Column::OrganisationId.eq(org))
         .filter(outing::Column::StartedAt.gte(from))
         .filter(outing::Column::StartedAt.lt(to))
         .order_by_desc(outing::Column::StartedAt)
@@ -483,9 +493,19 @@ pub async fn interviews_page(
     org: i32,
     (from, to): (NaiveDate, NaiveDate),
     (limit, offset): (u64, u64),
+    after: Option<(NaiveDate, i32)>,
 ) -> Result<Vec<interview::Model>, DbErr> {
-    interview::Entity::find()
-        .filter(interview::Column::OrganisationId.eq(org))
+    let mut q = interview::Entity::find();
+    if let Some((day, id)) = after {
+        q = q.filter(
+            Condition::any().add(interview::Column::HeldOn.lt(day)).add(
+                Condition::all()
+                    .add(interview::Column::HeldOn.eq(day))
+                    .add(interview::Column::Id.lt(id)),
+            ),
+        );
+    }
+    q.filter(interview::Column::OrganisationId.eq(org))
         .filter(interview::Column::HeldOn.gte(from))
         .filter(interview::Column::HeldOn.lt(to))
         .order_by_desc(interview::Column::HeldOn)

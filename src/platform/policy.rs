@@ -106,6 +106,9 @@ pub enum Permission {
     Referrals,
     /// Read every note of a case one may read (others read only the notes they wrote).
     ReadCaseNotes,
+    /// Keep one's own desk of mediation requests assigned to one's account and record their
+    /// outcome.
+    Mediate,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -148,6 +151,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::OutreachReport => matches!(role, R::OutreachOperator | R::TerritorialCoordinator),
         P::Referrals => matches!(role, R::CaseWorker | R::HotlineOperator),
         P::ReadCaseNotes => matches!(role, R::CaseWorker | R::HotlineOperator),
+        P::Mediate => role == R::Mediator,
     }
 }
 
@@ -157,6 +161,12 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
 /// `reports.readers`. Hotline operators of other organisations do not.
 pub fn may_read_public_reports(actor: &Actor, readers: &[i32]) -> bool {
     actor.can(Permission::Hotline) && actor.organisation_id.is_some_and(|o| readers.contains(&o))
+}
+
+/// Whether `actor` may read and close a mediation request assigned to `assigned` (an
+/// account): only the mediator it is assigned to, while she holds the mediator role.
+pub fn may_record_mediation(actor: &Actor, assigned: Option<i32>) -> bool {
+    actor.can(Permission::Mediate) && assigned == Some(actor.user_id)
 }
 
 /// Whether `actor`, already allowed to read a case, may read the text of one of its notes
@@ -293,6 +303,19 @@ mod tests {
             province: Some("FI".into()),
             roles: vec![role],
         }
+    }
+
+    #[test]
+    fn a_mediation_is_read_and_closed_by_the_mediator_it_is_assigned_to_only() {
+        let mediator = actor(Role::Mediator, 1);
+        assert!(may_record_mediation(&mediator, Some(1)));
+        assert!(!may_record_mediation(&mediator, Some(2)), "a colleague's");
+        assert!(!may_record_mediation(&mediator, None), "not assigned yet");
+        let operator = actor(Role::HotlineOperator, 1);
+        assert!(
+            !may_record_mediation(&operator, Some(1)),
+            "assigned to an account that no longer holds the mediator role"
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ crate::tests![
     a_street_units_places_are_kept_through_the_api_by_its_own_organisation,
     the_registry_roles_meetings_and_training_are_kept_through_the_api,
     editions_and_the_counterparts_directory_are_kept_through_the_api,
+    a_long_list_is_read_page_after_page_without_skipping_or_repeating,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -3102,4 +3103,86 @@ async fn editions_and_the_counterparts_directory_are_kept_through_the_api(db: Te
         .await,
         2
     );
+}
+
+/// Keyset pagination: the `Link: rel="next"` of each full page leads through the whole list,
+/// newest first, and a call recorded meanwhile neither shifts nor repeats what follows.
+async fn a_long_list_is_read_page_after_page_without_skipping_or_repeating(db: TestDb) {
+    let app = db.app().await;
+    let (_, token) = hotline(&app, "Numero Verde Pagine", "pagine").await;
+    // Two calls at the same minute: the id decides their order.
+    let times = [
+        "2026-11-20T08:00:00Z",
+        "2026-11-20T09:00:00Z",
+        "2026-11-20T09:00:00Z",
+        "2026-11-21T23:30:00Z",
+        "2026-11-22T10:00:00Z",
+    ];
+    let mut ids = Vec::new();
+    for at in times {
+        let mut body = contact_body().await;
+        body["started_at"] = json!(at);
+        let r = app
+            .api("POST", "/api/v1/hotline/contacts", &token, Some(&body), &[])
+            .await;
+        r.assert_status(201);
+        ids.push(json_of(&r)["id"].as_i64().unwrap());
+    }
+    let mut expected = ids.clone();
+    expected.sort_by_key(|id| {
+        let i = ids.iter().position(|x| x == id).unwrap();
+        (std::cmp::Reverse(times[i]), std::cmp::Reverse(*id))
+    });
+    let mut seen = Vec::new();
+    let mut next =
+        Some("/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30&limit=2".to_owned());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let r = app.api("GET", &path, &token, None, &[]).await;
+        r.assert_status(200);
+        seen.extend(
+            json_of(&r)
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap()),
+        );
+        pages += 1;
+        if pages == 1 {
+            // A newer call arrives while the list is being read: it does not shift the pages.
+            let mut body = contact_body().await;
+            body["started_at"] = json!("2026-11-23T07:00:00Z");
+            app.api("POST", "/api/v1/hotline/contacts", &token, Some(&body), &[])
+                .await
+                .assert_status(201);
+        }
+        let link = r.header("link").to_owned();
+        if !link.is_empty() {
+            assert!(link.ends_with("; rel=\"next\""), "{link}");
+            next = Some(link[1..link.find('>').unwrap()].to_owned());
+        }
+        assert!(pages < 10, "the pages end");
+    }
+    assert_eq!(seen, expected, "every call once, newest first");
+    assert_eq!(
+        pages, 3,
+        "2 + 2 + 1: the last page is not full and names no next one"
+    );
+    for bad in [
+        "after=nonsense",
+        "after=2026-11-20T09:00:00Z~x",
+        "after=2026-11-20T09:00:00Z~3&offset=2",
+    ] {
+        let r = app
+            .api(
+                "GET",
+                &format!("/api/v1/hotline/contacts?{bad}"),
+                &token,
+                None,
+                &[],
+            )
+            .await;
+        assert_error(&r, 422, "invalid");
+        assert_eq!(json_of(&r)["error"]["field"], "after", "{bad}");
+    }
 }

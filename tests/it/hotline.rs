@@ -19,6 +19,7 @@ crate::tests![
     a_calls_outcomes_open_its_work_filled_in_and_linked,
     a_caller_accompanied_twice_by_the_hotline_is_one_person,
     identification_interviews_need_consent_and_leave_the_queue_when_reported,
+    a_mediation_reaches_the_mediators_desk_and_she_records_how_it_went,
 ];
 
 async fn identification_interviews_need_consent_and_leave_the_queue_when_reported(db: TestDb) {
@@ -814,4 +815,131 @@ async fn callers_to_call_back_wait_in_the_queue_until_done(db: TestDb) {
     .await
     .assert_status(303);
     assert!(!app.get("/hotline").await.body.contains("id=\"call-backs\""));
+}
+
+/// A request assigned to a mediator's account is on her desk (place, time, language), nobody
+/// else's; she records the outcome (sealed), through the page or the API.
+async fn a_mediation_reaches_the_mediators_desk_and_she_records_how_it_went(db: TestDb) {
+    let app = db.app().await;
+    let (operator_user, _) = operator(&app, "turno").await;
+    let mediators = app.organisation("Cooperativa Mediatori Toscana").await;
+    let ioana = app.user("ioana", Role::Mediator, mediators).await;
+    let other = app.user("amal", Role::Mediator, mediators).await;
+    app.sign_in(&operator_user).await;
+    for (language, place, at) in [
+        ("ro", "Prato, stazione", "2026-11-24T09:00"),
+        ("ar", "Firenze, questura", "2026-11-25T15:30"),
+    ] {
+        app.post_form(
+            "/hotline/mediators",
+            &[("language", language), ("place", place), ("needed_at", at)],
+        )
+        .await
+        .assert_status(303);
+    }
+    let first = scalar(&app, "SELECT MIN(id) FROM mediator_request").await;
+    let second = scalar(&app, "SELECT MAX(id) FROM mediator_request").await;
+    // The desk offers the mediators' accounts; an account that is not a mediator is refused.
+    app.get("/hotline")
+        .await
+        .assert_contains(&format!("<option value=\"{}\">ioana</option>", ioana.id));
+    app.post_form(
+        &format!("/hotline/mediators/{first}"),
+        &[
+            ("status", "assigned"),
+            ("mediator_user_id", &operator_user.id.to_string()),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("tra gli account attivi");
+    for (m, who) in [(first, &ioana), (second, &ioana)] {
+        app.post_form(
+            &format!("/hotline/mediators/{m}"),
+            &[
+                ("status", "assigned"),
+                ("mediator_user_id", &who.id.to_string()),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+
+    app.sign_in(&ioana).await;
+    let desk = app.get("/mediazioni").await;
+    desk.assert_status(200)
+        .assert_contains("Prato, stazione")
+        .assert_contains("Firenze, questura")
+        .assert_contains("href=\"/mediazioni\"");
+    assert!(
+        desk.body.find("Prato, stazione") < desk.body.find("Firenze, questura"),
+        "the next one first"
+    );
+    let record = format!("/mediazioni/{first}");
+    app.post_form(&record, &[("outcome", "  ")])
+        .await
+        .assert_status(422)
+        .assert_contains("com&#39;è andata");
+    app.post_form(
+        &record,
+        &[("outcome", "Colloquio svolto, chiede accoglienza")],
+    )
+    .await
+    .assert_status(303);
+    assert_eq!(
+        scalar(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM mediator_request WHERE id = {first} AND status = 'done'"
+            )
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM mediator_request WHERE outcome LIKE '%Colloquio%'"
+        )
+        .await,
+        0,
+        "the outcome is sealed at rest"
+    );
+    // A colleague sees none of it and cannot close it.
+    app.sign_in(&other).await;
+    let theirs = app.get("/mediazioni").await;
+    theirs.assert_status(200);
+    assert!(!theirs.body.contains("Firenze, questura"));
+    app.post_form(&format!("/mediazioni/{second}"), &[("outcome", "Non mia")])
+        .await
+        .assert_status(403);
+    // Through the API, the mediator's own list and the outcome.
+    let token = app
+        .token(&ioana, mediators, &["hotline:read", "hotline:write"])
+        .await;
+    let r = app
+        .api("GET", "/api/v1/mediations", &token, None, &[])
+        .await;
+    r.assert_status(200);
+    assert!(r.body.contains("Firenze, questura"));
+    let r = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/mediations/{second}"),
+            &token,
+            Some(&serde_json::json!({"outcome": "Svolta con l'interprete"})),
+            &[],
+        )
+        .await;
+    r.assert_status(200);
+    assert!(r.body.contains("\"done\""));
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'hotline.mediator.outcome' \
+             AND outcome = 'denied'"
+        )
+        .await,
+        1
+    );
 }

@@ -18,11 +18,13 @@ fn invalid(key: &'static str, field: &'static str) -> HotlineOpError {
     HotlineOpError::Invalid { key, field }
 }
 
-/// A mediator request moved on: assigned (to a named mediator), done (with its outcome) or
-/// cancelled.
-#[derive(Clone, Debug)]
+/// A mediator request moved on: assigned (to a mediator's account, or by name to a mediator
+/// without one), done (with its outcome) or cancelled.
+#[derive(Clone, Debug, Default)]
 pub struct MediatorChange {
     pub status: String,
+    /// The mediator's account: the request then reaches her desk.
+    pub mediator_user_id: Option<i32>,
     pub mediator: Option<String>,
     pub outcome: Option<String>,
 }
@@ -45,23 +47,40 @@ pub async fn change_mediator<C: ConnectionTrait + TransactionTrait>(
     if !rules::mediator_transition(&m.status, &change.status) {
         return Err(invalid("hotline-error-mediator-status", "status"));
     }
-    let mediator = change
+    let named = change
         .mediator
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty());
+    if named.is_some_and(|n| n.chars().count() > 200) {
+        return Err(invalid("error-400", "mediator"));
+    }
+    let mediator = match change.mediator_user_id {
+        Some(account) => {
+            let mediators =
+                crate::identity::holders_of(&state.db, crate::platform::policy::Role::Mediator)
+                    .await?;
+            let (_, username) =
+                mediators
+                    .into_iter()
+                    .find(|(id, _)| *id == account)
+                    .ok_or(invalid(
+                        "hotline-error-mediator-account",
+                        "mediator_user_id",
+                    ))?;
+            Some((Some(account), username))
+        }
+        None => named.map(|n| (None, n.to_owned())),
+    };
     if change.status == "assigned" && mediator.is_none() {
         return Err(invalid("hotline-error-mediator-name", "mediator"));
-    }
-    if mediator.is_some_and(|n| n.chars().count() > 200) {
-        return Err(invalid("error-400", "mediator"));
     }
     store::set_mediator_status(
         txn,
         &state.keys,
         m,
         &change.status,
-        mediator.map(str::to_owned),
+        mediator,
         change.outcome.clone().filter(|o| !o.trim().is_empty()),
     )
     .await?;
@@ -353,6 +372,89 @@ pub async fn link_case<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     Ok(())
+}
+
+/// A mediation on its mediator's desk: the request with its place unsealed.
+pub struct Mediation {
+    pub request: mediator_request::Model,
+    pub place: String,
+    pub outcome: String,
+}
+
+/// The mediator's own desk: the requests assigned to her account. The place of each is
+/// unsealed for her, and that reading is audited once per look.
+pub async fn my_mediations(
+    state: &SharedState,
+    actor: &Actor,
+) -> Result<Vec<Mediation>, HotlineOpError> {
+    if !actor.can(crate::platform::policy::Permission::Mediate) {
+        return Err(AppError::Forbidden.into());
+    }
+    let list = store::mediations_of(&state.db, actor.user_id).await?;
+    if !list.is_empty() {
+        audit::append(
+            &state.db,
+            &state.keys,
+            Entry::new(Some(actor), "hotline.mediator.read", "mediator_request")
+                .reason(format!("{} requests", list.len())),
+        )
+        .await?;
+    }
+    let mut out = Vec::new();
+    for m in list {
+        let opened = store::opened_mediator(&state.keys, m.clone())
+            .map_err(|_| AppError::Internal("mediation cannot be unsealed"))?;
+        out.push(Mediation {
+            place: opened.place,
+            outcome: opened.outcome,
+            request: m,
+        });
+    }
+    Ok(out)
+}
+
+/// The mediator records how a mediation assigned to her went: it is done.
+pub async fn record_mediation<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    id: i32,
+    outcome: &str,
+) -> Result<mediator_request::Model, HotlineOpError> {
+    let m = store::mediator_request(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !crate::platform::policy::may_record_mediation(actor, m.mediator_user_id) {
+        audit::append(
+            &state.db,
+            &state.keys,
+            Entry::new(Some(actor), "hotline.mediator.outcome", "mediator_request")
+                .record(id)
+                .denied(),
+        )
+        .await?;
+        return Err(AppError::Forbidden.into());
+    }
+    if !rules::mediator_transition(&m.status, "done") {
+        return Err(invalid("hotline-error-mediator-status", "status"));
+    }
+    let outcome = outcome.trim();
+    if outcome.is_empty() {
+        return Err(invalid("hotline-error-mediation-outcome", "outcome"));
+    }
+    if outcome.chars().count() > 2000 {
+        return Err(invalid("error-400", "outcome"));
+    }
+    store::set_mediator_status(txn, &state.keys, m, "done", None, Some(outcome.to_owned())).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "hotline.mediator.outcome", "mediator_request").record(id),
+    )
+    .await?;
+    store::mediator_request(txn, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound.into())
 }
 
 #[cfg(test)]

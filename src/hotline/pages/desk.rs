@@ -39,6 +39,8 @@ pub struct DeskPage {
     pub now_local: String,
     pub contacts: Vec<ContactRow>,
     pub mediators: Vec<mediator_request::Model>,
+    /// The mediators' accounts a request can be assigned to (id, username).
+    pub mediator_accounts: Vec<(i32, String)>,
     pub emergencies: Vec<(emergency::Model, Checklist)>,
     pub notes: Vec<NoteRow>,
     pub error: Option<String>,
@@ -244,6 +246,11 @@ pub(super) async fn desk_with(
         form: Fields::default(),
         problems: Vec::new(),
         contacts,
+        mediator_accounts: crate::identity::holders_of(
+            &state.db,
+            crate::platform::policy::Role::Mediator,
+        )
+        .await?,
         mediators: store::pending_mediators(&state.db, org)
             .await?
             .into_iter()

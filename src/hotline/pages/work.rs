@@ -40,6 +40,7 @@ pub async fn update_mediator(
     let f = Fields::parse(&body);
     let change = crate::hotline::ops::MediatorChange {
         status: f.get("status"),
+        mediator_user_id: f.get("mediator_user_id").parse().ok(),
         mediator: f.opt("mediator"),
         outcome: f.opt("outcome"),
     };
@@ -133,4 +134,73 @@ pub async fn add_shift_note(
     let done =
         crate::hotline::ops::add_shift_note(&state, &txn, &me.actor, org, &f.get("text")).await;
     desk_outcome(&state, shell, txn, done).await
+}
+
+// ---------- the mediator's own desk ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/templates/mediations.html")]
+pub struct MediationsPage {
+    pub shell: Shell,
+    pub mediations: Vec<crate::hotline::ops::Mediation>,
+    pub error: Option<String>,
+    /// The request whose outcome was refused, and what was typed.
+    pub typed: Option<(i32, String)>,
+}
+
+async fn mediations_page(
+    state: &SharedState,
+    shell: Shell,
+    error: Option<String>,
+    typed: Option<(i32, String)>,
+) -> Result<MediationsPage, AppError> {
+    let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let mediations = match crate::hotline::ops::my_mediations(state, &me.actor).await {
+        Ok(list) => list,
+        Err(crate::hotline::ops::HotlineOpError::Failed(e)) => return Err(e),
+        Err(_) => return Err(AppError::Forbidden),
+    };
+    Ok(MediationsPage {
+        shell,
+        mediations,
+        error,
+        typed,
+    })
+}
+
+/// `GET /mediazioni`: the mediator's requests, the next one first.
+pub async fn mediations(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<MediationsPage, AppError> {
+    mediations_page(&state, shell, None, None).await
+}
+
+/// `POST /mediazioni/{id}`: the mediator records how it went.
+pub async fn record_mediation(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let f = Fields::parse(&body);
+    let outcome = f.get("outcome");
+    let txn = state.db.begin().await?;
+    match crate::hotline::ops::record_mediation(&state, &txn, &me.actor, id, &outcome).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/mediazioni?done={id}#mediation-{id}")).into_response())
+        }
+        Err(crate::hotline::ops::HotlineOpError::Failed(e)) => Err(e),
+        Err(e) => {
+            txn.rollback().await?;
+            let error = Some(shell.t(e.message_key()));
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                mediations_page(&state, shell, error, Some((id, outcome))).await?,
+            )
+                .into_response())
+        }
+    }
 }

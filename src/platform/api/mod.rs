@@ -99,6 +99,8 @@ pub struct ApiSpec {
     /// A request body that works (JSON text): shown in the document, and sent by the API
     /// gate and the examples test, so that creates are tried with data that succeeds.
     pub example: Option<&'static str>,
+    /// A list answered a page at a time, the next page named in a `Link: rel="next"` header.
+    pub paged: bool,
 }
 
 impl ApiSpec {
@@ -119,6 +121,16 @@ impl ApiSpec {
             idempotent: false,
             etag: false,
             example: None,
+            paged: false,
+        }
+    }
+
+    /// A list answered a page at a time (`limit`, `after`), with the next page's address in
+    /// a `Link` header while there may be more.
+    pub fn paged(self) -> Self {
+        ApiSpec {
+            paged: true,
+            ..self
         }
     }
 
@@ -477,8 +489,53 @@ pub struct PeriodQuery {
     /// Records per page, 1 to 500 (default 100).
     #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
-    /// Records to skip (default 0): the next page starts at `offset + limit`.
+    /// Records to skip (default 0). Deep pages are faster and never skip nor repeat a
+    /// record written meanwhile with `after` instead.
     pub offset: Option<u32>,
+    /// Continue after this record: the cursor the previous page's `Link: rel="next"` header
+    /// carries (opaque; not with `offset`).
+    #[schemars(length(max = 80))]
+    pub after: Option<String>,
+}
+
+/// Where a page of a list newest-first continues: after the record sorted at `key` with `id`
+/// (the cursor a client gets back is `key~id`, opaque to it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct After<K> {
+    pub key: K,
+    pub id: i32,
+}
+
+/// How a list's sort key is written in a cursor.
+pub trait CursorKey: Sized {
+    fn write(&self) -> String;
+    fn read(s: &str) -> Option<Self>;
+}
+
+impl CursorKey for chrono::DateTime<Utc> {
+    fn write(&self) -> String {
+        self.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+    fn read(s: &str) -> Option<Self> {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+impl CursorKey for chrono::NaiveDate {
+    fn write(&self) -> String {
+        self.to_string()
+    }
+    fn read(s: &str) -> Option<Self> {
+        s.parse().ok()
+    }
+}
+
+impl<K: CursorKey> After<K> {
+    pub fn cursor(&self) -> String {
+        format!("{}~{}", self.key.write(), self.id)
+    }
 }
 
 /// The default and largest page of a list.
@@ -493,6 +550,50 @@ impl PeriodQuery {
             return Err(ApiError::invalid("api-error-limit", Some("limit")));
         }
         Ok((limit, self.offset.map_or(0, u64::from)))
+    }
+
+    /// Where the page continues (`after`), 422 for a cursor this list did not give or one
+    /// sent with `offset`.
+    pub fn after<K: CursorKey>(&self) -> Result<Option<After<K>>, ApiError> {
+        let Some(raw) = self.after.as_deref() else {
+            return Ok(None);
+        };
+        let bad = || ApiError::invalid("api-error-cursor", Some("after"));
+        if self.offset.is_some_and(|o| o > 0) {
+            return Err(bad());
+        }
+        let (key, id) = raw.rsplit_once('~').ok_or_else(bad)?;
+        Ok(Some(After {
+            key: K::read(key).ok_or_else(bad)?,
+            id: id.parse().map_err(|_| bad())?,
+        }))
+    }
+
+    /// A page answered: the records, and while the page is full the address of the next
+    /// one (same period and size, after the last record) in a `Link` header.
+    pub fn answer<T: Serialize, K: CursorKey>(
+        &self,
+        path: &str,
+        body: &[T],
+        last: Option<After<K>>,
+    ) -> Result<Response, ApiError> {
+        let (limit, _) = self.page()?;
+        let mut r = ok(&body);
+        if let (true, Some(last)) = (body.len() as u64 == limit, last) {
+            let (from, after) = self.days()?;
+            let to = after - Duration::days(1);
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("from", &from.to_string())
+                .append_pair("to", &to.to_string())
+                .append_pair("limit", &limit.to_string())
+                .append_pair("after", &last.cursor())
+                .finish();
+            if let Ok(v) = HeaderValue::from_str(&format!("<{PREFIX}{path}?{query}>; rel=\"next\""))
+            {
+                r.headers_mut().insert(header::LINK, v);
+            }
+        }
+        Ok(r)
     }
 
     /// The period as its first day and the day after its last (Italian days); 422 when
@@ -568,9 +669,47 @@ mod tests {
             to: day("2026-01-31"),
             limit: Some(501),
             offset: None,
+            after: None,
         };
         assert!(q.page().is_err());
         let (s, e) = q.bounds().unwrap();
         assert_eq!((e - s).num_days(), 31);
+    }
+
+    #[test]
+    fn a_cursor_reads_back_what_it_wrote_and_nothing_else() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-29T00:30:00.000123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let written = After { key: at, id: 42 }.cursor();
+        let q = PeriodQuery {
+            after: Some(written),
+            ..Default::default()
+        };
+        assert_eq!(
+            q.after::<chrono::DateTime<Utc>>().unwrap(),
+            Some(After { key: at, id: 42 }),
+            "microseconds kept: two calls in the same second stay apart"
+        );
+        assert!(
+            q.after::<chrono::NaiveDate>().is_err(),
+            "another list's cursor"
+        );
+        let with_offset = PeriodQuery {
+            offset: Some(5),
+            ..q
+        };
+        assert!(with_offset.after::<chrono::DateTime<Utc>>().is_err());
+        let day = PeriodQuery {
+            after: Some(
+                After {
+                    key: chrono::NaiveDate::MIN,
+                    id: 1,
+                }
+                .cursor(),
+            ),
+            ..Default::default()
+        };
+        assert!(day.after::<chrono::NaiveDate>().unwrap().is_some());
     }
 }

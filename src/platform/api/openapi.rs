@@ -95,6 +95,16 @@ pub fn document(specs: &[ApiSpec]) -> Value {
                        "schema": {"type": "string"}}),
             );
         }
+        if spec.paged {
+            headers.insert(
+                "Link".into(),
+                json!({"description": "While the page is full: `<…?after=CURSOR…>; rel=\"next\"`, \
+                                       the address of the next page (keyset pagination: \
+                                       no record skipped nor repeated when others are \
+                                       written meanwhile).",
+                       "schema": {"type": "string"}}),
+            );
+        }
         if spec.success == 201 {
             headers.insert(
                 "Location".into(),

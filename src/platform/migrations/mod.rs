@@ -25,6 +25,7 @@ mod m20261202_000018_effective_dates;
 mod m20261202_000019_situations;
 mod m20261202_000020_test_organisations;
 mod m20261202_000021_hotline_accompaniments;
+mod m20261203_000022_mediator_accounts;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_situations::Migration),
             Box::new(m20261202_000020_test_organisations::Migration),
             Box::new(m20261202_000021_hotline_accompaniments::Migration),
+            Box::new(m20261203_000022_mediator_accounts::Migration),
         ]
     }
 }

@@ -137,6 +137,9 @@ impl Shell {
         } else if staff.actor.can(Permission::OutreachReport) {
             nav.push(item("/outreach/report", "nav-outreach"));
         }
+        if staff.actor.can(Permission::Mediate) {
+            nav.push(item("/mediazioni", "nav-mediations"));
+        }
         if staff.actor.can(Permission::WorkOnRecords) {
             nav.push(item("/cases", "nav-cases"));
         }
