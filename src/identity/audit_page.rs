@@ -4,7 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -45,6 +46,25 @@ fn day(s: &str) -> Result<Option<NaiveDate>, &'static str> {
 }
 
 impl FilterQuery {
+    /// Every problem of the search at once, as (field, message key): a day that is not a
+    /// date, an end before the start.
+    fn problems(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        let (from, to) = (day(&self.from), day(&self.to));
+        if let Err(k) = from {
+            out.push(("from", k));
+        }
+        if let Err(k) = to {
+            out.push(("to", k));
+        }
+        if let (Ok(Some(f)), Ok(Some(t))) = (from, to)
+            && t < f
+        {
+            out.push(("to", "outreach-error-period"));
+        }
+        out
+    }
+
     /// The search as asked: Italian days, "to" included (up to 00:00 in Rome the day after,
     /// whatever the day's length when the clocks change); a wrong day, or an end before the
     /// start, is the message key of the refusal.
@@ -84,6 +104,18 @@ pub struct AuditPage {
     pub csv_href: String,
     pub entries: Vec<event::Model>,
     pub limit: u64,
+    /// Every problem of the search: (field, translated message).
+    pub problems: Vec<(String, String)>,
+}
+
+impl AuditPage {
+    /// The message for `field`, if the search was refused because of it.
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 async fn read(
@@ -111,7 +143,27 @@ pub async fn page(
     State(state): State<SharedState>,
     shell: Shell,
     Query(q): Query<FilterQuery>,
-) -> Result<AuditPage, AppError> {
+) -> Result<Response, AppError> {
+    let problems: Vec<(String, String)> = q
+        .problems()
+        .into_iter()
+        .map(|(field, key)| (field.to_owned(), shell.t(key)))
+        .collect();
+    if !problems.is_empty() {
+        // The search comes back as typed, each problem beside its field; nothing is read.
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            AuditPage {
+                csv_href: format!("/audit.csv?{}", q.query_string()),
+                shell,
+                q,
+                entries: Vec::new(),
+                limit: PAGE_LIMIT,
+                problems,
+            },
+        )
+            .into_response());
+    }
     let entries = read(&state, &shell, false, &q, PAGE_LIMIT).await?;
     Ok(AuditPage {
         csv_href: format!("/audit.csv?{}", q.query_string()),
@@ -119,7 +171,9 @@ pub async fn page(
         q,
         entries,
         limit: PAGE_LIMIT,
-    })
+        problems,
+    }
+    .into_response())
 }
 
 /// One CSV field, quoted; a leading formula character is neutralised for spreadsheets.

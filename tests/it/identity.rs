@@ -821,14 +821,24 @@ async fn auditor_sees_who_touched_whose_data_and_exports_csv(db: TestDb) {
         !r.body.contains("Secondo fattore azzerato"),
         "ended before the reset"
     );
+    // A refused search comes back as typed, the problem beside its field, and reads nothing.
+    let reads = crate::support::count_rows(&app, "audit_event WHERE action = 'audit.read'").await;
     app.get(&format!("/audit?from={today}&to={yesterday}"))
         .await
-        .assert_status(400)
-        .assert_contains("finire dopo");
-    app.get("/audit?from=ieri")
+        .assert_status(422)
+        .assert_contains("finire dopo")
+        .assert_contains("aria-describedby=\"to-error\"")
+        .assert_contains(&format!("value=\"{yesterday}\""));
+    app.get("/audit?from=ieri&to=domani")
         .await
-        .assert_status(400)
+        .assert_status(422)
+        .assert_contains("id=\"from-error\"")
+        .assert_contains("id=\"to-error\"")
         .assert_contains("Indica una data valida");
+    assert_eq!(
+        crate::support::count_rows(&app, "audit_event WHERE action = 'audit.read'").await,
+        reads
+    );
     app.get(&format!("/audit.csv?from={today}&to={yesterday}"))
         .await
         .assert_status(400);
