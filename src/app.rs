@@ -88,6 +88,88 @@ pub fn router(state: SharedState) -> Router {
     web::finish(state, pages, api)
 }
 
+/// The metrics listener's own router: `GET /metrics` only, for a separate, internal address
+/// (`metrics_listen`), never on the public one.
+pub fn metrics_router(state: SharedState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .with_state(state)
+}
+
+/// What this instance counted, and what is measured now: requests in flight, queues, the
+/// newest good backup's age, the audit chain's length. Counts only: nothing personal.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<SharedState>,
+) -> axum::response::Response {
+    use crate::platform::metrics::Gauge;
+    use axum::response::IntoResponse;
+    let measured = async {
+        let backup_age = crate::platform::audit::last_success(&state.db, "backup.create")
+            .await?
+            .map_or(-1.0, |t| {
+                (chrono::Utc::now() - t).num_milliseconds() as f64 / 1000.0
+            });
+        Ok::<_, sea_orm::DbErr>(vec![
+            Gauge {
+                name: "satis_public_reports_untriaged",
+                help: "Public reports waiting to be triaged.",
+                value: crate::reports::untriaged_count(&state.db).await? as f64,
+            },
+            Gauge {
+                name: "satis_emergencies_open",
+                help: "Emergency receptions not yet handed over.",
+                value: crate::hotline::open_emergencies_count(&state.db).await? as f64,
+            },
+            Gauge {
+                name: "satis_audit_chain_length",
+                help: "Entries in the audit chain.",
+                value: crate::platform::audit::chain_length(&state.db).await? as f64,
+            },
+            Gauge {
+                name: "satis_backup_newest_age_seconds",
+                help: "Seconds since the newest good backup (-1: none recorded).",
+                value: backup_age,
+            },
+            Gauge {
+                name: "satis_http_in_flight",
+                help: "Requests being served now.",
+                value: state
+                    .config
+                    .max_in_flight
+                    .saturating_sub(state.in_flight.available_permits())
+                    as f64,
+            },
+            Gauge {
+                name: "satis_database_up",
+                help: "1 when the database answers.",
+                value: 1.0,
+            },
+        ])
+    };
+    let gauges = match measured.await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(
+                reason = crate::platform::db::describe(&e),
+                "metrics: database unreachable"
+            );
+            vec![Gauge {
+                name: "satis_database_up",
+                help: "1 when the database answers.",
+                value: 0.0,
+            }]
+        }
+    };
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(&gauges),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -264,6 +264,18 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {listen}: {e}")))?;
     tracing::info!(%listen, backend, demo = state.demo, "SATIS is listening");
+    if let Some(at) = state.config.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(at)
+            .await
+            .map_err(|e| Failure::Runtime(format!("cannot listen on {at} for metrics: {e}")))?;
+        tracing::info!(%at, "metrics are served");
+        let router = crate::app::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics, router).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     crate::cases::spawn_daily_retention(state.clone());
     axum::serve(
         listener,

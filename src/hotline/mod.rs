@@ -9,6 +9,13 @@ pub mod rules;
 pub mod store;
 
 use crate::platform::policy::Permission;
+
+/// How many emergency receptions are open in the whole network (for the metrics).
+pub async fn open_emergencies_count(
+    db: &impl sea_orm::ConnectionTrait,
+) -> Result<u64, sea_orm::DbErr> {
+    store::open_emergencies_everywhere(db).await
+}
 use crate::platform::web::routes::{Access, Routes};
 
 /// What other areas may ask the hotline (its published queries).

@@ -412,6 +412,15 @@ pub async fn emergency(
     emergency::Entity::find_by_id(id).one(db).await
 }
 
+/// How many emergencies are open in the whole network.
+pub async fn open_emergencies_everywhere(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    emergency::Entity::find()
+        .filter(emergency::Column::ClosedAt.is_null())
+        .count(db)
+        .await
+}
+
 pub async fn open_emergencies(
     db: &impl ConnectionTrait,
     org: i32,

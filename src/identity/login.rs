@@ -102,6 +102,7 @@ pub async fn login_submit(
     if state.login_throttle.check(&account_key).is_err()
         || state.login_throttle.check(&client_key).is_err()
     {
+        state.metrics.throttled("sign_in");
         return Ok(refuse(
             shell,
             StatusCode::TOO_MANY_REQUESTS,

@@ -461,6 +461,29 @@ pub struct Filter {
 }
 
 /// Entries matching `filter`, newest first, at most `limit`.
+/// The audit chain's length (its last sequence number; 0 when empty).
+pub async fn chain_length<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
+    Ok(event::Entity::find()
+        .order_by_desc(event::Column::Seq)
+        .one(db)
+        .await?
+        .map_or(0, |e| e.seq))
+}
+
+/// When `action` last succeeded (e.g. the newest good backup), if ever.
+pub async fn last_success<C: ConnectionTrait>(
+    db: &C,
+    action: &str,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(event::Entity::find()
+        .filter(event::Column::Action.eq(action))
+        .filter(event::Column::Outcome.eq(Outcome::Allowed.as_str()))
+        .order_by_desc(event::Column::Seq)
+        .one(db)
+        .await?
+        .map(|e| e.at))
+}
+
 pub async fn search<C: ConnectionTrait>(
     db: &C,
     filter: &Filter,

@@ -18,6 +18,9 @@ use crate::platform::i18n::Lang;
 pub struct Config {
     /// Address the web server listens on.
     pub listen: SocketAddr,
+    /// Address of the separate listener serving `/metrics` (Prometheus text format), if any:
+    /// never on the public address.
+    pub metrics_listen: Option<SocketAddr>,
     /// Directory holding the SQLite file, the key file and other local state.
     pub data_dir: PathBuf,
     /// The key file holding the field-encryption keys (default: `<data_dir>/satis.keys`).
@@ -136,6 +139,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .field("data_dir", &self.data_dir)
             .field("keys_file", &self.keys_file)
             .field("database_url", &redact_url(&self.database_url))
@@ -173,6 +177,7 @@ pub enum ConfigError {
 #[derive(Debug, Default, Deserialize)]
 struct FileConfig {
     listen: Option<String>,
+    metrics_listen: Option<String>,
     data_dir: Option<PathBuf>,
     keys_file: Option<PathBuf>,
     database_url: Option<String>,
@@ -243,6 +248,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: u64 = 256;
 const ENV_KEYS: &[&str] = &[
     "SATIS_CONFIG",
     "SATIS_LISTEN",
+    "SATIS_METRICS_LISTEN",
     "SATIS_DATA_DIR",
     "SATIS_KEYS_FILE",
     "SATIS_DATABASE_URL",
@@ -323,6 +329,32 @@ impl Config {
                     listen_raw.1
                 ),
             })?;
+
+        let metrics_raw = env_value(env, "SATIS_METRICS_LISTEN")?
+            .map(|v| ("SATIS_METRICS_LISTEN", v))
+            .or(file.metrics_listen.clone().map(|v| ("metrics_listen", v)))
+            .filter(|(_, v)| !v.trim().is_empty());
+        let metrics_listen = match metrics_raw {
+            None => None,
+            Some((key, raw)) => {
+                Some(
+                    raw.trim()
+                        .parse::<SocketAddr>()
+                        .map_err(|_| ConfigError::Key {
+                            key: key.to_owned(),
+                            message: format!(
+                                "`{raw}` is not an address of the form 127.0.0.1:9100"
+                            ),
+                        })?,
+                )
+            }
+        };
+        if metrics_listen == Some(listen) {
+            return Err(ConfigError::Key {
+                key: "metrics_listen".to_owned(),
+                message: "the metrics need their own address, not the web server's".to_owned(),
+            });
+        }
 
         let data_dir = env_value(env, "SATIS_DATA_DIR")?
             .map(PathBuf::from)
@@ -574,6 +606,7 @@ impl Config {
         Ok(Loaded {
             config: Config {
                 listen,
+                metrics_listen,
                 data_dir,
                 keys_file,
                 database_url,
@@ -925,6 +958,25 @@ mod tests {
             .unwrap()
             .config;
         assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+    }
+
+    #[test]
+    fn metrics_get_their_own_address_or_none() {
+        assert_eq!(load(None, &[]).unwrap().config.metrics_listen, None);
+        let c = load(None, &[("SATIS_METRICS_LISTEN", "127.0.0.1:9100")])
+            .unwrap()
+            .config;
+        assert_eq!(c.metrics_listen.map(|a| a.port()), Some(9100));
+        let err = load(Some("metrics_listen = \"127.0.0.1:8080\""), &[])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("own address"), "{err}");
+        let err = load(Some("metrics_listen = \"anywhere\""), &[])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("`metrics_listen`"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod i18n;
 pub mod keys;
+pub mod metrics;
 pub mod migrations;
 pub mod policy;
 pub mod settings;

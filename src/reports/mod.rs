@@ -64,6 +64,11 @@ pub async fn guard(
     Err(crate::platform::web::AppError::Forbidden)
 }
 
+/// How many public reports wait to be triaged (for the metrics).
+pub async fn untriaged_count(db: &impl sea_orm::ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    store::untriaged(db).await
+}
+
 /// Deletes the text of reports triaged more than `days` ago (the counts stay).
 pub async fn retention(db: &sea_orm::DatabaseConnection, days: u64) -> Result<u64, sea_orm::DbErr> {
     let days = i64::try_from(days).unwrap_or(i64::MAX / 2);

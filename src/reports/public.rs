@@ -264,6 +264,7 @@ pub async fn submit(
     } else {
         let key = format!("submit:{}", client.0);
         if state.public_throttle.check(&key).is_err() {
+            state.metrics.throttled("public_form");
             return Ok(again(
                 shell,
                 "segnala-error-busy",
@@ -335,6 +336,7 @@ async fn open_by_receipt(
 ) -> Result<Option<report::Model>, AppError> {
     let key = format!("receipt:{}", client.0);
     if state.public_throttle.check(&key).is_err() {
+        state.metrics.throttled("receipt");
         return Err(AppError::TooManyAttempts);
     }
     let Some(receipt) = store::normalise_receipt(raw) else {

@@ -101,6 +101,15 @@ pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<report::Mo
     report::Entity::find_by_id(id).one(db).await
 }
 
+/// How many reports wait to be triaged.
+pub async fn untriaged(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    report::Entity::find()
+        .filter(report::Column::Status.eq("new"))
+        .count(db)
+        .await
+}
+
 pub async fn queue(db: &impl ConnectionTrait) -> Result<Vec<report::Model>, DbErr> {
     report::Entity::find()
         .order_by_asc(report::Column::Status)

@@ -26,6 +26,7 @@ crate::tests![
     demo_database_is_marked_and_real_one_refused,
     every_text_column_is_sealed_or_declared,
     a_cases_records_and_an_organisations_lists_are_found_by_index,
+    metrics_count_routes_and_queues_and_carry_nothing_personal,
 ];
 
 /// The lookups every case page and the retention sweep make, and the organisation's lists by
@@ -602,4 +603,70 @@ async fn every_page_links_the_privacy_notice_legal_notes_and_accessibility_state
         .assert_contains("<html lang=\"en\">")
         .assert_contains("Accessibility statement")
         .assert_contains("Feedback mechanism");
+}
+
+/// `/metrics` (on its own listener) counts requests by route template and status and
+/// measures the queues now; no concrete path, identifier or typed text reaches it.
+async fn metrics_count_routes_and_queues_and_carry_nothing_personal(db: TestDb) {
+    use tower::ServiceExt;
+    let app = db.app().await;
+    app.get("/rete").await.assert_status(200);
+    app.get("/rete").await;
+    app.get("/cases/987654").await;
+    app.get("/segnala?cosa=Zyxcanary+Quellvorname").await;
+    app.get("/Zyxcanary-Quellvorname").await.assert_status(404);
+    let scrape = async || {
+        let r = satis::app::metrics_router(app.state.clone())
+            .oneshot(
+                axum::http::Request::builder()
+                    .uri("/metrics")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let bytes = http_body_util::BodyExt::collect(r.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let text = scrape().await;
+    assert!(
+        text.contains("satis_http_requests_total{route=\"/rete\",method=\"GET\",status=\"200\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("route=\"/cases/{id}\""), "{text}");
+    assert!(text.contains("route=\"(unmatched)\""), "{text}");
+    for secret in ["987654", "Zyxcanary", "Quellvorname"] {
+        assert!(!text.contains(secret), "{secret} in the metrics");
+    }
+    assert!(text.contains("satis_public_reports_untriaged 0"), "{text}");
+    assert!(
+        text.contains("satis_backup_newest_age_seconds -1"),
+        "{text}"
+    );
+    assert!(text.contains("satis_database_up 1"), "{text}");
+    let chain = |t: &str| -> i64 {
+        t.lines()
+            .find_map(|l| l.strip_prefix("satis_audit_chain_length "))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = chain(&text);
+    satis::platform::audit::append(
+        &app.state.db,
+        &app.state.keys,
+        satis::platform::audit::Entry::new(None, "backup.create", "backup"),
+    )
+    .await
+    .unwrap();
+    let text = scrape().await;
+    assert_eq!(chain(&text), before + 1);
+    assert!(
+        !text.contains("satis_backup_newest_age_seconds -1"),
+        "a backup now: {text}"
+    );
 }

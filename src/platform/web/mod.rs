@@ -52,6 +52,8 @@ pub struct AppState {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// The public open-data files, made at most once an hour.
     pub open_data: crate::platform::cache::Cached,
+    /// What this instance counts for `/metrics`.
+    pub metrics: crate::platform::metrics::Metrics,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             stamped_throttle: Throttle::new(120, std::time::Duration::from_secs(10 * 60)),
             client_keys: crate::platform::throttle::ClientKeys::default(),
             open_data: crate::platform::cache::Cached::default(),
+            metrics: crate::platform::metrics::Metrics::default(),
         }
     }
 }
@@ -146,6 +149,7 @@ async fn shed_load(State(state): State<SharedState>, req: Request, next: Next) -
             r
         }
         Err(_) => {
+            state.metrics.shed();
             tracing::warn!("over capacity: answered 503");
             AppError::Unavailable("error-503").into_response()
         }
@@ -249,6 +253,12 @@ async fn request_context(
         };
     }
     set_security_headers(response.headers_mut(), &ctx.nonce, is_static);
+    state.metrics.request(
+        &route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     span.in_scope(|| {
         tracing::info!(
             %method,
