@@ -63,6 +63,7 @@ project-error-not-editable = In this state the project cannot change: ask for a 
 project-error-not-active = Expenses are recorded only on active projects.
 project-error-empty = Add at least one intervention before submitting the project.
 project-error-edition = Choose the project edition.
+project-error-edition-exists = An edition with this name already exists.
 editions-title = Project editions and budget
 editions-budget = Budget
 editions-new = New edition

@@ -63,6 +63,7 @@ project-error-not-editable = In questo stato il progetto non si modifica: chiedi
 project-error-not-active = Le spese si registrano solo su progetti in corso.
 project-error-empty = Aggiungi almeno un intervento prima di presentare il progetto.
 project-error-edition = Scegli l'edizione del progetto.
+project-error-edition-exists = Esiste già un'edizione con questo nome.
 editions-title = Edizioni del progetto e budget
 editions-budget = Budget
 editions-new = Nuova edizione

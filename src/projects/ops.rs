@@ -487,7 +487,15 @@ pub async fn add_edition<C: ConnectionTrait + TransactionTrait>(
     input: &NewEdition,
 ) -> Result<super::entities::edition::Model, ProjectOpError> {
     check_edition(input).map_err(|(key, field)| invalid(key, field))?;
-    let e = store::add_edition(
+    let taken = invalid("project-error-edition-exists", "name");
+    if store::editions(txn)
+        .await?
+        .iter()
+        .any(|e| e.name == input.name.trim())
+    {
+        return Err(taken);
+    }
+    let e = match store::add_edition(
         txn,
         input.name.trim(),
         input.starts_on,
@@ -495,7 +503,20 @@ pub async fn add_edition<C: ConnectionTrait + TransactionTrait>(
         input.total_cents,
         input.cofunding_cents,
     )
-    .await?;
+    .await
+    {
+        Ok(e) => e,
+        // Two editors racing for the same name: the second is told, not given a 500.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Err(taken);
+        }
+        Err(e) => return Err(e.into()),
+    };
     audit::append(
         txn,
         &state.keys,

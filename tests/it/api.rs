@@ -3013,6 +3013,12 @@ async fn editions_and_the_counterparts_directory_are_kept_through_the_api(db: Te
         made["id"],
         "a resend opens nothing new"
     );
+    // The same name again (not a resend): said, not a server error.
+    let r = app
+        .api("POST", "/api/v1/editions", &judge, Some(&edition), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "name");
     let mut backwards = edition.clone();
     backwards["ends_on"] = json!("2026-12-31");
     let r = app
