@@ -368,14 +368,7 @@ async fn thread_page(
     receipt: String,
     error: Option<String>,
 ) -> Result<ThreadPage, AppError> {
-    let open = |ctx: &str, v: &Option<Vec<u8>>| -> Result<String, AppError> {
-        v.as_ref().map_or(Ok(String::new()), |b| {
-            state
-                .keys
-                .decrypt_str(ctx, b)
-                .map_err(|_| AppError::Internal("report cannot be decrypted"))
-        })
-    };
+    let open = |ctx: &str, v: &Option<Vec<u8>>| store::open_text(&state.keys, ctx, v);
     let mut messages = Vec::new();
     for m in store::messages(&state.db, r.id).await? {
         messages.push(ThreadMessage {

@@ -16,6 +16,18 @@ pub const GENDER: &str = "public_report.gender";
 pub const CONTACT: &str = "public_report.contact";
 pub const MESSAGE: &str = "report_message.text";
 
+/// Opens one sealed text of a report (`""` when it was left empty).
+pub fn open_text(
+    keys: &crate::platform::crypto::KeyRing,
+    ctx: &str,
+    sealed: &Option<Vec<u8>>,
+) -> Result<String, crate::platform::web::AppError> {
+    sealed.as_ref().map_or(Ok(String::new()), |b| {
+        keys.decrypt_str(ctx, b)
+            .map_err(|_| crate::platform::web::AppError::Internal("report cannot be decrypted"))
+    })
+}
+
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
 
 /// A new receipt: five groups of four characters from a 30-symbol alphabet. The first group
