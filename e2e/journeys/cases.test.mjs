@@ -1,6 +1,7 @@
 // Journey: an administrator registers a shelter; a case worker meets a person found by the
 // street unit, opens a case, moves it through every phase, records a permit and a shelter
-// placement, and closes it; a worker of another organisation cannot open it.
+// placement, renews the permit and corrects the person's phone (every mistake shown at once),
+// and closes the case; a worker of another organisation cannot open it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { axeViolations, launchBrowser, newDataDir, runSatis, signInAndEnrol, startSatis, watchedPage } from "../lib/harness.mjs";
@@ -84,7 +85,45 @@ test("from a street contact to a closed case with a permit and a shelter placeme
   await page.getByLabel("Ufficio").fill("Questura di Firenze");
   await page.getByRole("button", { name: "Registra il permesso" }).click();
   await page.waitForURL(caseUrl);
-  assert.match(await page.textContent("#h-permits + table"), /Questura di Firenze/);
+  const permit = page.locator("article.permit").first();
+  assert.match(await permit.textContent(), /Questura di Firenze/);
+
+  // Months later the permit is renewed: the decision is recorded on it, with its new expiry.
+  await permit.locator("summary").click();
+  await permit.getByLabel("Decisione", { exact: true }).selectOption("renewed");
+  await permit.getByLabel("Data della decisione").fill(today);
+  await permit.getByRole("button", { name: "Registra la decisione" }).click();
+  // Without the new expiry, the page says what is missing.
+  await page.waitForURL(/\/permits\/\d+\/decision$/);
+  assert.match(await page.textContent("#form-error"), /nuova scadenza/);
+  const again = page.locator("article.permit").first();
+  await again.locator("summary").click();
+  await again.getByLabel("Decisione", { exact: true }).selectOption("renewed");
+  await again.getByLabel("Data della decisione").fill(today);
+  await again.getByLabel("Nuova scadenza").fill("2028-03-01");
+  await again.getByRole("button", { name: "Registra la decisione" }).click();
+  await page.waitForURL(/\/cases\/\d+(#permit-\d+)?$/);
+  assert.match(await page.locator("article.permit").first().textContent(), /Rinnovato · Scade il 2028-03-01/);
+
+  // The phone changed: corrected on the case, with every mistake shown at once first.
+  await page.getByRole("navigation", { name: "In questa scheda" }).getByRole("link", { name: "La persona" }).click();
+  await page.getByText("Correggi i dati della persona").click();
+  await page.locator("#fix-nationalities").fill("NGA");
+  await page.locator("#fix-birth_year").fill("3001");
+  await page.locator("#fix-phone").fill("+39 320 0000002");
+  await page.getByRole("button", { name: "Salva le correzioni" }).click();
+  await page.waitForURL(caseUrl + "/person");
+  const problemsBox = page.locator("#person-problems");
+  assert.equal(await problemsBox.locator("li").count(), 2);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "person-problems");
+  assert.equal(await page.locator("#fix-phone").inputValue(), "+39 320 0000002");
+  assert.deepEqual(await axeViolations(page), [], "correction refused");
+  await page.locator("#fix-nationalities").fill("NG");
+  await page.locator("#fix-birth_year").fill("2002");
+  await page.getByRole("button", { name: "Salva le correzioni" }).click();
+  await page.waitForURL(/\/cases\/\d+#h-person$/);
+  assert.match(await page.textContent("#identity"), /\+39 320 0000002/);
+  assert.match(await page.textContent("section[aria-labelledby=h-person]"), /Correzioni registrate[\s\S]*Telefono/);
 
   await page.locator("#service_id").selectOption({ label: "Casa di accoglienza Girasole (FI)" });
   await page.getByLabel("Posto letto").selectOption("women");

@@ -200,3 +200,25 @@ case-opened-on-hint = The day of first contact or emersion, if before today. Bla
 case-placement-end-on = Stay ended on
 case-error-consent-withdrawn = A withdrawal cannot be before the consent was given, nor in the future.
 consent-withdrawn-on = Withdrawn on
+
+# The case as a working file (issue 22)
+case-index = On this file
+case-accompaniments = Accompaniments
+case-accompaniments-none = No accompaniment recorded for this person: they are recorded in the diary below, by the hotline or by the street units.
+case-hotline-contacts = Hotline contacts
+case-none-yet = None yet.
+person-correct = Correct the person's details
+person-correct-save = Save the corrections
+person-corrections = Corrections recorded
+permit-history = Decisions recorded
+permit-decide = Record a decision (issue, renewal, refusal, expiry)
+permit-decision = Decision
+permit-decided-on = Date of the decision
+permit-new-expiry = New expiry
+permit-new-expiry-hint = Only for a permit issued or renewed: the expiry date it carries.
+permit-decision-record = Record the decision
+permit-new = Record a new permit
+case-error-permit-decision = This decision is not possible for a permit in this state: a refused permit no longer changes, a new application is a new permit.
+case-error-permit-decided-on = The date of the decision cannot be in the future, nor before the application, the issue or the last decision recorded.
+case-error-permit-expiry-needed = A permit issued or renewed needs its new expiry, after the date of the decision.
+case-error-permit-expiry-not-granted = An expiry is given only for a permit issued or renewed.

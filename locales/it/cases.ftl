@@ -200,3 +200,25 @@ case-opened-on-hint = Il giorno del primo contatto o dell'emersione, se preceden
 case-placement-end-on = Fine accoglienza il
 case-error-consent-withdrawn = La revoca non può essere precedente al consenso né nel futuro.
 consent-withdrawn-on = Revocato il
+
+# The case as a working file (issue 22)
+case-index = In questa scheda
+case-accompaniments = Accompagnamenti
+case-accompaniments-none = Nessun accompagnamento registrato per questa persona: si registrano nel diario qui sotto, dal Numero Verde o dalle unità di strada.
+case-hotline-contacts = Contatti con il Numero Verde
+case-none-yet = Nessuno per ora.
+person-correct = Correggi i dati della persona
+person-correct-save = Salva le correzioni
+person-corrections = Correzioni registrate
+permit-history = Decisioni registrate
+permit-decide = Registra una decisione (rilascio, rinnovo, rifiuto, scadenza)
+permit-decision = Decisione
+permit-decided-on = Data della decisione
+permit-new-expiry = Nuova scadenza
+permit-new-expiry-hint = Solo per un permesso rilasciato o rinnovato: la data di scadenza che riporta.
+permit-decision-record = Registra la decisione
+permit-new = Registra un nuovo permesso
+case-error-permit-decision = Questa decisione non è possibile per un permesso in questo stato: un permesso rifiutato non cambia più, una nuova domanda è un nuovo permesso.
+case-error-permit-decided-on = La data della decisione non può essere nel futuro, né precedere la domanda, il rilascio o l'ultima decisione registrata.
+case-error-permit-expiry-needed = Un permesso rilasciato o rinnovato ha bisogno della nuova scadenza, successiva alla data della decisione.
+case-error-permit-expiry-not-granted = La scadenza si indica solo per un permesso rilasciato o rinnovato.

@@ -123,6 +123,28 @@ pub fn routes() -> ApiRoutes {
             add_permit,
         )
         .op(
+            ApiSpec::change("/cases/permits/{id}", "decidePermit")
+                .summary(
+                    "cases",
+                    "Record a decision on a permit: issued, renewed (with the new expiry), refused or expired",
+                )
+                .scope("cases:write", p)
+                .body::<PermitDecisionIn>()
+                .returns::<PermitOut>(),
+            decide_permit,
+        )
+        .op(
+            ApiSpec::update("/cases/{id}/person", "correctCasePerson")
+                .summary(
+                    "cases",
+                    "Correct the person's attributes (kept in the person's history; identity is corrected on the case page)",
+                )
+                .scope("cases:write", p)
+                .body::<PersonIn>()
+                .returns::<CaseOut>(),
+            correct_person,
+        )
+        .op(
             ApiSpec::create("/cases/{id}/shares", "shareCase")
                 .summary(
                     "cases",
@@ -661,19 +683,120 @@ async fn add_permit(
     let k = super::ops::add_permit(&state, &creation.txn, &caller.actor, id, &input)
         .await
         .map_err(refused)?;
-    let answer = Answer::created(
-        format!("/cases/{id}"),
-        &PermitOut {
-            id: k.id,
-            case_id: k.case_id,
-            kind: k.kind,
-            status: k.status,
-            applied_on: k.applied_on,
-            issued_on: k.issued_on,
-            expires_on: k.expires_on,
-        },
-    )?;
+    let answer = Answer::created(format!("/cases/{id}"), &permit_out(k))?;
     creation.commit(&state.db, answer).await
+}
+
+fn permit_out(k: super::entities::permit::Model) -> PermitOut {
+    PermitOut {
+        id: k.id,
+        case_id: k.case_id,
+        kind: k.kind,
+        status: k.status,
+        applied_on: k.applied_on,
+        issued_on: k.issued_on,
+        expires_on: k.expires_on,
+    }
+}
+
+/// A decision on a permit recorded earlier. The same decision sent again records nothing more.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermitDecisionIn {
+    /// From `applied`: `issued` or `refused`; from `issued` or `renewed`: `renewed`, `expired`
+    /// or `refused`; from `expired`: `renewed` or `refused`; a refused permit takes none.
+    #[schemars(extend("enum" = rules::PERMIT_STATUSES))]
+    pub status: String,
+    /// The Italian day it took effect: not in the future, not before the application, the
+    /// issue or the last decision recorded.
+    pub decided_on: NaiveDate,
+    /// The new expiry, required for `issued` and `renewed` (after `decided_on`), refused
+    /// otherwise.
+    pub expires_on: Option<NaiveDate>,
+}
+
+async fn decide_permit(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(d): ApiJson<PermitDecisionIn>,
+) -> Result<Response, ApiError> {
+    api::one_of(&d.status, rules::PERMIT_STATUSES, "status")?;
+    let input = super::ops::PermitDecision {
+        status: d.status,
+        decided_on: d.decided_on,
+        expires_on: d.expires_on,
+    };
+    let txn = state.db.begin().await?;
+    let k = super::ops::decide_permit(&state, &txn, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    Ok(api::ok(&permit_out(k)))
+}
+
+/// The person's attributes as they should be. Every field is replaced; the fields that
+/// changed, who and when are kept in the person's history, the values replaced sealed.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonIn {
+    #[schemars(extend("enum" = rules::GENDERS))]
+    pub gender: String,
+    /// Not in the future; absent when unknown.
+    pub birth_year: Option<i32>,
+    #[serde(default)]
+    pub birth_year_estimated: bool,
+    #[serde(default)]
+    pub presumed_minor: bool,
+    /// ISO 3166 alpha-2 codes.
+    #[serde(default)]
+    pub nationalities: Vec<String>,
+    /// ISO 639-1 codes.
+    #[serde(default)]
+    pub languages: Vec<String>,
+}
+
+async fn correct_person(
+    State(state): State<SharedState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<PersonIn>,
+) -> Result<Response, ApiError> {
+    let input = super::ops::PersonCorrection {
+        gender: b.gender,
+        birth_year: b.birth_year,
+        birth_year_estimated: b.birth_year_estimated,
+        presumed_minor: b.presumed_minor,
+        nationalities: b.nationalities,
+        languages: b.languages,
+        identity: None,
+        version: 0,
+    };
+    // What is wrong with the body is said before the version is looked at.
+    if let Some((field, key)) =
+        super::ops::check_correction(&input, crate::platform::time::rome_today())
+            .into_iter()
+            .next()
+    {
+        return Err(ApiError::invalid(key, Some(field)));
+    }
+    let input = super::ops::PersonCorrection {
+        version: api::if_match(&headers)?,
+        ..input
+    };
+    let txn = state.db.begin().await?;
+    super::ops::correct_person(&state, &txn, &caller.actor, id, &input)
+        .await
+        .map_err(refused)?;
+    txn.commit().await?;
+    let c = store::case(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let p = store::person(&state.db, c.person_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(api::ok_tagged(&out(&c, &p), c.version))
 }
 
 /// The organisation to share a case with.

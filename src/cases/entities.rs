@@ -169,6 +169,46 @@ pub mod permit {
     no_relations!();
 }
 
+/// A decision on a permit after it was recorded (renewed, refused, expired…): its history.
+pub mod permit_change {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "permit_change")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub permit_id: i32,
+        pub status: String,
+        /// The Italian day the decision took effect (entered).
+        pub decided_on: ChronoDate,
+        pub expires_on: Option<ChronoDate>,
+        pub by_user: i32,
+        pub at: ChronoDateTimeUtc,
+    }
+    no_relations!();
+}
+
+/// A correction of a person's attributes or identity: who, when, which fields; the values
+/// before it sealed (erased with the identity).
+pub mod person_change {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "person_change")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub person_id: i32,
+        /// The field names changed, comma-separated (never their values).
+        pub fields: String,
+        pub previous_enc: Option<Vec<u8>>,
+        pub by_user: i32,
+        pub at: ChronoDateTimeUtc,
+    }
+    no_relations!();
+}
+
 pub mod placement {
     use sea_orm::entity::prelude::*;
 

@@ -39,6 +39,8 @@ pub fn routes() -> Routes {
         .post("/consents/{id}/withdraw", work, pages::withdraw_consent)
         .post("/cases/{id}/share", disclose, pages::share)
         .post("/cases/{id}/permits", work, pages::add_permit)
+        .post("/permits/{id}/decision", work, pages::decide_permit)
+        .post("/cases/{id}/person", work, pages::correct_person)
         .post("/cases/{id}/placements", work, pages::add_placement)
         .post("/placements/{id}/end", work, pages::end_placement)
         .post("/cases/{id}/events", work, pages::add_event)

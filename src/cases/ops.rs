@@ -548,6 +548,230 @@ pub async fn add_permit<C: ConnectionTrait + TransactionTrait>(
     Ok(permit)
 }
 
+/// A decision on a recorded permit (granted, renewed, lapsed, refused), as typed on the page
+/// or sent to the API.
+#[derive(Clone, Debug)]
+pub struct PermitDecision {
+    /// One of [`rules::permit_decisions`] of the permit's status.
+    pub status: String,
+    /// The Italian day it took effect (entered, never stamped).
+    pub decided_on: NaiveDate,
+    /// The new expiry, for a permit granted or renewed.
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// Records a decision on a permit: kept in its history, the permit's status and expiry
+/// updated. A decision dated before one already recorded is refused (history stays in order).
+pub async fn decide_permit<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    permit_id: i32,
+    input: &PermitDecision,
+) -> Result<entities::permit::Model, CaseOpError> {
+    let permit = store::permit_by_id(&state.db, permit_id)
+        .await?
+        .ok_or(CaseOpError::Access(AppError::NotFound))?;
+    let (_, p, _) = super::guard(state, actor, permit.case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    let history = store::permit_changes(&state.db, vec![permit.id]).await?;
+    // The same decision sent again (a double click, a resent request) records nothing more.
+    if history.last().is_some_and(|c| {
+        c.status == input.status
+            && c.decided_on == input.decided_on
+            && c.expires_on == input.expires_on
+    }) {
+        return Ok(permit);
+    }
+    let last = history.last().map(|c| c.decided_on);
+    let since = [permit.applied_on, permit.issued_on, last]
+        .into_iter()
+        .flatten()
+        .max();
+    let today = crate::platform::time::rome_today();
+    if input
+        .expires_on
+        .is_some_and(|e| !crate::platform::time::date_in_range(e, true, today))
+    {
+        return Err(CaseOpError::Invalid {
+            key: "error-date-expires-on",
+            field: "expires_on",
+        });
+    }
+    rules::check_permit_decision(
+        &permit.status,
+        since,
+        &input.status,
+        input.decided_on,
+        input.expires_on,
+        today,
+    )
+    .map_err(|(key, field)| CaseOpError::Invalid { key, field })?;
+    let case_id = permit.case_id;
+    let updated = store::decide_permit(
+        txn,
+        permit,
+        entities::permit_change::ActiveModel {
+            permit_id: Set(permit_id),
+            status: Set(input.status.clone()),
+            decided_on: Set(input.decided_on),
+            expires_on: Set(input.expires_on),
+            by_user: Set(actor.user_id),
+            at: Set(chrono::Utc::now()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    store::touch(txn, case_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "case.permit_decision", "case")
+            .record(case_id)
+            .subject(&p.code),
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// A correction of the person of a case, as typed on the page or sent to the API: the
+/// attributes always, the identity only when the worker may read it (and it is not erased).
+#[derive(Clone, Debug)]
+pub struct PersonCorrection {
+    pub gender: String,
+    pub birth_year: Option<i32>,
+    pub birth_year_estimated: bool,
+    pub presumed_minor: bool,
+    pub nationalities: Vec<String>,
+    pub languages: Vec<String>,
+    pub identity: Option<store::Identity>,
+    /// The version of the case the person saw.
+    pub version: i32,
+}
+
+/// Checks a correction through the rules: every wrong field at once, each with its message
+/// key (field, key), in form order.
+pub fn check_correction(
+    c: &PersonCorrection,
+    today: NaiveDate,
+) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    if !rules::GENDERS.contains(&c.gender.as_str()) {
+        problems.push(("gender", "case-error-gender"));
+    }
+    if let Some(y) = c.birth_year
+        && let Err(k) = rules::birth_year(&y.to_string(), today)
+    {
+        problems.push(("birth_year", k));
+    }
+    for (field, codes) in [
+        ("nationalities", &c.nationalities),
+        ("languages", &c.languages),
+    ] {
+        if let Some(k) = codes.iter().find_map(|code| rules::iso_codes(code).err()) {
+            problems.push((field, k));
+        }
+    }
+    if let Some(i) = &c.identity {
+        if i.names.trim().is_empty() || i.names.chars().count() > 300 {
+            problems.push(("names", "case-error-names"));
+        }
+        if !i.birth_date.trim().is_empty() {
+            match NaiveDate::parse_from_str(i.birth_date.trim(), "%Y-%m-%d") {
+                Ok(d) if crate::platform::time::date_in_range(d, false, today) => {}
+                _ => problems.push(("birth_date", "error-date-birth-date")),
+            }
+        }
+    }
+    problems
+}
+
+/// ISO codes as stored: upper case, comma-separated (checked before).
+fn normalised_codes(codes: &[String]) -> String {
+    let all: Vec<String> = codes
+        .iter()
+        .flat_map(|c| rules::iso_codes(c).unwrap_or_default())
+        .collect();
+    crate::platform::codes::join(&all)
+}
+
+/// Corrects the person of a case read at `version`: the attributes, and the identity when
+/// given (which needs the right to read it, decided and audited). Returns the names of the
+/// fields changed; nothing changed writes nothing. The values replaced are kept sealed in the
+/// person's history.
+pub async fn correct_person<C: ConnectionTrait + TransactionTrait>(
+    state: &SharedState,
+    txn: &C,
+    actor: &Actor,
+    case_id: i32,
+    input: &PersonCorrection,
+) -> Result<Vec<&'static str>, CaseOpError> {
+    let (_, p, _) = super::guard(state, actor, case_id, Action::Write)
+        .await
+        .map_err(CaseOpError::Access)?;
+    let identity_row = match &input.identity {
+        Some(_) => {
+            super::guard(state, actor, case_id, Action::ReadIdentity)
+                .await
+                .map_err(CaseOpError::Access)?;
+            Some(
+                store::identity(&state.db, p.id)
+                    .await?
+                    .ok_or(CaseOpError::NotAllowed("person-identity-erased"))?,
+            )
+        }
+        None => None,
+    };
+    if let Some((field, key)) = check_correction(input, crate::platform::time::rome_today())
+        .into_iter()
+        .next()
+    {
+        return Err(CaseOpError::Invalid { key, field });
+    }
+    let before = store::PersonFacts {
+        gender: p.gender.clone(),
+        birth_year: p.birth_year,
+        birth_year_estimated: p.birth_year_estimated,
+        presumed_minor: p.presumed_minor,
+        nationalities: p.nationalities.clone(),
+        languages: p.languages.clone(),
+        identity: match &identity_row {
+            Some(row) => Some(
+                store::open_identity(&state.keys, row)
+                    .map(|i| store::IdentityFacts::from(&i))
+                    .map_err(|_| CaseOpError::Failed(AppError::Internal("identity crypto")))?,
+            ),
+            None => None,
+        },
+    };
+    let after = store::PersonFacts {
+        gender: input.gender.clone(),
+        birth_year: input.birth_year,
+        birth_year_estimated: input.birth_year_estimated,
+        presumed_minor: input.presumed_minor,
+        nationalities: normalised_codes(&input.nationalities),
+        languages: normalised_codes(&input.languages),
+        identity: input.identity.as_ref().map(store::IdentityFacts::from),
+    };
+    let fields = store::changed_fields(&before, &after);
+    if fields.is_empty() {
+        return Ok(fields);
+    }
+    store::bump(txn, case_id, input.version).await?;
+    let code = p.code.clone();
+    store::correct_person(txn, &state.keys, p, &before, &after, &fields, actor.user_id).await?;
+    audit::append(
+        txn,
+        &state.keys,
+        Entry::new(Some(actor), "person.corrected", "case")
+            .record(case_id)
+            .subject(&code),
+    )
+    .await?;
+    Ok(fields)
+}
+
 /// A case to open for a person met, as typed on the page or sent to the API.
 #[derive(Clone, Debug)]
 pub struct NewCase {

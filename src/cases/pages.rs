@@ -268,6 +268,43 @@ pub struct PhaseRow {
     pub by: String,
 }
 
+/// A record linked to the case, as listed on its page: the day, what it is (translated) and,
+/// when the reader may open it, where.
+pub struct LinkRow {
+    pub on: String,
+    pub what: String,
+    pub href: Option<String>,
+}
+
+/// A correction of the person, as listed in their history: when, who, which fields.
+pub struct CorrectionRow {
+    pub at: String,
+    pub by: String,
+    pub fields: String,
+}
+
+/// A decision on a permit, as listed in its history.
+pub struct DecisionRow {
+    pub on: String,
+    pub status: String,
+    pub expires_on: Option<String>,
+    pub by: String,
+}
+
+/// A permit with its history and the decisions it can still take.
+pub struct PermitRow {
+    pub permit: permit::Model,
+    pub decisions: Vec<DecisionRow>,
+    pub next: &'static [&'static str],
+}
+
+/// A refused correction, drawn again: every problem (field, message) and what was typed.
+#[derive(Default)]
+pub struct Correction {
+    pub problems: Vec<(String, String)>,
+    pub values: Vec<(String, String)>,
+}
+
 pub struct ServiceOption {
     pub id: i32,
     pub label: String,
@@ -297,8 +334,16 @@ pub struct CasePage {
     pub closed: bool,
     pub consents: Vec<consent::Model>,
     pub shared: Vec<String>,
-    pub permits: Vec<permit::Model>,
+    pub permits: Vec<PermitRow>,
     pub placements: Vec<(placement::Model, String)>,
+    pub projects: Vec<LinkRow>,
+    pub referrals: Vec<LinkRow>,
+    pub accompaniments: Vec<LinkRow>,
+    pub contacts: Vec<LinkRow>,
+    pub corrections: Vec<CorrectionRow>,
+    /// The correction form: every problem (field, message) and its values.
+    pub problems: Vec<(String, String)>,
+    pub values: Vec<(String, String)>,
     pub services: Vec<ServiceOption>,
     pub events: Vec<EventRow>,
     pub organisations: Vec<(i32, String)>,
@@ -308,6 +353,20 @@ pub struct CasePage {
 }
 
 impl CasePage {
+    /// What the correction form shows in a field: what was typed, or what is recorded.
+    pub fn value(&self, field: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    /// The message beside a field of the correction form, if it is wrong.
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
     pub fn has_form(&self, code: &str) -> bool {
         crate::platform::codes::contains(&self.file.exploitation_forms, code)
     }
@@ -333,6 +392,124 @@ async fn case_page(
     shell: Shell,
     case_id: i32,
     error: Option<String>,
+) -> Result<CasePage, AppError> {
+    case_file(state, shell, case_id, error, None).await
+}
+
+/// The values the correction form starts from: the person as recorded.
+fn recorded_values(
+    p: &entities::person::Model,
+    identity: Option<&store::Identity>,
+) -> Vec<(String, String)> {
+    let flag = |b: bool| if b { "1" } else { "" }.to_owned();
+    let mut v = vec![
+        ("gender".to_owned(), p.gender.clone()),
+        (
+            "birth_year".to_owned(),
+            p.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        ),
+        (
+            "birth_year_estimated".to_owned(),
+            flag(p.birth_year_estimated),
+        ),
+        ("presumed_minor".to_owned(), flag(p.presumed_minor)),
+        (
+            "nationalities".to_owned(),
+            p.nationalities.replace(',', ", "),
+        ),
+        ("languages".to_owned(), p.languages.replace(',', ", ")),
+    ];
+    if let Some(i) = identity {
+        for (k, val) in [
+            ("names", &i.names),
+            ("aliases", &i.aliases),
+            ("birth_date", &i.birth_date),
+            ("documents", &i.documents),
+            ("phone", &i.phone),
+            ("address", &i.address),
+        ] {
+            v.push((k.to_owned(), val.clone()));
+        }
+    }
+    v
+}
+
+/// The records of other areas linked to the case, listed with a link where the reader's
+/// role opens them (each page decides access again).
+async fn linked(
+    state: &SharedState,
+    shell: &Shell,
+    case_id: i32,
+) -> Result<[Vec<LinkRow>; 4], AppError> {
+    use crate::platform::policy::Permission;
+    let row = |on: NaiveDate, what: String, href: Option<String>| LinkRow {
+        on: on.to_string(),
+        what,
+        href,
+    };
+    let projects = crate::projects::of_case(&state.db, case_id)
+        .await?
+        .into_iter()
+        .map(|(id, on, status)| {
+            row(
+                on,
+                shell.label("project-status", &status),
+                shell
+                    .can(Permission::Projects)
+                    .then(|| format!("/projects/{id}")),
+            )
+        })
+        .collect();
+    let referrals = crate::referrals::of_case(&state.db, case_id)
+        .await?
+        .into_iter()
+        .map(|(id, on, status)| {
+            row(
+                on,
+                shell.label("referral-status", &status),
+                shell
+                    .can(Permission::Referrals)
+                    .then(|| format!("/referrals/{id}")),
+            )
+        })
+        .collect();
+    let accompaniments = crate::outreach::accompaniments_of_case(&state.db, case_id)
+        .await?
+        .into_iter()
+        .map(|(on, service, outcome)| {
+            row(
+                on,
+                format!(
+                    "{} — {}",
+                    shell.label("accompaniment-service", &service),
+                    shell.label("accompaniment-outcome", &outcome)
+                ),
+                None,
+            )
+        })
+        .collect();
+    let contacts = crate::hotline::contacts_of_case(&state.db, case_id)
+        .await?
+        .into_iter()
+        .map(|(id, on, relevance)| {
+            row(
+                on,
+                shell.label("relevance", &relevance),
+                shell
+                    .can(Permission::Hotline)
+                    .then(|| format!("/hotline/contacts/{id}")),
+            )
+        })
+        .collect();
+    Ok([projects, referrals, accompaniments, contacts])
+}
+
+async fn case_file(
+    state: &SharedState,
+    shell: Shell,
+    case_id: i32,
+    error: Option<String>,
+    correction: Option<Correction>,
 ) -> Result<CasePage, AppError> {
     let me = staff(&shell)?;
     let (c, p, basis) = super::guard(state, &me.actor, case_id, Action::Read).await?;
@@ -450,7 +627,61 @@ async fn case_page(
         Some(u) => crate::identity::username_of(&state.db, u).await?,
         None => None,
     };
+    let opened_permits = store::permits(&state.db, c.id)
+        .await?
+        .into_iter()
+        .map(|p| store::opened_permit(&state.keys, p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| AppError::Internal("permit cannot be decrypted"))?;
+    let changes =
+        store::permit_changes(&state.db, opened_permits.iter().map(|p| p.id).collect()).await?;
+    let mut permits = Vec::new();
+    for permit in opened_permits {
+        let mut decisions = Vec::new();
+        for ch in changes.iter().filter(|ch| ch.permit_id == permit.id) {
+            decisions.push(DecisionRow {
+                on: ch.decided_on.to_string(),
+                status: ch.status.clone(),
+                expires_on: ch.expires_on.map(|d| d.to_string()),
+                by: crate::identity::username_of(&state.db, ch.by_user)
+                    .await?
+                    .unwrap_or_default(),
+            });
+        }
+        permits.push(PermitRow {
+            next: rules::permit_decisions(&permit.status),
+            permit,
+            decisions,
+        });
+    }
+    let mut corrections = Vec::new();
+    for ch in store::person_changes(&state.db, p.id).await? {
+        corrections.push(CorrectionRow {
+            at: crate::platform::time::rome_time_zoned(&ch.at),
+            by: crate::identity::username_of(&state.db, ch.by_user)
+                .await?
+                .unwrap_or_default(),
+            fields: crate::platform::codes::iter(&ch.fields)
+                .map(|f| shell.label("person", f))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let [projects, referrals, accompaniments, contacts] = linked(state, &shell, c.id).await?;
+    let Correction { problems, values } = correction.unwrap_or_default();
+    let values = if values.is_empty() {
+        recorded_values(&p, identity.as_ref())
+    } else {
+        values
+    };
     Ok(CasePage {
+        projects,
+        referrals,
+        accompaniments,
+        contacts,
+        corrections,
+        problems,
+        values,
         assessed_by,
         owner: names.get(&c.owner_org).cloned().unwrap_or_default(),
         basis: shell.t(match basis {
@@ -469,12 +700,7 @@ async fn case_page(
             .iter()
             .filter_map(|o| names.get(o).cloned())
             .collect(),
-        permits: store::permits(&state.db, c.id)
-            .await?
-            .into_iter()
-            .map(|p| store::opened_permit(&state.keys, p))
-            .collect::<Result<_, _>>()
-            .map_err(|_| AppError::Internal("permit cannot be decrypted"))?,
+        permits,
         placements,
         services,
         events,
@@ -725,6 +951,141 @@ pub async fn add_permit(
         Ok(_) => {
             txn.commit().await?;
             Ok(back(id))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            op_refused(&state, shell, id, e).await
+        }
+    }
+}
+
+/// A decision on a permit (renewed, refused, lapsed…), from its form on the case page.
+pub async fn decide_permit(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(permit_id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let case_id = store::permit_by_id(&state.db, permit_id)
+        .await?
+        .map(|p| p.case_id)
+        .ok_or(AppError::NotFound)?;
+    let f = Fields::parse(&body);
+    let input = (|| {
+        Ok(super::ops::PermitDecision {
+            status: f.get("status"),
+            decided_on: f.required_past_date("decided_on")?,
+            expires_on: f.date("expires_on")?,
+        })
+    })();
+    let input = match input {
+        Ok(v) => v,
+        Err(key) => {
+            return refuse(
+                &state,
+                shell,
+                case_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+            )
+            .await;
+        }
+    };
+    let txn = state.db.begin().await?;
+    match super::ops::decide_permit(&state, &txn, &me.actor, permit_id, &input).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{case_id}#permit-{permit_id}")).into_response())
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            op_refused(&state, shell, case_id, e).await
+        }
+    }
+}
+
+/// The correction form as the typed input of [`super::ops::correct_person`], with every
+/// problem of the form's own parsing (field, message key).
+fn read_correction(
+    f: &Fields,
+) -> (
+    super::ops::PersonCorrection,
+    Vec<(&'static str, &'static str)>,
+) {
+    let mut problems = Vec::new();
+    let birth_year = rules::birth_year(&f.get("birth_year"), today()).unwrap_or_else(|k| {
+        problems.push(("birth_year", k));
+        None
+    });
+    let mut codes = |field: &'static str| {
+        rules::iso_codes(&f.get(field)).unwrap_or_else(|k| {
+            problems.push((field, k));
+            Vec::new()
+        })
+    };
+    let nationalities = codes("nationalities");
+    let languages = codes("languages");
+    let identity = f.checked("with_identity").then(|| store::Identity {
+        names: f.text("names", 300),
+        aliases: f.text("aliases", 300),
+        birth_date: f.get("birth_date").trim().to_owned(),
+        documents: f.text("documents", 300),
+        phone: f.text("phone", 50),
+        address: f.text("address", 300),
+    });
+    let input = super::ops::PersonCorrection {
+        gender: f.get("gender"),
+        birth_year,
+        birth_year_estimated: f.checked("birth_year_estimated"),
+        presumed_minor: f.checked("presumed_minor"),
+        nationalities,
+        languages,
+        identity,
+        version: f.version(),
+    };
+    for p in super::ops::check_correction(&input, today()) {
+        if !problems.iter().any(|(field, _)| *field == p.0) {
+            problems.push(p);
+        }
+    }
+    (input, problems)
+}
+
+/// A correction of the person's attributes and identity: every problem shown at once beside
+/// its field, with what was typed kept.
+pub async fn correct_person(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let me = staff(&shell)?;
+    let f = Fields::parse(&body);
+    let (input, problems) = read_correction(&f);
+    let again = |shell: Shell, problems: Vec<(&'static str, &'static str)>| Correction {
+        problems: problems
+            .into_iter()
+            .map(|(field, key)| (field.to_owned(), shell.t(key)))
+            .collect(),
+        values: f.values(),
+    };
+    if !problems.is_empty() {
+        let correction = again(shell.clone(), problems);
+        let page = case_file(&state, shell, id, None, Some(correction)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let txn = state.db.begin().await?;
+    match super::ops::correct_person(&state, &txn, &me.actor, id, &input).await {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{id}#h-person")).into_response())
+        }
+        Err(super::ops::CaseOpError::Invalid { key, field }) => {
+            txn.rollback().await?;
+            let correction = again(shell.clone(), vec![(field, key)]);
+            let page = case_file(&state, shell, id, None, Some(correction)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => {
             txn.rollback().await?;

@@ -237,6 +237,46 @@ pub fn permit_dates(
     }
 }
 
+/// The decisions a recorded permit can still take, from its status: an application is
+/// granted or refused; a permit in force (or lapsed) is renewed, lapses or has its renewal
+/// refused. A refused permit takes none: a new application is a new permit.
+pub fn permit_decisions(status: &str) -> &'static [&'static str] {
+    match status {
+        "applied" => &["issued", "refused"],
+        "issued" | "renewed" => &["renewed", "expired", "refused"],
+        "expired" => &["renewed", "refused"],
+        _ => &[],
+    }
+}
+
+/// Checks a decision on a permit: allowed from its status, on a day not in the future nor
+/// before the permit was applied for or issued, and, when it grants (issued, renewed), with
+/// the new expiry after that day. The message key and field of the first thing wrong.
+pub fn check_permit_decision(
+    permit_status: &str,
+    since: Option<NaiveDate>,
+    to: &str,
+    decided_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<(), (&'static str, &'static str)> {
+    if !permit_decisions(permit_status).contains(&to) {
+        return Err(("case-error-permit-decision", "status"));
+    }
+    if decided_on > today || since.is_some_and(|s| decided_on < s) {
+        return Err(("case-error-permit-decided-on", "decided_on"));
+    }
+    let grants = matches!(to, "issued" | "renewed");
+    match expires_on {
+        None if grants => Err(("case-error-permit-expiry-needed", "expires_on")),
+        Some(e) if grants && e <= decided_on => {
+            Err(("case-error-permit-expiry-needed", "expires_on"))
+        }
+        Some(_) if !grants => Err(("case-error-permit-expiry-not-granted", "expires_on")),
+        _ => Ok(()),
+    }
+}
+
 /// Codes from a fixed list, as submitted (unknown ones refused).
 pub fn codes(values: &[String], allowed: &[&str]) -> Result<Vec<String>, &'static str> {
     let mut out = Vec::new();
@@ -392,6 +432,95 @@ mod tests {
         assert_eq!(
             effective_date(d("2025-04-01"), opened, Some(d("2025-04-01")), today),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn permit_decisions_follow_the_permit() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let today = d(2026, 12, 3);
+        // An application is granted with an expiry after the day of the decision.
+        assert_eq!(
+            check_permit_decision(
+                "applied",
+                Some(d(2026, 1, 5)),
+                "issued",
+                d(2026, 6, 1),
+                Some(d(2026, 12, 1)),
+                today
+            ),
+            Ok(())
+        );
+        // Renewing needs the new expiry, later than the day it was renewed.
+        assert_eq!(
+            check_permit_decision("issued", None, "renewed", d(2026, 11, 30), None, today),
+            Err(("case-error-permit-expiry-needed", "expires_on"))
+        );
+        assert_eq!(
+            check_permit_decision(
+                "issued",
+                None,
+                "renewed",
+                d(2026, 11, 30),
+                Some(d(2026, 11, 30)),
+                today
+            ),
+            Err(("case-error-permit-expiry-needed", "expires_on"))
+        );
+        // A refusal grants nothing: no expiry.
+        assert_eq!(
+            check_permit_decision(
+                "renewed",
+                None,
+                "refused",
+                d(2026, 11, 30),
+                Some(d(2027, 1, 1)),
+                today
+            ),
+            Err(("case-error-permit-expiry-not-granted", "expires_on"))
+        );
+        assert_eq!(
+            check_permit_decision("renewed", None, "refused", d(2026, 11, 30), None, today),
+            Ok(())
+        );
+        // Nothing follows a refusal; an application is not "renewed".
+        assert_eq!(
+            check_permit_decision(
+                "refused",
+                None,
+                "renewed",
+                d(2026, 11, 30),
+                Some(d(2027, 1, 1)),
+                today
+            ),
+            Err(("case-error-permit-decision", "status"))
+        );
+        assert_eq!(
+            check_permit_decision(
+                "applied",
+                None,
+                "renewed",
+                d(2026, 11, 30),
+                Some(d(2027, 1, 1)),
+                today
+            ),
+            Err(("case-error-permit-decision", "status"))
+        );
+        // Not tomorrow, nor before the permit existed.
+        assert_eq!(
+            check_permit_decision("issued", None, "expired", d(2026, 12, 4), None, today),
+            Err(("case-error-permit-decided-on", "decided_on"))
+        );
+        assert_eq!(
+            check_permit_decision(
+                "issued",
+                Some(d(2026, 5, 1)),
+                "expired",
+                d(2026, 4, 30),
+                None,
+                today
+            ),
+            Err(("case-error-permit-decided-on", "decided_on"))
         );
     }
 }

@@ -8,7 +8,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    case, consent, event, identity, permit, person, phase_change, placement, share,
+    case, consent, event, identity, permit, permit_change, person, person_change, phase_change,
+    placement, share,
 };
 use super::rules::Phase;
 use crate::platform::crypto::{CryptoError, KeyRing};
@@ -25,6 +26,8 @@ pub const VULNERABILITIES: &str = "person.vulnerabilities";
 pub const ROUTE: &str = "case_file.route";
 pub const PLACES: &str = "case_file.places";
 pub const PERMIT_OFFICE: &str = "permit.office";
+/// The values a correction replaced (attributes and identity), sealed as one JSON object.
+pub const PERSON_PREVIOUS: &str = "person_change.previous";
 
 /// Opens a sealed free-text field (empty when none was written).
 pub fn open_text(
@@ -323,7 +326,12 @@ pub async fn cases_for_org(db: &impl ConnectionTrait, org: i32) -> Result<Vec<ca
 }
 
 /// Claims the next version of a case inside `txn`; `Conflict` when the form was stale.
-async fn bump(txn: &impl ConnectionTrait, case_id: i32, expected: i32) -> Result<(), CaseError> {
+/// Moves a case read at `expected` to its next version (a conflict if someone changed it since).
+pub async fn bump(
+    txn: &impl ConnectionTrait,
+    case_id: i32,
+    expected: i32,
+) -> Result<(), CaseError> {
     let r = case::Entity::update_many()
         .col_expr(
             case::Column::Version,
@@ -557,7 +565,185 @@ pub async fn share(
     Ok(())
 }
 
+// ---------- corrections of a person ----------
+
+/// What a person is recorded as, attributes and identity: what a correction replaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PersonFacts {
+    pub gender: String,
+    pub birth_year: Option<i32>,
+    pub birth_year_estimated: bool,
+    pub presumed_minor: bool,
+    pub nationalities: String,
+    pub languages: String,
+    /// `None` when the identity is not changed (or cannot be: erased, or not readable).
+    pub identity: Option<IdentityFacts>,
+}
+
+/// The identity fields, in the order a correction lists them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IdentityFacts {
+    pub names: String,
+    pub aliases: String,
+    pub birth_date: String,
+    pub documents: String,
+    pub phone: String,
+    pub address: String,
+}
+
+impl From<&Identity> for IdentityFacts {
+    fn from(i: &Identity) -> Self {
+        IdentityFacts {
+            names: i.names.trim().to_owned(),
+            aliases: i.aliases.trim().to_owned(),
+            birth_date: i.birth_date.trim().to_owned(),
+            documents: i.documents.trim().to_owned(),
+            phone: i.phone.trim().to_owned(),
+            address: i.address.trim().to_owned(),
+        }
+    }
+}
+
+/// The names of the fields that differ between two versions of a person, in form order.
+pub fn changed_fields(before: &PersonFacts, after: &PersonFacts) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut check = |name: &'static str, differs: bool| {
+        if differs {
+            out.push(name);
+        }
+    };
+    check("gender", before.gender != after.gender);
+    check("birth_year", before.birth_year != after.birth_year);
+    check(
+        "birth_year_estimated",
+        before.birth_year_estimated != after.birth_year_estimated,
+    );
+    check(
+        "presumed_minor",
+        before.presumed_minor != after.presumed_minor,
+    );
+    check("nationalities", before.nationalities != after.nationalities);
+    check("languages", before.languages != after.languages);
+    if let (Some(b), Some(a)) = (&before.identity, &after.identity) {
+        check("names", b.names != a.names);
+        check("aliases", b.aliases != a.aliases);
+        check("birth_date", b.birth_date != a.birth_date);
+        check("documents", b.documents != a.documents);
+        check("phone", b.phone != a.phone);
+        check("address", b.address != a.address);
+    }
+    out
+}
+
+/// Writes a correction: the person's attributes, their identity (sealed, blind indexes
+/// recomputed) when given, and the history row with the fields changed and the previous
+/// values sealed.
+pub async fn correct_person(
+    db: &impl ConnectionTrait,
+    keys: &KeyRing,
+    p: person::Model,
+    before: &PersonFacts,
+    after: &PersonFacts,
+    fields: &[&str],
+    by_user: i32,
+) -> Result<person::Model, CaseError> {
+    let person_id = p.id;
+    let mut am = p.into_active_model();
+    am.gender = Set(after.gender.clone());
+    am.birth_year = Set(after.birth_year);
+    am.birth_year_estimated = Set(after.birth_year_estimated);
+    am.presumed_minor = Set(after.presumed_minor);
+    am.nationalities = Set(after.nationalities.clone());
+    am.languages = Set(after.languages.clone());
+    let person = am.update(db).await?;
+    if let Some(i) = &after.identity {
+        let id = Identity {
+            names: i.names.clone(),
+            aliases: i.aliases.clone(),
+            birth_date: i.birth_date.clone(),
+            documents: i.documents.clone(),
+            phone: i.phone.clone(),
+            address: i.address.clone(),
+        };
+        let (name_index, phone_index, document_index) = indexes(keys, &id);
+        identity::ActiveModel {
+            person_id: sea_orm::ActiveValue::Unchanged(person_id),
+            names_enc: Set(keys.encrypt_str(NAMES, &id.names)?),
+            aliases_enc: Set(seal(keys, ALIASES, &id.aliases)?),
+            birth_date_enc: Set(seal(keys, BIRTH_DATE, &id.birth_date)?),
+            documents_enc: Set(seal(keys, DOCUMENTS, &id.documents)?),
+            phone_enc: Set(seal(keys, PHONE, &id.phone)?),
+            address_enc: Set(seal(keys, ADDRESS, &id.address)?),
+            name_index: Set(name_index),
+            phone_index: Set(phone_index),
+            document_index: Set(document_index),
+        }
+        .update(db)
+        .await?;
+    }
+    let previous = serde_json::to_string(before).map_err(|_| CryptoError::Seal)?;
+    person_change::ActiveModel {
+        person_id: Set(person_id),
+        fields: Set(fields.join(",")),
+        previous_enc: Set(Some(keys.encrypt_str(PERSON_PREVIOUS, &previous)?)),
+        by_user: Set(by_user),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(person)
+}
+
+/// The corrections of a person, newest first.
+pub async fn person_changes(
+    db: &impl ConnectionTrait,
+    person_id: i32,
+) -> Result<Vec<person_change::Model>, DbErr> {
+    person_change::Entity::find()
+        .filter(person_change::Column::PersonId.eq(person_id))
+        .order_by_desc(person_change::Column::Id)
+        .all(db)
+        .await
+}
+
 // ---------- permits, placements, events ----------
+
+pub async fn permit_by_id(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<permit::Model>, DbErr> {
+    permit::Entity::find_by_id(id).one(db).await
+}
+
+/// Records a decision on a permit: its history row, and the permit's status and expiry as
+/// they are from then on.
+pub async fn decide_permit(
+    db: &impl ConnectionTrait,
+    p: permit::Model,
+    change: permit_change::ActiveModel,
+) -> Result<permit::Model, DbErr> {
+    let change = change.insert(db).await?;
+    let mut am = p.into_active_model();
+    am.status = Set(change.status.clone());
+    if change.expires_on.is_some() {
+        am.expires_on = Set(change.expires_on);
+    }
+    am.update(db).await
+}
+
+/// The decisions on a case's permits, oldest first.
+pub async fn permit_changes(
+    db: &impl ConnectionTrait,
+    permit_ids: Vec<i32>,
+) -> Result<Vec<permit_change::Model>, DbErr> {
+    permit_change::Entity::find()
+        .filter(permit_change::Column::PermitId.is_in(permit_ids))
+        .order_by_asc(permit_change::Column::DecidedOn)
+        .order_by_asc(permit_change::Column::Id)
+        .all(db)
+        .await
+}
 
 pub async fn permits(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<permit::Model>, DbErr> {
     permit::Entity::find()
@@ -760,6 +946,15 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
             .await?
             .rows_affected;
         if !erased.is_empty() {
+            // The values a correction replaced are identity too.
+            person_change::Entity::update_many()
+                .col_expr(
+                    person_change::Column::PreviousEnc,
+                    Expr::value(Option::<Vec<u8>>::None),
+                )
+                .filter(person_change::Column::PersonId.is_in(erased.clone()))
+                .exec(&txn)
+                .await?;
             person::Entity::update_many()
                 .col_expr(person::Column::IdentityErasedAt, Expr::value(Utc::now()))
                 .col_expr(
@@ -850,6 +1045,12 @@ pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
         key: "id",
         column: "office_enc",
         context: PERMIT_OFFICE,
+    },
+    crate::platform::keys::EncryptedColumn {
+        table: "person_change",
+        key: "id",
+        column: "previous_enc",
+        context: PERSON_PREVIOUS,
     },
     crate::platform::keys::EncryptedColumn {
         table: "person_identity",

@@ -21,6 +21,25 @@ use crate::platform::web::routes::{Access, Routes};
 /// What other areas may ask the hotline (its published queries).
 pub use store::in_period as contacts_in_period;
 
+/// The hotline contacts linked to a case: id, the Italian day of the call and its relevance
+/// code, newest first. What the case page lists; opening one is decided by the contact page.
+pub async fn contacts_of_case(
+    db: &impl sea_orm::ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<(i32, chrono::NaiveDate, String)>, sea_orm::DbErr> {
+    Ok(store::of_case(db, case_id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                c.id,
+                crate::platform::time::rome_date(c.started_at),
+                c.relevance,
+            )
+        })
+        .collect())
+}
+
 pub fn routes() -> Routes {
     let hotline = Access::Permission(Permission::Hotline);
     Routes::new()

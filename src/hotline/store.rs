@@ -161,6 +161,18 @@ pub async fn contact(db: &impl ConnectionTrait, id: i32) -> Result<Option<contac
     contact::Entity::find_by_id(id).one(db).await
 }
 
+/// Contacts linked to a case, newest first.
+pub async fn of_case(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<contact::Model>, DbErr> {
+    contact::Entity::find()
+        .filter(contact::Column::CaseId.eq(case_id))
+        .order_by_desc(contact::Column::StartedAt)
+        .all(db)
+        .await
+}
+
 /// Contacts of an organisation from `since`, newest first.
 pub async fn recent(
     db: &impl ConnectionTrait,

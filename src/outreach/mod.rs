@@ -71,6 +71,20 @@ pub async fn record_accompaniment<C: sea_orm::ConnectionTrait + sea_orm::Transac
 
 pub use store::recent_outings;
 
+/// The accompaniments recorded for a case, from whatever source: the Italian day, the service
+/// and outcome codes, newest first. What the case page lists.
+pub async fn accompaniments_of_case(
+    db: &impl sea_orm::ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<(chrono::NaiveDate, String, String)>, sea_orm::DbErr> {
+    Ok(store::accompaniments_of_case(db, case_id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|a| (a.happened_on, a.service_kind, a.outcome))
+        .collect())
+}
+
 pub fn routes() -> Routes {
     let outreach = Access::Permission(Permission::Outreach);
     let report = Access::Permission(Permission::OutreachReport);

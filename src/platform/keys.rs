@@ -507,6 +507,26 @@ pub const PLAIN_TEXT: &[PlainText] = &[
         why: "always empty: sealed in office_enc",
     },
     PlainText {
+        table: "permit_change",
+        columns: &["status"],
+        why: CODES,
+    },
+    PlainText {
+        table: "permit_change",
+        columns: &["decided_on", "expires_on", "at"],
+        why: TIMES,
+    },
+    PlainText {
+        table: "person_change",
+        columns: &["fields"],
+        why: "the names of the fields corrected, never their values (sealed in previous_enc)",
+    },
+    PlainText {
+        table: "person_change",
+        columns: &["at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "person",
         columns: &["code"],
         why: "the pseudonymous code",

@@ -14,6 +14,25 @@ use crate::platform::web::routes::{Access, Routes};
 /// What other areas may ask about projects (their published queries).
 pub use store::all as all_projects;
 
+/// The projects written for a case: id, the Italian day it was written and its status code,
+/// newest first. What the case page lists; opening one is decided by the project page.
+pub async fn of_case(
+    db: &impl sea_orm::ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<(i32, chrono::NaiveDate, String)>, sea_orm::DbErr> {
+    Ok(store::of_case(db, case_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            (
+                p.id,
+                crate::platform::time::rome_date(p.created_at),
+                p.status,
+            )
+        })
+        .collect())
+}
+
 pub fn routes() -> Routes {
     let projects = Access::Permission(Permission::Projects);
     let budgets = Access::Permission(Permission::ProjectBudgets);

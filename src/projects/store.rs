@@ -123,6 +123,17 @@ pub async fn of_org(db: &impl ConnectionTrait, org: i32) -> Result<Vec<project::
 }
 
 /// Projects an evaluator sees: every one that is not a draft.
+pub async fn of_case(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<project::Model>, DbErr> {
+    project::Entity::find()
+        .filter(project::Column::CaseId.eq(case_id))
+        .order_by_desc(project::Column::Id)
+        .all(db)
+        .await
+}
+
 pub async fn for_evaluation(db: &impl ConnectionTrait) -> Result<Vec<project::Model>, DbErr> {
     project::Entity::find()
         .filter(project::Column::Status.ne("draft"))

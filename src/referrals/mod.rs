@@ -15,6 +15,26 @@ pub mod store;
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 
+/// The referrals a case was sent with or opened from: id, the Italian day it was proposed and
+/// its status code, newest first. What the case page lists; opening one is decided by the
+/// referral page.
+pub async fn of_case(
+    db: &impl sea_orm::ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<(i32, chrono::NaiveDate, String)>, sea_orm::DbErr> {
+    Ok(store::of_case(db, case_id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.id,
+                crate::platform::time::rome_date(r.created_at),
+                r.status,
+            )
+        })
+        .collect())
+}
+
 pub fn routes() -> Routes {
     let referrals = Access::Permission(Permission::Referrals);
     Routes::new()

@@ -1990,6 +1990,88 @@ async fn consents_shares_and_permits_follow_the_case_pages_rules(db: TestDb) {
     let r = app.api("POST", &permits, &token, Some(&unknown), &[]).await;
     assert_error(&r, 422, "invalid");
     assert_eq!(count_rows(&app, "permit").await, 1);
+    // A decision on it: the renewal needs its new expiry; given, the permit is renewed, and
+    // the same decision resent records nothing more; a refused permit takes no decision.
+    let permit_id = scalar(&app, "SELECT id FROM permit").await;
+    let decision = format!("/api/v1/cases/permits/{permit_id}");
+    let r = app
+        .api(
+            "PATCH",
+            &decision,
+            &token,
+            Some(&json!({"status": "renewed", "decided_on": "2026-08-10"})),
+            &[],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "expires_on");
+    let renewal =
+        json!({"status": "renewed", "decided_on": "2026-08-10", "expires_on": "2027-08-10"});
+    for _ in 0..2 {
+        let r = app
+            .api("PATCH", &decision, &token, Some(&renewal), &[])
+            .await;
+        r.assert_status(200);
+        assert_eq!(json_of(&r)["status"], "renewed");
+        assert_eq!(json_of(&r)["expires_on"], "2027-08-10");
+    }
+    assert_eq!(count_rows(&app, "permit_change").await, 1);
+    let refusal = json!({"status": "refused", "decided_on": "2026-09-01"});
+    app.api("PATCH", &decision, &token, Some(&refusal), &[])
+        .await
+        .assert_status(200);
+    let r = app
+        .api("PATCH", &decision, &token, Some(&renewal), &[])
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "status");
+    assert_eq!(count_rows(&app, "permit_change").await, 2);
+    // The person's attributes corrected with the version last read: kept in the history.
+    let person_path = format!("/api/v1/cases/{id}/person");
+    let tag = app
+        .api("GET", &format!("/api/v1/cases/{id}"), &token, None, &[])
+        .await
+        .header("etag")
+        .to_owned();
+    let fix = json!({"gender": "female", "birth_year": 2000, "birth_year_estimated": true,
+                     "nationalities": ["ng", "GH"], "languages": ["en"]});
+    let r = app
+        .api(
+            "PATCH",
+            &person_path,
+            &token,
+            Some(&json!({"gender": "robot"})),
+            &[("if-match", tag.as_str())],
+        )
+        .await;
+    assert_error(&r, 422, "invalid");
+    assert_eq!(json_of(&r)["error"]["field"], "gender");
+    let r = app
+        .api(
+            "PATCH",
+            &person_path,
+            &token,
+            Some(&fix),
+            &[("if-match", tag.as_str())],
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(json_of(&r)["nationalities"], json!(["NG", "GH"]));
+    assert_eq!(json_of(&r)["birth_year"], 2000);
+    assert_eq!(count_rows(&app, "person_change").await, 1);
+    let mut other = fix.clone();
+    other["birth_year"] = json!(1999);
+    let r = app
+        .api(
+            "PATCH",
+            &person_path,
+            &token,
+            Some(&other),
+            &[("if-match", tag.as_str())],
+        )
+        .await;
+    r.assert_status(412);
+    assert_eq!(count_rows(&app, "person_change").await, 1);
     // The assessment, with the version last read: the route is sealed, the sector kept only
     // with labour exploitation, an old version refused.
     let case_path = format!("/api/v1/cases/{id}");

@@ -19,6 +19,8 @@ crate::tests![
     bad_case_input_is_refused_and_nothing_saved,
     retention_erases_identity_after_closure,
     identity_and_notes_are_encrypted_at_rest,
+    a_permit_is_renewed_or_refused_and_keeps_its_history,
+    a_persons_details_are_corrected_with_history_and_every_error_at_once,
 ];
 
 async fn org(app: &TestApp, name: &str) -> i32 {
@@ -1007,6 +1009,26 @@ async fn retention_erases_identity_after_closure(db: TestDb) {
     app.sign_in(&worker).await;
     let old = open_case(&app, PERSON).await;
     let recent = open_case(&app, &[("gender", "male"), ("names", "Ancora Seguito")]).await;
+    // A corrected phone number: the number it replaced is identity too.
+    let v = version(&app.get(&format!("/cases/{old}")).await.body);
+    let mut corrected = PERSON.to_vec();
+    corrected.retain(|(k, _)| *k != "phone");
+    corrected.extend([
+        ("phone", "+39 333 7654321"),
+        ("with_identity", "1"),
+        ("version", &v),
+    ]);
+    app.post_form(&format!("/cases/{old}/person"), &corrected)
+        .await
+        .assert_status(303);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM person_change WHERE previous_enc IS NOT NULL"
+        )
+        .await,
+        1
+    );
     for id in [old, recent] {
         app.post_form(
             &format!("/cases/{id}/events"),
@@ -1048,6 +1070,16 @@ async fn retention_erases_identity_after_closure(db: TestDb) {
         .unwrap();
     assert_eq!(report.identities_erased, 1);
     assert_eq!(report.notes_erased, 1);
+    // The correction stays as a fact (which fields, when), its old values are gone.
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM person_change WHERE previous_enc IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person_change").await, 1);
     let page = app.get(&format!("/cases/{old}")).await;
     page.assert_status(200)
         .assert_contains("cancellati alla scadenza");
@@ -1195,4 +1227,254 @@ async fn identity_and_notes_are_encrypted_at_rest(db: TestDb) {
     app.get(&format!("/cases/{id}"))
         .await
         .assert_contains("legacy-place-canary");
+}
+
+/// A permit recorded on a case is later renewed, or refused, from the case page: the decision
+/// keeps its day, the permit shows its new state and expiry, the history lists each decision,
+/// and what the state does not allow is refused with a message saying what is missing.
+async fn a_permit_is_renewed_or_refused_and_keeps_its_history(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let today = satis::platform::time::rome_today();
+    let issued = (today - chrono::Duration::days(170)).to_string();
+    let expires = (today + chrono::Duration::days(10)).to_string();
+    app.post_form(
+        &format!("/cases/{id}/permits"),
+        &[
+            ("kind", "art18_social"),
+            ("status", "issued"),
+            ("issued_on", &issued),
+            ("expires_on", &expires),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let permit = scalar(&app, &format!("SELECT id FROM permit WHERE case_id = {id}")).await;
+    let page = app.get(&format!("/cases/{id}")).await;
+    page.assert_contains(&format!("action=\"/permits/{permit}/decision\""))
+        .assert_contains("Rinnovato");
+    let decide = format!("/permits/{permit}/decision");
+    let today_s = today.to_string();
+    // Renewed without the new expiry: refused, saying what is missing; nothing written.
+    app.post_form(&decide, &[("status", "renewed"), ("decided_on", &today_s)])
+        .await
+        .assert_status(422)
+        .assert_contains("ha bisogno della nuova scadenza");
+    // Before the permit was issued, or tomorrow: refused.
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    let before = (today - chrono::Duration::days(400)).to_string();
+    let next_year = (today + chrono::Duration::days(365)).to_string();
+    for day in [before.as_str(), tomorrow.as_str()] {
+        app.post_form(
+            &decide,
+            &[
+                ("status", "renewed"),
+                ("decided_on", day),
+                ("expires_on", &next_year),
+            ],
+        )
+        .await
+        .assert_status(422);
+    }
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM permit_change").await, 0);
+    // Renewed for a year: the permit is renewed and expires next year.
+    app.post_form(
+        &decide,
+        &[
+            ("status", "renewed"),
+            ("decided_on", &today_s),
+            ("expires_on", &next_year),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let page = app.get(&format!("/cases/{id}")).await;
+    page.assert_contains("Art. 18 – percorso sociale — Rinnovato")
+        .assert_contains(&format!("{today_s} · Rinnovato · Scade il {next_year}"))
+        .assert_contains("Decisioni registrate");
+    let stored = scalar(
+        &app,
+        &format!("SELECT COUNT(*) FROM permit WHERE id = {permit} AND status = 'renewed'"),
+    )
+    .await;
+    assert_eq!(stored, 1);
+    // Then its renewal refused: no expiry may be given with a refusal, and afterwards nothing
+    // more can be decided (a new application is a new permit).
+    app.post_form(
+        &decide,
+        &[
+            ("status", "refused"),
+            ("decided_on", &today_s),
+            ("expires_on", &next_year),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("solo per un permesso rilasciato o rinnovato");
+    app.post_form(&decide, &[("status", "refused"), ("decided_on", &today_s)])
+        .await
+        .assert_status(303);
+    app.post_form(
+        &decide,
+        &[
+            ("status", "renewed"),
+            ("decided_on", &today_s),
+            ("expires_on", &next_year),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("un permesso rifiutato non cambia più");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM permit_change").await, 2);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'case.permit_decision'"
+        )
+        .await,
+        2
+    );
+    // Another organisation's worker decides nothing on it.
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let other = app.user("altra", Role::CaseWorker, cat).await;
+    app.sign_in(&other).await;
+    let r = app
+        .post_form(&decide, &[("status", "expired"), ("decided_on", &today_s)])
+        .await;
+    assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM permit_change").await, 2);
+}
+
+/// The person's attributes and identity are corrected on the case page: every problem of the
+/// form at once beside its field with what was typed kept; a correction records which fields
+/// changed, who and when, with the old values sealed; a stale form is refused; the case lists
+/// the person's accompaniments.
+async fn a_persons_details_are_corrected_with_history_and_every_error_at_once(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let page = app.get(&format!("/cases/{id}")).await;
+    // The form starts from what is recorded, identity included for who may read it.
+    page.assert_contains(&format!("action=\"/cases/{id}/person\""))
+        .assert_contains("id=\"fix-names\" name=\"names\" type=\"text\" value=\"Blessing Okafor\"")
+        .assert_contains("href=\"#h-permits\"");
+    let v = version(&page.body);
+    let path = format!("/cases/{id}/person");
+    // Three things wrong at once: each is named, beside its field, and what was typed stays.
+    let r = app
+        .post_form(
+            &path,
+            &[
+                ("gender", "female"),
+                ("birth_year", "3001"),
+                ("nationalities", "NGA"),
+                ("languages", "EN"),
+                ("with_identity", "1"),
+                ("names", ""),
+                ("phone", "+39 333 0000000"),
+                ("version", &v),
+            ],
+        )
+        .await;
+    r.assert_status(422)
+        .assert_contains("id=\"fix-birth_year-error\"")
+        .assert_contains("id=\"fix-nationalities-error\"")
+        .assert_contains("id=\"fix-names-error\"")
+        .assert_contains("value=\"3001\"")
+        .assert_contains("value=\"+39 333 0000000\"");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person_change").await, 0);
+    // A real correction: the new name and phone, a second nationality.
+    let fix = |version: &str| {
+        vec![
+            ("gender".to_owned(), "female".to_owned()),
+            ("birth_year".to_owned(), "2001".to_owned()),
+            ("nationalities".to_owned(), "NG, GH".to_owned()),
+            ("languages".to_owned(), "EN".to_owned()),
+            ("with_identity".to_owned(), "1".to_owned()),
+            ("names".to_owned(), "Blessing Ada Okafor".to_owned()),
+            ("birth_date".to_owned(), "2001-03-04".to_owned()),
+            ("phone".to_owned(), "+39 333 7654321".to_owned()),
+            ("documents".to_owned(), "Passport A1234567".to_owned()),
+            ("version".to_owned(), version.to_owned()),
+        ]
+    };
+    let body = fix(&v);
+    let pairs: Vec<(&str, &str)> = body.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    app.post_form(&path, &pairs).await.assert_status(303);
+    let page = app.get(&format!("/cases/{id}")).await;
+    page.assert_contains("Blessing Ada Okafor")
+        .assert_contains("+39 333 7654321")
+        .assert_contains("Correzioni registrate")
+        .assert_contains("Nazionalità, Nome e cognome, Telefono");
+    // The old values are kept sealed, never in clear.
+    let db = &app.state.db;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT previous_enc FROM person_change",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed: Vec<u8> = row.try_get("", "previous_enc").unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("333 1234567"));
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'person.corrected'"
+        )
+        .await,
+        1
+    );
+    // The same form sent again changes nothing and is not an error (a resend); another change
+    // from the old page is refused: someone changed the case since.
+    app.post_form(&path, &pairs).await.assert_status(303);
+    let mut stale = pairs.clone();
+    stale.retain(|(k, _)| *k != "phone");
+    stale.push(("phone", "+39 333 1111111"));
+    app.post_form(&path, &stale).await.assert_status(409);
+    // Sending what is already recorded writes nothing.
+    let v = version(&page.body);
+    let body = fix(&v);
+    let pairs: Vec<(&str, &str)> = body.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    app.post_form(&path, &pairs).await.assert_status(303);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person_change").await, 1);
+    // An accompaniment recorded in the diary is listed in the case's accompaniments.
+    app.post_form(
+        &format!("/cases/{id}/events"),
+        &[
+            ("kind", "accompaniment"),
+            (
+                "happened_on",
+                &satis::platform::time::rome_today().to_string(),
+            ),
+            ("service_kind", "health"),
+            ("accompaniment_outcome", "done"),
+            ("text", "Accompagnata al consultorio"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let page = app.get(&format!("/cases/{id}")).await;
+    let section = page
+        .body
+        .split("id=\"h-accompaniments\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(!section.contains("Nessun accompagnamento"), "{section}");
+    // Another organisation's worker corrects nothing.
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let other = app.user("altra", Role::CaseWorker, cat).await;
+    app.sign_in(&other).await;
+    let v = version(&page.body);
+    let body = fix(&v);
+    let pairs: Vec<(&str, &str)> = body.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let r = app.post_form(&path, &pairs).await;
+    assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person_change").await, 1);
 }
