@@ -11,7 +11,7 @@ const passwords = {};
 
 before(async () => {
   const dataDir = newDataDir();
-  for (const [username, role] of [["notte", "hotline_operator"], ["mattina", "hotline_operator"], ["mediatrice", "mediator"]]) {
+  for (const [username, role] of [["notte", "hotline_operator"], ["mattina", "hotline_operator"], ["sera", "hotline_operator"], ["mediatrice", "mediator"]]) {
     const out = runSatis(["user", "add", "--username", username, "--name", `${username} Demo`, "--organisation", "CAT Coop. sociale Onlus", "--role", role], dataDir);
     passwords[username] = out.match(/one-time password: (\S+)/)[1];
   }
@@ -119,6 +119,53 @@ test("an operator's night and the hand-over to the morning shift", async () => {
   assert.match(await page.textContent("#table-relevance"), /Molesta o muta\s*1/);
   assert.match(await page.textContent("#table-province"), /PO\s*1/);
   assert.deepEqual(await axeViolations(page), [], "report");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+// The standard pertinent call, from the keyboard only: the operator is on the phone and never
+// touches the mouse. Every key is counted (a Tab, a letter that picks an option, a Space that
+// ticks a box, each character typed, the final Enter); the note, the caller's own story of
+// any length, is typed too but counted apart. Target (issue 22): the form costs at most 80.
+test("a standard pertinent call takes at most 80 keystrokes besides its note", async () => {
+  const { context, page, problems } = await watchedPage(browser, satis.base);
+  await signInAndEnrol(page, satis.base, "sera", passwords.sera);
+  await page.goto(`${satis.base}/hotline`);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "channel", "the form starts on the first field");
+  let keys = 0;
+  let noteKeys = 0;
+  const press = async (key, times = 1) => {
+    for (let i = 0; i < times; i += 1) {
+      await page.keyboard.press(key);
+      keys += 1;
+    }
+  };
+  const type = async (text) => {
+    await page.keyboard.type(text);
+    keys += [...text].length;
+  };
+  const at = async (id) => assert.equal(await page.evaluate(() => document.activeElement?.id), id);
+  await press("Tab"); await at("relevance"); await press("p");
+  await press("Tab"); // the start: now, shown; Tab passes it in one step
+  await press("Tab"); await at("duration"); await type("14");
+  await press("Tab"); await at("caller_kind"); await press("p");
+  await press("Tab"); await at("language"); await type("RO");
+  await press("Tab", 2); await at("phone"); await type("+39 351 000 2222");
+  await press("Tab"); await at("province"); await type("PO");
+  await press("Tab"); await at("municipality"); await type("Prato");
+  await press("Tab", 3); await at("reason-help_to_leave"); await press("Space");
+  await press("Tab", 7); await at("x-labour"); await press("Space");
+  await press("Tab", 9); await at("outcome-emergency_activation"); await press("Space");
+  await press("Tab"); await at("outcome-mediator_request"); await press("Space");
+  await press("Tab", 4); await at("notes");
+  const note = "Chiama da un capannone, chiede di andare via stanotte.";
+  await page.keyboard.type(note);
+  noteKeys += [...note].length;
+  await press("Tab"); await press("Enter");
+  await page.waitForURL(/\/hotline\?saved=\d+&work=\d+/);
+  assert.ok(await page.locator("#follow-up").isVisible(), "the call's work is offered");
+  console.log(`# keystrokes for the standard pertinent call: ${keys} (+ ${noteKeys} for its note)`);
+  assert.ok(keys <= 80, `the standard call took ${keys} keystrokes`);
   assert.deepEqual(problems, []);
   await context.close();
 });

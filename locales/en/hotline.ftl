@@ -8,6 +8,7 @@ hotline-new-contact = New contact
 hotline-contact = Contact
 hotline-channel = Channel
 hotline-relevance = Relevance
+hotline-started-change = change
 hotline-started = Start
 hotline-duration = Duration (minutes)
 hotline-caller = Caller

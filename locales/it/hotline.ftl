@@ -8,6 +8,7 @@ hotline-new-contact = Nuovo contatto
 hotline-contact = Contatto
 hotline-channel = Canale
 hotline-relevance = Pertinenza
+hotline-started-change = cambia
 hotline-started = Inizio
 hotline-duration = Durata (minuti)
 hotline-caller = Chi chiama

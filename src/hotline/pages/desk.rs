@@ -67,6 +67,17 @@ impl DeskPage {
     }
 
     /// Whether `value` was chosen in `field` (the defaults on a fresh form).
+    /// The start of the call the form offers: now (Italian time) on a fresh form, what was
+    /// typed on one sent back. Shown in the summary of a closed section, so that the keyboard
+    /// passes it in one step and the operator still sees, and can change, what is recorded.
+    pub fn started(&self) -> String {
+        if self.form.is_empty() {
+            self.now_local.clone()
+        } else {
+            self.form.get("started_at")
+        }
+    }
+
     pub fn sel(&self, field: &str, value: &str) -> bool {
         if self.form.is_empty() {
             return field == "situation" && value.is_empty();
