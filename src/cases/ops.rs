@@ -657,22 +657,14 @@ pub fn check_correction(
     today: NaiveDate,
 ) -> Vec<(&'static str, &'static str)> {
     let mut problems = Vec::new();
-    if !rules::GENDERS.contains(&c.gender.as_str()) {
-        problems.push(("gender", "case-error-gender"));
-    }
-    if let Some(y) = c.birth_year
-        && let Err(k) = rules::birth_year(&y.to_string(), today)
-    {
-        problems.push(("birth_year", k));
-    }
-    for (field, codes) in [
-        ("nationalities", &c.nationalities),
-        ("languages", &c.languages),
-    ] {
-        if let Some(k) = codes.iter().find_map(|code| rules::iso_codes(code).err()) {
-            problems.push((field, k));
-        }
-    }
+    attribute_problems(
+        &c.gender,
+        c.birth_year,
+        &c.nationalities,
+        &c.languages,
+        today,
+        &mut problems,
+    );
     if let Some(i) = &c.identity {
         if i.names.trim().is_empty() || i.names.chars().count() > 300 {
             problems.push(("names", "case-error-names"));
@@ -783,25 +775,58 @@ pub struct NewCase {
     pub confirm_new: bool,
 }
 
-/// Checks what a new case says, through the area's rules: the field and message key of the
-/// first thing wrong.
-pub fn check_new_case(c: &NewCase, today: NaiveDate) -> Result<(), (&'static str, &'static str)> {
-    if !rules::GENDERS.contains(&c.person.gender.as_str()) {
-        return Err(("gender", "case-error-gender"));
+/// The problems of a person's attributes (gender, birth year, ISO codes), each as (field,
+/// message key): shared by a new case and a correction.
+fn attribute_problems(
+    gender: &str,
+    birth_year: Option<i32>,
+    nationalities: &[String],
+    languages: &[String],
+    today: NaiveDate,
+    problems: &mut Vec<(&'static str, &'static str)>,
+) {
+    if !rules::GENDERS.contains(&gender) {
+        problems.push(("gender", "case-error-gender"));
+    }
+    if let Some(y) = birth_year
+        && let Err(k) = rules::birth_year(&y.to_string(), today)
+    {
+        problems.push(("birth_year", k));
+    }
+    for (field, codes) in [("nationalities", nationalities), ("languages", languages)] {
+        if let Some(k) = codes.iter().find_map(|code| rules::iso_codes(code).err()) {
+            problems.push((field, k));
+        }
+    }
+}
+
+/// Every problem of a new case, through the area's rules, in form order: (field, message key).
+pub fn new_case_problems(c: &NewCase, today: NaiveDate) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    attribute_problems(
+        &c.person.gender,
+        c.person.birth_year,
+        &c.person.nationalities,
+        &c.person.languages,
+        today,
+        &mut problems,
+    );
+    if !crate::platform::time::date_in_range(c.opened_on, false, today) {
+        problems.push(("opened_on", "error-date-opened-on"));
     }
     if c.identity.names.trim().is_empty() || c.identity.names.chars().count() > 300 {
-        return Err(("names", "case-error-names"));
+        problems.push(("names", "case-error-names"));
     }
-    if !crate::platform::time::date_in_range(c.opened_on, false, today) {
-        return Err(("opened_on", "error-date-opened-on"));
+    problems
+}
+
+/// Checks what a new case says, through the area's rules: the field and message key of the
+/// first thing wrong (the API names one field; the page shows them all).
+pub fn check_new_case(c: &NewCase, today: NaiveDate) -> Result<(), (&'static str, &'static str)> {
+    match new_case_problems(c, today).into_iter().next() {
+        Some(p) => Err(p),
+        None => Ok(()),
     }
-    if let Some(y) = c.person.birth_year {
-        rules::birth_year(&y.to_string(), today).map_err(|k| ("birth_year", k))?;
-    }
-    for code in c.person.nationalities.iter().chain(&c.person.languages) {
-        rules::iso_codes(code).map_err(|k| ("nationalities", k))?;
-    }
-    Ok(())
 }
 
 /// Opens a case for a person, in the caller's transaction (so that an API create and its

@@ -147,6 +147,8 @@ pub struct NewPage {
     pub duplicates: Vec<(String, String)>,
     /// The submitted values, to fill the form again.
     pub values: Vec<(String, String)>,
+    /// Every problem of the form (field, message), shown together and beside each field.
+    pub problems: Vec<(String, String)>,
 }
 
 impl NewPage {
@@ -157,6 +159,13 @@ impl NewPage {
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     }
+    /// The message beside a field, if it is wrong.
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 pub async fn new_form(shell: Shell) -> NewPage {
@@ -165,6 +174,7 @@ pub async fn new_form(shell: Shell) -> NewPage {
         error: None,
         duplicates: Vec::new(),
         values: Vec::new(),
+        problems: Vec::new(),
     }
 }
 
@@ -176,23 +186,24 @@ pub async fn create(
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
     let values = f.values();
-    let page = |shell: Shell, error: Option<String>, duplicates: Vec<(String, String)>| NewPage {
-        shell,
-        error,
-        duplicates,
-        values: values.clone(),
-    };
-    let input = match read_new_case(&f) {
-        Ok(v) => v,
-        Err(key) => {
-            let error = Some(shell.t(key));
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(shell, error, Vec::new()),
-            )
-                .into_response());
+    let page = |shell: Shell, problems: Vec<(&str, &str)>, duplicates: Vec<(String, String)>| {
+        let problems = problems
+            .into_iter()
+            .map(|(field, key)| (field.to_owned(), shell.t(key)))
+            .collect();
+        NewPage {
+            shell,
+            error: None,
+            duplicates,
+            values: values.clone(),
+            problems,
         }
     };
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let (input, problems) = read_new_case(&f);
+    if !problems.is_empty() {
+        return Ok((unprocessable, page(shell, problems, Vec::new())).into_response());
+    }
     // The case and its audit entry are committed together or not at all.
     let txn = state.db.begin().await?;
     match super::ops::open_case(&state, &txn, &me.actor, &input).await {
@@ -207,39 +218,80 @@ pub async fn create(
                 .into_iter()
                 .map(|(code, org)| (code, names.get(&org).cloned().unwrap_or_default()))
                 .collect();
-            Ok((StatusCode::CONFLICT, page(shell, None, duplicates)).into_response())
+            Ok((StatusCode::CONFLICT, page(shell, Vec::new(), duplicates)).into_response())
         }
-        Err(super::ops::CaseOpError::Invalid { key, .. }) => {
+        Err(super::ops::CaseOpError::Invalid { key, field }) => {
             txn.rollback().await?;
-            let error = Some(shell.t(key));
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(shell, error, Vec::new()),
-            )
-                .into_response())
+            Ok((unprocessable, page(shell, vec![(field, key)], Vec::new())).into_response())
         }
         Err(super::ops::CaseOpError::Access(e) | super::ops::CaseOpError::Failed(e)) => Err(e),
         Err(e) => Err(AppError::BadRequest(e.message_key())),
     }
 }
 
-/// The new-case form as the typed input of [`super::ops::open_case`].
-fn read_new_case(f: &Fields) -> Result<super::ops::NewCase, &'static str> {
-    let birth_date = f.past_date("birth_date")?;
-    if birth_date.is_some_and(|d| d > today()) {
-        return Err("case-error-birth-year-future");
+/// A person's attributes as typed (shared by a new case and a correction): the birth year and
+/// ISO codes parsed, each problem added as (field, message key).
+fn read_attributes(
+    f: &Fields,
+    problems: &mut Vec<(&'static str, &'static str)>,
+) -> (Option<i32>, Vec<String>, Vec<String>) {
+    let birth_year = rules::birth_year(&f.get("birth_year"), today()).unwrap_or_else(|k| {
+        problems.push(("birth_year", k));
+        None
+    });
+    let mut codes = |field: &'static str| {
+        rules::iso_codes(&f.get(field)).unwrap_or_else(|k| {
+            problems.push((field, k));
+            Vec::new()
+        })
+    };
+    let nationalities = codes("nationalities");
+    let languages = codes("languages");
+    (birth_year, nationalities, languages)
+}
+
+/// Adds the rules' problems not already found while reading the form (one per field).
+fn merge_problems(
+    problems: &mut Vec<(&'static str, &'static str)>,
+    more: Vec<(&'static str, &'static str)>,
+) {
+    for p in more {
+        if !problems.iter().any(|(field, _)| *field == p.0) {
+            problems.push(p);
+        }
     }
+}
+
+/// The new-case form as the typed input of [`super::ops::open_case`], with every problem of
+/// the form (field, message key), its own parsing and the area's rules together.
+fn read_new_case(f: &Fields) -> (super::ops::NewCase, Vec<(&'static str, &'static str)>) {
+    let mut problems = Vec::new();
+    let (birth_year, nationalities, languages) = read_attributes(f, &mut problems);
+    let birth_date = match f.past_date("birth_date") {
+        Ok(Some(d)) if d > today() => {
+            problems.push(("birth_date", "case-error-birth-year-future"));
+            None
+        }
+        Ok(d) => d,
+        Err(key) => {
+            problems.push(("birth_date", key));
+            None
+        }
+    };
     // The day of emersion, when the case is entered after the fact; blank: the case opens
     // today (the day it is recorded).
-    let opened_on = f.past_date("opened_on")?.unwrap_or_else(today);
-    Ok(super::ops::NewCase {
+    let opened_on = f.past_date("opened_on").unwrap_or_else(|key| {
+        problems.push(("opened_on", key));
+        None
+    });
+    let input = super::ops::NewCase {
         person: store::NewPerson {
             gender: f.get("gender"),
-            birth_year: rules::birth_year(&f.get("birth_year"), today())?,
+            birth_year,
             birth_year_estimated: f.checked("birth_year_estimated"),
             presumed_minor: f.checked("presumed_minor"),
-            nationalities: rules::iso_codes(&f.get("nationalities"))?,
-            languages: rules::iso_codes(&f.get("languages"))?,
+            nationalities,
+            languages,
             vulnerabilities: f.text("vulnerabilities", 1000),
         },
         identity: store::Identity {
@@ -250,9 +302,14 @@ fn read_new_case(f: &Fields) -> Result<super::ops::NewCase, &'static str> {
             phone: f.text("phone", 50),
             address: f.text("address", 300),
         },
-        opened_on,
+        opened_on: opened_on.unwrap_or_else(today),
         confirm_new: f.checked("confirm_new"),
-    })
+    };
+    merge_problems(
+        &mut problems,
+        super::ops::new_case_problems(&input, today()),
+    );
+    (input, problems)
 }
 
 // ---------- one case ----------
@@ -1014,18 +1071,7 @@ fn read_correction(
     Vec<(&'static str, &'static str)>,
 ) {
     let mut problems = Vec::new();
-    let birth_year = rules::birth_year(&f.get("birth_year"), today()).unwrap_or_else(|k| {
-        problems.push(("birth_year", k));
-        None
-    });
-    let mut codes = |field: &'static str| {
-        rules::iso_codes(&f.get(field)).unwrap_or_else(|k| {
-            problems.push((field, k));
-            Vec::new()
-        })
-    };
-    let nationalities = codes("nationalities");
-    let languages = codes("languages");
+    let (birth_year, nationalities, languages) = read_attributes(f, &mut problems);
     let identity = f.checked("with_identity").then(|| store::Identity {
         names: f.text("names", 300),
         aliases: f.text("aliases", 300),
@@ -1044,11 +1090,7 @@ fn read_correction(
         identity,
         version: f.version(),
     };
-    for p in super::ops::check_correction(&input, today()) {
-        if !problems.iter().any(|(field, _)| *field == p.0) {
-            problems.push(p);
-        }
-    }
+    merge_problems(&mut problems, super::ops::check_correction(&input, today()));
     (input, problems)
 }
 

@@ -68,6 +68,24 @@ async fn a_person_goes_from_emersion_to_a_closed_case(db: TestDb) {
         .await
         .assert_status(422)
         .assert_contains("due lettere");
+    // Three things wrong at once: all named together, each beside its field, what was typed
+    // (the ticked estimate too) kept.
+    let mut bad = PERSON.to_vec();
+    bad[1] = ("birth_year", "3001");
+    bad[3] = ("languages", "EN, PCM");
+    bad[4] = ("names", "");
+    bad.push(("birth_year_estimated", "1"));
+    app.post_form("/cases", &bad)
+        .await
+        .assert_status(422)
+        .assert_contains("id=\"form-problems\"")
+        .assert_contains("id=\"birth_year-error\"")
+        .assert_contains("id=\"languages-error\"")
+        .assert_contains("id=\"names-error\"")
+        .assert_contains("value=\"3001\"")
+        .assert_contains("value=\"+39 333 1234567\"")
+        .assert_contains("name=\"birth_year_estimated\" type=\"checkbox\" value=\"1\" checked");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 0);
     let id = open_case(&app, PERSON).await;
     let page = app.get(&format!("/cases/{id}")).await;
     page.assert_status(200)
