@@ -215,6 +215,25 @@ pub struct ProjectPage {
     pub is_owner: bool,
     pub is_evaluator: bool,
     pub error: Option<String>,
+    /// A refused decision as it was typed (`to`, `reason`, `grant-{line}`), to fill the form
+    /// again: the evaluator does not retype the grants.
+    pub typed: Vec<(String, String)>,
+}
+
+impl ProjectPage {
+    /// What the decision form shows in a field: what was typed, if it was sent back.
+    pub fn typed(&self, field: &str) -> Option<&str> {
+        self.typed
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, v)| v.as_str())
+    }
+    /// The amount offered for a line: as typed, or the amount requested.
+    pub fn grant_value(&self, line: i32, requested: &str) -> String {
+        self.typed(&format!("grant-{line}"))
+            .unwrap_or(requested)
+            .to_owned()
+    }
 }
 
 async fn project_page(
@@ -222,6 +241,16 @@ async fn project_page(
     shell: Shell,
     id: i32,
     error: Option<String>,
+) -> Result<ProjectPage, AppError> {
+    project_page_typed(state, shell, id, error, Vec::new()).await
+}
+
+async fn project_page_typed(
+    state: &SharedState,
+    shell: Shell,
+    id: i32,
+    error: Option<String>,
+    typed: Vec<(String, String)>,
 ) -> Result<ProjectPage, AppError> {
     let me = staff(&shell)?;
     let (p, is_owner, is_evaluator) = guarded(state, &me, id, "read").await?;
@@ -283,6 +312,7 @@ async fn project_page(
         is_owner,
         is_evaluator,
         error,
+        typed,
     })
 }
 
@@ -421,8 +451,18 @@ pub async fn change_status(
 ) -> Result<Response, AppError> {
     let me = staff(&shell)?;
     let f = Fields::parse(&body);
+    let lines = f.all_ids("line");
+    let amounts = f.all("grant");
+    // A refused decision comes back as typed: the choice, the reason and every grant.
+    let mut typed = vec![("to".to_owned(), f.get("to")), ("reason".to_owned(), f.get("reason"))];
+    typed.extend(
+        lines
+            .iter()
+            .zip(&amounts)
+            .map(|(line, amount)| (format!("grant-{line}"), amount.clone())),
+    );
     let mut granted = Vec::new();
-    for (line, amount) in f.all_ids("line").into_iter().zip(f.all("grant")) {
+    for (line, amount) in lines.into_iter().zip(amounts) {
         match rules::granted_euros(&amount) {
             Ok(cents) => granted.push((line, cents)),
             Err(key) => {
@@ -431,7 +471,9 @@ pub async fn change_status(
                 if !evaluator {
                     return Err(AppError::Forbidden);
                 }
-                return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await;
+                let error = Some(shell.t(key));
+                let page = project_page_typed(&state, shell, id, error, typed).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
         }
     }
@@ -442,8 +484,26 @@ pub async fn change_status(
         granted,
     };
     let txn = state.db.begin().await?;
-    let done = super::ops::change_status(&state, &txn, &me.actor, id, &change).await;
-    finish(&state, shell, id, txn, done.map(|()| id)).await
+    use super::ops::ProjectOpError as E;
+    match super::ops::change_status(&state, &txn, &me.actor, id, &change).await {
+        Err(e) if !matches!(e, E::Access(_) | E::Failed(_)) => {
+            txn.rollback().await?;
+            let status = if matches!(e, E::Stale) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let key = if matches!(e, E::Stale) {
+                "case-error-conflict"
+            } else {
+                e.message_key()
+            };
+            let error = Some(shell.t(key));
+            let page = project_page_typed(&state, shell, id, error, typed).await?;
+            Ok((status, page).into_response())
+        }
+        done => finish(&state, shell, id, txn, done.map(|()| id)).await,
+    }
 }
 
 pub async fn add_expense(

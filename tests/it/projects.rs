@@ -412,10 +412,13 @@ async fn the_lead_entity_grants_each_line_and_the_author_edits_draft_lines(db: T
         .await
         .assert_status(422)
         .assert_contains("Scegli una decisione");
+    // Refused, the decision comes back as typed: the choice and the grants are not retyped.
     decide("approved", "2.400,00", "")
         .await
         .assert_status(422)
-        .assert_contains("scrivi il motivo");
+        .assert_contains("scrivi il motivo")
+        .assert_contains("value=\"2.400,00\"")
+        .assert_contains("id=\"to-approved\" name=\"to\" type=\"radio\" value=\"approved\" checked");
     decide("approved", "3.500,00", "x")
         .await
         .assert_status(422)
