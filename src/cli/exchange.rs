@@ -119,6 +119,9 @@ pub(super) async fn import(config: &Config, cmd: ImportCommand) -> Result<(), Fa
         crate::exchange::import_ctdc(&conn, &data, &source, options).await
     }
     .map_err(runtime_db)?;
+    if matches!(outcome, crate::exchange::Outcome::Imported { .. }) {
+        crate::platform::db::analyze(&conn).await.map_err(runtime_db)?;
+    }
     print!("{}", crate::exchange::describe(&outcome, lang));
     match outcome {
         crate::exchange::Outcome::Refused { .. } | crate::exchange::Outcome::Unreadable(_) => {
