@@ -113,8 +113,100 @@ pub(super) fn new_identity(to: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The passphrase of a key file export: the first line of `file`, else
+/// `SATIS_KEYS_PASSPHRASE`, else a line typed on standard input.
+fn passphrase(file: Option<&std::path::Path>) -> Result<String, Failure> {
+    let raw = if let Some(file) = file {
+        std::fs::read_to_string(file)
+            .map_err(|e| Failure::Config(format!("--passphrase-file {}: {e}", file.display())))?
+    } else if let Ok(p) = std::env::var("SATIS_KEYS_PASSPHRASE") {
+        p
+    } else {
+        eprintln!(
+            "passphrase (at least {} characters; it is shown as typed: prefer \
+             --passphrase-file or SATIS_KEYS_PASSPHRASE):",
+            backup::MIN_PASSPHRASE
+        );
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Failure::Config(format!("reading the passphrase: {e}")))?;
+        line
+    };
+    Ok(raw.lines().next().unwrap_or_default().to_owned())
+}
+
+/// `satis keys export --to FILE`: the key file protected by a passphrase.
+pub(super) fn export_keys(
+    config: &Config,
+    to: &std::path::Path,
+    passphrase_file: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    if to.exists() {
+        return Err(Failure::Config(format!(
+            "{} exists: an export is never overwritten",
+            to.display()
+        )));
+    }
+    // Never created here: exporting a key file that does not exist would make a new one.
+    let text = std::fs::read_to_string(&config.keys_file).map_err(|e| {
+        Failure::Config(format!(
+            "the key file {} cannot be read: {e}",
+            config.keys_file.display()
+        ))
+    })?;
+    let sealed = backup::seal_key_file(&text, &passphrase(passphrase_file)?).map_err(failure)?;
+    write_private_bytes(to, &sealed)
+        .map_err(|e| Failure::Runtime(format!("writing {}: {e}", to.display())))?;
+    println!(
+        "key file {} exported to {}, protected by the passphrase.\n\
+         Keep it APART from the backups (another place and medium, e.g. a safe or the DPO's \
+         office), and the passphrase apart from both: with the backups alone nothing can be \
+         read, and with the key file beside them the backups' encryption is worth nothing.",
+        config.keys_file.display(),
+        to.display()
+    );
+    Ok(())
+}
+
+/// `satis keys import --from FILE`: an exported key file put in place, before a restore.
+pub(super) fn import_keys(
+    config: &Config,
+    from: &std::path::Path,
+    passphrase_file: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    if config.keys_file.exists() {
+        return Err(Failure::Config(format!(
+            "the key file {} exists: it is never overwritten (move it away first if it is \
+             really to be replaced)",
+            config.keys_file.display()
+        )));
+    }
+    let sealed = std::fs::read(from)
+        .map_err(|e| Failure::Config(format!("cannot read {}: {e}", from.display())))?;
+    let text = backup::open_key_file(&sealed, &passphrase(passphrase_file)?).map_err(failure)?;
+    if let Some(parent) = config.keys_file.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure::Runtime(format!("creating {}: {e}", parent.display())))?;
+    }
+    write_private(&config.keys_file, &text)
+        .map_err(|e| Failure::Runtime(format!("writing {}: {e}", config.keys_file.display())))?;
+    println!(
+        "key file put in place at {}: `satis restore` can now check and restore a backup.",
+        config.keys_file.display()
+    );
+    Ok(())
+}
+
 /// Writes a file only its owner can read.
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    write_private_bytes(path, text.as_bytes())
+}
+
+/// Writes bytes to a new file only its owner can read, durably.
+fn write_private_bytes(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -124,6 +216,6 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let mut f = options.open(path)?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(bytes)?;
     f.sync_all()
 }

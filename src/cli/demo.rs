@@ -40,7 +40,9 @@ pub(super) async fn run(mut config: Config, no_serve: bool, scale: String) -> Re
             })
             .await
             .map_err(runtime_db)?;
-        crate::platform::db::analyze(&db).await.map_err(runtime_db)?;
+        crate::platform::db::analyze(&db)
+            .await
+            .map_err(runtime_db)?;
         println!(
             "national-scale history: {} street contacts in {} outings, {} hotline contacts, {} people and cases, {} projects, {} interviews, {} accompaniments, in {:.0} s",
             g.street_contacts,

@@ -120,7 +120,9 @@ pub(super) async fn import(config: &Config, cmd: ImportCommand) -> Result<(), Fa
     }
     .map_err(runtime_db)?;
     if matches!(outcome, crate::exchange::Outcome::Imported { .. }) {
-        crate::platform::db::analyze(&conn).await.map_err(runtime_db)?;
+        crate::platform::db::analyze(&conn)
+            .await
+            .map_err(runtime_db)?;
     }
     print!("{}", crate::exchange::describe(&outcome, lang));
     match outcome {

@@ -19,6 +19,26 @@ pub(super) enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         to: std::path::PathBuf,
     },
+    /// Write the key file protected by a passphrase, to keep apart from the backups (the
+    /// passphrase from --passphrase-file, SATIS_KEYS_PASSPHRASE or typed on standard input)
+    Export {
+        /// Where to write the protected key file (never overwritten)
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+        /// A file whose first line is the passphrase (at least 12 characters)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<std::path::PathBuf>,
+    },
+    /// Put an exported key file in place as this installation's key file, before a restore
+    /// (an existing key file is never overwritten)
+    Import {
+        /// The file written by `satis keys export`
+        #[arg(long, value_name = "FILE")]
+        from: std::path::PathBuf,
+        /// A file whose first line is the passphrase
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<std::path::PathBuf>,
+    },
 }
 
 pub(super) async fn retention(config: &Config) -> Result<(), Failure> {

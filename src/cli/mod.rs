@@ -214,6 +214,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Retention(RetentionCommand::Run)) => maintenance::retention(&config).await,
         Some(Command::Keys(KeysCommand::Rotate)) => maintenance::rotate_keys(&config).await,
         Some(Command::Keys(KeysCommand::BackupIdentity { to })) => backup::new_identity(&to),
+        Some(Command::Keys(KeysCommand::Export {
+            to,
+            passphrase_file,
+        })) => backup::export_keys(&config, &to, passphrase_file.as_deref()),
+        Some(Command::Keys(KeysCommand::Import {
+            from,
+            passphrase_file,
+        })) => backup::import_keys(&config, &from, passphrase_file.as_deref()),
         Some(Command::Backup {
             to,
             recipients,

@@ -36,6 +36,45 @@ fn failed(what: &str) -> impl Fn(std::io::Error) -> BackupError + '_ {
     move |e| BackupError::Failed(format!("{what}: {e}"))
 }
 
+/// The shortest passphrase a key file export accepts (characters).
+pub const MIN_PASSPHRASE: usize = 12;
+
+/// The key file sealed with a passphrase (age's scrypt recipient), to keep apart from the
+/// backups: the backups are useless without it, and it is useless without the passphrase.
+/// The text must be a key file this version reads.
+pub fn seal_key_file(key_text: &str, passphrase: &str) -> Result<Vec<u8>, BackupError> {
+    if passphrase.chars().count() < MIN_PASSPHRASE {
+        return Err(BackupError::Usage(format!(
+            "the passphrase must have at least {MIN_PASSPHRASE} characters"
+        )));
+    }
+    KeyRing::from_text(key_text, "key file").map_err(|e| BackupError::Refused(e.to_string()))?;
+    let recipient =
+        age::scrypt::Recipient::new(age::secrecy::SecretString::from(passphrase.to_owned()));
+    age::encrypt(&recipient, key_text.as_bytes())
+        .map_err(|e| BackupError::Failed(format!("sealing the key file: {e}")))
+}
+
+/// Opens a key file sealed by [`seal_key_file`]: its text, checked to be a key file.
+pub fn open_key_file(sealed: &[u8], passphrase: &str) -> Result<String, BackupError> {
+    let identity =
+        age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase.to_owned()));
+    let text = age::decrypt(&identity, sealed)
+        .map_err(|_| {
+            BackupError::Refused(
+                "the file does not open with this passphrase (or is not an exported key file)"
+                    .to_owned(),
+            )
+        })
+        .and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|_| BackupError::Refused("the file is not a key file".to_owned()))
+        })?;
+    KeyRing::from_text(&text, "exported key file")
+        .map_err(|e| BackupError::Refused(e.to_string()))?;
+    Ok(text)
+}
+
 /// Reads age recipients (`age1…`), one per entry; blank entries and `#` comments are skipped,
 /// as in an age recipients file.
 pub fn recipients(entries: &[String]) -> Result<Vec<age::x25519::Recipient>, BackupError> {
@@ -383,4 +422,32 @@ pub async fn restore(
     std::fs::rename(&scratch.0, &target)
         .map_err(failed("putting the restored database in place"))?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exported_key_file_opens_only_with_its_passphrase() {
+        let text = KeyRing::generate().to_text();
+        assert!(matches!(
+            seal_key_file(&text, "short"),
+            Err(BackupError::Usage(_))
+        ));
+        assert!(matches!(
+            seal_key_file("not a key file", "a long enough passphrase"),
+            Err(BackupError::Refused(_))
+        ));
+        let sealed = seal_key_file(&text, "correct horse battery").unwrap();
+        assert!(sealed.starts_with(b"age-encryption.org/v1"));
+        let key_line = text.lines().find(|l| l.starts_with("key ")).unwrap();
+        let secret = key_line.split_whitespace().last().unwrap();
+        assert!(!String::from_utf8_lossy(&sealed).contains(secret));
+        assert!(open_key_file(&sealed, "wrong horse battery").is_err());
+        assert_eq!(
+            open_key_file(&sealed, "correct horse battery").unwrap(),
+            text
+        );
+    }
 }

@@ -270,6 +270,8 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_TRUSTED_PROXIES",
     "SATIS_REPORTS_READERS",
     "SATIS_OPEN_DATA_PUBLIC",
+    // The passphrase of `satis keys export` / `import` (read by those commands only).
+    "SATIS_KEYS_PASSPHRASE",
     // Used by the test suite and the browser tests, not by the server.
     "SATIS_TEST_DATABASE_URL",
     "SATIS_BIN",

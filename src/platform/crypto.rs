@@ -117,7 +117,7 @@ impl KeyRing {
     }
 
     /// The key file's text form: `index <base64>` and one `key <id> <base64>` line per key.
-    fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::from(
             "# SATIS key file: losing it makes every encrypted field unreadable. Back it up\n\
              # apart from the database, and never commit it.\n",
@@ -132,7 +132,7 @@ impl KeyRing {
         out
     }
 
-    fn from_text(text: &str, path: &str) -> Result<KeyRing, CryptoError> {
+    pub(crate) fn from_text(text: &str, path: &str) -> Result<KeyRing, CryptoError> {
         let bad = |reason: String| CryptoError::KeyFile {
             path: path.to_owned(),
             reason,

@@ -146,7 +146,10 @@ pub fn postgres_url(url: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
         return url.to_owned();
     };
-    if parsed.query_pairs().any(|(k, _)| k == "sslmode" || k == "ssl-mode") {
+    if parsed
+        .query_pairs()
+        .any(|(k, _)| k == "sslmode" || k == "ssl-mode")
+    {
         return url.to_owned();
     }
     let socket = parsed
@@ -331,7 +334,8 @@ mod tests {
         );
         assert!(postgres_url("postgres://u@[::1]/db").ends_with("?sslmode=disable"));
         assert!(
-            postgres_url("postgres:///satis?host=/var/run/postgresql").ends_with("&sslmode=disable")
+            postgres_url("postgres:///satis?host=/var/run/postgresql")
+                .ends_with("&sslmode=disable")
         );
         // The URL's own choice is kept, and a remote server keeps the driver's default.
         assert_eq!(

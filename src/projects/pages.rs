@@ -454,7 +454,10 @@ pub async fn change_status(
     let lines = f.all_ids("line");
     let amounts = f.all("grant");
     // A refused decision comes back as typed: the choice, the reason and every grant.
-    let mut typed = vec![("to".to_owned(), f.get("to")), ("reason".to_owned(), f.get("reason"))];
+    let mut typed = vec![
+        ("to".to_owned(), f.get("to")),
+        ("reason".to_owned(), f.get("reason")),
+    ];
     typed.extend(
         lines
             .iter()

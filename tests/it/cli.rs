@@ -778,8 +778,101 @@ fn backup_restore_drill() -> Result<(), Failed> {
         "no restore without the installation's key file",
         &o,
     )?;
-    std::fs::create_dir_all(&fresh).unwrap();
-    std::fs::copy(data.join("satis.keys"), fresh.join("satis.keys")).unwrap();
+    // The key file travels apart from the backup, protected by a passphrase.
+    let exported = dir.path().join("satis-keys.age");
+    let exported_s = exported.to_str().unwrap().to_owned();
+    let pass = dir.path().join("passphrase.txt");
+    std::fs::write(&pass, "una frase lunga e segreta\n").unwrap();
+    let pass_s = pass.to_str().unwrap().to_owned();
+    let o = satis(
+        &["keys", "export", "--to", &exported_s],
+        &[
+            ("SATIS_DATA_DIR", data_s.as_str()),
+            ("SATIS_KEYS_PASSPHRASE", "corta"),
+        ],
+    );
+    check(
+        o.status.code() == Some(2) && !exported.exists(),
+        "a short passphrase is refused and nothing written",
+        &o,
+    )?;
+    let o = satis(
+        &[
+            "keys",
+            "export",
+            "--to",
+            &exported_s,
+            "--passphrase-file",
+            &pass_s,
+        ],
+        &env,
+    );
+    check(
+        o.status.success() && text(&o).contains("APART from the backups"),
+        "the key file is exported with a warning about where to keep it",
+        &o,
+    )?;
+    let key_text = std::fs::read_to_string(data.join("satis.keys")).unwrap();
+    let sealed = std::fs::read(&exported).unwrap();
+    check(
+        sealed.starts_with(b"age-encryption.org/v1")
+            && key_text
+                .lines()
+                .filter_map(|l| l.split_whitespace().last())
+                .filter(|secret| secret.len() > 20)
+                .all(|secret| !String::from_utf8_lossy(&sealed).contains(secret)),
+        "the exported key file holds no key in clear",
+        &o,
+    )?;
+    let o = satis(
+        &["keys", "import", "--from", &exported_s],
+        &[
+            ("SATIS_DATA_DIR", fresh_s.as_str()),
+            ("SATIS_KEYS_PASSPHRASE", "un'altra frase lunga"),
+        ],
+    );
+    check(
+        o.status.code() == Some(1) && !fresh.join("satis.keys").exists(),
+        "a wrong passphrase puts nothing in place",
+        &o,
+    )?;
+    let o = satis(
+        &[
+            "keys",
+            "import",
+            "--from",
+            &exported_s,
+            "--passphrase-file",
+            &pass_s,
+        ],
+        &fenv,
+    );
+    check(
+        o.status.success(),
+        "the exported key file is put in place",
+        &o,
+    )?;
+    check(
+        std::fs::read_to_string(fresh.join("satis.keys")).unwrap() == key_text,
+        "the same keys",
+        &o,
+    )?;
+    let o = satis(
+        &[
+            "keys",
+            "import",
+            "--from",
+            &exported_s,
+            "--passphrase-file",
+            &pass_s,
+        ],
+        &fenv,
+    );
+    check(
+        o.status.code() == Some(2),
+        "an existing key file is never overwritten",
+        &o,
+    )?;
     let stranger = dir.path().join("other-identity.txt");
     let o = new_backup_identity(&env, &stranger);
     check(o.status.success(), "another identity", &o)?;

@@ -418,7 +418,9 @@ async fn the_lead_entity_grants_each_line_and_the_author_edits_draft_lines(db: T
         .assert_status(422)
         .assert_contains("scrivi il motivo")
         .assert_contains("value=\"2.400,00\"")
-        .assert_contains("id=\"to-approved\" name=\"to\" type=\"radio\" value=\"approved\" checked");
+        .assert_contains(
+            "id=\"to-approved\" name=\"to\" type=\"radio\" value=\"approved\" checked",
+        );
     decide("approved", "3.500,00", "x")
         .await
         .assert_status(422)
