@@ -207,8 +207,9 @@ pub async fn backup(
         _ => {
             // pg_dump reads the URL itself; its custom format goes straight into the
             // encryption, never to disk in clear.
+            let source = crate::platform::db::postgres_url(url);
             let mut child = std::process::Command::new("pg_dump")
-                .args(["--format=custom", "--no-owner", "--dbname", url])
+                .args(["--format=custom", "--no-owner", "--dbname", &source])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -242,6 +243,177 @@ pub async fn backup(
     })
 }
 
+/// The archive opened for reading in clear with the identities of `identity_file`.
+fn open_archive(
+    from: &Path,
+    identity_file: &Path,
+) -> Result<age::stream::StreamReader<std::io::BufReader<std::fs::File>>, BackupError> {
+    let ids = identities(identity_file)?;
+    let archive = std::fs::File::open(from)
+        .map_err(|e| BackupError::Usage(format!("{}: {e}", from.display())))?;
+    let decryptor = age::Decryptor::new(std::io::BufReader::new(archive)).map_err(|e| {
+        BackupError::Refused(format!("{} is not an age archive: {e}", from.display()))
+    })?;
+    decryptor
+        .decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity))
+        .map_err(|e| {
+            BackupError::Refused(format!("the archive does not open with this identity: {e}"))
+        })
+}
+
+/// Decrypts the archive into a new file (a scratch file beside the database), durably.
+fn decrypt_to_file(from: &Path, identity_file: &Path, to: &Path) -> Result<(), BackupError> {
+    let mut reader = open_archive(from, identity_file)?;
+    let mut out = std::fs::File::create(to).map_err(failed("writing the restored database"))?;
+    std::io::copy(&mut reader, &mut out)
+        .map_err(|e| BackupError::Refused(format!("the archive is damaged or truncated: {e}")))?;
+    out.flush()
+        .map_err(failed("writing the restored database"))?;
+    out.sync_all()
+        .map_err(failed("writing the restored database"))
+}
+
+/// Decrypts the archive into `pg_restore` for the database at `url` (with `clean`, the
+/// objects it holds are dropped first). Nothing reaches the disk in clear.
+fn pg_restore_into(
+    url: &str,
+    from: &Path,
+    identity_file: &Path,
+    clean: bool,
+) -> Result<(), BackupError> {
+    let mut reader = open_archive(from, identity_file)?;
+    let mut args = vec![
+        "--no-owner",
+        "--exit-on-error",
+        "--single-transaction",
+        "--dbname",
+    ];
+    let target = crate::platform::db::postgres_url(url);
+    args.push(&target);
+    if clean {
+        args.extend(["--clean", "--if-exists"]);
+    }
+    let mut child = std::process::Command::new("pg_restore")
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            BackupError::Usage(format!(
+                "pg_restore cannot be run ({e}): install PostgreSQL's client tools"
+            ))
+        })?;
+    // What pg_restore says is read beside the copy, so that neither side waits on the other.
+    let stderr = child.stderr.take();
+    let said = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut e) = stderr {
+            let _ = e.read_to_string(&mut text);
+        }
+        text
+    });
+    let copied = match child.stdin.take() {
+        Some(mut stdin) => std::io::copy(&mut reader, &mut stdin).map(|_| ()),
+        None => Ok(()),
+    };
+    let status = child.wait().map_err(failed("running pg_restore"))?;
+    let said = said.join().unwrap_or_default();
+    copied
+        .map_err(|e| BackupError::Refused(format!("the archive is damaged or truncated: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(BackupError::Refused(format!(
+            "pg_restore refused the archive (nothing changed: it runs in one transaction): {}",
+            said.trim()
+        )))
+    }
+}
+
+/// Restores a PostgreSQL archive: first into a scratch database on the same server, where it is
+/// checked (known migrations, audit chain with this installation's keys); only then into the
+/// database at `url`, in one transaction. The scratch database is dropped in every case.
+async fn restore_postgres(
+    url: &str,
+    from: &Path,
+    identity_file: &Path,
+    keys: &KeyRing,
+    force: bool,
+) -> Result<RestoreReport, BackupError> {
+    // The identity file is read (and checked) here, used in the synchronous restores: an
+    // identity is not held across a wait.
+    drop(identities(identity_file)?);
+    if holds_data(url).await? && !force {
+        return Err(BackupError::Refused(
+            "the database already holds data: nothing replaced (add --force to replace it, \
+             after backing it up)"
+                .to_owned(),
+        ));
+    }
+    let mut scratch_url = url::Url::parse(url)
+        .map_err(|e| BackupError::Usage(format!("the database URL cannot be read: {e}")))?;
+    let scratch = format!(
+        "satis_restore_{}",
+        crate::platform::crypto::random_token(8).to_lowercase()
+    );
+    if !scratch
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(BackupError::Failed("scratch database name".into()));
+    }
+    scratch_url.set_path(&scratch);
+    let admin = crate::platform::db::connect(url)
+        .await
+        .map_err(|e| BackupError::Failed(e.to_string()))?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {scratch}"))
+        .await
+        .map_err(|e| {
+            BackupError::Usage(format!(
+                "a scratch database to check the archive cannot be created ({}): the \
+                 database user needs CREATEDB",
+                crate::platform::db::describe(&e)
+            ))
+        })?;
+    let checked = async {
+        pg_restore_into(scratch_url.as_str(), from, identity_file, false)?;
+        let db = crate::platform::db::connect(scratch_url.as_str())
+            .await
+            .map_err(|e| BackupError::Failed(e.to_string()))?;
+        let report = check_database(&db, keys).await;
+        let _ = db.close().await;
+        report
+    }
+    .await;
+    let _ = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+        .await;
+    let report = checked?;
+    // The target may hold the tables of an earlier start (empty) or, with --force, data:
+    // the archive's objects are dropped and recreated in the same transaction.
+    let has_tables = admin
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0)
+        > 0;
+    let _ = admin.close().await;
+    pg_restore_into(url, from, identity_file, has_tables)?;
+    // The planner's statistics are not in a dump: refreshed before the service opens.
+    if let Ok(db) = crate::platform::db::connect(url).await {
+        let _ = crate::platform::db::analyze(&db).await;
+        let _ = db.close().await;
+    }
+    Ok(report)
+}
+
 /// What a restore checked and put in place.
 #[derive(Debug)]
 pub struct RestoreReport {
@@ -263,17 +435,17 @@ fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity>>, BackupError> {
 
 /// Whether the database at `url` holds anything a restore would throw away.
 async fn holds_data(url: &str) -> Result<bool, BackupError> {
-    let file = sqlite_file(url)?;
-    if !file.exists() {
+    if url.starts_with("sqlite:") && !sqlite_file(url)?.exists() {
         return Ok(false);
     }
     let db = crate::platform::db::connect(url)
         .await
         .map_err(|e| BackupError::Failed(e.to_string()))?;
+    let backend = db.get_database_backend();
     // No audit table yet (a file never migrated) holds nothing either.
     let rows = db
         .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
+            backend,
             "SELECT COUNT(*) FROM audit_event",
         ))
         .await
@@ -291,25 +463,39 @@ async fn check_snapshot(path: &Path, keys: &KeyRing) -> Result<RestoreReport, Ba
     let db = crate::platform::db::connect(&url)
         .await
         .map_err(|e| BackupError::Refused(format!("the archive is not a SATIS database: {e}")))?;
-    let result = async {
-        let integrity: String = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "PRAGMA integrity_check",
-            ))
-            .await
-            .ok()
-            .flatten()
-            .and_then(|r| r.try_get_by_index::<String>(0).ok())
-            .unwrap_or_default();
-        if integrity != "ok" {
-            return Err(BackupError::Refused(format!(
-                "the archived database fails SQLite's integrity check: {integrity}"
-            )));
+    let result = check_database(&db, keys).await;
+    let _ = db.close().await;
+    result
+}
+
+/// Checks a restored database before it is put in place: SQLite's integrity check (SQLite),
+/// every migration applied known to this version, an audit chain that verifies with `keys`.
+async fn check_database(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+) -> Result<RestoreReport, BackupError> {
+    let backend = db.get_database_backend();
+    async {
+        if backend == DbBackend::Sqlite {
+            let integrity: String = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA integrity_check",
+                ))
+                .await
+                .ok()
+                .flatten()
+                .and_then(|r| r.try_get_by_index::<String>(0).ok())
+                .unwrap_or_default();
+            if integrity != "ok" {
+                return Err(BackupError::Refused(format!(
+                    "the archived database fails SQLite's integrity check: {integrity}"
+                )));
+            }
         }
         let applied: Vec<String> = db
             .query_all_raw(Statement::from_string(
-                DbBackend::Sqlite,
+                backend,
                 "SELECT version FROM seaql_migrations ORDER BY version",
             ))
             .await
@@ -328,7 +514,7 @@ async fn check_snapshot(path: &Path, keys: &KeyRing) -> Result<RestoreReport, Ba
                  this version): restore it with that version or a later one"
             )));
         }
-        let verified = match crate::platform::audit::verify(&db, keys).await {
+        let verified = match crate::platform::audit::verify(db, keys).await {
             Ok(Ok(v)) => v,
             Ok(Err(broken)) => {
                 return Err(BackupError::Refused(format!(
@@ -344,22 +530,22 @@ async fn check_snapshot(path: &Path, keys: &KeyRing) -> Result<RestoreReport, Ba
             }
         };
         // Everything in the main file: no write-ahead log left beside it to lose.
-        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-            .await
-            .map_err(|e| {
-                BackupError::Failed(format!(
-                    "checkpointing the restored database: {}",
-                    crate::platform::db::describe(&e)
-                ))
-            })?;
+        if backend == DbBackend::Sqlite {
+            db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .map_err(|e| {
+                    BackupError::Failed(format!(
+                        "checkpointing the restored database: {}",
+                        crate::platform::db::describe(&e)
+                    ))
+                })?;
+        }
         Ok(RestoreReport {
             audit_entries: verified.entries,
             migrations: applied.len(),
         })
     }
-    .await;
-    let _ = db.close().await;
-    result
+    .await
 }
 
 /// Restores the archive `from` (decrypted with the identities of `identity_file`) as the
@@ -373,13 +559,9 @@ pub async fn restore(
     force: bool,
 ) -> Result<RestoreReport, BackupError> {
     if !url.starts_with("sqlite:") {
-        return Err(BackupError::Usage(
-            "restoring PostgreSQL is done with pg_restore into an empty database: see \
-             docs/OPERATIONS.md"
-                .into(),
-        ));
+        return restore_postgres(url, from, identity_file, keys, force).await;
     }
-    let ids = identities(identity_file)?;
+    drop(identities(identity_file)?);
     let target = sqlite_file(url)?;
     if holds_data(url).await? && !force {
         return Err(BackupError::Refused(format!(
@@ -388,31 +570,11 @@ pub async fn restore(
             target.display()
         )));
     }
-    let archive = std::fs::File::open(from)
-        .map_err(|e| BackupError::Usage(format!("{}: {e}", from.display())))?;
-    let decryptor = age::Decryptor::new(std::io::BufReader::new(archive)).map_err(|e| {
-        BackupError::Refused(format!("{} is not an age archive: {e}", from.display()))
-    })?;
-    let mut reader = decryptor
-        .decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity))
-        .map_err(|e| {
-            BackupError::Refused(format!("the archive does not open with this identity: {e}"))
-        })?;
     if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(failed("creating the data directory"))?;
     }
     let scratch = scratch_beside(&target, "restore");
-    {
-        let mut out =
-            std::fs::File::create(&scratch.0).map_err(failed("writing the restored database"))?;
-        std::io::copy(&mut reader, &mut out).map_err(|e| {
-            BackupError::Refused(format!("the archive is damaged or truncated: {e}"))
-        })?;
-        out.flush()
-            .map_err(failed("writing the restored database"))?;
-        out.sync_all()
-            .map_err(failed("writing the restored database"))?;
-    }
+    decrypt_to_file(from, identity_file, &scratch.0)?;
     let report = check_snapshot(&scratch.0, keys).await?;
     for suffix in ["-wal", "-shm"] {
         let mut p = target.clone().into_os_string();

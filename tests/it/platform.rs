@@ -27,7 +27,122 @@ crate::tests![
     every_text_column_is_sealed_or_declared,
     a_cases_records_and_an_organisations_lists_are_found_by_index,
     metrics_count_routes_and_queues_and_carry_nothing_personal,
+    a_backup_restores_on_either_backend_only_after_its_checks,
 ];
+
+/// A backup restores into another database of the same backend (PostgreSQL through
+/// `pg_restore`, after a check in a scratch database): what was written before it is there
+/// once, nothing after; a database holding data is replaced only with `force`; an archive whose
+/// audit trail does not verify with the installation's keys is refused and changes nothing.
+async fn a_backup_restores_on_either_backend_only_after_its_checks(db: TestDb) {
+    use satis::platform::backup;
+    let app = db.app().await;
+    let db = &app.db;
+    let org = app.organisation("Ente del ripristino").await;
+    app.user(
+        "prima_del_backup",
+        satis::platform::policy::Role::CaseWorker,
+        org,
+    )
+    .await;
+    // The audit trail the restore checks against the installation's keys.
+    for action in ["login.success", "audit.read"] {
+        satis::platform::audit::append(
+            &app.state.db,
+            &app.state.keys,
+            satis::platform::audit::Entry::new(None, action, "session"),
+        )
+        .await
+        .unwrap();
+    }
+    let (identity_text, public) = backup::new_identity();
+    let identity = db.dir.path().join("identity.txt");
+    std::fs::write(&identity, identity_text).unwrap();
+    let archive = db.dir.path().join("satis.age");
+    let recipients = backup::recipients(&[public]).unwrap();
+    backup::backup(&app.state.db, &db.url, &archive, &recipients)
+        .await
+        .unwrap();
+    app.user(
+        "dopo_il_backup",
+        satis::platform::policy::Role::CaseWorker,
+        org,
+    )
+    .await;
+    let users = |url: String| async move {
+        let conn = satis::platform::db::connect(&url).await.unwrap();
+        let rows = conn
+            .query_all_raw(Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT username FROM app_user",
+            ))
+            .await
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let _ = conn.close().await;
+        rows
+    };
+
+    let target = db.sibling().await;
+    // Keys that are not the installation's: the audit trail does not verify, nothing restored.
+    let stranger = satis::platform::crypto::KeyRing::generate();
+    let refused = backup::restore(&target, &archive, &identity, &stranger, false).await;
+    assert!(
+        matches!(&refused, Err(backup::BackupError::Refused(m)) if m.contains("audit trail")),
+        "{refused:?}"
+    );
+    assert!(
+        users(target.clone()).await.is_empty(),
+        "nothing was put in place"
+    );
+
+    let report = backup::restore(&target, &archive, &identity, &app.state.keys, false)
+        .await
+        .unwrap();
+    assert!(
+        report.audit_entries > 0 && report.migrations > 0,
+        "{report:?}"
+    );
+    let restored = users(target.clone()).await;
+    assert_eq!(
+        restored.iter().filter(|u| *u == "prima_del_backup").count(),
+        1,
+        "{restored:?}"
+    );
+    assert!(
+        !restored.iter().any(|u| u == "dopo_il_backup"),
+        "{restored:?}"
+    );
+    let conn = satis::platform::db::connect(&target).await.unwrap();
+    let verified = satis::platform::audit::verify(&conn, &app.state.keys)
+        .await
+        .unwrap();
+    assert!(verified.is_ok(), "the restored audit trail verifies");
+    let _ = conn.close().await;
+
+    // A database holding data is replaced only when asked to.
+    let again = backup::restore(&target, &archive, &identity, &app.state.keys, false).await;
+    assert!(
+        matches!(&again, Err(backup::BackupError::Refused(m)) if m.contains("--force")),
+        "{again:?}"
+    );
+    backup::restore(&target, &archive, &identity, &app.state.keys, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        users(target.clone())
+            .await
+            .iter()
+            .filter(|u| *u == "prima_del_backup")
+            .count(),
+        1
+    );
+    crate::support::drop_sibling(&target).await;
+}
 
 /// The lookups every case page and the retention sweep make, and the organisation's lists by
 /// time, are answered from an index, not by reading whole tables (SQLite's plan is stable on

@@ -102,6 +102,29 @@ impl TestDb {
         }
     }
 
+    /// Another empty database of the same backend (a restore's target): its URL. A PostgreSQL
+    /// one is for the test to drop with [`drop_sibling`].
+    pub async fn sibling(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!(
+                "sqlite://{}",
+                self.dir.path().join("restored.sqlite").display()
+            ),
+            Backend::Postgres => {
+                let name = format!("satis_t_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                let _ = admin.close().await;
+                let mut url = url::Url::parse(&pg_admin_url()).unwrap();
+                url.set_path(&name);
+                url.to_string()
+            }
+        }
+    }
+
     /// The configuration a test server gets: this database, a temporary data directory.
     pub fn config(&self) -> Config {
         self.config_with(&[])
@@ -494,6 +517,27 @@ pub fn find_value(body: &str, marker: &str) -> Option<String> {
     let rest = &body[start..];
     let end = rest.find(['"', '<'])?;
     Some(rest[..end].to_owned())
+}
+
+/// Drops a database made by [`TestDb::sibling`] (nothing for SQLite: its file goes with the
+/// test's directory).
+pub async fn drop_sibling(url: &str) {
+    if url.starts_with("sqlite:") {
+        return;
+    }
+    let name = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await;
+        let _ = admin.close().await;
+    }
 }
 
 fn drop_pg(name: &str) {
