@@ -274,3 +274,4 @@ audit-outcome-allowed = allowed
 audit-outcome-denied = denied
 audit-act-backup-create = Backup created
 audit-act-backup-restore = Backup restored
+audit-act-backup-failed = Scheduled backup failed

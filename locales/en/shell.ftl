@@ -57,3 +57,16 @@ form-problems = { $count ->
    *[other] The form was not saved: { $count } things need correcting. What you typed is still here.
 }
 form-error-choice = Choose a value from the list.
+
+# The administrator's desk: backups (issue 24)
+backup-desk-title = Backups
+backup-desk-newest = Newest good backup: { $at }.
+backup-desk-none = No good backup recorded.
+backup-desk-failed = The last scheduled backup failed ({ $at }):
+backup-desk-stale = No good backup for more than two days: check the schedule or run satis backup.
+backup-desk-scheduled = Backup scheduled every day at
+backup-desk-keep = { $count ->
+    [one] { $count } kept
+   *[other] { $count } kept
+}
+backup-desk-unscheduled = The server schedules no backups: run satis backup from the system timer, or schedule them in the [backup] section of the configuration.

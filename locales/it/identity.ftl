@@ -274,3 +274,4 @@ audit-outcome-allowed = consentito
 audit-outcome-denied = negato
 audit-act-backup-create = Copia di sicurezza creata
 audit-act-backup-restore = Copia di sicurezza ripristinata
+audit-act-backup-failed = Copia di sicurezza programmata non riuscita

@@ -57,3 +57,16 @@ form-problems = { $count ->
    *[other] Il modulo non è stato salvato: ci sono { $count } dati da correggere. Quello che hai scritto è ancora qui.
 }
 form-error-choice = Scegli un valore dall'elenco.
+
+# The administrator's desk: backups (issue 24)
+backup-desk-title = Copie di sicurezza
+backup-desk-newest = Ultima copia di sicurezza riuscita: { $at }.
+backup-desk-none = Nessuna copia di sicurezza riuscita registrata.
+backup-desk-failed = L'ultima copia di sicurezza programmata non è riuscita ({ $at }):
+backup-desk-stale = Nessuna copia di sicurezza riuscita da più di due giorni: controllare il programma o eseguire satis backup.
+backup-desk-scheduled = Copia di sicurezza programmata ogni giorno alle
+backup-desk-keep = { $count ->
+    [one] se ne conserva { $count }
+   *[other] se ne conservano { $count }
+}
+backup-desk-unscheduled = Il server non programma copie di sicurezza: vanno eseguite con satis backup dal timer di sistema, oppure programmate nella sezione [backup] della configurazione.

@@ -285,6 +285,7 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
         });
     }
     crate::cases::spawn_daily_retention(state.clone());
+    crate::platform::backup::spawn_scheduled(state.clone());
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -58,6 +58,46 @@ struct Dashboard {
     panels: Vec<Panel>,
     error: Option<String>,
     filter: Filter,
+    /// For administrators: the state of the backups.
+    backups: Option<BackupState>,
+}
+
+/// What an administrator's desk says about backups: the newest good one, a failure since,
+/// and what is scheduled.
+pub struct BackupState {
+    pub newest: Option<String>,
+    /// When the last scheduled backup failed (after the newest good one), and why.
+    pub failed: Option<(String, String)>,
+    /// The schedule (Italian time, how many kept, where), if the server takes them itself.
+    pub schedule: Option<(String, usize, String)>,
+    /// No good backup in the last two days.
+    pub stale: bool,
+}
+
+async fn backup_state(state: &SharedState) -> Result<BackupState, AppError> {
+    let newest = crate::platform::audit::last_success(&state.db, "backup.create").await?;
+    let failed = crate::platform::audit::latest(&state.db, "backup.failed")
+        .await?
+        .filter(|(at, _)| newest.is_none_or(|n| *at > n))
+        .map(|(at, reason)| {
+            (
+                crate::platform::time::rome_time_zoned(&at),
+                reason.unwrap_or_default(),
+            )
+        });
+    let b = &state.config.backup;
+    Ok(BackupState {
+        stale: newest.is_none_or(|n| Utc::now() - n > Duration::days(2)),
+        newest: newest.map(|n| crate::platform::time::rome_time_zoned(&n)),
+        failed,
+        schedule: b.at.map(|(h, m)| {
+            (
+                format!("{h:02}:{m:02}"),
+                b.keep,
+                b.dir.display().to_string(),
+            )
+        }),
+    })
 }
 
 /// The desk's period and province. Without a filter: the hotline's last 14 days, the last
@@ -265,6 +305,11 @@ async fn home(
             ),
         };
         let panels = panels(&state, &shell, &filter).await?;
+        let backups = if shell.can(Permission::ManageUsers) {
+            Some(backup_state(&state).await?)
+        } else {
+            None
+        };
         Ok((
             status,
             Dashboard {
@@ -272,6 +317,7 @@ async fn home(
                 panels,
                 error,
                 filter,
+                backups,
             },
         )
             .into_response())

@@ -484,6 +484,19 @@ pub async fn last_success<C: ConnectionTrait>(
         .map(|e| e.at))
 }
 
+/// The latest entry of `action`, whatever its outcome: when, and the reason it gives.
+pub async fn latest<C: ConnectionTrait>(
+    db: &C,
+    action: &str,
+) -> Result<Option<(DateTime<Utc>, Option<String>)>, DbErr> {
+    Ok(event::Entity::find()
+        .filter(event::Column::Action.eq(action))
+        .order_by_desc(event::Column::Seq)
+        .one(db)
+        .await?
+        .map(|e| (e.at, e.reason)))
+}
+
 pub async fn search<C: ConnectionTrait>(
     db: &C,
     filter: &Filter,

@@ -70,6 +70,23 @@ pub struct Config {
     /// Who answers for the service, named on the privacy notice, the legal notes and the
     /// accessibility statement linked from every page's footer.
     pub legal: Legal,
+    /// Backups the server takes itself, daily (`[backup]`; off unless scheduled).
+    pub backup: BackupSchedule,
+}
+
+/// Daily backups taken by the server (`[backup]`): at `schedule` (Italian time), into `dir`,
+/// encrypted to `recipients`, the newest `keep` kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupSchedule {
+    /// The Italian time of day (hour, minute) to take it; `None`: not scheduled (the system's
+    /// timer may run `satis backup` instead).
+    pub at: Option<(u32, u32)>,
+    /// Where the backups are written (default `<data_dir>/backups`).
+    pub dir: PathBuf,
+    /// How many scheduled backups are kept (the oldest are deleted; default 14).
+    pub keep: usize,
+    /// The age public keys (`age1…`) every backup is encrypted to.
+    pub recipients: Vec<String>,
 }
 
 /// The facts the footer's pages state (`[legal]`).
@@ -160,6 +177,7 @@ impl fmt::Debug for Config {
             .field("reports_readers", &self.reports_readers)
             .field("open_data", &self.open_data)
             .field("legal", &self.legal)
+            .field("backup", &self.backup)
             .finish()
     }
 }
@@ -198,6 +216,15 @@ struct FileConfig {
     reports: Option<FileReports>,
     open_data: Option<FileOpenData>,
     legal: Option<FileLegal>,
+    backup: Option<FileBackup>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileBackup {
+    schedule: Option<String>,
+    dir: Option<PathBuf>,
+    keep: Option<u64>,
+    recipients: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -270,6 +297,10 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_TRUSTED_PROXIES",
     "SATIS_REPORTS_READERS",
     "SATIS_OPEN_DATA_PUBLIC",
+    "SATIS_BACKUP_SCHEDULE",
+    "SATIS_BACKUP_DIR",
+    "SATIS_BACKUP_KEEP",
+    "SATIS_BACKUP_RECIPIENTS",
     // The passphrase of `satis keys export` / `import` (read by those commands only).
     "SATIS_KEYS_PASSPHRASE",
     // Used by the test suite and the browser tests, not by the server.
@@ -585,6 +616,58 @@ impl Config {
                 )?),
             },
         };
+        let file_backup = file.backup.unwrap_or_default();
+        let backup = {
+            let schedule = env_value(env, "SATIS_BACKUP_SCHEDULE")?
+                .map(|v| ("SATIS_BACKUP_SCHEDULE", v))
+                .or(file_backup.schedule.map(|v| ("backup.schedule", v)));
+            let at = match schedule {
+                None => None,
+                Some((_, v)) if v.trim().is_empty() => None,
+                Some((key, v)) => Some(backup_time(&v).ok_or_else(|| ConfigError::Key {
+                    key: key.to_owned(),
+                    message: format!("`{v}` is not a time of day HH:MM (Italian time)"),
+                })?),
+            };
+            let recipients: Vec<String> = match env_value(env, "SATIS_BACKUP_RECIPIENTS")? {
+                Some(v) => v.split(',').map(|s| s.trim().to_owned()).collect(),
+                None => file_backup.recipients.unwrap_or_default(),
+            }
+            .into_iter()
+            .filter(|r| !r.trim().is_empty())
+            .collect();
+            if at.is_some() {
+                let key = "backup.recipients";
+                if recipients.is_empty() {
+                    return Err(ConfigError::Key {
+                        key: key.to_owned(),
+                        message: "a scheduled backup needs at least one age recipient (age1…): \
+                                  a backup is never written in clear"
+                            .to_owned(),
+                    });
+                }
+                crate::platform::backup::recipients(&recipients).map_err(|e| ConfigError::Key {
+                    key: key.to_owned(),
+                    message: e.to_string(),
+                })?;
+            }
+            BackupSchedule {
+                at,
+                dir: env_value(env, "SATIS_BACKUP_DIR")?
+                    .map(PathBuf::from)
+                    .or(file_backup.dir)
+                    .unwrap_or_else(|| data_dir.join("backups")),
+                keep: number(
+                    env,
+                    "SATIS_BACKUP_KEEP",
+                    "backup.keep",
+                    file_backup.keep,
+                    14,
+                    1..=3650,
+                )? as usize,
+                recipients,
+            }
+        };
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
             ("hotline.national", &hotline.national),
@@ -630,6 +713,7 @@ impl Config {
                 reports_readers,
                 open_data,
                 legal,
+                backup,
             },
             warnings,
         })
@@ -686,6 +770,13 @@ fn read_file(sources: &Sources<'_>, warnings: &mut Vec<String>) -> Result<FileCo
 }
 
 /// Reads `NAME`, or for secrets `NAME_FILE` (the file's contents, trailing newline removed).
+/// A time of day `HH:MM` (24 hours).
+fn backup_time(v: &str) -> Option<(u32, u32)> {
+    let (h, m) = v.trim().split_once(':')?;
+    let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+    (h < 24 && m < 60).then_some((h, m))
+}
+
 fn env_value(env: &BTreeMap<String, String>, name: &str) -> Result<Option<String>, ConfigError> {
     if let Some(v) = env.get(name) {
         return Ok(Some(v.clone()));
@@ -960,6 +1051,42 @@ mod tests {
             .unwrap()
             .config;
         assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+    }
+
+    #[test]
+    fn a_backup_schedule_needs_a_time_and_recipients() {
+        let c = load(None, &[]).unwrap().config;
+        assert_eq!(c.backup.at, None);
+        assert_eq!(c.backup.keep, 14);
+        assert!(c.backup.dir.ends_with("backups"));
+        let (_, public) = crate::platform::backup::new_identity();
+        let file = format!(
+            "[backup]\nschedule = \"02:30\"\nkeep = 7\ndir = \"/srv/backups\"\nrecipients = [\"{public}\"]\n"
+        );
+        let c = load(Some(&file), &[]).unwrap().config;
+        assert_eq!(c.backup.at, Some((2, 30)));
+        assert_eq!(c.backup.keep, 7);
+        assert_eq!(c.backup.dir, PathBuf::from("/srv/backups"));
+        for (schedule, recipients) in [
+            ("25:00", public.as_str()),
+            ("02:30", ""),
+            ("02:30", "age1nope"),
+        ] {
+            let err = load(
+                None,
+                &[
+                    ("SATIS_BACKUP_SCHEDULE", schedule),
+                    ("SATIS_BACKUP_RECIPIENTS", recipients),
+                ],
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(
+                err.contains("SATIS_BACKUP_SCHEDULE") || err.contains("backup.recipients"),
+                "{schedule} {recipients}: {err}"
+            );
+        }
     }
 
     #[test]

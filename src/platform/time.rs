@@ -26,9 +26,17 @@ pub fn rome_midnight(day: NaiveDate) -> DateTime<Utc> {
 /// The next instant after `now` when it is `hour`:00 in Rome (a daily job's quiet hour). On the
 /// day summer time starts, 02:00 does not exist: the job runs at the first instant after it.
 pub fn next_rome_hour(now: DateTime<Utc>, hour: u32) -> DateTime<Utc> {
+    next_rome_time(now, hour, 0)
+}
+
+/// The next instant after `now` when it is `hour`:`minute` in Rome (a daily job's time), with
+/// the same rule as [`next_rome_hour`] on the day summer time starts.
+pub fn next_rome_time(now: DateTime<Utc>, hour: u32, minute: u32) -> DateTime<Utc> {
     let mut day = rome_date(now);
     for _ in 0..3 {
-        let naive = day.and_hms_opt(hour.min(23), 0, 0).unwrap_or_default();
+        let naive = day
+            .and_hms_opt(hour.min(23), minute.min(59), 0)
+            .unwrap_or_default();
         let at = Rome
             .from_local_datetime(&naive)
             .earliest()

@@ -28,7 +28,99 @@ crate::tests![
     a_cases_records_and_an_organisations_lists_are_found_by_index,
     metrics_count_routes_and_queues_and_carry_nothing_personal,
     a_backup_restores_on_either_backend_only_after_its_checks,
+    scheduled_backups_are_pruned_and_shown_on_the_administrators_desk,
 ];
+
+/// The server's own daily backup: written encrypted into the configured directory, the
+/// scheduled ones beyond `keep` deleted (nothing else there touched), and the administrator's
+/// desk says when the newest good one was taken, or that the last one failed and why.
+async fn scheduled_backups_are_pruned_and_shown_on_the_administrators_desk(db: TestDb) {
+    use satis::platform::backup;
+    let dir = db.dir.path().join("copie");
+    let (_, public) = backup::new_identity();
+    let config = db.config_with(&[
+        ("SATIS_BACKUP_SCHEDULE", "02:30"),
+        ("SATIS_BACKUP_KEEP", "2"),
+        ("SATIS_BACKUP_DIR", dir.to_str().unwrap()),
+        ("SATIS_BACKUP_RECIPIENTS", &public),
+    ]);
+    let app = db.app_with(config, Mode::Production).await;
+    let regione = app.organisation("Regione Toscana").await;
+    let admin = app
+        .user(
+            "amministra",
+            satis::platform::policy::Role::Administrator,
+            regione,
+        )
+        .await;
+    app.sign_in(&admin).await;
+    app.get("/")
+        .await
+        .assert_status(200)
+        .assert_contains("Nessuna copia di sicurezza riuscita registrata")
+        .assert_contains("ogni giorno alle 02:30");
+    std::fs::create_dir_all(&dir).unwrap();
+    for old in [
+        "satis-20250101-023000.age",
+        "satis-20250102-023000.age",
+        "satis-20250103-023000.age",
+    ] {
+        std::fs::write(dir.join(old), b"old").unwrap();
+    }
+    std::fs::write(dir.join("appunti.txt"), b"not a backup").unwrap();
+    let schedule = app.state.config.backup.clone();
+    let written = backup::run_scheduled(
+        &app.state.db,
+        &app.state.keys,
+        &app.state.config.database_url,
+        &schedule,
+    )
+    .await
+    .unwrap();
+    assert!(
+        std::fs::read(&written)
+            .unwrap()
+            .starts_with(b"age-encryption.org/v1")
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert_eq!(left[0], "appunti.txt");
+    assert_eq!(left[1], "satis-20250103-023000.age");
+    let page = app.get("/").await;
+    page.assert_contains("Ultima copia di sicurezza riuscita");
+    assert!(!page.body.contains("non è riuscita"));
+    // A directory that cannot be made: the failure is recorded and shown, with its reason.
+    let blocker = db_dir_file(&app);
+    let broken = satis::platform::config::BackupSchedule {
+        dir: blocker.join("sotto"),
+        ..schedule
+    };
+    assert!(
+        backup::run_scheduled(
+            &app.state.db,
+            &app.state.keys,
+            &app.state.config.database_url,
+            &broken,
+        )
+        .await
+        .is_err()
+    );
+    app.get("/")
+        .await
+        .assert_contains("L&#39;ultima copia di sicurezza programmata non è riuscita")
+        .assert_contains("creating the backup directory");
+}
+
+/// A plain file in the test's directory (a path under it cannot be a directory).
+fn db_dir_file(app: &crate::support::TestApp) -> std::path::PathBuf {
+    let f = app.db.dir.path().join("un-file");
+    std::fs::write(&f, b"x").unwrap();
+    f
+}
 
 /// A backup restores into another database of the same backend (PostgreSQL through
 /// `pg_restore`, after a check in a scratch database): what was written before it is there
