@@ -620,7 +620,86 @@ pub fn trials() -> Vec<Trial> {
             "cli::a_backup_taken_while_writing_restores_exactly_what_preceded_it",
             backup_restore_drill,
         ),
+        Trial::test(
+            "cli::serve_gives_metrics_on_their_own_address_only",
+            serve_gives_metrics_on_their_own_address_only,
+        ),
     ]
+}
+
+/// A free local port (the listener is closed at once: the server takes it a moment later).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET path` over plain HTTP/1.1: the status and the body, or `None` if nothing answers.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((status, body))
+}
+
+/// `satis serve` with `SATIS_METRICS_LISTEN` answers `/metrics` in the Prometheus text format on
+/// that address, and never on the public one.
+fn serve_gives_metrics_on_their_own_address_only() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().unwrap();
+    let (public, metrics) = (free_port(), free_port());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_satis"));
+    cmd.arg("serve").current_dir(dir.path());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SATIS_") || k == "DATABASE_URL" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("SATIS_DATA_DIR", dir.path().join("data"))
+        .env("SATIS_LISTEN", format!("127.0.0.1:{public}"))
+        .env("SATIS_METRICS_LISTEN", format!("127.0.0.1:{metrics}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let outcome = (|| {
+        let started = std::time::Instant::now();
+        while http_get(public, "/healthz").is_none_or(|(s, _)| s != 200) {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                return Err::<(), Failed>("the server did not start".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        http_get(public, "/privacy");
+        let (status, body) =
+            http_get(metrics, "/metrics").ok_or("no answer on the metrics address")?;
+        if status != 200
+            || !body.contains("# TYPE satis_database_up gauge")
+            || !body.contains("satis_database_up 1")
+            || !body.contains("satis_audit_chain_length")
+        {
+            return Err(format!("metrics: {status}\n{body}").into());
+        }
+        match http_get(public, "/metrics") {
+            Some((200, b)) if b.contains("satis_database_up") => {
+                Err("the metrics are served on the public address".into())
+            }
+            _ => Ok(()),
+        }
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    outcome
 }
 
 /// Usernames in the SQLite database of a data directory.
