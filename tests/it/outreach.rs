@@ -431,6 +431,23 @@ async fn interviews_and_accompaniments_are_checked_and_saved_once(db: TestDb) {
         .await
         .assert_status(422)
         .assert_contains("sportello");
+    // Three things wrong at once: each beside its field, what was typed kept, the form's key
+    // kept so that the corrected form still saves once.
+    let mut several = interview("2026-11-20", "intv-key-0009");
+    several[0].1 = u.street.to_string();
+    several[3].1 = "ENG".to_owned();
+    several.push(("person_code", "TOS-2026-99999".to_owned()));
+    app.post_form("/outreach/interviews", &pairs(&several))
+        .await
+        .assert_status(422)
+        .assert_contains("id=\"interview-problems\"")
+        .assert_contains("id=\"i-service_id-error\"")
+        .assert_contains("id=\"i-language-error\"")
+        .assert_contains("id=\"i-person_code-error\"")
+        .assert_contains("value=\"ENG\"")
+        .assert_contains("value=\"luna-07\"")
+        .assert_contains("value=\"intv-key-0009\"")
+        .assert_contains("value=\"sti\" checked");
     let good = interview("2026-11-20", "intv-key-0003");
     app.post_form("/outreach/interviews", &pairs(&good))
         .await

@@ -209,30 +209,61 @@ async fn case_of_person(state: &SharedState, org: i32, raw: &str) -> Result<Opti
 }
 
 /// Checks an interview at one of the organisation's desks into what is kept, or the Fluent key
-/// of what is wrong. A person's code files it under their case (the caller decides the access
-/// to that case); an anonymous code already linked to a case brings the case with it.
+/// of the first thing wrong (what the API answers). See [`interview_problems`].
 pub async fn check_interview(
     state: &SharedState,
     org: i32,
     user: i32,
     d: &InterviewDraft,
 ) -> Result<store::NewInterview, &'static str> {
-    let (_, desks) = units(state, org).await.map_err(|_| "error-500")?;
+    interview_problems(state, org, user, d)
+        .await
+        .map_err(|p| p.first().map_or("error-400", |(_, key)| *key))
+}
+
+/// Checks an interview at one of the organisation's desks into what is kept, or every problem
+/// as (field, Fluent key), in form order (what the desk's page shows beside each field). A
+/// person's code files it under their case (the caller decides the access to that case); an
+/// anonymous code already linked to a case brings the case with it.
+pub async fn interview_problems(
+    state: &SharedState,
+    org: i32,
+    user: i32,
+    d: &InterviewDraft,
+) -> Result<store::NewInterview, Vec<(&'static str, &'static str)>> {
+    let mut problems = Vec::new();
+    let (_, desks) = units(state, org)
+        .await
+        .map_err(|_| vec![("service_id", "error-500")])?;
     let desk = d
         .service_id
-        .and_then(|id| desks.iter().find(|s| s.id == id))
-        .ok_or("outreach-error-desk")?;
+        .and_then(|id| desks.iter().find(|s| s.id == id));
+    if desk.is_none() {
+        problems.push(("service_id", "outreach-error-desk"));
+    }
     let today = crate::platform::time::rome_today();
     if d.held_on > today {
-        return Err("outreach-error-future");
+        problems.push(("held_on", "outreach-error-future"));
+    } else if !crate::platform::time::date_in_range(d.held_on, false, today) {
+        problems.push(("held_on", "error-date-held-on"));
     }
-    if !crate::platform::time::date_in_range(d.held_on, false, today) {
-        return Err("error-date-held-on");
-    }
-    if !rules::INTERVIEW_OUTCOMES.contains(&d.outcome.as_str()) {
-        return Err("error-400");
-    }
-    let topics = crate::cases::rules::codes(&d.topics, rules::DESK_TOPICS)?;
+    let contact_code = match d.contact_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(raw) => rules::contact_code(raw)
+            .map_err(|k| problems.push(("contact_code", k)))
+            .ok(),
+        None => None,
+    };
+    let case = match d.person_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(code) => match case_of_person(state, org, code).await {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => {
+                problems.push(("person_code", "outreach-error-person"));
+                None
+            }
+            Err(_) => return Err(vec![("person_code", "error-500")]),
+        },
+        None => None,
+    };
     let language = d
         .language
         .as_deref()
@@ -242,26 +273,24 @@ pub async fn check_interview(
         .as_deref()
         .is_some_and(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()))
     {
-        return Err("case-error-iso");
+        problems.push(("language", "case-error-iso"));
     }
-    let key = rules::idempotency_key(&d.idempotency_key)?;
-    let contact_code = match d.contact_code.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(raw) => Some(rules::contact_code(raw)?),
-        None => None,
-    };
-    let case = match d.person_code.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(code) => Some(
-            case_of_person(state, org, code)
-                .await
-                .map_err(|_| "error-500")?
-                .ok_or("outreach-error-person")?,
-        ),
-        None => None,
+    if !rules::INTERVIEW_OUTCOMES.contains(&d.outcome.as_str()) {
+        problems.push(("outcome", "error-400"));
+    }
+    let topics = crate::cases::rules::codes(&d.topics, rules::DESK_TOPICS)
+        .map_err(|k| problems.push(("topics", k)))
+        .unwrap_or_default();
+    let key = rules::idempotency_key(&d.idempotency_key)
+        .map_err(|k| problems.push(("idempotency_key", k)))
+        .unwrap_or_default();
+    let Some(desk) = desk.filter(|_| problems.is_empty()) else {
+        return Err(problems);
     };
     let contact_case = match &contact_code {
         Some(code) => store::contact_by_code(&state.db, org, code)
             .await
-            .map_err(|_| "error-500")?
+            .map_err(|_| vec![("contact_code", "error-500")])?
             .and_then(|c| c.case_id),
         None => None,
     };

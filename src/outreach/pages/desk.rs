@@ -41,6 +41,33 @@ pub struct DeskPage {
     pub today: NaiveDate,
     pub interview_key: String,
     pub accompaniment_key: String,
+    /// A refused interview: what was typed (to fill the form again, its key included so that
+    /// the corrected form still saves once) and every problem as (field, message).
+    pub interview_typed: Vec<(String, String)>,
+    pub interview_problems: Vec<(String, String)>,
+}
+
+impl DeskPage {
+    /// What the interview form shows in a field: what was typed, if it was sent back.
+    pub fn typed(&self, field: &str) -> Option<&str> {
+        self.interview_typed
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, v)| v.as_str())
+    }
+    /// Whether a value of a multi-valued field (topics) was ticked.
+    pub fn ticked(&self, field: &str, value: &str) -> bool {
+        self.interview_typed
+            .iter()
+            .any(|(f, v)| f == field && v == value)
+    }
+    /// The message beside an interview field, if it is wrong.
+    pub fn problem(&self, field: &str) -> Option<&str> {
+        self.interview_problems
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -132,6 +159,8 @@ pub(super) async fn desk_page(
         today: today(),
         interview_key: fresh_key(),
         accompaniment_key: fresh_key(),
+        interview_typed: Vec::new(),
+        interview_problems: Vec::new(),
     })
 }
 
@@ -146,6 +175,27 @@ pub async fn desk(
         _ => Some(shell.t("outreach-saved")),
     };
     desk_page(&state, shell, None, saved).await
+}
+
+/// The desk drawn again with a refused interview: every problem beside its field, what was
+/// typed kept (422).
+pub(super) async fn interview_refused(
+    state: &SharedState,
+    shell: Shell,
+    typed: Vec<(String, String)>,
+    problems: Vec<(&'static str, &'static str)>,
+) -> Result<Response, AppError> {
+    let problems = problems
+        .into_iter()
+        .map(|(field, key)| (field.to_owned(), shell.t(key)))
+        .collect();
+    let mut page = desk_page(state, shell, None, None).await?;
+    if let Some((_, key)) = typed.iter().find(|(f, _)| f == "idempotency_key") {
+        page.interview_key = key.clone();
+    }
+    page.interview_typed = typed;
+    page.interview_problems = problems;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 pub(super) async fn invalid(

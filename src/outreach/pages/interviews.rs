@@ -7,10 +7,18 @@ use super::*;
 /// interview is saved, so a refused form leaves nothing behind.
 pub(super) fn read_interview(
     f: &Fields,
-) -> Result<crate::outreach::ops::InterviewDraft, &'static str> {
-    Ok(crate::outreach::ops::InterviewDraft {
+) -> (
+    crate::outreach::ops::InterviewDraft,
+    Vec<(&'static str, &'static str)>,
+) {
+    let mut problems = Vec::new();
+    let held_on = f.required_date("held_on").unwrap_or_else(|k| {
+        problems.push(("held_on", k));
+        crate::platform::time::rome_today()
+    });
+    let draft = crate::outreach::ops::InterviewDraft {
         service_id: f.get("service_id").parse().ok(),
-        held_on: f.required_date("held_on")?,
+        held_on,
         itinerant: f.checked("itinerant"),
         contact_code: f.opt("contact_code"),
         person_code: f.opt("person_code"),
@@ -19,11 +27,13 @@ pub(super) fn read_interview(
         topics: f.all("topics"),
         outcome: f.get("outcome"),
         idempotency_key: f.get("idempotency_key"),
-    })
+    };
+    (draft, problems)
 }
 
 /// `POST /outreach/interviews`: an interview at a drop-in desk, with an anonymous code or with
-/// a person the organisation has a case for.
+/// a person the organisation has a case for. Every problem is shown at once beside its field,
+/// with what was typed kept.
 pub async fn create_interview(
     State(state): State<SharedState>,
     shell: Shell,
@@ -31,15 +41,21 @@ pub async fn create_interview(
 ) -> Result<Response, AppError> {
     let (me, org) = staff(&shell)?;
     let f = Fields::parse(&body);
-    let checked = match read_interview(&f) {
-        Ok(draft) => {
-            crate::outreach::ops::check_interview(&state, org, me.actor.user_id, &draft).await
-        }
-        Err(k) => Err(k),
-    };
+    let (draft, mut problems) = read_interview(&f);
+    let checked =
+        crate::outreach::ops::interview_problems(&state, org, me.actor.user_id, &draft).await;
     let new = match checked {
-        Ok(n) => n,
-        Err(k) => return invalid(&state, shell, k).await,
+        Ok(n) if problems.is_empty() => n,
+        Ok(_) => return interview_refused(&state, shell, f.values(), problems).await,
+        Err(more) => {
+            for p in more {
+                // A date that could not be read is not also "in the future".
+                if !problems.iter().any(|(field, _)| *field == p.0) {
+                    problems.push(p);
+                }
+            }
+            return interview_refused(&state, shell, f.values(), problems).await;
+        }
     };
     let txn = state.db.begin().await?;
     let saved = crate::outreach::ops::record_interview(&state, &txn, &me.actor, new, None).await?;
