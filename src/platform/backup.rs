@@ -353,16 +353,18 @@ async fn restore_postgres(
     }
     let mut scratch_url = url::Url::parse(url)
         .map_err(|e| BackupError::Usage(format!("the database URL cannot be read: {e}")))?;
+    // A name that needs no quoting: lower-case letters, digits and `_` only.
     let scratch = format!(
         "satis_restore_{}",
-        crate::platform::crypto::random_token(8).to_lowercase()
+        crate::platform::crypto::random_token(12)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            })
+            .collect::<String>()
     );
-    if !scratch
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(BackupError::Failed("scratch database name".into()));
-    }
     scratch_url.set_path(&scratch);
     let admin = crate::platform::db::connect(url)
         .await
