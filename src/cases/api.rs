@@ -24,11 +24,13 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .op(
             ApiSpec::get("/cases", "listCases")
+                .paged()
                 .summary(
                     "cases",
-                    "Cases the organisation owns or that are shared with it",
+                    "Cases the organisation owns or that are shared with it, newest opened first, by pages",
                 )
                 .scope("cases:read", p)
+                .query::<api::PageQuery>()
                 .returns::<Vec<CaseOut>>(),
             list,
         )
@@ -231,14 +233,20 @@ pub struct PhaseChange {
     pub effective_on: chrono::NaiveDate,
 }
 
-async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
-    let mut body = Vec::new();
-    for c in store::cases_for_org(&state.db, caller.org()?).await? {
-        if let Some(p) = store::person(&state.db, c.person_id).await? {
-            body.push(out(&c, &p));
-        }
-    }
-    Ok(api::ok(&body))
+async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    api::ApiQuery(q): api::ApiQuery<api::PageQuery>,
+) -> Result<Response, ApiError> {
+    let after = q.after::<i32>()?;
+    let rows =
+        store::page_for_org(&state.db, caller.org()?, q.limit()?, after.map(|a| a.key)).await?;
+    let last = rows.last().map(|(c, _)| api::After {
+        key: c.id,
+        id: c.id,
+    });
+    let body: Vec<CaseOut> = rows.iter().map(|(c, p)| out(c, p)).collect();
+    q.answer("/cases", &body, last)
 }
 
 async fn show(

@@ -34,6 +34,7 @@ crate::tests![
     the_registry_roles_meetings_and_training_are_kept_through_the_api,
     editions_and_the_counterparts_directory_are_kept_through_the_api,
     a_long_list_is_read_page_after_page_without_skipping_or_repeating,
+    the_cases_an_organisation_follows_are_read_page_after_page,
 ];
 
 /// A value that must never appear in an error body or a log line.
@@ -3272,5 +3273,80 @@ async fn a_long_list_is_read_page_after_page_without_skipping_or_repeating(db: T
             .await;
         assert_error(&r, 422, "invalid");
         assert_eq!(json_of(&r)["error"]["field"], "after", "{bad}");
+    }
+}
+
+/// The cases list by pages: following `Link: rel="next"` gives the same cases, in the same
+/// order (newest opened first), as one page holding them all; another organisation's cases
+/// never appear; a case opened while reading does not shift the pages.
+async fn the_cases_an_organisation_follows_are_read_page_after_page(db: TestDb) {
+    let app = db.app().await;
+    let ours = app.organisation("Ente delle pagine").await;
+    let theirs = app.organisation("Altro ente").await;
+    let worker = app.user("cw-pagine", Role::CaseWorker, ours).await;
+    let other = app.user("cw-altro", Role::CaseWorker, theirs).await;
+    let token = app
+        .token(&worker, ours, &["cases:read", "cases:write"])
+        .await;
+    let other_token = app
+        .token(&other, theirs, &["cases:read", "cases:write"])
+        .await;
+    let open = |token: String, n: usize| {
+        let app = &app;
+        async move {
+            let body = json!({"gender": "female", "names": format!("Persona {n}"),
+                              "opened_on": "2026-11-10", "confirm_new": true});
+            let r = app
+                .api("POST", "/api/v1/cases", &token, Some(&body), &[])
+                .await;
+            r.assert_status(201);
+            json_of(&r)["id"].as_i64().unwrap()
+        }
+    };
+    let mut mine = Vec::new();
+    for n in 0..5 {
+        mine.push(open(token.clone(), n).await);
+        open(other_token.clone(), 100 + n).await;
+    }
+    let ids = |r: &crate::support::TestResponse| -> Vec<i64> {
+        json_of(r)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect()
+    };
+    let all = app
+        .api("GET", "/api/v1/cases?limit=500", &token, None, &[])
+        .await;
+    all.assert_status(200);
+    assert!(all.header("link").is_empty(), "one page holds them all");
+    let mut expected = mine.clone();
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(ids(&all), expected);
+    let mut seen = Vec::new();
+    let mut next = Some("/api/v1/cases?limit=2".to_owned());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let r = app.api("GET", &path, &token, None, &[]).await;
+        r.assert_status(200);
+        seen.extend(ids(&r));
+        pages += 1;
+        if pages == 1 {
+            open(token.clone(), 99).await;
+        }
+        let link = r.header("link").to_owned();
+        if !link.is_empty() {
+            next = Some(link[1..link.find('>').unwrap()].to_owned());
+        }
+        assert!(pages < 10, "the pages end");
+    }
+    assert_eq!(seen, expected, "every case once, in the same order");
+    assert_eq!(pages, 3);
+    for bad in ["after=nonsense", "limit=0", "limit=501"] {
+        let r = app
+            .api("GET", &format!("/api/v1/cases?{bad}"), &token, None, &[])
+            .await;
+        assert_error(&r, 422, "invalid");
     }
 }

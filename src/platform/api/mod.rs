@@ -538,6 +538,71 @@ impl<K: CursorKey> After<K> {
     }
 }
 
+impl CursorKey for i32 {
+    fn write(&self) -> String {
+        self.to_string()
+    }
+    fn read(s: &str) -> Option<Self> {
+        s.parse().ok()
+    }
+}
+
+/// A page of a list that has no period (the records one follows), newest first.
+#[derive(Debug, Default, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Records per page, 1 to 500 (default 100).
+    #[schemars(range(min = 1, max = 500))]
+    pub limit: Option<u32>,
+    /// Continue after this record: the cursor the previous page's `Link: rel="next"` header
+    /// carries (opaque).
+    #[schemars(length(max = 80))]
+    pub after: Option<String>,
+}
+
+impl PageQuery {
+    /// The page size; 422 outside 1–500.
+    pub fn limit(&self) -> Result<u64, ApiError> {
+        let limit = self.limit.map_or(PAGE, u64::from);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ApiError::invalid("api-error-limit", Some("limit")));
+        }
+        Ok(limit)
+    }
+
+    /// Where the page continues, 422 for a cursor this list did not give.
+    pub fn after<K: CursorKey>(&self) -> Result<Option<After<K>>, ApiError> {
+        PeriodQuery {
+            after: self.after.clone(),
+            ..PeriodQuery::default()
+        }
+        .after()
+    }
+
+    /// A page answered: the records, and while the page is full the address of the next one
+    /// in a `Link` header.
+    pub fn answer<T: Serialize, K: CursorKey>(
+        &self,
+        path: &str,
+        body: &[T],
+        last: Option<After<K>>,
+    ) -> Result<Response, ApiError> {
+        let limit = self.limit()?;
+        let mut r = ok(&body);
+        if let (true, Some(last)) = (body.len() as u64 == limit, last) {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("limit", &limit.to_string())
+                .append_pair("after", &last.cursor())
+                .finish();
+            if let Ok(v) = HeaderValue::from_str(&format!("<{PREFIX}{path}?{query}>; rel=\"next\""))
+            {
+                r.headers_mut().insert(header::LINK, v);
+            }
+        }
+        Ok(r)
+    }
+}
+
 /// The default and largest page of a list.
 pub const PAGE: u64 = 100;
 pub const MAX_PAGE: u64 = 500;

@@ -1,7 +1,8 @@
 //! The case page becomes a working file (issue 22): a person's attributes and identity can be
 //! corrected and a permit renewed or refused, each change kept as history (who, when, which
 //! fields; the previous values sealed), and the case lists its projects, referrals, hotline
-//! contacts and accompaniments, found through an index on their case.
+//! contacts and accompaniments, found through an index on their case; the cases an
+//! organisation owns or is shared are found by index too.
 
 use sea_orm_migration::prelude::*;
 
@@ -20,6 +21,8 @@ const INDEXES: &[(&str, &str, &str)] = &[
     ("ix_referral_case", "referral", "case_id"),
     ("ix_contact_case", "hotline_contact", "case_id"),
     ("ix_accompaniment_case", "accompaniment", "case_id"),
+    // The API's list of the cases an organisation owns or is shared (issue 23).
+    ("ix_share_org", "case_share", "organisation_id"),
     ("ix_permit_change_permit", "permit_change", "permit_id"),
     ("ix_person_change_person", "person_change", "person_id"),
 ];
@@ -80,7 +83,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, _) in INDEXES.iter().take(4) {
+        for (name, table, _) in INDEXES.iter().take(5) {
             m.drop_index(Index::drop().name(*name).table(id(table)).to_owned())
                 .await?;
         }
