@@ -193,6 +193,17 @@ pub struct CaseOut {
     pub version: i32,
 }
 
+/// The case as it is after a change, tagged with its new version.
+async fn case_as_it_is(state: &SharedState, id: i32) -> Result<Response, ApiError> {
+    let c = store::case(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let p = store::person(&state.db, c.person_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(api::ok_tagged(&out(&c, &p), c.version))
+}
+
 fn codes(list: &str) -> Vec<String> {
     crate::platform::codes::to_vec(list)
 }
@@ -798,13 +809,7 @@ async fn correct_person(
         .await
         .map_err(refused)?;
     txn.commit().await?;
-    let c = store::case(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let p = store::person(&state.db, c.person_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(api::ok_tagged(&out(&c, &p), c.version))
+    case_as_it_is(&state, id).await
 }
 
 /// The organisation to share a case with.
@@ -912,11 +917,5 @@ async fn assess(
         .await
         .map_err(refused)?;
     txn.commit().await?;
-    let c = store::case(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let p = store::person(&state.db, c.person_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(api::ok_tagged(&out(&c, &p), c.version))
+    case_as_it_is(&state, id).await
 }

@@ -499,63 +499,45 @@ async fn linked(
     case_id: i32,
 ) -> Result<[Vec<LinkRow>; 4], AppError> {
     use crate::platform::policy::Permission;
-    let row = |on: NaiveDate, what: String, href: Option<String>| LinkRow {
-        on: on.to_string(),
-        what,
-        href,
+    // A record of another area: its day and translated status, linked when the role opens it.
+    let rows = |list: Vec<(i32, NaiveDate, String)>, label: &str, opens: Permission, path: &str| {
+        list.into_iter()
+            .map(|(id, on, code)| LinkRow {
+                on: on.to_string(),
+                what: shell.label(label, &code),
+                href: shell.can(opens).then(|| format!("{path}/{id}")),
+            })
+            .collect::<Vec<_>>()
     };
-    let projects = crate::projects::of_case(&state.db, case_id)
-        .await?
-        .into_iter()
-        .map(|(id, on, status)| {
-            row(
-                on,
-                shell.label("project-status", &status),
-                shell
-                    .can(Permission::Projects)
-                    .then(|| format!("/projects/{id}")),
-            )
-        })
-        .collect();
-    let referrals = crate::referrals::of_case(&state.db, case_id)
-        .await?
-        .into_iter()
-        .map(|(id, on, status)| {
-            row(
-                on,
-                shell.label("referral-status", &status),
-                shell
-                    .can(Permission::Referrals)
-                    .then(|| format!("/referrals/{id}")),
-            )
-        })
-        .collect();
+    let projects = rows(
+        crate::projects::of_case(&state.db, case_id).await?,
+        "project-status",
+        Permission::Projects,
+        "/projects",
+    );
+    let referrals = rows(
+        crate::referrals::of_case(&state.db, case_id).await?,
+        "referral-status",
+        Permission::Referrals,
+        "/referrals",
+    );
+    let contacts = rows(
+        crate::hotline::contacts_of_case(&state.db, case_id).await?,
+        "relevance",
+        Permission::Hotline,
+        "/hotline/contacts",
+    );
     let accompaniments = crate::outreach::accompaniments_of_case(&state.db, case_id)
         .await?
         .into_iter()
-        .map(|(on, service, outcome)| {
-            row(
-                on,
-                format!(
-                    "{} — {}",
-                    shell.label("accompaniment-service", &service),
-                    shell.label("accompaniment-outcome", &outcome)
-                ),
-                None,
-            )
-        })
-        .collect();
-    let contacts = crate::hotline::contacts_of_case(&state.db, case_id)
-        .await?
-        .into_iter()
-        .map(|(id, on, relevance)| {
-            row(
-                on,
-                shell.label("relevance", &relevance),
-                shell
-                    .can(Permission::Hotline)
-                    .then(|| format!("/hotline/contacts/{id}")),
-            )
+        .map(|(on, service, outcome)| LinkRow {
+            on: on.to_string(),
+            what: format!(
+                "{} — {}",
+                shell.label("accompaniment-service", &service),
+                shell.label("accompaniment-outcome", &outcome)
+            ),
+            href: None,
         })
         .collect();
     Ok([projects, referrals, accompaniments, contacts])

@@ -444,4 +444,22 @@ async fn the_lead_entity_grants_each_line_and_the_author_edits_draft_lines(db: T
         .await
         .assert_contains("2.400,00 €")
         .assert_contains("Affitto coperto per otto mesi dal Comune");
+    // The person's case lists the project, approved, with its link.
+    let case = crate::support::scalar(
+        &app,
+        &format!("SELECT case_id FROM project WHERE id = {}", w.project),
+    )
+    .await;
+    let page = app.get(&format!("/cases/{case}")).await;
+    let section = page
+        .body
+        .split("id=\"h-projects\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap_or_default();
+    assert!(
+        section.contains(&format!("href=\"/projects/{}\"", w.project))
+            && section.contains("Approvato"),
+        "{section}"
+    );
 }

@@ -572,11 +572,7 @@ impl PageQuery {
 
     /// Where the page continues, 422 for a cursor this list did not give.
     pub fn after<K: CursorKey>(&self) -> Result<Option<After<K>>, ApiError> {
-        PeriodQuery {
-            after: self.after.clone(),
-            ..PeriodQuery::default()
-        }
-        .after()
+        read_cursor(self.after.as_deref())
     }
 
     /// A page answered: the records, and while the page is full the address of the next one
@@ -588,19 +584,40 @@ impl PageQuery {
         last: Option<After<K>>,
     ) -> Result<Response, ApiError> {
         let limit = self.limit()?;
-        let mut r = ok(&body);
-        if let (true, Some(last)) = (body.len() as u64 == limit, last) {
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("limit", &limit.to_string())
-                .append_pair("after", &last.cursor())
-                .finish();
-            if let Ok(v) = HeaderValue::from_str(&format!("<{PREFIX}{path}?{query}>; rel=\"next\""))
-            {
-                r.headers_mut().insert(header::LINK, v);
-            }
-        }
-        Ok(r)
+        let next = (body.len() as u64 == limit)
+            .then_some(last)
+            .flatten()
+            .map(|last| {
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("limit", &limit.to_string())
+                    .append_pair("after", &last.cursor())
+                    .finish()
+            });
+        Ok(with_next(ok(&body), path, next))
     }
+}
+
+/// Reads a cursor (`key~id`) a list gave; 422 for one it did not give.
+fn read_cursor<K: CursorKey>(raw: Option<&str>) -> Result<Option<After<K>>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let bad = || ApiError::invalid("api-error-cursor", Some("after"));
+    let (key, id) = raw.rsplit_once('~').ok_or_else(bad)?;
+    Ok(Some(After {
+        key: K::read(key).ok_or_else(bad)?,
+        id: id.parse().map_err(|_| bad())?,
+    }))
+}
+
+/// Adds the `Link: rel="next"` header naming the next page's query, when there is one.
+fn with_next(mut r: Response, path: &str, next_query: Option<String>) -> Response {
+    if let Some(query) = next_query
+        && let Ok(v) = HeaderValue::from_str(&format!("<{PREFIX}{path}?{query}>; rel=\"next\""))
+    {
+        r.headers_mut().insert(header::LINK, v);
+    }
+    r
 }
 
 /// The default and largest page of a list.
@@ -620,18 +637,10 @@ impl PeriodQuery {
     /// Where the page continues (`after`), 422 for a cursor this list did not give or one
     /// sent with `offset`.
     pub fn after<K: CursorKey>(&self) -> Result<Option<After<K>>, ApiError> {
-        let Some(raw) = self.after.as_deref() else {
-            return Ok(None);
-        };
-        let bad = || ApiError::invalid("api-error-cursor", Some("after"));
-        if self.offset.is_some_and(|o| o > 0) {
-            return Err(bad());
+        if self.after.is_some() && self.offset.is_some_and(|o| o > 0) {
+            return Err(ApiError::invalid("api-error-cursor", Some("after")));
         }
-        let (key, id) = raw.rsplit_once('~').ok_or_else(bad)?;
-        Ok(Some(After {
-            key: K::read(key).ok_or_else(bad)?,
-            id: id.parse().map_err(|_| bad())?,
-        }))
+        read_cursor(self.after.as_deref())
     }
 
     /// A page answered: the records, and while the page is full the address of the next
@@ -643,22 +652,20 @@ impl PeriodQuery {
         last: Option<After<K>>,
     ) -> Result<Response, ApiError> {
         let (limit, _) = self.page()?;
-        let mut r = ok(&body);
-        if let (true, Some(last)) = (body.len() as u64 == limit, last) {
-            let (from, after) = self.days()?;
-            let to = after - Duration::days(1);
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("from", &from.to_string())
-                .append_pair("to", &to.to_string())
-                .append_pair("limit", &limit.to_string())
-                .append_pair("after", &last.cursor())
-                .finish();
-            if let Ok(v) = HeaderValue::from_str(&format!("<{PREFIX}{path}?{query}>; rel=\"next\""))
-            {
-                r.headers_mut().insert(header::LINK, v);
-            }
-        }
-        Ok(r)
+        let (from, after) = self.days()?;
+        let to = after - Duration::days(1);
+        let next = (body.len() as u64 == limit)
+            .then_some(last)
+            .flatten()
+            .map(|last| {
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("from", &from.to_string())
+                    .append_pair("to", &to.to_string())
+                    .append_pair("limit", &limit.to_string())
+                    .append_pair("after", &last.cursor())
+                    .finish()
+            });
+        Ok(with_next(ok(&body), path, next))
     }
 
     /// The period as its first day and the day after its last (Italian days); 422 when
