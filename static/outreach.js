@@ -97,7 +97,7 @@
         return r.json().then(function (j) { done(j.status === "duplicate" ? "duplicate" : "sent"); });
       }
       if (r.status === 422) {
-        return r.json().then(function (j) { done("rejected", j.message); });
+        return r.json().then(function (j) { done("rejected", j.message, j.problems || []); });
       }
       // Signed out or the session expired: keep everything, ask to sign in again.
       done("signin");
@@ -128,10 +128,26 @@
 
   // The answer to "Salva l'uscita", where the operator is looking (beside the button), with
   // the focus moved to it so that a screen reader says it too.
-  function answer(text, bad) {
+  function answer(text, bad, problems) {
     result.hidden = false;
     result.className = "alert " + (bad ? "alert-danger" : "alert-success") + " save-result";
     result.textContent = text;
+    // Every problem at once, each a link to the part of the form it is about, which is
+    // marked as wrong until the next save.
+    if (problems && problems.length) {
+      var ul = document.createElement("ul");
+      problems.forEach(function (p) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = "#" + p.field;
+        a.textContent = p.message;
+        li.appendChild(a);
+        ul.appendChild(li);
+        var el = document.getElementById(p.field);
+        if (el) { el.setAttribute("aria-invalid", "true"); }
+      });
+      result.appendChild(ul);
+    }
     result.focus();
   }
 
@@ -139,6 +155,7 @@
     e.preventDefault();
     if (!form.checkValidity()) { form.reportValidity(); return; }
     if (sending) { answer(box.dataset.wait, true); return; }
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     var fields = [];
     new FormData(form).forEach(function (v, k) { if (typeof v === "string") { fields.push([k, v]); } });
     var unit = field("service_id");
@@ -153,14 +170,14 @@
     sending = true;
     var button = document.getElementById("save-outing");
     button.disabled = true;
-    post(item, function (outcome, message) {
+    post(item, function (outcome, message, problems) {
       sending = false;
       button.disabled = false;
       if (outcome === "rejected") {
         // Refused: the form keeps what was typed, to be corrected and saved again.
         without(item.key);
         render();
-        answer(box.dataset.rejected + " " + message, true);
+        answer(problems.length ? box.dataset.refused : box.dataset.rejected + " " + message, true, problems);
         return;
       }
       if (outcome === "sent" || outcome === "duplicate") { without(item.key); }

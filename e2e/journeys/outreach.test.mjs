@@ -93,9 +93,16 @@ test("an outing recorded offline is synced exactly once", async () => {
   await page.locator("#gender_female").fill("2");
   await page.locator("#age_18_24").fill("3");
   await page.locator("#status_new").fill("3");
+  await page.locator("#codes").fill("C1, C2, C3, C4");
   await page.getByRole("button", { name: "Salva l'uscita" }).click();
-  await page.waitForFunction(() => /non accettata/.test(document.getElementById("save-result").textContent));
+  await page.waitForFunction(() => /non salvata/.test(document.getElementById("save-result").textContent));
   assert.equal(await page.evaluate(() => document.activeElement.id), "save-result");
+  // Every problem at once, each marked where it is.
+  const said = await page.textContent("#save-result");
+  assert.match(said, /per genere non sommano/);
+  assert.match(said, /più codici anonimi/);
+  assert.equal(await page.locator("#by-gender").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.locator("#codes").getAttribute("aria-invalid"), "true");
   assert.equal(await page.locator("#people_met").inputValue(), "3", "the refused form keeps what was typed");
   assert.equal(await page.getByLabel("Zona").inputValue(), "Conti che non tornano");
   assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem("satis.outbox.outings")).length), 0);

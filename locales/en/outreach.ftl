@@ -60,6 +60,7 @@ outreach-outbox-sent = Outing sent and saved.
 outreach-outbox-duplicate = Outing already saved before: it was not counted twice.
 outreach-outbox-offline = No connection: the outing is kept on this device and will be sent as soon as the network is back.
 outreach-outbox-rejected = not accepted:
+outreach-outing-refused = Outing not saved: correct these points and save again.
 outreach-outbox-signin = Your session has expired: sign in again to send. The outings stay on this device.
 outreach-outbox-discard = Discard
 outreach-outbox-correct = Correct

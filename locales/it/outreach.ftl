@@ -60,6 +60,7 @@ outreach-outbox-sent = Uscita inviata e salvata.
 outreach-outbox-duplicate = Uscita già salvata in precedenza: non è stata contata due volte.
 outreach-outbox-offline = Nessuna connessione: l'uscita è conservata sul dispositivo e sarà inviata appena torna la rete.
 outreach-outbox-rejected = non accettata:
+outreach-outing-refused = Uscita non salvata: correggi questi punti e salva di nuovo.
 outreach-outbox-signin = La sessione è scaduta: accedi di nuovo per inviare. Le uscite restano conservate sul dispositivo.
 outreach-outbox-discard = Scarta
 outreach-outbox-correct = Correggi

@@ -117,22 +117,113 @@ pub fn contact_code(raw: &str) -> Result<String, &'static str> {
     Ok(code)
 }
 
+/// The element of the outing form each problem belongs to, in the order the form shows them
+/// (what a page lists first and links to).
+pub const OUTING_FIELDS: &[&str] = &[
+    "service_id",
+    "started_at",
+    "ended_at",
+    "languages",
+    "places",
+    "people_met",
+    "by-gender",
+    "by-age",
+    "by-status",
+    "by-nationality",
+    "by-material",
+    "by-topic",
+    "referrals_proposed",
+    "accompaniments_proposed",
+    "codes",
+    "observations",
+    "idempotency_key",
+];
+
+/// The form element that shows the tallies of one dimension.
+fn tally_field(dimension: &str) -> &'static str {
+    match dimension {
+        "gender" => "by-gender",
+        "age_band" => "by-age",
+        "status" => "by-status",
+        "nationality" => "by-nationality",
+        "material" => "by-material",
+        _ => "by-topic",
+    }
+}
+
+/// Problems as (form element, Fluent key): one per element at most, so that a form with
+/// twenty wrong counts in one box says it once.
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<(&'static str, &'static str)>);
+
+impl Problems {
+    pub fn push(&mut self, field: &'static str, key: &'static str) {
+        if !self.has(field) {
+            self.0.push((field, key));
+        }
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|(f, _)| *f == field)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// In the order of the outing form.
+    pub fn in_form_order(mut self) -> Vec<(&'static str, &'static str)> {
+        self.0.sort_by_key(|(f, _)| {
+            OUTING_FIELDS
+                .iter()
+                .position(|x| x == f)
+                .unwrap_or(OUTING_FIELDS.len())
+        });
+        self.0
+    }
+}
+
 /// Checks an outing: it ends after it starts and within a day; every breakdown of the people
 /// met (gender, apparent age, new or known) adds up to the people met; nationalities and
-/// anonymous contacts do not exceed them.
+/// anonymous contacts do not exceed them. The first problem (what the API answers); see
+/// [`outing_problems`] for all of them.
 pub fn check_outing(input: &OutingInput) -> Result<CheckedOuting, &'static str> {
-    let started = input.started.ok_or("network-error-date")?;
-    let ended = input.ended.ok_or("network-error-date")?;
-    if ended <= started {
-        return Err("outreach-error-end-before-start");
+    let mut problems = Problems::default();
+    outing_problems(input, &mut problems).ok_or_else(|| {
+        problems
+            .in_form_order()
+            .first()
+            .map_or("error-400", |p| p.1)
+    })
+}
+
+/// Checks an outing as [`check_outing`] does, adding every problem to `problems` (a sum is
+/// checked only when its own counts and the people met could be read). `None` when anything
+/// is wrong, here or before.
+pub fn outing_problems(input: &OutingInput, problems: &mut Problems) -> Option<CheckedOuting> {
+    if input.started.is_none() {
+        problems.push("started_at", "network-error-date");
     }
-    if ended - started > Duration::hours(24) {
-        return Err("outreach-error-too-long");
+    if input.ended.is_none() {
+        problems.push("ended_at", "network-error-date");
     }
-    let people_met = count(&input.people_met)?;
+    if let (Some(started), Some(ended)) = (input.started, input.ended) {
+        if ended <= started {
+            problems.push("ended_at", "outreach-error-end-before-start");
+        } else if ended - started > Duration::hours(24) {
+            problems.push("ended_at", "outreach-error-too-long");
+        }
+    }
+    let people_met = count(&input.people_met)
+        .map_err(|k| problems.push("people_met", k))
+        .ok();
     let mut tallies: Vec<Tally> = Vec::new();
     for (dimension, value, raw) in &input.tallies {
-        let n = count(raw)?;
+        let field = tally_field(dimension);
+        let n = match count(raw) {
+            Ok(n) => n,
+            Err(k) => {
+                problems.push(field, k);
+                continue;
+            }
+        };
         if n == 0 {
             continue;
         }
@@ -147,11 +238,15 @@ pub fn check_outing(input: &OutingInput) -> Result<CheckedOuting, &'static str> 
             _ => false,
         };
         if !known {
-            return Err(if *dimension == "nationality" {
-                "case-error-iso"
-            } else {
-                "error-400"
-            });
+            problems.push(
+                field,
+                if *dimension == "nationality" {
+                    "case-error-iso"
+                } else {
+                    "error-400"
+                },
+            );
+            continue;
         }
         match tallies
             .iter_mut()
@@ -172,38 +267,66 @@ pub fn check_outing(input: &OutingInput) -> Result<CheckedOuting, &'static str> 
             .map(|t| t.count)
             .sum()
     };
-    if sum("gender") != people_met {
-        return Err("outreach-error-tally-gender");
-    }
-    if sum("age_band") != people_met {
-        return Err("outreach-error-tally-age");
-    }
-    if sum("status") != people_met {
-        return Err("outreach-error-tally-status");
-    }
-    if sum("nationality") > people_met {
-        return Err("outreach-error-tally-nationality");
-    }
-    if tallies
-        .iter()
-        .any(|t| t.dimension == "topic" && t.count > people_met)
-    {
-        return Err("outreach-error-tally-topic");
+    if let Some(people_met) = people_met {
+        let mut sum_check = |dimension: &str, wrong: bool, key: &'static str| {
+            let field = tally_field(dimension);
+            if wrong && !problems.has(field) {
+                problems.push(field, key);
+            }
+        };
+        sum_check(
+            "gender",
+            sum("gender") != people_met,
+            "outreach-error-tally-gender",
+        );
+        sum_check(
+            "age_band",
+            sum("age_band") != people_met,
+            "outreach-error-tally-age",
+        );
+        sum_check(
+            "status",
+            sum("status") != people_met,
+            "outreach-error-tally-status",
+        );
+        sum_check(
+            "nationality",
+            sum("nationality") > people_met,
+            "outreach-error-tally-nationality",
+        );
+        sum_check(
+            "topic",
+            tallies
+                .iter()
+                .any(|t| t.dimension == "topic" && t.count > people_met),
+            "outreach-error-tally-topic",
+        );
     }
     let mut codes: Vec<String> = Vec::new();
     for raw in &input.codes {
         if raw.trim().is_empty() {
             continue;
         }
-        let code = contact_code(raw)?;
-        if !codes.contains(&code) {
-            codes.push(code);
+        match contact_code(raw) {
+            Ok(code) if !codes.contains(&code) => codes.push(code),
+            Ok(_) => {}
+            Err(k) => problems.push("codes", k),
         }
     }
-    if i32::try_from(codes.len()).unwrap_or(i32::MAX) > people_met {
-        return Err("outreach-error-codes");
+    if let Some(people_met) = people_met
+        && !problems.has("codes")
+        && i32::try_from(codes.len()).unwrap_or(i32::MAX) > people_met
+    {
+        problems.push("codes", "outreach-error-codes");
     }
-    Ok(CheckedOuting {
+    let (Some(started), Some(ended), Some(people_met)) = (input.started, input.ended, people_met)
+    else {
+        return None;
+    };
+    if !problems.is_empty() {
+        return None;
+    }
+    Some(CheckedOuting {
         started,
         ended,
         people_met,
@@ -293,6 +416,34 @@ mod tests {
         ("material", "condoms", "40"),
         ("topic", "sti", "2"),
     ];
+
+    #[test]
+    fn every_problem_of_an_outing_is_named_once_in_form_order() {
+        let mut input = outing(
+            "5",
+            &[
+                ("gender", "female", "3"),
+                ("age_band", "18_24", "tanti"),
+                ("age_band", "unknown", "-1"),
+                ("status", "new", "5"),
+            ],
+            &["ok-1", "no good"],
+        );
+        input.ended = at(20);
+        let mut problems = Problems::default();
+        assert!(outing_problems(&input, &mut problems).is_none());
+        assert_eq!(
+            problems.in_form_order(),
+            vec![
+                ("ended_at", "outreach-error-end-before-start"),
+                ("by-gender", "outreach-error-tally-gender"),
+                ("by-age", "outreach-error-count"),
+                ("codes", "outreach-error-code"),
+            ]
+        );
+        // The API's answer is the first of them.
+        assert_eq!(check_outing(&input), Err("outreach-error-end-before-start"));
+    }
 
     #[test]
     fn a_consistent_outing_is_accepted_with_its_non_zero_tallies() {

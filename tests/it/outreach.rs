@@ -215,6 +215,35 @@ async fn bad_outings_are_refused_and_nothing_saved(db: TestDb) {
             .assert_status(422)
             .assert_contains(message);
     }
+    // Several problems at once: all of them named, each beside its part of the form, and
+    // everything typed kept (the save key too, so that the corrected outing is saved once).
+    let many = outing(
+        u.street,
+        "bad-key-00000008",
+        &[
+            ("ended_at", "2026-11-20T20:00"),
+            ("gender_female", "3"),
+            ("codes", "A1, B 2!"),
+            ("area", "Rotonda <Est>"),
+        ],
+    );
+    let page = app.post_form("/outreach/outings", &pairs(&many)).await;
+    page.assert_status(422)
+        .assert_contains("id=\"outing-problems\"")
+        .assert_contains("finire dopo l&#39;inizio")
+        .assert_contains("per genere non sommano")
+        .assert_contains("può contenere solo lettere")
+        .assert_contains("href=\"#by-gender\"")
+        .assert_contains("id=\"ended_at-error\"")
+        .assert_contains("value=\"Rotonda &#60;Est&#62;\"")
+        .assert_contains("value=\"bad-key-00000008\"")
+        .assert_contains("value=\"ng\"")
+        .assert_contains("A1, B 2!</textarea>");
+    let r = send_json(&app, &many).await;
+    r.assert_status(422)
+        .assert_contains("\"field\":\"ended_at\"")
+        .assert_contains("\"field\":\"by-gender\"")
+        .assert_contains("\"field\":\"codes\"");
     // The outbox gets the same refusal as JSON, translated, with a reference.
     let r = send_json(&app, &cases[1].0).await;
     r.assert_status(422)

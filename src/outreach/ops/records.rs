@@ -67,35 +67,68 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 /// Checks an outing of the organisation's own street unit into what is kept (notes sealed),
-/// or the Fluent key of what is wrong.
+/// or the Fluent key of the first thing wrong (what the API answers). See [`outing_problems`].
 pub async fn check_outing(
     state: &SharedState,
     org: i32,
     user: i32,
     d: &OutingDraft,
 ) -> Result<store::NewOuting, &'static str> {
-    let (streets, _) = units(state, org).await.map_err(|_| "error-500")?;
+    outing_problems(state, org, user, d)
+        .await
+        .map_err(|p| p.first().map_or("error-400", |(_, key)| *key))
+}
+
+/// Checks an outing of the organisation's own street unit into what is kept (notes sealed),
+/// or every problem as (form element, Fluent key) in the form's order: what the unit's page
+/// lists and shows beside each part of the form.
+pub async fn outing_problems(
+    state: &SharedState,
+    org: i32,
+    user: i32,
+    d: &OutingDraft,
+) -> Result<store::NewOuting, Vec<(&'static str, &'static str)>> {
+    let mut problems = rules::Problems::default();
+    let (streets, _) = units(state, org).await.map_err(broken("service_id"))?;
     let unit = d
         .service_id
-        .and_then(|id| streets.iter().find(|s| s.id == id))
-        .ok_or("outreach-error-unit")?;
-    let unit_places = store::places_of(&state.db, &[unit.id])
-        .await
-        .map_err(|_| "error-500")?;
-    if d.places
-        .iter()
-        .any(|p| !unit_places.iter().any(|u| u.id == *p))
+        .and_then(|id| streets.iter().find(|s| s.id == id));
+    let unit_places = match unit {
+        Some(unit) => store::places_of(&state.db, &[unit.id])
+            .await
+            .map_err(broken("places"))?,
+        None => {
+            problems.push("service_id", "outreach-error-unit");
+            Vec::new()
+        }
+    };
+    if unit.is_some()
+        && d.places
+            .iter()
+            .any(|p| !unit_places.iter().any(|u| u.id == *p))
     {
-        return Err("outreach-error-place");
+        problems.push("places", "outreach-error-place");
     }
-    let key = rules::idempotency_key(&d.idempotency_key)?;
-    let checked = rules::check_outing(&OutingInput {
-        started: d.started,
-        ended: d.ended,
-        people_met: d.people_met.clone(),
-        tallies: d.tallies.clone(),
-        codes: d.codes.clone(),
-    })?;
+    let key = rules::idempotency_key(&d.idempotency_key)
+        .map_err(|k| problems.push("idempotency_key", k))
+        .unwrap_or_default();
+    // A record of what happened: it cannot end later than now (a few minutes of grace for a
+    // phone's clock).
+    if d.ended
+        .is_some_and(|e| e > Utc::now() + chrono::Duration::minutes(5))
+    {
+        problems.push("ended_at", "outreach-error-future");
+    }
+    let checked = rules::outing_problems(
+        &OutingInput {
+            started: d.started,
+            ended: d.ended,
+            people_met: d.people_met.clone(),
+            tallies: d.tallies.clone(),
+            codes: d.codes.clone(),
+        },
+        &mut problems,
+    );
     let mut languages = Vec::new();
     for l in &d.languages {
         let l = l.trim().to_uppercase();
@@ -103,21 +136,36 @@ pub async fn check_outing(
             continue;
         }
         if l.len() != 2 || !l.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err("case-error-iso");
-        }
-        if !languages.contains(&l) {
+            problems.push("languages", "case-error-iso");
+        } else if !languages.contains(&l) {
             languages.push(l);
         }
     }
+    let referrals_proposed = rules::count(&d.referrals_proposed)
+        .map_err(|k| problems.push("referrals_proposed", k))
+        .unwrap_or_default();
+    let accompaniments_proposed = rules::count(&d.accompaniments_proposed)
+        .map_err(|k| problems.push("accompaniments_proposed", k))
+        .unwrap_or_default();
     let mut observations = Vec::new();
     for o in &d.observations {
         if o.place.trim().is_empty() {
             continue;
         }
-        let place: i32 = o.place.trim().parse().map_err(|_| "outreach-error-place")?;
-        if !unit_places.iter().any(|u| u.id == place) {
-            return Err("outreach-error-place");
-        }
+        let place = o
+            .place
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|place| unit.is_none() || unit_places.iter().any(|u| u.id == *place));
+        let people_seen = rules::count(&o.people_seen);
+        let (Some(place), Ok(people_seen)) = (place, people_seen) else {
+            problems.push(
+                "observations",
+                people_seen.err().unwrap_or("outreach-error-place"),
+            );
+            continue;
+        };
         let note = clip(&o.note, 2000);
         let note_enc = if note.is_empty() {
             None
@@ -126,16 +174,22 @@ pub async fn check_outing(
                 state
                     .keys
                     .encrypt_str(store::OBSERVATION_NOTE, &note)
-                    .map_err(|_| "error-500")?,
+                    .map_err(broken("observations"))?,
             )
         };
         observations.push(store::NewObservation {
             place_id: place,
-            people_seen: rules::count(&o.people_seen)?,
+            people_seen,
             new_groups: o.new_groups,
             control_signs: o.control_signs,
             note_enc,
         });
+    }
+    let (Some(unit), Some(checked)) = (unit, checked) else {
+        return Err(problems.in_form_order());
+    };
+    if !problems.is_empty() {
+        return Err(problems.in_form_order());
     }
     let notes = clip(&d.notes, 20_000);
     let notes_enc = if notes.is_empty() {
@@ -145,7 +199,7 @@ pub async fn check_outing(
             state
                 .keys
                 .encrypt_str(store::OUTING_NOTES, &notes)
-                .map_err(|_| "error-500")?,
+                .map_err(broken("notes"))?,
         )
     };
     Ok(store::NewOuting {
@@ -156,14 +210,19 @@ pub async fn check_outing(
         team: clip(&d.team, 300),
         mediators: clip(&d.mediators, 300),
         languages,
-        referrals_proposed: rules::count(&d.referrals_proposed)?,
-        accompaniments_proposed: rules::count(&d.accompaniments_proposed)?,
+        referrals_proposed,
+        accompaniments_proposed,
         notes_enc,
         idempotency_key: key,
         created_by: user,
         checked,
         observations,
     })
+}
+
+/// A failure of the server itself while checking a form, put beside the part being checked.
+fn broken<E>(field: &'static str) -> impl FnOnce(E) -> Vec<(&'static str, &'static str)> {
+    move |_| vec![(field, "error-500")]
 }
 
 /// Saves a checked outing once per key, audited when new (`via` says where it came from when

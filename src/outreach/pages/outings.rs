@@ -14,6 +14,39 @@ pub struct NewOutingPage {
     pub key: String,
     pub now_local: String,
     pub earlier_local: String,
+    /// A refused outing: what was typed (its save key included, so that the corrected form
+    /// still saves once) and every problem as (form element, message), in the form's order.
+    pub typed: Vec<(String, String)>,
+    pub problems: Vec<(String, String)>,
+}
+
+impl NewOutingPage {
+    /// What a field shows: what was typed, if the form was sent back, or `default`.
+    pub fn v<'a>(&'a self, field: &str, default: &'a str) -> &'a str {
+        self.nth(field, 0, default)
+    }
+    /// The `i`-th value typed in a field that repeats (nationalities, observations).
+    pub fn nth<'a>(&'a self, field: &str, i: usize, default: &'a str) -> &'a str {
+        if self.typed.is_empty() {
+            return default;
+        }
+        self.typed
+            .iter()
+            .filter(|(f, _)| f == field)
+            .nth(i)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    /// Whether a value of a multi-valued field (places) was ticked.
+    pub fn ticked(&self, field: &str, value: &str) -> bool {
+        self.typed.iter().any(|(f, v)| f == field && v == value)
+    }
+    /// The message beside a part of the form, if it is wrong.
+    pub fn problem(&self, field: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 pub(super) async fn new_outing_page(
@@ -54,6 +87,8 @@ pub(super) async fn new_outing_page(
         key: fresh_key(),
         now_local: local_input(now),
         earlier_local: local_input(now - Duration::hours(3)),
+        typed: Vec::new(),
+        problems: Vec::new(),
     })
 }
 
@@ -76,10 +111,26 @@ pub(super) fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-pub(super) fn json_error(shell: &Shell, key: &str) -> Response {
+/// A refusal for the offline outbox: the first problem as `error` and `message` (what older
+/// pages read), and every problem with the form element it belongs to.
+fn json_problems(shell: &Shell, problems: &[(&'static str, &'static str)]) -> Response {
+    let (first, message) = problems
+        .first()
+        .map_or(("error-400", shell.t("error-400")), |(_, k)| {
+            (*k, shell.t(k))
+        });
+    let all: Vec<serde_json::Value> = problems
+        .iter()
+        .map(|(field, key)| serde_json::json!({"field": field, "error": key, "message": shell.t(key)}))
+        .collect();
     (
         StatusCode::UNPROCESSABLE_ENTITY,
-        Json(serde_json::json!({"error": key, "message": shell.t(key), "reference": shell.request_id})),
+        Json(serde_json::json!({
+            "error": first,
+            "message": message,
+            "problems": all,
+            "reference": shell.request_id,
+        })),
     )
         .into_response()
 }
@@ -162,19 +213,31 @@ pub async fn create_outing(
     let json = wants_json(&headers);
     let f = Fields::parse(&body);
     let draft = read_outing(&state, &f);
-    let new = match crate::outreach::ops::check_outing(&state, org, me.actor.user_id, &draft).await
-    {
-        Ok(n) => n,
-        Err(key) if json => return Ok(json_error(&shell, key)),
-        Err(key) => {
-            let error = Some(shell.t(key));
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                new_outing_page(&state, shell, error).await?,
-            )
-                .into_response());
-        }
-    };
+    let new =
+        match crate::outreach::ops::outing_problems(&state, org, me.actor.user_id, &draft).await {
+            Ok(n) => n,
+            Err(problems) if json => return Ok(json_problems(&shell, &problems)),
+            Err(problems) => {
+                let problems = problems
+                    .into_iter()
+                    .map(|(field, key)| (field.to_owned(), shell.t(key)))
+                    .collect();
+                let mut page = new_outing_page(&state, shell, None).await?;
+                let typed = f.values();
+                // The same save key, so that the corrected outing is still saved once; a fresh
+                // one only when the one sent was unusable.
+                if let Some((_, key)) = typed
+                    .iter()
+                    .find(|(f, _)| f == "idempotency_key")
+                    .filter(|(_, k)| rules::idempotency_key(k).is_ok())
+                {
+                    page.key = key.clone();
+                }
+                page.typed = typed;
+                page.problems = problems;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+        };
     let txn = state.db.begin().await?;
     let saved = crate::outreach::ops::record_outing(&state, &txn, &me.actor, new, None).await?;
     txn.commit().await?;
