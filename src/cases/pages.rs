@@ -405,6 +405,10 @@ pub struct CasePage {
     pub events: Vec<EventRow>,
     pub organisations: Vec<(i32, String)>,
     pub error: Option<String>,
+    /// The section whose form was refused (where `error` is shown, next to the form) and what
+    /// that form carried, to fill it again; empty when nothing was refused.
+    pub refused_in: String,
+    pub typed: Vec<(String, String)>,
     /// Today in Italy, offered (never assumed) as the date of what is recorded now.
     pub today: String,
 }
@@ -423,6 +427,35 @@ impl CasePage {
             .iter()
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
+    }
+    /// What a field of a section's form shows: what was typed if that form was refused,
+    /// otherwise `default`.
+    pub fn kept<'a>(&'a self, section: &str, field: &str, default: &'a str) -> &'a str {
+        if !self.keeps(section) {
+            return default;
+        }
+        self.typed
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or("", |(_, v)| v.as_str())
+    }
+    /// Whether a section's form is drawn with what was typed (refused, and not because
+    /// someone else changed the record meanwhile).
+    pub fn keeps(&self, section: &str) -> bool {
+        self.refused_in == section && !self.typed.is_empty()
+    }
+    /// Whether the refused form of a section had this field ticked or this option chosen.
+    pub fn kept_is(&self, section: &str, field: &str, value: &str) -> bool {
+        self.refused_in == section && self.typed.iter().any(|(f, v)| f == field && v == value)
+    }
+    /// The message of a refused form, shown in its own section (`permits` holds the new
+    /// permit's form and `permits/decision`, a decision on one of them).
+    pub fn error_in(&self, section: &str) -> Option<&str> {
+        self.error.as_deref().filter(|_| {
+            self.refused_in
+                .strip_prefix(section)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
     pub fn has_form(&self, code: &str) -> bool {
         crate::platform::codes::contains(&self.file.exploitation_forms, code)
@@ -749,6 +782,8 @@ async fn case_file(
             .map_err(|_| AppError::Internal("case text cannot be decrypted"))?,
         subject: p,
         error,
+        refused_in: String::new(),
+        typed: Vec::new(),
         today: crate::platform::time::rome_today().to_string(),
     })
 }
@@ -773,15 +808,35 @@ pub async fn show(
 }
 
 /// Re-renders the case with a message and a status (422 invalid, 409 stale).
+/// The message is shown in the section of the form that was sent, which keeps what was typed.
 async fn refuse(
     state: &SharedState,
     shell: Shell,
     id: i32,
     status: StatusCode,
     key: &str,
+    at: At,
 ) -> Result<Response, AppError> {
     let error = Some(shell.t(key));
-    Ok((status, case_page(state, shell, id, error).await?).into_response())
+    let mut page = case_page(state, shell, id, error).await?;
+    page.refused_in = at.section.to_owned();
+    page.typed = at.typed;
+    Ok((status, page).into_response())
+}
+
+/// Where a refused form was on the case page, and what it carried.
+struct At {
+    section: &'static str,
+    typed: Vec<(String, String)>,
+}
+
+impl At {
+    fn new(section: &'static str, f: &Fields) -> At {
+        At {
+            section,
+            typed: f.values(),
+        }
+    }
 }
 
 fn back(id: i32) -> Response {
@@ -798,11 +853,21 @@ pub async fn change_phase(
     let f = Fields::parse(&body);
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let Some(to) = Phase::from_code(&f.get("to")) else {
-        return refuse(&state, shell, id, unprocessable, "case-error-transition").await;
+        return refuse(
+            &state,
+            shell,
+            id,
+            unprocessable,
+            "case-error-transition",
+            At::new("phase", &f),
+        )
+        .await;
     };
     let effective_on = match f.required_past_date("effective_on") {
         Ok(d) => d,
-        Err(key) => return refuse(&state, shell, id, unprocessable, key).await,
+        Err(key) => {
+            return refuse(&state, shell, id, unprocessable, key, At::new("phase", &f)).await;
+        }
     };
     let change = super::ops::PhaseChange {
         to,
@@ -812,7 +877,7 @@ pub async fn change_phase(
     };
     match super::ops::change_phase(&state, &me.actor, id, &change).await {
         Ok(_) => Ok(back(id)),
-        Err(e) => op_refused(&state, shell, id, e).await,
+        Err(e) => op_refused(&state, shell, id, e, At::new("phase", &f)).await,
     }
 }
 
@@ -822,15 +887,25 @@ async fn op_refused(
     shell: Shell,
     id: i32,
     e: super::ops::CaseOpError,
+    at: At,
 ) -> Result<Response, AppError> {
     use super::ops::CaseOpError as E;
     let key = e.message_key();
-    let status = match e {
+    let (status, at) = match e {
         E::Access(a) | E::Failed(a) => return Err(a),
-        E::Stale | E::PossibleDuplicates(_) => StatusCode::CONFLICT,
-        E::NotAllowed(_) | E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        // Someone else changed the record: the form shows what is recorded now, not what
+        // was typed over an older version.
+        E::Stale => (
+            StatusCode::CONFLICT,
+            At {
+                section: at.section,
+                typed: Vec::new(),
+            },
+        ),
+        E::PossibleDuplicates(_) => (StatusCode::CONFLICT, at),
+        E::NotAllowed(_) | E::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, at),
     };
-    refuse(state, shell, id, status, key).await
+    refuse(state, shell, id, status, key, at).await
 }
 
 pub async fn assessment(
@@ -861,7 +936,7 @@ pub async fn assessment(
         Err(e) => {
             // Undone before the page is drawn again (drawing it audits the reading).
             txn.rollback().await?;
-            op_refused(&state, shell, id, e).await
+            op_refused(&state, shell, id, e, At::new("assessment", &f)).await
         }
     }
 }
@@ -886,7 +961,17 @@ pub async fn add_consent(
         });
     let input = match input {
         Ok(v) => v,
-        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+        Err(key) => {
+            return refuse(
+                &state,
+                shell,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+                At::new("consents", &f),
+            )
+            .await;
+        }
     };
     let txn = state.db.begin().await?;
     match super::ops::add_consent(&state, &txn, &me.actor, id, &input).await {
@@ -896,7 +981,7 @@ pub async fn add_consent(
         }
         Err(e) => {
             txn.rollback().await?;
-            op_refused(&state, shell, id, e).await
+            op_refused(&state, shell, id, e, At::new("consents", &f)).await
         }
     }
 }
@@ -921,13 +1006,23 @@ pub async fn withdraw_consent(
                 k.case_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 key,
+                At::new("consents/withdraw", &f),
             )
             .await;
         }
     };
     match super::ops::withdraw_consent(&state, &me.actor, consent_id, on).await {
         Ok(k) => Ok(back(k.case_id)),
-        Err(e) => op_refused(&state, shell, k.case_id, e).await,
+        Err(e) => {
+            op_refused(
+                &state,
+                shell,
+                k.case_id,
+                e,
+                At::new("consents/withdraw", &f),
+            )
+            .await
+        }
     }
 }
 
@@ -947,6 +1042,7 @@ pub async fn share(
             id,
             StatusCode::UNPROCESSABLE_ENTITY,
             "admin-error-org",
+            At::new("consents/share", &f),
         )
         .await;
     };
@@ -958,7 +1054,7 @@ pub async fn share(
         }
         Err(e) => {
             txn.rollback().await?;
-            op_refused(&state, shell, id, e).await
+            op_refused(&state, shell, id, e, At::new("consents/share", &f)).await
         }
     }
 }
@@ -983,7 +1079,17 @@ pub async fn add_permit(
     })();
     let input = match input {
         Ok(v) => v,
-        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+        Err(key) => {
+            return refuse(
+                &state,
+                shell,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+                At::new("permits", &f),
+            )
+            .await;
+        }
     };
     let txn = state.db.begin().await?;
     match super::ops::add_permit(&state, &txn, &me.actor, id, &input).await {
@@ -993,7 +1099,7 @@ pub async fn add_permit(
         }
         Err(e) => {
             txn.rollback().await?;
-            op_refused(&state, shell, id, e).await
+            op_refused(&state, shell, id, e, At::new("permits", &f)).await
         }
     }
 }
@@ -1027,6 +1133,7 @@ pub async fn decide_permit(
                 case_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 key,
+                At::new("permits/decision", &f),
             )
             .await;
         }
@@ -1039,7 +1146,7 @@ pub async fn decide_permit(
         }
         Err(e) => {
             txn.rollback().await?;
-            op_refused(&state, shell, case_id, e).await
+            op_refused(&state, shell, case_id, e, At::new("permits/decision", &f)).await
         }
     }
 }
@@ -1113,7 +1220,7 @@ pub async fn correct_person(
         }
         Err(e) => {
             txn.rollback().await?;
-            op_refused(&state, shell, id, e).await
+            op_refused(&state, shell, id, e, At::new("person", &f)).await
         }
     }
 }
@@ -1142,7 +1249,17 @@ pub async fn add_placement(
     })();
     let input = match input {
         Ok(v) => v,
-        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+        Err(key) => {
+            return refuse(
+                &state,
+                shell,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+                At::new("placements", &f),
+            )
+            .await;
+        }
     };
     let txn = state.db.begin().await?;
     match super::ops::place(&state, &txn, &me.actor, id, &input).await {
@@ -1152,7 +1269,7 @@ pub async fn add_placement(
         }
         Err(e) => {
             txn.rollback().await?;
-            op_refused(&state, shell, id, e).await
+            op_refused(&state, shell, id, e, At::new("placements", &f)).await
         }
     }
 }
@@ -1178,13 +1295,14 @@ pub async fn end_placement(
                 pl.case_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 key,
+                At::new("placements/end", &f),
             )
             .await;
         }
     };
     match super::ops::end_placement(&state, &me.actor, placement_id, ended_on).await {
         Ok(pl) => Ok(back(pl.case_id)),
-        Err(e) => op_refused(&state, shell, pl.case_id, e).await,
+        Err(e) => op_refused(&state, shell, pl.case_id, e, At::new("placements/end", &f)).await,
     }
 }
 
@@ -1198,7 +1316,17 @@ pub async fn add_event(
     let f = Fields::parse(&body);
     let on = match f.required_past_date("happened_on") {
         Ok(d) => d,
-        Err(key) => return refuse(&state, shell, id, StatusCode::UNPROCESSABLE_ENTITY, key).await,
+        Err(key) => {
+            return refuse(
+                &state,
+                shell,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                key,
+                At::new("events", &f),
+            )
+            .await;
+        }
     };
     let input = super::ops::NewEvent {
         kind: f.get("kind"),
@@ -1215,7 +1343,7 @@ pub async fn add_event(
         }
         Err(e) => {
             txn.rollback().await?;
-            op_refused(&state, shell, id, e).await
+            op_refused(&state, shell, id, e, At::new("events", &f)).await
         }
     }
 }

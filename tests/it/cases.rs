@@ -673,18 +673,32 @@ async fn impossible_dates_are_refused_naming_the_field(db: TestDb) {
     )
     .await
     .assert_status(422)
-    .assert_contains("La data dell’evento manca o non è valida");
-    app.post_form(
-        &format!("/cases/{id}/permits"),
-        &[
-            ("kind", "art18_social"),
-            ("status", "issued"),
-            ("issued_on", "0000-01-01"),
-        ],
-    )
-    .await
-    .assert_status(422)
-    .assert_contains("La data di rilascio non è valida");
+    .assert_contains("La data dell’evento manca o non è valida")
+    // The message stands in the diary's own section, where the focus goes, and the form
+    // keeps what was typed.
+    .assert_contains("</h2>\n<div class=\"alert alert-danger\" role=\"alert\" id=\"form-error\" tabindex=\"-1\" autofocus>La data dell’evento")
+    .assert_contains("required>domani</textarea>")
+    .assert_contains(&format!("name=\"happened_on\" type=\"date\" required value=\"{tomorrow}\""));
+    let page = app
+        .post_form(
+            &format!("/cases/{id}/permits"),
+            &[
+                ("kind", "art18_social"),
+                ("status", "issued"),
+                ("issued_on", "0000-01-01"),
+                ("office", "Questura di Prato"),
+            ],
+        )
+        .await;
+    page.assert_status(422)
+        .assert_contains("La data di rilascio non è valida")
+        .assert_contains("value=\"Questura di Prato\"")
+        .assert_contains("<option value=\"issued\" selected>");
+    let at = |needle: &str| page.body.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    assert!(
+        at("id=\"h-permits\"") < at("La data di rilascio non è valida"),
+        "the message is in the permits' section, not at the top of the page"
+    );
     for table in ["consent", "placement", "case_event", "permit"] {
         assert_eq!(
             scalar(
