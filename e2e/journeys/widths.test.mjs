@@ -1,11 +1,12 @@
 // Journey: every page each demo user reaches fits a 360 px phone and a 1366 px desktop —
-// nothing scrolls sideways (issue 22). Wide tables scroll inside their own box instead.
+// nothing scrolls sideways (issue 22). Wide tables scroll inside their own box instead. Axe
+// finds no serious problem on any of them at either width.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { launchBrowser, signInDemo, startSatis, watchedPage } from "../lib/harness.mjs";
+import { axeViolations, launchBrowser, signInDemo, startSatis, watchedPage } from "../lib/harness.mjs";
 
 let satis;
 let browser;
@@ -23,6 +24,18 @@ after(async () => {
 // Each role's desk at both widths, for review beside the journeys' output (CI keeps them in
 // target/gate-logs/screens).
 const SCREENS = join(process.env.SATIS_GATE_LOGS || tmpdir(), "screens");
+
+// Pages already checked by axe at a width: a kind of page (one case stands for every case)
+// is checked once per width, whichever user reached it first.
+const AXED = new Set();
+
+/** Serious or critical accessibility problems of the page, once per kind of page and width. */
+async function axeOnce(page, path, width, problems) {
+  const kind = `${width} ${path.replace(/\/\d+/g, "/N").split("?")[0]}`;
+  if (AXED.has(kind)) return;
+  AXED.add(kind);
+  for (const v of await axeViolations(page)) problems.push(`${width}: ${path}: ${v}`);
+}
 
 const VIEWPORTS = [
   { width: 360, height: 740 },
@@ -87,12 +100,16 @@ test("public pages fit a phone and a desktop", async () => {
   for (const viewport of VIEWPORTS) {
     const { context, page } = await watchedPage(browser, satis.base, { viewport });
     const wide = [];
+    const inaccessible = [];
     for (const path of PUBLIC) {
       await page.goto(`${satis.base}${path}`);
       const o = await overflow(page);
       if (o.extra > 0) wide.push(`${path} +${o.extra}px (${o.culprit})`);
+      // Every public language is its own page for axe (right-to-left Arabic included).
+      for (const v of await axeViolations(page)) inaccessible.push(`${path}: ${v}`);
     }
     assert.deepEqual(wide, [], `at ${viewport.width} px`);
+    assert.deepEqual(inaccessible, [], `axe at ${viewport.width} px`);
     await context.close();
   }
 });
@@ -100,6 +117,7 @@ test("public pages fit a phone and a desktop", async () => {
 for (const user of USERS) {
   test(`${user}: every page reached fits a phone and a desktop`, async (t) => {
     const wide = [];
+    const inaccessible = [];
     // One sign-in per user (a second-factor code is accepted once), then both sizes.
     const { context, page } = await watchedPage(browser, satis.base, { viewport: VIEWPORTS[0] });
     await signInDemo(page, satis, user);
@@ -121,9 +139,12 @@ for (const user of USERS) {
         if (!r || r.status() >= 400) continue;
         const o = await overflow(page);
         if (o.extra > 0) wide.push(`${viewport.width}: ${path} +${o.extra}px (${o.culprit})`);
+        await axeOnce(page, path, viewport.width, inaccessible);
       }
     }
     await context.close();
     assert.deepEqual(wide, [], `${user}`);
+    t.diagnostic(`pages checked by axe so far (kind × width): ${AXED.size}`);
+    assert.deepEqual(inaccessible, [], `${user}: axe`);
   });
 }
