@@ -28,9 +28,11 @@ pub fn routes() -> ApiRoutes {
             ApiSpec::get("/projects", "listProjects")
                 .summary(
                     "projects",
-                    "Individual projects the caller works on or evaluates",
+                    "Individual projects the caller works on or evaluates, newest first, by pages",
                 )
+                .paged()
                 .scope("projects:read", p)
+                .query::<api::PageQuery>()
                 .returns::<Vec<ProjectOut>>(),
             list,
         )
@@ -550,23 +552,36 @@ async fn add_edition(
     creation.commit(&state.db, answer).await
 }
 
-async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
-    let mut projects = if caller.actor.can(Permission::EvaluateProjects) {
-        store::for_evaluation(&state.db).await?
+async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    api::ApiQuery(q): api::ApiQuery<api::PageQuery>,
+) -> Result<Response, ApiError> {
+    let evaluator = caller.actor.can(Permission::EvaluateProjects);
+    let own = if caller.actor.roles.contains(&Role::CaseWorker) {
+        Some(caller.org()?)
     } else {
-        Vec::new()
+        None
     };
-    if caller.actor.roles.contains(&Role::CaseWorker) {
-        for p in store::of_org(&state.db, caller.org()?).await? {
-            if !projects.iter().any(|q| q.id == p.id) {
-                projects.push(p);
-            }
-        }
-    }
-    let mut body = Vec::new();
-    for p in projects {
-        let items = store::interventions(&state.db, p.id).await?;
-        body.push(project_out(p, &items));
-    }
-    Ok(api::ok(&body))
+    let after = q.after::<i32>()?;
+    let projects =
+        store::page_for(&state.db, evaluator, own, q.limit()?, after.map(|a| a.key)).await?;
+    let last = projects.last().map(|p| api::After {
+        key: p.id,
+        id: p.id,
+    });
+    let ids: Vec<i32> = projects.iter().map(|p| p.id).collect();
+    let lines = store::interventions_of(&state.db, &ids).await?;
+    let body: Vec<ProjectOut> = projects
+        .into_iter()
+        .map(|p| {
+            let items: Vec<_> = lines
+                .iter()
+                .filter(|l| l.project_id == p.id)
+                .cloned()
+                .collect();
+            project_out(p, &items)
+        })
+        .collect();
+    q.answer("/projects", &body, last)
 }

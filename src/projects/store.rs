@@ -143,6 +143,49 @@ pub async fn for_evaluation(db: &impl ConnectionTrait) -> Result<Vec<project::Mo
         .await
 }
 
+/// A page of the projects a caller sees, newest first, continuing below the id `after`:
+/// every one that is not a draft for an evaluator, and the organisation's own (`org`) for a
+/// case worker.
+pub async fn page_for(
+    db: &impl ConnectionTrait,
+    evaluator: bool,
+    org: Option<i32>,
+    limit: u64,
+    after: Option<i32>,
+) -> Result<Vec<project::Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    let mut seen = sea_orm::Condition::any();
+    if evaluator {
+        seen = seen.add(project::Column::Status.ne("draft"));
+    }
+    if let Some(org) = org {
+        seen = seen.add(project::Column::OwnerOrg.eq(org));
+    }
+    if !evaluator && org.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut q = project::Entity::find().filter(seen);
+    if let Some(after) = after {
+        q = q.filter(project::Column::Id.lt(after));
+    }
+    q.order_by_desc(project::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The intervention lines of several projects, in one query.
+pub async fn interventions_of(
+    db: &impl ConnectionTrait,
+    project_ids: &[i32],
+) -> Result<Vec<intervention::Model>, DbErr> {
+    intervention::Entity::find()
+        .filter(intervention::Column::ProjectId.is_in(project_ids.iter().copied()))
+        .order_by_asc(intervention::Column::Id)
+        .all(db)
+        .await
+}
+
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<project::Model>, DbErr> {
     project::Entity::find().all(db).await
 }

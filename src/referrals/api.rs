@@ -25,9 +25,11 @@ pub fn routes() -> ApiRoutes {
             ApiSpec::get("/referrals", "listReferrals")
                 .summary(
                     "referrals",
-                    "Referrals the organisation sent, received or recorded",
+                    "Referrals the organisation sent, received or recorded, newest first, by pages",
                 )
+                .paged()
                 .scope("referrals:read", p)
+                .query::<api::PageQuery>()
                 .returns::<Vec<ReferralOut>>(),
             list,
         )
@@ -290,8 +292,18 @@ pub struct ReferralOut {
     pub version: i32,
 }
 
-async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
-    let rows = store::for_org(&state.db, caller.org()?).await?;
+async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    api::ApiQuery(q): api::ApiQuery<api::PageQuery>,
+) -> Result<Response, ApiError> {
+    let after = q.after::<i32>()?;
+    let rows =
+        store::page_for_org(&state.db, caller.org()?, q.limit()?, after.map(|a| a.key)).await?;
+    let last = rows.last().map(|r| api::After {
+        key: r.id,
+        id: r.id,
+    });
     let mut opened = Vec::with_capacity(rows.len());
     for r in rows {
         opened.push(
@@ -300,7 +312,7 @@ async fn list(State(state): State<SharedState>, caller: Caller) -> Result<Respon
         );
     }
     let body: Vec<ReferralOut> = opened.into_iter().map(out).collect();
-    Ok(api::ok(&body))
+    q.answer("/referrals", &body, last)
 }
 
 fn out(r: referral::Model) -> ReferralOut {

@@ -114,6 +114,30 @@ pub async fn for_org(db: &impl ConnectionTrait, org: i32) -> Result<Vec<referral
         .await
 }
 
+/// A page of [`for_org`], newest first, continuing below the id `after` (the API's list: the
+/// indexes on each organisation column and the id serve it at any depth).
+pub async fn page_for_org(
+    db: &impl ConnectionTrait,
+    org: i32,
+    limit: u64,
+    after: Option<i32>,
+) -> Result<Vec<referral::Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    let mut q = referral::Entity::find().filter(
+        Condition::any()
+            .add(referral::Column::SenderOrg.eq(org))
+            .add(referral::Column::ReceiverOrg.eq(org))
+            .add(referral::Column::RecordedByOrg.eq(org)),
+    );
+    if let Some(after) = after {
+        q = q.filter(referral::Column::Id.lt(after));
+    }
+    q.order_by_desc(referral::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 pub async fn of_case(
     db: &impl ConnectionTrait,
     case_id: i32,

@@ -25,9 +25,11 @@ pub fn routes() -> ApiRoutes {
             ApiSpec::get("/reports", "listPublicReports")
                 .summary(
                     "reports",
-                    "The triage queue of public reports (without their text)",
+                    "Public reports (without their text), newest first, by pages; `status=new` is the triage queue",
                 )
+                .paged()
                 .scope("reports:read", p)
+                .query::<ReportsQuery>()
                 .returns::<Vec<ReportOut>>(),
             queue,
         )
@@ -186,14 +188,45 @@ fn out(r: &report::Model, text: Option<ReportText>) -> ReportOut {
     }
 }
 
-async fn queue(State(state): State<SharedState>, caller: Caller) -> Result<Response, ApiError> {
+/// A page of public reports.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsQuery {
+    /// Only reports in this state: `new` (waiting for triage), `contact`, `duplicate`,
+    /// `not_pertinent`.
+    pub status: Option<String>,
+    /// Records per page, 1 to 500 (default 100).
+    #[schemars(range(min = 1, max = 500))]
+    pub limit: Option<u32>,
+    /// Continue after this record: the cursor the previous page's `Link: rel="next"` header
+    /// carries (opaque).
+    #[schemars(length(max = 80))]
+    pub after: Option<String>,
+}
+
+async fn queue(
+    State(state): State<SharedState>,
+    caller: Caller,
+    api::ApiQuery(q): api::ApiQuery<ReportsQuery>,
+) -> Result<Response, ApiError> {
     super::guard(&state, &caller.actor).await?;
-    let body: Vec<ReportOut> = store::queue(&state.db)
-        .await?
-        .iter()
-        .map(|r| out(r, None))
-        .collect();
-    Ok(api::ok(&body))
+    let status = q.status.as_deref().filter(|s| !s.is_empty());
+    if status.is_some_and(|s| !super::staff::STATUSES.contains(&s)) {
+        return Err(ApiError::invalid("error-400", Some("status")));
+    }
+    let page = api::PageQuery {
+        limit: q.limit,
+        after: q.after,
+    };
+    let after = page.after::<i32>()?;
+    let rows = store::page(&state.db, status, page.limit()?, after.map(|a| a.key)).await?;
+    let last = rows.last().map(|r| api::After {
+        key: r.id,
+        id: r.id,
+    });
+    let body: Vec<ReportOut> = rows.iter().map(|r| out(r, None)).collect();
+    let filters: Vec<(&str, &str)> = status.map(|s| ("status", s)).into_iter().collect();
+    page.answer_with("/reports", &body, last, &filters)
 }
 
 async fn show(

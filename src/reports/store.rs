@@ -131,6 +131,27 @@ pub async fn queue(db: &impl ConnectionTrait) -> Result<Vec<report::Model>, DbEr
         .await
 }
 
+/// A page of reports, newest first, continuing below the id `after`, only those in `status`
+/// when one is given (the API's list; the status index serves the filtered one).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    status: Option<&str>,
+    limit: u64,
+    after: Option<i32>,
+) -> Result<Vec<report::Model>, DbErr> {
+    let mut q = report::Entity::find();
+    if let Some(status) = status {
+        q = q.filter(report::Column::Status.eq(status));
+    }
+    if let Some(after) = after {
+        q = q.filter(report::Column::Id.lt(after));
+    }
+    q.order_by_desc(report::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 pub async fn messages(
     db: &impl ConnectionTrait,
     report_id: i32,

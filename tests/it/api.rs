@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, TestDb, count_rows, scalar};
 
 crate::tests![
+    public_reports_are_read_page_after_page_with_their_state_kept,
     hotline_cases_are_situations_counted_at_their_first_pertinent_contact,
     only_a_valid_token_with_its_scope_and_role_gets_in,
     hotline_contacts_are_created_once_and_updated_only_if_unchanged,
@@ -1657,6 +1658,18 @@ async fn a_transfer_is_proposed_and_accepted_through_the_api(db: TestDb) {
     let c = app.organisation("Terza Organizzazione").await;
     let stranger = app.user("estranea", Role::CaseWorker, c).await;
     let stranger_token = app.token(&stranger, c, &scopes).await;
+    // Both parties list it; nobody else does.
+    for (t, expected) in [(&send_token, 1), (&receive_token, 1), (&stranger_token, 0)] {
+        let list = app
+            .api("GET", "/api/v1/referrals?limit=10", t, None, &[])
+            .await;
+        list.assert_status(200);
+        let list = json_of(&list);
+        assert_eq!(list.as_array().unwrap().len(), expected);
+        if expected == 1 {
+            assert_eq!(list[0]["id"], id);
+        }
+    }
     app.api("GET", &path, &stranger_token, None, &[])
         .await
         .assert_status(403);
@@ -2524,6 +2537,23 @@ async fn a_project_is_written_decided_and_spent_through_the_api(db: TestDb) {
         )
         .await;
     assert_eq!(r.status.as_u16(), 403, "only the author edits lines");
+    // The owner's list has the draft with its lines counted; the evaluator's list leaves
+    // drafts out.
+    let mine = json_of(
+        &app.api("GET", "/api/v1/projects?limit=1", &token, None, &[])
+            .await,
+    );
+    assert_eq!(mine[0]["id"], id);
+    assert_eq!(mine[0]["requested_cents"], 110_000);
+    let judged = app.api("GET", "/api/v1/projects", &judge, None, &[]).await;
+    judged.assert_status(200);
+    assert!(
+        json_of(&judged)
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != id)
+    );
     let r = app
         .api(
             "PATCH",
@@ -3346,6 +3376,68 @@ async fn the_cases_an_organisation_follows_are_read_page_after_page(db: TestDb) 
     for bad in ["after=nonsense", "limit=0", "limit=501"] {
         let r = app
             .api("GET", &format!("/api/v1/cases?{bad}"), &token, None, &[])
+            .await;
+        assert_error(&r, 422, "invalid");
+    }
+}
+
+/// The triage queue through the API: by pages, newest first, the filter kept in the next
+/// page's address; beyond the old 500-row cap nothing is silently cut.
+async fn public_reports_are_read_page_after_page_with_their_state_kept(db: TestDb) {
+    use sea_orm::ConnectionTrait;
+    let app = db.app().await;
+    for _ in 0..5 {
+        crate::reports::submit(&app, "it", crate::reports::REPORT)
+            .await
+            .assert_status(200);
+    }
+    // One report was a duplicate: it leaves the queue of new ones.
+    let first = scalar(&app, "SELECT MIN(id) FROM public_report").await;
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE public_report SET status = 'duplicate' WHERE id = {first}"
+        ))
+        .await
+        .unwrap();
+    let org = app.organisation("Centralino delle pagine").await;
+    app.runs_regional_hotline(org).await;
+    let op = app.user("pagine-triage", Role::HotlineOperator, org).await;
+    let token = app.token(&op, org, &["reports:read"]).await;
+    let ids = |r: &crate::support::TestResponse| -> Vec<i64> {
+        json_of(r)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect()
+    };
+    let every = app.api("GET", "/api/v1/reports", &token, None, &[]).await;
+    every.assert_status(200);
+    let every = ids(&every);
+    assert_eq!(every.len(), 5);
+    assert!(every.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let mut seen = Vec::new();
+    let mut next = Some("/api/v1/reports?status=new&limit=3".to_owned());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let r = app.api("GET", &path, &token, None, &[]).await;
+        r.assert_status(200);
+        seen.extend(ids(&r));
+        pages += 1;
+        let link = r.header("link").to_owned();
+        if !link.is_empty() {
+            assert!(link.contains("status=new"), "{link}");
+            next = Some(link[1..link.find('>').unwrap()].to_owned());
+        }
+        assert!(pages < 5, "the pages end");
+    }
+    assert_eq!(pages, 2);
+    let new_ones: Vec<i64> = every.iter().copied().filter(|id| *id != first).collect();
+    assert_eq!(seen, new_ones, "every new report once, in order");
+    for bad in ["status=triaged", "limit=501", "after=nonsense"] {
+        let r = app
+            .api("GET", &format!("/api/v1/reports?{bad}"), &token, None, &[])
             .await;
         assert_error(&r, 422, "invalid");
     }

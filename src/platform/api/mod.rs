@@ -583,13 +583,28 @@ impl PageQuery {
         body: &[T],
         last: Option<After<K>>,
     ) -> Result<Response, ApiError> {
+        self.answer_with(path, body, last, &[])
+    }
+
+    /// [`PageQuery::answer`] for a list with its own filters, which the next page's address
+    /// repeats.
+    pub fn answer_with<T: Serialize, K: CursorKey>(
+        &self,
+        path: &str,
+        body: &[T],
+        last: Option<After<K>>,
+        filters: &[(&str, &str)],
+    ) -> Result<Response, ApiError> {
         let limit = self.limit()?;
         let next = (body.len() as u64 == limit)
             .then_some(last)
             .flatten()
             .map(|last| {
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("limit", &limit.to_string())
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in filters {
+                    q.append_pair(k, v);
+                }
+                q.append_pair("limit", &limit.to_string())
                     .append_pair("after", &last.cursor())
                     .finish()
             });
