@@ -118,8 +118,7 @@ pub async fn guard(
     .await?;
     let id = c.id.to_string();
     let basis = crate::platform::access::authorize(
-        &state.db,
-        &state.keys,
+        state,
         actor,
         action,
         &resource,

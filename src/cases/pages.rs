@@ -616,8 +616,7 @@ async fn case_file(
         (Some(row), true) => {
             let id = c.id.to_string();
             authorize(
-                &state.db,
-                &state.keys,
+                state,
                 &me.actor,
                 Action::ReadIdentity,
                 &resource,

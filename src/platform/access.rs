@@ -3,12 +3,10 @@
 //! [`authorize`] before reading or changing a case-like record.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
 
-use crate::platform::audit::{self, Entry};
-use crate::platform::crypto::KeyRing;
+use crate::platform::audit::Entry;
 use crate::platform::policy::{self, Action, Actor, Basis, Decision, EmergencyGrant, Resource};
-use crate::platform::web::AppError;
+use crate::platform::web::{AppError, AppState};
 
 /// What is being accessed, for the audit trail.
 pub struct Target<'a> {
@@ -28,9 +26,10 @@ fn action_name(action: Action) -> &'static str {
 }
 
 /// Decides with [`policy::decide`], audits the decision, and answers `Forbidden` when denied.
-pub async fn authorize<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    keys: &KeyRing,
+/// The entry is durable before this returns; concurrent decisions share one commit (see
+/// [`crate::platform::audit::GroupCommit`]).
+pub async fn authorize(
+    state: &AppState,
     actor: &Actor,
     action: Action,
     resource: &Resource,
@@ -52,11 +51,17 @@ pub async fn authorize<C: ConnectionTrait + TransactionTrait>(
             if basis == Basis::Emergency {
                 entry = entry.reason("emergency access");
             }
-            audit::append(db, keys, entry).await?;
+            state
+                .audit_group
+                .append(&state.db, &state.keys, entry)
+                .await?;
             Ok(basis)
         }
         Decision::Deny => {
-            audit::append(db, keys, entry.denied()).await?;
+            state
+                .audit_group
+                .append(&state.db, &state.keys, entry.denied())
+                .await?;
             Err(AppError::Forbidden)
         }
     }

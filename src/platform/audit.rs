@@ -193,10 +193,23 @@ pub async fn append<C>(db: &C, keys: &KeyRing, entry: Entry) -> Result<(), DbErr
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    append_all(db, keys, vec![entry]).await
+}
+
+/// Appends entries in order, in one transaction (one durable commit for all of them): the
+/// chain links each to the one before as if they had been appended one by one.
+pub async fn append_all<C>(db: &C, keys: &KeyRing, entries: Vec<Entry>) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
     let txn = db.begin().await?;
     // Take the head's row lock first (PostgreSQL) / the write lock (SQLite).
     head::Entity::update_many()
-        .col_expr(head::Column::Seq, Expr::col(head::Column::Seq).add(1))
+        .col_expr(head::Column::Seq, Expr::col(head::Column::Seq).add(n))
         .filter(head::Column::Id.eq(1))
         .exec(&txn)
         .await?;
@@ -204,30 +217,123 @@ where
         .one(&txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
-    let mut model = event::Model {
-        seq: current.seq,
-        at: now_micros(),
-        actor_user_id: entry.actor_user_id,
-        actor_username: entry.actor_username,
-        actor_organisation_id: entry.actor_organisation_id,
-        action: entry.action,
-        record_kind: entry.record_kind,
-        record_id: entry.record_id,
-        subject: entry.subject,
-        reason: entry.reason,
-        outcome: entry.outcome.as_str().to_owned(),
-        prev_hash: current.hash.clone(),
-        hash: String::new(),
-    };
-    model.hash = entry_hash(keys, &model);
-    let hash = model.hash.clone();
-    event::ActiveModel::from(model).insert(&txn).await?;
+    let first = current.seq - n + 1;
+    let mut prev = current.hash;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (seq, entry) in (first..).zip(entries) {
+        let mut model = event::Model {
+            seq,
+            at: now_micros(),
+            actor_user_id: entry.actor_user_id,
+            actor_username: entry.actor_username,
+            actor_organisation_id: entry.actor_organisation_id,
+            action: entry.action,
+            record_kind: entry.record_kind,
+            record_id: entry.record_id,
+            subject: entry.subject,
+            reason: entry.reason,
+            outcome: entry.outcome.as_str().to_owned(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        model.hash = entry_hash(keys, &model);
+        prev = model.hash.clone();
+        rows.push(event::ActiveModel::from(model));
+    }
+    event::Entity::insert_many(rows).exec(&txn).await?;
     head::Entity::update_many()
-        .col_expr(head::Column::Hash, Expr::value(hash))
+        .col_expr(head::Column::Hash, Expr::value(prev))
         .filter(head::Column::Id.eq(1))
         .exec(&txn)
         .await?;
     txn.commit().await
+}
+
+/// The most entries one group commit writes.
+const GROUP_MAX: usize = 256;
+
+type Waiting = (Entry, tokio::sync::oneshot::Sender<Result<(), String>>);
+
+/// Group commit of the audit entries written outside any other transaction (the reads and
+/// the access decisions taken before an operation): concurrent requests hand their entries
+/// to one writer, which appends all that are waiting in one transaction, so that they share
+/// one durable commit (one fsync) instead of one each. Each request waits until its own entry
+/// is committed: no page is shown before its audit entry is durable, and when the commit
+/// fails every request in it fails.
+#[derive(Default)]
+pub struct GroupCommit {
+    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Waiting>>,
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GroupCommit")
+    }
+}
+
+impl GroupCommit {
+    /// Appends an entry and waits until it is durable (the writer starts with the first).
+    pub async fn append(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        keys: &KeyRing,
+        entry: Entry,
+    ) -> Result<(), DbErr> {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(4 * GROUP_MAX);
+            tokio::spawn(group_writer(
+                db.clone(),
+                keys.clone(),
+                rx,
+                self.commits.clone(),
+            ));
+            tx
+        });
+        let (done, committed) = tokio::sync::oneshot::channel();
+        if let Err(tokio::sync::mpsc::error::SendError((entry, _))) =
+            queue.send((entry, done)).await
+        {
+            // The writer is gone (its runtime ended): append alone, as before.
+            return append(db, keys, entry).await;
+        }
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DbErr::Custom(format!("audit group commit failed: {e}"))),
+            Err(_) => Err(DbErr::Custom("audit group commit stopped".into())),
+        }
+    }
+
+    /// How many group commits were made (each one durable commit for one or more entries).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+async fn group_writer(
+    db: sea_orm::DatabaseConnection,
+    keys: KeyRing,
+    mut rx: tokio::sync::mpsc::Receiver<Waiting>,
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let (entries, waiting): (Vec<Entry>, Vec<_>) = batch.into_iter().unzip();
+        let result = append_all(&db, &keys, entries)
+            .await
+            .map_err(|e| e.to_string());
+        commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for w in waiting {
+            // A request that gave up waiting has nobody to tell.
+            let _ = w.send(result.clone());
+        }
+    }
 }
 
 /// The first problem found in the chain.

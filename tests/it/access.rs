@@ -13,7 +13,50 @@ crate::tests![
     record_decisions_are_audited_allowed_or_denied,
     forged_or_unknown_session_cookies_are_strangers,
     writes_in_every_area_are_saved_only_with_their_audit_entry,
+    concurrent_reads_share_durable_audit_commits_and_keep_the_chain,
 ];
+
+/// Forty readers opening records at once: each is audited before being answered, their
+/// entries share a few durable commits instead of forty, and the chain still verifies entry
+/// by entry.
+async fn concurrent_reads_share_durable_audit_commits_and_keep_the_chain(db: TestDb) {
+    use satis::platform::audit::{self, Entry};
+    let app = db.app().await;
+    let before = crate::support::scalar(&app, "SELECT COUNT(*) FROM audit_event").await;
+    let state = app.state.clone();
+    let reads = (0..40).map(|i| {
+        let state = state.clone();
+        async move {
+            let entry = Entry::new(None, "case.read", "case").record(i);
+            state
+                .audit_group
+                .append(&state.db, &state.keys, entry)
+                .await
+        }
+    });
+    for r in futures_util::future::join_all(reads).await {
+        r.unwrap();
+    }
+    // Every entry is there as soon as its reader is answered.
+    let after = crate::support::scalar(&app, "SELECT COUNT(*) FROM audit_event").await;
+    assert_eq!(after - before, 40);
+    let ids = crate::support::scalar(
+        &app,
+        "SELECT COUNT(DISTINCT record_id) FROM audit_event WHERE action = 'case.read'",
+    )
+    .await;
+    assert_eq!(ids, 40);
+    let commits = app.state.audit_group.commits();
+    assert!(
+        (1..40).contains(&commits),
+        "40 concurrent reads made {commits} commits"
+    );
+    let verified = audit::verify(&app.state.db, &app.state.keys)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(verified.entries, after);
+}
 
 /// Beyond cases (`cases::a_write_whose_audit_entry_fails_is_not_saved`): in the hotline, the
 /// network registry, administration and public-report replies, a write whose audit entry
@@ -137,8 +180,7 @@ async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
     };
     assert!(
         authorize(
-            &app.state.db,
-            &app.state.keys,
+            &app.state,
             &owner,
             Action::ReadIdentity,
             &case,
@@ -149,30 +191,14 @@ async fn record_decisions_are_audited_allowed_or_denied(db: TestDb) {
         .is_ok()
     );
     assert!(
-        authorize(
-            &app.state.db,
-            &app.state.keys,
-            &stranger,
-            Action::Read,
-            &case,
-            None,
-            target()
-        )
-        .await
-        .is_err()
+        authorize(&app.state, &stranger, Action::Read, &case, None, target())
+            .await
+            .is_err()
     );
     assert!(
-        authorize(
-            &app.state.db,
-            &app.state.keys,
-            &analyst,
-            Action::Read,
-            &case,
-            None,
-            target()
-        )
-        .await
-        .is_err()
+        authorize(&app.state, &analyst, Action::Read, &case, None, target())
+            .await
+            .is_err()
     );
     let entries = satis::platform::audit::search(
         &app.state.db,

@@ -511,8 +511,7 @@ pub async fn contact_for(
         .ok_or(AppError::NotFound)?;
     let rid = c.id.to_string();
     crate::platform::access::authorize(
-        &state.db,
-        &state.keys,
+        state,
         actor,
         action,
         &crate::platform::policy::Resource {

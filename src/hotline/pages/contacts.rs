@@ -47,8 +47,7 @@ pub(super) async fn contact_page(
     };
     let rid = c.id.to_string();
     authorize(
-        &state.db,
-        &state.keys,
+        state,
         &me.actor,
         action,
         &resource,

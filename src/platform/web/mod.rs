@@ -54,6 +54,8 @@ pub struct AppState {
     pub open_data: crate::platform::cache::Cached,
     /// What this instance counts for `/metrics`.
     pub metrics: crate::platform::metrics::Metrics,
+    /// The audit entries of reads and access decisions, committed together (group commit).
+    pub audit_group: crate::platform::audit::GroupCommit,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             client_keys: crate::platform::throttle::ClientKeys::default(),
             open_data: crate::platform::cache::Cached::default(),
             metrics: crate::platform::metrics::Metrics::default(),
+            audit_group: crate::platform::audit::GroupCommit::default(),
         }
     }
 }
