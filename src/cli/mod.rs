@@ -16,6 +16,7 @@ use crate::platform::settings::Mode;
 mod audit_trail;
 mod backup;
 mod demo;
+mod estimate;
 mod exchange;
 mod maintenance;
 mod report;
@@ -115,6 +116,9 @@ enum Command {
     /// Print exchange formats
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Research estimates (not counts): how many people no list has seen
+    #[command(subcommand)]
+    Estimate(estimate::EstimateCommand),
 }
 
 /// A failure, and the exit code it deserves.
@@ -211,6 +215,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Report(cmd)) => report::run(&config, cmd).await,
         Some(Command::Import(cmd)) => exchange::import(&config, cmd).await,
         Some(Command::Export(cmd)) => exchange::export(&config, cmd).await,
+        Some(Command::Estimate(cmd)) => estimate::run(cmd),
         Some(Command::Retention(RetentionCommand::Run)) => maintenance::retention(&config).await,
         Some(Command::Keys(KeysCommand::Rotate)) => maintenance::rotate_keys(&config).await,
         Some(Command::Keys(KeysCommand::BackupIdentity { to })) => backup::new_identity(&to),

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod definitions;
+pub mod mse;
 pub mod national;
 pub mod open_data;
 pub mod pages;

@@ -421,6 +421,144 @@ pub fn trials() -> Vec<Trial> {
             )?;
             Ok(())
         }),
+        Trial::test(
+            "cli::estimate_mse_reproduces_the_uk_2013_published_estimates",
+            || {
+                // The Home Office's 2013 analysis (Silverman 2014): the same model, 11,313 people
+                // in all (9,889–13,063) on five lists, 11,418 (9,982–13,182) on six.
+                let fixtures =
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mse");
+                for (file, total, low, high, terms) in [
+                    (
+                        "uk-2013-5-lists.csv",
+                        11_313.0,
+                        9_889.0,
+                        13_063.0,
+                        vec!["LA:NG", "NG:GP", "PFNCA:GP", "LA:PFNCA", "GO:GP", "NG:GO"],
+                    ),
+                    (
+                        "uk-2013-6-lists.csv",
+                        11_418.0,
+                        9_982.0,
+                        13_182.0,
+                        vec![
+                            "PF:NCA", "LA:NG", "NG:GP", "LA:PF", "PF:GP", "GO:GP", "NG:GO",
+                        ],
+                    ),
+                ] {
+                    let path = fixtures.join(file);
+                    let o = satis(
+                        &[
+                            "estimate",
+                            "mse",
+                            "--input",
+                            path.to_str().unwrap_or_default(),
+                            "--format",
+                            "json",
+                            "--bootstrap",
+                            "20",
+                        ],
+                        &[],
+                    );
+                    check(o.status.success(), file, &o)?;
+                    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+                        .map_err(|e| format!("{file}: not JSON: {e}"))?;
+                    let near = |x: &serde_json::Value, want: f64, tol: f64| {
+                        x.as_f64().is_some_and(|x| (x - want).abs() <= want * tol)
+                    };
+                    check(
+                        v["observed"] == 2744,
+                        &format!("{file}: 2,744 observed"),
+                        &o,
+                    )?;
+                    check(
+                        near(&v["total"], total, 0.01),
+                        &format!("{file}: total {total}"),
+                        &o,
+                    )?;
+                    check(
+                        near(&v["interval"]["total_low"], low, 0.03)
+                            && near(&v["interval"]["total_high"], high, 0.03),
+                        &format!("{file}: interval {low}–{high}"),
+                        &o,
+                    )?;
+                    let chosen: Vec<&str> = v["model"]["terms"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|t| t.as_str()).collect())
+                        .unwrap_or_default();
+                    check(chosen == terms, &format!("{file}: model {terms:?}"), &o)?;
+                    check(
+                        v["sensitivity"].as_array().is_some_and(|a| a.len() >= 2)
+                            && v["bootstrap"]["samples"] == 20,
+                        &format!("{file}: other models and the bootstrap are given"),
+                        &o,
+                    )?;
+                }
+                // CSV: the chosen model first, then the others.
+                let path = fixtures.join("uk-2013-5-lists.csv");
+                let o = satis(
+                    &[
+                        "estimate",
+                        "mse",
+                        "--input",
+                        path.to_str().unwrap_or_default(),
+                        "--format",
+                        "csv",
+                        "--bootstrap",
+                        "0",
+                    ],
+                    &[],
+                );
+                let out = String::from_utf8_lossy(&o.stdout).into_owned();
+                check(
+                    o.status.success()
+                        && out
+                            .lines()
+                            .nth(1)
+                            .is_some_and(|l| l.starts_with("chosen,") && l.contains(",11313,")),
+                    "CSV with the chosen model first",
+                    &o,
+                )?;
+                Ok(())
+            },
+        ),
+        Trial::test(
+            "cli::estimate_mse_refuses_a_table_without_an_estimate",
+            || {
+                let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+                // Two lists, nobody on both: the Lincoln–Petersen estimate is infinite.
+                for (table, says) in [
+                    ("A,B,count\n1,0,40\n0,1,30\n", "no estimate"),
+                    ("A,B,count\n1,0,40\n", "nobody is on list B"),
+                    ("A,B,count\n1,x,40\n", "line 2"),
+                ] {
+                    let file = dir.path().join("table.csv");
+                    std::fs::write(&file, table).map_err(|e| e.to_string())?;
+                    let o = satis(
+                        &[
+                            "estimate",
+                            "mse",
+                            "--input",
+                            file.to_str().unwrap_or_default(),
+                        ],
+                        &[],
+                    );
+                    check(
+                        !o.status.success() && o.stdout.is_empty(),
+                        "refused, nothing printed",
+                        &o,
+                    )?;
+                    check(text(&o).contains(says), says, &o)?;
+                }
+                let o = satis(&["estimate", "mse"], &[]);
+                check(
+                    o.status.code() == Some(2) && text(&o).contains("--input"),
+                    "asks for --input",
+                    &o,
+                )?;
+                Ok(())
+            },
+        ),
         Trial::test("cli::help_is_in_english_and_lists_commands", || {
             let o = satis(&["--help"], &[]);
             let t = text(&o);
