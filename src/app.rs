@@ -109,7 +109,23 @@ async fn metrics(
             .map_or(-1.0, |t| {
                 (chrono::Utc::now() - t).num_milliseconds() as f64 / 1000.0
             });
+        let (open, idle, max) = crate::platform::db::pool_use(&state.db).unwrap_or((0, 0, 0));
         Ok::<_, sea_orm::DbErr>(vec![
+            Gauge {
+                name: "satis_db_pool_connections",
+                help: "Database connections open in the pool.",
+                value: f64::from(open),
+            },
+            Gauge {
+                name: "satis_db_pool_in_use",
+                help: "Database connections in use now (open minus idle).",
+                value: (open as usize).saturating_sub(idle) as f64,
+            },
+            Gauge {
+                name: "satis_db_pool_max",
+                help: "The most database connections the pool may open.",
+                value: f64::from(max),
+            },
             Gauge {
                 name: "satis_public_reports_untriaged",
                 help: "Public reports waiting to be triaged.",

@@ -136,6 +136,24 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbError> {
     }
 }
 
+/// The connection pool's use now: (open connections, of which idle, the most it may open);
+/// `None` for a connection that is not a pool.
+pub fn pool_use(db: &DatabaseConnection) -> Option<(u32, usize, u32)> {
+    use sea_orm::DatabaseConnectionType as Kind;
+    // The pool is asked for only on the variant that holds it (the getters panic otherwise).
+    match &db.inner {
+        Kind::SqlxSqlitePoolConnection(_) => {
+            let p = db.get_sqlite_connection_pool();
+            Some((p.size(), p.num_idle(), p.options().get_max_connections()))
+        }
+        Kind::SqlxPostgresPoolConnection(_) => {
+            let p = db.get_postgres_connection_pool();
+            Some((p.size(), p.num_idle(), p.options().get_max_connections()))
+        }
+        _ => None,
+    }
+}
+
 /// The PostgreSQL URL as SATIS connects with it: the URL's own `sslmode` is followed when
 /// given; without one, a server on this machine (loopback address, `localhost` or a Unix
 /// socket) is reached without TLS, which it does not need and which cost about 100 ms per

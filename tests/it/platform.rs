@@ -855,6 +855,23 @@ async fn metrics_count_routes_and_queues_and_carry_nothing_personal(db: TestDb) 
         "{text}"
     );
     assert!(text.contains("satis_database_up 1"), "{text}");
+    // The pool: at least the connection that served the page, never more than its maximum.
+    let gauge = |t: &str, name: &str| -> f64 {
+        t.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing: {t}"))
+            .parse()
+            .unwrap()
+    };
+    let (open, in_use, max) = (
+        gauge(&text, "satis_db_pool_connections"),
+        gauge(&text, "satis_db_pool_in_use"),
+        gauge(&text, "satis_db_pool_max"),
+    );
+    assert!(
+        open >= 1.0 && in_use <= open && open <= max && max >= 8.0,
+        "{text}"
+    );
     let chain = |t: &str| -> i64 {
         t.lines()
             .find_map(|l| l.strip_prefix("satis_audit_chain_length "))
