@@ -67,10 +67,19 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
         cases: Vec::new(),
         panels: Vec::new(),
     };
-    for c in store::cases_for_org(&state.db, org).await? {
-        let code = store::person(&state.db, c.person_id)
-            .await?
-            .map(|p| p.code)
+    // A few queries for the whole list, whatever its length (not three per case).
+    let cases = store::cases_for_org(&state.db, org).await?;
+    let case_ids: Vec<i32> = cases.iter().map(|c| c.id).collect();
+    let person_ids: Vec<i32> = cases.iter().map(|c| c.person_id).collect();
+    let people = store::people_by_id(&state.db, &person_ids).await?;
+    let mut permits = store::permits_expiring(&state.db, &case_ids, today, soon).await?;
+    permits.sort_by_key(|p| std::cmp::Reverse(p.id));
+    let mut consents = store::consents_expiring(&state.db, &case_ids, today, soon).await?;
+    consents.sort_by_key(|k| std::cmp::Reverse(k.given_on));
+    for c in cases {
+        let code = people
+            .get(&c.person_id)
+            .map(|p| p.code.clone())
             .unwrap_or_default();
         let alert = |what: String, when: String| Alert {
             case_id: c.id,
@@ -78,11 +87,8 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
             what,
             when,
         };
-        for p in store::permits(&state.db, c.id).await? {
-            if let Some(e) = p.expires_on
-                && e >= today
-                && e <= soon
-            {
+        for p in permits.iter().filter(|p| p.case_id == c.id) {
+            if let Some(e) = p.expires_on {
                 permits_expiring.push(alert(
                     page.shell
                         .t(&format!("permit-kind-{}", p.kind.replace('_', "-"))),
@@ -90,12 +96,8 @@ pub async fn list(State(state): State<SharedState>, shell: Shell) -> Result<List
                 ));
             }
         }
-        for k in store::consents(&state.db, c.id).await? {
-            if let Some(e) = k.expires_on
-                && k.withdrawn_on.is_none()
-                && e >= today
-                && e <= soon
-            {
+        for k in consents.iter().filter(|k| k.case_id == c.id) {
+            if let Some(e) = k.expires_on {
                 consents_expiring.push(alert(
                     page.shell.t(&format!("consent-purpose-{}", k.purpose)),
                     e.to_string(),

@@ -785,6 +785,69 @@ pub async fn permit_changes(
         .await
 }
 
+/// Ids per query when a list of records is read by id (well under either backend's limit of
+/// bound parameters).
+const IDS_PER_QUERY: usize = 1_000;
+
+/// The people of many cases, by id, a thousand per query.
+pub async fn people_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<std::collections::HashMap<i32, person::Model>, DbErr> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        for p in person::Entity::find()
+            .filter(person::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            out.insert(p.id, p);
+        }
+    }
+    Ok(out)
+}
+
+/// The permits of many cases that expire between two days (both included).
+pub async fn permits_expiring(
+    db: &impl ConnectionTrait,
+    case_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<permit::Model>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in case_ids.chunks(IDS_PER_QUERY) {
+        out.extend(
+            permit::Entity::find()
+                .filter(permit::Column::CaseId.is_in(chunk.iter().copied()))
+                .filter(permit::Column::ExpiresOn.between(from, to))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// The consents of many cases, not withdrawn, that expire between two days (both included).
+pub async fn consents_expiring(
+    db: &impl ConnectionTrait,
+    case_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<consent::Model>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in case_ids.chunks(IDS_PER_QUERY) {
+        out.extend(
+            consent::Entity::find()
+                .filter(consent::Column::CaseId.is_in(chunk.iter().copied()))
+                .filter(consent::Column::WithdrawnOn.is_null())
+                .filter(consent::Column::ExpiresOn.between(from, to))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 pub async fn permits(db: &impl ConnectionTrait, case_id: i32) -> Result<Vec<permit::Model>, DbErr> {
     permit::Entity::find()
         .filter(permit::Column::CaseId.eq(case_id))
