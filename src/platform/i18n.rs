@@ -93,11 +93,19 @@ impl Lang {
         LOCALES.try_lookup(&self.langid(), key)
     }
 
-    /// The translation of `key` with named arguments.
+    /// The translation of `key` with named arguments. A whole number written plainly (no sign,
+    /// no leading zero: a count, not a code) is passed as a number, so that plural forms
+    /// choose by it ("1 scadenza", "2 scadenze").
     pub fn t_args(self, key: &str, args: &[(&str, &str)]) -> String {
+        let value = |v: &str| -> FluentValue<'static> {
+            match v.parse::<u64>() {
+                Ok(n) if n.to_string() == v => FluentValue::from(n),
+                _ => FluentValue::from(v.to_owned()),
+            }
+        };
         let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
-            .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(*v)))
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), value(v)))
             .collect();
         LOCALES
             .try_lookup_with_args(&self.langid(), key, &map)
@@ -109,6 +117,19 @@ impl Lang {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn counts_choose_the_plural_and_codes_stay_as_written() {
+        let one = Lang::It.t_args("form-problems", &[("count", "1")]);
+        assert!(one.contains("c'è un dato"), "{one}");
+        let two = Lang::It.t_args("form-problems", &[("count", "2")]);
+        assert!(two.contains("ci sono 2 dati"), "{two}");
+        let late = Lang::It.t_args("reminder-late", &[("days", "1")]);
+        assert_eq!(late, "in ritardo di 1 giorno");
+        // A code with a leading zero or a date is text, unchanged.
+        let on = Lang::It.t_args("reminder-on", &[("date", "05/01/2027")]);
+        assert_eq!(on, "scadenza 05/01/2027");
+    }
 
     /// Pages speak to operators and citizens, not to developers: no message points to a
     /// file of the source tree (a definition or a schema is a page or a download instead).
