@@ -452,6 +452,23 @@ async fn load_cases(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoE
     )
     .await
     .map_err(other)?;
+    // Her art. 18 permit expires in 25 days: the case worker's desk shows it as due.
+    cases::add_permit(
+        db,
+        keys,
+        crate::cases::entities::permit::ActiveModel {
+            case_id: sea_orm::ActiveValue::Set(current.id),
+            kind: sea_orm::ActiveValue::Set("art18_social".into()),
+            status: sea_orm::ActiveValue::Set("issued".into()),
+            applied_on: sea_orm::ActiveValue::Set(Some(days_ago(110))),
+            issued_on: sea_orm::ActiveValue::Set(Some(days_ago(90))),
+            expires_on: sea_orm::ActiveValue::Set(Some(today + chrono::Duration::days(25))),
+            ..Default::default()
+        },
+        "Questura di Firenze (demo)",
+    )
+    .await
+    .map_err(other)?;
     cases::open_case(
         db,
         keys,

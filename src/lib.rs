@@ -18,6 +18,7 @@ pub mod outreach;
 pub mod platform;
 pub mod projects;
 pub mod referrals;
+pub mod reminders;
 pub mod reports;
 pub mod stats;
 

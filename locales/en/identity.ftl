@@ -275,3 +275,22 @@ audit-outcome-denied = denied
 audit-act-backup-create = Backup created
 audit-act-backup-restore = Backup restored
 audit-act-backup-failed = Scheduled backup failed
+
+# The deadline engine's items on a person's desk (issue 25).
+reminder-title = { $count ->
+    [one] To do: 1 deadline
+   *[other] To do: { $count } deadlines
+}
+reminder-late = { $days ->
+    [one] 1 day late
+   *[other] { $days } days late
+}
+reminder-on = due { $date }
+reminder-permit-expired = Permit expired and not renewed
+reminder-permit-expiring-soon = Permit expiring soon
+reminder-permit-expiring = Permit expiring
+reminder-consent-expiring = Consent expiring
+reminder-referral-undecided = Referral received, waiting for an answer
+reminder-project-waiting = Project waiting for a decision
+reminder-report-untriaged = Public report to triage
+reminder-case-inactive = Case without activity

@@ -275,3 +275,22 @@ audit-outcome-denied = negato
 audit-act-backup-create = Copia di sicurezza creata
 audit-act-backup-restore = Copia di sicurezza ripristinata
 audit-act-backup-failed = Copia di sicurezza programmata non riuscita
+
+# The deadline engine's items on a person's desk (issue 25).
+reminder-title = { $count ->
+    [one] Da fare: 1 scadenza
+   *[other] Da fare: { $count } scadenze
+}
+reminder-late = in ritardo di { $days ->
+    [one] 1 giorno
+   *[other] { $days } giorni
+}
+reminder-on = scadenza { $date }
+reminder-permit-expired = Permesso scaduto e non rinnovato
+reminder-permit-expiring-soon = Permesso in scadenza a breve
+reminder-permit-expiring = Permesso in scadenza
+reminder-consent-expiring = Consenso in scadenza
+reminder-referral-undecided = Invio ricevuto in attesa di risposta
+reminder-project-waiting = Progetto in attesa di decisione
+reminder-report-untriaged = Segnalazione pubblica da smistare
+reminder-case-inactive = Presa in carico senza attività

@@ -60,6 +60,33 @@ struct Dashboard {
     filter: Filter,
     /// For administrators: the state of the backups.
     backups: Option<BackupState>,
+    /// What is due for this person (the deadline engine), most overdue first.
+    due: Vec<DueRow>,
+}
+
+/// One due item as the desk shows it.
+pub struct DueRow {
+    pub what: String,
+    pub href: String,
+    pub record: String,
+    pub when: String,
+    pub late: bool,
+}
+
+fn due_row(shell: &Shell, item: crate::reminders::Item) -> DueRow {
+    let d = item.due;
+    let when = if d.late_days > 0 {
+        shell.t1("reminder-late", "days", &d.late_days.to_string())
+    } else {
+        shell.t1("reminder-on", "date", &d.on.format("%d/%m/%Y").to_string())
+    };
+    DueRow {
+        what: shell.t(&format!("reminder-{}", d.kind.code())),
+        href: item.href,
+        record: item.record,
+        when,
+        late: d.late_days > 0,
+    }
 }
 
 /// What an administrator's desk says about backups: the newest good one, a failure since,
@@ -305,6 +332,14 @@ async fn home(
             ),
         };
         let panels = panels(&state, &shell, &filter).await?;
+        let due = match shell.staff.as_ref() {
+            Some(s) => crate::reminders::due_for(&state, &s.actor)
+                .await?
+                .into_iter()
+                .map(|i| due_row(&shell, i))
+                .collect(),
+            None => Vec::new(),
+        };
         let backups = if shell.can(Permission::ManageUsers) {
             Some(backup_state(&state).await?)
         } else {
@@ -318,6 +353,7 @@ async fn home(
                 error,
                 filter,
                 backups,
+                due,
             },
         )
             .into_response())

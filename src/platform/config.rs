@@ -72,6 +72,39 @@ pub struct Config {
     pub legal: Legal,
     /// Backups the server takes itself, daily (`[backup]`; off unless scheduled).
     pub backup: BackupSchedule,
+    /// When what waits becomes due on a desk (`[reminders]`).
+    pub reminders: Reminders,
+}
+
+/// The thresholds of the deadline engine (`[reminders]`, see `reminders::rules`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reminders {
+    /// A permit shows as expiring this many days before it expires (default 60)…
+    pub permit_days: i64,
+    /// …and as urgent from this many days (default 30).
+    pub permit_urgent_days: i64,
+    /// A consent shows as expiring this many days before (default 30).
+    pub consent_days: i64,
+    /// A referral proposed to the organisation and not decided after this many working days
+    /// (Monday to Friday; default 5).
+    pub referral_working_days: i64,
+    /// A project waiting for the lead entity's decision after this many days (default 20).
+    pub project_days: i64,
+    /// An open case without activity for this many days (default 60).
+    pub inactive_days: i64,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Reminders {
+            permit_days: 60,
+            permit_urgent_days: 30,
+            consent_days: 30,
+            referral_working_days: 5,
+            project_days: 20,
+            inactive_days: 60,
+        }
+    }
 }
 
 /// Daily backups taken by the server (`[backup]`): at `schedule` (Italian time), into `dir`,
@@ -217,6 +250,18 @@ struct FileConfig {
     open_data: Option<FileOpenData>,
     legal: Option<FileLegal>,
     backup: Option<FileBackup>,
+    reminders: Option<FileReminders>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileReminders {
+    permit_days: Option<u64>,
+    permit_urgent_days: Option<u64>,
+    consent_days: Option<u64>,
+    referral_working_days: Option<u64>,
+    project_days: Option<u64>,
+    inactive_days: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,6 +346,12 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_BACKUP_DIR",
     "SATIS_BACKUP_KEEP",
     "SATIS_BACKUP_RECIPIENTS",
+    "SATIS_REMINDERS_PERMIT_DAYS",
+    "SATIS_REMINDERS_PERMIT_URGENT_DAYS",
+    "SATIS_REMINDERS_CONSENT_DAYS",
+    "SATIS_REMINDERS_REFERRAL_WORKING_DAYS",
+    "SATIS_REMINDERS_PROJECT_DAYS",
+    "SATIS_REMINDERS_INACTIVE_DAYS",
     // The passphrase of `satis keys export` / `import` (read by those commands only).
     "SATIS_KEYS_PASSPHRASE",
     // Used by the test suite and the browser tests, not by the server.
@@ -668,6 +719,65 @@ impl Config {
                 recipients,
             }
         };
+        let reminders = {
+            let f = file.reminders.unwrap_or_default();
+            let d = Reminders::default();
+            let n = |env_key: &str, key: &str, v: Option<u64>, default: i64, max: u64| {
+                number(env, env_key, key, v, default.unsigned_abs(), 1..=max)
+                    .map(|x| i64::try_from(x).unwrap_or(i64::MAX))
+            };
+            let r = Reminders {
+                permit_days: n(
+                    "SATIS_REMINDERS_PERMIT_DAYS",
+                    "reminders.permit_days",
+                    f.permit_days,
+                    d.permit_days,
+                    365,
+                )?,
+                permit_urgent_days: n(
+                    "SATIS_REMINDERS_PERMIT_URGENT_DAYS",
+                    "reminders.permit_urgent_days",
+                    f.permit_urgent_days,
+                    d.permit_urgent_days,
+                    365,
+                )?,
+                consent_days: n(
+                    "SATIS_REMINDERS_CONSENT_DAYS",
+                    "reminders.consent_days",
+                    f.consent_days,
+                    d.consent_days,
+                    365,
+                )?,
+                referral_working_days: n(
+                    "SATIS_REMINDERS_REFERRAL_WORKING_DAYS",
+                    "reminders.referral_working_days",
+                    f.referral_working_days,
+                    d.referral_working_days,
+                    60,
+                )?,
+                project_days: n(
+                    "SATIS_REMINDERS_PROJECT_DAYS",
+                    "reminders.project_days",
+                    f.project_days,
+                    d.project_days,
+                    365,
+                )?,
+                inactive_days: n(
+                    "SATIS_REMINDERS_INACTIVE_DAYS",
+                    "reminders.inactive_days",
+                    f.inactive_days,
+                    d.inactive_days,
+                    3650,
+                )?,
+            };
+            if r.permit_urgent_days > r.permit_days {
+                return Err(ConfigError::Key {
+                    key: "reminders.permit_urgent_days".to_owned(),
+                    message: "must not be more than reminders.permit_days".to_owned(),
+                });
+            }
+            r
+        };
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
             ("hotline.national", &hotline.national),
@@ -714,6 +824,7 @@ impl Config {
                 open_data,
                 legal,
                 backup,
+                reminders,
             },
             warnings,
         })

@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use crate::support::{TestApp, TestDb, find_value, scalar};
 
 crate::tests![
+    the_desk_lists_what_is_due_most_overdue_first,
     a_person_goes_from_emersion_to_a_closed_case,
     another_organisation_sees_neither_case_nor_identity,
     duplicates_are_flagged_without_revealing_identities,
@@ -1509,4 +1510,83 @@ async fn a_persons_details_are_corrected_with_history_and_every_error_at_once(db
     let r = app.post_form(&path, &pairs).await;
     assert!(matches!(r.status.as_u16(), 403 | 404), "{}", r.status);
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person_change").await, 1);
+}
+
+/// The deadline engine on a case worker's desk: a permit about to expire and a case left
+/// without activity appear under "Da fare", the late one first with how late it is, each a
+/// link to the record; a renewed permit and a closed case leave the list by themselves.
+async fn the_desk_lists_what_is_due_most_overdue_first(db: TestDb) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    app.sign_in(&worker).await;
+    let empty = app.get("/").await;
+    empty.assert_status(200);
+    assert!(!empty.body.contains("id=\"due\""), "nothing due, no list");
+    let first = open_case(&app, PERSON).await;
+    let today = satis::platform::time::rome_today();
+    let soon = (today + chrono::Duration::days(20)).to_string();
+    let issued = (today - chrono::Duration::days(160)).to_string();
+    app.post_form(
+        &format!("/cases/{first}/permits"),
+        &[
+            ("kind", "art18_social"),
+            ("status", "issued"),
+            ("issued_on", &issued),
+            ("expires_on", &soon),
+        ],
+    )
+    .await
+    .assert_status(303);
+    // A permit expiring in 90 days is not due yet.
+    let later = (today + chrono::Duration::days(90)).to_string();
+    app.post_form(
+        &format!("/cases/{first}/permits"),
+        &[
+            ("kind", "international_protection"),
+            ("status", "issued"),
+            ("issued_on", &issued),
+            ("expires_on", &later),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let second = open_case(
+        &app,
+        &[
+            ("gender", "female"),
+            ("names", "Seconda Persona"),
+            ("confirm_new", "1"),
+        ],
+    )
+    .await;
+    // The second case's last activity was 70 days ago: due for 10 days.
+    satis::cases::entities::case::Entity::update_many()
+        .col_expr(
+            satis::cases::entities::case::Column::LastActivityAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::days(70)),
+        )
+        .filter(satis::cases::entities::case::Column::Id.eq(second))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let desk = app.get("/").await;
+    desk.assert_status(200)
+        .assert_contains("Da fare: 2 scadenze")
+        .assert_contains("Presa in carico senza attività")
+        .assert_contains("in ritardo di 10 giorni")
+        .assert_contains("Permesso in scadenza a breve")
+        .assert_contains(&format!("href=\"/cases/{first}#permit-"));
+    let body = &desk.body;
+    let at = |needle: &str| body.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    assert!(
+        at("senza attività") < at("in scadenza a breve"),
+        "the late item comes first"
+    );
+    assert!(
+        !body.contains("Permesso in scadenza ·"),
+        "90 days away is not due"
+    );
 }

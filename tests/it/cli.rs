@@ -573,6 +573,46 @@ pub fn trials() -> Vec<Trial> {
             check(o.status.code() == Some(2), "exit code 2", &o)?;
             check(text(&o).contains("--frobnicate"), "names the flag", &o)
         }),
+        Trial::test(
+            "cli::reminder_thresholds_are_checked_by_check_config",
+            || {
+                let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+                let file = dir.path().join("satis.toml");
+                for (toml, says) in [
+                    (
+                        "[reminders]\npermit_days = 20\npermit_urgent_days = 30\n",
+                        "reminders.permit_urgent_days",
+                    ),
+                    ("[reminders]\nconsent_days = 0\n", "reminders.consent_days"),
+                    ("[reminders]\nreferral_days = 5\n", "referral_days"),
+                ] {
+                    std::fs::write(&file, toml).map_err(|e| e.to_string())?;
+                    let o = satis(
+                        &[
+                            "--config",
+                            file.to_str().unwrap_or_default(),
+                            "check-config",
+                        ],
+                        &[],
+                    );
+                    check(
+                        o.status.code() == Some(2) && text(&o).contains(says),
+                        says,
+                        &o,
+                    )?;
+                }
+                let o = satis(
+                    &["check-config"],
+                    &[("SATIS_REMINDERS_INACTIVE_DAYS", "90")],
+                );
+                check(
+                    o.status.success(),
+                    "a threshold from the environment is accepted",
+                    &o,
+                )?;
+                Ok(())
+            },
+        ),
         Trial::test("cli::bad_config_exits_2_naming_the_key", || {
             let o = satis(&["check-config"], &[("SATIS_LISTEN", "not-an-address")]);
             check(o.status.code() == Some(2), "exit code 2", &o)?;

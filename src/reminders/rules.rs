@@ -1,0 +1,222 @@
+//! The deadline engine's rules: plain functions from a record's dates and state to whether it
+//! is due on someone's desk, when, and how late (Italian days; see docs/REMINDERS.md).
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+
+use crate::platform::config::Reminders;
+
+/// What is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// A permit past its expiry and not renewed.
+    PermitExpired,
+    /// A permit expiring within the urgent threshold.
+    PermitExpiringSoon,
+    /// A permit expiring within the first threshold.
+    PermitExpiring,
+    /// A consent expiring.
+    ConsentExpiring,
+    /// A referral proposed to the organisation and not decided in time.
+    ReferralUndecided,
+    /// A project waiting for the lead entity's decision for too long.
+    ProjectWaiting,
+    /// A public report not yet triaged.
+    ReportUntriaged,
+    /// An open case without activity for too long.
+    CaseInactive,
+}
+
+impl Kind {
+    /// The code of its label (`reminder-<code>` in the locales).
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::PermitExpired => "permit-expired",
+            Kind::PermitExpiringSoon => "permit-expiring-soon",
+            Kind::PermitExpiring => "permit-expiring",
+            Kind::ConsentExpiring => "consent-expiring",
+            Kind::ReferralUndecided => "referral-undecided",
+            Kind::ProjectWaiting => "project-waiting",
+            Kind::ReportUntriaged => "report-untriaged",
+            Kind::CaseInactive => "case-inactive",
+        }
+    }
+}
+
+/// A due item's timing: the day it falls due and whether that day has passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Due {
+    pub kind: Kind,
+    /// The day that matters (a permit's expiry; the day a wait became too long).
+    pub on: NaiveDate,
+    /// Whole days past `on` (0 or less: not yet late).
+    pub late_days: i64,
+}
+
+fn due(kind: Kind, on: NaiveDate, today: NaiveDate) -> Due {
+    Due {
+        kind,
+        on,
+        late_days: (today - on).num_days(),
+    }
+}
+
+/// A permit that is in force (issued or renewed) and expires on `expires_on`: expired when the
+/// day has passed, expiring soon within the urgent threshold, expiring within the first one.
+pub fn permit(
+    status: &str,
+    expires_on: Option<NaiveDate>,
+    today: NaiveDate,
+    t: &Reminders,
+) -> Option<Due> {
+    let expires = expires_on?;
+    if !matches!(status, "issued" | "renewed") {
+        return None;
+    }
+    let left = (expires - today).num_days();
+    let kind = if left < 0 {
+        Kind::PermitExpired
+    } else if left <= t.permit_urgent_days {
+        Kind::PermitExpiringSoon
+    } else if left <= t.permit_days {
+        Kind::PermitExpiring
+    } else {
+        return None;
+    };
+    Some(due(kind, expires, today))
+}
+
+/// A consent not withdrawn that expires within the threshold (an expired one no longer
+/// counts as given: it is not a reminder but a fact the case page shows).
+pub fn consent(
+    expires_on: Option<NaiveDate>,
+    withdrawn: bool,
+    today: NaiveDate,
+    t: &Reminders,
+) -> Option<Due> {
+    let expires = expires_on?;
+    let left = (expires - today).num_days();
+    (!withdrawn && (0..=t.consent_days).contains(&left))
+        .then(|| due(Kind::ConsentExpiring, expires, today))
+}
+
+/// The working day (Monday to Friday) `n` working days after `from`.
+pub fn add_working_days(from: NaiveDate, n: i64) -> NaiveDate {
+    let mut day = from;
+    let mut left = n;
+    while left > 0 {
+        day += Duration::days(1);
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    day
+}
+
+/// A referral proposed on `proposed_on` and still waiting: due once the working days to
+/// decide have passed.
+pub fn referral(
+    status: &str,
+    proposed_on: NaiveDate,
+    today: NaiveDate,
+    t: &Reminders,
+) -> Option<Due> {
+    let limit = add_working_days(proposed_on, t.referral_working_days);
+    (status == "proposed" && today > limit).then(|| due(Kind::ReferralUndecided, limit, today))
+}
+
+/// A project submitted on `submitted_on` and still waiting for the lead entity's decision.
+pub fn project(
+    status: &str,
+    submitted_on: NaiveDate,
+    today: NaiveDate,
+    t: &Reminders,
+) -> Option<Due> {
+    let limit = submitted_on + Duration::days(t.project_days);
+    (status == "submitted" && today > limit).then(|| due(Kind::ProjectWaiting, limit, today))
+}
+
+/// A public report not yet triaged: always on the hotline's desk (it runs day and night),
+/// late from the day after it arrived. Only the day of arrival is kept, on purpose.
+pub fn report(status: &str, received_on: NaiveDate, today: NaiveDate) -> Option<Due> {
+    (status == "new").then(|| due(Kind::ReportUntriaged, received_on, today))
+}
+
+/// An open case whose last activity was on `last_activity_on`.
+pub fn inactive(
+    closed: bool,
+    last_activity_on: NaiveDate,
+    today: NaiveDate,
+    t: &Reminders,
+) -> Option<Due> {
+    let limit = last_activity_on + Duration::days(t.inactive_days);
+    (!closed && today >= limit).then(|| due(Kind::CaseInactive, limit, today))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_permit_is_due_at_each_threshold_and_once_expired() {
+        let t = Reminders::default();
+        let today = d("2026-12-03");
+        let at = |days: i64| {
+            permit("issued", Some(today + Duration::days(days)), today, &t).map(|x| x.kind)
+        };
+        assert_eq!(at(61), None);
+        assert_eq!(at(60), Some(Kind::PermitExpiring));
+        assert_eq!(at(31), Some(Kind::PermitExpiring));
+        assert_eq!(at(30), Some(Kind::PermitExpiringSoon));
+        assert_eq!(at(0), Some(Kind::PermitExpiringSoon));
+        assert_eq!(at(-1), Some(Kind::PermitExpired));
+        let late = permit("renewed", Some(d("2026-11-20")), today, &t).unwrap();
+        assert_eq!(late.late_days, 13);
+        // Applied for, refused or recorded as expired: nothing to remind.
+        for status in ["applied", "refused", "expired"] {
+            assert_eq!(permit(status, Some(today), today, &t), None);
+        }
+        assert_eq!(permit("issued", None, today, &t), None);
+    }
+
+    #[test]
+    fn a_consent_is_due_within_its_threshold_unless_withdrawn() {
+        let t = Reminders::default();
+        let today = d("2026-12-03");
+        assert!(consent(Some(d("2027-01-02")), false, today, &t).is_some());
+        assert!(consent(Some(d("2027-01-03")), false, today, &t).is_none());
+        assert!(consent(Some(d("2027-01-02")), true, today, &t).is_none());
+        assert!(consent(Some(d("2026-12-02")), false, today, &t).is_none());
+    }
+
+    #[test]
+    fn a_referral_waits_five_working_days_weekends_not_counted() {
+        let t = Reminders::default();
+        // Proposed on Friday 27 November: five working days end on Friday 4 December.
+        let friday = d("2026-11-27");
+        assert_eq!(add_working_days(friday, 5), d("2026-12-04"));
+        assert_eq!(referral("proposed", friday, d("2026-12-04"), &t), None);
+        let late = referral("proposed", friday, d("2026-12-07"), &t).unwrap();
+        assert_eq!((late.on, late.late_days), (d("2026-12-04"), 3));
+        assert_eq!(referral("accepted", friday, d("2026-12-07"), &t), None);
+    }
+
+    #[test]
+    fn projects_reports_and_inactive_cases_fall_due_at_their_threshold() {
+        let t = Reminders::default();
+        let today = d("2026-12-03");
+        assert!(project("submitted", d("2026-11-13"), today, &t).is_none());
+        assert!(project("submitted", d("2026-11-12"), today, &t).is_some());
+        assert!(project("approved", d("2026-01-01"), today, &t).is_none());
+        let r = report("new", today, today).unwrap();
+        assert_eq!(r.late_days, 0, "today's report is due, not yet late");
+        assert_eq!(report("new", d("2026-12-02"), today).unwrap().late_days, 1);
+        assert!(report("contact", d("2026-12-02"), today).is_none());
+        assert!(inactive(false, d("2026-10-04"), today, &t).is_some());
+        assert!(inactive(false, d("2026-10-05"), today, &t).is_none());
+        assert!(inactive(true, d("2026-01-01"), today, &t).is_none());
+    }
+}
