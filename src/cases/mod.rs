@@ -201,6 +201,10 @@ pub fn spawn_daily_retention(state: Arc<AppState>) {
                 .to_std()
                 .unwrap_or(std::time::Duration::from_secs(3600));
             tokio::time::sleep(wait).await;
+            // Once per cluster: the instance that claims today's lease runs it.
+            if !crate::platform::jobs::claim_daily(&state.db, "retention").await {
+                continue;
+            }
             match crate::reports::retention(&state.db, state.config.report_retention_days).await {
                 Ok(n) => tracing::info!(reports = n, "public report retention run"),
                 Err(e) => tracing::error!(

@@ -510,6 +510,10 @@ pub fn spawn_scheduled(state: crate::platform::web::SharedState) {
                 .to_std()
                 .unwrap_or(std::time::Duration::from_secs(3600));
             tokio::time::sleep(wait).await;
+            // Once per cluster: the instance that claims today's lease takes it.
+            if !crate::platform::jobs::claim_daily(&state.db, "backup").await {
+                continue;
+            }
             let recent = crate::platform::audit::last_success(&state.db, "backup.create")
                 .await
                 .ok()

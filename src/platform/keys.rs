@@ -109,6 +109,16 @@ const KEYS: &str = "hashes, lookups and idempotency keys: random or one-way, rev
 
 pub const PLAIN_TEXT: &[PlainText] = &[
     PlainText {
+        table: "job_lease",
+        columns: &["name", "holder"],
+        why: "a background job's name and the random id of the instance running it",
+    },
+    PlainText {
+        table: "job_lease",
+        columns: &["until"],
+        why: TIMES,
+    },
+    PlainText {
         table: "accompaniment",
         columns: &["happened_on", "created_at"],
         why: TIMES,

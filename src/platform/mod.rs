@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod i18n;
+pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod migrations;

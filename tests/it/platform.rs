@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use crate::support::{Backend, TestDb};
 
 crate::tests![
+    a_daily_job_goes_to_one_instance_at_a_time,
     every_page_links_the_privacy_notice_legal_notes_and_accessibility_statement,
     home_page_is_italian_by_default_with_hotline_numbers,
     english_is_chosen_by_browser_cookie_or_switch,
@@ -893,4 +894,41 @@ async fn metrics_count_routes_and_queues_and_carry_nothing_personal(db: TestDb) 
         !text.contains("satis_backup_newest_age_seconds -1"),
         "a backup now: {text}"
     );
+}
+
+/// Two instances on one database wake for the same daily job: one claims it, the other skips;
+/// the holder may claim again; once the lease has run out, the other gets it. Ten claims at
+/// once: exactly one wins.
+async fn a_daily_job_goes_to_one_instance_at_a_time(db: TestDb) {
+    use satis::platform::jobs::claim;
+    let app = db.app().await;
+    let db = &app.state.db;
+    let now = chrono::Utc::now();
+    let day = chrono::Duration::hours(20);
+    assert!(claim(db, "retention", "a", now, day).await.unwrap());
+    assert!(!claim(db, "retention", "b", now, day).await.unwrap());
+    assert!(
+        claim(db, "retention", "a", now, day).await.unwrap(),
+        "its own"
+    );
+    // Another job is another lease.
+    assert!(claim(db, "backup", "b", now, day).await.unwrap());
+    let tomorrow = now + chrono::Duration::hours(24);
+    assert!(claim(db, "retention", "b", tomorrow, day).await.unwrap());
+    assert!(!claim(db, "retention", "a", tomorrow, day).await.unwrap());
+    let later = tomorrow + chrono::Duration::hours(24);
+    let claims = (0..10).map(|i| {
+        let db = db.clone();
+        async move {
+            claim(&db, "race", &format!("instance-{i}"), later, day)
+                .await
+                .unwrap()
+        }
+    });
+    let won = futures_util::future::join_all(claims)
+        .await
+        .into_iter()
+        .filter(|w| *w)
+        .count();
+    assert_eq!(won, 1);
 }

@@ -28,6 +28,7 @@ mod m20261202_000021_hotline_accompaniments;
 mod m20261203_000022_mediator_accounts;
 mod m20261203_000023_case_file_history;
 mod m20261204_000024_list_indexes;
+mod m20261204_000025_job_lease;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000022_mediator_accounts::Migration),
             Box::new(m20261203_000023_case_file_history::Migration),
             Box::new(m20261204_000024_list_indexes::Migration),
+            Box::new(m20261204_000025_job_lease::Migration),
         ]
     }
 }
