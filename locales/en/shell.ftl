@@ -70,3 +70,4 @@ backup-desk-keep = { $count ->
    *[other] { $count } kept
 }
 backup-desk-unscheduled = The server schedules no backups: run satis backup from the system timer, or schedule them in the [backup] section of the configuration.
+list-next-page = Next page

@@ -70,3 +70,4 @@ backup-desk-keep = { $count ->
    *[other] se ne conservano { $count }
 }
 backup-desk-unscheduled = Il server non programma copie di sicurezza: vanno eseguite con satis backup dal timer di sistema, oppure programmate nella sezione [backup] della configurazione.
+list-next-page = Pagina successiva

@@ -20,6 +20,8 @@ pub struct QueuePage {
     pub reports: Vec<report::Model>,
     /// The state shown (`new` by default), or `all`.
     pub status: String,
+    /// Where the next page starts, when there is one (a cursor for `?after=`).
+    pub next: Option<String>,
 }
 
 impl QueuePage {
@@ -35,12 +37,52 @@ pub const STATUSES: &[&str] = &["new", "contact", "duplicate", "not_pertinent"];
 pub struct QueueQuery {
     #[serde(default)]
     status: String,
+    /// Where the page continues: the cursor the previous page's "next" link carries.
+    #[serde(default)]
+    after: String,
 }
 
-/// The order the hotline works a queue in: reports still to triage first, among them those
-/// saying someone is in danger now, then the oldest waiting longest.
-pub fn queue_order(reports: &mut [report::Model]) {
-    reports.sort_by_key(|r| (r.status != "new", r.urgency != "now", r.id));
+/// Reports per page of the queue.
+pub const QUEUE_PAGE: u64 = 100;
+
+/// Where a queue page continues. The untriaged queue is worked in its own order (someone in
+/// danger now first, then the longest waiting: `now-ID` / `later-ID`); every other view shows
+/// the newest first (`ID`, continuing below it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueCursor {
+    Untriaged(store::QueueAfter),
+    Below(i32),
+}
+
+impl QueueCursor {
+    /// Reads a cursor this queue wrote for `status`; `None` for anything else.
+    pub fn parse(status: &str, raw: &str) -> Option<QueueCursor> {
+        let id = |s: &str| s.parse::<i32>().ok().filter(|id| *id > 0);
+        if status == "new" {
+            let (group, rest) = raw.split_once('-')?;
+            let later = match group {
+                "now" => false,
+                "later" => true,
+                _ => return None,
+            };
+            Some(QueueCursor::Untriaged(store::QueueAfter {
+                later,
+                id: id(rest)?,
+            }))
+        } else {
+            id(raw).map(QueueCursor::Below)
+        }
+    }
+
+    /// The cursor of the page that continues after `r`.
+    pub fn after(status: &str, r: &report::Model) -> String {
+        if status == "new" {
+            let group = if r.urgency == "now" { "now" } else { "later" };
+            format!("{group}-{}", r.id)
+        } else {
+            r.id.to_string()
+        }
+    }
 }
 
 pub async fn queue(
@@ -56,16 +98,36 @@ pub async fn queue(
         s if STATUSES.contains(&s) => s.to_owned(),
         _ => return Err(AppError::BadRequest("error-400")),
     };
-    let mut reports: Vec<report::Model> = store::queue(&state.db)
-        .await?
-        .into_iter()
-        .filter(|r| status == "all" || r.status == status)
-        .collect();
-    queue_order(&mut reports);
+    let after = match q.after.as_str() {
+        "" => None,
+        raw => Some(QueueCursor::parse(&status, raw).ok_or(AppError::BadRequest("error-400"))?),
+    };
+    // One more than a page tells whether another page follows.
+    let mut reports = match after {
+        None if status == "new" => store::untriaged_page(&state.db, QUEUE_PAGE + 1, None).await?,
+        Some(QueueCursor::Untriaged(a)) => {
+            store::untriaged_page(&state.db, QUEUE_PAGE + 1, Some(a)).await?
+        }
+        below => {
+            let only = (status != "all").then_some(status.as_str());
+            let below = match below {
+                Some(QueueCursor::Below(id)) => Some(id),
+                _ => None,
+            };
+            store::page(&state.db, only, QUEUE_PAGE + 1, below).await?
+        }
+    };
+    let next = if reports.len() as u64 > QUEUE_PAGE {
+        reports.truncate(QUEUE_PAGE as usize);
+        reports.last().map(|r| QueueCursor::after(&status, r))
+    } else {
+        None
+    };
     Ok(QueuePage {
         reports,
         shell,
         status,
+        next,
     })
 }
 
@@ -212,25 +274,35 @@ pub async fn triage(
 mod tests {
     use super::*;
 
-    fn report(id: i32, status: &str, urgency: &str) -> report::Model {
+    fn report(id: i32, urgency: &str) -> report::Model {
         report::Model {
             id,
             urgency: urgency.into(),
-            ..crate::reports::triage::tests::report(status)
+            ..crate::reports::triage::tests::report("new")
         }
     }
 
     #[test]
-    fn danger_now_comes_first_among_reports_to_triage() {
-        let mut q = vec![
-            report(1, "new", "days"),
-            report(2, "contact", "now"),
-            report(3, "new", "now"),
-            report(4, "new", "unknown"),
-            report(5, "new", "now"),
-        ];
-        queue_order(&mut q);
-        let ids: Vec<i32> = q.iter().map(|r| r.id).collect();
-        assert_eq!(ids, vec![3, 5, 1, 4, 2]);
+    fn a_queue_cursor_reads_back_what_the_queue_wrote_and_nothing_else() {
+        let now = QueueCursor::after("new", &report(7, "now"));
+        let later = QueueCursor::after("new", &report(9, "days"));
+        assert_eq!(now, "now-7");
+        assert_eq!(
+            QueueCursor::parse("new", &later),
+            Some(QueueCursor::Untriaged(store::QueueAfter {
+                later: true,
+                id: 9
+            }))
+        );
+        assert_eq!(
+            QueueCursor::parse("all", &QueueCursor::after("all", &report(12, "now"))),
+            Some(QueueCursor::Below(12))
+        );
+        for bad in ["", "7", "soon-7", "now-", "now-x", "now--3", "later-0"] {
+            assert_eq!(QueueCursor::parse("new", bad), None, "{bad}");
+        }
+        for bad in ["now-7", "-1", "0", "x"] {
+            assert_eq!(QueueCursor::parse("contact", bad), None, "{bad}");
+        }
     }
 }

@@ -122,13 +122,52 @@ pub async fn untriaged(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .await
 }
 
-pub async fn queue(db: &impl ConnectionTrait) -> Result<Vec<report::Model>, DbErr> {
-    report::Entity::find()
-        .order_by_asc(report::Column::Status)
-        .order_by_desc(report::Column::Id)
-        .limit(500)
-        .all(db)
-        .await
+/// Where the untriaged queue continues: after report `id` among those saying someone is in
+/// danger now (`later == false`), or among the others (`later == true`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueAfter {
+    pub later: bool,
+    pub id: i32,
+}
+
+/// A page of the untriaged queue in the order the hotline works it: reports saying someone is
+/// in danger now first, then the others, the one waiting longest first in each group. Keyset
+/// pages (never OFFSET): however long the queue, every report is reached and none twice.
+pub async fn untriaged_page(
+    db: &impl ConnectionTrait,
+    limit: u64,
+    after: Option<QueueAfter>,
+) -> Result<Vec<report::Model>, DbErr> {
+    let mut rows = Vec::new();
+    if !after.is_some_and(|a| a.later) {
+        let mut q = report::Entity::find()
+            .filter(report::Column::Status.eq("new"))
+            .filter(report::Column::Urgency.eq("now"));
+        if let Some(a) = after {
+            q = q.filter(report::Column::Id.gt(a.id));
+        }
+        rows = q
+            .order_by_asc(report::Column::Id)
+            .limit(limit)
+            .all(db)
+            .await?;
+    }
+    let taken = rows.len() as u64;
+    if taken < limit {
+        let mut q = report::Entity::find()
+            .filter(report::Column::Status.eq("new"))
+            .filter(report::Column::Urgency.ne("now"));
+        if let Some(a) = after.filter(|a| a.later) {
+            q = q.filter(report::Column::Id.gt(a.id));
+        }
+        rows.extend(
+            q.order_by_asc(report::Column::Id)
+                .limit(limit - taken)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
 }
 
 /// A page of reports, newest first, continuing below the id `after`, only those in `status`

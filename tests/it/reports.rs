@@ -16,6 +16,7 @@ crate::tests![
     one_client_cannot_shut_the_form_for_others,
     only_the_hotline_organisation_reads_public_reports,
     configured_readers_replace_the_default,
+    a_long_queue_is_read_page_after_page_in_the_order_it_is_worked,
 ];
 
 const LANGS: &[&str] = &["it", "en", "fr", "es", "ro", "sq", "zh", "ar"];
@@ -625,4 +626,89 @@ async fn configured_readers_replace_the_default(db: TestDb) {
     app.get("/reports").await.assert_status(403);
     app.sign_in(&reader).await;
     app.get("/reports/1").await.assert_status(200);
+}
+
+/// The report ids a queue page links to, in the order shown.
+fn queue_ids(body: &str) -> Vec<i32> {
+    body.split("<a href=\"/reports/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
+
+/// Follows the queue's "next page" links from `start`; the ids in the order shown.
+async fn walk_queue(app: &TestApp, start: &str) -> (Vec<i32>, usize) {
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut next = Some(start.to_owned());
+    while let Some(path) = next.take() {
+        let page = app.get(&path).await;
+        page.assert_status(200);
+        seen.extend(queue_ids(&page.body));
+        pages += 1;
+        assert!(pages < 10, "the pages end");
+        next = find_value(&page.body, "<p class=\"pager\"><a href=\"")
+            .filter(|h| h.starts_with("/reports?"))
+            .map(|h| h.replace("&amp;", "&"));
+    }
+    (seen, pages)
+}
+
+async fn a_long_queue_is_read_page_after_page_in_the_order_it_is_worked(db: TestDb) {
+    let app = db.app().await;
+    submit(&app, "it", REPORT).await.assert_status(200);
+    // 256 reports (each doubling keeps the one-time submission ids distinct), some saying
+    // someone is in danger now, some already triaged.
+    for step in 1..=8 {
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "INSERT INTO public_report (received_on, language, province, urgency, people, \
+                 minors, kinds, anonymous, status, receipt_lookup, receipt_hash, \
+                 submission_hash) SELECT received_on, language, province, urgency, people, \
+                 minors, kinds, anonymous, status, receipt_lookup, receipt_hash, \
+                 SUBSTR(submission_hash, 1, 40) || CAST(id + {step}000 AS TEXT) \
+                 FROM public_report"
+            ))
+            .await
+            .unwrap();
+    }
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE public_report SET \
+             urgency = CASE WHEN id % 7 = 0 THEN 'now' ELSE 'unknown' END, \
+             status = CASE WHEN id % 5 = 0 THEN 'contact' ELSE 'new' END",
+        )
+        .await
+        .unwrap();
+    let all: Vec<i32> = (1..=256).collect();
+    let new: Vec<i32> = all.iter().copied().filter(|id| id % 5 != 0).collect();
+    let mut worked: Vec<i32> = new.iter().copied().filter(|id| id % 7 == 0).collect();
+    worked.extend(new.iter().copied().filter(|id| id % 7 != 0));
+
+    let org = app.organisation("Centralino della coda").await;
+    app.runs_regional_hotline(org).await;
+    let operator = app.user("coda-lunga", Role::HotlineOperator, org).await;
+    app.sign_in(&operator).await;
+
+    // The untriaged queue: danger now first, then the longest waiting, every one once.
+    let (seen, pages) = walk_queue(&app, "/reports").await;
+    assert_eq!(seen, worked);
+    assert_eq!(pages, 3);
+    // Every report, newest first.
+    let (seen, _) = walk_queue(&app, "/reports?status=all").await;
+    assert_eq!(seen, all.iter().rev().copied().collect::<Vec<_>>());
+    // Those already answered, newest first.
+    let (seen, pages) = walk_queue(&app, "/reports?status=contact").await;
+    let contacted: Vec<i32> = all.iter().rev().copied().filter(|id| id % 5 == 0).collect();
+    assert_eq!(seen, contacted);
+    assert_eq!(pages, 1);
+    for bad in [
+        "status=new&after=42",
+        "status=all&after=now-3",
+        "status=new&after=soon-1",
+    ] {
+        app.get(&format!("/reports?{bad}")).await.assert_status(400);
+    }
 }
