@@ -27,6 +27,9 @@ pub struct FilterQuery {
     from: String,
     #[serde(default)]
     to: String,
+    /// Where the page continues: the entries before this sequence number.
+    #[serde(default)]
+    before: String,
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -81,6 +84,15 @@ impl FilterQuery {
             action: non_empty(&self.action),
             from: from.map(crate::platform::time::rome_midnight),
             to: to.map(|t| crate::platform::time::rome_midnight(t.succ_opt().unwrap_or(t))),
+            before: match self.before.trim() {
+                "" => None,
+                b => Some(
+                    b.parse::<i64>()
+                        .ok()
+                        .filter(|seq| *seq > 1)
+                        .ok_or("error-400")?,
+                ),
+            },
             ..Default::default()
         })
     }
@@ -104,6 +116,8 @@ pub struct AuditPage {
     pub csv_href: String,
     pub entries: Vec<event::Model>,
     pub limit: u64,
+    /// The link to the older entries, when there are more.
+    pub older: Option<String>,
     /// Every problem of the search: (field, translated message).
     pub problems: Vec<(String, String)>,
 }
@@ -159,18 +173,29 @@ pub async fn page(
                 q,
                 entries: Vec::new(),
                 limit: PAGE_LIMIT,
+                older: None,
                 problems,
             },
         )
             .into_response());
     }
-    let entries = read(&state, &shell, false, &q, PAGE_LIMIT).await?;
+    // One more than a page tells whether older entries follow.
+    let mut entries = read(&state, &shell, false, &q, PAGE_LIMIT + 1).await?;
+    let older = if entries.len() as u64 > PAGE_LIMIT {
+        entries.truncate(PAGE_LIMIT as usize);
+        entries
+            .last()
+            .map(|e| format!("/audit?{}&before={}", q.query_string(), e.seq))
+    } else {
+        None
+    };
     Ok(AuditPage {
         csv_href: format!("/audit.csv?{}", q.query_string()),
         shell,
         q,
         entries,
         limit: PAGE_LIMIT,
+        older,
         problems,
     }
     .into_response())

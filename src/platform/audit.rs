@@ -564,6 +564,9 @@ pub struct Filter {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Only entries before this sequence number: where the previous page stopped (keyset
+    /// pages: the newest entries first, however long the chain, none skipped or repeated).
+    pub before: Option<i64>,
 }
 
 /// Entries matching `filter`, newest first, at most `limit`.
@@ -629,6 +632,9 @@ pub async fn search<C: ConnectionTrait>(
     }
     if let Some(t) = filter.to {
         cond = cond.add(event::Column::At.lt(t));
+    }
+    if let Some(b) = filter.before {
+        cond = cond.add(event::Column::Seq.lt(b));
     }
     event::Entity::find()
         .filter(cond)

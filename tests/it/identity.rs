@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use crate::support::{PASSWORD, TestApp, TestDb, find_value, scalar};
 
 crate::tests![
+    the_audit_trail_is_read_page_after_page,
     sign_in_needs_password_and_second_factor,
     admin_creates_user_who_enrols_and_signs_in_again,
     recovery_codes_work_once,
@@ -1231,4 +1232,60 @@ async fn a_signed_in_persons_language_preference_comes_first(db: TestDb) {
         .unwrap()
         .locale;
     assert_eq!(stored.as_deref(), Some("it"));
+}
+
+async fn the_audit_trail_is_read_page_after_page(db: TestDb) {
+    let app = db.app().await;
+    let region = app.organisation("Regione Toscana").await;
+    let auditor = app.user("dpo-pagine", Role::Auditor, region).await;
+    let entries: Vec<audit::Entry> = (0..1_100)
+        .map(|i| audit::Entry::new(None, "test.page", "test").record(i))
+        .collect();
+    audit::append_all(&app.state.db, &app.state.keys, entries)
+        .await
+        .unwrap();
+    app.sign_in(&auditor).await;
+    let mut seen: Vec<i64> = Vec::new();
+    let mut next = Some("/audit?action=test.page".to_owned());
+    let mut pages = 0;
+    while let Some(path) = next.take() {
+        let r = app.get(&path).await;
+        r.assert_status(200);
+        seen.extend(
+            r.body
+                .split("<tr><td>")
+                .skip(1)
+                .filter_map(|row| row.split('<').next()?.parse::<i64>().ok()),
+        );
+        pages += 1;
+        assert!(pages < 5, "the pages end");
+        next =
+            find_value(&r.body, "<p class=\"pager\"><a href=\"").map(|h| h.replace("&#38;", "&"));
+        if let Some(n) = &next {
+            assert!(n.contains("action=test.page"), "the filter is kept: {n}");
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<i64> = scalar_list(
+        &app,
+        "SELECT seq FROM audit_event WHERE action = 'test.page' ORDER BY seq DESC",
+    )
+    .await;
+    assert_eq!(expected.len(), 1_100);
+    assert_eq!(seen, expected, "every entry once, newest first");
+    app.get("/audit?before=nonsense").await.assert_status(400);
+}
+
+async fn scalar_list(app: &TestApp, sql: &str) -> Vec<i64> {
+    app.state
+        .db
+        .query_all_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+        .collect()
 }
