@@ -25,6 +25,7 @@ pub fn page_routes() -> Routes {
         .merge(crate::projects::routes())
         .merge(crate::stats::routes())
         .merge(crate::exchange::routes())
+        .merge(crate::reminders::routes())
 }
 
 /// Every operation of the API (the OpenAPI document and the access matrix walk these).
@@ -58,6 +59,8 @@ pub fn encrypted_columns() -> Vec<EncryptedColumn> {
         crate::cases::store::SEALED,
         crate::projects::store::SEALED,
         crate::referrals::store::SEALED,
+        crate::platform::throttle::SEALED,
+        crate::reminders::store::SEALED,
     ]
     .concat()
 }
@@ -281,6 +284,7 @@ mod tests {
         "exchange",
         "identity",
         "home",
+        "reminders",
     ];
 
     /// Cross-area reaches that existed when this test was written (issue 20), each to be

@@ -59,3 +59,4 @@ segnala-demo = بيئة تجريبية. البيانات مختلقة: لا تر
 segnala-footer-privacy = إشعار الخصوصية
 segnala-footer-legal-notes = الملاحظات القانونية
 segnala-footer-accessibility = بيان إمكانية الوصول
+segnala-ordinary = إذا كان مشغّل هاتفك المحمول لا يسمح بالاتصال بالأرقام المجانية (مثل Lyca Mobile)، اتصل بالرقم العادي:

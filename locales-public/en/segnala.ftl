@@ -59,3 +59,4 @@ segnala-demo = DEMONSTRATION. The data are invented: do not send real reports fr
 segnala-footer-privacy = Privacy notice
 segnala-footer-legal-notes = Legal notes
 segnala-footer-accessibility = Accessibility statement
+segnala-ordinary = If your mobile operator cannot call free numbers (for example Lyca Mobile), call the ordinary number:

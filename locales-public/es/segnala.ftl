@@ -59,3 +59,4 @@ segnala-demo = DEMOSTRACIÓN. Los datos son inventados: no envíe denuncias real
 segnala-footer-privacy = Aviso de privacidad
 segnala-footer-legal-notes = Aviso legal
 segnala-footer-accessibility = Declaración de accesibilidad
+segnala-ordinary = Si tu operador móvil no permite llamar a números gratuitos (por ejemplo Lyca Mobile), llama al número ordinario:

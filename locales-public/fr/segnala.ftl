@@ -59,3 +59,4 @@ segnala-demo = DÉMONSTRATION. Les données sont inventées : n’envoyez pas de
 segnala-footer-privacy = Protection des données
 segnala-footer-legal-notes = Mentions légales
 segnala-footer-accessibility = Déclaration d’accessibilité
+segnala-ordinary = Si votre opérateur mobile ne permet pas d'appeler les numéros verts (par exemple Lyca Mobile), appelez le numéro ordinaire :

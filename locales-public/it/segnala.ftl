@@ -59,3 +59,4 @@ segnala-demo = AMBIENTE DIMOSTRATIVO. I dati sono inventati: non inviare segnala
 segnala-footer-privacy = Informativa privacy
 segnala-footer-legal-notes = Note legali
 segnala-footer-accessibility = Dichiarazione di accessibilità
+segnala-ordinary = Se il tuo operatore telefonico non chiama i numeri verdi (per esempio Lyca Mobile), chiama il numero ordinario:

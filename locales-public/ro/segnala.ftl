@@ -59,3 +59,4 @@ segnala-demo = DEMONSTRAȚIE. Datele sunt inventate: nu trimiteți semnalări re
 segnala-footer-privacy = Notă de confidențialitate
 segnala-footer-legal-notes = Mențiuni legale
 segnala-footer-accessibility = Declarație de accesibilitate
+segnala-ordinary = Dacă operatorul tău mobil nu poate apela numerele gratuite (de exemplu Lyca Mobile), sună la numărul obișnuit:

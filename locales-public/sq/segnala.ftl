@@ -59,3 +59,4 @@ segnala-demo = DEMONSTRIM. Të dhënat janë të shpikura: mos dërgoni sinjaliz
 segnala-footer-privacy = Njoftimi i privatësisë
 segnala-footer-legal-notes = Shënime ligjore
 segnala-footer-accessibility = Deklarata e aksesueshmërisë
+segnala-ordinary = Nëse operatori yt celular nuk lejon thirrje në numrat falas (për shembull Lyca Mobile), telefono numrin e zakonshëm:

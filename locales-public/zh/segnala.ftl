@@ -59,3 +59,4 @@ segnala-demo = 演示环境。数据均为虚构：请勿在此提交真实举�
 segnala-footer-privacy = 隐私声明
 segnala-footer-legal-notes = 法律声明
 segnala-footer-accessibility = 无障碍声明
+segnala-ordinary = 如果你的手机运营商无法拨打免费号码（例如 Lyca Mobile），请拨打普通号码：

@@ -71,3 +71,4 @@ backup-desk-keep = { $count ->
 }
 backup-desk-unscheduled = The server schedules no backups: run satis backup from the system timer, or schedule them in the [backup] section of the configuration.
 list-next-page = Next page
+footer-ordinary = If your mobile operator cannot call free numbers (for example Lyca Mobile), call the ordinary number:

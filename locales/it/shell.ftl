@@ -71,3 +71,4 @@ backup-desk-keep = { $count ->
 }
 backup-desk-unscheduled = Il server non programma copie di sicurezza: vanno eseguite con satis backup dal timer di sistema, oppure programmate nella sezione [backup] della configurazione.
 list-next-page = Pagina successiva
+footer-ordinary = Se il tuo operatore telefonico non chiama i numeri verdi (per esempio Lyca Mobile), chiama il numero ordinario:

@@ -12,7 +12,10 @@ pub use arrivals::{
     Arrival, ArrivedFacts, CaseWithIdentity, Consent, CountedCase, case_with_identity,
     close_on_transfer, counted_cases, open_arrived_case,
 };
-pub use store::{CaseError, Identity, NewPerson, cases_for_org, consents, occupied_beds};
+pub use store::{
+    CaseError, Identity, NewPerson, cases_for_org, consents, consents_expiring, occupied_beds,
+    people_by_id, permits_expiring,
+};
 
 use std::sync::Arc;
 

@@ -75,11 +75,7 @@ pub struct DueRow {
 
 fn due_row(shell: &Shell, item: crate::reminders::Item) -> DueRow {
     let d = item.due;
-    let when = if d.late_days > 0 {
-        shell.t1("reminder-late", "days", &d.late_days.to_string())
-    } else {
-        shell.t1("reminder-on", "date", &d.on.format("%d/%m/%Y").to_string())
-    };
+    let when = crate::reminders::when(shell, &d);
     DueRow {
         what: shell.t(&format!("reminder-{}", d.kind.code())),
         href: item.href,

@@ -99,8 +99,16 @@ pub async fn login_submit(
         )
             .into_response()
     };
-    if state.login_throttle.check(&account_key).is_err()
-        || state.login_throttle.check(&client_key).is_err()
+    if state
+        .login_throttle
+        .check(&state.db, &account_key)
+        .await
+        .is_err()
+        || state
+            .login_throttle
+            .check(&state.db, &client_key)
+            .await
+            .is_err()
     {
         state.metrics.throttled("sign_in");
         return Ok(refuse(
@@ -121,8 +129,8 @@ pub async fn login_submit(
     let user = match user {
         Some(u) if ok && !u.disabled => u,
         other => {
-            state.login_throttle.fail(&account_key);
-            state.login_throttle.fail(&client_key);
+            state.login_throttle.fail(&state.db, &account_key).await;
+            state.login_throttle.fail(&state.db, &client_key).await;
             signin::password_refused(&state.db, &state.keys, other.as_ref().map(|u| u.id)).await?;
             return Ok(refuse(
                 shell,
@@ -131,7 +139,7 @@ pub async fn login_submit(
             ));
         }
     };
-    state.login_throttle.succeed(&account_key);
+    state.login_throttle.succeed(&state.db, &account_key).await;
     let token = signin::password_accepted(&state.db, user.id).await?;
     let target = if user.totp_secret_enc.is_some() {
         "/login/mfa"
@@ -224,7 +232,11 @@ pub async fn mfa_submit(
     let Some(sealed) = user.totp_secret_enc.as_ref() else {
         return Ok(Redirect::to("/mfa/enrol").into_response());
     };
-    let allowed = state.login_throttle.check(&account_key).is_ok();
+    let allowed = state
+        .login_throttle
+        .check(&state.db, &account_key)
+        .await
+        .is_ok();
     let secret = state
         .keys
         .decrypt(store::TOTP_SECRET, sealed)
@@ -240,7 +252,7 @@ pub async fn mfa_submit(
             store::use_recovery_code(&state.db, user.id, &code).await?
         };
     if accepted {
-        state.login_throttle.succeed(&account_key);
+        state.login_throttle.succeed(&state.db, &account_key).await;
         let how = if code.len() == 6 {
             "totp"
         } else {
@@ -249,7 +261,7 @@ pub async fn mfa_submit(
         return complete_sign_in(&state, &staff, &session.0, &form.next, how).await;
     }
     if allowed {
-        state.login_throttle.fail(&account_key);
+        state.login_throttle.fail(&state.db, &account_key).await;
     }
     signin::code_refused(&state.db, &state.keys, &staff.actor).await?;
     let key = if allowed {

@@ -33,6 +33,15 @@ pub async fn holders_of(
     store::holders_of(db, role).await
 }
 
+/// The active accounts of an organisation (user id, username, roles there), by username:
+/// e.g. the colleagues a due item can be handed over to.
+pub async fn members_of(
+    db: &impl sea_orm::ConnectionTrait,
+    organisation_id: i32,
+) -> Result<Vec<(i32, String, Vec<crate::platform::policy::Role>)>, sea_orm::DbErr> {
+    store::members_of(db, organisation_id).await
+}
+
 use crate::platform::web::routes::{Access, Routes};
 
 pub fn routes() -> Routes {

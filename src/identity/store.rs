@@ -231,6 +231,36 @@ pub async fn holders_of(
 }
 
 /// The roles a user holds in one organisation.
+/// The active accounts of an organisation with their roles there, by username.
+pub async fn members_of(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+) -> Result<Vec<(i32, String, Vec<Role>)>, DbErr> {
+    let mut roles: std::collections::BTreeMap<i32, Vec<Role>> = Default::default();
+    for m in membership::Entity::find()
+        .filter(membership::Column::OrganisationId.eq(organisation_id))
+        .all(db)
+        .await?
+    {
+        if let Some(r) = Role::from_code(&m.role) {
+            roles.entry(m.user_id).or_default().push(r);
+        }
+    }
+    let mut out: Vec<(i32, String, Vec<Role>)> = user::Entity::find()
+        .filter(user::Column::Id.is_in(roles.keys().copied().collect::<Vec<_>>()))
+        .filter(user::Column::Disabled.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let r = roles.remove(&u.id).unwrap_or_default();
+            (u.id, u.username, r)
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
 pub async fn roles_in(
     db: &impl ConnectionTrait,
     user_id: i32,

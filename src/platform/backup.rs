@@ -206,10 +206,19 @@ pub async fn backup(
         }
         _ => {
             // pg_dump reads the URL itself; its custom format goes straight into the
-            // encryption, never to disk in clear.
+            // encryption, never to disk in clear. The shared throttles' counts and hourly
+            // secret are left out: they live an hour, and with them a copy could turn a
+            // client's key back into an address.
             let source = crate::platform::db::postgres_url(url);
             let mut child = std::process::Command::new("pg_dump")
-                .args(["--format=custom", "--no-owner", "--dbname", &source])
+                .args([
+                    "--format=custom",
+                    "--no-owner",
+                    "--exclude-table-data=throttle_count",
+                    "--exclude-table-data=throttle_secret",
+                    "--dbname",
+                    &source,
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

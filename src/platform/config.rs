@@ -92,6 +92,9 @@ pub struct Reminders {
     pub project_days: i64,
     /// An open case without activity for this many days (default 60).
     pub inactive_days: i64,
+    /// A mediator request nobody has taken shows this many hours before it is needed
+    /// (default 24).
+    pub mediator_hours: i64,
 }
 
 impl Default for Reminders {
@@ -103,6 +106,7 @@ impl Default for Reminders {
             referral_working_days: 5,
             project_days: 20,
             inactive_days: 60,
+            mediator_hours: 24,
         }
     }
 }
@@ -174,6 +178,10 @@ pub struct Hotline {
     pub regional: String,
     /// National anti-trafficking hotline (Numero Verde Nazionale).
     pub national: String,
+    /// The regional hotline's ordinary (not free) number, for callers whose mobile operator
+    /// cannot reach free numbers (Lyca Mobile and other operators migrants often use). Empty:
+    /// not shown.
+    pub ordinary: String,
     /// The steps of the regional emergency procedure, as codes (`a-z`, `0-9`, `_`).
     pub emergency_steps: Vec<String>,
 }
@@ -262,6 +270,7 @@ struct FileReminders {
     referral_working_days: Option<u64>,
     project_days: Option<u64>,
     inactive_days: Option<u64>,
+    mediator_hours: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -306,6 +315,7 @@ struct FileOutreach {
 struct FileHotline {
     regional: Option<String>,
     national: Option<String>,
+    ordinary: Option<String>,
     emergency_steps: Option<Vec<String>>,
 }
 
@@ -313,6 +323,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_REGIONAL_HOTLINE: &str = "800 600 500";
 pub const DEFAULT_NATIONAL_HOTLINE: &str = "800 290 290";
+/// The seed's "da LYCA MOBILE" number of the regional hotline.
+pub const DEFAULT_ORDINARY_HOTLINE: &str = "055 536 56 12";
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = 256;
 
@@ -337,6 +349,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_LOG",
     "SATIS_HOTLINE_REGIONAL",
     "SATIS_HOTLINE_NATIONAL",
+    "SATIS_HOTLINE_ORDINARY",
     "SATIS_EMERGENCY_STEPS",
     "SATIS_OUTREACH_MATERIALS",
     "SATIS_TRUSTED_PROXIES",
@@ -352,6 +365,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_REMINDERS_REFERRAL_WORKING_DAYS",
     "SATIS_REMINDERS_PROJECT_DAYS",
     "SATIS_REMINDERS_INACTIVE_DAYS",
+    "SATIS_REMINDERS_MEDIATOR_HOURS",
     // The passphrase of `satis keys export` / `import` (read by those commands only).
     "SATIS_KEYS_PASSPHRASE",
     // Used by the test suite and the browser tests, not by the server.
@@ -580,6 +594,11 @@ impl Config {
             national: env_value(env, "SATIS_HOTLINE_NATIONAL")?
                 .or(file_hotline.national)
                 .unwrap_or_else(|| DEFAULT_NATIONAL_HOTLINE.to_owned()),
+            ordinary: env_value(env, "SATIS_HOTLINE_ORDINARY")?
+                .or(file_hotline.ordinary)
+                .unwrap_or_else(|| DEFAULT_ORDINARY_HOTLINE.to_owned())
+                .trim()
+                .to_owned(),
             emergency_steps: code_list(
                 ("SATIS_EMERGENCY_STEPS", "hotline.emergency_steps"),
                 env_value(env, "SATIS_EMERGENCY_STEPS")?,
@@ -769,6 +788,13 @@ impl Config {
                     d.inactive_days,
                     3650,
                 )?,
+                mediator_hours: n(
+                    "SATIS_REMINDERS_MEDIATOR_HOURS",
+                    "reminders.mediator_hours",
+                    f.mediator_hours,
+                    d.mediator_hours,
+                    168,
+                )?,
             };
             if r.permit_urgent_days > r.permit_days {
                 return Err(ConfigError::Key {
@@ -781,7 +807,11 @@ impl Config {
         for (key, number) in [
             ("hotline.regional", &hotline.regional),
             ("hotline.national", &hotline.national),
+            ("hotline.ordinary", &hotline.ordinary),
         ] {
+            if key == "hotline.ordinary" && number.is_empty() {
+                continue;
+            }
             check_phone_number(number).map_err(|message| ConfigError::Key {
                 key: key.to_owned(),
                 message,
@@ -1149,6 +1179,25 @@ mod tests {
         assert_eq!(c.default_locale, Lang::It);
         assert!(c.cookie_secure);
         assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_ordinary_hotline_number_is_shown_unless_emptied_and_checked() {
+        let c = load(None, &[]).unwrap().config;
+        assert_eq!(c.hotline.ordinary, "055 536 56 12");
+        let c = load(Some("[hotline]\nordinary = \"\"\n"), &[])
+            .unwrap()
+            .config;
+        assert_eq!(c.hotline.ordinary, "", "emptied: not shown");
+        let c = load(None, &[("SATIS_HOTLINE_ORDINARY", "055 123 4567")])
+            .unwrap()
+            .config;
+        assert_eq!(c.hotline.ordinary, "055 123 4567");
+        let err = load(Some("[hotline]\nordinary = \"chiama Lyca\"\n"), &[])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("hotline.ordinary"), "{err}");
     }
 
     #[test]

@@ -109,6 +109,36 @@ const KEYS: &str = "hashes, lookups and idempotency keys: random or one-way, rev
 
 pub const PLAIN_TEXT: &[PlainText] = &[
     PlainText {
+        table: "reminder_mark",
+        columns: &["item_key"],
+        why: "a due item's kind, its record's page (ids only) and its day",
+    },
+    PlainText {
+        table: "reminder_mark",
+        columns: &["state"],
+        why: CODES,
+    },
+    PlainText {
+        table: "reminder_mark",
+        columns: &["until", "at"],
+        why: TIMES,
+    },
+    PlainText {
+        table: "throttle_count",
+        columns: &["scope"],
+        why: CODES,
+    },
+    PlainText {
+        table: "throttle_count",
+        columns: &["key"],
+        why: KEYS,
+    },
+    PlainText {
+        table: "throttle_count",
+        columns: &["last_at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "job_lease",
         columns: &["name", "holder"],
         why: "a background job's name and the random id of the instance running it",

@@ -109,6 +109,9 @@ pub enum Permission {
     /// Keep one's own desk of mediation requests assigned to one's account and record their
     /// outcome.
     Mediate,
+    /// See everything due in one's organisation, for whomever it is, and what was done with it
+    /// (the team view of the to-do inbox).
+    TeamInbox,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -152,6 +155,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::Referrals => matches!(role, R::CaseWorker | R::HotlineOperator),
         P::ReadCaseNotes => matches!(role, R::CaseWorker | R::HotlineOperator),
         P::Mediate => role == R::Mediator,
+        P::TeamInbox => matches!(role, R::TerritorialCoordinator | R::Administrator),
     }
 }
 

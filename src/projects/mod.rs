@@ -13,6 +13,8 @@ use crate::platform::web::routes::{Access, Routes};
 
 /// What other areas may ask about projects (their published queries).
 pub use store::all as all_projects;
+/// What the deadline engine reads: projects before the lead entity, and their steps.
+pub use store::{for_evaluation, transitions};
 
 /// The projects written for a case: id, the Italian day it was written and its status code,
 /// newest first. What the case page lists; opening one is decided by the project page.

@@ -12,6 +12,9 @@ pub mod report;
 pub mod rules;
 pub mod store;
 
+/// The referrals an organisation sends, receives or recorded (the deadline engine reads them).
+pub use store::for_org as referrals_of_org;
+
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 

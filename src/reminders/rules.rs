@@ -1,13 +1,16 @@
 //! The deadline engine's rules: plain functions from a record's dates and state to whether it
 //! is due on someone's desk, when, and how late (Italian days; see docs/REMINDERS.md).
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 
 use crate::platform::config::Reminders;
+use crate::platform::time::rome_date;
 
 /// What is due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
+    /// An emergency still open and not handed over to a service 24 hours after it started.
+    EmergencyNotHandedOver,
     /// A permit past its expiry and not renewed.
     PermitExpired,
     /// A permit expiring within the urgent threshold.
@@ -20,6 +23,8 @@ pub enum Kind {
     ReferralUndecided,
     /// A project waiting for the lead entity's decision for too long.
     ProjectWaiting,
+    /// A mediator request nobody has taken, needed soon (or already past).
+    MediatorUnassigned,
     /// A public report not yet triaged.
     ReportUntriaged,
     /// An open case without activity for too long.
@@ -30,6 +35,8 @@ impl Kind {
     /// The code of its label (`reminder-<code>` in the locales).
     pub fn code(self) -> &'static str {
         match self {
+            Kind::EmergencyNotHandedOver => "emergency-not-handed-over",
+            Kind::MediatorUnassigned => "mediator-unassigned",
             Kind::PermitExpired => "permit-expired",
             Kind::PermitExpiringSoon => "permit-expiring-soon",
             Kind::PermitExpiring => "permit-expiring",
@@ -152,6 +159,120 @@ pub fn inactive(
     (!closed && today >= limit).then(|| due(Kind::CaseInactive, limit, today))
 }
 
+/// How long an emergency may stay open without being handed over to a service.
+pub const EMERGENCY_HOURS: i64 = 24;
+
+/// An emergency activation (`started_at`) still open and not handed over to a service: due
+/// once [`EMERGENCY_HOURS`] have passed (`now`), on the Italian day they ran out.
+pub fn emergency(
+    started_at: DateTime<Utc>,
+    handed_over: bool,
+    closed: bool,
+    now: DateTime<Utc>,
+) -> Option<Due> {
+    if handed_over || closed {
+        return None;
+    }
+    let limit = started_at + Duration::hours(EMERGENCY_HOURS);
+    (now >= limit).then(|| {
+        due(
+            Kind::EmergencyNotHandedOver,
+            rome_date(limit),
+            rome_date(now),
+        )
+    })
+}
+
+/// A mediator request still waiting for someone to take it (`requested`, no mediator's
+/// account): due from `mediator_hours` before the time it is needed, on the Italian day it is
+/// needed.
+pub fn mediator(
+    status: &str,
+    assigned: bool,
+    needed_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    t: &Reminders,
+) -> Option<Due> {
+    if status != "requested" || assigned {
+        return None;
+    }
+    (needed_at - Duration::hours(t.mediator_hours) <= now).then(|| {
+        due(
+            Kind::MediatorUnassigned,
+            rome_date(needed_at),
+            rome_date(now),
+        )
+    })
+}
+
+/// How far ahead an item may be snoozed: beyond that it is no longer a reminder put off but a
+/// deadline ignored.
+pub const SNOOZE_MAX_DAYS: i64 = 90;
+
+/// The longest reason kept for a snooze.
+pub const REASON_MAX: usize = 500;
+
+/// What a person does with a due item on their desk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Dealt with: it leaves every desk of the organisation.
+    Done,
+    /// Off the desks until `until` (an Italian day), for a reason.
+    Snooze { until: NaiveDate, reason: String },
+    /// To a colleague of the same organisation: it leaves the others' desks.
+    HandOver { to: i32 },
+}
+
+impl Step {
+    /// The stored state (`reminder_mark.state`) and audit action suffix.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Step::Done => "done",
+            Step::Snooze { .. } => "snoozed",
+            Step::HandOver { .. } => "handed_over",
+        }
+    }
+}
+
+/// Checks a snooze: a reason, and a day after today no further than [`SNOOZE_MAX_DAYS`]; every
+/// problem as (field, message key).
+pub fn snooze_problems(
+    until: Option<NaiveDate>,
+    reason: &str,
+    today: NaiveDate,
+) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    match until {
+        None => out.push(("until", "reminder-error-until")),
+        Some(u) if u <= today || u > today + Duration::days(SNOOZE_MAX_DAYS) => {
+            out.push(("until", "reminder-error-until"))
+        }
+        Some(_) => {}
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > REASON_MAX {
+        out.push(("reason", "reminder-error-reason"));
+    }
+    out
+}
+
+/// How a mark left on an item shows for someone: hidden (done, snoozed until a later day,
+/// handed over to someone else) or on their desk.
+pub fn shows_for(
+    state: &str,
+    until: Option<NaiveDate>,
+    assignee: Option<i32>,
+    user_id: i32,
+    today: NaiveDate,
+) -> bool {
+    match state {
+        "done" => false,
+        "snoozed" => until.is_none_or(|u| u <= today),
+        "handed_over" => assignee == Some(user_id),
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +339,100 @@ mod tests {
         assert!(inactive(false, d("2026-10-04"), today, &t).is_some());
         assert!(inactive(false, d("2026-10-05"), today, &t).is_none());
         assert!(inactive(true, d("2026-01-01"), today, &t).is_none());
+    }
+
+    #[test]
+    fn a_snooze_needs_a_reason_and_a_day_within_ninety() {
+        let today = d("2026-12-04");
+        assert!(snooze_problems(Some(d("2026-12-05")), "attendo la questura", today).is_empty());
+        assert!(snooze_problems(Some(d("2027-03-04")), "x", today).is_empty());
+        assert_eq!(
+            snooze_problems(Some(d("2027-03-05")), "x", today),
+            vec![("until", "reminder-error-until")]
+        );
+        assert_eq!(
+            snooze_problems(Some(today), "x", today),
+            vec![("until", "reminder-error-until")]
+        );
+        assert_eq!(
+            snooze_problems(None, "  ", today),
+            vec![
+                ("until", "reminder-error-until"),
+                ("reason", "reminder-error-reason")
+            ]
+        );
+        assert_eq!(
+            snooze_problems(Some(d("2026-12-10")), &"a".repeat(REASON_MAX + 1), today),
+            vec![("reason", "reminder-error-reason")]
+        );
+    }
+
+    #[test]
+    fn marks_hide_an_item_until_it_is_due_again_or_for_whom_it_is() {
+        let today = d("2026-12-04");
+        assert!(!shows_for("done", None, None, 1, today));
+        assert!(!shows_for("snoozed", Some(d("2026-12-05")), None, 1, today));
+        assert!(shows_for("snoozed", Some(today), None, 1, today));
+        assert!(shows_for("handed_over", None, Some(1), 1, today));
+        assert!(!shows_for("handed_over", None, Some(2), 1, today));
+        assert_eq!(Step::HandOver { to: 2 }.code(), "handed_over");
+    }
+
+    #[test]
+    fn an_emergency_is_due_once_a_day_has_passed_without_a_hand_over() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // Started at 23:30 in Rome on 3 December (22:30 UTC).
+        let started = at("2026-12-03T22:30:00Z");
+        assert_eq!(
+            emergency(started, false, false, at("2026-12-04T22:29:59Z")),
+            None
+        );
+        let d = emergency(started, false, false, at("2026-12-04T22:30:00Z")).unwrap();
+        assert_eq!(d.kind, Kind::EmergencyNotHandedOver);
+        assert_eq!(
+            d.on,
+            NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+            "Italian day"
+        );
+        assert_eq!(d.late_days, 0);
+        let d = emergency(started, false, false, at("2026-12-06T10:00:00Z")).unwrap();
+        assert_eq!(d.late_days, 2);
+        assert_eq!(
+            emergency(started, true, false, at("2026-12-06T10:00:00Z")),
+            None
+        );
+        assert_eq!(
+            emergency(started, false, true, at("2026-12-06T10:00:00Z")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_mediator_request_is_due_from_its_threshold_until_someone_takes_it() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let t = Reminders::default();
+        let needed = at("2026-12-05T09:00:00Z");
+        assert_eq!(
+            mediator("requested", false, needed, at("2026-12-04T08:59:59Z"), &t),
+            None
+        );
+        let d = mediator("requested", false, needed, at("2026-12-04T09:00:00Z"), &t).unwrap();
+        assert_eq!(d.kind, Kind::MediatorUnassigned);
+        assert_eq!(d.on, NaiveDate::from_ymd_opt(2026, 12, 5).unwrap());
+        assert!(d.late_days < 0, "not late yet");
+        let d = mediator("requested", false, needed, at("2026-12-06T09:00:00Z"), &t).unwrap();
+        assert_eq!(d.late_days, 1);
+        assert_eq!(
+            mediator("requested", true, needed, at("2026-12-05T09:00:00Z"), &t),
+            None
+        );
+        assert_eq!(
+            mediator("assigned", false, needed, at("2026-12-05T09:00:00Z"), &t),
+            None
+        );
+        assert_eq!(
+            mediator("cancelled", false, needed, at("2026-12-05T09:00:00Z"), &t),
+            None
+        );
     }
 }

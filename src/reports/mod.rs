@@ -8,6 +8,9 @@ pub mod staff;
 pub mod store;
 pub mod triage;
 
+/// The untriaged queue in the order the hotline works it (the deadline engine reads it).
+pub use store::untriaged_page;
+
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
 

@@ -258,12 +258,16 @@ pub async fn submit(
     // A stamped report (proof of work, see pow.rs) is held only to the ceiling of stamped
     // reports; any other to its own client's throttle, so one abuser slows only themselves.
     let stamped = super::pow::valid(&r.submission, &f.get("pow"), super::pow::BITS)
-        && state.stamped_throttle.check(STAMPED).is_ok();
+        && state
+            .stamped_throttle
+            .check(&state.db, STAMPED)
+            .await
+            .is_ok();
     if stamped {
-        state.stamped_throttle.fail(STAMPED);
+        state.stamped_throttle.fail(&state.db, STAMPED).await;
     } else {
         let key = format!("submit:{}", client.0);
-        if state.public_throttle.check(&key).is_err() {
+        if state.public_throttle.check(&state.db, &key).await.is_err() {
             state.metrics.throttled("public_form");
             return Ok(again(
                 shell,
@@ -271,7 +275,7 @@ pub async fn submit(
                 StatusCode::TOO_MANY_REQUESTS,
             ));
         }
-        state.public_throttle.fail(&key);
+        state.public_throttle.fail(&state.db, &key).await;
     }
     let extra = super::ops::Details {
         place: f.get("place"),
@@ -335,12 +339,12 @@ async fn open_by_receipt(
     raw: &str,
 ) -> Result<Option<report::Model>, AppError> {
     let key = format!("receipt:{}", client.0);
-    if state.public_throttle.check(&key).is_err() {
+    if state.public_throttle.check(&state.db, &key).await.is_err() {
         state.metrics.throttled("receipt");
         return Err(AppError::TooManyAttempts);
     }
     let Some(receipt) = store::normalise_receipt(raw) else {
-        state.public_throttle.fail(&key);
+        state.public_throttle.fail(&state.db, &key).await;
         return Ok(None);
     };
     let lookup = store::lookup_of(&receipt).to_owned();
@@ -356,7 +360,7 @@ async fn open_by_receipt(
         }
     }
     if found.is_none() {
-        state.public_throttle.fail(&key);
+        state.public_throttle.fail(&state.db, &key).await;
     }
     Ok(found)
 }

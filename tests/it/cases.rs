@@ -7,6 +7,7 @@ use crate::support::{TestApp, TestDb, find_value, scalar};
 
 crate::tests![
     the_desk_lists_what_is_due_most_overdue_first,
+    due_items_are_done_snoozed_and_handed_over_within_the_organisation,
     a_person_goes_from_emersion_to_a_closed_case,
     another_organisation_sees_neither_case_nor_identity,
     duplicates_are_flagged_without_revealing_identities,
@@ -1588,5 +1589,194 @@ async fn the_desk_lists_what_is_due_most_overdue_first(db: TestDb) {
     assert!(
         !body.contains("Permesso in scadenza ·"),
         "90 days away is not due"
+    );
+}
+
+/// The hidden form value of each item on the to-do page, in the order shown.
+fn inbox_keys(body: &str) -> Vec<String> {
+    let mut keys: Vec<String> = body
+        .split("name=\"key\" value=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(|k| k.replace("&#124;", "|")))
+        .collect();
+    keys.dedup();
+    keys
+}
+
+async fn due_items_are_done_snoozed_and_handed_over_within_the_organisation(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let other_org = app.organisation("Associazione Altrove").await;
+    let anna = app.user("anna", Role::CaseWorker, arcobaleno).await;
+    let bruno = app.user("bruno", Role::CaseWorker, arcobaleno).await;
+    let stranger = app.user("estranea", Role::CaseWorker, other_org).await;
+    let coordinator = app
+        .user("coordina", Role::TerritorialCoordinator, arcobaleno)
+        .await;
+    app.sign_in(&anna).await;
+    let today = satis::platform::time::rome_today();
+    let issued = (today - chrono::Duration::days(160)).to_string();
+    let mut cases = Vec::new();
+    for (i, names) in ["Prima Persona", "Seconda Persona", "Terza Persona"]
+        .iter()
+        .enumerate()
+    {
+        let case = open_case(
+            &app,
+            &[("gender", "female"), ("names", names), ("confirm_new", "1")],
+        )
+        .await;
+        let expires = (today + chrono::Duration::days(10 + i as i64)).to_string();
+        app.post_form(
+            &format!("/cases/{case}/permits"),
+            &[
+                ("kind", "art18_social"),
+                ("status", "issued"),
+                ("issued_on", &issued),
+                ("expires_on", &expires),
+            ],
+        )
+        .await
+        .assert_status(303);
+        cases.push(case);
+    }
+    let inbox = app.get("/reminders").await;
+    inbox.assert_status(200).assert_contains("Da fare");
+    let keys = inbox_keys(&inbox.body);
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    // The nearest expiry first; "bruno" can take any of them, "estranea" none.
+    assert!(
+        keys[0].contains(&format!("/cases/{}#", cases[0])),
+        "{keys:?}"
+    );
+    assert!(
+        inbox
+            .body
+            .contains(&format!("<option value=\"{}\">bruno</option>", bruno.id))
+    );
+    assert!(!inbox.body.contains("estranea"));
+
+    // Bad input changes nothing and says why, beside the item.
+    let marks = || crate::support::count_rows(&app, "reminder_mark");
+    for (fields, message) in [
+        (
+            vec![
+                ("step", "snooze"),
+                ("until", "domani"),
+                ("reason", "attesa questura"),
+            ],
+            "a partire da domani",
+        ),
+        (
+            vec![
+                ("step", "snooze"),
+                ("until", &*today.to_string()),
+                ("reason", "x"),
+            ],
+            "a partire da domani",
+        ),
+        (
+            vec![
+                ("step", "snooze"),
+                ("until", &*(today + chrono::Duration::days(5)).to_string()),
+                ("reason", "  "),
+            ],
+            "Scrivi il motivo",
+        ),
+        (
+            vec![("step", "hand_over"), ("to", &*stranger.id.to_string())],
+            "Scegli un collega",
+        ),
+        (
+            vec![("step", "hand_over"), ("to", &*anna.id.to_string())],
+            "Scegli un collega",
+        ),
+    ] {
+        let mut form = vec![("key", keys[0].as_str())];
+        form.extend(fields);
+        app.post_form("/reminders/mark", &form)
+            .await
+            .assert_status(422)
+            .assert_contains(message);
+        assert_eq!(marks().await, 0);
+    }
+    app.post_form(
+        "/reminders/mark",
+        &[
+            ("key", "permit-expired|/cases/999|2020-01-01"),
+            ("step", "done"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("non è più sulla tua lista");
+
+    // Done: gone from every desk of the organisation.
+    app.post_form("/reminders/mark", &[("key", &keys[0]), ("step", "done")])
+        .await
+        .assert_status(303);
+    // Snoozed: gone until the day, with its reason.
+    let until = (today + chrono::Duration::days(3)).to_string();
+    app.post_form(
+        "/reminders/mark",
+        &[
+            ("key", &keys[1]),
+            ("step", "snooze"),
+            ("until", &until),
+            ("reason", "rinnovo chiesto in questura"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    // Handed over: only on bruno's desk, saying by whom.
+    app.post_form(
+        "/reminders/mark",
+        &[
+            ("key", &keys[2]),
+            ("step", "hand_over"),
+            ("to", &bruno.id.to_string()),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let inbox = app.get("/reminders").await;
+    assert!(inbox_keys(&inbox.body).is_empty(), "nothing left for anna");
+    inbox.assert_contains("Niente da fare");
+    app.sign_in(&bruno).await;
+    let theirs = app.get("/reminders").await;
+    assert_eq!(inbox_keys(&theirs.body), vec![keys[2].clone()]);
+    theirs.assert_contains("passata da anna");
+    // Each step is in the audit trail, and the reason is sealed at rest.
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action LIKE 'reminder.%'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM reminder_mark WHERE reason_enc IS NOT NULL"
+        )
+        .await,
+        1
+    );
+
+    // The coordinator sees the team's items and what became of them; others may not.
+    app.get("/reminders/team").await.assert_status(403);
+    app.sign_in(&coordinator).await;
+    let team = app.get("/reminders/team").await;
+    team.assert_status(200)
+        .assert_contains(&format!(
+            "rimandata al {}",
+            (today + chrono::Duration::days(3)).format("%d/%m/%Y")
+        ))
+        .assert_contains("rinnovo chiesto in questura")
+        .assert_contains("passata a bruno");
+    assert!(
+        !team.body.contains(&format!("/cases/{}#", cases[0])),
+        "done is gone"
     );
 }

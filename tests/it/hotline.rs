@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use crate::support::{TestApp, TestDb, TestUser, scalar};
 
 crate::tests![
+    an_emergency_left_a_day_and_a_mediator_request_nobody_took_are_due,
     a_nuisance_call_takes_one_action,
     a_caller_who_calls_again_is_recognised_without_keeping_the_number,
     bad_contact_input_is_refused_and_nothing_saved,
@@ -942,4 +943,90 @@ async fn a_mediation_reaches_the_mediators_desk_and_she_records_how_it_went(db: 
         .await,
         1
     );
+}
+
+async fn an_emergency_left_a_day_and_a_mediator_request_nobody_took_are_due(db: TestDb) {
+    use sea_orm::EntityTrait;
+    use sea_orm::sea_query::Expr;
+    let app = db.app().await;
+    let (night, _) = operator(&app, "notte-lunga").await;
+    app.sign_in(&night).await;
+    // A request needed in three hours that nobody has taken, and one far ahead.
+    let soon =
+        satis::platform::time::rome_input(&(chrono::Utc::now() + chrono::Duration::hours(3)));
+    let later =
+        satis::platform::time::rome_input(&(chrono::Utc::now() + chrono::Duration::days(4)));
+    for needed in [&soon, &later] {
+        app.post_form(
+            "/hotline/mediators",
+            &[
+                ("language", "ro"),
+                ("place", "Prato, stazione"),
+                ("needed_at", needed),
+            ],
+        )
+        .await
+        .assert_status(303);
+    }
+    let first_request = scalar(&app, "SELECT MIN(id) FROM mediator_request").await;
+    // Two emergencies: one started 25 hours ago, never handed over; one handed over.
+    for danger in ["alto: la cercano", "medio"] {
+        app.post_form("/hotline/emergencies", &[("danger", danger)])
+            .await
+            .assert_status(303);
+    }
+    let (old, handed) = (
+        scalar(&app, "SELECT MIN(id) FROM emergency_activation").await,
+        scalar(&app, "SELECT MAX(id) FROM emergency_activation").await,
+    );
+    use satis::hotline::entities::emergency;
+    emergency::Entity::update_many()
+        .col_expr(
+            emergency::Column::StartedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::hours(25)),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    app.post_form(
+        &format!("/hotline/emergencies/{handed}"),
+        &[("step", "handed_over")],
+    )
+    .await
+    .assert_status(303);
+    let inbox = app.get("/reminders").await;
+    inbox
+        .assert_status(200)
+        .assert_contains("Emergenza aperta da oltre 24 ore")
+        .assert_contains(&format!("href=\"/hotline#emergency-{old}\""))
+        .assert_contains("Richiesta di mediazione senza mediatore")
+        .assert_contains(&format!("href=\"/hotline#mediator-{first_request}\""));
+    assert!(
+        !inbox
+            .body
+            .contains(&format!("/hotline#emergency-{handed}\"")),
+        "handed over"
+    );
+    assert_eq!(
+        inbox
+            .body
+            .matches("Richiesta di mediazione senza mediatore")
+            .count(),
+        1,
+        "four days ahead is not due yet"
+    );
+    // Taken by a mediator: it leaves the list by itself.
+    app.post_form(
+        &format!("/hotline/mediators/{first_request}"),
+        &[("status", "assigned"), ("mediator", "Ioana")],
+    )
+    .await
+    .assert_status(303);
+    let inbox = app.get("/reminders").await;
+    assert!(!inbox.body.contains("senza mediatore"));
+    // The emergency's anchor exists on the desk the item links to.
+    app.get("/hotline")
+        .await
+        .assert_contains(&format!("id=\"emergency-{old}\""))
+        .assert_contains(&format!("id=\"mediator-{first_request}\""));
 }

@@ -16,6 +16,7 @@ crate::tests![
     recovery_codes_work_once,
     unknown_user_and_wrong_password_look_the_same,
     repeated_failures_are_throttled_without_lockout,
+    throttles_hold_across_instances_on_one_postgresql,
     a_totp_code_cannot_be_replayed,
     sessions_end_on_logout_password_role_change_and_disable,
     sessions_expire_when_idle_or_too_old,
@@ -277,8 +278,83 @@ async fn repeated_failures_are_throttled_without_lockout(db: TestDb) {
     // The attack must not lock out colleagues behind the same address for ever: the client
     // limit is shared, so they wait too, but only for a while (the unit test of the throttle
     // measures the recovery); a different account is not marked.
-    assert!(app.state.login_throttle.check("account:altra").is_ok());
+    assert!(
+        app.state
+            .login_throttle
+            .check(&app.state.db, "account:altra")
+            .await
+            .is_ok()
+    );
     let _ = other;
+}
+
+/// Several instances on one PostgreSQL share their throttles: failures counted by one make
+/// the other wait, and both key an anonymous client alike (one allowance, not one per
+/// instance). One process on SQLite keeps them in memory and nothing on disk.
+async fn throttles_hold_across_instances_on_one_postgresql(db: TestDb) {
+    let postgres = db.backend == crate::support::Backend::Postgres;
+    let config = db.config();
+    let app = db.app().await;
+    let (_, other) = satis::build_app(config, satis::platform::settings::Mode::Production)
+        .await
+        .unwrap();
+    let org = app.organisation("Associazione Due Istanze").await;
+    app.user("condiviso", Role::CaseWorker, org).await;
+    for _ in 0..5 {
+        app.post_form(
+            "/login",
+            &[("username", "condiviso"), ("password", "sbagliata")],
+        )
+        .await
+        .assert_status(401);
+    }
+    let held = other
+        .login_throttle
+        .check(&other.db, "account:condiviso")
+        .await
+        .is_err();
+    assert_eq!(held, postgres, "the other instance sees the failures");
+    let ip = "198.51.100.7".parse().ok();
+    let here = app
+        .state
+        .client_keys
+        .key(&app.state.db, &app.state.keys, ip)
+        .await;
+    let there = other.client_keys.key(&other.db, &other.keys, ip).await;
+    assert_eq!(
+        here == there,
+        postgres,
+        "one key per client across instances"
+    );
+    assert!(!here.contains("198.51"), "{here}");
+    // What is stored names no one: no address, no user name, the secret sealed.
+    let stored = crate::support::count_rows(&app, "throttle_count").await;
+    assert_eq!(stored > 0, postgres);
+    let rows = app
+        .state
+        .db
+        .query_all_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT key FROM throttle_count",
+        ))
+        .await
+        .unwrap();
+    for r in rows {
+        let key: String = r.try_get_by_index(0).unwrap();
+        assert!(!key.contains("condiviso") && key.len() == 64, "{key}");
+    }
+    // A success on either instance clears the account for both (on SQLite, for itself).
+    other
+        .login_throttle
+        .succeed(&other.db, "account:condiviso")
+        .await;
+    let cleared = app
+        .state
+        .login_throttle
+        .check(&app.state.db, "account:condiviso")
+        .await
+        .is_ok();
+    assert_eq!(cleared, postgres);
 }
 
 async fn a_totp_code_cannot_be_replayed(db: TestDb) {

@@ -393,7 +393,12 @@ async fn home_page_is_italian_by_default_with_hotline_numbers(db: TestDb) {
         .assert_contains("800 600 500")
         .assert_contains("800 290 290")
         .assert_contains("href=\"tel:800290290\"")
+        .assert_contains("href=\"tel:0555365612\">055 536 56 12</a>")
+        .assert_contains("non chiama i numeri verdi")
         .assert_contains("href=\"#main\"");
+    app.get("/rete")
+        .await
+        .assert_contains("href=\"tel:0555365612\"");
     assert!(
         !r.body.contains("AMBIENTE DIMOSTRATIVO"),
         "a real instance must not say demo"

@@ -77,6 +77,10 @@ async fn the_form_speaks_eight_languages_and_stays_light(db: TestDb) {
         // The emergency numbers are tap-to-call links, as on the home page.
         assert!(r.body.contains("href=\"tel:112\""), "{lang}");
         assert!(r.body.contains("href=\"tel:800290290\""), "{lang}");
+        // Callers whose operator cannot reach free numbers get the ordinary one, in their
+        // language.
+        assert!(r.body.contains("href=\"tel:0555365612\""), "{lang}");
+        assert!(r.body.contains("Lyca Mobile"), "{lang}");
         // One small script of the project's own (the optional proof of work), nothing else.
         assert_eq!(r.body.matches("<script").count(), 1);
         assert!(r.body.contains("<script src=\"/static/segnala.js"));

@@ -29,6 +29,8 @@ mod m20261203_000022_mediator_accounts;
 mod m20261203_000023_case_file_history;
 mod m20261204_000024_list_indexes;
 mod m20261204_000025_job_lease;
+mod m20261204_000026_shared_throttles;
+mod m20261204_000027_reminder_marks;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -61,6 +63,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000023_case_file_history::Migration),
             Box::new(m20261204_000024_list_indexes::Migration),
             Box::new(m20261204_000025_job_lease::Migration),
+            Box::new(m20261204_000026_shared_throttles::Migration),
+            Box::new(m20261204_000027_reminder_marks::Migration),
         ]
     }
 }

@@ -79,7 +79,12 @@ impl FromRequestParts<SharedState> for PublicClient {
         parts: &mut Parts,
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(PublicClient(state.client_keys.key(peer(parts, state))))
+        Ok(PublicClient(
+            state
+                .client_keys
+                .key(&state.db, &state.keys, peer(parts, state))
+                .await,
+        ))
     }
 }
 

@@ -61,16 +61,20 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config, demo: bool, keys: KeyRing) -> AppState {
         let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
+        let shared = crate::platform::throttle::shared_for(&db);
         AppState {
             in_flight,
             db,
             config,
             demo,
             keys,
-            login_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60)),
-            public_throttle: Throttle::new(10, std::time::Duration::from_secs(60 * 60)),
-            stamped_throttle: Throttle::new(120, std::time::Duration::from_secs(10 * 60)),
-            client_keys: crate::platform::throttle::ClientKeys::default(),
+            login_throttle: Throttle::new(5, std::time::Duration::from_secs(15 * 60))
+                .shared_as("login", shared),
+            public_throttle: Throttle::new(10, std::time::Duration::from_secs(60 * 60))
+                .shared_as("public", shared),
+            stamped_throttle: Throttle::new(120, std::time::Duration::from_secs(10 * 60))
+                .shared_as("stamped", shared),
+            client_keys: crate::platform::throttle::ClientKeys::shared(shared),
             open_data: crate::platform::cache::Cached::default(),
             metrics: crate::platform::metrics::Metrics::default(),
             audit_group: crate::platform::audit::GroupCommit::default(),

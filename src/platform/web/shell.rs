@@ -106,6 +106,10 @@ impl Shell {
         Self::tel(&self.hotline.national)
     }
 
+    pub fn ordinary_tel(&self) -> String {
+        Self::tel(&self.hotline.ordinary)
+    }
+
     pub fn is_current(&self, href: &str) -> bool {
         let path = self.path.split('?').next().unwrap_or("");
         if href == "/" {
@@ -127,7 +131,10 @@ impl Shell {
                 item("/login", "nav-login"),
             ];
         };
-        let mut nav = vec![item("/", "nav-dashboard")];
+        let mut nav = vec![
+            item("/", "nav-dashboard"),
+            item("/reminders", "nav-reminders"),
+        ];
         if staff.actor.can(Permission::Hotline) {
             nav.push(item("/hotline", "nav-hotline"));
             nav.push(item("/reports", "nav-reports"));
