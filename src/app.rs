@@ -80,15 +80,62 @@ pub fn legacy_plain() -> Vec<LegacyPlain> {
 /// layers (request context, load shedding, body limits, panic catcher).
 pub fn router(state: SharedState) -> Router {
     let (pages, _) = page_routes().into_parts();
-    let pages = web::with_fallback(pages).layer(middleware::from_fn_with_state(
-        state.clone(),
-        crate::identity::session::resolve,
-    ));
+    let pages = web::with_fallback(pages)
+        .layer(middleware::from_fn_with_state(state.clone(), due_count))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::identity::session::resolve,
+        ));
     let api = crate::platform::api::router(api_routes()).layer(middleware::from_fn_with_state(
         state.clone(),
         crate::identity::tokens::authenticate_api,
     ));
     web::finish(state, pages, api)
+}
+
+/// How long the count beside "Da fare" may be old: what colleagues record shows within a
+/// minute; what a person records or does on their list, on their next page.
+const DUE_COUNT_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Puts how many items are due for the signed-in person into a page request (for the
+/// navigation), from a per-person count at most [`DUE_COUNT_AGE`] old. A count that cannot be
+/// made is left out, never an error.
+async fn due_count(
+    axum::extract::State(state): axum::extract::State<SharedState>,
+    mut req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let actor = req
+        .extensions()
+        .get::<crate::identity::session::StaffView>()
+        .filter(|s| s.full)
+        .map(|s| s.actor.clone());
+    if let Some(actor) = &actor
+        && req.method() != axum::http::Method::GET
+    {
+        // What a person records may put something on their own list (a permit about to
+        // expire): their next page counts afresh.
+        let response = next.run(req).await;
+        state.due_counts.forget(i64::from(actor.user_id));
+        return response;
+    }
+    if let Some(actor) = actor {
+        let key = i64::from(actor.user_id);
+        let count = match state.due_counts.get(key, DUE_COUNT_AGE) {
+            Some(n) => Some(n),
+            None => match crate::reminders::due_for(&state, &actor).await {
+                Ok(items) => {
+                    state.due_counts.put(key, items.len());
+                    Some(items.len())
+                }
+                Err(_) => None,
+            },
+        };
+        if let Some(n) = count {
+            req.extensions_mut().insert(web::DueCount(n));
+        }
+    }
+    next.run(req).await
 }
 
 /// The metrics listener's own router: `GET /metrics` only, for a separate, internal address

@@ -326,3 +326,4 @@ reminder-state-snoozed = snoozed until { $date }
 reminder-state-handed = handed over to { $name }
 reminder-emergency-not-handed-over = Emergency open for over 24 hours without hand-over to a service
 reminder-mediator-unassigned = Mediation request without a mediator
+nav-due-items = due items

@@ -326,3 +326,4 @@ reminder-state-snoozed = rimandata al { $date }
 reminder-state-handed = passata a { $name }
 reminder-emergency-not-handed-over = Emergenza aperta da oltre 24 ore senza passaggio a un servizio
 reminder-mediator-unassigned = Richiesta di mediazione senza mediatore
+nav-due-items = scadenze

@@ -35,9 +35,61 @@ impl Cached {
     }
 }
 
+/// Small values kept per key for a while (e.g. the count beside "Da fare" per person): a
+/// value older than the caller's limit is not returned; entries are pruned as the map grows.
+pub struct PerKey<V: Clone> {
+    map: std::sync::Mutex<std::collections::HashMap<i64, (Instant, V)>>,
+}
+
+impl<V: Clone> Default for PerKey<V> {
+    fn default() -> Self {
+        PerKey {
+            map: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl<V: Clone> PerKey<V> {
+    /// The value of `key` if put less than `max_age` ago.
+    pub fn get(&self, key: i64, max_age: Duration) -> Option<V> {
+        let map = self.map.lock().ok()?;
+        map.get(&key)
+            .filter(|(at, _)| at.elapsed() < max_age)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, key: i64, value: V) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() > 10_000 {
+                map.retain(|_, (at, _)| at.elapsed() < Duration::from_secs(600));
+            }
+            map.insert(key, (Instant::now(), value));
+        }
+    }
+
+    pub fn forget(&self, key: i64) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(&key);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_per_key_is_kept_for_its_age_and_forgotten_on_demand() {
+        let c = PerKey::<usize>::default();
+        assert_eq!(c.get(1, Duration::from_secs(60)), None);
+        c.put(1, 3);
+        c.put(2, 5);
+        assert_eq!(c.get(1, Duration::from_secs(60)), Some(3));
+        assert_eq!(c.get(1, Duration::ZERO), None, "too old for this caller");
+        c.forget(1);
+        assert_eq!(c.get(1, Duration::from_secs(60)), None);
+        assert_eq!(c.get(2, Duration::from_secs(60)), Some(5));
+    }
 
     #[tokio::test]
     async fn a_value_is_made_once_per_period() {

@@ -164,6 +164,11 @@ pub async fn mark(
     }
     audit::append(&txn, &state.keys, entry).await?;
     txn.commit().await?;
+    // The counts beside "Da fare" change for the actor and the colleague at once.
+    state.due_counts.forget(i64::from(actor.user_id));
+    if let Some(to) = assignee {
+        state.due_counts.forget(i64::from(to));
+    }
     Ok(())
 }
 

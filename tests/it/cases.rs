@@ -1642,6 +1642,10 @@ async fn due_items_are_done_snoozed_and_handed_over_within_the_organisation(db: 
     }
     let inbox = app.get("/reminders").await;
     inbox.assert_status(200).assert_contains("Da fare");
+    // Every page's navigation counts them.
+    app.get("/cases").await.assert_contains(
+        "Da fare <span class=\"nav-count\">3<span class=\"visually-hidden\"> scadenze</span>",
+    );
     let keys = inbox_keys(&inbox.body);
     assert_eq!(keys.len(), 3, "{keys:?}");
     // The nearest expiry first; "bruno" can take any of them, "estranea" none.
@@ -1742,10 +1746,13 @@ async fn due_items_are_done_snoozed_and_handed_over_within_the_organisation(db: 
     let inbox = app.get("/reminders").await;
     assert!(inbox_keys(&inbox.body).is_empty(), "nothing left for anna");
     inbox.assert_contains("Niente da fare");
+    assert!(!inbox.body.contains("nav-count"), "her count went at once");
     app.sign_in(&bruno).await;
     let theirs = app.get("/reminders").await;
     assert_eq!(inbox_keys(&theirs.body), vec![keys[2].clone()]);
-    theirs.assert_contains("passata da anna");
+    theirs
+        .assert_contains("passata da anna")
+        .assert_contains("<span class=\"nav-count\">1<");
     // Each step is in the audit trail, and the reason is sealed at rest.
     assert_eq!(
         scalar(

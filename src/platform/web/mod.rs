@@ -56,7 +56,14 @@ pub struct AppState {
     pub metrics: crate::platform::metrics::Metrics,
     /// The audit entries of reads and access decisions, committed together (group commit).
     pub audit_group: crate::platform::audit::GroupCommit,
+    /// How many items are due for each person (by user id), shown beside "Da fare".
+    pub due_counts: crate::platform::cache::PerKey<usize>,
 }
+
+/// How many items are due for the signed-in person: put into a page request's extensions by
+/// the composition root's middleware, shown by the navigation.
+#[derive(Clone, Copy, Debug)]
+pub struct DueCount(pub usize);
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config, demo: bool, keys: KeyRing) -> AppState {
@@ -78,6 +85,7 @@ impl AppState {
             open_data: crate::platform::cache::Cached::default(),
             metrics: crate::platform::metrics::Metrics::default(),
             audit_group: crate::platform::audit::GroupCommit::default(),
+            due_counts: crate::platform::cache::PerKey::default(),
         }
     }
 }

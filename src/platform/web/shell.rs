@@ -50,6 +50,8 @@ pub struct Shell {
     pub hotline: Hotline,
     pub demo: bool,
     pub nav: Vec<NavItem>,
+    /// How many items are due for the signed-in person (0 when none or not counted).
+    pub due: usize,
     /// The CSRF token every form of the page carries as `_csrf`.
     pub csrf: String,
     /// The signed-in staff member, if any.
@@ -205,6 +207,9 @@ impl Shell {
             hotline: state.config.hotline.clone(),
             demo: state.demo,
             nav: Self::nav_for(staff.as_ref()),
+            due: extensions
+                .and_then(|e| e.get::<super::DueCount>())
+                .map_or(0, |d| d.0),
             csrf,
             staff,
         }
