@@ -327,3 +327,4 @@ reminder-state-handed = handed over to { $name }
 reminder-emergency-not-handed-over = Emergency open for over 24 hours without hand-over to a service
 reminder-mediator-unassigned = Mediation request without a mediator
 nav-due-items = due items
+reminder-call-back-waiting = Caller to call back

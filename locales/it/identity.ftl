@@ -327,3 +327,4 @@ reminder-state-handed = passata a { $name }
 reminder-emergency-not-handed-over = Emergenza aperta da oltre 24 ore senza passaggio a un servizio
 reminder-mediator-unassigned = Richiesta di mediazione senza mediatore
 nav-due-items = scadenze
+reminder-call-back-waiting = Persona da richiamare

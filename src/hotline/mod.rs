@@ -20,8 +20,9 @@ use crate::platform::web::routes::{Access, Routes};
 
 /// What other areas may ask the hotline (its published queries).
 pub use store::in_period as contacts_in_period;
-/// What the deadline engine reads: open emergencies and pending mediator requests.
-pub use store::{open_emergencies, pending_mediators};
+/// What the deadline engine reads: open emergencies, pending mediator requests and callers
+/// waiting to be called back.
+pub use store::{open_emergencies, pending_mediators, waiting_call_backs};
 
 /// The hotline contacts linked to a case: id, the Italian day of the call and its relevance
 /// code, newest first. What the case page lists; opening one is decided by the contact page.

@@ -174,6 +174,25 @@ pub async fn of_case(
 }
 
 /// Contacts of an organisation from `since`, newest first.
+/// The organisation's contacts since `since` whose caller waits to be called back (outcome
+/// `call_back` not yet cleared), oldest first: all of them, however many calls came since.
+pub async fn waiting_call_backs(
+    db: &impl ConnectionTrait,
+    org: i32,
+    since: DateTime<Utc>,
+) -> Result<Vec<contact::Model>, DbErr> {
+    Ok(contact::Entity::find()
+        .filter(contact::Column::OrganisationId.eq(org))
+        .filter(contact::Column::StartedAt.gte(since))
+        .filter(contact::Column::Outcomes.contains("call_back"))
+        .order_by_asc(contact::Column::StartedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| crate::platform::codes::contains(&c.outcomes, "call_back"))
+        .collect())
+}
+
 pub async fn recent(
     db: &impl ConnectionTrait,
     org: i32,

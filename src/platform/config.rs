@@ -95,6 +95,8 @@ pub struct Reminders {
     /// A mediator request nobody has taken shows this many hours before it is needed
     /// (default 24).
     pub mediator_hours: i64,
+    /// A caller promised a call back shows this many hours after the call (default 24).
+    pub call_back_hours: i64,
 }
 
 impl Default for Reminders {
@@ -107,6 +109,7 @@ impl Default for Reminders {
             project_days: 20,
             inactive_days: 60,
             mediator_hours: 24,
+            call_back_hours: 24,
         }
     }
 }
@@ -271,6 +274,7 @@ struct FileReminders {
     project_days: Option<u64>,
     inactive_days: Option<u64>,
     mediator_hours: Option<u64>,
+    call_back_hours: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -366,6 +370,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_REMINDERS_PROJECT_DAYS",
     "SATIS_REMINDERS_INACTIVE_DAYS",
     "SATIS_REMINDERS_MEDIATOR_HOURS",
+    "SATIS_REMINDERS_CALL_BACK_HOURS",
     // The passphrase of `satis keys export` / `import` (read by those commands only).
     "SATIS_KEYS_PASSPHRASE",
     // Used by the test suite and the browser tests, not by the server.
@@ -794,6 +799,13 @@ impl Config {
                     f.mediator_hours,
                     d.mediator_hours,
                     168,
+                )?,
+                call_back_hours: n(
+                    "SATIS_REMINDERS_CALL_BACK_HOURS",
+                    "reminders.call_back_hours",
+                    f.call_back_hours,
+                    d.call_back_hours,
+                    720,
                 )?,
             };
             if r.permit_urgent_days > r.permit_days {

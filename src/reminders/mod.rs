@@ -200,6 +200,16 @@ pub async fn compute(state: &SharedState, actor: &Actor) -> Result<Vec<Item>, Ap
                 ));
             }
         }
+        let month = now - chrono::Duration::days(30);
+        for c in crate::hotline::waiting_call_backs(&state.db, org, month).await? {
+            if let Some(due) = rules::call_back(c.started_at, now, &t) {
+                items.push(Item::new(
+                    due,
+                    format!("/hotline/contacts/{}", c.id),
+                    format!("#{}", c.id),
+                ));
+            }
+        }
         for m in crate::hotline::pending_mediators(&state.db, org).await? {
             let assigned = m.mediator_user_id.is_some();
             if let Some(due) = rules::mediator(&m.status, assigned, m.needed_at, now, &t) {

@@ -25,6 +25,8 @@ pub enum Kind {
     ProjectWaiting,
     /// A mediator request nobody has taken, needed soon (or already past).
     MediatorUnassigned,
+    /// A caller promised a call back, not yet called back.
+    CallBackWaiting,
     /// A public report not yet triaged.
     ReportUntriaged,
     /// An open case without activity for too long.
@@ -37,6 +39,7 @@ impl Kind {
         match self {
             Kind::EmergencyNotHandedOver => "emergency-not-handed-over",
             Kind::MediatorUnassigned => "mediator-unassigned",
+            Kind::CallBackWaiting => "call-back-waiting",
             Kind::PermitExpired => "permit-expired",
             Kind::PermitExpiringSoon => "permit-expiring-soon",
             Kind::PermitExpiring => "permit-expiring",
@@ -203,6 +206,13 @@ pub fn mediator(
             rome_date(now),
         )
     })
+}
+
+/// A caller promised a call back during a contact that started at `started_at`, still waiting
+/// (the outcome not cleared): due `call_back_hours` after the call, on that Italian day.
+pub fn call_back(started_at: DateTime<Utc>, now: DateTime<Utc>, t: &Reminders) -> Option<Due> {
+    let limit = started_at + Duration::hours(t.call_back_hours);
+    (now >= limit).then(|| due(Kind::CallBackWaiting, rome_date(limit), rome_date(now)))
 }
 
 /// How far ahead an item may be snoozed: beyond that it is no longer a reminder put off but a
@@ -433,6 +443,24 @@ mod tests {
         assert_eq!(
             mediator("cancelled", false, needed, at("2026-12-05T09:00:00Z"), &t),
             None
+        );
+    }
+
+    #[test]
+    fn a_promised_call_back_is_due_once_its_hours_have_passed() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let t = Reminders::default();
+        // A call at 23:50 in Rome on 3 December (22:50 UTC, winter time).
+        let call = at("2026-12-03T22:50:00Z");
+        assert_eq!(call_back(call, at("2026-12-04T22:49:59Z"), &t), None);
+        let d = call_back(call, at("2026-12-04T22:50:00Z"), &t).unwrap();
+        assert_eq!(d.kind, Kind::CallBackWaiting);
+        assert_eq!(d.on, NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
+        assert_eq!(
+            call_back(call, at("2026-12-07T12:00:00Z"), &t)
+                .unwrap()
+                .late_days,
+            3
         );
     }
 }

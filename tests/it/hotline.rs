@@ -994,9 +994,47 @@ async fn an_emergency_left_a_day_and_a_mediator_request_nobody_took_are_due(db: 
     )
     .await
     .assert_status(303);
+    // A caller promised a call back 25 hours ago, with 250 calls since: still waiting, on the
+    // list and in the desk's queue.
+    app.post_form(
+        "/hotline/contacts",
+        &pertinent(&[("outcomes", "call_back"), ("caller_ref", "R-LATE")]),
+    )
+    .await
+    .assert_status(303);
+    let promised = scalar(&app, "SELECT MAX(id) FROM hotline_contact").await;
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE hotline_contact SET started_at = {} WHERE id = {promised}",
+            sql_time(&app, chrono::Utc::now() - chrono::Duration::hours(25))
+        ))
+        .await
+        .unwrap();
+    let cols = "organisation_id, operator_id, channel, started_at, duration_minutes, \
+                caller_kind, language, mediator_used, relevance, province, municipality, \
+                reasons, exploitation_forms, labour_sector, outcomes, version";
+    for _ in 0..250 {
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "INSERT INTO hotline_contact ({cols}) SELECT organisation_id, operator_id, \
+                 channel, {}, duration_minutes, caller_kind, language, mediator_used, \
+                 relevance, province, municipality, reasons, exploitation_forms, \
+                 labour_sector, 'listening', version FROM hotline_contact WHERE id = {promised}",
+                sql_time(&app, chrono::Utc::now() - chrono::Duration::hours(1))
+            ))
+            .await
+            .unwrap();
+    }
+    app.get("/hotline")
+        .await
+        .assert_contains(&format!("/hotline/contacts/{promised}\">"));
     let inbox = app.get("/reminders").await;
     inbox
         .assert_status(200)
+        .assert_contains("Persona da richiamare")
+        .assert_contains(&format!("href=\"/hotline/contacts/{promised}\""))
         .assert_contains("Emergenza aperta da oltre 24 ore")
         .assert_contains(&format!("href=\"/hotline#emergency-{old}\""))
         .assert_contains("Richiesta di mediazione senza mediatore")
@@ -1029,4 +1067,12 @@ async fn an_emergency_left_a_day_and_a_mediator_request_nobody_took_are_due(db: 
         .await
         .assert_contains(&format!("id=\"emergency-{old}\""))
         .assert_contains(&format!("id=\"mediator-{first_request}\""));
+}
+
+/// A time as a literal of this backend's timestamp column.
+fn sql_time(app: &TestApp, t: chrono::DateTime<chrono::Utc>) -> String {
+    match app.state.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => format!("'{}'::timestamptz", t.to_rfc3339()),
+        _ => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.f%:z")),
+    }
 }

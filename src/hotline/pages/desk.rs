@@ -222,10 +222,9 @@ pub(super) async fn desk_with(
             ),
         ));
     }
-    let call_backs = store::recent(&state.db, org, Utc::now() - Duration::days(30))
+    let call_backs = store::waiting_call_backs(&state.db, org, Utc::now() - Duration::days(30))
         .await?
         .into_iter()
-        .filter(|c| listed(&c.outcomes, "call_back"))
         .map(|c| ContactRow {
             id: c.id,
             at: crate::platform::time::rome_time(&c.started_at),
