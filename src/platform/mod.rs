@@ -12,6 +12,7 @@ pub mod db;
 pub mod i18n;
 pub mod jobs;
 pub mod keys;
+pub mod linkage;
 pub mod metrics;
 pub mod migrations;
 pub mod policy;
