@@ -203,7 +203,7 @@ impl Encoder {
 
     /// The linkage key of a person.
     pub fn encode(&self, f: &Fields) -> Key {
-        let (filter, _) = raw_filter(f, &self.secret);
+        let filter = raw_filter(f, &self.secret);
         let mut words = vec![0u64; WORDS];
         for i in 0..BITS {
             let set = filter[i / 64] >> (i % 64) & 1 == 1;
@@ -220,12 +220,10 @@ pub fn encode(f: &Fields, secret: &[u8; 32]) -> Key {
     Encoder::new(secret).encode(f)
 }
 
-/// The Bloom filter of a person before balancing, and how many elements went in.
-fn raw_filter(f: &Fields, secret: &[u8; 32]) -> (Vec<u64>, usize) {
+/// The Bloom filter of a person before balancing.
+fn raw_filter(f: &Fields, secret: &[u8; 32]) -> Vec<u64> {
     let mut filter = vec![0u64; BITS / 64];
-    let elements = elements(f);
-    let count = elements.len();
-    for (field, value, k) in elements {
+    for (field, value, k) in elements(f) {
         let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(secret) {
             Ok(m) => m,
             Err(_) => continue,
@@ -245,7 +243,7 @@ fn raw_filter(f: &Fields, secret: &[u8; 32]) -> (Vec<u64>, usize) {
             filter[pos / 64] |= 1 << (pos % 64);
         }
     }
-    (filter, count)
+    filter
 }
 
 /// Dice similarity of two keys (1.0: the same bits).

@@ -237,12 +237,16 @@ pub async fn compute(state: &SharedState, actor: &Actor) -> Result<Vec<Item>, Ap
             }
         }
     }
-    // The most overdue first; then by kind (expired permits before others).
+    latest_first(&mut items);
+    Ok(items)
+}
+
+/// The most overdue first; then by kind (emergencies and expired permits before others).
+pub fn latest_first(items: &mut [Item]) {
     items.sort_by(|a, b| {
         b.due
             .late_days
             .cmp(&a.due.late_days)
             .then(a.due.kind.cmp(&b.due.kind))
     });
-    Ok(items)
 }

@@ -50,25 +50,19 @@ impl From<sea_orm::DbErr> for MarkError {
     }
 }
 
-/// The colleagues of the actor's organisation (active members other than the actor) with the
-/// keys of the items due for each of them: whom an item can be handed over to (someone who
-/// would see it themselves). Computed once per distinct set of roles.
-pub async fn colleagues(
+/// Every active member of the organisation (id, username) with the items due for them,
+/// computed once per distinct set of roles (what is due depends on the roles, not the person).
+async fn members_due(
     state: &SharedState,
     actor: &Actor,
-) -> Result<Vec<(i32, String, HashSet<String>)>, AppError> {
-    let Some(org) = actor.organisation_id else {
-        return Ok(Vec::new());
-    };
-    let mut by_roles: Vec<(Vec<Role>, HashSet<String>)> = Vec::new();
+    org: i32,
+) -> Result<Vec<(i32, String, std::sync::Arc<Vec<super::Item>>)>, AppError> {
+    let mut by_roles: Vec<(Vec<Role>, std::sync::Arc<Vec<super::Item>>)> = Vec::new();
     let mut out = Vec::new();
     for (id, username, mut roles) in crate::identity::members_of(&state.db, org).await? {
-        if id == actor.user_id {
-            continue;
-        }
         roles.sort_by_key(|r| r.code());
-        let keys = match by_roles.iter().find(|(r, _)| *r == roles) {
-            Some((_, k)) => k.clone(),
+        let items = match by_roles.iter().find(|(r, _)| *r == roles) {
+            Some((_, items)) => items.clone(),
             None => {
                 let them = Actor {
                     user_id: id,
@@ -77,18 +71,32 @@ pub async fn colleagues(
                     province: actor.province.clone(),
                     roles: roles.clone(),
                 };
-                let k: HashSet<String> = super::compute(state, &them)
-                    .await?
-                    .iter()
-                    .map(super::Item::key)
-                    .collect();
-                by_roles.push((roles, k.clone()));
-                k
+                let items = std::sync::Arc::new(super::compute(state, &them).await?);
+                by_roles.push((roles, items.clone()));
+                items
             }
         };
-        out.push((id, username, keys));
+        out.push((id, username, items));
     }
     Ok(out)
+}
+
+/// The colleagues of the actor's organisation (active members other than the actor) with the
+/// keys of the items due for each of them: whom an item can be handed over to (someone who
+/// would see it themselves).
+pub async fn colleagues(
+    state: &SharedState,
+    actor: &Actor,
+) -> Result<Vec<(i32, String, HashSet<String>)>, AppError> {
+    let Some(org) = actor.organisation_id else {
+        return Ok(Vec::new());
+    };
+    Ok(members_due(state, actor, org)
+        .await?
+        .into_iter()
+        .filter(|(id, _, _)| *id != actor.user_id)
+        .map(|(id, name, items)| (id, name, items.iter().map(super::Item::key).collect()))
+        .collect())
 }
 
 /// Marks the due item `key` for the actor's organisation.
@@ -195,34 +203,15 @@ pub async fn team(state: &SharedState, actor: &Actor) -> Result<Vec<TeamItem>, A
         Entry::new(Some(actor), "reminder.team_read", "organisation").record(org),
     )
     .await?;
-    let members = crate::identity::members_of(&state.db, org).await?;
-    let mut seen_roles: Vec<Vec<Role>> = Vec::new();
     let mut items: Vec<super::Item> = Vec::new();
-    for (id, username, mut roles) in members {
-        roles.sort_by_key(|r| r.code());
-        if seen_roles.contains(&roles) {
-            continue;
-        }
-        seen_roles.push(roles.clone());
-        let them = Actor {
-            user_id: id,
-            username,
-            organisation_id: Some(org),
-            province: actor.province.clone(),
-            roles,
-        };
-        for i in super::compute(state, &them).await? {
+    for (_, _, due) in members_due(state, actor, org).await? {
+        for i in due.iter() {
             if !items.iter().any(|x| x.key() == i.key()) {
-                items.push(i);
+                items.push(i.clone());
             }
         }
     }
-    items.sort_by(|a, b| {
-        b.due
-            .late_days
-            .cmp(&a.due.late_days)
-            .then(a.due.kind.cmp(&b.due.kind))
-    });
+    super::latest_first(&mut items);
     let marks = store::marks_of(&state.db, org).await?;
     let mut out = Vec::new();
     for item in items {
