@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import json
 import time
 import urllib.request
 from pathlib import Path
@@ -101,3 +102,33 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.log.close()
+
+
+def stored_contacts(base: str, bearer: str) -> list[int]:
+    """The ids of every hotline contact of November 2026 (the gates' writes), page by page."""
+    stored: list[int] = []
+    while True:
+        req = urllib.request.Request(
+            f"{base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30"
+            f"&limit=500&offset={len(stored)}",
+            headers={"Authorization": f"Bearer {bearer}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            page = [c["id"] for c in json.loads(r.read())]
+        if not page:
+            return stored
+        stored += page
+
+
+def lost_or_doubled(writes: int, acked: dict[str, int], stored: list[int]) -> list[str]:
+    """What is wrong when every acknowledged write must be stored exactly once, under the id
+    it was acknowledged with, and nothing else."""
+    problems = []
+    if len(acked) != writes:
+        problems.append(f"{writes - len(acked)} writes never acknowledged")
+    if len(stored) != len(set(stored)):
+        problems.append("an id is listed twice")
+    if sorted(stored) != sorted(acked.values()):
+        extra = len(set(stored) - set(acked.values()))
+        missing = len(set(acked.values()) - set(stored))
+        problems.append(f"stored and acknowledged differ: {extra} extra, {missing} missing")
+    return problems

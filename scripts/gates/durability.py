@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from common import Server, base_env, satis, token
+from common import Server, base_env, lost_or_doubled, satis, stored_contacts, token
 
 # Must never reach a log line, an error body or a temporary file (scripts/gates/pii_scan.py).
 CANARY = "Zyxcanary Quellvorname"
@@ -133,27 +133,9 @@ def run(a, logs: Path, data: Path) -> int:
 
     # Every acknowledged write, exactly once, under the id it was acknowledged with.
     # The list comes in pages of at most 500.
-    stored: list[int] = []
-    while True:
-        req = urllib.request.Request(
-            f"{server.base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30"
-            f"&limit=500&offset={len(stored)}",
-            headers={"Authorization": f"Bearer {tok}"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            page = [c["id"] for c in json.loads(r.read())]
-        if not page:
-            break
-        stored += page
+    stored = stored_contacts(server.base, tok)
     server.stop()
-    problems = []
-    if len(acked) != a.writes:
-        problems.append(f"{a.writes - len(acked)} writes never acknowledged")
-    if len(stored) != len(set(stored)):
-        problems.append("an id is listed twice")
-    if sorted(stored) != sorted(acked.values()):
-        extra = len(set(stored) - set(acked.values()))
-        missing = len(set(acked.values()) - set(stored))
-        problems.append(f"stored and acknowledged differ: {extra} extra, {missing} missing")
+    problems = lost_or_doubled(a.writes, acked, stored)
     integrity = "n/a (PostgreSQL)"
     if not a.database_url:
         db = sqlite3.connect(data / "satis.sqlite")

@@ -31,7 +31,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from common import Server, base_env, free_port, satis, token
+from common import Server, base_env, free_port, lost_or_doubled, satis, stored_contacts, token
 
 
 class Balancer:
@@ -192,25 +192,8 @@ def run(a, logs: Path, work: Path) -> int:
     elapsed = time.time() - started
     time.sleep(1)  # both instances back in the balancer
 
-    stored: list[int] = []
-    while True:
-        req = urllib.request.Request(
-            f"{lb.base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30"
-            f"&limit=500&offset={len(stored)}",
-            headers={"Authorization": f"Bearer {tok}"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            page = [c["id"] for c in json.loads(r.read())]
-        if not page:
-            break
-        stored += page
-    if len(acked) != a.writes:
-        problems.append(f"{a.writes - len(acked)} writes never acknowledged")
-    if len(stored) != len(set(stored)):
-        problems.append("an id is listed twice")
-    if sorted(stored) != sorted(acked.values()):
-        extra = len(set(stored) - set(acked.values()))
-        missing = len(set(acked.values()) - set(stored))
-        problems.append(f"stored and acknowledged differ: {extra} extra, {missing} missing")
+    stored = stored_contacts(lb.base, tok)
+    problems += lost_or_doubled(a.writes, acked, stored)
 
     throttled = sign_in_throttle(lb.base, satis_user="centralino")
     if throttled is None:
