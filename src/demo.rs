@@ -165,6 +165,9 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     load_outreach(db).await?;
     load_referrals(db, keys).await?;
     load_reports(db, keys).await?;
+    // The demonstration's calls were written directly: count them into the statistics'
+    // per-day summaries.
+    crate::stats::daily::rebuild(db).await?;
     Ok(accounts)
 }
 

@@ -501,6 +501,9 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         project::Entity::insert_many(rows).exec(&txn).await?;
         txn.commit().await?;
     }
+    // The statistics' per-day summaries of everything loaded in bulk.
+    step("statistics summaries");
+    crate::stats::daily::rebuild(db).await?;
     step("done");
     Ok(out)
 }

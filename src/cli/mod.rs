@@ -20,6 +20,7 @@ mod estimate;
 mod exchange;
 mod maintenance;
 mod report;
+mod stats;
 mod token;
 mod user;
 
@@ -119,6 +120,9 @@ enum Command {
     /// Research estimates (not counts): how many people no list has seen
     #[command(subcommand)]
     Estimate(estimate::EstimateCommand),
+    /// The activity report's per-day summaries: rebuild or check them against the records
+    #[command(subcommand)]
+    Stats(stats::StatsCommand),
 }
 
 /// A failure, and the exit code it deserves.
@@ -216,6 +220,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Import(cmd)) => exchange::import(&config, cmd).await,
         Some(Command::Export(cmd)) => exchange::export(&config, cmd).await,
         Some(Command::Estimate(cmd)) => estimate::run(cmd),
+        Some(Command::Stats(cmd)) => stats::run(&config, cmd).await,
         Some(Command::Retention(RetentionCommand::Run)) => maintenance::retention(&config).await,
         Some(Command::Keys(KeysCommand::Rotate)) => maintenance::rotate_keys(&config).await,
         Some(Command::Keys(KeysCommand::BackupIdentity { to })) => backup::new_identity(&to),
@@ -290,6 +295,7 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
         });
     }
     crate::cases::spawn_daily_retention(state.clone());
+    crate::stats::spawn_summary_build(state.clone());
     crate::platform::backup::spawn_scheduled(state.clone());
     axum::serve(
         listener,

@@ -84,6 +84,19 @@ pub async fn add_contact(
     if !saved.new_situation {
         relink_later(db, &saved).await?;
     }
+    // The statistics' daily summaries of every day of the situation: the contact can change
+    // which of its contacts is the first pertinent one.
+    let days = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::StartedAt)
+        .filter(contact::Column::SituationId.eq(saved.situation_id.unwrap_or(saved.id)))
+        .into_tuple::<DateTime<Utc>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(crate::platform::time::rome_date)
+        .collect();
+    crate::stats::refresh_days(db, &days).await?;
     Ok(saved)
 }
 

@@ -244,6 +244,12 @@ async fn insert_outing<C: ConnectionTrait + TransactionTrait>(
         .insert(&txn)
         .await?;
     }
+    // The statistics' daily summary of the outing's day, in the same transaction.
+    crate::stats::refresh_days(
+        &txn,
+        &std::iter::once(crate::platform::time::rome_date(row.started_at)).collect(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(row.id)
 }

@@ -109,6 +109,16 @@ const KEYS: &str = "hashes, lookups and idempotency keys: random or one-way, rev
 
 pub const PLAIN_TEXT: &[PlainText] = &[
     PlainText {
+        table: "stats_day",
+        columns: &["span", "figure", "k1", "k2", "k3"],
+        why: "counts of records by codes (forms, provinces, sectors, tally values): no record's own data",
+    },
+    PlainText {
+        table: "stats_day",
+        columns: &["day"],
+        why: TIMES,
+    },
+    PlainText {
         table: "reminder_mark",
         columns: &["item_key"],
         why: "a due item's kind, its record's page (ids only) and its day",

@@ -3,6 +3,7 @@
 //! definition is in `docs/INDICATORS.md`.
 
 pub mod api;
+pub mod daily;
 pub mod definitions;
 pub mod mse;
 pub mod national;
@@ -96,6 +97,79 @@ pub async fn activity(
     to: NaiveDate,
     province: Option<&str>,
 ) -> Result<ActivityReport, DbErr> {
+    let source = if daily::built(db).await? {
+        Source::Summaries
+    } else {
+        Source::Records
+    };
+    activity_from(db, from, to, province, source).await
+}
+
+/// The activity report counted from the records themselves: the reference the per-day
+/// summaries are checked against (`satis stats check`, the tests, the benchmark).
+pub async fn activity_raw(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+    province: Option<&str>,
+) -> Result<ActivityReport, DbErr> {
+    activity_from(db, from, to, province, Source::Records).await
+}
+
+/// Where the additive figures are read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Summaries,
+    Records,
+}
+
+/// Recounts the summaries of the given Italian days in the caller's transaction: every write
+/// that adds a hotline contact or an outing calls it (see `daily`).
+pub async fn refresh_days(
+    db: &impl ConnectionTrait,
+    days: &BTreeSet<NaiveDate>,
+) -> Result<(), DbErr> {
+    daily::refresh_days(db, days).await
+}
+
+/// At start, in the background: builds the per-day summaries of a database that has records
+/// but no summaries yet (upgraded from before them, or loaded in bulk); the report counts the
+/// records meanwhile. Never blocks start-up.
+pub fn spawn_summary_build(state: crate::platform::web::SharedState) {
+    tokio::spawn(async move {
+        match daily::built(&state.db).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let started = std::time::Instant::now();
+                match daily::rebuild(&state.db).await {
+                    Ok(done) => tracing::info!(
+                        months = done.months,
+                        rows = done.rows,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "statistics summaries built"
+                    ),
+                    Err(e) => tracing::error!(
+                        reason = crate::platform::db::describe(&e),
+                        "statistics summaries could not be built; the report counts the records"
+                    ),
+                }
+            }
+            Err(e) => tracing::error!(
+                reason = crate::platform::db::describe(&e),
+                "statistics summaries state unreadable"
+            ),
+        }
+    });
+}
+
+async fn activity_from(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+    province: Option<&str>,
+    source: Source,
+) -> Result<ActivityReport, DbErr> {
+    let summaries = source == Source::Summaries;
     let keep = |p: &str| province.is_none_or(|x| x == p);
     let n = |s: usize| i64::try_from(s).unwrap_or(i64::MAX);
     // Italian days: 00:00–24:00 in Rome.
@@ -120,7 +194,12 @@ pub async fn activity(
     // 1b. Hotline calls that were not cases: non-pertinent and nuisance, never counted above.
     let mut other_calls = 0i64;
     let mut ob = BTreeMap::new();
-    for (relevance, prov, org, n) in queries::hotline_other_calls(db, start, end).await? {
+    let other = if summaries {
+        daily::hotline_other_calls(db, from, to).await?
+    } else {
+        queries::hotline_other_calls(db, start, end).await?
+    };
+    for (relevance, prov, org, n) in other {
         let prov = or_org(prov, org);
         if !keep(&prov) {
             continue;
@@ -133,7 +212,12 @@ pub async fn activity(
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
     let mut hotline_total = 0i64;
     let mut hb = BTreeMap::new();
-    for (forms, prov, sector, org, n) in queries::hotline_first_pertinent(db, start, end).await? {
+    let first = if summaries {
+        daily::hotline_first_pertinent(db, from, to).await?
+    } else {
+        queries::hotline_first_pertinent(db, start, end).await?
+    };
+    for (forms, prov, sector, org, n) in first {
         let prov = or_org(prov, org);
         if !keep(&prov) {
             continue;
@@ -228,7 +312,12 @@ pub async fn activity(
     };
     let mut street_total = 0i64;
     let mut sb = BTreeMap::new();
-    for (unit, people) in queries::people_met_by_unit(db, start, end).await? {
+    let met = if summaries {
+        daily::people_met_by_unit(db, from, to).await?
+    } else {
+        queries::people_met_by_unit(db, start, end).await?
+    };
+    for (unit, people) in met {
         let prov = unit_province(unit);
         if keep(&prov) {
             street_total += people;
@@ -236,9 +325,12 @@ pub async fn activity(
         }
     }
     let (mut new_people, mut known_people) = (0i64, 0i64);
-    for (unit, dim, value, n) in
+    let tallies = if summaries {
+        daily::tallies_by_unit(db, from, to, province.is_some()).await?
+    } else {
         queries::tallies_by_unit(db, start, end, province.is_some()).await?
-    {
+    };
+    for (unit, dim, value, n) in tallies {
         if province.is_some() && !keep(&unit_province(unit)) {
             continue;
         }

@@ -6,17 +6,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
-fn a(name: &str) -> Alias {
+pub(super) fn a(name: &str) -> Alias {
     Alias::new(name)
 }
 
-fn col(table: &str, column: &str) -> Expr {
+pub(super) fn col(table: &str, column: &str) -> Expr {
     Expr::col((a(table), a(column)))
 }
 
 /// An integer column, whatever width the backend returns (COUNT and SUM are 64-bit on
 /// PostgreSQL, plain columns 32-bit).
-fn int(row: &QueryResult, i: usize) -> Result<i64, DbErr> {
+pub(super) fn int(row: &QueryResult, i: usize) -> Result<i64, DbErr> {
     row.try_get_by_index::<i64>(i)
         .or_else(|_| row.try_get_by_index::<i32>(i).map(i64::from))
         .or_else(|_| {
@@ -25,12 +25,12 @@ fn int(row: &QueryResult, i: usize) -> Result<i64, DbErr> {
         })
 }
 
-fn opt_text(row: &QueryResult, i: usize) -> Result<Option<String>, DbErr> {
+pub(super) fn opt_text(row: &QueryResult, i: usize) -> Result<Option<String>, DbErr> {
     row.try_get_by_index::<Option<String>>(i)
 }
 
 /// The organisations whose records no figure counts (test or training organisations).
-fn excluded_orgs() -> SelectStatement {
+pub(super) fn excluded_orgs() -> SelectStatement {
     Query::select()
         .expr(col("organisation", "id"))
         .from(a("organisation"))
@@ -39,7 +39,7 @@ fn excluded_orgs() -> SelectStatement {
 }
 
 /// The services of those organisations.
-fn excluded_services() -> SelectStatement {
+pub(super) fn excluded_services() -> SelectStatement {
     Query::select()
         .expr(col("network_service", "id"))
         .from(a("network_service"))

@@ -795,6 +795,40 @@ pub fn trials() -> Vec<Trial> {
             check(text(&o).contains("real data"), "says why", &o)
         }),
         Trial::test(
+            "cli::stats_check_finds_a_wrong_summary_and_rebuild_puts_it_right",
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let data = dir.path().join("demo");
+                let env = [("SATIS_DATA_DIR", data.to_str().unwrap())];
+                let o = satis(&["demo", "--no-serve"], &env);
+                check(o.status.success(), "demo succeeds", &o)?;
+                let o = satis(&["stats", "check"], &env);
+                check(o.status.success(), "the demo's summaries agree", &o)?;
+                check(text(&o).contains("agree with the records"), "says so", &o)?;
+                sqlite_exec(
+                    &data,
+                    "UPDATE stats_day SET n = n + 7 WHERE span = 'd' \
+                     AND id = (SELECT MIN(id) FROM stats_day WHERE span = 'd')",
+                );
+                let o = satis(&["stats", "check"], &env);
+                check(
+                    o.status.code() == Some(1),
+                    "a wrong summary fails the check",
+                    &o,
+                )?;
+                check(
+                    text(&o).contains("DIFFER") && text(&o).contains("days that differ: 1 ("),
+                    "names the day",
+                    &o,
+                )?;
+                let o = satis(&["stats", "rebuild"], &env);
+                check(o.status.success(), "rebuild succeeds", &o)?;
+                check(text(&o).contains("rebuilt"), "says what it did", &o)?;
+                let o = satis(&["stats", "check"], &env);
+                check(o.status.success(), "agree again after the rebuild", &o)
+            },
+        ),
+        Trial::test(
             "cli::a_backup_taken_while_writing_restores_exactly_what_preceded_it",
             backup_restore_drill,
         ),

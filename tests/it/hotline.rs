@@ -101,7 +101,7 @@ async fn identification_interviews_need_consent_and_leave_the_queue_when_reporte
     );
 }
 
-async fn operator(app: &TestApp, name: &str) -> (TestUser, i32) {
+pub(crate) async fn operator(app: &TestApp, name: &str) -> (TestUser, i32) {
     let org =
         satis::identity::store::organisation_by_name(&app.state.db, "CAT Coop. sociale Onlus")
             .await
@@ -111,7 +111,7 @@ async fn operator(app: &TestApp, name: &str) -> (TestUser, i32) {
     (app.user(name, Role::HotlineOperator, org).await, org)
 }
 
-fn pertinent<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn pertinent<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut v = vec![
         ("channel", "phone"),
         ("relevance", "pertinent"),

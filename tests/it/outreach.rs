@@ -16,14 +16,14 @@ crate::tests![
 ];
 
 /// An organisation with a street unit and a desk in `province`, and its outreach operator.
-struct Unit {
-    org: i32,
-    street: i32,
-    desk: i32,
-    operator: TestUser,
+pub(crate) struct Unit {
+    pub(crate) org: i32,
+    pub(crate) street: i32,
+    pub(crate) desk: i32,
+    pub(crate) operator: TestUser,
 }
 
-async fn unit(app: &TestApp, name: &str, province: &str) -> Unit {
+pub(crate) async fn unit(app: &TestApp, name: &str, province: &str) -> Unit {
     let org = app.organisation(name).await;
     let add = |kind: &'static str, label: String| {
         let db = app.state.db.clone();
@@ -64,7 +64,11 @@ async fn unit(app: &TestApp, name: &str, province: &str) -> Unit {
 }
 
 /// A consistent outing: 5 people (4 women, 1 transgender; 3 aged 18–24, 2 unknown; 2 new).
-fn outing(service: i32, key: &str, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+pub(crate) fn outing(
+    service: i32,
+    key: &str,
+    extra: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
     let mut v: Vec<(&'static str, String)> = vec![
         ("service_id", service.to_string()),
         ("idempotency_key", key.to_owned()),
@@ -93,7 +97,7 @@ fn outing(service: i32, key: &str, extra: &[(&'static str, &str)]) -> Vec<(&'sta
     v
 }
 
-fn pairs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn pairs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(k, val)| (*k, val.as_str())).collect()
 }
 

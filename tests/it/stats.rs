@@ -1,6 +1,7 @@
 //! The activity report: right counts, no identity, small cells hidden.
 
 use satis::platform::policy::Role;
+use sea_orm::ConnectionTrait;
 
 use crate::support::{TestApp, TestDb};
 
@@ -16,6 +17,8 @@ crate::tests![
     unpublished_open_data_are_explained_not_served,
     history_entered_after_the_fact_counts_in_its_own_period,
     a_test_organisations_records_enter_no_figure,
+    the_daily_summaries_give_the_report_counted_from_the_records,
+    concurrent_writers_keep_the_daily_summaries_exact,
 ];
 
 async fn open(
@@ -897,4 +900,225 @@ async fn the_figures_are_defined_on_a_page_anyone_can_read(db: TestDb) {
     app.get_with("/stats/definizioni", &[("accept-language", "en")])
         .await
         .assert_contains("Definitions of the figures");
+}
+
+/// The report from the per-day summaries is the report counted from the records, whatever the
+/// period (whole months, partial months, one day), the province, the Italian midnight, the
+/// clock change and the order contacts were entered in; a rebuild gives the same summaries.
+async fn the_daily_summaries_give_the_report_counted_from_the_records(db: TestDb) {
+    let app = db.app().await;
+    let scale = satis::demo_scale::Scale {
+        years: 2,
+        outings: 300,
+        hotline_contacts: 400,
+        people: 100,
+        projects: 10,
+    };
+    satis::demo_scale::generate(&app.state.db, scale, 11, |_| {})
+        .await
+        .unwrap();
+    let (op, _) = crate::hotline::operator(&app, "riepilogo").await;
+    app.sign_in(&op).await;
+    let call = |at: &'static str, caller: &'static str, province: &'static str| {
+        crate::hotline::pertinent(&[
+            ("started_at", at),
+            ("caller_ref", caller),
+            ("province", province),
+        ])
+    };
+    for (at, caller, province) in [
+        // Either side of Italian midnight (23:20 UTC on 31 December is 1 January in Rome).
+        ("2025-12-31T23:30", "R-MID-1", "FI"),
+        ("2026-01-01T00:20", "R-MID-2", "PI"),
+        // The night summer time starts, and the night it ends (02:30 twice).
+        ("2026-03-29T03:30", "R-DST-1", "LU"),
+        ("2026-10-25T02:30", "R-DST-2", "PO"),
+        // A follow-up first, and the earlier call of the same caller entered after it, in
+        // another month: the situation's first pertinent contact moves to February (2023:
+        // before the generated history).
+        ("2023-03-10T10:00", "R-LATE", "AR"),
+        ("2023-02-20T09:00", "R-LATE", "AR"),
+    ] {
+        app.post_form("/hotline/contacts", &call(at, caller, province))
+            .await
+            .assert_status(303);
+    }
+    app.post_form("/hotline/quick", &[("relevance", "nuisance")])
+        .await
+        .assert_status(303);
+    let u = crate::outreach::unit(&app, "Strada Riepilogo", "GR").await;
+    app.sign_in(&u.operator).await;
+    for (key, start, end) in [
+        (
+            "7d0c2a9e-1b2c-4d5e-8f90-1a2b3c4d5e61",
+            "2023-01-31T23:40",
+            "2023-02-01T02:00",
+        ),
+        (
+            "7d0c2a9e-1b2c-4d5e-8f90-1a2b3c4d5e62",
+            "2023-02-01T00:10",
+            "2023-02-01T02:00",
+        ),
+    ] {
+        let fields =
+            crate::outreach::outing(u.street, key, &[("started_at", start), ("ended_at", end)]);
+        app.post_form("/outreach/outings", &crate::outreach::pairs(&fields))
+            .await
+            .assert_status(303);
+    }
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let today = satis::platform::time::rome_today();
+    let periods = [
+        (today - chrono::Duration::days(3653), today),
+        (d("2026-01-01"), d("2026-12-31")),
+        (d("2026-01-01"), d("2026-01-31")),
+        (d("2025-12-31"), d("2025-12-31")),
+        (d("2026-01-01"), d("2026-01-01")),
+        (d("2023-01-31"), d("2023-01-31")),
+        (d("2023-02-01"), d("2023-02-01")),
+        (d("2023-02-01"), d("2023-02-28")),
+        (d("2023-01-15"), d("2023-03-31")),
+        (d("2026-02-15"), d("2026-03-14")),
+        (d("2026-03-29"), d("2026-03-29")),
+        (d("2026-10-25"), d("2026-10-25")),
+        (d("2025-11-17"), d("2026-10-03")),
+        (
+            today - chrono::Duration::days(400),
+            today - chrono::Duration::days(3),
+        ),
+    ];
+    let same = |what: &str, app: &TestApp| {
+        let db = app.state.db.clone();
+        let what = what.to_owned();
+        async move {
+            for (from, to) in periods {
+                for province in [None, Some("AR"), Some("GR"), Some("FI")] {
+                    let summed = satis::stats::activity(&db, from, to, province)
+                        .await
+                        .unwrap();
+                    let counted = satis::stats::activity_raw(&db, from, to, province)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        satis::stats::to_json(&summed),
+                        satis::stats::to_json(&counted),
+                        "{what}: {from} to {to}, {province:?}"
+                    );
+                }
+            }
+        }
+    };
+    same("as written", &app).await;
+    let value = |r: &satis::stats::ActivityReport, key: &str| {
+        r.figures
+            .iter()
+            .find(|f| f.key == key)
+            .unwrap()
+            .value
+            .unwrap()
+    };
+    // The caller who called first in February and again in March is one case, in February.
+    let feb = satis::stats::activity(&app.state.db, d("2023-02-01"), d("2023-02-28"), Some("AR"))
+        .await
+        .unwrap();
+    let march = satis::stats::activity(&app.state.db, d("2023-03-01"), d("2023-03-31"), Some("AR"))
+        .await
+        .unwrap();
+    assert_eq!(value(&feb, "hotline_cases"), 1);
+    assert_eq!(value(&march, "hotline_cases"), 0);
+    // The outing that began at 23:40 on 31 January counts on that day in Rome, the one at
+    // 00:10 on 1 February (23:10 UTC on 31 January) does not.
+    let jan31 = satis::stats::activity(&app.state.db, d("2023-01-31"), d("2023-01-31"), Some("GR"))
+        .await
+        .unwrap();
+    assert_eq!(value(&jan31, "street_unit_contacts"), 5);
+    // The summaries are really read: a summary row changed by hand changes the report, and the
+    // check finds the day.
+    let summaries = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert!(summaries.consistent(), "{summaries:?}");
+    assert!(summaries.months >= 24);
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE stats_day SET n = n + 1000 WHERE figure = 'street_met' AND span = 'd' \
+             AND day = '2023-01-31'",
+        )
+        .await
+        .unwrap();
+    let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert_eq!(broken.days, vec![d("2023-01-31")]);
+    assert_eq!(broken.rolled_up, vec![d("2023-01-01")]);
+    let jan31 = satis::stats::activity(&app.state.db, d("2023-01-31"), d("2023-01-31"), Some("GR"))
+        .await
+        .unwrap();
+    assert_eq!(value(&jan31, "street_unit_contacts"), 1005);
+    // A rebuild puts it right.
+    let done = satis::stats::daily::rebuild(&app.state.db).await.unwrap();
+    assert!(done.rows > 0);
+    assert!(
+        satis::stats::daily::check(&app.state.db)
+            .await
+            .unwrap()
+            .consistent()
+    );
+    same("after a rebuild", &app).await;
+}
+
+/// Writers adding calls and outings at once, on the same days: every summary stays exact
+/// (on PostgreSQL two transactions could otherwise each recount a day without the other).
+async fn concurrent_writers_keep_the_daily_summaries_exact(db: TestDb) {
+    let app = db.app().await;
+    let org =
+        satis::identity::store::organisation_by_name(&app.state.db, "CAT Coop. sociale Onlus")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let mut tokens = Vec::new();
+    for i in 0..4 {
+        let u = app
+            .user(&format!("concorrente-{i}"), Role::HotlineOperator, org)
+            .await;
+        tokens.push(app.token(&u, org, &["hotline:read", "hotline:write"]).await);
+    }
+    let writer = |i: usize, token: String| {
+        let app = &app;
+        async move {
+            for j in 0..6 {
+                let body = serde_json::json!({
+                    "channel": "phone",
+                    "started_at": format!("2026-11-20T1{i}:{:02}:00+01:00", j * 5),
+                    "relevance": "pertinent",
+                    "duration_minutes": 5,
+                    "caller_kind": "presumed_victim",
+                    "language": "it",
+                    "province": "FI",
+                    "reasons": ["help_to_leave"],
+                    "exploitation_forms": ["sexual"],
+                    "outcomes": ["listening"],
+                    "caller_ref": format!("R-C-{i}-{}", j % 2),
+                });
+                let r = app
+                    .api("POST", "/api/v1/hotline/contacts", &token, Some(&body), &[])
+                    .await;
+                assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+            }
+        }
+    };
+    futures_util::future::join_all(
+        tokens
+            .into_iter()
+            .enumerate()
+            .map(|(i, token)| writer(i, token)),
+    )
+    .await;
+    let check = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert!(check.consistent(), "{check:?}");
+    let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let r = satis::stats::activity(&app.state.db, d, d, Some("FI"))
+        .await
+        .unwrap();
+    let cases = r.figures.iter().find(|f| f.key == "hotline_cases").unwrap();
+    // Four operators, two callers each.
+    assert_eq!(cases.value, Some(8));
 }

@@ -31,6 +31,7 @@ mod m20261204_000024_list_indexes;
 mod m20261204_000025_job_lease;
 mod m20261204_000026_shared_throttles;
 mod m20261204_000027_reminder_marks;
+mod m20261204_000028_stats_day;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000025_job_lease::Migration),
             Box::new(m20261204_000026_shared_throttles::Migration),
             Box::new(m20261204_000027_reminder_marks::Migration),
+            Box::new(m20261204_000028_stats_day::Migration),
         ]
     }
 }

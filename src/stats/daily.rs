@@ -1,0 +1,766 @@
+//! Per-day summaries of the activity report's additive figures (issue 23).
+//!
+//! Four figures of the report are sums over records: hotline cases (first pertinent contact of
+//! each situation) and other calls, people met by street units and the units' tallies. Each is
+//! kept in `stats_day`, one row per Italian day and breakdown (`span = 'd'`), rolled up by month
+//! (`span = 'm'`), and refreshed in the transaction of the record that changes it: a hotline
+//! contact refreshes the days of its situation (a contact entered after the fact can move a
+//! situation's first pertinent contact to another day), an outing refreshes its own day. A
+//! refresh recounts the day from the raw rows (the reference), so it can never drift by
+//! adding deltas; on PostgreSQL an advisory lock held to the end of the transaction serialises
+//! refreshes (on SQLite the writer's lock already does), so two writers of the same day never
+//! both recount without seeing each other.
+//!
+//! The organisations kept out of statistics are filtered when reading, as with the raw rows, so
+//! marking an organisation changes the report at once. Figures about people (each person once
+//! in the period: emergency reception, protection, accompaniments) are not sums over days and
+//! stay computed from the records.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, TransactionSession,
+    TransactionTrait,
+};
+
+use super::queries::{a, col, excluded_orgs, excluded_services, int, opt_text};
+use crate::platform::time::{rome_date, rome_midnight};
+
+const T: &str = "stats_day";
+pub const HOTLINE_CASE: &str = "hotline_case";
+pub const HOTLINE_OTHER: &str = "hotline_other";
+pub const STREET_MET: &str = "street_met";
+pub const STREET_TALLY: &str = "street_tally";
+
+/// One summary row's identity: its figure, organisation, service and breakdown codes.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key {
+    pub figure: &'static str,
+    pub organisation: Option<i64>,
+    pub service: Option<i64>,
+    pub k1: Option<String>,
+    pub k2: Option<String>,
+    pub k3: Option<String>,
+}
+
+/// Counts by Italian day and key.
+pub type Counts = BTreeMap<(NaiveDate, Key), i64>;
+
+/// The first day of `day`'s month.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+fn next_month(month: NaiveDate) -> NaiveDate {
+    month.checked_add_months(Months::new(1)).unwrap_or(month)
+}
+
+/// How a period `[from, to]` of days is read: the whole months inside it from the month rows
+/// (`[m0, m1)`, months beginning on those days), the days before and after from the day rows.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Spans {
+    pub months: Option<(NaiveDate, NaiveDate)>,
+    pub days: Vec<(NaiveDate, NaiveDate)>,
+}
+
+pub fn spans(from: NaiveDate, to: NaiveDate) -> Spans {
+    let m0 = if from.day() == 1 {
+        from
+    } else {
+        next_month(month_of(from))
+    };
+    let after = to.succ_opt().unwrap_or(to);
+    let m1 = month_of(after);
+    if m0 < m1 {
+        let mut days = Vec::new();
+        if from < m0 {
+            days.push((from, m0.pred_opt().unwrap_or(m0)));
+        }
+        if m1 <= to {
+            days.push((m1, to));
+        }
+        Spans {
+            months: Some((m0, m1)),
+            days,
+        }
+    } else {
+        Spans {
+            months: None,
+            days: vec![(from, to)],
+        }
+    }
+}
+
+/// `SUM(n)` as a 64-bit integer on both backends (PostgreSQL sums BIGINT as NUMERIC).
+fn sum_n() -> Expr {
+    Func::cast_as(Func::sum(col(T, "n")), a("BIGINT")).into()
+}
+
+fn ts(r: &QueryResult, i: usize) -> Result<DateTime<Utc>, DbErr> {
+    r.try_get_by_index::<DateTime<Utc>>(i)
+}
+
+fn text(r: &QueryResult, i: usize) -> Result<Option<String>, DbErr> {
+    opt_text(r, i)
+}
+
+/// Recounts every summarised figure from the raw rows of `[start, end)`, by Italian day, with
+/// no organisation left out (that is decided when reading).
+pub async fn recount(
+    db: &impl ConnectionTrait,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Counts, DbErr> {
+    let mut out = Counts::new();
+    let mut add = |at: DateTime<Utc>, key: Key, n: i64| {
+        *out.entry((rome_date(at), key)).or_insert(0) += n;
+    };
+    let h = "hotline_contact";
+    // An earlier pertinent contact of the same situation (as in `queries`).
+    let earlier = Query::select()
+        .expr(Expr::val(1))
+        .from_as(a(h), a("e"))
+        .and_where(col("e", "situation_id").equals((a(h), a("situation_id"))))
+        .and_where(col("e", "relevance").eq("pertinent"))
+        .and_where(
+            col("e", "started_at")
+                .lt(col(h, "started_at"))
+                .or(col("e", "started_at")
+                    .equals((a(h), a("started_at")))
+                    .and(col("e", "id").lt(col(h, "id")))),
+        )
+        .to_owned();
+    let first = Query::select()
+        .expr(col(h, "started_at"))
+        .expr(col(h, "exploitation_forms"))
+        .expr(col(h, "province"))
+        .expr(col(h, "labour_sector"))
+        .expr(col(h, "organisation_id"))
+        .from(a(h))
+        .and_where(col(h, "relevance").eq("pertinent"))
+        .and_where(col(h, "started_at").gte(start))
+        .and_where(col(h, "started_at").lt(end))
+        .and_where(Expr::exists(earlier).not())
+        .to_owned();
+    for r in db.query_all(&first).await? {
+        add(
+            ts(&r, 0)?,
+            Key {
+                figure: HOTLINE_CASE,
+                organisation: Some(int(&r, 4)?),
+                service: None,
+                k1: text(&r, 1)?,
+                k2: text(&r, 2)?,
+                k3: text(&r, 3)?,
+            },
+            1,
+        );
+    }
+    let other = Query::select()
+        .expr(col(h, "started_at"))
+        .expr(col(h, "relevance"))
+        .expr(col(h, "province"))
+        .expr(col(h, "organisation_id"))
+        .from(a(h))
+        .and_where(col(h, "relevance").ne("pertinent"))
+        .and_where(col(h, "started_at").gte(start))
+        .and_where(col(h, "started_at").lt(end))
+        .to_owned();
+    for r in db.query_all(&other).await? {
+        add(
+            ts(&r, 0)?,
+            Key {
+                figure: HOTLINE_OTHER,
+                organisation: Some(int(&r, 3)?),
+                service: None,
+                k1: text(&r, 1)?,
+                k2: text(&r, 2)?,
+                k3: None,
+            },
+            1,
+        );
+    }
+    let outings = Query::select()
+        .expr(col("outing", "started_at"))
+        .expr(col("outing", "service_id"))
+        .expr(col("outing", "organisation_id"))
+        .expr(col("outing", "people_met"))
+        .from(a("outing"))
+        .and_where(col("outing", "started_at").gte(start))
+        .and_where(col("outing", "started_at").lt(end))
+        .to_owned();
+    for r in db.query_all(&outings).await? {
+        add(
+            ts(&r, 0)?,
+            Key {
+                figure: STREET_MET,
+                organisation: Some(int(&r, 2)?),
+                service: Some(int(&r, 1)?),
+                k1: None,
+                k2: None,
+                k3: None,
+            },
+            int(&r, 3)?,
+        );
+    }
+    let c = "outing_count";
+    // A tally without its unit is in no unit's figures (as with the raw rows).
+    let tallies = Query::select()
+        .expr(col(c, "started_at"))
+        .expr(col(c, "service_id"))
+        .expr(col(c, "dimension"))
+        .expr(col(c, "value"))
+        .expr(col(c, "count"))
+        .from(a(c))
+        .and_where(col(c, "started_at").gte(start))
+        .and_where(col(c, "started_at").lt(end))
+        .and_where(col(c, "service_id").is_not_null())
+        .to_owned();
+    for r in db.query_all(&tallies).await? {
+        add(
+            ts(&r, 0)?,
+            Key {
+                figure: STREET_TALLY,
+                organisation: None,
+                service: Some(int(&r, 1)?),
+                k1: text(&r, 2)?,
+                k2: text(&r, 3)?,
+                k3: None,
+            },
+            int(&r, 4)?,
+        );
+    }
+    // A sum of nothing (an outing meeting no one) is no row.
+    out.retain(|_, n| *n != 0);
+    Ok(out)
+}
+
+/// Serialises summary refreshes until the end of the transaction: PostgreSQL takes an advisory
+/// lock; SQLite's first write (the delete that follows) takes the database's writer lock.
+async fn lock(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            // "SATIS stats_day", as a number.
+            "SELECT pg_advisory_xact_lock(5347415449530001)",
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts `counts` as day rows.
+async fn insert_rows(db: &impl ConnectionTrait, counts: &Counts) -> Result<(), DbErr> {
+    let rows: Vec<_> = counts.iter().collect();
+    for chunk in rows.chunks(200) {
+        let mut q = Query::insert();
+        q.into_table(a(T)).columns([
+            a("span"),
+            a("day"),
+            a("figure"),
+            a("organisation_id"),
+            a("service_id"),
+            a("k1"),
+            a("k2"),
+            a("k3"),
+            a("n"),
+        ]);
+        for ((day, k), n) in chunk {
+            q.values([
+                "d".into(),
+                (*day).into(),
+                k.figure.into(),
+                k.organisation.into(),
+                k.service.into(),
+                k.k1.clone().into(),
+                k.k2.clone().into(),
+                k.k3.clone().into(),
+                (**n).into(),
+            ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        db.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the rows of `span` for days in `[from, to]`.
+async fn delete(
+    db: &impl ConnectionTrait,
+    span: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(), DbErr> {
+    let q = Query::delete()
+        .from_table(a(T))
+        .and_where(col(T, "span").eq(span))
+        .and_where(col(T, "day").gte(from))
+        .and_where(col(T, "day").lte(to))
+        .to_owned();
+    db.execute(&q).await?;
+    Ok(())
+}
+
+/// Rebuilds a month's rows from its day rows.
+async fn roll_up(db: &impl ConnectionTrait, month: NaiveDate) -> Result<(), DbErr> {
+    let end = next_month(month);
+    delete(db, "m", month, month).await?;
+    let keys = ["figure", "organisation_id", "service_id", "k1", "k2", "k3"];
+    let mut select = Query::select();
+    select.expr(Expr::val("m")).expr(Expr::val(month));
+    for k in keys {
+        select.expr(col(T, k));
+    }
+    select
+        .expr(sum_n())
+        .from(a(T))
+        .and_where(col(T, "span").eq("d"))
+        .and_where(col(T, "day").gte(month))
+        .and_where(col(T, "day").lt(end));
+    for k in keys {
+        select.group_by_col((a(T), a(k)));
+    }
+    let mut columns = vec![a("span"), a("day")];
+    columns.extend(keys.iter().map(|k| a(k)));
+    columns.push(a("n"));
+    let insert = Query::insert()
+        .into_table(a(T))
+        .columns(columns)
+        .select_from(select)
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .to_owned();
+    db.execute(&insert).await?;
+    Ok(())
+}
+
+/// Recounts the given Italian days (and their months) in the caller's transaction: called by
+/// every write that adds or changes a record a summarised figure counts.
+pub async fn refresh_days(
+    db: &impl ConnectionTrait,
+    days: &BTreeSet<NaiveDate>,
+) -> Result<(), DbErr> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    lock(db).await?;
+    for day in days {
+        delete(db, "d", *day, *day).await?;
+        let next = day.succ_opt().unwrap_or(*day);
+        let counts = recount(db, rome_midnight(*day), rome_midnight(next)).await?;
+        insert_rows(db, &counts).await?;
+    }
+    let months: BTreeSet<NaiveDate> = days.iter().map(|d| month_of(*d)).collect();
+    for m in months {
+        roll_up(db, m).await?;
+    }
+    Ok(())
+}
+
+/// Recounts the month beginning on `month` in one transaction of its own (rebuild).
+async fn rebuild_month<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    month: NaiveDate,
+) -> Result<(), DbErr> {
+    let end = next_month(month);
+    let txn = db.begin().await?;
+    lock(&txn).await?;
+    delete(&txn, "d", month, end.pred_opt().unwrap_or(end)).await?;
+    let counts = recount(&txn, rome_midnight(month), rome_midnight(end)).await?;
+    insert_rows(&txn, &counts).await?;
+    roll_up(&txn, month).await?;
+    txn.commit().await
+}
+
+/// The months holding records a summarised figure counts, in order.
+async fn months_with_records(db: &impl ConnectionTrait) -> Result<Vec<NaiveDate>, DbErr> {
+    let mut first: Option<NaiveDate> = None;
+    let mut last: Option<NaiveDate> = None;
+    for table in ["hotline_contact", "outing"] {
+        let q = Query::select()
+            .expr(Func::min(col(table, "started_at")))
+            .expr(Func::max(col(table, "started_at")))
+            .from(a(table))
+            .to_owned();
+        if let Some(r) = db.query_one(&q).await? {
+            let lo = r.try_get_by_index::<Option<DateTime<Utc>>>(0)?;
+            let hi = r.try_get_by_index::<Option<DateTime<Utc>>>(1)?;
+            if let (Some(lo), Some(hi)) = (lo, hi) {
+                let (lo, hi) = (month_of(rome_date(lo)), month_of(rome_date(hi)));
+                first = Some(first.map_or(lo, |f| Ord::min(f, lo)));
+                last = Some(last.map_or(hi, |l| Ord::max(l, hi)));
+            }
+        }
+    }
+    let mut months = Vec::new();
+    if let (Some(mut m), Some(last)) = (first, last) {
+        while m <= last {
+            months.push(m);
+            m = next_month(m);
+        }
+    }
+    Ok(months)
+}
+
+/// Whether the summaries cover every record (else the report counts the raw rows).
+pub async fn built(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    let q = Query::select()
+        .expr(Func::count(col("stats_summary_state", "id")))
+        .from(a("stats_summary_state"))
+        .to_owned();
+    Ok(match db.query_one(&q).await? {
+        Some(r) => int(&r, 0)? > 0,
+        None => false,
+    })
+}
+
+async fn set_built(db: &impl ConnectionTrait, built: bool) -> Result<(), DbErr> {
+    let del = Query::delete()
+        .from_table(a("stats_summary_state"))
+        .to_owned();
+    db.execute(&del).await?;
+    if built {
+        let ins = Query::insert()
+            .into_table(a("stats_summary_state"))
+            .columns([a("id")])
+            .values([1.into()])
+            .map_err(|e| DbErr::Custom(e.to_string()))?
+            .to_owned();
+        db.execute(&ins).await?;
+    }
+    Ok(())
+}
+
+/// What a rebuild did.
+#[derive(Debug, Default)]
+pub struct Rebuilt {
+    pub months: usize,
+    pub rows: i64,
+}
+
+/// Recounts every summary from the raw rows, a month at a time (writers keep refreshing their
+/// own days meanwhile, and the report counts the raw rows until the end).
+pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<Rebuilt, DbErr> {
+    set_built(db, false).await?;
+    let all = Query::delete().from_table(a(T)).to_owned();
+    db.execute(&all).await?;
+    let months = months_with_records(db).await?;
+    for m in &months {
+        rebuild_month(db, *m).await?;
+    }
+    set_built(db, true).await?;
+    let q = Query::select()
+        .expr(Func::count(col(T, "id")))
+        .from(a(T))
+        .to_owned();
+    let rows = match db.query_one(&q).await? {
+        Some(r) => int(&r, 0)?,
+        None => 0,
+    };
+    Ok(Rebuilt {
+        months: months.len(),
+        rows,
+    })
+}
+
+/// Where the summaries and the raw rows disagree.
+#[derive(Debug, Default)]
+pub struct Check {
+    pub months: usize,
+    /// Days whose day rows differ from the raw rows.
+    pub days: Vec<NaiveDate>,
+    /// Months whose month rows are not the sum of their day rows.
+    pub rolled_up: Vec<NaiveDate>,
+}
+
+impl Check {
+    pub fn consistent(&self) -> bool {
+        self.days.is_empty() && self.rolled_up.is_empty()
+    }
+}
+
+async fn stored(
+    db: &impl ConnectionTrait,
+    span: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Counts, DbErr> {
+    let q = Query::select()
+        .expr(col(T, "day"))
+        .expr(col(T, "figure"))
+        .expr(col(T, "organisation_id"))
+        .expr(col(T, "service_id"))
+        .expr(col(T, "k1"))
+        .expr(col(T, "k2"))
+        .expr(col(T, "k3"))
+        .expr(col(T, "n"))
+        .from(a(T))
+        .and_where(col(T, "span").eq(span))
+        .and_where(col(T, "day").gte(from))
+        .and_where(col(T, "day").lte(to))
+        .to_owned();
+    let mut out = Counts::new();
+    for r in db.query_all(&q).await? {
+        let figure = match text(&r, 1)?.as_deref() {
+            Some(HOTLINE_CASE) => HOTLINE_CASE,
+            Some(HOTLINE_OTHER) => HOTLINE_OTHER,
+            Some(STREET_MET) => STREET_MET,
+            Some(STREET_TALLY) => STREET_TALLY,
+            _ => "unknown",
+        };
+        let opt = |i: usize| -> Result<Option<i64>, DbErr> {
+            r.try_get_by_index::<Option<i32>>(i)
+                .map(|v| v.map(i64::from))
+                .or_else(|_| r.try_get_by_index::<Option<i64>>(i))
+        };
+        let key = Key {
+            figure,
+            organisation: opt(2)?,
+            service: opt(3)?,
+            k1: text(&r, 4)?,
+            k2: text(&r, 5)?,
+            k3: text(&r, 6)?,
+        };
+        *out.entry((r.try_get_by_index::<NaiveDate>(0)?, key))
+            .or_insert(0) += int(&r, 7)?;
+    }
+    Ok(out)
+}
+
+/// Compares every day's summary with a recount of its raw rows, and every month's roll-up with
+/// its days. Read-only; a write committed during the check can show as a difference (run it
+/// again, or on a quiet system).
+pub async fn check(db: &impl ConnectionTrait) -> Result<Check, DbErr> {
+    let mut report = Check::default();
+    let months = months_with_records(db).await?;
+    for m in &months {
+        let end = next_month(*m);
+        let last = end.pred_opt().unwrap_or(end);
+        let raw = recount(db, rome_midnight(*m), rome_midnight(end)).await?;
+        let days = stored(db, "d", *m, last).await?;
+        let mut wrong: BTreeSet<NaiveDate> = BTreeSet::new();
+        for (k, n) in &raw {
+            if days.get(k) != Some(n) {
+                wrong.insert(k.0);
+            }
+        }
+        for (k, n) in &days {
+            if raw.get(k) != Some(n) {
+                wrong.insert(k.0);
+            }
+        }
+        report.days.extend(wrong);
+        let mut summed: BTreeMap<Key, i64> = BTreeMap::new();
+        for ((_, k), n) in &days {
+            *summed.entry(k.clone()).or_insert(0) += n;
+        }
+        let rolled: BTreeMap<Key, i64> = stored(db, "m", *m, *m)
+            .await?
+            .into_iter()
+            .map(|((_, k), n)| (k, n))
+            .collect();
+        if rolled != summed {
+            report.rolled_up.push(*m);
+        }
+    }
+    report.months = months.len();
+    Ok(report)
+}
+
+// ---------- reading ----------
+
+/// The rows of `figure` counting in `[from, to]`: whole months from the month rows, the rest
+/// from the day rows.
+fn period_rows(figure: &str, from: NaiveDate, to: NaiveDate) -> SelectStatement {
+    let s = spans(from, to);
+    let mut any = sea_orm::Condition::any();
+    if let Some((m0, m1)) = s.months {
+        any = any.add(
+            col(T, "span")
+                .eq("m")
+                .and(col(T, "day").gte(m0))
+                .and(col(T, "day").lt(m1)),
+        );
+    }
+    for (d0, d1) in s.days {
+        any = any.add(
+            col(T, "span")
+                .eq("d")
+                .and(col(T, "day").gte(d0))
+                .and(col(T, "day").lte(d1)),
+        );
+    }
+    Query::select()
+        .from(a(T))
+        .and_where(col(T, "figure").eq(figure))
+        .cond_where(any)
+        .to_owned()
+}
+
+/// As [`super::queries::hotline_first_pertinent`], from the summaries.
+pub async fn hotline_first_pertinent(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, Option<String>, Option<String>, i64, i64)>, DbErr> {
+    let mut q = period_rows(HOTLINE_CASE, from, to);
+    q.expr(col(T, "k1"))
+        .expr(col(T, "k2"))
+        .expr(col(T, "k3"))
+        .expr(col(T, "organisation_id"))
+        .expr(sum_n())
+        .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
+    for k in ["k1", "k2", "k3", "organisation_id"] {
+        q.group_by_col((a(T), a(k)));
+    }
+    let mut out = Vec::new();
+    for r in db.query_all(&q).await? {
+        out.push((
+            text(&r, 0)?.unwrap_or_default(),
+            text(&r, 1)?,
+            text(&r, 2)?,
+            int(&r, 3)?,
+            int(&r, 4)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// As [`super::queries::hotline_other_calls`], from the summaries.
+pub async fn hotline_other_calls(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, Option<String>, i64, i64)>, DbErr> {
+    let mut q = period_rows(HOTLINE_OTHER, from, to);
+    q.expr(col(T, "k1"))
+        .expr(col(T, "k2"))
+        .expr(col(T, "organisation_id"))
+        .expr(sum_n())
+        .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
+    for k in ["k1", "k2", "organisation_id"] {
+        q.group_by_col((a(T), a(k)));
+    }
+    let mut out = Vec::new();
+    for r in db.query_all(&q).await? {
+        out.push((
+            text(&r, 0)?.unwrap_or_default(),
+            text(&r, 1)?,
+            int(&r, 2)?,
+            int(&r, 3)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// As [`super::queries::people_met_by_unit`], from the summaries.
+pub async fn people_met_by_unit(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    let mut q = period_rows(STREET_MET, from, to);
+    q.expr(col(T, "service_id"))
+        .expr(sum_n())
+        .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()))
+        .group_by_col((a(T), a("service_id")));
+    let mut out = Vec::new();
+    for r in db.query_all(&q).await? {
+        out.push((int(&r, 0)?, int(&r, 1)?));
+    }
+    Ok(out)
+}
+
+/// As [`super::queries::tallies_by_unit`], from the summaries.
+pub async fn tallies_by_unit(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+    by_unit: bool,
+) -> Result<Vec<(i64, String, String, i64)>, DbErr> {
+    let mut q = period_rows(STREET_TALLY, from, to);
+    if by_unit {
+        q.expr(col(T, "service_id"))
+            .group_by_col((a(T), a("service_id")));
+    } else {
+        q.expr(Expr::val(0));
+    }
+    q.expr(col(T, "k1"))
+        .expr(col(T, "k2"))
+        .expr(sum_n())
+        .and_where(col(T, "service_id").not_in_subquery(excluded_services()))
+        .group_by_col((a(T), a("k1")))
+        .group_by_col((a(T), a("k2")));
+    let mut out = Vec::new();
+    for r in db.query_all(&q).await? {
+        out.push((
+            int(&r, 0)?,
+            text(&r, 1)?.unwrap_or_default(),
+            text(&r, 2)?.unwrap_or_default(),
+            int(&r, 3)?,
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_period_reads_whole_months_from_month_rows_and_the_rest_from_days() {
+        // Ten years from the 4th: the first and last partial months by day.
+        assert_eq!(
+            spans(d("2016-12-04"), d("2026-12-03")),
+            Spans {
+                months: Some((d("2017-01-01"), d("2026-12-01"))),
+                days: vec![
+                    (d("2016-12-04"), d("2016-12-31")),
+                    (d("2026-12-01"), d("2026-12-03"))
+                ],
+            }
+        );
+        // Whole months only.
+        assert_eq!(
+            spans(d("2026-01-01"), d("2026-06-30")),
+            Spans {
+                months: Some((d("2026-01-01"), d("2026-07-01"))),
+                days: vec![],
+            }
+        );
+        // Within one month, or across two partial ones: days only.
+        assert_eq!(spans(d("2026-03-02"), d("2026-03-30")).months, None);
+        assert_eq!(
+            spans(d("2026-02-15"), d("2026-03-14")),
+            Spans {
+                months: None,
+                days: vec![(d("2026-02-15"), d("2026-03-14"))],
+            }
+        );
+        // One whole month, February of a leap year, and one day.
+        assert_eq!(
+            spans(d("2028-02-01"), d("2028-02-29")).months,
+            Some((d("2028-02-01"), d("2028-03-01")))
+        );
+        assert_eq!(
+            spans(d("2026-05-31"), d("2026-05-31")),
+            Spans {
+                months: None,
+                days: vec![(d("2026-05-31"), d("2026-05-31"))],
+            }
+        );
+        // From the first of a month to the middle of the next: one month and some days.
+        assert_eq!(
+            spans(d("2026-04-01"), d("2026-05-10")),
+            Spans {
+                months: Some((d("2026-04-01"), d("2026-05-01"))),
+                days: vec![(d("2026-05-01"), d("2026-05-10"))],
+            }
+        );
+    }
+}
