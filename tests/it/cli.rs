@@ -833,6 +833,10 @@ pub fn trials() -> Vec<Trial> {
             backup_restore_drill,
         ),
         Trial::test(
+            "cli::on_postgresql_a_backup_taken_while_writing_restores_exactly_what_preceded_it",
+            backup_restore_drill_postgres,
+        ),
+        Trial::test(
             "cli::serve_gives_metrics_on_their_own_address_only",
             serve_gives_metrics_on_their_own_address_only,
         ),
@@ -1218,4 +1222,197 @@ fn backup_restore_drill() -> Result<(), Failed> {
     )?;
     let o = restore(&["--force"], &identity);
     check(o.status.success(), "with --force it is", &o)
+}
+
+/// Usernames in a PostgreSQL database.
+fn pg_usernames(url: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::{Connection, Row};
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        let rows = sqlx::query("SELECT username FROM app_user ORDER BY username")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    })
+}
+
+fn psql(admin: &str, sql: &str) -> bool {
+    Command::new("psql")
+        .args([admin, "-qAtc", sql])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The restore drill on PostgreSQL (`pg_dump` / `pg_restore`): a writer keeps adding accounts
+/// while the backup is taken; restored into a fresh database, every account acknowledged
+/// before the backup began is there once, none begun after it ended, and the audit trail
+/// verifies with the installation's keys.
+fn backup_restore_drill_postgres() -> Result<(), Failed> {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    let admin = std::env::var("SATIS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    if !psql(&admin, "SELECT 1") {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            return Err(format!("CI=true requires PostgreSQL at {admin}").into());
+        }
+        return Ok(());
+    }
+    let server = admin.rsplit_once('/').map_or(admin.as_str(), |(s, _)| s);
+    let tag = std::process::id();
+    let (src, dst) = (
+        format!("satis_drill_src_{tag}"),
+        format!("satis_drill_dst_{tag}"),
+    );
+    for db in [&src, &dst] {
+        psql(&admin, &format!("DROP DATABASE IF EXISTS {db}"));
+        if !psql(&admin, &format!("CREATE DATABASE {db}")) {
+            return Err(format!("cannot create {db}").into());
+        }
+    }
+    let (src_url, dst_url) = (format!("{server}/{src}"), format!("{server}/{dst}"));
+    let outcome = (|| -> Result<(), Failed> {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let data_s = data.to_str().unwrap().to_owned();
+        let env = [
+            ("SATIS_DATA_DIR", data_s.as_str()),
+            ("DATABASE_URL", src_url.as_str()),
+        ];
+        for u in ["prima", "seconda"] {
+            let o = add_user(&env, u);
+            check(o.status.success(), "an account before the backup", &o)?;
+        }
+        let identity = dir.path().join("backup-identity.txt");
+        let o = new_backup_identity(&env, &identity);
+        check(o.status.success(), "a backup identity is created", &o)?;
+        let recipient = text(&o)
+            .lines()
+            .find(|l| l.starts_with("age1"))
+            .unwrap_or_default()
+            .to_owned();
+        let archive = dir.path().join("satis-pg.age");
+        type Written = Vec<(String, Instant, Option<Instant>)>;
+        let log: Arc<Mutex<Written>> = Arc::default();
+        let writer = {
+            let log = log.clone();
+            let (data_s, src_url) = (data_s.clone(), src_url.clone());
+            std::thread::spawn(move || {
+                for i in 0..6 {
+                    let name = format!("scrittore{i}");
+                    let began = Instant::now();
+                    let o = add_user(
+                        &[
+                            ("SATIS_DATA_DIR", data_s.as_str()),
+                            ("DATABASE_URL", src_url.as_str()),
+                        ],
+                        &name,
+                    );
+                    let done = o.status.success().then(Instant::now);
+                    log.lock().unwrap().push((name, began, done));
+                }
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let backup_began = Instant::now();
+        let o = satis(
+            &[
+                "backup",
+                "--to",
+                archive.to_str().unwrap(),
+                "--recipient",
+                &recipient,
+            ],
+            &env,
+        );
+        let backup_ended = Instant::now();
+        check(o.status.success(), "the backup is taken while writing", &o)?;
+        writer.join().unwrap();
+        let o = add_user(&env, "dopo");
+        check(o.status.success(), "an account after the backup", &o)?;
+        let bytes = std::fs::read(&archive).unwrap();
+        check(
+            bytes.starts_with(b"age-encryption.org/v1") && !bytes.windows(5).any(|w| w == b"PGDMP"),
+            "the backup is an age file, no dump readable in it",
+            &o,
+        )?;
+        // A fresh place: the installation's key file (kept apart) and an empty database.
+        let fresh = dir.path().join("fresh");
+        std::fs::create_dir_all(&fresh).unwrap();
+        std::fs::copy(data.join("satis.keys"), fresh.join("satis.keys")).unwrap();
+        let fresh_s = fresh.to_str().unwrap().to_owned();
+        let fenv = [
+            ("SATIS_DATA_DIR", fresh_s.as_str()),
+            ("DATABASE_URL", dst_url.as_str()),
+        ];
+        let o = satis(
+            &[
+                "restore",
+                "--from",
+                archive.to_str().unwrap(),
+                "--identity",
+                identity.to_str().unwrap(),
+            ],
+            &fenv,
+        );
+        check(
+            o.status.success(),
+            "the backup restores into PostgreSQL",
+            &o,
+        )?;
+        let restored = pg_usernames(&dst_url);
+        for u in ["prima", "seconda"] {
+            check(
+                restored.iter().filter(|r| *r == u).count() == 1,
+                &format!("{u} is restored once: {restored:?}"),
+                &o,
+            )?;
+        }
+        for (name, began, done) in log.lock().unwrap().iter() {
+            if done.is_some_and(|d| d < backup_began) {
+                check(
+                    restored.iter().filter(|r| *r == name).count() == 1,
+                    &format!("{name}, acknowledged before the backup, is restored once"),
+                    &o,
+                )?;
+            }
+            if *began > backup_ended {
+                check(
+                    !restored.contains(name),
+                    &format!("{name}, begun after the backup, is not"),
+                    &o,
+                )?;
+            }
+        }
+        check(
+            !restored.contains(&"dopo".to_owned()),
+            "nothing after the backup",
+            &o,
+        )?;
+        let o = satis(&["audit", "verify"], &fenv);
+        check(
+            o.status.success() && text(&o).contains("intact"),
+            "the restored audit trail verifies",
+            &o,
+        )?;
+        let o = satis(&["stats", "check"], &fenv);
+        check(
+            o.status.success(),
+            "the restored statistics summaries agree with the records",
+            &o,
+        )
+    })();
+    for db in [&src, &dst] {
+        psql(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        );
+    }
+    outcome
 }
