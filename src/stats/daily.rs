@@ -570,32 +570,50 @@ pub async fn check(db: &impl ConnectionTrait) -> Result<Check, DbErr> {
 
 // ---------- reading ----------
 
-/// The rows of `figure` counting in `[from, to]`: whole months from the month rows, the rest
-/// from the day rows.
-fn period_rows(figure: &str, from: NaiveDate, to: NaiveDate) -> SelectStatement {
+/// The queries of `figure`'s rows counting in `[from, to]`: whole months from the month rows,
+/// the days before and after from the day rows, one range each (so that each is one range of
+/// the covering index, rather than an `OR` the planner may read as a scan).
+fn period_queries(figure: &str, from: NaiveDate, to: NaiveDate) -> Vec<SelectStatement> {
     let s = spans(from, to);
-    let mut any = sea_orm::Condition::any();
+    let mut ranges = Vec::new();
     if let Some((m0, m1)) = s.months {
-        any = any.add(
-            col(T, "span")
-                .eq("m")
-                .and(col(T, "day").gte(m0))
-                .and(col(T, "day").lt(m1)),
-        );
+        ranges.push(("m", m0, m1.pred_opt().unwrap_or(m1)));
     }
     for (d0, d1) in s.days {
-        any = any.add(
-            col(T, "span")
-                .eq("d")
-                .and(col(T, "day").gte(d0))
-                .and(col(T, "day").lte(d1)),
-        );
+        ranges.push(("d", d0, d1));
     }
-    Query::select()
-        .from(a(T))
-        .and_where(col(T, "figure").eq(figure))
-        .cond_where(any)
-        .to_owned()
+    ranges
+        .into_iter()
+        .map(|(span, lo, hi)| {
+            Query::select()
+                .from(a(T))
+                .and_where(col(T, "figure").eq(figure))
+                .and_where(col(T, "span").eq(span))
+                .and_where(col(T, "day").gte(lo))
+                .and_where(col(T, "day").lte(hi))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Runs `figure`'s queries for `[from, to]` with `shape` (its columns, filter and grouping;
+/// the sum last), adding up the groups of the month and day ranges by `key`.
+async fn summed<K: Ord>(
+    db: &impl ConnectionTrait,
+    figure: &str,
+    (from, to): (NaiveDate, NaiveDate),
+    shape: impl Fn(&mut SelectStatement),
+    key: impl Fn(&QueryResult) -> Result<(K, i64), DbErr>,
+) -> Result<BTreeMap<K, i64>, DbErr> {
+    let mut out = BTreeMap::new();
+    for mut q in period_queries(figure, from, to) {
+        shape(&mut q);
+        for r in db.query_all(&q).await? {
+            let (k, n) = key(&r)?;
+            *out.entry(k).or_insert(0) += n;
+        }
+    }
+    Ok(out)
 }
 
 /// As [`super::queries::hotline_first_pertinent`], from the summaries.
@@ -604,27 +622,38 @@ pub async fn hotline_first_pertinent(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<(String, Option<String>, Option<String>, i64, i64)>, DbErr> {
-    let mut q = period_rows(HOTLINE_CASE, from, to);
-    q.expr(col(T, "k1"))
-        .expr(col(T, "k2"))
-        .expr(col(T, "k3"))
-        .expr(col(T, "organisation_id"))
-        .expr(sum_n())
-        .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
-    for k in ["k1", "k2", "k3", "organisation_id"] {
-        q.group_by_col((a(T), a(k)));
-    }
-    let mut out = Vec::new();
-    for r in db.query_all(&q).await? {
-        out.push((
-            text(&r, 0)?.unwrap_or_default(),
-            text(&r, 1)?,
-            text(&r, 2)?,
-            int(&r, 3)?,
-            int(&r, 4)?,
-        ));
-    }
-    Ok(out)
+    let groups = summed(
+        db,
+        HOTLINE_CASE,
+        (from, to),
+        |q| {
+            q.expr(col(T, "k1"))
+                .expr(col(T, "k2"))
+                .expr(col(T, "k3"))
+                .expr(col(T, "organisation_id"))
+                .expr(sum_n())
+                .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
+            for k in ["k1", "k2", "k3", "organisation_id"] {
+                q.group_by_col((a(T), a(k)));
+            }
+        },
+        |r| {
+            Ok((
+                (
+                    text(r, 0)?.unwrap_or_default(),
+                    text(r, 1)?,
+                    text(r, 2)?,
+                    int(r, 3)?,
+                ),
+                int(r, 4)?,
+            ))
+        },
+    )
+    .await?;
+    Ok(groups
+        .into_iter()
+        .map(|((f, p, s, o), n)| (f, p, s, o, n))
+        .collect())
 }
 
 /// As [`super::queries::hotline_other_calls`], from the summaries.
@@ -633,25 +662,32 @@ pub async fn hotline_other_calls(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<(String, Option<String>, i64, i64)>, DbErr> {
-    let mut q = period_rows(HOTLINE_OTHER, from, to);
-    q.expr(col(T, "k1"))
-        .expr(col(T, "k2"))
-        .expr(col(T, "organisation_id"))
-        .expr(sum_n())
-        .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
-    for k in ["k1", "k2", "organisation_id"] {
-        q.group_by_col((a(T), a(k)));
-    }
-    let mut out = Vec::new();
-    for r in db.query_all(&q).await? {
-        out.push((
-            text(&r, 0)?.unwrap_or_default(),
-            text(&r, 1)?,
-            int(&r, 2)?,
-            int(&r, 3)?,
-        ));
-    }
-    Ok(out)
+    let groups = summed(
+        db,
+        HOTLINE_OTHER,
+        (from, to),
+        |q| {
+            q.expr(col(T, "k1"))
+                .expr(col(T, "k2"))
+                .expr(col(T, "organisation_id"))
+                .expr(sum_n())
+                .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
+            for k in ["k1", "k2", "organisation_id"] {
+                q.group_by_col((a(T), a(k)));
+            }
+        },
+        |r| {
+            Ok((
+                (text(r, 0)?.unwrap_or_default(), text(r, 1)?, int(r, 2)?),
+                int(r, 3)?,
+            ))
+        },
+    )
+    .await?;
+    Ok(groups
+        .into_iter()
+        .map(|((rel, p, o), n)| (rel, p, o, n))
+        .collect())
 }
 
 /// As [`super::queries::people_met_by_unit`], from the summaries.
@@ -660,16 +696,20 @@ pub async fn people_met_by_unit(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<(i64, i64)>, DbErr> {
-    let mut q = period_rows(STREET_MET, from, to);
-    q.expr(col(T, "service_id"))
-        .expr(sum_n())
-        .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()))
-        .group_by_col((a(T), a("service_id")));
-    let mut out = Vec::new();
-    for r in db.query_all(&q).await? {
-        out.push((int(&r, 0)?, int(&r, 1)?));
-    }
-    Ok(out)
+    let groups = summed(
+        db,
+        STREET_MET,
+        (from, to),
+        |q| {
+            q.expr(col(T, "service_id"))
+                .expr(sum_n())
+                .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()))
+                .group_by_col((a(T), a("service_id")));
+        },
+        |r| Ok((int(r, 0)?, int(r, 1)?)),
+    )
+    .await?;
+    Ok(groups.into_iter().collect())
 }
 
 /// As [`super::queries::tallies_by_unit`], from the summaries.
@@ -679,29 +719,40 @@ pub async fn tallies_by_unit(
     to: NaiveDate,
     by_unit: bool,
 ) -> Result<Vec<(i64, String, String, i64)>, DbErr> {
-    let mut q = period_rows(STREET_TALLY, from, to);
-    if by_unit {
-        q.expr(col(T, "service_id"))
-            .group_by_col((a(T), a("service_id")));
-    } else {
-        q.expr(Expr::val(0));
-    }
-    q.expr(col(T, "k1"))
-        .expr(col(T, "k2"))
-        .expr(sum_n())
-        .and_where(col(T, "service_id").not_in_subquery(excluded_services()))
-        .group_by_col((a(T), a("k1")))
-        .group_by_col((a(T), a("k2")));
-    let mut out = Vec::new();
-    for r in db.query_all(&q).await? {
-        out.push((
-            int(&r, 0)?,
-            text(&r, 1)?.unwrap_or_default(),
-            text(&r, 2)?.unwrap_or_default(),
-            int(&r, 3)?,
-        ));
-    }
-    Ok(out)
+    let groups = summed(
+        db,
+        STREET_TALLY,
+        (from, to),
+        |q| {
+            if by_unit {
+                q.expr(col(T, "service_id"))
+                    .group_by_col((a(T), a("service_id")));
+            } else {
+                q.expr(Expr::val(0));
+            }
+            q.expr(col(T, "k1"))
+                .expr(col(T, "k2"))
+                .expr(sum_n())
+                .and_where(col(T, "service_id").not_in_subquery(excluded_services()))
+                .group_by_col((a(T), a("k1")))
+                .group_by_col((a(T), a("k2")));
+        },
+        |r| {
+            Ok((
+                (
+                    int(r, 0)?,
+                    text(r, 1)?.unwrap_or_default(),
+                    text(r, 2)?.unwrap_or_default(),
+                ),
+                int(r, 3)?,
+            ))
+        },
+    )
+    .await?;
+    Ok(groups
+        .into_iter()
+        .map(|((u, d, v), n)| (u, d, v, n))
+        .collect())
 }
 
 #[cfg(test)]

@@ -48,6 +48,13 @@ impl MigrationTrait for Migration {
                 .col(id("figure"))
                 .col(id("span"))
                 .col(id("day"))
+                // Covering: a report reads the index alone.
+                .col(id("organisation_id"))
+                .col(id("service_id"))
+                .col(id("k1"))
+                .col(id("k2"))
+                .col(id("k3"))
+                .col(id("n"))
                 .if_not_exists()
                 .to_owned(),
         )
