@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use tower::ServiceExt;
 
@@ -23,12 +23,8 @@ async fn hand_sql(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> BTreeMap<&'static str, i64> {
-    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap());
-    let end = Utc.from_utc_datetime(
-        &(to + chrono::Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap(),
-    );
+    // Italian days, as the report counts them.
+    let (start, end) = satis::platform::time::rome_days(from, to);
     let backend = db.get_database_backend();
     let p = |i: usize| {
         if backend == DatabaseBackend::Postgres {
@@ -39,7 +35,16 @@ async fn hand_sql(
     };
     let (ts, days): (Vec<Value>, Vec<Value>) =
         (vec![start.into(), end.into()], vec![from.into(), to.into()]);
-    let queries: [(&str, String, &Vec<Value>); 6] = [
+    let queries: [(&str, String, &Vec<Value>); 7] = [
+        (
+            "hotline_other_calls",
+            format!(
+                "SELECT COUNT(*) FROM hotline_contact WHERE relevance <> 'pertinent' AND started_at >= {} AND started_at < {}",
+                p(1),
+                p(2)
+            ),
+            &ts,
+        ),
         (
             "hotline_cases",
             format!(
