@@ -3,9 +3,12 @@
 // and each latency is measured from the moment the request was due (no coordinated omission).
 //
 //   node scripts/gates/load.mjs SATIS_BIN [--rate 100] [--seconds 300] [--burst-rate 1500]
+//                               [--case-users 8] [--case-seconds 20]
 //
 // Mix: 70% reads (the newest page of the last 30 days' contacts, or one contact), 20% updates (outcomes and
 // notes with If-Match), 10% creates (a contact with an Idempotency-Key).
+// Then a closed model: 8 case workers reading cases through the API (audited reads) as fast
+// as the answers come, to measure audited reads a second (issue 23).
 // Targets (docs/BENCHMARKS.md): reads p95 <= 150 ms and p99 <= 300 ms, writes p99 <= 500 ms,
 // no errors. Beyond capacity: only 2xx or 503 with Retry-After, and the server still healthy.
 import { execFileSync, spawn } from "node:child_process";
@@ -43,6 +46,12 @@ satis("demo", "--no-serve");
 const token = satis(
   "token", "create", "--organisation", "CAT Coop. sociale Onlus", "--user", "numeroverde",
   "--name", "load", "--scope", "hotline:read", "--scope", "hotline:write",
+).match(/(satis_\S+)/)[1];
+const CASE_USERS = opt("case-users", 8);
+const CASE_SECONDS = opt("case-seconds", 20);
+const caseToken = satis(
+  "token", "create", "--organisation", "Associazione Progetto Arcobaleno", "--user", "operatrice",
+  "--name", "load-cases", "--scope", "cases:read",
 ).match(/(satis_\S+)/)[1];
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -181,6 +190,45 @@ const overload = {
   server_alive: server.exitCode === null,
 };
 console.log(JSON.stringify({ overload }, null, 1));
+
+// Closed model: CASE_USERS case workers each reading a case (an audited read: the entry is
+// durable before the answer) as soon as the previous answer arrived, for CASE_SECONDS.
+let caseReads = null;
+if (CASE_USERS > 0) {
+  const cauth = { authorization: `Bearer ${caseToken}` };
+  const list = await fetch(`${base}/api/v1/cases`, { headers: cauth }).then((x) => x.json());
+  const ids = (Array.isArray(list) ? list : list.items || list.data || []).map((c) => c.id);
+  const lat = [];
+  const bad = [];
+  const until = performance.now() + CASE_SECONDS * 1000;
+  const user = async (u) => {
+    let k = u;
+    while (performance.now() < until) {
+      const id = ids[k++ % ids.length];
+      const t = performance.now();
+      const r = await fetch(`${base}/api/v1/cases/${id}`, { headers: cauth });
+      await r.arrayBuffer();
+      if (r.ok) lat.push(performance.now() - t);
+      else bad.push(r.status);
+    }
+  };
+  if (ids.length === 0) {
+    bad.push("no case to read");
+  } else {
+    await Promise.all([...Array(CASE_USERS).keys()].map(user));
+  }
+  lat.sort((a, b) => a - b);
+  caseReads = {
+    users: CASE_USERS,
+    seconds: CASE_SECONDS,
+    reads: lat.length,
+    per_second: f(lat.length / CASE_SECONDS),
+    p50: f(pct(lat, 50)),
+    p99: f(pct(lat, 99)),
+    errors: bad.length,
+  };
+  console.log(JSON.stringify({ case_reads: caseReads }, null, 1));
+}
 server.kill("SIGTERM");
 rmSync(data, { recursive: true, force: true });
 
@@ -191,5 +239,6 @@ if (Number(report.writes.p99) > 500) failures.push(`writes p99 ${report.writes.p
 if (report.errors > 0) failures.push(`${report.errors} errors: ${[...new Set(steady.errors)].slice(0, 3)}`);
 if (!overload.server_alive || health !== 200 || after !== 200) failures.push("the server did not survive the burst");
 if (overload.problem_count > 0) failures.push(`overload answered other than 2xx/503+Retry-After: ${overload.problems}`);
+if (caseReads && caseReads.errors > 0) failures.push(`${caseReads.errors} case reads failed`);
 for (const x of failures) console.error(`FAIL: ${x}`);
 process.exit(failures.length ? 1 : 0);
