@@ -60,6 +60,7 @@ pub fn encrypted_columns() -> Vec<EncryptedColumn> {
         crate::projects::store::SEALED,
         crate::referrals::store::SEALED,
         crate::platform::throttle::SEALED,
+        crate::platform::mail::SEALED,
         crate::reminders::store::SEALED,
     ]
     .concat()
@@ -160,6 +161,7 @@ async fn metrics(
                 (chrono::Utc::now() - t).num_milliseconds() as f64 / 1000.0
             });
         let (open, idle, max) = crate::platform::db::pool_use(&state.db).unwrap_or((0, 0, 0));
+        let (mail_pending, mail_failed) = crate::platform::mail::queue_lengths(&state.db).await?;
         Ok::<_, sea_orm::DbErr>(vec![
             Gauge {
                 name: "satis_db_pool_connections",
@@ -185,6 +187,16 @@ async fn metrics(
                 name: "satis_emergencies_open",
                 help: "Emergency receptions not yet handed over.",
                 value: crate::hotline::open_emergencies_count(&state.db).await? as f64,
+            },
+            Gauge {
+                name: "satis_mail_outbox_pending",
+                help: "Notification e-mails waiting to be sent (or to be retried).",
+                value: mail_pending as f64,
+            },
+            Gauge {
+                name: "satis_mail_outbox_failed",
+                help: "Notification e-mails given up after every retry (see the logs' reasons).",
+                value: mail_failed as f64,
             },
             Gauge {
                 name: "satis_audit_chain_length",

@@ -20,6 +20,11 @@ pub struct AccountPage {
     pub shell: Shell,
     pub memberships: Vec<(String, String)>,
     pub locale: String,
+    /// The notification address and mode as saved (or as typed, after a refusal).
+    pub notify_email: String,
+    pub notify_mode: String,
+    /// Whether this installation sends mail at all.
+    pub mail_on: bool,
     pub error: Option<String>,
     pub notice: Option<String>,
 }
@@ -45,17 +50,83 @@ async fn account_page(
             .unwrap_or(m.role);
         memberships.push((org, role));
     }
+    let (mut notify_email, mut notify_mode) = (String::new(), "off".to_owned());
+    if let Some(p) = store::notify_pref(&state.db, user.id).await? {
+        notify_mode = p.mode;
+        if let Some(sealed) = p.email_enc {
+            notify_email = state
+                .keys
+                .decrypt_str(store::NOTIFY_EMAIL, &sealed)
+                .map_err(|_| AppError::Internal("notification address cannot be decrypted"))?;
+        }
+    }
     Ok(AccountPage {
         shell,
         memberships,
         locale: user.locale.unwrap_or_default(),
+        notify_email,
+        notify_mode,
+        mail_on: state.config.mail.is_some(),
         error,
         notice,
     })
 }
 
-pub async fn page(State(state): State<SharedState>, shell: Shell) -> Result<AccountPage, AppError> {
-    account_page(&state, shell, None, None).await
+#[derive(Deserialize)]
+pub struct NotificationsForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    mode: String,
+}
+
+/// The person's own e-mail notifications: an address and off / daily / as soon as new.
+pub async fn notifications(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Form(form): Form<NotificationsForm>,
+) -> Result<Response, AppError> {
+    let staff = shell.staff.clone().ok_or(AppError::Unauthorized)?;
+    let txn = state.db.begin().await?;
+    match super::ops::set_own_notifications(
+        &txn,
+        &state.keys,
+        &staff.actor,
+        &form.email,
+        &form.mode,
+    )
+    .await
+    {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(Redirect::to("/account?saved=notifications").into_response())
+        }
+        Err(super::ops::NotifyError::Db(e)) => Err(e.into()),
+        Err(e) => {
+            drop(txn);
+            let error = Some(shell.t(e.message_key()));
+            let mut page = account_page(&state, shell, error, None).await?;
+            // What was typed stays in the form.
+            page.notify_email = form.email;
+            page.notify_mode = form.mode;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: String,
+}
+
+pub async fn page(
+    State(state): State<SharedState>,
+    shell: Shell,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
+) -> Result<AccountPage, AppError> {
+    let notice = (q.saved == "notifications").then(|| shell.t("account-notify-saved"));
+    account_page(&state, shell, None, notice).await
 }
 
 #[derive(Deserialize)]

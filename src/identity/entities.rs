@@ -137,3 +137,20 @@ pub mod break_glass {
     }
     no_relations!();
 }
+
+/// A person's choice of e-mail notifications (issue 25): the address (sealed) and the mode.
+pub mod notify_pref {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notify_pref")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i32,
+        pub email_enc: Option<Vec<u8>>,
+        /// `off`, `daily`, `immediate`.
+        pub mode: String,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+    no_relations!();
+}

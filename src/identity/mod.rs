@@ -44,6 +44,41 @@ pub async fn members_of(
 
 use crate::platform::web::routes::{Access, Routes};
 
+/// The people who chose e-mail notifications (not `off`), active accounts only: (user id,
+/// username, address, mode), the address unsealed for the outbox (which seals it again).
+pub async fn notification_recipients(
+    db: &impl sea_orm::ConnectionTrait,
+    keys: &crate::platform::crypto::KeyRing,
+) -> Result<Vec<(i32, String, String, String)>, sea_orm::DbErr> {
+    let mut out = Vec::new();
+    for (p, u) in store::notify_prefs_on(db).await? {
+        let Some(sealed) = p.email_enc else { continue };
+        let Ok(email) = keys.decrypt_str(store::NOTIFY_EMAIL, &sealed) else {
+            continue;
+        };
+        out.push((u.id, u.username, email, p.mode));
+    }
+    Ok(out)
+}
+
+/// A person's roles by organisation: (organisation id, roles there).
+pub async fn roles_by_organisation(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<(i32, Vec<crate::platform::policy::Role>)>, sea_orm::DbErr> {
+    let mut out: Vec<(i32, Vec<crate::platform::policy::Role>)> = Vec::new();
+    for m in store::memberships(db, user_id).await? {
+        let Some(role) = crate::platform::policy::Role::from_code(&m.role) else {
+            continue;
+        };
+        match out.iter_mut().find(|(o, _)| *o == m.organisation_id) {
+            Some((_, roles)) => roles.push(role),
+            None => out.push((m.organisation_id, vec![role])),
+        }
+    }
+    Ok(out)
+}
+
 pub fn routes() -> Routes {
     let admin = Access::Permission(Permission::ManageUsers);
     Routes::new()
@@ -64,6 +99,11 @@ pub fn routes() -> Routes {
             "/account/preferences",
             Access::SignedIn,
             account::preferences,
+        )
+        .post(
+            "/account/notifications",
+            Access::SignedIn,
+            account::notifications,
         )
         .get("/admin/organisations", admin, admin::organisations)
         .post("/admin/organisations", admin, admin::create_organisation)

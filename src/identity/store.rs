@@ -461,7 +461,78 @@ pub async fn revoke_sessions(db: &impl ConnectionTrait, user_id: i32) -> Result<
 
 /// The encrypted columns this module writes (assembled by the composition root for key
 /// rotation and for the schema test that every text column is sealed or declared plain).
+/// The encryption context of a person's notification address.
+pub const NOTIFY_EMAIL: &str = "notify_pref.email";
+
+/// The notification modes a person can choose.
+pub const NOTIFY_MODES: &[&str] = &["off", "daily", "immediate"];
+
+/// A person's notification choice, if they made one.
+pub async fn notify_pref(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<super::entities::notify_pref::Model>, DbErr> {
+    super::entities::notify_pref::Entity::find_by_id(user_id)
+        .one(db)
+        .await
+}
+
+/// Every choice other than `off`, with the person's account (active accounts only).
+pub async fn notify_prefs_on(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(super::entities::notify_pref::Model, user::Model)>, DbErr> {
+    use super::entities::notify_pref;
+    let prefs = notify_pref::Entity::find()
+        .filter(notify_pref::Column::Mode.ne("off"))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for p in prefs {
+        if let Some(u) = user::Entity::find_by_id(p.user_id).one(db).await?
+            && !u.disabled
+        {
+            out.push((p, u));
+        }
+    }
+    Ok(out)
+}
+
+/// Saves a person's notification choice (the address already sealed).
+pub async fn set_notify_pref(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    email_enc: Option<Vec<u8>>,
+    mode: &str,
+) -> Result<(), DbErr> {
+    use super::entities::notify_pref;
+    use sea_orm::sea_query::OnConflict;
+    notify_pref::Entity::insert(notify_pref::ActiveModel {
+        user_id: Set(user_id),
+        email_enc: Set(email_enc),
+        mode: Set(mode.to_owned()),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(notify_pref::Column::UserId)
+            .update_columns([
+                notify_pref::Column::EmailEnc,
+                notify_pref::Column::Mode,
+                notify_pref::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 pub const SEALED: &[crate::platform::keys::EncryptedColumn] = &[
+    crate::platform::keys::EncryptedColumn {
+        table: "notify_pref",
+        key: "user_id",
+        column: "email_enc",
+        context: NOTIFY_EMAIL,
+    },
     crate::platform::keys::EncryptedColumn {
         table: "app_user",
         key: "id",

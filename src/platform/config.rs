@@ -74,6 +74,33 @@ pub struct Config {
     pub backup: BackupSchedule,
     /// When what waits becomes due on a desk (`[reminders]`).
     pub reminders: Reminders,
+    /// Outgoing mail for notifications (`[mail]`); `None`: no mail is sent.
+    pub mail: Option<Mail>,
+}
+
+/// The SMTP server notifications go through (`[mail]`, docs/REMINDERS.md).
+#[derive(Clone)]
+pub struct Mail {
+    /// `smtps://user:password@host:465` (TLS from the start), `smtp://host:587?tls=required`
+    /// (STARTTLS, required), or `smtp://127.0.0.1:25` for a relay on the same machine only.
+    pub smtp_url: String,
+    /// The sender, e.g. `SATIS <satis@regione.toscana.it>`.
+    pub from: String,
+    /// The address people open SATIS at, for the link in each message.
+    pub site_url: String,
+    /// The Italian hour (0–23) the daily digest is sent at (default 7).
+    pub digest_hour: u32,
+}
+
+impl fmt::Debug for Mail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mail")
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("from", &self.from)
+            .field("site_url", &self.site_url)
+            .field("digest_hour", &self.digest_hour)
+            .finish()
+    }
 }
 
 /// The thresholds of the deadline engine (`[reminders]`, see `reminders::rules`).
@@ -222,6 +249,8 @@ impl fmt::Debug for Config {
             .field("open_data", &self.open_data)
             .field("legal", &self.legal)
             .field("backup", &self.backup)
+            .field("reminders", &self.reminders)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -262,6 +291,16 @@ struct FileConfig {
     legal: Option<FileLegal>,
     backup: Option<FileBackup>,
     reminders: Option<FileReminders>,
+    mail: Option<FileMail>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMail {
+    smtp_url: Option<String>,
+    from: Option<String>,
+    site_url: Option<String>,
+    digest_hour: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -371,6 +410,10 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_REMINDERS_INACTIVE_DAYS",
     "SATIS_REMINDERS_MEDIATOR_HOURS",
     "SATIS_REMINDERS_CALL_BACK_HOURS",
+    "SATIS_MAIL_SMTP_URL",
+    "SATIS_MAIL_FROM",
+    "SATIS_MAIL_SITE_URL",
+    "SATIS_MAIL_DIGEST_HOUR",
     // The passphrase of `satis keys export` / `import` (read by those commands only).
     "SATIS_KEYS_PASSPHRASE",
     // Used by the test suite and the browser tests, not by the server.
@@ -379,7 +422,7 @@ const ENV_KEYS: &[&str] = &[
 ];
 
 /// Variables that may carry a secret and so may also be given as `NAME_FILE`.
-const SECRET_KEYS: &[&str] = &["DATABASE_URL", "SATIS_DATABASE_URL"];
+const SECRET_KEYS: &[&str] = &["DATABASE_URL", "SATIS_DATABASE_URL", "SATIS_MAIL_SMTP_URL"];
 
 /// Where the configuration comes from: the environment is passed in so tests need no globals.
 pub struct Sources<'a> {
@@ -691,6 +734,62 @@ impl Config {
                 )?),
             },
         };
+        let mail = {
+            let f = file.mail.unwrap_or_default();
+            let url = env_value(env, "SATIS_MAIL_SMTP_URL")?
+                .map(|v| ("SATIS_MAIL_SMTP_URL", v))
+                .or(f.smtp_url.map(|v| ("mail.smtp_url", v)))
+                .filter(|(_, v)| !v.trim().is_empty());
+            match url {
+                None => None,
+                Some((key, url)) => {
+                    crate::platform::mail::check_url(&url).map_err(|message| ConfigError::Key {
+                        key: key.to_owned(),
+                        message,
+                    })?;
+                    let (from_key, from) = env_value(env, "SATIS_MAIL_FROM")?
+                        .map(|v| ("SATIS_MAIL_FROM", v))
+                        .or(f.from.map(|v| ("mail.from", v)))
+                        .unwrap_or(("mail.from", String::new()));
+                    crate::platform::mail::check_from(&from).map_err(|message| {
+                        ConfigError::Key {
+                            key: from_key.to_owned(),
+                            message,
+                        }
+                    })?;
+                    let (site_key, site_url) = env_value(env, "SATIS_MAIL_SITE_URL")?
+                        .map(|v| ("SATIS_MAIL_SITE_URL", v))
+                        .or(f.site_url.map(|v| ("mail.site_url", v)))
+                        .unwrap_or(("mail.site_url", String::new()));
+                    match url::Url::parse(site_url.trim()) {
+                        Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+                        _ => {
+                            return Err(ConfigError::Key {
+                                key: site_key.to_owned(),
+                                message: format!(
+                                    "`{site_url}` is not the https:// address people open SATIS at \
+                                     (needed for the link in each message)"
+                                ),
+                            });
+                        }
+                    }
+                    let hour = number(
+                        env,
+                        "SATIS_MAIL_DIGEST_HOUR",
+                        "mail.digest_hour",
+                        f.digest_hour,
+                        7,
+                        0..=23,
+                    )?;
+                    Some(Mail {
+                        smtp_url: url,
+                        from: from.trim().to_owned(),
+                        site_url: site_url.trim().trim_end_matches('/').to_owned(),
+                        digest_hour: u32::try_from(hour).unwrap_or(7),
+                    })
+                }
+            }
+        };
         let file_backup = file.backup.unwrap_or_default();
         let backup = {
             let schedule = env_value(env, "SATIS_BACKUP_SCHEDULE")?
@@ -867,6 +966,7 @@ impl Config {
                 legal,
                 backup,
                 reminders,
+                mail,
             },
             warnings,
         })
@@ -1385,6 +1485,54 @@ mod tests {
         assert!(all.contains("`lisen`"), "{all}");
         assert!(all.contains("`hotline.foo`"), "{all}");
         assert!(all.contains("SATIS_LISTN"), "{all}");
+    }
+
+    #[test]
+    fn mail_is_off_by_default_and_checked_when_on() {
+        assert!(load(None, &[]).unwrap().config.mail.is_none());
+        let on = |url: &str, site: &str| {
+            load(
+                None,
+                &[
+                    ("SATIS_MAIL_SMTP_URL", url),
+                    ("SATIS_MAIL_FROM", "SATIS <satis@regione.toscana.it>"),
+                    ("SATIS_MAIL_SITE_URL", site),
+                ],
+            )
+        };
+        let c = on(
+            "smtps://satis:hunter2@mail.example.org:465",
+            "https://satis.example/",
+        )
+        .unwrap()
+        .config;
+        let mail = c.mail.clone().unwrap();
+        assert_eq!(mail.site_url, "https://satis.example");
+        assert_eq!(mail.digest_hour, 7);
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let err = on("smtp://mail.example.org:25", "https://satis.example")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("SATIS_MAIL_SMTP_URL") && err.contains("in clear"),
+            "{err}"
+        );
+        let err = on("smtp://127.0.0.1:25", "").unwrap_err().to_string();
+        assert!(err.contains("SATIS_MAIL_SITE_URL"), "{err}");
+        let err = load(
+            Some("[mail]\nsmtp_url = \"smtp://127.0.0.1:25\"\nfrom = \"x\"\nsite_url = \"https://s.example\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("mail.from"), "{err}");
+        let err = load(
+            Some("[mail]\nsmtp_url = \"smtp://127.0.0.1:25\"\nfrom = \"a@b.it\"\nsite_url = \"https://s.example\"\ndigest_hour = 24\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("mail.digest_hour"), "{err}");
     }
 
     #[test]

@@ -109,6 +109,36 @@ const KEYS: &str = "hashes, lookups and idempotency keys: random or one-way, rev
 
 pub const PLAIN_TEXT: &[PlainText] = &[
     PlainText {
+        table: "notify_pref",
+        columns: &["mode"],
+        why: CODES,
+    },
+    PlainText {
+        table: "notify_pref",
+        columns: &["updated_at"],
+        why: TIMES,
+    },
+    PlainText {
+        table: "mail_outbox",
+        columns: &["subject", "body"],
+        why: "fixed text with counts and the desk's link (platform::mail::compose): no record, no name",
+    },
+    PlainText {
+        table: "mail_outbox",
+        columns: &["dedupe_key"],
+        why: "the message's kind, the account's id and a day or a hash of due-item keys",
+    },
+    PlainText {
+        table: "mail_outbox",
+        columns: &["state", "last_error"],
+        why: "delivery states and SMTP reply classes (codes, never the server's text)",
+    },
+    PlainText {
+        table: "mail_outbox",
+        columns: &["next_at", "created_at", "sent_at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "stats_day",
         columns: &["span", "figure", "k1", "k2", "k3"],
         why: "counts of records by codes (forms, provinces, sectors, tally values): no record's own data",

@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod keys;
 pub mod linkage;
+pub mod mail;
 pub mod metrics;
 pub mod migrations;
 pub mod policy;

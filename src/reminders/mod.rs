@@ -5,6 +5,7 @@
 //! hotline's untriaged public reports. Nothing is stored: the list is the records' own state,
 //! so what is done disappears by itself. Thresholds: `[reminders]` (docs/REMINDERS.md).
 
+pub mod notify;
 pub mod ops;
 pub mod pages;
 pub mod rules;

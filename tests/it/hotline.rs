@@ -1070,7 +1070,7 @@ async fn an_emergency_left_a_day_and_a_mediator_request_nobody_took_are_due(db: 
 }
 
 /// A time as a literal of this backend's timestamp column.
-fn sql_time(app: &TestApp, t: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn sql_time(app: &TestApp, t: chrono::DateTime<chrono::Utc>) -> String {
     match app.state.db.get_database_backend() {
         sea_orm::DbBackend::Postgres => format!("'{}'::timestamptz", t.to_rfc3339()),
         _ => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.f%:z")),

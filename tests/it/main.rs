@@ -11,6 +11,7 @@ mod hotline;
 mod identity;
 mod indicators;
 mod network;
+mod notify;
 mod outreach;
 mod platform;
 mod projects;
@@ -37,6 +38,7 @@ fn main() {
         ("exchange", exchange::tests()),
         ("stats", stats::tests()),
         ("indicators", indicators::tests()),
+        ("notify", notify::tests()),
         ("access", access::tests()),
         ("api", api::tests()),
     ];

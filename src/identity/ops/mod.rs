@@ -311,6 +311,98 @@ pub async fn change_own_password(
     .await
 }
 
+// ---------- notifications ----------
+
+/// Why a notification choice was not saved (the message key a person reads).
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("not an e-mail address")]
+    Address,
+    #[error("not a notification mode")]
+    Mode,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl NotifyError {
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            NotifyError::Address => "account-error-notify-email",
+            NotifyError::Mode => "account-error-notify-mode",
+            NotifyError::Db(_) => "error-500",
+        }
+    }
+}
+
+/// What a notification choice must be: a known mode, and an address whenever mail is wanted
+/// (an address may be kept while notifications are off).
+pub fn check_notifications(email: &str, mode: &str) -> Result<(), NotifyError> {
+    if !store::NOTIFY_MODES.contains(&mode) {
+        return Err(NotifyError::Mode);
+    }
+    let email = email.trim();
+    if (mode != "off" || !email.is_empty()) && !crate::platform::mail::valid_address(email) {
+        return Err(NotifyError::Address);
+    }
+    Ok(())
+}
+
+/// Saves the actor's own notification choice (the address sealed) and audits it.
+pub async fn set_own_notifications(
+    txn: &(impl ConnectionTrait + TransactionTrait),
+    keys: &KeyRing,
+    actor: &Actor,
+    email: &str,
+    mode: &str,
+) -> Result<(), NotifyError> {
+    check_notifications(email, mode)?;
+    let email = email.trim();
+    let sealed = if email.is_empty() {
+        None
+    } else {
+        Some(
+            keys.encrypt_str(store::NOTIFY_EMAIL, email)
+                .map_err(|_| DbErr::Custom("the address cannot be sealed".into()))?,
+        )
+    };
+    store::set_notify_pref(txn, actor.user_id, sealed, mode).await?;
+    audit::append(
+        txn,
+        keys,
+        Entry::new(Some(actor), "user.notifications", "user")
+            .record(actor.user_id)
+            .subject(format!("user:{}", actor.user_id))
+            .reason(mode),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod notification_rules {
+    use super::*;
+
+    #[test]
+    fn a_choice_needs_a_known_mode_and_an_address_when_mail_is_wanted() {
+        assert!(check_notifications("", "off").is_ok());
+        assert!(check_notifications("a@b.it", "off").is_ok());
+        assert!(check_notifications("a@b.it", "daily").is_ok());
+        assert!(check_notifications(" a@b.it ", "immediate").is_ok());
+        assert!(matches!(
+            check_notifications("", "daily"),
+            Err(NotifyError::Address)
+        ));
+        assert!(matches!(
+            check_notifications("non-un-indirizzo", "off"),
+            Err(NotifyError::Address)
+        ));
+        assert!(matches!(
+            check_notifications("a@b.it", "weekly"),
+            Err(NotifyError::Mode)
+        ));
+    }
+}
+
 // ---------- emergency access ----------
 
 /// Opens an emergency access for `minutes` (one of [`DURATIONS`]).

@@ -32,6 +32,7 @@ mod m20261204_000025_job_lease;
 mod m20261204_000026_shared_throttles;
 mod m20261204_000027_reminder_marks;
 mod m20261204_000028_stats_day;
+mod m20261204_000029_mail;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000026_shared_throttles::Migration),
             Box::new(m20261204_000027_reminder_marks::Migration),
             Box::new(m20261204_000028_stats_day::Migration),
+            Box::new(m20261204_000029_mail::Migration),
         ]
     }
 }
