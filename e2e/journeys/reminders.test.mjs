@@ -1,7 +1,8 @@
 // Journey: a case worker records two permits about to expire; her desk lists them under
 // "Da fare"; she snoozes one with a reason (a day already past is refused beside the field)
 // and hands the other over to a colleague, who finds it on her own list saying who passed it;
-// the territorial coordinator sees both on the team view, with the reason and the colleague.
+// she asks for a daily e-mail (a mistyped address refused, kept in the field); the territorial
+// coordinator sees both on the team view, with the reason and the colleague.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { axeViolations, launchBrowser, newDataDir, runSatis, signInAndEnrol, startSatis, watchedPage } from "../lib/harness.mjs";
@@ -95,6 +96,24 @@ test("due permits are snoozed with a reason and handed over, and the coordinator
   await page.goto(`${satis.base}/reminders`);
   assert.equal(await items.count(), 1);
   assert.match(await items.first().textContent(), /passata da anna/);
+
+  // She asks to be told by e-mail, once a day: a mistyped address is refused and kept in the
+  // field; a good one is saved (the installation has no mail server yet, and says so).
+  await page.goto(`${satis.base}/account`);
+  assert.match(await page.textContent("#mail-off"), /server di posta/);
+  await page.getByLabel("Indirizzo e-mail per gli avvisi").evaluate((el) => el.setAttribute("type", "text"));
+  await page.getByLabel("Indirizzo e-mail per gli avvisi").fill("bruna.ente.it");
+  await page.getByLabel("Un riepilogo al giorno, al mattino").check();
+  await page.getByRole("button", { name: "Salva" }).nth(1).click();
+  assert.match(await page.textContent("#form-error"), /indirizzo e-mail valido/);
+  assert.equal(await page.getByLabel("Indirizzo e-mail per gli avvisi").inputValue(), "bruna.ente.it");
+  assert.equal(await page.getByLabel("Un riepilogo al giorno, al mattino").isChecked(), true);
+  assert.deepEqual(await axeViolations(page), [], "refused notification choice");
+  await page.getByLabel("Indirizzo e-mail per gli avvisi").fill("bruna@ente.it");
+  await page.getByRole("button", { name: "Salva" }).nth(1).click();
+  await page.waitForURL(`${satis.base}/account?saved=notifications`);
+  assert.match(await page.textContent("main"), /Scelta degli avvisi salvata/);
+  assert.equal(await page.getByLabel("Indirizzo e-mail per gli avvisi").inputValue(), "bruna@ente.it");
   await signOut(page);
 
   await signInAndEnrol(page, satis.base, "coordina", passwords.coordina);
