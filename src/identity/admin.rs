@@ -406,3 +406,88 @@ pub async fn reset_password(
     }
     .into_response())
 }
+
+// ---------- notification e-mails ----------
+
+/// One message that could not be sent: whose, when, how many attempts, why (the SMTP reply
+/// class), what happens next. No address and no text: the administrator needs neither.
+pub struct MailRow {
+    pub id: i32,
+    pub username: String,
+    pub created: String,
+    pub attempts: i32,
+    pub given_up: bool,
+    pub reason: String,
+    pub next: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "identity/templates/admin_mail.html")]
+pub struct MailPage {
+    pub shell: Shell,
+    pub mail_on: bool,
+    pub pending: u64,
+    pub failed: u64,
+    pub rows: Vec<MailRow>,
+    pub notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct MailQuery {
+    #[serde(default)]
+    done: String,
+}
+
+/// Notification e-mails waiting and given up, with "send again".
+pub async fn mail(
+    State(state): State<SharedState>,
+    shell: Shell,
+    axum::extract::Query(q): axum::extract::Query<MailQuery>,
+) -> Result<MailPage, AppError> {
+    admin(&shell)?;
+    let (pending, failed) = crate::platform::mail::queue_lengths(&state.db).await?;
+    let mut rows = Vec::new();
+    for m in crate::platform::mail::problems(&state.db, 200).await? {
+        rows.push(MailRow {
+            id: m.id,
+            username: super::username_of(&state.db, m.user_id)
+                .await?
+                .unwrap_or_default(),
+            created: crate::platform::time::rome_time(&m.created_at),
+            attempts: m.attempts,
+            given_up: m.state == "failed",
+            reason: m.last_error.unwrap_or_default(),
+            next: crate::platform::time::rome_time(&m.next_at),
+        });
+    }
+    let notice = match q.done.as_str() {
+        "again" => Some(shell.t("admin-mail-again-done")),
+        "gone" => Some(shell.t("admin-mail-again-gone")),
+        _ => None,
+    };
+    Ok(MailPage {
+        shell,
+        mail_on: state.config.mail.is_some(),
+        pending,
+        failed,
+        rows,
+        notice,
+    })
+}
+
+pub async fn mail_again(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let me = admin(&shell)?;
+    let txn = state.db.begin().await?;
+    let done = ops::send_mail_again(&txn, &state.keys, &me.actor, id).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(if done {
+        "/admin/mail?done=again"
+    } else {
+        "/admin/mail?done=gone"
+    })
+    .into_response())
+}

@@ -107,6 +107,8 @@ pub fn routes() -> Routes {
         )
         .get("/admin/organisations", admin, admin::organisations)
         .post("/admin/organisations", admin, admin::create_organisation)
+        .get("/admin/mail", admin, admin::mail)
+        .post("/admin/mail/{id}/again", admin, admin::mail_again)
         .get("/admin/users", admin, admin::users)
         .post("/admin/users", admin, admin::create_user)
         .get("/admin/users/{id}", admin, admin::user_page)

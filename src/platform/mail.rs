@@ -352,6 +352,43 @@ pub async fn deliver_due(
     Ok(done)
 }
 
+/// The messages an administrator should look at, newest first: given up, or waiting after a
+/// failed attempt.
+pub async fn problems(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(outbox::Column::State.eq("failed"))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(outbox::Column::State.eq("pending"))
+                        .add(outbox::Column::Attempts.gt(0)),
+                ),
+        )
+        .order_by_desc(outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Puts a message given up (or waiting for a retry) back in line to be sent at the next round,
+/// with its attempts counted afresh; `false` when there is no such message or it was sent.
+pub async fn send_again(
+    db: &impl ConnectionTrait,
+    id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value("pending"))
+        .col_expr(outbox::Column::Attempts, Expr::value(0))
+        .col_expr(outbox::Column::NextAt, Expr::value(now))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::State.is_in(["failed", "pending"]))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
 /// Messages waiting to be sent and messages given up: (pending, failed), for `/metrics`.
 pub async fn queue_lengths(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
     let count = |state: &'static str| {

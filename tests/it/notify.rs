@@ -10,7 +10,10 @@ use sea_orm::ConnectionTrait;
 
 use crate::support::{TestApp, TestDb, scalar};
 
-crate::tests![a_person_is_told_how_many_items_wait_and_nothing_else,];
+crate::tests![
+    a_person_is_told_how_many_items_wait_and_nothing_else,
+    administrators_see_undelivered_messages_and_send_them_again,
+];
 
 /// A real SMTP server writing what it receives to a Maildir.
 struct Smtp {
@@ -318,4 +321,101 @@ async fn a_person_is_told_how_many_items_wait_and_nothing_else(db: TestDb) {
         .await,
         1
     );
+}
+
+/// A server that refuses every connection: the message is retried, then given up after every
+/// attempt; the administrators' page shows whose it was and why (no address, no text), and
+/// "send again" puts it back in line, audited; it goes out once a server answers.
+async fn administrators_see_undelivered_messages_and_send_them_again(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut config = db.config();
+    let mail = satis::platform::config::Mail {
+        smtp_url: format!("smtp://127.0.0.1:{port}"),
+        from: "SATIS <satis@satis.test>".into(),
+        site_url: "https://satis.test".into(),
+        digest_hour: 0,
+    };
+    config.mail = Some(mail.clone());
+    let app = db
+        .app_with(config, satis::platform::settings::Mode::Production)
+        .await;
+    let (op, org) = crate::hotline::operator(&app, "destinataria").await;
+    let mut at = chrono::Utc::now();
+    assert!(
+        satis::platform::mail::enqueue(
+            &app.state.db,
+            &app.state.keys,
+            op.id,
+            "test:undelivered",
+            "destinataria@ente.test",
+            satis::platform::mail::compose("https://satis.test", 2, 1, true),
+            2,
+            at,
+        )
+        .await
+        .unwrap()
+    );
+    let deliver = |at: chrono::DateTime<chrono::Utc>| {
+        let (db, keys, mail) = (app.state.db.clone(), app.state.keys.clone(), mail.clone());
+        async move {
+            satis::platform::mail::deliver_due(&db, &keys, &mail, at)
+                .await
+                .unwrap()
+        }
+    };
+    // Nobody listens on the port: every attempt fails, until SATIS gives up.
+    for attempt in 1..=satis::platform::mail::GIVE_UP {
+        let d = deliver(at).await;
+        if attempt < satis::platform::mail::GIVE_UP {
+            assert_eq!(d.retried, 1, "attempt {attempt}");
+        } else {
+            assert_eq!(d.given_up, 1);
+        }
+        at += chrono::Duration::hours(7);
+    }
+    assert_eq!(
+        deliver(at).await,
+        satis::platform::mail::Delivered::default()
+    );
+
+    // Only administrators see the page.
+    let admin = app.user("posta-admin", Role::Administrator, org).await;
+    app.sign_in(&op).await;
+    app.get("/admin/mail").await.assert_status(403);
+    app.sign_in(&admin).await;
+    app.get("/admin/users")
+        .await
+        .assert_contains("href=\"/admin/mail\"");
+    let page = app.get("/admin/mail").await;
+    page.assert_status(200)
+        .assert_contains("id=\"mail-failed\">1<")
+        .assert_contains("destinataria")
+        .assert_contains("connection")
+        .assert_contains("Abbandonato");
+    assert!(!page.body.contains("destinataria@ente.test"), "no address");
+    assert!(!page.body.contains("da fare"), "no text");
+
+    // Sent again once a server answers.
+    let id = scalar(&app, "SELECT id FROM mail_outbox").await;
+    let r = app.post_form(&format!("/admin/mail/{id}/again"), &[]).await;
+    r.assert_status(303);
+    assert!(r.header("location").ends_with("done=again"));
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'mail.send_again'"
+        )
+        .await,
+        1
+    );
+    let smtp = Smtp::start(port, &dir.path().join("maildir"));
+    assert_eq!(deliver(chrono::Utc::now()).await.sent, 1);
+    assert_eq!(smtp.received().len(), 1);
+    app.get("/admin/mail")
+        .await
+        .assert_contains("id=\"mail-none\"");
+    // Nothing left to send again.
+    let r = app.post_form(&format!("/admin/mail/{id}/again"), &[]).await;
+    assert!(r.header("location").ends_with("done=gone"));
 }

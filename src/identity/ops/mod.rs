@@ -378,6 +378,26 @@ pub async fn set_own_notifications(
     Ok(())
 }
 
+/// An administrator puts a notification that could not be sent back in line (audited);
+/// `false` when there is no such message or it was already sent.
+pub async fn send_mail_again(
+    txn: &(impl ConnectionTrait + TransactionTrait),
+    keys: &KeyRing,
+    actor: &Actor,
+    id: i32,
+) -> Result<bool, DbErr> {
+    if !crate::platform::mail::send_again(txn, id, Utc::now()).await? {
+        return Ok(false);
+    }
+    audit::append(
+        txn,
+        keys,
+        Entry::new(Some(actor), "mail.send_again", "mail").record(id),
+    )
+    .await?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod notification_rules {
     use super::*;
