@@ -83,6 +83,40 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Delivers what is due at `at` through the app's configured server.
+async fn deliver(
+    app: &TestApp,
+    at: chrono::DateTime<chrono::Utc>,
+) -> satis::platform::mail::Delivered {
+    let mail = app.state.config.mail.clone().unwrap();
+    satis::platform::mail::deliver_due(&app.state.db, &app.state.keys, &mail, at)
+        .await
+        .unwrap()
+}
+
+/// Writes a digest-shaped message (waiting, late) for `user` under `key`; `true` if written.
+async fn enqueue(
+    app: &TestApp,
+    user: i32,
+    key: &str,
+    to: &str,
+    (waiting, late): (usize, usize),
+    at: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    satis::platform::mail::enqueue(
+        &app.state.db,
+        &app.state.keys,
+        user,
+        key,
+        to,
+        satis::platform::mail::compose("https://satis.test", waiting, late, true),
+        waiting,
+        at,
+    )
+    .await
+    .unwrap()
+}
+
 /// A call promising a call back, two days ago (Italian time), with words that must never
 /// reach a message.
 async fn promised_call_back(app: &TestApp, caller: &str) {
@@ -172,16 +206,7 @@ async fn a_person_is_told_how_many_items_wait_and_nothing_else(db: TestDb) {
     promised_call_back(&app, "R-AVVISO-1").await;
     assert_eq!(notify(&app.state, now).await.unwrap(), 1);
     assert_eq!(notify(&app.state, now).await.unwrap(), 0, "nothing new");
-    let mail = app.state.config.mail.clone().unwrap();
-    let deliver = |at: chrono::DateTime<chrono::Utc>| {
-        let (db, keys, mail) = (app.state.db.clone(), app.state.keys.clone(), mail.clone());
-        async move {
-            satis::platform::mail::deliver_due(&db, &keys, &mail, at)
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(deliver(now).await.sent, 1);
+    assert_eq!(deliver(&app, now).await.sent, 1);
     let got = smtp.received();
     assert_eq!(got.len(), 1);
     let m = &got[0];
@@ -197,7 +222,7 @@ async fn a_person_is_told_how_many_items_wait_and_nothing_else(db: TestDb) {
     smtp.stop();
     promised_call_back(&app, "R-AVVISO-2").await;
     assert_eq!(notify(&app.state, now).await.unwrap(), 1, "more is waiting");
-    let d = deliver(now).await;
+    let d = deliver(&app, now).await;
     assert_eq!((d.sent, d.retried), (0, 1));
     assert_eq!(
         scalar(
@@ -209,40 +234,38 @@ async fn a_person_is_told_how_many_items_wait_and_nothing_else(db: TestDb) {
         1
     );
     let smtp = Smtp::start(port, &dir.path().join("maildir"));
-    assert_eq!(deliver(now).await.sent, 0, "not before its retry time");
+    assert_eq!(
+        deliver(&app, now).await.sent,
+        0,
+        "not before its retry time"
+    );
     let later = now + chrono::Duration::minutes(3);
-    assert_eq!(deliver(later).await.sent, 1);
+    assert_eq!(deliver(&app, later).await.sent, 1);
     assert_eq!(smtp.received().len(), 2);
 
     // A sender that claimed a message and died before sending it: the message goes out once
     // the claim runs out, not before.
     assert!(
-        satis::platform::mail::enqueue(
-            &app.state.db,
-            &app.state.keys,
+        enqueue(
+            &app,
             op.id,
             "test:claimed",
             "operatrice@ente.test",
-            satis::platform::mail::compose("https://satis.test", 4, 0, true),
-            4,
-            later,
+            (4, 0),
+            later
         )
         .await
-        .unwrap()
     );
     assert!(
-        !satis::platform::mail::enqueue(
-            &app.state.db,
-            &app.state.keys,
+        !enqueue(
+            &app,
             op.id,
             "test:claimed",
             "operatrice@ente.test",
-            satis::platform::mail::compose("https://satis.test", 4, 0, true),
-            4,
-            later,
+            (4, 0),
+            later
         )
-        .await
-        .unwrap(),
+        .await,
         "the same key is never written twice"
     );
     let claimed = scalar(
@@ -262,8 +285,13 @@ async fn a_person_is_told_how_many_items_wait_and_nothing_else(db: TestDb) {
             .unwrap(),
         "claimed once"
     );
-    assert_eq!(deliver(later).await.sent, 0);
-    assert_eq!(deliver(later + chrono::Duration::minutes(11)).await.sent, 1);
+    assert_eq!(deliver(&app, later).await.sent, 0);
+    assert_eq!(
+        deliver(&app, later + chrono::Duration::minutes(11))
+            .await
+            .sent,
+        1
+    );
 
     // The daily digest: once a day.
     let colleague = app
@@ -282,7 +310,12 @@ async fn a_person_is_told_how_many_items_wait_and_nothing_else(db: TestDb) {
     .assert_status(303);
     assert_eq!(notify(&app.state, later).await.unwrap(), 1);
     assert_eq!(notify(&app.state, later).await.unwrap(), 0);
-    assert_eq!(deliver(later + chrono::Duration::minutes(12)).await.sent, 1);
+    assert_eq!(
+        deliver(&app, later + chrono::Duration::minutes(12))
+            .await
+            .sent,
+        1
+    );
 
     // Nothing in any message names anyone or anything recorded.
     let all = smtp.received();
@@ -343,30 +376,19 @@ async fn administrators_see_undelivered_messages_and_send_them_again(db: TestDb)
     let (op, org) = crate::hotline::operator(&app, "destinataria").await;
     let mut at = chrono::Utc::now();
     assert!(
-        satis::platform::mail::enqueue(
-            &app.state.db,
-            &app.state.keys,
+        enqueue(
+            &app,
             op.id,
             "test:undelivered",
             "destinataria@ente.test",
-            satis::platform::mail::compose("https://satis.test", 2, 1, true),
-            2,
-            at,
+            (2, 1),
+            at
         )
         .await
-        .unwrap()
     );
-    let deliver = |at: chrono::DateTime<chrono::Utc>| {
-        let (db, keys, mail) = (app.state.db.clone(), app.state.keys.clone(), mail.clone());
-        async move {
-            satis::platform::mail::deliver_due(&db, &keys, &mail, at)
-                .await
-                .unwrap()
-        }
-    };
     // Nobody listens on the port: every attempt fails, until SATIS gives up.
     for attempt in 1..=satis::platform::mail::GIVE_UP {
-        let d = deliver(at).await;
+        let d = deliver(&app, at).await;
         if attempt < satis::platform::mail::GIVE_UP {
             assert_eq!(d.retried, 1, "attempt {attempt}");
         } else {
@@ -375,7 +397,7 @@ async fn administrators_see_undelivered_messages_and_send_them_again(db: TestDb)
         at += chrono::Duration::hours(7);
     }
     assert_eq!(
-        deliver(at).await,
+        deliver(&app, at).await,
         satis::platform::mail::Delivered::default()
     );
 
@@ -410,7 +432,7 @@ async fn administrators_see_undelivered_messages_and_send_them_again(db: TestDb)
         1
     );
     let smtp = Smtp::start(port, &dir.path().join("maildir"));
-    assert_eq!(deliver(chrono::Utc::now()).await.sent, 1);
+    assert_eq!(deliver(&app, chrono::Utc::now()).await.sent, 1);
     assert_eq!(smtp.received().len(), 1);
     app.get("/admin/mail")
         .await
