@@ -1563,11 +1563,15 @@ async fn the_desk_lists_what_is_due_most_overdue_first(db: TestDb) {
         ],
     )
     .await;
-    // The second case's last activity was 70 days ago: due for 10 days.
+    // The second case's last activity was 70 Italian days ago (at noon in Rome, so that the
+    // test means the same at any hour, across a change of summer time): due for 10 days.
+    let seventy = satis::platform::time::rome_midnight(
+        satis::platform::time::rome_today() - chrono::Duration::days(70),
+    ) + chrono::Duration::hours(12);
     satis::cases::entities::case::Entity::update_many()
         .col_expr(
             satis::cases::entities::case::Column::LastActivityAt,
-            Expr::value(chrono::Utc::now() - chrono::Duration::days(70)),
+            Expr::value(seventy),
         )
         .filter(satis::cases::entities::case::Column::Id.eq(second))
         .exec(&app.state.db)
