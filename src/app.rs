@@ -61,6 +61,7 @@ pub fn encrypted_columns() -> Vec<EncryptedColumn> {
         crate::referrals::store::SEALED,
         crate::platform::throttle::SEALED,
         crate::platform::mail::SEALED,
+        crate::platform::webhooks::SEALED,
         crate::reminders::store::SEALED,
     ]
     .concat()
@@ -162,6 +163,8 @@ async fn metrics(
             });
         let (open, idle, max) = crate::platform::db::pool_use(&state.db).unwrap_or((0, 0, 0));
         let (mail_pending, mail_failed) = crate::platform::mail::queue_lengths(&state.db).await?;
+        let (hooks_pending, hooks_failed) =
+            crate::platform::webhooks::queue_lengths(&state.db).await?;
         Ok::<_, sea_orm::DbErr>(vec![
             Gauge {
                 name: "satis_db_pool_connections",
@@ -197,6 +200,16 @@ async fn metrics(
                 name: "satis_mail_outbox_failed",
                 help: "Notification e-mails given up after every retry (see the logs' reasons).",
                 value: mail_failed as f64,
+            },
+            Gauge {
+                name: "satis_webhooks_pending",
+                help: "Webhook deliveries waiting to be sent (or to be retried).",
+                value: hooks_pending as f64,
+            },
+            Gauge {
+                name: "satis_webhooks_failed",
+                help: "Webhook deliveries given up after every retry (replayable by the organisation's administrator).",
+                value: hooks_failed as f64,
             },
             Gauge {
                 name: "satis_audit_chain_length",

@@ -123,7 +123,19 @@ pub async fn close_on_transfer<C: ConnectionTrait + TransactionTrait>(
         by_user,
         current.version,
     )
-    .await
+    .await?;
+    crate::platform::webhooks::emit(
+        db,
+        &[current.owner_org],
+        crate::platform::webhooks::Event {
+            kind: "case.phase_changed",
+            record_type: "case",
+            record_id: case_id,
+            at: chrono::Utc::now(),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A case with its person and identity opened, and whether a consent to processing is in force

@@ -135,6 +135,17 @@ pub async fn change_phase(
             )),
     )
     .await?;
+    crate::platform::webhooks::emit(
+        &txn,
+        &[c.owner_org],
+        crate::platform::webhooks::Event {
+            kind: "case.phase_changed",
+            record_type: "case",
+            record_id: case_id,
+            at: chrono::Utc::now(),
+        },
+    )
+    .await?;
     txn.commit().await?;
     let c = store::case(&state.db, case_id)
         .await?

@@ -297,6 +297,7 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
     crate::cases::spawn_daily_retention(state.clone());
     crate::stats::spawn_summary_build(state.clone());
     crate::reminders::notify::spawn(state.clone());
+    crate::platform::webhooks::spawn(state.clone());
     crate::platform::backup::spawn_scheduled(state.clone());
     axum::serve(
         listener,

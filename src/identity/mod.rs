@@ -14,6 +14,7 @@ pub mod session;
 pub mod store;
 pub mod tokens;
 pub mod totp;
+pub mod webhooks;
 
 use crate::platform::policy::Permission;
 
@@ -81,6 +82,7 @@ pub async fn roles_by_organisation(
 
 pub fn routes() -> Routes {
     let admin = Access::Permission(Permission::ManageUsers);
+    let hooks = Access::Permission(Permission::ManageWebhooks);
     Routes::new()
         .get("/login", Access::Public, login::login_form)
         .post("/login", Access::Public, login::login_submit)
@@ -107,6 +109,14 @@ pub fn routes() -> Routes {
         )
         .get("/admin/organisations", admin, admin::organisations)
         .post("/admin/organisations", admin, admin::create_organisation)
+        .get("/admin/webhooks", hooks, webhooks::list)
+        .post("/admin/webhooks", hooks, webhooks::create)
+        .post("/admin/webhooks/{id}/end", hooks, webhooks::end)
+        .post(
+            "/admin/webhooks/deliveries/{id}/again",
+            hooks,
+            webhooks::again,
+        )
         .get("/admin/mail", admin, admin::mail)
         .post("/admin/mail/{id}/again", admin, admin::mail_again)
         .get("/admin/users", admin, admin::users)

@@ -139,6 +139,41 @@ pub const PLAIN_TEXT: &[PlainText] = &[
         why: TIMES,
     },
     PlainText {
+        table: "webhook_subscription",
+        columns: &["url"],
+        why: "an organisation's integration endpoint, typed by its administrator: names no person",
+    },
+    PlainText {
+        table: "webhook_subscription",
+        columns: &["events"],
+        why: CODES,
+    },
+    PlainText {
+        table: "webhook_subscription",
+        columns: &["created_at"],
+        why: TIMES,
+    },
+    PlainText {
+        table: "webhook_delivery",
+        columns: &["event_id"],
+        why: KEYS,
+    },
+    PlainText {
+        table: "webhook_delivery",
+        columns: &["event_type", "record_type", "state", "last_error"],
+        why: "event types, delivery states and failure classes (codes, never the receiver's words)",
+    },
+    PlainText {
+        table: "webhook_delivery",
+        columns: &["body"],
+        why: "the payload: an event id, types, record ids and a time (platform::webhooks::payload)",
+    },
+    PlainText {
+        table: "webhook_delivery",
+        columns: &["occurred_at", "next_at", "created_at", "delivered_at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "stats_day",
         columns: &["span", "figure", "k1", "k2", "k3"],
         why: "counts of records by codes (forms, provinces, sectors, tally values): no record's own data",

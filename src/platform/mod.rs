@@ -21,3 +21,4 @@ pub mod settings;
 pub mod throttle;
 pub mod time;
 pub mod web;
+pub mod webhooks;

@@ -112,6 +112,9 @@ pub enum Permission {
     /// See everything due in one's organisation, for whomever it is, and what was done with it
     /// (the team view of the to-do inbox).
     TeamInbox,
+    /// Subscribe one's own organisation's systems to webhooks, see their deliveries and send
+    /// them again ([`may_manage_webhooks`]).
+    ManageWebhooks,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -156,6 +159,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::ReadCaseNotes => matches!(role, R::CaseWorker | R::HotlineOperator),
         P::Mediate => role == R::Mediator,
         P::TeamInbox => matches!(role, R::TerritorialCoordinator | R::Administrator),
+        P::ManageWebhooks => role == R::Administrator,
     }
 }
 
@@ -180,6 +184,12 @@ pub fn may_record_mediation(actor: &Actor, assigned: Option<i32>) -> bool {
 /// the others exist (kind and date) without their text.
 pub fn may_read_note(actor: &Actor, author: i32) -> bool {
     actor.user_id == author || actor.can(Permission::ReadCaseNotes)
+}
+
+/// Whether `actor` may manage the webhooks of `organisation`: an administrator of that very
+/// organisation (an administrator of the Region does not see a partner's integrations).
+pub fn may_manage_webhooks(actor: &Actor, organisation: i32) -> bool {
+    actor.can(Permission::ManageWebhooks) && actor.organisation_id == Some(organisation)
 }
 
 /// Whether the actor may use `permission` for something in `province` (`None`: regional).

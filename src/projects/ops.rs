@@ -390,6 +390,21 @@ pub async fn change_status<C: ConnectionTrait + TransactionTrait>(
             .reason(format!("{} → {to}", p.status)),
     )
     .await?;
+    if matches!(to, "approved" | "changes_requested" | "rejected") {
+        let mut orgs = vec![p.owner_org];
+        orgs.extend(actor.organisation_id);
+        crate::platform::webhooks::emit(
+            txn,
+            &orgs,
+            crate::platform::webhooks::Event {
+                kind: "project.decided",
+                record_type: "project",
+                record_id: project_id,
+                at: chrono::Utc::now(),
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -85,6 +85,30 @@ pub struct StatusChange {
     pub version: i32,
 }
 
+/// Writes a webhook event about a referral for both its parties in the network.
+async fn announce(
+    txn: &impl ConnectionTrait,
+    r: &referral::Model,
+    kind: &'static str,
+) -> Result<(), sea_orm::DbErr> {
+    let orgs: Vec<i32> = [r.sender_org, r.receiver_org, Some(r.recorded_by_org)]
+        .into_iter()
+        .flatten()
+        .collect();
+    crate::platform::webhooks::emit(
+        txn,
+        &orgs,
+        crate::platform::webhooks::Event {
+            kind,
+            record_type: "referral",
+            record_id: r.id,
+            at: chrono::Utc::now(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Accepts, refuses, withdraws or completes a referral as one of its parties may; accepting
 /// opens the receiver's case with the shared data and closes the sending case as transferred.
 pub async fn change_status(
@@ -147,6 +171,11 @@ pub async fn change_status(
         .record(id),
     )
     .await?;
+    match change.to {
+        Status::Accepted => announce(&txn, &r, "referral.accepted").await?,
+        Status::Refused => announce(&txn, &r, "referral.refused").await?,
+        _ => {}
+    }
     if let Some(case) = opened {
         audit::append(
             &txn,
@@ -302,6 +331,7 @@ pub async fn propose<C: ConnectionTrait + TransactionTrait>(
             .subject(&person.code),
     )
     .await?;
+    announce(txn, &r, "referral.proposed").await?;
     Ok(r)
 }
 
@@ -452,6 +482,7 @@ pub async fn record_inbound<C: ConnectionTrait + TransactionTrait>(
         Entry::new(Some(actor), "referral.inbound", "referral").record(r.id),
     )
     .await?;
+    announce(txn, &r, "referral.proposed").await?;
     Ok(r)
 }
 

@@ -3,7 +3,7 @@
 //! as a hash. Staff replies and triage are `triage`'s operations.
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use super::entities::{message, report};
 use super::store;
@@ -49,13 +49,15 @@ fn seal(keys: &KeyRing, ctx: &str, v: &str) -> Result<Option<Vec<u8>>, AppError>
 }
 
 /// Stores a checked report, its texts sealed, received on today's Italian date; the receipt is
-/// made here and only its hash is kept.
+/// made here and only its hash is kept. The organisations that read reports (`readers`) hear
+/// of it through their webhooks, written in the same transaction, dated by its day only.
 pub async fn submit(
     db: &DatabaseConnection,
     keys: &KeyRing,
     r: &ReportForm,
     extra: &Details,
     language: &str,
+    readers: &[i32],
 ) -> Result<Submitted, AppError> {
     let submission_hash = crypto::sha256_hex(r.submission.as_bytes());
     let receipt = store::new_receipt();
@@ -89,13 +91,32 @@ pub async fn submit(
         }),
         ..Default::default()
     };
-    match store::add(db, row).await {
-        Ok(_) => Ok(Submitted::Stored { receipt }),
-        // Two identical submissions racing: the unique submission id lets only one in.
-        Err(_) if store::by_submission(db, &submission_hash).await?.is_some() => {
-            Ok(Submitted::Replay)
+    let txn = db.begin().await?;
+    match store::add(&txn, row).await {
+        Ok(stored) => {
+            crate::platform::webhooks::emit(
+                &txn,
+                readers,
+                crate::platform::webhooks::Event {
+                    kind: "public_report.received",
+                    record_type: "public_report",
+                    record_id: stored.id,
+                    at: crate::platform::time::rome_midnight(stored.received_on),
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(Submitted::Stored { receipt })
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            txn.rollback().await?;
+            // Two identical submissions racing: the unique submission id lets only one in.
+            if store::by_submission(db, &submission_hash).await?.is_some() {
+                Ok(Submitted::Replay)
+            } else {
+                Err(e.into())
+            }
+        }
     }
 }
 

@@ -282,13 +282,22 @@ pub async fn submit(
         since: f.get("since"),
         gender: f.get("gender"),
     };
-    let receipt =
-        match super::ops::submit(&state.db, &state.keys, &r, &extra, shell.lang.code()).await? {
-            super::ops::Submitted::Stored { receipt } => receipt,
-            super::ops::Submitted::Replay => {
-                return Ok(again(shell, "segnala-error-replay", StatusCode::CONFLICT));
-            }
-        };
+    let readers = super::readers(&state).await?;
+    let receipt = match super::ops::submit(
+        &state.db,
+        &state.keys,
+        &r,
+        &extra,
+        shell.lang.code(),
+        &readers,
+    )
+    .await?
+    {
+        super::ops::Submitted::Stored { receipt } => receipt,
+        super::ops::Submitted::Replay => {
+            return Ok(again(shell, "segnala-error-replay", StatusCode::CONFLICT));
+        }
+    };
     Ok(respond(
         &shell,
         StatusCode::OK,

@@ -19,6 +19,7 @@ mod referrals;
 mod reports;
 mod stats;
 mod support;
+mod webhooks;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::Backend;
@@ -39,6 +40,7 @@ fn main() {
         ("stats", stats::tests()),
         ("indicators", indicators::tests()),
         ("notify", notify::tests()),
+        ("webhooks", webhooks::tests()),
         ("access", access::tests()),
         ("api", api::tests()),
     ];

@@ -52,6 +52,23 @@ async fn an_outbound_transfer_accepted_by_another_tuscan_organisation(db: TestDb
     let receiver = app.user("ricevente", Role::CaseWorker, b).await;
     let stranger = app.user("estranea", Role::CaseWorker, c).await;
     let (code, case_id) = open_case(&app, a, sender.id, "Nome Riservato Trasferita").await;
+    // Both organisations' systems listen (the third's too, and hears nothing).
+    let every: Vec<String> = satis::platform::webhooks::EVENTS
+        .iter()
+        .map(|e| (*e).to_owned())
+        .collect();
+    for org in [a, b, c] {
+        satis::platform::webhooks::subscribe(
+            &app.state.db,
+            &app.state.keys,
+            org,
+            "https://ente.example.org/satis",
+            &every,
+            sender.id,
+        )
+        .await
+        .unwrap();
+    }
     app.sign_in(&sender).await;
     let propose = |receiver_org: i32| {
         vec![
@@ -208,6 +225,35 @@ async fn an_outbound_transfer_accepted_by_another_tuscan_organisation(db: TestDb
     .await
     .unwrap();
     assert!(audit.iter().any(|e| e.action == "referral.propose"));
+    // The webhooks written with each step, for the parties only; refused attempts wrote none.
+    let hooks = |org: i32| {
+        let app = &app;
+        async move {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+            satis::platform::webhooks::delivery::Entity::find()
+                .filter(satis::platform::webhooks::delivery::Column::OrganisationId.eq(org))
+                .order_by_asc(satis::platform::webhooks::delivery::Column::Id)
+                .all(&app.state.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| format!("{} {}", d.event_type, d.record_type))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        hooks(a).await,
+        [
+            "referral.proposed referral",
+            "case.phase_changed case",
+            "referral.accepted referral"
+        ]
+    );
+    assert_eq!(
+        hooks(b).await,
+        ["referral.proposed referral", "referral.accepted referral"]
+    );
+    assert!(hooks(c).await.is_empty());
 }
 
 async fn an_inbound_request_from_the_national_hotline_becomes_a_case(db: TestDb) {

@@ -216,6 +216,11 @@ impl TestResponse {
         );
         self
     }
+
+    pub fn assert_not_contains(&self, needle: &str) -> &Self {
+        assert!(!self.body.contains(needle), "body holds {needle:?}");
+        self
+    }
 }
 
 impl TestApp {

@@ -279,6 +279,17 @@ pub async fn record_contact<C: sea_orm::ConnectionTrait + TransactionTrait>(
         entry = entry.reason(v);
     }
     audit::append(txn, &state.keys, entry).await?;
+    crate::platform::webhooks::emit(
+        txn,
+        &[c.organisation_id],
+        crate::platform::webhooks::Event {
+            kind: "contact.recorded",
+            record_type: "hotline_contact",
+            record_id: c.id,
+            at: c.started_at,
+        },
+    )
+    .await?;
     Ok(c)
 }
 

@@ -563,3 +563,81 @@ mod tests {
         );
     }
 }
+
+/// A new subscription and its secret (shown once), or the field and message key of what is
+/// wrong with the request.
+pub type Subscribed =
+    Result<(crate::platform::webhooks::subscription::Model, String), (&'static str, &'static str)>;
+
+/// Subscribes an endpoint of the administrator's own organisation to webhook events, audited;
+/// the subscription and its secret (shown once), or the field and message key of what is
+/// wrong.
+pub async fn subscribe_webhook(
+    txn: &(impl ConnectionTrait + TransactionTrait),
+    keys: &KeyRing,
+    actor: &Actor,
+    url: &str,
+    events: &[String],
+) -> Result<Subscribed, crate::platform::web::AppError> {
+    let org = webhook_org(actor)?;
+    if let Err(e) = crate::platform::webhooks::check_subscription(url.trim(), events) {
+        return Ok(Err(e));
+    }
+    let (s, secret) =
+        crate::platform::webhooks::subscribe(txn, keys, org, url, events, actor.user_id).await?;
+    audit::append(
+        txn,
+        keys,
+        Entry::new(Some(actor), "webhook.subscribe", "webhook").record(s.id),
+    )
+    .await?;
+    Ok(Ok((s, secret)))
+}
+
+/// Ends a subscription of the administrator's organisation, audited; `false` if none such.
+pub async fn end_webhook(
+    txn: &(impl ConnectionTrait + TransactionTrait),
+    keys: &KeyRing,
+    actor: &Actor,
+    id: i32,
+) -> Result<bool, crate::platform::web::AppError> {
+    let org = webhook_org(actor)?;
+    if !crate::platform::webhooks::end(txn, org, id).await? {
+        return Ok(false);
+    }
+    audit::append(
+        txn,
+        keys,
+        Entry::new(Some(actor), "webhook.end", "webhook").record(id),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Puts a delivery of the administrator's organisation back in line (a replay), audited.
+pub async fn send_webhook_again(
+    txn: &(impl ConnectionTrait + TransactionTrait),
+    keys: &KeyRing,
+    actor: &Actor,
+    id: i32,
+) -> Result<bool, crate::platform::web::AppError> {
+    let org = webhook_org(actor)?;
+    if !crate::platform::webhooks::send_again(txn, org, id, Utc::now()).await? {
+        return Ok(false);
+    }
+    audit::append(
+        txn,
+        keys,
+        Entry::new(Some(actor), "webhook.send_again", "webhook_delivery").record(id),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The organisation whose webhooks the actor manages, as the policy decides.
+pub fn webhook_org(actor: &Actor) -> Result<i32, crate::platform::web::AppError> {
+    actor
+        .organisation_id
+        .filter(|o| crate::platform::policy::may_manage_webhooks(actor, *o))
+        .ok_or(crate::platform::web::AppError::Forbidden)
+}

@@ -33,6 +33,7 @@ mod m20261204_000026_shared_throttles;
 mod m20261204_000027_reminder_marks;
 mod m20261204_000028_stats_day;
 mod m20261204_000029_mail;
+mod m20261205_000030_webhooks;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000027_reminder_marks::Migration),
             Box::new(m20261204_000028_stats_day::Migration),
             Box::new(m20261204_000029_mail::Migration),
+            Box::new(m20261205_000030_webhooks::Migration),
         ]
     }
 }
