@@ -390,7 +390,7 @@ webhook-again = Send again
 webhook-again-done = The delivery is back in line, with the same event id: it goes within seconds.
 webhook-again-gone = That delivery does not exist or its subscription has ended.
 webhook-verify-title = How to verify a delivery
-webhook-verify = Every delivery carries the headers SATIS-Event-Id (the same on every retry: use it to drop duplicates), SATIS-Event-Type and SATIS-Signature in the form t=<seconds>,v1=<signature>. The signature is the hex HMAC-SHA256, with the secret, of the text "<seconds>.<body>". Refuse a delivery whose signature does not match or whose t is more than five minutes from your clock. Details and an example in docs/WEBHOOKS.md.
+webhook-verify = Every delivery carries the headers SATIS-Event-Id (the same on every retry: use it to drop duplicates), SATIS-Event-Type and SATIS-Signature in the form t=<seconds>,v1=<signature>. The signature is the hex HMAC-SHA256, with the secret, of the text "<seconds>.<body>". Refuse a delivery whose signature does not match or whose t is more than five minutes from your clock.
 webhook-error-url = Write a full address, for example https://ente.example.org/satis, without user name or password.
 webhook-error-clear = The delivery would travel in clear across the network: use an https:// address.
 webhook-error-events = Choose at least one of the listed events.

@@ -390,7 +390,7 @@ webhook-again = Invia di nuovo
 webhook-again-done = L'invio è di nuovo in coda, con lo stesso identificativo di evento: parte entro pochi secondi.
 webhook-again-gone = Quell'invio non esiste o la sua sottoscrizione è terminata.
 webhook-verify-title = Come verificare un invio
-webhook-verify = Ogni invio porta le intestazioni SATIS-Event-Id (uguale a ogni ripetizione: usalo per scartare i doppioni), SATIS-Event-Type e SATIS-Signature nella forma t=<secondi>,v1=<firma>. La firma è l'HMAC-SHA256 in esadecimale, con il segreto, del testo "<secondi>.<corpo>". Rifiuta un invio se la firma non corrisponde o se t dista più di cinque minuti dal tuo orologio. Dettagli ed esempio in docs/WEBHOOKS.md.
+webhook-verify = Ogni invio porta le intestazioni SATIS-Event-Id (uguale a ogni ripetizione: usalo per scartare i doppioni), SATIS-Event-Type e SATIS-Signature nella forma t=<secondi>,v1=<firma>. La firma è l'HMAC-SHA256 in esadecimale, con il segreto, del testo "<secondi>.<corpo>". Rifiuta un invio se la firma non corrisponde o se t dista più di cinque minuti dal tuo orologio.
 webhook-error-url = Scrivi un indirizzo completo, per esempio https://ente.example.org/satis, senza nome utente né password.
 webhook-error-clear = L'invio passerebbe in chiaro sulla rete: usa un indirizzo https://.
 webhook-error-events = Scegli almeno uno degli eventi in elenco.
