@@ -165,6 +165,12 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     load_outreach(db).await?;
     load_referrals(db, keys).await?;
     load_reports(db, keys).await?;
+    let admin = store::user_by_username(db, "admin")
+        .await?
+        .ok_or(DemoError::Db("demo administrator missing"))?;
+    crate::demo_people::load(db, keys, admin.id)
+        .await
+        .map_err(DemoError::Other)?;
     // The demonstration's calls were written directly: count them into the statistics'
     // per-day summaries.
     crate::stats::daily::rebuild(db).await?;

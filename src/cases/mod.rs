@@ -3,6 +3,7 @@
 pub mod api;
 pub mod arrivals;
 pub mod entities;
+pub mod linkage;
 pub mod ops;
 pub mod pages;
 pub mod rules;
@@ -26,6 +27,24 @@ use crate::platform::web::AppState;
 
 use crate::platform::policy::Permission;
 use crate::platform::web::routes::{Access, Routes};
+
+/// Makes the linkage key of every person whose key is missing or was made under another
+/// linkage secret (after `satis keys rotate`, all of them); how many were made.
+pub async fn reencode_linkage_keys(
+    db: &impl ConnectionTrait,
+    keys: &crate::platform::crypto::KeyRing,
+) -> Result<u64, DbErr> {
+    linkage::reencode(db, keys).await
+}
+
+/// The linkage keys of these people (those with an identity): what linking reads, never a
+/// name.
+pub async fn linkage_keys_of(
+    db: &impl ConnectionTrait,
+    people: &[i32],
+) -> Result<Vec<(i32, crate::platform::linkage::Key)>, DbErr> {
+    linkage::keys_of(db, people).await
+}
 
 pub fn routes() -> Routes {
     let work = Access::Permission(Permission::WorkOnRecords);

@@ -222,6 +222,8 @@ pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
     }
     .insert(&txn)
     .await?;
+    let encoder = crate::platform::linkage::Encoder::new(&keys.linkage_secret());
+    super::linkage::write(&txn, keys, &encoder, &person, id.names.trim()).await?;
     let case = case::ActiveModel {
         person_id: Set(person.id),
         owner_org: Set(owner_org),
@@ -721,6 +723,18 @@ pub async fn correct_person(
         .update(db)
         .await?;
     }
+    // The linkage key follows the names, birth year, gender and nationality.
+    let names = match &after.identity {
+        Some(i) => Some(i.names.clone()),
+        None => identity::Entity::find_by_id(person_id)
+            .one(db)
+            .await?
+            .and_then(|i| keys.decrypt_str(NAMES, &i.names_enc).ok()),
+    };
+    if let Some(names) = names {
+        let encoder = crate::platform::linkage::Encoder::new(&keys.linkage_secret());
+        super::linkage::write(db, keys, &encoder, &person, names.trim()).await?;
+    }
     let previous = serde_json::to_string(before).map_err(|_| CryptoError::Seal)?;
     person_change::ActiveModel {
         person_id: Set(person_id),
@@ -1048,6 +1062,7 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
             .exec(&txn)
             .await?
             .rows_affected;
+        super::linkage::forget(&txn, &erased).await?;
         if !erased.is_empty() {
             // The values a correction replaced are identity too.
             person_change::Entity::update_many()

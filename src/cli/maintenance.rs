@@ -72,6 +72,10 @@ pub(super) async fn rotate_keys(config: &Config) -> Result<(), Failure> {
     let n = crate::platform::keys::reencrypt_all(&conn, &ring, &crate::app::encrypted_columns())
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
+    // A new linkage secret came with the new key: every person's linkage key is made again.
+    let linkage = crate::cases::reencode_linkage_keys(&conn, &ring)
+        .await
+        .map_err(runtime_db)?;
     audit::append(
         &conn,
         &ring,
@@ -80,7 +84,7 @@ pub(super) async fn rotate_keys(config: &Config) -> Result<(), Failure> {
     .await
     .map_err(runtime_db)?;
     println!(
-        "new key {id} in {}; {n} values re-encrypted",
+        "new key {id} in {}; {n} values re-encrypted; {linkage} linkage keys made again",
         config.keys_file.display()
     );
     Ok(())

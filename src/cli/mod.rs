@@ -219,7 +219,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Report(cmd)) => report::run(&config, cmd).await,
         Some(Command::Import(cmd)) => exchange::import(&config, cmd).await,
         Some(Command::Export(cmd)) => exchange::export(&config, cmd).await,
-        Some(Command::Estimate(cmd)) => estimate::run(cmd),
+        Some(Command::Estimate(cmd)) => estimate::run(&config, cmd).await,
         Some(Command::Stats(cmd)) => stats::run(&config, cmd).await,
         Some(Command::Retention(RetentionCommand::Run)) => maintenance::retention(&config).await,
         Some(Command::Keys(KeysCommand::Rotate)) => maintenance::rotate_keys(&config).await,
@@ -298,6 +298,20 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
     crate::stats::spawn_summary_build(state.clone());
     crate::reminders::notify::spawn(state.clone());
     crate::platform::webhooks::spawn(state.clone());
+    {
+        // People recorded before linkage keys existed get theirs (once; cheap when done).
+        let state = state.clone();
+        tokio::spawn(async move {
+            match crate::cases::reencode_linkage_keys(&state.db, &state.keys).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(made = n, "linkage keys made"),
+                Err(e) => tracing::error!(
+                    reason = crate::platform::db::describe(&e),
+                    "linkage keys could not be made"
+                ),
+            }
+        });
+    }
     crate::platform::backup::spawn_scheduled(state.clone());
     axum::serve(
         listener,

@@ -51,6 +51,11 @@ pub struct KeyRing {
     /// `audit::record_legacy_boundary`). Kept here, outside the database, so that whoever
     /// can write the database cannot pass rewritten entries off as old ones.
     audit_legacy_until: Option<i64>,
+    /// The network-wide linkage secret (issue 26; `linkage` line of the key file): keys the
+    /// linkage keys of people, apart from the blind-index key. `None` for a key file written
+    /// before it existed: then one is derived from the index key until `satis keys rotate`
+    /// writes a random one.
+    linkage: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -85,6 +90,7 @@ impl KeyRing {
             keys,
             index_key: random_bytes::<32>(),
             audit_legacy_until: Some(0),
+            linkage: Some(random_bytes::<32>()),
         }
     }
 
@@ -109,11 +115,34 @@ impl KeyRing {
         self.keys.keys().copied().collect()
     }
 
-    /// Adds a new key, which becomes current. Old keys stay, to open old values.
+    /// Adds a new key, which becomes current. Old keys stay, to open old values. The linkage
+    /// secret is replaced too: every stored linkage key must then be made again
+    /// (`cases::reencode_linkage_keys`), which needs the identities, not the old secret.
     pub fn add_key(&mut self) -> u32 {
         let id = self.current_id() + 1;
         self.keys.insert(id, random_bytes::<32>());
+        self.linkage = Some(random_bytes::<32>());
         id
+    }
+
+    /// The linkage secret people's linkage keys are made with.
+    pub fn linkage_secret(&self) -> [u8; 32] {
+        match self.linkage {
+            Some(s) => s,
+            None => <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key)
+                .map(|mut m| {
+                    m.update(b"satis linkage secret v1");
+                    let d: [u8; 32] = m.finalize().into_bytes().into();
+                    d
+                })
+                .unwrap_or(self.index_key),
+        }
+    }
+
+    /// A short name of the linkage secret (not the secret): stored beside each linkage key, so
+    /// that keys made under an older secret are known and made again.
+    pub fn linkage_tag(&self) -> String {
+        sha256_hex(&self.linkage_secret())[..16].to_owned()
     }
 
     /// The key file's text form: `index <base64>` and one `key <id> <base64>` line per key.
@@ -128,6 +157,9 @@ impl KeyRing {
         }
         if let Some(seq) = self.audit_legacy_until {
             out.push_str(&format!("audit-legacy-until {seq}\n"));
+        }
+        if let Some(l) = &self.linkage {
+            out.push_str(&format!("linkage {}\n", B64.encode(l)));
         }
         out
     }
@@ -146,6 +178,7 @@ impl KeyRing {
         let mut keys = BTreeMap::new();
         let mut index_key = None;
         let mut audit_legacy_until = None;
+        let mut linkage = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -154,6 +187,7 @@ impl KeyRing {
             let parts: Vec<&str> = line.split_whitespace().collect();
             match parts.as_slice() {
                 ["index", k] => index_key = Some(decode(k)?),
+                ["linkage", k] => linkage = Some(decode(k)?),
                 ["key", id, k] => {
                     let id: u32 = id
                         .parse()
@@ -177,6 +211,7 @@ impl KeyRing {
             keys,
             index_key,
             audit_legacy_until,
+            linkage,
         })
     }
 

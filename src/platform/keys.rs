@@ -139,6 +139,16 @@ pub const PLAIN_TEXT: &[PlainText] = &[
         why: TIMES,
     },
     PlainText {
+        table: "person_linkage",
+        columns: &["secret_tag"],
+        why: "the first 16 hex digits of a hash of the linkage secret: names which secret made a key, reveals nothing of it",
+    },
+    PlainText {
+        table: "person_linkage",
+        columns: &["updated_at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "webhook_subscription",
         columns: &["url"],
         why: "an organisation's integration endpoint, typed by its administrator: names no person",

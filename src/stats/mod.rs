@@ -5,6 +5,8 @@
 pub mod api;
 pub mod daily;
 pub mod definitions;
+pub mod estimate;
+pub mod estimate_page;
 pub mod mse;
 pub mod national;
 pub mod open_data;
@@ -482,6 +484,7 @@ pub fn routes() -> Routes {
         .get("/stats/activity.csv", aggregates, pages::activity_csv)
         .get("/stats/activity.xlsx", aggregates, pages::activity_xlsx)
         .get("/stats/open-data", aggregates, pages::open_data)
+        .get("/stats/estimate", aggregates, estimate_page::page)
         .get("/dati-aperti", Access::Public, public::page)
         .get("/stats/definizioni", Access::Public, definitions::page)
         .get(

@@ -6,6 +6,7 @@ mod access;
 mod api;
 mod cases;
 mod cli;
+mod estimate;
 mod exchange;
 mod hotline;
 mod identity;
@@ -38,6 +39,7 @@ fn main() {
         ("referrals", referrals::tests()),
         ("exchange", exchange::tests()),
         ("stats", stats::tests()),
+        ("estimate", estimate::tests()),
         ("indicators", indicators::tests()),
         ("notify", notify::tests()),
         ("webhooks", webhooks::tests()),

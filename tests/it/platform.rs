@@ -740,6 +740,27 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
         "one account per role"
     );
     assert_eq!(settings::mode(&conn).await.unwrap(), Some(Mode::Demo));
+    // The demonstration has people seen by several bodies: linked, and an estimate exists of
+    // the ones no body reached (200 invented people, some recorded nowhere).
+    let today = satis::platform::time::rome_today();
+    let estimate = satis::stats::estimate::from_records(
+        &conn,
+        (today - chrono::Duration::days(365), today),
+        None,
+        satis::stats::mse::Criterion::StepwiseAic { p_threshold: 0.05 },
+        0,
+        1,
+    )
+    .await
+    .unwrap();
+    let linked = estimate["linking"]["linked"].as_u64().unwrap();
+    let observed = estimate["groups"][0]["estimate"]["observed"]
+        .as_i64()
+        .unwrap();
+    let total = estimate["groups"][0]["estimate"]["total"].as_i64().unwrap();
+    assert!(linked > 50, "{linked} records linked");
+    assert!((120..200).contains(&observed), "{observed} people known");
+    assert!(total > observed, "{total} estimated");
     conn.close().await.unwrap();
     // Even when opened by `satis serve`, a demonstration database says so on every page.
     let config = db.config();

@@ -34,6 +34,7 @@ mod m20261204_000027_reminder_marks;
 mod m20261204_000028_stats_day;
 mod m20261204_000029_mail;
 mod m20261205_000030_webhooks;
+mod m20261205_000031_linkage_keys;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000028_stats_day::Migration),
             Box::new(m20261204_000029_mail::Migration),
             Box::new(m20261205_000030_webhooks::Migration),
+            Box::new(m20261205_000031_linkage_keys::Migration),
         ]
     }
 }

@@ -1,0 +1,272 @@
+//! The hidden-population estimate from SATIS's own records (issue 26): linkage keys written
+//! with every identity and following its corrections, people recorded by several bodies linked
+//! without their names, their lists from the records, and the analyst's page.
+
+use chrono::Duration;
+use satis::cases::store::{Identity, NewPerson, open_case};
+use satis::platform::policy::Role;
+use satis::stats::estimate;
+
+use crate::support::{TestApp, TestDb, scalar};
+
+crate::tests![
+    people_recorded_by_several_bodies_are_linked_by_keys_and_estimated,
+    the_analyst_types_a_period_and_reads_an_estimate_with_its_caveats,
+];
+
+fn person(year: Option<i32>, nationality: &str) -> NewPerson {
+    NewPerson {
+        gender: "female".into(),
+        birth_year: year,
+        birth_year_estimated: true,
+        presumed_minor: false,
+        nationalities: vec![nationality.into()],
+        languages: vec![],
+        vulnerabilities: String::new(),
+    }
+}
+
+async fn org(app: &TestApp, name: &str) -> i32 {
+    satis::identity::store::organisation_by_name(&app.state.db, name)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{name} is in the network's register"))
+        .id
+}
+
+/// Records `names` (as this body writes them) at `org`, opened `days` ago.
+async fn record(app: &TestApp, org: i32, names: &str, year: Option<i32>, nat: &str, days: i64) {
+    let name = format!("u{org}");
+    let by = match satis::identity::store::user_by_username(&app.state.db, &name)
+        .await
+        .unwrap()
+    {
+        Some(u) => u.id,
+        None => app.user(&name, Role::CaseWorker, org).await.id,
+    };
+    open_case(
+        &app.state.db,
+        &app.state.keys,
+        &person(year, nat),
+        &Identity {
+            names: names.into(),
+            ..Default::default()
+        },
+        org,
+        by,
+        satis::platform::time::rome_today() - Duration::days(days),
+    )
+    .await
+    .unwrap();
+}
+
+/// Four bodies of the register, each a list: an NGO, social services, health, justice.
+async fn bodies(app: &TestApp) -> [i32; 4] {
+    [
+        org(app, "Arnera Coop. Sociale").await,
+        org(app, "SdS Zona Pisana").await,
+        org(app, "Azienda USL Toscana Centro").await,
+        org(app, "Procura della Repubblica presso il Tribunale di Pisa").await,
+    ]
+}
+
+async fn people_recorded_by_several_bodies_are_linked_by_keys_and_estimated(db: TestDb) {
+    let app = db.app().await;
+    let [ngo, social, health, justice] = bodies(&app).await;
+    // Blessing is known to three bodies, each writing her name its own way; Ioana to two.
+    record(&app, ngo, "Blessing Osagie", Some(1998), "NG", 30).await;
+    record(&app, social, "Osagie Blessing", Some(1998), "NG", 20).await;
+    record(&app, health, "Blessing Ossagie", None, "NG", 10).await;
+    record(&app, ngo, "Ioana Popescu", Some(2001), "RO", 40).await;
+    record(&app, justice, "Ioana Popesu", Some(2001), "RO", 5).await;
+    // A namesake of another origin and age is another person.
+    record(&app, justice, "Blessing Okafor", Some(1979), "NG", 15).await;
+
+    // Every person has a key, made under the current linkage secret, holding no name.
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person_linkage").await, 6);
+    let tag = app.state.keys.linkage_tag();
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM person_linkage WHERE secret_tag = '{tag}'"),
+        )
+        .await,
+        6
+    );
+    let keys = satis::cases::linkage_keys_of(&app.state.db, &[1, 2, 3, 4, 5, 6])
+        .await
+        .unwrap();
+    for (_, k) in &keys {
+        let bytes = k.to_bytes();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("Osagie"),
+            "a key holds no name"
+        );
+    }
+
+    let today = satis::platform::time::rome_today();
+    let (people, linking) = estimate::people(
+        &app.state.db,
+        today - Duration::days(365),
+        today,
+        estimate::THRESHOLD,
+    )
+    .await
+    .unwrap();
+    assert_eq!(linking.records, 6);
+    assert_eq!(linking.people, 3, "{linking:?}");
+    assert_eq!(linking.linked, 3);
+    let mut lists: Vec<Vec<&str>> = people
+        .iter()
+        .map(|p| {
+            estimate::LISTS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| p.lists & (1 << i) != 0)
+                .map(|(_, l)| *l)
+                .collect()
+        })
+        .collect();
+    lists.sort();
+    assert_eq!(
+        lists,
+        vec![
+            vec!["justice"],
+            vec!["ngo", "justice"],
+            vec!["ngo", "social_services", "health"],
+        ]
+    );
+    // A case opened after the period, or closed before it, is not on its lists.
+    let (people, _) = estimate::people(
+        &app.state.db,
+        today - Duration::days(365),
+        today - Duration::days(25),
+        estimate::THRESHOLD,
+    )
+    .await
+    .unwrap();
+    assert_eq!(people.len(), 2, "Blessing (NGO) and Ioana (NGO) only");
+
+    // The estimate from the records: one group, its overlap table of people.
+    let result = estimate::from_records(
+        &app.state.db,
+        (today - Duration::days(365), today),
+        None,
+        satis::stats::mse::Criterion::StepwiseAic { p_threshold: 0.05 },
+        0,
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(result["linking"]["people"], 3);
+    assert_eq!(result["groups"][0]["observed"], 3);
+    assert!(result["groups"][0]["overlap"].is_array());
+
+    // Rotating the keys brings a new linkage secret: every key is made again under it (from
+    // the identities), none is left under the old one, and the same people are found.
+    let mut rotated = app.state.keys.clone();
+    rotated.add_key();
+    assert_ne!(rotated.linkage_tag(), tag);
+    let made = satis::cases::reencode_linkage_keys(&app.state.db, &rotated)
+        .await
+        .unwrap();
+    assert_eq!(made, 6);
+    assert_eq!(
+        scalar(
+            &app,
+            &format!("SELECT COUNT(*) FROM person_linkage WHERE secret_tag = '{tag}'"),
+        )
+        .await,
+        0
+    );
+    let again = satis::cases::linkage_keys_of(&app.state.db, &[1])
+        .await
+        .unwrap();
+    assert_ne!(again[0].1, keys.iter().find(|(p, _)| *p == 1).unwrap().1);
+    let (_, linking) = estimate::people(
+        &app.state.db,
+        today - Duration::days(365),
+        today,
+        estimate::THRESHOLD,
+    )
+    .await
+    .unwrap();
+    assert_eq!(linking.people, 3);
+    // Nothing left to make: a second pass makes none.
+    assert_eq!(
+        satis::cases::reencode_linkage_keys(&app.state.db, &rotated)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn the_analyst_types_a_period_and_reads_an_estimate_with_its_caveats(db: TestDb) {
+    let app = db.app().await;
+    let [ngo, social, health, justice] = bodies(&app).await;
+    // Sixty people, each on the lists their number says: overlaps of every kind.
+    const GIVEN: [&str; 12] = [
+        "Blessing", "Ioana", "Arta", "Fatima", "Mei", "Juliana", "Esther", "Elena", "Drita",
+        "Samira", "Osas", "Adaeze",
+    ];
+    const FAMILY: [&str; 5] = ["Okafor", "Popescu", "Hoxha", "El Amrani", "Zhang"];
+    for i in 0..60usize {
+        let names = format!("{} {}", GIVEN[i % 12], FAMILY[i / 12]);
+        let on: Vec<i32> = [ngo, social, health, justice]
+            .into_iter()
+            .enumerate()
+            .filter(|(j, _)| (i + j) % 3 != 0 || (i * (j + 1)) % 5 == 0)
+            .map(|(_, o)| o)
+            .collect();
+        for o in on {
+            record(&app, o, &names, Some(1970 + i as i32 % 30), "NG", 50).await;
+        }
+    }
+    let analyst_org = org(&app, "SdS Zona Pisana").await;
+    let analyst = app
+        .user("analista", Role::RegionalAnalyst, analyst_org)
+        .await;
+    app.sign_in(&analyst).await;
+    app.get("/stats/activity")
+        .await
+        .assert_contains("href=\"/stats/estimate\"");
+    // The form only, until a period is typed: dates are never defaulted.
+    app.get("/stats/estimate")
+        .await
+        .assert_status(200)
+        .assert_contains("Calcola la stima")
+        .assert_not_contains("Stima del totale:");
+    app.get("/stats/estimate?from=2026-06-30&to=2026-01-01")
+        .await
+        .assert_status(422)
+        .assert_contains("viene prima del primo");
+    app.get("/stats/estimate?from=2026-01-01&to=2999-01-01")
+        .await
+        .assert_status(422)
+        .assert_contains("futuro");
+    let today = satis::platform::time::rome_today();
+    let from = today - Duration::days(365);
+    let r = app
+        .get(&format!("/stats/estimate?from={from}&to={today}"))
+        .await;
+    r.assert_status(200)
+        .assert_contains("Stima del totale")
+        .assert_contains("intervallo al 95%")
+        .assert_contains("Privato sociale + Servizi sociali")
+        .assert_contains("Popolazione chiusa")
+        .assert_contains("Errori di collegamento")
+        .assert_not_contains("social_services");
+    assert!(r.body.contains("id=\"linking-people\">60<"), "sixty people");
+    // By gender: one group, everyone a woman, named in words.
+    app.get(&format!("/stats/estimate?from={from}&to={today}&by=gender"))
+        .await
+        .assert_status(200)
+        .assert_contains("<h2>Donna</h2>")
+        .assert_contains("Stima del totale");
+    // A case worker does not see it.
+    let worker = app.user("operatrice", Role::CaseWorker, ngo).await;
+    app.sign_in(&worker).await;
+    app.get(&format!("/stats/estimate?from={from}&to={today}"))
+        .await
+        .assert_status(403);
+}
