@@ -529,7 +529,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
             organisation_id: Set(orgs[0]),
             requester: Set("cas".into()),
             person_code: Set("TOS-2026-00001".into()),
-            scheduled_on: Set(chrono::Utc::now().date_naive()),
+            scheduled_on: Set(satis::platform::time::rome_today()),
             mediator: Set(String::new()),
             consent: Set(false),
             indicators: Set(String::new()),
@@ -546,7 +546,7 @@ async fn every_route_answers_every_actor_as_the_policy_says(db: TestDb) {
     let report = {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set};
         satis::reports::entities::report::ActiveModel {
-            received_on: Set(chrono::Utc::now().date_naive()),
+            received_on: Set(satis::platform::time::rome_today()),
             language: Set("it".into()),
             province: Set(None),
             urgency: Set("unknown".into()),
@@ -677,7 +677,7 @@ pub(crate) async fn record_fixture(app: &TestApp, owner: i32, by_user: i32) -> (
         .from("NG")
         .speaking("EN");
     let (_, case) = app.open_case(owner, by_user, person).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let consent = store::add_consent(&app.state.db, case.id, "processing", None, today, None)
         .await
         .unwrap();

@@ -663,7 +663,7 @@ async fn drop_in_interviews_are_saved_once_and_seen_by_their_organisation_only(d
     let (org, desk, token) =
         outreach_service(&app, "Sportello Ascolto", "drop_in", "sportello").await;
     let path = "/api/v1/outreach/interviews";
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let interview = json!({
         "service_id": desk,
         "held_on": today.to_string(),

@@ -922,7 +922,7 @@ async fn permits_placements_and_the_workers_desk(db: TestDb) {
     )
     .await;
 
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let soon = (today + chrono::Duration::days(20)).to_string();
     let issued = (today - chrono::Duration::days(160)).to_string();
     app.post_form(
@@ -1008,7 +1008,7 @@ async fn bad_case_input_is_refused_and_nothing_saved(db: TestDb) {
     let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
     let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
     app.sign_in(&worker).await;
-    let next_year = (chrono::Utc::now().date_naive() + chrono::Duration::days(400))
+    let next_year = (satis::platform::time::rome_today() + chrono::Duration::days(400))
         .format("%Y")
         .to_string();
     for (field, value, message) in [

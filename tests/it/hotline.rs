@@ -500,7 +500,7 @@ async fn the_period_report_counts_right(db: TestDb) {
     )
     .await
     .assert_status(303);
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let q = format!("from={}&to={}", today - chrono::Duration::days(1), today);
     let page = app.get(&format!("/hotline/report?{q}")).await;
     page.assert_status(200)

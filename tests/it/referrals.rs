@@ -98,7 +98,7 @@ async fn an_outbound_transfer_accepted_by_another_tuscan_organisation(db: TestDb
         .assert_status(422)
         .assert_contains("Manca il consenso");
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM referral").await, 0);
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     // A consent to transfer to another organisation does not cover this one.
     satis::cases::store::add_consent(&app.state.db, case_id, "transfer", Some(c), today, None)
         .await
@@ -316,7 +316,7 @@ async fn refusals_withdrawals_and_wrong_steps(db: TestDb) {
     let b = app.organisation("Ricevente Due").await;
     let sender = app.user("mittente-due", Role::CaseWorker, a).await;
     let receiver = app.user("ricevente-due", Role::CaseWorker, b).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let mut paths = Vec::new();
     for names in ["Prima Persona", "Seconda Persona"] {
         let (_, case_id) = open_case(&app, a, sender.id, names).await;
@@ -472,7 +472,7 @@ async fn referral_statistics_count_each_step_in_its_period(db: TestDb) {
     }
     app.get("/stats/referrals").await.assert_status(403);
     app.sign_in(&analyst).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let q = format!("from={}&to={}", today - chrono::Duration::days(1), today);
     let page = app.get(&format!("/stats/referrals?{q}")).await;
     page.assert_status(200);

@@ -87,7 +87,7 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
     // One accompaniment, recorded on the case page, for one person; the same person
     // accompanied again counts once.
     app.sign_in(&worker).await;
-    let day = chrono::Utc::now().date_naive().to_string();
+    let day = satis::platform::time::rome_today().to_string();
     for service in ["health", "legal"] {
         app.post_form(
             &format!("/cases/{}/events", cases[0].id),
@@ -105,7 +105,7 @@ async fn the_activity_report_counts_people_once_and_hides_small_cells(db: TestDb
 
     app.get("/stats/activity").await.assert_status(403);
     app.sign_in(&analyst).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let q = format!("from={}&to={}", today - chrono::Duration::days(1), today);
     let page = app.get(&format!("/stats/activity?{q}")).await;
     page.assert_status(200);
@@ -265,7 +265,7 @@ async fn the_national_export_is_pseudonymous_and_mapped(db: TestDb) {
         "../../docs/national-mapping.example.toml"
     ))
     .unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let csv = satis::stats::national::export(&app.state.db, today, today, &mapping)
         .await
         .unwrap();
@@ -303,7 +303,7 @@ async fn dashboards_draw_each_role_its_figures(db: TestDb) {
     home.assert_status(200)
         .assert_contains("id=\"panel-hotline\"")
         .assert_contains("role=\"img\"");
-    let today = chrono::Utc::now().date_naive().format("%d/%m").to_string();
+    let today = satis::platform::time::rome_today().format("%d/%m").to_string();
     assert!(
         home.body
             .contains(&format!("<th scope=\"row\">{today}</th><td>3</td>")),
@@ -314,7 +314,7 @@ async fn dashboards_draw_each_role_its_figures(db: TestDb) {
         "the hotline does not see the region's panel"
     );
     // Filtered by period and province.
-    let day = chrono::Utc::now().date_naive();
+    let day = satis::platform::time::rome_today();
     let filtered = app.get(&format!("/?from={day}&to={day}")).await;
     filtered.assert_status(200);
     assert!(
@@ -573,7 +573,7 @@ async fn a_generated_history_is_counted_right_and_publishes_k_anonymous(db: Test
         .await
         .unwrap();
     assert_eq!((g.outings, g.people, g.projects), (700, 600, 100));
-    let today = chrono::Utc::now().date_naive();
+    let today = satis::platform::time::rome_today();
     let from = today - chrono::Duration::days(365 * 3 + 1);
     let r = satis::stats::activity(&app.state.db, from, today, None)
         .await
