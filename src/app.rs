@@ -24,6 +24,7 @@ pub fn page_routes() -> Routes {
         .merge(crate::reports::routes())
         .merge(crate::projects::routes())
         .merge(crate::stats::routes())
+        .merge(crate::news::routes())
         .merge(crate::exchange::routes())
         .merge(crate::reminders::routes())
 }
@@ -357,6 +358,7 @@ mod tests {
         "identity",
         "home",
         "reminders",
+        "news",
     ];
 
     /// Cross-area reaches that existed when this test was written (issue 20), each to be

@@ -119,6 +119,12 @@ const ACCOUNTS: &[(&str, &str, &str, Role)] = &[
         "Regione Toscana",
         Role::Auditor,
     ),
+    (
+        "redazione",
+        "Marta Sala (demo)",
+        "Regione Toscana",
+        Role::Editor,
+    ),
 ];
 
 /// Loads the demonstration data (idempotently) and returns the accounts to show.
@@ -171,6 +177,7 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing) -> Result<Vec<DemoAcc
     crate::demo_people::load(db, keys, admin.id)
         .await
         .map_err(DemoError::Other)?;
+    load_news(db, admin.id).await?;
     // The demonstration's calls were written directly: count them into the statistics'
     // per-day summaries.
     crate::stats::daily::rebuild(db).await?;
@@ -455,7 +462,7 @@ async fn load_cases(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), DemoE
         keys,
         current.id,
         "note",
-        chrono::Utc::now().date_naive(),
+        crate::platform::time::rome_today(),
         "Nota dimostrativa: dati inventati.",
         worker.id,
     )
@@ -980,7 +987,7 @@ async fn load_reports(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), Dem
             .map(Some)
             .map_err(|e| DemoError::Other(e.to_string()))
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::platform::time::rome_today();
     // (language, province, urgency, people, minors, kinds, what, place, since, days ago)
     let reports = [
         (
@@ -1106,5 +1113,94 @@ async fn load_reports(db: &DatabaseConnection, keys: &KeyRing) -> Result<(), Dem
         .await?;
     }
     rs::triage(db, again, "duplicate", None, Some(first)).await?;
+    Ok(())
+}
+
+/// A few news items of the network: three published (one a week ago), one waiting for review.
+async fn load_news(db: &DatabaseConnection, reviewer: i32) -> Result<(), DemoError> {
+    use crate::news::entities::news_item;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
+    if news_item::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let editor = store::user_by_username(db, "redazione")
+        .await?
+        .ok_or(DemoError::Db("demo editor missing"))?;
+    let now = chrono::Utc::now();
+    type Item<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        i64,
+        &'a str,
+    );
+    let items: [Item; 4] = [
+        (
+            "Il Numero Verde antitratta risponde anche da Lyca Mobile",
+            "Chi usa un operatore che non raggiunge i numeri verdi può chiamare un numero ordinario.",
+            "Il **Numero Verde Regionale Antitratta 800 600 500** risponde 24 ore su 24.\n\n\
+             Molte persone migranti usano operatori mobili che non raggiungono i numeri verdi: \
+             per loro è attivo il numero ordinario **055 536 56 12**.\n\n\
+             - gratuito e anonimo\n- con mediatrici e mediatori linguistici\n\n\
+             *Notizia dimostrativa: dati inventati.*",
+            "network",
+            None,
+            7,
+            "published",
+        ),
+        (
+            "Seminario per operatori e operatrici a Prato",
+            "Due giornate sul riconoscimento delle vittime di sfruttamento lavorativo.",
+            "La rete organizza un seminario sul riconoscimento degli indicatori di sfruttamento \
+             lavorativo nel distretto tessile.\n\nIscrizioni presso il proprio ente.\n\n\
+             *Notizia dimostrativa.*",
+            "training",
+            Some("PO"),
+            3,
+            "published",
+        ),
+        (
+            "I dati del primo semestre",
+            "Le persone incontrate dalla rete nei primi sei mesi dell'anno.",
+            "Il rapporto semestrale è disponibile tra i [dati aperti](/dati-aperti).\n\n\
+             *Notizia dimostrativa.*",
+            "data",
+            None,
+            1,
+            "published",
+        ),
+        (
+            "Nuovo sportello a Viareggio",
+            "Apre uno sportello di ascolto al porto.",
+            "Bozza in attesa di revisione. *Notizia dimostrativa.*",
+            "network",
+            Some("LU"),
+            0,
+            "in_review",
+        ),
+    ];
+    for (title, summary, body, topic, province, days, state) in items {
+        let at = now - chrono::Duration::days(days);
+        news_item::ActiveModel {
+            title: Set(title.into()),
+            summary: Set(summary.into()),
+            body: Set(body.into()),
+            topic: Set(topic.into()),
+            province: Set(province.map(str::to_owned)),
+            state: Set(state.into()),
+            publish_at: Set((state == "published").then_some(at)),
+            withdraw_at: Set(None),
+            author_id: Set(editor.id),
+            reviewer_id: Set((state == "published").then_some(reviewer)),
+            created_at: Set(at),
+            updated_at: Set(at),
+            version: Set(0),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
     Ok(())
 }

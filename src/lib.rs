@@ -15,6 +15,7 @@ pub mod home;
 pub mod hotline;
 pub mod identity;
 pub mod network;
+pub mod news;
 pub mod outreach;
 pub mod platform;
 pub mod projects;

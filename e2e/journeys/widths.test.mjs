@@ -42,7 +42,7 @@ const VIEWPORTS = [
   { width: 1366, height: 768 },
 ];
 
-const PUBLIC = ["/", "/rete", "/segnala", "/segnala?lang=ar", "/segnala?lang=en", "/login", "/dati-aperti"];
+const PUBLIC = ["/", "/rete", "/segnala", "/segnala?lang=ar", "/segnala?lang=en", "/login", "/dati-aperti", "/notizie", "/notizie/1"];
 
 const USERS = [
   "admin",
@@ -54,6 +54,7 @@ const USERS = [
   "capofila",
   "analista",
   "dpo",
+  "redazione",
 ];
 
 /** How far the page is wider than the window, and the widest element sticking out. */

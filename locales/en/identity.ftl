@@ -101,6 +101,7 @@ role-capofila-evaluator = Lead-entity evaluator
 role-regional-analyst = Regional analyst
 role-administrator = Administrator
 role-auditor = Access auditor (DPO)
+role-editor = Editorial staff (communication)
 org-kind-region = Region
 org-kind-municipality = Municipality
 org-kind-sds = Health and social consortium

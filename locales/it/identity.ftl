@@ -101,6 +101,7 @@ role-capofila-evaluator = Valutazione ente capofila
 role-regional-analyst = Analisi regionale
 role-administrator = Amministrazione
 role-auditor = Controllo accessi (DPO)
+role-editor = Redazione (comunicazione)
 org-kind-region = Regione
 org-kind-municipality = Comune
 org-kind-sds = Società della Salute

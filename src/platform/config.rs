@@ -35,6 +35,10 @@ pub struct Config {
     pub default_locale: Lang,
     /// Mark cookies `Secure`. Only plain-http local use may turn this off.
     pub cookie_secure: bool,
+    /// The public address of this SATIS (`https://…`, no trailing slash), for the absolute
+    /// links of the news feed, the sitemap and social cards. `None`: taken from each request's
+    /// `Host` (set it in production).
+    pub public_url: Option<String>,
     /// A session unused for this long ends.
     pub session_idle: std::time::Duration,
     /// A session ends this long after sign-in, however busy.
@@ -234,6 +238,7 @@ impl fmt::Debug for Config {
             .field("hotline", &self.hotline)
             .field("default_locale", &self.default_locale)
             .field("cookie_secure", &self.cookie_secure)
+            .field("public_url", &self.public_url)
             .field("session_idle", &self.session_idle)
             .field("session_absolute", &self.session_absolute)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -274,6 +279,7 @@ struct FileConfig {
     database_url: Option<String>,
     default_locale: Option<String>,
     cookie_secure: Option<bool>,
+    public_url: Option<String>,
     max_body_bytes: Option<u64>,
     max_in_flight: Option<u64>,
     session_idle_minutes: Option<u64>,
@@ -379,6 +385,7 @@ const ENV_KEYS: &[&str] = &[
     "SATIS_DATA_DIR",
     "SATIS_KEYS_FILE",
     "SATIS_DATABASE_URL",
+    "SATIS_PUBLIC_URL",
     "SATIS_DEFAULT_LOCALE",
     "SATIS_COOKIE_SECURE",
     "SATIS_MAX_BODY_BYTES",
@@ -550,6 +557,20 @@ impl Config {
         let cookie_secure = match env_value(env, "SATIS_COOKIE_SECURE")? {
             Some(v) => parse_bool("SATIS_COOKIE_SECURE", &v)?,
             None => file.cookie_secure.unwrap_or(true),
+        };
+        let public_url = match env_value(env, "SATIS_PUBLIC_URL")?
+            .map(|v| ("SATIS_PUBLIC_URL", v))
+            .or(file.public_url.clone().map(|v| ("public_url", v)))
+        {
+            None => None,
+            Some((key, v)) => {
+                Some(
+                    check_public_url(v.trim()).map_err(|message| ConfigError::Key {
+                        key: key.to_owned(),
+                        message,
+                    })?,
+                )
+            }
         };
 
         let max_body = match env_value(env, "SATIS_MAX_BODY_BYTES")? {
@@ -950,6 +971,7 @@ impl Config {
                 hotline,
                 default_locale,
                 cookie_secure,
+                public_url,
                 max_body_bytes,
                 max_in_flight,
                 retention_days,
@@ -1257,6 +1279,18 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The public address as kept: `http(s)://host[:port][/path]` without a trailing slash.
+fn check_public_url(v: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(v).map_err(|_| format!("`{v}` is not an address"))?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host().is_none() {
+        return Err(format!("`{v}` is not an http(s) address"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!("`{v}` must not have a query or a fragment"));
+    }
+    Ok(v.trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]

@@ -139,6 +139,21 @@ pub const PLAIN_TEXT: &[PlainText] = &[
         why: TIMES,
     },
     PlainText {
+        table: "news_item",
+        columns: &["title", "summary", "body"],
+        why: "news written to be published on the public site, reviewed by a second editor before it is",
+    },
+    PlainText {
+        table: "news_item",
+        columns: &["topic", "province", "state"],
+        why: CODES,
+    },
+    PlainText {
+        table: "news_item",
+        columns: &["publish_at", "withdraw_at", "created_at", "updated_at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "person_linkage",
         columns: &["secret_tag"],
         why: "the first 16 hex digits of a hash of the linkage secret: names which secret made a key, reveals nothing of it",

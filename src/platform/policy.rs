@@ -20,10 +20,12 @@ pub enum Role {
     RegionalAnalyst,
     Administrator,
     Auditor,
+    /// The network's communication staff ("redazione"): news for the public, nothing else.
+    Editor,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::HotlineOperator,
         Role::OutreachOperator,
         Role::CaseWorker,
@@ -33,6 +35,7 @@ impl Role {
         Role::RegionalAnalyst,
         Role::Administrator,
         Role::Auditor,
+        Role::Editor,
     ];
 
     /// The stable code stored in the database and used in Fluent keys (`role-<code>`).
@@ -47,6 +50,7 @@ impl Role {
             Role::RegionalAnalyst => "regional_analyst",
             Role::Administrator => "administrator",
             Role::Auditor => "auditor",
+            Role::Editor => "editor",
         }
     }
 
@@ -115,6 +119,9 @@ pub enum Permission {
     /// Subscribe one's own organisation's systems to webhooks, see their deliveries and send
     /// them again ([`may_manage_webhooks`]).
     ManageWebhooks,
+    /// Write, review, schedule and withdraw the network's public news (`news::rules`: a
+    /// second editor reviews what the first wrote).
+    EditNews,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -160,6 +167,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::Mediate => role == R::Mediator,
         P::TeamInbox => matches!(role, R::TerritorialCoordinator | R::Administrator),
         P::ManageWebhooks => role == R::Administrator,
+        P::EditNews => role == R::Editor,
     }
 }
 

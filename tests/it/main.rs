@@ -12,6 +12,7 @@ mod hotline;
 mod identity;
 mod indicators;
 mod network;
+mod news;
 mod notify;
 mod outreach;
 mod platform;
@@ -40,6 +41,7 @@ fn main() {
         ("exchange", exchange::tests()),
         ("stats", stats::tests()),
         ("estimate", estimate::tests()),
+        ("news", news::tests()),
         ("indicators", indicators::tests()),
         ("notify", notify::tests()),
         ("webhooks", webhooks::tests()),

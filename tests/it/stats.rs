@@ -303,7 +303,9 @@ async fn dashboards_draw_each_role_its_figures(db: TestDb) {
     home.assert_status(200)
         .assert_contains("id=\"panel-hotline\"")
         .assert_contains("role=\"img\"");
-    let today = satis::platform::time::rome_today().format("%d/%m").to_string();
+    let today = satis::platform::time::rome_today()
+        .format("%d/%m")
+        .to_string();
     assert!(
         home.body
             .contains(&format!("<th scope=\"row\">{today}</th><td>3</td>")),

@@ -35,6 +35,7 @@ mod m20261204_000028_stats_day;
 mod m20261204_000029_mail;
 mod m20261205_000030_webhooks;
 mod m20261205_000031_linkage_keys;
+mod m20261205_000032_news;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000029_mail::Migration),
             Box::new(m20261205_000030_webhooks::Migration),
             Box::new(m20261205_000031_linkage_keys::Migration),
+            Box::new(m20261205_000032_news::Migration),
         ]
     }
 }

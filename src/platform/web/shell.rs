@@ -158,6 +158,9 @@ impl Shell {
         if staff.actor.can(Permission::Projects) {
             nav.push(item("/projects", "nav-projects"));
         }
+        if staff.actor.can(Permission::EditNews) {
+            nav.push(item("/redazione", "nav-news-desk"));
+        }
         if staff.actor.can(Permission::ReadAggregates) {
             nav.push(item("/stats/activity", "nav-stats"));
             nav.push(item("/stats/historical", "nav-historical"));

@@ -1,0 +1,232 @@
+//! Public news (issue 27): an editor writes (bad input refused and kept, Markdown with a
+//! script made harmless), a second editor approves (the author cannot), the public reads it on
+//! `/notizie` with the hotline's numbers and social-card metadata, filters by topic and
+//! province, a scheduled item waits for its time, withdrawal takes an item off, and the Atom
+//! feed and the sitemap are well-formed XML with what is public only.
+
+use satis::platform::policy::Role;
+
+use crate::support::{TestApp, TestDb, scalar};
+
+crate::tests![an_item_is_written_reviewed_by_another_editor_read_and_withdrawn,];
+
+fn id_from(location: &str) -> i32 {
+    location.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+fn version(body: &str) -> String {
+    let at = body.find("name=\"version\" value=\"").unwrap() + 22;
+    body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+async fn step(app: &TestApp, id: i32, step: &str) -> crate::support::TestResponse {
+    let page = app.get(&format!("/redazione/notizie/{id}")).await;
+    let v = version(&page.body);
+    app.post_form(
+        &format!("/redazione/notizie/{id}/step"),
+        &[("step", step), ("version", &v)],
+    )
+    .await
+}
+
+/// Well-formed XML, as Python's parser reads it; the root element's tag.
+fn xml_root(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, text).unwrap();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E; print(E.parse(sys.argv[1]).getroot().tag)",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "not well-formed XML: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+async fn an_item_is_written_reviewed_by_another_editor_read_and_withdrawn(db: TestDb) {
+    let app = db.app().await;
+    let region = app.seed_org("Regione Toscana").await;
+    let writer = app.user("redattrice", Role::Editor, region).await;
+    let reviewer = app.user("revisore", Role::Editor, region).await;
+    app.sign_in(&writer).await;
+    app.get("/redazione")
+        .await
+        .assert_status(200)
+        .assert_contains("Nessuna notizia finora");
+
+    // Bad input: every problem named, what was typed kept, nothing stored.
+    app.post_form(
+        "/redazione/notizie",
+        &[
+            ("title", "Ciao"),
+            ("summary", "Un sommario"),
+            ("body", "Testo"),
+            ("topic", "gossip"),
+            ("province", "RM"),
+            ("publish_at", "domani"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("tra 5 e 200 caratteri")
+    .assert_contains("Scegli un tema")
+    .assert_contains("AAAA-MM-GG HH:MM")
+    .assert_contains("value=\"Ciao\"");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM news_item").await, 0);
+
+    let body = "Il **seminario** è a [Prato](https://www.comune.prato.it).\n\n\
+                <script>alert('x')</script>\n\n![traccia](https://tracker.example/p.gif)";
+    let r = app
+        .post_form(
+            "/redazione/notizie",
+            &[
+                ("title", "Seminario sullo sfruttamento & il lavoro"),
+                ("summary", "Due giornate per operatori e operatrici."),
+                ("body", body),
+                ("topic", "training"),
+                ("province", "PO"),
+            ],
+        )
+        .await;
+    r.assert_status(303);
+    let id = id_from(r.header("location"));
+    let page = app.get(&format!("/redazione/notizie/{id}")).await;
+    page.assert_contains("<strong>seminario</strong>")
+        .assert_contains("Bozza")
+        .assert_not_contains("<script>alert")
+        .assert_not_contains("tracker.example/p.gif\"");
+    // Not public yet.
+    app.clear_cookies();
+    app.get(&format!("/notizie/{id}")).await.assert_status(404);
+
+    // The author sends it for review and cannot approve it herself.
+    app.session_for(writer.id, Some(region)).await;
+    step(&app, id, "submit").await.assert_status(303);
+    step(&app, id, "publish")
+        .await
+        .assert_status(422)
+        .assert_contains("Non puoi approvare una notizia che hai scritto tu");
+    // Her colleague approves it.
+    app.session_for(reviewer.id, Some(region)).await;
+    step(&app, id, "publish").await.assert_status(303);
+    app.get(&format!("/redazione/notizie/{id}"))
+        .await
+        .assert_contains("Pubblicata");
+
+    // The public reads it, with the numbers to call and the social card.
+    app.clear_cookies();
+    let list = app.get("/notizie").await;
+    list.assert_status(200)
+        .assert_contains("Seminario sullo sfruttamento &#38; il lavoro")
+        .assert_contains("href=\"tel:")
+        .assert_contains("055 536 56 12")
+        .assert_contains("application/atom+xml")
+        .assert_contains("content=\"index, follow\"");
+    assert!(list.body.len() < 50_000, "a small page");
+    let article = app.get(&format!("/notizie/{id}")).await;
+    article
+        .assert_status(200)
+        .assert_contains(
+            "property=\"og:title\" content=\"Seminario sullo sfruttamento &#38; il lavoro\"",
+        )
+        .assert_contains("property=\"og:description\"")
+        .assert_contains("<strong>seminario</strong>")
+        .assert_contains("rel=\"noopener noreferrer\"")
+        .assert_contains("Prato")
+        .assert_not_contains("alert('x')")
+        .assert_not_contains("<img");
+    // Filters by topic and province.
+    app.get("/notizie?topic=training&provincia=PO")
+        .await
+        .assert_contains(&format!("href=\"/notizie/{id}\""));
+    app.get("/notizie?topic=data")
+        .await
+        .assert_contains("Nessuna notizia per questa scelta");
+    app.get("/notizie?provincia=FI")
+        .await
+        .assert_not_contains(&format!("href=\"/notizie/{id}\""));
+
+    // A second item scheduled for tomorrow waits for its time after approval.
+    app.session_for(reviewer.id, Some(region)).await;
+    let tomorrow = satis::platform::time::rome_today() + chrono::Duration::days(1);
+    let at = format!("{tomorrow}T09:00");
+    let r = app
+        .post_form(
+            "/redazione/notizie",
+            &[
+                ("title", "Giornata europea contro la tratta"),
+                ("summary", "Gli eventi del 18 ottobre."),
+                ("body", "Programma."),
+                ("topic", "events"),
+                ("publish_at", at.as_str()),
+            ],
+        )
+        .await;
+    r.assert_status(303);
+    let later = id_from(r.header("location"));
+    step(&app, later, "submit").await.assert_status(303);
+    app.session_for(writer.id, Some(region)).await;
+    step(&app, later, "publish").await.assert_status(303);
+    app.clear_cookies();
+    app.get(&format!("/notizie/{later}"))
+        .await
+        .assert_status(404);
+    app.get("/notizie")
+        .await
+        .assert_not_contains("Giornata europea");
+
+    // The feed and the sitemap: well-formed, the public item in, the scheduled one out.
+    let feed = app.get("/notizie/feed.atom").await;
+    feed.assert_status(200);
+    assert!(
+        feed.header("content-type")
+            .starts_with("application/atom+xml")
+    );
+    assert_eq!(xml_root(&feed.body), "{http://www.w3.org/2005/Atom}feed");
+    feed.assert_contains("<title>Seminario sullo sfruttamento &amp; il lavoro</title>")
+        .assert_contains(&format!("/notizie/{id}</id>"))
+        .assert_contains("<updated>")
+        .assert_not_contains("Giornata europea")
+        .assert_not_contains("<script");
+    let sitemap = app.get("/sitemap.xml").await;
+    assert_eq!(
+        xml_root(&sitemap.body),
+        "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+    );
+    sitemap
+        .assert_contains(&format!("/notizie/{id}</loc>"))
+        .assert_not_contains(&format!("/notizie/{later}</loc>"))
+        .assert_contains("/segnala</loc>");
+
+    // Withdrawn: off the list, the page and the feed at once.
+    app.session_for(writer.id, Some(region)).await;
+    step(&app, id, "withdraw").await.assert_status(303);
+    app.clear_cookies();
+    app.get(&format!("/notizie/{id}")).await.assert_status(404);
+    app.get("/notizie/feed.atom")
+        .await
+        .assert_not_contains("Seminario");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('news.create', 'news.submit', 'news.publish', 'news.withdraw')"
+        )
+        .await,
+        7
+    );
+
+    // A case worker has no newsroom.
+    let worker = app.user("operatrice", Role::CaseWorker, region).await;
+    app.sign_in(&worker).await;
+    app.get("/redazione").await.assert_status(403);
+}
