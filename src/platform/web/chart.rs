@@ -2,8 +2,9 @@
 //! has a title and a description read by screen readers (`role="img"`), and the page shows the
 //! same figures in a data table next to it.
 
-/// Escapes text for SVG/XML content and attributes.
-fn esc(s: &str) -> String {
+/// Text for XML (SVG, Atom, sitemaps), content and attributes alike: the five characters that
+/// matter escaped, and the control characters XML 1.0 forbids dropped.
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -12,6 +13,7 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),
         }
     }
