@@ -42,7 +42,7 @@ const VIEWPORTS = [
   { width: 1366, height: 768 },
 ];
 
-const PUBLIC = ["/", "/rete", "/segnala", "/segnala?lang=ar", "/segnala?lang=en", "/login", "/dati-aperti", "/notizie", "/notizie/1"];
+const PUBLIC = ["/", "/rete", "/segnala", "/segnala?lang=ar", "/segnala?lang=en", "/login", "/dati-aperti", "/notizie", "/notizie/1", "/eventi"];
 
 const USERS = [
   "admin",

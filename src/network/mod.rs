@@ -14,9 +14,10 @@ use crate::platform::web::routes::{Access, Routes};
 /// What other areas may ask the registry (its published queries).
 pub use entities::organisation::Model as Organisation;
 pub use entities::service::Model as Service;
+pub use entities::training::Model as Training;
 pub use store::{
     beds_of, create_organisation, names, organisation, organisation_by_name, organisations,
-    service, services, services_of,
+    service, services, services_of, trainings,
 };
 
 pub fn routes() -> Routes {

@@ -18,6 +18,7 @@ pub fn routes() -> Routes {
         .get("/notizie", Access::Public, public::list)
         .get("/notizie/feed.atom", Access::Public, public::feed)
         .get("/notizie/{id}", Access::Public, public::read)
+        .get("/eventi", Access::Public, public::events)
         .get("/sitemap.xml", Access::Public, public::sitemap)
         .get("/redazione", editors, pages::desk)
         .get("/redazione/notizie/new", editors, pages::new)

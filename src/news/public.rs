@@ -146,6 +146,57 @@ pub async fn read(
     })
 }
 
+/// A training event of the network as the public reads it.
+pub struct Event {
+    pub title: String,
+    pub place: String,
+    pub date: String,
+    pub iso: String,
+    pub organisations: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "news/templates/events.html")]
+pub struct EventsPage {
+    pub shell: Shell,
+    pub upcoming: Vec<Event>,
+    pub past: Vec<Event>,
+}
+
+/// `/eventi`: the network's seminars and training events as recorded in the registry, the
+/// coming ones first (soonest first), then the past ones (latest first).
+pub async fn events(
+    State(state): State<SharedState>,
+    shell: Shell,
+) -> Result<EventsPage, AppError> {
+    let today = crate::platform::time::rome_today();
+    let mut all = crate::network::trainings(&state.db).await?;
+    all.sort_by_key(|t| (t.held_on, t.id));
+    let as_event = |t: &crate::network::Training| Event {
+        title: t.title.clone(),
+        place: t.place.clone(),
+        date: t.held_on.format("%d/%m/%Y").to_string(),
+        iso: t.held_on.to_string(),
+        organisations: t.organisations.clone(),
+    };
+    let upcoming = all
+        .iter()
+        .filter(|t| t.held_on >= today)
+        .map(as_event)
+        .collect();
+    let past = all
+        .iter()
+        .rev()
+        .filter(|t| t.held_on < today)
+        .map(as_event)
+        .collect();
+    Ok(EventsPage {
+        shell,
+        upcoming,
+        past,
+    })
+}
+
 /// The Atom feed of the news (RFC 4287): the 50 newest items, each with its summary and its
 /// body as (sanitised) HTML.
 pub async fn feed(
@@ -232,6 +283,7 @@ pub async fn sitemap(
         "/rete",
         "/segnala",
         "/notizie",
+        "/eventi",
         "/dati-aperti",
         "/stats/definizioni",
     ] {

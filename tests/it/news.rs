@@ -225,6 +225,44 @@ async fn an_item_is_written_reviewed_by_another_editor_read_and_withdrawn(db: Te
         7
     );
 
+    // The network's seminars, as recorded in the registry: the coming one first, then the past.
+    let today = satis::platform::time::rome_today();
+    satis::network::store::add_training(
+        &app.state.db,
+        "Seminario sul lavoro grave sfruttato",
+        "Prato, Palazzo Banci Buonamici",
+        today + chrono::Duration::days(10),
+        "Comune di Prato",
+        0,
+    )
+    .await
+    .unwrap();
+    satis::network::store::add_training(
+        &app.state.db,
+        "Giornata di formazione per mediatrici",
+        "Firenze",
+        today - chrono::Duration::days(30),
+        "Regione Toscana",
+        40,
+    )
+    .await
+    .unwrap();
+    let events = app.get("/eventi").await;
+    events.assert_status(200).assert_contains("055 536 56 12");
+    let coming = events
+        .body
+        .find("Seminario sul lavoro grave sfruttato")
+        .unwrap();
+    let past = events
+        .body
+        .find("Giornata di formazione per mediatrici")
+        .unwrap();
+    let past_heading = events.body.find("id=\"events-past\"").unwrap();
+    assert!(coming < past_heading && past_heading < past);
+    app.get("/sitemap.xml")
+        .await
+        .assert_contains("/eventi</loc>");
+
     // A case worker has no newsroom.
     let worker = app.user("operatrice", Role::CaseWorker, region).await;
     app.sign_in(&worker).await;
