@@ -287,18 +287,36 @@ pub async fn people(
         .map(|(i, p)| (*p, i))
         .collect();
     let mut find = Find((0..person_ids.len()).collect());
+    // The bodies each group of linked records comes from, by its root.
+    let mut bodies: Vec<Vec<i32>> = person_ids
+        .iter()
+        .map(|p| recorded_by.get(p).copied().into_iter().collect())
+        .collect();
     let only: Vec<crate::platform::linkage::Key> = keys.iter().map(|(_, k)| k.clone()).collect();
-    for (i, j) in crate::platform::linkage::candidates(&only, 64, 24, 7) {
-        // Across bodies only: one body finds its own people again by their blind indexes at
-        // intake, so two of its records are two people.
-        if recorded_by.get(&keys[i].0) == recorded_by.get(&keys[j].0) {
+    // The most alike pairs first, so that a record joins its best match before a namesake.
+    let mut pairs: Vec<(f64, usize, usize)> =
+        crate::platform::linkage::candidates(&only, 64, 24, 7)
+            .into_iter()
+            .map(|(i, j)| (crate::platform::linkage::dice(&only[i], &only[j]), i, j))
+            .filter(|(d, _, _)| *d >= threshold)
+            .collect();
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for (_, i, j) in pairs {
+        let (ri, rj) = (
+            find.root(position[&keys[i].0]),
+            find.root(position[&keys[j].0]),
+        );
+        // Across bodies only, and never two records of one body in one person: a body finds
+        // its own people again by their blind indexes at intake, so two of its records are
+        // two people (this also stops a chain of namesakes from growing through it).
+        if ri == rj || bodies[ri].iter().any(|b| bodies[rj].contains(b)) {
             continue;
         }
-        if crate::platform::linkage::dice(&only[i], &only[j]) >= threshold {
-            let (pi, pj) = (position[&keys[i].0], position[&keys[j].0]);
-            if find.join(pi, pj) {
-                linking.linked += 1;
-            }
+        if find.join(ri, rj) {
+            let (keep, gone) = (ri.min(rj), ri.max(rj));
+            let moved = std::mem::take(&mut bodies[gone]);
+            bodies[keep].extend(moved);
+            linking.linked += 1;
         }
     }
     let mut people: BTreeMap<usize, Seen> = BTreeMap::new();
