@@ -63,6 +63,7 @@ pub fn encrypted_columns() -> Vec<EncryptedColumn> {
         crate::platform::throttle::SEALED,
         crate::platform::mail::SEALED,
         crate::platform::webhooks::SEALED,
+        crate::news::newsletter::SEALED,
         crate::reminders::store::SEALED,
     ]
     .concat()

@@ -1202,5 +1202,6 @@ async fn load_news(db: &DatabaseConnection, reviewer: i32) -> Result<(), DemoErr
         .insert(db)
         .await?;
     }
+    crate::demo_materials::load(db, editor.id, reviewer).await?;
     Ok(())
 }

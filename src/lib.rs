@@ -6,6 +6,7 @@ pub mod app;
 pub mod cases;
 pub mod cli;
 pub mod demo;
+pub mod demo_materials;
 pub mod demo_people;
 pub mod demo_scale;
 pub mod exchange;

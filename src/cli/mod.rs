@@ -298,6 +298,7 @@ async fn serve(config: Config, wanted: Mode) -> Result<(), Failure> {
     crate::stats::spawn_summary_build(state.clone());
     crate::reminders::notify::spawn(state.clone());
     crate::platform::webhooks::spawn(state.clone());
+    crate::news::spawn_daily(state.clone());
     {
         // People recorded before linkage keys existed get theirs (once; cheap when done).
         let state = state.clone();

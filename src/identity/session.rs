@@ -97,6 +97,40 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+fn upload_limit(path: &str) -> Option<usize> {
+    use crate::platform::web::form::{MAX_UPLOAD_BYTES, UPLOAD_FIELDS_ROOM, UPLOAD_PATHS};
+    UPLOAD_PATHS
+        .contains(&path)
+        .then_some(MAX_UPLOAD_BYTES + UPLOAD_FIELDS_ROOM)
+}
+
+/// The one-click unsubscribe address of the newsletter (RFC 8058), posted by mail programs.
+fn one_click(path: &str) -> bool {
+    path.strip_prefix("/newsletter/disiscrizione/")
+        .is_some_and(|rest| rest.split('/').count() == 2)
+}
+
+/// The boundary of a `multipart/form-data` body (a form with a file).
+fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if !ct.to_ascii_lowercase().starts_with("multipart/form-data") {
+        return None;
+    }
+    multer::parse_boundary(ct).ok()
+}
+
+/// The text field `name` of a multipart body, read with the parser axum itself uses.
+async fn multipart_field(body: axum::body::Bytes, boundary: &str, name: &str) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = parts.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 struct Resolved {
     auth: AuthState,
     csrf: String,
@@ -198,15 +232,31 @@ pub async fn resolve(State(state): State<SharedState>, req: Request, next: Next)
     let mut req = if is_safe(&parts.method) {
         Request::from_parts(parts, body)
     } else {
+        let path = parts.uri.path().to_owned();
+        let (limit, too_large) = match upload_limit(&path) {
+            Some(limit) => (limit, "material-error-too-large"),
+            None => (state.config.max_body_bytes, "error-413"),
+        };
+        let bytes = match axum::body::to_bytes(body, limit).await {
+            Ok(b) => b,
+            Err(_) => return AppError::TooLarge(too_large).into_response(),
+        };
+        if one_click(&path) {
+            // RFC 8058: the mail program posts from nowhere, with no token; the address
+            // itself carries the subscriber's keyed token, and leaving is all it can do.
+            return next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+        }
         if !same_origin(&parts.headers) {
             tracing::warn!("state-changing request refused: not from this site");
             return AppError::Forbidden.into_response();
         }
-        let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
-            Ok(b) => b,
-            Err(_) => return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-        };
-        let sent = form_field(&bytes, "_csrf").unwrap_or_default();
+        let sent = match multipart_boundary(&parts.headers) {
+            Some(boundary) => multipart_field(bytes.clone(), &boundary, "_csrf").await,
+            None => form_field(&bytes, "_csrf"),
+        }
+        .unwrap_or_default();
         if !crypto::constant_time_eq(sent.as_bytes(), resolved.csrf.as_bytes()) {
             tracing::warn!("state-changing request refused: missing or wrong CSRF token");
             return AppError::BadRequest("error-csrf").into_response();

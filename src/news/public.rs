@@ -269,7 +269,8 @@ pub async fn feed(
         .into_response())
 }
 
-/// `sitemap.xml` (sitemaps.org 0.9): the public pages and every article on the site.
+/// `sitemap.xml` (sitemaps.org 0.9): the public pages, every article and every material's
+/// file on the site.
 pub async fn sitemap(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -284,6 +285,8 @@ pub async fn sitemap(
         "/segnala",
         "/notizie",
         "/eventi",
+        "/materiali",
+        "/newsletter",
         "/dati-aperti",
         "/stats/definizioni",
     ] {
@@ -295,6 +298,14 @@ pub async fn sitemap(
             xml(&base),
             i.id,
             crate::platform::time::rome_date(i.updated_at)
+        ));
+    }
+    for m in super::materials::public(&state.db, None, None).await? {
+        out.push_str(&format!(
+            "<url><loc>{}/materiali/{}/file</loc><lastmod>{}</lastmod></url>\n",
+            xml(&base),
+            m.id,
+            crate::platform::time::rome_date(m.updated_at)
         ));
     }
     out.push_str("</urlset>\n");

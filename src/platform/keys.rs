@@ -154,6 +154,61 @@ pub const PLAIN_TEXT: &[PlainText] = &[
         why: TIMES,
     },
     PlainText {
+        table: "mail_outbox",
+        columns: &["html", "list_unsubscribe"],
+        why: "the newsletter's public text and its unsubscribe address (an id and a keyed tag)",
+    },
+    PlainText {
+        table: "news_material",
+        columns: &["title", "description", "file_name", "content_type"],
+        why: "information materials written to be published, reviewed by a second editor",
+    },
+    PlainText {
+        table: "news_material",
+        columns: &["language", "audience", "topic", "state"],
+        why: CODES,
+    },
+    PlainText {
+        table: "news_material",
+        columns: &["published_at", "created_at", "updated_at"],
+        why: TIMES,
+    },
+    PlainText {
+        table: "newsletter_subscriber",
+        columns: &["address_index", "confirm_hash"],
+        why: KEYS,
+    },
+    PlainText {
+        table: "newsletter_subscriber",
+        columns: &["lang", "state"],
+        why: CODES,
+    },
+    PlainText {
+        table: "newsletter_subscriber",
+        columns: &["consent_text"],
+        why: "the wording of the consent the page showed, the same for everyone",
+    },
+    PlainText {
+        table: "newsletter_subscriber",
+        columns: &["consent_at", "confirm_until", "confirmed_at"],
+        why: TIMES,
+    },
+    PlainText {
+        table: "newsletter_issue",
+        columns: &["month", "state"],
+        why: CODES,
+    },
+    PlainText {
+        table: "newsletter_issue",
+        columns: &["introduction"],
+        why: "the issue's public introduction, written by an editor to be sent to subscribers",
+    },
+    PlainText {
+        table: "newsletter_issue",
+        columns: &["assembled_at", "sent_at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "person_linkage",
         columns: &["secret_tag"],
         why: "the first 16 hex digits of a hash of the linkage secret: names which secret made a key, reveals nothing of it",

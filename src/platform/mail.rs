@@ -44,6 +44,10 @@ pub mod outbox {
         pub last_error: Option<String>,
         pub created_at: ChronoDateTimeUtc,
         pub sent_at: Option<ChronoDateTimeUtc>,
+        /// The HTML part (the newsletter); notifications are plain text only.
+        pub html: Option<String>,
+        /// The one-click unsubscribe address (RFC 8058) of a newsletter message.
+        pub list_unsubscribe: Option<String>,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -179,6 +183,8 @@ pub async fn enqueue(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        html: Set(None),
+        list_unsubscribe: Set(None),
         ..Default::default()
     })
     .on_conflict(
@@ -189,6 +195,102 @@ pub async fn enqueue(
     .exec_without_returning(db)
     .await?;
     Ok(r == 1)
+}
+
+/// A message to someone who is not a staff account (a newsletter subscriber): a plain-text
+/// and an HTML part, and where to unsubscribe in one click.
+pub struct Letter {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub list_unsubscribe: String,
+}
+
+/// Writes a letter to the outbox unless one with the same key exists; `true` when written.
+/// Its `user_id` is 0: no account is behind it.
+pub async fn enqueue_letter(
+    db: &impl ConnectionTrait,
+    keys: &KeyRing,
+    dedupe_key: &str,
+    to: &str,
+    letter: Letter,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let to_enc = keys
+        .encrypt_str(TO, to.trim())
+        .map_err(|_| DbErr::Custom("the address cannot be sealed".into()))?;
+    let r = outbox::Entity::insert(outbox::ActiveModel {
+        user_id: Set(0),
+        dedupe_key: Set(dedupe_key.to_owned()),
+        to_enc: Set(to_enc),
+        subject: Set(letter.subject),
+        body: Set(letter.text),
+        items: Set(0),
+        state: Set("pending".into()),
+        attempts: Set(0),
+        next_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        html: Set(Some(letter.html).filter(|h| !h.is_empty())),
+        list_unsubscribe: Set(Some(letter.list_unsubscribe).filter(|u| !u.is_empty())),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(outbox::Column::DedupeKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(r == 1)
+}
+
+/// Drops the messages not yet sent whose keys begin with `prefix` (a subscriber who left);
+/// how many.
+pub async fn cancel_pending(db: &impl ConnectionTrait, prefix: &str) -> Result<u64, DbErr> {
+    Ok(outbox::Entity::delete_many()
+        .filter(outbox::Column::DedupeKey.starts_with(prefix))
+        .filter(outbox::Column::State.ne("sent"))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The message as it goes out: plain text, or plain text and HTML as alternatives; the
+/// unsubscribe headers of RFC 2369 and RFC 8058 when the message has an unsubscribe address.
+fn build(from: &Mailbox, to: Mailbox, m: &outbox::Model) -> Result<Message, String> {
+    let mut b = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(m.subject.clone())
+        .message_id(Some(format!(
+            "<satis-{}-{}@{}>",
+            m.id,
+            m.created_at.timestamp(),
+            sender_domain(from)
+        )));
+    if let Some(url) = &m.list_unsubscribe {
+        let header = |name: &str, value: String| {
+            lettre::message::header::HeaderName::new_from_ascii(name.to_owned())
+                .map(|n| lettre::message::header::HeaderValue::new(n, value))
+                .map_err(|_| "message refused".to_owned())
+        };
+        b = b
+            .raw_header(header("List-Unsubscribe", format!("<{url}>"))?)
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            )?);
+    }
+    let built = match &m.html {
+        Some(html) => b.multipart(lettre::message::MultiPart::alternative_plain_html(
+            m.body.clone(),
+            html.clone(),
+        )),
+        None => b.header(ContentType::TEXT_PLAIN).body(m.body.clone()),
+    };
+    built.map_err(|_| "message refused".to_owned())
 }
 
 /// The newest message written for a user under keys beginning with `prefix`.
@@ -285,28 +387,14 @@ pub async fn deliver_due(
             Err(_) => Err("sealed address unreadable".to_owned()),
             Ok(to) => match to.parse::<Mailbox>() {
                 Err(_) => Err("address refused".to_owned()),
-                Ok(to) => {
-                    let message = Message::builder()
-                        .from(from.clone())
-                        .to(to)
-                        .subject(m.subject.clone())
-                        .message_id(Some(format!(
-                            "<satis-{}-{}@{}>",
-                            m.id,
-                            m.created_at.timestamp(),
-                            sender_domain(&from)
-                        )))
-                        .header(ContentType::TEXT_PLAIN)
-                        .body(m.body.clone());
-                    match message {
-                        Err(_) => Err("message refused".to_owned()),
-                        Ok(message) => transport
-                            .send(message)
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| failure_class(&e)),
-                    }
-                }
+                Ok(to) => match build(&from, to, &m) {
+                    Err(e) => Err(e),
+                    Ok(message) => transport
+                        .send(message)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| failure_class(&e)),
+                },
             },
         };
         match outcome {

@@ -113,8 +113,9 @@ pub async fn enqueue_due(state: &SharedState, now: DateTime<Utc>) -> Result<usiz
     Ok(written)
 }
 
-/// While the server runs with `[mail]` configured: every 30 seconds, the messages due are
-/// written to the outbox and the outbox is delivered.
+/// While the server runs with `[mail]` configured: every 30 seconds (or at once when a page
+/// wrote a message that should not wait, `mail_wake`), the messages due are written to the
+/// outbox and the outbox is delivered.
 pub fn spawn(state: SharedState) {
     let Some(mail) = state.config.mail.clone() else {
         return;
@@ -138,7 +139,10 @@ pub fn spawn(state: SharedState) {
                     "notification e-mails could not be delivered"
                 ),
             }
-            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+                () = state.mail_wake.notified() => {}
+            }
         }
     });
 }

@@ -13,6 +13,7 @@ mod identity;
 mod indicators;
 mod network;
 mod news;
+mod newsletter;
 mod notify;
 mod outreach;
 mod platform;
@@ -42,6 +43,7 @@ fn main() {
         ("stats", stats::tests()),
         ("estimate", estimate::tests()),
         ("news", news::tests()),
+        ("newsletter", newsletter::tests()),
         ("indicators", indicators::tests()),
         ("notify", notify::tests()),
         ("webhooks", webhooks::tests()),

@@ -16,14 +16,14 @@ crate::tests![
 ];
 
 /// A real SMTP server writing what it receives to a Maildir.
-struct Smtp {
+pub(crate) struct Smtp {
     child: Option<Child>,
-    port: u16,
+    pub(crate) port: u16,
     maildir: PathBuf,
 }
 
 impl Smtp {
-    fn start(port: u16, maildir: &Path) -> Smtp {
+    pub(crate) fn start(port: u16, maildir: &Path) -> Smtp {
         let child = Command::new("/usr/bin/python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
@@ -48,7 +48,7 @@ impl Smtp {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -56,7 +56,7 @@ impl Smtp {
     }
 
     /// Every message received so far, as text.
-    fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         let mut out = Vec::new();
         for sub in ["new", "cur"] {
             if let Ok(entries) = std::fs::read_dir(self.maildir.join(sub)) {
@@ -75,7 +75,7 @@ impl Drop for Smtp {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -84,7 +84,7 @@ fn free_port() -> u16 {
 }
 
 /// Delivers what is due at `at` through the app's configured server.
-async fn deliver(
+pub(crate) async fn deliver(
     app: &TestApp,
     at: chrono::DateTime<chrono::Utc>,
 ) -> satis::platform::mail::Delivered {

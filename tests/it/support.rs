@@ -326,6 +326,50 @@ impl TestApp {
             .await
     }
 
+    /// Submits a form with a file (`multipart/form-data`) as a browser on this site would.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        (file_field, file_name, content_type, bytes): (&str, &str, &str, &[u8]),
+    ) -> TestResponse {
+        let token = self.csrf().await;
+        let boundary = "----satis-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        for (k, v) in all {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; \
+                 filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        let length = body.len().to_string();
+        self.request(
+            Method::POST,
+            path,
+            &[
+                ("content-type", ct.as_str()),
+                ("content-length", length.as_str()),
+                ("origin", "http://satis.test"),
+            ],
+            Body::from(body),
+        )
+        .await
+    }
+
     /// An API token acting as `user` in `org` with these scopes.
     pub async fn token(&self, user: &TestUser, org: i32, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();

@@ -128,6 +128,9 @@ impl From<AppError> for ApiError {
             AppError::Unavailable(key) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", key)
             }
+            AppError::TooLarge(key) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", key)
+            }
             AppError::Internal(what) => ApiError::internal(what),
         }
     }

@@ -36,6 +36,7 @@ mod m20261204_000029_mail;
 mod m20261205_000030_webhooks;
 mod m20261205_000031_linkage_keys;
 mod m20261205_000032_news;
+mod m20261205_000033_materials_newsletter;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000030_webhooks::Migration),
             Box::new(m20261205_000031_linkage_keys::Migration),
             Box::new(m20261205_000032_news::Migration),
+            Box::new(m20261205_000033_materials_newsletter::Migration),
         ]
     }
 }

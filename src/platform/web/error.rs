@@ -20,6 +20,9 @@ pub enum AppError {
     Unauthorized,
     #[error("too many attempts")]
     TooManyAttempts,
+    /// What was sent is over the limit (413), with the message key that names the limit.
+    #[error("too large: {0}")]
+    TooLarge(&'static str),
     /// The service cannot answer now (busy, or its storage is full): 503 with `Retry-After`.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
@@ -42,6 +45,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,7 +72,7 @@ impl IntoResponse for AppError {
             tracing::warn!(reason = what, "answered 503");
         }
         let message_key = match &self {
-            AppError::BadRequest(key) | AppError::Unavailable(key) => key,
+            AppError::BadRequest(key) | AppError::Unavailable(key) | AppError::TooLarge(key) => key,
             _ => message_key_for(self.status()),
         };
         let mut r = self.status().into_response();

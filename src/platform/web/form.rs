@@ -5,6 +5,14 @@ use crate::platform::time;
 use axum::body::Bytes;
 use chrono::NaiveDate;
 
+/// The largest file a form may carry (information materials); the body of such a form may be
+/// this plus some room for its other fields.
+pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
+/// Room for a file form's other fields beside its file.
+pub const UPLOAD_FIELDS_ROOM: usize = 64 * 1024;
+/// Pages whose forms carry a file: their bodies may be as large as the largest upload.
+pub const UPLOAD_PATHS: &[&str] = &["/redazione/materiali"];
+
 /// A submitted form's fields (kept, when a form is refused, to draw it again as typed).
 #[derive(Clone, Default)]
 pub struct Fields(Vec<(String, String)>);

@@ -58,6 +58,8 @@ pub struct AppState {
     pub audit_group: crate::platform::audit::GroupCommit,
     /// How many items are due for each person (by user id), shown beside "Da fare".
     pub due_counts: crate::platform::cache::PerKey<usize>,
+    /// Wakes the mail sender at once (a newsletter confirmation should not wait its round).
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 /// How many items are due for the signed-in person: put into a page request's extensions by
@@ -86,6 +88,7 @@ impl AppState {
             metrics: crate::platform::metrics::Metrics::default(),
             audit_group: crate::platform::audit::GroupCommit::default(),
             due_counts: crate::platform::cache::PerKey::default(),
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -136,9 +139,18 @@ pub fn with_fallback(pages: Router<SharedState>) -> Router<SharedState> {
 /// Puts the pages (already behind the session layer) and the API (behind its token layer)
 /// together under the platform's outer layers.
 pub fn finish(state: SharedState, pages: Router<SharedState>, api: Router<SharedState>) -> Router {
-    let max_body = state.config.max_body_bytes;
+    // The session layer holds every page to `max_body_bytes` but the upload forms (to the
+    // largest file); the outer limits let those through.
+    let max_body = state
+        .config
+        .max_body_bytes
+        .max(form::MAX_UPLOAD_BYTES + form::UPLOAD_FIELDS_ROOM);
     pages
-        .nest(crate::platform::api::PREFIX, api)
+        .nest(
+            crate::platform::api::PREFIX,
+            api.layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+                .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes)),
+        )
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(RequestBodyLimitLayer::new(max_body))
