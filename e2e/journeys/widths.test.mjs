@@ -42,7 +42,7 @@ const VIEWPORTS = [
   { width: 1366, height: 768 },
 ];
 
-const PUBLIC = ["/", "/rete", "/segnala", "/segnala?lang=ar", "/segnala?lang=en", "/login", "/dati-aperti", "/notizie", "/notizie/1", "/eventi"];
+const PUBLIC = ["/", "/rete", "/segnala", "/segnala?lang=ar", "/segnala?lang=en", "/login", "/dati-aperti", "/notizie", "/notizie/1", "/eventi", "/materiali", "/materiali?lingua=ar", "/newsletter"];
 
 const USERS = [
   "admin",
@@ -87,7 +87,7 @@ async function pagesOf(page, base) {
     const path = h.split("#")[0];
     const bare = path.split("?")[0];
     // Downloads are not pages.
-    if (bare === "/logout" || /\.(csv|xlsx|json|zip|pdf)$/.test(bare) || bare.includes("/export")) continue;
+    if (bare === "/logout" || /\.(csv|xlsx|json|zip|pdf)$/.test(bare) || bare.endsWith("/file") || bare.includes("/export")) continue;
     // One record per kind is enough: /cases/12 stands for every case.
     const kind = path.replace(/\/\d+/g, "/N").split("?")[0];
     if (seen.has(kind)) continue;
