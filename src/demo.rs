@@ -1197,6 +1197,12 @@ async fn load_news(db: &DatabaseConnection, reviewer: i32) -> Result<(), DemoErr
             created_at: Set(at),
             updated_at: Set(at),
             version: Set(0),
+            // The first item shows how a picture looks in the article and its social card.
+            image: Set((days == 7).then(crate::demo_materials::card_png)),
+            image_type: Set((days == 7).then(|| "image/png".to_owned())),
+            image_alt: Set((days == 7).then(|| {
+                "Illustrazione dimostrativa: una scheda con i colori della rete".to_owned()
+            })),
             ..Default::default()
         }
         .insert(db)

@@ -77,7 +77,7 @@ pub fn leaflet_pdf(title: &str, lines: &[&str]) -> Vec<u8> {
 }
 
 /// A card drawn as a PNG: the network's colours and a band where a phone number would go.
-fn card_png() -> Vec<u8> {
+pub fn card_png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(600, 380, |x, y| {
         if y < 70 {
             image::Rgb([0, 102, 204])

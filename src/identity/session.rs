@@ -98,10 +98,8 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 }
 
 fn upload_limit(path: &str) -> Option<usize> {
-    use crate::platform::web::form::{MAX_UPLOAD_BYTES, UPLOAD_FIELDS_ROOM, UPLOAD_PATHS};
-    UPLOAD_PATHS
-        .contains(&path)
-        .then_some(MAX_UPLOAD_BYTES + UPLOAD_FIELDS_ROOM)
+    use crate::platform::web::form::{MAX_UPLOAD_BYTES, UPLOAD_FIELDS_ROOM, is_upload_path};
+    is_upload_path(path).then_some(MAX_UPLOAD_BYTES + UPLOAD_FIELDS_ROOM)
 }
 
 /// The one-click unsubscribe address of the newsletter (RFC 8058), posted by mail programs.

@@ -21,6 +21,11 @@ pub mod news_item {
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
         pub version: i32,
+        /// The article's picture (PNG or JPEG written again without metadata).
+        pub image: Option<Vec<u8>>,
+        pub image_type: Option<String>,
+        /// What the picture shows, for people who cannot see it.
+        pub image_alt: Option<String>,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

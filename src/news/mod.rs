@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
         .get("/notizie", Access::Public, public::list)
         .get("/notizie/feed.atom", Access::Public, public::feed)
         .get("/notizie/{id}", Access::Public, public::read)
+        .get("/notizie/{id}/immagine", Access::Public, public::image)
         .get("/eventi", Access::Public, public::events)
         .get("/sitemap.xml", Access::Public, public::sitemap)
         .get("/materiali", Access::Public, material_pages::public)
@@ -65,6 +66,16 @@ pub fn routes() -> Routes {
         .get("/redazione/notizie/{id}", editors, pages::item)
         .post("/redazione/notizie/{id}", editors, pages::update)
         .post("/redazione/notizie/{id}/step", editors, pages::step)
+        .get(
+            "/redazione/notizie/{id}/immagine",
+            editors,
+            pages::editor_image,
+        )
+        .post(
+            "/redazione/notizie/{id}/immagine",
+            editors,
+            pages::set_image,
+        )
         .get("/redazione/materiali", editors, material_pages::desk)
         .post("/redazione/materiali", editors, material_pages::upload)
         .get("/redazione/materiali/{id}", editors, material_pages::item)

@@ -554,7 +554,7 @@ pub async fn contents(
         crate::platform::time::rome_midnight(first),
         crate::platform::time::rome_midnight(next),
     );
-    let news = news_item::Entity::find()
+    let news = super::ops::without_image(news_item::Entity::find())
         .filter(news_item::Column::PublishAt.gte(from))
         .filter(news_item::Column::PublishAt.lt(to))
         .order_by_asc(news_item::Column::PublishAt)

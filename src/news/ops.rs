@@ -37,17 +37,125 @@ fn editor(actor: &Actor) -> Result<(), NewsError> {
     }
 }
 
+/// Items without their picture's bytes (lists, pages, the feed): `image` is empty when the
+/// item has a picture, `None` when not.
+pub fn without_image(q: Select<news_item::Entity>) -> Select<news_item::Entity> {
+    use news_item::Column as C;
+    use sea_orm::QuerySelect;
+    q.select_only()
+        .columns([
+            C::Id,
+            C::Title,
+            C::Summary,
+            C::Body,
+            C::Topic,
+            C::Province,
+            C::State,
+            C::PublishAt,
+            C::WithdrawAt,
+            C::AuthorId,
+            C::ReviewerId,
+            C::CreatedAt,
+            C::UpdatedAt,
+            C::Version,
+            C::ImageType,
+            C::ImageAlt,
+        ])
+        .expr_as(
+            Expr::case(C::Image.is_null(), Expr::value(None::<Vec<u8>>))
+                .finally(Expr::value(Some(Vec::<u8>::new()))),
+            "image",
+        )
+}
+
 /// Every item, newest first (the editors' desk).
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<news_item::Model>, DbErr> {
-    news_item::Entity::find()
+    without_image(news_item::Entity::find())
         .order_by_desc(news_item::Column::UpdatedAt)
         .order_by_desc(news_item::Column::Id)
         .all(db)
         .await
 }
 
+/// One item, without its picture's bytes.
 pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Option<news_item::Model>, DbErr> {
-    news_item::Entity::find_by_id(id).one(db).await
+    without_image(news_item::Entity::find_by_id(id))
+        .one(db)
+        .await
+}
+
+/// An item's picture: its bytes and type, if it has one.
+pub async fn image(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<(Vec<u8>, String, news_item::Model)>, DbErr> {
+    Ok(news_item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .and_then(|mut i| {
+            let bytes = i.image.take()?;
+            let kind = i.image_type.clone()?;
+            Some((bytes, kind, i))
+        }))
+}
+
+/// Sets (or with no file, removes) the picture of a draft read at `version`, with the text
+/// that describes it; the file becomes a PNG or JPEG without metadata.
+pub async fn set_image(
+    state: &SharedState,
+    actor: &Actor,
+    id: i32,
+    version: i32,
+    file: Option<&[u8]>,
+    alt: &str,
+) -> Result<(), NewsError> {
+    editor(actor)?;
+    let (bytes, kind) = match file {
+        None => (None, None),
+        Some(f) => {
+            let p = super::files::prepare(f).map_err(|k| NewsError::Invalid(vec![("image", k)]))?;
+            if !p.content_type.starts_with("image/") {
+                return Err(NewsError::Invalid(vec![("image", "news-error-image-type")]));
+            }
+            let alt = alt.trim();
+            if alt.is_empty() || alt.chars().count() > 300 {
+                return Err(NewsError::Invalid(vec![(
+                    "image_alt",
+                    "news-error-image-alt",
+                )]));
+            }
+            (Some(p.bytes), Some(p.content_type.to_owned()))
+        }
+    };
+    let alt = bytes.as_ref().map(|_| alt.trim().to_owned());
+    let txn = state.db.begin().await?;
+    let r = news_item::Entity::update_many()
+        .col_expr(news_item::Column::Image, Expr::value(bytes))
+        .col_expr(news_item::Column::ImageType, Expr::value(kind))
+        .col_expr(news_item::Column::ImageAlt, Expr::value(alt))
+        .col_expr(news_item::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(news_item::Column::Version, Expr::value(version + 1))
+        .filter(news_item::Column::Id.eq(id))
+        .filter(news_item::Column::Version.eq(version))
+        .filter(news_item::Column::State.eq(State::Draft.code()))
+        .exec(&txn)
+        .await?;
+    if r.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(match get(&state.db, id).await? {
+            None => NewsError::Failed(AppError::NotFound),
+            Some(i) if i.state != State::Draft.code() => NewsError::Refused("news-error-not-draft"),
+            Some(_) => NewsError::Stale,
+        });
+    }
+    audit::append(
+        &txn,
+        &state.keys,
+        Entry::new(Some(actor), "news.image", "news_item").record(id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Writes a new draft.
@@ -215,7 +323,7 @@ pub async fn public(
     topic: Option<&str>,
     province: Option<&str>,
 ) -> Result<Vec<news_item::Model>, DbErr> {
-    let mut q = news_item::Entity::find()
+    let mut q = without_image(news_item::Entity::find())
         .filter(news_item::Column::State.eq(State::Published.code()))
         .filter(news_item::Column::PublishAt.lte(now));
     if let Some(t) = topic {

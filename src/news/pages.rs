@@ -54,6 +54,9 @@ pub struct EditPage {
     /// (step code, label) the editor may take.
     pub steps: Vec<(&'static str, String)>,
     pub notice: Option<String>,
+    /// Whether the item has a picture, and what it shows.
+    pub has_image: bool,
+    pub image_alt: String,
 }
 
 fn me(shell: &Shell) -> Result<crate::platform::web::shell::StaffView, AppError> {
@@ -106,6 +109,8 @@ fn blank(shell: Shell) -> EditPage {
         preview: String::new(),
         steps: Vec::new(),
         notice: None,
+        has_image: false,
+        image_alt: String::new(),
         shell,
     }
 }
@@ -132,6 +137,8 @@ fn of_item(shell: Shell, i: &news_item::Model, is_author: bool) -> EditPage {
     p.publish_at = time(&i.publish_at);
     p.withdraw_at = time(&i.withdraw_at);
     p.preview = rules::render(&i.body);
+    p.has_image = i.image.is_some();
+    p.image_alt = i.image_alt.clone().unwrap_or_default();
     let from = rules::State::from_code(&i.state).unwrap_or(rules::State::Draft);
     for step in [
         Step::Submit,
@@ -278,4 +285,85 @@ pub async fn step(
     let mut page = of_item(shell, &i, i.author_id == me.actor.user_id);
     page.notice = Some(page.shell.t(key));
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// `POST /redazione/notizie/{id}/immagine` (multipart: the picture, what it shows, the form's
+/// version; `remove` takes the picture away).
+pub async fn set_image(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let me = me(&shell)?;
+    let (mut file, mut alt, mut version, mut remove) = (Vec::new(), String::new(), -1, false);
+    let mut broken = false;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                if name == "image" {
+                    match field.bytes().await {
+                        Ok(b) => file = b.to_vec(),
+                        Err(_) => broken = true,
+                    }
+                    continue;
+                }
+                let value = field.text().await.unwrap_or_default().replace('\0', "");
+                match name.as_str() {
+                    "image_alt" => alt = value,
+                    "version" => version = value.trim().parse().unwrap_or(-1),
+                    "remove" => remove = true,
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                broken = true;
+                break;
+            }
+        }
+    }
+    let outcome = if broken {
+        Err(NewsError::Invalid(vec![("image", "material-error-upload")]))
+    } else {
+        let file = (!remove).then_some(file.as_slice());
+        ops::set_image(&state, &me.actor, id, version, file, &alt).await
+    };
+    let key = match outcome {
+        Ok(()) => return Ok(Redirect::to(&format!("/redazione/notizie/{id}")).into_response()),
+        Err(NewsError::Invalid(p)) => p.first().map_or("error-400", |(_, k)| *k),
+        Err(NewsError::Refused(k)) => k,
+        Err(NewsError::Stale) => "news-error-stale",
+        Err(NewsError::Failed(e)) => return Err(e),
+    };
+    let i = ops::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut page = of_item(shell, &i, i.author_id == me.actor.user_id);
+    page.notice = Some(page.shell.t(key));
+    page.image_alt = alt;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// A picture as served: its type, cached briefly, never sniffed.
+pub fn image_response(bytes: Vec<u8>, kind: &str) -> Response {
+    let mut r = (StatusCode::OK, bytes).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(kind) {
+        r.headers_mut().insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    r
+}
+
+/// `GET /redazione/notizie/{id}/immagine`: the picture of any item, for its editors.
+pub async fn editor_image(
+    State(state): State<SharedState>,
+    shell: Shell,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    me(&shell)?;
+    let (bytes, kind, _) = ops::image(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(image_response(bytes, &kind))
 }

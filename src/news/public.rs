@@ -33,6 +33,8 @@ pub struct Article {
     pub date: String,
     pub iso: String,
     pub html: String,
+    /// What the picture shows, when the item has one.
+    pub image_alt: Option<String>,
 }
 
 fn article(shell: &Shell, i: &news_item::Model, body: bool) -> Article {
@@ -56,6 +58,10 @@ fn article(shell: &Shell, i: &news_item::Model, body: bool) -> Article {
         } else {
             String::new()
         },
+        image_alt: i
+            .image
+            .as_ref()
+            .map(|_| i.image_alt.clone().unwrap_or_default()),
     }
 }
 
@@ -144,6 +150,18 @@ pub async fn read(
         a: article(&shell, &i, true),
         shell,
     })
+}
+
+/// `GET /notizie/{id}/immagine`: the picture of an article on the site.
+pub async fn image(
+    State(state): State<SharedState>,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let (bytes, kind, i) = ops::image(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if !rules::is_public(&i.state, i.publish_at, i.withdraw_at, Utc::now()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(super::pages::image_response(bytes, &kind))
 }
 
 /// A training event of the network as the public reads it.

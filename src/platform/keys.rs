@@ -140,12 +140,12 @@ pub const PLAIN_TEXT: &[PlainText] = &[
     },
     PlainText {
         table: "news_item",
-        columns: &["title", "summary", "body"],
+        columns: &["title", "summary", "body", "image_alt"],
         why: "news written to be published on the public site, reviewed by a second editor before it is",
     },
     PlainText {
         table: "news_item",
-        columns: &["topic", "province", "state"],
+        columns: &["topic", "province", "state", "image_type"],
         why: CODES,
     },
     PlainText {

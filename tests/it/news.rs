@@ -8,7 +8,10 @@ use satis::platform::policy::Role;
 
 use crate::support::{TestApp, TestDb, scalar};
 
-crate::tests![an_item_is_written_reviewed_by_another_editor_read_and_withdrawn,];
+crate::tests![
+    an_item_is_written_reviewed_by_another_editor_read_and_withdrawn,
+    an_items_picture_loses_its_location_and_shows_in_the_article_and_its_card,
+];
 
 fn id_from(location: &str) -> i32 {
     location.rsplit('/').next().unwrap().parse().unwrap()
@@ -267,4 +270,129 @@ async fn an_item_is_written_reviewed_by_another_editor_read_and_withdrawn(db: Te
     let worker = app.user("operatrice", Role::CaseWorker, region).await;
     app.sign_in(&worker).await;
     app.get("/redazione").await.assert_status(403);
+}
+
+async fn an_items_picture_loses_its_location_and_shows_in_the_article_and_its_card(db: TestDb) {
+    use crate::newsletter::{contains, photo_with_location};
+    let app = db.app().await;
+    let region = app.seed_org("Regione Toscana").await;
+    let writer = app.user("fotografa", Role::Editor, region).await;
+    let reviewer = app.user("revisora", Role::Editor, region).await;
+    app.sign_in(&writer).await;
+    let r = app
+        .post_form(
+            "/redazione/notizie",
+            &[
+                ("title", "Una nuova unità di strada a Livorno"),
+                ("summary", "Il furgone della rete al porto."),
+                ("body", "Dal lunedì al venerdì."),
+                ("topic", "network"),
+            ],
+        )
+        .await;
+    r.assert_status(303);
+    let id = id_from(r.header("location"));
+    let image_path = format!("/redazione/notizie/{id}/immagine");
+    let photo = photo_with_location();
+
+    // A picture without its description, a file that is no picture: refused, nothing kept.
+    let v = version(&app.get(&format!("/redazione/notizie/{id}")).await.body);
+    app.post_multipart(
+        &image_path,
+        &[("version", &v)],
+        ("image", "a.jpg", "image/jpeg", &photo),
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Descrivi che cosa mostra l&#39;immagine");
+    app.post_multipart(
+        &image_path,
+        &[("version", &v), ("image_alt", "Un furgone")],
+        ("image", "a.jpg", "image/jpeg", b"GIF89a not a picture"),
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("non è un PDF né un&#39;immagine PNG o JPEG");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM news_item WHERE image IS NOT NULL"
+        )
+        .await,
+        0
+    );
+
+    // The picture with its description: stored without the GPS position.
+    app.post_multipart(
+        &image_path,
+        &[
+            ("version", &v),
+            ("image_alt", "Il furgone bianco dell'unità di strada"),
+        ],
+        ("image", "IMG_0001.jpg", "image/jpeg", &photo),
+    )
+    .await
+    .assert_status(303);
+    let stored = {
+        use sea_orm::ConnectionTrait;
+        app.state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.state.db.get_database_backend(),
+                format!("SELECT image FROM news_item WHERE id = {id}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<Vec<u8>>(0)
+            .unwrap()
+    };
+    assert!(contains(&photo, b"GPSLatitude"));
+    assert!(!contains(&stored, b"GPSLatitude"));
+    app.get(&format!("/redazione/notizie/{id}"))
+        .await
+        .assert_contains(&format!("src=\"{image_path}\""))
+        .assert_contains("alt=\"Il furgone bianco dell&#39;unità di strada\"");
+    app.get(&image_path).await.assert_status(200);
+    // Not on the public site before publication.
+    app.clear_cookies();
+    app.get(&format!("/notizie/{id}/immagine"))
+        .await
+        .assert_status(404);
+
+    app.session_for(writer.id, Some(region)).await;
+    step(&app, id, "submit").await.assert_status(303);
+    // Off the draft, the picture is no longer changed.
+    let v = version(&app.get(&format!("/redazione/notizie/{id}")).await.body);
+    app.post_multipart(
+        &image_path,
+        &[("version", &v), ("image_alt", "Altro")],
+        ("image", "b.jpg", "image/jpeg", &photo),
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Si modifica solo una bozza");
+    app.session_for(reviewer.id, Some(region)).await;
+    step(&app, id, "publish").await.assert_status(303);
+
+    app.clear_cookies();
+    let article = app.get(&format!("/notizie/{id}")).await;
+    article
+        .assert_contains(&format!("<img src=\"/notizie/{id}/immagine\""))
+        .assert_contains("alt=\"Il furgone bianco dell&#39;unità di strada\"")
+        .assert_contains(&format!(
+            "property=\"og:image\" content=\"http://satis.test/notizie/{id}/immagine\""
+        ))
+        .assert_contains("summary_large_image");
+    let img = app.get(&format!("/notizie/{id}/immagine")).await;
+    img.assert_status(200);
+    assert_eq!(img.header("content-type"), "image/jpeg");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'news.image'"
+        )
+        .await,
+        1
+    );
 }

@@ -40,7 +40,7 @@ async fn material_step(app: &TestApp, id: i32, step: &str) -> crate::support::Te
 }
 
 /// A phone's photo: a JPEG with an EXIF segment holding where it was taken.
-fn photo_with_location() -> Vec<u8> {
+pub(crate) fn photo_with_location() -> Vec<u8> {
     let img = image::RgbImage::from_fn(120, 80, |x, y| image::Rgb([x as u8, y as u8, 40]));
     let mut plain = Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(img)
@@ -73,7 +73,7 @@ async fn stored_file(app: &TestApp, id: i32) -> Vec<u8> {
         .unwrap()
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 

@@ -37,6 +37,7 @@ mod m20261205_000030_webhooks;
 mod m20261205_000031_linkage_keys;
 mod m20261205_000032_news;
 mod m20261205_000033_materials_newsletter;
+mod m20261205_000034_news_image;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000031_linkage_keys::Migration),
             Box::new(m20261205_000032_news::Migration),
             Box::new(m20261205_000033_materials_newsletter::Migration),
+            Box::new(m20261205_000034_news_image::Migration),
         ]
     }
 }

@@ -10,8 +10,24 @@ use chrono::NaiveDate;
 pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 /// Room for a file form's other fields beside its file.
 pub const UPLOAD_FIELDS_ROOM: usize = 64 * 1024;
-/// Pages whose forms carry a file: their bodies may be as large as the largest upload.
-pub const UPLOAD_PATHS: &[&str] = &["/redazione/materiali"];
+/// Pages whose forms carry a file: their bodies may be as large as the largest upload. `*`
+/// stands for one segment of the path (an id).
+pub const UPLOAD_PATHS: &[&str] = &["/redazione/materiali", "/redazione/notizie/*/immagine"];
+
+/// Whether `path` is one of [`UPLOAD_PATHS`].
+pub fn is_upload_path(path: &str) -> bool {
+    UPLOAD_PATHS.iter().any(|pattern| {
+        let (mut a, mut b) = (pattern.split('/'), path.split('/'));
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return true,
+                (Some("*"), Some(s)) if !s.is_empty() => {}
+                (Some(x), Some(y)) if x == y => {}
+                _ => return false,
+            }
+        }
+    })
+}
 
 /// A submitted form's fields (kept, when a form is refused, to draw it again as typed).
 #[derive(Clone, Default)]
@@ -204,6 +220,17 @@ pub fn date_error(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_paths_match_whole_segments() {
+        assert!(is_upload_path("/redazione/materiali"));
+        assert!(is_upload_path("/redazione/notizie/12/immagine"));
+        assert!(!is_upload_path("/redazione/notizie//immagine"));
+        assert!(!is_upload_path("/redazione/notizie/12/immagine/x"));
+        assert!(!is_upload_path("/redazione/notizie/12"));
+        assert!(!is_upload_path("/redazione/materiali/3/step"));
+        assert!(!is_upload_path("/segnala"));
+    }
 
     #[test]
     fn repeated_names_dates_and_blanks() {
