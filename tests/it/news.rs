@@ -56,6 +56,73 @@ fn xml_root(text: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// What an Atom feed (RFC 4287 §4.1) or a sitemap (sitemaps.org 0.9) lacks of the elements
+/// the standard requires, as Python's parser reads it; empty when valid.
+fn standard_problems(text: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, text).unwrap();
+    let check = r#"
+import sys, re, datetime, xml.etree.ElementTree as E
+A = "{http://www.w3.org/2005/Atom}"
+S = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+root = E.parse(sys.argv[1]).getroot()
+bad = []
+def when(v, where):
+    try:
+        datetime.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except Exception:
+        bad.append(f"{where}: {v!r} is not an RFC 3339 time")
+if root.tag == A + "feed":
+    for name in ("id", "title", "updated"):
+        if len(root.findall(A + name)) != 1:
+            bad.append(f"feed: needs exactly one {name}")
+    for u in root.findall(A + "updated"):
+        when(u.text or "", "feed updated")
+    for i, e in enumerate(root.findall(A + "entry")):
+        for name in ("id", "title", "updated"):
+            if len(e.findall(A + name)) != 1:
+                bad.append(f"entry {i}: needs exactly one {name}")
+        if not root.findall(A + "author") and not e.findall(A + "author"):
+            bad.append(f"entry {i}: no author")
+        if not e.findall(A + "content") and not [l for l in e.findall(A + "link") if l.get("rel", "alternate") == "alternate"]:
+            bad.append(f"entry {i}: neither content nor an alternate link")
+        for u in e.findall(A + "updated") + e.findall(A + "published"):
+            when(u.text or "", f"entry {i}")
+        if not re.match(r"^[a-z]+:", e.findtext(A + "id") or ""):
+            bad.append(f"entry {i}: id is not an IRI")
+elif root.tag == S + "urlset":
+    urls = root.findall(S + "url")
+    if len(urls) > 50000:
+        bad.append("more than 50,000 urls")
+    for u in urls:
+        loc = u.findtext(S + "loc") or ""
+        if not re.match(r"^https?://[^/]+/", loc):
+            bad.append(f"{loc!r} is not an absolute address")
+        lm = u.findtext(S + "lastmod")
+        if lm is not None and not re.match(r"^\d{4}-\d{2}-\d{2}$", lm):
+            bad.append(f"{lm!r} is not a W3C date")
+else:
+    bad.append("unknown root " + root.tag)
+print("\n".join(bad))
+"#;
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", check])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 async fn an_item_is_written_reviewed_by_another_editor_read_and_withdrawn(db: TestDb) {
     let app = db.app().await;
     let region = app.seed_org("Regione Toscana").await;
@@ -201,7 +268,10 @@ async fn an_item_is_written_reviewed_by_another_editor_read_and_withdrawn(db: Te
         .assert_contains("<updated>")
         .assert_not_contains("Giornata europea")
         .assert_not_contains("<script");
+    assert_eq!(standard_problems(&feed.body), Vec::<String>::new());
+    assert!(!standard_problems("<feed xmlns=\"http://www.w3.org/2005/Atom\"/>").is_empty());
     let sitemap = app.get("/sitemap.xml").await;
+    assert_eq!(standard_problems(&sitemap.body), Vec::<String>::new());
     assert_eq!(
         xml_root(&sitemap.body),
         "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
