@@ -142,7 +142,10 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing, by_user: i32) -> Resu
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     let today = crate::platform::time::rome_today();
+    // The cases of each person, to share a few with the demo's case workers below.
+    let mut recorded: Vec<Vec<i32>> = Vec::new();
     for i in 0..POPULATION {
+        recorded.push(Vec::new());
         // Distinct people: a given name and a surname each person alone has.
         let given = GIVEN[i % GIVEN.len()];
         let family = FAMILY[(i / GIVEN.len() * 7 + i * 11) % FAMILY.len()];
@@ -172,9 +175,27 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing, by_user: i32) -> Resu
                 ..Default::default()
             };
             let opened = today - chrono::Duration::days(rng.random_range(5..300));
-            cases::open_case(db, keys, &person, &identity, *org, by_user, opened)
+            let (_, case) = cases::open_case(db, keys, &person, &identity, *org, by_user, opened)
                 .await
                 .map_err(|e| e.to_string())?;
+            if let Some(mine) = recorded.last_mut() {
+                mine.push(case.id);
+            }
+        }
+    }
+    // The demo's case workers (Progetto Arcobaleno) host three of the people recorded by
+    // several bodies, whose cases were shared with them: their "Stessa persona?" queue shows
+    // those records side by side.
+    if let Some(host) = crate::network::organisation_by_name(db, "Associazione Progetto Arcobaleno")
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        for cases_of_one in recorded.iter().filter(|c| c.len() >= 2).take(3) {
+            for case in cases_of_one {
+                cases::share(db, *case, host.id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
         }
     }
     Ok(())

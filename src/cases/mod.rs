@@ -3,6 +3,8 @@
 pub mod api;
 pub mod arrivals;
 pub mod entities;
+pub mod link_pages;
+pub mod link_review;
 pub mod linkage;
 pub mod ops;
 pub mod pages;
@@ -37,6 +39,11 @@ pub async fn reencode_linkage_keys(
     linkage::reencode(db, keys).await
 }
 
+/// The reviewed links in force: (person, person, same person?), for the estimate.
+pub async fn link_decisions(db: &impl ConnectionTrait) -> Result<Vec<(i32, i32, bool)>, DbErr> {
+    link_review::decisions(db).await
+}
+
 /// The linkage keys of these people (those with an identity): what linking reads, never a
 /// name.
 pub async fn linkage_keys_of(
@@ -52,6 +59,21 @@ pub fn routes() -> Routes {
     let disclose = Access::Permission(Permission::Disclose);
     Routes::new()
         .get("/cases", work, pages::list)
+        .get(
+            "/cases/collegamenti",
+            Access::Permission(Permission::ReviewLinks),
+            link_pages::queue,
+        )
+        .post(
+            "/cases/collegamenti",
+            Access::Permission(Permission::ReviewLinks),
+            link_pages::decide,
+        )
+        .post(
+            "/cases/collegamenti/{id}/annulla",
+            Access::Permission(Permission::ReviewLinks),
+            link_pages::undo,
+        )
         .get("/cases/new", work, pages::new_form)
         .post("/cases", work, pages::create)
         .get("/cases/{id}", work, pages::show)

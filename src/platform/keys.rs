@@ -209,6 +209,16 @@ pub const PLAIN_TEXT: &[PlainText] = &[
         why: TIMES,
     },
     PlainText {
+        table: "person_link",
+        columns: &["decision", "state"],
+        why: CODES,
+    },
+    PlainText {
+        table: "person_link",
+        columns: &["decided_at", "undone_at"],
+        why: TIMES,
+    },
+    PlainText {
         table: "person_linkage",
         columns: &["secret_tag"],
         why: "the first 16 hex digits of a hash of the linkage secret: names which secret made a key, reveals nothing of it",

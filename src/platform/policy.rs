@@ -122,6 +122,10 @@ pub enum Permission {
     /// Write, review, schedule and withdraw the network's public news (`news::rules`: a
     /// second editor reviews what the first wrote).
     EditNews,
+    /// Decide whether two person records of different bodies are the same person (the
+    /// linkage review queue), for pairs whose identities one may read on both sides
+    /// ([`decide`] with `ReadIdentity` on each): held only by roles that see identities.
+    ReviewLinks,
 }
 
 /// Whether `role` carries `permission`. The table every route decision comes from.
@@ -168,6 +172,7 @@ pub fn role_has(role: Role, permission: Permission) -> bool {
         P::TeamInbox => matches!(role, R::TerritorialCoordinator | R::Administrator),
         P::ManageWebhooks => role == R::Administrator,
         P::EditNews => role == R::Editor,
+        P::ReviewLinks => matches!(role, R::CaseWorker | R::HotlineOperator),
     }
 }
 

@@ -294,12 +294,33 @@ pub async fn people(
         .collect();
     let only: Vec<crate::platform::linkage::Key> = keys.iter().map(|(_, k)| k.clone()).collect();
     // The most alike pairs first, so that a record joins its best match before a namesake.
-    let mut pairs: Vec<(f64, usize, usize)> =
+    // Reviewed pairs (cases::link_review) come first and override the threshold: decided the
+    // same, joined whatever their similarity; decided different, never joined.
+    let reviewed = crate::cases::link_decisions(db).await?;
+    let mut apart: HashSet<(usize, usize)> = HashSet::new();
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    let key_index: HashMap<i32, usize> =
+        keys.iter().enumerate().map(|(i, (p, _))| (*p, i)).collect();
+    for (a, b, same) in reviewed {
+        let (Some(&i), Some(&j)) = (key_index.get(&a), key_index.get(&b)) else {
+            continue;
+        };
+        if same {
+            pairs.push((f64::INFINITY, i.min(j), i.max(j)));
+        } else {
+            apart.insert((
+                position[&a].min(position[&b]),
+                position[&a].max(position[&b]),
+            ));
+        }
+    }
+    let mut members: Vec<Vec<usize>> = (0..person_ids.len()).map(|i| vec![i]).collect();
+    pairs.extend(
         crate::platform::linkage::candidates(&only, 64, 24, 7)
             .into_iter()
             .map(|(i, j)| (crate::platform::linkage::dice(&only[i], &only[j]), i, j))
-            .filter(|(d, _, _)| *d >= threshold)
-            .collect();
+            .filter(|(d, _, _)| *d >= threshold),
+    );
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     for (_, i, j) in pairs {
         let (ri, rj) = (
@@ -312,10 +333,22 @@ pub async fn people(
         if ri == rj || bodies[ri].iter().any(|b| bodies[rj].contains(b)) {
             continue;
         }
+        // Nor two records a reviewer decided are different people.
+        if !apart.is_empty()
+            && members[ri].iter().any(|x| {
+                members[rj]
+                    .iter()
+                    .any(|y| apart.contains(&((*x).min(*y), (*x).max(*y))))
+            })
+        {
+            continue;
+        }
         if find.join(ri, rj) {
             let (keep, gone) = (ri.min(rj), ri.max(rj));
             let moved = std::mem::take(&mut bodies[gone]);
             bodies[keep].extend(moved);
+            let moved = std::mem::take(&mut members[gone]);
+            members[keep].extend(moved);
             linking.linked += 1;
         }
     }

@@ -11,6 +11,7 @@ use crate::support::{TestApp, TestDb, scalar};
 
 crate::tests![
     people_recorded_by_several_bodies_are_linked_by_keys_and_estimated,
+    a_reviewer_who_reads_both_sides_links_or_separates_and_the_estimate_follows,
     the_analyst_types_a_period_and_reads_an_estimate_with_its_caveats,
 ];
 
@@ -269,4 +270,203 @@ async fn the_analyst_types_a_period_and_reads_an_estimate_with_its_caveats(db: T
     app.get(&format!("/stats/estimate?from={from}&to={today}"))
         .await
         .assert_status(403);
+}
+
+/// Records a person at `org` by its case worker `by`; the case's id.
+async fn case_of(app: &TestApp, org: i32, by: i32, names: &str, year: Option<i32>) -> i32 {
+    let (_, c) = open_case(
+        &app.state.db,
+        &app.state.keys,
+        &person(year, "NG"),
+        &Identity {
+            names: names.into(),
+            ..Default::default()
+        },
+        org,
+        by,
+        satis::platform::time::rome_today() - Duration::days(3),
+    )
+    .await
+    .unwrap();
+    c.id
+}
+
+fn form_value(body: &str, marker: &str) -> Vec<String> {
+    body.match_indices(marker)
+        .map(|(at, _)| {
+            body[at + marker.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect()
+        })
+        .collect()
+}
+
+async fn a_reviewer_who_reads_both_sides_links_or_separates_and_the_estimate_follows(db: TestDb) {
+    let app = db.app().await;
+    let [ngo, social, health, _] = bodies(&app).await;
+    let worker = app.user("arnera", Role::CaseWorker, ngo).await;
+    let colleague = app.user("sds", Role::CaseWorker, social).await;
+    let outsider = app.user("usl", Role::CaseWorker, health).await;
+    let analyst = app.user("analista", Role::RegionalAnalyst, social).await;
+    let mine = case_of(&app, ngo, worker.id, "Blessing Osagie", Some(1998)).await;
+    let theirs = case_of(&app, social, colleague.id, "Osagie Blesing", Some(1998)).await;
+    // Another pair alike enough to be offered, that the reviewer will tell apart.
+    let joy = case_of(&app, ngo, worker.id, "Joy Edosa", Some(1995)).await;
+    let joy2 = case_of(&app, social, colleague.id, "Joy Edosa", Some(1995)).await;
+    // A pair nobody may see both sides of: left to the threshold.
+    case_of(&app, health, outsider.id, "Ioana Popescu", Some(2001)).await;
+    case_of(&app, social, colleague.id, "Ioana Popescu", Some(2001)).await;
+
+    // Before the social services share anything, the NGO's worker sees no pair.
+    app.session_for(worker.id, Some(ngo)).await;
+    app.get("/cases/collegamenti")
+        .await
+        .assert_status(200)
+        .assert_contains("Nessuna coppia da decidere");
+    // Shared with the NGO (as an accepted referral does): both sides readable, pairs offered
+    // with both names, each read of an identity audited.
+    satis::cases::store::share(&app.state.db, theirs, ngo)
+        .await
+        .unwrap();
+    satis::cases::store::share(&app.state.db, joy2, ngo)
+        .await
+        .unwrap();
+    let reads = "SELECT COUNT(*) FROM audit_event WHERE action = 'case.identity.read'";
+    let before = scalar(&app, reads).await;
+    let page = app.get("/cases/collegamenti").await;
+    page.assert_status(200)
+        .assert_contains("Blessing Osagie")
+        .assert_contains("Osagie Blesing")
+        .assert_contains("Joy Edosa")
+        .assert_contains("SdS Zona Pisana")
+        .assert_not_contains("Ioana Popescu");
+    assert_eq!(
+        scalar(&app, reads).await - before,
+        4,
+        "four identities shown, four reads"
+    );
+    // Another body's worker, an analyst: not theirs to see.
+    app.session_for(outsider.id, Some(health)).await;
+    app.get("/cases/collegamenti")
+        .await
+        .assert_not_contains("Blessing");
+    app.session_for(analyst.id, Some(social)).await;
+    app.get("/cases/collegamenti").await.assert_status(403);
+    app.post_form(
+        "/cases/collegamenti",
+        &[
+            ("case_a", &mine.to_string()),
+            ("case_b", &theirs.to_string()),
+            ("verdict", "same"),
+        ],
+    )
+    .await
+    .assert_status(403);
+
+    // Nothing links by the threshold here (above any similarity): only decisions do.
+    let today = satis::platform::time::rome_today();
+    let count = |app: &TestApp, threshold: f64| {
+        let db = app.state.db.clone();
+        async move {
+            estimate::people(&db, today - Duration::days(30), today, threshold)
+                .await
+                .unwrap()
+                .1
+                .people
+        }
+    };
+    assert_eq!(count(&app, 1.01).await, 6);
+    assert_eq!(
+        count(&app, 0.5).await,
+        3,
+        "a loose threshold joins the three pairs"
+    );
+
+    app.session_for(worker.id, Some(ngo)).await;
+    app.post_form(
+        "/cases/collegamenti",
+        &[
+            ("case_a", &theirs.to_string()),
+            ("case_b", &mine.to_string()),
+            ("verdict", "same"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.post_form(
+        "/cases/collegamenti",
+        &[
+            ("case_a", &joy.to_string()),
+            ("case_b", &joy2.to_string()),
+            ("verdict", "different"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    // The same pair again (a colleague's tab): refused, nothing written twice.
+    app.post_form(
+        "/cases/collegamenti",
+        &[
+            ("case_a", &mine.to_string()),
+            ("case_b", &theirs.to_string()),
+            ("verdict", "different"),
+        ],
+    )
+    .await
+    .assert_status(409)
+    .assert_contains("già stata decisa");
+    // Two records of one body are never offered nor linked.
+    app.post_form(
+        "/cases/collegamenti",
+        &[
+            ("case_a", &mine.to_string()),
+            ("case_b", &joy.to_string()),
+            ("verdict", "same"),
+        ],
+    )
+    .await
+    .assert_status(409)
+    .assert_contains("stesso ente");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person_link").await, 2);
+    let page = app.get("/cases/collegamenti").await;
+    page.assert_contains("Nessuna coppia da decidere")
+        .assert_contains("Persone diverse");
+
+    // The estimate follows: Blessing is one person whatever the threshold; the two Joys stay
+    // two even under a loose threshold; the pair nobody reviewed follows the threshold.
+    assert_eq!(count(&app, 1.01).await, 5);
+    assert_eq!(count(&app, 0.5).await, 4);
+    // Nothing was merged: six person records, as written.
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM person").await, 6);
+
+    // Undone: Blessing's pair is back in the queue and the threshold decides again.
+    let ids = form_value(&page.body, "/cases/collegamenti/");
+    let versions = form_value(&page.body, "name=\"version\" value=\"");
+    let link = {
+        let same = scalar(&app, "SELECT id FROM person_link WHERE decision = 'same'")
+            .await
+            .to_string();
+        let i = ids.iter().position(|x| *x == same).unwrap();
+        (same, versions[i].clone())
+    };
+    app.post_form(
+        &format!("/cases/collegamenti/{}/annulla", link.0),
+        &[("version", &link.1)],
+    )
+    .await
+    .assert_status(303);
+    app.get("/cases/collegamenti")
+        .await
+        .assert_contains("Osagie Blesing")
+        .assert_contains("annullata");
+    assert_eq!(count(&app, 1.01).await, 6);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('link.same', 'link.different', 'link.undo')"
+        )
+        .await,
+        3
+    );
 }

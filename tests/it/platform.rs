@@ -761,6 +761,26 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
     assert!(linked > 50, "{linked} records linked");
     assert!((120..200).contains(&observed), "{observed} people known");
     assert!(total > observed, "{total} estimated");
+    // The demo's case worker has records of two bodies, shared with her, to review.
+    let worker = satis::identity::store::user_by_username(&conn, "operatrice")
+        .await
+        .unwrap()
+        .unwrap();
+    let host = satis::network::organisation_by_name(&conn, "Associazione Progetto Arcobaleno")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = satis::platform::policy::Actor {
+        user_id: worker.id,
+        username: worker.username.clone(),
+        organisation_id: Some(host.id),
+        province: None,
+        roles: vec![satis::platform::policy::Role::CaseWorker],
+    };
+    let pairs = satis::cases::link_review::candidates(&conn, &actor)
+        .await
+        .unwrap();
+    assert!(pairs.len() >= 2, "{} pairs to review", pairs.len());
     conn.close().await.unwrap();
     // Even when opened by `satis serve`, a demonstration database says so on every page.
     let config = db.config();
@@ -777,6 +797,12 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
     app.get("/segnala?lang=en")
         .await
         .assert_contains("DEMONSTRATION. The data are invented");
+    // Leaflets to download in several languages, a picture on the first news item.
+    app.get("/materiali")
+        .await
+        .assert_contains("العربية")
+        .assert_contains("Français")
+        .assert_contains("PDF, ");
 
     // A real database is never filled with demonstration data.
     let real = tempfile::tempdir().unwrap();

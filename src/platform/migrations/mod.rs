@@ -38,6 +38,7 @@ mod m20261205_000031_linkage_keys;
 mod m20261205_000032_news;
 mod m20261205_000033_materials_newsletter;
 mod m20261205_000034_news_image;
+mod m20261205_000035_person_link;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000032_news::Migration),
             Box::new(m20261205_000033_materials_newsletter::Migration),
             Box::new(m20261205_000034_news_image::Migration),
+            Box::new(m20261205_000035_person_link::Migration),
         ]
     }
 }
