@@ -141,3 +141,5 @@ estimate-list-justice = Prosecutors and Prefectures
 estimate-list-territorial-commission = Territorial Commissions
 estimate-list-national-hotline = National hotline
 estimate-list-other-region = Other regions
+estimate-bootstrap = 95% interval by parametric bootstrap ({ $samples } draws from the chosen model, the model chosen again each time: it also reflects the uncertainty about the model)
+estimate-bootstrap-left-out = { $count } draws left out because they left a list empty or gave no estimate

@@ -141,3 +141,5 @@ estimate-list-justice = Procure e Prefetture
 estimate-list-territorial-commission = Commissioni territoriali
 estimate-list-national-hotline = Numero verde nazionale
 estimate-list-other-region = Altre regioni
+estimate-bootstrap = Intervallo al 95% con il bootstrap parametrico ({ $samples } estrazioni dal modello scelto, con la scelta del modello ripetuta ogni volta: tiene conto anche dell'incertezza sul modello)
+estimate-bootstrap-left-out = { $count } estrazioni escluse perché lasciavano vuota una lista o non davano una stima

@@ -46,7 +46,15 @@ pub struct GroupView {
     pub model: String,
     pub no_estimate: Option<String>,
     pub models: Vec<ModelRow>,
+    /// The parametric bootstrap's interval of the total (low, high) and the draws left out
+    /// (a list left empty, or no estimate), when it could be drawn.
+    pub bootstrap: Option<(i64, i64, usize)>,
 }
+
+/// Draws of the parametric bootstrap on the page (the command takes any number), with a fixed
+/// seed: the same records give the same interval on every visit.
+pub const BOOTSTRAP_SAMPLES: usize = 200;
+const BOOTSTRAP_SEED: u64 = 2026;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "stats/templates/estimate.html")]
@@ -109,6 +117,7 @@ fn group_view(shell: &Shell, by: Option<By>, name: &str, members: &[&Seen]) -> G
         model: String::new(),
         no_estimate: None,
         models: Vec::new(),
+        bootstrap: None,
     };
     let Some(t) = estimate::table_of(members) else {
         g.no_estimate = Some(shell.t("estimate-no-lists"));
@@ -162,6 +171,15 @@ fn group_view(shell: &Shell, by: Option<By>, name: &str, members: &[&Seen]) -> G
             g.low = estimate::whole(i.low);
             g.high = estimate::whole(i.high);
             g.model = name_of(&chosen.terms);
+            g.bootstrap = mse::bootstrap(
+                &t,
+                chosen,
+                criterion,
+                BOOTSTRAP_SAMPLES,
+                LEVEL,
+                BOOTSTRAP_SEED,
+            )
+            .map(|(i, left_out)| (estimate::whole(i.low), estimate::whole(i.high), left_out));
         }
         Err(e) => {
             g.no_estimate = Some(format!("{} ({e})", shell.t("estimate-none")));
@@ -213,14 +231,21 @@ pub async fn page(
         }
     };
     let (people, linking) = estimate::people(&state.db, from, to, estimate::THRESHOLD).await?;
-    let mut groups: std::collections::BTreeMap<&str, Vec<&Seen>> = Default::default();
-    for s in &people {
-        groups.entry(estimate::group(s, by)).or_default().push(s);
-    }
-    page.groups = groups
-        .iter()
-        .map(|(name, members)| group_view(&page.shell, by, name, members))
-        .collect();
+    // Fitting, with its bootstrap, is seconds of arithmetic: off the threads that answer
+    // requests, so that the analyst's wait slows nobody else's page.
+    let shell = page.shell.clone();
+    page.groups = tokio::task::spawn_blocking(move || {
+        let mut groups: std::collections::BTreeMap<&str, Vec<&Seen>> = Default::default();
+        for s in &people {
+            groups.entry(estimate::group(s, by)).or_default().push(s);
+        }
+        groups
+            .iter()
+            .map(|(name, members)| group_view(&shell, by, name, members))
+            .collect()
+    })
+    .await
+    .map_err(|_| AppError::Internal("the estimate could not be computed"))?;
     page.linking = Some(linking);
     Ok(page.into_response())
 }

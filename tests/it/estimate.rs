@@ -258,6 +258,33 @@ async fn the_analyst_types_a_period_and_reads_an_estimate_with_its_caveats(db: T
         .assert_contains("Errori di collegamento")
         .assert_not_contains("social_services");
     assert!(r.body.contains("id=\"linking-people\">60<"), "sixty people");
+    // The bootstrap's interval beside the profile likelihood's, around the point estimate.
+    let number_after = |marker: &str| -> i64 {
+        let at = r.body.find(marker).unwrap_or_else(|| panic!("no {marker}")) + marker.len();
+        r.body[at..]
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap()
+    };
+    r.assert_contains("bootstrap parametrico (200 estrazioni");
+    let total = number_after("class=\"estimate-total\">");
+    let low = number_after(
+        "con il bootstrap parametrico (200 estrazioni dal modello scelto, con la scelta del modello ripetuta ogni volta: tiene conto anche dell&#39;incertezza sul modello):",
+    );
+    let high = {
+        let at = r.body.find("id=\"bootstrap-1\"").unwrap();
+        let line = &r.body[at..at + r.body[at..].find("</p>").unwrap()];
+        line.rsplit("– ")
+            .next()
+            .unwrap()
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    };
+    assert!(low <= total && total <= high, "{low} ≤ {total} ≤ {high}");
     // By gender: one group, everyone a woman, named in words.
     app.get(&format!("/stats/estimate?from={from}&to={today}&by=gender"))
         .await
