@@ -265,9 +265,29 @@ fn main() {
         "blocking keeps {:.3} of the true links",
         found_by_blocking as f64 / truth.len() as f64
     );
+    let decoded: Vec<linkage::Decoded> = keys.iter().map(|k| encoder.decode(k)).collect();
+    let unbalanced: Vec<((usize, usize), f64)> = pairs
+        .iter()
+        .map(|&(i, j)| ((i, j), linkage::compare(&decoded[i], &decoded[j])))
+        .collect();
+    println!("Similarity as compared by the holder of the secret (names, then years):");
+    table(
+        &unbalanced,
+        &truth,
+        &[0.70, 0.72, 0.73, 0.74, 0.75, 0.76, 0.77, 0.78, 0.80],
+    );
+    println!("Dice of the balanced keys:");
+    table(
+        &scored,
+        &truth,
+        &[0.86, 0.87, 0.88, 0.89, 0.90, 0.91, 0.92, 0.94],
+    );
+}
+
+fn table(scored: &[((usize, usize), f64)], truth: &HashSet<(usize, usize)>, thresholds: &[f64]) {
     println!("| threshold | precision | recall | F1 |");
     println!("| --- | --- | --- | --- |");
-    for t in [0.86, 0.87, 0.88, 0.89, 0.90, 0.91, 0.92, 0.94] {
+    for &t in thresholds {
         let linked: Vec<&(usize, usize)> = scored
             .iter()
             .filter(|(_, d)| *d >= t)

@@ -59,7 +59,7 @@ async fn page(
         .collect();
     let body = |id: i32| orgs.get(&id).cloned().unwrap_or_default();
     let mut pairs = Vec::new();
-    for c in link_review::candidates(&state.db, &me.actor).await? {
+    for c in link_review::candidates(&state.db, &state.keys, &me.actor).await? {
         // Each name shown is a read of an identity: decided and audited by the policy.
         let (names_a, names_b) =
             link_review::open_pair(state, &me.actor, c.a.case_id, c.b.case_id).await?;

@@ -48,7 +48,7 @@ pub mod person_link {
 
 /// Pairs at least this alike are offered for review (below the statistics' threshold too:
 /// the reviewer sees what the threshold would miss).
-pub const REVIEW_FLOOR: f64 = 0.75;
+pub const REVIEW_FLOOR: f64 = 0.62;
 /// At most this many pairs on the page at once, the most alike first.
 pub const PAGE: usize = 20;
 
@@ -139,7 +139,11 @@ async fn visible(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<Side>, 
 
 /// The pairs of records of different bodies the actor may review, the most alike first,
 /// leaving out pairs already decided (and not undone).
-pub async fn candidates(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<Candidate>, DbErr> {
+pub async fn candidates(
+    db: &impl ConnectionTrait,
+    keyring: &crate::platform::crypto::KeyRing,
+    actor: &Actor,
+) -> Result<Vec<Candidate>, DbErr> {
     let sides = visible(db, actor).await?;
     let ids: Vec<i32> = sides.iter().map(|s| s.person_id).collect();
     let keys = super::linkage::keys_of(db, &ids).await?;
@@ -152,6 +156,9 @@ pub async fn candidates(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<
         .map(|l| (l.person_a, l.person_b))
         .collect();
     let only: Vec<crate::platform::linkage::Key> = keys.iter().map(|(_, k)| k.clone()).collect();
+    let encoder = crate::platform::linkage::Encoder::new(&keyring.linkage_secret());
+    let decoded: Vec<crate::platform::linkage::Decoded> =
+        only.iter().map(|k| encoder.decode(k)).collect();
     let pairs: Vec<(usize, usize)> = if only.len() <= 3000 {
         (0..only.len())
             .flat_map(|i| (i + 1..only.len()).map(move |j| (i, j)))
@@ -171,7 +178,7 @@ pub async fn candidates(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<
         if decided.contains(&(pa, pb)) {
             continue;
         }
-        let similarity = crate::platform::linkage::dice(&only[i], &only[j]);
+        let similarity = crate::platform::linkage::compare(&decoded[i], &decoded[j]);
         if similarity >= REVIEW_FLOOR {
             let (a, b) = if a.person_id < b.person_id {
                 (a, b)
@@ -280,7 +287,8 @@ pub async fn decide(
     let (Some(ka), Some(kb)) = (key(pa.id), key(pb.id)) else {
         return Err(ReviewError::Refused("link-error-no-key"));
     };
-    let similarity = crate::platform::linkage::dice(ka, kb);
+    let similarity =
+        crate::platform::linkage::Encoder::new(&state.keys.linkage_secret()).similarity(ka, kb);
     if similarity < REVIEW_FLOOR {
         return Err(ReviewError::Refused("link-error-not-alike"));
     }

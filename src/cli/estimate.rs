@@ -101,7 +101,16 @@ pub(super) async fn run(config: &Config, cmd: EstimateCommand) -> Result<(), Fai
             ByArg::Province => By::Province,
         });
         let conn = open_existing(config).await?;
-        let result = from_records(&conn, period, by, criterion, bootstrap, seed)
+        // Keys are compared as the holder of the linkage secret compares them.
+        if !config.keys_file.exists() {
+            return Err(Failure::Runtime(format!(
+                "the key file {} does not exist: records are linked with the installation's \
+                 own linkage secret",
+                config.keys_file.display()
+            )));
+        }
+        let keys = crate::open_keys(config).map_err(|e| Failure::Runtime(e.to_string()))?;
+        let result = from_records(&conn, &keys, period, by, criterion, bootstrap, seed)
             .await
             .map_err(runtime_db)?;
         match format {

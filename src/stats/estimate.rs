@@ -79,10 +79,11 @@ impl By {
     }
 }
 
-/// The Dice similarity from which two people's keys are taken for the same person (for
-/// statistics only: records are never merged). Chosen on the synthetic generator
-/// (docs/BENCHMARKS.md) for precision first: two people taken for one lower the estimate.
-pub const THRESHOLD: f64 = 0.90;
+/// The similarity (`platform::linkage::Encoder::similarity`) from which two people's keys are
+/// taken for the same person (for statistics only: records are never merged). Chosen on the
+/// synthetic generator (docs/BENCHMARKS.md) for precision first: two people taken for one
+/// lower the estimate.
+pub const THRESHOLD: f64 = 0.78;
 
 /// One person as the estimate sees them: the lists they are on and what groups them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,6 +150,7 @@ impl Find {
 /// lists, linked across organisations by their keys at `threshold`.
 pub async fn people(
     db: &impl ConnectionTrait,
+    keys: &crate::platform::crypto::KeyRing,
     from: NaiveDate,
     to: NaiveDate,
     threshold: f64,
@@ -275,6 +277,7 @@ pub async fn people(
         seen.lists |= lists;
     }
     let person_ids: Vec<i32> = records.keys().copied().collect();
+    let linkage_secret = keys.linkage_secret();
     let keys = crate::cases::linkage_keys_of(db, &person_ids).await?;
     let mut linking = Linking {
         records: records.len(),
@@ -315,10 +318,21 @@ pub async fn people(
         }
     }
     let mut members: Vec<Vec<usize>> = (0..person_ids.len()).map(|i| vec![i]).collect();
+    // Compared as the holder of the secret compares: names, then birth year, gender and
+    // nationality read back from each key (platform::linkage::Encoder::similarity).
+    let encoder = crate::platform::linkage::Encoder::new(&linkage_secret);
+    let decoded: Vec<crate::platform::linkage::Decoded> =
+        only.iter().map(|k| encoder.decode(k)).collect();
     pairs.extend(
         crate::platform::linkage::candidates(&only, 64, 24, 7)
             .into_iter()
-            .map(|(i, j)| (crate::platform::linkage::dice(&only[i], &only[j]), i, j))
+            .map(|(i, j)| {
+                (
+                    crate::platform::linkage::compare(&decoded[i], &decoded[j]),
+                    i,
+                    j,
+                )
+            })
             .filter(|(d, _, _)| *d >= threshold),
     );
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
@@ -556,13 +570,14 @@ pub fn overlap_rows(t: &Table) -> Vec<Value> {
 /// (one, `all`, without `by`) its overlap table and its estimate — or why there is none.
 pub async fn from_records(
     db: &impl ConnectionTrait,
+    keys: &crate::platform::crypto::KeyRing,
     (from, to): (NaiveDate, NaiveDate),
     by: Option<By>,
     criterion: Criterion,
     samples: usize,
     seed: u64,
 ) -> Result<Value, DbErr> {
-    let (people, linking) = people(db, from, to, THRESHOLD).await?;
+    let (people, linking) = people(db, keys, from, to, THRESHOLD).await?;
     let mut groups: BTreeMap<String, Vec<&Seen>> = BTreeMap::new();
     for s in &people {
         groups.entry(group(s, by).to_owned()).or_default().push(s);

@@ -230,7 +230,8 @@ pub async fn page(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let (people, linking) = estimate::people(&state.db, from, to, estimate::THRESHOLD).await?;
+    let (people, linking) =
+        estimate::people(&state.db, &state.keys, from, to, estimate::THRESHOLD).await?;
     // Fitting, with its bootstrap, is seconds of arithmetic: off the threads that answer
     // requests, so that the analyst's wait slows nobody else's page.
     let shell = page.shell.clone();

@@ -108,6 +108,7 @@ async fn people_recorded_by_several_bodies_are_linked_by_keys_and_estimated(db: 
     let today = satis::platform::time::rome_today();
     let (people, linking) = estimate::people(
         &app.state.db,
+        &app.state.keys,
         today - Duration::days(365),
         today,
         estimate::THRESHOLD,
@@ -140,6 +141,7 @@ async fn people_recorded_by_several_bodies_are_linked_by_keys_and_estimated(db: 
     // A case opened after the period, or closed before it, is not on its lists.
     let (people, _) = estimate::people(
         &app.state.db,
+        &app.state.keys,
         today - Duration::days(365),
         today - Duration::days(25),
         estimate::THRESHOLD,
@@ -151,6 +153,7 @@ async fn people_recorded_by_several_bodies_are_linked_by_keys_and_estimated(db: 
     // The estimate from the records: one group, its overlap table of people.
     let result = estimate::from_records(
         &app.state.db,
+        &app.state.keys,
         (today - Duration::days(365), today),
         None,
         satis::stats::mse::Criterion::StepwiseAic { p_threshold: 0.05 },
@@ -184,8 +187,10 @@ async fn people_recorded_by_several_bodies_are_linked_by_keys_and_estimated(db: 
         .await
         .unwrap();
     assert_ne!(again[0].1, keys.iter().find(|(p, _)| *p == 1).unwrap().1);
+    // Compared under the new secret (a restarted server's), the same people are found.
     let (_, linking) = estimate::people(
         &app.state.db,
+        &rotated,
         today - Duration::days(365),
         today,
         estimate::THRESHOLD,
@@ -395,8 +400,9 @@ async fn a_reviewer_who_reads_both_sides_links_or_separates_and_the_estimate_fol
     let today = satis::platform::time::rome_today();
     let count = |app: &TestApp, threshold: f64| {
         let db = app.state.db.clone();
+        let keys = app.state.keys.clone();
         async move {
-            estimate::people(&db, today - Duration::days(30), today, threshold)
+            estimate::people(&db, &keys, today - Duration::days(30), today, threshold)
                 .await
                 .unwrap()
                 .1

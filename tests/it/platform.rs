@@ -745,6 +745,7 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
     let today = satis::platform::time::rome_today();
     let estimate = satis::stats::estimate::from_records(
         &conn,
+        &keys,
         (today - chrono::Duration::days(365), today),
         None,
         satis::stats::mse::Criterion::StepwiseAic { p_threshold: 0.05 },
@@ -777,7 +778,7 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
         province: None,
         roles: vec![satis::platform::policy::Role::CaseWorker],
     };
-    let pairs = satis::cases::link_review::candidates(&conn, &actor)
+    let pairs = satis::cases::link_review::candidates(&conn, &keys, &actor)
         .await
         .unwrap();
     assert!(pairs.len() >= 2, "{} pairs to review", pairs.len());
