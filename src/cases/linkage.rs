@@ -87,21 +87,20 @@ pub async fn forget(db: &impl ConnectionTrait, people: &[i32]) -> Result<(), DbE
 pub async fn reencode(db: &impl ConnectionTrait, keys: &KeyRing) -> Result<u64, DbErr> {
     let encoder = Encoder::new(&keys.linkage_secret());
     let tag = keys.linkage_tag();
-    let current: std::collections::HashSet<i32> = person_linkage::Entity::find()
-        .filter(person_linkage::Column::SecretTag.eq(tag.as_str()))
-        .select_only()
-        .column(person_linkage::Column::PersonId)
-        .into_tuple::<i32>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
     let mut after = 0;
     let mut made = 0u64;
     loop {
+        // Only people without a key under the current secret: the database skips the rest
+        // (a server start on a database where every key is current reads one empty batch).
+        let current = sea_orm::sea_query::Query::select()
+            .column(person_linkage::Column::PersonId)
+            .from(person_linkage::Entity)
+            .and_where(person_linkage::Column::SecretTag.eq(tag.as_str()))
+            .to_owned();
         let people = person::Entity::find()
             .filter(person::Column::Id.gt(after))
             .filter(person::Column::IdentityErasedAt.is_null())
+            .filter(person::Column::Id.not_in_subquery(current))
             .order_by_asc(person::Column::Id)
             .limit(500)
             .all(db)
@@ -110,19 +109,12 @@ pub async fn reencode(db: &impl ConnectionTrait, keys: &KeyRing) -> Result<u64, 
             break;
         };
         after = last.id;
-        let ids: Vec<i32> = people
-            .iter()
-            .map(|p| p.id)
-            .filter(|id| !current.contains(id))
-            .collect();
-        if ids.is_empty() {
-            continue;
-        }
+        let ids: Vec<i32> = people.iter().map(|p| p.id).collect();
         let identities = identity::Entity::find()
-            .filter(identity::Column::PersonId.is_in(ids.clone()))
+            .filter(identity::Column::PersonId.is_in(ids))
             .all(db)
             .await?;
-        for p in people.iter().filter(|p| ids.contains(&p.id)) {
+        for p in &people {
             let Some(i) = identities.iter().find(|i| i.person_id == p.id) else {
                 continue;
             };

@@ -411,7 +411,9 @@ fn project_rule(path: &str, role: Role, org: usize) -> Option<Seen> {
 /// Routes about one case-like record: besides the route's own rule, only the owning
 /// organisation (the first one in the matrix) may use them.
 fn record_scoped(path: &str) -> bool {
-    (path.starts_with("/cases/") && path != "/cases/new")
+    // The linkage review queue is every organisation's own (it lists only what the
+    // reviewer's organisation may read; tests/it/estimate.rs checks what each one sees).
+    (path.starts_with("/cases/") && path != "/cases/new" && !path.starts_with("/cases/collegamenti"))
         || path.starts_with("/consents/")
         || path.starts_with("/placements/")
         || path.starts_with("/hotline/contacts/")
