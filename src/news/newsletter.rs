@@ -394,43 +394,45 @@ pub fn compose(
             html.push_str(&format!("<p>{}</p>", esc(p.trim())));
         }
     }
-    text.push_str("NOTIZIE\n\n");
-    html.push_str("<h2>Notizie</h2>");
-    if contents.news.is_empty() {
-        text.push_str("Nessuna notizia questo mese.\n\n");
-        html.push_str("<p>Nessuna notizia questo mese.</p>");
-    } else {
-        html.push_str("<ul>");
-        for (title, summary, link) in &contents.news {
-            text.push_str(&format!("* {title}\n  {summary}\n  {link}\n\n"));
-            html.push_str(&format!(
-                "<li><a href=\"{}\">{}</a><br>{}</li>",
-                esc(link),
-                esc(title),
-                esc(summary)
-            ));
-        }
-        html.push_str("</ul>");
-    }
-    text.push_str("EVENTI\n\n");
-    html.push_str("<h2>Eventi</h2>");
-    if contents.events.is_empty() {
-        text.push_str("Nessun evento in programma.\n\n");
-        html.push_str("<p>Nessun evento in programma.</p>");
-    } else {
-        html.push_str("<ul>");
-        for (date, title, place) in &contents.events {
-            text.push_str(&format!("* {date}: {title} ({place})\n"));
-            html.push_str(&format!(
-                "<li>{}: {} ({})</li>",
-                esc(date),
-                esc(title),
-                esc(place)
-            ));
-        }
-        html.push_str("</ul>");
-        text.push('\n');
-    }
+    let news: Vec<(String, String)> = contents
+        .news
+        .iter()
+        .map(|(title, summary, link)| {
+            (
+                format!("* {title}\n  {summary}\n  {link}\n"),
+                format!(
+                    "<a href=\"{}\">{}</a><br>{}",
+                    esc(link),
+                    esc(title),
+                    esc(summary)
+                ),
+            )
+        })
+        .collect();
+    section(
+        &mut text,
+        &mut html,
+        "Notizie",
+        "Nessuna notizia questo mese.",
+        &news,
+    );
+    let events: Vec<(String, String)> = contents
+        .events
+        .iter()
+        .map(|(date, title, place)| {
+            (
+                format!("* {date}: {title} ({place})"),
+                format!("{}: {} ({})", esc(date), esc(title), esc(place)),
+            )
+        })
+        .collect();
+    section(
+        &mut text,
+        &mut html,
+        "Eventi",
+        "Nessun evento in programma.",
+        &events,
+    );
     text.push_str(&format!(
         "{numbers}\nTutte le notizie: {base}/notizie\n\n\
          Per non ricevere più la newsletter: {unsubscribe_url}\n\
@@ -451,6 +453,32 @@ pub fn compose(
         html,
         list_unsubscribe: unsubscribe_url.to_owned(),
     }
+}
+
+/// A section of an issue in both parts: its heading, then its items (plain text, HTML
+/// already escaped), or the sentence that says there is none.
+fn section(
+    text: &mut String,
+    html: &mut String,
+    heading: &str,
+    none: &str,
+    items: &[(String, String)],
+) {
+    text.push_str(&format!("{}\n\n", heading.to_uppercase()));
+    html.push_str(&format!("<h2>{}</h2>", esc(heading)));
+    if items.is_empty() {
+        text.push_str(&format!("{none}\n\n"));
+        html.push_str(&format!("<p>{}</p>", esc(none)));
+        return;
+    }
+    html.push_str("<ul>");
+    for (plain, marked) in items {
+        text.push_str(plain);
+        text.push('\n');
+        html.push_str(&format!("<li>{marked}</li>"));
+    }
+    html.push_str("</ul>");
+    text.push('\n');
 }
 
 fn editor(actor: &Actor) -> Result<(), NewsError> {

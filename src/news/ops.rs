@@ -142,11 +142,7 @@ pub async fn set_image(
         .await?;
     if r.rows_affected != 1 {
         txn.rollback().await?;
-        return Err(match get(&state.db, id).await? {
-            None => NewsError::Failed(AppError::NotFound),
-            Some(i) if i.state != State::Draft.code() => NewsError::Refused("news-error-not-draft"),
-            Some(_) => NewsError::Stale,
-        });
+        return Err(why_not_written(state, id).await?);
     }
     audit::append(
         &txn,
@@ -199,6 +195,16 @@ pub async fn create(
     Ok(item)
 }
 
+/// Why a change to a draft was not written: the item is gone, no longer a draft, or was
+/// changed since the form was drawn.
+async fn why_not_written(state: &SharedState, id: i32) -> Result<NewsError, DbErr> {
+    Ok(match get(&state.db, id).await? {
+        None => NewsError::Failed(AppError::NotFound),
+        Some(i) if i.state != State::Draft.code() => NewsError::Refused("news-error-not-draft"),
+        Some(_) => NewsError::Stale,
+    })
+}
+
 /// Changes a draft as read at `version`.
 pub async fn update(
     state: &SharedState,
@@ -230,11 +236,7 @@ pub async fn update(
         .await?;
     if r.rows_affected != 1 {
         txn.rollback().await?;
-        return Err(match get(&state.db, id).await? {
-            None => NewsError::Failed(AppError::NotFound),
-            Some(i) if i.state != State::Draft.code() => NewsError::Refused("news-error-not-draft"),
-            Some(_) => NewsError::Stale,
-        });
+        return Err(why_not_written(state, id).await?);
     }
     audit::append(
         &txn,
