@@ -159,7 +159,9 @@ pub async fn candidates(
     let encoder = crate::platform::linkage::Encoder::new(&keyring.linkage_secret());
     let decoded: Vec<crate::platform::linkage::Decoded> =
         only.iter().map(|k| encoder.decode(k)).collect();
-    let pairs: Vec<(usize, usize)> = if only.len() <= 3000 {
+    // Every pair of a small organisation's records; blocking beyond, so that the page stays
+    // quick for a large one (this runs on every visit).
+    let pairs: Vec<(usize, usize)> = if only.len() <= 500 {
         (0..only.len())
             .flat_map(|i| (i + 1..only.len()).map(move |j| (i, j)))
             .collect()
