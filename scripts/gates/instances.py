@@ -7,10 +7,12 @@ starts it again. At the end every acknowledged write must be present exactly onc
 acknowledged, no extra rows); every answer was a success, a 503 with Retry-After, or an error
 of the balancer (502/504 while an instance died) that the writer retried with the same key.
 Sign-in throttling must hold across both: wrong passwords through the balancer, which sends
-them to both instances in turn, make the account wait after five.
+them to both instances in turn, make the account wait after five. Load shedding must hold for
+the cluster: a burst of more readers than both instances take at once gets only answers or
+503s with Retry-After, and both instances are ready right after it.
 
 Usage: instances.py SATIS_BIN LOG_DIR --database-url URL [--writes N] [--kills K]
-                    [--writers W]
+                    [--writers W] [--burst-clients C] [--burst-seconds S]
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+    # A busy instance answers its health check late, not never: one slow check must not take
+    # it out (a refused connection still does at once).
+    timeout check 2s
+    # When no instance can take a request, the balancer's own 503 says when to come back,
+    # like the instances' own.
+    http-error status 503 content-type "text/plain; charset=utf-8" hdr Retry-After 5 string "Servizio momentaneamente non disponibile: riprovare tra poco. / Service busy: retry shortly."
     retries 3
     option redispatch
     retry-on conn-failure empty-response 503
@@ -91,6 +99,8 @@ def main() -> int:
     ap.add_argument("--kills", type=int, default=6)
     ap.add_argument("--writers", type=int, default=4)
     ap.add_argument("--seed", type=int, default=20261204)
+    ap.add_argument("--burst-clients", type=int, default=48)
+    ap.add_argument("--burst-seconds", type=float, default=3.0)
     a = ap.parse_args()
     if shutil.which("haproxy") is None:
         sys.exit("haproxy is not installed (scripts/install-deps installs it)")
@@ -106,7 +116,9 @@ def main() -> int:
 
 def run(a, logs: Path, work: Path) -> int:
     # One data directory (the same key file) and one database for both instances.
-    env = base_env(work, SATIS_LOG="info", DATABASE_URL=a.database_url)
+    # Each instance takes 8 requests at once, so that the burst below overloads the cluster.
+    env = base_env(work, SATIS_LOG="info", DATABASE_URL=a.database_url,
+                   SATIS_MAX_IN_FLIGHT=str(IN_FLIGHT))
     org = "Numero Verde Regionale"
     out = satis(a.satis_bin, env, "user", "add", "--username", "centralino", "--name",
                 "Two instances", "--organisation", org, "--role", "hotline_operator")
@@ -199,18 +211,76 @@ def run(a, logs: Path, work: Path) -> int:
     if throttled is None:
         problems.append("sign-in throttling did not hold across the two instances")
 
+    shed = burst(lb.base, tok, [s.base for s in servers], a.burst_clients, a.burst_seconds)
+    problems += shed.pop("problems")
+
     for s in servers:
         s.stop()
     lb.stop()
     print(f"two instances: {a.writes} acknowledged writes by {a.writers} writers through "
           f"HAProxy, {kills} SIGKILLs of one instance, {elapsed:.0f} s; {len(stored)} stored; "
           f"answers {dict(sorted(answers.items()))}; sign-in held back after {throttled} "
-          f"wrong passwords across both instances")
+          f"wrong passwords across both instances; burst of {a.burst_clients} clients for "
+          f"{a.burst_seconds} s: {shed}")
     if kills == 0:
         problems.append("no instance was ever killed (too few writes for the kill schedule)")
     for p in problems:
         print(f"FAIL: {p}", file=sys.stderr)
     return 1 if problems else 0
+
+
+IN_FLIGHT = 8
+
+
+def burst(base: str, bearer: str, instances: list[str], clients: int, seconds: float) -> dict:
+    """More clients than the two instances take at once, each reading the contact list
+    through the balancer as fast as it answers: every answer must be the list or a 503 with
+    `Retry-After` (shed by an instance, and by the other on HAProxy's retry), some must be shed,
+    and both instances must answer /readyz at once afterwards."""
+    answers: dict[str, int] = {}
+    problems: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.time() + seconds
+
+    def client() -> None:
+        while time.time() < stop_at:
+            req = urllib.request.Request(
+                f"{base}/api/v1/hotline/contacts?from=2026-11-01&to=2026-11-30&limit=500",
+                headers={"Authorization": f"Bearer {bearer}"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    r.read()
+                    what = str(r.status)
+            except urllib.error.HTTPError as e:
+                what = str(e.code)
+                if e.code == 503 and e.headers.get("Retry-After"):
+                    what = "503+Retry-After"
+                else:
+                    what += f" {e.read()[:60]!r}"
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
+                what = f"connection ({type(e).__name__})"
+            with lock:
+                answers[what] = answers.get(what, 0) + 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    odd = {k: v for k, v in answers.items() if k not in ("200", "503+Retry-After")}
+    if odd:
+        problems.append(f"the burst got answers other than the list or a 503 with Retry-After: {odd}")
+    if not answers.get("503+Retry-After"):
+        problems.append(f"{clients} clients never overloaded two instances of {IN_FLIGHT}: "
+                        "the burst proves nothing")
+    for b in instances:
+        try:
+            with urllib.request.urlopen(f"{b}/readyz", timeout=5) as r:
+                if r.status != 200:
+                    problems.append(f"{b} not ready after the burst: {r.status}")
+        except (urllib.error.URLError, OSError) as e:
+            problems.append(f"{b} not ready after the burst: {e}")
+    return {"answers": dict(sorted(answers.items())), "problems": problems}
 
 
 def sign_in_throttle(base: str, satis_user: str) -> int | None:
