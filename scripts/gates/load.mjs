@@ -8,7 +8,9 @@
 // Mix: 70% reads (the newest page of the last 30 days' contacts, or one contact), 20% updates (outcomes and
 // notes with If-Match), 10% creates (a contact with an Idempotency-Key).
 // Then a closed model: 8 case workers reading cases through the API (audited reads) as fast
-// as the answers come, to measure audited reads a second (issue 23).
+// as the answers come, to measure audited reads a second (issue 23); then the same with the
+// HTML case page a case worker opens (signed in with password and second factor; templates,
+// every section's queries, the identity's audited read).
 // Targets (docs/BENCHMARKS.md): reads p95 <= 150 ms and p99 <= 300 ms, writes p99 <= 500 ms,
 // no errors. Beyond capacity: only 2xx or 503 with Retry-After, and the server still healthy.
 import { execFileSync, spawn } from "node:child_process";
@@ -42,7 +44,8 @@ function freePort() {
 const data = mkdtempSync(path.join(tmpdir(), "satis-load-"));
 const env = { PATH: process.env.PATH, SATIS_DATA_DIR: data, SATIS_LOG: "warn" };
 const satis = (...a) => execFileSync(bin, a, { env, encoding: "utf8" });
-satis("demo", "--no-serve");
+const banner = satis("demo", "--no-serve");
+const demoPassword = banner.match(/password (\S+)/)[1];
 const token = satis(
   "token", "create", "--organisation", "CAT Coop. sociale Onlus", "--user", "numeroverde",
   "--name", "load", "--scope", "hotline:read", "--scope", "hotline:write",
@@ -194,6 +197,7 @@ console.log(JSON.stringify({ overload }, null, 1));
 // Closed model: CASE_USERS case workers each reading a case (an audited read: the entry is
 // durable before the answer) as soon as the previous answer arrived, for CASE_SECONDS.
 let caseReads = null;
+let casePages = null;
 if (CASE_USERS > 0) {
   const cauth = { authorization: `Bearer ${caseToken}` };
   const list = await fetch(`${base}/api/v1/cases`, { headers: cauth }).then((x) => x.json());
@@ -217,8 +221,34 @@ if (CASE_USERS > 0) {
   } else {
     await Promise.all([...Array(CASE_USERS).keys()].map(user));
   }
+  caseReads = closedSummary(lat, bad);
+  console.log(JSON.stringify({ case_reads: caseReads }, null, 1));
+
+  // The case page in the browser: one signed-in case worker's session, CASE_USERS pages
+  // open at once (a second factor code is used once, so one sign-in serves every reader).
+  const cookie = await signIn("operatrice");
+  const plat = [];
+  const pbad = [];
+  const puntil = performance.now() + CASE_SECONDS * 1000;
+  const reader = async (u) => {
+    let k = u;
+    while (performance.now() < puntil) {
+      const id = ids[k++ % ids.length];
+      const t = performance.now();
+      const r = await fetch(`${base}/cases/${id}`, { headers: { cookie }, redirect: "manual" });
+      const html = await r.text();
+      if (r.status === 200 && html.includes("<main")) plat.push(performance.now() - t);
+      else pbad.push(r.status);
+    }
+  };
+  if (ids.length > 0) await Promise.all([...Array(CASE_USERS).keys()].map(reader));
+  casePages = closedSummary(plat, pbad);
+  console.log(JSON.stringify({ case_pages: casePages }, null, 1));
+}
+
+function closedSummary(lat, bad) {
   lat.sort((a, b) => a - b);
-  caseReads = {
+  return {
     users: CASE_USERS,
     seconds: CASE_SECONDS,
     reads: lat.length,
@@ -226,8 +256,50 @@ if (CASE_USERS > 0) {
     p50: f(pct(lat, 50)),
     p99: f(pct(lat, 99)),
     errors: bad.length,
+    first_errors: [...new Set(bad)].slice(0, 3),
   };
-  console.log(JSON.stringify({ case_reads: caseReads }, null, 1));
+}
+
+/** Signs in to the demonstration as `username` with the form a person uses (password, then
+ * the second factor the demonstration shows); returns the Cookie header of the session. */
+async function signIn(username) {
+  const jar = new Map();
+  const keep = (r) => {
+    for (const c of r.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const i = pair.indexOf("=");
+      jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  const get = async (url) => {
+    const r = await fetch(url, { headers: { cookie: cookie() }, redirect: "manual" });
+    keep(r);
+    return r.text();
+  };
+  const post = async (url, fields) => {
+    const r = await fetch(url, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        cookie: cookie(),
+        origin: base,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams(fields),
+    });
+    keep(r);
+    return r;
+  };
+  const csrf = (page) => page.match(/name="_csrf" value="([^"]+)"/)[1];
+  let page = await get(`${base}/login`);
+  await post(`${base}/login`, { _csrf: csrf(page), username, password: demoPassword });
+  page = await get(`${base}/login/mfa`);
+  const code = page.match(/demo-hint[^]*?(\d{6})/)[1];
+  const pending = (page.match(/name="pending" value="([^"]*)"/) || [])[1] || "";
+  const r = await post(`${base}/login/mfa`, { _csrf: csrf(page), code, pending });
+  if (r.status !== 303) throw new Error(`signing in as ${username}: ${r.status}`);
+  return cookie();
 }
 server.kill("SIGTERM");
 rmSync(data, { recursive: true, force: true });
@@ -240,5 +312,6 @@ if (report.errors > 0) failures.push(`${report.errors} errors: ${[...new Set(ste
 if (!overload.server_alive || health !== 200 || after !== 200) failures.push("the server did not survive the burst");
 if (overload.problem_count > 0) failures.push(`overload answered other than 2xx/503+Retry-After: ${overload.problems}`);
 if (caseReads && caseReads.errors > 0) failures.push(`${caseReads.errors} case reads failed`);
+if (casePages && casePages.errors > 0) failures.push(`${casePages.errors} case pages failed: ${casePages.first_errors}`);
 for (const x of failures) console.error(`FAIL: ${x}`);
 process.exit(failures.length ? 1 : 0);
