@@ -138,6 +138,61 @@ async fn hand_sql(
     out
 }
 
+/// Times each part of the report read from the summaries (`SATIS_BENCH_DETAIL=1`): where the
+/// ten-year report spends its time.
+async fn report_parts(
+    db: &sea_orm::DatabaseConnection,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) {
+    use satis::stats::{daily, queries};
+    macro_rules! part {
+        ($name:expr, $e:expr) => {{
+            let t = Instant::now();
+            let rows = $e.await.unwrap().len();
+            println!(
+                "  report part {}: {:.0} ms ({rows} rows)",
+                $name,
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }};
+    }
+    part!("organisations", satis::network::organisations(db));
+    part!("services", satis::network::services(db));
+    part!(
+        "hotline other calls (summaries)",
+        daily::hotline_other_calls(db, from, to)
+    );
+    part!(
+        "hotline cases (summaries)",
+        daily::hotline_first_pertinent(db, from, to)
+    );
+    part!(
+        "street: people met (summaries)",
+        daily::people_met_by_unit(db, from, to)
+    );
+    part!(
+        "street: tallies (summaries)",
+        daily::tallies_by_unit(db, from, to, false)
+    );
+    part!(
+        "emergency reception (records)",
+        queries::emergency_people(db, from, to)
+    );
+    part!(
+        "protection (records)",
+        queries::people_entering(db, "protection", from, to)
+    );
+    part!(
+        "drop-in interviews (records)",
+        queries::interviews_by_desk(db, from, to)
+    );
+    part!(
+        "accompaniments (records)",
+        queries::accompaniments(db, from, to)
+    );
+}
+
 async fn run(url: &str, data_dir: &std::path::Path) {
     let backend = if url.starts_with("sqlite") {
         "SQLite"
@@ -168,6 +223,9 @@ async fn run(url: &str, data_dir: &std::path::Path) {
         let t = Instant::now();
         report = Some(satis::stats::activity(&db, from, to, None).await.unwrap());
         report_times.push(t.elapsed());
+    }
+    if std::env::var_os("SATIS_BENCH_DETAIL").is_some() {
+        report_parts(&db, from, to).await;
     }
     // The same report counted from the records (the reference the summaries are checked
     // against).

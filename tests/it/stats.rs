@@ -1054,6 +1054,40 @@ async fn the_daily_summaries_give_the_report_counted_from_the_records(db: TestDb
         .await
         .unwrap();
     assert_eq!(value(&jan31, "street_unit_contacts"), 1005);
+    // A whole year is read from its year rows: one changed by hand changes the year's report
+    // (not a month's inside it), and the check names the year.
+    let y2025 = (d("2025-01-01"), d("2025-12-31"));
+    let before = value(
+        &satis::stats::activity(&app.state.db, y2025.0, y2025.1, None)
+            .await
+            .unwrap(),
+        "street_unit_contacts",
+    );
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE stats_day SET n = n + 7 WHERE id = (SELECT MIN(id) FROM stats_day \
+             WHERE figure = 'street_met' AND span = 'y' AND day = '2025-01-01')",
+        )
+        .await
+        .unwrap();
+    let after = satis::stats::activity(&app.state.db, y2025.0, y2025.1, None)
+        .await
+        .unwrap();
+    assert_eq!(value(&after, "street_unit_contacts"), before + 7);
+    let march = satis::stats::activity(&app.state.db, d("2025-03-01"), d("2025-03-31"), None)
+        .await
+        .unwrap();
+    let march_raw =
+        satis::stats::activity_raw(&app.state.db, d("2025-03-01"), d("2025-03-31"), None)
+            .await
+            .unwrap();
+    assert_eq!(
+        value(&march, "street_unit_contacts"),
+        value(&march_raw, "street_unit_contacts")
+    );
+    let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert_eq!(broken.rolled_up, vec![d("2023-01-01"), d("2025-01-01")]);
     // A rebuild puts it right.
     let done = satis::stats::daily::rebuild(&app.state.db).await.unwrap();
     assert!(done.rows > 0);

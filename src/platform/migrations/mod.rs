@@ -39,6 +39,7 @@ mod m20261205_000032_news;
 mod m20261205_000033_materials_newsletter;
 mod m20261205_000034_news_image;
 mod m20261205_000035_person_link;
+mod m20261206_000036_stats_year_rows;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000033_materials_newsletter::Migration),
             Box::new(m20261205_000034_news_image::Migration),
             Box::new(m20261205_000035_person_link::Migration),
+            Box::new(m20261206_000036_stats_year_rows::Migration),
         ]
     }
 }
