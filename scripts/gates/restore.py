@@ -100,8 +100,11 @@ def run(a, logs: Path, work: Path) -> int:
     def writer(w: int) -> None:
         for i in range(w, a.writes, a.writers):
             key = f"restore-{i:06d}"
+            # Spread over November as a month's calls are (a day's summary is recounted at
+            # each write of that day).
+            at = f"2026-11-{1 + i % 30:02d}T{8 + i % 12:02d}:{i % 60:02d}:00Z"
             body = {"channel": "phone", "relevance": "pertinent",
-                    "started_at": "2026-11-20T10:00:00Z", "duration_minutes": 1 + i % 30,
+                    "started_at": at, "duration_minutes": 1 + i % 30,
                     "outcomes": ["listening"], "notes": f"{CANARY} chiamata {i}"}
             sent = time.monotonic()
             with lock:

@@ -176,7 +176,56 @@ async fn activity_from(
     let n = |s: usize| i64::try_from(s).unwrap_or(i64::MAX);
     // Italian days: 00:00–24:00 in Rome.
     let (start, end) = crate::platform::time::rome_days(from, to);
-    let orgs = crate::network::organisations(db).await?;
+    // Every figure's rows are read at once: each query runs on its own connection of the pool
+    // (SQLite readers do not wait for each other in WAL mode), so the report takes about as
+    // long as its slowest figure rather than the sum of all of them.
+    let (
+        orgs,
+        units,
+        other,
+        first,
+        emergency,
+        protection,
+        met,
+        tallies,
+        interviews,
+        accompaniments,
+    ) = tokio::try_join!(
+        crate::network::organisations(db),
+        crate::network::services(db),
+        async {
+            if summaries {
+                daily::hotline_other_calls(db, from, to).await
+            } else {
+                queries::hotline_other_calls(db, start, end).await
+            }
+        },
+        async {
+            if summaries {
+                daily::hotline_first_pertinent(db, from, to).await
+            } else {
+                queries::hotline_first_pertinent(db, start, end).await
+            }
+        },
+        queries::emergency_people(db, from, to),
+        queries::people_entering(db, "protection", from, to),
+        async {
+            if summaries {
+                daily::people_met_by_unit(db, from, to).await
+            } else {
+                queries::people_met_by_unit(db, start, end).await
+            }
+        },
+        async {
+            if summaries {
+                daily::tallies_by_unit(db, from, to, province.is_some()).await
+            } else {
+                queries::tallies_by_unit(db, start, end, province.is_some()).await
+            }
+        },
+        queries::interviews_by_desk(db, from, to),
+        queries::accompaniments(db, from, to),
+    )?;
     let province_of = |org: i32| {
         orgs.iter()
             .find(|o| o.id == org)
@@ -196,11 +245,6 @@ async fn activity_from(
     // 1b. Hotline calls that were not cases: non-pertinent and nuisance, never counted above.
     let mut other_calls = 0i64;
     let mut ob = BTreeMap::new();
-    let other = if summaries {
-        daily::hotline_other_calls(db, from, to).await?
-    } else {
-        queries::hotline_other_calls(db, start, end).await?
-    };
     for (relevance, prov, org, n) in other {
         let prov = or_org(prov, org);
         if !keep(&prov) {
@@ -214,11 +258,6 @@ async fn activity_from(
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
     let mut hotline_total = 0i64;
     let mut hb = BTreeMap::new();
-    let first = if summaries {
-        daily::hotline_first_pertinent(db, from, to).await?
-    } else {
-        queries::hotline_first_pertinent(db, start, end).await?
-    };
     for (forms, prov, sector, org, n) in first {
         let prov = or_org(prov, org);
         if !keep(&prov) {
@@ -265,7 +304,7 @@ async fn activity_from(
     let mut emergency_people = BTreeSet::new();
     let mut entered = BTreeSet::new();
     let mut eb = BTreeMap::new();
-    for (p, began_in_period, shelter) in queries::emergency_people(db, from, to).await? {
+    for (p, began_in_period, shelter) in emergency {
         let prov = or_org(shelter, p.owner_org);
         if !keep(&prov) {
             continue;
@@ -289,7 +328,7 @@ async fn activity_from(
     // 5. Protection programmes: people whose case entered the protection phase.
     let mut protected = BTreeSet::new();
     let mut pb = BTreeMap::new();
-    for p in queries::people_entering(db, "protection", from, to).await? {
+    for p in protection {
         let prov = org_province(p.owner_org);
         if keep(&prov) && protected.insert(p.person_id) {
             count(&mut pb, "province", &prov);
@@ -304,7 +343,6 @@ async fn activity_from(
     }
 
     // 2. Street-unit contacts: people met on outings, as the units tallied them.
-    let units = crate::network::services(db).await?;
     let unit_province = |id: i64| {
         units
             .iter()
@@ -314,11 +352,6 @@ async fn activity_from(
     };
     let mut street_total = 0i64;
     let mut sb = BTreeMap::new();
-    let met = if summaries {
-        daily::people_met_by_unit(db, from, to).await?
-    } else {
-        queries::people_met_by_unit(db, start, end).await?
-    };
     for (unit, people) in met {
         let prov = unit_province(unit);
         if keep(&prov) {
@@ -327,11 +360,6 @@ async fn activity_from(
         }
     }
     let (mut new_people, mut known_people) = (0i64, 0i64);
-    let tallies = if summaries {
-        daily::tallies_by_unit(db, from, to, province.is_some()).await?
-    } else {
-        queries::tallies_by_unit(db, start, end, province.is_some()).await?
-    };
     for (unit, dim, value, n) in tallies {
         if province.is_some() && !keep(&unit_province(unit)) {
             continue;
@@ -351,7 +379,7 @@ async fn activity_from(
     // 3. Drop-in interviews, by province of the desk and outcome.
     let mut interviews_total = 0i64;
     let mut ib = BTreeMap::new();
-    for (desk, outcome, n) in queries::interviews_by_desk(db, from, to).await? {
+    for (desk, outcome, n) in interviews {
         let prov = unit_province(desk);
         if keep(&prov) {
             interviews_total += n;
@@ -368,9 +396,7 @@ async fn activity_from(
     //    breakdown, counted as accompaniments, never in the headline.
     let mut accompanied = BTreeSet::new();
     let mut ab = BTreeMap::new();
-    for (id, org, service, outcome, contact, person, caller) in
-        queries::accompaniments(db, from, to).await?
-    {
+    for (id, org, service, outcome, contact, person, caller) in accompaniments {
         let prov = org_province(org);
         if !keep(&prov) {
             continue;
