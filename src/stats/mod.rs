@@ -18,7 +18,7 @@ pub mod queries;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde::Serialize;
 
 use crate::platform::policy::Permission;
@@ -56,16 +56,38 @@ pub fn shown(n: i64) -> String {
     }
 }
 
-fn count(map: &mut BTreeMap<(String, String), i64>, dim: &str, value: &str) {
+/// Counts by dimension and value. Adding to a pair already there allocates nothing: a
+/// national report adds a few hundred thousand times to a few hundred pairs.
+type Breakdown = BTreeMap<String, BTreeMap<String, i64>>;
+
+fn count(map: &mut Breakdown, dim: &str, value: &str) {
     add(map, dim, value, 1);
 }
 
-fn add(map: &mut BTreeMap<(String, String), i64>, dim: &str, value: &str, n: i64) {
-    *map.entry((dim.to_owned(), value.to_owned())).or_insert(0) += n;
+fn add(map: &mut Breakdown, dim: &str, value: &str, n: i64) {
+    let values = match map.get_mut(dim) {
+        Some(values) => values,
+        None => map.entry(dim.to_owned()).or_default(),
+    };
+    match values.get_mut(value) {
+        Some(c) => *c += n,
+        None => {
+            values.insert(value.to_owned(), n);
+        }
+    }
 }
 
-fn flatten(map: BTreeMap<(String, String), i64>) -> Vec<(String, String, i64)> {
-    map.into_iter().map(|((d, v), n)| (d, v, n)).collect()
+fn set(map: &mut Breakdown, dim: &str, value: &str, n: i64) {
+    map.entry(dim.to_owned())
+        .or_default()
+        .insert(value.to_owned(), n);
+}
+
+/// (dimension, value, count), by dimension then value.
+fn flatten(map: Breakdown) -> Vec<(String, String, i64)> {
+    map.into_iter()
+        .flat_map(|(d, values)| values.into_iter().map(move |(v, n)| (d.clone(), v, n)))
+        .collect()
 }
 
 /// The activity report as a member of staff reads it: the reading (its period, and `via`
@@ -94,7 +116,7 @@ pub async fn read_activity(
 /// (`None`) the whole region. A record's province is the hotline contact's, the unit's or
 /// desk's, or that of the organisation following the person.
 pub async fn activity(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     from: NaiveDate,
     to: NaiveDate,
     province: Option<&str>,
@@ -110,7 +132,7 @@ pub async fn activity(
 /// The activity report counted from the records themselves: the reference the per-day
 /// summaries are checked against (`satis stats check`, the tests, the benchmark).
 pub async fn activity_raw(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     from: NaiveDate,
     to: NaiveDate,
     province: Option<&str>,
@@ -164,8 +186,31 @@ pub fn spawn_summary_build(state: crate::platform::web::SharedState) {
     });
 }
 
+/// Who an accompaniment was for, to count each person once (see figure 6).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Person(i64),
+    Contact(i64),
+    Caller(i64, String),
+    Record(i64),
+}
+
+/// Runs `read` on a clone of the pool in a task of its own (see `activity_from`).
+async fn apart<T, Fut>(
+    db: &DatabaseConnection,
+    read: impl FnOnce(DatabaseConnection) -> Fut,
+) -> Result<T, DbErr>
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = Result<T, DbErr>> + Send + 'static,
+{
+    tokio::spawn(read(db.clone()))
+        .await
+        .map_err(|e| DbErr::Custom(format!("a figure of the report could not be read: {e}")))?
+}
+
 async fn activity_from(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     from: NaiveDate,
     to: NaiveDate,
     province: Option<&str>,
@@ -176,9 +221,11 @@ async fn activity_from(
     let n = |s: usize| i64::try_from(s).unwrap_or(i64::MAX);
     // Italian days: 00:00–24:00 in Rome.
     let (start, end) = crate::platform::time::rome_days(from, to);
-    // Every figure's rows are read at once: each query runs on its own connection of the pool
-    // (SQLite readers do not wait for each other in WAL mode), so the report takes about as
-    // long as its slowest figure rather than the sum of all of them.
+    // Every figure's rows are read at once, each in a task of its own: each query runs on its
+    // own connection of the pool (SQLite readers do not wait for each other in WAL mode) and
+    // its rows are decoded on whichever core is free, so the report takes about as long as
+    // its slowest figure rather than the sum of all of them.
+    let by_unit = province.is_some();
     let (
         orgs,
         units,
@@ -191,40 +238,51 @@ async fn activity_from(
         interviews,
         accompaniments,
     ) = tokio::try_join!(
-        crate::network::organisations(db),
-        crate::network::services(db),
-        async {
+        apart(
+            db,
+            |db| async move { crate::network::organisations(&db).await }
+        ),
+        apart(db, |db| async move { crate::network::services(&db).await }),
+        apart(db, move |db| async move {
             if summaries {
-                daily::hotline_other_calls(db, from, to).await
+                daily::hotline_other_calls(&db, from, to).await
             } else {
-                queries::hotline_other_calls(db, start, end).await
+                queries::hotline_other_calls(&db, start, end).await
             }
-        },
-        async {
+        }),
+        apart(db, move |db| async move {
             if summaries {
-                daily::hotline_first_pertinent(db, from, to).await
+                daily::hotline_first_pertinent(&db, from, to).await
             } else {
-                queries::hotline_first_pertinent(db, start, end).await
+                queries::hotline_first_pertinent(&db, start, end).await
             }
-        },
-        queries::emergency_people(db, from, to),
-        queries::people_entering(db, "protection", from, to),
-        async {
+        }),
+        apart(db, move |db| async move {
+            queries::emergency_people(&db, from, to).await
+        }),
+        apart(db, move |db| async move {
+            queries::people_entering(&db, "protection", from, to).await
+        }),
+        apart(db, move |db| async move {
             if summaries {
-                daily::people_met_by_unit(db, from, to).await
+                daily::people_met_by_unit(&db, from, to).await
             } else {
-                queries::people_met_by_unit(db, start, end).await
+                queries::people_met_by_unit(&db, start, end).await
             }
-        },
-        async {
+        }),
+        apart(db, move |db| async move {
             if summaries {
-                daily::tallies_by_unit(db, from, to, province.is_some()).await
+                daily::tallies_by_unit(&db, from, to, by_unit).await
             } else {
-                queries::tallies_by_unit(db, start, end, province.is_some()).await
+                queries::tallies_by_unit(&db, start, end, by_unit).await
             }
-        },
-        queries::interviews_by_desk(db, from, to),
-        queries::accompaniments(db, from, to),
+        }),
+        apart(db, move |db| async move {
+            queries::interviews_by_desk(&db, from, to).await
+        }),
+        apart(db, move |db| async move {
+            queries::accompaniments(&db, from, to).await
+        }),
     )?;
     let province_of = |org: i32| {
         orgs.iter()
@@ -244,7 +302,7 @@ async fn activity_from(
 
     // 1b. Hotline calls that were not cases: non-pertinent and nuisance, never counted above.
     let mut other_calls = 0i64;
-    let mut ob = BTreeMap::new();
+    let mut ob = Breakdown::new();
     for (relevance, prov, org, n) in other {
         let prov = or_org(prov, org);
         if !keep(&prov) {
@@ -257,7 +315,7 @@ async fn activity_from(
 
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
     let mut hotline_total = 0i64;
-    let mut hb = BTreeMap::new();
+    let mut hb = Breakdown::new();
     for (forms, prov, sector, org, n) in first {
         let prov = or_org(prov, org);
         if !keep(&prov) {
@@ -274,7 +332,7 @@ async fn activity_from(
     }
 
     // Cases: people described by their non-identifying attributes only.
-    let person_dims = |p: &queries::PersonRow, map: &mut BTreeMap<(String, String), i64>| {
+    let person_dims = |p: &queries::PersonRow, map: &mut Breakdown| {
         count(map, "gender", &p.gender);
         for n in crate::platform::codes::iter(&p.nationalities) {
             count(map, "nationality", n);
@@ -303,7 +361,7 @@ async fn activity_from(
     // entered in the period.
     let mut emergency_people = BTreeSet::new();
     let mut entered = BTreeSet::new();
-    let mut eb = BTreeMap::new();
+    let mut eb = Breakdown::new();
     for (p, began_in_period, shelter) in emergency {
         let prov = or_org(shelter, p.owner_org);
         if !keep(&prov) {
@@ -327,7 +385,7 @@ async fn activity_from(
 
     // 5. Protection programmes: people whose case entered the protection phase.
     let mut protected = BTreeSet::new();
-    let mut pb = BTreeMap::new();
+    let mut pb = Breakdown::new();
     for p in protection {
         let prov = org_province(p.owner_org);
         if keep(&prov) && protected.insert(p.person_id) {
@@ -351,7 +409,7 @@ async fn activity_from(
             .unwrap_or_else(|| "—".into())
     };
     let mut street_total = 0i64;
-    let mut sb = BTreeMap::new();
+    let mut sb = Breakdown::new();
     for (unit, people) in met {
         let prov = unit_province(unit);
         if keep(&prov) {
@@ -372,13 +430,13 @@ async fn activity_from(
         }
     }
     if street_total > 0 {
-        sb.insert(("status".into(), "new".into()), new_people);
-        sb.insert(("status".into(), "known".into()), known_people);
+        set(&mut sb, "status", "new", new_people);
+        set(&mut sb, "status", "known", known_people);
     }
 
     // 3. Drop-in interviews, by province of the desk and outcome.
     let mut interviews_total = 0i64;
-    let mut ib = BTreeMap::new();
+    let mut ib = Breakdown::new();
     for (desk, outcome, n) in interviews {
         let prov = unit_province(desk);
         if keep(&prov) {
@@ -395,17 +453,17 @@ async fn activity_from(
     //    Other services and outcomes (missed, postponed; legal, police…) are in the
     //    breakdown, counted as accompaniments, never in the headline.
     let mut accompanied = BTreeSet::new();
-    let mut ab = BTreeMap::new();
+    let mut ab = Breakdown::new();
     for (id, org, service, outcome, contact, person, caller) in accompaniments {
         let prov = org_province(org);
         if !keep(&prov) {
             continue;
         }
         let who = match (person, contact, caller) {
-            (Some(p), _, _) => format!("person-{p}"),
-            (None, Some(c), _) => format!("contact-{c}"),
-            (None, None, Some(r)) => format!("caller-{org}-{r}"),
-            (None, None, None) => format!("record-{id}"),
+            (Some(p), _, _) => Who::Person(p),
+            (None, Some(c), _) => Who::Contact(c),
+            (None, None, Some(r)) => Who::Caller(org, r),
+            (None, None, None) => Who::Record(id),
         };
         let headline = matches!(service.as_str(), "health" | "social") && outcome == "done";
         if !headline {
