@@ -104,6 +104,26 @@ class Server:
         self.log.close()
 
 
+def post_contact(base: str, bearer: str, key: str, body: dict, timeout: float = 10) -> dict | None:
+    """Logs a hotline contact with its Idempotency-Key: the stored contact, or None when it
+    must be sent again (503, or the server went away mid-request). Any other answer stops
+    the gate."""
+    req = urllib.request.Request(
+        f"{base}/api/v1/hotline/contacts", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json",
+                 "Idempotency-Key": key})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            if r.status in (200, 201):
+                return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        if e.code not in (503,):
+            sys.exit(f"write {key}: unexpected {e.code}: {e.read()[:300]!r}")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        pass  # the server was killed mid-request: resend
+    return None
+
+
 def stored_contacts(base: str, bearer: str) -> list[int]:
     """The ids of every hotline contact of November 2026 (the gates' writes), page by page."""
     stored: list[int] = []

@@ -16,7 +16,6 @@ With --database-url postgres://… the same runs on PostgreSQL; --restart-db-cmd
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import sqlite3
@@ -25,31 +24,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from common import Server, base_env, lost_or_doubled, satis, stored_contacts, token
+from common import (Server, base_env, lost_or_doubled, post_contact, satis, stored_contacts,
+                    token)
 
 # Must never reach a log line, an error body or a temporary file (scripts/gates/pii_scan.py).
 CANARY = "Zyxcanary Quellvorname"
-
-
-def post(base: str, bearer: str, key: str, body: dict) -> dict | None:
-    req = urllib.request.Request(
-        f"{base}/api/v1/hotline/contacts", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json",
-                 "Idempotency-Key": key})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            if r.status in (200, 201):
-                return json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        if e.code not in (503,):
-            sys.exit(f"write {key}: unexpected {e.code}: {e.read()[:300]!r}")
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        pass  # the server was killed mid-request: resend
-    return None
 
 
 def main() -> int:
@@ -97,7 +78,7 @@ def run(a, logs: Path, data: Path) -> int:
                     "started_at": "2026-11-20T10:00:00Z", "duration_minutes": 1 + i % 30,
                     "outcomes": ["listening"], "notes": f"{CANARY} chiamata {i}"}
             while True:
-                got = post(server.base, tok, key, body)
+                got = post_contact(server.base, tok, key, body)
                 if got is not None:
                     with acked_lock:
                         if key in acked and acked[key] != got["id"]:

@@ -22,34 +22,17 @@ Usage: restore.py SATIS_BIN LOG_DIR [--database-url URL --restore-url URL]
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from common import Server, base_env, satis, stored_contacts, token
+from common import Server, base_env, post_contact, satis, stored_contacts, token
 
 CANARY = "Zyxcanary Quellvorname"
-
-
-def post(base: str, bearer: str, key: str, body: dict) -> int | None:
-    req = urllib.request.Request(
-        f"{base}/api/v1/hotline/contacts", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json",
-                 "Idempotency-Key": key})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())["id"]
-    except urllib.error.HTTPError as e:
-        if e.code != 503:
-            sys.exit(f"write {key}: unexpected {e.code}: {e.read()[:300]!r}")
-    return None
 
 
 def main() -> int:
@@ -110,10 +93,10 @@ def run(a, logs: Path, work: Path) -> int:
             with lock:
                 writes[key] = (sent, None, None)
             while True:
-                got = post(server.base, tok, key, body)
+                got = post_contact(server.base, tok, key, body, timeout=30)
                 if got is not None:
                     with lock:
-                        writes[key] = (sent, time.monotonic(), got)
+                        writes[key] = (sent, time.monotonic(), got["id"])
                         acknowledged[0] += 1
                     break
                 time.sleep(0.05)
