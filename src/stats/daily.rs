@@ -285,8 +285,8 @@ async fn lock(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Inserts `counts` as day rows.
-async fn insert_rows(db: &impl ConnectionTrait, counts: &Counts) -> Result<(), DbErr> {
+/// Inserts `counts` as rows of `span`.
+async fn insert_rows(db: &impl ConnectionTrait, span: &str, counts: &Counts) -> Result<(), DbErr> {
     let rows: Vec<_> = counts.iter().collect();
     for chunk in rows.chunks(200) {
         let mut q = Query::insert();
@@ -303,7 +303,7 @@ async fn insert_rows(db: &impl ConnectionTrait, counts: &Counts) -> Result<(), D
         ]);
         for ((day, k), n) in chunk {
             q.values([
-                "d".into(),
+                span.into(),
                 (*day).into(),
                 k.figure.into(),
                 k.organisation.into(),
@@ -384,8 +384,12 @@ async fn roll_up_year(db: &impl ConnectionTrait, year: NaiveDate) -> Result<(), 
     roll_up_span(db, ("m", "y"), year, next_year(year)).await
 }
 
-/// Recounts the given Italian days (and their months and years) in the caller's transaction: called by
-/// every write that adds or changes a record a summarised figure counts.
+/// Recounts the given Italian days in the caller's transaction and carries the difference into
+/// their months' and years' rows: called by every write that adds or changes a record a
+/// summarised figure counts. The day rows are recounted from the raw rows (the reference); the
+/// month and year rows change by the day rows' difference, so that a write costs the keys it
+/// changes rather than a re-sum of its month and year (`stats check` compares both with their
+/// sums, `stats rebuild` re-sums them).
 pub async fn refresh_days(
     db: &impl ConnectionTrait,
     days: &BTreeSet<NaiveDate>,
@@ -394,19 +398,91 @@ pub async fn refresh_days(
         return Ok(());
     }
     lock(db).await?;
+    let mut months: BTreeMap<NaiveDate, BTreeMap<Key, i64>> = BTreeMap::new();
     for day in days {
+        let old = stored(db, "d", *day, *day).await?;
         delete(db, "d", *day, *day).await?;
         let next = day.succ_opt().unwrap_or(*day);
-        let counts = recount(db, rome_midnight(*day), rome_midnight(next)).await?;
-        insert_rows(db, &counts).await?;
+        let new = recount(db, rome_midnight(*day), rome_midnight(next)).await?;
+        insert_rows(db, "d", &new).await?;
+        let change = months.entry(month_of(*day)).or_default();
+        for ((_, k), n) in new {
+            *change.entry(k).or_insert(0) += n;
+        }
+        for ((_, k), n) in old {
+            *change.entry(k).or_insert(0) -= n;
+        }
     }
-    let months: BTreeSet<NaiveDate> = days.iter().map(|d| month_of(*d)).collect();
-    for m in &months {
-        roll_up(db, *m).await?;
+    let mut years: BTreeMap<NaiveDate, BTreeMap<Key, i64>> = BTreeMap::new();
+    for (month, change) in &months {
+        let year = years.entry(year_of(*month)).or_default();
+        for (k, n) in change {
+            *year.entry(k.clone()).or_insert(0) += n;
+        }
     }
-    let years: BTreeSet<NaiveDate> = months.iter().map(|m| year_of(*m)).collect();
-    for y in years {
-        roll_up_year(db, y).await?;
+    for (month, change) in months {
+        add_to(db, "m", month, change).await?;
+    }
+    for (year, change) in years {
+        add_to(db, "y", year, change).await?;
+    }
+    Ok(())
+}
+
+/// Narrows `q` to the rows of `key` (a missing code is `NULL`, matched with `IS NULL`).
+fn of_key<Q: sea_orm::sea_query::ConditionalStatement>(q: &mut Q, key: &Key) {
+    q.and_where(col(T, "figure").eq(key.figure));
+    let ids = [
+        ("organisation_id", key.organisation),
+        ("service_id", key.service),
+    ];
+    for (c, v) in ids {
+        q.and_where(match v {
+            Some(v) => col(T, c).eq(v),
+            None => col(T, c).is_null(),
+        });
+    }
+    let codes = [("k1", &key.k1), ("k2", &key.k2), ("k3", &key.k3)];
+    for (c, v) in codes {
+        q.and_where(match v {
+            Some(v) => col(T, c).eq(v.as_str()),
+            None => col(T, c).is_null(),
+        });
+    }
+}
+
+/// Adds `change` to the `span` rows (`m` or `y`) of the span beginning on `first`: a key it
+/// lacks gets a row, a row falling to zero goes (as a re-sum would leave it).
+async fn add_to(
+    db: &impl ConnectionTrait,
+    span: &str,
+    first: NaiveDate,
+    change: BTreeMap<Key, i64>,
+) -> Result<(), DbErr> {
+    let mut fell = false;
+    for (key, n) in change {
+        if n == 0 {
+            continue;
+        }
+        let mut q = Query::update();
+        q.table(a(T))
+            .value(a("n"), Expr::col(a("n")).add(n))
+            .and_where(col(T, "span").eq(span))
+            .and_where(col(T, "day").eq(first));
+        of_key(&mut q, &key);
+        if db.execute(&q).await?.rows_affected() == 0 {
+            insert_rows(db, span, &Counts::from([((first, key), n)])).await?;
+        }
+        fell |= n < 0;
+    }
+    if fell {
+        let q = Query::delete()
+            .from_table(a(T))
+            .and_where(col(T, "span").eq(span))
+            .and_where(col(T, "day").eq(first))
+            .and_where(col(T, "n").eq(0))
+            .to_owned();
+        db.execute(&q).await?;
     }
     Ok(())
 }
@@ -421,7 +497,7 @@ async fn rebuild_month<C: ConnectionTrait + TransactionTrait>(
     lock(&txn).await?;
     delete(&txn, "d", month, end.pred_opt().unwrap_or(end)).await?;
     let counts = recount(&txn, rome_midnight(month), rome_midnight(end)).await?;
-    insert_rows(&txn, &counts).await?;
+    insert_rows(&txn, "d", &counts).await?;
     roll_up(&txn, month).await?;
     txn.commit().await
 }
