@@ -273,6 +273,10 @@ async fn run(url: &str, data_dir: &std::path::Path) {
         r.as_secs_f64() / s.as_secs_f64()
     );
 
+    // What a write adds for the summaries: the refresh of one busy day (as a hotline contact
+    // or an outing of that day does, rolled back), against the recount of that day alone.
+    write_refresh(&db, backend, to - chrono::Duration::days(40)).await;
+
     // Dashboards through the whole web stack, as signed-in staff.
     let mut env = BTreeMap::new();
     env.insert("DATABASE_URL".to_owned(), url.to_owned());
@@ -349,6 +353,38 @@ async fn run(url: &str, data_dir: &std::path::Path) {
         anon.values_generalised,
         anon.records_suppressed,
         t.elapsed().as_secs_f64()
+    );
+}
+
+/// Times `stats::refresh_days` for one day in a transaction that is rolled back (median of
+/// 20), beside the recount of the same day's raw rows: the difference is what the month and
+/// year rows cost a write.
+async fn write_refresh(db: &sea_orm::DatabaseConnection, backend: &str, day: chrono::NaiveDate) {
+    use sea_orm::TransactionTrait;
+    let days = std::collections::BTreeSet::from([day]);
+    let mut refresh = Vec::new();
+    let mut recount = Vec::new();
+    for _ in 0..20 {
+        let txn = db.begin().await.unwrap();
+        let t = Instant::now();
+        satis::stats::refresh_days(&txn, &days).await.unwrap();
+        refresh.push(t.elapsed());
+        txn.rollback().await.unwrap();
+        let t = Instant::now();
+        let next = day.succ_opt().unwrap();
+        satis::stats::daily::recount(
+            db,
+            satis::platform::time::rome_midnight(day),
+            satis::platform::time::rome_midnight(next),
+        )
+        .await
+        .unwrap();
+        recount.push(t.elapsed());
+    }
+    println!(
+        "{backend}: a write's summary refresh of {day}: {:.1} ms (median of 20); the day's recount alone {:.1} ms",
+        median(refresh).as_secs_f64() * 1000.0,
+        median(recount).as_secs_f64() * 1000.0
     );
 }
 
