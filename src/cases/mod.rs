@@ -177,6 +177,77 @@ pub async fn guard(
     Ok((c, p, basis))
 }
 
+/// A case file opened for reading by [`open_file`].
+pub struct OpenedFile {
+    pub case: entities::case::Model,
+    pub person: entities::person::Model,
+    pub basis: crate::platform::policy::Basis,
+    /// The organisations the case is shared with.
+    pub shared_with: Vec<i32>,
+    /// The person's identity, when the reader may see it (its reading audited).
+    pub identity: Option<store::Identity>,
+}
+
+/// Opens a case for reading with the person's identity where the reader's role sees it: the
+/// case, its person, shares, emergency grant and identity row are read at once, and the read
+/// and the identity read are audited in one durable commit (see
+/// [`crate::platform::access::authorize_read`]).
+pub async fn open_file(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+    case_id: i32,
+) -> Result<OpenedFile, crate::platform::web::AppError> {
+    use crate::platform::web::AppError;
+    let c = store::case(&state.db, case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let id = c.id.to_string();
+    let (p, shared_with, grant, identity_row) = tokio::try_join!(
+        store::person(&state.db, c.person_id),
+        store::shared_with(&state.db, c.id),
+        crate::identity::break_glass::active_grant(
+            &state.db,
+            actor.user_id,
+            "case",
+            &id,
+            chrono::Utc::now(),
+        ),
+        store::identity(&state.db, c.person_id),
+    )?;
+    let p = p.ok_or(AppError::NotFound)?;
+    let resource = crate::platform::policy::Resource {
+        owner_organisation_id: c.owner_org,
+        shared_with,
+    };
+    let (basis, shown) = crate::platform::access::authorize_read(
+        state,
+        actor,
+        &resource,
+        grant,
+        crate::platform::access::Target {
+            kind: "case",
+            id: &id,
+            subject: Some(&p.code),
+        },
+        identity_row.is_some(),
+    )
+    .await?;
+    let identity = match identity_row {
+        Some(row) if shown => Some(
+            store::open_identity(&state.keys, &row)
+                .map_err(|_| AppError::Internal("identity cannot be decrypted"))?,
+        ),
+        _ => None,
+    };
+    Ok(OpenedFile {
+        case: c,
+        person: p,
+        basis,
+        shared_with: resource.shared_with,
+        identity,
+    })
+}
+
 /// What a transfer package may carry of a person, opened from its sealed columns.
 #[derive(Clone, Debug, Default)]
 pub struct PackageData {

@@ -15,8 +15,7 @@ use super::entities::{consent, permit, placement};
 use super::rules::{self, Phase};
 use super::store;
 use crate::identity::session::StaffView;
-use crate::platform::access::{Target, authorize};
-use crate::platform::policy::{self, Action, Basis, Resource};
+use crate::platform::policy::{self, Basis};
 use crate::platform::web::form::Fields;
 use crate::platform::web::{AppError, SharedState, Shell};
 
@@ -544,26 +543,31 @@ async fn linked(
             })
             .collect::<Vec<_>>()
     };
+    let (projects, referrals, contacts, accompaniments) = tokio::try_join!(
+        crate::projects::of_case(&state.db, case_id),
+        crate::referrals::of_case(&state.db, case_id),
+        crate::hotline::contacts_of_case(&state.db, case_id),
+        crate::outreach::accompaniments_of_case(&state.db, case_id),
+    )?;
     let projects = rows(
-        crate::projects::of_case(&state.db, case_id).await?,
+        projects,
         "project-status",
         Permission::Projects,
         "/projects",
     );
     let referrals = rows(
-        crate::referrals::of_case(&state.db, case_id).await?,
+        referrals,
         "referral-status",
         Permission::Referrals,
         "/referrals",
     );
     let contacts = rows(
-        crate::hotline::contacts_of_case(&state.db, case_id).await?,
+        contacts,
         "relevance",
         Permission::Hotline,
         "/hotline/contacts",
     );
-    let accompaniments = crate::outreach::accompaniments_of_case(&state.db, case_id)
-        .await?
+    let accompaniments = accompaniments
         .into_iter()
         .map(|(on, service, outcome)| LinkRow {
             on: on.to_string(),
@@ -586,62 +590,58 @@ async fn case_file(
     correction: Option<Correction>,
 ) -> Result<CasePage, AppError> {
     let me = staff(&shell)?;
-    let (c, p, basis) = super::guard(state, &me.actor, case_id, Action::Read).await?;
-    let resource = Resource {
-        owner_organisation_id: c.owner_org,
-        shared_with: store::shared_with(&state.db, c.id).await?,
-    };
-    let names = crate::network::names(&state.db).await?;
-    // Identity: only for roles that need it, each reading audited.
-    let grant = if basis == Basis::Emergency {
-        crate::identity::break_glass::active_grant(
-            &state.db,
-            me.actor.user_id,
-            "case",
-            &c.id.to_string(),
-            Utc::now(),
-        )
-        .await?
-    } else {
-        None
-    };
-    let identity_row = store::identity(&state.db, p.id).await?;
-    let may_see = policy::decide(
-        &me.actor,
-        Action::ReadIdentity,
-        &resource,
-        grant,
-        Utc::now(),
+    let super::OpenedFile {
+        case: c,
+        person: p,
+        basis,
+        shared_with,
+        identity,
+    } = super::open_file(state, &me.actor, case_id).await?;
+    // Everything else the page shows, read at once.
+    let (
+        names,
+        phase_rows,
+        all_services,
+        placement_rows,
+        event_rows,
+        permit_rows,
+        change_rows,
+        linked_rows,
+        consents,
+    ) = tokio::try_join!(
+        async { Ok::<_, AppError>(crate::network::names(&state.db).await?) },
+        async { Ok(store::phases(&state.db, c.id).await?) },
+        async { Ok(crate::network::services(&state.db).await?) },
+        async { Ok(store::placements(&state.db, c.id).await?) },
+        async { Ok(store::events(&state.db, c.id).await?) },
+        async { Ok(store::permits(&state.db, c.id).await?) },
+        async { Ok(store::person_changes(&state.db, p.id).await?) },
+        linked(state, &shell, c.id),
+        async { Ok(store::consents(&state.db, c.id).await?) },
+    )?;
+    let opened_permits = permit_rows
+        .into_iter()
+        .map(|p| store::opened_permit(&state.keys, p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| AppError::Internal("permit cannot be decrypted"))?;
+    let changes =
+        store::permit_changes(&state.db, opened_permits.iter().map(|p| p.id).collect()).await?;
+    // Who recorded what, in one query.
+    let users = crate::identity::usernames_of(
+        &state.db,
+        phase_rows
+            .iter()
+            .map(|ph| ph.by_user)
+            .chain(changes.iter().map(|ch| ch.by_user))
+            .chain(change_rows.iter().map(|ch| ch.by_user))
+            .chain(c.status_assessed_by)
+            .collect(),
     )
-    .allowed();
-    let identity = match (&identity_row, may_see) {
-        (Some(row), true) => {
-            let id = c.id.to_string();
-            authorize(
-                state,
-                &me.actor,
-                Action::ReadIdentity,
-                &resource,
-                grant,
-                Target {
-                    kind: "case",
-                    id: &id,
-                    subject: Some(&p.code),
-                },
-            )
-            .await?;
-            Some(
-                store::open_identity(&state.keys, row)
-                    .map_err(|_| AppError::Internal("identity cannot be decrypted"))?,
-            )
-        }
-        _ => None,
-    };
+    .await?;
+    let username = |id: i32| users.get(&id).cloned().unwrap_or_default();
     let mut phases = Vec::new();
-    for ph in store::phases(&state.db, c.id).await? {
-        let by = crate::identity::username_of(&state.db, ph.by_user)
-            .await?
-            .unwrap_or_default();
+    for ph in phase_rows {
+        let by = username(ph.by_user);
         let label = |code: &str| shell.t(&format!("phase-{}", code.replace('_', "-")));
         phases.push(PhaseRow {
             from: ph.from_phase.as_deref().map(label).unwrap_or_default(),
@@ -661,7 +661,7 @@ async fn case_file(
     }
     let phase = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
     let mut services = Vec::new();
-    for s in crate::network::services(&state.db).await? {
+    for s in &all_services {
         if !crate::network::rules::is_housing(&s.kind) || !s.active {
             continue;
         }
@@ -670,16 +670,19 @@ async fn case_file(
             label: format!("{} ({})", s.name, s.province.clone().unwrap_or_default()),
         });
     }
-    let mut placements = Vec::new();
-    for pl in store::placements(&state.db, c.id).await? {
-        let name = crate::network::service(&state.db, pl.service_id)
-            .await?
-            .map(|s| s.name)
-            .unwrap_or_default();
-        placements.push((pl, name));
-    }
+    let placements = placement_rows
+        .into_iter()
+        .map(|pl| {
+            let name = all_services
+                .iter()
+                .find(|s| s.id == pl.service_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            (pl, name)
+        })
+        .collect();
     let mut events = Vec::new();
-    for e in store::events(&state.db, c.id).await? {
+    for e in event_rows {
         let text = match &e.text_enc {
             _ if !policy::may_read_note(&me.actor, e.by_user) => None,
             Some(sealed) => Some(
@@ -696,18 +699,7 @@ async fn case_file(
             text,
         });
     }
-    let assessed_by = match c.status_assessed_by {
-        Some(u) => crate::identity::username_of(&state.db, u).await?,
-        None => None,
-    };
-    let opened_permits = store::permits(&state.db, c.id)
-        .await?
-        .into_iter()
-        .map(|p| store::opened_permit(&state.keys, p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| AppError::Internal("permit cannot be decrypted"))?;
-    let changes =
-        store::permit_changes(&state.db, opened_permits.iter().map(|p| p.id).collect()).await?;
+    let assessed_by = c.status_assessed_by.and_then(|u| users.get(&u).cloned());
     let mut permits = Vec::new();
     for permit in opened_permits {
         let mut decisions = Vec::new();
@@ -716,9 +708,7 @@ async fn case_file(
                 on: ch.decided_on.to_string(),
                 status: ch.status.clone(),
                 expires_on: ch.expires_on.map(|d| d.to_string()),
-                by: crate::identity::username_of(&state.db, ch.by_user)
-                    .await?
-                    .unwrap_or_default(),
+                by: username(ch.by_user),
             });
         }
         permits.push(PermitRow {
@@ -728,19 +718,17 @@ async fn case_file(
         });
     }
     let mut corrections = Vec::new();
-    for ch in store::person_changes(&state.db, p.id).await? {
+    for ch in change_rows {
         corrections.push(CorrectionRow {
             at: crate::platform::time::rome_time_zoned(&ch.at),
-            by: crate::identity::username_of(&state.db, ch.by_user)
-                .await?
-                .unwrap_or_default(),
+            by: username(ch.by_user),
             fields: crate::platform::codes::iter(&ch.fields)
                 .map(|f| shell.label("person", f))
                 .collect::<Vec<_>>()
                 .join(", "),
         });
     }
-    let [projects, referrals, accompaniments, contacts] = linked(state, &shell, c.id).await?;
+    let [projects, referrals, accompaniments, contacts] = linked_rows;
     let Correction { problems, values } = correction.unwrap_or_default();
     let values = if values.is_empty() {
         recorded_values(&p, identity.as_ref())
@@ -767,9 +755,8 @@ async fn case_file(
         phases,
         next_phase: phase.next().map(Phase::code),
         closed: phase == Phase::Closed,
-        consents: store::consents(&state.db, c.id).await?,
-        shared: resource
-            .shared_with
+        consents,
+        shared: shared_with
             .iter()
             .filter_map(|o| names.get(o).cloned())
             .collect(),

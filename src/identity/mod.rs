@@ -25,6 +25,15 @@ pub async fn username_of(
 ) -> Result<Option<String>, sea_orm::DbErr> {
     Ok(store::user(db, user_id).await?.map(|u| u.username))
 }
+/// The usernames of the given accounts (those that exist), in one query: for pages listing
+/// who recorded each of many rows.
+pub async fn usernames_of(
+    db: &impl sea_orm::ConnectionTrait,
+    ids: std::collections::BTreeSet<i32>,
+) -> Result<std::collections::BTreeMap<i32, String>, sea_orm::DbErr> {
+    store::usernames_of(db, ids).await
+}
+
 /// The active accounts holding `role` (user id, username): e.g. the mediators a request can
 /// be assigned to.
 pub async fn holders_of(

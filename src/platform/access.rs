@@ -25,6 +25,24 @@ fn action_name(action: Action) -> &'static str {
     }
 }
 
+/// The audit entry of a decision: allowed on `basis`, or denied (`None`).
+fn entry_of(actor: &Actor, action: Action, target: &Target<'_>, basis: Option<Basis>) -> Entry {
+    let mut entry = Entry::new(
+        Some(actor),
+        &format!("{}.{}", target.kind, action_name(action)),
+        target.kind,
+    )
+    .record(target.id);
+    if let Some(s) = target.subject {
+        entry = entry.subject(s);
+    }
+    match basis {
+        Some(Basis::Emergency) => entry.reason("emergency access"),
+        Some(_) => entry,
+        None => entry.denied(),
+    }
+}
+
 /// Decides with [`policy::decide`], audits the decision, and answers `Forbidden` when denied.
 /// The entry is durable before this returns; concurrent decisions share one commit (see
 /// [`crate::platform::audit::GroupCommit`]).
@@ -36,33 +54,61 @@ pub async fn authorize(
     emergency: Option<EmergencyGrant>,
     target: Target<'_>,
 ) -> Result<Basis, AppError> {
-    let decision = policy::decide(actor, action, resource, emergency, Utc::now());
-    let mut entry = Entry::new(
-        Some(actor),
-        &format!("{}.{}", target.kind, action_name(action)),
-        target.kind,
-    )
-    .record(target.id);
-    if let Some(s) = target.subject {
-        entry = entry.subject(s);
-    }
-    match decision {
-        Decision::Allow(basis) => {
-            if basis == Basis::Emergency {
-                entry = entry.reason("emergency access");
-            }
-            state
-                .audit_group
-                .append(&state.db, &state.keys, entry)
-                .await?;
-            Ok(basis)
+    let basis = match policy::decide(actor, action, resource, emergency, Utc::now()) {
+        Decision::Allow(basis) => Some(basis),
+        Decision::Deny => None,
+    };
+    state
+        .audit_group
+        .append(
+            &state.db,
+            &state.keys,
+            entry_of(actor, action, &target, basis),
+        )
+        .await?;
+    basis.ok_or(AppError::Forbidden)
+}
+
+/// Decides reading a record and, when that is allowed and the record holds an identity
+/// (`has_identity`), reading the identity too: both decisions are audited in one durable
+/// commit (a page showing a record and its identity waits for one commit, not two). Answers
+/// the basis of the read and whether the identity may be shown; `Forbidden` (audited) when
+/// the read is denied. An identity the reader may not see is simply not shown, as with
+/// [`policy::decide`] alone.
+pub async fn authorize_read(
+    state: &AppState,
+    actor: &Actor,
+    resource: &Resource,
+    emergency: Option<EmergencyGrant>,
+    target: Target<'_>,
+    has_identity: bool,
+) -> Result<(Basis, bool), AppError> {
+    let now = Utc::now();
+    let Decision::Allow(basis) = policy::decide(actor, Action::Read, resource, emergency, now)
+    else {
+        state
+            .audit_group
+            .append(
+                &state.db,
+                &state.keys,
+                entry_of(actor, Action::Read, &target, None),
+            )
+            .await?;
+        return Err(AppError::Forbidden);
+    };
+    let mut entries = vec![entry_of(actor, Action::Read, &target, Some(basis))];
+    // An emergency grant opens the identity only when the read itself rests on it.
+    let emergency = emergency.filter(|_| basis == Basis::Emergency);
+    let identity = match policy::decide(actor, Action::ReadIdentity, resource, emergency, now) {
+        Decision::Allow(b) if has_identity => {
+            entries.push(entry_of(actor, Action::ReadIdentity, &target, Some(b)));
+            true
         }
-        Decision::Deny => {
-            state
-                .audit_group
-                .append(&state.db, &state.keys, entry.denied())
-                .await?;
-            Err(AppError::Forbidden)
-        }
-    }
+        _ => false,
+    };
+    state
+        .audit_group
+        .append_all(&state.db, &state.keys, entries)
+        .await?;
+    Ok((basis, identity))
 }

@@ -252,7 +252,7 @@ where
 /// The most entries one group commit writes.
 const GROUP_MAX: usize = 256;
 
-type Waiting = (Entry, tokio::sync::oneshot::Sender<Result<(), String>>);
+type Waiting = (Vec<Entry>, tokio::sync::oneshot::Sender<Result<(), String>>);
 
 /// Group commit of the audit entries written outside any other transaction (the reads and
 /// the access decisions taken before an operation): concurrent requests hand their entries
@@ -280,6 +280,20 @@ impl GroupCommit {
         keys: &KeyRing,
         entry: Entry,
     ) -> Result<(), DbErr> {
+        self.append_all(db, keys, vec![entry]).await
+    }
+
+    /// Appends one request's entries, in order and in the same commit, and waits until they
+    /// are durable (a page that audits two decisions waits for one commit, not two).
+    pub async fn append_all(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        keys: &KeyRing,
+        entries: Vec<Entry>,
+    ) -> Result<(), DbErr> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = tokio::sync::mpsc::channel(4 * GROUP_MAX);
             tokio::spawn(group_writer(
@@ -291,11 +305,11 @@ impl GroupCommit {
             tx
         });
         let (done, committed) = tokio::sync::oneshot::channel();
-        if let Err(tokio::sync::mpsc::error::SendError((entry, _))) =
-            queue.send((entry, done)).await
+        if let Err(tokio::sync::mpsc::error::SendError((entries, _))) =
+            queue.send((entries, done)).await
         {
             // The writer is gone (its runtime ended): append alone, as before.
-            return append(db, keys, entry).await;
+            return append_all(db, keys, entries).await;
         }
         match committed.await {
             Ok(Ok(())) => Ok(()),
@@ -316,15 +330,18 @@ async fn group_writer(
     mut rx: tokio::sync::mpsc::Receiver<Waiting>,
     commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < GROUP_MAX {
+    while let Some((first, done)) = rx.recv().await {
+        let mut entries = first;
+        let mut waiting = vec![done];
+        while entries.len() < GROUP_MAX {
             match rx.try_recv() {
-                Ok(w) => batch.push(w),
+                Ok((more, done)) => {
+                    entries.extend(more);
+                    waiting.push(done);
+                }
                 Err(_) => break,
             }
         }
-        let (entries, waiting): (Vec<Entry>, Vec<_>) = batch.into_iter().unzip();
         let result = append_all(&db, &keys, entries)
             .await
             .map_err(|e| e.to_string());

@@ -23,7 +23,38 @@ crate::tests![
     identity_and_notes_are_encrypted_at_rest,
     a_permit_is_renewed_or_refused_and_keeps_its_history,
     a_persons_details_are_corrected_with_history_and_every_error_at_once,
+    a_case_file_audits_its_read_and_identity_read_in_one_commit,
 ];
+
+/// Opening a case file with the person's identity writes two audit entries, the read and the
+/// identity read, in that order and in one durable commit (the page waits for one commit, not
+/// two); the page shows the identity only after both are written.
+async fn a_case_file_audits_its_read_and_identity_read_in_one_commit(db: TestDb) {
+    let app = db.app().await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let worker = app.user("operatrice", Role::CaseWorker, cat).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let before = app.state.audit_group.commits();
+    app.get(&format!("/cases/{id}"))
+        .await
+        .assert_status(200)
+        .assert_contains("Blessing Okafor");
+    assert_eq!(app.state.audit_group.commits() - before, 1);
+    let last: Vec<String> = app
+        .state
+        .db
+        .query_all_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT action FROM audit_event ORDER BY seq DESC LIMIT 2",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert_eq!(last, vec!["case.identity.read", "case.read"]);
+}
 
 async fn org(app: &TestApp, name: &str) -> i32 {
     satis::identity::store::organisation_by_name(&app.state.db, name)
