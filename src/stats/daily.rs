@@ -8,8 +8,10 @@
 //! the record that changes it: a hotline
 //! contact refreshes the days of its situation (a contact entered after the fact can move a
 //! situation's first pertinent contact to another day), an outing refreshes its own day. A
-//! refresh recounts the day from the raw rows (the reference), so it can never drift by
-//! adding deltas; on PostgreSQL an advisory lock held to the end of the transaction serialises
+//! refresh recounts the day from the raw rows (the reference), so a day can never drift, and
+//! carries the difference between its old and new rows into its month and year rows (a write
+//! costs the keys it changes, not a re-sum of a month and a year; `stats check` compares each
+//! month and year with the sum of its days and months, `stats rebuild` re-sums them); on PostgreSQL an advisory lock held to the end of the transaction serialises
 //! refreshes (on SQLite the writer's lock already does), so two writers of the same day never
 //! both recount without seeing each other.
 //!
