@@ -24,7 +24,92 @@ crate::tests![
     a_permit_is_renewed_or_refused_and_keeps_its_history,
     a_persons_details_are_corrected_with_history_and_every_error_at_once,
     a_case_file_audits_its_read_and_identity_read_in_one_commit,
+    a_phase_change_tells_only_the_owners_subscription,
 ];
+
+/// A phase change through the page writes one `case.phase_changed` delivery for each
+/// subscription of the organisation holding the case that asked for it, in the change's
+/// transaction; a refused change, another organisation's subscription or one to other events
+/// get nothing, and the body names the case, never the person.
+async fn a_phase_change_tells_only_the_owners_subscription(db: TestDb) {
+    let app = db.app().await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let other = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, cat).await;
+    let hook = |org: i32, events: &[&str]| {
+        let app = &app;
+        let events: Vec<String> = events.iter().map(|e| (*e).to_owned()).collect();
+        let by = worker.id;
+        async move {
+            satis::platform::webhooks::subscribe(
+                &app.state.db,
+                &app.state.keys,
+                org,
+                "https://ente.example.org/hook",
+                &events,
+                by,
+            )
+            .await
+            .unwrap()
+            .0
+            .id
+        }
+    };
+    let owners = hook(cat, &["case.phase_changed"]).await;
+    hook(cat, &["contact.recorded"]).await;
+    hook(other, &["case.phase_changed"]).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let path = format!("/cases/{id}/phase");
+    let today = satis::platform::time::rome_today().to_string();
+    let v = version(&app.get(&format!("/cases/{id}")).await.body);
+    // A refused change (a phase skipped) tells no one.
+    app.post_form(
+        &path,
+        &[
+            ("to", "protection"),
+            ("version", &v),
+            ("effective_on", &today),
+        ],
+    )
+    .await
+    .assert_status(422);
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM webhook_delivery").await,
+        0
+    );
+    app.post_form(
+        &path,
+        &[
+            ("to", "identification"),
+            ("version", &v),
+            ("effective_on", &today),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let rows = app
+        .state
+        .db
+        .query_all_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT subscription_id, event_type, record_type, record_id, body FROM webhook_delivery",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one delivery, to the owner's subscription");
+    let r = &rows[0];
+    assert_eq!(r.try_get_by_index::<i32>(0).unwrap(), owners);
+    assert_eq!(
+        r.try_get_by_index::<String>(1).unwrap(),
+        "case.phase_changed"
+    );
+    assert_eq!(r.try_get_by_index::<String>(2).unwrap(), "case");
+    assert_eq!(r.try_get_by_index::<i32>(3).unwrap(), id);
+    let body = r.try_get_by_index::<String>(4).unwrap();
+    assert!(body.contains(&id.to_string()), "{body}");
+    assert!(!body.contains("Blessing"), "{body}");
+}
 
 /// Opening a case file with the person's identity writes two audit entries, the read and the
 /// identity read, in that order and in one durable commit (the page waits for one commit, not

@@ -1,14 +1,109 @@
 //! Individual projects: drafting, evaluation, expenses and the edition's budget.
 
 use satis::platform::policy::Role;
+use sea_orm::ConnectionTrait;
 
 use crate::support::{TestApp, TestDb, TestUser, find_value};
 
 crate::tests![
     a_project_goes_from_draft_to_expenses_and_the_budget_shows_it,
     bad_project_input_changes_nothing,
-    the_lead_entity_grants_each_line_and_the_author_edits_draft_lines
+    the_lead_entity_grants_each_line_and_the_author_edits_draft_lines,
+    each_decision_on_a_project_tells_both_sides,
 ];
+
+/// Each decision of the lead entity (changes requested, approved) writes a `project.decided`
+/// delivery for the subscriptions of the organisation holding the project and of the
+/// deciding municipality; submitting is not a decision, and a third organisation hears
+/// nothing.
+async fn each_decision_on_a_project_tells_both_sides(db: TestDb) {
+    let app = db.app().await;
+    let w = world(&app).await;
+    let org = |name: &'static str| {
+        let app = &app;
+        async move {
+            satis::identity::store::organisation_by_name(&app.state.db, name)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let mut subscriptions = Vec::new();
+    for name in [
+        "Associazione Progetto Arcobaleno",
+        "Comune di Viareggio",
+        "CAT Coop. sociale Onlus",
+    ] {
+        let s = satis::platform::webhooks::subscribe(
+            &app.state.db,
+            &app.state.keys,
+            org(name).await,
+            "https://ente.example.org/hook",
+            &["project.decided".to_owned()],
+            w.worker.id,
+        )
+        .await
+        .unwrap()
+        .0;
+        subscriptions.push(s.id);
+    }
+    let deliveries = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            let rows = db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT subscription_id, record_id FROM webhook_delivery \
+                     WHERE event_type = 'project.decided' ORDER BY id",
+                ))
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.try_get_by_index::<i32>(0).unwrap(),
+                        r.try_get_by_index::<i32>(1).unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    app.post_form(
+        &format!("/projects/{}/interventions", w.project),
+        &[
+            ("kind", "italian_course"),
+            ("amount", "800"),
+            ("months", ""),
+            ("provider", "CPIA Firenze"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    status(&app, w.project, "submitted", "")
+        .await
+        .assert_status(303);
+    assert_eq!(
+        deliveries(&app).await,
+        vec![],
+        "submitting is not a decision"
+    );
+    app.sign_in(&w.evaluator).await;
+    status(&app, w.project, "changes_requested", "Rivedere il corso")
+        .await
+        .assert_status(303);
+    let both = vec![(subscriptions[0], w.project), (subscriptions[1], w.project)];
+    assert_eq!(deliveries(&app).await, both);
+    app.sign_in(&w.worker).await;
+    status(&app, w.project, "submitted", "")
+        .await
+        .assert_status(303);
+    app.sign_in(&w.evaluator).await;
+    status(&app, w.project, "approved", "")
+        .await
+        .assert_status(303);
+    assert_eq!(deliveries(&app).await, [both.clone(), both].concat());
+}
 
 struct World {
     worker: TestUser,
