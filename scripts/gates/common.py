@@ -65,6 +65,17 @@ def token(bin_: str, env: dict, user: str, organisation: str, scopes=SCOPES, nam
     return m.group(1)
 
 
+def hotline_writer(bin_: str, env: dict, name: str, token_name: str) -> str:
+    """A hotline operator of the regional hotline (`centralino`, named `name`) added with
+    `satis user add`, and a token of theirs to read and write contacts: what the gates that
+    write through the API start from."""
+    org = "Numero Verde Regionale"
+    satis(bin_, env, "user", "add", "--username", "centralino", "--name", name,
+          "--organisation", org, "--role", "hotline_operator")
+    return token(bin_, env, "centralino", org, ["hotline:write", "hotline:read"],
+                 name=token_name)
+
+
 class Server:
     """`satis <command>` on a free port, its output appended to `log`; restartable."""
 

@@ -26,8 +26,8 @@ import threading
 import time
 from pathlib import Path
 
-from common import (Server, base_env, lost_or_doubled, post_contact, satis, stored_contacts,
-                    token)
+from common import (Server, base_env, hotline_writer, lost_or_doubled, post_contact,
+                    stored_contacts)
 
 # Must never reach a log line, an error body or a temporary file (scripts/gates/pii_scan.py).
 CANARY = "Zyxcanary Quellvorname"
@@ -58,11 +58,7 @@ def run(a, logs: Path, data: Path) -> int:
     env = base_env(data, SATIS_LOG="info")
     if a.database_url:
         env["DATABASE_URL"] = a.database_url
-    org = "Numero Verde Regionale"
-    satis(a.satis_bin, env, "user", "add", "--username", "centralino", "--name", "Durability",
-          "--organisation", org, "--role", "hotline_operator")
-    tok = token(a.satis_bin, env, "centralino", org, ["hotline:write", "hotline:read"],
-                name="durability")
+    tok = hotline_writer(a.satis_bin, env, "Durability", "durability")
     server = Server(a.satis_bin, env, logs / "durability-server.log")
     server.start()
 

@@ -33,7 +33,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from common import Server, base_env, free_port, lost_or_doubled, satis, stored_contacts, token
+from common import (Server, base_env, free_port, hotline_writer, lost_or_doubled,
+                    stored_contacts)
 
 
 class Balancer:
@@ -119,11 +120,7 @@ def run(a, logs: Path, work: Path) -> int:
     # Each instance takes 8 requests at once, so that the burst below overloads the cluster.
     env = base_env(work, SATIS_LOG="info", DATABASE_URL=a.database_url,
                    SATIS_MAX_IN_FLIGHT=str(IN_FLIGHT))
-    org = "Numero Verde Regionale"
-    out = satis(a.satis_bin, env, "user", "add", "--username", "centralino", "--name",
-                "Two instances", "--organisation", org, "--role", "hotline_operator")
-    tok = token(a.satis_bin, env, "centralino", org, ["hotline:write", "hotline:read"],
-                name="instances")
+    tok = hotline_writer(a.satis_bin, env, "Two instances", "instances")
     servers = [Server(a.satis_bin, env, logs / f"instances-server-{i}.log").start()
                for i in range(2)]
     lb = Balancer([s.base for s in servers], logs / "instances-haproxy.log", work)

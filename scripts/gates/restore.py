@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import Server, base_env, post_contact, satis, stored_contacts, token
+from common import Server, base_env, hotline_writer, post_contact, satis, stored_contacts
 
 CANARY = "Zyxcanary Quellvorname"
 
@@ -63,11 +63,7 @@ def run(a, logs: Path, work: Path) -> int:
     env = base_env(data, SATIS_LOG="info")
     if a.database_url:
         env["DATABASE_URL"] = a.database_url
-    org = "Numero Verde Regionale"
-    satis(a.satis_bin, env, "user", "add", "--username", "centralino", "--name", "Drill",
-          "--organisation", org, "--role", "hotline_operator")
-    tok = token(a.satis_bin, env, "centralino", org, ["hotline:write", "hotline:read"],
-                name="restore-drill")
+    tok = hotline_writer(a.satis_bin, env, "Drill", "restore-drill")
     identity = work / "backup-identity.txt"
     out = satis(a.satis_bin, env, "keys", "backup-identity", "--to", str(identity))
     recipient = next((w for w in out.split() if w.startswith("age1")), None)
