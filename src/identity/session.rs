@@ -149,21 +149,29 @@ async fn resolve_session(state: &SharedState, headers: &HeaderMap) -> Result<Res
                 Duration::from_std(state.config.session_idle).unwrap_or(Duration::minutes(30));
             let absolute =
                 Duration::from_std(state.config.session_absolute).unwrap_or(Duration::hours(12));
-            let user = store::user(&state.db, s.user_id).await?;
+            // The account, its roles and its organisation, read at once (every staff page
+            // waits for them).
+            let (user, roles, org) = tokio::try_join!(
+                store::user(&state.db, s.user_id),
+                async {
+                    match s.organisation_id {
+                        Some(org) => store::roles_in(&state.db, s.user_id, org).await,
+                        None => Ok(Vec::new()),
+                    }
+                },
+                async {
+                    match s.organisation_id {
+                        Some(org) => store::organisation(&state.db, org).await,
+                        None => Ok(None),
+                    }
+                },
+            )?;
             let expired = now - s.last_seen_at > idle || now - s.created_at > absolute;
             match user {
                 Some(u) if !u.disabled && !expired => {
                     if now - s.last_seen_at > Duration::seconds(60) {
                         store::touch_session(&state.db, &s.id, now).await?;
                     }
-                    let roles = match s.organisation_id {
-                        Some(org) => store::roles_in(&state.db, u.id, org).await?,
-                        None => Vec::new(),
-                    };
-                    let org = match s.organisation_id {
-                        Some(org) => store::organisation(&state.db, org).await?,
-                        None => None,
-                    };
                     let organisation = org.as_ref().map(|o| o.name.clone());
                     let actor = Actor {
                         user_id: u.id,
