@@ -127,6 +127,58 @@ pub async fn followed_case_of_person(
         .map(|k| k.id))
 }
 
+/// What deciding on a case needs, read at once after the case itself: its person, the
+/// resource the policy reads (owner and shares), the actor's emergency grant on it and, when
+/// asked, the person's sealed identity row.
+struct Loaded {
+    case: entities::case::Model,
+    person: entities::person::Model,
+    resource: crate::platform::policy::Resource,
+    grant: Option<crate::platform::policy::EmergencyGrant>,
+    identity: Option<entities::identity::Model>,
+}
+
+async fn load(
+    state: &crate::platform::web::SharedState,
+    actor: &crate::platform::policy::Actor,
+    case_id: i32,
+    with_identity: bool,
+) -> Result<Loaded, crate::platform::web::AppError> {
+    use crate::platform::web::AppError;
+    let c = store::case(&state.db, case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let id = c.id.to_string();
+    let (p, shared_with, grant, identity) = tokio::try_join!(
+        store::person(&state.db, c.person_id),
+        store::shared_with(&state.db, c.id),
+        crate::identity::break_glass::active_grant(
+            &state.db,
+            actor.user_id,
+            "case",
+            &id,
+            chrono::Utc::now(),
+        ),
+        async {
+            if with_identity {
+                store::identity(&state.db, c.person_id).await
+            } else {
+                Ok(None)
+            }
+        },
+    )?;
+    Ok(Loaded {
+        person: p.ok_or(AppError::NotFound)?,
+        resource: crate::platform::policy::Resource {
+            owner_organisation_id: c.owner_org,
+            shared_with,
+        },
+        case: c,
+        grant,
+        identity,
+    })
+}
+
 /// Loads a case and decides `action` on it for the actor (audited), emergency access included:
 /// what every area that touches a case calls first. 404 if there is none.
 pub async fn guard(
@@ -142,39 +194,22 @@ pub async fn guard(
     ),
     crate::platform::web::AppError,
 > {
-    let c = store::case(&state.db, case_id)
-        .await?
-        .ok_or(crate::platform::web::AppError::NotFound)?;
-    let p = store::person(&state.db, c.person_id)
-        .await?
-        .ok_or(crate::platform::web::AppError::NotFound)?;
-    let resource = crate::platform::policy::Resource {
-        owner_organisation_id: c.owner_org,
-        shared_with: store::shared_with(&state.db, c.id).await?,
-    };
-    let grant = crate::identity::break_glass::active_grant(
-        &state.db,
-        actor.user_id,
-        "case",
-        &c.id.to_string(),
-        chrono::Utc::now(),
-    )
-    .await?;
-    let id = c.id.to_string();
+    let l = load(state, actor, case_id, false).await?;
+    let id = l.case.id.to_string();
     let basis = crate::platform::access::authorize(
         state,
         actor,
         action,
-        &resource,
-        grant,
+        &l.resource,
+        l.grant,
         crate::platform::access::Target {
             kind: "case",
             id: &id,
-            subject: Some(&p.code),
+            subject: Some(&l.person.code),
         },
     )
     .await?;
-    Ok((c, p, basis))
+    Ok((l.case, l.person, basis))
 }
 
 /// A case file opened for reading by [`open_file`].
@@ -188,37 +223,23 @@ pub struct OpenedFile {
     pub identity: Option<store::Identity>,
 }
 
-/// Opens a case for reading with the person's identity where the reader's role sees it: the
-/// case, its person, shares, emergency grant and identity row are read at once, and the read
-/// and the identity read are audited in one durable commit (see
-/// [`crate::platform::access::authorize_read`]).
+/// Opens a case for reading with the person's identity where the reader's role sees it (what
+/// [`guard`] reads, and the identity row, at once), the read and the identity read audited in
+/// one durable commit (see [`crate::platform::access::authorize_read`]).
 pub async fn open_file(
     state: &crate::platform::web::SharedState,
     actor: &crate::platform::policy::Actor,
     case_id: i32,
 ) -> Result<OpenedFile, crate::platform::web::AppError> {
     use crate::platform::web::AppError;
-    let c = store::case(&state.db, case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let Loaded {
+        case: c,
+        person: p,
+        resource,
+        grant,
+        identity: identity_row,
+    } = load(state, actor, case_id, true).await?;
     let id = c.id.to_string();
-    let (p, shared_with, grant, identity_row) = tokio::try_join!(
-        store::person(&state.db, c.person_id),
-        store::shared_with(&state.db, c.id),
-        crate::identity::break_glass::active_grant(
-            &state.db,
-            actor.user_id,
-            "case",
-            &id,
-            chrono::Utc::now(),
-        ),
-        store::identity(&state.db, c.person_id),
-    )?;
-    let p = p.ok_or(AppError::NotFound)?;
-    let resource = crate::platform::policy::Resource {
-        owner_organisation_id: c.owner_org,
-        shared_with,
-    };
     let (basis, shown) = crate::platform::access::authorize_read(
         state,
         actor,
