@@ -19,16 +19,6 @@ crate::tests![
 async fn each_decision_on_a_project_tells_both_sides(db: TestDb) {
     let app = db.app().await;
     let w = world(&app).await;
-    let org = |name: &'static str| {
-        let app = &app;
-        async move {
-            satis::identity::store::organisation_by_name(&app.state.db, name)
-                .await
-                .unwrap()
-                .unwrap()
-                .id
-        }
-    };
     let mut subscriptions = Vec::new();
     for name in [
         "Associazione Progetto Arcobaleno",
@@ -38,7 +28,7 @@ async fn each_decision_on_a_project_tells_both_sides(db: TestDb) {
         let s = satis::platform::webhooks::subscribe(
             &app.state.db,
             &app.state.keys,
-            org(name).await,
+            app.organisation(name).await,
             "https://ente.example.org/hook",
             &["project.decided".to_owned()],
             w.worker.id,
