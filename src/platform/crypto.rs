@@ -139,10 +139,13 @@ impl KeyRing {
         }
     }
 
-    /// A short name of the linkage secret (not the secret): stored beside each linkage key, so
-    /// that keys made under an older secret are known and made again.
+    /// A short name of the linkage secret and of the keys' layout (not the secret): stored
+    /// beside each linkage key, so that keys made under an older secret, or laid out as an
+    /// older version made them, are known and made again.
     pub fn linkage_tag(&self) -> String {
-        sha256_hex(&self.linkage_secret())[..16].to_owned()
+        let mut named = self.linkage_secret().to_vec();
+        named.extend_from_slice(crate::platform::linkage::LAYOUT.as_bytes());
+        sha256_hex(&named)[..16].to_owned()
     }
 
     /// The key file's text form: `index <base64>` and one `key <id> <base64>` line per key.

@@ -83,7 +83,7 @@ impl By {
 /// taken for the same person (for statistics only: records are never merged). Chosen on the
 /// synthetic generator (docs/BENCHMARKS.md) for precision first: two people taken for one
 /// lower the estimate.
-pub const THRESHOLD: f64 = 0.78;
+pub const THRESHOLD: f64 = 0.74;
 
 /// One person as the estimate sees them: the lists they are on and what groups them.
 #[derive(Clone, Debug, PartialEq, Eq)]

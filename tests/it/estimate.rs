@@ -6,6 +6,7 @@ use chrono::Duration;
 use satis::cases::store::{Identity, NewPerson, open_case};
 use satis::platform::policy::Role;
 use satis::stats::estimate;
+use sea_orm::ConnectionTrait;
 
 use crate::support::{TestApp, TestDb, scalar};
 
@@ -94,6 +95,22 @@ async fn people_recorded_by_several_bodies_are_linked_by_keys_and_estimated(db: 
         .await,
         6
     );
+    // Keys of the first layout were tagged by the secret alone: the tag now also names the
+    // layout, so such keys are not current and are made again at the next start.
+    let first_layout =
+        satis::platform::crypto::sha256_hex(&app.state.keys.linkage_secret())[..16].to_owned();
+    assert_ne!(tag, first_layout);
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE person_linkage SET secret_tag = '{first_layout}' WHERE person_id = 1"
+        ))
+        .await
+        .unwrap();
+    let remade = satis::cases::reencode_linkage_keys(&app.state.db, &app.state.keys)
+        .await
+        .unwrap();
+    assert_eq!(remade, 1, "only the key of the first layout is made again");
     let keys = satis::cases::linkage_keys_of(&app.state.db, &[1, 2, 3, 4, 5, 6])
         .await
         .unwrap();
