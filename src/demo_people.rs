@@ -120,17 +120,68 @@ fn as_written(rng: &mut impl Rng, given: &str, family: &str) -> String {
     }
 }
 
+/// One record of the invented population: which person, which body (an index into
+/// [`BODIES`]), as that body wrote it, and how many days ago its case was opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// The person (0 to [`POPULATION`] − 1): records with the same person are one person.
+    pub person: usize,
+    pub body: usize,
+    pub names: String,
+    pub gender: &'static str,
+    pub birth_year: Option<i32>,
+    pub nationality: &'static str,
+    pub days_ago: i64,
+}
+
+/// The records the demonstration writes, the same every time (a fixed seed): what the
+/// linkage should find again, person by person.
+pub fn plan() -> Vec<Planned> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    let mut out = Vec::new();
+    for i in 0..POPULATION {
+        // Distinct people: a given name and a surname each person alone has.
+        let given = GIVEN[i % GIVEN.len()];
+        let family = FAMILY[(i / GIVEN.len() * 7 + i * 11) % FAMILY.len()];
+        let gender = if i % 9 == 0 { "male" } else { "female" };
+        let year = 1985 + (i % 17) as i32;
+        let nationality = NATIONALITIES[i % NATIONALITIES.len()];
+        for (body, (_, chance)) in BODIES.iter().enumerate() {
+            if !rng.random_bool(*chance) {
+                continue;
+            }
+            let birth_year = match rng.random_range(0..10) {
+                0 => None,
+                1 => Some(year + 1),
+                _ => Some(year),
+            };
+            let names = as_written(&mut rng, given, family);
+            let days_ago = rng.random_range(5..300);
+            out.push(Planned {
+                person: i,
+                body,
+                names,
+                gender,
+                birth_year,
+                nationality,
+                days_ago,
+            });
+        }
+    }
+    out
+}
+
 /// Records the invented population once (nothing when its first body already has cases).
 pub async fn load(db: &DatabaseConnection, keys: &KeyRing, by_user: i32) -> Result<(), String> {
     let mut bodies = Vec::new();
-    for (name, chance) in BODIES {
+    for (name, _) in BODIES {
         let org = crate::network::organisation_by_name(db, name)
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("demo organisation {name} missing"))?;
-        bodies.push((org.id, *chance));
+        bodies.push(org.id);
     }
-    let Some((first, _)) = bodies.first() else {
+    let Some(first) = bodies.first() else {
         return Ok(());
     };
     if !cases::cases_for_org(db, *first)
@@ -140,47 +191,32 @@ pub async fn load(db: &DatabaseConnection, keys: &KeyRing, by_user: i32) -> Resu
     {
         return Ok(());
     }
-    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     let today = crate::platform::time::rome_today();
     // The cases of each person, to share a few with the demo's case workers below.
-    let mut recorded: Vec<Vec<i32>> = Vec::new();
-    for i in 0..POPULATION {
-        recorded.push(Vec::new());
-        // Distinct people: a given name and a surname each person alone has.
-        let given = GIVEN[i % GIVEN.len()];
-        let family = FAMILY[(i / GIVEN.len() * 7 + i * 11) % FAMILY.len()];
-        let gender = if i % 9 == 0 { "male" } else { "female" };
-        let year = 1985 + (i % 17) as i32;
-        let nationality = NATIONALITIES[i % NATIONALITIES.len()];
-        for (org, chance) in &bodies {
-            if !rng.random_bool(*chance) {
-                continue;
-            }
-            let birth_year = match rng.random_range(0..10) {
-                0 => None,
-                1 => Some(year + 1),
-                _ => Some(year),
-            };
-            let person = cases::NewPerson {
-                gender: gender.into(),
-                birth_year,
-                birth_year_estimated: true,
-                presumed_minor: false,
-                nationalities: vec![nationality.into()],
-                languages: vec![],
-                vulnerabilities: String::new(),
-            };
-            let identity = cases::Identity {
-                names: as_written(&mut rng, given, family),
-                ..Default::default()
-            };
-            let opened = today - chrono::Duration::days(rng.random_range(5..300));
-            let (_, case) = cases::open_case(db, keys, &person, &identity, *org, by_user, opened)
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some(mine) = recorded.last_mut() {
-                mine.push(case.id);
-            }
+    let mut recorded: Vec<Vec<i32>> = vec![Vec::new(); POPULATION];
+    for r in plan() {
+        let Some(org) = bodies.get(r.body) else {
+            continue;
+        };
+        let person = cases::NewPerson {
+            gender: r.gender.into(),
+            birth_year: r.birth_year,
+            birth_year_estimated: true,
+            presumed_minor: false,
+            nationalities: vec![r.nationality.into()],
+            languages: vec![],
+            vulnerabilities: String::new(),
+        };
+        let identity = cases::Identity {
+            names: r.names,
+            ..Default::default()
+        };
+        let opened = today - chrono::Duration::days(r.days_ago);
+        let (_, case) = cases::open_case(db, keys, &person, &identity, *org, by_user, opened)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(mine) = recorded.get_mut(r.person) {
+            mine.push(case.id);
         }
     }
     // The demo's case workers (Progetto Arcobaleno) host three of the people recorded by

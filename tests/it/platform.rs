@@ -761,6 +761,22 @@ async fn demo_database_is_marked_and_real_one_refused(db: TestDb) {
     let total = estimate["groups"][0]["estimate"]["total"].as_i64().unwrap();
     assert!(linked > 50, "{linked} records linked");
     assert!((120..200).contains(&observed), "{observed} people known");
+    // Linkage finds exactly the people the demonstration recorded: every record of one
+    // invented person joined (names swapped, a letter doubled or missed, the year off by one
+    // or unknown), no two people joined — plus the demo's other people, one record each.
+    let plan = satis::demo_people::plan();
+    let mut planned: Vec<usize> = plan.iter().map(|r| r.person).collect();
+    planned.sort_unstable();
+    planned.dedup();
+    let records = estimate["linking"]["records"].as_u64().unwrap() as usize;
+    let others = records - plan.len();
+    assert_eq!(
+        estimate["linking"]["people"].as_u64().unwrap() as usize,
+        planned.len() + others,
+        "{} records: {} invented people and {others} others",
+        records,
+        planned.len()
+    );
     assert!(total > observed, "{total} estimated");
     // The demo's case worker has records of two bodies, shared with her, to review.
     let worker = satis::identity::store::user_by_username(&conn, "operatrice")
