@@ -610,7 +610,7 @@ pub async fn from_records(
             "linked": linking.linked,
             "without_key": linking.without_key,
             "threshold": THRESHOLD,
-            "method": "linkage keys (balanced Bloom filters under the network's linkage secret), Dice similarity, bit-sample blocking; linked for statistics only, never merged",
+            "method": "linkage keys (balanced Bloom filters under the network's linkage secret), names compared word by word (Dice similarity) with birth year, gender and nationality, bit-sample blocking; linked for statistics only, never merged",
         },
         "lists": LISTS,
         "groups": out,
