@@ -19,6 +19,7 @@ crate::tests![
     a_test_organisations_records_enter_no_figure,
     the_daily_summaries_give_the_report_counted_from_the_records,
     concurrent_writers_keep_the_daily_summaries_exact,
+    summaries_built_before_year_rows_are_marked_for_rebuilding,
 ];
 
 async fn open(
@@ -1157,4 +1158,46 @@ async fn concurrent_writers_keep_the_daily_summaries_exact(db: TestDb) {
     let cases = r.figures.iter().find(|f| f.key == "hotline_cases").unwrap();
     // Four operators, two callers each.
     assert_eq!(cases.value, Some(8));
+}
+
+/// Migration 0036 adds year rows to the summaries: a database whose summaries were built
+/// before (it has month rows) is marked as not built, so that the server rebuilds them at its
+/// next start.
+async fn summaries_built_before_year_rows_are_marked_for_rebuilding(db: TestDb) {
+    use sea_orm_migration::MigratorTrait;
+    let conn = satis::platform::db::connect(&db.url).await.unwrap();
+    satis::platform::migrations::Migrator::up(&conn, Some(35))
+        .await
+        .unwrap();
+    let built = |conn: sea_orm::DatabaseConnection| async move {
+        conn.query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) FROM stats_summary_state",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+    };
+    assert_eq!(
+        built(conn.clone()).await,
+        1,
+        "a new database's summaries are built"
+    );
+    // Summaries as migration 35 left them: a month row, no year row.
+    conn.execute_unprepared(
+        "INSERT INTO stats_day (span, day, figure, n) VALUES ('m', '2026-11-01', 'street_met', 4)",
+    )
+    .await
+    .unwrap();
+    satis::platform::migrations::Migrator::up(&conn, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        built(conn.clone()).await,
+        0,
+        "summaries without year rows are to be rebuilt"
+    );
+    conn.close().await.unwrap();
 }
