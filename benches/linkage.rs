@@ -244,7 +244,7 @@ fn main() {
         })
         .collect();
     let encoded = started.elapsed();
-    let pairs = linkage::candidates(&keys, 64, 24, 7);
+    let pairs = linkage::pairs_to_compare(&keys);
     let blocked = started.elapsed();
     // What SATIS does: the holder of the secret reads each key once and compares the pairs.
     let decoded: Vec<linkage::Decoded> = keys.iter().map(|k| encoder.decode(k)).collect();

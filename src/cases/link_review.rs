@@ -159,15 +159,9 @@ pub async fn candidates(
     let encoder = crate::platform::linkage::Encoder::new(&keyring.linkage_secret());
     let decoded: Vec<crate::platform::linkage::Decoded> =
         only.iter().map(|k| encoder.decode(k)).collect();
-    // Every pair of a small organisation's records; blocking beyond, so that the page stays
-    // quick for a large one (this runs on every visit).
-    let pairs: Vec<(usize, usize)> = if only.len() <= 500 {
-        (0..only.len())
-            .flat_map(|i| (i + 1..only.len()).map(move |j| (i, j)))
-            .collect()
-    } else {
-        crate::platform::linkage::candidates(&only, 64, 24, 7)
-    };
+    // Every pair of an organisation's records; blocking beyond a few thousand, so that the
+    // page stays quick for a large one (this runs on every visit).
+    let pairs = crate::platform::linkage::pairs_to_compare(&only);
     let mut out = Vec::new();
     for (i, j) in pairs {
         let (Some(a), Some(b)) = (by_person.get(&keys[i].0), by_person.get(&keys[j].0)) else {

@@ -324,7 +324,7 @@ pub async fn people(
     let decoded: Vec<crate::platform::linkage::Decoded> =
         only.iter().map(|k| encoder.decode(k)).collect();
     pairs.extend(
-        crate::platform::linkage::candidates(&only, 64, 24, 7)
+        crate::platform::linkage::pairs_to_compare(&only)
             .into_iter()
             .map(|(i, j)| {
                 (
