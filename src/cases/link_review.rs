@@ -156,7 +156,7 @@ pub async fn candidates(
         .map(|l| (l.person_a, l.person_b))
         .collect();
     let only: Vec<crate::platform::linkage::Key> = keys.iter().map(|(_, k)| k.clone()).collect();
-    let encoder = crate::platform::linkage::Encoder::new(&keyring.linkage_secret());
+    let encoder = keyring.linkage_encoder();
     let decoded: Vec<crate::platform::linkage::Decoded> =
         only.iter().map(|k| encoder.decode(k)).collect();
     // Every pair of an organisation's records; blocking beyond a few thousand, so that the
@@ -283,8 +283,7 @@ pub async fn decide(
     let (Some(ka), Some(kb)) = (key(pa.id), key(pb.id)) else {
         return Err(ReviewError::Refused("link-error-no-key"));
     };
-    let similarity =
-        crate::platform::linkage::Encoder::new(&state.keys.linkage_secret()).similarity(ka, kb);
+    let similarity = state.keys.linkage_encoder().similarity(ka, kb);
     if similarity < REVIEW_FLOOR {
         return Err(ReviewError::Refused("link-error-not-alike"));
     }

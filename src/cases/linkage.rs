@@ -45,11 +45,10 @@ pub fn key_of(encoder: &Encoder, p: &person::Model, names: &str) -> Key {
 pub async fn write(
     db: &impl ConnectionTrait,
     keys: &KeyRing,
-    encoder: &Encoder,
     p: &person::Model,
     names: &str,
 ) -> Result<(), DbErr> {
-    let key = key_of(encoder, p, names);
+    let key = key_of(keys.linkage_encoder(), p, names);
     person_linkage::Entity::insert(person_linkage::ActiveModel {
         person_id: Set(p.id),
         link_key: Set(key.to_bytes()),
@@ -85,7 +84,6 @@ pub async fn forget(db: &impl ConnectionTrait, people: &[i32]) -> Result<(), DbE
 /// Makes the key of every person with an identity whose key is missing or was made under
 /// another secret (all of them after `satis keys rotate`), in batches; how many were made.
 pub async fn reencode(db: &impl ConnectionTrait, keys: &KeyRing) -> Result<u64, DbErr> {
-    let encoder = Encoder::new(&keys.linkage_secret());
     let tag = keys.linkage_tag();
     let mut after = 0;
     let mut made = 0u64;
@@ -121,7 +119,7 @@ pub async fn reencode(db: &impl ConnectionTrait, keys: &KeyRing) -> Result<u64, 
             let Ok(names) = keys.decrypt_str(super::store::NAMES, &i.names_enc) else {
                 continue;
             };
-            write(db, keys, &encoder, p, &names).await?;
+            write(db, keys, p, &names).await?;
             made += 1;
         }
     }

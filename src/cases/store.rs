@@ -222,8 +222,7 @@ pub async fn open_case<C: ConnectionTrait + TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    let encoder = crate::platform::linkage::Encoder::new(&keys.linkage_secret());
-    super::linkage::write(&txn, keys, &encoder, &person, id.names.trim()).await?;
+    super::linkage::write(&txn, keys, &person, id.names.trim()).await?;
     let case = case::ActiveModel {
         person_id: Set(person.id),
         owner_org: Set(owner_org),
@@ -732,8 +731,7 @@ pub async fn correct_person(
             .and_then(|i| keys.decrypt_str(NAMES, &i.names_enc).ok()),
     };
     if let Some(names) = names {
-        let encoder = crate::platform::linkage::Encoder::new(&keys.linkage_secret());
-        super::linkage::write(db, keys, &encoder, &person, names.trim()).await?;
+        super::linkage::write(db, keys, &person, names.trim()).await?;
     }
     let previous = serde_json::to_string(before).map_err(|_| CryptoError::Seal)?;
     person_change::ActiveModel {

@@ -56,6 +56,9 @@ pub struct KeyRing {
     /// before it existed: then one is derived from the index key until `satis keys rotate`
     /// writes a random one.
     linkage: Option<[u8; 32]>,
+    /// The linkage encoder under that secret, made once (thousands of HMACs and two
+    /// shuffles) and shared by every write and comparison; made again when the secret changes.
+    encoder: std::sync::OnceLock<std::sync::Arc<crate::platform::linkage::Encoder>>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -91,6 +94,7 @@ impl KeyRing {
             index_key: random_bytes::<32>(),
             audit_legacy_until: Some(0),
             linkage: Some(random_bytes::<32>()),
+            encoder: std::sync::OnceLock::new(),
         }
     }
 
@@ -122,7 +126,17 @@ impl KeyRing {
         let id = self.current_id() + 1;
         self.keys.insert(id, random_bytes::<32>());
         self.linkage = Some(random_bytes::<32>());
+        self.encoder = std::sync::OnceLock::new();
         id
+    }
+
+    /// The encoder of linkage keys under [`KeyRing::linkage_secret`], made on first use.
+    pub fn linkage_encoder(&self) -> &crate::platform::linkage::Encoder {
+        self.encoder.get_or_init(|| {
+            std::sync::Arc::new(crate::platform::linkage::Encoder::new(
+                &self.linkage_secret(),
+            ))
+        })
     }
 
     /// The linkage secret people's linkage keys are made with.
@@ -215,6 +229,7 @@ impl KeyRing {
             index_key,
             audit_legacy_until,
             linkage,
+            encoder: std::sync::OnceLock::new(),
         })
     }
 
@@ -443,6 +458,26 @@ pub async fn verify_password_async(password: String, stored: Option<String>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shared_linkage_encoder_follows_a_new_secret() {
+        use crate::platform::linkage::{Encoder, Fields};
+        let nats = vec!["NG".to_owned()];
+        let person = Fields {
+            names: "Blessing Osagie",
+            birth_year: Some(1998),
+            gender: Some("female"),
+            nationalities: &nats,
+        };
+        let mut ring = KeyRing::generate();
+        let before = ring.linkage_encoder().encode(&person);
+        assert_eq!(before, ring.clone().linkage_encoder().encode(&person));
+        // After `satis keys rotate` keys are made under the new secret, not the cached one.
+        ring.add_key();
+        let after = ring.linkage_encoder().encode(&person);
+        assert_ne!(before, after);
+        assert_eq!(after, Encoder::new(&ring.linkage_secret()).encode(&person));
+    }
 
     #[test]
     fn sealed_values_open_only_in_their_field_and_untouched() {

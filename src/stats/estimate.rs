@@ -277,7 +277,7 @@ pub async fn people(
         seen.lists |= lists;
     }
     let person_ids: Vec<i32> = records.keys().copied().collect();
-    let linkage_secret = keys.linkage_secret();
+    let encoder = keys.linkage_encoder();
     let keys = crate::cases::linkage_keys_of(db, &person_ids).await?;
     let mut linking = Linking {
         records: records.len(),
@@ -320,7 +320,6 @@ pub async fn people(
     let mut members: Vec<Vec<usize>> = (0..person_ids.len()).map(|i| vec![i]).collect();
     // Compared as the holder of the secret compares: names, then birth year, gender and
     // nationality read back from each key (platform::linkage::Encoder::similarity).
-    let encoder = crate::platform::linkage::Encoder::new(&linkage_secret);
     let decoded: Vec<crate::platform::linkage::Decoded> =
         only.iter().map(|k| encoder.decode(k)).collect();
     pairs.extend(
