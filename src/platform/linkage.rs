@@ -605,8 +605,10 @@ fn raw_filter(f: &Fields, secret: &[u8; 32]) -> Vec<u64> {
 /// Dice similarity of the whole-record parts of two keys (1.0: the same bits): what anyone
 /// holding keys could compute, kept as the benchmark's point of comparison.
 pub fn dice(a: &Key, b: &Key) -> f64 {
-    let record = |k: &Key| k.0.get(..RECORD_WORDS).unwrap_or(&[]).to_vec();
-    let (both, ones) = agreement(&record(a), &record(b));
+    fn record(k: &Key) -> &[u64] {
+        k.0.get(..RECORD_WORDS).unwrap_or(&[])
+    }
+    let (both, ones) = agreement(record(a), record(b));
     if ones == 0 {
         0.0
     } else {
@@ -668,17 +670,18 @@ mod tests {
 
     const SECRET: [u8; 32] = [7; 32];
 
+    /// The key of a person of one nationality, made by `e`.
+    fn person(e: &Encoder, names: &str, year: Option<i32>, gender: &str, nat: &str) -> Key {
+        e.encode(&Fields {
+            names,
+            birth_year: year,
+            gender: Some(gender),
+            nationalities: &[nat.to_owned()],
+        })
+    }
+
     fn key(names: &str, year: Option<i32>, nat: &str) -> Key {
-        let nats = vec![nat.to_owned()];
-        encode(
-            &Fields {
-                names,
-                birth_year: year,
-                gender: Some("female"),
-                nationalities: &nats,
-            },
-            &SECRET,
-        )
+        person(&Encoder::new(&SECRET), names, year, "female", nat)
     }
 
     #[test]
@@ -712,15 +715,7 @@ mod tests {
     #[test]
     fn names_are_compared_word_by_word_so_an_added_surname_costs_little() {
         let e = Encoder::new(&SECRET);
-        let ng = vec!["NG".to_owned()];
-        let of = |names: &'static str| {
-            e.encode(&Fields {
-                names,
-                birth_year: Some(1998),
-                gender: Some("female"),
-                nationalities: &ng,
-            })
-        };
+        let of = |names| person(&e, names, Some(1998), "female", "NG");
         let a = of("Blessing Osagie");
         // Her married surname added by another body: one word unpaired, nothing diluted.
         let married = e.similarity(&a, &of("Osagie Blessing Ehimwenma"));
@@ -747,16 +742,7 @@ mod tests {
         let half = (BITS + WORD_FILTER_BITS) as u32;
         assert_eq!(ones(&short), half);
         assert_eq!(ones(&long), half, "balanced: every key has as many ones");
-        let nats = vec!["CN".to_owned()];
-        let other_secret = encode(
-            &Fields {
-                names: "Li",
-                birth_year: None,
-                gender: Some("female"),
-                nationalities: &nats,
-            },
-            &[8; 32],
-        );
+        let other_secret = person(&Encoder::new(&[8; 32]), "Li", None, "female", "CN");
         assert_ne!(short, other_secret);
         assert_eq!(Key::from_bytes(&long.to_bytes()), Some(long));
         assert_eq!(Key::from_bytes(&[0; 3]), None);
@@ -764,23 +750,17 @@ mod tests {
 
     #[test]
     fn an_initial_or_a_particle_cut_short_is_not_a_different_name_whatever_the_secret() {
-        let ma = vec!["MA".to_owned()];
-        let cn = vec!["CN".to_owned()];
         for n in 0..64u8 {
             let e = Encoder::new(&[n; 32]);
-            let of = |names: &'static str, nats: &Vec<String>| {
-                e.encode(&Fields {
-                    names,
-                    birth_year: Some(2000),
-                    gender: Some("female"),
-                    nationalities: nats,
-                })
-            };
+            let of = |names, nat| person(&e, names, Some(2000), "female", nat);
             // One letter left of "El": the same woman, however the bits happen to fall.
-            let cut = e.similarity(&of("Blerina El Amrani", &ma), &of("Blerina E Amrani", &ma));
+            let cut = e.similarity(
+                &of("Blerina El Amrani", "MA"),
+                &of("Blerina E Amrani", "MA"),
+            );
             assert!(cut > 0.85, "secret {n}: {cut}");
             // Two letters are a name: sisters with short given names stay apart.
-            let sisters = e.similarity(&of("Li Na Zhang", &cn), &of("Li Wei Zhang", &cn));
+            let sisters = e.similarity(&of("Li Na Zhang", "CN"), &of("Li Wei Zhang", "CN"));
             assert!(sisters < THRESHOLD_FOR_TESTS, "secret {n}: {sisters}");
         }
     }
@@ -807,15 +787,15 @@ mod tests {
             w
         };
         let e = Encoder::new(&SECRET);
-        let ng = vec!["NG".to_owned()];
         let mut many: Vec<Key> = (0..EVERY_PAIR_UP_TO)
             .map(|i| {
-                e.encode(&Fields {
-                    names: &format!("Mercy {}", word(i)),
-                    birth_year: Some(1990),
-                    gender: Some("female"),
-                    nationalities: &ng,
-                })
+                person(
+                    &e,
+                    &format!("Mercy {}", word(i)),
+                    Some(1990),
+                    "female",
+                    "NG",
+                )
             })
             .collect();
         many.push(many[0].clone());
@@ -842,15 +822,7 @@ mod tests {
     #[test]
     fn the_holder_of_the_secret_reads_year_gender_and_nationality_back_and_weighs_them() {
         let e = Encoder::new(&SECRET);
-        let ng = vec!["NG".to_owned()];
-        let of = |names: &'static str, year: Option<i32>, gender: &'static str| {
-            e.encode(&Fields {
-                names,
-                birth_year: year,
-                gender: Some(gender),
-                nationalities: &ng,
-            })
-        };
+        let of = |names, year, gender| person(&e, names, year, gender, "NG");
         let d = e.decode(&of("Blessing Osagie", Some(1998), "female"));
         assert_eq!((d.year, d.gender), (Some(1998), Some("female")));
         assert!(d.nations.contains(&"NG"));
@@ -869,12 +841,7 @@ mod tests {
         // Under another secret the bits mean nothing: a key does not match the same person's key
         // made under that other secret, and no birth year is read from it.
         let other = Encoder::new(&[9; 32]);
-        let theirs = other.encode(&Fields {
-            names: "Blessing Osagie",
-            birth_year: Some(1998),
-            gender: Some("female"),
-            nationalities: &ng,
-        });
+        let theirs = person(&other, "Blessing Osagie", Some(1998), "female", "NG");
         assert!(other.similarity(&a, &theirs) < 0.6);
         assert_eq!(other.decode(&a).year, None);
     }
