@@ -719,32 +719,18 @@ async fn accompaniments_recorded_before_the_outreach_area_are_kept_and_counted_o
         .await
         .unwrap();
     // Read with SQL: today's organisation entity has columns migration 9 does not.
-    let org: i32 = {
-        use sea_orm::ConnectionTrait;
-        conn.query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT id FROM organisation WHERE name = 'CAT Coop. sociale Onlus'",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
-    };
+    let id = |n: i64| i32::try_from(n).unwrap();
+    let org = id(crate::support::scalar_on(
+        &conn,
+        "SELECT id FROM organisation WHERE name = 'CAT Coop. sociale Onlus'",
+    )
+    .await);
     let keys = satis::platform::crypto::KeyRing::generate();
     // The person and the case as the schema of migration 9 holds them (today's store writes
     // columns that schema does not have yet).
     let insert = |sql: String| {
         let conn = conn.clone();
-        async move {
-            use sea_orm::{ConnectionTrait, Statement};
-            conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get_by_index::<i32>(0)
-                .unwrap()
-        }
+        async move { id(crate::support::scalar_on(&conn, &sql).await) }
     };
     let person_id = insert(format!(
         "INSERT INTO person (code, gender, birth_year_estimated, presumed_minor, nationalities, \

@@ -1170,15 +1170,7 @@ async fn summaries_built_before_year_rows_are_marked_for_rebuilding(db: TestDb) 
         .await
         .unwrap();
     let built = |conn: sea_orm::DatabaseConnection| async move {
-        conn.query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT COUNT(*) FROM stats_summary_state",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
+        crate::support::scalar_on(&conn, "SELECT COUNT(*) FROM stats_summary_state").await
     };
     assert_eq!(
         built(conn.clone()).await,

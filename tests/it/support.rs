@@ -632,11 +632,14 @@ pub fn run(backend: Backend, f: TestFn) -> Result<(), Failed> {
     })
 }
 
-/// The number of rows in a table.
 /// The one number a query gives.
 pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let db = &app.state.db;
+    scalar_on(&app.state.db, sql).await
+}
+
+/// The one number a query gives, on any connection (a database at an older migration).
+pub async fn scalar_on(db: &impl sea_orm::ConnectionTrait, sql: &str) -> i64 {
+    use sea_orm::Statement;
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -650,20 +653,9 @@ pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// The number of rows in a table.
 pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let db = &app.state.db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM {table}"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0)
-        .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
-        .unwrap()
+    scalar(app, &format!("SELECT COUNT(*) FROM {table}")).await
 }
 
 /// Posts `fields` to `path` while writing `action`'s audit entry fails: the answer is the
