@@ -244,7 +244,7 @@ fn main() {
         })
         .collect();
     let encoded = started.elapsed();
-    let pairs = linkage::pairs_to_compare(&keys);
+    let pairs: Vec<(usize, usize)> = linkage::pairs_to_compare(&keys).collect();
     let blocked = started.elapsed();
     // What SATIS does: the holder of the secret reads each key once and compares the pairs.
     let decoded: Vec<linkage::Decoded> = keys.iter().map(|k| encoder.decode(k)).collect();

@@ -159,11 +159,10 @@ pub async fn candidates(
     let encoder = keyring.linkage_encoder();
     let decoded: Vec<crate::platform::linkage::Decoded> =
         only.iter().map(|k| encoder.decode(k)).collect();
-    // Every pair of an organisation's records; blocking beyond a few thousand, so that the
-    // page stays quick for a large one (this runs on every visit).
-    let pairs = crate::platform::linkage::pairs_to_compare(&only);
+    // Every pair of an organisation's records; blocking beyond linkage::EVERY_PAIR_UP_TO, so
+    // that the page stays quick for a large one (this runs on every visit).
     let mut out = Vec::new();
-    for (i, j) in pairs {
+    for (i, j) in crate::platform::linkage::pairs_to_compare(&only) {
         let (Some(a), Some(b)) = (by_person.get(&keys[i].0), by_person.get(&keys[j].0)) else {
             continue;
         };

@@ -324,7 +324,6 @@ pub async fn people(
         only.iter().map(|k| encoder.decode(k)).collect();
     pairs.extend(
         crate::platform::linkage::pairs_to_compare(&only)
-            .into_iter()
             .map(|(i, j)| {
                 (
                     crate::platform::linkage::compare(&decoded[i], &decoded[j]),
