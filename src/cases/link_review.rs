@@ -162,7 +162,7 @@ pub async fn candidates(
     // Every pair of an organisation's records; blocking beyond linkage::EVERY_PAIR_UP_TO, so
     // that the page stays quick for a large one (this runs on every visit).
     let mut out = Vec::new();
-    for (i, j) in crate::platform::linkage::pairs_to_compare(&only) {
+    for (i, j) in crate::platform::linkage::pairs_to_compare(&only, &decoded) {
         let (Some(a), Some(b)) = (by_person.get(&keys[i].0), by_person.get(&keys[j].0)) else {
             continue;
         };

@@ -83,7 +83,7 @@ impl By {
 /// taken for the same person (for statistics only: records are never merged). Chosen on the
 /// synthetic generator (docs/BENCHMARKS.md) for precision first: two people taken for one
 /// lower the estimate.
-pub const THRESHOLD: f64 = 0.74;
+pub const THRESHOLD: f64 = 0.71;
 
 /// One person as the estimate sees them: the lists they are on and what groups them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -323,7 +323,7 @@ pub async fn people(
     let decoded: Vec<crate::platform::linkage::Decoded> =
         only.iter().map(|k| encoder.decode(k)).collect();
     pairs.extend(
-        crate::platform::linkage::pairs_to_compare(&only)
+        crate::platform::linkage::pairs_to_compare(&only, &decoded)
             .map(|(i, j)| {
                 (
                     crate::platform::linkage::compare(&decoded[i], &decoded[j]),
