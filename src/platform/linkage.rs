@@ -673,7 +673,7 @@ pub fn sharing_a_word(decoded: &[Decoded]) -> Vec<(usize, usize)> {
 }
 
 /// A name word more records carry than this says too little to pair them on it alone.
-const WORD_BUCKET: usize = 200;
+pub const WORD_BUCKET: usize = 200;
 
 /// Pairs of keys (by index, the lower first) worth comparing: those that agree on every one of
 /// `per_band` sampled bits of at least one of `bands` samples (Hamming locality-sensitive

@@ -425,7 +425,7 @@ mod notification_rules {
 
 // ---------- emergency access ----------
 
-/// Opens an emergency access for `minutes` (one of [`DURATIONS`]).
+/// Opens an emergency access for `minutes` (one of [`DURATIONS`](crate::identity::break_glass::DURATIONS)).
 #[allow(clippy::too_many_arguments)]
 pub async fn open_emergency(
     db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
