@@ -646,7 +646,7 @@ pub fn pairs_to_compare(
 
 /// Pairs of decoded keys (by index, the lower first) that share a name word exactly — the
 /// same word filter, read by the holder of the secret — unless the word is an initial or so
-/// common that more than [`WORD_BUCKET`] records carry it. Bit-sample blocking on the whole
+/// common that more than [`BUCKET_LIMIT`] records carry it. Bit-sample blocking on the whole
 /// record misses pairs whose other words all differ (a married surname added, a given name
 /// misspelt and the order swapped); one surname written the same way finds them.
 pub fn sharing_a_word(decoded: &[Decoded]) -> Vec<(usize, usize)> {
@@ -662,7 +662,7 @@ pub fn sharing_a_word(decoded: &[Decoded]) -> Vec<(usize, usize)> {
         }
     }
     let mut pairs = Vec::new();
-    for members in buckets.values().filter(|m| m.len() <= WORD_BUCKET) {
+    for members in buckets.values().filter(|m| m.len() <= BUCKET_LIMIT) {
         for (x, &i) in members.iter().enumerate() {
             pairs.extend(members[x + 1..].iter().map(|&j| (i.min(j), i.max(j))));
         }
@@ -672,8 +672,10 @@ pub fn sharing_a_word(decoded: &[Decoded]) -> Vec<(usize, usize)> {
     pairs
 }
 
-/// A name word more records carry than this says too little to pair them on it alone.
-pub const WORD_BUCKET: usize = 200;
+/// A blocking bucket holding more records than this says too little to pair them on it alone
+/// (a name word that common, a bit sample that many keys agree on; other passes find their
+/// pairs).
+pub const BUCKET_LIMIT: usize = 200;
 
 /// Pairs of keys (by index, the lower first) worth comparing: those that agree on every one of
 /// `per_band` sampled bits of at least one of `bands` samples (Hamming locality-sensitive
@@ -692,7 +694,7 @@ pub fn candidates(keys: &[Key], bands: usize, per_band: usize, seed: u64) -> Vec
             buckets.entry(sig).or_default().push(i);
         }
         for members in buckets.values() {
-            if members.len() > 200 {
+            if members.len() > BUCKET_LIMIT {
                 continue; // a bucket that large says nothing; other bands find its pairs
             }
             for (x, &i) in members.iter().enumerate() {
@@ -745,7 +747,7 @@ mod tests {
             read("A Okoro"),
         ];
         // "Mercy" is carried by more records than a bucket holds.
-        set.extend((0..=WORD_BUCKET).map(|i| read(&format!("Mercy Z{}", word(i)))));
+        set.extend((0..=BUCKET_LIMIT).map(|i| read(&format!("Mercy Z{}", word(i)))));
         let pairs = sharing_a_word(&set);
         // Neither the initial nor the common word pairs anyone.
         assert_eq!(pairs, vec![(0, 1)]);
@@ -855,17 +857,26 @@ mod tests {
             pairs_to_compare(&few, &read(&few)).collect::<Vec<_>>(),
             every
         );
-        // Beyond, distinct people and one of them twice.
+        // Beyond, distinct people, one of them twice, and two who share only a surname.
         let mut many: Vec<Key> = (0..EVERY_PAIR_UP_TO)
             .map(|i| person(&e, &format!("Mercy {}", word(i)), None, "female", "NG"))
             .collect();
         many.push(many[0].clone());
-        let pairs: Vec<_> = pairs_to_compare(&many, &read(&many)).collect();
+        many.push(key("Blessing Igbinedion", Some(1998), "NG"));
+        many.push(key("Igbinedion Ehigie Joi", None, "NG"));
+        let decoded = read(&many);
+        let pairs: Vec<_> = pairs_to_compare(&many, &decoded).collect();
         assert!(pairs.len() < many.len() * (many.len() - 1) / 2);
         assert!(
             pairs.contains(&(0, EVERY_PAIR_UP_TO)),
             "the same key twice is found"
         );
+        // Both blocking passes are offered: bit samples and a shared name word.
+        let shared = sharing_a_word(&decoded);
+        assert!(shared.contains(&(many.len() - 2, many.len() - 1)));
+        let offered = |p: &(usize, usize)| pairs.binary_search(p).is_ok();
+        assert!(shared.iter().all(offered));
+        assert!(candidates(&many, 64, 24, 7).iter().all(offered));
     }
 
     #[test]
