@@ -145,13 +145,12 @@ async fn load(
     with_identity: bool,
 ) -> Result<Loaded, crate::platform::web::AppError> {
     use crate::platform::web::AppError;
-    let c = store::case(&state.db, case_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let id = c.id.to_string();
-    let (p, shared_with, grant, identity) = tokio::try_join!(
-        store::person(&state.db, c.person_id),
-        store::shared_with(&state.db, c.id),
+    // Everything at once, by the case's id: the case with its person, its shares, the actor's
+    // emergency grant on it and (when asked) the person's identity row.
+    let id = case_id.to_string();
+    let (found, shared_with, grant, identity) = tokio::try_join!(
+        store::case_with_person(&state.db, case_id),
+        store::shared_with(&state.db, case_id),
         crate::identity::break_glass::active_grant(
             &state.db,
             actor.user_id,
@@ -161,14 +160,21 @@ async fn load(
         ),
         async {
             if with_identity {
-                store::identity(&state.db, c.person_id).await
+                store::identity_of_case(&state.db, case_id).await
             } else {
                 Ok(None)
             }
         },
     )?;
+    let (c, p) = found.ok_or(AppError::NotFound)?;
+    // The identity was found through the case in a query of its own: should the case have
+    // been moved to another person in between (a merge), read the right person's.
+    let identity = match identity {
+        Some(row) if row.person_id != p.id => store::identity(&state.db, p.id).await?,
+        other => other,
+    };
     Ok(Loaded {
-        person: p.ok_or(AppError::NotFound)?,
+        person: p,
         resource: crate::platform::policy::Resource {
             owner_organisation_id: c.owner_org,
             shared_with,
@@ -225,12 +231,19 @@ pub struct OpenedFile {
 
 /// Opens a case for reading with the person's identity where the reader's role sees it (what
 /// [`guard`] reads, and the identity row, at once), the read and the identity read audited in
-/// one durable commit (see [`crate::platform::access::authorize_read`]).
-pub async fn open_file(
+/// one durable commit (see [`crate::platform::access::authorize_read`]). When the read is
+/// allowed, `alongside` (called with the case and its person: whatever else the page reads)
+/// runs while that commit is made durable; its result comes back with the file, never before
+/// the commit.
+pub async fn open_file<T, Fut>(
     state: &crate::platform::web::SharedState,
     actor: &crate::platform::policy::Actor,
     case_id: i32,
-) -> Result<OpenedFile, crate::platform::web::AppError> {
+    alongside: impl FnOnce(&entities::case::Model, &entities::person::Model) -> Fut,
+) -> Result<(OpenedFile, T), crate::platform::web::AppError>
+where
+    Fut: std::future::Future<Output = Result<T, crate::platform::web::AppError>>,
+{
     use crate::platform::web::AppError;
     let Loaded {
         case: c,
@@ -240,7 +253,7 @@ pub async fn open_file(
         identity: identity_row,
     } = load(state, actor, case_id, true).await?;
     let id = c.id.to_string();
-    let (basis, shown) = crate::platform::access::authorize_read(
+    let (basis, shown, read) = crate::platform::access::authorize_read(
         state,
         actor,
         &resource,
@@ -251,6 +264,7 @@ pub async fn open_file(
             subject: Some(&p.code),
         },
         identity_row.is_some(),
+        alongside(&c, &p),
     )
     .await?;
     let identity = match identity_row {
@@ -260,13 +274,16 @@ pub async fn open_file(
         ),
         _ => None,
     };
-    Ok(OpenedFile {
-        case: c,
-        person: p,
-        basis,
-        shared_with: resource.shared_with,
-        identity,
-    })
+    Ok((
+        OpenedFile {
+            case: c,
+            person: p,
+            basis,
+            shared_with: resource.shared_with,
+            identity,
+        },
+        read,
+    ))
 }
 
 /// What a transfer package may carry of a person, opened from its sealed columns.

@@ -590,54 +590,68 @@ async fn case_file(
     correction: Option<Correction>,
 ) -> Result<CasePage, AppError> {
     let me = staff(&shell)?;
-    let super::OpenedFile {
-        case: c,
-        person: p,
-        basis,
-        shared_with,
-        identity,
-    } = super::open_file(state, &me.actor, case_id).await?;
-    // Everything else the page shows, read at once.
+    let shell_ref = &shell;
+    // Everything else the page shows, read at once while the read's audit entries are made
+    // durable (nothing is shown before they are), then who recorded what, in one query.
     let (
-        names,
-        phase_rows,
-        all_services,
-        placement_rows,
-        event_rows,
-        permit_rows,
-        change_rows,
-        linked_rows,
-        consents,
-    ) = tokio::try_join!(
-        async { Ok::<_, AppError>(crate::network::names(&state.db).await?) },
-        async { Ok(store::phases(&state.db, c.id).await?) },
-        async { Ok(crate::network::services(&state.db).await?) },
-        async { Ok(store::placements(&state.db, c.id).await?) },
-        async { Ok(store::events(&state.db, c.id).await?) },
-        async { Ok(store::permits(&state.db, c.id).await?) },
-        async { Ok(store::person_changes(&state.db, p.id).await?) },
-        linked(state, &shell, c.id),
-        async { Ok(store::consents(&state.db, c.id).await?) },
-    )?;
+        super::OpenedFile {
+            case: c,
+            person: p,
+            basis,
+            shared_with,
+            identity,
+        },
+        (
+            (
+                names,
+                phase_rows,
+                all_services,
+                placement_rows,
+                event_rows,
+                permit_rows,
+                change_rows,
+                linked_rows,
+                consents,
+                changes,
+            ),
+            users,
+        ),
+    ) = super::open_file(state, &me.actor, case_id, |c, p| {
+        let (case_id, person_id, assessed_by) = (c.id, p.id, c.status_assessed_by);
+        async move {
+            let sections = tokio::try_join!(
+                async { Ok::<_, AppError>(crate::network::names(&state.db).await?) },
+                async { Ok(store::phases(&state.db, case_id).await?) },
+                async { Ok(crate::network::services(&state.db).await?) },
+                async { Ok(store::placements(&state.db, case_id).await?) },
+                async { Ok(store::events(&state.db, case_id).await?) },
+                async { Ok(store::permits(&state.db, case_id).await?) },
+                async { Ok(store::person_changes(&state.db, person_id).await?) },
+                linked(state, shell_ref, case_id),
+                async { Ok(store::consents(&state.db, case_id).await?) },
+                async { Ok(store::permit_changes_of_case(&state.db, case_id).await?) },
+            )?;
+            let (_, phase_rows, _, _, _, _, change_rows, _, _, changes) = &sections;
+            let users = crate::identity::usernames_of(
+                &state.db,
+                phase_rows
+                    .iter()
+                    .map(|ph| ph.by_user)
+                    .chain(changes.iter().map(|ch| ch.by_user))
+                    .chain(change_rows.iter().map(|ch| ch.by_user))
+                    .chain(assessed_by)
+                    .collect(),
+            )
+            .await?;
+            Ok((sections, users))
+        }
+    })
+    .await?;
     let opened_permits = permit_rows
         .into_iter()
         .map(|p| store::opened_permit(&state.keys, p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| AppError::Internal("permit cannot be decrypted"))?;
-    let changes =
-        store::permit_changes(&state.db, opened_permits.iter().map(|p| p.id).collect()).await?;
-    // Who recorded what, in one query.
-    let users = crate::identity::usernames_of(
-        &state.db,
-        phase_rows
-            .iter()
-            .map(|ph| ph.by_user)
-            .chain(changes.iter().map(|ch| ch.by_user))
-            .chain(change_rows.iter().map(|ch| ch.by_user))
-            .chain(c.status_assessed_by)
-            .collect(),
-    )
-    .await?;
     let username = |id: i32| users.get(&id).cloned().unwrap_or_default();
     let mut phases = Vec::new();
     for ph in phase_rows {

@@ -269,6 +269,41 @@ pub async fn case(db: &impl ConnectionTrait, id: i32) -> Result<Option<case::Mod
     case::Entity::find_by_id(id).one(db).await
 }
 
+/// A case with its person, in one query (`None` when either is missing).
+pub async fn case_with_person(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<(case::Model, person::Model)>, DbErr> {
+    use sea_orm::QuerySelect;
+    let to_person: sea_orm::RelationDef = case::Entity::belongs_to(person::Entity)
+        .from(case::Column::PersonId)
+        .to(person::Column::Id)
+        .into();
+    Ok(case::Entity::find_by_id(id)
+        .join(sea_orm::JoinType::InnerJoin, to_person)
+        .select_also(person::Entity)
+        .one(db)
+        .await?
+        .and_then(|(c, p)| p.map(|p| (c, p))))
+}
+
+/// The sealed identity of the person a case is about, found by the case (so that it can be
+/// read at the same time as the case itself).
+pub async fn identity_of_case(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Option<identity::Model>, DbErr> {
+    let person_of_case = sea_orm::sea_query::Query::select()
+        .column(case::Column::PersonId)
+        .from(case::Entity)
+        .and_where(case::Column::Id.eq(case_id))
+        .to_owned();
+    identity::Entity::find()
+        .filter(identity::Column::PersonId.in_subquery(person_of_case))
+        .one(db)
+        .await
+}
+
 pub async fn person(db: &impl ConnectionTrait, id: i32) -> Result<Option<person::Model>, DbErr> {
     person::Entity::find_by_id(id).one(db).await
 }
@@ -791,6 +826,24 @@ pub async fn permit_changes(
 ) -> Result<Vec<permit_change::Model>, DbErr> {
     permit_change::Entity::find()
         .filter(permit_change::Column::PermitId.is_in(permit_ids))
+        .order_by_asc(permit_change::Column::DecidedOn)
+        .order_by_asc(permit_change::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The decisions on every permit of a case, oldest first.
+pub async fn permit_changes_of_case(
+    db: &impl ConnectionTrait,
+    case_id: i32,
+) -> Result<Vec<permit_change::Model>, DbErr> {
+    let permits_of_case = sea_orm::sea_query::Query::select()
+        .column(permit::Column::Id)
+        .from(permit::Entity)
+        .and_where(permit::Column::CaseId.eq(case_id))
+        .to_owned();
+    permit_change::Entity::find()
+        .filter(permit_change::Column::PermitId.in_subquery(permits_of_case))
         .order_by_asc(permit_change::Column::DecidedOn)
         .order_by_asc(permit_change::Column::Id)
         .all(db)

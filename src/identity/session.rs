@@ -143,35 +143,34 @@ async fn resolve_session(state: &SharedState, headers: &HeaderMap) -> Result<Res
     let secure = state.config.cookie_secure;
     let mut clear_session_cookie = false;
     if let Some(token) = cookie(headers, session_cookie_name(secure)) {
-        if let Some(s) = store::session_by_token(&state.db, &token).await? {
+        if let Some(store::SignedIn {
+            session: s,
+            user,
+            roles,
+        }) = store::signed_in(&state.db, &token).await?
+        {
             let now = Utc::now();
             let idle =
                 Duration::from_std(state.config.session_idle).unwrap_or(Duration::minutes(30));
             let absolute =
                 Duration::from_std(state.config.session_absolute).unwrap_or(Duration::hours(12));
-            // The account, its roles and its organisation, read at once (every staff page
-            // waits for them).
-            let (user, roles, org) = tokio::try_join!(
-                store::user(&state.db, s.user_id),
-                async {
-                    match s.organisation_id {
-                        Some(org) => store::roles_in(&state.db, s.user_id, org).await,
-                        None => Ok(Vec::new()),
-                    }
-                },
-                async {
-                    match s.organisation_id {
-                        Some(org) => store::organisation(&state.db, org).await,
-                        None => Ok(None),
-                    }
-                },
-            )?;
             let expired = now - s.last_seen_at > idle || now - s.created_at > absolute;
             match user {
                 Some(u) if !u.disabled && !expired => {
-                    if now - s.last_seen_at > Duration::seconds(60) {
-                        store::touch_session(&state.db, &s.id, now).await?;
-                    }
+                    let (org, ()) = tokio::try_join!(
+                        async {
+                            match s.organisation_id {
+                                Some(org) => store::organisation(&state.db, org).await,
+                                None => Ok(None),
+                            }
+                        },
+                        async {
+                            if now - s.last_seen_at > Duration::seconds(60) {
+                                store::touch_session(&state.db, &s.id, now).await?;
+                            }
+                            Ok(())
+                        },
+                    )?;
                     let organisation = org.as_ref().map(|o| o.name.clone());
                     let actor = Actor {
                         user_id: u.id,
@@ -182,7 +181,7 @@ async fn resolve_session(state: &SharedState, headers: &HeaderMap) -> Result<Res
                     };
                     let staff = StaffView {
                         username: u.username.clone(),
-                        display_name: store::display_name(&state.keys, &u),
+                        display_name: store::display_name_of(&state.keys, &u.display_name_enc),
                         organisation,
                         actor: actor.clone(),
                         full: s.mfa_ok,

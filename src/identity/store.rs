@@ -74,7 +74,12 @@ pub async fn users(db: &DatabaseConnection) -> Result<Vec<user::Model>, DbErr> {
 }
 
 pub fn display_name(keys: &KeyRing, u: &user::Model) -> String {
-    keys.decrypt_str(DISPLAY_NAME, &u.display_name_enc)
+    display_name_of(keys, &u.display_name_enc)
+}
+
+/// Opens an account's sealed display name ("—" when it cannot be opened).
+pub fn display_name_of(keys: &KeyRing, sealed: &[u8]) -> String {
+    keys.decrypt_str(DISPLAY_NAME, sealed)
         .unwrap_or_else(|_| "—".to_owned())
 }
 
@@ -436,13 +441,122 @@ pub async fn create_session(
     Ok(token)
 }
 
-pub async fn session_by_token(
-    db: &impl ConnectionTrait,
-    token: &str,
-) -> Result<Option<session::Model>, DbErr> {
-    session::Entity::find_by_id(crypto::sha256_hex(token.as_bytes()))
-        .one(db)
-        .await
+/// A session as every staff page needs it: the session row, its account (`None` when the
+/// account no longer exists) and the account's roles in the session's organisation.
+pub struct SignedIn {
+    pub session: session::Model,
+    pub user: Option<SessionUser>,
+    pub roles: Vec<Role>,
+}
+
+/// What a page needs of the signed-in account.
+pub struct SessionUser {
+    pub id: i32,
+    pub username: String,
+    /// Encrypted (`app_user.display_name`).
+    pub display_name_enc: Vec<u8>,
+    pub disabled: bool,
+    pub locale: Option<String>,
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct SessionRow {
+    id: String,
+    user_id: i32,
+    organisation_id: Option<i32>,
+    csrf_token: String,
+    mfa_ok: bool,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    account_id: Option<i32>,
+    username: Option<String>,
+    display_name_enc: Option<Vec<u8>>,
+    disabled: Option<bool>,
+    locale: Option<String>,
+    role: Option<String>,
+}
+
+/// The session whose cookie carries `token`, with its account and roles, in **one** query
+/// (every staff page waits for it): the session left-joined to its account and to the
+/// account's memberships in the session's organisation, one row per role.
+pub async fn signed_in(db: &impl ConnectionTrait, token: &str) -> Result<Option<SignedIn>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
+    use sea_orm::{FromQueryResult, StatementBuilder};
+    let (s, u, m) = (Alias::new("s"), Alias::new("u"), Alias::new("m"));
+    let c = |t: &Alias, name: &str| Expr::col((t.clone(), Alias::new(name)));
+    let mut q = Query::select();
+    for name in [
+        "id",
+        "user_id",
+        "organisation_id",
+        "csrf_token",
+        "mfa_ok",
+        "created_at",
+        "last_seen_at",
+    ] {
+        q.expr_as(c(&s, name), Alias::new(name));
+    }
+    q.expr_as(c(&u, "id"), Alias::new("account_id"));
+    for name in ["username", "display_name_enc", "disabled", "locale"] {
+        q.expr_as(c(&u, name), Alias::new(name));
+    }
+    q.expr_as(c(&m, "role"), Alias::new("role"))
+        .from_as(session::Entity, s.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            user::Entity,
+            u.clone(),
+            c(&u, "id").equals((s.clone(), Alias::new("user_id"))),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            membership::Entity,
+            m.clone(),
+            c(&m, "user_id")
+                .equals((s.clone(), Alias::new("user_id")))
+                .and(c(&m, "organisation_id").equals((s.clone(), Alias::new("organisation_id")))),
+        )
+        .and_where(c(&s, "id").eq(crypto::sha256_hex(token.as_bytes())));
+    let rows =
+        SessionRow::find_by_statement(StatementBuilder::build(&q, &db.get_database_backend()))
+            .all(db)
+            .await?;
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    let mut roles: Vec<Role> = first
+        .role
+        .as_deref()
+        .and_then(Role::from_code)
+        .into_iter()
+        .collect();
+    roles.extend(rows.filter_map(|r| r.role.as_deref().and_then(Role::from_code)));
+    roles.sort();
+    roles.dedup();
+    let user = match (first.account_id, first.username, first.display_name_enc) {
+        (Some(id), Some(username), Some(display_name_enc)) => Some(SessionUser {
+            id,
+            username,
+            display_name_enc,
+            disabled: first.disabled.unwrap_or(true),
+            locale: first.locale,
+        }),
+        _ => None,
+    };
+    Ok(Some(SignedIn {
+        session: session::Model {
+            id: first.id,
+            user_id: first.user_id,
+            organisation_id: first.organisation_id,
+            csrf_token: first.csrf_token,
+            mfa_ok: first.mfa_ok,
+            created_at: first.created_at,
+            last_seen_at: first.last_seen_at,
+        },
+        user,
+        roles,
+    }))
 }
 
 pub async fn touch_session(

@@ -75,14 +75,20 @@ pub async fn authorize(
 /// the basis of the read and whether the identity may be shown; `Forbidden` (audited) when
 /// the read is denied. An identity the reader may not see is simply not shown, as with
 /// [`policy::decide`] alone.
-pub async fn authorize_read(
+///
+/// When the read is allowed, `alongside` (the rest of what the page reads) runs while the
+/// entries are being made durable, so that the page does not wait for the commit and then for
+/// its reads; its result is handed back only once the entries are durable, and not at all when
+/// the commit fails. When the read is denied it never runs.
+pub async fn authorize_read<T>(
     state: &AppState,
     actor: &Actor,
     resource: &Resource,
     emergency: Option<EmergencyGrant>,
     target: Target<'_>,
     has_identity: bool,
-) -> Result<(Basis, bool), AppError> {
+    alongside: impl Future<Output = Result<T, AppError>>,
+) -> Result<(Basis, bool, T), AppError> {
     let now = Utc::now();
     let Decision::Allow(basis) = policy::decide(actor, Action::Read, resource, emergency, now)
     else {
@@ -106,9 +112,13 @@ pub async fn authorize_read(
         }
         _ => false,
     };
-    state
-        .audit_group
-        .append_all(&state.db, &state.keys, entries)
-        .await?;
-    Ok((basis, identity))
+    let (committed, read) = tokio::join!(
+        state
+            .audit_group
+            .append_all(&state.db, &state.keys, entries),
+        alongside
+    );
+    // Nothing read is handed back unless its audit entries are durable.
+    committed?;
+    Ok((basis, identity, read?))
 }

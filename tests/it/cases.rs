@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use crate::support::{TestApp, TestDb, find_value, scalar};
 
 crate::tests![
+    a_case_file_whose_read_cannot_be_audited_shows_nothing,
     the_desk_lists_what_is_due_most_overdue_first,
     due_items_are_done_snoozed_and_handed_over_within_the_organisation,
     a_person_goes_from_emersion_to_a_closed_case,
@@ -139,6 +140,36 @@ async fn a_case_file_audits_its_read_and_identity_read_in_one_commit(db: TestDb)
         .map(|r| r.try_get_by_index::<String>(0).unwrap())
         .collect();
     assert_eq!(last, vec!["case.identity.read", "case.read"]);
+}
+
+/// The case page reads its sections while the read's audit entries are being committed; when
+/// that commit fails, the reader gets an error page with nothing of the case on it (no
+/// identity, no section), and the next reading, audited again, shows the file.
+async fn a_case_file_whose_read_cannot_be_audited_shows_nothing(db: TestDb) {
+    let app = db.app().await;
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let worker = app.user("operatrice", Role::CaseWorker, cat).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let page = app.get(&format!("/cases/{id}")).await;
+    page.assert_status(200).assert_contains("Blessing Okafor");
+    // The phase history is one of the sections read alongside the commit.
+    let phase = satis::platform::i18n::Lang::It.t("phase-emersion");
+    page.assert_contains(&phase);
+    for action in ["case.identity.read", "case.read"] {
+        crate::support::fail_audit_of(&app, action).await;
+        let r = app.get(&format!("/cases/{id}")).await;
+        assert_eq!(r.status.as_u16(), 500, "{action}: {}", r.body);
+        r.assert_not_contains("Blessing Okafor")
+            .assert_not_contains("333 1234567")
+            .assert_not_contains(&phase);
+    }
+    crate::support::fail_audit_of(&app, "nothing").await;
+    app.get(&format!("/cases/{id}"))
+        .await
+        .assert_status(200)
+        .assert_contains("Blessing Okafor")
+        .assert_contains(&phase);
 }
 
 async fn org(app: &TestApp, name: &str) -> i32 {

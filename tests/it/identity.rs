@@ -20,6 +20,7 @@ crate::tests![
     a_totp_code_cannot_be_replayed,
     sessions_end_on_logout_password_role_change_and_disable,
     sessions_expire_when_idle_or_too_old,
+    a_session_holds_every_role_in_its_organisation_and_none_of_another,
     state_changes_need_same_origin_and_csrf_token,
     session_cookie_has_strict_flags,
     password_change_follows_the_rules,
@@ -441,6 +442,31 @@ async fn sessions_end_on_logout_password_role_change_and_disable(db: TestDb) {
     assert_eq!(r.header("location"), "/login?done=password");
     dead(&app, t);
     app.get("/account").await.assert_status(303);
+}
+
+/// A session is read with its account and roles in one query: it holds every role the
+/// account has in the session's organisation, and none it has in another.
+async fn a_session_holds_every_role_in_its_organisation_and_none_of_another(db: TestDb) {
+    let app = db.app().await;
+    let a = app.organisation("Associazione Nove").await;
+    let b = app.organisation("Associazione Dieci").await;
+    let user = app.user("duplice", Role::CaseWorker, a).await;
+    satis::identity::store::grant(&app.state.db, user.id, b, Role::Administrator, None)
+        .await
+        .unwrap();
+    app.session_for(user.id, Some(a)).await;
+    app.get("/cases").await.assert_status(200);
+    app.get("/admin/users").await.assert_status(403);
+    app.session_for(user.id, Some(b)).await;
+    app.get("/admin/users").await.assert_status(200);
+    app.get("/cases").await.assert_status(403);
+    // A second role in the same organisation: both hold.
+    satis::identity::store::grant(&app.state.db, user.id, a, Role::Administrator, None)
+        .await
+        .unwrap();
+    app.session_for(user.id, Some(a)).await;
+    app.get("/cases").await.assert_status(200);
+    app.get("/admin/users").await.assert_status(200);
 }
 
 async fn sessions_expire_when_idle_or_too_old(db: TestDb) {
