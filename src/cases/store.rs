@@ -819,17 +819,12 @@ pub async fn decide_permit(
     am.update(db).await
 }
 
-/// The decisions on a case's permits, oldest first.
+/// The decisions on the given permits, oldest first.
 pub async fn permit_changes(
     db: &impl ConnectionTrait,
     permit_ids: Vec<i32>,
 ) -> Result<Vec<permit_change::Model>, DbErr> {
-    permit_change::Entity::find()
-        .filter(permit_change::Column::PermitId.is_in(permit_ids))
-        .order_by_asc(permit_change::Column::DecidedOn)
-        .order_by_asc(permit_change::Column::Id)
-        .all(db)
-        .await
+    permit_changes_where(db, permit_change::Column::PermitId.is_in(permit_ids)).await
 }
 
 /// The decisions on every permit of a case, oldest first.
@@ -842,8 +837,19 @@ pub async fn permit_changes_of_case(
         .from(permit::Entity)
         .and_where(permit::Column::CaseId.eq(case_id))
         .to_owned();
+    permit_changes_where(
+        db,
+        permit_change::Column::PermitId.in_subquery(permits_of_case),
+    )
+    .await
+}
+
+async fn permit_changes_where(
+    db: &impl ConnectionTrait,
+    which: Expr,
+) -> Result<Vec<permit_change::Model>, DbErr> {
     permit_change::Entity::find()
-        .filter(permit_change::Column::PermitId.in_subquery(permits_of_case))
+        .filter(which)
         .order_by_asc(permit_change::Column::DecidedOn)
         .order_by_asc(permit_change::Column::Id)
         .all(db)

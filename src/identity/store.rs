@@ -521,19 +521,16 @@ pub async fn signed_in(db: &impl ConnectionTrait, token: &str) -> Result<Option<
         SessionRow::find_by_statement(StatementBuilder::build(&q, &db.get_database_backend()))
             .all(db)
             .await?;
-    let mut rows = rows.into_iter();
-    let Some(first) = rows.next() else {
-        return Ok(None);
-    };
-    let mut roles: Vec<Role> = first
-        .role
-        .as_deref()
-        .and_then(Role::from_code)
-        .into_iter()
+    // One row per role (a single row with no role when the account holds none there).
+    let mut roles: Vec<Role> = rows
+        .iter()
+        .filter_map(|r| r.role.as_deref().and_then(Role::from_code))
         .collect();
-    roles.extend(rows.filter_map(|r| r.role.as_deref().and_then(Role::from_code)));
     roles.sort();
     roles.dedup();
+    let Some(first) = rows.into_iter().next() else {
+        return Ok(None);
+    };
     let user = match (first.account_id, first.username, first.display_name_enc) {
         (Some(id), Some(username), Some(display_name_enc)) => Some(SessionUser {
             id,
