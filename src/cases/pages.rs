@@ -590,6 +590,7 @@ async fn case_file(
     correction: Option<Correction>,
 ) -> Result<CasePage, AppError> {
     let me = staff(&shell)?;
+    let registry_version = me.registry_version;
     let shell_ref = &shell;
     // Everything else the page shows, read at once while the read's audit entries are made
     // durable (nothing is shown before they are), then who recorded what, in one query.
@@ -603,9 +604,8 @@ async fn case_file(
         },
         (
             (
-                names,
+                registry,
                 phase_rows,
-                all_services,
                 placement_rows,
                 event_rows,
                 permit_rows,
@@ -620,9 +620,10 @@ async fn case_file(
         let (case_id, person_id, assessed_by) = (c.id, p.id, c.status_assessed_by);
         async move {
             let sections = tokio::try_join!(
-                async { Ok::<_, AppError>(crate::network::names(&state.db).await?) },
+                async {
+                    Ok::<_, AppError>(crate::network::registry(state, registry_version).await?)
+                },
                 async { Ok(store::phases(&state.db, case_id).await?) },
-                async { Ok(crate::network::services(&state.db).await?) },
                 async { Ok(store::placements(&state.db, case_id).await?) },
                 async { Ok(store::events(&state.db, case_id).await?) },
                 async { Ok(store::permits(&state.db, case_id).await?) },
@@ -631,7 +632,7 @@ async fn case_file(
                 async { Ok(store::consents(&state.db, case_id).await?) },
                 async { Ok(store::permit_changes_of_case(&state.db, case_id).await?) },
             )?;
-            let (_, phase_rows, _, _, _, _, change_rows, _, _, changes) = &sections;
+            let (_, phase_rows, _, _, _, change_rows, _, _, changes) = &sections;
             let users = crate::identity::usernames_of(
                 &state.db,
                 phase_rows
@@ -675,7 +676,9 @@ async fn case_file(
     }
     let phase = Phase::from_code(&c.phase).unwrap_or(Phase::Emersion);
     let mut services = Vec::new();
-    for s in &all_services {
+    let names = registry.names();
+    let all_services = &registry.services;
+    for s in all_services {
         if !crate::network::rules::is_housing(&s.kind) || !s.active {
             continue;
         }

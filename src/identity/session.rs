@@ -147,6 +147,7 @@ async fn resolve_session(state: &SharedState, headers: &HeaderMap) -> Result<Res
             session: s,
             user,
             roles,
+            registry_version,
         }) = store::signed_in(&state.db, &token).await?
         {
             let now = Utc::now();
@@ -159,10 +160,13 @@ async fn resolve_session(state: &SharedState, headers: &HeaderMap) -> Result<Res
                 Some(u) if !u.disabled && !expired => {
                     let (org, ()) = tokio::try_join!(
                         async {
-                            match s.organisation_id {
-                                Some(org) => store::organisation(&state.db, org).await,
-                                None => Ok(None),
-                            }
+                            Ok::<_, sea_orm::DbErr>(match s.organisation_id {
+                                Some(org) => crate::network::registry(state, registry_version)
+                                    .await?
+                                    .organisation(org)
+                                    .cloned(),
+                                None => None,
+                            })
                         },
                         async {
                             if now - s.last_seen_at > Duration::seconds(60) {
@@ -185,6 +189,7 @@ async fn resolve_session(state: &SharedState, headers: &HeaderMap) -> Result<Res
                         organisation,
                         actor: actor.clone(),
                         full: s.mfa_ok,
+                        registry_version,
                     };
                     return Ok(Resolved {
                         auth: if s.mfa_ok {

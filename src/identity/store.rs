@@ -447,6 +447,8 @@ pub struct SignedIn {
     pub session: session::Model,
     pub user: Option<SessionUser>,
     pub roles: Vec<Role>,
+    /// The registry's version, read in the same query (`network::registry`).
+    pub registry_version: Option<i64>,
 }
 
 /// What a page needs of the signed-in account.
@@ -474,6 +476,7 @@ struct SessionRow {
     disabled: Option<bool>,
     locale: Option<String>,
     role: Option<String>,
+    registry_version: Option<i64>,
 }
 
 /// The session whose cookie carries `token`, with its account and roles, in **one** query
@@ -501,6 +504,10 @@ pub async fn signed_in(db: &impl ConnectionTrait, token: &str) -> Result<Option<
         q.expr_as(c(&u, name), Alias::new(name));
     }
     q.expr_as(c(&m, "role"), Alias::new("role"))
+        .expr_as(
+            crate::network::registry_version_expr(),
+            Alias::new("registry_version"),
+        )
         .from_as(session::Entity, s.clone())
         .join_as(
             JoinType::LeftJoin,
@@ -553,6 +560,7 @@ pub async fn signed_in(db: &impl ConnectionTrait, token: &str) -> Result<Option<
         },
         user,
         roles,
+        registry_version: first.registry_version,
     }))
 }
 

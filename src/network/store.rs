@@ -14,6 +14,45 @@ use super::entities::{
 
 pub const SERVICE_ADDRESS: &str = "network_service.address";
 
+fn registry_version_query() -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    Query::select()
+        .column(Alias::new("version"))
+        .from(Alias::new("registry_version"))
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .to_owned()
+}
+
+/// The registry's version: a value that changes whenever an organisation or a service is
+/// added or changed (migration 0037).
+pub async fn registry_version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    match db.query_one(&registry_version_query()).await? {
+        Some(row) => row.try_get_by_index::<i64>(0),
+        None => Err(DbErr::RecordNotFound("registry_version".into())),
+    }
+}
+
+/// The registry's version as a value of another area's query (the session's, so that a page
+/// knows it without a query of its own).
+pub fn registry_version_expr() -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::QueryStatementBuilder;
+    sea_orm::sea_query::Expr::from(registry_version_query().into_sub_query_statement())
+}
+
+/// Gives the registry a new version, in the caller's transaction: every instance reads the
+/// organisations and services again at its next request. Called after the change it marks.
+async fn registry_changed(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let version: i64 = rand::random();
+    let q = Query::update()
+        .table(Alias::new("registry_version"))
+        .value(Alias::new("version"), version)
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .to_owned();
+    db.execute(&q).await?;
+    Ok(())
+}
+
 pub async fn organisations(db: &impl ConnectionTrait) -> Result<Vec<organisation::Model>, DbErr> {
     organisation::Entity::find()
         .order_by_asc(organisation::Column::Name)
@@ -45,7 +84,7 @@ pub async fn create_organisation(
     province: Option<&str>,
     is_public: bool,
 ) -> Result<organisation::Model, DbErr> {
-    organisation::ActiveModel {
+    let org = organisation::ActiveModel {
         name: Set(name.to_owned()),
         kind: Set(kind.to_owned()),
         province: Set(province.map(str::to_owned)),
@@ -54,7 +93,9 @@ pub async fn create_organisation(
         ..Default::default()
     }
     .insert(db)
-    .await
+    .await?;
+    registry_changed(db).await?;
+    Ok(org)
 }
 
 /// What the organisation page changes.
@@ -84,7 +125,9 @@ pub async fn update_organisation(
     am.register_section2 = Set(c.register_section2);
     am.register_number = Set(c.register_number.filter(|_| c.register_section2));
     am.excluded_from_stats = Set(c.excluded_from_stats);
-    am.update(db).await
+    let org = am.update(db).await?;
+    registry_changed(db).await?;
+    Ok(org)
 }
 
 pub async fn names(db: &impl ConnectionTrait) -> Result<BTreeMap<i32, String>, DbErr> {
@@ -225,6 +268,7 @@ pub async fn add_service(
             .await?;
         }
     }
+    registry_changed(db).await?;
     Ok(s)
 }
 
@@ -358,6 +402,7 @@ pub async fn update_service<C: ConnectionTrait + sea_orm::TransactionTrait>(
             .await?;
         }
     }
+    registry_changed(&txn).await?;
     txn.commit().await
 }
 

@@ -74,6 +74,34 @@ impl<V: Clone> PerKey<V> {
     }
 }
 
+/// One value kept with the version of the data it was made from (e.g. the registry's
+/// organisations and services): handed back only while the caller reads the same version
+/// from the database, so a change committed by any instance is seen at the next request.
+#[derive(Default)]
+pub struct Versioned {
+    slot: std::sync::Mutex<Option<(i64, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl Versioned {
+    /// The value kept for `version`, if it is of type `T`.
+    pub fn get<T: Any + Send + Sync>(&self, version: i64) -> Option<Arc<T>> {
+        let slot = self.slot.lock().ok()?;
+        let (kept, value) = slot.as_ref()?;
+        if *kept != version {
+            return None;
+        }
+        Arc::clone(value).downcast::<T>().ok()
+    }
+
+    /// Keeps `value` as made from `version` (read before the data it was made from, so that a
+    /// change committed in between makes the next reader make it again).
+    pub fn put<T: Any + Send + Sync>(&self, version: i64, value: Arc<T>) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((version, value as Arc<dyn Any + Send + Sync>));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +139,21 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(*v, 7, "an expired value is made again");
+    }
+
+    #[test]
+    fn a_versioned_value_holds_only_for_its_version() {
+        let c = Versioned::default();
+        assert!(c.get::<u32>(1).is_none(), "nothing kept yet");
+        c.put(1, Arc::new(42u32));
+        assert_eq!(c.get::<u32>(1).as_deref(), Some(&42));
+        assert!(c.get::<u32>(2).is_none(), "the data changed since");
+        assert!(
+            c.get::<String>(1).is_none(),
+            "another type is not this value"
+        );
+        c.put(2, Arc::new(7u32));
+        assert_eq!(c.get::<u32>(2).as_deref(), Some(&7));
+        assert!(c.get::<u32>(1).is_none(), "only the last version is kept");
     }
 }

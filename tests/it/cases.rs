@@ -7,6 +7,7 @@ use crate::support::{TestApp, TestDb, find_value, scalar};
 
 crate::tests![
     a_case_file_whose_read_cannot_be_audited_shows_nothing,
+    a_shelter_added_or_closed_through_another_instance_shows_at_the_next_page,
     the_desk_lists_what_is_due_most_overdue_first,
     due_items_are_done_snoozed_and_handed_over_within_the_organisation,
     a_person_goes_from_emersion_to_a_closed_case,
@@ -170,6 +171,72 @@ async fn a_case_file_whose_read_cannot_be_audited_shows_nothing(db: TestDb) {
         .assert_status(200)
         .assert_contains("Blessing Okafor")
         .assert_contains(&phase);
+}
+
+/// The case page keeps the registry's organisations and services in memory between two
+/// changes: a shelter opened or closed through another instance on the same database is on
+/// (or off) the placement list at this instance's very next page.
+async fn a_shelter_added_or_closed_through_another_instance_shows_at_the_next_page(db: TestDb) {
+    let config = db.config();
+    let app = db.app().await;
+    let (_, other) = satis::build_app(config, satis::platform::settings::Mode::Production)
+        .await
+        .unwrap();
+    let cat = org(&app, "CAT Coop. sociale Onlus").await;
+    let worker = app.user("operatrice", Role::CaseWorker, cat).await;
+    app.sign_in(&worker).await;
+    let id = open_case(&app, PERSON).await;
+    let page = format!("/cases/{id}");
+    app.get(&page)
+        .await
+        .assert_status(200)
+        .assert_not_contains("Casa Nuova Alba");
+    let kept = |app: &TestApp| {
+        let state = app.state.clone();
+        async move {
+            let v = satis::network::store::registry_version(&state.db)
+                .await
+                .unwrap();
+            state.registry.get::<satis::network::Registry>(v).is_some()
+        }
+    };
+    assert!(kept(&app).await, "the page keeps the registry it read");
+    let shelter = satis::network::store::add_service(
+        &other.db,
+        cat,
+        "shelter",
+        "Casa Nuova Alba",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[("women", 4)],
+    )
+    .await
+    .unwrap();
+    assert!(
+        !kept(&app).await,
+        "the other instance's change is a new version"
+    );
+    app.get(&page)
+        .await
+        .assert_status(200)
+        .assert_contains("Casa Nuova Alba");
+    satis::network::store::update_service(
+        &other.db,
+        shelter,
+        String::new(),
+        String::new(),
+        false,
+        &[],
+    )
+    .await
+    .unwrap();
+    app.get(&page)
+        .await
+        .assert_status(200)
+        .assert_not_contains("Casa Nuova Alba");
 }
 
 async fn org(app: &TestApp, name: &str) -> i32 {

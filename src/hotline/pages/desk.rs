@@ -196,8 +196,9 @@ pub(super) async fn desk_with(
             (e, steps)
         })
         .collect();
+    let registry = crate::network::registry(state, None).await?;
     let mut shelters = Vec::new();
-    for s in crate::network::services(&state.db).await? {
+    for s in &registry.services {
         if s.kind != "emergency_shelter" || !s.active {
             continue;
         }
@@ -247,10 +248,7 @@ pub(super) async fn desk_with(
             .collect::<Result<_, _>>()
             .map_err(|_| AppError::Internal("interview cannot be decrypted"))?,
         today: crate::platform::time::rome_today().to_string(),
-        organisations: crate::network::names(&state.db)
-            .await?
-            .into_iter()
-            .collect(),
+        organisations: registry.names().into_iter().collect(),
         shelters,
         now_local: crate::platform::time::rome_input(&Utc::now()),
         form: Fields::default(),

@@ -40,6 +40,7 @@ mod m20261205_000033_materials_newsletter;
 mod m20261205_000034_news_image;
 mod m20261205_000035_person_link;
 mod m20261206_000036_stats_year_rows;
+mod m20261206_000037_registry_version;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000034_news_image::Migration),
             Box::new(m20261205_000035_person_link::Migration),
             Box::new(m20261206_000036_stats_year_rows::Migration),
+            Box::new(m20261206_000037_registry_version::Migration),
         ]
     }
 }

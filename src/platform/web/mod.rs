@@ -58,6 +58,9 @@ pub struct AppState {
     pub audit_group: crate::platform::audit::GroupCommit,
     /// How many items are due for each person (by user id), shown beside "Da fare".
     pub due_counts: crate::platform::cache::PerKey<usize>,
+    /// The registry's organisations and services, kept while the database's registry
+    /// version stays the same (`network::registry`).
+    pub registry: crate::platform::cache::Versioned,
     /// Wakes the mail sender at once (a newsletter confirmation should not wait its round).
     pub mail_wake: Arc<tokio::sync::Notify>,
 }
@@ -88,6 +91,7 @@ impl AppState {
             metrics: crate::platform::metrics::Metrics::default(),
             audit_group: crate::platform::audit::GroupCommit::default(),
             due_counts: crate::platform::cache::PerKey::default(),
+            registry: crate::platform::cache::Versioned::default(),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }

@@ -27,6 +27,9 @@ pub struct StaffView {
     pub organisation: Option<String>,
     pub actor: crate::platform::policy::Actor,
     pub full: bool,
+    /// The registry's version read with the session (`network::registry`): a page that
+    /// changes no organisation or service shows the registry at this version.
+    pub registry_version: Option<i64>,
 }
 
 /// Name of the cookie that remembers the chosen language (nothing else is in it).
