@@ -21,7 +21,9 @@ pub use store::{
 };
 
 /// The organisations (by name) and services (by province, then name) of the registry, as an
-/// instance keeps them in memory between two changes (`registry`).
+/// instance keeps them in memory between two changes (`registry`). Services are kept without
+/// their sealed address (`address_enc` is `None`; a key rotation re-seals it in the database
+/// without changing the registry): read one with `service` to show it.
 #[derive(Debug)]
 pub struct Registry {
     pub organisations: Vec<Organisation>,
@@ -60,8 +62,11 @@ pub async fn registry(
     }
     // Read after the version: a change committed meanwhile gives a newer version, so the
     // next request reads again rather than keeping these rows under a version they outlive.
-    let (organisations, services) =
+    let (organisations, mut services) =
         tokio::try_join!(store::organisations(&state.db), store::services(&state.db))?;
+    for s in &mut services {
+        s.address_enc = None;
+    }
     let registry = std::sync::Arc::new(Registry {
         organisations,
         services,
