@@ -174,8 +174,8 @@ async fn a_case_file_whose_read_cannot_be_audited_shows_nothing(db: TestDb) {
 }
 
 /// The case page keeps the registry's organisations and services in memory between two
-/// changes: a shelter opened or closed through another instance on the same database is on
-/// (or off) the placement list at this instance's very next page.
+/// changes: a shelter opened or closed, or an organisation added, through another instance on
+/// the same database shows at this instance's very next page.
 async fn a_shelter_added_or_closed_through_another_instance_shows_at_the_next_page(db: TestDb) {
     let config = db.config();
     let app = db.app().await;
@@ -237,6 +237,37 @@ async fn a_shelter_added_or_closed_through_another_instance_shows_at_the_next_pa
         .await
         .assert_status(200)
         .assert_not_contains("Casa Nuova Alba");
+    // An organisation joining the network is one the case can be shared with at once; a change
+    // to an organisation is a new version too.
+    let joined = satis::network::create_organisation(
+        &other.db,
+        "Associazione Nuova Rete",
+        "ngo",
+        Some("PI"),
+        false,
+    )
+    .await
+    .unwrap();
+    app.get(&page)
+        .await
+        .assert_status(200)
+        .assert_contains("Associazione Nuova Rete");
+    assert!(kept(&app).await);
+    satis::network::store::update_organisation(
+        &other.db,
+        joined,
+        satis::network::store::OrganisationChange {
+            kind: "ngo".into(),
+            province: Some("LU".into()),
+            is_public: false,
+            register_section2: false,
+            register_number: None,
+            excluded_from_stats: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!kept(&app).await, "a changed organisation is a new version");
 }
 
 async fn org(app: &TestApp, name: &str) -> i32 {
