@@ -17,7 +17,7 @@ pub use arrivals::{
 };
 pub use store::{
     CaseError, Identity, NewPerson, cases_for_org, consents, consents_expiring, occupied_beds,
-    people_by_id, permits_expiring,
+    occupied_beds_of, people_by_id, permits_expiring,
 };
 
 use std::sync::Arc;

@@ -4,7 +4,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+    TransactionTrait,
 };
 
 use super::entities::{
@@ -274,7 +275,6 @@ pub async fn case_with_person(
     db: &impl ConnectionTrait,
     id: i32,
 ) -> Result<Option<(case::Model, person::Model)>, DbErr> {
-    use sea_orm::QuerySelect;
     let to_person: sea_orm::RelationDef = case::Entity::belongs_to(person::Entity)
         .from(case::Column::PersonId)
         .to(person::Column::Id)
@@ -350,7 +350,7 @@ pub async fn page_for_org(
     limit: u64,
     after: Option<i32>,
 ) -> Result<Vec<(case::Model, person::Model)>, DbErr> {
-    use sea_orm::{QuerySelect, QueryTrait};
+    use sea_orm::QueryTrait;
     let shared = share::Entity::find()
         .select_only()
         .column(share::Column::CaseId)
@@ -983,6 +983,35 @@ pub async fn occupied_beds(
     Ok(out)
 }
 
+/// The beds taken on `day` in several services at once (one query, whatever their number):
+/// (service, bed kind, placements), the placements counted by the database.
+pub async fn occupied_beds_of(
+    db: &impl ConnectionTrait,
+    service_ids: &[i32],
+    day: NaiveDate,
+) -> Result<Vec<(i32, String, i64)>, DbErr> {
+    if service_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    placement::Entity::find()
+        .select_only()
+        .column(placement::Column::ServiceId)
+        .column(placement::Column::BedKind)
+        .column_as(placement::Column::Id.count(), "taken")
+        .filter(placement::Column::ServiceId.is_in(service_ids.iter().copied()))
+        .filter(placement::Column::Since.lte(day))
+        .filter(
+            Condition::any()
+                .add(placement::Column::Until.is_null())
+                .add(placement::Column::Until.gt(day)),
+        )
+        .group_by(placement::Column::ServiceId)
+        .group_by(placement::Column::BedKind)
+        .into_tuple::<(i32, String, i64)>()
+        .all(db)
+        .await
+}
+
 pub async fn add_placement(
     db: &impl ConnectionTrait,
     p: placement::ActiveModel,
@@ -1060,7 +1089,7 @@ pub async fn run_retention<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     cutoff: DateTime<Utc>,
 ) -> Result<RetentionReport, DbErr> {
-    use sea_orm::{QuerySelect, QueryTrait};
+    use sea_orm::QueryTrait;
     // A person with a case still open, or closed since the cutoff, keeps everything.
     let kept = case::Entity::find()
         .select_only()

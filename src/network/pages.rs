@@ -198,21 +198,28 @@ async fn service_rows(
     addresses: Option<&std::collections::HashMap<i32, String>>,
 ) -> Result<Vec<ServiceRow>, AppError> {
     let names = store::names(&state.db).await?;
+    // Free beds = capacity − today's placements (recorded in the cases area), for every
+    // listed service in two queries.
+    let ids: Vec<i32> = services.iter().map(|s| s.id).collect();
+    let (all_beds, taken) = tokio::try_join!(
+        store::beds_of_services(&state.db, &ids),
+        crate::cases::occupied_beds_of(&state.db, &ids, crate::platform::time::rome_today()),
+    )?;
     let mut rows = Vec::new();
     for s in services {
-        // Free beds = capacity − today's placements (recorded in the cases area).
-        let taken =
-            crate::cases::occupied_beds(&state.db, s.id, crate::platform::time::rome_today())
-                .await?;
-        let beds = store::beds_of(&state.db, s.id)
-            .await?
-            .into_iter()
+        let beds = all_beds
+            .iter()
+            .filter(|b| b.service_id == s.id)
             .map(|b| {
                 let used = taken
                     .iter()
-                    .find(|(k, _)| *k == b.bed_kind)
-                    .map_or(0, |(_, n)| *n);
-                (b.bed_kind, b.capacity, (b.capacity - used).max(0))
+                    .find(|(id, k, _)| *id == s.id && *k == b.bed_kind)
+                    .map_or(0, |(_, _, n)| i32::try_from(*n).unwrap_or(i32::MAX));
+                (
+                    b.bed_kind.clone(),
+                    b.capacity,
+                    b.capacity.saturating_sub(used).max(0),
+                )
             })
             .collect();
         let address = addresses.and_then(|a| a.get(&s.id).cloned());

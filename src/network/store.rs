@@ -229,6 +229,23 @@ pub async fn beds_of(
         .await
 }
 
+/// The beds of several services at once (one query, whatever their number), by service and
+/// bed kind.
+pub async fn beds_of_services(
+    db: &impl ConnectionTrait,
+    service_ids: &[i32],
+) -> Result<Vec<beds::Model>, DbErr> {
+    if service_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    beds::Entity::find()
+        .filter(beds::Column::ServiceId.is_in(service_ids.iter().copied()))
+        .order_by_asc(beds::Column::ServiceId)
+        .order_by_asc(beds::Column::BedKind)
+        .all(db)
+        .await
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn add_service(
     db: &impl ConnectionTrait,

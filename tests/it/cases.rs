@@ -20,6 +20,7 @@ crate::tests![
     impossible_dates_are_refused_naming_the_field,
     a_write_whose_audit_entry_fails_is_not_saved,
     permits_placements_and_the_workers_desk,
+    the_hotline_desk_shows_each_emergency_shelters_free_beds,
     bad_case_input_is_refused_and_nothing_saved,
     retention_erases_identity_after_closure,
     identity_and_notes_are_encrypted_at_rest,
@@ -1246,6 +1247,100 @@ async fn permits_placements_and_the_workers_desk(db: TestDb) {
     app.get("/network/services")
         .await
         .assert_contains("Donne: 1/1");
+}
+
+async fn the_hotline_desk_shows_each_emergency_shelters_free_beds(db: TestDb) {
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let operator = app
+        .user("centralino", Role::HotlineOperator, arcobaleno)
+        .await;
+    let mut ids = Vec::new();
+    for (kind, name, beds) in [
+        (
+            "emergency_shelter",
+            "Pronta accoglienza Est",
+            &[("women", 2)][..],
+        ),
+        (
+            "emergency_shelter",
+            "Pronta accoglienza Ovest",
+            &[("women", 1), ("men", 1)][..],
+        ),
+        ("shelter", "Casa Due", &[("women", 3)][..]),
+    ] {
+        let s = satis::network::store::add_service(
+            &app.state.db,
+            arcobaleno,
+            kind,
+            name,
+            Some("FI".into()),
+            "",
+            "",
+            false,
+            None,
+            beds,
+        )
+        .await
+        .unwrap();
+        ids.push(s.id.to_string());
+    }
+    app.sign_in(&worker).await;
+    // One bed taken in the first shelter, one in the ordinary shelter, and a stay in the
+    // second shelter that has already ended.
+    for (n, (sid, until)) in [
+        (&ids[0], None),
+        (&ids[2], None),
+        (&ids[1], Some("2026-11-10")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("Persona Accolta {n}");
+        let case = open_case(
+            &app,
+            &[
+                ("gender", "female"),
+                ("names", name.as_str()),
+                ("confirm_new", "1"),
+            ],
+        )
+        .await;
+        app.post_form(
+            &format!("/cases/{case}/placements"),
+            &[
+                ("service_id", sid.as_str()),
+                ("bed_kind", "women"),
+                ("emergency", "1"),
+                ("since", "2026-11-01"),
+            ],
+        )
+        .await
+        .assert_status(303);
+        if let Some(day) = until {
+            let placement = scalar(
+                &app,
+                &format!("SELECT MAX(id) FROM placement WHERE service_id = {sid}"),
+            )
+            .await;
+            app.post_form(&format!("/placements/{placement}/end"), &[("until", day)])
+                .await
+                .assert_status(303);
+        }
+    }
+    // The shelters are offered at the hand-over of an emergency in progress.
+    app.sign_in(&operator).await;
+    app.post_form("/hotline/emergencies", &[("danger", "alto")])
+        .await
+        .assert_status(303);
+    let desk = app.get("/hotline").await;
+    desk.assert_contains("Pronta accoglienza Est · 1 posti liberi")
+        .assert_contains("Pronta accoglienza Ovest · 2 posti liberi");
+    assert!(
+        !desk.body.contains("Casa Due ·"),
+        "only emergency shelters are offered at the hand-over"
+    );
 }
 
 async fn bad_case_input_is_refused_and_nothing_saved(db: TestDb) {

@@ -197,32 +197,41 @@ pub(super) async fn desk_with(
         })
         .collect();
     let registry = crate::network::registry(state, None).await?;
-    let mut shelters = Vec::new();
-    for s in &registry.services {
-        if s.kind != "emergency_shelter" || !s.active {
-            continue;
-        }
-        let capacity: i32 = crate::network::beds_of(&state.db, s.id)
-            .await?
-            .iter()
-            .map(|b| b.capacity)
-            .sum();
-        let taken: i32 =
-            crate::cases::occupied_beds(&state.db, s.id, crate::platform::time::rome_today())
-                .await?
+    // Free beds of every open emergency shelter: two queries, however many shelters.
+    let open: Vec<_> = registry
+        .services
+        .iter()
+        .filter(|s| s.kind == "emergency_shelter" && s.active)
+        .collect();
+    let ids: Vec<i32> = open.iter().map(|s| s.id).collect();
+    let (beds, taken) = tokio::try_join!(
+        crate::network::beds_of_services(&state.db, &ids),
+        crate::cases::occupied_beds_of(&state.db, &ids, crate::platform::time::rome_today()),
+    )?;
+    let shelters = open
+        .iter()
+        .map(|s| {
+            let capacity: i64 = beds
                 .iter()
-                .map(|(_, n)| n)
+                .filter(|b| b.service_id == s.id)
+                .map(|b| i64::from(b.capacity))
                 .sum();
-        let free = (capacity - taken).max(0);
-        shelters.push((
-            s.id,
-            shell.t1(
-                "hotline-shelter-free",
-                "name",
-                &format!("{} · {}", s.name, free),
-            ),
-        ));
-    }
+            let used: i64 = taken
+                .iter()
+                .filter(|(id, _, _)| *id == s.id)
+                .map(|(_, _, n)| n)
+                .sum();
+            let free = (capacity - used).max(0);
+            (
+                s.id,
+                shell.t1(
+                    "hotline-shelter-free",
+                    "name",
+                    &format!("{} · {}", s.name, free),
+                ),
+            )
+        })
+        .collect();
     let call_backs = store::waiting_call_backs(&state.db, org, Utc::now() - Duration::days(30))
         .await?
         .into_iter()
