@@ -957,30 +957,17 @@ pub async fn placement_by_id(
     placement::Entity::find_by_id(id).one(db).await
 }
 
-/// Beds of a service taken today, by bed kind (for the network's free-bed view).
+/// Beds of one service taken on `day`, by bed kind (the placement check, the hand-over).
 pub async fn occupied_beds(
     db: &impl ConnectionTrait,
     service_id: i32,
     day: NaiveDate,
 ) -> Result<Vec<(String, i32)>, DbErr> {
-    let rows = placement::Entity::find()
-        .filter(placement::Column::ServiceId.eq(service_id))
-        .filter(placement::Column::Since.lte(day))
-        .filter(
-            Condition::any()
-                .add(placement::Column::Until.is_null())
-                .add(placement::Column::Until.gt(day)),
-        )
-        .all(db)
-        .await?;
-    let mut out: Vec<(String, i32)> = Vec::new();
-    for r in rows {
-        match out.iter_mut().find(|(k, _)| *k == r.bed_kind) {
-            Some(e) => e.1 += 1,
-            None => out.push((r.bed_kind, 1)),
-        }
-    }
-    Ok(out)
+    Ok(occupied_beds_of(db, &[service_id], day)
+        .await?
+        .into_iter()
+        .map(|(_, kind, n)| (kind, i32::try_from(n).unwrap_or(i32::MAX)))
+        .collect())
 }
 
 /// The beds taken on `day` in several services at once (one query, whatever their number):
