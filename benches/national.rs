@@ -180,16 +180,28 @@ async fn report_parts(
         queries::emergency_people(db, from, to)
     );
     part!(
-        "protection (records)",
-        queries::people_entering(db, "protection", from, to)
+        "protection (summaries: people with a single entry)",
+        daily::protection(db, from, to)
+    );
+    part!(
+        "protection (records: people with several entries)",
+        queries::people_entering(db, "protection", from, to, true)
+    );
+    part!(
+        "protection (records: everyone, the reference)",
+        queries::people_entering(db, "protection", from, to, false)
     );
     part!(
         "drop-in interviews (records)",
         queries::interviews_by_desk(db, from, to)
     );
     part!(
-        "accompaniments (records)",
+        "accompaniments, headline (records: each person once)",
         queries::accompaniments(db, from, to)
+    );
+    part!(
+        "accompaniments, others (records, counted by the database)",
+        queries::other_accompaniments(db, from, to)
     );
 }
 

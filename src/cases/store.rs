@@ -466,6 +466,9 @@ pub async fn change_phase<C: ConnectionTrait + TransactionTrait>(
     }
     .insert(&txn)
     .await?;
+    if to == Phase::Protection {
+        crate::stats::refresh_people(&txn, [current.person_id]).await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -535,6 +538,10 @@ pub async fn update_assessment<C: ConnectionTrait + TransactionTrait>(
         .filter(case::Column::Id.eq(case_id))
         .exec(&txn)
         .await?;
+    // The statistics break people in protection down by their case's forms and sector.
+    if let Some(c) = case(&txn, case_id).await? {
+        crate::stats::refresh_people(&txn, [c.person_id]).await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -779,6 +786,8 @@ pub async fn correct_person(
     }
     .insert(db)
     .await?;
+    // The statistics break people in protection down by gender, nationality and age.
+    crate::stats::refresh_people(db, [person_id]).await?;
     Ok(person)
 }
 

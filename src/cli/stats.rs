@@ -69,11 +69,13 @@ pub(super) async fn run(config: &Config, cmd: StatsCommand) -> Result<(), Failur
             };
             Err(Failure::Runtime(format!(
                 "statistics summaries DIFFER from the records: days that differ: {} ({}); \
-                 months rolled up wrong: {} ({}); ten-year report {}; run `satis stats rebuild`",
+                 months rolled up wrong: {} ({}); people wrongly marked as entering \
+                 protection more than once: {}; ten-year report {}; run `satis stats rebuild`",
                 found.days.len(),
                 list(&found.days),
                 found.rolled_up.len(),
                 list(&found.rolled_up),
+                found.several,
                 if same_report { "the same" } else { "different" }
             )))
         }

@@ -16,9 +16,19 @@
 //! both recount without seeing each other.
 //!
 //! The organisations kept out of statistics are filtered when reading, as with the raw rows, so
-//! marking an organisation changes the report at once. Figures about people (each person once
-//! in the period: emergency reception, protection, accompaniments) are not sums over days and
-//! stay computed from the records.
+//! marking an organisation changes the report at once.
+//!
+//! Figures about people count each person once in the period, which is not a sum over days
+//! in general. Protection is summarised all the same, because nearly every person enters it
+//! once in their life: for the people with a single entry the day rows keep the figure's
+//! *marginals* (per owner organisation: the person, their gender, each nationality, birth
+//! year, each form of exploitation, sector) on the day the entry took effect, which add up
+//! over any period; the people with several entries are named in `stats_several` and the
+//! report reads their entries from the records, each person once as before. A write that
+//! gives a person an entry or changes what the figure breaks them down by calls
+//! [`refresh_people`], which rewrites their mark and recounts every day holding one of their
+//! entries. Emergency reception (stays overlapping the period) and accompaniments stay
+//! computed from the records.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +47,11 @@ pub const HOTLINE_CASE: &str = "hotline_case";
 pub const HOTLINE_OTHER: &str = "hotline_other";
 pub const STREET_MET: &str = "street_met";
 pub const STREET_TALLY: &str = "street_tally";
+/// People entering protection, each once: the marginal counts of the people with a single
+/// entry (see [`protection`]).
+pub const PROTECTION: &str = "protection";
+/// The people with several entries of a person-once figure, read from the records.
+const SEVERAL: &str = "stats_several";
 
 /// One summary row's identity: its figure, organisation, service and breakdown codes.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -268,9 +283,206 @@ pub async fn recount(
             int(&r, 4)?,
         );
     }
+    for (day, key) in protection_singles(db, rome_date(start), rome_date(end)).await? {
+        *out.entry((day, key)).or_insert(0) += 1;
+    }
     // A sum of nothing (an outing meeting no one) is no row.
     out.retain(|_, n| *n != 0);
     Ok(out)
+}
+
+/// The marginals one person with a single protection entry adds to its day: one per
+/// dimension and value the report breaks the figure down by (`people` counts the person;
+/// the age band depends on the report's period, so the birth year is kept).
+fn person_marginals(
+    org: i64,
+    gender: &str,
+    nationalities: &str,
+    birth_year: Option<i64>,
+    forms: &str,
+    sector: Option<&str>,
+) -> Vec<Key> {
+    let key = |dim: &str, value: Option<&str>| Key {
+        figure: PROTECTION,
+        organisation: Some(org),
+        service: None,
+        k1: Some(dim.to_owned()),
+        k2: value.map(str::to_owned),
+        k3: None,
+    };
+    let mut out = vec![key("people", None), key("gender", Some(gender))];
+    out.extend(crate::platform::codes::iter(nationalities).map(|n| key("nationality", Some(n))));
+    out.push(key(
+        "birth_year",
+        birth_year.map(|y| y.to_string()).as_deref(),
+    ));
+    out.extend(crate::platform::codes::iter(forms).map(|f| key("exploitation", Some(f))));
+    if let Some(s) = sector.filter(|s| !s.is_empty()) {
+        out.push(key("sector", Some(s)));
+    }
+    out
+}
+
+/// The mark of `case_file`'s person as having several protection entries (`stats_several`,
+/// itself checked against the records by [`check`]). A lookup by key: a correlated count of
+/// the person's entries would let SQLite, before `ANALYZE` (as right after a bulk load), scan
+/// every protection entry once per row.
+fn marked_several() -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(a(SEVERAL))
+        .and_where(col(SEVERAL, "figure").eq(PROTECTION))
+        .and_where(col(SEVERAL, "person_id").equals((a("case_file"), a("person_id"))))
+        .to_owned()
+}
+
+/// The marginals of the people whose only protection entry took effect in `[d0, d1)`, one
+/// per entry and key, from the records (the reference) and the marks of the people with
+/// several.
+async fn protection_singles(
+    db: &impl ConnectionTrait,
+    d0: NaiveDate,
+    d1: NaiveDate,
+) -> Result<Vec<(NaiveDate, Key)>, DbErr> {
+    let ph = "case_phase";
+    let q = Query::select()
+        .expr(col(ph, "effective_on"))
+        .expr(col("case_file", "owner_org"))
+        .expr(col("person", "gender"))
+        .expr(col("person", "nationalities"))
+        .expr(col("person", "birth_year"))
+        .expr(col("case_file", "exploitation_forms"))
+        .expr(col("case_file", "labour_sector"))
+        .from(a(ph))
+        .inner_join(
+            a("case_file"),
+            col("case_file", "id").equals((a(ph), a("case_id"))),
+        )
+        .inner_join(
+            a("person"),
+            col("person", "id").equals((a("case_file"), a("person_id"))),
+        )
+        .and_where(col(ph, "to_phase").eq(PROTECTION))
+        .and_where(col(ph, "effective_on").gte(d0))
+        .and_where(col(ph, "effective_on").lt(d1))
+        .and_where(Expr::exists(marked_several()).not())
+        .to_owned();
+    let mut out = Vec::new();
+    for r in db.query_all(&q).await? {
+        let day: NaiveDate = r.try_get_by_index(0)?;
+        let birth_year = r
+            .try_get_by_index::<Option<i32>>(4)
+            .map(|v| v.map(i64::from))
+            .or_else(|_| r.try_get_by_index::<Option<i64>>(4))?;
+        for key in person_marginals(
+            int(&r, 1)?,
+            &text(&r, 2)?.unwrap_or_default(),
+            &text(&r, 3)?.unwrap_or_default(),
+            birth_year,
+            &text(&r, 5)?.unwrap_or_default(),
+            text(&r, 6)?.as_deref(),
+        ) {
+            out.push((day, key));
+        }
+    }
+    Ok(out)
+}
+
+/// Each given person's protection entries: (person, day it took effect, if entered).
+async fn protection_entries(
+    db: &impl ConnectionTrait,
+    people: Option<&BTreeSet<i64>>,
+) -> Result<Vec<(i64, Option<NaiveDate>)>, DbErr> {
+    let mut q = Query::select();
+    q.expr(col("case_file", "person_id"))
+        .expr(col("case_phase", "effective_on"))
+        .from(a("case_phase"))
+        .inner_join(
+            a("case_file"),
+            col("case_file", "id").equals((a("case_phase"), a("case_id"))),
+        )
+        .and_where(col("case_phase", "to_phase").eq(PROTECTION));
+    if let Some(people) = people {
+        q.and_where(col("case_file", "person_id").is_in(people.iter().copied()));
+    }
+    let mut out = Vec::new();
+    for r in db.query_all(&q).await? {
+        out.push((int(&r, 0)?, r.try_get_by_index::<Option<NaiveDate>>(1)?));
+    }
+    Ok(out)
+}
+
+/// The people with several protection entries, from the records.
+fn several_of(entries: &[(i64, Option<NaiveDate>)]) -> BTreeSet<i64> {
+    let mut seen = BTreeSet::new();
+    let mut several = BTreeSet::new();
+    for (person, _) in entries {
+        if !seen.insert(*person) {
+            several.insert(*person);
+        }
+    }
+    several
+}
+
+/// The people `stats_several` names for the protection figure.
+async fn stored_several(db: &impl ConnectionTrait) -> Result<BTreeSet<i64>, DbErr> {
+    let q = Query::select()
+        .expr(col(SEVERAL, "person_id"))
+        .from(a(SEVERAL))
+        .and_where(col(SEVERAL, "figure").eq(PROTECTION))
+        .to_owned();
+    let mut out = BTreeSet::new();
+    for r in db.query_all(&q).await? {
+        out.insert(int(&r, 0)?);
+    }
+    Ok(out)
+}
+
+/// Rewrites `stats_several` for `people` (all when `None`) from their entries.
+async fn write_several(
+    db: &impl ConnectionTrait,
+    people: Option<&BTreeSet<i64>>,
+    several: &BTreeSet<i64>,
+) -> Result<(), DbErr> {
+    let mut del = Query::delete();
+    del.from_table(a(SEVERAL))
+        .and_where(col(SEVERAL, "figure").eq(PROTECTION));
+    if let Some(people) = people {
+        del.and_where(col(SEVERAL, "person_id").is_in(people.iter().copied()));
+    }
+    db.execute(&del).await?;
+    let rows: Vec<i64> = several.iter().copied().collect();
+    for chunk in rows.chunks(200) {
+        let mut q = Query::insert();
+        q.into_table(a(SEVERAL))
+            .columns([a("figure"), a("person_id")]);
+        for p in chunk {
+            q.values([PROTECTION.into(), (*p).into()])
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        db.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// Brings the protection figure's summaries of `people` up to date in the caller's
+/// transaction: called by every write that gives a person a protection entry or changes what
+/// the figure breaks a person down by (their case's organisation, forms of exploitation and
+/// sector; their gender, nationalities and birth year). Whether each has several entries is
+/// rewritten, and every day holding one of their entries is recounted (a person gaining a
+/// second entry leaves the marginals of the first one's day).
+pub async fn refresh_people(
+    db: &impl ConnectionTrait,
+    people: &BTreeSet<i64>,
+) -> Result<(), DbErr> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    lock(db).await?;
+    let entries = protection_entries(db, Some(people)).await?;
+    write_several(db, Some(people), &several_of(&entries)).await?;
+    let days: BTreeSet<NaiveDate> = entries.iter().filter_map(|(_, d)| *d).collect();
+    refresh_days(db, &days).await
 }
 
 /// Serialises summary refreshes until the end of the transaction: PostgreSQL takes an advisory
@@ -524,6 +736,22 @@ async fn months_with_records(db: &impl ConnectionTrait) -> Result<Vec<NaiveDate>
             }
         }
     }
+    // Protection entries count on the day they took effect, as entered.
+    let q = Query::select()
+        .expr(Func::min(col("case_phase", "effective_on")))
+        .expr(Func::max(col("case_phase", "effective_on")))
+        .from(a("case_phase"))
+        .and_where(col("case_phase", "to_phase").eq(PROTECTION))
+        .to_owned();
+    if let Some(r) = db.query_one(&q).await? {
+        let lo = r.try_get_by_index::<Option<NaiveDate>>(0)?;
+        let hi = r.try_get_by_index::<Option<NaiveDate>>(1)?;
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            let (lo, hi) = (month_of(lo), month_of(hi));
+            first = Some(first.map_or(lo, |f| Ord::min(f, lo)));
+            last = Some(last.map_or(hi, |l| Ord::max(l, hi)));
+        }
+    }
     let mut months = Vec::new();
     if let (Some(mut m), Some(last)) = (first, last) {
         while m <= last {
@@ -576,6 +804,11 @@ pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<Re
     set_built(db, false).await?;
     let all = Query::delete().from_table(a(T)).to_owned();
     db.execute(&all).await?;
+    let txn = db.begin().await?;
+    lock(&txn).await?;
+    let entries = protection_entries(&txn, None).await?;
+    write_several(&txn, None, &several_of(&entries)).await?;
+    txn.commit().await?;
     let months = months_with_records(db).await?;
     for m in &months {
         rebuild_month(db, *m).await?;
@@ -611,11 +844,14 @@ pub struct Check {
     /// Months whose month rows are not the sum of their day rows, and years (their first
     /// day) whose year rows are not the sum of their month rows.
     pub rolled_up: Vec<NaiveDate>,
+    /// How many people are wrongly named, or wrongly not named, as having several entries
+    /// of a person-once figure.
+    pub several: usize,
 }
 
 impl Check {
     pub fn consistent(&self) -> bool {
-        self.days.is_empty() && self.rolled_up.is_empty()
+        self.days.is_empty() && self.rolled_up.is_empty() && self.several == 0
     }
 }
 
@@ -646,6 +882,7 @@ async fn stored(
             Some(HOTLINE_OTHER) => HOTLINE_OTHER,
             Some(STREET_MET) => STREET_MET,
             Some(STREET_TALLY) => STREET_TALLY,
+            Some(PROTECTION) => PROTECTION,
             _ => "unknown",
         };
         let opt = |i: usize| -> Result<Option<i64>, DbErr> {
@@ -720,6 +957,9 @@ pub async fn check(db: &impl ConnectionTrait) -> Result<Check, DbErr> {
             report.rolled_up.push(y);
         }
     }
+    let several = several_of(&protection_entries(db, None).await?);
+    let stored = stored_several(db).await?;
+    report.several = several.symmetric_difference(&stored).count();
     report.months = months.len();
     Ok(report)
 }
@@ -847,6 +1087,42 @@ pub async fn hotline_other_calls(
     Ok(groups
         .into_iter()
         .map(|((rel, p, o), n)| (rel, p, o, n))
+        .collect())
+}
+
+/// The protection figure's marginals in `[from, to]` of the people with a single entry, by
+/// owner organisation: (organisation, dimension, value, people). The people with several
+/// entries are read from the records (`queries::people_entering` with `several`).
+pub async fn protection(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(i64, String, Option<String>, i64)>, DbErr> {
+    let groups = summed(
+        db,
+        PROTECTION,
+        (from, to),
+        |q| {
+            q.expr(col(T, "organisation_id"))
+                .expr(col(T, "k1"))
+                .expr(col(T, "k2"))
+                .expr(sum_n())
+                .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
+            for k in ["organisation_id", "k1", "k2"] {
+                q.group_by_col((a(T), a(k)));
+            }
+        },
+        |r| {
+            Ok((
+                (int(r, 0)?, text(r, 1)?.unwrap_or_default(), text(r, 2)?),
+                int(r, 3)?,
+            ))
+        },
+    )
+    .await?;
+    Ok(groups
+        .into_iter()
+        .map(|((o, d, v), n)| (o, d, v, n))
         .collect())
 }
 

@@ -156,6 +156,17 @@ pub async fn refresh_days(
     daily::refresh_days(db, days).await
 }
 
+/// Brings the summaries of the figures about people (protection) up to date for `people` in
+/// the caller's transaction: every write that gives a person a protection entry or changes
+/// their attributes or their case's calls it (see `daily::refresh_people`).
+pub async fn refresh_people(
+    db: &impl ConnectionTrait,
+    people: impl IntoIterator<Item = i32>,
+) -> Result<(), DbErr> {
+    let people: BTreeSet<i64> = people.into_iter().map(i64::from).collect();
+    daily::refresh_people(db, &people).await
+}
+
 /// At start, in the background: builds the per-day summaries of a database that has records
 /// but no summaries yet (upgraded from before them, or loaded in bulk); the report counts the
 /// records meanwhile. Never blocks start-up.
@@ -184,6 +195,18 @@ pub fn spawn_summary_build(state: crate::platform::web::SharedState) {
             ),
         }
     });
+}
+
+/// A person's age band at the end of the report's period (by birth year).
+fn age_band(birth_year: Option<i64>, to: NaiveDate) -> &'static str {
+    match birth_year.map(|y| i64::from(chrono::Datelike::year(&to)) - y) {
+        Some(a) if a < 18 => "0-17",
+        Some(a) if a < 25 => "18-24",
+        Some(a) if a < 35 => "25-34",
+        Some(a) if a < 50 => "35-49",
+        Some(_) => "50+",
+        None => "—",
+    }
 }
 
 /// Who an accompaniment was for, to count each person once (see figure 6).
@@ -233,10 +256,12 @@ async fn activity_from(
         first,
         emergency,
         protection,
+        protection_single,
         met,
         tallies,
         interviews,
         accompaniments,
+        other_accompaniments,
     ) = tokio::try_join!(
         apart(
             db,
@@ -261,7 +286,14 @@ async fn activity_from(
             queries::emergency_people(&db, from, to).await
         }),
         apart(db, move |db| async move {
-            queries::people_entering(&db, "protection", from, to).await
+            queries::people_entering(&db, "protection", from, to, summaries).await
+        }),
+        apart(db, move |db| async move {
+            if summaries {
+                daily::protection(&db, from, to).await
+            } else {
+                Ok(Vec::new())
+            }
         }),
         apart(db, move |db| async move {
             if summaries {
@@ -282,6 +314,9 @@ async fn activity_from(
         }),
         apart(db, move |db| async move {
             queries::accompaniments(&db, from, to).await
+        }),
+        apart(db, move |db| async move {
+            queries::other_accompaniments(&db, from, to).await
         }),
     )?;
     let province_of = |org: i32| {
@@ -337,18 +372,7 @@ async fn activity_from(
         for n in crate::platform::codes::iter(&p.nationalities) {
             count(map, "nationality", n);
         }
-        let band = match p
-            .birth_year
-            .map(|y| i64::from(chrono::Datelike::year(&to)) - y)
-        {
-            Some(a) if a < 18 => "0-17",
-            Some(a) if a < 25 => "18-24",
-            Some(a) if a < 35 => "25-34",
-            Some(a) if a < 50 => "35-49",
-            Some(_) => "50+",
-            None => "—",
-        };
-        count(map, "age_band", band);
+        count(map, "age_band", age_band(p.birth_year, to));
     };
     let org_province = |org: i64| {
         i32::try_from(org)
@@ -383,9 +407,29 @@ async fn activity_from(
         n(emergency_people.len()) - n(entered.len()),
     );
 
-    // 5. Protection programmes: people whose case entered the protection phase.
+    // 5. Protection programmes: people whose case entered the protection phase. From the
+    //    summaries, the people with a single entry come as marginals (each counted once by
+    //    construction), and the few with several from the records, each once as below.
     let mut protected = BTreeSet::new();
     let mut pb = Breakdown::new();
+    let mut protected_single = 0i64;
+    for (org, dim, value, n) in protection_single {
+        let prov = org_province(org);
+        if !keep(&prov) {
+            continue;
+        }
+        match dim.as_str() {
+            "people" => {
+                protected_single += n;
+                add(&mut pb, "province", &prov, n);
+            }
+            "birth_year" => {
+                let year = value.and_then(|y| y.parse::<i64>().ok());
+                add(&mut pb, "age_band", age_band(year, to), n);
+            }
+            _ => add(&mut pb, &dim, &value.unwrap_or_default(), n),
+        }
+    }
     for p in protection {
         let prov = org_province(p.owner_org);
         if keep(&prov) && protected.insert(p.person_id) {
@@ -454,7 +498,17 @@ async fn activity_from(
     //    breakdown, counted as accompaniments, never in the headline.
     let mut accompanied = BTreeSet::new();
     let mut ab = Breakdown::new();
-    for (id, org, service, outcome, contact, person, caller) in accompaniments {
+    for (org, service, outcome, n) in other_accompaniments {
+        if keep(&org_province(org)) {
+            add(
+                &mut ab,
+                "other_accompaniment",
+                &format!("{service}:{outcome}"),
+                n,
+            );
+        }
+    }
+    for (id, org, service, _, contact, person, caller) in accompaniments {
         let prov = org_province(org);
         if !keep(&prov) {
             continue;
@@ -465,14 +519,7 @@ async fn activity_from(
             (None, None, Some(r)) => Who::Caller(org, r),
             (None, None, None) => Who::Record(id),
         };
-        let headline = matches!(service.as_str(), "health" | "social") && outcome == "done";
-        if !headline {
-            count(
-                &mut ab,
-                "other_accompaniment",
-                &format!("{service}:{outcome}"),
-            );
-        } else if accompanied.insert(who) {
+        if accompanied.insert(who) {
             count(&mut ab, "province", &prov);
             count(&mut ab, "service", &service);
         }
@@ -510,7 +557,7 @@ async fn activity_from(
             },
             Figure {
                 key: "protection_programmes",
-                value: Some(n(protected.len())),
+                value: Some(protected_single + n(protected.len())),
                 breakdown: flatten(pb),
             },
             Figure {

@@ -222,18 +222,30 @@ pub async fn emergency_people(
 
 /// People whose case entered `phase` with effect on an Italian day in `[from, to]`, in order
 /// (the day the change took effect, as entered: history entered after the fact counts in its
-/// own period, and entering it out of order gives the same figures).
+/// own period, and entering it out of order gives the same figures). With `several`, only
+/// the people the summaries name as having entered it more than once (`stats_several`): the
+/// others are counted from the summaries.
 pub async fn people_entering(
     db: &impl ConnectionTrait,
     phase: &str,
     from: NaiveDate,
     to: NaiveDate,
+    several: bool,
 ) -> Result<Vec<PersonRow>, DbErr> {
     let mut q = Query::select();
     q.from(a("case_phase")).inner_join(
         a("case_file"),
         col("case_file", "id").equals((a("case_phase"), a("case_id"))),
     );
+    if several {
+        let s = "stats_several";
+        q.inner_join(
+            a(s),
+            col(s, "person_id")
+                .equals((a("case_file"), a("person_id")))
+                .and(col(s, "figure").eq(phase)),
+        );
+    }
     person_columns(&mut q);
     q.and_where(col("case_phase", "to_phase").eq(phase))
         .and_where(col("case_file", "owner_org").not_in_subquery(excluded_orgs()))
@@ -346,8 +358,51 @@ pub type AccompanimentRow = (
     Option<String>,
 );
 
-/// Accompaniments in `[from, to]`, each with the person behind it when known (through its
-/// case, or the case its anonymous contact was linked to), in order.
+/// Whether an accompaniment is in the figure's headline: to a social or health service, done.
+fn headline(t: &str) -> Expr {
+    col(t, "service_kind")
+        .is_in(["health", "social"])
+        .and(col(t, "outcome").eq("done"))
+}
+
+/// The accompaniments in `[from, to]` outside the figure's headline (other services, missed
+/// or postponed), counted by the database: (organisation, service kind, outcome, count). They
+/// are counted as accompaniments, not people, so none of them needs reading one by one.
+pub async fn other_accompaniments(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(i64, String, String, i64)>, DbErr> {
+    let t = "accompaniment";
+    let q = Query::select()
+        .expr(col(t, "organisation_id"))
+        .expr(col(t, "service_kind"))
+        .expr(col(t, "outcome"))
+        .expr(Func::count(col(t, "id")))
+        .from(a(t))
+        .and_where(col(t, "happened_on").gte(from))
+        .and_where(col(t, "happened_on").lte(to))
+        .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
+        .and_where(headline(t).not())
+        .group_by_col((a(t), a("organisation_id")))
+        .group_by_col((a(t), a("service_kind")))
+        .group_by_col((a(t), a("outcome")))
+        .to_owned();
+    let mut out = Vec::new();
+    for r in rows(db, &q).await? {
+        out.push((
+            int(&r, 0)?,
+            opt_text(&r, 1)?.unwrap_or_default(),
+            opt_text(&r, 2)?.unwrap_or_default(),
+            int(&r, 3)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The accompaniments in `[from, to]` in the figure's headline (see [`other_accompaniments`]
+/// for the rest), each with the person behind it when known (through its case, or the case
+/// its anonymous contact was linked to), in order.
 pub async fn accompaniments(
     db: &impl ConnectionTrait,
     from: NaiveDate,
@@ -376,6 +431,7 @@ pub async fn accompaniments(
         .and_where(col(t, "happened_on").gte(from))
         .and_where(col(t, "happened_on").lte(to))
         .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
+        .and_where(headline(t))
         .order_by((a(t), a("happened_on")), Order::Asc)
         .order_by((a(t), a("id")), Order::Asc)
         .to_owned();

@@ -20,6 +20,7 @@ crate::tests![
     the_daily_summaries_give_the_report_counted_from_the_records,
     concurrent_writers_keep_the_daily_summaries_exact,
     summaries_built_before_year_rows_are_marked_for_rebuilding,
+    people_in_protection_are_counted_once_from_the_summaries_as_from_the_records,
 ];
 
 async fn open(
@@ -1192,4 +1193,221 @@ async fn summaries_built_before_year_rows_are_marked_for_rebuilding(db: TestDb) 
         "summaries without year rows are to be rebuilt"
     );
     conn.close().await.unwrap();
+}
+
+/// The protection figure counts each person once in the period. The people with a single
+/// entry are read from the summaries, the few with several from the records: the report is
+/// the one counted from the records whatever the period and province, after entries on days
+/// either side of a new year, corrections of the person and of the case (which move their
+/// marginals), and a second entry for the same person (which takes them out of the
+/// marginals); the check sees a wrong row or a wrong mark, and a rebuild puts them right.
+async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_records(db: TestDb) {
+    use satis::cases::rules::Phase;
+    let app = db.app().await;
+    let scale = satis::demo_scale::Scale {
+        years: 2,
+        outings: 20,
+        hotline_contacts: 20,
+        people: 120,
+        projects: 5,
+    };
+    satis::demo_scale::generate(&app.state.db, scale, 23, |_| {})
+        .await
+        .unwrap();
+    let arcobaleno = satis::identity::store::organisation_by_name(
+        &app.state.db,
+        "Associazione Progetto Arcobaleno",
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let worker = app.user("protezione", Role::CaseWorker, arcobaleno).await;
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    // Two people enter protection, on the last day of a year and on a day in March (history
+    // entered after the fact).
+    let mut cases = Vec::new();
+    for (name, year, day) in [
+        ("Zeta Riservata", 1999, "2025-12-31"),
+        ("Eta Riservata", 2004, "2025-03-10"),
+    ] {
+        let mut c = open(&app, arcobaleno, worker.id, name, year).await;
+        for to in [
+            Phase::Identification,
+            Phase::FirstAssistance,
+            Phase::Protection,
+        ] {
+            satis::cases::store::change_phase(
+                &app.state.db,
+                &c,
+                to,
+                None,
+                d(day),
+                worker.id,
+                c.version,
+            )
+            .await
+            .unwrap();
+            c = satis::cases::store::case(&app.state.db, c.id)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        cases.push(c);
+    }
+    let today = satis::platform::time::rome_today();
+    let periods = [
+        (today - chrono::Duration::days(3653), today),
+        (d("2025-01-01"), d("2025-12-31")),
+        (d("2025-12-31"), d("2025-12-31")),
+        (d("2025-03-10"), d("2025-03-10")),
+        (d("2025-03-01"), d("2025-03-31")),
+        (d("2025-02-15"), d("2026-01-15")),
+        (d("2026-01-01"), today),
+    ];
+    let value = |r: &satis::stats::ActivityReport| {
+        r.figures
+            .iter()
+            .find(|f| f.key == "protection_programmes")
+            .unwrap()
+            .value
+            .unwrap()
+    };
+    let same = |what: &'static str, app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            for (from, to) in periods {
+                for province in [None, Some("FI"), Some("PI")] {
+                    let summed = satis::stats::activity(&db, from, to, province)
+                        .await
+                        .unwrap();
+                    let counted = satis::stats::activity_raw(&db, from, to, province)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        satis::stats::to_json(&summed),
+                        satis::stats::to_json(&counted),
+                        "{what}: {from} to {to}, {province:?}"
+                    );
+                }
+            }
+            let check = satis::stats::daily::check(&db).await.unwrap();
+            assert!(check.consistent(), "{what}: {check:?}");
+        }
+    };
+    same("as entered", &app).await;
+    let new_year_eve =
+        satis::stats::activity(&app.state.db, d("2025-12-31"), d("2025-12-31"), None)
+            .await
+            .unwrap();
+    assert!(value(&new_year_eve) >= 1);
+    // The summaries are read: the day's "people" row changed by hand changes the report, and
+    // the check names the day.
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE stats_day SET n = n + 100 WHERE figure = 'protection' AND span = 'd' \
+             AND day = '2025-12-31' AND k1 = 'people'",
+        )
+        .await
+        .unwrap();
+    let changed = satis::stats::activity(&app.state.db, d("2025-12-31"), d("2025-12-31"), None)
+        .await
+        .unwrap();
+    assert_eq!(value(&changed), value(&new_year_eve) + 100);
+    let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert_eq!(broken.days, vec![d("2025-12-31")]);
+    satis::stats::daily::rebuild(&app.state.db).await.unwrap();
+    same("after a rebuild", &app).await;
+
+    // Corrections move the person's marginals: another gender, birth year and nationality
+    // (on the case page), other forms of exploitation and a sector (the assessment).
+    app.sign_in(&worker).await;
+    let version =
+        |body: &str| crate::support::find_value(body, "name=\"version\" value=\"").unwrap();
+    let (zeta, eta) = (cases[0].id, cases[1].id);
+    let v = version(&app.get(&format!("/cases/{zeta}")).await.body);
+    app.post_form(
+        &format!("/cases/{zeta}/person"),
+        &[
+            ("gender", "male"),
+            ("birth_year", "1960"),
+            ("nationalities", "GH, MA"),
+            ("languages", "EN"),
+            ("version", &v),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let v = version(&app.get(&format!("/cases/{eta}")).await.body);
+    app.post_form(
+        &format!("/cases/{eta}/assessment"),
+        &[
+            ("version", &v),
+            ("trafficking_status", "presumed"),
+            ("exploitation_forms", "labour"),
+            ("exploitation_forms", "begging"),
+            ("labour_sector", "agriculture"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    same("after the corrections", &app).await;
+    let march = satis::stats::activity(&app.state.db, d("2025-03-10"), d("2025-03-10"), None)
+        .await
+        .unwrap();
+    let breakdown = &march
+        .figures
+        .iter()
+        .find(|f| f.key == "protection_programmes")
+        .unwrap()
+        .breakdown;
+    assert!(
+        breakdown.contains(&("sector".into(), "agriculture".into(), 1)),
+        "{breakdown:?}"
+    );
+
+    // The same person entering protection again (history brought in from elsewhere): counted
+    // once over a period holding both entries, from the records, and named as such.
+    let zeta_person = cases[0].person_id;
+    let both = (d("2025-01-01"), d("2026-06-30"));
+    let before = value(
+        &satis::stats::activity_raw(&app.state.db, both.0, both.1, None)
+            .await
+            .unwrap(),
+    );
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "INSERT INTO case_phase (case_id, from_phase, to_phase, at, effective_on, by_user) \
+             SELECT case_id, 'inclusion', 'protection', at, '2026-02-02', by_user \
+             FROM case_phase WHERE case_id = {zeta} AND to_phase = 'protection'"
+        ))
+        .await
+        .unwrap();
+    satis::stats::refresh_people(&app.state.db, [zeta_person])
+        .await
+        .unwrap();
+    same("with a second entry", &app).await;
+    let after = satis::stats::activity(&app.state.db, both.0, both.1, None)
+        .await
+        .unwrap();
+    assert_eq!(value(&after), before, "one person, however many entries");
+    let feb = satis::stats::activity(&app.state.db, d("2026-02-02"), d("2026-02-02"), None)
+        .await
+        .unwrap();
+    assert!(value(&feb) >= 1);
+    let marked = crate::support::scalar(&app, "SELECT COUNT(*) FROM stats_several").await;
+    assert_eq!(marked, 1);
+    // A lost mark is found by the check and put back by a rebuild.
+    app.state
+        .db
+        .execute_unprepared("DELETE FROM stats_several")
+        .await
+        .unwrap();
+    let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert_eq!(broken.several, 1);
+    assert!(!broken.consistent());
+    satis::stats::daily::rebuild(&app.state.db).await.unwrap();
+    same("after the second rebuild", &app).await;
 }

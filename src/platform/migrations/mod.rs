@@ -41,6 +41,7 @@ mod m20261205_000034_news_image;
 mod m20261205_000035_person_link;
 mod m20261206_000036_stats_year_rows;
 mod m20261206_000037_registry_version;
+mod m20261207_000038_stats_people_once;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000035_person_link::Migration),
             Box::new(m20261206_000036_stats_year_rows::Migration),
             Box::new(m20261206_000037_registry_version::Migration),
+            Box::new(m20261207_000038_stats_people_once::Migration),
         ]
     }
 }
