@@ -39,7 +39,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::queries::{a, col, excluded_orgs, excluded_services, int, opt_text};
+use super::queries::{
+    PersonRow, a, col, excluded_orgs, excluded_services, int, opt_text, person_columns, person_row,
+};
 use crate::platform::time::{rome_date, rome_midnight};
 
 const T: &str = "stats_day";
@@ -294,30 +296,23 @@ pub async fn recount(
 /// The marginals one person with a single protection entry adds to its day: one per
 /// dimension and value the report breaks the figure down by (`people` counts the person;
 /// the age band depends on the report's period, so the birth year is kept).
-fn person_marginals(
-    org: i64,
-    gender: &str,
-    nationalities: &str,
-    birth_year: Option<i64>,
-    forms: &str,
-    sector: Option<&str>,
-) -> Vec<Key> {
+fn person_marginals(p: &PersonRow) -> Vec<Key> {
     let key = |dim: &str, value: Option<&str>| Key {
         figure: PROTECTION,
-        organisation: Some(org),
+        organisation: Some(p.owner_org),
         service: None,
         k1: Some(dim.to_owned()),
         k2: value.map(str::to_owned),
         k3: None,
     };
-    let mut out = vec![key("people", None), key("gender", Some(gender))];
-    out.extend(crate::platform::codes::iter(nationalities).map(|n| key("nationality", Some(n))));
-    out.push(key(
-        "birth_year",
-        birth_year.map(|y| y.to_string()).as_deref(),
-    ));
-    out.extend(crate::platform::codes::iter(forms).map(|f| key("exploitation", Some(f))));
-    if let Some(s) = sector.filter(|s| !s.is_empty()) {
+    let mut out = vec![key("people", None), key("gender", Some(&p.gender))];
+    let nationalities = crate::platform::codes::iter(&p.nationalities);
+    out.extend(nationalities.map(|n| key("nationality", Some(n))));
+    let year = p.birth_year.map(|y| y.to_string());
+    out.push(key("birth_year", year.as_deref()));
+    let forms = crate::platform::codes::iter(&p.exploitation_forms);
+    out.extend(forms.map(|f| key("exploitation", Some(f))));
+    if let Some(s) = p.labour_sector.as_deref().filter(|s| !s.is_empty()) {
         out.push(key("sector", Some(s)));
     }
     out
@@ -345,45 +340,22 @@ async fn protection_singles(
     d1: NaiveDate,
 ) -> Result<Vec<(NaiveDate, Key)>, DbErr> {
     let ph = "case_phase";
-    let q = Query::select()
-        .expr(col(ph, "effective_on"))
-        .expr(col("case_file", "owner_org"))
-        .expr(col("person", "gender"))
-        .expr(col("person", "nationalities"))
-        .expr(col("person", "birth_year"))
-        .expr(col("case_file", "exploitation_forms"))
-        .expr(col("case_file", "labour_sector"))
-        .from(a(ph))
-        .inner_join(
-            a("case_file"),
-            col("case_file", "id").equals((a(ph), a("case_id"))),
-        )
-        .inner_join(
-            a("person"),
-            col("person", "id").equals((a("case_file"), a("person_id"))),
-        )
+    let mut q = Query::select();
+    q.from(a(ph)).inner_join(
+        a("case_file"),
+        col("case_file", "id").equals((a(ph), a("case_id"))),
+    );
+    person_columns(&mut q);
+    q.expr(col(ph, "effective_on"))
         .and_where(col(ph, "to_phase").eq(PROTECTION))
         .and_where(col(ph, "effective_on").gte(d0))
         .and_where(col(ph, "effective_on").lt(d1))
-        .and_where(Expr::exists(marked_several()).not())
-        .to_owned();
+        .and_where(Expr::exists(marked_several()).not());
     let mut out = Vec::new();
     for r in db.query_all(&q).await? {
-        let day: NaiveDate = r.try_get_by_index(0)?;
-        let birth_year = r
-            .try_get_by_index::<Option<i32>>(4)
-            .map(|v| v.map(i64::from))
-            .or_else(|_| r.try_get_by_index::<Option<i64>>(4))?;
-        for key in person_marginals(
-            int(&r, 1)?,
-            &text(&r, 2)?.unwrap_or_default(),
-            &text(&r, 3)?.unwrap_or_default(),
-            birth_year,
-            &text(&r, 5)?.unwrap_or_default(),
-            text(&r, 6)?.as_deref(),
-        ) {
-            out.push((day, key));
-        }
+        let p = person_row(&r)?;
+        let day: NaiveDate = r.try_get_by_index(7)?;
+        out.extend(person_marginals(&p).into_iter().map(|key| (day, key)));
     }
     Ok(out)
 }

@@ -153,7 +153,7 @@ pub struct PersonRow {
     pub labour_sector: Option<String>,
 }
 
-fn person_columns(q: &mut SelectStatement) {
+pub(super) fn person_columns(q: &mut SelectStatement) {
     q.expr(col("case_file", "person_id"))
         .expr(col("case_file", "owner_org"))
         .expr(col("person", "gender"))
@@ -167,7 +167,7 @@ fn person_columns(q: &mut SelectStatement) {
         );
 }
 
-fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
+pub(super) fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
     Ok(PersonRow {
         person_id: int(r, 0)?,
         owner_org: int(r, 1)?,
@@ -305,16 +305,17 @@ pub async fn tallies_by_unit(
         .and_where(col(t, "service_id").not_in_subquery(excluded_services()))
         .group_by_col((a("outing_count"), a("dimension")))
         .group_by_col((a("outing_count"), a("value")));
-    let mut out = Vec::new();
-    for r in rows(db, &q).await? {
-        out.push((
-            int(&r, 0)?,
-            opt_text(&r, 1)?.unwrap_or_default(),
-            opt_text(&r, 2)?.unwrap_or_default(),
-            int(&r, 3)?,
-        ));
-    }
-    Ok(out)
+    rows(db, &q).await?.iter().map(counted).collect()
+}
+
+/// A row of (id, code, code, count).
+fn counted(r: &QueryResult) -> Result<(i64, String, String, i64), DbErr> {
+    Ok((
+        int(r, 0)?,
+        opt_text(r, 1)?.unwrap_or_default(),
+        opt_text(r, 2)?.unwrap_or_default(),
+        int(r, 3)?,
+    ))
 }
 
 /// Drop-in interviews held in `[from, to]`: (desk, outcome, count).
@@ -388,16 +389,7 @@ pub async fn other_accompaniments(
         .group_by_col((a(t), a("service_kind")))
         .group_by_col((a(t), a("outcome")))
         .to_owned();
-    let mut out = Vec::new();
-    for r in rows(db, &q).await? {
-        out.push((
-            int(&r, 0)?,
-            opt_text(&r, 1)?.unwrap_or_default(),
-            opt_text(&r, 2)?.unwrap_or_default(),
-            int(&r, 3)?,
-        ));
-    }
-    Ok(out)
+    rows(db, &q).await?.iter().map(counted).collect()
 }
 
 /// The accompaniments in `[from, to]` in the figure's headline (see [`other_accompaniments`]
