@@ -266,7 +266,12 @@ pub const PLAIN_TEXT: &[PlainText] = &[
     PlainText {
         table: "stats_day",
         columns: &["span", "figure", "k1", "k2", "k3"],
-        why: "counts of records by codes (forms, provinces, sectors, tally values): no record's own data",
+        why: "counts of records by codes (forms, provinces, sectors, tally values; for protection also gender, nationality, birth year, summed over people): no record's own data",
+    },
+    PlainText {
+        table: "stats_several",
+        columns: &["figure"],
+        why: "the name of a report figure, beside the pseudonymous id of a person it counts more than once",
     },
     PlainText {
         table: "stats_day",

@@ -42,6 +42,7 @@ mod m20261205_000035_person_link;
 mod m20261206_000036_stats_year_rows;
 mod m20261206_000037_registry_version;
 mod m20261207_000038_stats_people_once;
+mod m20261207_000039_report_covering_indexes;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000036_stats_year_rows::Migration),
             Box::new(m20261206_000037_registry_version::Migration),
             Box::new(m20261207_000038_stats_people_once::Migration),
+            Box::new(m20261207_000039_report_covering_indexes::Migration),
         ]
     }
 }
