@@ -508,7 +508,7 @@ async fn activity_from(
             );
         }
     }
-    for (id, org, service, _, contact, person, caller) in accompaniments {
+    for (id, org, service, contact, person, caller) in accompaniments {
         let prov = org_province(org);
         if !keep(&prov) {
             continue;

@@ -347,17 +347,9 @@ pub async fn interviews_by_desk(
     Ok(out)
 }
 
-/// An accompaniment with who it was for: (id, organisation, service kind, outcome, street
+/// A headline accompaniment with who it was for: (id, organisation, service kind, street
 /// contact, person, caller reference of the hotline call it came from).
-pub type AccompanimentRow = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-);
+pub type AccompanimentRow = (i64, i64, String, Option<i64>, Option<i64>, Option<String>);
 
 /// Whether an accompaniment is in the figure's headline: to a social or health service, done.
 fn headline(t: &str) -> Expr {
@@ -406,7 +398,6 @@ pub async fn accompaniments(
         .expr(col(t, "id"))
         .expr(col(t, "organisation_id"))
         .expr(col(t, "service_kind"))
-        .expr(col(t, "outcome"))
         .expr(col(t, "contact_id"))
         .expr(col("case_file", "person_id"))
         .expr(col("hotline_contact", "caller_ref"))
@@ -438,10 +429,9 @@ pub async fn accompaniments(
             int(&r, 0)?,
             int(&r, 1)?,
             opt_text(&r, 2)?.unwrap_or_default(),
-            opt_text(&r, 3)?.unwrap_or_default(),
+            opt(3)?,
             opt(4)?,
-            opt(5)?,
-            opt_text(&r, 6)?.filter(|c| !c.is_empty()),
+            opt_text(&r, 5)?.filter(|c| !c.is_empty()),
         ));
     }
     Ok(out)
