@@ -21,6 +21,7 @@ crate::tests![
     concurrent_writers_keep_the_daily_summaries_exact,
     summaries_built_before_year_rows_are_marked_for_rebuilding,
     people_in_protection_are_counted_once_from_the_summaries_as_from_the_records,
+    summaries_built_before_the_protection_marginals_are_marked_for_rebuilding,
 ];
 
 async fn open(
@@ -991,28 +992,8 @@ async fn the_daily_summaries_give_the_report_counted_from_the_records(db: TestDb
             today - chrono::Duration::days(3),
         ),
     ];
-    let same = |what: &str, app: &TestApp| {
-        let db = app.state.db.clone();
-        let what = what.to_owned();
-        async move {
-            for (from, to) in periods {
-                for province in [None, Some("AR"), Some("GR"), Some("FI")] {
-                    let summed = satis::stats::activity(&db, from, to, province)
-                        .await
-                        .unwrap();
-                    let counted = satis::stats::activity_raw(&db, from, to, province)
-                        .await
-                        .unwrap();
-                    assert_eq!(
-                        satis::stats::to_json(&summed),
-                        satis::stats::to_json(&counted),
-                        "{what}: {from} to {to}, {province:?}"
-                    );
-                }
-            }
-        }
-    };
-    same("as written", &app).await;
+    let provinces = [None, Some("AR"), Some("GR"), Some("FI")];
+    summaries_match_records(&app, &periods, &provinces, "as written").await;
     let value = |r: &satis::stats::ActivityReport, key: &str| {
         r.figures
             .iter()
@@ -1099,7 +1080,32 @@ async fn the_daily_summaries_give_the_report_counted_from_the_records(db: TestDb
             .unwrap()
             .consistent()
     );
-    same("after a rebuild", &app).await;
+    summaries_match_records(&app, &periods, &provinces, "after a rebuild").await;
+}
+
+/// The report from the per-day summaries is the report counted from the records for each of
+/// `periods` and `provinces` (`None`: the whole region).
+async fn summaries_match_records(
+    app: &TestApp,
+    periods: &[(chrono::NaiveDate, chrono::NaiveDate)],
+    provinces: &[Option<&str>],
+    what: &str,
+) {
+    for (from, to) in periods.iter().copied() {
+        for province in provinces.iter().copied() {
+            let summed = satis::stats::activity(&app.state.db, from, to, province)
+                .await
+                .unwrap();
+            let counted = satis::stats::activity_raw(&app.state.db, from, to, province)
+                .await
+                .unwrap();
+            assert_eq!(
+                satis::stats::to_json(&summed),
+                satis::stats::to_json(&counted),
+                "{what}: {from} to {to}, {province:?}"
+            );
+        }
+    }
 }
 
 /// Writers adding calls and outings at once, on the same days: every summary stays exact
@@ -1273,29 +1279,13 @@ async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_re
             .value
             .unwrap()
     };
-    let same = |what: &'static str, app: &TestApp| {
-        let db = app.state.db.clone();
-        async move {
-            for (from, to) in periods {
-                for province in [None, Some("FI"), Some("PI")] {
-                    let summed = satis::stats::activity(&db, from, to, province)
-                        .await
-                        .unwrap();
-                    let counted = satis::stats::activity_raw(&db, from, to, province)
-                        .await
-                        .unwrap();
-                    assert_eq!(
-                        satis::stats::to_json(&summed),
-                        satis::stats::to_json(&counted),
-                        "{what}: {from} to {to}, {province:?}"
-                    );
-                }
-            }
-            let check = satis::stats::daily::check(&db).await.unwrap();
-            assert!(check.consistent(), "{what}: {check:?}");
-        }
-    };
-    same("as entered", &app).await;
+    // Summaries and records agree, and so do the days and marks `stats check` compares.
+    async fn same(app: &TestApp, periods: &[(chrono::NaiveDate, chrono::NaiveDate)], what: &str) {
+        summaries_match_records(app, periods, &[None, Some("FI"), Some("PI")], what).await;
+        let check = satis::stats::daily::check(&app.state.db).await.unwrap();
+        assert!(check.consistent(), "{what}: {check:?}");
+    }
+    same(&app, &periods, "as entered").await;
     let new_year_eve =
         satis::stats::activity(&app.state.db, d("2025-12-31"), d("2025-12-31"), None)
             .await
@@ -1318,7 +1308,7 @@ async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_re
     let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
     assert_eq!(broken.days, vec![d("2025-12-31")]);
     satis::stats::daily::rebuild(&app.state.db).await.unwrap();
-    same("after a rebuild", &app).await;
+    same(&app, &periods, "after a rebuild").await;
 
     // Corrections move the person's marginals: another gender, birth year and nationality
     // (on the case page), other forms of exploitation and a sector (the assessment).
@@ -1352,7 +1342,7 @@ async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_re
     )
     .await
     .assert_status(303);
-    same("after the corrections", &app).await;
+    same(&app, &periods, "after the corrections").await;
     let march = satis::stats::activity(&app.state.db, d("2025-03-10"), d("2025-03-10"), None)
         .await
         .unwrap();
@@ -1388,7 +1378,7 @@ async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_re
     satis::stats::refresh_people(&app.state.db, [zeta_person])
         .await
         .unwrap();
-    same("with a second entry", &app).await;
+    same(&app, &periods, "with a second entry").await;
     let after = satis::stats::activity(&app.state.db, both.0, both.1, None)
         .await
         .unwrap();
@@ -1409,5 +1399,69 @@ async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_re
     assert_eq!(broken.several, 1);
     assert!(!broken.consistent());
     satis::stats::daily::rebuild(&app.state.db).await.unwrap();
-    same("after the second rebuild", &app).await;
+    same(&app, &periods, "after the second rebuild").await;
+}
+
+/// A database whose summaries were built before the protection marginals (migration 38) holds
+/// no protection rows: if it has protection entries, its summaries are marked to be rebuilt
+/// (the report counts the records until the server has rebuilt them); without any, they stay
+/// built.
+async fn summaries_built_before_the_protection_marginals_are_marked_for_rebuilding(db: TestDb) {
+    use sea_orm_migration::MigratorTrait;
+    let app = db.app().await;
+    let conn = &app.state.db;
+    let built = || crate::support::scalar_on(conn, "SELECT COUNT(*) FROM stats_summary_state");
+    // Back to before migrations 38 and 39, and up again, with no protection entry: built.
+    satis::platform::migrations::Migrator::down(conn, Some(2))
+        .await
+        .unwrap();
+    satis::platform::migrations::Migrator::up(conn, None)
+        .await
+        .unwrap();
+    assert_eq!(built().await, 1, "nothing to recount");
+    // A person enters protection; back to before them, and up again: to be rebuilt.
+    let org =
+        satis::identity::store::organisation_by_name(conn, "Associazione Progetto Arcobaleno")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    let worker = app.user("prima", Role::CaseWorker, org).await;
+    let mut c = open(&app, org, worker.id, "Theta Riservata", 1995).await;
+    for to in [
+        satis::cases::rules::Phase::Identification,
+        satis::cases::rules::Phase::FirstAssistance,
+        satis::cases::rules::Phase::Protection,
+    ] {
+        let today = satis::platform::time::rome_today();
+        satis::cases::store::change_phase(conn, &c, to, None, today, worker.id, c.version)
+            .await
+            .unwrap();
+        c = satis::cases::store::case(conn, c.id)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    satis::platform::migrations::Migrator::down(conn, Some(2))
+        .await
+        .unwrap();
+    satis::platform::migrations::Migrator::up(conn, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        built().await,
+        0,
+        "summaries without protection rows are to be rebuilt"
+    );
+    // Until then the report counts the records: the person is there.
+    let today = satis::platform::time::rome_today();
+    let report = satis::stats::activity(conn, today, today, None)
+        .await
+        .unwrap();
+    let protected = report
+        .figures
+        .iter()
+        .find(|f| f.key == "protection_programmes")
+        .and_then(|f| f.value);
+    assert_eq!(protected, Some(1));
 }
