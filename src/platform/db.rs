@@ -109,9 +109,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbError> {
                 reason: format!("cannot create directory {}: {e}", parent.display()),
             })?;
         }
+        // No liveness test when a connection is taken from the pool: the database is a file
+        // in this process, there is no link to lose, and the driver's test is one more
+        // round trip to the connection's thread before every query (issue 23: the case page
+        // runs some fifteen queries; docs/BENCHMARKS.md).
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .connect_with(opts)
             .await
             .map_err(|e| DbError::Connect {
