@@ -926,7 +926,12 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
             field: "until",
         });
     }
-    let beds = crate::network::beds_of(&state.db, input.service_id).await?;
+    // The last free bed goes to one placement only: the case is written first (on SQLite the
+    // transaction then holds the single writer's lock, so what follows reads every committed
+    // stay), the service's beds are held (PostgreSQL's row locks), and the beds taken are
+    // counted inside the transaction.
+    store::touch(txn, case_id).await?;
+    let beds = crate::network::beds_held(txn, input.service_id).await?;
     if beds.is_empty() {
         return Err(CaseOpError::Invalid {
             key: "case-error-service",
@@ -937,7 +942,7 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
         .into_iter()
         .find(|b| b.bed_kind == input.bed_kind)
         .map_or(0, |b| b.capacity);
-    let taken = store::occupied_beds(&state.db, input.service_id, input.since)
+    let taken = store::occupied_beds(txn, input.service_id, input.since)
         .await?
         .into_iter()
         .find(|(k, _)| *k == input.bed_kind)
@@ -958,7 +963,6 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
         },
     )
     .await?;
-    store::touch(txn, case_id).await?;
     audit::append(
         txn,
         &state.keys,

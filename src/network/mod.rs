@@ -16,8 +16,9 @@ pub use entities::organisation::Model as Organisation;
 pub use entities::service::Model as Service;
 pub use entities::training::Model as Training;
 pub use store::{
-    beds_of, beds_of_services, create_organisation, names, organisation, organisation_by_name,
-    organisations, registry_version_expr, service, services, services_of, trainings,
+    beds_held, beds_of, beds_of_services, create_organisation, names, organisation,
+    organisation_by_name, organisations, registry_version_expr, service, services, services_of,
+    trainings,
 };
 
 /// The organisations (by name) and services (by province, then name) of the registry, as an

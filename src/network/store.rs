@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{
@@ -226,6 +226,22 @@ pub async fn beds_of(
         .filter(beds::Column::ServiceId.eq(service_id))
         .order_by_asc(beds::Column::BedKind)
         .all(db)
+        .await
+}
+
+/// The beds of a service, held until the end of the caller's transaction so that two
+/// placements cannot both take its last free bed: PostgreSQL locks the rows (`FOR UPDATE`);
+/// SQLite has one writer at a time and ignores the lock, so the caller writes before it reads
+/// (`cases::ops::place`).
+pub async fn beds_held(
+    txn: &impl ConnectionTrait,
+    service_id: i32,
+) -> Result<Vec<beds::Model>, DbErr> {
+    beds::Entity::find()
+        .filter(beds::Column::ServiceId.eq(service_id))
+        .order_by_asc(beds::Column::BedKind)
+        .lock_exclusive()
+        .all(txn)
         .await
 }
 

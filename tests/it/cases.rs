@@ -20,6 +20,7 @@ crate::tests![
     impossible_dates_are_refused_naming_the_field,
     a_write_whose_audit_entry_fails_is_not_saved,
     permits_placements_and_the_workers_desk,
+    the_last_free_bed_goes_to_one_placement_only,
     the_hotline_desk_shows_each_emergency_shelters_free_beds,
     bad_case_input_is_refused_and_nothing_saved,
     retention_erases_identity_after_closure,
@@ -1136,6 +1137,99 @@ async fn a_write_whose_audit_entry_fails_is_not_saved(db: TestDb) {
             .unwrap()
             .is_ok()
     );
+}
+
+/// Two placements asked at the same moment for a shelter's last free bed: the first takes it,
+/// the second waits for the first to be saved and is told the shelter is full. Never two
+/// people in one bed (the check used to read outside the write's transaction).
+async fn the_last_free_bed_goes_to_one_placement_only(db: TestDb) {
+    use sea_orm::TransactionTrait;
+    let app = db.app().await;
+    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
+    let shelter = satis::network::store::add_service(
+        &app.state.db,
+        arcobaleno,
+        "shelter",
+        "Casa Una",
+        Some("FI".into()),
+        "",
+        "",
+        false,
+        None,
+        &[("women", 1)],
+    )
+    .await
+    .unwrap();
+    app.sign_in(&worker).await;
+    let first = open_case(&app, PERSON).await;
+    let second = open_case(
+        &app,
+        &[
+            ("gender", "female"),
+            ("names", "Seconda Persona"),
+            ("confirm_new", "1"),
+        ],
+    )
+    .await;
+    let actor = satis::platform::policy::Actor {
+        user_id: worker.id,
+        username: "operatrice".into(),
+        organisation_id: Some(arcobaleno),
+        province: Some("FI".into()),
+        roles: vec![Role::CaseWorker],
+    };
+    let input = satis::cases::ops::NewPlacement {
+        service_id: shelter.id,
+        bed_kind: "women".into(),
+        emergency: false,
+        since: satis::platform::time::rome_today() - chrono::Duration::days(1),
+        until: None,
+    };
+    let state = app.state.clone();
+    let taking = state.db.begin().await.unwrap();
+    satis::cases::ops::place(&state, &taking, &actor, first, &input)
+        .await
+        .unwrap();
+    // The second asks while the first is not yet saved.
+    let asking = tokio::spawn({
+        let (state, actor, input) = (state.clone(), actor.clone(), input.clone());
+        async move {
+            let txn = state.db.begin().await.unwrap();
+            let r = satis::cases::ops::place(&state, &txn, &actor, second, &input).await;
+            let refused = matches!(
+                r,
+                Err(satis::cases::ops::CaseOpError::NotAllowed(
+                    "case-error-shelter-full"
+                ))
+            );
+            if r.is_ok() {
+                txn.commit().await.unwrap();
+            } else {
+                txn.rollback().await.unwrap();
+            }
+            refused
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    taking.commit().await.unwrap();
+    assert!(
+        asking.await.unwrap(),
+        "the second placement was not refused"
+    );
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM placement").await, 1);
+    // The page says so too.
+    app.post_form(
+        &format!("/cases/{second}/placements"),
+        &[
+            ("service_id", &shelter.id.to_string()),
+            ("bed_kind", "women"),
+            ("since", &input.since.to_string()),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Non ci sono posti liberi");
 }
 
 async fn permits_placements_and_the_workers_desk(db: TestDb) {
