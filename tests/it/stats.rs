@@ -1291,14 +1291,16 @@ async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_re
             .await
             .unwrap();
     assert!(value(&new_year_eve) >= 1);
-    // The summaries are read: the day's "people" row changed by hand changes the report, and
-    // the check names the day.
+    // The summaries are read: the day's "people" row of Arcobaleno changed by hand changes the
+    // report, and the check names the day. (One organisation's row: the generated history is
+    // laid out from the hour the test runs, so another organisation may have people entering
+    // that day too.)
     app.state
         .db
-        .execute_unprepared(
+        .execute_unprepared(&format!(
             "UPDATE stats_day SET n = n + 100 WHERE figure = 'protection' AND span = 'd' \
-             AND day = '2025-12-31' AND k1 = 'people'",
-        )
+             AND day = '2025-12-31' AND k1 = 'people' AND organisation_id = {arcobaleno}"
+        ))
         .await
         .unwrap();
     let changed = satis::stats::activity(&app.state.db, d("2025-12-31"), d("2025-12-31"), None)
