@@ -33,7 +33,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement, UnionType};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, QueryResult, Statement, TransactionSession,
     TransactionTrait,
@@ -938,11 +938,15 @@ pub async fn check(db: &impl ConnectionTrait) -> Result<Check, DbErr> {
 
 // ---------- reading ----------
 
-/// The queries of `figure`'s rows counting in `[from, to]`: whole years from the year rows,
-/// whole months from the month rows, the days before and after from the day rows, one range
-/// each (so that each is one range of the covering index, rather than an `OR` the planner may
-/// read as a scan).
-fn period_queries(figure: &str, from: NaiveDate, to: NaiveDate) -> Vec<SelectStatement> {
+/// The query of `figure`'s rows counting in `[from, to]`: whole years from the year rows,
+/// whole months from the month rows, the days before and after from the day rows, each one
+/// range of the covering index, read as one table (`UNION ALL`, under the summaries' own name
+/// so that a figure's columns, filter and grouping apply to it unchanged). The groups then
+/// come back once, added up by the database, rather than once per span: on SQLite each row
+/// the driver hands over costs more than the SQL that made it (docs/BENCHMARKS.md). Each arm
+/// names only the index's columns so that PostgreSQL can answer it from the index alone.
+/// `None` for an empty period.
+fn period_query(figure: &str, from: NaiveDate, to: NaiveDate) -> Option<SelectStatement> {
     let s = spans(from, to);
     let mut ranges = Vec::new();
     if let Some((y0, y1)) = s.years {
@@ -954,22 +958,38 @@ fn period_queries(figure: &str, from: NaiveDate, to: NaiveDate) -> Vec<SelectSta
     for (d0, d1) in s.days {
         ranges.push(("d", d0, d1));
     }
-    ranges
-        .into_iter()
-        .map(|(span, lo, hi)| {
-            Query::select()
-                .from(a(T))
-                .and_where(col(T, "figure").eq(figure))
-                .and_where(col(T, "span").eq(span))
-                .and_where(col(T, "day").gte(lo))
-                .and_where(col(T, "day").lte(hi))
-                .to_owned()
-        })
-        .collect()
+    let arm = |(span, lo, hi): (&str, NaiveDate, NaiveDate)| {
+        let mut q = Query::select();
+        for c in [
+            "span",
+            "day",
+            "figure",
+            "organisation_id",
+            "service_id",
+            "k1",
+            "k2",
+            "k3",
+            "n",
+        ] {
+            q.expr(col(T, c));
+        }
+        q.from(a(T))
+            .and_where(col(T, "figure").eq(figure))
+            .and_where(col(T, "span").eq(span))
+            .and_where(col(T, "day").gte(lo))
+            .and_where(col(T, "day").lte(hi));
+        q
+    };
+    let mut ranges = ranges.into_iter();
+    let mut union = arm(ranges.next()?);
+    for r in ranges {
+        union.union(UnionType::All, arm(r));
+    }
+    Some(Query::select().from_subquery(union, a(T)).to_owned())
 }
 
-/// Runs `figure`'s queries for `[from, to]` with `shape` (its columns, filter and grouping;
-/// the sum last), adding up the groups of the month and day ranges by `key`.
+/// Runs `figure`'s query for `[from, to]` with `shape` (its columns, filter and grouping;
+/// the sum last), by `key`.
 async fn summed<K: Ord>(
     db: &impl ConnectionTrait,
     figure: &str,
@@ -978,7 +998,7 @@ async fn summed<K: Ord>(
     key: impl Fn(&QueryResult) -> Result<(K, i64), DbErr>,
 ) -> Result<BTreeMap<K, i64>, DbErr> {
     let mut out = BTreeMap::new();
-    for mut q in period_queries(figure, from, to) {
+    if let Some(mut q) = period_query(figure, from, to) {
         shape(&mut q);
         for r in db.query_all(&q).await? {
             let (k, n) = key(&r)?;
@@ -1169,6 +1189,21 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_figures_filter_applies_to_every_span_of_the_period() {
+        let mut q = period_query("hotline_case", d("2016-12-04"), d("2026-12-03"))
+            .unwrap_or_else(Query::select);
+        q.and_where(col(T, "organisation_id").eq(7));
+        let sql = q.to_string(sea_orm::sea_query::SqliteQueryBuilder);
+        // The first days, the years, the months and the last days as one table, then the
+        // figure's own filter on all of it.
+        assert_eq!(sql.matches("UNION ALL").count(), 3, "{sql}");
+        assert!(
+            sql.ends_with(") AS \"stats_day\" WHERE \"stats_day\".\"organisation_id\" = 7"),
+            "{sql}"
+        );
     }
 
     #[test]
