@@ -1,9 +1,14 @@
 //! What an uploaded leaflet or card becomes before it is stored (issue 27), as plain functions
-//! with their unit tests: a PDF is kept as sent; a PNG or JPEG image is decoded and written
-//! again, at most [`MAX_SIDE`] pixels on its longer side, so that nothing but its pixels
-//! survives (no EXIF, hence no GPS position of where a photo was taken, no camera serial, no
-//! comments); anything else, an empty file or one over [`MAX_BYTES`] is refused with the
-//! message key of why.
+//! with their unit tests: a PDF is read and written again without what describes its making
+//! (the document information — author, the program and the computer's user name often end up
+//! there —, XMP metadata, applications' private data, earlier revisions kept by incremental
+//! saves), so that a leaflet published on the public site does not name the worker who wrote
+//! it; a PNG or JPEG image is decoded and written again, at most [`MAX_SIDE`] pixels on its
+//! longer side, so that nothing but its pixels survives (no EXIF, hence no GPS position of
+//! where a photo was taken, no camera serial, no comments); anything else, an unreadable or
+//! password-protected PDF, an empty file or one over [`MAX_BYTES`] is refused with the message
+//! key of why. Images placed inside a PDF are kept as they are (their own EXIF included):
+//! upload a photo as an image rather than inside a PDF.
 
 use std::io::Cursor;
 
@@ -25,6 +30,51 @@ pub struct Prepared {
     pub bytes: Vec<u8>,
 }
 
+/// Entries that describe how a PDF was made rather than what it shows: the XMP metadata (of
+/// the document, a page or an image), applications' private data and its date.
+const PDF_MAKING: [&[u8]; 3] = [b"Metadata", b"PieceInfo", b"LastModified"];
+
+/// A PDF read and written again without its document information (the trailer's `Info`),
+/// without [`PDF_MAKING`] anywhere, and with only the objects its pages still use (what an
+/// incremental save left of earlier revisions is gone). A file the reader cannot follow, and
+/// one protected by a password (it cannot be cleaned, nor read by everyone), are refused.
+fn clean_pdf(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+    // A malformed file must not take the request down with it, whatever the reader does.
+    std::panic::catch_unwind(|| {
+        let mut doc = lopdf::Document::load_mem(bytes).map_err(|_| {
+            // One that cannot be opened without its password says so in its trailer.
+            if bytes.windows(8).any(|w| w == b"/Encrypt") {
+                "material-error-pdf-protected"
+            } else {
+                "material-error-pdf-broken"
+            }
+        })?;
+        if doc.is_encrypted() || doc.was_encrypted() {
+            return Err("material-error-pdf-protected");
+        }
+        doc.trailer.remove(b"Info");
+        for object in doc.objects.values_mut() {
+            let dict = match object {
+                lopdf::Object::Dictionary(d) => d,
+                lopdf::Object::Stream(s) => &mut s.dict,
+                _ => continue,
+            };
+            for key in PDF_MAKING {
+                dict.remove(key);
+            }
+        }
+        doc.prune_objects();
+        if doc.get_pages().is_empty() {
+            return Err("material-error-pdf-broken");
+        }
+        let mut out = Vec::new();
+        doc.save_to(&mut out)
+            .map_err(|_| "material-error-pdf-broken")?;
+        Ok(out)
+    })
+    .unwrap_or(Err("material-error-pdf-broken"))
+}
+
 /// Checks and prepares an upload; `Err` is a message key.
 pub fn prepare(bytes: &[u8]) -> Result<Prepared, &'static str> {
     if bytes.is_empty() {
@@ -37,7 +87,7 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, &'static str> {
         return Ok(Prepared {
             content_type: "application/pdf",
             extension: "pdf",
-            bytes: bytes.to_vec(),
+            bytes: clean_pdf(bytes)?,
         });
     }
     let format = match image::guess_format(bytes) {
@@ -186,10 +236,135 @@ mod tests {
         assert_eq!(image::load_from_memory(&p.bytes).unwrap().width(), 10);
     }
 
+    /// The demonstration's leaflet, as an office program would save it: the author and the
+    /// file's path in the document information, the author again in XMP metadata.
+    fn leaflet_with_its_making() -> Vec<u8> {
+        use lopdf::{Object, Stream, dictionary};
+        let leaflet = crate::demo_materials::leaflet_pdf("Sei in pericolo?", &["Chiamaci."]);
+        let mut doc = lopdf::Document::load_mem(&leaflet).unwrap();
+        let info = doc.add_object(dictionary! {
+            "Author" => Object::string_literal("Maria Rossi"),
+            "Creator" => Object::string_literal("C:\\Users\\mrossi\\volantino.docx"),
+        });
+        doc.trailer.set("Info", info);
+        let xmp = doc.add_object(Stream::new(
+            dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+            b"<x:xmpmeta><dc:creator>Maria Rossi</dc:creator></x:xmpmeta>".to_vec(),
+        ));
+        doc.catalog_mut().unwrap().set("Metadata", xmp);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    fn page_contents(pdf: &[u8]) -> Vec<Vec<u8>> {
+        let doc = lopdf::Document::load_mem(pdf).unwrap();
+        doc.get_pages()
+            .values()
+            .map(|id| doc.get_page_content(*id))
+            .collect()
+    }
+
+    #[test]
+    fn a_pdf_loses_who_made_it_and_keeps_its_pages() {
+        let sent = leaflet_with_its_making();
+        assert!(contains(&sent, b"Maria Rossi") && contains(&sent, b"mrossi"));
+        let p = prepare(&sent).unwrap();
+        assert_eq!((p.content_type, p.extension), ("application/pdf", "pdf"));
+        assert!(!contains(&p.bytes, b"Maria Rossi"), "the author is gone");
+        assert!(!contains(&p.bytes, b"mrossi"), "the file's path is gone");
+        assert!(!contains(&p.bytes, b"xmpmeta"), "the XMP metadata is gone");
+        assert_eq!(page_contents(&p.bytes), page_contents(&sent));
+        // The demonstration's own leaflets pass as they are drawn.
+        let plain = crate::demo_materials::leaflet_pdf("Are you in danger?", &["Call us."]);
+        assert_eq!(
+            page_contents(&prepare(&plain).unwrap().bytes),
+            page_contents(&plain)
+        );
+    }
+
+    #[test]
+    fn a_pdf_saved_over_a_draft_keeps_only_what_it_shows_now() {
+        // A draft signed by its author, then its text replaced by an incremental save (object 6,
+        // the page's content, written again after the first revision): a reader shows the
+        // second text, but the first is still in the file.
+        let draft = crate::demo_materials::leaflet_pdf("Bozza di Maria Rossi", &["Da rivedere."]);
+        let text = std::str::from_utf8(&draft).unwrap();
+        let prev: usize = text
+            .rsplit_once("startxref\n")
+            .and_then(|(_, tail)| tail.lines().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
+        let content = b"BT /F1 20 Tf 40 540 Td (Sei in pericolo?) Tj ET";
+        let mut sent = draft.clone();
+        let at = sent.len();
+        sent.extend_from_slice(
+            format!("6 0 obj\n<< /Length {} >>\nstream\n", content.len()).as_bytes(),
+        );
+        sent.extend_from_slice(content);
+        sent.extend_from_slice(b"\nendstream\nendobj\n");
+        let xref = sent.len();
+        sent.extend_from_slice(
+            format!(
+                "xref\n0 1\n0000000000 65535 f \n6 1\n{at:010} 00000 n \n\
+                 trailer\n<< /Size 7 /Root 1 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        assert!(contains(&sent, b"Maria Rossi"));
+        let shown = page_contents(&sent);
+        assert!(
+            shown.len() == 1 && shown[0].starts_with(content),
+            "{shown:?}"
+        );
+        let p = prepare(&sent).unwrap();
+        assert!(!contains(&p.bytes, b"Maria Rossi"), "the draft is gone");
+        assert_eq!(page_contents(&p.bytes), shown);
+    }
+
+    #[test]
+    fn a_pdf_protected_by_a_password_is_refused_as_such() {
+        for user_password in ["", "segreto"] {
+            let leaflet = crate::demo_materials::leaflet_pdf("Sei in pericolo?", &["Chiamaci."]);
+            let mut doc = lopdf::Document::load_mem(&leaflet).unwrap();
+            doc.trailer.set(
+                "ID",
+                lopdf::Object::Array(vec![
+                    lopdf::Object::string_literal("0123456789abcdef"),
+                    lopdf::Object::string_literal("0123456789abcdef"),
+                ]),
+            );
+            let state = lopdf::EncryptionState::try_from(lopdf::EncryptionVersion::V2 {
+                document: &doc,
+                owner_password: "proprietaria",
+                user_password,
+                key_length: 128,
+                permissions: lopdf::Permissions::all(),
+            })
+            .unwrap();
+            doc.encrypt(&state).unwrap();
+            let mut sent = Vec::new();
+            doc.save_to(&mut sent).unwrap();
+            assert_eq!(
+                prepare(&sent),
+                Err("material-error-pdf-protected"),
+                "user password {user_password:?}"
+            );
+        }
+    }
+
     #[test]
     fn pdfs_pass_and_anything_else_is_refused_with_its_reason() {
-        let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n";
-        assert_eq!(prepare(pdf).unwrap().content_type, "application/pdf");
+        let pdf = crate::demo_materials::leaflet_pdf("Sei in pericolo?", &[]);
+        assert_eq!(prepare(&pdf).unwrap().content_type, "application/pdf");
+        assert_eq!(
+            prepare(b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"),
+            Err("material-error-pdf-broken")
+        );
+        assert_eq!(
+            prepare(b"%PDF-1.4\n\x00\xff garbage"),
+            Err("material-error-pdf-broken")
+        );
         assert_eq!(prepare(b""), Err("material-error-empty"));
         assert_eq!(
             prepare(b"<script>alert(1)</script>"),

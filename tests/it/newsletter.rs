@@ -14,6 +14,7 @@ use crate::support::{TestApp, TestDb, scalar};
 
 crate::tests![
     a_leaflet_is_uploaded_cleaned_reviewed_and_downloaded,
+    a_pdf_leaflet_is_stored_without_who_wrote_it,
     a_citizen_subscribes_confirms_reads_the_issue_and_leaves_in_one_click,
 ];
 
@@ -84,6 +85,60 @@ const LEAFLET: &[(&str, &str)] = &[
     ("audience", "victims"),
     ("topic", "prevention"),
 ];
+
+/// A leaflet saved by an office program names its author and the file's path on her computer:
+/// uploaded through the page, it is kept and downloaded without them, its page unchanged. A
+/// PDF that cannot be read, or that needs a password, is refused and nothing is saved.
+async fn a_pdf_leaflet_is_stored_without_who_wrote_it(db: TestDb) {
+    use lopdf::{Object, dictionary};
+    let app = db.app().await;
+    let region = app.seed_org("Regione Toscana").await;
+    let writer = app.user("grafica", Role::Editor, region).await;
+    app.sign_in(&writer).await;
+    let leaflet = satis::demo_materials::leaflet_pdf("Sei in pericolo?", &["Chiamaci."]);
+    let mut doc = lopdf::Document::load_mem(&leaflet).unwrap();
+    let info = doc.add_object(dictionary! {
+        "Author" => Object::string_literal("Giulia Bianchi"),
+        "Creator" => Object::string_literal("C:\\Users\\gbianchi\\Volantino.docx"),
+    });
+    doc.trailer.set("Info", info);
+    let mut sent = Vec::new();
+    doc.save_to(&mut sent).unwrap();
+    assert!(contains(&sent, b"Giulia Bianchi"));
+
+    app.post_multipart(
+        "/redazione/materiali",
+        LEAFLET,
+        (
+            "file",
+            "volantino.pdf",
+            "application/pdf",
+            b"%PDF-1.4\n\x00\xff not a PDF at all",
+        ),
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Il PDF è danneggiato o illeggibile");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM news_material").await, 0);
+
+    let r = app
+        .post_multipart(
+            "/redazione/materiali",
+            LEAFLET,
+            ("file", "volantino.pdf", "application/pdf", &sent),
+        )
+        .await;
+    r.assert_status(303);
+    let id = id_from(r.header("location"));
+    let kept = stored_file(&app, id).await;
+    assert!(!contains(&kept, b"Giulia Bianchi") && !contains(&kept, b"gbianchi"));
+    let page = |pdf: &[u8]| {
+        let d = lopdf::Document::load_mem(pdf).unwrap();
+        let pages = d.get_pages();
+        d.get_page_content(*pages.values().next().unwrap())
+    };
+    assert_eq!(page(&kept), page(&leaflet), "the page stays");
+}
 
 async fn a_leaflet_is_uploaded_cleaned_reviewed_and_downloaded(db: TestDb) {
     let app = db.app().await;
