@@ -1139,13 +1139,16 @@ async fn a_write_whose_audit_entry_fails_is_not_saved(db: TestDb) {
     );
 }
 
-/// Two placements asked at the same moment for a shelter's last free bed: the first takes it,
-/// the second waits for the first to be saved and is told the shelter is full. Never two
-/// people in one bed (the check used to read outside the write's transaction).
-async fn the_last_free_bed_goes_to_one_placement_only(db: TestDb) {
-    use sea_orm::TransactionTrait;
-    let app = db.app().await;
-    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
+/// Arcobaleno's case worker, signed in, with a shelter of one bed for women and two cases.
+async fn one_bed_and_two_cases(
+    app: &TestApp,
+) -> (
+    i32,
+    crate::support::TestUser,
+    satis::network::Service,
+    [i32; 2],
+) {
+    let arcobaleno = org(app, "Associazione Progetto Arcobaleno").await;
     let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
     let shelter = satis::network::store::add_service(
         &app.state.db,
@@ -1162,9 +1165,9 @@ async fn the_last_free_bed_goes_to_one_placement_only(db: TestDb) {
     .await
     .unwrap();
     app.sign_in(&worker).await;
-    let first = open_case(&app, PERSON).await;
+    let first = open_case(app, PERSON).await;
     let second = open_case(
-        &app,
+        app,
         &[
             ("gender", "female"),
             ("names", "Seconda Persona"),
@@ -1172,6 +1175,16 @@ async fn the_last_free_bed_goes_to_one_placement_only(db: TestDb) {
         ],
     )
     .await;
+    (arcobaleno, worker, shelter, [first, second])
+}
+
+/// Two placements asked at the same moment for a shelter's last free bed: the first takes it,
+/// the second waits for the first to be saved and is told the shelter is full. Never two
+/// people in one bed (the check used to read outside the write's transaction).
+async fn the_last_free_bed_goes_to_one_placement_only(db: TestDb) {
+    use sea_orm::TransactionTrait;
+    let app = db.app().await;
+    let (arcobaleno, worker, shelter, [first, second]) = one_bed_and_two_cases(&app).await;
     let actor = satis::platform::policy::Actor {
         user_id: worker.id,
         username: "operatrice".into(),
@@ -1234,33 +1247,7 @@ async fn the_last_free_bed_goes_to_one_placement_only(db: TestDb) {
 
 async fn permits_placements_and_the_workers_desk(db: TestDb) {
     let app = db.app().await;
-    let arcobaleno = org(&app, "Associazione Progetto Arcobaleno").await;
-    let worker = app.user("operatrice", Role::CaseWorker, arcobaleno).await;
-    let shelter = satis::network::store::add_service(
-        &app.state.db,
-        arcobaleno,
-        "shelter",
-        "Casa Una",
-        Some("FI".into()),
-        "",
-        "",
-        false,
-        None,
-        &[("women", 1)],
-    )
-    .await
-    .unwrap();
-    app.sign_in(&worker).await;
-    let first = open_case(&app, PERSON).await;
-    let second = open_case(
-        &app,
-        &[
-            ("gender", "female"),
-            ("names", "Seconda Persona"),
-            ("confirm_new", "1"),
-        ],
-    )
-    .await;
+    let (_, _, shelter, [first, second]) = one_bed_and_two_cases(&app).await;
 
     let today = satis::platform::time::rome_today();
     let soon = (today + chrono::Duration::days(20)).to_string();
