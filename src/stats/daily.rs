@@ -989,7 +989,8 @@ fn period_query(figure: &str, from: NaiveDate, to: NaiveDate) -> Option<SelectSt
 }
 
 /// Runs `figure`'s query for `[from, to]` with `shape` (its columns, filter and grouping;
-/// the sum last), by `key`.
+/// the sum last), by `key`. The database's groups are still added up here: a key may merge
+/// two of them (a value left empty and one not recorded both read as "").
 async fn summed<K: Ord>(
     db: &impl ConnectionTrait,
     figure: &str,
