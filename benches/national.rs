@@ -176,8 +176,16 @@ async fn report_parts(
         daily::tallies_by_unit(db, from, to, false)
     );
     part!(
-        "emergency reception (records)",
-        queries::emergency_people(db, from, to)
+        "emergency reception (summaries: people with a single stay)",
+        async { daily::emergency(db, from, to).await.map(|e| e.people) }
+    );
+    part!(
+        "emergency reception (records: people with several stays)",
+        queries::emergency_people(db, from, to, true)
+    );
+    part!(
+        "emergency reception (records: everyone, the reference)",
+        queries::emergency_people(db, from, to, false)
     );
     part!(
         "protection (summaries: people with a single entry)",

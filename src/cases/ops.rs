@@ -188,6 +188,8 @@ pub async fn end_placement(
         return Err(CaseOpError::Stale);
     }
     store::touch(&txn, pl.case_id).await?;
+    // Emergency reception counts the person's stay until the day it ended.
+    crate::stats::refresh_people(&txn, [p.id]).await?;
     audit::append(
         &txn,
         &state.keys,
@@ -963,6 +965,8 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
         },
     )
     .await?;
+    // Emergency reception counts the person from the day their stay began.
+    crate::stats::refresh_people(txn, [p.id]).await?;
     audit::append(
         txn,
         &state.keys,

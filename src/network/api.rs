@@ -266,6 +266,8 @@ async fn update_organisation(
         .await
         .map_err(refused)?;
     txn.commit().await?;
+    // A province or exclusion changed: the statistics' summaries are rebuilt.
+    crate::stats::spawn_summary_build(state.clone());
     let o = store::organisation(&state.db, id)
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -246,6 +246,9 @@ pub async fn update_organisation<C: ConnectionTrait + TransactionTrait>(
     } else {
         org.excluded_from_stats
     };
+    // The statistics' summaries hold counts by the province records count in, without the
+    // organisations kept out of statistics: either changing moves counts.
+    let moves_counts = province != org.province || excluded != org.excluded_from_stats;
     let change = store::OrganisationChange {
         kind: edit.kind.clone(),
         province: province.clone(),
@@ -255,6 +258,9 @@ pub async fn update_organisation<C: ConnectionTrait + TransactionTrait>(
         excluded_from_stats: excluded,
     };
     store::update_organisation(txn, org, change).await?;
+    if moves_counts {
+        crate::stats::registry_moved(txn).await?;
+    }
     audit::append(
         txn,
         &state.keys,

@@ -325,7 +325,10 @@ pub async fn update_organisation(
     };
     let txn = state.db.begin().await?;
     let done = super::ops::update_organisation(&state, &txn, &me.actor, id, &edit).await;
-    organisation_outcome(&state, shell, id, txn, done.map(|_| id)).await
+    let page = organisation_outcome(&state, shell, id, txn, done.map(|_| id)).await;
+    // A province or exclusion changed: the statistics' summaries are rebuilt (committed).
+    crate::stats::spawn_summary_build(state.clone());
+    page
 }
 
 /// Back to the organisation once a registry operation is done, or its page with the message.

@@ -11,24 +11,39 @@
 //! refresh recounts the day from the raw rows (the reference), so a day can never drift, and
 //! carries the difference between its old and new rows into its month and year rows (a write
 //! costs the keys it changes, not a re-sum of a month and a year; `stats check` compares each
-//! month and year with the sum of its days and months, `stats rebuild` re-sums them); on PostgreSQL an advisory lock held to the end of the transaction serialises
+//! month and year with the sum of its days and months, `stats rebuild` re-sums them); on
+//! PostgreSQL an advisory lock held to the end of the transaction serialises
 //! refreshes (on SQLite the writer's lock already does), so two writers of the same day never
 //! both recount without seeing each other.
 //!
-//! The organisations kept out of statistics are filtered when reading, as with the raw rows, so
-//! marking an organisation changes the report at once.
+//! The hotline and case figures are keyed by the province their records count in (the call's
+//! or shelter's, else the organisation's), resolved when written, and the records of the
+//! organisations kept out of statistics are not written (ADR 0004): a ten-year report then
+//! reads provinces × values rather than organisations × values. Changing an organisation's
+//! province or its exclusion moves counts between keys, so it marks the summaries for
+//! rebuilding in its own transaction ([`registry_moved`]): the report counts the records at
+//! once, and the rebuild started after the change makes the summaries again. The street
+//! figures keep their unit and organisation in the key and are filtered when reading.
 //!
 //! Figures about people count each person once in the period, which is not a sum over days
 //! in general. Protection is summarised all the same, because nearly every person enters it
 //! once in their life: for the people with a single entry the day rows keep the figure's
-//! *marginals* (per owner organisation: the person, their gender, each nationality, birth
+//! *marginals* (per province: the person, their gender, each nationality, birth
 //! year, each form of exploitation, sector) on the day the entry took effect, which add up
 //! over any period; the people with several entries are named in `stats_several` and the
 //! report reads their entries from the records, each person once as before. A write that
 //! gives a person an entry or changes what the figure breaks them down by calls
 //! [`refresh_people`], which rewrites their mark and recounts every day holding one of their
-//! entries. Emergency reception (stays overlapping the period) and accompaniments stay
-//! computed from the records.
+//! entries.
+//!
+//! Emergency reception counts each person using an emergency bed in the period (a stay
+//! overlapping it) once. Nearly every person has a single emergency stay; for them the day rows
+//! keep the person's marginals twice, on the day the stay began (`emergency_began`) and on the
+//! day it ended (`emergency_ended`), in the shelter's province (else the case's
+//! organisation's): the people in `[from, to]` are the stays begun by `to` less those ended
+//! before `from`, and those who entered in the period are the stays begun in it. The people
+//! with several stays (or a stay ending before it began) are marked in `stats_several` and
+//! read from the records. Accompaniments stay computed from the records.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,6 +67,12 @@ pub const STREET_TALLY: &str = "street_tally";
 /// People entering protection, each once: the marginal counts of the people with a single
 /// entry (see [`protection`]).
 pub const PROTECTION: &str = "protection";
+/// People using an emergency bed, each once: the marginals of the people with a single
+/// emergency stay on the day it began, and on the day it ended (see [`emergency`]).
+pub const EMERGENCY_BEGAN: &str = "emergency_began";
+pub const EMERGENCY_ENDED: &str = "emergency_ended";
+/// How `stats_several` names the people with several emergency stays.
+pub const EMERGENCY: &str = "emergency";
 /// The people with several entries of a person-once figure, read from the records.
 const SEVERAL: &str = "stats_several";
 
@@ -68,6 +89,56 @@ pub struct Key {
 
 /// Counts by Italian day and key.
 pub type Counts = BTreeMap<(NaiveDate, Key), i64>;
+
+/// What the summaries of the case and hotline figures take from the network registry when
+/// they are written: each organisation's province, and which organisations are kept out of
+/// statistics (their records are not written at all). A change of either moves counts
+/// between keys, so it marks the summaries for rebuilding ([`registry_moved`]).
+struct Registry {
+    provinces: BTreeMap<i64, Option<String>>,
+    excluded: BTreeSet<i64>,
+}
+
+impl Registry {
+    async fn read(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        let q = Query::select()
+            .expr(col("organisation", "id"))
+            .expr(col("organisation", "province"))
+            .expr(col("organisation", "excluded_from_stats"))
+            .from(a("organisation"))
+            .to_owned();
+        let mut reg = Registry {
+            provinces: BTreeMap::new(),
+            excluded: BTreeSet::new(),
+        };
+        for r in db.query_all(&q).await? {
+            let id = int(&r, 0)?;
+            reg.provinces.insert(id, text(&r, 1)?);
+            if r.try_get_by_index::<bool>(2)? {
+                reg.excluded.insert(id);
+            }
+        }
+        Ok(reg)
+    }
+
+    /// The province an organisation's records count in (its own, else "—"), or `None` when
+    /// it is kept out of statistics. As `organisation_province` in the records' queries.
+    fn organisation(&self, org: i64) -> Option<String> {
+        if self.excluded.contains(&org) {
+            return None;
+        }
+        let own = self.provinces.get(&org).cloned().flatten();
+        Some(own.unwrap_or_else(|| "—".into()))
+    }
+
+    /// The province a record counts in: where the work was done (`own`: the call's, the
+    /// shelter's), else its organisation's; `None` when the organisation is kept out of
+    /// statistics. As `record_province` in the records' queries.
+    fn record(&self, own: Option<String>, org: i64) -> Option<String> {
+        let org_province = self.organisation(org)?;
+        Some(own.filter(|p| !p.is_empty()).unwrap_or(org_province))
+    }
+}
 
 /// The first day of `day`'s month.
 pub fn month_of(day: NaiveDate) -> NaiveDate {
@@ -166,6 +237,7 @@ pub async fn recount(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Counts, DbErr> {
+    let registry = Registry::read(db).await?;
     let mut out = Counts::new();
     let mut add = |at: DateTime<Utc>, key: Key, n: i64| {
         *out.entry((rome_date(at), key)).or_insert(0) += n;
@@ -198,14 +270,18 @@ pub async fn recount(
         .and_where(Expr::exists(earlier).not())
         .to_owned();
     for r in db.query_all(&first).await? {
+        // By the province the call counts in, resolved now (see [`Registry`]).
+        let Some(province) = registry.record(text(&r, 2)?, int(&r, 4)?) else {
+            continue;
+        };
         add(
             ts(&r, 0)?,
             Key {
                 figure: HOTLINE_CASE,
-                organisation: Some(int(&r, 4)?),
+                organisation: None,
                 service: None,
                 k1: text(&r, 1)?,
-                k2: text(&r, 2)?,
+                k2: Some(province),
                 k3: text(&r, 3)?,
             },
             1,
@@ -222,14 +298,17 @@ pub async fn recount(
         .and_where(col(h, "started_at").lt(end))
         .to_owned();
     for r in db.query_all(&other).await? {
+        let Some(province) = registry.record(text(&r, 2)?, int(&r, 3)?) else {
+            continue;
+        };
         add(
             ts(&r, 0)?,
             Key {
                 figure: HOTLINE_OTHER,
-                organisation: Some(int(&r, 3)?),
+                organisation: None,
                 service: None,
                 k1: text(&r, 1)?,
-                k2: text(&r, 2)?,
+                k2: Some(province),
                 k3: None,
             },
             1,
@@ -285,7 +364,11 @@ pub async fn recount(
             int(&r, 4)?,
         );
     }
-    for (day, key) in protection_singles(db, rome_date(start), rome_date(end)).await? {
+    let (d0, d1) = (rome_date(start), rome_date(end));
+    for (day, key) in protection_singles(db, &registry, d0, d1).await? {
+        *out.entry((day, key)).or_insert(0) += 1;
+    }
+    for (day, key) in emergency_singles(db, &registry, d0, d1).await? {
         *out.entry((day, key)).or_insert(0) += 1;
     }
     // A sum of nothing (an outing meeting no one) is no row.
@@ -293,23 +376,28 @@ pub async fn recount(
     Ok(out)
 }
 
-/// The marginals one person with a single protection entry adds to its day: one per
-/// dimension and value the report breaks the figure down by (`people` counts the person;
-/// the age band depends on the report's period, so the birth year is kept).
-fn person_marginals(p: &PersonRow) -> Vec<Key> {
+/// The marginals one person with a single entry (protection) or stay (emergency) adds to its
+/// day, in the province they count in (`k3`): one per dimension and value the report breaks
+/// the figure down by (`people` counts the person; the age band depends on the report's
+/// period, so the birth year is kept). Only protection is broken down by the case's forms and
+/// sector.
+fn person_marginals(figure: &'static str, p: &PersonRow, province: &str) -> Vec<Key> {
     let key = |dim: &str, value: Option<&str>| Key {
-        figure: PROTECTION,
-        organisation: Some(p.owner_org),
+        figure,
+        organisation: None,
         service: None,
         k1: Some(dim.to_owned()),
         k2: value.map(str::to_owned),
-        k3: None,
+        k3: Some(province.to_owned()),
     };
     let mut out = vec![key("people", None), key("gender", Some(&p.gender))];
     let nationalities = crate::platform::codes::iter(&p.nationalities);
     out.extend(nationalities.map(|n| key("nationality", Some(n))));
     let year = p.birth_year.map(|y| y.to_string());
     out.push(key("birth_year", year.as_deref()));
+    if figure != PROTECTION {
+        return out;
+    }
     let forms = crate::platform::codes::iter(&p.exploitation_forms);
     out.extend(forms.map(|f| key("exploitation", Some(f))));
     if let Some(s) = p.labour_sector.as_deref().filter(|s| !s.is_empty()) {
@@ -318,15 +406,15 @@ fn person_marginals(p: &PersonRow) -> Vec<Key> {
     out
 }
 
-/// The mark of `case_file`'s person as having several protection entries (`stats_several`,
-/// itself checked against the records by [`check`]). A lookup by key: a correlated count of
-/// the person's entries would let SQLite, before `ANALYZE` (as right after a bulk load), scan
-/// every protection entry once per row.
-fn marked_several() -> SelectStatement {
+/// The mark of `case_file`'s person as having several entries or stays of `figure`
+/// (`stats_several`, itself checked against the records by [`check`]). A lookup by key: a
+/// correlated count of the person's entries would let SQLite, before `ANALYZE` (as right
+/// after a bulk load), scan every entry once per row.
+fn marked_several(figure: &str) -> SelectStatement {
     Query::select()
         .expr(Expr::val(1))
         .from(a(SEVERAL))
-        .and_where(col(SEVERAL, "figure").eq(PROTECTION))
+        .and_where(col(SEVERAL, "figure").eq(figure))
         .and_where(col(SEVERAL, "person_id").equals((a("case_file"), a("person_id"))))
         .to_owned()
 }
@@ -336,6 +424,7 @@ fn marked_several() -> SelectStatement {
 /// several.
 async fn protection_singles(
     db: &impl ConnectionTrait,
+    registry: &Registry,
     d0: NaiveDate,
     d1: NaiveDate,
 ) -> Result<Vec<(NaiveDate, Key)>, DbErr> {
@@ -350,14 +439,125 @@ async fn protection_singles(
         .and_where(col(ph, "to_phase").eq(PROTECTION))
         .and_where(col(ph, "effective_on").gte(d0))
         .and_where(col(ph, "effective_on").lt(d1))
-        .and_where(Expr::exists(marked_several()).not());
+        .and_where(Expr::exists(marked_several(PROTECTION)).not());
     let mut out = Vec::new();
     for r in db.query_all(&q).await? {
         let p = person_row(&r)?;
         let day: NaiveDate = r.try_get_by_index(7)?;
-        out.extend(person_marginals(&p).into_iter().map(|key| (day, key)));
+        // In the province of the case's organisation.
+        let Some(province) = registry.organisation(p.owner_org) else {
+            continue;
+        };
+        out.extend(
+            person_marginals(PROTECTION, &p, &province)
+                .into_iter()
+                .map(|key| (day, key)),
+        );
     }
     Ok(out)
+}
+
+/// The marginals of the people whose only emergency stay began (`emergency_began`) or ended
+/// (`emergency_ended`) in `[d0, d1)`, one per stay and key, from the records and the marks of
+/// the people with several.
+async fn emergency_singles(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    d0: NaiveDate,
+    d1: NaiveDate,
+) -> Result<Vec<(NaiveDate, Key)>, DbErr> {
+    let pl = "placement";
+    let mut out = Vec::new();
+    for (figure, day) in [(EMERGENCY_BEGAN, "since"), (EMERGENCY_ENDED, "until")] {
+        let mut q = Query::select();
+        q.from(a(pl)).inner_join(
+            a("case_file"),
+            col("case_file", "id").equals((a(pl), a("case_id"))),
+        );
+        q.left_join(
+            a("network_service"),
+            col("network_service", "id").equals((a(pl), a("service_id"))),
+        );
+        person_columns(&mut q);
+        q.expr(col(pl, day))
+            .expr(col("network_service", "province"))
+            .and_where(col(pl, "emergency").eq(true))
+            .and_where(col(pl, day).gte(d0))
+            .and_where(col(pl, day).lt(d1))
+            .and_where(Expr::exists(marked_several(EMERGENCY)).not());
+        for r in db.query_all(&q).await? {
+            let p = person_row(&r)?;
+            let on: NaiveDate = r.try_get_by_index(7)?;
+            // In the shelter's province, else the case's organisation's.
+            let Some(province) = registry.record(text(&r, 8)?, p.owner_org) else {
+                continue;
+            };
+            out.extend(
+                person_marginals(figure, &p, &province)
+                    .into_iter()
+                    .map(|key| (on, key)),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Each given person's emergency stays: (person, began, ended).
+type Stay = (i64, NaiveDate, Option<NaiveDate>);
+
+/// The rows of `table` (a case's phases or stays) with their case's person, of `people` (all
+/// when `None`): the person first, then `columns`.
+fn of_people(table: &str, columns: &[&str], people: Option<&BTreeSet<i64>>) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(col("case_file", "person_id"));
+    for c in columns {
+        q.expr(col(table, c));
+    }
+    q.from(a(table)).inner_join(
+        a("case_file"),
+        col("case_file", "id").equals((a(table), a("case_id"))),
+    );
+    if let Some(people) = people {
+        q.and_where(col("case_file", "person_id").is_in(people.iter().copied()));
+    }
+    q
+}
+
+async fn emergency_stays(
+    db: &impl ConnectionTrait,
+    people: Option<&BTreeSet<i64>>,
+) -> Result<Vec<Stay>, DbErr> {
+    let mut q = of_people("placement", &["since", "until"], people);
+    q.and_where(col("placement", "emergency").eq(true));
+    let mut out = Vec::new();
+    for r in db.query_all(&q).await? {
+        out.push((
+            int(&r, 0)?,
+            r.try_get_by_index::<NaiveDate>(1)?,
+            r.try_get_by_index::<Option<NaiveDate>>(2)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The people the emergency marginals cannot count: several stays, or a stay recorded as
+/// ending before it began (its end would be taken away without its beginning counted).
+fn several_stays(stays: &[Stay]) -> BTreeSet<i64> {
+    let mut seen = BTreeSet::new();
+    let mut several = BTreeSet::new();
+    for (person, since, until) in stays {
+        if !seen.insert(*person) || until.is_some_and(|u| u < *since) {
+            several.insert(*person);
+        }
+    }
+    several
+}
+
+/// The days an emergency stay counts on: the day it began and the day it ended.
+fn stay_days(stays: &[Stay]) -> impl Iterator<Item = NaiveDate> + '_ {
+    stays
+        .iter()
+        .flat_map(|(_, since, until)| std::iter::once(*since).chain(*until))
 }
 
 /// Each given person's protection entries: (person, day it took effect, if entered).
@@ -365,18 +565,8 @@ async fn protection_entries(
     db: &impl ConnectionTrait,
     people: Option<&BTreeSet<i64>>,
 ) -> Result<Vec<(i64, Option<NaiveDate>)>, DbErr> {
-    let mut q = Query::select();
-    q.expr(col("case_file", "person_id"))
-        .expr(col("case_phase", "effective_on"))
-        .from(a("case_phase"))
-        .inner_join(
-            a("case_file"),
-            col("case_file", "id").equals((a("case_phase"), a("case_id"))),
-        )
-        .and_where(col("case_phase", "to_phase").eq(PROTECTION));
-    if let Some(people) = people {
-        q.and_where(col("case_file", "person_id").is_in(people.iter().copied()));
-    }
+    let mut q = of_people("case_phase", &["effective_on"], people);
+    q.and_where(col("case_phase", "to_phase").eq(PROTECTION));
     let mut out = Vec::new();
     for r in db.query_all(&q).await? {
         out.push((int(&r, 0)?, r.try_get_by_index::<Option<NaiveDate>>(1)?));
@@ -396,12 +586,12 @@ fn several_of(entries: &[(i64, Option<NaiveDate>)]) -> BTreeSet<i64> {
     several
 }
 
-/// The people `stats_several` names for the protection figure.
-async fn stored_several(db: &impl ConnectionTrait) -> Result<BTreeSet<i64>, DbErr> {
+/// The people `stats_several` names for `figure`.
+async fn stored_several(db: &impl ConnectionTrait, figure: &str) -> Result<BTreeSet<i64>, DbErr> {
     let q = Query::select()
         .expr(col(SEVERAL, "person_id"))
         .from(a(SEVERAL))
-        .and_where(col(SEVERAL, "figure").eq(PROTECTION))
+        .and_where(col(SEVERAL, "figure").eq(figure))
         .to_owned();
     let mut out = BTreeSet::new();
     for r in db.query_all(&q).await? {
@@ -410,15 +600,16 @@ async fn stored_several(db: &impl ConnectionTrait) -> Result<BTreeSet<i64>, DbEr
     Ok(out)
 }
 
-/// Rewrites `stats_several` for `people` (all when `None`) from their entries.
+/// Rewrites `stats_several` for `figure` and `people` (all when `None`) from their entries.
 async fn write_several(
     db: &impl ConnectionTrait,
+    figure: &'static str,
     people: Option<&BTreeSet<i64>>,
     several: &BTreeSet<i64>,
 ) -> Result<(), DbErr> {
     let mut del = Query::delete();
     del.from_table(a(SEVERAL))
-        .and_where(col(SEVERAL, "figure").eq(PROTECTION));
+        .and_where(col(SEVERAL, "figure").eq(figure));
     if let Some(people) = people {
         del.and_where(col(SEVERAL, "person_id").is_in(people.iter().copied()));
     }
@@ -429,7 +620,7 @@ async fn write_several(
         q.into_table(a(SEVERAL))
             .columns([a("figure"), a("person_id")]);
         for p in chunk {
-            q.values([PROTECTION.into(), (*p).into()])
+            q.values([figure.into(), (*p).into()])
                 .map_err(|e| DbErr::Custom(e.to_string()))?;
         }
         db.execute(&q).await?;
@@ -437,12 +628,13 @@ async fn write_several(
     Ok(())
 }
 
-/// Brings the protection figure's summaries of `people` up to date in the caller's
-/// transaction: called by every write that gives a person a protection entry or changes what
-/// the figure breaks a person down by (their case's organisation, forms of exploitation and
-/// sector; their gender, nationalities and birth year). Whether each has several entries is
-/// rewritten, and every day holding one of their entries is recounted (a person gaining a
-/// second entry leaves the marginals of the first one's day).
+/// Brings the summaries of the figures about people (protection, emergency reception) of
+/// `people` up to date in the caller's transaction: called by every write that gives a person
+/// a protection entry or an emergency stay, ends a stay, or changes what the figures break a
+/// person down by (their case's organisation, forms of exploitation and sector; their gender,
+/// nationalities and birth year). Whether each has several entries or stays is rewritten,
+/// and every day holding one of their entries, or a beginning or end of one of their stays,
+/// is recounted (a person gaining a second entry or stay leaves the marginals of the first).
 pub async fn refresh_people(
     db: &impl ConnectionTrait,
     people: &BTreeSet<i64>,
@@ -452,8 +644,11 @@ pub async fn refresh_people(
     }
     lock(db).await?;
     let entries = protection_entries(db, Some(people)).await?;
-    write_several(db, Some(people), &several_of(&entries)).await?;
-    let days: BTreeSet<NaiveDate> = entries.iter().filter_map(|(_, d)| *d).collect();
+    write_several(db, PROTECTION, Some(people), &several_of(&entries)).await?;
+    let stays = emergency_stays(db, Some(people)).await?;
+    write_several(db, EMERGENCY, Some(people), &several_stays(&stays)).await?;
+    let mut days: BTreeSet<NaiveDate> = entries.iter().filter_map(|(_, d)| *d).collect();
+    days.extend(stay_days(&stays));
     refresh_days(db, &days).await
 }
 
@@ -724,6 +919,25 @@ async fn months_with_records(db: &impl ConnectionTrait) -> Result<Vec<NaiveDate>
             last = Some(last.map_or(hi, |l| Ord::max(l, hi)));
         }
     }
+    // Emergency stays count on the days they began and ended.
+    let pl = "placement";
+    let q = Query::select()
+        .expr(Func::min(col(pl, "since")))
+        .expr(Func::max(col(pl, "since")))
+        .expr(Func::min(col(pl, "until")))
+        .expr(Func::max(col(pl, "until")))
+        .from(a(pl))
+        .and_where(col(pl, "emergency").eq(true))
+        .to_owned();
+    if let Some(r) = db.query_one(&q).await? {
+        for i in 0..4 {
+            if let Some(day) = r.try_get_by_index::<Option<NaiveDate>>(i)? {
+                let m = month_of(day);
+                first = Some(first.map_or(m, |f| Ord::min(f, m)));
+                last = Some(last.map_or(m, |l| Ord::max(l, m)));
+            }
+        }
+    }
     let mut months = Vec::new();
     if let (Some(mut m), Some(last)) = (first, last) {
         while m <= last {
@@ -734,11 +948,17 @@ async fn months_with_records(db: &impl ConnectionTrait) -> Result<Vec<NaiveDate>
     Ok(months)
 }
 
-/// Whether the summaries cover every record (else the report counts the raw rows).
-pub async fn built(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+/// `stats_summary_state` holds `BUILT` once the summaries cover every record, and `MOVED`
+/// when the registry changed counts since the last rebuild began.
+const BUILT: i32 = 1;
+const MOVED: i32 = 2;
+
+async fn has_state(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr> {
+    let s = "stats_summary_state";
     let q = Query::select()
-        .expr(Func::count(col("stats_summary_state", "id")))
-        .from(a("stats_summary_state"))
+        .expr(Func::count(col(s, "id")))
+        .from(a(s))
+        .and_where(col(s, "id").eq(id))
         .to_owned();
     Ok(match db.query_one(&q).await? {
         Some(r) => int(&r, 0)? > 0,
@@ -746,22 +966,41 @@ pub async fn built(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
     })
 }
 
-async fn set_built(db: &impl ConnectionTrait, built: bool) -> Result<(), DbErr> {
+/// Whether the summaries cover every record (else the report counts the raw rows).
+pub async fn built(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    has_state(db, BUILT).await
+}
+
+/// Sets the state to exactly `ids`.
+async fn set_state(db: &impl ConnectionTrait, ids: &[i32]) -> Result<(), DbErr> {
     let del = Query::delete()
         .from_table(a("stats_summary_state"))
         .to_owned();
     db.execute(&del).await?;
-    if built {
+    for id in ids {
         let ins = Query::insert()
             .into_table(a("stats_summary_state"))
             .columns([a("id")])
-            .values([1.into()])
+            .values([(*id).into()])
             .map_err(|e| DbErr::Custom(e.to_string()))?
             .to_owned();
         db.execute(&ins).await?;
     }
     Ok(())
 }
+
+/// Marks the summaries for rebuilding in the caller's transaction: an organisation's province
+/// or its exclusion from statistics changed, which moves counts between the summaries' keys
+/// (see [`Registry`]). The report counts the records until a rebuild ends; a rebuild running
+/// meanwhile starts again rather than end as built.
+pub async fn registry_moved(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    lock(db).await?;
+    set_state(db, &[MOVED]).await
+}
+
+/// One rebuild at a time in this process (the page that moves the registry starts one, the
+/// server at start, the command line).
+static REBUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// What a rebuild did.
 #[derive(Debug, Default)]
@@ -771,15 +1010,46 @@ pub struct Rebuilt {
 }
 
 /// Recounts every summary from the raw rows, a month at a time (writers keep refreshing their
-/// own days meanwhile, and the report counts the raw rows until the end).
+/// own days meanwhile, and the report counts the raw rows until the end). When the registry
+/// moves counts while it runs ([`registry_moved`]), it starts again (three times at most,
+/// then the summaries stay marked for the next rebuild).
 pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<Rebuilt, DbErr> {
-    set_built(db, false).await?;
+    let _one = REBUILDING.lock().await;
+    for _ in 0..3 {
+        let done = rebuild_once(db).await?;
+        // Built, unless the registry moved since this rebuild began (the writer's lock is
+        // taken first, so that a change and this end are one after the other).
+        let txn = db.begin().await?;
+        lock(&txn).await?;
+        let q = Query::delete()
+            .from_table(a("stats_summary_state"))
+            .and_where(col("stats_summary_state", "id").eq(BUILT))
+            .to_owned();
+        txn.execute(&q).await?;
+        let moved = has_state(&txn, MOVED).await?;
+        if !moved {
+            set_state(&txn, &[BUILT]).await?;
+        }
+        txn.commit().await?;
+        if !moved {
+            return Ok(done);
+        }
+    }
+    Err(DbErr::Custom(
+        "the registry kept changing while the statistics summaries were rebuilt".into(),
+    ))
+}
+
+async fn rebuild_once<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<Rebuilt, DbErr> {
+    set_state(db, &[]).await?;
     let all = Query::delete().from_table(a(T)).to_owned();
     db.execute(&all).await?;
     let txn = db.begin().await?;
     lock(&txn).await?;
     let entries = protection_entries(&txn, None).await?;
-    write_several(&txn, None, &several_of(&entries)).await?;
+    write_several(&txn, PROTECTION, None, &several_of(&entries)).await?;
+    let stays = emergency_stays(&txn, None).await?;
+    write_several(&txn, EMERGENCY, None, &several_stays(&stays)).await?;
     txn.commit().await?;
     let months = months_with_records(db).await?;
     for m in &months {
@@ -792,7 +1062,6 @@ pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(db: &C) -> Result<Re
         roll_up_year(&txn, y).await?;
         txn.commit().await?;
     }
-    set_built(db, true).await?;
     let q = Query::select()
         .expr(Func::count(col(T, "id")))
         .from(a(T))
@@ -855,6 +1124,8 @@ async fn stored(
             Some(STREET_MET) => STREET_MET,
             Some(STREET_TALLY) => STREET_TALLY,
             Some(PROTECTION) => PROTECTION,
+            Some(EMERGENCY_BEGAN) => EMERGENCY_BEGAN,
+            Some(EMERGENCY_ENDED) => EMERGENCY_ENDED,
             _ => "unknown",
         };
         let opt = |i: usize| -> Result<Option<i64>, DbErr> {
@@ -930,8 +1201,11 @@ pub async fn check(db: &impl ConnectionTrait) -> Result<Check, DbErr> {
         }
     }
     let several = several_of(&protection_entries(db, None).await?);
-    let stored = stored_several(db).await?;
+    let stored = stored_several(db, PROTECTION).await?;
     report.several = several.symmetric_difference(&stored).count();
+    let several = several_stays(&emergency_stays(db, None).await?);
+    let stored = stored_several(db, EMERGENCY).await?;
+    report.several += several.symmetric_difference(&stored).count();
     report.months = months.len();
     Ok(report)
 }
@@ -1014,7 +1288,7 @@ pub async fn hotline_first_pertinent(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(String, Option<String>, Option<String>, i64, i64)>, DbErr> {
+) -> Result<Vec<(String, String, Option<String>, i64)>, DbErr> {
     let groups = summed(
         db,
         HOTLINE_CASE,
@@ -1023,10 +1297,8 @@ pub async fn hotline_first_pertinent(
             q.expr(col(T, "k1"))
                 .expr(col(T, "k2"))
                 .expr(col(T, "k3"))
-                .expr(col(T, "organisation_id"))
-                .expr(sum_n())
-                .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
-            for k in ["k1", "k2", "k3", "organisation_id"] {
+                .expr(sum_n());
+            for k in ["k1", "k2", "k3"] {
                 q.group_by_col((a(T), a(k)));
             }
         },
@@ -1034,18 +1306,17 @@ pub async fn hotline_first_pertinent(
             Ok((
                 (
                     text(r, 0)?.unwrap_or_default(),
-                    text(r, 1)?,
+                    text(r, 1)?.unwrap_or_default(),
                     text(r, 2)?,
-                    int(r, 3)?,
                 ),
-                int(r, 4)?,
+                int(r, 3)?,
             ))
         },
     )
     .await?;
     Ok(groups
         .into_iter()
-        .map(|((f, p, s, o), n)| (f, p, s, o, n))
+        .map(|((f, p, s), n)| (f, p, s, n))
         .collect())
 }
 
@@ -1054,60 +1325,63 @@ pub async fn hotline_other_calls(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(String, Option<String>, i64, i64)>, DbErr> {
+) -> Result<Vec<(String, String, i64)>, DbErr> {
     let groups = summed(
         db,
         HOTLINE_OTHER,
         (from, to),
         |q| {
-            q.expr(col(T, "k1"))
-                .expr(col(T, "k2"))
-                .expr(col(T, "organisation_id"))
-                .expr(sum_n())
-                .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
-            for k in ["k1", "k2", "organisation_id"] {
+            q.expr(col(T, "k1")).expr(col(T, "k2")).expr(sum_n());
+            for k in ["k1", "k2"] {
                 q.group_by_col((a(T), a(k)));
             }
         },
         |r| {
             Ok((
-                (text(r, 0)?.unwrap_or_default(), text(r, 1)?, int(r, 2)?),
-                int(r, 3)?,
+                (
+                    text(r, 0)?.unwrap_or_default(),
+                    text(r, 1)?.unwrap_or_default(),
+                ),
+                int(r, 2)?,
             ))
         },
     )
     .await?;
     Ok(groups
         .into_iter()
-        .map(|((rel, p, o), n)| (rel, p, o, n))
+        .map(|((rel, p), n)| (rel, p, n))
         .collect())
 }
 
 /// The protection figure's marginals in `[from, to]` of the people with a single entry, by
-/// owner organisation: (organisation, dimension, value, people). The people with several
-/// entries are read from the records (`queries::people_entering` with `several`).
+/// the province of the case's organisation: (province, dimension, value, people). The people
+/// with several entries are read from the records (`queries::people_entering` with
+/// `several`).
 pub async fn protection(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(i64, String, Option<String>, i64)>, DbErr> {
+) -> Result<Vec<(String, String, Option<String>, i64)>, DbErr> {
     let groups = summed(
         db,
         PROTECTION,
         (from, to),
         |q| {
-            q.expr(col(T, "organisation_id"))
+            q.expr(col(T, "k3"))
                 .expr(col(T, "k1"))
                 .expr(col(T, "k2"))
-                .expr(sum_n())
-                .and_where(col(T, "organisation_id").not_in_subquery(excluded_orgs()));
-            for k in ["organisation_id", "k1", "k2"] {
+                .expr(sum_n());
+            for k in ["k3", "k1", "k2"] {
                 q.group_by_col((a(T), a(k)));
             }
         },
         |r| {
             Ok((
-                (int(r, 0)?, text(r, 1)?.unwrap_or_default(), text(r, 2)?),
+                (
+                    text(r, 0)?.unwrap_or_default(),
+                    text(r, 1)?.unwrap_or_default(),
+                    text(r, 2)?,
+                ),
                 int(r, 3)?,
             ))
         },
@@ -1117,6 +1391,90 @@ pub async fn protection(
         .into_iter()
         .map(|((o, d, v), n)| (o, d, v, n))
         .collect())
+}
+
+/// The sums of an emergency series (`figure`) over `[from, to]`, by province (the shelter's,
+/// else the organisation's, resolved when written), dimension and value (only the `people`
+/// rows with `people_only`).
+async fn emergency_series(
+    db: &impl ConnectionTrait,
+    figure: &str,
+    (from, to): (NaiveDate, NaiveDate),
+    people_only: bool,
+) -> Result<BTreeMap<(String, String, Option<String>), i64>, DbErr> {
+    summed(
+        db,
+        figure,
+        (from, to),
+        |q| {
+            q.expr(col(T, "k3"))
+                .expr(col(T, "k1"))
+                .expr(col(T, "k2"))
+                .expr(sum_n());
+            for k in ["k3", "k1", "k2"] {
+                q.group_by_col((a(T), a(k)));
+            }
+            if people_only {
+                q.and_where(col(T, "k1").eq("people"));
+            }
+        },
+        |r| {
+            Ok((
+                (
+                    text(r, 0)?.unwrap_or_default(),
+                    text(r, 1)?.unwrap_or_default(),
+                    text(r, 2)?,
+                ),
+                int(r, 3)?,
+            ))
+        },
+    )
+    .await
+}
+
+/// Emergency reception in `[from, to]` of the people with a single emergency stay, from the
+/// marginals (the people with several are read from the records, `queries::emergency_people`
+/// with `several`).
+#[derive(Debug, Default)]
+pub struct EmergencySingles {
+    /// (province, dimension, value, people) of the people whose stay overlaps the period:
+    /// the stays begun by its last day less those ended before its first.
+    pub people: Vec<(String, String, Option<String>, i64)>,
+    /// (province, people) of those whose stay began in the period.
+    pub entered: Vec<(String, i64)>,
+}
+
+/// The first day the emergency series are summed from: before any date a stay can have.
+fn dawn() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1000, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// See [`EmergencySingles`].
+pub async fn emergency(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<EmergencySingles, DbErr> {
+    let began = emergency_series(db, EMERGENCY_BEGAN, (dawn(), to), false);
+    let ended = async {
+        match from.pred_opt().filter(|d| *d >= dawn()) {
+            Some(before) => emergency_series(db, EMERGENCY_ENDED, (dawn(), before), false).await,
+            None => Ok(BTreeMap::new()),
+        }
+    };
+    let entered = emergency_series(db, EMERGENCY_BEGAN, (from, to), true);
+    let (mut people, ended, entered) = tokio::try_join!(began, ended, entered)?;
+    for (k, n) in ended {
+        *people.entry(k).or_insert(0) -= n;
+    }
+    Ok(EmergencySingles {
+        people: people
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|((p, d, v), n)| (p, d, v, n))
+            .collect(),
+        entered: entered.into_iter().map(|((p, _, _), n)| (p, n)).collect(),
+    })
 }
 
 /// As [`super::queries::people_met_by_unit`], from the summaries.

@@ -156,9 +156,10 @@ pub async fn refresh_days(
     daily::refresh_days(db, days).await
 }
 
-/// Brings the summaries of the figures about people (protection) up to date for `people` in
-/// the caller's transaction: every write that gives a person a protection entry or changes
-/// their attributes or their case's calls it (see `daily::refresh_people`).
+/// Brings the summaries of the figures about people (protection, emergency reception) up to
+/// date for `people` in the caller's transaction: every write that gives a person a protection
+/// entry or an emergency stay, ends a stay, or changes their attributes or their case's calls
+/// it (see `daily::refresh_people`).
 pub async fn refresh_people(
     db: &impl ConnectionTrait,
     people: impl IntoIterator<Item = i32>,
@@ -167,9 +168,17 @@ pub async fn refresh_people(
     daily::refresh_people(db, &people).await
 }
 
-/// At start, in the background: builds the per-day summaries of a database that has records
-/// but no summaries yet (upgraded from before them, or loaded in bulk); the report counts the
-/// records meanwhile. Never blocks start-up.
+/// Marks the summaries for rebuilding in the caller's transaction: called by the registry when
+/// an organisation's province or its exclusion from statistics changes (see
+/// `daily::registry_moved`); after committing, [`spawn_summary_build`] rebuilds them.
+pub async fn registry_moved(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    daily::registry_moved(db).await
+}
+
+/// In the background, at start and after a registry change that moves counts: builds the
+/// per-day summaries of a database whose summaries are not built (upgraded from before them,
+/// loaded in bulk, or an organisation's province or exclusion changed); the report counts the
+/// records meanwhile. Never blocks start-up or the request.
 pub fn spawn_summary_build(state: crate::platform::web::SharedState) {
     tokio::spawn(async move {
         match daily::built(&state.db).await {
@@ -255,6 +264,7 @@ async fn activity_from(
         other,
         first,
         emergency,
+        emergency_single,
         protection,
         protection_single,
         met,
@@ -283,7 +293,14 @@ async fn activity_from(
             }
         }),
         apart(db, move |db| async move {
-            queries::emergency_people(&db, from, to).await
+            queries::emergency_people(&db, from, to, summaries).await
+        }),
+        apart(db, move |db| async move {
+            if summaries {
+                daily::emergency(&db, from, to).await
+            } else {
+                Ok(daily::EmergencySingles::default())
+            }
         }),
         apart(db, move |db| async move {
             queries::people_entering(&db, "protection", from, to, summaries).await
@@ -338,8 +355,7 @@ async fn activity_from(
     // 1b. Hotline calls that were not cases: non-pertinent and nuisance, never counted above.
     let mut other_calls = 0i64;
     let mut ob = Breakdown::new();
-    for (relevance, prov, org, n) in other {
-        let prov = or_org(prov, org);
+    for (relevance, prov, n) in other {
         if !keep(&prov) {
             continue;
         }
@@ -351,8 +367,7 @@ async fn activity_from(
     // 1. Hotline: first pertinent contacts, by form of exploitation and province.
     let mut hotline_total = 0i64;
     let mut hb = Breakdown::new();
-    for (forms, prov, sector, org, n) in first {
-        let prov = or_org(prov, org);
+    for (forms, prov, sector, n) in first {
         if !keep(&prov) {
             continue;
         }
@@ -382,10 +397,33 @@ async fn activity_from(
 
     // 4. Emergency and first reception ("hanno fatto ricorso"): people who used an emergency
     // bed in the period (a stay overlapping it), each once; beside it, how many of them
-    // entered in the period.
+    // entered in the period. From the summaries, the people with a single stay come as
+    // marginals by province, and the few with several from the records, each once as below.
     let mut emergency_people = BTreeSet::new();
     let mut entered = BTreeSet::new();
     let mut eb = Breakdown::new();
+    let (mut single_people, mut single_entered) = (0i64, 0i64);
+    for (prov, dim, value, people) in emergency_single.people {
+        if !keep(&prov) {
+            continue;
+        }
+        match dim.as_str() {
+            "people" => {
+                single_people += people;
+                add(&mut eb, "province", &prov, people);
+            }
+            "birth_year" => {
+                let year = value.and_then(|y| y.parse::<i64>().ok());
+                add(&mut eb, "age_band", age_band(year, to), people);
+            }
+            _ => add(&mut eb, &dim, &value.unwrap_or_default(), people),
+        }
+    }
+    for (prov, people) in emergency_single.entered {
+        if keep(&prov) {
+            single_entered += people;
+        }
+    }
     for (p, began_in_period, shelter) in emergency {
         let prov = or_org(shelter, p.owner_org);
         if !keep(&prov) {
@@ -399,12 +437,14 @@ async fn activity_from(
             person_dims(&p, &mut eb);
         }
     }
-    add(&mut eb, "entry", "entered", n(entered.len()));
+    let emergency_total = single_people + n(emergency_people.len());
+    let entered_total = single_entered + n(entered.len());
+    add(&mut eb, "entry", "entered", entered_total);
     add(
         &mut eb,
         "entry",
         "continuing",
-        n(emergency_people.len()) - n(entered.len()),
+        emergency_total - entered_total,
     );
 
     // 5. Protection programmes: people whose case entered the protection phase. From the
@@ -413,8 +453,7 @@ async fn activity_from(
     let mut protected = BTreeSet::new();
     let mut pb = Breakdown::new();
     let mut protected_single = 0i64;
-    for (org, dim, value, n) in protection_single {
-        let prov = org_province(org);
+    for (prov, dim, value, n) in protection_single {
         if !keep(&prov) {
             continue;
         }
@@ -552,7 +591,7 @@ async fn activity_from(
             },
             Figure {
                 key: "emergency_reception",
-                value: Some(n(emergency_people.len())),
+                value: Some(emergency_total),
                 breakdown: flatten(eb),
             },
             Figure {

@@ -3,7 +3,7 @@
 //! SQLite and PostgreSQL.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 pub(super) fn a(name: &str) -> Alias {
@@ -27,6 +27,29 @@ pub(super) fn int(row: &QueryResult, i: usize) -> Result<i64, DbErr> {
 
 pub(super) fn opt_text(row: &QueryResult, i: usize) -> Result<Option<String>, DbErr> {
     row.try_get_by_index::<Option<String>>(i)
+}
+
+/// Joins the organisation of `table`'s rows (its `column`) as `o`, for [`record_province`]
+/// and [`organisation_province`].
+pub(super) fn join_organisation(q: &mut SelectStatement, table: &str, column: &str) {
+    q.join_as(
+        JoinType::LeftJoin,
+        a("organisation"),
+        a("o"),
+        col("o", "id").equals((a(table), a(column))),
+    );
+}
+
+/// The province a record counts in: where the work was done (`table`'s `column`: the call's,
+/// the shelter's), else its organisation's (joined as `o`), else "—". The database resolves
+/// it, so that a figure's rows come back by province rather than by organisation (on SQLite
+/// each row handed over costs more than the SQL that made it). Written out rather than built
+/// with bound values, so that grouping by it repeats the selected expression word for word
+/// (PostgreSQL sees two parameters as two expressions).
+pub(super) fn record_province(table: &str, column: &str) -> Expr {
+    Expr::cust(format!(
+        r#"COALESCE(NULLIF("{table}"."{column}", ''), "o"."province", '—')"#
+    ))
 }
 
 /// The organisations whose records no figure counts (test or training organisations).
@@ -54,12 +77,12 @@ async fn rows(db: &impl ConnectionTrait, q: &SelectStatement) -> Result<Vec<Quer
 /// Hotline cases in `[start, end)`: each situation counted once, at its first pertinent
 /// contact (an earlier non-pertinent call of the same situation does not hide it, a follow-up
 /// does not count again, a new situation from a known caller is a case of its own):
-/// (forms, province, labour sector, organisation, count) of those first pertinent contacts.
+/// (forms, province, labour sector, count) of those first pertinent contacts.
 pub async fn hotline_first_pertinent(
     db: &impl ConnectionTrait,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Result<Vec<(String, Option<String>, Option<String>, i64, i64)>, DbErr> {
+) -> Result<Vec<(String, String, Option<String>, i64)>, DbErr> {
     let t = "hotline_contact";
     // An earlier pertinent contact of the same situation (earlier in time, or at the same
     // instant with a smaller id).
@@ -76,66 +99,60 @@ pub async fn hotline_first_pertinent(
                     .and(col("e", "id").lt(col(t, "id")))),
         )
         .to_owned();
-    let q = Query::select()
-        .expr(col(t, "exploitation_forms"))
-        .expr(col(t, "province"))
+    let mut q = Query::select();
+    q.expr(col(t, "exploitation_forms"))
+        .expr(record_province(t, "province"))
         .expr(col(t, "labour_sector"))
-        .expr(col(t, "organisation_id"))
         .expr(Func::count(col(t, "id")))
-        .from(a(t))
-        .and_where(col(t, "relevance").eq("pertinent"))
+        .from(a(t));
+    join_organisation(&mut q, t, "organisation_id");
+    q.and_where(col(t, "relevance").eq("pertinent"))
         .and_where(col(t, "started_at").gte(start))
         .and_where(col(t, "started_at").lt(end))
         .and_where(Expr::exists(earlier).not())
         .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
-        .group_by_col((a(t), a("exploitation_forms")))
-        .group_by_col((a(t), a("province")))
-        .group_by_col((a(t), a("labour_sector")))
-        .group_by_col((a(t), a("organisation_id")))
-        .to_owned();
+        .add_group_by([
+            col(t, "exploitation_forms"),
+            record_province(t, "province"),
+            col(t, "labour_sector"),
+        ]);
     let mut out = Vec::new();
     for r in rows(db, &q).await? {
         out.push((
             opt_text(&r, 0)?.unwrap_or_default(),
-            opt_text(&r, 1)?,
+            opt_text(&r, 1)?.unwrap_or_default(),
             opt_text(&r, 2)?,
             int(&r, 3)?,
-            int(&r, 4)?,
         ));
     }
     Ok(out)
 }
 
 /// Hotline contacts in `[start, end)` that were not cases: (relevance, province, count) of
-/// the non-pertinent and nuisance calls, with the organisation: (relevance, province,
-/// organisation, count).
+/// the non-pertinent and nuisance calls.
 pub async fn hotline_other_calls(
     db: &impl ConnectionTrait,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Result<Vec<(String, Option<String>, i64, i64)>, DbErr> {
+) -> Result<Vec<(String, String, i64)>, DbErr> {
     let t = "hotline_contact";
-    let q = Query::select()
-        .expr(col(t, "relevance"))
-        .expr(col(t, "province"))
-        .expr(col(t, "organisation_id"))
+    let mut q = Query::select();
+    q.expr(col(t, "relevance"))
+        .expr(record_province(t, "province"))
         .expr(Func::count(col(t, "id")))
-        .from(a(t))
-        .and_where(col(t, "relevance").ne("pertinent"))
+        .from(a(t));
+    join_organisation(&mut q, t, "organisation_id");
+    q.and_where(col(t, "relevance").ne("pertinent"))
         .and_where(col(t, "started_at").gte(start))
         .and_where(col(t, "started_at").lt(end))
         .and_where(col(t, "organisation_id").not_in_subquery(excluded_orgs()))
-        .group_by_col((a(t), a("relevance")))
-        .group_by_col((a(t), a("province")))
-        .group_by_col((a(t), a("organisation_id")))
-        .to_owned();
+        .add_group_by([col(t, "relevance"), record_province(t, "province")]);
     let mut out = Vec::new();
     for r in rows(db, &q).await? {
         out.push((
             opt_text(&r, 0)?.unwrap_or_default(),
-            opt_text(&r, 1)?,
+            opt_text(&r, 1)?.unwrap_or_default(),
             int(&r, 2)?,
-            int(&r, 3)?,
         ));
     }
     Ok(out)
@@ -182,19 +199,37 @@ pub(super) fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
     })
 }
 
+/// Narrows `q` to the people the summaries name as having several entries or stays of
+/// `figure` (`stats_several`).
+fn only_several(q: &mut SelectStatement, figure: &str) {
+    let s = "stats_several";
+    q.inner_join(
+        a(s),
+        col(s, "person_id")
+            .equals((a("case_file"), a("person_id")))
+            .and(col(s, "figure").eq(figure)),
+    );
+}
+
 /// People who used an emergency bed in `[from, to]` (a stay overlapping the period: begun
 /// on or before its last day, not ended before its first), in order, each row with whether
-/// that stay began in the period and the province of the shelter that gave it.
+/// that stay began in the period and the province of the shelter that gave it. With
+/// `several`, only the people the summaries name as having several emergency stays
+/// (`stats_several`): the others are counted from the summaries.
 pub async fn emergency_people(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
+    several: bool,
 ) -> Result<Vec<(PersonRow, bool, Option<String>)>, DbErr> {
     let mut q = Query::select();
     q.from(a("placement")).inner_join(
         a("case_file"),
         col("case_file", "id").equals((a("placement"), a("case_id"))),
     );
+    if several {
+        only_several(&mut q, super::daily::EMERGENCY);
+    }
     q.left_join(
         a("network_service"),
         col("network_service", "id").equals((a("placement"), a("service_id"))),
@@ -238,13 +273,7 @@ pub async fn people_entering(
         col("case_file", "id").equals((a("case_phase"), a("case_id"))),
     );
     if several {
-        let s = "stats_several";
-        q.inner_join(
-            a(s),
-            col(s, "person_id")
-                .equals((a("case_file"), a("person_id")))
-                .and(col(s, "figure").eq(phase)),
-        );
+        only_several(&mut q, phase);
     }
     person_columns(&mut q);
     q.and_where(col("case_phase", "to_phase").eq(phase))

@@ -21,6 +21,8 @@ crate::tests![
     concurrent_writers_keep_the_daily_summaries_exact,
     summaries_built_before_year_rows_are_marked_for_rebuilding,
     people_in_protection_are_counted_once_from_the_summaries_as_from_the_records,
+    people_in_emergency_beds_are_counted_once_from_the_summaries_as_from_the_records,
+    moving_an_organisation_or_leaving_it_out_rebuilds_the_summaries,
     summaries_built_before_the_protection_marginals_are_marked_for_rebuilding,
 ];
 
@@ -1108,6 +1110,14 @@ async fn summaries_match_records(
     }
 }
 
+/// Summaries and records agree for `periods` in the region, Florence and Pisa, and so do the
+/// days and marks `stats check` compares.
+async fn same(app: &TestApp, periods: &[(chrono::NaiveDate, chrono::NaiveDate)], what: &str) {
+    summaries_match_records(app, periods, &[None, Some("FI"), Some("PI")], what).await;
+    let check = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert!(check.consistent(), "{what}: {check:?}");
+}
+
 /// Writers adding calls and outings at once, on the same days: every summary stays exact
 /// (on PostgreSQL two transactions could otherwise each recount a day without the other).
 async fn concurrent_writers_keep_the_daily_summaries_exact(db: TestDb) {
@@ -1279,27 +1289,22 @@ async fn people_in_protection_are_counted_once_from_the_summaries_as_from_the_re
             .value
             .unwrap()
     };
-    // Summaries and records agree, and so do the days and marks `stats check` compares.
-    async fn same(app: &TestApp, periods: &[(chrono::NaiveDate, chrono::NaiveDate)], what: &str) {
-        summaries_match_records(app, periods, &[None, Some("FI"), Some("PI")], what).await;
-        let check = satis::stats::daily::check(&app.state.db).await.unwrap();
-        assert!(check.consistent(), "{what}: {check:?}");
-    }
     same(&app, &periods, "as entered").await;
     let new_year_eve =
         satis::stats::activity(&app.state.db, d("2025-12-31"), d("2025-12-31"), None)
             .await
             .unwrap();
     assert!(value(&new_year_eve) >= 1);
-    // The summaries are read: the day's "people" row of Arcobaleno changed by hand changes the
-    // report, and the check names the day. (One organisation's row: the generated history is
-    // laid out from the hour the test runs, so another organisation may have people entering
+    // The summaries are read: the day's "people" row of Arcobaleno's province changed by hand
+    // changes the report, and the check names the day. (One province's row: the generated
+    // history is laid out from the hour the test runs, so people may enter in another province
     // that day too.)
     app.state
         .db
         .execute_unprepared(&format!(
             "UPDATE stats_day SET n = n + 100 WHERE figure = 'protection' AND span = 'd' \
-             AND day = '2025-12-31' AND k1 = 'people' AND organisation_id = {arcobaleno}"
+             AND day = '2025-12-31' AND k1 = 'people' \
+             AND k3 = (SELECT COALESCE(province, '—') FROM organisation WHERE id = {arcobaleno})"
         ))
         .await
         .unwrap();
@@ -1413,8 +1418,8 @@ async fn summaries_built_before_the_protection_marginals_are_marked_for_rebuildi
     let app = db.app().await;
     let conn = &app.state.db;
     let built = || crate::support::scalar_on(conn, "SELECT COUNT(*) FROM stats_summary_state");
-    // Back to before migrations 38 and 39, and up again, with no protection entry: built.
-    satis::platform::migrations::Migrator::down(conn, Some(2))
+    // Back to before migrations 38 to 40, and up again, with no protection entry: built.
+    satis::platform::migrations::Migrator::down(conn, Some(3))
         .await
         .unwrap();
     satis::platform::migrations::Migrator::up(conn, None)
@@ -1444,7 +1449,7 @@ async fn summaries_built_before_the_protection_marginals_are_marked_for_rebuildi
             .unwrap()
             .unwrap();
     }
-    satis::platform::migrations::Migrator::down(conn, Some(2))
+    satis::platform::migrations::Migrator::down(conn, Some(3))
         .await
         .unwrap();
     satis::platform::migrations::Migrator::up(conn, None)
@@ -1466,4 +1471,364 @@ async fn summaries_built_before_the_protection_marginals_are_marked_for_rebuildi
         .find(|f| f.key == "protection_programmes")
         .and_then(|f| f.value);
     assert_eq!(protected, Some(1));
+}
+
+/// Places `case` in `shelter` from `since` (to `until` when entered after it ended) through the
+/// case page, in an emergency bed or not.
+async fn place(
+    app: &TestApp,
+    case: i32,
+    shelter: i32,
+    since: &str,
+    until: Option<&str>,
+    emergency: bool,
+) {
+    let shelter = shelter.to_string();
+    let mut form = vec![
+        ("since", since),
+        ("service_id", shelter.as_str()),
+        ("bed_kind", "women"),
+    ];
+    if let Some(until) = until {
+        form.push(("until", until));
+    }
+    if emergency {
+        form.push(("emergency", "1"));
+    }
+    app.post_form(&format!("/cases/{case}/placements"), &form)
+        .await
+        .assert_status(303);
+}
+
+/// Emergency reception counts each person using an emergency bed in the period once. The
+/// people with a single stay are read from the summaries (the stays begun by the period's
+/// last day less those ended before its first), the few with several from the records: the
+/// report is the one counted from the records whatever the period and province, for a stay
+/// still open, a stay ended through the page (counted up to its last day), a shelter without
+/// a province of its own (its organisation's counts), a correction of the person and a second
+/// stay (which takes the person out of the marginals); a bed that is not an emergency bed is
+/// not counted; the check sees a wrong row or mark, and a rebuild puts them right; summaries
+/// built before the emergency rows are marked for rebuilding.
+async fn people_in_emergency_beds_are_counted_once_from_the_summaries_as_from_the_records(
+    db: TestDb,
+) {
+    use sea_orm_migration::MigratorTrait;
+    let app = db.app().await;
+    let scale = satis::demo_scale::Scale {
+        years: 2,
+        outings: 20,
+        hotline_contacts: 20,
+        people: 150,
+        projects: 5,
+    };
+    satis::demo_scale::generate(&app.state.db, scale, 29, |_| {})
+        .await
+        .unwrap();
+    // A new organisation (in Florence) with shelters in Pisa, Florence and none named.
+    let org = app.organisation("Ente Pronta Accoglienza").await;
+    let mut shelters = Vec::new();
+    for (name, province) in [
+        ("Pronta accoglienza Pisa", Some("PI")),
+        ("Pronta accoglienza senza provincia", None),
+        ("Pronta accoglienza Firenze", Some("FI")),
+    ] {
+        let s = satis::network::store::add_service(
+            &app.state.db,
+            org,
+            "emergency_shelter",
+            name,
+            province.map(str::to_owned),
+            "",
+            "",
+            false,
+            None,
+            &[("women", 10)],
+        )
+        .await
+        .unwrap();
+        shelters.push(s.id);
+    }
+    let (pisa, unnamed, florence) = (shelters[0], shelters[1], shelters[2]);
+    let worker = app.user("accoglienza", Role::CaseWorker, org).await;
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let today = satis::platform::time::rome_today();
+    let periods = [
+        (today - chrono::Duration::days(3653), today),
+        (d("2025-01-01"), d("2025-12-31")),
+        (d("2025-04-30"), d("2025-04-30")),
+        (d("2025-05-01"), d("2025-05-01")),
+        (d("2025-03-10"), d("2025-03-10")),
+        (d("2025-12-31"), d("2025-12-31")),
+        (d("2025-01-20"), d("2025-06-01")),
+        (d("2025-01-21"), d("2025-05-31")),
+        (d("2025-02-15"), d("2026-01-15")),
+        (d("2026-01-01"), today),
+    ];
+    let value = |r: &satis::stats::ActivityReport| {
+        r.figures
+            .iter()
+            .find(|f| f.key == "emergency_reception")
+            .unwrap()
+            .value
+            .unwrap()
+    };
+    let report = |from: &str, to: &str, province: Option<&'static str>| {
+        let (db, from, to) = (app.state.db.clone(), d(from), d(to));
+        async move {
+            satis::stats::activity(&db, from, to, province)
+                .await
+                .unwrap()
+        }
+    };
+    let mut cases = Vec::new();
+    for (name, year) in [
+        ("Iota Riservata", 1999),
+        ("Kappa Riservata", 2004),
+        ("Lambda Riservata", 1990),
+        ("Mu Riservata", 2001),
+    ] {
+        cases.push(open(&app, org, worker.id, name, year).await.id);
+    }
+    let (iota, kappa, lambda, mu) = (cases[0], cases[1], cases[2], cases[3]);
+    app.sign_in(&worker).await;
+
+    // A stay from New Year's Eve, still open, in Pisa: one more person that day and after.
+    let eve = value(&report("2025-12-31", "2025-12-31", Some("PI")).await);
+    let since = value(&report("2026-01-01", "2026-12-31", Some("PI")).await);
+    place(&app, iota, pisa, "2025-12-31", None, true).await;
+    assert_eq!(
+        value(&report("2025-12-31", "2025-12-31", Some("PI")).await),
+        eve + 1
+    );
+    assert_eq!(
+        value(&report("2026-01-01", "2026-12-31", Some("PI")).await),
+        since + 1
+    );
+    // A stay in a shelter without a province, from 10 March, ended through the page on 30
+    // April: counted in Florence (the organisation's) up to 30 April, not from 1 May.
+    place(&app, kappa, unnamed, "2025-03-10", None, true).await;
+    let (april, may) = (
+        value(&report("2025-04-30", "2025-04-30", Some("FI")).await),
+        value(&report("2025-05-01", "2025-05-01", Some("FI")).await),
+    );
+    let stay = crate::support::scalar(
+        &app,
+        &format!("SELECT id FROM placement WHERE case_id = {kappa}"),
+    )
+    .await;
+    app.post_form(
+        &format!("/placements/{stay}/end"),
+        &[("until", "2025-04-30")],
+    )
+    .await
+    .assert_status(303);
+    assert_eq!(
+        value(&report("2025-04-30", "2025-04-30", Some("FI")).await),
+        april
+    );
+    assert_eq!(
+        value(&report("2025-05-01", "2025-05-01", Some("FI")).await),
+        may - 1
+    );
+    // A bed that is not an emergency bed is not emergency reception.
+    let feb = value(&report("2025-02-01", "2025-02-28", None).await);
+    place(&app, mu, florence, "2025-02-01", None, false).await;
+    assert_eq!(value(&report("2025-02-01", "2025-02-28", None).await), feb);
+    same(&app, &periods, "as entered").await;
+
+    // The summaries are read: the 2025 year row of the stays begun, changed by hand, changes
+    // the report of every later period, and the check names the year.
+    let later = value(&report("2026-01-01", "2026-06-30", None).await);
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE stats_day SET n = n + 100 WHERE id = (SELECT MIN(id) FROM stats_day \
+             WHERE figure = 'emergency_began' AND span = 'y' AND day = '2025-01-01' \
+             AND k1 = 'people')",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        value(&report("2026-01-01", "2026-06-30", None).await),
+        later + 100
+    );
+    let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert_eq!(broken.rolled_up, vec![d("2025-01-01")]);
+    satis::stats::daily::rebuild(&app.state.db).await.unwrap();
+    same(&app, &periods, "after a rebuild").await;
+
+    // A correction of the person moves their marginals.
+    let version =
+        |body: &str| crate::support::find_value(body, "name=\"version\" value=\"").unwrap();
+    let v = version(&app.get(&format!("/cases/{iota}")).await.body);
+    app.post_form(
+        &format!("/cases/{iota}/person"),
+        &[
+            ("gender", "male"),
+            ("birth_year", "1960"),
+            ("nationalities", "GH, MA"),
+            ("languages", "EN"),
+            ("version", &v),
+        ],
+    )
+    .await
+    .assert_status(303);
+    same(&app, &periods, "after a correction").await;
+
+    // A second stay for the same person, entered after the fact in January, and a third from
+    // June in Florence: one person over a period holding them, read from the records, and
+    // named as such.
+    let year = value(&report("2025-01-01", "2025-12-31", None).await);
+    place(&app, lambda, pisa, "2025-01-05", Some("2025-01-20"), true).await;
+    assert_eq!(
+        value(&report("2025-01-01", "2025-12-31", None).await),
+        year + 1
+    );
+    place(&app, lambda, florence, "2025-06-01", None, true).await;
+    assert_eq!(
+        value(&report("2025-01-01", "2025-12-31", None).await),
+        year + 1,
+        "one person, however many stays"
+    );
+    let marked = crate::support::scalar(
+        &app,
+        "SELECT COUNT(*) FROM stats_several WHERE figure = 'emergency'",
+    )
+    .await;
+    assert_eq!(marked, 1);
+    same(&app, &periods, "with several stays").await;
+    // A lost mark is found by the check and put back by a rebuild.
+    app.state
+        .db
+        .execute_unprepared("DELETE FROM stats_several WHERE figure = 'emergency'")
+        .await
+        .unwrap();
+    let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert_eq!(broken.several, 1);
+    satis::stats::daily::rebuild(&app.state.db).await.unwrap();
+    same(&app, &periods, "after the second rebuild").await;
+
+    // Summaries built before the emergency rows (migration 40) are to be rebuilt.
+    let conn = &app.state.db;
+    satis::platform::migrations::Migrator::down(conn, Some(1))
+        .await
+        .unwrap();
+    satis::platform::migrations::Migrator::up(conn, None)
+        .await
+        .unwrap();
+    let built = crate::support::scalar(&app, "SELECT COUNT(*) FROM stats_summary_state").await;
+    assert_eq!(
+        built, 0,
+        "summaries without emergency rows are to be rebuilt"
+    );
+}
+
+/// Waits for the summaries to be built again (the rebuild a registry change starts runs in the
+/// background).
+async fn until_built(app: &TestApp) {
+    for _ in 0..1200 {
+        if satis::stats::daily::built(&app.state.db).await.unwrap() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the summaries were not rebuilt");
+}
+
+/// The summaries count records by the province they count in and leave out the organisations
+/// kept out of statistics, both resolved when written. An administrator moving an organisation
+/// to another province, or leaving it out, marks them for rebuilding in the same transaction
+/// (the report counts the records at once) and starts the rebuild; the figures are those
+/// counted from the records before and after. A province changed behind the application's
+/// back is found by the check.
+async fn moving_an_organisation_or_leaving_it_out_rebuilds_the_summaries(db: TestDb) {
+    let app = db.app().await;
+    let scale = satis::demo_scale::Scale {
+        years: 2,
+        outings: 20,
+        hotline_contacts: 300,
+        people: 120,
+        projects: 5,
+    };
+    satis::demo_scale::generate(&app.state.db, scale, 31, |_| {})
+        .await
+        .unwrap();
+    assert!(satis::stats::daily::built(&app.state.db).await.unwrap());
+    // The organisation with the most cases (it has calls too).
+    let org = crate::support::scalar(
+        &app,
+        "SELECT owner_org FROM case_file GROUP BY owner_org \
+         ORDER BY COUNT(*) DESC, owner_org LIMIT 1",
+    )
+    .await;
+    let admin_org = app.organisation("Regione Toscana").await;
+    let admin = app
+        .user("admin-riepilogo", Role::Administrator, admin_org)
+        .await;
+    app.sign_in(&admin).await;
+    let today = satis::platform::time::rome_today();
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let periods = [
+        (today - chrono::Duration::days(3653), today),
+        (d("2025-01-01"), d("2025-12-31")),
+        (today - chrono::Duration::days(40), today),
+    ];
+    let provinces = [None, Some("MS"), Some("SI"), Some("FI")];
+    let value = |r: &satis::stats::ActivityReport, key: &str| {
+        r.figures
+            .iter()
+            .find(|f| f.key == key)
+            .unwrap()
+            .value
+            .unwrap()
+    };
+    let ten_years = |province: Option<&'static str>| {
+        let db = app.state.db.clone();
+        async move {
+            satis::stats::activity(&db, today - chrono::Duration::days(3653), today, province)
+                .await
+                .unwrap()
+        }
+    };
+    let region = ten_years(None).await;
+    for (province, excluded) in [("MS", false), ("SI", false), ("SI", true)] {
+        let mut form = vec![("kind", "ngo"), ("province", province)];
+        if excluded {
+            form.push(("excluded_from_stats", "1"));
+        }
+        app.post_form(&format!("/network/organisations/{org}"), &form)
+            .await
+            .assert_status(303);
+        // At once, whether the rebuild has ended or not: the figures counted from the records.
+        summaries_match_records(&app, &periods, &provinces, "just after the change").await;
+        until_built(&app).await;
+        summaries_match_records(&app, &periods, &provinces, "rebuilt after the change").await;
+        let check = satis::stats::daily::check(&app.state.db).await.unwrap();
+        assert!(check.consistent(), "{province}, {excluded}: {check:?}");
+        if !excluded {
+            // Moved, not left out: the region's totals do not change (their provinces do).
+            let moved = ten_years(None).await;
+            for f in &region.figures {
+                assert_eq!(value(&moved, f.key), f.value.unwrap(), "{}", f.key);
+            }
+            assert!(value(&ten_years(Some(province)).await, "protection_programmes") > 0);
+        }
+    }
+    // Left out: its cases and calls are no longer in the region's figures.
+    let without = ten_years(None).await;
+    assert!(value(&without, "protection_programmes") < value(&region, "protection_programmes"));
+    assert!(value(&without, "hotline_cases") <= value(&region, "hotline_cases"));
+    // A province changed behind the application's back leaves summaries the check finds wrong;
+    // a rebuild puts them right.
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE organisation SET province = 'LU', excluded_from_stats = FALSE WHERE id = {org}"
+        ))
+        .await
+        .unwrap();
+    let broken = satis::stats::daily::check(&app.state.db).await.unwrap();
+    assert!(!broken.days.is_empty());
+    satis::stats::daily::rebuild(&app.state.db).await.unwrap();
+    summaries_match_records(&app, &periods, &[None, Some("LU")], "after the rebuild").await;
 }

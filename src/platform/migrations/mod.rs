@@ -43,6 +43,7 @@ mod m20261206_000036_stats_year_rows;
 mod m20261206_000037_registry_version;
 mod m20261207_000038_stats_people_once;
 mod m20261207_000039_report_covering_indexes;
+mod m20261207_000040_stats_emergency_once;
 pub mod network_seed;
 
 pub struct Migrator;
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000037_registry_version::Migration),
             Box::new(m20261207_000038_stats_people_once::Migration),
             Box::new(m20261207_000039_report_covering_indexes::Migration),
+            Box::new(m20261207_000040_stats_emergency_once::Migration),
         ]
     }
 }
