@@ -55,7 +55,8 @@ use sea_orm::{
 };
 
 use super::queries::{
-    PersonRow, a, col, excluded_orgs, excluded_services, int, opt_text, person_columns, person_row,
+    EMERGENCY, PersonRow, a, col, excluded_orgs, excluded_services, int, opt_text, person_columns,
+    person_row,
 };
 use crate::platform::time::{rome_date, rome_midnight};
 
@@ -71,8 +72,6 @@ pub const PROTECTION: &str = "protection";
 /// emergency stay on the day it began, and on the day it ended (see [`emergency`]).
 pub const EMERGENCY_BEGAN: &str = "emergency_began";
 pub const EMERGENCY_ENDED: &str = "emergency_ended";
-/// How `stats_several` names the people with several emergency stays.
-pub const EMERGENCY: &str = "emergency";
 /// The people with several entries of a person-once figure, read from the records.
 const SEVERAL: &str = "stats_several";
 

@@ -199,6 +199,9 @@ pub(super) fn person_row(r: &QueryResult) -> Result<PersonRow, DbErr> {
     })
 }
 
+/// How `stats_several` names the people with several emergency stays (see `daily`).
+pub const EMERGENCY: &str = "emergency";
+
 /// Narrows `q` to the people the summaries name as having several entries or stays of
 /// `figure` (`stats_several`).
 fn only_several(q: &mut SelectStatement, figure: &str) {
@@ -228,7 +231,7 @@ pub async fn emergency_people(
         col("case_file", "id").equals((a("placement"), a("case_id"))),
     );
     if several {
-        only_several(&mut q, super::daily::EMERGENCY);
+        only_several(&mut q, EMERGENCY);
     }
     q.left_join(
         a("network_service"),
